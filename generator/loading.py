@@ -1,0 +1,181 @@
+"""Load a case file: JSON → exact Decimals → the pydantic model, with every problem reported.
+
+Each problem carries the JSON path, the Chinese field title, what is wrong and the offending value,
+so a firm can fix its file without reading code (ARCHITECTURE: errors a person can act on).
+"""
+
+from __future__ import annotations
+
+import json
+import types
+import typing
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from generator.integrity import integrity_problems
+from generator.model import CASE_KINDS, CarSurveyCase
+from generator.problems import Problem, json_path
+
+# pydantic error types → what a Chinese reader is told (English kept for the firm's IT staff).
+_MESSAGES = {
+    "missing": "缺少必填项 (required)",
+    "extra_forbidden": "未定义的字段，可能拼写有误 (unknown field)",
+    "string_too_short": "不能为空 (must not be empty)",
+    "too_short": "至少需要一项 (must not be empty)",
+    "string_pattern_mismatch": "格式不正确 (wrong format)",
+    "decimal_parsing": "不是有效的数字 (not a valid number)",
+    "decimal_type": "应为数字或数字字符串 (expected a number)",
+    "decimal_max_digits": "位数过多 (too many digits)",
+    "finite_number": "不是有限数 (not a finite number)",
+    "greater_than_equal": "不能小于下限 (below the minimum)",
+    "less_than_equal": "不能大于上限 (above the maximum)",
+    "datetime_from_date_parsing": "不是有效的 ISO 8601 时间 (not an ISO 8601 date-time)",
+    "datetime_parsing": "不是有效的 ISO 8601 时间 (not an ISO 8601 date-time)",
+    "datetime_type": "应为 ISO 8601 时间字符串 (expected an ISO 8601 date-time)",
+    "date_from_datetime_parsing": "不是有效的日期 YYYY-MM-DD (not a date)",
+    "date_parsing": "不是有效的日期 YYYY-MM-DD (not a date)",
+    "date_type": "应为日期字符串 YYYY-MM-DD (expected a date)",
+    "enum": "取值不在允许范围内 (not one of the allowed values)",
+    "literal_error": "取值不在允许范围内 (not one of the allowed values)",
+    "string_type": "应为文字 (expected a string)",
+    "bool_type": "应为 true 或 false (expected a boolean)",
+    "bool_parsing": "应为 true 或 false (expected a boolean)",
+    "list_type": "应为列表 (expected a list)",
+    "model_type": "应为对象 (expected an object)",
+    "dict_type": "应为对象 (expected an object)",
+    "int_type": "应为整数 (expected an integer)",
+    "int_parsing": "应为整数 (expected an integer)",
+    "int_from_float": "应为整数 (expected an integer)",
+    "value_error": "取值无效 (invalid value)",
+}
+
+
+class CaseFileError(Exception):
+    """The case file cannot be used; `problems` lists every reason."""
+
+    def __init__(self, source: str, problems: list[Problem]) -> None:
+        self.source = source
+        self.problems = problems
+        super().__init__(f"{source}: {len(problems)} problem(s)")
+
+
+@dataclass(frozen=True)
+class LoadedCase:
+    case: CarSurveyCase
+    source: Path
+    raw: bytes  # the exact bytes read: embedded in the PDF and archived as they were
+
+
+def parse_json(text: str, source: str = "<case>") -> Any:
+    """JSON with numbers read as Decimal (never float); malformed JSON reports line and column."""
+    try:
+        return json.loads(text, parse_float=Decimal, parse_int=Decimal, parse_constant=_reject_constant)
+    except json.JSONDecodeError as exc:
+        problem = Problem(
+            path="$",
+            title="案件文件",
+            message=f"JSON 格式错误：第 {exc.lineno} 行第 {exc.colno} 列 ({exc.msg})",
+            value=_excerpt(text, exc.pos),
+        )
+        raise CaseFileError(source, [problem]) from None
+    except ValueError as exc:  # NaN / Infinity
+        raise CaseFileError(source, [Problem("$", "案件文件", str(exc), None)]) from None
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"JSON 中不允许 {name} (NaN/Infinity are not valid amounts)")
+
+
+def _excerpt(text: str, pos: int) -> str:
+    line_start = text.rfind("\n", 0, pos) + 1
+    line_end = text.find("\n", pos)
+    line = text[line_start : line_end if line_end != -1 else len(text)]
+    return line.strip()[:80]
+
+
+def validate_data(data: Any, source: str = "<case>") -> CarSurveyCase:
+    """Validate parsed JSON; raise CaseFileError listing every problem at once."""
+    if not isinstance(data, dict):
+        raise CaseFileError(source, [Problem("$", "案件文件", "顶层应为 JSON 对象 (expected an object)", data)])
+    kind = data.get("kind")
+    model = CASE_KINDS.get(kind) if isinstance(kind, str) else None
+    if model is None:
+        allowed = ", ".join(CASE_KINDS)
+        problem = Problem("$.kind", "案件类型", f"未知的案件类型，应为 {allowed} (unknown case kind)", kind)
+        raise CaseFileError(source, [problem])
+    try:
+        case = model.model_validate(data)
+    except ValidationError as exc:
+        raise CaseFileError(source, [_problem_from_error(model, err) for err in exc.errors()]) from None
+    assert isinstance(case, CarSurveyCase)
+    problems = integrity_problems(case)
+    if problems:
+        raise CaseFileError(source, problems)
+    return case
+
+
+def load_case(path: str | Path) -> LoadedCase:
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise CaseFileError(str(path), [Problem("$", "案件文件", f"无法读取文件 ({exc.strerror})", str(path))]) from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        problem = Problem("$", "案件文件", f"文件不是 UTF-8 编码 (byte {exc.start})", None)
+        raise CaseFileError(str(path), [problem]) from None
+    case = validate_data(parse_json(text, str(path)), str(path))
+    return LoadedCase(case=case, source=path.resolve(), raw=raw)
+
+
+def _problem_from_error(model: type[BaseModel], err: Any) -> Problem:
+    loc = tuple(err["loc"])
+    message = _MESSAGES.get(err["type"], err["msg"])
+    ctx = err.get("ctx") or {}
+    if err["type"] in {"enum", "literal_error"} and "expected" in ctx:
+        message += f"：{ctx['expected']}"
+    elif err["type"] in {"greater_than_equal", "less_than_equal"}:
+        bound = ctx.get("ge", ctx.get("le"))
+        message += f"：{bound}"
+    elif err["type"] == "value_error":
+        message = str(ctx.get("error", err["msg"]))
+    value = None if err["type"] == "missing" else err.get("input")
+    return Problem(json_path(loc), title_for(model, loc), message, value)
+
+
+def title_for(model: type[BaseModel], loc: tuple[Any, ...]) -> str:
+    """The Chinese titles along a location, e.g. 保险合同 / 保险项目[0] / 保险金额."""
+    titles: list[str] = []
+    current: Any = model
+    for part in loc:
+        if isinstance(part, int):
+            if titles:
+                titles[-1] += f"[{part}]"
+            continue
+        fields = getattr(current, "model_fields", None)
+        if not fields or part not in fields:
+            titles.append(str(part))
+            current = None
+            continue
+        info = fields[part]
+        titles.append(info.title or part)
+        current = _inner_model(info.annotation)
+    return " / ".join(titles)
+
+
+def _inner_model(annotation: Any) -> Any:
+    """The BaseModel inside Optional[...] / list[...] / Annotated[...], if any."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    origin = typing.get_origin(annotation)
+    if origin in (list, typing.Union, types.UnionType, typing.Annotated):
+        for arg in typing.get_args(annotation):
+            found = _inner_model(arg)
+            if found is not None:
+                return found
+    return None

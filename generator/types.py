@@ -1,0 +1,41 @@
+"""Value types shared by the case model: exact money, ratios and Shanghai-local timestamps."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+from pydantic import AfterValidator, BeforeValidator, Field
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def _exact_decimal(value: Any) -> Any:
+    """Refuse binary floats and booleans: an amount must never pass through float.
+
+    The loader parses JSON numbers straight to Decimal, so a float here means a caller built
+    the model from Python floats — refusing it keeps "money is exact" true on every path.
+    """
+    if isinstance(value, bool):
+        raise ValueError("应为数字，不是布尔值 (expected a number, not a boolean)")
+    if isinstance(value, float):
+        raise ValueError("不接受二进制浮点数，请用数字字符串 (binary floats are not accepted)")
+    if isinstance(value, str):
+        value = value.strip()
+    return value
+
+
+def _assume_shanghai(value: datetime) -> datetime:
+    """A time written without a zone is Beijing time (Asia/Shanghai)."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=SHANGHAI)
+    return value
+
+
+Money = Annotated[Decimal, BeforeValidator(_exact_decimal), Field(ge=0, allow_inf_nan=False)]
+Quantity = Annotated[Decimal, BeforeValidator(_exact_decimal), Field(ge=0, allow_inf_nan=False)]
+# A rate such as a deductible rate or an agreed share: 0 ≤ r ≤ 1, written as a fraction (0.05 = 5 %).
+Rate = Annotated[Decimal, BeforeValidator(_exact_decimal), Field(ge=0, le=1, allow_inf_nan=False)]
+Timestamp = Annotated[datetime, AfterValidator(_assume_shanghai)]

@@ -1,0 +1,91 @@
+"""The `gongu` command line. Thin: it composes generator / archive / index and holds no domain rule."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from generator.adjust import adjust as run_adjustment
+from generator.adjust import adjustment_to_dict
+from generator.amounts import format_amount, rmb_uppercase
+from generator.loading import CaseFileError, load_case
+from generator.schema import case_json_schema
+from gongu.output import GonguError, console, fail, print_problems
+
+app = typer.Typer(
+    name="gongu",
+    help="Gongu 公估：案件文件 → 公估报告 → 签章 → 归档 → 检索",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+CaseArg = Annotated[Path, typer.Argument(help="案件文件 case.json", show_default=False)]
+
+
+def load_or_exit(path: Path, *, as_json: bool = False):  # noqa: ANN201 — LoadedCase
+    try:
+        return load_case(path)
+    except CaseFileError as exc:
+        print_problems(exc.source, exc.problems, as_json=as_json)
+        raise typer.Exit(2) from None
+
+
+@app.command()
+def validate(case_file: CaseArg, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """校验案件文件：有效时退出码 0，否则列出全部问题并以 2 退出。"""
+    loaded = load_or_exit(case_file, as_json=as_json)
+    if as_json:
+        console.print_json(json.dumps({"file": str(case_file), "valid": True, "case_id": loaded.case.case_id}))
+    else:
+        console.print(f"[green]✓[/] {case_file}：案件 {loaded.case.case_id} 校验通过")
+
+
+@app.command()
+def adjust(case_file: CaseArg, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """损失核定与理算（第 7、8 条）：列出每一步及结果。"""
+    loaded = load_or_exit(case_file, as_json=as_json)
+    result = run_adjustment(loaded.case)
+    if as_json:
+        sys.stdout.write(json.dumps(adjustment_to_dict(loaded.case, result), ensure_ascii=False, indent=2) + "\n")
+        return
+    from gongu.adjust_view import adjustment_table
+
+    console.print(adjustment_table(loaded.case, result))
+    console.print(f"理算金额：[bold]{format_amount(result.total_payable)}[/] 元（{rmb_uppercase(result.total_payable)}）")
+
+
+@app.command()
+def schema(output: Annotated[Path | None, typer.Option("-o", "--output", help="写入文件；缺省输出到屏幕")] = None) -> None:
+    """输出案件文件的 JSON Schema，供机构在自己的系统中校验。"""
+    text = json.dumps(case_json_schema(), ensure_ascii=False, indent=2) + "\n"
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        output.write_text(text, encoding="utf-8")
+        console.print(f"JSON Schema → {output}")
+
+
+@app.command()
+def demo(
+    examples: Annotated[Path, typer.Option(help="示例案件目录")] = Path("examples"),
+) -> None:
+    """对随附示例跑一遍主流程（make demo 调用）。"""
+    from gongu.demo import run_demo
+
+    run_demo(examples)
+
+
+def main() -> None:
+    try:
+        app()
+    except GonguError as exc:
+        fail(str(exc))
+
+
+if __name__ == "__main__":
+    main()
