@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 
+from forms.catalogue import appendix_c_items
 from generator.model import CarSurveyCase, DeductibleMode
 from generator.problems import Problem
 
@@ -94,6 +95,15 @@ def integrity_problems(case: CarSurveyCase) -> list[Problem]:
         if photo.record_item is not None and photo.record_item not in record_ids:
             out.append(Problem(f"$.survey.photos[{i}].record_item", "现场照片 / 对应查勘记录", "查勘记录中没有该编号",
                                photo.record_item))
+
+    catalogue = appendix_c_items()
+    for i, doc in enumerate(case.survey.documents):
+        base = f"$.survey.documents[{i}]"
+        if doc.code is None and not doc.name:
+            out.append(Problem(base, "索赔资料", "须给出清单条目编号或资料名称 (code or name)", None))
+        elif doc.code is not None and doc.code not in catalogue:
+            out.append(Problem(f"{base}.code", "索赔资料 / 清单条目编号", "附录C中没有该条目 (see forms/appendix_c.json)",
+                               doc.code))
 
     handler_names = {h.name for h in case.handlers}
     for i, sig in enumerate(case.report.signatures):
