@@ -80,6 +80,12 @@ def demo(
     run_demo(examples)
 
 
+# Each area registers its commands on `app` in its own module; one import line per area here.
+# (Imported after `app` exists so the modules can `from gongu.cli import app`.)
+# --- command modules (keep one line each, sorted) ---
+# --- end command modules ---
+
+
 def main() -> None:
     try:
         app()
