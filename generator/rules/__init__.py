@@ -1,0 +1,23 @@
+"""Completeness rules of the CAR code of practice, checked by the quality review (9.3).
+
+`run_rules(case, today=None, stage="issue")` returns every `Finding`; `all_rules()` lists the registry.
+Rules live in modules by clause: commission (4.x), survey (5.x), liability (6.x), loss (7–8),
+report (9–10) and review_rules (9.3 sign-off).
+"""
+
+from generator.rules.registry import (
+    STAGES,
+    Finding,
+    Miss,
+    Rule,
+    RuleContext,
+    Severity,
+    Stage,
+    all_rules,
+    get_rule,
+    has_blocking,
+    run_rules,
+)
+
+__all__ = ["STAGES", "Finding", "Miss", "Rule", "RuleContext", "Severity", "Stage", "all_rules", "get_rule",
+           "has_blocking", "run_rules"]
