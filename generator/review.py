@@ -68,17 +68,28 @@ def _current_round(history: list[Review]) -> dict[ReviewLevel, Review]:
     return approved
 
 
-def review_state(case: CarSurveyCase) -> ReviewState:
-    """Replay the recorded reviews, keeping only those that were valid when made."""
+def _replay(case: CarSurveyCase) -> tuple[list[Review], list[tuple[int, str]]]:
+    """The recorded reviews that were valid when made, and why each of the others was not."""
     accepted: list[Review] = []
     problems: list[tuple[int, str]] = []
-    last_return: Review | None = None
     for i, review in enumerate(case.reviews):
         reasons = review_problems(case, accepted, review)
         if reasons:
             problems.extend((i, reason) for reason in reasons)
-            continue
-        accepted.append(review)
-        if review.decision == ReviewDecision.return_:
-            last_return = review
-    return ReviewState(approved=_current_round(accepted), last_return=last_return, problems=problems)
+        else:
+            accepted.append(review)
+    return accepted, problems
+
+
+def review_state(case: CarSurveyCase) -> ReviewState:
+    """Replay the recorded reviews, keeping only those that were valid when made."""
+    accepted, problems = _replay(case)
+    returns = [r for r in accepted if r.decision == ReviewDecision.return_]
+    return ReviewState(approved=_current_round(accepted), last_return=returns[-1] if returns else None,
+                       problems=problems)
+
+
+def check_new_review(case: CarSurveyCase, new: Review) -> list[str]:
+    """Why `new` may not be recorded on this case now (empty when it may)."""
+    accepted, _ = _replay(case)
+    return review_problems(case, accepted, new)

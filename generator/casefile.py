@@ -1,0 +1,61 @@
+"""Write a case file back after a recorded step (a review decision, an issuance) without losing anything.
+
+The file is parsed with numbers as Decimal (generator.loading.parse_json), edited as plain JSON data and
+dumped with simplejson's `use_decimal`, which writes each Decimal as the JSON number it was read from
+("28.50" stays 28.50, 100 stays 100): the stdlib encoder can only write Decimals through float or as
+strings. The new data is validated before anything touches the disk, written to a temporary file in the
+same folder, fsynced and renamed over the old one, then read back and validated again.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import simplejson
+
+from generator.loading import LoadedCase, load_case, parse_json, validate_data
+
+
+def read_case_data(loaded: LoadedCase) -> dict[str, Any]:
+    """The exact JSON data of a loaded case (numbers as Decimal), ready to edit."""
+    data = parse_json(loaded.raw.decode("utf-8-sig"), str(loaded.source))
+    assert isinstance(data, dict)
+    return data
+
+
+def dump_case_data(data: dict[str, Any]) -> bytes:
+    text = simplejson.dumps(data, use_decimal=True, ensure_ascii=False, indent=2)
+    return (text + "\n").encode("utf-8")
+
+
+def write_case_data(path: str | Path, data: dict[str, Any]) -> LoadedCase:
+    """Validate `data`, replace the file at `path` atomically, and return it as loaded back from disk."""
+    path = Path(path)
+    validate_data(data, str(path))  # raises CaseFileError before the disk is touched
+    payload = dump_case_data(data)
+    atomic_write(path, payload)
+    return load_case(path)
+
+
+def atomic_write(path: Path, payload: bytes) -> None:
+    """temp file in the same folder → fsync → rename → fsync the folder: the old or the new file, never half."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(payload)
+            fh.flush()
+            os.fsync(fh.fileno())
+        if path.exists():
+            os.chmod(tmp, path.stat().st_mode & 0o777)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
