@@ -1,0 +1,188 @@
+"""Chinese text analysis for the index: jieba words with a domain dictionary, plus character bigrams.
+
+Why not the stock `jieba.analyse.ChineseAnalyzer`:
+(a) it sets each token's *position* to its character offset, so a phrase query ("边坡坍塌" → 边坡, 坍塌)
+    looks for the second word at position +1 while the index holds it at +2: phrases find nothing;
+(b) it segments with jieba's general dictionary only, and even with a domain dictionary a query and a
+    document can be segmented differently (the words around a term change the segmentation), so some
+    documents containing the query text are missed.
+
+Here the word tokenizer numbers positions 0, 1, 2 … and keeps start/end character offsets (for
+highlighting); the bigram tokenizer emits overlapping character bigrams of every run of letters, digits
+and CJK characters, so any substring of two or more such characters is found by a bigram phrase,
+whatever jieba does with it.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import jieba
+from whoosh.analysis import Analyzer, LowercaseFilter, Token, Tokenizer
+
+import forms
+
+DOMAIN_DICT = Path(forms.__file__).parent / "dict" / "domain.txt"
+
+# Word characters: CJK ideographs (basic + extension A + compatibility), Latin letters and digits.
+# Everything else (punctuation, spaces, full-width symbols) separates runs and is never a token.
+_RUN = re.compile(r"[0-9A-Za-z\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff10-\uff19\uff21-\uff3a\uff41-\uff5a]+")
+
+_lock = threading.Lock()
+_segmenter: jieba.Tokenizer | None = None
+
+
+def segmenter() -> jieba.Tokenizer:
+    """The process-wide jieba tokenizer with the domain dictionary, loaded once (lazily, thread-safe).
+
+    A private `jieba.Tokenizer` rather than the global one, so loading our dictionary never changes
+    how other code in the process segments text."""
+    global _segmenter
+    if _segmenter is None:
+        with _lock:
+            if _segmenter is None:
+                jieba.setLogLevel(logging.WARNING)  # jieba prints "Building prefix dict…" at INFO
+                seg = jieba.Tokenizer()
+                seg.initialize()
+                seg.load_userdict(str(DOMAIN_DICT))
+                _segmenter = seg
+    return _segmenter
+
+
+def domain_terms() -> list[str]:
+    """The words of the shipped domain dictionary (jieba userdict format: word [freq] [tag])."""
+    words = []
+    for line in DOMAIN_DICT.read_text(encoding="utf-8").splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            words.append(line.split()[0])
+    return words
+
+
+def word_spans(text: str) -> list[tuple[str, int, int]]:
+    """jieba words of `text` as (word, startchar, endchar), separators dropped."""
+    out = []
+    for word, start, end in segmenter().tokenize(text, mode="default", HMM=True):
+        if _RUN.fullmatch(word) is None:
+            # A token with a separator inside (rare: jieba keeps "a-b" style runs) is split on runs.
+            for m in _RUN.finditer(word):
+                out.append((m.group(), start + m.start(), start + m.end()))
+            continue
+        out.append((word, start, end))
+    return out
+
+
+class JiebaTokenizer(Tokenizer):
+    """jieba words with consecutive positions (0, 1, 2 …) and character offsets."""
+
+    def __call__(  # type: ignore[override]
+        self,
+        value: str,
+        positions: bool = False,
+        chars: bool = False,
+        keeporiginal: bool = False,
+        removestops: bool = True,
+        start_pos: int = 0,
+        start_char: int = 0,
+        tokenize: bool = True,
+        mode: str = "",
+        **kwargs: object,
+    ) -> Iterator[Token]:
+        t = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        if not tokenize:
+            t.original = t.text = value
+            t.boost = 1.0
+            if positions:
+                t.pos = start_pos
+            if chars:
+                t.startchar, t.endchar = start_char, start_char + len(value)
+            yield t
+            return
+        for i, (word, start, end) in enumerate(word_spans(value)):
+            t.text = word
+            t.boost = 1.0
+            if keeporiginal:
+                t.original = word
+            t.stopped = False
+            if positions:
+                t.pos = start_pos + i
+            if chars:
+                t.startchar, t.endchar = start_char + start, start_char + end
+            yield t
+
+
+def bigram_spans(text: str, *, trailing_unigram: bool) -> list[tuple[str, int, int]]:
+    """Overlapping character bigrams of each run of word characters.
+
+    With `trailing_unigram` (index time) each run also yields its last character alone, so every
+    character of the text starts some token and a one-character query is a prefix query ("塌*").
+    Query-time analysis leaves it out, or a phrase would demand a run end after the query text."""
+    out: list[tuple[str, int, int]] = []
+    for m in _RUN.finditer(text):
+        s, e = m.start(), m.end()
+        if e - s == 1:
+            out.append((text[s], s, e))
+            continue
+        for i in range(s, e - 1):
+            out.append((text[i : i + 2], i, i + 2))
+        if trailing_unigram:
+            out.append((text[e - 1], e - 1, e))
+    return out
+
+
+class BigramTokenizer(Tokenizer):
+    """Character bigrams with consecutive positions; see `bigram_spans`."""
+
+    def __call__(  # type: ignore[override]
+        self,
+        value: str,
+        positions: bool = False,
+        chars: bool = False,
+        keeporiginal: bool = False,
+        removestops: bool = True,
+        start_pos: int = 0,
+        start_char: int = 0,
+        tokenize: bool = True,
+        mode: str = "",
+        **kwargs: object,
+    ) -> Iterator[Token]:
+        t = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        spans = bigram_spans(value, trailing_unigram=mode != "query") if tokenize else [(value, 0, len(value))]
+        for i, (gram, start, end) in enumerate(spans):
+            t.text = gram
+            t.boost = 1.0
+            if keeporiginal:
+                t.original = gram
+            t.stopped = False
+            if positions:
+                t.pos = start_pos + i
+            if chars:
+                t.startchar, t.endchar = start_char + start, start_char + end
+            yield t
+
+
+def word_analyzer() -> Analyzer:
+    """Index and query analyzer of the word field. No stop words: phrases must keep every position."""
+    return JiebaTokenizer() | LowercaseFilter()
+
+
+def bigram_analyzer() -> Analyzer:
+    return BigramTokenizer() | LowercaseFilter()
+
+
+def query_words(text: str) -> list[str]:
+    """What the word field holds for `text`, in order (lowercased)."""
+    return [w.lower() for w, _, _ in word_spans(text)]
+
+
+def query_bigrams(text: str) -> list[list[str]]:
+    """Bigrams of `text` grouped by run (query side: no trailing unigram)."""
+    runs = []
+    for m in _RUN.finditer(text):
+        run = m.group().lower()
+        runs.append([run] if len(run) == 1 else [run[i : i + 2] for i in range(len(run) - 1)])
+    return runs

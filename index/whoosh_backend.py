@@ -1,0 +1,289 @@
+"""The embedded default backend: a Whoosh index in GONGU_HOME/index.
+
+Each package is one Whoosh document with
+- `body` (jieba words, consecutive positions) and `body_bg` (character bigrams) of the report text;
+- `meta_bg`: bigrams of the descriptive fields, so a tombstone (text removed) stays findable;
+- one bigram field per descriptive field for field queries (substring semantics: 保险人:平安);
+- `kind` / `status` keywords, dates, and amounts in fen as 64-bit integers (exact, never float);
+- `record`: the whole `IndexDocument`, zlib-compressed JSON, for results and snippets.
+
+Whoosh allows one writer per index: every write takes the index's own file lock with a retrying
+timeout (`writer(timeout=…)`), so concurrent ingests from several processes wait their turn instead of
+failing with LockError. Readers open the last committed generation and never wait.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import zlib
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import fields as dc_fields
+from datetime import date, datetime, time
+from pathlib import Path
+from typing import Any
+
+from whoosh import index as whoosh_index
+from whoosh import query as wq
+from whoosh.fields import DATETIME, ID, NUMERIC, STORED, TEXT, Schema
+from whoosh.index import LockError
+from whoosh.writing import CLEAR, IndexWriter
+
+from index.analysis import bigram_analyzer, query_bigrams, query_words, word_analyzer
+from index.api import Progress, SearchBackend
+from index.extract import IndexDocument
+from index.highlight import snippets
+from index.query import FIELDS, Match, Range, SearchHit, SearchQuery, SearchResults
+
+# Descriptive fields searchable one by one (substring semantics through bigrams).
+TEXT_FIELDS = (
+    "case_id", "report_number", "case_name", "insurer", "insured", "policyholder", "policy_number",
+    "project", "province", "city", "cause", "loss_type", "handlers", "reviewers",
+)
+DATE_FIELDS = ("loss_date", "report_date", "retention_end")
+AMOUNT_FIELDS = ("claimed_fen", "assessed_fen", "adjusted_fen")
+
+
+class IndexBusyError(RuntimeError):
+    """The index stayed locked by another writer for longer than the timeout."""
+
+
+def build_schema() -> Schema:
+    words, grams = word_analyzer(), bigram_analyzer()
+    spec: dict[str, Any] = {
+        "doc_id": ID(unique=True, stored=True),
+        "body": TEXT(analyzer=words, phrase=True),
+        "body_bg": TEXT(analyzer=grams, phrase=True),
+        "meta_bg": TEXT(analyzer=grams, phrase=True),
+        "kind": ID(stored=True),
+        "status": ID(stored=True),
+        "record": STORED(),
+    }
+    for name in TEXT_FIELDS:
+        spec[name] = TEXT(analyzer=grams, phrase=True)
+    for name in DATE_FIELDS:
+        spec[name] = DATETIME(sortable=True)
+    for name in AMOUNT_FIELDS:
+        spec[name] = NUMERIC(numtype=int, bits=64, signed=True, sortable=True)
+    return Schema(**spec)
+
+
+# ─────────────────────────── documents ⇄ Whoosh fields ───────────────────────────
+
+
+def _as_datetime(value: date | None) -> datetime | None:
+    if value is None:
+        return None
+    return value if isinstance(value, datetime) else datetime.combine(value, time())
+
+
+def whoosh_fields(doc: IndexDocument) -> dict[str, Any]:
+    values: dict[str, Any] = {"doc_id": doc.doc_id, "kind": doc.kind, "status": doc.status}
+    if doc.text:
+        values["body"] = doc.text
+        values["body_bg"] = doc.text
+    descriptive = []
+    for name in TEXT_FIELDS:
+        raw = getattr(doc, name)
+        value = "\n".join(raw) if isinstance(raw, tuple) else str(raw or "")
+        if value:
+            values[name] = value
+            descriptive.append(value)
+    values["meta_bg"] = "\n".join(descriptive)
+    for name in DATE_FIELDS:
+        when = _as_datetime(getattr(doc, name))
+        if when is not None:
+            values[name] = when
+    for name in AMOUNT_FIELDS:
+        amount = getattr(doc, name)
+        if amount is not None:
+            values[name] = int(amount)
+    values["record"] = zlib.compress(json.dumps(doc.as_dict(), ensure_ascii=False).encode("utf-8"), 6)
+    return values
+
+
+def document_from_record(blob: bytes) -> IndexDocument:
+    data = json.loads(zlib.decompress(blob).decode("utf-8"))
+    kwargs: dict[str, Any] = {}
+    for f in dc_fields(IndexDocument):
+        value = data.get(f.name)
+        if value is not None and f.name in DATE_FIELDS:
+            value = date.fromisoformat(value)
+        elif value is not None and f.name == "archived_at":
+            value = datetime.fromisoformat(value)
+        elif isinstance(value, list):
+            value = tuple(value)
+        if f.name in data:
+            kwargs[f.name] = value
+    return IndexDocument(**kwargs)
+
+
+# ─────────────────────────── query translation ───────────────────────────
+
+
+def _bigram_query(field: str, text: str) -> wq.Query | None:
+    """`text` occurs in `field` as a substring: each run's bigrams as a phrase (a lone character:
+    a prefix over the bigrams, which the index-time trailing unigram makes complete)."""
+    parts: list[wq.Query] = []
+    for grams in query_bigrams("".join(text.split())):
+        if len(grams) == 1 and len(grams[0]) == 1:
+            parts.append(wq.Prefix(field, grams[0]))
+        elif len(grams) == 1:
+            parts.append(wq.Term(field, grams[0]))
+        else:
+            parts.append(wq.Phrase(field, grams))
+    if not parts:
+        return None
+    return parts[0] if len(parts) == 1 else wq.And(parts)
+
+
+def _word_query(text: str) -> wq.Query | None:
+    words = query_words(text)
+    if not words:
+        return None
+    return wq.Term("body", words[0]) if len(words) == 1 else wq.Phrase("body", words)
+
+
+def match_query(match: Match) -> wq.Query:
+    if match.field is None:
+        # Words first (better scores, phrase semantics), bigrams guarantee recall, meta keeps
+        # tombstones and the descriptive fields findable.
+        alts = [_word_query(match.text), _bigram_query("body_bg", match.text), _bigram_query("meta_bg", match.text)]
+        found = [q for q in alts if q is not None]
+        return wq.Or(found) if found else wq.NullQuery
+    spec = FIELDS[match.field]
+    if spec.kind == "keyword":
+        return wq.Term(match.field, match.text)
+    q = _bigram_query(match.field, match.text)
+    return q if q is not None else wq.NullQuery
+
+
+def range_query(rng: Range) -> wq.Query:
+    if FIELDS[rng.field].kind == "date":
+        low = _as_datetime(rng.low) if isinstance(rng.low, date) else None
+        high = datetime.combine(rng.high, time.max) if isinstance(rng.high, date) else None
+        return wq.DateRange(rng.field, low, high)
+    return wq.NumericRange(rng.field, rng.low, rng.high)
+
+
+def to_whoosh(query: SearchQuery) -> wq.Query:
+    parts: list[wq.Query] = []
+    for group in query.groups:
+        alts = [match_query(m) for m in group]
+        parts.append(alts[0] if len(alts) == 1 else wq.Or(alts))
+    parts.extend(range_query(r) for r in query.ranges)
+    positive: wq.Query = wq.And(parts) if parts else wq.Every()
+    if query.excluded:
+        return wq.AndNot(positive, wq.Or([match_query(m) for m in query.excluded]))
+    return positive
+
+
+# ─────────────────────────── the backend ───────────────────────────
+
+
+class WhooshBackend(SearchBackend):
+    def __init__(self, index_dir: Path, *, lock_timeout: float = 300.0, procs: int = 1) -> None:
+        self.index_dir = Path(index_dir)
+        self.lock_timeout = lock_timeout
+        self.procs = procs
+        self._ix: whoosh_index.Index | None = None
+
+    # Creation races (two ingests into a fresh GONGU_HOME) are settled by an flock of our own:
+    # Whoosh's write lock lives inside the index, which does not exist yet.
+    def _index(self) -> whoosh_index.Index:
+        if self._ix is None:
+            self.index_dir.mkdir(parents=True, exist_ok=True)
+            with _flock(self.index_dir / ".create.lock"):
+                if whoosh_index.exists_in(str(self.index_dir)):
+                    self._ix = whoosh_index.open_dir(str(self.index_dir))
+                else:
+                    self._ix = whoosh_index.create_in(str(self.index_dir), build_schema())
+        return self._ix
+
+    @contextmanager
+    def _writer(self, **kwargs: Any) -> Iterator[IndexWriter]:
+        try:
+            writer = self._index().writer(timeout=self.lock_timeout, delay=0.05, **kwargs)
+        except LockError:
+            raise IndexBusyError(f"检索索引 {self.index_dir} 被其他写入进程占用超过 {self.lock_timeout:.0f} 秒") from None
+        try:
+            yield writer
+        except BaseException:
+            writer.cancel()
+            raise
+
+    def add(self, doc: IndexDocument) -> None:
+        self.update(doc)
+
+    def update(self, doc: IndexDocument) -> None:
+        with self._writer() as w:
+            w.update_document(**whoosh_fields(doc))
+            w.commit()
+
+    def delete(self, doc_id: str) -> None:
+        with self._writer() as w:
+            w.delete_by_term("doc_id", doc_id)
+            w.commit()
+
+    def rebuild(self, docs: Iterable[IndexDocument], progress: Progress | None = None) -> int:
+        """All old segments are replaced in one commit (CLEAR), so readers see either the old or the
+        new index, never an empty one."""
+        count = 0
+        kwargs: dict[str, Any] = {"limitmb": 256}
+        if self.procs > 1:
+            kwargs.update(procs=self.procs, multisegment=True)
+        with self._writer(**kwargs) as w:
+            for doc in docs:
+                w.add_document(**whoosh_fields(doc))
+                count += 1
+                if progress is not None:
+                    progress(doc)
+            w.commit(mergetype=CLEAR)
+        return count
+
+    def get(self, doc_id: str) -> IndexDocument | None:
+        with self._index().searcher() as s:
+            stored = s.document(doc_id=doc_id)
+        return document_from_record(stored["record"]) if stored else None
+
+    def count(self) -> int:
+        with self._index().searcher() as s:
+            return s.doc_count()
+
+    def search(self, query: SearchQuery, *, with_snippets: bool = True) -> SearchResults:
+        q = to_whoosh(query)
+        with self._index().searcher() as s:
+            if query.sort == "date":
+                page = s.search_page(q, query.page, pagelen=query.page_size, sortedby="loss_date", reverse=True)
+            else:
+                page = s.search_page(q, query.page, pagelen=query.page_size)
+            total = page.total
+            hits = []
+            # search_page clamps a page past the end to the last page; an empty page is clearer.
+            if (query.page - 1) * query.page_size < total:
+                for hit in page:
+                    doc = document_from_record(hit["record"])
+                    fields = doc.as_dict()
+                    fields.pop("text")
+                    found = snippets(doc.text, query.terms) if with_snippets and doc.text else []
+                    hits.append(SearchHit(doc.doc_id, float(hit.score or 0.0), fields, tuple(found)))
+        return SearchResults(query=query, total=total, hits=tuple(hits))
+
+    def doc_ids(self, predicate: Callable[[IndexDocument], bool] | None = None) -> list[str]:
+        with self._index().searcher() as s:
+            out = []
+            for stored in s.all_stored_fields():
+                if predicate is None or predicate(document_from_record(stored["record"])):
+                    out.append(stored["doc_id"])
+        return sorted(out)
+
+
+@contextmanager
+def _flock(path: Path) -> Iterator[None]:
+    with open(path, "a+") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
