@@ -563,6 +563,19 @@ class Delivery(Record):
     closed_at: Timestamp | None = F("结案时间", default=None)
 
 
+class Issuance(Record):
+    """One issued report (9.3 passed): kept in order, so a reissue (R1, R2 …) leaves the earlier one on record."""
+
+    number: str = F("报告编号", min_length=1)
+    issued_at: Timestamp = F("出具时间")
+    supersedes: str | None = F("替代报告编号", default=None)
+    reason: str | None = F("重新出具原因", default=None)
+    pdf_file: str | None = F("PDF 文件", default=None)
+    pdf_sha256: str | None = F("PDF SHA-256", default=None, pattern=r"^[0-9a-f]{64}$")
+    docx_file: str | None = F("DOCX 文件", default=None)
+    docx_sha256: str | None = F("DOCX SHA-256", default=None, pattern=r"^[0-9a-f]{64}$")
+
+
 # ───────────────────────────────────────── the case ────────────────────────────────────────────
 
 
@@ -594,6 +607,7 @@ class CarSurveyCase(Record):
     report: Report = F("公估报告")
     reviews: list[Review] = F("品质审核记录", default_factory=list)
     delivery: Delivery = F("交付与收费", default_factory=Delivery)
+    issuances: list[Issuance] = F("报告出具记录", default_factory=list)
 
 
 # Later kinds (the Sichuan forensic appraisal) register here; the loader dispatches on `kind`.
