@@ -1,0 +1,145 @@
+"""HTML → PDF/A-3b with WeasyPrint, the case JSON embedded (relationship Source), then empty signature
+fields added with pyHanko at the signature boxes' positions.
+
+Deterministic (issue 3 §7): metadata dates come from the report date, the file identifier is a hash of
+the input and the Gongu version, attachment dates are fixed, and pyHanko's incremental update is
+pinned (no random second ID, no clock in /ModDate). Same case + same version → byte-identical PDF.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from xml.etree.ElementTree import SubElement, fromstring, tostring
+
+from pyhanko.pdf_utils import generic
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.sign.fields import SigFieldSpec, append_signature_field
+from weasyprint import HTML, Attachment
+from weasyprint.document import Document
+from weasyprint.pdf.metadata import NS, DocumentMetadata
+
+from generator.loading import LoadedCase
+from generator.render_html import HtmlReport, gongu_version
+from generator.render_safety import FolderFetcher, RefusedResource, RenderError
+from generator.types import SHANGHAI
+
+# The PDF signature field names the sealing step (issue 5) fills, and the HTML ids they sit on.
+HANDLER_FIELD = "handler-{n}"
+FIRM_SEAL_FIELD = "firm-seal"
+PX_TO_PT = 0.75  # CSS px (1/96 in) → PDF points (1/72 in)
+
+logging.getLogger("weasyprint").setLevel(logging.ERROR)
+logging.getLogger("fontTools").setLevel(logging.ERROR)
+
+
+@dataclass(frozen=True)
+class FieldBox:
+    name: str
+    page: int  # 0-based
+    box: tuple[float, float, float, float]  # x1, y1, x2, y2 in PDF points, origin bottom-left
+
+
+class _GonguMetadata(DocumentMetadata):
+    """WeasyPrint's XMP plus Dublin Core identifier (report number), source (case id) and publisher
+    (firm): standard dc properties, so PDF/A needs no extension schema for them."""
+
+    extra: dict[str, str]
+
+    def generate_rdf_metadata(self, variant, version, conformance):  # type: ignore[no-untyped-def]
+        rdf = fromstring(super().generate_rdf_metadata(variant, version, conformance))
+        desc = SubElement(rdf, f'{{{NS["rdf"]}}}Description')
+        desc.attrib[f'{{{NS["rdf"]}}}about'] = ""
+        for key, value in self.extra.items():
+            SubElement(desc, f'{{{NS["dc"]}}}{key}').text = value
+        return tostring(rdf, encoding="utf-8")
+
+
+def _set_metadata(document: Document, loaded: LoadedCase) -> None:
+    meta = _GonguMetadata()
+    meta.__dict__.update(document.metadata.__dict__)
+    case = loaded.case
+    meta.extra = {"identifier": case.report.number, "source": case.case_id, "publisher": case.firm.name}
+    document.metadata = meta
+
+
+def signature_boxes(document: Document) -> list[FieldBox]:
+    """Positions of #sig-handler-N and #sig-firm-seal from WeasyPrint's layout, in PDF points."""
+    found: dict[str, FieldBox] = {}
+    for index, page in enumerate(document.pages):
+        height = page.height
+        stack = [page._page_box]  # noqa: SLF001 — the laid-out box tree; WeasyPrint has no public accessor
+        while stack:
+            box = stack.pop()
+            element = getattr(box, "element", None)
+            ident = element.get("id") if element is not None and hasattr(element, "get") else None
+            if ident and (ident.startswith("sig-handler-") or ident == "sig-firm-seal") and ident not in found:
+                x, y = box.border_box_x(), box.border_box_y()
+                w, h = box.border_width(), box.border_height()
+                name = FIRM_SEAL_FIELD if ident == "sig-firm-seal" else HANDLER_FIELD.format(n=ident.rsplit("-", 1)[1])
+                rect = (x * PX_TO_PT, (height - y - h) * PX_TO_PT, (x + w) * PX_TO_PT, (height - y) * PX_TO_PT)
+                found[ident] = FieldBox(name, index, tuple(round(v, 2) for v in rect))  # type: ignore[arg-type]
+            stack.extend(reversed(getattr(box, "children", None) or []))
+    return list(found.values())
+
+
+def input_digest(loaded: LoadedCase, html: str) -> bytes:
+    """The PDF /ID: same case bytes, same template output, same version → same identifier."""
+    h = hashlib.sha256()
+    for part in (loaded.raw, html.encode("utf-8"), gongu_version().encode()):
+        h.update(len(part).to_bytes(8, "big"))
+        h.update(part)
+    return h.digest()[:16]
+
+
+def add_signature_fields(pdf: bytes, fields: list[FieldBox], second_id: bytes) -> bytes:
+    """Empty signature fields by name (handler-1 …, firm-seal), appended as an incremental update."""
+    writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
+    # pyHanko gives the updated file a random second /ID and stamps the clock into /ModDate and XMP;
+    # pin both so renders stay byte-identical, and keep WeasyPrint's PDF/A XMP untouched.
+    writer._document_id = generic.ArrayObject([writer._document_id[0], generic.ByteStringObject(second_id)])  # noqa: SLF001
+    writer._update_meta = lambda: None  # type: ignore[method-assign]  # noqa: SLF001
+    for f in fields:
+        append_signature_field(writer, SigFieldSpec(sig_field_name=f.name, on_page=f.page, box=f.box))  # type: ignore[arg-type]
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+@dataclass(frozen=True)
+class PdfResult:
+    data: bytes
+    pages: int
+    fields: list[FieldBox]
+
+
+def layout(report: HtmlReport) -> Document:
+    """WeasyPrint layout only (`HTML(...).render()`), with the folder-bound URL fetcher."""
+    fetcher = FolderFetcher(report.roots)
+    try:
+        return HTML(string=report.html, base_url=report.base_url, url_fetcher=fetcher).render()
+    except RefusedResource as exc:
+        raise RenderError(str(exc)) from None
+
+
+def render_pdf_bytes(loaded: LoadedCase, report: HtmlReport) -> PdfResult:
+    document = layout(report)
+    fields = signature_boxes(document)
+    _set_metadata(document, loaded)
+    digest = input_digest(loaded, report.html)
+    issued = loaded.case.report.issued_on
+    stamp = datetime(issued.year, issued.month, issued.day, tzinfo=SHANGHAI)
+    attachment = Attachment(
+        file_obj=io.BytesIO(loaded.raw), name="case.json", description=f"案件数据文件 {loaded.case.case_id}",
+        created=stamp.astimezone(UTC), modified=stamp.astimezone(UTC), relationship="Source",
+    )
+    try:
+        pdf = document.write_pdf(pdf_variant="pdf/a-3b", pdf_identifier=digest, attachments=[attachment])
+    except RefusedResource as exc:
+        raise RenderError(str(exc)) from None
+    assert pdf is not None
+    second_id = hashlib.sha256(digest + b"signature-fields").digest()[:16]
+    return PdfResult(add_signature_fields(pdf, fields, second_id), len(document.pages), fields)

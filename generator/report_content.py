@@ -1,0 +1,756 @@
+"""The survey report as plain data: sections, paragraphs, tables, key-value blocks.
+
+Built once from `(case, adjustment)` and consumed by both renderers (HTML→PDF and DOCX), so every
+section of clauses 9.1/9.2 is defined in exactly one place. Nothing here knows about HTML or Word.
+A section whose data is missing is never dropped: it carries a visible 「未提供」 marker (9.2), which
+the review rules flag.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from decimal import Decimal
+from pathlib import PurePosixPath
+from typing import Literal
+
+from forms.catalogue import appendix_c
+from generator.adjust import Adjustment
+from generator.amounts import format_amount, format_ratio, rmb_uppercase
+from generator.model import (
+    COMMISSION_TYPE_TITLES,
+    LOCATION_BAND_TITLES,
+    PRICE_BASIS_TITLES,
+    SALVAGE_METHOD_TITLES,
+    VALUE_COMPONENT_TITLES,
+    CarSurveyCase,
+    DocumentStatus,
+    Finding,
+    LiabilityCheck,
+    NoticeReceipt,
+)
+from generator.types import SHANGHAI
+
+MISSING = "未提供"
+
+# ─────────────────────────────────────────── blocks ───────────────────────────────────────────
+
+
+@dataclass
+class Paragraph:
+    text: str
+    missing: bool = False  # rendered as the visible 「未提供」 marker
+    style: Literal["body", "note", "emphasis"] = "body"
+
+
+@dataclass
+class KeyValues:
+    """Label → value lines; a value of None renders as 「未提供」."""
+
+    pairs: list[tuple[str, str | None]]
+
+
+@dataclass
+class Table:
+    header: list[list[str]]  # one or more header rows (repeated on every page)
+    rows: list[list[str]]
+    numeric: frozenset[int] = frozenset()  # column indexes aligned right
+    widths: list[int] | None = None  # relative column widths
+    caption: str | None = None
+    footer: list[list[str]] = field(default_factory=list)  # totals rows
+    group_rows: frozenset[int] = frozenset()  # rows that head a group: first cell spans the row
+
+
+@dataclass
+class PhotoBlock:
+    """5.3.1 d): a photo tied to the survey-record item it documents."""
+
+    id: str
+    file: str  # as written in the case, relative to the case folder
+    caption: str
+    record_ref: str  # e.g. 'R2 浆砌片石护坡' or 「未提供」
+    taken_at: str | None
+
+
+@dataclass
+class HandlerSignature:
+    index: int  # 1-based: element id sig-handler-N, PDF field handler-N
+    name: str
+    licence_no: str | None
+    role: str | None
+
+
+@dataclass
+class SignatureBlock:
+    """9.2: handlers' signatures (≥ 2, 资产评估法 Art. 27), the firm's seal and the report date."""
+
+    handlers: list[HandlerSignature]
+    firm_name: str
+    report_date: str
+
+
+@dataclass
+class ReceiptBlock:
+    """The receipt / acknowledgement block under a notice (5.2.1, 5.2.6, 5.3.3)."""
+
+    label: str  # e.g. 被保险人签收（签章）
+    signed_by: str | None
+    signed_at: str | None
+    extra: list[tuple[str, str | None]] = field(default_factory=list)
+
+
+@dataclass
+class AmountBlock:
+    """A final amount in figures and in Chinese uppercase, identical to the engine's."""
+
+    label: str
+    figures: str
+    uppercase: str
+
+
+Block = Paragraph | KeyValues | Table | PhotoBlock | SignatureBlock | ReceiptBlock | AmountBlock
+
+
+@dataclass
+class Section:
+    number: str  # 一 / （一） / 附录A
+    title: str
+    clause: str | None  # clause of the code the section answers
+    anchor: str  # HTML id and bookmark key
+    blocks: list[Block] = field(default_factory=list)
+    subsections: list[Section] = field(default_factory=list)
+    level: int = 1
+
+    @property
+    def heading(self) -> str:
+        sep = "" if self.number.endswith(("、", "）")) else " "
+        return f"{self.number}{sep}{self.title}"
+
+
+@dataclass
+class ReportDocument:
+    title: str
+    case_name: str
+    case_id: str
+    report_number: str
+    report_date: date
+    firm_name: str
+    cover: list[tuple[str, str | None]]
+    summary: list[Block]
+    sections: list[Section]  # the body (9.2)
+    appendices: list[Section]  # A, B, C
+    total_payable: Decimal
+    handler_count: int
+    photo_files: list[str]
+
+    def all_sections(self) -> list[Section]:
+        out: list[Section] = []
+
+        def walk(sections: list[Section]) -> None:
+            for s in sections:
+                out.append(s)
+                walk(s.subsections)
+
+        walk(self.sections)
+        walk(self.appendices)
+        return out
+
+
+# ─────────────────────────────────────────── helpers ──────────────────────────────────────────
+
+_CN_NUM = "一二三四五六七八九十"
+
+
+def cn_number(n: int) -> str:
+    """1 → 一, 12 → 十二, 20 → 二十 (section numbers; a report never has 100 sections)."""
+    if n <= 10:
+        return _CN_NUM[n - 1]
+    tens, ones = divmod(n, 10)
+    head = ("" if tens == 1 else _CN_NUM[tens - 1]) + "十"
+    return head + (_CN_NUM[ones - 1] if ones else "")
+
+
+def fmt_dt(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    local = value.astimezone(SHANGHAI)
+    return f"{local.year}年{local.month}月{local.day}日 {local:%H:%M}"
+
+
+def fmt_date(value: date | None) -> str | None:
+    if value is None:
+        return None
+    return f"{value.year}年{value.month}月{value.day}日"
+
+
+def money(value: Decimal | None) -> str | None:
+    return None if value is None else format_amount(value)
+
+
+def qty(value: Decimal | None) -> str:
+    if value is None:
+        return MISSING
+    text = format(value.normalize(), "f")
+    return text
+
+
+def yes_no(value: bool | None) -> str | None:
+    return None if value is None else ("是" if value else "否")
+
+
+def text_or_missing(text: str | None) -> Paragraph:
+    return Paragraph(text) if text else Paragraph(MISSING, missing=True)
+
+
+_FINDING = {Finding.yes: "是", Finding.no: "否", Finding.undetermined: "待定"}
+
+
+# ─────────────────────────────────────────── builder ──────────────────────────────────────────
+
+
+def build_report(case: CarSurveyCase, adj: Adjustment, gongu_version: str = "") -> ReportDocument:
+    """The whole report of 9.1: cover, summary, body (9.2 in order), appendices A–C."""
+    builders = [
+        _overview, _contract, _insured_and_subject, _incident, _principles, _survey_and_cause,
+        _liability, _loss_assessment, _insurance_analysis, _adjustment, _conclusion, _limits,
+        _signatures, _attachments,
+    ]
+    sections: list[Section] = []
+    for n, builder in enumerate(builders, start=1):
+        section = builder(case, adj)
+        section.number = cn_number(n) + "、"
+        sections.append(section)
+    appendices = [_appendix_a(case), _appendix_b(case), _appendix_c(case)]
+    title = case.report.title or f"{case.case_name}公估报告"
+    total = adj.total_payable
+    cover = [
+        ("案件名称", case.case_name),
+        ("报告编号", case.report.number),
+        ("委托人", case.commission.commissioning_party),
+        ("被保险人", case.policy.insured),
+        ("保单号", case.policy.number),
+        ("公估机构", case.firm.name),
+        ("报告日期", fmt_date(case.report.issued_on)),
+    ]
+    if case.report.supersedes:
+        cover.append(("替代报告编号", case.report.supersedes))
+    summary: list[Block] = [text_or_missing(case.report.summary)]
+    summary.append(AmountBlock("理算金额", format_amount(total), rmb_uppercase(total)))
+    return ReportDocument(
+        title=title, case_name=case.case_name, case_id=case.case_id, report_number=case.report.number,
+        report_date=case.report.issued_on, firm_name=case.firm.name, cover=cover, summary=summary,
+        sections=sections, appendices=appendices, total_payable=total, handler_count=len(case.handlers),
+        photo_files=[p.file for p in case.survey.photos],
+    )
+
+
+def _section(title: str, clause: str | None, anchor: str, blocks: list[Block] | None = None) -> Section:
+    return Section(number="", title=title, clause=clause, anchor=anchor, blocks=blocks or [])
+
+
+def _sub(n: int, title: str, clause: str | None, anchor: str, blocks: list[Block]) -> Section:
+    return Section(number=f"（{cn_number(n)}）", title=title, clause=clause, anchor=anchor, blocks=blocks, level=2)
+
+
+# 9.2 案件概述: client, subject, scope of commission.
+def _overview(case: CarSurveyCase, adj: Adjustment) -> Section:
+    c = case.commission
+    pairs: list[tuple[str, str | None]] = [
+        ("委托人", c.commissioning_party),
+        ("委托方式", COMMISSION_TYPE_TITLES[c.type]),
+        ("评估标的", c.subject),
+        ("公估委托范围", c.scope),
+        ("接受委托时间", fmt_dt(c.received_at)),
+        ("指派时间", fmt_dt(case.assigned_at)),
+        ("承办人员", "、".join(h.name for h in case.handlers)),
+        ("法定公估业务", "是" if case.statutory else "否"),
+    ]
+    blocks: list[Block] = [KeyValues(pairs)]
+    if c.letters:
+        blocks.append(Table(
+            header=[["出具方", "委托书编号", "出具日期"]],
+            rows=[[lt.issuer, lt.reference or MISSING, fmt_date(lt.issued_on) or MISSING] for lt in c.letters],
+            widths=[5, 3, 2], caption="委托书"))
+    else:
+        blocks.append(Paragraph(f"委托书：{MISSING}", missing=True))
+    return _section("案件概述", "9.2/4.1", "sec-overview", blocks)
+
+
+def _contract(case: CarSurveyCase, adj: Adjustment) -> Section:
+    p = case.policy
+    blocks: list[Block] = [KeyValues([
+        ("保单号", p.number), ("险种", p.product), ("保险人", p.insurer), ("投保人", p.policyholder),
+        ("被保险人", p.insured),
+        ("保险期间", f"{fmt_dt(p.period_start)} 至 {fmt_dt(p.period_end)}"),
+        ("保险地址", p.insured_site),
+        ("条款约定承担变更改进费用", yes_no(p.betterment_covered)),
+    ])]
+    rows = []
+    for item in p.items:
+        comps = "；".join(f"{VALUE_COMPONENT_TITLES[vc.kind]} {format_amount(vc.amount)}"
+                         + (f"（{vc.note}）" if vc.note else "") for vc in item.value_components)
+        rows.append([item.id, item.name, format_amount(item.sum_insured), format_amount(item.insurable_value),
+                     comps or MISSING])
+    blocks.append(Table(header=[["编号", "保险项目", "保险金额（元）", "应保金额（元）", "应保金额构成（8.2.1）"]],
+                        rows=rows, numeric=frozenset({2, 3}), widths=[1, 4, 3, 3, 6], caption="保险项目"))
+    if p.deductibles:
+        blocks.append(Table(
+            header=[["编号", "免赔条款", "免赔额（元）", "免赔率", "适用项目"]],
+            rows=[[d.id, d.description, money(d.amount) or "—", format_ratio(d.rate) if d.rate is not None else "—",
+                   "、".join(d.items) or "全部"] for d in p.deductibles],
+            numeric=frozenset({2, 3}), widths=[1, 8, 2, 2, 2], caption="免赔额/率"))
+    else:
+        blocks.append(Paragraph("免赔额/率：无"))
+    if p.special_clauses:
+        blocks.append(Table(
+            header=[["编号", "条款名称", "条款内容", "限制性", "对本案的影响（7.4）"]],
+            rows=[[sc.code or "—", sc.title, sc.text, "是" if sc.restrictive else "否", sc.effect or MISSING]
+                  for sc in p.special_clauses],
+            widths=[1, 3, 6, 1, 4], caption="特别约定及限制性条款"))
+    return _section("保险合同内容摘要", "9.2", "sec-contract", blocks)
+
+
+def _insured_and_subject(case: CarSurveyCase, adj: Adjustment) -> Section:
+    pr = case.project
+    pairs: list[tuple[str, str | None]] = [
+        ("被保险人", case.policy.insured), ("工程名称", pr.name), ("工程地点", pr.location),
+        ("业主", pr.owner), ("施工方", pr.contractor), ("分包方", "、".join(pr.subcontractors) or None),
+        ("监理", pr.supervisor), ("设计单位", pr.designer), ("工程概况", pr.overview),
+        ("出险前施工形象进度", pr.progress_before_loss), ("主要工艺工法", pr.methods),
+        ("招投标情况", pr.tendering), ("投资方组成及资金来源", pr.funding), ("合同价（元）", money(pr.contract_price)),
+    ]
+    return _section("被保险人及保险公估标的简介", "9.2/5.2.2", "sec-subject", [KeyValues(pairs)])
+
+
+def _incident(case: CarSurveyCase, adj: Adjustment) -> Section:
+    i = case.incident
+    return _section("事故经过及索赔情况", "9.2", "sec-incident", [KeyValues([
+        ("出险时间", fmt_dt(i.occurred_at)), ("出险地点", i.place), ("报案时间", fmt_dt(i.reported_at)),
+        ("损失类型", i.loss_type), ("出险经过", i.course), ("采取的措施", i.measures_taken),
+        ("报称事故原因", i.reported_cause), ("索赔金额（元）", money(i.claimed_amount)), ("索赔情况", i.claim_summary),
+    ])])
+
+
+def _principles(case: CarSurveyCase, adj: Adjustment) -> Section:
+    s = case.survey
+    return _section("保险公估活动依据的原则、手段、评估和计算方法", "9.2", "sec-principles", [KeyValues([
+        ("依据的原则", case.report.principles),
+        ("查勘方案", s.plan),
+        ("查勘手段", s.methods),
+        # The methods themselves are fixed by clauses 7 and 8 of the code, so they are stated, not entered.
+        ("损失核定方法", "部分损失按修复至基本恢复受损前状态的费用扣除残值核定（7.1.1）；修复费用达到或超过损失前价值的，"
+                    "按全部损失或推定全损以损失前实际价值扣除残值核定（7.1.2）；剔除变更、性能增加或改进费用（7.1）；"
+                    "核损单价原则上采用施工合同单价，否则参考定额或市场价格（7.3）"),
+        ("理算方法", "理算金额 = Σ（核损金额 − 残值）× 投保比例 − 免赔额，或 × （1 − 免赔率）（8.3）；"
+                 "投保比例 = 保险金额 / 应保金额，大于100%时按100%（8.2.2）；施救费用另行计算（7.1.3）"),
+    ])])
+
+
+def _timeline(case: CarSurveyCase) -> Table:
+    """4.4, 5.1, 5.2, 5.3: commission, contact, arrival, survey, documents requested and received."""
+    events: list[tuple[datetime, str, str, str]] = []
+
+    def add(when: datetime | date | None, what: str, note: str = "") -> None:
+        if when is None:
+            return
+        if isinstance(when, datetime):
+            events.append((when, fmt_dt(when) or "", what, note))
+        else:  # a date without a time sorts after the timed events of that day
+            events.append((datetime.combine(when, time(23, 59, 59), tzinfo=SHANGHAI), fmt_date(when) or "", what, note))
+
+    add(case.incident.occurred_at, "出险")
+    add(case.incident.reported_at, "报案")
+    for lt in case.commission.letters:
+        add(lt.issued_on, "委托书出具", lt.reference or "")
+    add(case.commission.received_at, "接受委托", case.commission.commissioning_party)
+    add(case.assigned_at, "指派承办人员（4.3）", "、".join(h.name for h in case.handlers))
+    if case.contact:
+        add(case.contact.contacted_at, "联系被保险人（4.4）", f"{case.contact.person}，{case.contact.method}")
+        add(case.contact.agreed_survey_time, "约定查勘时间（5.1.5）")
+    s = case.survey
+    add(s.arrived_at, "到达现场（5.1）", LOCATION_BAND_TITLES[s.location_band])
+    if s.client_notice:
+        add(s.client_notice.issued_at, "出具客户告知书（5.2.1）")
+        add(s.client_notice.signed_at, "客户告知书签收", s.client_notice.signed_by or "")
+    if s.rescue_notice:
+        add(s.rescue_notice.issued_at, "出具施救告知书（5.2.6）")
+        add(s.rescue_notice.signed_at, "施救告知书签收", s.rescue_notice.signed_by or "")
+    add(s.surveyed_at, "开始现场查勘（5.3.1）")
+    add(s.finished_at, "查勘结束")
+    if s.confirmation:
+        add(s.confirmation.confirmed_at, "查勘记录确认（5.3.2）", s.confirmation.representative or "")
+    add(s.checklist_issued_on, "出具索赔资料清单（5.3.3）")
+    items = _appendix_c_names()
+    # One line per day for requests and receipts, so a long checklist does not swamp the timeline.
+    requested: dict[date, list[str]] = {}
+    received: dict[date, list[str]] = {}
+    for doc in s.documents:
+        label = doc.code if doc.code in items else (doc.name or doc.code or MISSING)
+        if doc.requested_on:
+            requested.setdefault(doc.requested_on, []).append(label)
+        if doc.received_on:
+            received.setdefault(doc.received_on, []).append(label)
+        if doc.status is DocumentStatus.outstanding:
+            add(doc.due_on, "资料约定提供日期（5.3.3 c）", label)
+    for day, labels in requested.items():
+        add(day, f"索要资料（{len(labels)}项）", "、".join(labels))
+    for day, labels in received.items():
+        add(day, f"收到资料（{len(labels)}项）", "、".join(labels))
+    add(case.report.issued_on, "出具公估报告", case.report.number)
+    events.sort(key=lambda e: e[0])
+    rows = [[shown, what, note] for _, shown, what, note in events]
+    return Table(header=[["时间", "事项", "说明"]], rows=rows, widths=[3, 3, 6], caption="作业时间线")
+
+
+def _appendix_c_names() -> dict[str, str]:
+    return {item["code"]: item["name"] for g in appendix_c()["groups"] for item in g["items"]}
+
+
+def _doc_name(code: str | None, name: str | None, items: dict[str, str]) -> str:
+    if code and code in items:
+        return f"{code} {items[code]}"
+    return name or code or MISSING
+
+
+def _survey_and_cause(case: CarSurveyCase, adj: Adjustment) -> Section:
+    s = case.survey
+    subs: list[Section] = []
+    subs.append(_sub(1, "作业时间线", "4.4/5.1/5.3.3", "sec-timeline", [_timeline(case)]))
+
+    # 5.3.2: time, place, participants, objective description of each item, and the confirmation.
+    record: list[Block] = [KeyValues([
+        ("查勘时间", f"{fmt_dt(s.surveyed_at or s.arrived_at)} 至 {fmt_dt(s.finished_at) or MISSING}"),
+        ("查勘地点", case.incident.place),
+        ("参与人员", "、".join(s.participants) or None),
+        ("被保险人指定配合人员（5.3.1 a）", s.insured_representative),
+        ("保单信息核对（5.2.3）", _policy_check_text(case)),
+    ])]
+    if s.record_items:
+        rows = []
+        for r in s.record_items:
+            meas = "；".join(f"{m.name} {qty(m.value)}{m.unit}" for m in r.measurements)
+            amount = f"{qty(r.quantity)} {r.unit or ''}".strip() if r.quantity is not None else MISSING
+            rows.append([r.id, r.name, r.location, r.parameters or MISSING, amount, r.condition, meas or "—"])
+        record.append(Table(header=[["编号", "受损工程名称", "位置", "参数", "数量", "损失情形", "测量数据"]],
+                            rows=rows, widths=[1, 3, 3, 3, 2, 4, 4], caption="现场查勘记录（5.3.1 c）"))
+    else:
+        record.append(Paragraph(f"现场查勘记录：{MISSING}", missing=True))
+    conf = s.confirmation
+    if conf:
+        record.append(KeyValues([
+            ("受损财产是否已全部查勘", yes_no(conf.all_property_surveyed)),
+            ("被保险人代表", conf.representative),
+            ("签字 / 盖章", f"{'已签字' if conf.signed else '未签字'} / {'已盖章' if conf.sealed else '未盖章'}"),
+            ("确认时间", fmt_dt(conf.confirmed_at)),
+            *([("未签章书面记录", conf.unsigned_record)] if not (conf.signed and conf.sealed) else []),
+            *([("告知委托人时间", fmt_dt(conf.client_informed_at))] if conf.unsigned_record else []),
+        ]))
+    else:
+        record.append(Paragraph(f"查勘记录确认：{MISSING}", missing=True))
+    record.append(KeyValues([("查勘后与保险双方沟通情况（5.3.4）", s.communication),
+                             ("损失扩大时的协调措施（5.2.6 b）", s.loss_spreading_action or "查勘时未发现损失扩大趋势")]))
+    subs.append(_sub(2, "现场查勘记录", "5.3.2", "sec-survey-record", record))
+
+    photos: list[Block] = []
+    names = {r.id: r.name for r in s.record_items}
+    for ph in s.photos:
+        ref = f"{ph.record_item} {names.get(ph.record_item, '')}".strip() if ph.record_item else MISSING
+        photos.append(PhotoBlock(ph.id, ph.file, ph.caption, ref, fmt_dt(ph.taken_at)))
+    if not photos:
+        photos.append(Paragraph(f"现场照片：{MISSING}", missing=True))
+    subs.append(_sub(3, "现场照片", "5.3.1 d", "sec-photos", photos))
+
+    docs = _documents_table(case)
+    subs.append(_sub(4, "索赔资料收集情况", "5.3.3", "sec-documents", [docs]))
+
+    cause: list[Block] = []
+    if case.cause is None:
+        cause.append(Paragraph(MISSING, missing=True))
+    else:
+        kinds = {"insured_report": "被保险人报告（6.1.1）", "inquiry": "现场询问（6.1.2）",
+                 "expert_report": "相关机构分析、鉴定（6.1.3）", "meeting_minutes": "会议纪要（6.1.1）", "other": "其他"}
+        if case.cause.sources:
+            cause.append(Table(header=[["来源", "资料名称", "要点"]],
+                               rows=[[kinds[src.kind], src.title, src.summary or "—"] for src in case.cause.sources],
+                               widths=[3, 5, 6], caption="原因分析依据"))
+        cause.append(KeyValues([("原因分析", case.cause.analysis), ("近因", case.cause.proximate_cause)]))
+    subs.append(_sub(5, "事故原因调查及分析", "6.1", "sec-cause", cause))
+    sec = _section("现场查勘情况及事故原因调查", "9.2/5/6.1", "sec-survey")
+    sec.subsections = subs
+    return sec
+
+
+def _policy_check_text(case: CarSurveyCase) -> str | None:
+    pc = case.survey.policy_check
+    if pc is None:
+        return None
+    marks = [f"保险地址{'已' if pc.address_checked else '未'}核对", f"保险标的{'已' if pc.subject_checked else '未'}核对",
+             f"保险期限{'已' if pc.period_checked else '未'}核对"]
+    return "；".join(marks) + (f"。{pc.remarks}" if pc.remarks else "")
+
+
+_STATUS = {DocumentStatus.received: "已收到", DocumentStatus.outstanding: "待提供", DocumentStatus.waived: "免予提供"}
+
+
+def _documents_table(case: CarSurveyCase) -> Block:
+    docs = case.survey.documents
+    if not docs:
+        return Paragraph(f"索赔资料：{MISSING}", missing=True)
+    items = _appendix_c_names()
+    rows = [[_doc_name(d.code, d.name, items), _STATUS[d.status], fmt_date(d.requested_on) or "—",
+             fmt_date(d.due_on) or "—", fmt_date(d.received_on) or "—"] for d in docs]
+    return Table(header=[["资料名称", "状态", "索要日期", "约定提供日期", "收到日期"]], rows=rows,
+                 widths=[8, 2, 3, 3, 3], caption="索赔资料清单执行情况（详见附录C）")
+
+
+def _check_row(number: str, title: str, check: LiabilityCheck | None) -> list[str]:
+    if check is None:
+        return [number, title, MISSING, MISSING]
+    basis = check.basis + (f"（{check.note}）" if check.note else "")
+    return [number, title, _FINDING[check.finding], basis]
+
+
+def _liability(case: CarSurveyCase, adj: Adjustment) -> Section:
+    li = case.liability
+    rows = [
+        _check_row("6.2.1", "索赔人是否具有保险利益", li.insurable_interest),
+        _check_row("6.2.2", "出险时间是否在保险期间内", li.within_period),
+        _check_row("6.2.3", "出险地址是否为保险合同约定的地址", li.at_insured_site),
+        _check_row("6.2.4", "出险财产是否为保险标的", li.insured_property),
+        _check_row("6.2.5", "出险原因是否不属于除外责任", li.not_excluded),
+    ]
+    blocks: list[Block] = [Table(header=[["条款", "核查事项", "结论", "依据"]], rows=rows, widths=[1, 4, 1, 8])]
+    covered = None if li.covered is None else ("属于保险责任" if li.covered else "不属于保险责任")
+    blocks.append(KeyValues([("保险责任建议", li.recommendation), ("结论", covered)]))
+    return _section("保险责任分析及建议", "6.2", "sec-liability", blocks)
+
+
+def _loss_assessment(case: CarSurveyCase, adj: Adjustment) -> Section:
+    blocks: list[Block] = []
+    if not adj.losses:
+        blocks.append(Paragraph(f"损失项目：{MISSING}", missing=True))
+    else:
+        rows = []
+        for a in adj.losses:
+            lo = a.loss
+            basis = PRICE_BASIS_TITLES[lo.price_basis] if lo.price_basis else MISSING
+            if lo.price_reference:
+                basis += f"：{lo.price_reference}"
+            salvage = format_amount(a.salvage)
+            if lo.salvage_method and a.salvage:
+                salvage += f"（{SALVAGE_METHOD_TITLES[lo.salvage_method]}）"
+            rows.append([lo.id, lo.name, f"{qty(lo.quantity)} {lo.unit}", format_amount(lo.unit_price), basis,
+                         format_amount(a.repair_cost - a.betterment_excluded), money(lo.pre_loss_value) or "—",
+                         salvage, format_amount(a.net), a.basis_title])
+        footer = [["合计", "", "", "", "", "", "", format_amount(adj.salvage_total), format_amount(adj.net_loss_total), ""]]
+        blocks.append(Table(
+            header=[["编号", "损失项目", "核损数量", "核损单价（元）", "单价依据（7.3）", "修复费用（元）",
+                     "损失前价值（元）", "残值（元）", "核损金额（元）", "损失性质"]],
+            rows=rows, footer=footer, numeric=frozenset({3, 5, 6, 7, 8}), widths=[12, 30, 22, 26, 34, 30, 28, 28, 30, 18],
+            caption="损失核定明细（核损金额已扣除残值及变更改进费用）"))
+        notes = [f"{a.loss.id}：{a.loss.note}" for a in adj.losses if a.loss.note]
+        excluded = [a for a in adj.losses if a.betterment_excluded]
+        for a in excluded:
+            notes.append(f"{a.loss.id}：剔除变更改进费用 {format_amount(a.betterment_excluded)} 元（7.1）")
+        for n in notes:
+            blocks.append(Paragraph(n, style="note"))
+    if adj.rescues:
+        rows = [[r.rescue.id, r.rescue.description, format_amount(r.rescue.claimed), format_amount(r.rescue.reasonable),
+                 r.rescue.disallowed_reason or "—", format_amount(r.capped)] for r in adj.rescues]
+        blocks.append(Table(header=[["编号", "施救措施", "报损金额（元）", "合理必要部分（元）", "不予认可原因", "核定施救费用（元）"]],
+                            rows=rows, numeric=frozenset({2, 3, 5}), widths=[1, 4, 2, 2, 5, 2], caption="施救费用（7.1.3）"))
+    restrictive = [sc for sc in case.policy.special_clauses if sc.restrictive]
+    for sc in restrictive:
+        blocks.append(Paragraph(f"限制性条款（7.4）{sc.title}：{sc.effect or MISSING}", style="note"))
+    blocks.append(KeyValues([
+        ("报损金额合计（元）", format_amount(adj.claimed_total)),
+        ("核损金额合计（扣除残值，元）", format_amount(adj.net_loss_total)),
+        ("核定施救费用合计（元）", format_amount(adj.rescue_assessed_total)),
+    ]))
+    return _section("损失核定", "7", "sec-loss", blocks)
+
+
+def _insurance_analysis(case: CarSurveyCase, adj: Adjustment) -> Section:
+    blocks: list[Block] = []
+    if adj.items:
+        rows = [[ia.item.id, ia.item.name, format_amount(ia.item.sum_insured), format_amount(ia.item.insurable_value),
+                 format_ratio(ia.ratio), "足额投保" if ia.ratio >= 1 else "不足额投保"] for ia in adj.items]
+        blocks.append(Table(header=[["编号", "保险项目", "保险金额（元）", "应保金额（元）", "投保比例", "结论"]], rows=rows,
+                            numeric=frozenset({2, 3, 4}), widths=[1, 4, 3, 3, 2, 2], caption="足额投保分析（8.2）"))
+    p = case.policy
+    if p.other_insurance:
+        rows = [["重复保险" if o.relation == "duplicate" else "保险竞合", o.insurer, o.policy_no, format_amount(o.sum_insured),
+                 "、".join(o.items) or "全部", o.note or "—"] for o in p.other_insurance]
+        blocks.append(Table(header=[["关系", "保险人", "保单号", "保险金额（元）", "涉及项目", "说明"]], rows=rows,
+                            numeric=frozenset({3}), widths=[2, 4, 3, 2, 2, 4], caption="重复保险、保险竞合（8.1）"))
+        if p.agreed_share is not None:
+            blocks.append(Paragraph(f"约定分摊比例 {format_ratio(p.agreed_share)}（{p.agreed_share_basis or '保险合同约定'}）"))
+    else:
+        blocks.append(Paragraph("经核查，本案未发现重复保险或保险竞合（8.1）。"))
+    tp = case.third_party
+    blocks.append(KeyValues([
+        ("是否涉及第三者", yes_no(tp.involved)), ("第三者情况", tp.description),
+        *([("责任方", tp.liable_party), ("追偿建议", tp.recovery),
+           ("权益转让书", "已取得" if tp.subrogation_form else "未取得")] if tp.involved else []),
+    ]))
+    return _section("足额投保、重复投保、保险竞合、第三者责任及追偿等情况的分析", "9.2/8.1/8.2", "sec-analysis", blocks)
+
+
+def _adjustment(case: CarSurveyCase, adj: Adjustment) -> Section:
+    rows = [[s.clause, s.label, s.formula, "；".join(f"{k} {v}" for k, v in s.inputs), s.result_text] for s in adj.steps]
+    blocks: list[Block] = [
+        Table(header=[["条款", "步骤", "公式", "输入", "结果"]], rows=rows, numeric=frozenset({4}),
+              widths=[2, 4, 5, 6, 3], caption="理算过程"),
+        AmountBlock("理算金额", format_amount(adj.total_payable), rmb_uppercase(adj.total_payable)),
+    ]
+    return _section("保险赔款理算", "8", "sec-adjustment", blocks)
+
+
+def _conclusion(case: CarSurveyCase, adj: Adjustment) -> Section:
+    blocks: list[Block] = [text_or_missing(case.conclusion.text if case.conclusion else None)]
+    blocks.append(KeyValues([
+        ("核损金额（扣除残值）", f"{format_amount(adj.net_loss_total)} 元"),
+        ("核定施救费用", f"{format_amount(adj.rescue_assessed_total)} 元"),
+    ]))
+    blocks.append(AmountBlock("建议赔付理算金额", format_amount(adj.total_payable), rmb_uppercase(adj.total_payable)))
+    return _section("保险公估结论", "9.2", "sec-conclusion", blocks)
+
+
+def _limits(case: CarSurveyCase, adj: Adjustment) -> Section:
+    text = case.conclusion.limits_of_use if case.conclusion else None
+    return _section("保险公估报告使用限制说明", "9.2", "sec-limits", [text_or_missing(text)])
+
+
+def _signatures(case: CarSurveyCase, adj: Adjustment) -> Section:
+    handlers = [HandlerSignature(i, h.name, h.licence_no, h.role) for i, h in enumerate(case.handlers, start=1)]
+    blocks: list[Block] = []
+    if len(handlers) < 2:
+        # 4.3 / 资产评估法 Art. 27: at least two; shown, not hidden, so the reviewer sees it.
+        blocks.append(Paragraph(f"第二名承办公估人员：{MISSING}", missing=True))
+    blocks.append(SignatureBlock(handlers, case.firm.name, fmt_date(case.report.issued_on) or MISSING))
+    return _section("承办公估人员签名、保险公估机构印章及报告日期", "9.2", "sec-signatures", blocks)
+
+
+def _attachments(case: CarSurveyCase, adj: Adjustment) -> Section:
+    rows = [[str(i), a.title, str(a.pages) if a.pages is not None else "—"] for i, a in enumerate(case.attachments, 1)]
+    n = len(rows)
+    for title in ("附录A 客户告知书", "附录B 施救告知书", "附录C 建筑工程一切险索赔资料清单", "案件数据文件 case.json（PDF内嵌）"):
+        n += 1
+        rows.append([str(n), title, "—"])
+    blocks: list[Block] = [Table(header=[["序号", "附件名称", "页数"]], rows=rows, numeric=frozenset({2}), widths=[1, 8, 1])]
+    if not case.attachments:
+        blocks.insert(0, Paragraph(f"案件附件：{MISSING}", missing=True))
+    return _section("公估报告附件清单", "9.1/9.2", "sec-attachments", blocks)
+
+
+# ────────────────────────────────────────── appendices ─────────────────────────────────────────
+
+
+def _receipt(label: str, r: NoticeReceipt | None) -> ReceiptBlock:
+    if r is None:
+        return ReceiptBlock(label, None, None, [("出具时间", None)])
+    extra: list[tuple[str, str | None]] = [("出具时间", fmt_dt(r.issued_at))]
+    if r.electronic_proof:
+        extra.append(("电子凭证", r.electronic_proof))
+    if not r.signed_by and (r.unsigned_record or r.client_informed_at):
+        extra.append(("未签收书面记录", r.unsigned_record))
+        extra.append(("告知委托人时间", fmt_dt(r.client_informed_at)))
+    return ReceiptBlock(label, r.signed_by, fmt_dt(r.signed_at), extra)
+
+
+def _firm_intro(case: CarSurveyCase) -> list[Block]:
+    f = case.firm
+    return [
+        Paragraph("致被保险人：" + case.policy.insured),
+        Paragraph("尊敬的被保险人："),
+        Paragraph(f"我司为{f.name}，公司地址：{f.address}，邮政编码：{f.post_code}；"
+                  f"客服二十四小时联系电话：{f.hotline}。公司业务范围包括：{f.business_scope}。"),
+    ]
+
+
+def _appendix_a(case: CarSurveyCase) -> Section:
+    """Appendix A 客户告知书 (5.2.1), filled from the firm and commission data."""
+    blocks = _firm_intro(case) + [
+        Paragraph(f"我司受{case.commission.commissioning_party}委托，将为您提供公估服务，请您给予协助。"),
+        Paragraph("我司将秉承依法经营、廉洁从业、诚实守信的经营理念。要求公估师在工作中严格遵守职业规范和职业道德。"
+                  "如您发现我司公估师有不当行为，请及时拨打我司客服电话，向我司举报并提供相应证据。"),
+        Paragraph("公估过程中各相关方出现争议的，可通过友好协商的方式解决。经协商无法达成一致的，可通过诉讼或仲裁解决。"),
+        Paragraph("特此函告！", style="emphasis"),
+        _receipt("被保险人签收（签章）", case.survey.client_notice),
+    ]
+    return Section("附录A", "客户告知书", "5.2.1", "app-a", blocks, level=1)
+
+
+def _appendix_b(case: CarSurveyCase) -> Section:
+    """Appendix B 施救告知书 (5.2.6 a).
+
+    The draft code's Appendix B repeats Appendix A's text by mistake; this is the notice 5.2.6 asks
+    for: the insured's duty to rescue, what rescue costs are assessed (7.1.3), what to keep, whom to call.
+    """
+    f = case.firm
+    handler = case.handlers[0]
+    contact = f"{handler.name}（{f.hotline}）"
+    blocks = _firm_intro(case)[:2] + [
+        Paragraph(f"{case.incident.place}于{fmt_dt(case.incident.occurred_at)}发生的{case.incident.loss_type or '保险'}事故，"
+                  f"我司受{case.commission.commissioning_party}委托进行公估。根据《中华人民共和国保险法》第五十七条及保险合同约定，"
+                  "保险事故发生时，被保险人应当尽力采取必要的、合理的措施，防止或者减少损失。现就施救事宜告知如下："),
+        Paragraph("一、请立即采取合理措施制止损失扩大，包括但不限于：撤离人员、设置警戒、排水、覆盖、支护加固、转移未受损财产等；"
+                  "涉及人身安全的，应首先确保人员安全。"),
+        Paragraph("二、为防止或者减少保险标的损失所支付的必要的、合理的施救费用，由公估人依照作业规范7.1.3核定："
+                  "以必要合理为限，最高不超过被施救财产的应保金额；被施救财产中含有未承保财产的，按被施救财产的应保金额与"
+                  "全部被施救财产价值的比例分摊。施救费用在保险标的损失赔偿金额以外另行计算，最高不超过保险金额。"),
+        Paragraph("三、请妥善保留以下资料以备查验：受损财产及其残骸（未经查勘确认前请勿清理、变卖或丢弃，确需清理的请先拍照、"
+                  "录像并通知我司）；施救过程的照片、影像及施工日志、监理日志；施救所用人工、机械、材料的记录、合同、"
+                  "发票及付款凭证；相关方会议纪要及往来函件。"),
+        Paragraph("四、被保险人未尽施救义务致使损失扩大的，扩大部分的损失可能不予核定。"),
+        Paragraph(f"五、施救过程中需紧急决策（如大额支出、拆除、改变施工方案等）的，请事先或及时联系承办公估人员 {contact}，"
+                  "我司将与委托人沟通，协调相关方制定有效的应对措施（5.2.6 b）。"),
+        Paragraph("特此告知！", style="emphasis"),
+        _receipt("被保险人签收（签章）", case.survey.rescue_notice),
+    ]
+    return Section("附录B", "施救告知书", "5.2.6", "app-b", blocks, level=1)
+
+
+def _appendix_c(case: CarSurveyCase) -> Section:
+    """Appendix C 建筑工程一切险索赔资料清单 (5.3.3): every group and item, requested ones ticked."""
+    s = case.survey
+    requested = {d.code: d for d in s.documents if d.code}
+    catalogue = appendix_c()
+    occurred = case.incident.occurred_at.astimezone(SHANGHAI)
+    blocks: list[Block] = [
+        Paragraph(f"致{case.policy.insured}："),
+        Paragraph(f"贵公司于{occurred.year}年{occurred.month}月{occurred.day}日报称的{case.incident.loss_type or ''}事故，"
+                  "根据保险法及保险单的规定，请及时、准确、真实地提供如下打“√”的资料，资料提供时，请加盖贵司公章："),
+    ]
+    rows: list[list[str]] = []
+    group_rows: set[int] = set()
+    for group in catalogue["groups"]:
+        group_rows.add(len(rows))
+        rows.append([f"{group['number']}、{group['title']}", "", "", "", ""])
+        for item in group["items"]:
+            d = requested.get(item["code"])
+            if d is None:
+                rows.append([f"{item['code']} {item['name']}", "", "", "", ""])
+            else:
+                rows.append([f"{item['code']} {item['name']}", "√", _STATUS[d.status],
+                             fmt_date(d.due_on) or "—", fmt_date(d.received_on) or "—"])
+        if group["number"] == 7:
+            others = [d for d in s.documents if not d.code or d.code not in _appendix_c_names()]
+            for d in others:
+                rows.append([d.name or d.code or MISSING, "√", _STATUS[d.status], fmt_date(d.due_on) or "—",
+                             fmt_date(d.received_on) or "—"])
+            # Blank handwritten lines stay on the form (Appendix C group 7: 手写添加).
+            for _ in range(2):
+                rows.append(["＿" * 12, "", "", "", ""])
+    blocks.append(Table(header=[["资料名称", "索要", "状态", "约定提供日期（5.3.3 c）", "收到日期"]], rows=rows,
+                        widths=[10, 1, 2, 3, 3], group_rows=frozenset(group_rows)))
+    handler = case.handlers[0]
+    blocks.append(Paragraph(f"如有其他事宜请与公估人员联系，联系人及电话：{handler.name}，{case.firm.hotline}"))
+    blocks.append(ReceiptBlock("被保险人知悉确认（签章）", s.checklist_signed_by, fmt_date(s.checklist_signed_on),
+                               [("清单出具日期", fmt_date(s.checklist_issued_on))]))
+    return Section("附录C", "建筑工程一切险索赔资料清单", "5.3.3", "app-c", blocks, level=1)
+
+
+def photo_path_parts(file: str) -> tuple[str, ...]:
+    """The path components of a photo reference, for the renderer's folder check."""
+    return PurePosixPath(file.replace("\\", "/")).parts
