@@ -102,42 +102,42 @@ class Adjustment:
     rescues: list[RescueAssessment] = field(default_factory=list)
     steps: list[Step] = field(default_factory=list)
 
+    # Totals are summed at the engine's precision, not the thread's default 28 digits, so the
+    # "exact" total really is the exact sum of the steps.
     @property
     def claimed_total(self) -> Decimal:
-        return sum((loss.loss.claimed_amount or ZERO for loss in self.losses), ZERO) + sum(
-            (r.rescue.claimed for r in self.rescues), ZERO
-        )
+        return _sum([*(loss.loss.claimed_amount or ZERO for loss in self.losses), *(r.rescue.claimed for r in self.rescues)])
 
     @property
     def assessed_total(self) -> Decimal:
         """Σ核损金额 (before salvage)."""
-        return sum((loss.assessed for loss in self.losses), ZERO)
+        return _sum(loss.assessed for loss in self.losses)
 
     @property
     def salvage_total(self) -> Decimal:
-        return sum((loss.salvage for loss in self.losses), ZERO)
+        return _sum(loss.salvage for loss in self.losses)
 
     @property
     def net_loss_total(self) -> Decimal:
         """Σ(核损金额 − 残值): the assessed loss the report states (7)."""
-        return sum((loss.net for loss in self.losses), ZERO)
+        return _sum(loss.net for loss in self.losses)
 
     @property
     def rescue_assessed_total(self) -> Decimal:
-        return sum((r.capped for r in self.rescues), ZERO)
+        return _sum(r.capped for r in self.rescues)
 
     @property
     def loss_payable(self) -> Decimal:
-        return sum((d.payable for d in self.deductibles), ZERO)
+        return _sum(d.payable for d in self.deductibles)
 
     @property
     def rescue_payable(self) -> Decimal:
-        return sum((r.payable for r in self.rescues), ZERO)
+        return _sum(r.payable for r in self.rescues)
 
     @property
     def total_payable(self) -> Decimal:
         """理算金额: what the policy pays for this loss (8.3 plus rescue costs of 7.1.3)."""
-        return self.loss_payable + self.rescue_payable
+        return _sum((self.loss_payable, self.rescue_payable))
 
 
 def _fmt(value: Decimal) -> str:
@@ -277,7 +277,10 @@ def assess_rescue(case: CarSurveyCase, rescue: RescueCost) -> tuple[RescueAssess
                       capped))
     si = sum((i.sum_insured for i in items), ZERO)
     iv = sum((i.insurable_value for i in items), ZERO)
-    others = sum((_other_sum_insured(case, i.id) for i in items), ZERO)
+    # Each other policy once, even when it covers several of the rescued items (a blanket policy
+    # summed per item would be counted twice and shrink this policy's share).
+    rescued = set(rescue.rescued_items)
+    others = sum((o.sum_insured for o in case.policy.other_insurance if not o.items or rescued & set(o.items)), ZERO)
     agreed = case.policy.agreed_share
     ratio, share = _ratio_and_share(si, iv, others, agreed)
     payable = min(capped * ratio * share, si)
@@ -296,7 +299,9 @@ def adjust(case: CarSurveyCase) -> Adjustment:
 
 
 def _sum(values: Iterable[Decimal]) -> Decimal:
-    return sum(values, ZERO)
+    with localcontext() as ctx:
+        ctx.prec = PRECISION
+        return sum(values, ZERO)
 
 
 def _adjust(case: CarSurveyCase) -> Adjustment:
