@@ -1,0 +1,238 @@
+"""Audit of every package, grouped by the four properties of electronic-archive testing (四性检测,
+DA/T 70-2018; GB/T 18894-2016): 真实性 authenticity, 完整性 integrity, 可用性 usability, 安全性 security.
+Each check is one row; the audit fails when any error-level row fails."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from archive import metadata as md
+from archive import package
+from archive.eventlog import verify_log
+from archive.names import UnsafePathError, inside
+from archive.pdfa import profile
+from archive.store import Archive
+
+PROPERTIES = {"authenticity": "真实性", "integrity": "完整性", "usability": "可用性", "security": "安全性"}
+OPEN_FORMATS = {"application/pdf", "application/json", "text/csv", "text/plain", "image/jpeg", "image/png",
+                "image/tiff", "audio/mp4", "audio/mpeg", "audio/wav", "audio/x-wav", "video/mp4", "application/ofd"}
+_EXECUTABLE_MAGIC = (b"\x7fELF", b"MZ", b"#!", b"\xca\xfe\xba\xbe", b"\xcf\xfa\xed\xfe")
+
+
+@dataclass
+class Check:
+    prop: str
+    name: str
+    ok: bool
+    detail: str = ""
+    package: str | None = None
+    level: str = "error"  # "error" fails the audit; "warning" is reported only
+
+
+@dataclass
+class AuditResult:
+    checks: list[Check] = field(default_factory=list)
+    packages: int = 0
+    bytes_checked: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return all(c.ok for c in self.checks if c.level == "error")
+
+    def add(self, prop: str, name: str, ok: bool, detail: str = "", package: str | None = None,
+            level: str = "error") -> None:
+        self.checks.append(Check(prop, name, ok, detail, package, level))
+
+    def as_dict(self) -> dict[str, Any]:
+        groups = {}
+        for key, title in PROPERTIES.items():
+            rows = [asdict(c) for c in self.checks if c.prop == key]
+            failed = [r for r in rows if not r["ok"] and r["level"] == "error"]
+            groups[key] = {"title": title, "ok": not failed, "checked": len(rows), "failed": len(failed),
+                           "checks": rows}
+        return {"ok": self.ok, "packages": self.packages, "bytes_checked": self.bytes_checked, "properties": groups}
+
+
+def audit(archive: Archive, *, progress: Callable[[str, int], None] | None = None,
+          trusted_certs: list[Any] = (), log_events: bool = True) -> AuditResult:  # type: ignore[assignment]
+    result = AuditResult()
+    cat = archive.catalog
+    rows = cat.packages(state="active")
+    result.packages = len(rows)
+    ingested = {(r["case_id"], r["report_number"]): r["actor"]
+                for r in cat.conn.execute("SELECT case_id, report_number, actor FROM events "
+                                          "WHERE kind IN ('ingest', 'ingest_recovered')")}
+    outcomes: list[tuple[sqlite3.Row, bool]] = []
+    for row in rows:
+        before = len([c for c in result.checks if not c.ok and c.level == "error"])
+        size = _audit_package(archive, row, result, ingested)
+        after = len([c for c in result.checks if not c.ok and c.level == "error"])
+        outcomes.append((row, before == after))
+        if progress:
+            progress(row["rel_path"], size)
+    _audit_catalog_vs_disk(archive, rows, result)
+    _audit_log(archive, result, trusted_certs)
+    if log_events and outcomes:
+        events = []
+        with cat.write():
+            at = archive.now()
+            for row, ok in outcomes:
+                events.append(cat.append_event("fixity_check", at, "audit", row["case_id"], row["report_number"],
+                                               {"ok": ok, "rel_path": row["rel_path"]}))
+        archive.committed(events)
+    return result
+
+
+def _audit_package(archive: Archive, row: sqlite3.Row, result: AuditResult, ingested: dict[tuple[str, str], str]) -> int:
+    rel = row["rel_path"]
+    try:
+        path = inside(archive.root, *rel.split("/"))
+    except UnsafePathError as exc:
+        result.add("security", "存储路径在归档根目录之内", False, str(exc), rel)
+        return 0
+    if not package.is_bag(path):
+        result.add("integrity", "档案包存在", False, "目录中登记的档案包在磁盘上不存在", rel)
+        return 0
+    result.add("security", "存储可读", os.access(path, os.R_OK), package=rel)
+
+    # 真实性: fixity of every file for both algorithms, tag manifests included (bagit library).
+    problems = package.validate(path)
+    result.add("authenticity", "固定性（BagIt SHA-256/SHA-512 清单与标签清单）", not problems, "；".join(problems[:5]), rel)
+    result.add("authenticity", "包哈希与目录登记一致", package.package_hash(path) == row["package_hash"],
+               "tagmanifest-sha256.txt 的哈希与归档时登记的不同", rel)
+
+    # 可用性: metadata parses; 真实性: metadata well-formed and matching the catalog.
+    try:
+        meta = json.loads((path / md.METADATA_FILE).read_text(encoding="utf-8"))
+        parses = isinstance(meta, dict)
+    except (OSError, ValueError) as exc:
+        meta, parses = {}, False
+        result.add("usability", "著录信息 metadata.json 可解析", False, str(exc), rel)
+    if parses:
+        result.add("usability", "著录信息 metadata.json 可解析", True, package=rel)
+    missing = [k for k in md.REQUIRED_KEYS if k not in meta]
+    result.add("integrity", "必备著录项齐全", not missing, f"缺少：{', '.join(missing)}" if missing else "", rel)
+    if missing:
+        return 0
+    same = (meta.get("schema") == md.SCHEMA and meta.get("case_id") == row["case_id"]
+            and meta["report"].get("number") == row["report_number"]
+            and meta["retention"].get("until") == row["retention_until"])
+    result.add("authenticity", "著录信息与目录登记一致（案件号、报告号、保管期限）", same, "", rel)
+
+    manifest = {}
+    for line in (path / "manifest-sha256.txt").read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            digest, _, name = line.partition(" ")
+            manifest[name.strip()] = digest
+    on_disk = {str(p.relative_to(path)).replace(os.sep, "/") for p in (path / "data").rglob("*") if p.is_file() or p.is_symlink()}
+    files = meta.get("files") or []
+    declared = {f.get("path") for f in files}
+    size_total = 0
+    mismatches: list[str] = []
+    formats: list[str] = []
+    for f in files:
+        name = f.get("path", "")
+        try:
+            fp = inside(path, *name.split("/"))
+        except UnsafePathError:
+            mismatches.append(f"{name}：路径越界")
+            continue
+        if not fp.is_file():
+            mismatches.append(f"{name}：文件不存在")
+            continue
+        st = fp.stat()
+        size_total += st.st_size
+        if st.st_size != f.get("size"):
+            mismatches.append(f"{name}：大小 {st.st_size} ≠ 著录 {f.get('size')}")
+        if manifest.get(name) != f.get("sha256"):
+            mismatches.append(f"{name}：SHA-256 与清单不符")
+        with fp.open("rb") as fh:
+            head = fh.read(16)
+        sniffed = md.sniffed_type(head)
+        if sniffed is not None and sniffed != f.get("media_type"):
+            mismatches.append(f"{name}：实际格式 {sniffed} ≠ 著录 {f.get('media_type')}")
+        if f.get("media_type") not in OPEN_FORMATS:
+            formats.append(f"{name}（{f.get('media_type')}）")
+        if head.startswith(_EXECUTABLE_MAGIC):
+            result.add("security", "无可执行文件（恶意代码筛查）", False, f"{name} 是可执行文件或脚本", rel)
+    result.add("authenticity", "文件属性与著录一致（名称、大小、格式、哈希）", not mismatches, "；".join(mismatches[:5]), rel)
+    extra, absent = on_disk - declared, declared - on_disk
+    result.add("integrity", "文件数与著录一致", not extra and not absent and meta["totals"].get("files") == len(files),
+               "；".join([f"未著录：{x}" for x in sorted(extra)][:3] + [f"缺失：{x}" for x in sorted(absent)][:3]), rel)
+    result.add("integrity", "字节数与著录一致", meta["totals"].get("bytes") == size_total == row["byte_count"],
+               f"磁盘 {size_total}，著录 {meta['totals'].get('bytes')}，目录 {row['byte_count']}", rel)
+    roles = {f.get("role") for f in files}
+    result.add("integrity", "内容齐全（报告、案件文件、工作底稿、审核记录，10.2）",
+               {"report", "case_file", "calculation", "review_record"} <= roles, f"现有：{sorted(map(str, roles))}", rel)
+    result.add("usability", "格式为开放格式", not formats, "；".join(formats[:5]), rel)
+    result.add("integrity", "处理过程有记录（归档事件在日志中）", (row["case_id"], row["report_number"]) in ingested,
+               "日志中没有该包的归档事件", rel)
+    actor = ingested.get((row["case_id"], row["report_number"]))
+    result.add("security", "归档过程受控并有记录（归档人与日志一致）", actor == meta["ingest"].get("by"),
+               f"日志：{actor}，著录：{meta['ingest'].get('by')}", rel)
+    links = [str(p.relative_to(path)) for p in path.rglob("*") if p.is_symlink()]
+    result.add("security", "包内无符号链接", not links, "；".join(links[:3]), rel)
+
+    reports = [f for f in files if f.get("role") == "report"]
+    if reports:
+        report_path = path / reports[0]["path"]
+        prof = profile(report_path)
+        result.add("usability", "报告为 PDF/A（XMP pdfaid）", prof.pdfa is not None,
+                   prof.problem or ("PDF/A-" + prof.pdfa if prof.pdfa else "XMP 中没有 pdfaid:part"), rel)
+        result.add("usability", "包内无加密", prof.readable and not prof.encrypted, prof.problem or "", rel)
+        if archive.verifier is None:
+            result.add("authenticity", "报告签章有效", False, "未配置签章核验（信任根）", rel)
+        elif report_path.is_file():
+            outcome = archive.verifier(report_path)
+            result.add("authenticity", "报告签章有效", outcome.ok, outcome.summary, rel)
+    result.bytes_checked += size_total
+    return size_total
+
+
+def _audit_catalog_vs_disk(archive: Archive, rows: list[sqlite3.Row], result: AuditResult) -> None:
+    bags = {str(p.relative_to(archive.root)).replace(os.sep, "/") for p in package.iter_bags(archive.root)}
+    active = {r["rel_path"] for r in rows}
+    disposed = {r["rel_path"] for r in archive.catalog.packages(state="disposed")}
+    result.add("integrity", "目录与磁盘档案包数量一致", len(bags) == len(active) and bags == active,
+               f"磁盘 {len(bags)} 个，目录在库 {len(active)} 个；未登记：{sorted(bags - active)[:3]}；"
+               f"缺失：{sorted(active - bags)[:3]}")
+    result.add("integrity", "已销毁的档案包不在磁盘上（墓碑完整）", not (bags & disposed), f"{sorted(bags & disposed)[:3]}")
+    tombs = archive.catalog.conn.execute("SELECT COUNT(*) FROM tombstones").fetchone()[0]
+    result.add("integrity", "每个已销毁档案包有墓碑记录", tombs == len(disposed), f"墓碑 {tombs}，已销毁 {len(disposed)}")
+    leftovers = [p.name for d in (package.TMP_DIR, package.TRASH_DIR) if (archive.root / d).is_dir()
+                 for p in (archive.root / d).iterdir()]
+    result.add("security", "无未完成操作的残留（临时目录）", not leftovers, f"{leftovers[:3]}（运行 gongu archive fsck）",
+               level="warning")
+
+
+def _audit_log(archive: Archive, result: AuditResult, trusted: list[Any]) -> None:
+    report = verify_log(archive.catalog, export_dir=archive.config.checkpoint_dir, trusted=trusted)
+    gaps = [p for p in report.problems if "不连续" in p]
+    result.add("integrity", "日志序号连续", not gaps, "；".join(gaps[:3]))
+    rest = [p for p in report.problems if p not in gaps]
+    result.add("authenticity", "日志未被改写（Merkle 树、签名检查点一致性）", not rest, "；".join(rest[:5]))
+    result.add("security", "日志有签名检查点", report.checkpoints_checked > 0, "尚无签名检查点", level="warning")
+
+
+def summary_lines(result: AuditResult) -> list[str]:
+    d = result.as_dict()
+    lines = [f"共检查 {d['packages']} 个档案包，{d['bytes_checked']} 字节"]
+    for key, g in d["properties"].items():
+        mark = "✓" if g["ok"] else "✗"
+        lines.append(f"{mark} {g['title']}（{key}）：{g['checked']} 项检查，{g['failed']} 项未通过")
+        for c in g["checks"]:
+            if not c["ok"]:
+                tag = "警告" if c["level"] == "warning" else "未通过"
+                where = f"[{c['package']}] " if c["package"] else ""
+                lines.append(f"    {tag}：{where}{c['name']} — {c['detail']}")
+    lines.append("审计通过" if result.ok else "审计未通过")
+    return lines
+
+
+__all__ = ["audit", "AuditResult", "Check", "PROPERTIES", "summary_lines", "Path"]

@@ -1,0 +1,181 @@
+"""Signed checkpoints of the event log and its verification.
+
+A checkpoint is (tree size, RFC 6962 root hash, time) as canonical JSON, signed with the firm key
+(RSA-PSS/SHA-256, or ECDSA/SHA-256 for an EC key) and exported as a file. A copy kept elsewhere
+proves later that history was not rewritten: the current tree must contain the checkpointed tree
+unchanged (a consistency proof, RFC 6962 §2.1.2)."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.hazmat.primitives.serialization import pkcs12
+
+from archive.catalog import Catalog, Event, canonical
+from archive.merkle import consistency_proof, leaf_hash, root_hash, verify_consistency
+
+ORIGIN = "gongu-archive-log/1"
+
+
+class SignerError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class CheckpointSigner:
+    key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
+    certificate: x509.Certificate
+
+    @classmethod
+    def from_pkcs12(cls, path: Path, passphrase: bytes | None) -> CheckpointSigner:
+        try:
+            key, cert, _chain = pkcs12.load_key_and_certificates(path.read_bytes(), passphrase)
+        except OSError as exc:
+            raise SignerError(f"无法读取机构密钥文件 {path}：{exc.strerror}") from None
+        except ValueError:
+            raise SignerError(f"无法打开机构密钥文件 {path}：口令错误或文件损坏") from None
+        if not isinstance(key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey) or cert is None:
+            raise SignerError(f"机构密钥文件 {path} 中没有 RSA/EC 私钥及证书")
+        return cls(key, cert)
+
+    def sign(self, body: bytes) -> tuple[str, bytes]:
+        if isinstance(self.key, rsa.RSAPrivateKey):
+            pss = padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=padding.PSS.DIGEST_LENGTH)
+            return "RSA-PSS-SHA256", self.key.sign(body, pss, hashes.SHA256())
+        return "ECDSA-SHA256", self.key.sign(body, ec.ECDSA(hashes.SHA256()))
+
+
+def checkpoint_body(tree_size: int, root: bytes, at: datetime) -> dict[str, Any]:
+    return {"origin": ORIGIN, "tree_size": tree_size, "root_hash": root.hex(), "time": at.isoformat()}
+
+
+def make_checkpoint(catalog: Catalog, signer: CheckpointSigner, at: datetime, export_dir: Path | None) -> dict[str, Any]:
+    """Sign the current tree head; store it in the catalog and export it as a file."""
+    with catalog.write() as conn:
+        leaves = [bytes.fromhex(r[0]) for r in conn.execute("SELECT leaf_hash FROM events ORDER BY seq")]
+        body = checkpoint_body(len(leaves), root_hash(leaves), at)
+        algorithm, signature = signer.sign(canonical(body).encode())
+        document = {**body, "algorithm": algorithm, "signature": base64.b64encode(signature).decode(),
+                    "certificate": signer.certificate.public_bytes(serialization.Encoding.PEM).decode()}
+        conn.execute("INSERT OR REPLACE INTO checkpoints (tree_size, root_hash, at, document) VALUES (?,?,?,?)",
+                     (len(leaves), body["root_hash"], body["time"], canonical(document)))
+    if export_dir is not None:
+        export_checkpoint(document, export_dir)
+    return document
+
+
+def export_checkpoint(document: dict[str, Any], export_dir: Path) -> Path:
+    export_dir.mkdir(parents=True, exist_ok=True)
+    target = export_dir / f"checkpoint-{document['tree_size']:012d}.json"
+    tmp = target.with_suffix(f".tmp{os.getpid()}")
+    tmp.write_text(json.dumps(document, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    with tmp.open("rb") as fh:
+        os.fsync(fh.fileno())
+    os.replace(tmp, target)
+    return target
+
+
+def check_signature(document: dict[str, Any], trusted: list[x509.Certificate]) -> str | None:
+    """None when the checkpoint's signature is good (and by a trusted certificate when any is given)."""
+    try:
+        body = {k: document[k] for k in ("origin", "tree_size", "root_hash", "time")}
+        cert = x509.load_pem_x509_certificate(document["certificate"].encode())
+        signature = base64.b64decode(document["signature"], validate=True)
+        public = cert.public_key()
+        data = canonical(body).encode()
+        if document["algorithm"] == "RSA-PSS-SHA256" and isinstance(public, rsa.RSAPublicKey):
+            public.verify(signature, data, padding.PSS(mgf=padding.MGF1(hashes.SHA256()),
+                                                       salt_length=padding.PSS.DIGEST_LENGTH), hashes.SHA256())
+        elif document["algorithm"] == "ECDSA-SHA256" and isinstance(public, ec.EllipticCurvePublicKey):
+            public.verify(signature, data, ec.ECDSA(hashes.SHA256()))
+        else:
+            return f"不支持的签名算法 {document['algorithm']}"
+    except (KeyError, ValueError, TypeError):
+        return "检查点文件格式错误"
+    except InvalidSignature:
+        return "检查点签名无效（内容被改动或不是该证书签署）"
+    if trusted and not any(cert.fingerprint(hashes.SHA256()) == t.fingerprint(hashes.SHA256()) for t in trusted):
+        return f"检查点签名证书不是本机构证书：{cert.subject.rfc4514_string()}"
+    return None
+
+
+@dataclass
+class LogReport:
+    size: int = 0
+    root: str = ""
+    checkpoints_checked: int = 0
+    problems: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"ok": self.ok, "tree_size": self.size, "root_hash": self.root,
+                "checkpoints_checked": self.checkpoints_checked, "problems": self.problems, "warnings": self.warnings}
+
+
+def verify_log(catalog: Catalog, *, extra_checkpoints: list[Path] = (), export_dir: Path | None = None,  # type: ignore[assignment]
+               trusted: list[x509.Certificate] = ()) -> LogReport:  # type: ignore[assignment]
+    """Recompute the tree from the stored events; check every checkpoint (catalog, export folder, extra
+    files) for its signature and for consistency with the current tree."""
+    report = LogReport()
+    rows = catalog.conn.execute("SELECT seq, kind, case_id, report_number, actor, at, entry, leaf_hash "
+                                "FROM events ORDER BY seq").fetchall()
+    leaves: list[bytes] = []
+    for expected, row in enumerate(rows):
+        if row["seq"] != expected:
+            report.problems.append(f"事件序号不连续：期望 {expected}，实际 {row['seq']}")
+        entry = row["entry"]
+        lh = leaf_hash(entry.encode())
+        leaves.append(lh)
+        if lh.hex() != row["leaf_hash"]:
+            report.problems.append(f"事件 {row['seq']} 的内容与其叶哈希不符（事件被改写）")
+        try:
+            ev = Event.from_entry(entry)
+        except (ValueError, KeyError):
+            report.problems.append(f"事件 {row['seq']} 不是有效的 JSON")
+            continue
+        if (ev.seq, ev.kind, ev.case_id, ev.report_number, ev.actor, ev.at) != (
+                row["seq"], row["kind"], row["case_id"], row["report_number"], row["actor"], row["at"]):
+            report.problems.append(f"事件 {row['seq']} 的目录字段与日志条目不一致")
+    report.size = len(leaves)
+    current = root_hash(leaves)
+    report.root = current.hex()
+
+    documents: list[tuple[str, dict[str, Any]]] = []
+    for r in catalog.conn.execute("SELECT tree_size, document FROM checkpoints ORDER BY tree_size"):
+        documents.append((f"目录中的检查点 {r['tree_size']}", json.loads(r["document"])))
+    files = sorted(export_dir.glob("checkpoint-*.json")) if export_dir and export_dir.is_dir() else []
+    for path in [*files, *extra_checkpoints]:
+        try:
+            documents.append((str(path), json.loads(Path(path).read_text(encoding="utf-8"))))
+        except (OSError, ValueError) as exc:
+            report.problems.append(f"无法读取检查点 {path}：{exc}")
+    if not documents:
+        report.warnings.append("尚无签名检查点")
+    for label, doc in documents:
+        report.checkpoints_checked += 1
+        bad = check_signature(doc, list(trusted))
+        if bad:
+            report.problems.append(f"{label}：{bad}")
+            continue
+        size, old_root = int(doc["tree_size"]), bytes.fromhex(doc["root_hash"])
+        if size > report.size:
+            report.problems.append(f"{label}：检查点记录了 {size} 个事件，现存仅 {report.size} 个（日志被截断）")
+            continue
+        proof = consistency_proof(size, leaves)
+        if not verify_consistency(size, report.size, old_root, current, proof) or root_hash(leaves[:size]) != old_root:
+            report.problems.append(f"{label}：现有日志与检查点（{size} 个事件）不一致——历史被改写")
+    return report

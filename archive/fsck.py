@@ -1,0 +1,91 @@
+"""fsck: reconcile the catalog with the disk after a crash or a manual change.
+
+Reports temp folders (an ingest that died before its rename), trash folders (a disposal that died
+mid-way), complete packages on disk not in the catalog (an ingest that died between rename and
+commit) and catalog rows without their package. `repair` removes dead temp folders, finishes or undoes
+interrupted disposals as the catalog says, and registers complete, valid orphan packages. It never
+removes a package: a missing package can only be reported."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from archive import package
+from archive.disposal import _purge_trash
+from archive.ingest import register
+from archive.store import Archive
+
+
+@dataclass
+class FsckReport:
+    temp_folders: list[str] = field(default_factory=list)
+    trash_folders: list[str] = field(default_factory=list)
+    orphan_packages: list[str] = field(default_factory=list)  # on disk, valid, not in the catalog
+    invalid_packages: list[str] = field(default_factory=list)  # on disk, not a valid bag, not in the catalog
+    missing_packages: list[str] = field(default_factory=list)  # in the catalog, not on disk
+    repaired: list[str] = field(default_factory=list)
+
+    @property
+    def clean(self) -> bool:
+        return not (self.temp_folders or self.trash_folders or self.orphan_packages or self.invalid_packages
+                    or self.missing_packages)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"clean": self.clean, "temp_folders": self.temp_folders, "trash_folders": self.trash_folders,
+                "orphan_packages": self.orphan_packages, "invalid_packages": self.invalid_packages,
+                "missing_packages": self.missing_packages, "repaired": self.repaired}
+
+
+def _pid_alive(name: str) -> bool:
+    pid = name.rsplit("-", 1)[-1]
+    if not pid.isdigit() or int(pid) == os.getpid():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def fsck(archive: Archive, *, repair: bool = False, by: str = "fsck") -> FsckReport:
+    rep = FsckReport()
+    root = archive.root
+    tmp_root = root / package.TMP_DIR
+    if tmp_root.is_dir():
+        for tmp in sorted(tmp_root.iterdir()):
+            if _pid_alive(tmp.name):
+                continue  # an ingest still running in another process
+            rep.temp_folders.append(tmp.name)
+            if repair:
+                package.remove_tree(tmp) if tmp.is_dir() else tmp.unlink()
+                rep.repaired.append(f"已删除中断归档的临时目录 {tmp.name}（其内容从未登记为档案）")
+    trash_root = root / package.TRASH_DIR
+    if trash_root.is_dir():
+        rep.trash_folders = sorted(p.name for p in trash_root.iterdir())
+        if repair:
+            rep.repaired += _purge_trash(archive)
+
+    rows = {r["rel_path"]: r for r in archive.catalog.packages()}
+    for bag in package.iter_bags(root):
+        rel = str(bag.relative_to(root)).replace(os.sep, "/")
+        if rel in rows:
+            continue
+        if package.validate(bag):
+            rep.invalid_packages.append(rel)
+            continue
+        rep.orphan_packages.append(rel)
+        if repair:
+            register(archive, bag, rel, by=by, kind="ingest_recovered")
+            rep.repaired.append(f"已登记完整但未入目录的档案包 {rel}")
+    for rel, row in rows.items():
+        if row["state"] == "active" and not package.is_bag(root.joinpath(*rel.split("/"))):
+            rep.missing_packages.append(rel)
+    return rep
+
+
+__all__ = ["fsck", "FsckReport", "Path"]

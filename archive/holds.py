@@ -1,0 +1,54 @@
+"""Legal holds: a client dispute, litigation or a regulator's request freezes a case's packages
+whatever their retention date; release is recorded, never deleted."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from archive.store import Archive, ArchiveError
+
+HOLD_KINDS = {"dispute": "委托人争议", "litigation": "诉讼", "regulator": "监管调查"}
+
+
+def place_hold(archive: Archive, case_id: str, *, kind: str, reason: str, reference: str, by: str) -> int:
+    if kind not in HOLD_KINDS:
+        raise ArchiveError(f"冻结类别应为 {', '.join(HOLD_KINDS)} 之一，收到 {kind!r}")
+    for label, value in (("原因（--reason）", reason), ("文号（--reference）", reference), ("操作人（--by）", by)):
+        if not value.strip():
+            raise ArchiveError(f"冻结须写明{label}")
+    cat = archive.catalog
+    with cat.write() as conn:
+        if not cat.packages(case_id):
+            raise ArchiveError(f"档案中没有案件 {case_id}")
+        at = archive.now()
+        hold_id = conn.execute(
+            "INSERT INTO holds (case_id, kind, reason, reference, placed_by, placed_at) VALUES (?,?,?,?,?,?)",
+            (case_id, kind, reason, reference, by, at.isoformat())).lastrowid
+        event = cat.append_event("hold", at, by, case_id, None,
+                                 {"hold_id": hold_id, "kind": kind, "reason": reason, "reference": reference})
+    archive.committed([event])
+    assert hold_id is not None
+    return hold_id
+
+
+def release_hold(archive: Archive, case_id: str, *, by: str, reason: str, reference: str | None = None) -> sqlite3.Row:
+    if not by.strip() or not reason.strip():
+        raise ArchiveError("解除冻结须写明操作人（--by）和原因（--reason）")
+    cat = archive.catalog
+    with cat.write() as conn:
+        active = cat.active_holds(case_id)
+        if reference is not None:
+            active = [h for h in active if h["reference"] == reference]
+        if not active:
+            raise ArchiveError(f"案件 {case_id} 没有{'文号为 ' + reference + ' 的' if reference else ''}有效冻结")
+        if len(active) > 1:
+            refs = "、".join(h["reference"] for h in active)
+            raise ArchiveError(f"案件 {case_id} 有多项冻结（{refs}），请用 --reference 指明解除哪一项")
+        hold = active[0]
+        at = archive.now()
+        conn.execute("UPDATE holds SET released_by = ?, released_at = ?, release_reason = ? WHERE id = ?",
+                     (by, at.isoformat(), reason, hold["id"]))
+        event = cat.append_event("release", at, by, case_id, None,
+                                 {"hold_id": hold["id"], "reference": hold["reference"], "reason": reason})
+    archive.committed([event])
+    return hold

@@ -1,0 +1,288 @@
+"""Ingest (clause 10): a delivered, paid, closed case with a sealed report that verifies becomes one
+BagIt package at <root>/<year of closure>/<case id>/<report number>/.
+
+Crash safety: the bag is built in <root>/.tmp/<unique>/, every file and folder fsynced, validated, then
+renamed into place (atomic on one filesystem), and only then registered in the catalog. A crash
+leaves no package, or a complete package that `fsck` registers. Renaming onto an existing non-empty
+folder fails, so two processes ingesting the same report cannot overwrite each other: the loser
+compares content and either joins (same content: idempotent) or is refused."""
+
+from __future__ import annotations
+
+import csv
+import errno
+import hashlib
+import io
+import json
+import os
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from archive import metadata as md
+from archive import package
+from archive.names import UnsafePathError, inside, relative_inside, safe_component
+from archive.retention import class_for, retention_until
+from archive.store import Archive, ArchiveError
+from generator.adjust import adjust, adjustment_to_dict
+from generator.loading import LoadedCase
+from generator.model import CarSurveyCase
+
+SOFTWARE = "gongu archive 1"
+CRASH_ENV = "GONGU_ARCHIVE_CRASH_AT"  # tests: os._exit at a named point to prove crash safety
+
+
+class IngestRefused(ArchiveError):
+    def __init__(self, reasons: list[str]) -> None:
+        self.reasons = reasons
+        super().__init__("；".join(reasons))
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    case_id: str
+    report_number: str
+    path: Path
+    created: bool  # False: the same content was already archived (idempotent re-ingest)
+    package_hash: str
+
+
+def _crash_point(name: str) -> None:
+    if os.environ.get(CRASH_ENV) == name:
+        os._exit(137)
+
+
+def archivable_problems(case: CarSurveyCase) -> list[str]:
+    """10.1: only after the report is delivered to the client and the fee received may the case be
+    closed and archived; retention counts from closure (10.4), so closure must be recorded too."""
+    d = case.delivery
+    problems = []
+    if d.delivered_at is None:
+        problems.append("报告尚未交付委托人（delivery.delivered_at 为空，10.1）")
+    if d.fee_received_at is None:
+        problems.append("公估费尚未到账（delivery.fee_received_at 为空，10.1）")
+    if d.closed_at is None:
+        problems.append("案件尚未结案（delivery.closed_at 为空；保管期限自结案起算，10.4）")
+    return problems
+
+
+def _unique(name: str, taken: set[str]) -> str:
+    candidate, n = name, 1
+    stem, dot, ext = name.rpartition(".")
+    while candidate in taken:
+        n += 1
+        candidate = f"{stem}-{n}.{ext}" if dot else f"{name}-{n}"
+    taken.add(candidate)
+    return candidate
+
+
+def _json_bytes(value: Any) -> bytes:
+    return (json.dumps(value, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+
+
+def working_papers(loaded: LoadedCase) -> list[package.PayloadFile]:
+    """10.2 working papers generated from the case: survey records, inquiry records, the calculation,
+    and the review record."""
+    case = loaded.case
+    adj = adjustment_to_dict(case, adjust(case))
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(["clause", "label", "formula", "inputs", "result", "kind"])
+    for s in adj["steps"]:  # type: ignore[union-attr]
+        writer.writerow([s["clause"], s["label"], s["formula"], json.dumps(s["inputs"], ensure_ascii=False),
+                         s["result"], s["kind"]])
+    survey = {"case_id": case.case_id, "survey": case.survey.model_dump(mode="json")}
+    inquiry = {"case_id": case.case_id,
+               "inquiries": [s.model_dump(mode="json") for s in (case.cause.sources if case.cause else [])
+                             if s.kind == "inquiry"],
+               "cause_analysis": case.cause.model_dump(mode="json") if case.cause else None,
+               "contact": case.contact.model_dump(mode="json") if case.contact else None}
+    reviews = {"case_id": case.case_id, "report_number": case.report.number,
+               "reviews": [r.model_dump(mode="json") for r in case.reviews],
+               "signatures": [s.model_dump(mode="json") for s in case.report.signatures],
+               "firm_seal": case.report.firm_seal}
+    return [
+        package.PayloadFile("working-papers/survey-records.json", "survey_records", content=_json_bytes(survey)),
+        package.PayloadFile("working-papers/inquiry-records.json", "inquiry_records", content=_json_bytes(inquiry)),
+        package.PayloadFile("working-papers/calculation.json", "calculation", content=_json_bytes(adj)),
+        # utf-8-sig: spreadsheet programs then read the Chinese labels correctly
+        package.PayloadFile("working-papers/calculation.csv", "calculation", content=buf.getvalue().encode("utf-8-sig")),
+        package.PayloadFile("review/reviews.json", "review_record", content=_json_bytes(reviews)),
+    ]
+
+
+def plan_payload(loaded: LoadedCase, report_pdf: Path, extras: list[tuple[str, Path]]) -> list[package.PayloadFile]:
+    case = loaded.case
+    problems: list[str] = []
+    files = [package.PayloadFile(f"report/{safe_component(case.report.number)}.pdf", "report", source=report_pdf),
+             package.PayloadFile("case/case.json", "case_file", content=loaded.raw)]
+    files += working_papers(loaded)
+    taken: dict[str, set[str]] = {}
+    case_dir = loaded.source.parent
+    for photo in case.survey.photos:
+        try:
+            path = relative_inside(case_dir, photo.file)
+        except UnsafePathError as exc:
+            problems.append(f"照片 {photo.id}：{exc}")
+            continue
+        if not path.is_file():
+            problems.append(f"照片 {photo.id} 的文件不存在：{photo.file}（10.3 档案应完整）")
+            continue
+        name = _unique(safe_component(path.name), taken.setdefault("photos", set()))
+        files.append(package.PayloadFile(f"photos/{name}", "photo", source=path))
+    for role, path in extras:
+        if role not in md.ROLES or role in ("report", "case_file"):
+            problems.append(f"未知的文件用途 {role}（可用：audio, video, photo, survey_records, inquiry_records, "
+                            "calculation, review_record, attachment）")
+            continue
+        if not path.is_file():
+            problems.append(f"附加文件不存在：{path}")
+            continue
+        folder = md.FOLDERS[role]
+        name = _unique(safe_component(path.name), taken.setdefault(folder, set()))
+        files.append(package.PayloadFile(f"{folder}/{name}", role, source=path))
+    if problems:
+        raise IngestRefused(problems)
+    return files
+
+
+def package_location(case: CarSurveyCase) -> str:
+    assert case.delivery.closed_at is not None
+    year = case.delivery.closed_at.year
+    return f"{year}/{safe_component(case.case_id)}/{safe_component(case.report.number)}"
+
+
+def ingest(archive: Archive, loaded: LoadedCase, report_pdf: Path | None, *,
+           extras: list[tuple[str, Path]] = (), by: str) -> IngestResult:  # type: ignore[assignment]
+    case = loaded.case
+    reasons = archivable_problems(case)
+    if report_pdf is None:
+        reasons.append("缺少已签章的公估报告（--report）")
+    elif not report_pdf.is_file():
+        reasons.append(f"报告文件不存在：{report_pdf}")
+    elif archive.verifier is None:
+        reasons.append("未配置签章核验（信任根），无法确认报告签章有效")
+    else:
+        outcome = archive.verifier(report_pdf)
+        if not outcome.ok:
+            reasons.append(f"报告签章核验未通过：{outcome.summary}")
+    if not by.strip():
+        reasons.append("须写明归档人（--by）")
+    if reasons:
+        raise IngestRefused(reasons)
+    assert report_pdf is not None
+
+    rel = package_location(case)
+    final = inside(archive.root, *rel.split("/"))
+    existing = archive.catalog.conn.execute(
+        "SELECT * FROM packages WHERE case_id = ? AND report_number = ?", (case.case_id, case.report.number)).fetchone()
+    if existing is not None and existing["state"] == "disposed":
+        raise IngestRefused([f"报告 {case.report.number} 的档案已按程序销毁，不能再次归档同一报告编号"])
+
+    payload = plan_payload(loaded, report_pdf, list(extras))
+    tmp_root = archive.root / package.TMP_DIR
+    tmp_root.mkdir(parents=True, exist_ok=True)
+    tmp = tmp_root / f"{uuid.uuid4().hex}-{os.getpid()}"
+    try:
+        entries = _build(archive, loaded, payload, tmp, by)
+        payload_hash = hashlib.sha256(package.payload_manifest(tmp).encode()).hexdigest()
+        if existing is not None:
+            if existing["payload_hash"] == payload_hash:
+                return IngestResult(case.case_id, case.report.number, final, False, existing["package_hash"])
+            raise IngestRefused([f"报告 {case.report.number} 已归档且内容不同；已归档的档案不得覆盖——"
+                                 "更正后的报告应以新的报告编号（R 后缀）重新出具并归档（替代关系见 report.supersedes）"])
+        _crash_point("before_rename")
+        final.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.rename(tmp, final)
+        except OSError as exc:
+            if exc.errno not in (errno.ENOTEMPTY, errno.EEXIST):
+                raise
+            # Someone (another process, or an ingest interrupted before its catalog commit) put a package
+            # here first: never over it. Same content → join it; different → refuse.
+            if not package.is_bag(final) or package.validate(final, fast=True):
+                raise IngestRefused([f"目标位置已有不完整的内容：{final}（请运行 gongu archive fsck）"]) from None
+            theirs = hashlib.sha256(package.payload_manifest(final).encode()).hexdigest()
+            if theirs != payload_hash:
+                raise IngestRefused([f"报告 {case.report.number} 已有内容不同的档案包，不得覆盖"]) from None
+        else:
+            package.fsync_dir(final.parent)
+            package.fsync_dir(tmp_root)
+        _crash_point("after_rename")
+        result = register(archive, final, rel, by=by, kind="ingest", entries_count=len(entries))
+        _crash_point("after_commit")
+        return result
+    finally:
+        if tmp.exists():
+            package.remove_tree(tmp)
+
+
+def _build(archive: Archive, loaded: LoadedCase, payload: list[package.PayloadFile], tmp: Path,
+           by: str) -> list[md.FileEntry]:
+    case = loaded.case
+    tmp.mkdir()
+    entries: list[md.FileEntry] = []
+    for item in payload:
+        target = inside(tmp, *item.rel.split("/"))
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if item.source is not None:
+            size, digest = package.copy_hashed(item.source, target)
+        else:
+            assert item.content is not None
+            package.write_bytes_synced(target, item.content)
+            size, digest = len(item.content), hashlib.sha256(item.content).hexdigest()
+        entries.append(md.FileEntry(f"data/{item.rel}", item.role, size, md.media_type_for(item.rel), digest))
+    _crash_point("after_payload")
+    cls = class_for(case.statutory, archive.config.retention)
+    assert case.delivery.closed_at is not None
+    until = retention_until(case.delivery.closed_at, cls)
+    total = adjustment_to_dict(case, adjust(case))["totals"]["total_payable"]  # type: ignore[index]
+    meta = md.build_metadata(case, entries, cls, until, total_payable=str(total), ingested_at=archive.now(),
+                             ingested_by=by, software=SOFTWARE)
+    package.make_bag(tmp, {"Source-Organization": case.firm.name, "External-Identifier": case.case_id,
+                           "External-Description": f"公估档案 {case.case_id} 报告 {case.report.number}",
+                           "Bag-Group-Identifier": case.case_id})
+    package.add_tag_files(tmp, {md.METADATA_FILE: md.dumps(meta), md.README_FILE: md.readme_text(meta).encode()})
+    package.fsync_tree(tmp)
+    _crash_point("after_bag")
+    problems = package.validate(tmp)
+    if problems:
+        raise ArchiveError("新建档案包未通过 BagIt 校验：" + "；".join(problems))
+    return entries
+
+
+def read_metadata(path: Path) -> dict[str, Any]:
+    return json.loads((path / md.METADATA_FILE).read_text(encoding="utf-8"))
+
+
+def register(archive: Archive, final: Path, rel: str, *, by: str, kind: str, entries_count: int | None = None) -> IngestResult:
+    """Record a complete package on disk in the catalog and the log (idempotent)."""
+    meta = read_metadata(final)
+    pkg_hash = package.package_hash(final)
+    payload_hash = hashlib.sha256(package.payload_manifest(final).encode()).hexdigest()
+    events = []
+    with archive.catalog.write() as conn:
+        row = conn.execute("SELECT package_hash FROM packages WHERE case_id = ? AND report_number = ?",
+                           (meta["case_id"], meta["report"]["number"])).fetchone()
+        if row is None:
+            conn.execute(
+                "INSERT INTO packages (case_id, report_number, rel_path, year, kind, statutory, retention_class, "
+                "closed_at, retention_until, package_hash, payload_hash, file_count, byte_count, ingested_at, "
+                "ingested_by) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (meta["case_id"], meta["report"]["number"], rel, int(rel.split("/")[0]), meta["kind"],
+                 int(bool(meta["statutory"])), meta["retention"]["class"], meta["dates"]["closure"],
+                 meta["retention"]["until"], pkg_hash, payload_hash, meta["totals"]["files"],
+                 meta["totals"]["bytes"], meta["ingest"]["at"], meta["ingest"]["by"]))
+            events.append(archive.catalog.append_event(
+                kind, archive.now(), by, meta["case_id"], meta["report"]["number"],
+                {"rel_path": rel, "package_hash": pkg_hash, "payload_hash": payload_hash,
+                 "files": meta["totals"]["files"], "bytes": meta["totals"]["bytes"],
+                 "retention_class": meta["retention"]["class"], "retention_until": meta["retention"]["until"],
+                 "supersedes": meta["report"]["supersedes"]}))
+            created = True
+        else:
+            pkg_hash = row["package_hash"]
+            created = False
+    archive.committed(events)
+    return IngestResult(meta["case_id"], meta["report"]["number"], final, created, pkg_hash)

@@ -1,0 +1,56 @@
+"""Path names inside the archive. Case text is hostile: a case id, report number or photo name must
+never leave the archive root (`../../x`, absolute paths, NUL, very long names)."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from pathlib import Path, PurePosixPath
+
+MAX_COMPONENT_BYTES = 120  # well under the 255-byte limit of common filesystems, room for suffixes
+_UNSAFE = re.compile(r"[^\w.\-]", re.UNICODE)
+
+
+class UnsafePathError(ValueError):
+    """A name that would escape its folder."""
+
+
+def safe_component(name: str) -> str:
+    """One path component made of letters, digits, `._-` only. When anything had to change, a short
+    hash of the original is appended so two different names never collide after cleaning."""
+    text = unicodedata.normalize("NFC", name)
+    cleaned = _UNSAFE.sub("_", text).lstrip(".")
+    cleaned = re.sub(r"_+", "_", cleaned).strip("_") or "_"
+    changed = cleaned != name
+    encoded = cleaned.encode("utf-8")
+    if changed or len(encoded) > MAX_COMPONENT_BYTES:
+        tag = hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+        stem, dot, ext = cleaned.rpartition(".")
+        if not dot or not stem or len(ext) > 10:
+            stem, ext = cleaned, ""
+        budget = MAX_COMPONENT_BYTES - 10 - len(ext.encode())
+        stem = stem.encode("utf-8")[:budget].decode("utf-8", "ignore").rstrip("._") or "_"
+        cleaned = f"{stem}-{tag}" + (f".{ext}" if ext else "")
+    return cleaned
+
+
+def inside(root: Path, *parts: str) -> Path:
+    """root/parts…, refused unless the result stays under root (defence in depth after cleaning)."""
+    target = root.joinpath(*parts)
+    real_root = root.resolve()
+    real = target.resolve()
+    if real != real_root and real_root not in real.parents:
+        raise UnsafePathError(f"路径越出归档根目录：{target}")
+    return target
+
+
+def relative_inside(base: Path, relative: str) -> Path:
+    """A file named by the case (e.g. `survey.photos[].file`) relative to the case folder: no NUL, no
+    absolute path, no `..`, no symlink leading outside."""
+    if "\x00" in relative or not relative.strip():
+        raise UnsafePathError(f"文件名无效：{relative!r}")
+    pure = PurePosixPath(relative.replace("\\", "/"))
+    if pure.is_absolute() or ".." in pure.parts or re.match(r"^[A-Za-z]:", relative):
+        raise UnsafePathError(f"文件必须位于案件目录之内：{relative!r}")
+    return inside(base, *pure.parts)

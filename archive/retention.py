@@ -1,0 +1,68 @@
+"""Retention classes (10.4; 资产评估法 Art. 29): ordinary ≥ 15 years, statutory ≥ 30 years, counted
+from case closure. The classes are data (forms/retention.toml), overridable per firm but never
+below the legal minimum."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from datetime import date, datetime
+from importlib import resources
+from typing import Any
+
+
+class RetentionConfigError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class RetentionClass:
+    name: str
+    title: str
+    years: int
+    legal_minimum_years: int
+    basis: str
+
+    def until(self, closed: date) -> date:
+        """Closure date plus `years`; 29 Feb rolls forward to 1 Mar (never shorter than the law)."""
+        try:
+            return closed.replace(year=closed.year + self.years)
+        except ValueError:
+            return date(closed.year + self.years, 3, 1)
+
+
+def default_table() -> dict[str, Any]:
+    text = resources.files("forms").joinpath("retention.toml").read_text(encoding="utf-8")
+    return tomllib.loads(text)
+
+
+def load_classes(overrides: dict[str, Any] | None = None) -> dict[str, RetentionClass]:
+    table = default_table()
+    for name, values in (overrides or {}).items():
+        if name not in table:
+            raise RetentionConfigError(f"未知的保管期限类别：{name}（只有 {', '.join(table)}）")
+        if not isinstance(values, dict):
+            raise RetentionConfigError(f"保管期限类别 {name} 的配置应为表")
+        table[name] = {**table[name], **{k: v for k, v in values.items() if k != "legal_minimum_years"}}
+    classes: dict[str, RetentionClass] = {}
+    for name, v in table.items():
+        years, minimum = v.get("years"), v.get("legal_minimum_years")
+        if not isinstance(years, int) or isinstance(years, bool) or not isinstance(minimum, int):
+            raise RetentionConfigError(f"保管期限类别 {name}：years 应为整数年")
+        if years < minimum:
+            raise RetentionConfigError(
+                f"保管期限类别 {name}：{years} 年短于法定最低 {minimum} 年（{v.get('basis', '10.4')}）")
+        classes[name] = RetentionClass(name, str(v.get("title", name)), years, minimum, str(v.get("basis", "")))
+    for required in ("ordinary", "statutory"):
+        if required not in classes:
+            raise RetentionConfigError(f"缺少保管期限类别 {required}")
+    return classes
+
+
+def class_for(statutory: bool, classes: dict[str, RetentionClass]) -> RetentionClass:
+    # 10.4: statutory work (法定公估业务) is kept at least 30 years, everything else at least 15.
+    return classes["statutory" if statutory else "ordinary"]
+
+
+def retention_until(closed_at: datetime, cls: RetentionClass) -> date:
+    return cls.until(closed_at.date())
