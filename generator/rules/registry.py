@@ -104,14 +104,14 @@ def rule(
     return register
 
 
-def _clause_key(clause: str) -> tuple[int, ...]:
+def clause_key(clause: str) -> tuple[int, ...]:
     return tuple(int(part) for part in clause.split(".") if part.isdigit())
 
 
 def all_rules() -> list[Rule]:
     """Every registered rule in clause order (4.1 … 10.1), then by id."""
     _load_rule_modules()
-    return sorted(_RULES.values(), key=lambda r: (_clause_key(r.clause), r.id))
+    return sorted(_RULES.values(), key=lambda r: (clause_key(r.clause), r.id))
 
 
 def get_rule(rule_id: str) -> Rule:
