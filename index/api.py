@@ -46,6 +46,10 @@ class SearchBackend(ABC):
         """The stored entry of one package, text included when it is kept."""
 
     @abstractmethod
+    def doc_ids_for_case(self, case_id: str) -> list[str]:
+        """The entries of every package of one case (holds and disposal act on a whole case)."""
+
+    @abstractmethod
     def count(self) -> int:
         """How many entries (tombstones included) the index holds."""
 

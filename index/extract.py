@@ -182,14 +182,17 @@ def _strings(value: Any) -> Iterator[str]:
 
 
 # ─────────────────────────────── the package layout ───────────────────────────────
+# metadata.json schema "gongu-archive-package/1" (archive/metadata.py): case_id, case_name, kind,
+# report{number, issued_on}, parties{insurer, insured, policyholder}, policy_number,
+# project{name, province, city}, dates{loss, report}, amounts{claimed, total_payable} (yuan strings),
+# retention{until}, ingest{at}, files[{path "data/…", role}].
 
 
 def _parse_date(value: Any) -> date | None:
     if not value:
         return None
-    text = str(value)
     try:
-        return datetime.fromisoformat(text).date() if "T" in text else date.fromisoformat(text[:10])
+        return datetime.fromisoformat(str(value)).date()
     except ValueError:
         return None
 
@@ -203,80 +206,115 @@ def _parse_datetime(value: Any) -> datetime | None:
         return None
 
 
-def _file_with_role(meta: Mapping[str, Any], role: str) -> str | None:
+def _yuan_fen(value: Any) -> int | None:
+    if value in (None, ""):
+        return None
+    try:
+        return fen(Decimal(str(value)))
+    except ArithmeticError:
+        return None
+
+
+def _sub(meta: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+    value = meta.get(key)
+    return value if isinstance(value, Mapping) else {}
+
+
+def _file_with_role(meta: Mapping[str, Any], *roles: str) -> str | None:
     for entry in meta.get("files", []) or []:
-        if isinstance(entry, Mapping) and entry.get("role") == role:
-            return str(entry.get("path") or entry.get("name") or "")
+        if isinstance(entry, Mapping) and entry.get("role") in roles and entry.get("path"):
+            return str(entry["path"])
     return None
 
 
-def read_package(package_dir: Path, *, status: str | None = None) -> IndexDocument:
-    """The one function that knows the package layout: a BagIt bag with `metadata.json` beside
-    `data/`, the report PDF (role "report") and the case file (role "case") inside `data/`."""
+def document_from_metadata(
+    meta: Mapping[str, Any],
+    *,
+    doc_id: str,
+    package_path: str = "",
+    status: str = "archived",
+    case: CarSurveyCase | None = None,
+    text: str = "",
+) -> IndexDocument:
+    """The metadata is the package's own description and the index reports what the archive
+    recorded; the case file, when at hand, adds what metadata does not carry (cause, handlers …).
+    A tombstone (disposal) is built from the metadata alone, with no text."""
+    report, parties, project = _sub(meta, "report"), _sub(meta, "parties"), _sub(meta, "project")
+    dates, amounts, retention = _sub(meta, "dates"), _sub(meta, "amounts"), _sub(meta, "retention")
+    doc = IndexDocument(
+        doc_id=doc_id,
+        case_id=str(meta.get("case_id") or ""),
+        report_number=str(report.get("number") or ""),
+        kind=str(meta.get("kind") or ""),
+        status=status,
+        case_name=str(meta.get("case_name") or ""),
+        insurer=str(parties.get("insurer") or ""),
+        insured=str(parties.get("insured") or ""),
+        policyholder=str(parties.get("policyholder") or ""),
+        policy_number=str(meta.get("policy_number") or ""),
+        project=str(project.get("name") or ""),
+        province=str(project.get("province") or ""),
+        city=str(project.get("city") or ""),
+        loss_date=_parse_date(dates.get("loss")),
+        report_date=_parse_date(dates.get("report") or report.get("issued_on")),
+        archived_at=_parse_datetime(_sub(meta, "ingest").get("at")),
+        retention_end=_parse_date(retention.get("until")),
+        claimed_fen=_yuan_fen(amounts.get("claimed")),
+        adjusted_fen=_yuan_fen(amounts.get("total_payable")),
+        package_path=package_path,
+        text=text,
+    )
+    if case is None:
+        return doc
+    from_case = document_from_case(case, doc_id=doc_id, text=text)
+    return replace(
+        doc,
+        cause=from_case.cause,
+        loss_type=from_case.loss_type,
+        assessed_fen=from_case.assessed_fen,
+        handlers=from_case.handlers,
+        reviewers=from_case.reviewers,
+        claimed_fen=doc.claimed_fen if doc.claimed_fen is not None else from_case.claimed_fen,
+        adjusted_fen=doc.adjusted_fen if doc.adjusted_fen is not None else from_case.adjusted_fen,
+    )
+
+
+def read_metadata(package_dir: Path) -> dict[str, Any]:
     meta_file = package_dir / "metadata.json"
     try:
         meta = json.loads(meta_file.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise PackageReadError(f"{meta_file}：无法读取元数据：{exc}") from None
-    case_rel = _file_with_role(meta, "case") or "case.json"
-    report_rel = _file_with_role(meta, "report")
-    case_path = _in_data(package_dir, case_rel)
+    if not isinstance(meta, dict):
+        raise PackageReadError(f"{meta_file}：元数据不是 JSON 对象")
+    return meta
+
+
+def read_package(package_dir: Path, *, doc_id: str, status: str = "archived") -> IndexDocument:
+    """The one function that knows the package layout: a BagIt bag with `metadata.json` beside
+    `data/`; the sealed report PDF (role "report") and the case file (role "case_file") in `data/`.
+    `doc_id` is the package's path relative to the archive root (the catalog's rel_path)."""
+    meta = read_metadata(package_dir)
+    case_path = _in_bag(package_dir, _file_with_role(meta, "case_file", "case") or "data/case/case.json")
     try:
         loaded = load_case(case_path)
     except CaseFileError as exc:
         raise PackageReadError(f"{case_path}：案件文件无效（{len(exc.problems)} 处问题）") from None
     text = ""
+    report_rel = _file_with_role(meta, "report")
     if report_rel:
-        pdf = _in_data(package_dir, report_rel)
+        pdf = _in_bag(package_dir, report_rel)
         if pdf.is_file():
             text = pdf_text(pdf)
     if not text:
         text = case_text(json.loads(loaded.raw))
-    return document_from_metadata(meta, loaded.case, text, package_dir=package_dir, status=status)
+    return document_from_metadata(meta, doc_id=doc_id, package_path=str(package_dir), status=status,
+                                  case=loaded.case, text=text)
 
 
-def _in_data(package_dir: Path, rel: str) -> Path:
-    rel = rel.removeprefix("data/")
-    path = (package_dir / "data" / rel).resolve()
-    if not path.is_relative_to((package_dir / "data").resolve()):
-        raise PackageReadError(f"{package_dir}：元数据中的文件路径越出 data/：{rel}")
+def _in_bag(package_dir: Path, rel: str) -> Path:
+    data = (package_dir / "data").resolve()
+    path = (package_dir / rel).resolve()
+    if not path.is_relative_to(data):
+        raise PackageReadError(f"{package_dir}：元数据中的文件路径不在 data/ 内：{rel}")
     return path
-
-
-def document_from_metadata(
-    meta: Mapping[str, Any],
-    case: CarSurveyCase,
-    text: str,
-    *,
-    package_dir: Path,
-    status: str | None = None,
-) -> IndexDocument:
-    retention = meta.get("retention") if isinstance(meta.get("retention"), Mapping) else {}
-    state = status or str(meta.get("status") or "archived")
-    if state not in STATUSES:
-        state = "held" if "hold" in state else "archived"
-    doc = document_from_case(
-        case,
-        doc_id=str(meta.get("package_id") or meta.get("id") or package_dir.name),
-        text=text,
-        status=state,
-        package_path=str(package_dir),
-        retention_end=_parse_date(meta.get("retention_end") or retention.get("end") or retention.get("end_date")),
-        archived_at=_parse_datetime(meta.get("archived_at") or meta.get("ingested_at")),
-    )
-    # The metadata's own numbers win over the case file's, should they ever differ (the package
-    # explains itself; the index reports what the archive recorded).
-    overrides: dict[str, Any] = {}
-    for key, attr in (("case_id", "case_id"), ("case_number", "case_id"), ("report_number", "report_number"), ("kind", "kind")):
-        if meta.get(key):
-            overrides[attr] = str(meta[key])
-    return replace(doc, **overrides) if overrides else doc
-
-
-def iter_packages(root: Path) -> Iterator[Path]:
-    """Every package under the archive root: a directory holding `bagit.txt`."""
-    if not root.is_dir():
-        return
-    for marker in sorted(root.rglob("bagit.txt")):
-        yield marker.parent
-

@@ -53,6 +53,7 @@ def build_schema() -> Schema:
     words, grams = word_analyzer(), bigram_analyzer()
     spec: dict[str, Any] = {
         "doc_id": ID(unique=True, stored=True),
+        "case_key": ID(),  # the exact case id (holds and disposal act on a whole case)
         "body": TEXT(analyzer=words, phrase=True),
         "body_bg": TEXT(analyzer=grams, phrase=True),
         "meta_bg": TEXT(analyzer=grams, phrase=True),
@@ -79,7 +80,7 @@ def _as_datetime(value: date | None) -> datetime | None:
 
 
 def whoosh_fields(doc: IndexDocument) -> dict[str, Any]:
-    values: dict[str, Any] = {"doc_id": doc.doc_id, "kind": doc.kind, "status": doc.status}
+    values: dict[str, Any] = {"doc_id": doc.doc_id, "case_key": doc.case_id, "kind": doc.kind, "status": doc.status}
     if doc.text:
         values["body"] = doc.text
         values["body_bg"] = doc.text
@@ -246,6 +247,10 @@ class WhooshBackend(SearchBackend):
         with self._index().searcher() as s:
             stored = s.document(doc_id=doc_id)
         return document_from_record(stored["record"]) if stored else None
+
+    def doc_ids_for_case(self, case_id: str) -> list[str]:
+        with self._index().searcher() as s:
+            return sorted(s.stored_fields(n)["doc_id"] for n in s.document_numbers(case_key=case_id))
 
     def count(self) -> int:
         with self._index().searcher() as s:

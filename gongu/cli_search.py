@@ -1,0 +1,140 @@
+"""`gongu search` and `gongu index rebuild`: full-text search over the archive."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Annotated, Literal
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from gongu.cli import app
+from gongu.indexing import archive_root_and_catalog_path, index_dir, open_catalog, open_index
+from gongu.output import GonguError, console, err_console
+from gongu.settings import load_settings
+from index.extract import STATUS_TITLES, IndexDocument
+from index.highlight import mark_to_rich
+from index.query import KIND_TITLES, QueryError, Range, SearchResults, parse_date_bound, parse_query
+
+index_app = typer.Typer(help="检索索引维护", no_args_is_help=True)
+app.add_typer(index_app, name="index")
+
+
+def _fen_text(value: object) -> str:
+    if not isinstance(value, int):
+        return "—"
+    sign = "-" if value < 0 else ""
+    yuan, fen = divmod(abs(value), 100)
+    return f"{sign}{yuan:,}.{fen:02d}"
+
+
+@app.command()
+def search(
+    query: Annotated[str, typer.Argument(help='查询：词语、"短语"、字段:值（被保险人:… 保险人:… 案件编号:… 状态:…）、出险日期:2025-07..2025-09')] = "",
+    insurer: Annotated[str | None, typer.Option("--insurer", help="保险人（包含此文字）")] = None,
+    date_from: Annotated[str | None, typer.Option("--from", help="出险日期起（YYYY[-MM[-DD]]）")] = None,
+    date_to: Annotated[str | None, typer.Option("--to", help="出险日期止（YYYY[-MM[-DD]]）")] = None,
+    kind: Annotated[str | None, typer.Option("--kind", help="案件类型，如 car_survey / 建筑工程一切险")] = None,
+    status: Annotated[str | None, typer.Option("--status", help="archived / held / disposed（已归档 / 保全中 / 已销毁）")] = None,
+    sort: Annotated[str, typer.Option("--sort", help="score（相关度）或 date（出险日期，新→旧）")] = "score",
+    page: Annotated[int, typer.Option("--page", help="页码，从 1 开始")] = 1,
+    page_size: Annotated[int, typer.Option("--page-size", help="每页条数")] = 10,
+    as_json: Annotated[bool, typer.Option("--json", help="以 JSON 输出")] = False,
+) -> None:
+    """全文检索档案：按相关度（或日期）排列，显示命中片段、案件编号、日期与档案包位置。"""
+    if sort not in ("score", "date"):
+        raise GonguError(f"--sort 只能是 score 或 date：{sort!r}")
+    sort_key: Literal["score", "date"] = "date" if sort == "date" else "score"
+    try:
+        q = parse_query(query, sort=sort_key, page=page, page_size=page_size)
+        extra = ""
+        if insurer:
+            extra += f' 保险人:"{insurer}"'
+        if kind:
+            extra += f" 类型:{kind}"
+        if status:
+            extra += f" 状态:{status}"
+        if extra:
+            for group in parse_query(extra).groups:
+                q = q.with_any(group)
+        if date_from or date_to:
+            low = parse_date_bound(date_from, end=False, title="--from") if date_from else None
+            high = parse_date_bound(date_to, end=True, title="--to") if date_to else None
+            if low and high and low > high:
+                raise QueryError(f"--from {date_from} 晚于 --to {date_to}")
+            q = q.with_range(Range("loss_date", low, high))
+    except QueryError as exc:
+        raise GonguError(str(exc)) from None
+    settings = load_settings()
+    if not index_dir(settings).is_dir():
+        raise GonguError(f"检索索引尚未建立（{index_dir(settings)}）：请先归档案件或运行 gongu index rebuild")
+    results = open_index(settings).search(q)
+    if as_json:
+        sys.stdout.write(json.dumps(results.as_dict(), ensure_ascii=False, indent=2) + "\n")
+        return
+    _print_results(results)
+
+
+def _print_results(results: SearchResults) -> None:
+    q = results.query
+    console.print(f"共 [bold]{results.total}[/] 件，第 {q.page}/{results.pages} 页"
+                  f"（{'按出险日期' if q.sort == 'date' else '按相关度'}排序）")
+    for rank, hit in enumerate(results.hits, start=(q.page - 1) * q.page_size + 1):
+        f = hit.fields
+        status = str(f.get("status") or "")
+        colour = {"archived": "green", "held": "yellow", "disposed": "red"}.get(status, "white")
+        console.rule(f"[bold]{rank}. {f.get('case_id')}[/]  {f.get('case_name') or ''}", align="left")
+        table = Table.grid(padding=(0, 2))
+        table.add_column(style="dim", no_wrap=True)
+        table.add_column(overflow="fold")
+        table.add_row("报告编号", f"{f.get('report_number')}    状态 [{colour}]{STATUS_TITLES.get(status, status)}[/]"
+                      f"    类型 {KIND_TITLES.get(str(f.get('kind')), f.get('kind'))}")
+        table.add_row("保险人", str(f.get("insurer") or "—"))
+        table.add_row("被保险人", str(f.get("insured") or "—"))
+        table.add_row("日期", f"出险 {f.get('loss_date') or '—'}    报告 {f.get('report_date') or '—'}"
+                      f"    保管至 {f.get('retention_end') or '—'}")
+        table.add_row("金额（元）", f"索赔 {_fen_text(f.get('claimed_fen'))}    理算 {_fen_text(f.get('adjusted_fen'))}")
+        table.add_row("档案包", str(f.get("package_path") or "—"))
+        for snippet in hit.snippets:
+            table.add_row("片段", "…" + mark_to_rich(snippet) + "…")
+        if status == "disposed":
+            table.add_row("", "[red]档案已按程序销毁：全文已移出索引，仅保留著录信息[/]")
+        console.print(table)
+    if results.total and not results.hits:
+        console.print(f"[yellow]第 {q.page} 页没有结果（共 {results.pages} 页）[/]")
+
+
+@index_app.command("rebuild")
+def rebuild(
+    procs: Annotated[int, typer.Option("--procs", help="并行分词进程数")] = 1,
+) -> None:
+    """从磁盘上的档案包重建检索索引（档案包是唯一真实来源）。"""
+    settings = load_settings()
+    root, _ = archive_root_and_catalog_path(settings)
+    if not root.is_dir():
+        raise GonguError(f"档案库目录不存在：{root}")
+    from index.maintenance import archive_documents
+    from index.whoosh_backend import WhooshBackend
+
+    backend = WhooshBackend(index_dir(settings), procs=max(1, procs))
+    errors: list[str] = []
+    with open_catalog(settings) as catalog:
+        from archive.package import iter_bags
+
+        total = sum(1 for _ in iter_bags(root))
+        with Progress(TextColumn("重建索引"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                      TextColumn("{task.description}"), console=err_console) as bar:
+            task = bar.add_task("", total=total or None)
+
+            def step(doc: IndexDocument) -> None:
+                if doc.status != "disposed":
+                    bar.update(task, advance=1, description=doc.case_id)
+
+            count = backend.rebuild(archive_documents(root, catalog, errors=errors), progress=step)
+    for problem in errors:
+        err_console.print(f"[yellow]跳过[/] {problem}")
+    console.print(f"[green]✓[/] 索引已重建：{count} 件（{index_dir(settings)}）")
+    if errors:
+        raise typer.Exit(2)
