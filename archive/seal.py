@@ -1,0 +1,454 @@
+"""Seal a rendered report: the firm's certification seal, then each handler's approval signature.
+
+Order, and why (电子签名法 Art. 13: after signing, any change to the content and form of the data
+message must be detectable; 资产评估法 Art. 27: the report is signed by the appraisers who did the work
+and sealed by the firm):
+
+  1. The firm's seal is the *certification* signature (DocMDP, /P 2 = form filling and signing only).
+     PDF (ISO 32000 12.8.2.2) allows a certification signature only as the FIRST signature of a
+     document, so "handlers first, firm seal last" cannot also certify the document against change.
+  2. Each handler then fills their own, already present, empty signature field with an approval
+     signature. Filling an existing signature field is exactly what /P 2 allows, so the firm's seal
+     stays valid, and each handler's signature covers the firm's seal and the earlier handlers'.
+  3. With LTV on, validation data (certificates, CRLs) go into the DSS and a document timestamp
+     closes the file (PAdES B-LT / B-LTA) — changes every DocMDP level permits.
+
+Any other later change (page content, a new annotation, a new field) breaks /P 2 and pyHanko's
+difference analysis flags it against every signature (see archive.verify).
+
+The visible appearances go into the report's signature block: fields named `handler-1`, `handler-2`, …
+and `firm-seal`, created empty by the renderer where there is room (never over text, except the firm
+seal which sits over the firm name and date, as a Chinese report is sealed).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import os
+import string
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from pyhanko.keys.internal import translate_pyca_cryptography_cert_to_asn1, translate_pyca_cryptography_key_to_asn1
+from pyhanko.pdf_utils.font.opentype import GlyphAccumulatorFactory
+from pyhanko.pdf_utils.images import PdfImage
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.layout import AxisAlignment, InnerScaling, Margins, SimpleBoxLayoutRule
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.pdf_utils.text import TextBoxStyle
+from pyhanko.sign import fields as sigfields
+from pyhanko.sign.signers import PdfSignatureMetadata, PdfSigner, PdfTimeStamper, SimpleSigner
+from pyhanko.sign.timestamps.aiohttp_client import HTTPTimeStamper
+from pyhanko.stamp import StaticStampStyle, TextStampStyle
+from pyhanko_certvalidator import ValidationContext
+from pyhanko_certvalidator.registry import SimpleCertificateStore
+
+from archive.keys import KeyError_, read_p12
+from archive.seal_image import CJK_FONT_FILE, NOTO_SC_INDEX, load_seal_image
+from archive.trust import TrustFileError, validation_context
+
+FIRM_FIELD = "firm-seal"
+HANDLER_FIELD = "handler-{}"
+MD_ALGORITHM = "sha256"
+TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
+# The visible signing time is shown in Beijing time, as the report's readers read it; the signed
+# attributes and the RFC 3161 token keep UTC.
+REPORT_TZ = ZoneInfo("Asia/Shanghai")
+
+
+class SealError(Exception):
+    """Sealing cannot proceed; the message tells the user what to fix (Chinese, then English)."""
+
+
+# ─────────────────────────────────────────── inputs ────────────────────────────────────────────
+
+
+@dataclass(frozen=True)
+class Signatory:
+    """One handler as the report names them (from the case file)."""
+
+    name: str
+    licence_no: str | None = None
+    role: str | None = None
+
+
+@dataclass(frozen=True)
+class SigningConfig:
+    """`[signing]` of gongu.toml, paths resolved. Never holds a passphrase."""
+
+    firm_p12: Path
+    handlers: dict[str, Path]
+    tsa_url: str | None = None
+    seal_image: Path | None = None
+    ltv: bool = False
+    trust_roots: tuple[Path, ...] = ()
+    crls: tuple[Path, ...] = ()
+    fetch_revocation: bool = False
+    location: str | None = None
+
+    @classmethod
+    def from_section(cls, section: dict[str, Any], base: Path) -> SigningConfig:
+        def p(value: Any) -> Path:
+            path = Path(str(value)).expanduser()
+            return path if path.is_absolute() else base / path
+
+        if "firm_p12" not in section:
+            raise SealError("gongu.toml 的 [signing] 缺少 firm_p12（no firm key configured: [signing] firm_p12）")
+        handlers = section.get("handlers", {})
+        if not isinstance(handlers, dict):
+            raise SealError("gongu.toml 的 [signing.handlers] 应为 姓名 = 密钥文件 的表（[signing.handlers] must be a table）")
+        return cls(
+            firm_p12=p(section["firm_p12"]),
+            handlers={str(k): p(v) for k, v in handlers.items()},
+            tsa_url=section.get("tsa_url") or None,
+            seal_image=p(section["seal_image"]) if section.get("seal_image") else None,
+            ltv=bool(section.get("ltv", False)),
+            trust_roots=tuple(p(x) for x in section.get("trust_roots", [])),
+            crls=tuple(p(x) for x in section.get("crls", [])),
+            fetch_revocation=bool(section.get("fetch_revocation", False)),
+            location=section.get("location") or None,
+        )
+
+
+# (role, signer name, key file) → passphrase bytes, or None for an unencrypted file.
+PassphraseSource = Callable[[str, str, Path], bytes | None]
+
+
+@dataclass
+class SealResult:
+    output: Path
+    fields: list[str] = field(default_factory=list)
+    ltv: bool = False
+    timestamped: bool = False
+
+
+# ──────────────────────────────────────────── keys ─────────────────────────────────────────────
+
+
+def load_signer(p12: Path, passphrase: bytes | None) -> SimpleSigner:
+    key, cert, chain = read_p12(p12, passphrase)
+    store = SimpleCertificateStore()
+    store.register_multiple([translate_pyca_cryptography_cert_to_asn1(c) for c in chain])
+    # RSA PKCS#1 v1.5 with SHA-256: ECDSA would make pyHanko raise the PDF version to 2.0 (not PDF/A-3).
+    return SimpleSigner(
+        signing_cert=translate_pyca_cryptography_cert_to_asn1(cert),
+        signing_key=translate_pyca_cryptography_key_to_asn1(key),
+        cert_registry=store,
+    )
+
+
+# ─────────────────────────────────────────── fonts ─────────────────────────────────────────────
+
+
+def stamp_font(texts: Sequence[str], workdir: Path, *, size: int = 9) -> GlyphAccumulatorFactory:
+    """An embeddable CJK font for the stamp text.
+
+    pyHanko's default stamp font (Courier, not embedded) breaks PDF/A, and GlyphAccumulator reads
+    single fonts only, not the .ttc collections Debian ships. HarfBuzz cuts "Noto Sans CJK SC" out of
+    the collection, keeping just the characters the stamps use (~10 kB, milliseconds); pyHanko then
+    embeds a subset of that as a CIDFontType0 font.
+    """
+    import uharfbuzz as hb
+
+    if not CJK_FONT_FILE.is_file():
+        raise SealError(f"缺少字体 {CJK_FONT_FILE}（install fonts-noto-cjk）")
+    face = hb.Face(hb.Blob.from_file_path(str(CJK_FONT_FILE)), NOTO_SC_INDEX)
+    wanted = hb.SubsetInput()
+    chars = set("".join(texts)) | set(string.ascii_letters + string.digits + string.punctuation + " ：（）—")
+    wanted.unicode_set.update(ord(c) for c in chars)
+    subset = hb.subset(face, wanted)
+    if subset is None:
+        raise SealError("无法生成签章字体子集（font subsetting failed）")
+    path = workdir / "stamp-font.otf"
+    path.write_bytes(subset.blob.data)
+    return GlyphAccumulatorFactory(str(path), font_size=size)
+
+
+# ───────────────────────────────────────── appearances ─────────────────────────────────────────
+
+
+def handler_stamp_text(person: Signatory) -> str:
+    lines = [f"承办人员：{person.name}"]
+    if person.role:
+        lines[0] += f"（{person.role}）"
+    lines.append(f"执业证号：{person.licence_no or '—'}")
+    lines.append("签名时间：%(signed_at)s（北京时间）")
+    return "\n".join(lines)
+
+
+def handler_style(person: Signatory, font: GlyphAccumulatorFactory) -> TextStampStyle:
+    return TextStampStyle(
+        stamp_text=handler_stamp_text(person),
+        text_box_style=TextBoxStyle(font=font, leading=13),
+        border_width=1,
+        border_color=(0.75, 0.1, 0.1),
+        inner_content_layout=SimpleBoxLayoutRule(
+            x_align=AxisAlignment.ALIGN_MIN, y_align=AxisAlignment.ALIGN_MID, margins=Margins.uniform(4),
+            inner_content_scaling=InnerScaling.SHRINK_TO_FIT,
+        ),
+    )
+
+
+def firm_style(seal_png_path: Path | None, firm_name: str) -> StaticStampStyle:
+    image = load_seal_image(seal_png_path, firm_name)
+    return StaticStampStyle(
+        background=PdfImage(image),
+        background_opacity=0.92,  # the printed firm name and date stay legible under the ink
+        border_width=0,
+        background_layout=SimpleBoxLayoutRule(
+            x_align=AxisAlignment.ALIGN_MID, y_align=AxisAlignment.ALIGN_MID,
+            inner_content_scaling=InnerScaling.SHRINK_TO_FIT,
+        ),
+    )
+
+
+# ────────────────────────────────────── reading the report ─────────────────────────────────────
+
+
+def signature_field_names(pdf: bytes) -> dict[str, bool]:
+    """Signature field name → already signed?"""
+    reader = PdfFileReader(io.BytesIO(pdf))
+    return {name: value is not None for name, value, _ref in sigfields.enumerate_sig_fields(reader)}
+
+
+def embedded_case_json(pdf: bytes) -> dict[str, Any] | None:
+    """The case file the renderer attached to the PDF/A-3 report (an EmbeddedFiles entry *.json)."""
+    reader = PdfFileReader(io.BytesIO(pdf))
+    try:
+        names = reader.root["/Names"]["/EmbeddedFiles"]["/Names"]
+    except KeyError:
+        return None
+    for i in range(0, len(names) - 1, 2):
+        spec = names[i + 1]
+        file_name = str(spec.get("/UF", spec.get("/F", names[i])))
+        if not file_name.lower().endswith(".json"):
+            continue
+        data = spec["/EF"]["/F"].data
+        try:
+            obj = json.loads(data.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            continue
+        if isinstance(obj, dict) and "handlers" in obj:
+            return obj
+    return None
+
+
+def signatories_from_case(raw: dict[str, Any]) -> list[Signatory]:
+    """Handlers in case order: the renderer numbers the fields handler-1, handler-2 … the same way."""
+    out = []
+    for h in raw.get("handlers", []):
+        if isinstance(h, dict) and h.get("name"):
+            out.append(Signatory(str(h["name"]), h.get("licence_no"), h.get("role")))
+    return out
+
+
+def firm_name_from_case(raw: dict[str, Any]) -> str:
+    firm = raw.get("firm")
+    return str(firm.get("name")) if isinstance(firm, dict) and firm.get("name") else "公估机构"
+
+
+# ──────────────────────────────────────────── sealing ───────────────────────────────────────────
+
+
+def _timestamper(url: str | None) -> HTTPTimeStamper | None:
+    return HTTPTimeStamper(url, timeout=10) if url else None
+
+
+def seal_pdf(
+    pdf: bytes,
+    *,
+    firm_name: str,
+    firm_signer: SimpleSigner,
+    handlers: Sequence[tuple[Signatory, SimpleSigner]],
+    tsa_url: str | None = None,
+    seal_image: Path | None = None,
+    ltv: bool = False,
+    vc: ValidationContext | None = None,
+    location: str | None = None,
+) -> bytes:
+    """Sign `pdf` (bytes) into the fields `firm-seal`, `handler-1` …; return the sealed bytes."""
+    if len(handlers) < 2:
+        # CAR code 4.3: at least two handlers are assigned, and each signs (资产评估法 Art. 27).
+        raise SealError(f"至少需要两名承办人员签名，当前 {len(handlers)} 名（at least two handlers must sign, 4.3）")
+    present = signature_field_names(pdf)
+    wanted = [FIRM_FIELD] + [HANDLER_FIELD.format(i) for i in range(1, len(handlers) + 1)]
+    missing = [name for name in wanted if name not in present]
+    if missing:
+        raise SealError(
+            f"报告中缺少签名域 {', '.join(missing)}（missing signature fields: {', '.join(missing)}）；"
+            "请用 gongu render 重新生成报告（re-render the report）"
+        )
+    filled = [name for name in wanted if present[name]]
+    if filled:
+        raise SealError(f"签名域已签署：{', '.join(filled)}（already signed）")
+    if ltv and vc is None:
+        raise SealError("启用 LTV 需要信任根 [signing] trust_roots（LTV needs trust roots）")
+    if ltv and not tsa_url:
+        raise SealError("启用 LTV 需要时间戳服务 [signing] tsa_url（LTV needs a TSA）")
+
+    timestamper = _timestamper(tsa_url)
+    with tempfile.TemporaryDirectory(prefix="gongu-seal-") as tmp:
+        font = stamp_font([handler_stamp_text(p) for p, _s in handlers], Path(tmp))
+        steps: list[tuple[PdfSignatureMetadata, SimpleSigner, Any]] = [
+            (
+                PdfSignatureMetadata(
+                    field_name=FIRM_FIELD,
+                    certify=True,
+                    docmdp_permissions=sigfields.MDPPerm.FILL_FORMS,
+                    md_algorithm=MD_ALGORITHM,
+                    subfilter=sigfields.SigSeedSubFilter.PADES,
+                    reason="公估机构盖章 — 证明报告自盖章后未被篡改（firm seal, certifies the report）",
+                    location=location,
+                    name=firm_name,
+                    embed_validation_info=ltv,
+                    validation_context=vc,
+                ),
+                firm_signer,
+                firm_style(seal_image, firm_name),
+            )
+        ]
+        for index, (person, signer) in enumerate(handlers, start=1):
+            last = index == len(handlers)
+            steps.append(
+                (
+                    PdfSignatureMetadata(
+                        field_name=HANDLER_FIELD.format(index),
+                        md_algorithm=MD_ALGORITHM,
+                        subfilter=sigfields.SigSeedSubFilter.PADES,
+                        reason=f"承办人员签名（资产评估法第二十七条）— {person.name}",
+                        location=location,
+                        name=person.name,
+                        embed_validation_info=ltv,
+                        validation_context=vc,
+                        # B-LTA: the last signature is followed by a document timestamp.
+                        use_pades_lta=ltv and last,
+                    ),
+                    signer,
+                    handler_style(person, font),
+                )
+            )
+        current = pdf
+        for meta, signer, style in steps:
+            writer = IncrementalPdfFileWriter(io.BytesIO(current), strict=False)
+            out = io.BytesIO()
+            shown = {"signed_at": dt.datetime.now(REPORT_TZ).strftime(TIME_FORMAT)}
+            PdfSigner(meta, signer=signer, timestamper=timestamper, stamp_style=style).sign_pdf(
+                writer, output=out, appearance_text_params=shown
+            )
+            current = out.getvalue()
+    return current
+
+
+def add_document_timestamp(pdf: bytes, tsa_url: str, vc: ValidationContext | None = None) -> bytes:
+    """A B-LTA document timestamp on an already sealed report (e.g. to renew before the TSA expires)."""
+    writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
+    out = io.BytesIO()
+    PdfTimeStamper(HTTPTimeStamper(tsa_url, timeout=10)).timestamp_pdf(
+        writer, MD_ALGORITHM, validation_context=vc, output=out
+    )
+    return out.getvalue()
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write next to the target then rename, so a failure never leaves a half-written report."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix="." + path.name + ".", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def seal_report(
+    report_pdf: Path,
+    output: Path,
+    config: SigningConfig,
+    passphrase: PassphraseSource,
+    *,
+    case_raw: dict[str, Any] | None = None,
+) -> SealResult:
+    """Seal a rendered report file (the `gongu seal` / `gongu issue` step). Atomic: `output` is
+    written only when every signature succeeded.
+
+    `case_raw` is the case file as JSON; if None, the case file embedded in the report is used.
+    """
+    try:
+        pdf = Path(report_pdf).read_bytes()
+    except OSError as exc:
+        raise SealError(f"无法读取报告 {report_pdf}（cannot read report）：{exc.strerror}") from None
+    if case_raw is None:
+        case_raw = embedded_case_json(pdf)
+        if case_raw is None:
+            raise SealError(f"{report_pdf} 中没有嵌入案件文件，请用 --case 指定（no embedded case file: pass --case）")
+    people = signatories_from_case(case_raw)
+    unknown = [p.name for p in people if p.name not in config.handlers]
+    if unknown:
+        raise SealError(
+            f"gongu.toml [signing.handlers] 中没有承办人员 {', '.join(unknown)} 的密钥"
+            f"（no key configured for handler: {', '.join(unknown)}）"
+        )
+    firm_name = firm_name_from_case(case_raw)
+    try:
+        firm_signer = load_signer(config.firm_p12, passphrase("firm", firm_name, config.firm_p12))
+        handler_signers = [
+            (p, load_signer(config.handlers[p.name], passphrase("handler", p.name, config.handlers[p.name])))
+            for p in people
+        ]
+    except KeyError_ as exc:
+        raise SealError(str(exc)) from None
+    vc = None
+    if config.trust_roots:
+        try:
+            vc = validation_context(config.trust_roots, config.crls, fetch=config.fetch_revocation)
+        except TrustFileError as exc:
+            raise SealError(str(exc)) from None
+    try:
+        sealed = seal_pdf(
+            pdf,
+            firm_name=firm_name,
+            firm_signer=firm_signer,
+            handlers=handler_signers,
+            tsa_url=config.tsa_url,
+            seal_image=config.seal_image,
+            ltv=config.ltv,
+            vc=vc,
+            location=config.location,
+        )
+    except SealError:
+        raise
+    except ImportError as exc:  # pyHanko/aiohttp errors: TSA unreachable, validation failure at signing…
+        raise SealError(f"签章失败（signing failed）：{type(exc).__name__}: {exc}") from None
+    atomic_write(Path(output), sealed)
+    return SealResult(
+        output=Path(output),
+        fields=[FIRM_FIELD] + [HANDLER_FIELD.format(i) for i in range(1, len(people) + 1)],
+        ltv=config.ltv,
+        timestamped=bool(config.tsa_url),
+    )
+
+
+__all__ = [
+    "FIRM_FIELD",
+    "HANDLER_FIELD",
+    "SealError",
+    "SealResult",
+    "Signatory",
+    "SigningConfig",
+    "add_document_timestamp",
+    "embedded_case_json",
+    "load_signer",
+    "seal_pdf",
+    "seal_report",
+    "signature_field_names",
+]

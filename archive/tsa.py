@@ -1,0 +1,140 @@
+"""A real RFC 3161 time-stamping authority on loopback, for the demo and the tests.
+
+pyHanko's DummyTimeStamper does the TSA work (it answers any request, signing with the TSA key it is
+given); this module only puts it behind `http.server` on 127.0.0.1 so signing goes through the same
+HTTP client (`HTTPTimeStamper`) a firm uses against its real TSA. The same server hands out the demo
+PKI's CRLs under /crl/ so long-term validation data can be fetched with no internet.
+"""
+
+from __future__ import annotations
+
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from types import TracebackType
+
+from asn1crypto import tsp
+from pyhanko.keys.internal import translate_pyca_cryptography_cert_to_asn1, translate_pyca_cryptography_key_to_asn1
+from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
+from pyhanko_certvalidator.registry import SimpleCertificateStore
+
+from archive.keys import DEMO_PASSPHRASE, passphrase_from_env, read_p12
+
+TSA_PATH = "/tsa"
+CRL_PREFIX = "/crl/"
+
+
+def load_timestamper(tsa_p12: Path, passphrase: bytes | None) -> DummyTimeStamper:
+    key, cert, chain = read_p12(tsa_p12, passphrase)
+    store = SimpleCertificateStore()
+    store.register_multiple([translate_pyca_cryptography_cert_to_asn1(c) for c in chain])
+    return DummyTimeStamper(
+        tsa_cert=translate_pyca_cryptography_cert_to_asn1(cert),
+        tsa_key=translate_pyca_cryptography_key_to_asn1(key),
+        certs_to_embed=store,
+    )
+
+
+class LocalTsa:
+    """`with LocalTsa(keys_dir) as tsa: tsa.url` — an RFC 3161 TSA on 127.0.0.1 (port 0 = ephemeral).
+
+    The port is bound at construction, the TSA key read at the first request, so a test can learn
+    the URL first and bake it into the demo certificates' CRL distribution points.
+    """
+
+    def __init__(self, keys_dir: Path, passphrase: bytes | None = None, *, port: int = 0) -> None:
+        self.keys_dir = Path(keys_dir)
+        # A demo tool: the TSA key's passphrase comes from the environment, else the demo passphrase.
+        self._passphrase = passphrase or passphrase_from_env("GONGU_TSA_KEY_PASSPHRASE") or DEMO_PASSPHRASE.encode()
+        self.last_error: str | None = None
+        self._stamper: DummyTimeStamper | None = None
+        self._lock = threading.Lock()
+        self.requests = 0
+        owner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 — http.server's naming
+                if self.path != TSA_PATH:
+                    self.send_error(404)
+                    return
+                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                try:
+                    req = tsp.TimeStampReq.load(body)
+                    resp = owner._answer(req)
+                except Exception as exc:  # a malformed request gets a 400, never kills the server
+                    owner.last_error = f"{type(exc).__name__}: {exc}"
+                    self.send_error(400)
+                    return
+                data = resp.dump()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/timestamp-reply")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def do_GET(self) -> None:  # noqa: N802
+                name = self.path[len(CRL_PREFIX) :] if self.path.startswith(CRL_PREFIX) else ""
+                # Only plain file names inside trust/: the server never walks the file system.
+                if not name or "/" in name or name.startswith(".") or not name.endswith(".crl"):
+                    self.send_error(404)
+                    return
+                path = owner.keys_dir / "trust" / name
+                if not path.is_file():
+                    self.send_error(404)
+                    return
+                data = path.read_bytes()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/pkix-crl")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, format: str, *args: object) -> None:  # noqa: A002 — quiet in tests
+                return
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        self._thread: threading.Thread | None = None
+
+    @property
+    def port(self) -> int:
+        return int(self._server.server_address[1])
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def url(self) -> str:
+        return self.base_url + TSA_PATH
+
+    @property
+    def crl_url(self) -> str:
+        return self.base_url + CRL_PREFIX + "root.crl"
+
+    def _answer(self, req: tsp.TimeStampReq) -> tsp.TimeStampResp:
+        with self._lock:
+            if self._stamper is None:
+                self._stamper = load_timestamper(self.keys_dir / "tsa.p12", self._passphrase)
+            self.requests += 1
+        return self._stamper.request_tsa_response(req)
+
+    def start(self) -> LocalTsa:
+        self._thread = threading.Thread(target=self._server.serve_forever, name="gongu-tsa", daemon=True)
+        self._thread.start()
+        return self
+
+    def serve_forever(self) -> None:
+        self._server.serve_forever()
+
+    def stop(self) -> None:
+        if self._thread is not None:
+            self._server.shutdown()
+            self._thread.join()
+            self._thread = None
+        self._server.server_close()
+
+    def __enter__(self) -> LocalTsa:
+        return self.start()
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        self.stop()

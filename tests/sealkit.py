@@ -1,0 +1,80 @@
+"""Test helpers for sealing: a demo PKI and a small PDF/A-3b report with the renderer's empty fields.
+
+Until the real renderer (generator.render) is used everywhere, `sample_report` makes a WeasyPrint
+PDF/A-3b report with the same contract: the case file attached, and a signature block holding empty
+signature fields `handler-1`, `handler-2`, … and `firm-seal` (the seal over the firm name and date).
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.sign.fields import SigFieldSpec, append_signature_field
+
+MM = 72 / 25.4
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "slope-collapse" / "case.json"
+
+
+def example_case() -> dict[str, Any]:
+    return json.loads(EXAMPLE.read_text(encoding="utf-8"))
+
+
+def _box(x_mm: float, y_top_mm: float, w_mm: float, h_mm: float) -> tuple[int, int, int, int]:
+    """CSS position on an A4 page (mm from top-left) → PDF box (pt from bottom-left)."""
+    page_h = 297 * MM
+    return (
+        round(x_mm * MM),
+        round(page_h - (y_top_mm + h_mm) * MM),
+        round((x_mm + w_mm) * MM),
+        round(page_h - y_top_mm * MM),
+    )
+
+
+def sample_report(case: dict[str, Any], *, paragraphs: int = 8, fields: bool = True) -> bytes:
+    from weasyprint import HTML, Attachment
+
+    firm = html.escape(case["firm"]["name"])
+    handlers = case["handlers"]
+    body = "".join(
+        f"<p>第{i + 1}段：经现场查勘核定，本次事故属于建筑工程一切险保险责任。损失按修复至基本恢复受损前状态的费用核定（7.1.1）。</p>"
+        for i in range(paragraphs)
+    )
+    # The signature block sits absolutely on the last page so the field boxes are known in mm.
+    boxes = []
+    for i, h in enumerate(handlers):
+        top = 200 + i * 22
+        boxes.append(
+            f'<div class="label" style="top:{top}mm">承办人员 {i + 1}：{html.escape(h["name"])}</div>'
+            f'<div class="sigbox" style="top:{top}mm"></div>'
+        )
+    doc = f"""<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>{html.escape(case['report']['number'])}</title>
+<style>
+@page {{ size: A4; margin: 0 }}
+body {{ font-family: 'Noto Sans CJK SC'; font-size: 11pt; margin: 0 }}
+.main {{ position: absolute; left: 20mm; top: 20mm; width: 170mm }}
+.label {{ position: absolute; left: 20mm; width: 60mm; height: 18mm }}
+.sigbox {{ position: absolute; left: 85mm; width: 70mm; height: 18mm; border: 0.3pt dotted #999 }}
+.firm {{ position: absolute; left: 120mm; top: {200 + len(handlers) * 22 + 8}mm; width: 70mm; text-align: center }}
+</style></head><body>
+<div class="main"><h1>{html.escape(case['report'].get('title') or case['case_name'])}</h1>{body}</div>
+{''.join(boxes)}
+<div class="firm">{firm}<br>{html.escape(case['report']['issued_on'])}</div>
+</body></html>"""
+    attachment = Attachment(string=json.dumps(case, ensure_ascii=False), name="case.json",
+                            description="案件文件 case file")
+    pdf = HTML(string=doc).write_pdf(pdf_variant="pdf/a-3b", attachments=[attachment])
+    if not fields:
+        return pdf
+    writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
+    for i in range(len(handlers)):
+        append_signature_field(writer, SigFieldSpec(f"handler-{i + 1}", on_page=-1, box=_box(85, 200 + i * 22, 70, 18)))
+    firm_top = 200 + len(handlers) * 22 + 2
+    append_signature_field(writer, SigFieldSpec("firm-seal", on_page=-1, box=_box(137, firm_top, 36, 36)))
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
