@@ -1,0 +1,115 @@
+"""`gongu render`: case files → survey reports (PDF/A-3b + DOCX), several at once in worker processes."""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from generator.loading import CaseFileError, load_case
+from generator.problems import Problem
+from generator.render import FORMATS, RenderError, render_report
+from gongu.cli import app
+from gongu.output import GonguError, console, err_console, print_problems
+from gongu.settings import Settings, load_settings
+
+
+@dataclass
+class Outcome:
+    case_file: str
+    ok: bool
+    message: str = ""
+    problems: list[Problem] = field(default_factory=list)
+    outputs: list[str] = field(default_factory=list)
+    pages: int = 0
+
+
+def render_one(case_file: str, out_dir: str, formats: tuple[str, ...], templates: str | None) -> Outcome:
+    """One case, in a worker process: every expected failure becomes a message, never a traceback."""
+    try:
+        loaded = load_case(case_file)
+        result = render_report(loaded, Path(out_dir), formats, Path(templates) if templates else None)
+    except CaseFileError as exc:
+        return Outcome(case_file, False, "案件文件校验失败", problems=exc.problems)
+    except RenderError as exc:
+        return Outcome(case_file, False, str(exc))
+    except OSError as exc:
+        return Outcome(case_file, False, f"无法写入输出：{exc.strerror} ({exc.filename})")
+    outputs = [str(p) for p in (result.pdf, result.docx) if p is not None]
+    return Outcome(case_file, True, outputs=outputs, pages=result.pages)
+
+
+def default_templates(settings: Settings) -> Path | None:
+    raw = settings.section("render").get("templates")
+    if not raw:
+        return None
+    p = Path(str(raw)).expanduser()
+    return p if p.is_absolute() else settings.home / p
+
+
+def parse_formats(value: str) -> tuple[str, ...]:
+    formats = tuple(dict.fromkeys(f.strip().lower() for f in value.split(",") if f.strip()))
+    bad = [f for f in formats if f not in FORMATS]
+    if bad or not formats:
+        raise GonguError(f"--format 只能是 pdf、docx 或 pdf,docx（收到 {value!r}）")
+    return formats
+
+
+def render_many(case_files: list[Path], out_dir: Path, formats: tuple[str, ...], templates: Path | None,
+                jobs: int, show_progress: bool = True) -> list[Outcome]:
+    args = [(str(p), str(out_dir), formats, str(templates) if templates else None) for p in case_files]
+    outcomes: list[Outcome] = []
+    progress = Progress(TextColumn("[bold]渲染报告"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                        TextColumn("{task.description}"), console=err_console, disable=not show_progress,
+                        transient=False)
+    with progress:
+        task = progress.add_task("", total=len(args))
+        if jobs <= 1 or len(args) == 1:
+            for a in args:
+                progress.update(task, description=Path(a[0]).name)
+                outcomes.append(render_one(*a))
+                progress.advance(task)
+        else:
+            with ProcessPoolExecutor(max_workers=min(jobs, len(args))) as pool:
+                futures = {pool.submit(render_one, *a): a[0] for a in args}
+                for fut in as_completed(futures):
+                    outcomes.append(fut.result())
+                    progress.update(task, description=Path(futures[fut]).name)
+                    progress.advance(task)
+    order = {str(p): i for i, p in enumerate(case_files)}
+    return sorted(outcomes, key=lambda o: order[o.case_file])
+
+
+@app.command()
+def render(
+    case_files: Annotated[list[Path], typer.Argument(help="一个或多个案件文件 case.json", show_default=False)],
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="输出目录；缺省为 GONGU_HOME/reports")] = None,
+    format: Annotated[str, typer.Option("--format", help="输出格式：pdf,docx")] = "pdf,docx",  # noqa: A002
+    templates: Annotated[Path | None, typer.Option("--templates", help="机构模板目录（覆盖随附模板、标志、印章、配色）")] = None,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", help="并行进程数", min=1)] = min(2, os.cpu_count() or 1),
+) -> None:
+    """生成公估报告：每个案件输出 <报告编号>.pdf（PDF/A-3b，内嵌案件文件）和 .docx。"""
+    settings = load_settings()
+    formats = parse_formats(format)
+    out_dir = output or settings.home / "reports"
+    templates = templates or default_templates(settings)
+    if templates is not None and not templates.is_dir():
+        raise GonguError(f"模板目录不存在：{templates}")
+    outcomes = render_many(case_files, out_dir, formats, templates, jobs)
+    failed = 0
+    for o in outcomes:
+        if o.ok:
+            console.print(f"[green]✓[/] {o.case_file} → {', '.join(o.outputs)}" + (f"（{o.pages} 页）" if o.pages else ""))
+        else:
+            failed += 1
+            if o.problems:
+                print_problems(o.case_file, o.problems)
+            err_console.print(f"[bold red]✗[/] {o.case_file}：{o.message}")
+    if failed:
+        err_console.print(f"[bold red]{failed} 个案件渲染失败[/]，{len(outcomes) - failed} 个成功")
+        raise typer.Exit(2)
