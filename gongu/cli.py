@@ -84,7 +84,6 @@ def demo(
 # (Imported after `app` exists so the modules can `from gongu.cli import app`.)
 # --- command modules (keep one line each, sorted) ---
 from gongu import cli_render  # noqa: E402,F401
-from gongu import cli_render  # noqa: E402,F401
 from gongu import cli_review  # noqa: E402,F401
 from gongu import cli_search  # noqa: E402,F401
 # --- end command modules ---
