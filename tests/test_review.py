@@ -1,0 +1,193 @@
+"""Three-level review (9.3): who may review, in what order, what a return does, and how it is recorded."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from case_edits import SLOPE, case_from, slope
+from typer.testing import CliRunner
+
+from generator.loading import load_case, parse_json
+from generator.model import Review
+from generator.review import check_new_review, review_state
+from gongu.cli import app
+
+runner = CliRunner()
+
+
+def review(level: str, reviewer: str, at: str, decision: str = "approve", comment: str | None = None) -> dict:
+    out = {"level": level, "reviewer": reviewer, "at": at, "decision": decision}
+    if comment:
+        out["comment"] = comment
+    return out
+
+
+def unreviewed() -> dict[str, Any]:
+    data = slope()
+    data["reviews"] = []
+    return data
+
+
+def reasons_for(data: dict, new: dict) -> list[str]:
+    return check_new_review(case_from(data), Review.model_validate(new))
+
+
+def test_9_3_example_has_three_valid_approvals() -> None:
+    state = review_state(case_from(slope()))
+    assert state.complete and state.problems == [] and state.last_return is None
+
+
+def test_9_3_handler_may_not_review() -> None:
+    (reason,) = reasons_for(unreviewed(), review("proofread", "王志强", "2025-09-02T15:00:00"))
+    assert "承办人员" in reason
+
+
+def test_9_3_same_reviewer_may_not_take_two_levels() -> None:
+    data = unreviewed()
+    data["reviews"] = [review("proofread", "赵丽", "2025-09-02T15:00:00")]
+    (reason,) = reasons_for(data, review("recheck", "赵丽", "2025-09-03T11:00:00"))
+    assert "赵丽" in reason and "校对" in reason
+    # ... even after a return has reopened the case.
+    data["reviews"].append(review("recheck", "孙立军", "2025-09-03T11:00:00", "return", "数量有误"))
+    assert any("同一人" in r for r in reasons_for(data, review("approve", "赵丽", "2025-09-04T11:00:00")))
+
+
+def test_9_3_levels_in_order() -> None:
+    (reason,) = reasons_for(unreviewed(), review("recheck", "孙立军", "2025-09-03T11:00:00"))
+    assert "校对" in reason and "尚未通过" in reason
+    data = unreviewed()
+    data["reviews"] = [review("proofread", "赵丽", "2025-09-02T15:00:00")]
+    (reason,) = reasons_for(data, review("approve", "刘建国", "2025-09-04T16:30:00"))
+    assert "复核" in reason
+    assert reasons_for(data, review("recheck", "孙立军", "2025-09-03T11:00:00")) == []
+
+
+def test_9_3_time_may_not_go_backwards_nor_approve_twice() -> None:
+    data = unreviewed()
+    data["reviews"] = [review("proofread", "赵丽", "2025-09-02T15:00:00")]
+    assert any("早于" in r for r in reasons_for(data, review("recheck", "孙立军", "2025-09-01T11:00:00")))
+    assert any("无需重复" in r for r in reasons_for(data, review("proofread", "赵丽", "2025-09-02T16:00:00")))
+
+
+def test_9_3_return_reopens_the_case() -> None:
+    data = slope()  # all three approved
+    data["reviews"].append(review("approve", "刘建国", "2025-09-04T17:00:00", "return", "结论措辞需修改"))
+    state = review_state(case_from(data))
+    assert not state.complete and state.approved == {}
+    assert state.last_return is not None and state.last_return.comment == "结论措辞需修改"
+    # The same people re-approve, each at their own level, in order.
+    (reason,) = reasons_for(data, review("recheck", "孙立军", "2025-09-05T09:00:00"))
+    assert "校对" in reason
+    data["reviews"] += [review("proofread", "赵丽", "2025-09-05T09:00:00"),
+                        review("recheck", "孙立军", "2025-09-05T10:00:00"),
+                        review("approve", "刘建国", "2025-09-05T11:00:00")]
+    assert review_state(case_from(data)).complete
+
+
+def test_9_3_invalid_recorded_reviews_do_not_count() -> None:
+    data = slope()
+    data["reviews"][2]["reviewer"] = "陈晓梅"  # a handler approving her own report, edited into the file by hand
+    state = review_state(case_from(data))
+    assert not state.complete and [i for i, _ in state.problems] == [2]
+
+
+# ── gongu review: the command writes the decision back without changing anything else ──
+
+def _copy_example(tmp_path: Path, reviews: list[dict] | None = None) -> Path:
+    target = tmp_path / "case.json"
+    text = SLOPE.read_text(encoding="utf-8")
+    if reviews is not None:
+        data = json.loads(text)
+        data["reviews"] = reviews
+        text = json.dumps(data, ensure_ascii=False, indent=2)
+    target.write_text(text, encoding="utf-8")
+    return target
+
+
+def _numbers(node: Any) -> list[tuple[str, str]]:
+    """Every JSON number with its path, as written (Decimal keeps '28.50' distinct from '28.5')."""
+    out: list[tuple[str, str]] = []
+
+    def walk(n: Any, path: str) -> None:
+        if isinstance(n, dict):
+            for k, v in n.items():
+                walk(v, f"{path}.{k}")
+        elif isinstance(n, list):
+            for i, v in enumerate(n):
+                walk(v, f"{path}[{i}]")
+        elif isinstance(n, Decimal):
+            out.append((path, str(n)))
+
+    walk(node, "$")
+    return out
+
+
+def test_gongu_review_records_in_order_and_keeps_everything_else(tmp_path: Path) -> None:
+    case_file = tmp_path / "case.json"
+    data = parse_json(SLOPE.read_text(encoding="utf-8"))
+    data["reviews"] = []
+    # Numbers written as JSON numbers with trailing zeros and exponents must survive byte-for-byte in value.
+    data["losses"][0]["unit_price"] = Decimal("28.50")
+    data["losses"][1]["quantity"] = Decimal("860.000")
+    data["rescue_costs"][0]["claimed"] = Decimal("1.86E+5")
+    import simplejson
+
+    case_file.write_text(simplejson.dumps(data, use_decimal=True, ensure_ascii=False, indent=2), encoding="utf-8")
+    before = parse_json(case_file.read_text(encoding="utf-8"))
+
+    steps = [("proofread", "赵丽", "2025-09-02T15:00:00+08:00"), ("recheck", "孙立军", "2025-09-03T11:00:00+08:00"),
+             ("approve", "刘建国", "2025-09-04T16:30:00+08:00")]
+    for level, who, at in steps:
+        result = runner.invoke(app, ["review", str(case_file), "--level", level, "--reviewer", who,
+                                     "--decision", "approve", "--comment", f"{who}意见", "--at", at])
+        assert result.exit_code == 0, result.output
+    after = parse_json(case_file.read_text(encoding="utf-8"))
+    assert [(r["level"], r["reviewer"], r["at"], r["comment"]) for r in after["reviews"]] == [
+        (lv, who, at, f"{who}意见") for lv, who, at in steps]
+    assert _numbers(after) == _numbers(before)
+    assert ("$.losses[0].unit_price", "28.50") in _numbers(after)
+    assert ("$.rescue_costs[0].claimed", "1.86E+5") in _numbers(after)
+    after.pop("reviews")
+    before.pop("reviews")
+    assert after == before
+    assert review_state(load_case(case_file).case).complete
+    assert not list(tmp_path.glob(".*.tmp"))  # no temp file left behind
+
+
+@pytest.mark.parametrize(("args", "why"), [
+    (["--level", "proofread", "--reviewer", "王志强"], "承办人员"),
+    (["--level", "recheck", "--reviewer", "孙立军"], "尚未通过"),
+])
+def test_gongu_review_refuses_with_reason_exit_2(tmp_path: Path, args: list[str], why: str) -> None:
+    case_file = _copy_example(tmp_path, reviews=[])
+    before = case_file.read_bytes()
+    result = runner.invoke(app, ["review", str(case_file), *args, "--decision", "approve",
+                                 "--at", "2025-09-02T15:00:00"])
+    assert result.exit_code == 2
+    assert why in result.output
+    assert case_file.read_bytes() == before  # nothing written
+
+
+def test_gongu_review_bad_time_and_bad_level_exit_2(tmp_path: Path) -> None:
+    case_file = _copy_example(tmp_path, reviews=[])
+    result = runner.invoke(app, ["review", str(case_file), "--level", "proofread", "--reviewer", "赵丽",
+                                 "--decision", "approve", "--at", "yesterday"])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    result = runner.invoke(app, ["review", str(case_file), "--level", "final", "--reviewer", "赵丽",
+                                 "--decision", "approve"])
+    assert result.exit_code == 2
+
+
+def test_gongu_review_return_reopens(tmp_path: Path) -> None:
+    case_file = _copy_example(tmp_path)  # the example: three approvals
+    result = runner.invoke(app, ["review", str(case_file), "--level", "approve", "--reviewer", "刘建国",
+                                 "--decision", "return", "--comment", "请补充气象资料", "--at", "2025-09-05T09:00:00"])
+    assert result.exit_code == 0, result.output
+    state = review_state(load_case(case_file).case)
+    assert not state.complete and state.last_return is not None
+    check = runner.invoke(app, ["check", str(case_file)])
+    assert check.exit_code == 1 and "退回" in check.output
