@@ -31,3 +31,12 @@ def run_demo(examples: Path) -> None:
         result = adjust(case)
         console.print(adjustment_table(case, result))
         console.print(f"理算金额：[bold]{format_amount(result.total_payable)}[/] 元（{rmb_uppercase(result.total_payable)}）")
+    # Issue 3: every example also becomes a report (PDF/A-3b + DOCX) in GONGU_HOME/reports.
+    from gongu.cli_render import render_many
+
+    reports = settings.home / "reports"
+    console.rule(f"公估报告 → {reports}")
+    for outcome in render_many(cases, reports, ("pdf", "docx"), None, jobs=2):
+        if not outcome.ok:
+            raise GonguError(f"示例 {outcome.case_file} 报告生成失败：{outcome.message}")
+        console.print(f"[green]✓[/] {outcome.case_file} → {', '.join(outcome.outputs)}（{outcome.pages} 页）")
