@@ -1,0 +1,382 @@
+"""`gongu archive …`: ingest, list, get, hold/release, dispose, audit, fsck, log (clause 10).
+
+Thin: builds an Archive from settings (root, catalog, firm key for checkpoints, the PAdES verifier with
+the configured trust roots, the search-index listener) and prints results; every rule lives in archive/."""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, Progress, TextColumn, TransferSpeedColumn
+from rich.table import Table
+
+from archive.store import Archive, ArchiveConfig, ArchiveError, parse_now
+from archive.verifying import Verifier, VerifyOutcome
+from gongu.cli import app, load_or_exit
+from gongu.output import GonguError, console, err_console
+from gongu.settings import Settings, load_settings
+
+archive_app = typer.Typer(help="电子档案：归档、保管期限、冻结、销毁、调阅、审计（第 10 条）", no_args_is_help=True)
+dispose_app = typer.Typer(help="到期档案的销毁：列出、提议、批准（须另一人）、执行", invoke_without_command=True)
+log_app = typer.Typer(help="防篡改事件日志（RFC 6962 Merkle 树）与签名检查点", no_args_is_help=True)
+archive_app.add_typer(dispose_app, name="dispose")
+archive_app.add_typer(log_app, name="log")
+app.add_typer(archive_app, name="archive")
+
+FIRM_PASSPHRASE_ENV = "GONGU_FIRM_KEY_PASSPHRASE"
+By = Annotated[str, typer.Option("--by", help="操作人姓名（缺省为 GONGU_USER 或登录名）")]
+
+
+def _default_user() -> str:
+    return os.environ.get("GONGU_USER") or getpass.getuser()
+
+
+@archive_app.callback()
+def _archive_options(
+    now: Annotated[str | None, typer.Option("--now", hidden=True, help="测试用：假定当前时间（ISO 8601）")] = None,
+) -> None:
+    if now is not None:
+        try:
+            parse_now(now)
+        except ValueError:
+            raise GonguError(f"--now 不是 ISO 8601 时间：{now}") from None
+        os.environ["GONGU_NOW"] = now  # read by archive.store.system_clock
+
+
+def signing_config(settings: Settings):  # noqa: ANN201 — archive.seal.SigningConfig | None
+    section = settings.section("signing")
+    if not section.get("firm_p12"):
+        return None
+    from archive.seal import SealError, SigningConfig
+
+    try:
+        return SigningConfig.from_section(section, settings.home)
+    except SealError as exc:
+        raise GonguError(str(exc)) from None
+
+
+def make_verifier(trust_roots: list[Path], crls: list[Path]) -> Verifier | None:
+    """The PAdES verifier of archive/verify.py behind the archive's small interface."""
+    if not trust_roots:
+        return None
+    from archive.verify import VerifyError, verify_pdf
+
+    def verify(path: Path) -> VerifyOutcome:
+        try:
+            report = verify_pdf(path, trust_roots, crls=crls)
+        except VerifyError as exc:
+            return VerifyOutcome(False, str(exc))
+        problems = report.all_problems()
+        signers = [s.signer for s in report.signatures]
+        summary = f"{len(signers)} 个签名有效：{'、'.join(signers)}" if report.ok else "；".join(problems[:4])
+        return VerifyOutcome(report.ok, summary, {"signers": signers, "certified": report.certified,
+                                                  "problems": problems})
+
+    return verify
+
+
+def build_archive(settings: Settings, *, need_signer: bool = False) -> Archive:
+    from archive.eventlog import CheckpointSigner, SignerError
+
+    try:
+        config = ArchiveConfig.under(settings.home, settings.section("archive"))
+    except ValueError as exc:
+        raise GonguError(str(exc)) from None
+    cfg = signing_config(settings)
+    signer = None
+    if cfg is not None:
+        passphrase = os.environ.get(FIRM_PASSPHRASE_ENV)
+        try:
+            signer = CheckpointSigner.from_pkcs12(cfg.firm_p12, passphrase.encode() if passphrase is not None else None)
+        except SignerError as exc:
+            if need_signer:
+                raise GonguError(f"{exc}（口令取自环境变量 {FIRM_PASSPHRASE_ENV}）") from None
+    if need_signer and signer is None:
+        raise GonguError("未配置机构签章密钥（gongu.toml [signing] firm_p12），无法签署日志检查点")
+    verifier = make_verifier(list(cfg.trust_roots), list(cfg.crls)) if cfg else None
+    archive = Archive(config, signer=signer, verifier=verifier)
+    try:
+        from gongu.indexing import subscribe_index
+
+        subscribe_index(archive, settings)
+    except ImportError:  # the search index is optional for the archive
+        pass
+    return archive
+
+
+def trusted_firm_certs(archive: Archive) -> list:  # noqa: ANN201
+    return [archive.signer.certificate] if archive.signer else []
+
+
+@contextmanager
+def opened(*, need_signer: bool = False) -> Iterator[Archive]:
+    archive = build_archive(load_settings(), need_signer=need_signer)
+    try:
+        yield archive
+    except ArchiveError as exc:
+        raise GonguError(str(exc)) from None
+    finally:
+        archive.close()
+        for failure in archive.listener_failures:
+            err_console.print(f"[yellow]检索索引未能同步[/]：{failure}（可运行 gongu index rebuild）")
+
+
+def _parse_add(items: list[str]) -> list[tuple[str, Path]]:
+    """`--add ROLE=FILE` or `--add FILE` (audio/video recognised by type, otherwise an attachment)."""
+    from archive.metadata import ROLES, media_type_for
+
+    out = []
+    for item in items:
+        role, sep, rest = item.partition("=")
+        if sep and role in ROLES:
+            out.append((role, Path(rest)))
+            continue
+        kind = media_type_for(item).split("/")[0]
+        out.append(({"audio": "audio", "video": "video", "image": "photo"}.get(kind, "attachment"), Path(item)))
+    return out
+
+
+@archive_app.command("ingest")
+def ingest_cmd(
+    case_file: Annotated[Path, typer.Argument(help="案件文件 case.json")],
+    report: Annotated[Path | None, typer.Option("--report", help="已签章的报告 PDF（缺省：GONGU_HOME/issued/<案件号>/<报告编号>.pdf）")] = None,
+    add: Annotated[list[str] | None, typer.Option("--add", help="附加文件：ROLE=FILE（audio、video、photo、attachment…）或 FILE")] = None,
+    by: By = "",
+) -> None:
+    """归档（10.1–10.3）：报告已交付、公估费已到账、签章核验通过后，生成 BagIt 档案包。"""
+    from archive.ingest import IngestRefused, ingest
+
+    loaded = load_or_exit(case_file)
+    settings = load_settings()
+    if report is None:
+        candidate = settings.home / "issued" / loaded.case.case_id / f"{loaded.case.report.number}.pdf"
+        report = candidate if candidate.is_file() else None
+    with opened() as archive:
+        try:
+            result = ingest(archive, loaded, report, extras=_parse_add(add or []), by=by or _default_user())
+        except IngestRefused as exc:
+            err_console.print(f"[bold red]拒绝归档[/] {loaded.case.case_id} / {loaded.case.report.number}：")
+            for reason in exc.reasons:
+                err_console.print(f"  • {reason}")
+            raise typer.Exit(2) from None
+    verb = "已归档" if result.created else "已在档案中（内容相同，未重复归档）"
+    console.print(f"[green]✓[/] {verb}：{result.case_id} 报告 {result.report_number} → {result.path}")
+
+
+@archive_app.command("list")
+def list_cmd(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """列出档案包（在库与已销毁）及保管期限、冻结状态。"""
+    with opened() as archive:
+        rows = archive.catalog.packages()
+        held = {r[0] for r in archive.catalog.conn.execute("SELECT case_id FROM holds WHERE released_at IS NULL")}
+    data = [{"case_id": r["case_id"], "report_number": r["report_number"], "path": r["rel_path"], "state": r["state"],
+             "retention_class": r["retention_class"], "retention_until": r["retention_until"],
+             "on_hold": r["case_id"] in held} for r in rows]
+    if as_json:
+        console.print_json(json.dumps(data, ensure_ascii=False))
+        return
+    table = Table(title=f"档案包 {len(data)} 个")
+    for col in ("案件编号", "报告编号", "状态", "保管类别", "保管至", "冻结", "位置"):
+        table.add_column(col, overflow="fold")
+    for d in data:
+        table.add_row(d["case_id"], d["report_number"], {"active": "在库", "disposed": "已销毁"}[d["state"]],
+                      d["retention_class"], d["retention_until"], "是" if d["on_hold"] else "", d["path"])
+    console.print(table)
+
+
+@archive_app.command("get")
+def get_cmd(
+    case_id: Annotated[str, typer.Argument(help="案件编号")],
+    out: Annotated[Path, typer.Option("-o", "--output", help="导出到此目录")],
+    report_number: Annotated[str | None, typer.Option("--report-number", help="只导出这一份报告的档案包")] = None,
+    by: By = "",
+) -> None:
+    """调阅：导出档案包副本及核验报告（固定性、签章），并记录调阅。"""
+    from archive.retrieval import get
+
+    with opened() as archive:
+        report = get(archive, case_id, out, by=by or _default_user(), report_number=report_number)
+    for p in report["packages"]:
+        mark = "[green]✓[/]" if p["ok"] else "[red]✗[/]"
+        console.print(f"{mark} {p['report_number']} → {p['path']}（固定性{'通过' if p['bag_valid'] else '未通过'}，"
+                      f"签章：{p['signature']['summary']}）")
+    console.print(f"核验报告 → {out / 'verification-report.json'}")
+    if not report["ok"]:
+        raise typer.Exit(1)
+
+
+@archive_app.command("hold")
+def hold_cmd(
+    case_id: Annotated[str, typer.Argument(help="案件编号")],
+    reason: Annotated[str, typer.Option("--reason", help="冻结原因")],
+    reference: Annotated[str, typer.Option("--reference", help="文号（案号、函号）")],
+    kind: Annotated[str, typer.Option("--kind", help="dispute（委托人争议）| litigation（诉讼）| regulator（监管）")],
+    by: By = "",
+) -> None:
+    """冻结：争议、诉讼或监管期间，无论保管期限是否届满都不得销毁。"""
+    from archive.holds import place_hold
+
+    with opened() as archive:
+        hold_id = place_hold(archive, case_id, kind=kind, reason=reason, reference=reference, by=by or _default_user())
+    console.print(f"[green]✓[/] 已冻结案件 {case_id}（冻结 #{hold_id}，文号 {reference}）")
+
+
+@archive_app.command("release")
+def release_cmd(
+    case_id: Annotated[str, typer.Argument(help="案件编号")],
+    reason: Annotated[str, typer.Option("--reason", help="解除原因")],
+    reference: Annotated[str | None, typer.Option("--reference", help="解除哪一项冻结（有多项时必填）")] = None,
+    by: By = "",
+) -> None:
+    """解除冻结（记录在案，不删除冻结记录）。"""
+    from archive.holds import release_hold
+
+    with opened() as archive:
+        hold = release_hold(archive, case_id, by=by or _default_user(), reason=reason, reference=reference)
+    console.print(f"[green]✓[/] 已解除案件 {case_id} 的冻结（文号 {hold['reference']}）")
+
+
+@dispose_app.callback()
+def dispose_list(ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """列出可销毁的案件（保管期限已届满且未冻结）。"""
+    if ctx.invoked_subcommand is not None:
+        return
+    from archive.disposal import eligibility
+
+    with opened() as archive:
+        rows = eligibility(archive)
+        today = archive.today()
+    eligible = [r for r in rows if r.eligible]
+    if as_json:
+        console.print_json(json.dumps([{"case_id": r.case_id, "retention_until": r.retention_until} for r in eligible]))
+        return
+    if not eligible:
+        console.print(f"截至 {today} 没有可销毁的档案（共 {len(rows)} 个案件在库）")
+        return
+    table = Table(title=f"截至 {today} 可销毁的档案")
+    table.add_column("案件编号")
+    table.add_column("保管至")
+    for r in eligible:
+        table.add_row(r.case_id, r.retention_until)
+    console.print(table)
+
+
+@dispose_app.command("propose")
+def dispose_propose(case_id: Annotated[str, typer.Argument(help="案件编号")], by: By = "") -> None:
+    """提议销毁（保管期限须已届满、无冻结）。"""
+    from archive.disposal import propose
+
+    with opened() as archive:
+        propose(archive, case_id, by=by or _default_user())
+    console.print(f"[green]✓[/] 已提议销毁案件 {case_id}；须由另一人批准")
+
+
+@dispose_app.command("approve")
+def dispose_approve(case_id: Annotated[str, typer.Argument(help="案件编号")], by: By = "") -> None:
+    """批准销毁（批准人不得为提议人）。"""
+    from archive.disposal import approve
+
+    with opened() as archive:
+        approve(archive, case_id, by=by or _default_user())
+    console.print(f"[green]✓[/] 已批准销毁案件 {case_id}")
+
+
+@dispose_app.command("execute")
+def dispose_execute(case_id: Annotated[str, typer.Argument(help="案件编号")], by: By = "") -> None:
+    """执行销毁：删除档案内容，在目录与日志中保留墓碑（著录信息、清单哈希、审批）。"""
+    from archive.disposal import execute
+
+    with opened() as archive:
+        tombs = execute(archive, case_id, by=by or _default_user())
+    for t in tombs:
+        console.print(f"[green]✓[/] 已销毁 {t['case_id']} 报告 {t['report_number']}；墓碑保留于目录与日志")
+
+
+@archive_app.command("audit")
+def audit_cmd(
+    json_out: Annotated[Path | None, typer.Option("--json", help="把结果写入 JSON 文件")] = None,
+) -> None:
+    """四性检测：真实性、完整性、可用性、安全性；任何一项未通过则以非零退出。"""
+    from archive.audit import audit, summary_lines
+
+    with opened() as archive:
+        total = sum(r["byte_count"] for r in archive.catalog.packages(state="active"))
+        with Progress(TextColumn("{task.description}"), BarColumn(), TransferSpeedColumn(),
+                      console=err_console, transient=True) as bar:
+            task = bar.add_task("审计档案包", total=total or None)
+            result = audit(archive, progress=lambda _rel, size: bar.advance(task, size),
+                           trusted_certs=trusted_firm_certs(archive))
+    if json_out is not None:
+        json_out.write_text(json.dumps(result.as_dict(), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    for line in summary_lines(result):
+        console.print(line)
+    if not result.ok:
+        raise typer.Exit(1)
+
+
+@archive_app.command("fsck")
+def fsck_cmd(
+    repair: Annotated[bool, typer.Option("--repair", help="清理中断留下的临时目录，登记完整的未入目录档案包")] = False,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """核对目录与磁盘：临时目录、未登记的档案包、登记了却不存在的档案包。"""
+    from archive.fsck import fsck
+
+    with opened() as archive:
+        report = fsck(archive, repair=repair)
+    if as_json:
+        console.print_json(json.dumps(report.as_dict(), ensure_ascii=False))
+    else:
+        labels = {"temp_folders": "中断归档的临时目录", "trash_folders": "中断销毁的残留",
+                  "orphan_packages": "完整但未登记的档案包", "invalid_packages": "不完整且未登记的目录",
+                  "missing_packages": "登记了但磁盘上不存在的档案包"}
+        d = report.as_dict()
+        for key, label in labels.items():
+            for item in d[key]:
+                console.print(f"[yellow]{label}[/]：{item}")
+        for item in report.repaired:
+            console.print(f"[green]修复[/]：{item}")
+        console.print("目录与磁盘一致" if report.clean else "发现不一致" + ("（已修复可修复的部分）" if repair else "（--repair 可修复）"))
+    if report.missing_packages or report.invalid_packages or (not repair and not report.clean):
+        raise typer.Exit(1)
+
+
+@log_app.command("checkpoint")
+def log_checkpoint() -> None:
+    """立即用机构密钥签署一个检查点（树大小 + 根哈希 + 时间）并导出为文件。"""
+    with opened(need_signer=True) as archive:
+        doc = archive.checkpoint()
+        folder = archive.config.checkpoint_dir
+    console.print(f"[green]✓[/] 检查点：{doc['tree_size']} 个事件，根哈希 {doc['root_hash']}"
+                  + (f" → {folder}" if folder else ""))
+
+
+@log_app.command("verify")
+def log_verify(
+    checkpoint: Annotated[list[Path] | None, typer.Option("--checkpoint", help="另行保存的检查点文件")] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """从事件重新计算 Merkle 树，核验每个检查点的签名及与当前日志的一致性。"""
+    from archive.eventlog import verify_log
+
+    with opened() as archive:
+        report = verify_log(archive.catalog, extra_checkpoints=list(checkpoint or []),
+                            export_dir=archive.config.checkpoint_dir, trusted=trusted_firm_certs(archive))
+    if as_json:
+        console.print_json(json.dumps(report.as_dict(), ensure_ascii=False))
+    else:
+        for p in report.problems:
+            console.print(f"[red]✗[/] {p}")
+        for w in report.warnings:
+            console.print(f"[yellow]![/] {w}")
+        console.print(f"日志 {report.size} 个事件，根哈希 {report.root}；核验检查点 {report.checkpoints_checked} 个："
+                      + ("一致" if report.ok else "发现篡改"))
+    if not report.ok:
+        raise typer.Exit(1)
