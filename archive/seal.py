@@ -182,14 +182,20 @@ def handler_stamp_text(person: Signatory) -> str:
     return "\n".join(lines)
 
 
-def handler_style(person: Signatory, font: GlyphAccumulatorFactory) -> TextStampStyle:
+# The renderer's handler box keeps its lower part for the printed name and licence number
+# (forms/templates/blocks.html: an 18 mm .sig-space over them in a 34 mm box); the stamp stays above.
+PRINTED_SHARE = 0.47
+
+
+def handler_style(person: Signatory, font: GlyphAccumulatorFactory, box_height: float) -> TextStampStyle:
     return TextStampStyle(
         stamp_text=handler_stamp_text(person),
-        text_box_style=TextBoxStyle(font=font, leading=13),
-        border_width=1,
-        border_color=(0.75, 0.1, 0.1),
+        text_box_style=TextBoxStyle(font=font, leading=12),
+        border_width=0,  # the report draws the box; a second frame would not line up
         inner_content_layout=SimpleBoxLayoutRule(
-            x_align=AxisAlignment.ALIGN_MIN, y_align=AxisAlignment.ALIGN_MID, margins=Margins.uniform(4),
+            x_align=AxisAlignment.ALIGN_MIN,
+            y_align=AxisAlignment.ALIGN_MAX,
+            margins=Margins(left=5, right=4, top=4, bottom=box_height * PRINTED_SHARE),
             inner_content_scaling=InnerScaling.SHRINK_TO_FIT,
         ),
     )
@@ -213,8 +219,20 @@ def firm_style(seal_png_path: Path | None, firm_name: str) -> StaticStampStyle:
 
 def signature_field_names(pdf: bytes) -> dict[str, bool]:
     """Signature field name → already signed?"""
-    reader = PdfFileReader(io.BytesIO(pdf))
+    reader = PdfFileReader(io.BytesIO(pdf), strict=False)
     return {name: value is not None for name, value, _ref in sigfields.enumerate_sig_fields(reader)}
+
+
+def field_heights(pdf: bytes) -> dict[str, float]:
+    """Signature field name → height of its widget in points (0 for an invisible field)."""
+    reader = PdfFileReader(io.BytesIO(pdf), strict=False)
+    out = {}
+    for name, _value, ref in sigfields.enumerate_sig_fields(reader):
+        field_obj = ref.get_object()
+        widget = field_obj if "/Rect" in field_obj else field_obj.get("/Kids", [{}])[0].get_object()
+        rect = widget.get("/Rect")
+        out[name] = abs(float(rect[3]) - float(rect[1])) if rect else 0.0
+    return out
 
 
 def embedded_case_json(pdf: bytes) -> dict[str, Any] | None:
@@ -293,6 +311,7 @@ def seal_pdf(
         raise SealError("启用 LTV 需要时间戳服务 [signing] tsa_url（LTV needs a TSA）")
 
     timestamper = _timestamper(tsa_url)
+    heights = field_heights(pdf)
     with tempfile.TemporaryDirectory(prefix="gongu-seal-") as tmp:
         font = stamp_font([handler_stamp_text(p) for p, _s in handlers], Path(tmp))
         steps: list[tuple[PdfSignatureMetadata, SimpleSigner, Any]] = [
@@ -330,7 +349,7 @@ def seal_pdf(
                         use_pades_lta=ltv and last,
                     ),
                     signer,
-                    handler_style(person, font),
+                    handler_style(person, font, heights.get(HANDLER_FIELD.format(index), 0.0)),
                 )
             )
         current = pdf

@@ -86,6 +86,7 @@ def demo(
 from gongu import cli_archive  # noqa: E402,F401
 from gongu import cli_render  # noqa: E402,F401
 from gongu import cli_review  # noqa: E402,F401
+from gongu import cli_seal  # noqa: E402,F401
 from gongu import cli_search  # noqa: E402,F401
 # --- end command modules ---
 

@@ -1,0 +1,177 @@
+"""`gongu seal`, `gongu verify`, `gongu keys demo`, `gongu tsa serve` (issue 5), and the seal step of
+`gongu issue`."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from gongu.cli import app
+from gongu.output import GonguError, console, err_console
+
+keys_app = typer.Typer(help="签章密钥（PKCS#12）与演示 PKI", no_args_is_help=True)
+tsa_app = typer.Typer(help="本地时间戳服务（RFC 3161，仅回环地址，演示与测试用）", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+app.add_typer(tsa_app, name="tsa")
+
+
+@app.command("seal")
+def seal_command(
+    report: Annotated[Path, typer.Argument(help="已生成的报告 PDF", show_default=False)],
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="输出文件；缺省 <报告名>-sealed.pdf")] = None,
+    case: Annotated[Path | None, typer.Option("--case", help="案件文件；缺省读取报告内嵌的案件文件")] = None,
+) -> None:
+    """为报告签章：公估机构认证签章（DocMDP），再由各承办人员签名；带时间戳，可选 LTV。
+
+    密钥口令只从环境变量（GONGU_FIRM_KEY_PASSPHRASE、GONGU_HANDLER_KEY_PASSPHRASE 或
+    GONGU_HANDLER_<序号>_KEY_PASSPHRASE）或隐藏输入的提示读取，不接受命令行参数。
+    """
+    from gongu.sealing import seal_file
+
+    case_raw = None
+    if case is not None:
+        from gongu.cli import load_or_exit
+
+        loaded = load_or_exit(case)  # an invalid case file → every problem listed, exit 2
+        case_raw = json.loads(loaded.raw.decode("utf-8-sig"))
+    out = output or report.with_name(report.stem + "-sealed.pdf")
+    if out.resolve() == report.resolve():
+        raise GonguError("输出文件不能覆盖原报告（output must differ from the input; the original is kept）")
+    seal_file(report, out, case_raw=case_raw)
+    console.print(f"[green]✓[/] 已签章：{out}")
+
+
+@app.command("verify")
+def verify_command(
+    pdf: Annotated[Path, typer.Argument(help="要验证的 PDF", show_default=False)],
+    trust: Annotated[list[Path] | None, typer.Option("--trust", help="信任根证书 PEM（可重复）；缺省取 gongu.toml [signing] trust_roots")] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """验证 PDF 中的全部签名与文档时间戳；全部完整、有效、可信且签后无不允许的修改时退出码 0。"""
+    from archive.verify import VerifyError, verify_pdf
+    from gongu.sealing import signing_config
+
+    config = signing_config()
+    roots = list(trust or (config.trust_roots if config else ()))
+    crls = list(config.crls) if config else []
+    try:
+        report = verify_pdf(pdf, roots, crls=crls)
+    except VerifyError as exc:
+        raise GonguError(str(exc)) from None
+    if as_json:
+        sys.stdout.write(json.dumps(report.as_dict(), ensure_ascii=False, indent=2) + "\n")
+    else:
+        _print_report(report)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+def _yes(flag: bool | None) -> str:
+    return "—" if flag is None else ("[green]是[/]" if flag else "[red]否[/]")
+
+
+def _print_report(report) -> None:  # noqa: ANN001 — archive.verify.VerificationReport
+    from rich.table import Table
+
+    head = f"{report.file}：{len(report.signatures)} 个签名，{len(report.document_timestamps)} 个文档时间戳"
+    if report.certified:
+        head += f"；认证签章 DocMDP P={report.docmdp_level}"
+    if report.has_dss:
+        head += "；含长期验证数据 (DSS)"
+    table = Table(title=head, show_lines=True)
+    for col in ("签名域", "签名人 / 证书", "签名时间 / 时间戳", "完整", "有效", "可信", "签后修改"):
+        table.add_column(col, overflow="fold")
+    for s in report.signatures + report.document_timestamps:
+        ts = "无时间戳" if s.timestamp is None else f"{s.timestamp.time:%Y-%m-%d %H:%M:%S %Z}\n{s.timestamp.tsa}"
+        changed = s.modification_level or "—"
+        if s.changed_fields:
+            changed += "\n" + "、".join(s.changed_fields)
+        kind = {"certification": "认证", "approval": "批准", "document_timestamp": "文档时间戳"}[s.kind]
+        table.add_row(
+            f"{s.field}\n（{kind}）",
+            f"{s.signer}\n{s.subject}\n序列号 {s.serial}",
+            f"{s.signing_time:%Y-%m-%d %H:%M:%S %Z}\n{ts}" if s.signing_time else ts,
+            _yes(s.intact), _yes(s.valid), _yes(s.trusted), changed,
+        )
+    console.print(table)
+    problems = report.all_problems()
+    if problems:
+        for p in problems:
+            err_console.print(f"[bold red]✗[/] {p}")
+    else:
+        console.print("[green]✓[/] 全部签名完整、有效、可信，签后无不允许的修改（all signatures verify）")
+
+
+@keys_app.command("demo")
+def keys_demo(
+    directory: Annotated[Path, typer.Argument(help="输出目录", show_default=False)],
+    examples: Annotated[Path, typer.Option(help="示例案件目录（证书按其中的承办人员生成）")] = Path("examples"),
+    crl_url: Annotated[str, typer.Option(help="证书中的 CRL 分发点（gongu tsa serve 提供）")] = "http://127.0.0.1:8731/crl/root.crl",
+) -> None:
+    """生成演示 PKI（DEMO — NOT FOR PRODUCTION）：根 CA、机构签章证书、承办人员证书、时间戳证书。"""
+    from archive.keys import DEMO_MARK, DEMO_PASSPHRASE, make_demo_pki
+
+    firm, handlers = _example_people(examples)
+    pki = make_demo_pki(directory, firm, handlers, crl_url=crl_url)
+    console.print(f"[bold yellow]{DEMO_MARK}[/] 演示密钥已生成：{directory}（口令 {DEMO_PASSPHRASE}，仅供演示）")
+    console.print(f"  根证书：{pki.root_pem}\n  机构：{pki.firm_p12}")
+    for name, path in pki.handler_p12.items():
+        console.print(f"  {name}：{path}")
+    console.print(f"gongu.toml 片段：{directory / 'gongu.toml.snippet'}")
+
+
+def _example_people(examples: Path) -> tuple[str, list[tuple[str, str | None]]]:
+    firm = "公估机构"
+    people: dict[str, str | None] = {}
+    paths = sorted(examples.glob("*/case.json")) + sorted(examples.glob("*.json"))
+    for path in paths:
+        try:
+            raw = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError):
+            continue
+        firm = str(raw.get("firm", {}).get("name") or firm)
+        for h in raw.get("handlers", []):
+            if isinstance(h, dict) and h.get("name"):
+                people.setdefault(str(h["name"]), h.get("licence_no"))
+    if not people:
+        raise GonguError(f"{examples} 中没有示例案件的承办人员（no handlers found in examples）")
+    return firm, list(people.items())
+
+
+@tsa_app.command("serve")
+def tsa_serve(
+    keys: Annotated[Path, typer.Option("--keys", help="gongu keys demo 生成的目录")],
+    port: Annotated[int, typer.Option("--port", help="端口；0 = 随机")] = 8731,
+) -> None:
+    """在 127.0.0.1 上运行 RFC 3161 时间戳服务（并提供 /crl/ 吊销列表），Ctrl-C 停止。"""
+    from archive.tsa import LocalTsa
+
+    if not (keys / "tsa.p12").is_file():
+        raise GonguError(f"{keys} 中没有 tsa.p12（run `gongu keys demo {keys}` first）")
+    try:
+        server = LocalTsa(keys, port=port)
+    except OSError as exc:
+        raise GonguError(f"无法监听 127.0.0.1:{port}：{exc.strerror}") from None
+    console.print(f"时间戳服务：{server.url}    CRL：{server.crl_url}    （Ctrl-C 停止）")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+
+
+def _register_issue_step() -> None:
+    """`gongu issue` = render → seal → publish/record: the seal step joins gongu.issuing's hook list."""
+    from gongu.issuing import POST_RENDER_STEPS
+    from gongu.sealing import issue_seal_step
+
+    if issue_seal_step not in POST_RENDER_STEPS:
+        POST_RENDER_STEPS.append(issue_seal_step)
+
+
+_register_issue_step()

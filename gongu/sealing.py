@@ -1,0 +1,90 @@
+"""Sealing as the application uses it: settings → keys → archive.seal, passphrases from the
+environment or a hidden prompt (never the command line, never logged), and the `gongu issue` step."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+import typer
+
+from archive.keys import passphrase_from_env
+from archive.seal import SealError, SigningConfig, seal_report
+from gongu.output import GonguError, err_console
+from gongu.settings import Settings, load_settings
+
+FIRM_ENV = "GONGU_FIRM_KEY_PASSPHRASE"
+HANDLER_ENV = "GONGU_HANDLER_KEY_PASSPHRASE"
+
+
+def handler_env(index: int) -> str:
+    """Per-handler override, numbered as in the case file (and the field names handler-1 …)."""
+    return f"GONGU_HANDLER_{index}_KEY_PASSPHRASE"
+
+
+def signing_config(settings: Settings | None = None) -> SigningConfig | None:
+    settings = settings or load_settings()
+    section = settings.section("signing")
+    if not section:
+        return None
+    try:
+        return SigningConfig.from_section(section, settings.home)
+    except SealError as exc:
+        raise GonguError(str(exc)) from None
+
+
+class EnvOrPrompt:
+    """Passphrase source: per-signer variable, then the shared one, then a hidden prompt on a terminal."""
+
+    def __init__(self, handler_order: list[str] | None = None) -> None:
+        self.handler_order = handler_order or []
+
+    def __call__(self, role: str, name: str, path: Path) -> bytes | None:
+        if role == "firm":
+            names = [FIRM_ENV]
+        else:
+            index = self.handler_order.index(name) + 1 if name in self.handler_order else None
+            names = ([handler_env(index)] if index else []) + [HANDLER_ENV]
+        value = passphrase_from_env(*names)
+        if value is not None:
+            return value
+        if not sys.stdin.isatty():
+            raise SealError(
+                f"未提供 {name} 的密钥口令：请设置环境变量 {' 或 '.join(names)}（no passphrase for {path.name}: set {names[0]}）"
+            )
+        return typer.prompt(f"{name} 的密钥口令（{path.name}）", hide_input=True).encode("utf-8")
+
+
+def seal_file(report: Path, output: Path, *, case_raw: dict | None = None,
+              settings: Settings | None = None) -> Path:
+    config = signing_config(settings)
+    if config is None:
+        raise GonguError("gongu.toml 中没有 [signing] 配置（no [signing] section; see `gongu keys demo`）")
+    # pyHanko warns on stderr that revocation data are embedded without fetching: that is the
+    # design here (CRLs come from configured files), not news for the user.
+    logging.getLogger("pyhanko").setLevel(logging.ERROR)
+    order = [str(h.get("name")) for h in (case_raw or {}).get("handlers", []) if isinstance(h, dict)]
+    try:
+        return seal_report(report, output, config, EnvOrPrompt(order or None), case_raw=case_raw).output
+    except SealError as exc:
+        raise GonguError(str(exc)) from None
+
+
+def issue_seal_step(job) -> None:  # noqa: ANN001 — gongu.issuing.IssueJob (imported lazily: heavy)
+    """`gongu issue`: seal the rendered PDF before it is published and recorded.
+
+    Without a [signing] section the report is issued unsealed, with a warning: the demo and firms
+    that seal by hand still work.
+    """
+    settings = load_settings()
+    if signing_config(settings) is None:
+        err_console.print("[yellow]注意[/]：未配置 [signing]，报告未签章（report issued unsealed）")
+        return
+    pdf = job.files.get("pdf")
+    if pdf is None:
+        return
+    sealed = Path(job.work_dir) / "sealed.pdf"
+    raw = job.data if isinstance(job.data, dict) else None
+    seal_file(Path(pdf), sealed, case_raw=raw, settings=settings)
+    job.files["pdf"] = sealed
