@@ -2,13 +2,14 @@
 
 Reviews are kept in the case file's `reviews` list in the order they were made. A "return" at any level
 reopens the case: approvals made before the latest return no longer count, and all three levels are needed
-again. A reviewer is never one of the case's handlers, nor the reviewer of another level (industry practice;
+again. An issuance closes a round likewise once a review is recorded after it (a reissue is reviewed anew). A reviewer is never one of the case's handlers, nor the reviewer of another level (industry practice;
 regulations.md "three-level review").
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from generator.model import REVIEW_LEVEL_TITLES, CarSurveyCase, Review, ReviewDecision, ReviewLevel
 
@@ -47,7 +48,7 @@ def review_problems(case: CarSurveyCase, history: list[Review], new: Review) -> 
         reasons.append(f"审核人「{new.reviewer}」已担任{names}，同一人不能担任两级审核")
     if history and new.at < history[-1].at:
         reasons.append(f"审核时间 {new.at.isoformat()} 早于上一条审核记录的时间 {history[-1].at.isoformat()}")
-    approved = _current_round(history)
+    approved = _current_round(history, after=_issued_before(case, new.at))
     position = LEVELS.index(new.level)
     for earlier in LEVELS[:position]:
         if earlier not in approved:
@@ -58,9 +59,18 @@ def review_problems(case: CarSurveyCase, history: list[Review], new: Review) -> 
     return reasons
 
 
-def _current_round(history: list[Review]) -> dict[ReviewLevel, Review]:
+def _issued_before(case: CarSurveyCase, moment: datetime) -> datetime | None:
+    """The latest issuance before `moment`: a review made after it belongs to a new round."""
+    times = [i.issued_at for i in case.issuances if i.issued_at < moment]
+    return max(times) if times else None
+
+
+def _current_round(history: list[Review], after: datetime | None = None) -> dict[ReviewLevel, Review]:
+    """Approvals since the latest return (and, once a new round follows an issuance, since that issuance)."""
     approved: dict[ReviewLevel, Review] = {}
     for review in history:
+        if after is not None and review.at <= after:
+            continue
         if review.decision == ReviewDecision.return_:
             approved = {}
         else:
@@ -84,8 +94,10 @@ def _replay(case: CarSurveyCase) -> tuple[list[Review], list[tuple[int, str]]]:
 def review_state(case: CarSurveyCase) -> ReviewState:
     """Replay the recorded reviews, keeping only those that were valid when made."""
     accepted, problems = _replay(case)
-    returns = [r for r in accepted if r.decision == ReviewDecision.return_]
-    return ReviewState(approved=_current_round(accepted), last_return=returns[-1] if returns else None,
+    # An issuance closes its round: the round that led to it stands until someone reviews again after it.
+    after = _issued_before(case, accepted[-1].at) if accepted else None
+    returns = [r for r in accepted if r.decision == ReviewDecision.return_ and (after is None or r.at > after)]
+    return ReviewState(approved=_current_round(accepted, after), last_return=returns[-1] if returns else None,
                        problems=problems)
 
 

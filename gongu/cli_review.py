@@ -144,6 +144,7 @@ def issue_command(
     reason: Annotated[str | None, typer.Option("--reason", help="重新出具原因")] = None,
 ) -> None:
     """出具公估报告：三级审核通过且无阻止出具的问题时生成最终报告，否则列出全部原因并以 1 退出。"""
+    from generator.render import RenderError
     from gongu.issuing import IssueFileExists, issue_case
 
     if reissue and not (reason and reason.strip()):
@@ -160,6 +161,9 @@ def issue_command(
         for r in exc.reasons:
             err_console.print(f"  • {r}")
         raise typer.Exit(1) from None
+    except RenderError as exc:
+        err_console.print(f"[bold red]报告生成失败[/]：{exc}")
+        raise typer.Exit(2) from None
     except IssueFileExists as exc:
         err_console.print(f"[bold red]错误[/]：{exc}")
         raise typer.Exit(2) from None

@@ -98,15 +98,19 @@ def issue_case(
     if reasons:
         raise IssueRefused(reasons)
 
+    from generator.render import report_file_stem
+
+    staged = LoadedCase(case=case, source=loaded.source, raw=dump_case_data(data) if reissue_reason else loaded.raw)
+    stem = report_file_stem(staged)  # the report number, made safe as a file name
     target_dir = Path(out_dir) if out_dir is not None else default_out_dir(case)
-    targets = {kind: target_dir / f"{case.report.number}.{kind}" for kind in ("pdf", "docx")}
-    qc_target = target_dir / "internal" / f"{case.report.number}-qc-sheet.html"
+    targets = {kind: target_dir / f"{stem}.{kind}" for kind in ("pdf", "docx")}
+    # The QC sheet is for the firm's file: kept apart from the client copies, never inside them.
+    qc_target = target_dir / "internal" / f"{stem}-qc-sheet.html"
     clash = [str(p) for p in (*targets.values(), qc_target) if p.exists()]
     if clash:  # an issued report is never overwritten
         raise IssueFileExists(clash)
 
     target_dir.mkdir(parents=True, exist_ok=True)
-    staged = LoadedCase(case=case, source=loaded.source, raw=dump_case_data(data) if reissue_reason else loaded.raw)
     work = Path(tempfile.mkdtemp(prefix=".issue-", dir=target_dir))
     try:
         job = IssueJob(loaded=staged, data=data, out_dir=target_dir, work_dir=work)

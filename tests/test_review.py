@@ -191,3 +191,17 @@ def test_gongu_review_return_reopens(tmp_path: Path) -> None:
     assert not state.complete and state.last_return is not None
     check = runner.invoke(app, ["check", str(case_file)])
     assert check.exit_code == 1 and "退回" in check.output
+
+
+def test_9_3_an_issuance_closes_the_round() -> None:
+    data = slope()
+    data["issuances"] = [{"number": "SA-GC-20250905-017", "issued_at": "2025-09-05T15:00:00"}]
+    # The round that led to the issuance still stands …
+    assert review_state(case_from(data)).complete
+    # … until someone reviews after it: then the corrected report needs all three levels again.
+    new = review("proofread", "赵丽", "2025-09-19T09:00:00")
+    assert reasons_for(data, new) == []
+    assert any("校对" in r for r in reasons_for(data, review("recheck", "孙立军", "2025-09-19T09:30:00")))
+    data["reviews"].append(new)
+    state = review_state(case_from(data))
+    assert not state.complete and set(state.approved) == {"proofread"}
