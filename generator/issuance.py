@@ -16,7 +16,7 @@ from typing import Any
 
 from generator.model import REVIEW_LEVEL_TITLES, CarSurveyCase
 from generator.review import review_state
-from generator.rules import run_rules
+from generator.rules import blocking_reasons
 
 _REISSUE_SUFFIX = re.compile(r"^(?P<stem>.+)R(?P<n>\d+)$")
 
@@ -31,8 +31,7 @@ class IssueRefused(Exception):
 
 def check_issuable(case: CarSurveyCase, today: date | None = None) -> list[str]:
     """Every reason the report may not be issued now (empty when it may)."""
-    reasons = [f"[{f.clause}] {f.message}（{f.path}）" for f in run_rules(case, today=today, stage="issue")
-               if f.blocking]
+    reasons = blocking_reasons(case, stage="issue", today=today)
     if case.issuances:
         last = case.issuances[-1]
         state = review_state(case)

@@ -10,9 +10,9 @@ from datetime import date
 from typing import Any
 
 import pytest
-from case_edits import findings
+from case_edits import case_from, findings, slope
 
-from generator.rules import all_rules, get_rule, run_rules
+from generator.rules import all_rules, blocking_reasons, get_rule, run_rules
 
 
 def rules_hit(edit: Any, **kw: Any) -> set[str]:
@@ -465,7 +465,39 @@ def test_10_1_delivery_warning_at_issue_blocking_at_archive() -> None:
 
 
 def test_run_rules_rejects_unknown_stage() -> None:
-    from case_edits import case_from, slope
-
     with pytest.raises(ValueError):
         run_rules(case_from(slope()), stage="draft")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("rule_id", "section", "field", "path"), [
+    ("report.name_number", None, "case_name", "$.case_name"),
+    ("report.name_number", "report", "number", "$.report.number"),
+    ("report.overview", "commission", "scope", "$.commission.scope"),
+    ("report.policy_summary", "policy", "items", "$.policy.items"),
+    ("report.insured_subject", "project", "overview", "$.project.overview"),
+    ("report.date", "report", "issued_on", "$.report.issued_on"),
+])
+def test_9_1_9_2_elements_the_schema_already_requires(rule_id: str, section: str | None, field: str,
+                                                      path: str) -> None:
+    # The model refuses these empty, so the rule is a second line: check it on a copy that skips validation.
+    case = case_from(slope())
+    empty: object = [] if field == "items" else (None if field == "issued_on" else "")
+    if section is None:
+        broken = case.model_copy(update={field: empty})
+    else:
+        part = getattr(case, section).model_copy(update={field: empty})
+        broken = case.model_copy(update={section: part})
+    if field == "issued_on":
+        hits = [f for f in run_rules(broken, today=date(2025, 9, 5)) if f.rule == rule_id]
+    else:
+        hits = [f for f in run_rules(broken) if f.rule == rule_id]
+    assert [f.path for f in hits] == [path]
+
+
+def test_10_1_may_this_be_archived() -> None:
+    data = slope()
+    assert blocking_reasons(case_from(data), stage="archive") == []
+    data["delivery"].pop("fee_received_at")
+    (reason,) = blocking_reasons(case_from(data), stage="archive")
+    assert reason.startswith("[10.1]") and "$.delivery.fee_received_at" in reason
+    assert blocking_reasons(case_from(data), stage="issue") == []

@@ -14,10 +14,11 @@ from generator.rules.registry import (
     Severity,
     Stage,
     all_rules,
+    blocking_reasons,
     get_rule,
     has_blocking,
     run_rules,
 )
 
-__all__ = ["STAGES", "Finding", "Miss", "Rule", "RuleContext", "Severity", "Stage", "all_rules", "get_rule",
+__all__ = ["STAGES", "Finding", "Miss", "Rule", "RuleContext", "Severity", "Stage", "all_rules", "blocking_reasons", "get_rule",
            "has_blocking", "run_rules"]

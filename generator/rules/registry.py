@@ -139,6 +139,11 @@ def has_blocking(findings: Iterable[Finding]) -> bool:
     return any(f.blocking for f in findings)
 
 
+def blocking_reasons(case: CarSurveyCase, stage: Stage = "issue", today: date | None = None) -> list[str]:
+    """One line per blocking finding, e.g. for "may this be archived?" (stage="archive", 10.1)."""
+    return [f"[{f.clause}] {f.message}（{f.path}）" for f in run_rules(case, today=today, stage=stage) if f.blocking]
+
+
 def _load_rule_modules() -> None:
     # Importing registers; the modules import this one, so the import happens on first use.
     from generator.rules import commission, liability, loss, report, review_rules, survey  # noqa: F401
