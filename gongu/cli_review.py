@@ -18,7 +18,7 @@ import typer
 from pydantic import ValidationError
 from rich.table import Table
 
-from generator.casefile import read_case_data, write_case_data
+from generator.casefile import atomic_write, read_case_data, write_case_data
 from generator.issuance import IssueRefused
 from generator.loading import CaseFileError
 from generator.model import REVIEW_LEVEL_TITLES, Review, ReviewDecision, ReviewLevel
@@ -61,8 +61,6 @@ def check(
     blocking = [f for f in findings if f.blocking]
     if html is not None:
         text = render_qc_sheet(case, today=the_day, stage=st, findings=findings)
-        from generator.casefile import atomic_write
-
         atomic_write(html, text.encode("utf-8"))
     if as_json:
         payload = {"file": str(case_file), "case_id": case.case_id, "stage": stage,
