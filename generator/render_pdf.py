@@ -54,7 +54,11 @@ class _GonguMetadata(DocumentMetadata):
         desc = SubElement(rdf, f'{{{NS["rdf"]}}}Description')
         desc.attrib[f'{{{NS["rdf"]}}}about'] = ""
         for key, value in self.extra.items():
-            SubElement(desc, f'{{{NS["dc"]}}}{key}').text = value
+            prop = SubElement(desc, f'{{{NS["dc"]}}}{key}')
+            if key == "publisher":  # XMP types dc:publisher as a bag of names; identifier/source are text
+                SubElement(SubElement(prop, f'{{{NS["rdf"]}}}Bag'), f'{{{NS["rdf"]}}}li').text = value
+            else:
+                prop.text = value
         return tostring(rdf, encoding="utf-8")
 
 
@@ -109,6 +113,16 @@ def add_signature_fields(pdf: bytes, fields: list[FieldBox], second_id: bytes) -
     return out.getvalue()
 
 
+def _dedupe_associated_files(document: Document, pdf: object) -> None:
+    """WeasyPrint 70 lists the case.json file spec twice in the catalog's /AF (once from the
+    EmbeddedFiles name tree, once from the object scan); one entry per associated file is right."""
+    catalog = pdf.catalog  # type: ignore[attr-defined]
+    if "AF" in catalog:
+        unique = list(dict.fromkeys(catalog["AF"]))
+        catalog["AF"].clear()
+        catalog["AF"].extend(unique)
+
+
 @dataclass(frozen=True)
 class PdfResult:
     data: bytes
@@ -137,7 +151,8 @@ def render_pdf_bytes(loaded: LoadedCase, report: HtmlReport) -> PdfResult:
         created=stamp.astimezone(UTC), modified=stamp.astimezone(UTC), relationship="Source",
     )
     try:
-        pdf = document.write_pdf(pdf_variant="pdf/a-3b", pdf_identifier=digest, attachments=[attachment])
+        pdf = document.write_pdf(pdf_variant="pdf/a-3b", pdf_identifier=digest, attachments=[attachment],
+                                 finisher=_dedupe_associated_files)
     except RefusedResource as exc:
         raise RenderError(str(exc)) from None
     assert pdf is not None
