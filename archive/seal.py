@@ -45,6 +45,7 @@ from pyhanko.pdf_utils.text import TextBoxStyle
 from pyhanko.sign import fields as sigfields
 from pyhanko.sign.signers import PdfSignatureMetadata, PdfSigner, PdfTimeStamper, SimpleSigner
 from pyhanko.sign.timestamps.aiohttp_client import HTTPTimeStamper
+from pyhanko.sign.timestamps.common_utils import TimestampRequestError
 from pyhanko.stamp import StaticStampStyle, TextStampStyle
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.registry import SimpleCertificateStore
@@ -446,7 +447,9 @@ def seal_report(
         )
     except SealError:
         raise
-    except ImportError as exc:  # pyHanko/aiohttp errors: TSA unreachable, validation failure at signing…
+    except TimestampRequestError:
+        raise SealError(f"签章失败：无法连接时间戳服务 {config.tsa_url}（signing failed: TSA unreachable）") from None
+    except Exception as exc:  # pyHanko/aiohttp errors: validation failure at signing, a broken PDF…
         raise SealError(f"签章失败（signing failed）：{type(exc).__name__}: {exc}") from None
     atomic_write(Path(output), sealed)
     return SealResult(

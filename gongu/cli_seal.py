@@ -5,18 +5,29 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from gongu.cli import app
-from gongu.output import GonguError, console, err_console
+from gongu.output import GonguError, console, err_console, fail
 
 keys_app = typer.Typer(help="签章密钥（PKCS#12）与演示 PKI", no_args_is_help=True)
 tsa_app = typer.Typer(help="本地时间戳服务（RFC 3161，仅回环地址，演示与测试用）", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 app.add_typer(tsa_app, name="tsa")
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """A GonguError becomes its message and exit 2 here too, not only in `main()` (so CliRunner sees it)."""
+    try:
+        yield
+    except GonguError as exc:
+        fail(str(exc))
 
 
 @app.command("seal")
@@ -40,8 +51,9 @@ def seal_command(
         case_raw = json.loads(loaded.raw.decode("utf-8-sig"))
     out = output or report.with_name(report.stem + "-sealed.pdf")
     if out.resolve() == report.resolve():
-        raise GonguError("输出文件不能覆盖原报告（output must differ from the input; the original is kept）")
-    seal_file(report, out, case_raw=case_raw)
+        fail("输出文件不能覆盖原报告（output must differ from the input; the original is kept）")
+    with user_errors():
+        seal_file(report, out, case_raw=case_raw)
     console.print(f"[green]✓[/] 已签章：{out}")
 
 
@@ -55,13 +67,14 @@ def verify_command(
     from archive.verify import VerifyError, verify_pdf
     from gongu.sealing import signing_config
 
-    config = signing_config()
+    with user_errors():
+        config = signing_config()
     roots = list(trust or (config.trust_roots if config else ()))
     crls = list(config.crls) if config else []
     try:
         report = verify_pdf(pdf, roots, crls=crls)
     except VerifyError as exc:
-        raise GonguError(str(exc)) from None
+        fail(str(exc))
     if as_json:
         sys.stdout.write(json.dumps(report.as_dict(), ensure_ascii=False, indent=2) + "\n")
     else:
@@ -115,7 +128,8 @@ def keys_demo(
     """生成演示 PKI（DEMO — NOT FOR PRODUCTION）：根 CA、机构签章证书、承办人员证书、时间戳证书。"""
     from archive.keys import DEMO_MARK, DEMO_PASSPHRASE, make_demo_pki
 
-    firm, handlers = _example_people(examples)
+    with user_errors():
+        firm, handlers = _example_people(examples)
     pki = make_demo_pki(directory, firm, handlers, crl_url=crl_url)
     console.print(f"[bold yellow]{DEMO_MARK}[/] 演示密钥已生成：{directory}（口令 {DEMO_PASSPHRASE}，仅供演示）")
     console.print(f"  根证书：{pki.root_pem}\n  机构：{pki.firm_p12}")
@@ -151,11 +165,11 @@ def tsa_serve(
     from archive.tsa import LocalTsa
 
     if not (keys / "tsa.p12").is_file():
-        raise GonguError(f"{keys} 中没有 tsa.p12（run `gongu keys demo {keys}` first）")
+        fail(f"{keys} 中没有 tsa.p12（run `gongu keys demo {keys}` first）")
     try:
         server = LocalTsa(keys, port=port)
     except OSError as exc:
-        raise GonguError(f"无法监听 127.0.0.1:{port}：{exc.strerror}") from None
+        fail(f"无法监听 127.0.0.1:{port}：{exc.strerror}")
     console.print(f"时间戳服务：{server.url}    CRL：{server.crl_url}    （Ctrl-C 停止）")
     try:
         server.serve_forever()

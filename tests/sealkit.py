@@ -78,3 +78,100 @@ body {{ font-family: 'Noto Sans CJK SC'; font-size: 11pt; margin: 0 }}
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
+
+
+# ───────────────────────────── a demo PKI, a local TSA, a rendered and a sealed report ─────────────────────────────
+
+PASSPHRASE = b"gongu-demo"
+
+
+class World:
+    """Everything the sealing tests share: built once per test module (each step costs seconds)."""
+
+    def __init__(self, root: Path) -> None:
+        from archive.keys import make_demo_pki
+        from archive.tsa import LocalTsa
+
+        self.root = root
+        self.case_path = EXAMPLE
+        self.case = example_case()
+        self.keys = root / "keys"
+        # The TSA binds its port first, so the certificates' CRL distribution point names it.
+        self.tsa = LocalTsa(self.keys).start()
+        self.pki = make_demo_pki(
+            self.keys, self.case["firm"]["name"],
+            [(h["name"], h.get("licence_no")) for h in self.case["handlers"]],
+            crl_url=self.tsa.crl_url,
+        )
+        self.report = self.render()
+
+    def render(self) -> Path:
+        """The real renderer's PDF/A-3b (generator.render), with its empty signature fields."""
+        from generator.loading import load_case
+        from generator.render import render_report
+
+        result = render_report(load_case(self.case_path), self.root / "rendered", formats=("pdf",))
+        assert result.pdf is not None
+        return Path(result.pdf)
+
+    def config(self, **overrides: Any):  # noqa: ANN201 — archive.seal.SigningConfig
+        from archive.seal import SigningConfig
+
+        values: dict[str, Any] = {
+            "firm_p12": self.pki.firm_p12,
+            "handlers": dict(self.pki.handler_p12),
+            "tsa_url": self.tsa.url,
+            "trust_roots": (self.pki.root_pem,),
+            "crls": (self.pki.crl,),
+        }
+        values.update(overrides)
+        return SigningConfig(**values)
+
+    def seal(self, name: str, **overrides: Any) -> Path:
+        from archive.seal import seal_report
+
+        out = self.root / f"{name}.pdf"
+        seal_report(self.report, out, self.config(**overrides), lambda role, who, path: PASSPHRASE)
+        return out
+
+    def toml(self, **extra: Any) -> str:
+        lines = [
+            "[signing]",
+            f'firm_p12 = "{self.pki.firm_p12}"',
+            f'tsa_url = "{self.tsa.url}"',
+            f'trust_roots = ["{self.pki.root_pem}"]',
+            f'crls = ["{self.pki.crl}"]',
+        ]
+        lines += [f"{k} = {json.dumps(v)}" for k, v in extra.items()]
+        lines.append("[signing.handlers]")
+        lines += [f'"{n}" = "{p}"' for n, p in self.pki.handler_p12.items()]
+        return "\n".join(lines) + "\n"
+
+    def close(self) -> None:
+        self.tsa.stop()
+
+
+def pdffonts(path: Path) -> list[dict[str, str]]:
+    """`pdffonts` rows as dicts (name, type, emb…): poppler reads fonts in page content AND annotations."""
+    import subprocess
+
+    out = subprocess.run(["pdffonts", str(path)], capture_output=True, text=True, check=True).stdout.splitlines()
+    rows = []
+    for line in out[2:]:
+        parts = line.split()
+        # name type… encoding emb sub uni objectID gen: read from the right, names have no spaces.
+        rows.append({"name": parts[0], "emb": parts[-5], "sub": parts[-4], "uni": parts[-3]})
+    return rows
+
+
+def pdfa_claim(pdf: bytes) -> tuple[str | None, str | None]:
+    """(pdfaid:part, pdfaid:conformance) of the document's current XMP metadata."""
+    import re
+
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    reader = PdfFileReader(io.BytesIO(pdf), strict=False)
+    xmp = reader.root["/Metadata"].get_object().data.decode("utf-8")
+    part = re.search(r"pdfaid:part(?:>|=\")(\d)", xmp)
+    conf = re.search(r"pdfaid:conformance(?:>|=\")([A-Za-z])", xmp)
+    return (part.group(1) if part else None, conf.group(1) if conf else None)
