@@ -20,8 +20,7 @@ def safe_component(name: str) -> str:
     """One path component made of letters, digits, `._-` only. When anything had to change, a short
     hash of the original is appended so two different names never collide after cleaning."""
     text = unicodedata.normalize("NFC", name)
-    cleaned = _UNSAFE.sub("_", text).lstrip(".")
-    cleaned = re.sub(r"_+", "_", cleaned).strip("_") or "_"
+    cleaned = re.sub(r"_+", "_", _UNSAFE.sub("_", text)).lstrip("._").rstrip("_") or "_"
     changed = cleaned != name
     encoded = cleaned.encode("utf-8")
     if changed or len(encoded) > MAX_COMPONENT_BYTES:

@@ -1,0 +1,91 @@
+"""Shared fixtures for the archive tests: a demo PKI, a really sealed PDF/A report (pyHanko), a
+closed case folder with photos, and a settings home (gongu.toml) wired to them.
+
+Expensive things (PKI, rendering and sealing) happen once per session; each test gets a fresh GONGU_HOME."""
+
+from __future__ import annotations
+
+import copy
+import io
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from archive.keys import DEMO_PASSPHRASE, make_demo_pki
+from archive.seal import SigningConfig, seal_report
+from tests.sealkit import example_case, sample_report
+
+
+@dataclass
+class Kit:
+    pki_dir: Path
+    root_pem: Path
+    crl: Path
+    firm_p12: Path
+    handlers: dict[str, Path]
+    sealed: Path  # sealed report of the example case
+    sealed_reissue: Path  # sealed report of the R1 reissue
+    unsealed: Path  # the same report, not signed
+
+
+def tiny_jpeg(seed: int) -> bytes:
+    """A small real JPEG whose colour depends on seed (distinct bytes per photo)."""
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (16, 16), (seed * 40 % 256, seed * 90 % 256, seed * 150 % 256)).save(buf, "JPEG")
+    return buf.getvalue()
+
+
+def reissue_of(case: dict[str, Any]) -> dict[str, Any]:
+    data = copy.deepcopy(case)
+    original = data["report"]["number"]
+    data["report"]["number"] = original + "R1"
+    data["report"]["supersedes"] = original
+    data["report"]["reissue_reason"] = "更正笔误"
+    return data
+
+
+def build_kit(base: Path) -> Kit:
+    case = example_case()
+    names = [(h["name"], h.get("licence_no")) for h in case["handlers"]]
+    pki = make_demo_pki(base / "pki", case["firm"]["name"], names, crl_url=None)
+    config = SigningConfig(firm_p12=pki.firm_p12, handlers=dict(pki.handler_p12), trust_roots=(pki.root_pem,),
+                           crls=(pki.crl,))
+
+    def seal(data: dict[str, Any], name: str) -> tuple[Path, Path]:
+        plain = base / f"{name}-unsealed.pdf"
+        plain.write_bytes(sample_report(data, paragraphs=2))
+        out = base / f"{name}.pdf"
+        seal_report(plain, out, config, lambda *_: DEMO_PASSPHRASE.encode(), case_raw=data)
+        return out, plain
+
+    sealed, unsealed = seal(case, "report")
+    sealed_r, _ = seal(reissue_of(case), "report-r1")
+    return Kit(base / "pki", pki.root_pem, pki.crl, pki.firm_p12, dict(pki.handler_p12), sealed, sealed_r, unsealed)
+
+
+def write_case(folder: Path, data: dict[str, Any], *, photos: bool = True) -> Path:
+    """A case folder: case.json plus the photo files it names."""
+    folder.mkdir(parents=True, exist_ok=True)
+    if photos:
+        for i, photo in enumerate(data["survey"]["photos"]):
+            target = folder / photo["file"]
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(tiny_jpeg(i + 1))
+    path = folder / "case.json"
+    path.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
+    return path
+
+
+def write_home(home: Path, kit: Kit, *, checkpoint_every: int = 50) -> Path:
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "gongu.toml").write_text(
+        "[signing]\n"
+        f'firm_p12 = "{kit.firm_p12}"\n'
+        f'trust_roots = ["{kit.root_pem}"]\n'
+        f'crls = ["{kit.crl}"]\n'
+        "[archive]\n"
+        f"checkpoint_every = {checkpoint_every}\n", encoding="utf-8")
+    return home
