@@ -119,16 +119,24 @@ def issue_case(
             step(job)
         qc_html = render_qc_sheet(case, stage="issue")
         recorded: dict[str, tuple[str, str]] = {}
-        for kind, target in targets.items():
-            _publish(job.files[kind], target)
-            recorded[kind] = (target.name, _sha256(target))
-        qc_target.parent.mkdir(exist_ok=True)
-        atomic_write(qc_target, qc_html.encode("utf-8"))
+        published: list[Path] = []
+        try:
+            for kind, target in targets.items():
+                _publish(job.files[kind], target)
+                published.append(target)
+                recorded[kind] = (target.name, _sha256(target))
+            qc_target.parent.mkdir(exist_ok=True)
+            atomic_write(qc_target, qc_html.encode("utf-8"))
+            published.append(qc_target)
+            data.setdefault("issuances", []).append(issuance_entry(case, now, recorded))
+            write_case_data(case_path, data)
+        except BaseException:
+            # Not recorded, so not issued: take back the files this run created (only those).
+            for path in published:
+                path.unlink(missing_ok=True)
+            raise
     finally:
         shutil.rmtree(work, ignore_errors=True)
-
-    data.setdefault("issuances", []).append(issuance_entry(case, now, recorded))
-    write_case_data(case_path, data)
     return IssueResult(number=case.report.number, supersedes=case.report.supersedes, files=targets,
                        qc_sheet=qc_target, case_file=case_path)
 

@@ -288,3 +288,19 @@ def test_e2e_reissue_keeps_both_and_names_the_superseded(issued_for_real: dict[s
     assert "SA-GC-20250905-017R1" in text
     data = json.loads(issued_for_real["case_file"].read_text(encoding="utf-8"))
     assert data["report"]["supersedes"] == "SA-GC-20250905-017"
+
+
+def test_failed_record_takes_back_published_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import gongu.issuing
+
+    case_file = write_case(tmp_path / "case", slope())
+    before = case_file.read_bytes()
+
+    def disk_full(path: Path, data: dict) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(gongu.issuing, "write_case_data", disk_full)
+    with pytest.raises(OSError):
+        issue_case(case_file, out_dir=tmp_path / "issued", now=FIRST, render=fake_render, steps=[])
+    assert case_file.read_bytes() == before
+    assert [p for p in (tmp_path / "issued").rglob("*") if p.is_file()] == []
