@@ -95,3 +95,14 @@ def test_html_qc_sheet_lists_every_rule_and_escapes_case_text(tmp_path: Path) ->
         assert rule.id in html
     assert html.count("✗ 不符合") == 2 and html.count("✓ 符合") == len(all_rules()) - 2
     assert "赵丽" in html and "孙立军" in html and "刘建国" in html  # the sign-offs
+
+
+def test_json_values_stay_json(tmp_path: Path) -> None:
+    data = slope()
+    data["handlers"] = data["handlers"][:1]
+    data["report"]["signatures"] = data["report"]["signatures"][:1]
+    data["losses"][1].pop("salvage_method")
+    payload = json.loads(runner.invoke(app, ["check", str(write(tmp_path, data)), "--json"]).output)
+    values = {f["rule"]: f["value"] for f in payload["findings"]}
+    assert values["handlers.two"] == ["王志强"]
+    assert values["loss.salvage_method"] == "21500"

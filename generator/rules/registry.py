@@ -75,7 +75,10 @@ class Finding:
 
     def as_dict(self) -> dict[str, Any]:
         value = self.value
-        if value is not None and not isinstance(value, (str, int, bool)):
+        plain = (str, int, bool)
+        if isinstance(value, list) and all(isinstance(v, plain) for v in value):
+            value = list(value)
+        elif value is not None and not isinstance(value, plain):
             value = str(value)
         return {"rule": self.rule, "clause": self.clause, "severity": self.severity, "path": self.path,
                 "message": self.message, "value": value}
