@@ -11,11 +11,15 @@ from collections.abc import Iterable
 
 from forms.catalogue import appendix_c_items
 from generator.model import CarSurveyCase, DeductibleMode
-from generator.problems import Problem
+from generator.problems import Problem, problem_at
 
 
 def _duplicates(ids: Iterable[str]) -> set[str]:
     return {key for key, n in Counter(ids).items() if n > 1}
+
+
+def _at(path: str, message: str, value: object = None) -> Problem:
+    return problem_at(CarSurveyCase, path, message, value)
 
 
 def integrity_problems(case: CarSurveyCase) -> list[Problem]:
@@ -24,19 +28,19 @@ def integrity_problems(case: CarSurveyCase) -> list[Problem]:
     item_ids = {item.id for item in policy.items}
     record_ids = {rec.id for rec in case.survey.record_items}
 
-    for name, title, ids in (
-        ("policy.items", "保险项目", [i.id for i in policy.items]),
-        ("policy.deductibles", "免赔额/率", [d.id for d in policy.deductibles]),
-        ("survey.record_items", "现场查勘记录", [r.id for r in case.survey.record_items]),
-        ("survey.photos", "现场照片", [p.id for p in case.survey.photos]),
-        ("losses", "损失项目", [loss.id for loss in case.losses]),
-        ("rescue_costs", "施救费用", [r.id for r in case.rescue_costs]),
+    for name, ids in (
+        ("policy.items", [i.id for i in policy.items]),
+        ("policy.deductibles", [d.id for d in policy.deductibles]),
+        ("survey.record_items", [r.id for r in case.survey.record_items]),
+        ("survey.photos", [p.id for p in case.survey.photos]),
+        ("losses", [loss.id for loss in case.losses]),
+        ("rescue_costs", [r.id for r in case.rescue_costs]),
     ):
         for dup in sorted(_duplicates(ids)):
-            out.append(Problem(f"$.{name}", title, "编号重复 (duplicate id)", dup))
+            out.append(_at(f"$.{name}", "编号重复 (duplicate id)", dup))
 
     if policy.period_end <= policy.period_start:
-        out.append(Problem("$.policy.period_end", "保险合同 / 保险期间止", "应晚于保险期间起 (must be after start)",
+        out.append(_at("$.policy.period_end", "应晚于保险期间起 (must be after start)",
                            policy.period_end.isoformat()))
 
     for i, ded in enumerate(policy.deductibles):
@@ -44,70 +48,65 @@ def integrity_problems(case: CarSurveyCase) -> list[Problem]:
         needs_amount = ded.mode in (DeductibleMode.amount, DeductibleMode.higher)
         needs_rate = ded.mode in (DeductibleMode.rate, DeductibleMode.higher)
         if needs_amount and ded.amount is None:
-            out.append(Problem(f"{base}.amount", "免赔额/率 / 免赔额", f"免赔方式 {ded.mode} 需要免赔额", None))
+            out.append(_at(f"{base}.amount", f"免赔方式 {ded.mode} 需要免赔额", None))
         if needs_rate and ded.rate is None:
-            out.append(Problem(f"{base}.rate", "免赔额/率 / 免赔率", f"免赔方式 {ded.mode} 需要免赔率", None))
+            out.append(_at(f"{base}.rate", f"免赔方式 {ded.mode} 需要免赔率", None))
         for j, ref in enumerate(ded.items):
             if ref not in item_ids:
-                out.append(Problem(f"{base}.items[{j}]", "免赔额/率 / 适用保险项目", "保单中没有该保险项目", ref))
+                out.append(_at(f"{base}.items[{j}]", "保单中没有该保险项目", ref))
     general = [d.id for d in policy.deductibles if not d.items]
     if len(general) > 1:
-        out.append(Problem("$.policy.deductibles", "免赔额/率",
-                           "只能有一项适用于全部保险项目的免赔条款 (one general deductible at most)", general))
+        out.append(_at("$.policy.deductibles", "只能有一项适用于全部保险项目的免赔条款 (one general deductible at most)", general))
     specific = [ref for d in policy.deductibles for ref in d.items]
     for ref in sorted(_duplicates(specific)):
-        out.append(Problem("$.policy.deductibles", "免赔额/率", "同一保险项目被多项免赔条款指定", ref))
+        out.append(_at("$.policy.deductibles", "同一保险项目被多项免赔条款指定", ref))
 
     for i, other in enumerate(policy.other_insurance):
         for j, ref in enumerate(other.items):
             if ref not in item_ids:
-                out.append(Problem(f"$.policy.other_insurance[{i}].items[{j}]", "其他保险 / 涉及保险项目",
-                                   "保单中没有该保险项目", ref))
+                out.append(_at(f"$.policy.other_insurance[{i}].items[{j}]", "保单中没有该保险项目", ref))
 
     for i, item in enumerate(policy.items):
         if item.insurable_value <= 0:
-            out.append(Problem(f"$.policy.items[{i}].insurable_value", "保险项目 / 应保金额",
-                               "应保金额必须大于零 (8.2.2 divides by it)", str(item.insurable_value)))
+            out.append(_at(f"$.policy.items[{i}].insurable_value", "应保金额必须大于零 (8.2.2 divides by it)", str(item.insurable_value)))
 
     for i, loss in enumerate(case.losses):
         if loss.destroyed and loss.pre_loss_value is None:
-            out.append(Problem(f"$.losses[{i}].pre_loss_value", "损失项目 / 损失前实际价值",
-                               "实际全损须给出损失前实际价值 (7.1.2)", None))
+            out.append(_at(f"$.losses[{i}].pre_loss_value", "实际全损须给出损失前实际价值 (7.1.2)", None))
         if loss.insured_item not in item_ids:
-            out.append(Problem(f"$.losses[{i}].insured_item", "损失项目 / 所属保险项目", "保单中没有该保险项目",
+            out.append(_at(f"$.losses[{i}].insured_item", "保单中没有该保险项目",
                                loss.insured_item))
         if loss.record_item is not None and loss.record_item not in record_ids:
-            out.append(Problem(f"$.losses[{i}].record_item", "损失项目 / 对应查勘记录", "查勘记录中没有该编号",
+            out.append(_at(f"$.losses[{i}].record_item", "查勘记录中没有该编号",
                                loss.record_item))
 
     for i, rescue in enumerate(case.rescue_costs):
         base = f"$.rescue_costs[{i}]"
         for j, ref in enumerate(rescue.rescued_items):
             if ref not in item_ids:
-                out.append(Problem(f"{base}.rescued_items[{j}]", "施救费用 / 被施救保险项目", "保单中没有该保险项目", ref))
+                out.append(_at(f"{base}.rescued_items[{j}]", "保单中没有该保险项目", ref))
         if rescue.reasonable > rescue.claimed:
-            out.append(Problem(f"{base}.reasonable", "施救费用 / 合理必要部分", "不能超过报损金额", str(rescue.reasonable)))
+            out.append(_at(f"{base}.reasonable", "不能超过报损金额", str(rescue.reasonable)))
         if rescue.insured_value_rescued > rescue.total_value_rescued:
-            out.append(Problem(f"{base}.insured_value_rescued", "施救费用 / 被施救财产应保金额",
-                               "不能超过全部被施救财产价值", str(rescue.insured_value_rescued)))
+            out.append(_at(f"{base}.insured_value_rescued", "不能超过全部被施救财产价值", str(rescue.insured_value_rescued)))
 
     for i, photo in enumerate(case.survey.photos):
         if photo.record_item is not None and photo.record_item not in record_ids:
-            out.append(Problem(f"$.survey.photos[{i}].record_item", "现场照片 / 对应查勘记录", "查勘记录中没有该编号",
+            out.append(_at(f"$.survey.photos[{i}].record_item", "查勘记录中没有该编号",
                                photo.record_item))
 
     catalogue = appendix_c_items()
     for i, doc in enumerate(case.survey.documents):
         base = f"$.survey.documents[{i}]"
         if doc.code is None and not doc.name:
-            out.append(Problem(base, "索赔资料", "须给出清单条目编号或资料名称 (code or name)", None))
+            out.append(_at(base, "须给出清单条目编号或资料名称 (code or name)", None))
         elif doc.code is not None and doc.code not in catalogue:
-            out.append(Problem(f"{base}.code", "索赔资料 / 清单条目编号", "附录C中没有该条目 (see forms/appendix_c.json)",
+            out.append(_at(f"{base}.code", "附录C中没有该条目 (see forms/appendix_c.json)",
                                doc.code))
 
     handler_names = {h.name for h in case.handlers}
     for i, sig in enumerate(case.report.signatures):
         if sig.handler not in handler_names:
-            out.append(Problem(f"$.report.signatures[{i}].handler", "承办人员签名 / 签名人", "不是本案承办人员",
+            out.append(_at(f"$.report.signatures[{i}].handler", "不是本案承办人员",
                                sig.handler))
     return out

@@ -7,8 +7,6 @@ so a firm can fix its file without reading code (ARCHITECTURE: errors a person c
 from __future__ import annotations
 
 import json
-import types
-import typing
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -18,7 +16,7 @@ from pydantic import BaseModel, ValidationError
 
 from generator.integrity import integrity_problems
 from generator.model import CASE_KINDS, CarSurveyCase
-from generator.problems import Problem, json_path
+from generator.problems import Problem, json_path, title_for
 
 # pydantic error types → what a Chinese reader is told (English kept for the firm's IT staff).
 _MESSAGES = {
@@ -146,36 +144,3 @@ def _problem_from_error(model: type[BaseModel], err: Any) -> Problem:
         message = str(ctx.get("error", err["msg"]))
     value = None if err["type"] == "missing" else err.get("input")
     return Problem(json_path(loc), title_for(model, loc), message, value)
-
-
-def title_for(model: type[BaseModel], loc: tuple[Any, ...]) -> str:
-    """The Chinese titles along a location, e.g. 保险合同 / 保险项目[0] / 保险金额."""
-    titles: list[str] = []
-    current: Any = model
-    for part in loc:
-        if isinstance(part, int):
-            if titles:
-                titles[-1] += f"[{part}]"
-            continue
-        fields = getattr(current, "model_fields", None)
-        if not fields or part not in fields:
-            titles.append(str(part))
-            current = None
-            continue
-        info = fields[part]
-        titles.append(info.title or part)
-        current = _inner_model(info.annotation)
-    return " / ".join(titles)
-
-
-def _inner_model(annotation: Any) -> Any:
-    """The BaseModel inside Optional[...] / list[...] / Annotated[...], if any."""
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    origin = typing.get_origin(annotation)
-    if origin in (list, typing.Union, types.UnionType, typing.Annotated):
-        for arg in typing.get_args(annotation):
-            found = _inner_model(arg)
-            if found is not None:
-                return found
-    return None

@@ -116,7 +116,7 @@ def test_photo_to_record_item_dangling() -> None:
     data["survey"]["photos"] = [{"id": "P01", "file": "photos/P01.jpg", "caption": "全貌", "record_item": "R2"}]
     problem = only(data)
     assert problem.path == "$.survey.photos[0].record_item"
-    assert problem.title == "现场照片 / 对应查勘记录"
+    assert problem.title == "现场查勘 / 现场照片[0] / 对应查勘记录"
     assert problem.value == "R2"
 
 
@@ -134,7 +134,7 @@ def test_document_code_not_in_appendix_c() -> None:
     data["survey"]["documents"] = [{"code": "C1.1", "status": "received"}, {"code": "C9.9", "status": "outstanding"}]
     problem = only(data)
     assert problem.path == "$.survey.documents[1].code"
-    assert problem.title == "索赔资料 / 清单条目编号"
+    assert problem.title == "现场查勘 / 索赔资料[1] / 清单条目编号"
     assert "附录C" in problem.message and problem.value == "C9.9"
 
 
