@@ -15,7 +15,7 @@ from generator.loading import CaseFileError, load_case
 from generator.problems import Problem
 from generator.render import FORMATS, RenderError, render_report
 from gongu.cli import app
-from gongu.output import GonguError, console, err_console, print_problems
+from gongu.output import GonguError, console, err_console, fail, print_problems
 from gongu.settings import Settings, load_settings
 
 
@@ -95,11 +95,14 @@ def render(
 ) -> None:
     """生成公估报告：每个案件输出 <报告编号>.pdf（PDF/A-3b，内嵌案件文件）和 .docx。"""
     settings = load_settings()
-    formats = parse_formats(format)
+    try:
+        formats = parse_formats(format)
+    except GonguError as exc:
+        fail(str(exc))
     out_dir = output or settings.home / "reports"
     templates = templates or default_templates(settings)
     if templates is not None and not templates.is_dir():
-        raise GonguError(f"模板目录不存在：{templates}")
+        fail(f"模板目录不存在：{templates}")
     outcomes = render_many(case_files, out_dir, formats, templates, jobs)
     failed = 0
     for o in outcomes:
