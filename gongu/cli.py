@@ -83,11 +83,13 @@ def demo(
 # Each area registers its commands on `app` in its own module; one import line per area here.
 # (Imported after `app` exists so the modules can `from gongu.cli import app`.)
 # --- command modules (keep one line each, sorted) ---
+# isort: off
 from gongu import cli_archive  # noqa: E402,F401
 from gongu import cli_render  # noqa: E402,F401
 from gongu import cli_review  # noqa: E402,F401
 from gongu import cli_seal  # noqa: E402,F401
 from gongu import cli_search  # noqa: E402,F401
+# isort: on
 # --- end command modules ---
 
 
