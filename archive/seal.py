@@ -43,6 +43,7 @@ from pyhanko.pdf_utils.layout import AxisAlignment, InnerScaling, Margins, Simpl
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.pdf_utils.text import TextBoxStyle
 from pyhanko.sign import fields as sigfields
+from pyhanko.sign.general import SigningError
 from pyhanko.sign.signers import PdfSignatureMetadata, PdfSigner, PdfTimeStamper, SimpleSigner
 from pyhanko.sign.timestamps.aiohttp_client import HTTPTimeStamper
 from pyhanko.sign.timestamps.common_utils import TimestampRequestError
@@ -449,7 +450,12 @@ def seal_report(
         raise
     except TimestampRequestError:
         raise SealError(f"签章失败：无法连接时间戳服务 {config.tsa_url}（signing failed: TSA unreachable）") from None
-    except Exception as exc:  # pyHanko/aiohttp errors: validation failure at signing, a broken PDF…
+    except SigningError as exc:
+        raise SealError(
+            "签章失败：签名证书无法验证（已过期、被吊销或不能链接到信任根）"
+            f"（signing failed: certificate not valid at signing time or not trusted: {exc}）"
+        ) from None
+    except Exception as exc:  # pyHanko/aiohttp errors: a broken PDF, a TSA answering garbage…
         raise SealError(f"签章失败（signing failed）：{type(exc).__name__}: {exc}") from None
     atomic_write(Path(output), sealed)
     return SealResult(

@@ -147,6 +147,23 @@ class World:
         lines += [f'"{n}" = "{p}"' for n, p in self.pki.handler_p12.items()]
         return "\n".join(lines) + "\n"
 
+    def expired_p12(self, name: str, licence: str | None) -> Path:
+        """A certificate for `name` from the demo root, valid only in 2020 (long expired)."""
+        import datetime as dt
+
+        from cryptography import x509
+        from cryptography.hazmat.primitives import serialization
+
+        from archive.keys import DEMO_PASSPHRASE, Issued, _name, issue, write_p12
+
+        cert = x509.load_pem_x509_certificate(self.pki.root_pem.read_bytes())
+        key = serialization.load_pem_private_key((self.keys / "trust" / "root-key.pem").read_bytes(), PASSPHRASE)
+        root = Issued(cert, key)  # type: ignore[arg-type]
+        past = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
+        expired = issue(root, _name(f"{name} (DEMO expired)", self.case["firm"]["name"], serial=licence),
+                        not_before=past, not_after=past + dt.timedelta(days=365))
+        return write_p12(self.root / f"expired-{licence}.p12", expired, [root.cert], DEMO_PASSPHRASE, name)
+
     def close(self) -> None:
         self.tsa.stop()
 

@@ -182,6 +182,16 @@ def test_handler_without_a_configured_key_is_named(world: World) -> None:
         seal_report(world.report, world.root / "nokey.pdf", world.config(handlers=handlers), lambda *a: PASSPHRASE)
 
 
+def test_expired_certificate_is_refused_at_signing(world: World) -> None:
+    """With trust roots configured the seal step validates each signer first (pyHanko pre-sign check)."""
+    handlers = dict(world.pki.handler_p12)
+    handlers["陈晓梅"] = world.expired_p12("陈晓梅", "GZ510100201900877")
+    out = world.root / "expired.pdf"
+    with pytest.raises(SealError, match="证书无法验证"):
+        seal_report(world.report, out, world.config(handlers=handlers), lambda *a: PASSPHRASE)
+    assert not out.exists()
+
+
 def test_unreachable_tsa_fails_cleanly(world: World) -> None:
     out = world.root / "notsa.pdf"
     # Port 9 (discard) on loopback: nothing listens there in the test machine.
