@@ -35,16 +35,25 @@ class MarkFormatter(Formatter):
         return f"<mark>{escape(get_text(text, token, replace), quote=False)}</mark>"
 
 
-def match_spans(text: str, needles: Iterable[str]) -> list[tuple[int, int]]:
-    """Where any needle occurs (case-insensitive), widened to whole jieba words, merged."""
+def match_spans(text: str, needles: Iterable[str], *, limit: int = 8) -> list[tuple[int, int]]:
+    """Where the needles occur (case-insensitive), widened to whole jieba words, merged.
+
+    Only `limit` occurrences are kept — the first of each needle, then the rest in document order:
+    a result shows three short fragments, and widening segments text, which for a term occurring
+    fifty times in a report would cost more than the search itself."""
     folded = text.lower() if len(text.lower()) == len(text) else text
-    raw: list[tuple[int, int]] = []
-    for needle in {n.lower() for n in needles if n.strip()}:
+    firsts: list[tuple[int, int]] = []
+    rest: list[tuple[int, int]] = []
+    pieces = {p.lower() for n in needles for p in n.split() if p}
+    for needle in sorted(pieces):
         start = folded.find(needle)
-        while start != -1:
-            raw.append((start, start + len(needle)))
+        first = True
+        while start != -1 and len(rest) < 4 * limit:
+            (firsts if first else rest).append((start, start + len(needle)))
+            first = False
             start = folded.find(needle, start + 1)
-    raw.sort()
+    rest.sort()
+    raw = sorted((firsts + rest)[:limit])
     spans: list[tuple[int, int]] = []
     for s, e in raw:
         s, e = _widen(text, s, e)
@@ -80,14 +89,13 @@ class _SpanTokens:
 
     def __call__(self, text: str, **kwargs: object) -> Iterator[Token]:
         pos = 0
-        for s, e in self.spans:
+        for k, (s, e) in enumerate(self.spans):
             for i in range(max(pos, s - self.surround), s):
                 yield _token(text[i], i, i + 1, matched=False)
             yield _token(_MATCH, s, e, matched=True)
             pos = e
-            for i in range(e, min(len(text), e + self.surround)):
-                if any(ss <= i < se for ss, se in self.spans):
-                    break
+            next_start = self.spans[k + 1][0] if k + 1 < len(self.spans) else len(text)
+            for i in range(e, min(next_start, e + self.surround)):
                 yield _token(text[i], i, i + 1, matched=False)
                 pos = i + 1
 
