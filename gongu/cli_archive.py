@@ -10,7 +10,6 @@ import json
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -18,11 +17,12 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn, TransferSpeedColumn
 from rich.table import Table
 
-from archive.store import Archive, ArchiveConfig, ArchiveError, parse_now, system_clock
-from archive.verifying import Verifier, VerifyOutcome
+from archive.store import Archive, ArchiveError, parse_now
+from gongu import archiving
+from gongu.archiving import build_archive, trusted_firm_certs
 from gongu.cli import app, load_or_exit
 from gongu.output import GonguError, console, err_console
-from gongu.settings import Settings, load_settings
+from gongu.settings import load_settings
 
 archive_app = typer.Typer(help="电子档案：归档、保管期限、冻结、销毁、调阅、审计（第 10 条）", no_args_is_help=True)
 dispose_app = typer.Typer(help="到期档案的销毁：列出、提议、批准（须另一人）、执行", invoke_without_command=True)
@@ -31,17 +31,7 @@ archive_app.add_typer(dispose_app, name="dispose")
 archive_app.add_typer(log_app, name="log")
 app.add_typer(archive_app, name="archive")
 
-FIRM_PASSPHRASE_ENV = "GONGU_FIRM_KEY_PASSPHRASE"
 By = Annotated[str, typer.Option("--by", help="操作人姓名（缺省为 GONGU_USER 或登录名）")]
-
-
-# Tests and rehearsals move the clock (hidden --now, or GONGU_NOW read by archive.store.system_clock)
-# to check retention expiry without waiting 15 years; disposal events also record the wall clock.
-_now_override: datetime | None = None
-
-
-def _clock() -> datetime:
-    return _now_override if _now_override is not None else system_clock()
 
 
 def _default_user() -> str:
@@ -52,78 +42,12 @@ def _default_user() -> str:
 def _archive_options(
     now: Annotated[str | None, typer.Option("--now", hidden=True, help="测试用：假定当前时间（ISO 8601）")] = None,
 ) -> None:
-    global _now_override
-    _now_override = None
+    archiving.now_override = None
     if now is not None:
         try:
-            _now_override = parse_now(now)
+            archiving.now_override = parse_now(now)
         except ValueError:
             raise GonguError(f"--now 不是 ISO 8601 时间：{now}") from None
-
-
-def signing_config(settings: Settings):  # noqa: ANN201 — archive.seal.SigningConfig | None
-    section = settings.section("signing")
-    if not section.get("firm_p12"):
-        return None
-    from archive.seal import SealError, SigningConfig
-
-    try:
-        return SigningConfig.from_section(section, settings.home)
-    except SealError as exc:
-        raise GonguError(str(exc)) from None
-
-
-def make_verifier(trust_roots: list[Path], crls: list[Path]) -> Verifier | None:
-    """The PAdES verifier of archive/verify.py behind the archive's small interface."""
-    if not trust_roots:
-        return None
-    from archive.verify import VerifyError, verify_pdf
-
-    def verify(path: Path) -> VerifyOutcome:
-        try:
-            report = verify_pdf(path, trust_roots, crls=crls)
-        except VerifyError as exc:
-            return VerifyOutcome(False, str(exc))
-        problems = report.all_problems()
-        signers = [s.signer for s in report.signatures]
-        summary = f"{len(signers)} 个签名有效：{'、'.join(signers)}" if report.ok else "；".join(problems[:4])
-        return VerifyOutcome(report.ok, summary, {"signers": signers, "certified": report.certified,
-                                                  "problems": problems})
-
-    return verify
-
-
-def build_archive(settings: Settings, *, need_signer: bool = False) -> Archive:
-    from archive.eventlog import CheckpointSigner, SignerError
-
-    try:
-        config = ArchiveConfig.under(settings.home, settings.section("archive"))
-    except ValueError as exc:
-        raise GonguError(str(exc)) from None
-    cfg = signing_config(settings)
-    signer = None
-    if cfg is not None:
-        passphrase = os.environ.get(FIRM_PASSPHRASE_ENV)
-        try:
-            signer = CheckpointSigner.from_pkcs12(cfg.firm_p12, passphrase.encode() if passphrase is not None else None)
-        except SignerError as exc:
-            if need_signer:
-                raise GonguError(f"{exc}（口令取自环境变量 {FIRM_PASSPHRASE_ENV}）") from None
-    if need_signer and signer is None:
-        raise GonguError("未配置机构签章密钥（gongu.toml [signing] firm_p12），无法签署日志检查点")
-    verifier = make_verifier(list(cfg.trust_roots), list(cfg.crls)) if cfg else None
-    archive = Archive(config, signer=signer, verifier=verifier, clock=_clock)
-    try:
-        from gongu.indexing import subscribe_index
-
-        subscribe_index(archive, settings)
-    except ImportError:  # the search index is optional for the archive
-        pass
-    return archive
-
-
-def trusted_firm_certs(archive: Archive) -> list:  # noqa: ANN201
-    return [archive.signer.certificate] if archive.signer else []
 
 
 @contextmanager

@@ -12,7 +12,7 @@ def main() -> int:
     home, case, report, by = sys.argv[1:5]
     from archive.ingest import IngestRefused, ingest
     from generator.loading import load_case
-    from gongu.cli_archive import build_archive
+    from gongu.archiving import build_archive
     from gongu.settings import load_settings
 
     archive = build_archive(load_settings(home))

@@ -29,8 +29,8 @@ from archive.names import UnsafePathError, inside, relative_inside, safe_compone
 from archive.package import iter_bags, validate
 from generator.adjust import adjust, adjustment_to_dict
 from generator.loading import load_case
+from gongu.archiving import build_archive
 from gongu.cli import app
-from gongu.cli_archive import build_archive
 from gongu.settings import load_settings
 from tests.archivekit import Kit, build_kit, reissue_of, write_case, write_home
 from tests.sealkit import example_case
