@@ -21,7 +21,7 @@ from archive.store import Archive, ArchiveError, parse_now
 from gongu import archiving
 from gongu.archiving import build_archive, trusted_firm_certs
 from gongu.cli import app, load_or_exit
-from gongu.output import GonguError, console, err_console
+from gongu.output import GonguError, console, err_console, fail
 from gongu.settings import load_settings
 
 archive_app = typer.Typer(help="电子档案：归档、保管期限、冻结、销毁、调阅、审计（第 10 条）", no_args_is_help=True)
@@ -52,11 +52,16 @@ def _archive_options(
 
 @contextmanager
 def opened(*, need_signer: bool = False) -> Iterator[Archive]:
-    archive = build_archive(load_settings(), need_signer=need_signer)
+    # Errors end here with exit code 2 and a plain message (also under typer's test runner, which
+    # does not go through gongu.cli.main).
+    try:
+        archive = build_archive(load_settings(), need_signer=need_signer)
+    except GonguError as exc:
+        fail(str(exc))
     try:
         yield archive
-    except ArchiveError as exc:
-        raise GonguError(str(exc)) from None
+    except (ArchiveError, GonguError) as exc:
+        fail(str(exc))
     finally:
         archive.close()
         for failure in archive.listener_failures:
