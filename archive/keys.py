@@ -53,6 +53,8 @@ class DemoPki:
     firm_p12: Path
     tsa_p12: Path
     handler_p12: dict[str, Path] = field(default_factory=dict)
+    # Further firms' seal certificates (the bundled examples come from several firms).
+    firm_p12s: dict[str, Path] = field(default_factory=dict)
     passphrase: str = DEMO_PASSPHRASE
 
     def toml_snippet(self, tsa_url: str = "http://127.0.0.1:8731/tsa") -> str:
@@ -70,6 +72,9 @@ class DemoPki:
             "[signing.handlers]",
         ]
         lines += [f'"{name}" = "{path}"' for name, path in self.handler_p12.items()]
+        if self.firm_p12s:
+            lines += ["", "[signing.firms]   # per firm name; firm_p12 seals for any other firm"]
+            lines += [f'"{name}" = "{path}"' for name, path in self.firm_p12s.items()]
         return "\n".join(lines) + "\n"
 
 
@@ -213,6 +218,7 @@ def make_demo_pki(
     *,
     crl_url: str | None = "http://127.0.0.1:8731" + DEFAULT_CRL_PATH,
     passphrase: str = DEMO_PASSPHRASE,
+    other_firms: Sequence[str] = (),
 ) -> DemoPki:
     """Root CA, the firm's organisation (seal) certificate, one certificate per handler, a TSA.
 
@@ -231,6 +237,9 @@ def make_demo_pki(
         tsa_p12=write_p12(directory / "tsa.p12", tsa, [root.cert], passphrase, "tsa"),
         passphrase=passphrase,
     )
+    for index, other in enumerate(dict.fromkeys(f for f in other_firms if f != firm_name), start=2):
+        cert = issue(root, _name(f"DEMO {other} 公估专用章", other), crl_url=crl_url)
+        pki.firm_p12s[other] = write_p12(directory / f"firm-{index}.p12", cert, [root.cert], passphrase, other)
     for index, (name, licence) in enumerate(handlers, start=1):
         cert = issue(root, _name(f"{name} (DEMO)", firm_name, serial=licence), crl_url=crl_url)
         path = directory / "handlers" / f"handler-{index}-{_safe_file_name(licence or str(index))}.p12"

@@ -93,6 +93,11 @@ class SigningConfig:
     crls: tuple[Path, ...] = ()
     fetch_revocation: bool = False
     location: str | None = None
+    # Optional per-firm seal keys (one installation serving several firms); firm_p12 otherwise.
+    firms: dict[str, Path] = field(default_factory=dict)
+
+    def firm_key(self, firm_name: str) -> Path:
+        return self.firms.get(firm_name, self.firm_p12)
 
     @classmethod
     def from_section(cls, section: dict[str, Any], base: Path) -> SigningConfig:
@@ -103,8 +108,9 @@ class SigningConfig:
         if "firm_p12" not in section:
             raise SealError("gongu.toml 的 [signing] 缺少 firm_p12（no firm key configured: [signing] firm_p12）")
         handlers = section.get("handlers", {})
-        if not isinstance(handlers, dict):
-            raise SealError("gongu.toml 的 [signing.handlers] 应为 姓名 = 密钥文件 的表（[signing.handlers] must be a table）")
+        firms = section.get("firms", {})
+        if not isinstance(handlers, dict) or not isinstance(firms, dict):
+            raise SealError("gongu.toml 的 [signing.handlers] / [signing.firms] 应为 名称 = 密钥文件 的表（must be tables）")
         return cls(
             firm_p12=p(section["firm_p12"]),
             handlers={str(k): p(v) for k, v in handlers.items()},
@@ -115,6 +121,7 @@ class SigningConfig:
             crls=tuple(p(x) for x in section.get("crls", [])),
             fetch_revocation=bool(section.get("fetch_revocation", False)),
             location=section.get("location") or None,
+            firms={str(k): p(v) for k, v in firms.items()},
         )
 
 
@@ -421,7 +428,8 @@ def seal_report(
         )
     firm_name = firm_name_from_case(case_raw)
     try:
-        firm_signer = load_signer(config.firm_p12, passphrase("firm", firm_name, config.firm_p12))
+        firm_key = config.firm_key(firm_name)
+        firm_signer = load_signer(firm_key, passphrase("firm", firm_name, firm_key))
         handler_signers = [
             (p, load_signer(config.handlers[p.name], passphrase("handler", p.name, config.handlers[p.name])))
             for p in people

@@ -43,7 +43,8 @@ class VerifyError(Exception):
 @dataclass(frozen=True)
 class TimestampInfo:
     time: dt.datetime
-    tsa: str
+    tsa: str  # the TSA certificate's subject
+    tsa_name: str  # its common name, for people
     intact: bool
     valid: bool
     trusted: bool
@@ -155,6 +156,7 @@ def _timestamp_info(ts: Any) -> TimestampInfo | None:
     return TimestampInfo(
         time=ts.timestamp,
         tsa=ts.signing_cert.subject.human_friendly,
+        tsa_name=str(ts.signing_cert.subject.native.get("common_name") or ts.signing_cert.subject.human_friendly),
         intact=bool(ts.intact),
         valid=bool(ts.valid),
         trusted=bool(ts.trusted),
@@ -234,7 +236,7 @@ def _check_doc_timestamp(sig: EmbeddedPdfSignature, kwargs: dict[str, Any],
         serial=serial,
         not_after=not_after,
         signing_time=status.timestamp,
-        timestamp=TimestampInfo(status.timestamp, subject, bool(status.intact), bool(status.valid),
+        timestamp=TimestampInfo(status.timestamp, subject, signer, bool(status.intact), bool(status.valid),
                                 bool(status.trusted)),
         intact=bool(status.intact),
         valid=bool(status.valid),

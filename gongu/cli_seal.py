@@ -99,14 +99,14 @@ def _print_report(report) -> None:  # noqa: ANN001 — archive.verify.Verificati
     for col in ("签名域", "签名人 / 证书", "签名时间 / 时间戳", "完整", "有效", "可信", "签后修改"):
         table.add_column(col, overflow="fold")
     for s in report.signatures + report.document_timestamps:
-        ts = "无时间戳" if s.timestamp is None else f"{s.timestamp.time:%Y-%m-%d %H:%M:%S %Z}\n{s.timestamp.tsa}"
+        ts = "无时间戳" if s.timestamp is None else f"时间戳 {s.timestamp.time:%Y-%m-%d %H:%M:%S %Z}\n{s.timestamp.tsa_name}"
         changed = s.modification_level or "—"
         if s.changed_fields:
             changed += "\n" + "、".join(s.changed_fields)
         kind = {"certification": "认证", "approval": "批准", "document_timestamp": "文档时间戳"}[s.kind]
         table.add_row(
             f"{s.field}\n（{kind}）",
-            f"{s.signer}\n{s.subject}\n序列号 {s.serial}",
+            f"{s.signer}\n序列号 {s.serial}",
             f"{s.signing_time:%Y-%m-%d %H:%M:%S %Z}\n{ts}" if s.signing_time else ts,
             _yes(s.intact), _yes(s.valid), _yes(s.trusted), changed,
         )
@@ -129,17 +129,19 @@ def keys_demo(
     from archive.keys import DEMO_MARK, DEMO_PASSPHRASE, make_demo_pki
 
     with user_errors():
-        firm, handlers = _example_people(examples)
-    pki = make_demo_pki(directory, firm, handlers, crl_url=crl_url)
+        firms, handlers = _example_people(examples)
+    pki = make_demo_pki(directory, firms[0], handlers, crl_url=crl_url, other_firms=firms[1:])
     console.print(f"[bold yellow]{DEMO_MARK}[/] 演示密钥已生成：{directory}（口令 {DEMO_PASSPHRASE}，仅供演示）")
     console.print(f"  根证书：{pki.root_pem}\n  机构：{pki.firm_p12}")
+    for name, path in pki.firm_p12s.items():
+        console.print(f"  机构 {name}：{path}")
     for name, path in pki.handler_p12.items():
         console.print(f"  {name}：{path}")
     console.print(f"gongu.toml 片段：{directory / 'gongu.toml.snippet'}")
 
 
-def _example_people(examples: Path) -> tuple[str, list[tuple[str, str | None]]]:
-    firm = "公估机构"
+def _example_people(examples: Path) -> tuple[list[str], list[tuple[str, str | None]]]:
+    firms: dict[str, None] = {}
     people: dict[str, str | None] = {}
     paths = sorted(examples.glob("*/case.json")) + sorted(examples.glob("*.json"))
     for path in paths:
@@ -147,13 +149,14 @@ def _example_people(examples: Path) -> tuple[str, list[tuple[str, str | None]]]:
             raw = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, json.JSONDecodeError):
             continue
-        firm = str(raw.get("firm", {}).get("name") or firm)
+        if raw.get("firm", {}).get("name"):
+            firms.setdefault(str(raw["firm"]["name"]))
         for h in raw.get("handlers", []):
             if isinstance(h, dict) and h.get("name"):
                 people.setdefault(str(h["name"]), h.get("licence_no"))
     if not people:
         raise GonguError(f"{examples} 中没有示例案件的承办人员（no handlers found in examples）")
-    return firm, list(people.items())
+    return list(firms) or ["公估机构"], list(people.items())
 
 
 @tsa_app.command("serve")

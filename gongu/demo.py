@@ -36,7 +36,17 @@ def run_demo(examples: Path) -> None:
 
     reports = settings.home / "reports"
     console.rule(f"公估报告 → {reports}")
+    pdfs: list[Path] = []
     for outcome in render_many(cases, reports, ("pdf", "docx"), None, jobs=2):
         if not outcome.ok:
             raise GonguError(f"示例 {outcome.case_file} 报告生成失败：{outcome.message}")
         console.print(f"[green]✓[/] {outcome.case_file} → {', '.join(outcome.outputs)}（{outcome.pages} 页）")
+        pdfs += [Path(p) for p in outcome.outputs if p.endswith(".pdf")]
+    # Issue 5: seal each report (demo PKI, loopback TSA), then verify it.
+    from gongu.sealing import demo_seal
+
+    console.rule("签章与验证（DEMO — NOT FOR PRODUCTION 演示密钥）")
+    for _report, sealed, ok in demo_seal(pdfs, settings.home, examples):
+        if not ok:
+            raise GonguError(f"签章后验证失败：{sealed}")
+        console.print(f"[green]✓[/] 已签章并验证：{sealed}")

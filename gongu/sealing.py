@@ -88,3 +88,41 @@ def issue_seal_step(job) -> None:  # noqa: ANN001 — gongu.issuing.IssueJob (im
     raw = job.data if isinstance(job.data, dict) else None
     seal_file(Path(pdf), sealed, case_raw=raw, settings=settings)
     job.files["pdf"] = sealed
+
+
+def demo_seal(reports: list[Path], home: Path, examples: Path) -> list[tuple[Path, Path, bool]]:
+    """`make demo`: seal the rendered example reports with the demo PKI (made once in
+    GONGU_HOME/demo-keys), timestamps from a loopback TSA started for the run, then verify each.
+
+    Uses the demo passphrase directly: these keys are DEMO — NOT FOR PRODUCTION by construction.
+    Returns (report, sealed, verified) per report.
+    """
+    import json
+
+    from archive.keys import DEMO_PASSPHRASE, make_demo_pki
+    from archive.tsa import LocalTsa
+    from archive.verify import verify_pdf
+    from gongu.cli_seal import _example_people
+
+    logging.getLogger("pyhanko").setLevel(logging.ERROR)
+    keys = home / "demo-keys"
+    out: list[tuple[Path, Path, bool]] = []
+    with LocalTsa(keys, DEMO_PASSPHRASE.encode()) as tsa:
+        if not (keys / "trust" / "root.pem").is_file():
+            firms, handlers = _example_people(examples)
+            make_demo_pki(keys, firms[0], handlers, crl_url=tsa.crl_url, other_firms=firms[1:])
+        snippet = (keys / "gongu.toml.snippet").read_text(encoding="utf-8")
+        import tomllib
+
+        section = tomllib.loads(snippet)["signing"]
+        section["tsa_url"] = tsa.url
+        config = SigningConfig.from_section(section, keys)
+        for report in reports:
+            sealed = report.with_name(report.stem + "-sealed.pdf")
+            sealed.unlink(missing_ok=True)  # the demo re-renders each run
+            seal_report(report, sealed, config, lambda *_: DEMO_PASSPHRASE.encode())
+            result = verify_pdf(sealed, config.trust_roots, crls=config.crls)
+            out.append((report, sealed, result.ok))
+            if not result.ok:
+                err_console.print(json.dumps(result.all_problems(), ensure_ascii=False))
+    return out
