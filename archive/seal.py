@@ -311,6 +311,13 @@ def seal_pdf(
             f"报告中缺少签名域 {', '.join(missing)}（missing signature fields: {', '.join(missing)}）；"
             "请用 gongu render 重新生成报告（re-render the report）"
         )
+    extra = sorted(n for n in present if n.startswith("handler-") and n not in wanted)
+    if extra:
+        # An empty handler field left behind could be signed later by anyone with a certificate.
+        raise SealError(
+            f"报告有多余的承办人员签名域 {', '.join(extra)}，与案件文件的 {len(handlers)} 名承办人员不符"
+            f"（signature fields {', '.join(extra)} have no handler in the case file）"
+        )
     filled = [name for name in wanted if present[name]]
     if filled:
         raise SealError(f"签名域已签署：{', '.join(filled)}（already signed）")

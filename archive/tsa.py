@@ -50,6 +50,7 @@ class LocalTsa:
         self._stamper: DummyTimeStamper | None = None
         self._lock = threading.Lock()
         self.requests = 0
+        self.crl_requests = 0
         owner = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -83,6 +84,7 @@ class LocalTsa:
                     self.send_error(404)
                     return
                 data = path.read_bytes()
+                owner.crl_requests += 1
                 self.send_response(200)
                 self.send_header("Content-Type", "application/pkix-crl")
                 self.send_header("Content-Length", str(len(data)))

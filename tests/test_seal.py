@@ -139,6 +139,27 @@ def test_ltv_embeds_validation_data_and_a_document_timestamp(sealed_ltv: Path) -
     assert sigs[-1].sig_object_type == "/DocTimeStamp"  # B-LTA: the document timestamp closes the file
 
 
+def test_ltv_fetches_the_crl_over_loopback(world: World) -> None:
+    """With fetch_revocation and no CRL files, the CRL comes from the certificates' distribution point
+    (the local server) and ends up in the DSS byte for byte."""
+    before = world.tsa.crl_requests
+    path = world.seal("sealed-ltv-fetched", ltv=True, crls=(), fetch_revocation=True)
+    assert world.tsa.crl_requests > before
+    dss = DocumentSecurityStore.read_dss(_reader(path))
+    embedded = [ref.get_object().data for ref in dss.crls]
+    assert world.pki.crl.read_bytes() in embedded
+
+
+def test_extra_handler_fields_are_refused(world: World) -> None:
+    case = example_case()
+    case["handlers"].append({"name": "第三人", "licence_no": "GZ0"})
+    pdf = sample_report(case)  # three handler fields
+    firm = load_signer(world.pki.firm_p12, PASSPHRASE)
+    two = [(Signatory(n), load_signer(p, PASSPHRASE)) for n, p in world.pki.handler_p12.items()]
+    with pytest.raises(SealError, match="handler-3"):
+        seal_pdf(pdf, firm_name="x", firm_signer=firm, handlers=two)
+
+
 def test_embedded_case_file_is_found(world: World) -> None:
     raw = embedded_case_json(world.report.read_bytes())
     assert raw is not None and raw["case_id"] == example_case()["case_id"]
