@@ -90,3 +90,54 @@ def trusted_firm_certs(archive: Archive) -> list[Any]:
     return [archive.signer.certificate] if archive.signer else []
 
 
+
+
+def demo_archive(settings: Settings, case_files: list[Path], sealed_reports: list[Path]) -> bool:
+    """`make demo`: archive every sealed example (BagIt package, catalog, signed log checkpoint with the
+    demo firm key), then audit the whole archive. A report already archived is kept as it is: the
+    demo re-renders each run, and an archived report is never overwritten. Returns the audit verdict."""
+    import tomllib
+
+    from archive.audit import audit, summary_lines
+    from archive.eventlog import CheckpointSigner
+    from archive.ingest import IngestRefused, ingest
+    from archive.keys import DEMO_PASSPHRASE
+    from archive.seal import SigningConfig, embedded_case_json
+    from generator.loading import load_case
+    from gongu.output import console
+
+    keys = settings.home / "demo-keys"
+    section = tomllib.loads((keys / "gongu.toml.snippet").read_text(encoding="utf-8"))["signing"]
+    cfg = SigningConfig.from_section(section, keys)
+    config = ArchiveConfig.under(settings.home, settings.section("archive"))
+    signer = CheckpointSigner.from_pkcs12(cfg.firm_p12, DEMO_PASSPHRASE.encode())
+    archive = Archive(config, signer=signer, verifier=make_verifier(list(cfg.trust_roots), list(cfg.crls)))
+    try:
+        from gongu.indexing import subscribe_index
+
+        subscribe_index(archive, settings)
+    except ImportError:
+        pass
+    by_number: dict[tuple[str, str], Path] = {}
+    for pdf in sealed_reports:
+        raw = embedded_case_json(pdf.read_bytes())
+        if raw:
+            by_number[(str(raw.get("case_id")), str(raw.get("report", {}).get("number")))] = pdf
+    with archive:
+        for case_file in case_files:
+            loaded = load_case(case_file)
+            key = (loaded.case.case_id, loaded.case.report.number)
+            if archive.catalog.packages(key[0]) and any(r["report_number"] == key[1] for r in archive.catalog.packages(key[0])):
+                console.print(f"[green]✓[/] 已在档案中（原件保留，不覆盖）：{key[0]} 报告 {key[1]}")
+                continue
+            try:
+                result = ingest(archive, loaded, by_number.get(key), by="demo")
+            except IngestRefused as exc:
+                console.print(f"[red]✗[/] 未归档 {key[0]}：{'；'.join(exc.reasons)}")
+                return False
+            console.print(f"[green]✓[/] 已归档：{key[0]} 报告 {key[1]} → {result.path}")
+        archive.checkpoint()
+        verdict = audit(archive, trusted_certs=[signer.certificate])
+        for line in summary_lines(verdict):
+            console.print(line)
+    return verdict.ok

@@ -50,3 +50,9 @@ def run_demo(examples: Path) -> None:
         if not ok:
             raise GonguError(f"签章后验证失败：{sealed}")
         console.print(f"[green]✓[/] 已签章并验证：{sealed}")
+    # Issue 6: archive every sealed example (BagIt package, catalog, signed log) and audit the archive.
+    from gongu.archiving import demo_archive
+
+    console.rule(f"归档与四性检测 → {settings.home / 'archive'}")
+    if not demo_archive(settings, cases, sorted(reports.rglob("*-sealed.pdf"))):
+        raise GonguError("档案审计未通过")
