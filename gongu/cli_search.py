@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 from typing import Annotated, Literal
 
 import typer
@@ -12,7 +13,7 @@ from rich.table import Table
 
 from gongu.cli import app
 from gongu.indexing import archive_root_and_catalog_path, index_dir, open_catalog, open_index
-from gongu.output import GonguError, console, err_console
+from gongu.output import console, err_console, fail
 from gongu.settings import load_settings
 from index.extract import STATUS_TITLES, IndexDocument
 from index.highlight import mark_to_rich
@@ -45,7 +46,7 @@ def search(
 ) -> None:
     """全文检索档案：按相关度（或日期）排列，显示命中片段、案件编号、日期与档案包位置。"""
     if sort not in ("score", "date"):
-        raise GonguError(f"--sort 只能是 score 或 date：{sort!r}")
+        fail(f"--sort 只能是 score 或 date：{sort!r}")
     sort_key: Literal["score", "date"] = "date" if sort == "date" else "score"
     try:
         q = parse_query(query, sort=sort_key, page=page, page_size=page_size)
@@ -66,11 +67,17 @@ def search(
                 raise QueryError(f"--from {date_from} 晚于 --to {date_to}")
             q = q.with_range(Range("loss_date", low, high))
     except QueryError as exc:
-        raise GonguError(str(exc)) from None
+        fail(str(exc))
     settings = load_settings()
     if not index_dir(settings).is_dir():
-        raise GonguError(f"检索索引尚未建立（{index_dir(settings)}）：请先归档案件或运行 gongu index rebuild")
+        fail(f"检索索引尚未建立（{index_dir(settings)}）：请先归档案件或运行 gongu index rebuild")
     results = open_index(settings).search(q)
+    root, _ = archive_root_and_catalog_path(settings)
+    for hit in results.hits:
+        # The index stores package paths relative to the archive root (valid when GONGU_HOME moves).
+        rel = str(hit.fields.get("package_path") or "")
+        if rel and not Path(rel).is_absolute():
+            hit.fields["package_path"] = str(root / rel)
     if as_json:
         sys.stdout.write(json.dumps(results.as_dict(), ensure_ascii=False, indent=2) + "\n")
         return
@@ -114,7 +121,7 @@ def rebuild(
     settings = load_settings()
     root, _ = archive_root_and_catalog_path(settings)
     if not root.is_dir():
-        raise GonguError(f"档案库目录不存在：{root}")
+        fail(f"档案库目录不存在：{root}")
     from index.maintenance import archive_documents
     from index.whoosh_backend import WhooshBackend
 

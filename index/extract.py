@@ -57,7 +57,7 @@ class IndexDocument:
     adjusted_fen: int | None = None
     handlers: tuple[str, ...] = ()
     reviewers: tuple[str, ...] = ()
-    package_path: str = ""
+    package_path: str = ""  # relative to the archive root (archive packages), or absolute
     text: str = ""  # the report's full text; empty once the package is disposed
 
     def tombstone(self) -> IndexDocument:
@@ -293,7 +293,8 @@ def read_metadata(package_dir: Path) -> dict[str, Any]:
 def read_package(package_dir: Path, *, doc_id: str, status: str = "archived") -> IndexDocument:
     """The one function that knows the package layout: a BagIt bag with `metadata.json` beside
     `data/`; the sealed report PDF (role "report") and the case file (role "case_file") in `data/`.
-    `doc_id` is the package's path relative to the archive root (the catalog's rel_path)."""
+    `doc_id` is the package's path relative to the archive root (the catalog's rel_path); it is
+    also the stored package path, so an index stays valid when GONGU_HOME moves."""
     meta = read_metadata(package_dir)
     case_path = _in_bag(package_dir, _file_with_role(meta, "case_file", "case") or "data/case/case.json")
     try:
@@ -308,7 +309,7 @@ def read_package(package_dir: Path, *, doc_id: str, status: str = "archived") ->
             text = pdf_text(pdf)
     if not text:
         text = case_text(json.loads(loaded.raw))
-    return document_from_metadata(meta, doc_id=doc_id, package_path=str(package_dir), status=status,
+    return document_from_metadata(meta, doc_id=doc_id, package_path=doc_id, status=status,
                                   case=loaded.case, text=text)
 
 

@@ -68,8 +68,7 @@ def tombstones(catalog: Catalog | None, root: Path, case_id: str | None = None) 
         return
     for row in rows:
         meta = json.loads(row["metadata"])
-        yield document_from_metadata(meta, doc_id=row["rel_path"], package_path=str(root / row["rel_path"]),
-                                     status="disposed")
+        yield document_from_metadata(meta, doc_id=row["rel_path"], package_path=row["rel_path"], status="disposed")
 
 
 def archive_documents(root: Path, catalog: Catalog | None = None, *, errors: list[str] | None = None) -> Iterator[IndexDocument]:

@@ -1,0 +1,163 @@
+"""The index follows the real archive: packages ingested with a sealed PDF (pdftotext), holds,
+release, disposal (tombstones stay findable), and `gongu index rebuild` equals the incremental index."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from archive.disposal import approve, execute, propose
+from archive.holds import place_hold, release_hold
+from archive.ingest import ingest
+from archive.store import parse_now
+from generator.loading import load_case
+from gongu.archiving import build_archive
+from gongu.cli import app
+from gongu.indexing import index_dir, open_index
+from gongu.settings import load_settings
+from index.extract import join_wrapped_lines
+from index.whoosh_backend import WhooshBackend
+from tests.archivekit import Kit, build_kit, reissue_of, write_case, write_home
+from tests.sealkit import example_case
+
+runner = CliRunner()
+CASE = "SAGC-2025-0712"
+AFTER_END = "2040-10-16T09:00:00+08:00"  # retention of the example ends 2040-10-16 (10.4)
+REPORTS = ["2025/SAGC-2025-0712/SA-GC-20250905-017", "2025/SAGC-2025-0712/SA-GC-20250905-017R1"]
+
+
+@pytest.fixture(scope="module")
+def kit(tmp_path_factory: pytest.TempPathFactory) -> Kit:
+    return build_kit(tmp_path_factory.mktemp("kit"))
+
+
+@pytest.fixture(scope="module")
+def prepared(kit: Kit, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A home where the example and its R1 reissue were ingested; the listener indexed them."""
+    base = tmp_path_factory.mktemp("prepared")
+    home = write_home(base / "home", kit)
+    case = write_case(base / "case", example_case())
+    reissue = write_case(base / "r1", reissue_of(example_case()))
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("GONGU_FIRM_KEY_PASSPHRASE", "gongu-demo")
+        with build_archive(load_settings(home)) as archive:
+            ingest(archive, load_case(case), kit.sealed, by="档案员甲")
+            ingest(archive, load_case(reissue), kit.sealed_reissue, by="档案员甲")
+            assert archive.listener_failures == []
+    return home
+
+
+@pytest.fixture()
+def home(prepared: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    h = tmp_path / "home"
+    shutil.copytree(prepared, h)
+    monkeypatch.setenv("GONGU_HOME", str(h))
+    monkeypatch.setenv("GONGU_FIRM_KEY_PASSPHRASE", "gongu-demo")
+    monkeypatch.delenv("GONGU_NOW", raising=False)
+    return h
+
+
+def _search(*args: str) -> dict:
+    result = runner.invoke(app, ["search", *args, "--json"])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output)
+
+
+def _snapshot(home: Path) -> dict[str, dict]:
+    backend = open_index(load_settings(home))
+    assert isinstance(backend, WhooshBackend)
+    out = {}
+    for doc_id in backend.doc_ids():
+        doc = backend.get(doc_id)
+        assert doc is not None
+        out[doc_id] = doc.as_dict()
+    return out
+
+
+def test_ingest_indexes_the_sealed_report_text(home: Path) -> None:
+    found = _search("边坡坍塌")
+    assert sorted(h["doc_id"] for h in found["hits"]) == REPORTS
+    hit = found["hits"][0]
+    assert hit["case_id"] == CASE and hit["status"] == "archived"
+    assert Path(hit["package_path"], "bagit.txt").is_file()
+    assert hit["retention_end"] == "2040-10-16"
+    doc = open_index(load_settings(home)).get(REPORTS[0])
+    assert doc is not None and doc.text and "<mark>" not in doc.text
+    # The text is the PDF's (pdftotext), not the case-file fallback: it has no JSON timestamps.
+    assert "T08:15:00" not in doc.text
+    assert _search("报告编号:SA-GC-20250905-017R1")["total"] == 1
+
+
+def test_hold_and_release_change_the_status(home: Path) -> None:
+    with build_archive(load_settings(home)) as archive:
+        place_hold(archive, CASE, kind="litigation", reason="保险合同纠纷诉讼", reference="(2026)川01民初1号", by="法务甲")
+    assert sorted(h["doc_id"] for h in _search("状态:保全中")["hits"]) == REPORTS
+    assert _search("边坡坍塌", "--status", "archived")["total"] == 0
+    with build_archive(load_settings(home)) as archive:
+        release_hold(archive, CASE, by="法务甲", reason="诉讼终结")
+    assert _search("状态:保全中")["total"] == 0
+    assert _search("边坡坍塌", "--status", "已归档")["total"] == 2
+
+
+def test_disposal_removes_the_text_and_keeps_the_tombstone_findable(home: Path) -> None:
+    assert _search("基本恢复受损前状态")["total"] == 2
+    with build_archive(load_settings(home)) as archive:
+        archive.clock = lambda: parse_now(AFTER_END)
+        propose(archive, CASE, by="档案员甲")
+        approve(archive, CASE, by="主任乙")
+        execute(archive, CASE, by="档案员丙")
+        assert archive.listener_failures == []
+    assert _search("基本恢复受损前状态")["total"] == 0, "the report text left the index"
+    tombs = _search("状态:已销毁")
+    assert sorted(h["doc_id"] for h in tombs["hits"]) == REPORTS
+    assert all(h["snippets"] == [] for h in tombs["hits"])
+    # Still findable by what the catalog remembers: case number, parties.
+    assert _search(CASE)["total"] == 2
+    assert _search("被保险人:雅康", "--status", "disposed")["total"] == 2
+
+
+def test_rebuild_from_disk_equals_the_incremental_index(home: Path) -> None:
+    with build_archive(load_settings(home)) as archive:
+        place_hold(archive, CASE, kind="dispute", reason="争议", reference="函2026-1", by="法务甲")
+    incremental = _snapshot(home)
+    assert {d["status"] for d in incremental.values()} == {"held"}
+    shutil.rmtree(index_dir(load_settings(home)))
+    result = runner.invoke(app, ["index", "rebuild"])
+    assert result.exit_code == 0, result.output
+    assert "索引已重建：2" in result.output
+    assert _snapshot(home) == incremental
+
+
+def test_rebuild_after_disposal_keeps_tombstones(home: Path) -> None:
+    with build_archive(load_settings(home)) as archive:
+        archive.clock = lambda: parse_now(AFTER_END)
+        propose(archive, CASE, by="档案员甲")
+        approve(archive, CASE, by="主任乙")
+        execute(archive, CASE, by="档案员丙")
+    incremental = _snapshot(home)
+    result = runner.invoke(app, ["index", "rebuild"])
+    assert result.exit_code == 0, result.output
+    assert _snapshot(home) == incremental
+    assert {d["status"] for d in incremental.values()} == {"disposed"}
+    assert all(d["text"] == "" for d in incremental.values())
+
+
+def test_search_cli_prints_hits_and_refuses_bad_queries(home: Path) -> None:
+    result = runner.invoke(app, ["search", "边坡坍塌", "--sort", "date", "--page-size", "1", "--page", "2"])
+    assert result.exit_code == 0, result.output
+    assert "共 2 件，第 2/2 页" in result.output and CASE in result.output
+    bad = runner.invoke(app, ["search", "颜色:红"])
+    assert bad.exit_code == 2 and "未知字段" in bad.output and "Traceback" not in bad.output
+    bad = runner.invoke(app, ["search", "x", "--from", "2025-13"])
+    assert bad.exit_code == 2 and "--from" in bad.output
+
+
+def test_wrapped_pdf_lines_are_rejoined_inside_cjk_text() -> None:
+    raw = "一、出险经过：路堑边坡坍\n  塌，造成锚杆框架梁受损。\n\n损失项目    数量    单价\nK42 ABC\nDEF"
+    text = join_wrapped_lines(raw)
+    assert "边坡坍塌" in text  # the wrap inside the term is gone
+    assert "K42 ABC\nDEF" in text  # Latin lines stay apart
