@@ -309,3 +309,54 @@ def verify_pdf(path: Path | str, trust_roots: Sequence[Path] = (), *, crls: Sequ
         has_dss=dss is not None,
         problems=tuple(problems),
     )
+
+
+def lta_maintainable(path: Path | str, trust_roots: Sequence[Path], at: dt.datetime) -> dict[str, bool]:
+    """Signature field → would the signature still validate at `at` (after its certificates expired),
+    from the validation data and document timestamps in the file alone, assuming the firm keeps
+    adding document timestamps before each TSA certificate expires (PAdES B-LTA, ETSI EN 319 102-1
+    § 5.6.3; pyHanko's `simulate_future_ades_lta_validation`). No network: local data only.
+
+    A report sealed without LTV has no DSS or document timestamp and fails this check.
+    """
+    import asyncio
+
+    from pyhanko.sign.ades.report import AdESPassed
+    from pyhanko.sign.validation.ades import simulate_future_ades_lta_validation
+    from pyhanko.sign.validation.policy_decl import (
+        PdfSignatureValidationSpec,
+        RevinfoOnlineFetchingRule,
+        RevocationInfoGatheringSpec,
+        SignatureValidationSpec,
+    )
+    from pyhanko_certvalidator.context import CertValidationPolicySpec
+    from pyhanko_certvalidator.policy_decl import CertRevTrustPolicy, RevocationCheckingPolicy, RevocationCheckingRule
+    from pyhanko_certvalidator.registry import SimpleTrustManager
+
+    from archive.trust import load_certificates
+
+    try:
+        roots = [c for p in trust_roots for c in load_certificates(p)]
+        reader = PdfFileReader(io.BytesIO(Path(path).read_bytes()), strict=False)
+        sigs = list(reader.embedded_regular_signatures)
+    except (OSError, TrustFileError) as exc:
+        raise VerifyError(str(exc)) from None
+    rule = RevocationCheckingRule.CHECK_IF_DECLARED
+    spec = PdfSignatureValidationSpec(
+        SignatureValidationSpec(
+            cert_validation_policy=CertValidationPolicySpec(
+                trust_manager=SimpleTrustManager.build(trust_roots=roots),
+                revinfo_policy=CertRevTrustPolicy(
+                    RevocationCheckingPolicy(ee_certificate_rule=rule, intermediate_ca_cert_rule=rule)
+                ),
+            ),
+            revinfo_gathering_policy=RevocationInfoGatheringSpec(
+                online_fetching_rule=RevinfoOnlineFetchingRule.LOCAL_ONLY
+            ),
+        )
+    )
+    out = {}
+    for sig in sigs:
+        result = asyncio.run(simulate_future_ades_lta_validation(sig, spec, at))
+        out[str(sig.field_name)] = result.ades_subindic == AdESPassed.OK
+    return out

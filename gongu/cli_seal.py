@@ -62,6 +62,8 @@ def verify_command(
     pdf: Annotated[Path, typer.Argument(help="要验证的 PDF", show_default=False)],
     trust: Annotated[list[Path] | None, typer.Option("--trust", help="信任根证书 PEM（可重复）；缺省取 gongu.toml [signing] trust_roots")] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
+    long_term: Annotated[str | None, typer.Option(
+        "--long-term", help="另查：证书过期后（如 2040-01-01）能否仅凭文件内的 LTV 数据验证（B-LTA）")] = None,
 ) -> None:
     """验证 PDF 中的全部签名与文档时间戳；全部完整、有效、可信且签后无不允许的修改时退出码 0。"""
     from archive.verify import VerifyError, verify_pdf
@@ -75,11 +77,31 @@ def verify_command(
         report = verify_pdf(pdf, roots, crls=crls)
     except VerifyError as exc:
         fail(str(exc))
+    lta: dict[str, bool] | None = None
+    if long_term is not None:
+        import datetime as dt
+        import logging
+
+        from archive.verify import lta_maintainable
+
+        try:
+            at = dt.datetime.fromisoformat(long_term)
+        except ValueError:
+            fail(f"--long-term 应为日期 YYYY-MM-DD（not a date）：{long_term}")
+        logging.getLogger("pyhanko").setLevel(logging.CRITICAL)
+        lta = lta_maintainable(pdf, roots, at if at.tzinfo else at.replace(tzinfo=dt.UTC))
     if as_json:
-        sys.stdout.write(json.dumps(report.as_dict(), ensure_ascii=False, indent=2) + "\n")
+        data = report.as_dict()
+        if lta is not None:
+            data["long_term"] = {"at": long_term, "signatures": lta}
+        sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
     else:
         _print_report(report)
-    if not report.ok:
+        for name, ok in (lta or {}).items():
+            mark = "[green]✓[/]" if ok else "[red]✗[/]"
+            console.print(f"{mark} {name}：{long_term} 时{'仍可' if ok else '无法'}凭文件内的长期验证数据验证"
+                          f"（{'verifiable' if ok else 'not verifiable'} after the certificates expire）")
+    if not report.ok or (lta is not None and not all(lta.values())):
         raise typer.Exit(1)
 
 

@@ -152,3 +152,12 @@ def test_issue_step_seals_before_publishing(world: World, monkeypatch: pytest.Mo
     assert job.files["pdf"] != world.report
     report = verify_pdf(job.files["pdf"], [world.pki.root_pem])
     assert report.ok, report.all_problems()
+
+
+def test_verify_long_term_fails_without_ltv(world: World, sealed: Path) -> None:
+    """The CLI's gongu.toml here has no `ltv = true`: the report cannot outlive its certificates."""
+    result = runner.invoke(app, ["verify", str(sealed), "--long-term", "2040-01-01", "--json"], env=_env(world))
+    assert result.exit_code == 1
+    data = json.loads(result.stdout)
+    assert data["ok"] is True  # fine today …
+    assert data["long_term"]["signatures"] == {"firm-seal": False, "handler-1": False, "handler-2": False}

@@ -167,3 +167,20 @@ def test_not_a_pdf_raises_verify_error(tmp_path: Path) -> None:
         verify_pdf(bogus, [])
     with pytest.raises(VerifyError, match="无法读取"):
         verify_pdf(tmp_path / "missing.pdf", [])
+
+
+def test_ltv_report_stays_verifiable_after_the_certificates_expire(world: World, sealed: Path) -> None:
+    """B-LTA: in 2040 every certificate (3-year demo validity) has expired; the embedded CRLs and
+    certificates plus the document timestamp still prove the signatures, the plain B-T report cannot."""
+    import logging
+
+    from archive.verify import lta_maintainable
+
+    logging.getLogger("pyhanko").setLevel(logging.CRITICAL)  # pyHanko logs each expired path it rejects
+    ltv = world.seal("sealed-ltv", ltv=True)
+    later = dt.datetime(2040, 1, 1, tzinfo=dt.UTC)
+    now = verify_pdf(ltv, [world.pki.root_pem])
+    assert now.ok and now.has_dss and len(now.document_timestamps) == 1, now.all_problems()
+    assert all(later > s.not_after for s in now.signatures + now.document_timestamps)
+    assert lta_maintainable(ltv, [world.pki.root_pem], later) == dict.fromkeys(["firm-seal", "handler-1", "handler-2"], True)
+    assert not any(lta_maintainable(sealed, [world.pki.root_pem], later).values())
