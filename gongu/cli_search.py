@@ -14,7 +14,7 @@ from rich.table import Table
 from gongu.cli import app
 from gongu.indexing import archive_root_and_catalog_path, index_dir, open_catalog, open_index
 from gongu.output import console, err_console, fail
-from gongu.settings import load_settings
+from gongu.settings import Settings, load_settings
 from index.extract import STATUS_TITLES, IndexDocument
 from index.highlight import mark_to_rich
 from index.query import KIND_TITLES, QueryError, Range, SearchResults, parse_date_bound, parse_query
@@ -145,3 +145,25 @@ def rebuild(
     console.print(f"[green]✓[/] 索引已重建：{count} 件（{index_dir(settings)}）")
     if errors:
         raise typer.Exit(2)
+
+
+def demo_search(settings: Settings) -> int:
+    """`make demo`, last step: rebuild the index from the archived examples, then search it."""
+    from index.maintenance import archive_documents
+
+    root, _ = archive_root_and_catalog_path(settings)
+    errors: list[str] = []
+    with open_catalog(settings) as catalog:
+        count = open_index(settings).rebuild(archive_documents(root, catalog, errors=errors))
+    console.print(f"[green]✓[/] 检索索引：{count} 件（{index_dir(settings)}）")
+    for problem in errors:
+        err_console.print(f"[yellow]跳过[/] {problem}")
+    shown = 0
+    for text in ('"边坡坍塌"', "免赔额 暴雨", "被保险人:四川 出险日期:2025"):
+        console.print(f"[bold]gongu search {text}[/]")
+        results = open_index(settings).search(parse_query(text, page_size=3))
+        for hit in results.hits:
+            hit.fields["package_path"] = str(root / str(hit.fields.get("package_path") or ""))
+        _print_results(results)
+        shown += results.total
+    return shown

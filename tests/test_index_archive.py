@@ -150,6 +150,9 @@ def test_search_cli_prints_hits_and_refuses_bad_queries(home: Path) -> None:
     result = runner.invoke(app, ["search", "边坡坍塌", "--sort", "date", "--page-size", "1", "--page", "2"])
     assert result.exit_code == 0, result.output
     assert "共 2 件，第 2/2 页" in result.output and CASE in result.output
+    assert _search("边坡坍塌", "--insurer", "人民财产", "--kind", "建筑工程一切险", "--from", "2025-07", "--to", "2025-07-11")["total"] == 2
+    assert _search("边坡坍塌", "--from", "2025-07-12")["total"] == 0  # the loss was on 2025-07-11
+    assert _search("边坡坍塌", "--insurer", "平安")["total"] == 0
     bad = runner.invoke(app, ["search", "颜色:红"])
     assert bad.exit_code == 2 and "未知字段" in bad.output and "Traceback" not in bad.output
     bad = runner.invoke(app, ["search", "x", "--from", "2025-13"])
