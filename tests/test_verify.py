@@ -169,7 +169,13 @@ def test_not_a_pdf_raises_verify_error(tmp_path: Path) -> None:
         verify_pdf(tmp_path / "missing.pdf", [])
 
 
-def test_ltv_report_stays_verifiable_after_the_certificates_expire(world: World, sealed: Path) -> None:
+@pytest.fixture(scope="module")
+def sealed_ltv(world: World) -> Path:
+    return world.seal("sealed-ltv", ltv=True)
+
+
+def test_ltv_report_stays_verifiable_after_the_certificates_expire(world: World, sealed: Path,
+                                                                   sealed_ltv: Path) -> None:
     """B-LTA: in 2040 every certificate (3-year demo validity) has expired; the embedded CRLs and
     certificates plus the document timestamp still prove the signatures, the plain B-T report cannot."""
     import logging
@@ -177,10 +183,24 @@ def test_ltv_report_stays_verifiable_after_the_certificates_expire(world: World,
     from archive.verify import lta_maintainable
 
     logging.getLogger("pyhanko").setLevel(logging.CRITICAL)  # pyHanko logs each expired path it rejects
-    ltv = world.seal("sealed-ltv", ltv=True)
+    ltv = sealed_ltv
     later = dt.datetime(2040, 1, 1, tzinfo=dt.UTC)
     now = verify_pdf(ltv, [world.pki.root_pem])
     assert now.ok and now.has_dss and len(now.document_timestamps) == 1, now.all_problems()
     assert all(later > s.not_after for s in now.signatures + now.document_timestamps)
     assert lta_maintainable(ltv, [world.pki.root_pem], later) == dict.fromkeys(["firm-seal", "handler-1", "handler-2"], True)
     assert not any(lta_maintainable(sealed, [world.pki.root_pem], later).values())
+
+
+def test_renewed_document_timestamp_keeps_everything_valid(world: World, sealed_ltv: Path) -> None:
+    """Renewing B-LTA (a new document timestamp before the TSA certificate expires) is an allowed change."""
+    from archive.seal import add_document_timestamp
+    from archive.trust import validation_context
+
+    vc = validation_context([world.pki.root_pem], [world.pki.crl])
+    renewed = world.root / "renewed.pdf"
+    renewed.write_bytes(add_document_timestamp(sealed_ltv.read_bytes(), world.tsa.url, vc))
+    report = verify_pdf(renewed, [world.pki.root_pem])
+    assert report.ok, report.all_problems()
+    assert len(report.document_timestamps) == 2
+    assert all(s.modification_level in ("LTA_UPDATES", "FORM_FILLING", "NONE") for s in report.signatures)
