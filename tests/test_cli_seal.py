@@ -161,3 +161,20 @@ def test_verify_long_term_fails_without_ltv(world: World, sealed: Path) -> None:
     data = json.loads(result.stdout)
     assert data["ok"] is True  # fine today …
     assert data["long_term"]["signatures"] == {"firm-seal": False, "handler-1": False, "handler-2": False}
+
+
+def test_gongu_issue_publishes_the_sealed_report(world: World, tmp_path: Path) -> None:
+    """render → seal → publish → record: the file recorded in the case file is the sealed one."""
+    import hashlib
+
+    from archive.verify import verify_pdf
+
+    shutil.copytree(world.case_path.parent, tmp_path / "case")
+    case_file = tmp_path / "case" / "case.json"
+    result = runner.invoke(app, ["issue", str(case_file), "-o", str(tmp_path / "issued")], env=_env(world))
+    assert result.exit_code == 0, result.output
+    issued = json.loads(case_file.read_text(encoding="utf-8"))["issuances"][-1]
+    pdf = tmp_path / "issued" / issued["pdf_file"]
+    assert hashlib.sha256(pdf.read_bytes()).hexdigest() == issued["pdf_sha256"]
+    report = verify_pdf(pdf, [world.pki.root_pem])
+    assert report.ok and [s.field for s in report.signatures] == ["firm-seal", "handler-1", "handler-2"]
