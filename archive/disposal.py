@@ -20,7 +20,7 @@ from pathlib import Path
 from archive import package
 from archive.catalog import Catalog, Event, canonical
 from archive.names import inside
-from archive.store import Archive, ArchiveError
+from archive.store import Archive, ArchiveError, crash_point
 
 
 class DisposalRefused(ArchiveError):
@@ -112,6 +112,7 @@ def execute(archive: Archive, case_id: str, *, by: str) -> list[dict[str, object
         if d is None or d["state"] != "approved":
             raise DisposalRefused(f"案件 {case_id} 的销毁尚未获批准（须先提议，再由另一人批准）")
         tombstones, events = _remove_packages(archive, case_id, d, by)
+    crash_point("disposal_after_commit")
     for rel, tomb in tombstones:
         _write_tombstone_file(archive.root, rel, tomb)
     _purge_trash(archive)
@@ -151,6 +152,7 @@ def _remove_packages(archive: Archive, case_id: str, disposal: sqlite3.Row,
                 trash = trash_root / f"{row['id']}-{uuid.uuid4().hex}"
                 os.rename(path, trash)
                 moved.append((trash, path))
+                crash_point("disposal_after_move")
             conn.execute(
                 "INSERT INTO tombstones (package_id, case_id, report_number, rel_path, package_hash, metadata, "
                 "manifests, approvals, disposed_at, disposed_by) VALUES (?,?,?,?,?,?,?,?,?,?)",

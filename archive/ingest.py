@@ -17,6 +17,7 @@ import json
 import os
 import uuid
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -24,13 +25,12 @@ from archive import metadata as md
 from archive import package
 from archive.names import UnsafePathError, inside, relative_inside, safe_component
 from archive.retention import class_for, retention_until
-from archive.store import Archive, ArchiveError
+from archive.store import Archive, ArchiveError, crash_point
 from generator.adjust import adjust, adjustment_to_dict
 from generator.loading import LoadedCase
 from generator.model import CarSurveyCase
 
 SOFTWARE = "gongu archive 1"
-CRASH_ENV = "GONGU_ARCHIVE_CRASH_AT"  # tests: os._exit at a named point to prove crash safety
 
 
 class IngestRefused(ArchiveError):
@@ -48,22 +48,16 @@ class IngestResult:
     package_hash: str
 
 
-def _crash_point(name: str) -> None:
-    if os.environ.get(CRASH_ENV) == name:
-        os._exit(137)
+def archivable_problems(case: CarSurveyCase, today: date | None = None) -> list[str]:
+    """May the case be closed and archived? The review rules answer for 10.1 (report delivered to the
+    client, fee received) and every other rule that blocks archiving — one rule, one place
+    (generator.rules, stage "archive"). The archive adds only what it needs itself: the closure
+    date, from which retention is counted (10.4)."""
+    from generator.rules import blocking_reasons
 
-
-def archivable_problems(case: CarSurveyCase) -> list[str]:
-    """10.1: only after the report is delivered to the client and the fee received may the case be
-    closed and archived; retention counts from closure (10.4), so closure must be recorded too."""
-    d = case.delivery
-    problems = []
-    if d.delivered_at is None:
-        problems.append("报告尚未交付委托人（delivery.delivered_at 为空，10.1）")
-    if d.fee_received_at is None:
-        problems.append("公估费尚未到账（delivery.fee_received_at 为空，10.1）")
-    if d.closed_at is None:
-        problems.append("案件尚未结案（delivery.closed_at 为空；保管期限自结案起算，10.4）")
+    problems = blocking_reasons(case, stage="archive", today=today)
+    if case.delivery.closed_at is None:
+        problems.append("[10.4] 交付与收费 / 结案时间：未记录；保管期限自结案起算（$.delivery.closed_at）")
     return problems
 
 
@@ -156,7 +150,7 @@ def package_location(case: CarSurveyCase) -> str:
 def ingest(archive: Archive, loaded: LoadedCase, report_pdf: Path | None, *,
            extras: list[tuple[str, Path]] = (), by: str) -> IngestResult:  # type: ignore[assignment]
     case = loaded.case
-    reasons = archivable_problems(case)
+    reasons = archivable_problems(case, archive.today())
     if report_pdf is None:
         reasons.append("缺少已签章的公估报告（--report）")
     elif not report_pdf.is_file():
@@ -188,11 +182,14 @@ def ingest(archive: Archive, loaded: LoadedCase, report_pdf: Path | None, *,
         entries = _build(archive, loaded, payload, tmp, by)
         payload_hash = hashlib.sha256(package.payload_manifest(tmp).encode()).hexdigest()
         if existing is not None:
+            if not package.is_bag(final):
+                raise IngestRefused([f"目录登记了报告 {case.report.number}，但档案包不在磁盘上：{final}"
+                                     "（请运行 gongu archive audit / fsck，从备份恢复）"])
             if existing["payload_hash"] == payload_hash:
                 return IngestResult(case.case_id, case.report.number, final, False, existing["package_hash"])
             raise IngestRefused([f"报告 {case.report.number} 已归档且内容不同；已归档的档案不得覆盖——"
                                  "更正后的报告应以新的报告编号（R 后缀）重新出具并归档（替代关系见 report.supersedes）"])
-        _crash_point("before_rename")
+        crash_point("before_rename")
         final.parent.mkdir(parents=True, exist_ok=True)
         try:
             os.rename(tmp, final)
@@ -209,9 +206,9 @@ def ingest(archive: Archive, loaded: LoadedCase, report_pdf: Path | None, *,
         else:
             package.fsync_dir(final.parent)
             package.fsync_dir(tmp_root)
-        _crash_point("after_rename")
+        crash_point("after_rename")
         result = register(archive, final, rel, by=by, kind="ingest", entries_count=len(entries))
-        _crash_point("after_commit")
+        crash_point("after_commit")
         return result
     finally:
         if tmp.exists():
@@ -233,7 +230,7 @@ def _build(archive: Archive, loaded: LoadedCase, payload: list[package.PayloadFi
             package.write_bytes_synced(target, item.content)
             size, digest = len(item.content), hashlib.sha256(item.content).hexdigest()
         entries.append(md.FileEntry(f"data/{item.rel}", item.role, size, md.media_type_for(item.rel), digest))
-    _crash_point("after_payload")
+    crash_point("after_payload")
     cls = class_for(case.statutory, archive.config.retention)
     assert case.delivery.closed_at is not None
     until = retention_until(case.delivery.closed_at, cls)
@@ -245,7 +242,7 @@ def _build(archive: Archive, loaded: LoadedCase, payload: list[package.PayloadFi
                            "Bag-Group-Identifier": case.case_id})
     package.add_tag_files(tmp, {md.METADATA_FILE: md.dumps(meta), md.README_FILE: md.readme_text(meta).encode()})
     package.fsync_tree(tmp)
-    _crash_point("after_bag")
+    crash_point("after_bag")
     problems = package.validate(tmp)
     if problems:
         raise ArchiveError("新建档案包未通过 BagIt 校验：" + "；".join(problems))

@@ -19,6 +19,15 @@ from archive.retention import RetentionClass, load_classes
 from archive.verifying import Verifier
 from generator.types import SHANGHAI
 
+CRASH_ENV = "GONGU_ARCHIVE_CRASH_AT"
+
+
+def crash_point(name: str) -> None:
+    """Tests set GONGU_ARCHIVE_CRASH_AT to die (os._exit, no cleanup) at a named step, to prove that a
+    crash anywhere leaves no package or a complete one."""
+    if os.environ.get(CRASH_ENV) == name:
+        os._exit(137)
+
 
 class ArchiveError(Exception):
     """An archive operation refused or failed, with a reason a person can act on."""

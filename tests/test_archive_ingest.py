@@ -127,6 +127,8 @@ def test_10_4_metadata_parties_dates_and_retention(home: Path, kit: Kit, tmp_pat
     statutory = copy.deepcopy(data)
     statutory["case_id"] = "SAGC-2025-0999"
     statutory["statutory"] = True
+    for i, h in enumerate(statutory["handlers"]):  # statutory work: licensed appraisers sign (资产评估法 Art. 28)
+        h["licensed_appraiser"], h["licence_no"] = True, h.get("licence_no") or f"LIC-{i}"
     with _open(home) as archive:
         res = ingest(archive, load_case(write_case(tmp_path / "s", statutory)), kit.sealed, by="档案员甲")
         row = archive.catalog.packages("SAGC-2025-0999")[0]
@@ -170,14 +172,15 @@ def test_reissue_is_added_beside_the_original(home: Path, kit: Kit, case_path: P
     assert meta["report"]["supersedes"] == "SA-GC-20250905-017"
 
 
-@pytest.mark.parametrize(("field", "reason"), [("delivered_at", "尚未交付"), ("fee_received_at", "公估费尚未到账")])
+@pytest.mark.parametrize(("field", "reason"), [("delivered_at", "报告交付时间"), ("fee_received_at", "公估费到账时间"),
+                                              ("closed_at", "结案时间")])
 def test_10_1_refused_without_delivery_or_fee(home: Path, kit: Kit, tmp_path: Path, field: str, reason: str) -> None:
     data = example_case()
     data["delivery"][field] = None
     path = write_case(tmp_path / "c", data)
     with pytest.raises(IngestRefused) as info:
         _ingest(home, path, kit.sealed)
-    assert any(reason in r and "10.1" in r for r in info.value.reasons)
+    assert any(reason in r and ("10.1" in r or "10.4" in r) for r in info.value.reasons)
     result = runner.invoke(app, ["archive", "ingest", str(path), "--report", str(kit.sealed), "--by", "甲"])
     assert result.exit_code == 2 and reason in result.output
     assert not list(iter_bags(home / "archive" / "packages"))
@@ -260,7 +263,7 @@ def test_missing_photo_is_refused(home: Path, kit: Kit, tmp_path: Path) -> None:
 
 def _worker(home: Path, case: Path, report: Path, by: str, env: dict[str, str] | None = None) -> subprocess.Popen:
     full = {**os.environ, "GONGU_HOME": str(home), "GONGU_FIRM_KEY_PASSPHRASE": "gongu-demo", **(env or {})}
-    return subprocess.Popen([sys.executable, "-m", "tests.archive_worker", str(home), str(case), str(report), by],
+    return subprocess.Popen([sys.executable, "-m", "tests.archive_worker", "ingest", str(home), str(case), str(report), by],
                             cwd=REPO, env=full, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
@@ -321,3 +324,33 @@ def test_concurrent_ingest_of_different_and_same_cases(home: Path, kit: Kit, tmp
         assert sorted(r["case_id"] for r in archive.catalog.packages()) == ["PAR-0", "PAR-1", "PAR-2"]
         assert [e.seq for e in archive.catalog.events()] == [0, 1, 2]
     _assert_invariant(home)
+
+
+def test_cli_ingest_with_audio_video_and_attachment(home: Path, kit: Kit, case_path: Path, tmp_path: Path) -> None:
+    audio, video, note = tmp_path / "询问.mp3", tmp_path / "现场.mp4", tmp_path / "会议纪要.pdf"
+    audio.write_bytes(b"ID3\x03fake mp3")
+    video.write_bytes(b"\x00\x00\x00\x18ftypmp42fake")
+    note.write_bytes(kit.unsealed.read_bytes())
+    result = runner.invoke(app, ["archive", "ingest", str(case_path), "--report", str(kit.sealed), "--by", "档案员乙",
+                                 "--add", str(audio), "--add", f"video={video}", "--add", f"attachment={note}"])
+    assert result.exit_code == 0, result.output
+    listed = runner.invoke(app, ["archive", "list", "--json"])
+    rows = json.loads(listed.output)
+    assert [(r["case_id"], r["state"], r["retention_until"]) for r in rows] == [("SAGC-2025-0712", "active", "2040-10-16")]
+    bag = home / "archive" / "packages" / rows[0]["path"]
+    meta = json.loads((bag / "metadata.json").read_text(encoding="utf-8"))
+    roles = {f["role"]: f for f in meta["files"] if f["role"] in ("audio", "video", "attachment")}
+    assert roles["audio"]["media_type"] == "audio/mpeg" and roles["audio"]["path"].startswith("data/media/")
+    assert roles["video"]["media_type"] == "video/mp4"
+    assert roles["attachment"]["path"].startswith("data/attachments/")
+    bad = runner.invoke(app, ["archive", "ingest", str(case_path), "--report", str(kit.sealed), "--add", "x=/nope"])
+    assert bad.exit_code == 2 and "附加文件不存在" in bad.output
+
+
+def test_ingest_refuses_when_the_catalogued_package_is_missing_from_disk(home: Path, kit: Kit, case_path: Path) -> None:
+    import shutil
+
+    first = _ingest(home, case_path, kit.sealed)
+    shutil.rmtree(first.path)
+    with pytest.raises(IngestRefused, match="不在磁盘上"):
+        _ingest(home, case_path, kit.sealed)

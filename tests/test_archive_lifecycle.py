@@ -350,3 +350,32 @@ def test_listeners_follow_ingest_hold_release_disposal(home: Path, kit: Kit, tmp
     assert [k for k, _ in seen] == ["ingest", "hold", "release", "disposal_proposed", "disposal_approved",
                                     "disposal_executed"]
     assert seen[0][1] == "2025/LISTEN-1/SA-GC-20250905-017"
+
+
+@pytest.mark.parametrize("point", ["disposal_after_move", "disposal_after_commit"])
+def test_crash_during_disposal_loses_nothing(home: Path, point: str) -> None:
+    """Killed after moving a package out but before the commit: fsck puts it back (the catalog still
+    says it is kept). Killed after the commit: fsck finishes the removal the catalog records."""
+    import os
+    import subprocess
+    import sys
+
+    with _open(home, AFTER_END) as archive:
+        propose(archive, CASE, by="甲")
+        approve(archive, CASE, by="乙")
+    before = _package_files(home)
+    env = {**os.environ, "GONGU_ARCHIVE_CRASH_AT": point}
+    proc = subprocess.run([sys.executable, "-m", "tests.archive_worker", "dispose", str(home), CASE, AFTER_END, "丙"],
+                          cwd=Path(__file__).resolve().parent.parent, env=env, capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 137, proc.stderr[-2000:]
+    code, out = _cli("fsck", "--repair")
+    with _open(home) as archive:
+        states = {r["state"] for r in archive.catalog.packages(CASE)}
+        result = audit(archive, log_events=False)
+    assert result.ok, [c for c in result.checks if not c.ok]
+    if point == "disposal_after_move":
+        assert states == {"active"} and _package_files(home) == before
+    else:
+        assert states == {"disposed"}
+        assert not list((home / "archive" / "packages" / ".trash").iterdir())
