@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 
 from archive.catalog import Catalog, Event, canonical
-from archive.merkle import consistency_proof, leaf_hash, root_hash, verify_consistency
+from archive.merkle import Tree, leaf_hash, root_hash, verify_consistency
 
 ORIGIN = "gongu-archive-log/1"
 
@@ -151,7 +151,8 @@ def verify_log(catalog: Catalog, *, extra_checkpoints: list[Path] = (), export_d
                 row["seq"], row["kind"], row["case_id"], row["report_number"], row["actor"], row["at"]):
             report.problems.append(f"事件 {row['seq']} 的目录字段与日志条目不一致")
     report.size = len(leaves)
-    current = root_hash(leaves)
+    tree = Tree(leaves)
+    current = tree.root()
     report.root = current.hex()
 
     documents: list[tuple[str, dict[str, Any]]] = []
@@ -175,7 +176,7 @@ def verify_log(catalog: Catalog, *, extra_checkpoints: list[Path] = (), export_d
         if size > report.size:
             report.problems.append(f"{label}：检查点记录了 {size} 个事件，现存仅 {report.size} 个（日志被截断）")
             continue
-        proof = consistency_proof(size, leaves)
-        if not verify_consistency(size, report.size, old_root, current, proof) or root_hash(leaves[:size]) != old_root:
+        proof = tree.consistency(size)
+        if not verify_consistency(size, report.size, old_root, current, proof) or tree.root(0, size) != old_root:
             report.problems.append(f"{label}：现有日志与检查点（{size} 个事件）不一致——历史被改写")
     return report

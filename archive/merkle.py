@@ -130,3 +130,43 @@ def verify_consistency(first: int, second: int, first_root: bytes, second_root: 
         fn >>= 1
         sn >>= 1
     return fr == first_root and sr == second_root and sn == 0
+
+
+class Tree:
+    """Leaves with memoised subtree hashes, for checking many checkpoints against one log: the
+    complete subtrees that proofs for different sizes share are hashed once."""
+
+    def __init__(self, leaves: Sequence[bytes]) -> None:
+        self.leaves = list(leaves)
+        self._memo: dict[tuple[int, int], bytes] = {}
+
+    def root(self, lo: int = 0, hi: int | None = None) -> bytes:
+        hi = len(self.leaves) if hi is None else hi
+        n = hi - lo
+        if n == 0:
+            return EMPTY_ROOT
+        if n == 1:
+            return self.leaves[lo]
+        key = (lo, hi)
+        if key not in self._memo:
+            k = _split(n)
+            self._memo[key] = node_hash(self.root(lo, lo + k), self.root(lo + k, hi))
+        return self._memo[key]
+
+    def consistency(self, first: int, second: int | None = None) -> list[bytes]:
+        """PROOF(first, D[0:second]) of RFC 6962 §2.1.2, same result as `consistency_proof`."""
+        second = len(self.leaves) if second is None else second
+        if not 0 <= first <= second <= len(self.leaves):
+            raise ValueError(f"bad sizes {first}, {second} for a tree of {len(self.leaves)}")
+        if first == 0 or first == second:
+            return []
+        return self._sub(first, 0, second, True)
+
+    def _sub(self, m: int, lo: int, hi: int, complete: bool) -> list[bytes]:
+        n = hi - lo
+        if m == n:
+            return [] if complete else [self.root(lo, hi)]
+        k = _split(n)
+        if m <= k:
+            return self._sub(m, lo, lo + k, complete) + [self.root(lo + k, hi)]
+        return self._sub(m - k, lo + k, hi, False) + [self.root(lo, lo + k)]

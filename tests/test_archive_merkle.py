@@ -6,6 +6,7 @@ import hashlib
 
 from archive.merkle import (
     EMPTY_ROOT,
+    Tree,
     consistency_proof,
     inclusion_proof,
     leaf_hash,
@@ -62,3 +63,12 @@ def test_consistency_proofs_all_size_pairs() -> None:
                 forged_root = root_hash(rewritten)
                 assert not verify_consistency(m, n, old_root, forged_root,
                                               consistency_proof(m, rewritten)), (m, n)
+
+
+def test_memoised_tree_gives_the_same_roots_and_proofs() -> None:
+    leaves = _leaves(37)
+    tree = Tree(leaves)
+    for n in range(0, 38):
+        assert tree.root(0, n) == root_hash(leaves[:n])
+        for m in range(0, n + 1):
+            assert tree.consistency(m, n) == consistency_proof(m, leaves[:n])
