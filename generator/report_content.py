@@ -15,7 +15,7 @@ from pathlib import PurePosixPath
 from typing import Literal
 
 from forms.catalogue import appendix_c
-from generator.adjust import Adjustment
+from generator.adjust import Adjustment, Step
 from generator.amounts import format_amount, format_ratio, rmb_uppercase
 from generator.model import (
     COMMISSION_TYPE_TITLES,
@@ -596,13 +596,36 @@ def _insurance_analysis(case: CarSurveyCase, adj: Adjustment) -> Section:
     return _section("足额投保、重复投保、保险竞合、第三者责任及追偿等情况的分析", "9.2/8.1/8.2", "sec-analysis", blocks)
 
 
+# Above this many loss items the clause-7 steps of each item (2–4 rows per loss) are folded into one
+# row: the loss-assessment table already shows every one of their results (repair cost, betterment
+# excluded, pre-loss value, salvage, net), and repeating them would double a report of thousands of
+# items (and WeasyPrint's memory, ~16 KB per table cell). Smaller reports list every engine step.
+STEP_DETAIL_LIMIT = 200
+
+
+def is_loss_item_step(step: Step) -> bool:
+    """A per-loss-item step of clause 7 (7.1–7.5), not the rescue-cost steps of 7.1.3."""
+    return step.clause.startswith("7.") and not step.clause.startswith("7.1.3")
+
+
+def _step_row(s: Step) -> list[str]:
+    return [s.clause, s.label, s.formula, "；".join(f"{k} {v}" for k, v in s.inputs), s.result_text]
+
+
 def _adjustment(case: CarSurveyCase, adj: Adjustment) -> Section:
-    rows = [[s.clause, s.label, s.formula, "；".join(f"{k} {v}" for k, v in s.inputs), s.result_text] for s in adj.steps]
-    blocks: list[Block] = [
-        Table(header=[["条款", "步骤", "公式", "输入", "结果"]], rows=rows, numeric=frozenset({4}),
-              widths=[2, 4, 5, 6, 3], caption="理算过程"),
-        AmountBlock("理算金额", format_amount(adj.total_payable), rmb_uppercase(adj.total_payable)),
-    ]
+    blocks: list[Block] = []
+    if len(adj.losses) > STEP_DETAIL_LIMIT:
+        n = len(adj.losses)
+        rows = [["7.1–7.5", f"各损失项目核损（{n} 项）", "Σ(核损金额 − 残值)，逐项计算见损失核定明细",
+                 f"损失项目 {n} 项", format_amount(adj.net_loss_total)]]
+        rows += [_step_row(s) for s in adj.steps if not is_loss_item_step(s)]
+        blocks.append(Paragraph(f"本案损失项目共 {n} 项，各项目的修复费用、剔除变更改进费用、全损判断及扣除残值的计算"
+                                "见“损失核定”明细表，此处列其合计及其后各理算步骤。", style="note"))
+    else:
+        rows = [_step_row(s) for s in adj.steps]
+    blocks.insert(0, Table(header=[["条款", "步骤", "公式", "输入", "结果"]], rows=rows, numeric=frozenset({4}),
+                           widths=[2, 4, 5, 6, 3], caption="理算过程"))
+    blocks.append(AmountBlock("理算金额", format_amount(adj.total_payable), rmb_uppercase(adj.total_payable)))
     return _section("保险赔款理算", "8", "sec-adjustment", blocks)
 
 

@@ -177,3 +177,22 @@ def test_missing_cause_and_conclusion_render_with_marker() -> None:
     for anchor in ("sec-cause", "sec-conclusion", "sec-limits", "sec-signatures"):
         section = next(s for s in doc.all_sections() if s.anchor == anchor)
         assert any(isinstance(b, Paragraph) and b.missing and MISSING in b.text for b in section.blocks), anchor
+
+
+def test_8_3_many_loss_items_fold_clause_7_steps_into_one_row() -> None:
+    """Above STEP_DETAIL_LIMIT items the per-item clause-7 steps are summed in one row (the loss table
+    shows each); the 8.x item, deductible and rescue steps are still listed one by one."""
+    from generator.report_content import STEP_DETAIL_LIMIT, is_loss_item_step
+
+    data = json.loads(SLOPE.read_text(encoding="utf-8"))
+    base = data["losses"][2]  # 锚杆框架梁修复: 1240 m × 86.00 = 106,640.00, no salvage
+    data["losses"] = [dict(base, id=f"L{i}") for i in range(STEP_DETAIL_LIMIT + 1)]
+    case = validate_data(data)
+    adj = adjust(case)
+    doc = build_report(case, adj)
+    table = next(b for b in next(s for s in doc.sections if s.title == "保险赔款理算").blocks if isinstance(b, Table))
+    assert table.rows[0][0] == "7.1–7.5"
+    assert table.rows[0][4] == f"{Decimal('106640') * (STEP_DETAIL_LIMIT + 1):,.2f}"
+    assert len(table.rows) == 1 + sum(1 for s in adj.steps if not is_loss_item_step(s))
+    loss_table = next(b for b in next(s for s in doc.sections if s.title == "损失核定").blocks if isinstance(b, Table))
+    assert len(loss_table.rows) == STEP_DETAIL_LIMIT + 1
