@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from gongu.cli import app
 from gongu.output import GonguError, console, err_console, fail
@@ -76,7 +77,7 @@ def verify_command(
     try:
         report = verify_pdf(pdf, roots, crls=crls)
     except VerifyError as exc:
-        fail(str(exc))
+        fail(escape(str(exc)))
     lta: dict[str, bool] | None = None
     if long_term is not None:
         import datetime as dt
@@ -87,7 +88,7 @@ def verify_command(
         try:
             at = dt.datetime.fromisoformat(long_term)
         except ValueError:
-            fail(f"--long-term 应为日期 YYYY-MM-DD（not a date）：{long_term}")
+            fail(escape(f"--long-term 应为日期 YYYY-MM-DD（not a date）：{long_term}"))
         logging.getLogger("pyhanko").setLevel(logging.CRITICAL)
         lta = lta_maintainable(pdf, roots, at if at.tzinfo else at.replace(tzinfo=dt.UTC))
     if as_json:
@@ -177,7 +178,7 @@ def _example_people(examples: Path) -> tuple[list[str], list[tuple[str, str | No
             if isinstance(h, dict) and h.get("name"):
                 people.setdefault(str(h["name"]), h.get("licence_no"))
     if not people:
-        raise GonguError(f"{examples} 中没有示例案件的承办人员（no handlers found in examples）")
+        raise GonguError(escape(f"{examples} 中没有示例案件的承办人员（no handlers found in examples）"))
     return list(firms) or ["公估机构"], list(people.items())
 
 
@@ -190,7 +191,7 @@ def tsa_serve(
     from archive.tsa import LocalTsa
 
     if not (keys / "tsa.p12").is_file():
-        fail(f"{keys} 中没有 tsa.p12（run `gongu keys demo {keys}` first）")
+        fail(escape(f"{keys} 中没有 tsa.p12（run `gongu keys demo {keys}` first）"))
     try:
         server = LocalTsa(keys, port=port)
     except OSError as exc:

@@ -8,9 +8,12 @@ import sys
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 
 from archive.keys import passphrase_from_env
 from archive.seal import SealError, SigningConfig, seal_report
+
+# GonguError messages are printed as rich markup (gongu.output.fail): "[signing]" must be escaped.
 from gongu.output import GonguError, err_console
 from gongu.settings import Settings, load_settings
 
@@ -31,7 +34,7 @@ def signing_config(settings: Settings | None = None) -> SigningConfig | None:
     try:
         return SigningConfig.from_section(section, settings.home)
     except SealError as exc:
-        raise GonguError(str(exc)) from None
+        raise GonguError(escape(str(exc))) from None
 
 
 class EnvOrPrompt:
@@ -60,7 +63,7 @@ def seal_file(report: Path, output: Path, *, case_raw: dict | None = None,
               settings: Settings | None = None) -> Path:
     config = signing_config(settings)
     if config is None:
-        raise GonguError("gongu.toml 中没有 [signing] 配置（no [signing] section; see `gongu keys demo`）")
+        raise GonguError(escape("gongu.toml 中没有 [signing] 配置（no [signing] section; see `gongu keys demo`）"))
     # pyHanko warns on stderr that revocation data are embedded without fetching: that is the
     # design here (CRLs come from configured files), not news for the user.
     logging.getLogger("pyhanko").setLevel(logging.ERROR)
@@ -68,7 +71,7 @@ def seal_file(report: Path, output: Path, *, case_raw: dict | None = None,
     try:
         return seal_report(report, output, config, EnvOrPrompt(order or None), case_raw=case_raw).output
     except SealError as exc:
-        raise GonguError(str(exc)) from None
+        raise GonguError(escape(str(exc))) from None
 
 
 def issue_seal_step(job) -> None:  # noqa: ANN001 — gongu.issuing.IssueJob (imported lazily: heavy)
@@ -79,7 +82,7 @@ def issue_seal_step(job) -> None:  # noqa: ANN001 — gongu.issuing.IssueJob (im
     """
     settings = load_settings()
     if signing_config(settings) is None:
-        err_console.print("[yellow]注意[/]：未配置 [signing]，报告未签章（report issued unsealed）")
+        err_console.print("[yellow]注意[/]：未配置 \\[signing]，报告未签章（report issued unsealed）")
         return
     pdf = job.files.get("pdf")
     if pdf is None:

@@ -178,3 +178,11 @@ def test_gongu_issue_publishes_the_sealed_report(world: World, tmp_path: Path) -
     assert hashlib.sha256(pdf.read_bytes()).hexdigest() == issued["pdf_sha256"]
     report = verify_pdf(pdf, [world.pki.root_pem])
     assert report.ok and [s.field for s in report.signatures] == ["firm-seal", "handler-1", "handler-2"]
+
+
+def test_seal_without_signing_config_says_so(world: World, tmp_path: Path) -> None:
+    result = runner.invoke(app, ["seal", str(world.report), "-o", str(tmp_path / "o.pdf")],
+                           env={**GOOD_ENV, "GONGU_HOME": str(tmp_path)})
+    assert result.exit_code == 2
+    assert "[signing]" in result.output  # printed literally, not eaten as rich markup
+    assert not (tmp_path / "o.pdf").exists()
