@@ -62,7 +62,7 @@ class AuditResult:
 
 
 def audit(archive: Archive, *, progress: Callable[[str, int], None] | None = None,
-          trusted_certs: list[Any] = (), log_events: bool = True) -> AuditResult:  # type: ignore[assignment]
+          trusted_certs: list[Any] = (), log_events: bool = True, by: str = "audit") -> AuditResult:  # type: ignore[assignment]
     result = AuditResult()
     cat = archive.catalog
     rows = cat.packages(state="active")
@@ -98,7 +98,7 @@ def audit(archive: Archive, *, progress: Callable[[str, int], None] | None = Non
         with cat.write():
             at = archive.now()
             for row, ok in outcomes:
-                events.append(cat.append_event("fixity_check", at, "audit", row["case_id"], row["report_number"],
+                events.append(cat.append_event("fixity_check", at, by, row["case_id"], row["report_number"],
                                                {"ok": ok, "rel_path": row["rel_path"]}))
         archive.committed(events)
     return result

@@ -48,6 +48,8 @@ def make_verifier(trust_roots: list[Path], crls: list[Path]) -> Verifier | None:
             report = verify_pdf(path, trust_roots, crls=crls)
         except VerifyError as exc:
             return VerifyOutcome(False, str(exc))
+        except Exception as exc:  # a validator crash on a hostile file is a failed check, never a traceback
+            return VerifyOutcome(False, f"签章核验出错：{type(exc).__name__}: {exc}")
         problems = report.all_problems()
         signers = [s.signer for s in report.signatures]
         summary = f"{len(signers)} 个签名有效：{'、'.join(signers)}" if report.ok else "；".join(problems[:4])

@@ -242,6 +242,7 @@ def dispose_execute(case_id: Annotated[str, typer.Argument(help="案件编号")]
 @archive_app.command("audit")
 def audit_cmd(
     json_out: Annotated[Path | None, typer.Option("--json", help="把结果写入 JSON 文件")] = None,
+    by: By = "",
 ) -> None:
     """四性检测：真实性、完整性、可用性、安全性；任何一项未通过则以非零退出。"""
     from archive.audit import audit, summary_lines
@@ -252,7 +253,7 @@ def audit_cmd(
                       console=err_console, transient=True) as bar:
             task = bar.add_task("审计档案包", total=total or None)
             result = audit(archive, progress=lambda _rel, size: bar.advance(task, size),
-                           trusted_certs=trusted_firm_certs(archive))
+                           trusted_certs=trusted_firm_certs(archive), by=by or _default_user())
     if json_out is not None:
         json_out.write_text(json.dumps(result.as_dict(), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     for line in summary_lines(result):
