@@ -230,3 +230,31 @@ def test_seal_image_is_a_red_ring_with_a_star() -> None:
     ring = img.getpixel((size // 2, int(size * 0.0175) + 1))
     assert ring[:3] == SEAL_RED and ring[3] == 255
 
+
+
+def _images_in(xobject: object, found: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """(width, height) of every image reachable from a form XObject's resources."""
+    obj = xobject.get_object()  # type: ignore[attr-defined]
+    if obj.get("/Subtype") == "/Image":
+        found.append((int(obj["/Width"]), int(obj["/Height"])))
+        return found
+    for child in obj.get("/Resources", {}).get("/XObject", {}).values():
+        _images_in(child, found)
+    return found
+
+
+def test_configured_seal_image_is_used(world: World, tmp_path: Path) -> None:
+    from PIL import Image
+
+    own = tmp_path / "firm-seal.png"
+    Image.new("RGBA", (37, 41), (200, 0, 0, 255)).save(own)
+    path = world.seal("own-seal-image", seal_image=own)
+    sigs = {s.field_name: s for s in _reader(path).embedded_regular_signatures}
+    assert (37, 41) in _images_in(sigs[FIRM_FIELD].sig_field["/AP"]["/N"], [])
+    # The handlers' stamps carry text, no image.
+    assert _images_in(sigs["handler-1"].sig_field["/AP"]["/N"], []) == []
+
+
+def test_generated_seal_image_sits_in_the_firm_field(sealed: Path) -> None:
+    sigs = {s.field_name: s for s in _reader(sealed).embedded_regular_signatures}
+    assert (600, 600) in _images_in(sigs[FIRM_FIELD].sig_field["/AP"]["/N"], [])
