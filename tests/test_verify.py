@@ -204,3 +204,24 @@ def test_renewed_document_timestamp_keeps_everything_valid(world: World, sealed_
     assert report.ok, report.all_problems()
     assert len(report.document_timestamps) == 2
     assert all(s.modification_level in ("LTA_UPDATES", "FORM_FILLING", "NONE") for s in report.signatures)
+
+
+def test_revoked_handler_certificate_is_flagged(world: World, sealed: Path, tmp_path: Path) -> None:
+    """A CRL from the root listing 陈晓梅's certificate: her signature is no longer trusted."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives.serialization import pkcs12
+
+    from archive.keys import Issued, make_crl
+
+    root_cert = x509.load_pem_x509_certificate(world.pki.root_pem.read_bytes())
+    root_key = serialization.load_pem_private_key((world.keys / "trust" / "root-key.pem").read_bytes(), PASSPHRASE)
+    _key, cert, _ = pkcs12.load_key_and_certificates(world.pki.handler_p12["陈晓梅"].read_bytes(), PASSPHRASE)
+    assert cert is not None
+    crl = tmp_path / "revoked.crl"
+    crl.write_bytes(make_crl(Issued(root_cert, root_key), revoked=[cert]))  # type: ignore[arg-type]
+
+    report = verify_pdf(sealed, [world.pki.root_pem], crls=[crl])
+    by_field = {s.field: s for s in report.signatures}
+    assert not report.ok
+    assert not by_field["handler-2"].trusted and by_field["handler-1"].trusted
+    assert any("吊销" in p and "revoked" in p for p in by_field["handler-2"].problems)
