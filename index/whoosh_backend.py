@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import fcntl
 import json
+import time as time_module
 import zlib
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -264,10 +265,21 @@ class WhooshBackend(SearchBackend):
         if self._ix is None:
             self.index_dir.mkdir(parents=True, exist_ok=True)
             with _flock(self.index_dir / ".create.lock"):
-                if whoosh_index.exists_in(str(self.index_dir)):
-                    self._ix = whoosh_index.open_dir(str(self.index_dir))
-                else:
-                    self._ix = whoosh_index.create_in(str(self.index_dir), build_schema())
+                # Opening reads the newest TOC file without Whoosh's reader retry; a commit in another
+                # process may delete that file between listing and reading it. Retry, as Whoosh's
+                # own reader() does.
+                for attempt in range(40):
+                    try:
+                        if whoosh_index.exists_in(str(self.index_dir)):
+                            self._ix = whoosh_index.open_dir(str(self.index_dir))
+                        else:
+                            self._ix = whoosh_index.create_in(str(self.index_dir), build_schema())
+                        break
+                    except FileNotFoundError:
+                        if attempt == 39:
+                            raise
+                        time_module.sleep(0.05)
+        assert self._ix is not None
         return self._ix
 
     @contextmanager
