@@ -225,3 +225,12 @@ def test_revoked_handler_certificate_is_flagged(world: World, sealed: Path, tmp_
     assert not report.ok
     assert not by_field["handler-2"].trusted and by_field["handler-1"].trusted
     assert any("吊销" in p and "revoked" in p for p in by_field["handler-2"].problems)
+
+
+def test_bad_trust_file_is_a_clear_error(sealed: Path, tmp_path: Path) -> None:
+    junk = tmp_path / "roots.pem"
+    junk.write_bytes(b"-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydA==\n-----END CERTIFICATE-----\n")
+    with pytest.raises(VerifyError, match="不是证书文件"):
+        verify_pdf(sealed, [junk])
+    with pytest.raises(VerifyError, match="无法读取信任根"):
+        verify_pdf(sealed, [tmp_path / "missing.pem"])
