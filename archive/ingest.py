@@ -125,6 +125,19 @@ def plan_payload(loaded: LoadedCase, report_pdf: Path, extras: list[tuple[str, P
             continue
         name = _unique(safe_component(path.name), taken.setdefault("photos", set()))
         files.append(package.PayloadFile(f"photos/{name}", "photo", source=path))
+    for i, att in enumerate(case.attachments):  # 10.2 other related material named by the case
+        if not att.file:
+            continue
+        try:
+            path = relative_inside(case_dir, att.file)
+        except UnsafePathError as exc:
+            problems.append(f"附件 {i + 1}（{att.title}）：{exc}")
+            continue
+        if not path.is_file():
+            problems.append(f"附件 {i + 1}（{att.title}）的文件不存在：{att.file}（10.3 档案应完整）")
+            continue
+        name = _unique(safe_component(path.name), taken.setdefault("attachments", set()))
+        files.append(package.PayloadFile(f"attachments/{name}", "attachment", source=path))
     for role, path in extras:
         if role not in md.ROLES or role in ("report", "case_file"):
             problems.append(f"未知的文件用途 {role}（可用：audio, video, photo, survey_records, inquiry_records, "

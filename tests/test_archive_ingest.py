@@ -355,3 +355,19 @@ def test_ingest_refuses_when_the_catalogued_package_is_missing_from_disk(home: P
     shutil.rmtree(first.path)
     with pytest.raises(IngestRefused, match="不在磁盘上"):
         _ingest(home, case_path, kit.sealed)
+
+
+def test_10_2_attachment_files_named_by_the_case_are_archived(home: Path, kit: Kit, tmp_path: Path) -> None:
+    data = example_case()
+    data["attachments"][0]["file"] = "docs/委托书.pdf"
+    folder = tmp_path / "c"
+    (folder / "docs").mkdir(parents=True)
+    (folder / "docs" / "委托书.pdf").write_bytes(kit.unsealed.read_bytes())
+    result = _ingest(home, write_case(folder, data), kit.sealed)
+    meta = json.loads((result.path / "metadata.json").read_text(encoding="utf-8"))
+    attached = [f for f in meta["files"] if f["role"] == "attachment"]
+    assert len(attached) == 1 and attached[0]["sha256"] == hashlib.sha256(kit.unsealed.read_bytes()).hexdigest()
+    data["case_id"] = "ATT-2"
+    data["attachments"][0]["file"] = "../../../etc/passwd"
+    with pytest.raises(IngestRefused, match="案件目录之内"):
+        _ingest(home, write_case(tmp_path / "d", data), kit.sealed)
