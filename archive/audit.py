@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sqlite3
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +27,48 @@ PROPERTIES = {"authenticity": "真实性", "integrity": "完整性", "usability"
 OPEN_FORMATS = {"application/pdf", "application/json", "text/csv", "text/plain", "image/jpeg", "image/png",
                 "image/tiff", "audio/mp4", "audio/mpeg", "audio/wav", "audio/x-wav", "video/mp4", "application/ofd"}
 _EXECUTABLE_MAGIC = (b"\x7fELF", b"MZ", b"#!", b"\xca\xfe\xba\xbe", b"\xcf\xfa\xed\xfe")
+# DA/T 70 可用性: no compressed or encrypted containers inside a package (their content escapes the checks)
+_ARCHIVE_MAGIC = (b"PK\x03\x04", b"Rar!", b"7z\xbc\xaf\x27\x1c", b"\x1f\x8b", b"BZh", b"\xfd7zXZ")
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
+def _metadata_problems(meta: dict[str, Any]) -> list[str]:
+    """DA/T 70 真实性: metadata well-formed — types, ranges, formats, no duplicates."""
+    problems = []
+    if meta.get("schema") != md.SCHEMA:
+        problems.append(f"schema 应为 {md.SCHEMA}")
+    for key in ("report", "parties", "dates", "retention", "ingest", "totals"):
+        if not isinstance(meta.get(key), dict):
+            problems.append(f"{key} 应为对象")
+    files = meta.get("files")
+    if not isinstance(files, list) or not all(isinstance(f, dict) for f in files):
+        return [*problems, "files 应为对象数组"]
+    if problems:
+        return problems
+    paths = [f.get("path") for f in files]
+    duplicates = sorted({str(x) for x in paths if paths.count(x) > 1})
+    if duplicates:
+        problems.append(f"重复的文件条目：{', '.join(duplicates[:3])}")
+    for f in files:
+        name = f.get("path")
+        if not isinstance(name, str) or not name.startswith("data/"):
+            problems.append(f"文件路径应以 data/ 开头：{name!r}")
+        size = f.get("size")
+        if not isinstance(size, int) or isinstance(size, bool) or size < 0:
+            problems.append(f"{name}：大小应为非负整数")
+        if not isinstance(f.get("sha256"), str) or not _SHA256.fullmatch(f["sha256"]):
+            problems.append(f"{name}：sha256 应为 64 位十六进制")
+        if f.get("role") not in md.ROLES:
+            problems.append(f"{name}：未知的用途 {f.get('role')!r}")
+    try:
+        date.fromisoformat(str(meta["retention"].get("until")))
+        datetime.fromisoformat(str(meta["dates"].get("closure")))
+    except ValueError:
+        problems.append("retention.until / dates.closure 不是有效的日期")
+    totals = meta["totals"]
+    if not isinstance(totals.get("files"), int) or not isinstance(totals.get("bytes"), int):
+        problems.append("totals.files / totals.bytes 应为整数")
+    return problems
 
 
 @dataclass
@@ -141,6 +185,10 @@ def _audit_package(archive: Archive, row: sqlite3.Row, result: AuditResult, inge
     result.add("integrity", "必备著录项齐全", not missing, f"缺少：{', '.join(missing)}" if missing else "", rel)
     if missing:
         return 0
+    malformed = _metadata_problems(meta)
+    result.add("authenticity", "著录信息格式正确（类型、范围、格式、无重复）", not malformed, "；".join(malformed[:5]), rel)
+    if malformed:
+        return 0
     same = (meta.get("schema") == md.SCHEMA and meta.get("case_id") == row["case_id"]
             and meta["report"].get("number") == row["report_number"]
             and meta["retention"].get("until") == row["retention_until"])
@@ -157,6 +205,7 @@ def _audit_package(archive: Archive, row: sqlite3.Row, result: AuditResult, inge
     size_total = 0
     mismatches: list[str] = []
     formats: list[str] = []
+    packed: list[str] = []
     for f in files:
         name = f.get("path", "")
         try:
@@ -180,6 +229,8 @@ def _audit_package(archive: Archive, row: sqlite3.Row, result: AuditResult, inge
             mismatches.append(f"{name}：实际格式 {sniffed} ≠ 著录 {f.get('media_type')}")
         if f.get("media_type") not in OPEN_FORMATS:
             formats.append(f"{name}（{f.get('media_type')}）")
+        if head.startswith(_ARCHIVE_MAGIC):
+            packed.append(name)
         if head.startswith(_EXECUTABLE_MAGIC):
             result.add("security", "无可执行文件（恶意代码筛查）", False, f"{name} 是可执行文件或脚本", rel)
     result.add("authenticity", "文件属性与著录一致（名称、大小、格式、哈希）", not mismatches, "；".join(mismatches[:5]), rel)
@@ -192,6 +243,7 @@ def _audit_package(archive: Archive, row: sqlite3.Row, result: AuditResult, inge
     result.add("integrity", "内容齐全（报告、案件文件、工作底稿、审核记录，10.2）",
                {"report", "case_file", "calculation", "review_record"} <= roles, f"现有：{sorted(map(str, roles))}", rel)
     result.add("usability", "格式为开放格式", not formats, "；".join(formats[:5]), rel)
+    result.add("usability", "包内无压缩封装（zip、rar、7z、gzip…）", not packed, "；".join(packed[:5]), rel)
     result.add("integrity", "处理过程有记录（归档事件在日志中）", (row["case_id"], row["report_number"]) in ingested,
                "日志中没有该包的归档事件", rel)
     actor = ingested.get((row["case_id"], row["report_number"]))

@@ -254,6 +254,22 @@ def test_audit_catches_a_changed_metadata_file(home: Path, tmp_path: Path) -> No
     assert "固定性（BagIt SHA-256/SHA-512 清单与标签清单）" in _failed(report, "authenticity")  # … but it no longer matches
 
 
+def test_audit_catches_malformed_metadata_without_a_traceback(home: Path, tmp_path: Path) -> None:
+    target = _pkg(home) / "metadata.json"
+    meta = json.loads(target.read_text(encoding="utf-8"))
+    meta["files"].append(dict(meta["files"][0]))  # a duplicate entry
+    meta["files"][1]["size"] = -5
+    target.write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
+    code, report = _audit_json(tmp_path)
+    assert code == 1
+    bad = [c for c in report["properties"]["authenticity"]["checks"] if c["name"].startswith("著录信息格式正确")]
+    assert any(not c["ok"] and "重复的文件条目" in c["detail"] and "非负整数" in c["detail"] for c in bad)
+    meta["report"] = "not an object"
+    target.write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
+    code, report = _audit_json(tmp_path)
+    assert code == 1 and "著录信息格式正确（类型、范围、格式、无重复）" in _failed(report, "authenticity")
+
+
 def test_audit_catches_a_deleted_file(home: Path, tmp_path: Path) -> None:
     (_pkg(home) / "data" / "review" / "reviews.json").unlink()
     code, report = _audit_json(tmp_path)
