@@ -235,7 +235,8 @@ def _audit_package(archive: Archive, row: sqlite3.Row, result: AuditResult, inge
             result.add("security", "无可执行文件（恶意代码筛查）", False, f"{name} 是可执行文件或脚本", rel)
     result.add("authenticity", "文件属性与著录一致（名称、大小、格式、哈希）", not mismatches, "；".join(mismatches[:5]), rel)
     extra, absent = on_disk - declared, declared - on_disk
-    result.add("integrity", "文件数与著录一致", not extra and not absent and meta["totals"].get("files") == len(files),
+    result.add("integrity", "文件数与著录、目录登记一致",
+               not extra and not absent and meta["totals"].get("files") == len(files) == row["file_count"],
                "；".join([f"未著录：{x}" for x in sorted(extra)][:3] + [f"缺失：{x}" for x in sorted(absent)][:3]), rel)
     result.add("integrity", "字节数与著录一致", meta["totals"].get("bytes") == size_total == row["byte_count"],
                f"磁盘 {size_total}，著录 {meta['totals'].get('bytes')}，目录 {row['byte_count']}", rel)

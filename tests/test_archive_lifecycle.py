@@ -274,7 +274,7 @@ def test_audit_catches_a_deleted_file(home: Path, tmp_path: Path) -> None:
     (_pkg(home) / "data" / "review" / "reviews.json").unlink()
     code, report = _audit_json(tmp_path)
     assert code == 1
-    assert "文件数与著录一致" in _failed(report, "integrity")
+    assert "文件数与著录、目录登记一致" in _failed(report, "integrity")
     assert "文件属性与著录一致（名称、大小、格式、哈希）" in _failed(report, "authenticity")
 
 
