@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -75,7 +76,11 @@ def render_many(case_files: list[Path], out_dir: Path, formats: tuple[str, ...],
                 outcomes.append(render_one(*a))
                 progress.advance(task)
         else:
-            with ProcessPoolExecutor(max_workers=min(jobs, len(args))) as pool:
+            # forkserver: workers fork from a clean server process, never from this one while rich's
+            # refresh thread may hold a lock; the server preloads the renderer once for all workers.
+            ctx = multiprocessing.get_context("forkserver")
+            ctx.set_forkserver_preload(["gongu.cli_render"])
+            with ProcessPoolExecutor(max_workers=min(jobs, len(args)), mp_context=ctx) as pool:
                 futures = {pool.submit(render_one, *a): a[0] for a in args}
                 for fut in as_completed(futures):
                     outcomes.append(fut.result())
