@@ -61,6 +61,25 @@ def archivable_problems(case: CarSurveyCase, today: date | None = None) -> list[
     return problems
 
 
+def report_mismatch(report_pdf: Path, case: CarSurveyCase) -> list[str]:
+    """The sealed report must be this case's report: the renderer embeds the case file in the PDF/A-3,
+    and its case id and report number must match (the rest legitimately differs: delivery, fee and
+    closure are recorded after issue)."""
+    from archive.seal import embedded_case_json
+
+    try:
+        raw = embedded_case_json(report_pdf.read_bytes())
+    except Exception:  # a hostile or odd PDF: treated as "no embedded case file"
+        raw = None
+    if raw is None:
+        return ["报告中没有嵌入案件文件（PDF/A-3 附件 case.json），无法确认报告属于本案件"]
+    report = raw.get("report") if isinstance(raw.get("report"), dict) else {}
+    theirs = (str(raw.get("case_id")), str(report.get("number")))
+    if theirs != (case.case_id, case.report.number):
+        return [f"报告属于案件 {theirs[0]} 报告 {theirs[1]}，不是本案件 {case.case_id} 报告 {case.report.number}"]
+    return []
+
+
 def _unique(name: str, taken: set[str]) -> str:
     candidate, n = name, 1
     stem, dot, ext = name.rpartition(".")
@@ -174,6 +193,8 @@ def ingest(archive: Archive, loaded: LoadedCase, report_pdf: Path | None, *,
         outcome = archive.verifier(report_pdf)
         if not outcome.ok:
             reasons.append(f"报告签章核验未通过：{outcome.summary}")
+        else:
+            reasons += report_mismatch(report_pdf, case)
     if not by.strip():
         reasons.append("须写明归档人（--by）")
     if reasons:

@@ -8,11 +8,12 @@ from __future__ import annotations
 import copy
 import io
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from archive.keys import DEMO_PASSPHRASE, make_demo_pki
+from archive.names import safe_component
 from archive.seal import SigningConfig, seal_report
 from tests.sealkit import example_case, sample_report
 
@@ -27,6 +28,17 @@ class Kit:
     sealed: Path  # sealed report of the example case
     sealed_reissue: Path  # sealed report of the R1 reissue
     unsealed: Path  # the same report, not signed
+    base: Path
+    config: SigningConfig
+    cache: dict[tuple[str, str], Path] = field(default_factory=dict)
+
+    def sealed_for(self, data: dict[str, Any]) -> Path:
+        """A really sealed report whose embedded case file is `data` (made once per case/report number)."""
+        key = (data["case_id"], data["report"]["number"])
+        if key not in self.cache:
+            name = safe_component(f"{key[0]}-{key[1]}")
+            self.cache[key] = _seal(self.base, self.config, data, name)[0]
+        return self.cache[key]
 
 
 def tiny_jpeg(seed: int) -> bytes:
@@ -54,16 +66,21 @@ def build_kit(base: Path) -> Kit:
     config = SigningConfig(firm_p12=pki.firm_p12, handlers=dict(pki.handler_p12), trust_roots=(pki.root_pem,),
                            crls=(pki.crl,))
 
-    def seal(data: dict[str, Any], name: str) -> tuple[Path, Path]:
-        plain = base / f"{name}-unsealed.pdf"
-        plain.write_bytes(sample_report(data, paragraphs=2))
-        out = base / f"{name}.pdf"
-        seal_report(plain, out, config, lambda *_: DEMO_PASSPHRASE.encode(), case_raw=data)
-        return out, plain
+    sealed, unsealed = _seal(base, config, case, "report")
+    sealed_r, _ = _seal(base, config, reissue_of(case), "report-r1")
+    kit = Kit(base / "pki", pki.root_pem, pki.crl, pki.firm_p12, dict(pki.handler_p12), sealed, sealed_r, unsealed,
+              base, config)
+    kit.cache[(case["case_id"], case["report"]["number"])] = sealed
+    kit.cache[(case["case_id"], case["report"]["number"] + "R1")] = sealed_r
+    return kit
 
-    sealed, unsealed = seal(case, "report")
-    sealed_r, _ = seal(reissue_of(case), "report-r1")
-    return Kit(base / "pki", pki.root_pem, pki.crl, pki.firm_p12, dict(pki.handler_p12), sealed, sealed_r, unsealed)
+
+def _seal(base: Path, config: SigningConfig, data: dict[str, Any], name: str) -> tuple[Path, Path]:
+    plain = base / f"{name}-unsealed.pdf"
+    plain.write_bytes(sample_report(data, paragraphs=2))
+    out = base / f"{name}.pdf"
+    seal_report(plain, out, config, lambda *_: DEMO_PASSPHRASE.encode(), case_raw=data)
+    return out, plain
 
 
 def write_case(folder: Path, data: dict[str, Any], *, photos: bool = True) -> Path:

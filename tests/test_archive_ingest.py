@@ -130,7 +130,7 @@ def test_10_4_metadata_parties_dates_and_retention(home: Path, kit: Kit, tmp_pat
     for i, h in enumerate(statutory["handlers"]):  # statutory work: licensed appraisers sign (资产评估法 Art. 28)
         h["licensed_appraiser"], h["licence_no"] = True, h.get("licence_no") or f"LIC-{i}"
     with _open(home) as archive:
-        res = ingest(archive, load_case(write_case(tmp_path / "s", statutory)), kit.sealed, by="档案员甲")
+        res = ingest(archive, load_case(write_case(tmp_path / "s", statutory)), kit.sealed_for(statutory), by="档案员甲")
         row = archive.catalog.packages("SAGC-2025-0999")[0]
     assert row["retention_class"] == "statutory"
     assert row["retention_until"] == closed.replace(year=closed.year + 30).isoformat()  # 30 years (10.4)
@@ -199,6 +199,17 @@ def test_refused_when_report_does_not_verify(home: Path, kit: Kit, case_path: Pa
     assert not list(iter_bags(home / "archive" / "packages"))
 
 
+def test_refused_when_the_sealed_report_belongs_to_another_case(home: Path, kit: Kit, tmp_path: Path) -> None:
+    data = example_case()
+    data["case_id"] = "OTHER-1"
+    with pytest.raises(IngestRefused, match="不是本案件 OTHER-1"):
+        _ingest(home, write_case(tmp_path / "o", data), kit.sealed)
+    reissue = reissue_of(example_case())
+    with pytest.raises(IngestRefused, match="报告 SA-GC-20250905-017，不是本案件"):
+        _ingest(home, write_case(tmp_path / "r", reissue), kit.sealed)
+    assert not list(iter_bags(home / "archive" / "packages"))
+
+
 HOSTILE = ["../../x", "/etc/passwd", "a\x00b", "..", ".", "x" * 400, "報告/../../逃逸", "C:\\Windows\\x", "-rf", " ", "a/b"]
 
 
@@ -243,10 +254,10 @@ def test_hostile_report_number_and_photo_name_in_a_real_ingest(home: Path, kit: 
     for p in data["survey"]["photos"][1:]:
         (tmp_path / "c" / p["file"]).write_bytes(b"\xff\xd8\xff\xe0")
     with pytest.raises(IngestRefused, match="案件目录之内"):
-        _ingest(home, path, kit.sealed)
+        _ingest(home, path, kit.sealed_for(data))
     data["survey"]["photos"][0]["file"] = original_photo
     path = write_case(tmp_path / "c2", data, photos=True)
-    result = _ingest(home, path, kit.sealed)
+    result = _ingest(home, path, kit.sealed_for(data))
     root = (home / "archive" / "packages").resolve()
     assert root in result.path.resolve().parents
     assert result.path.parent.parent.parent == home / "archive" / "packages"  # <root>/<year>/<case>/<report>
@@ -303,7 +314,7 @@ def test_sigkill_at_random_moments(home: Path, kit: Kit, tmp_path: Path) -> None
         data = example_case()
         data["case_id"] = f"KILL-{i}"
         path = write_case(tmp_path / f"k{i}", data)
-        proc = _worker(home, path, kit.sealed, "甲")
+        proc = _worker(home, path, kit.sealed_for(data), "甲")
         time.sleep(rng.uniform(0.5, 4.0))
         proc.send_signal(signal.SIGKILL)
         proc.communicate(timeout=120)
@@ -315,9 +326,9 @@ def test_concurrent_ingest_of_different_and_same_cases(home: Path, kit: Kit, tmp
     for i in range(3):
         data = example_case()
         data["case_id"] = f"PAR-{i}"
-        jobs.append(write_case(tmp_path / f"p{i}", data))
+        jobs.append((write_case(tmp_path / f"p{i}", data), kit.sealed_for(data)))
     jobs.append(jobs[0])  # the same case twice at once
-    procs = [_worker(home, p, kit.sealed, f"员{i}") for i, p in enumerate(jobs)]
+    procs = [_worker(home, p, report, f"员{i}") for i, (p, report) in enumerate(jobs)]
     outputs = [p.communicate(timeout=300) for p in procs]
     assert all(p.returncode == 0 for p in procs), outputs
     assert sorted(o[0].split()[0] for o in outputs) == ["CREATED", "CREATED", "CREATED", "EXISTING"]
@@ -370,4 +381,4 @@ def test_10_2_attachment_files_named_by_the_case_are_archived(home: Path, kit: K
     data["case_id"] = "ATT-2"
     data["attachments"][0]["file"] = "../../../etc/passwd"
     with pytest.raises(IngestRefused, match="案件目录之内"):
-        _ingest(home, write_case(tmp_path / "d", data), kit.sealed)
+        _ingest(home, write_case(tmp_path / "d", data), kit.sealed_for(data))

@@ -357,7 +357,7 @@ def test_listeners_follow_ingest_hold_release_disposal(home: Path, kit: Kit, tmp
         archive.subscribe(lambda ev, root: seen.append((ev.kind, ev.details.get("rel_path"))))
         data = example_case()
         data["case_id"] = "LISTEN-1"
-        ingest(archive, load_case(write_case(tmp_path / "c", data)), kit.sealed, by="甲")
+        ingest(archive, load_case(write_case(tmp_path / "c", data)), kit.sealed_for(data), by="甲")
         place_hold(archive, "LISTEN-1", kind="dispute", reason="r", reference="x", by="甲")
         release_hold(archive, "LISTEN-1", by="甲", reason="r")
         propose(archive, "LISTEN-1", by="甲")
