@@ -56,3 +56,9 @@ def run_demo(examples: Path) -> None:
     console.rule(f"归档与四性检测 → {settings.home / 'archive'}")
     if not demo_archive(settings, cases, sorted(reports.rglob("*-sealed.pdf"))):
         raise GonguError("档案审计未通过")
+    # Issue 7: full-text search over the archived examples (index rebuilt from the packages on disk).
+    from gongu.cli_search import demo_search
+
+    console.rule("全文检索（Whoosh + jieba）")
+    if not demo_search(settings):
+        raise GonguError("检索未找到已归档的示例")

@@ -113,7 +113,8 @@ def snippets(text: str, needles: Iterable[str], *, top: int = 3, surround: int =
         return []
     fragmenter = ContextFragmenter(maxchars=maxchars, surround=surround, charlimit=None)
     html = highlight(text, [_MATCH], _SpanTokens(spans, surround), fragmenter, MarkFormatter(), top=top)
-    return [part.replace("\n", " ") for part in html.split(MarkFormatter.between) if part]
+    # Runs of spaces (table cells, line ends) say nothing in a one-line snippet.
+    return [re.sub(r"\s+", " ", part).strip() for part in html.split(MarkFormatter.between) if part.strip()]
 
 
 def mark_to_rich(snippet: str) -> str:

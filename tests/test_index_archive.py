@@ -160,7 +160,9 @@ def test_search_cli_prints_hits_and_refuses_bad_queries(home: Path) -> None:
 
 
 def test_wrapped_pdf_lines_are_rejoined_inside_cjk_text() -> None:
-    raw = "一、出险经过：路堑边坡坍\n  塌，造成锚杆框架梁受损。\n\n损失项目    数量    单价\nK42 ABC\nDEF"
+    raw = "一、出险经过：路堑边坡坍\n  塌，造成锚杆框架梁受损。\n二、原因\nsee ABC\nDEF\n\n三、结论"
     text = join_wrapped_lines(raw)
     assert "边坡坍塌" in text  # the wrap inside the term is gone
-    assert "K42 ABC\nDEF" in text  # Latin lines stay apart
+    assert "受损。\n二、原因" in text  # a sentence end ends the line
+    assert "see ABC DEF" in text  # Latin words keep a space
+    assert text.endswith("\n\n三、结论")  # paragraph breaks stay
