@@ -35,7 +35,11 @@ By = Annotated[str, typer.Option("--by", help="操作人姓名（缺省为 GONGU
 
 
 def _default_user() -> str:
-    return os.environ.get("GONGU_USER") or getpass.getuser()
+    """Who acts: --by, else GONGU_USER, else the login name; empty when unknown (then refused)."""
+    try:
+        return os.environ.get("GONGU_USER") or getpass.getuser()
+    except (KeyError, OSError):  # a container user without a passwd entry
+        return ""
 
 
 @archive_app.callback()
@@ -253,7 +257,7 @@ def audit_cmd(
                       console=err_console, transient=True) as bar:
             task = bar.add_task("审计档案包", total=total or None)
             result = audit(archive, progress=lambda _rel, size: bar.advance(task, size),
-                           trusted_certs=trusted_firm_certs(archive), by=by or _default_user())
+                           trusted_certs=trusted_firm_certs(archive), by=by or _default_user() or "audit")
     if json_out is not None:
         json_out.write_text(json.dumps(result.as_dict(), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     for line in summary_lines(result):
