@@ -66,6 +66,8 @@ def opened(*, need_signer: bool = False) -> Iterator[Archive]:
         yield archive
     except (ArchiveError, GonguError) as exc:
         fail(str(exc))
+    except OSError as exc:  # e.g. -o names a file, a disk is full: a plain message, never a traceback
+        fail(f"文件系统错误：{exc.strerror or exc}（{exc.filename or ''}）")
     finally:
         archive.close()
         for failure in archive.listener_failures:
