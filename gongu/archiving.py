@@ -100,6 +100,8 @@ def demo_archive(settings: Settings, case_files: list[Path], sealed_reports: lis
     demo re-renders each run, and an archived report is never overwritten. Returns the audit verdict."""
     import tomllib
 
+    from rich.markup import escape
+
     from archive.audit import audit, summary_lines
     from archive.eventlog import CheckpointSigner
     from archive.ingest import IngestRefused, ingest
@@ -135,11 +137,11 @@ def demo_archive(settings: Settings, case_files: list[Path], sealed_reports: lis
             try:
                 result = ingest(archive, loaded, by_number.get(key), by="demo")
             except IngestRefused as exc:
-                console.print(f"[red]✗[/] 未归档 {key[0]}：{'；'.join(exc.reasons)}")
+                console.print("[red]✗[/] " + escape(f"未归档 {key[0]}：{'；'.join(exc.reasons)}"))
                 return False
             console.print(f"[green]✓[/] 已归档：{key[0]} 报告 {key[1]} → {result.path}")
         archive.checkpoint()
         verdict = audit(archive, trusted_certs=[signer.certificate])
         for line in summary_lines(verdict):
-            console.print(line)
+            console.print(escape(line))
     return verdict.ok

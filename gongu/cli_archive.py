@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TransferSpeedColumn
 from rich.table import Table
 
@@ -61,17 +62,17 @@ def opened(*, need_signer: bool = False) -> Iterator[Archive]:
     try:
         archive = build_archive(load_settings(), need_signer=need_signer)
     except GonguError as exc:
-        fail(str(exc))
+        fail(escape(str(exc)))
     try:
         yield archive
     except (ArchiveError, GonguError) as exc:
-        fail(str(exc))
+        fail(escape(str(exc)))
     except OSError as exc:  # e.g. -o names a file, a disk is full: a plain message, never a traceback
-        fail(f"文件系统错误：{exc.strerror or exc}（{exc.filename or ''}）")
+        fail(escape(f"文件系统错误：{exc.strerror or exc}（{exc.filename or ''}）"))
     finally:
         archive.close()
         for failure in archive.listener_failures:
-            err_console.print(f"[yellow]检索索引未能同步[/]：{failure}（可运行 gongu index rebuild）")
+            err_console.print(f"[yellow]检索索引未能同步[/]：{escape(failure)}（可运行 gongu index rebuild）")
 
 
 def _parse_add(items: list[str]) -> list[tuple[str, Path]]:
@@ -108,12 +109,12 @@ def ingest_cmd(
         try:
             result = ingest(archive, loaded, report, extras=_parse_add(add or []), by=by or _default_user())
         except IngestRefused as exc:
-            err_console.print(f"[bold red]拒绝归档[/] {loaded.case.case_id} / {loaded.case.report.number}：")
+            err_console.print(f"[bold red]拒绝归档[/] {escape(loaded.case.case_id)} / {escape(loaded.case.report.number)}：")
             for reason in exc.reasons:
-                err_console.print(f"  • {reason}")
+                err_console.print(f"  • {escape(reason)}")
             raise typer.Exit(2) from None
     verb = "已归档" if result.created else "已在档案中（内容相同，未重复归档）"
-    console.print(f"[green]✓[/] {verb}：{result.case_id} 报告 {result.report_number} → {result.path}")
+    console.print(f"[green]✓[/] {verb}：" + escape(f"{result.case_id} 报告 {result.report_number} → {result.path}"))
 
 
 @archive_app.command("list")
@@ -132,8 +133,8 @@ def list_cmd(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     for col in ("案件编号", "报告编号", "状态", "保管类别", "保管至", "冻结", "位置"):
         table.add_column(col, overflow="fold")
     for d in data:
-        table.add_row(d["case_id"], d["report_number"], {"active": "在库", "disposed": "已销毁"}[d["state"]],
-                      d["retention_class"], d["retention_until"], "是" if d["on_hold"] else "", d["path"])
+        table.add_row(escape(d["case_id"]), escape(d["report_number"]), {"active": "在库", "disposed": "已销毁"}[d["state"]],
+                      d["retention_class"], d["retention_until"], "是" if d["on_hold"] else "", escape(d["path"]))
     console.print(table)
 
 
@@ -151,8 +152,8 @@ def get_cmd(
         report = get(archive, case_id, out, by=by or _default_user(), report_number=report_number)
     for p in report["packages"]:
         mark = "[green]✓[/]" if p["ok"] else "[red]✗[/]"
-        console.print(f"{mark} {p['report_number']} → {p['path']}（固定性{'通过' if p['bag_valid'] else '未通过'}，"
-                      f"签章：{p['signature']['summary']}）")
+        console.print(f"{mark} " + escape(f"{p['report_number']} → {p['path']}（固定性{'通过' if p['bag_valid'] else '未通过'}，"
+                                          f"签章：{p['signature']['summary']}）"))
     console.print(f"核验报告 → {out / 'verification-report.json'}")
     if not report["ok"]:
         raise typer.Exit(1)
@@ -171,7 +172,7 @@ def hold_cmd(
 
     with opened() as archive:
         hold_id = place_hold(archive, case_id, kind=kind, reason=reason, reference=reference, by=by or _default_user())
-    console.print(f"[green]✓[/] 已冻结案件 {case_id}（冻结 #{hold_id}，文号 {reference}）")
+    console.print("[green]✓[/] " + escape(f"已冻结案件 {case_id}（冻结 #{hold_id}，文号 {reference}）"))
 
 
 @archive_app.command("release")
@@ -186,7 +187,7 @@ def release_cmd(
 
     with opened() as archive:
         hold = release_hold(archive, case_id, by=by or _default_user(), reason=reason, reference=reference)
-    console.print(f"[green]✓[/] 已解除案件 {case_id} 的冻结（文号 {hold['reference']}）")
+    console.print("[green]✓[/] " + escape(f"已解除案件 {case_id} 的冻结（文号 {hold['reference']}）"))
 
 
 @dispose_app.callback()
@@ -221,7 +222,7 @@ def dispose_propose(case_id: Annotated[str, typer.Argument(help="案件编号")]
 
     with opened() as archive:
         propose(archive, case_id, by=by or _default_user())
-    console.print(f"[green]✓[/] 已提议销毁案件 {case_id}；须由另一人批准")
+    console.print("[green]✓[/] " + escape(f"已提议销毁案件 {case_id}；须由另一人批准"))
 
 
 @dispose_app.command("approve")
@@ -231,7 +232,7 @@ def dispose_approve(case_id: Annotated[str, typer.Argument(help="案件编号")]
 
     with opened() as archive:
         approve(archive, case_id, by=by or _default_user())
-    console.print(f"[green]✓[/] 已批准销毁案件 {case_id}")
+    console.print("[green]✓[/] " + escape(f"已批准销毁案件 {case_id}"))
 
 
 @dispose_app.command("execute")
@@ -242,7 +243,7 @@ def dispose_execute(case_id: Annotated[str, typer.Argument(help="案件编号")]
     with opened() as archive:
         tombs = execute(archive, case_id, by=by or _default_user())
     for t in tombs:
-        console.print(f"[green]✓[/] 已销毁 {t['case_id']} 报告 {t['report_number']}；墓碑保留于目录与日志")
+        console.print("[green]✓[/] " + escape(f"已销毁 {t['case_id']} 报告 {t['report_number']}；墓碑保留于目录与日志"))
 
 
 @archive_app.command("audit")
@@ -263,7 +264,7 @@ def audit_cmd(
     if json_out is not None:
         json_out.write_text(json.dumps(result.as_dict(), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     for line in summary_lines(result):
-        console.print(line)
+        console.print(escape(line))
     if not result.ok:
         raise typer.Exit(1)
 
@@ -287,9 +288,9 @@ def fsck_cmd(
         d = report.as_dict()
         for key, label in labels.items():
             for item in d[key]:
-                console.print(f"[yellow]{label}[/]：{item}")
+                console.print(f"[yellow]{label}[/]：{escape(item)}")
         for item in report.repaired:
-            console.print(f"[green]修复[/]：{item}")
+            console.print(f"[green]修复[/]：{escape(item)}")
         console.print("目录与磁盘一致" if report.clean else "发现不一致" + ("（已修复可修复的部分）" if repair else "（--repair 可修复）"))
     if report.missing_packages or report.invalid_packages or (not repair and not report.clean):
         raise typer.Exit(1)
@@ -320,9 +321,9 @@ def log_verify(
         console.print_json(json.dumps(report.as_dict(), ensure_ascii=False))
     else:
         for p in report.problems:
-            console.print(f"[red]✗[/] {p}")
+            console.print(f"[red]✗[/] {escape(p)}")
         for w in report.warnings:
-            console.print(f"[yellow]![/] {w}")
+            console.print(f"[yellow]![/] {escape(w)}")
         console.print(f"日志 {report.size} 个事件，根哈希 {report.root}；核验检查点 {report.checkpoints_checked} 个："
                       + ("一致" if report.ok else "发现篡改"))
     if not report.ok:

@@ -183,6 +183,7 @@ def test_10_1_refused_without_delivery_or_fee(home: Path, kit: Kit, tmp_path: Pa
     assert any(reason in r and ("10.1" in r or "10.4" in r) for r in info.value.reasons)
     result = runner.invoke(app, ["archive", "ingest", str(path), "--report", str(kit.sealed), "--by", "甲"])
     assert result.exit_code == 2 and reason in result.output
+    assert "[10.1]" in result.output or "[10.4]" in result.output  # clause kept, not eaten as markup
     assert not list(iter_bags(home / "archive" / "packages"))
 
 
