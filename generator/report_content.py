@@ -539,14 +539,16 @@ def _loss_assessment(case: CarSurveyCase, adj: Adjustment) -> Section:
             salvage = format_amount(a.salvage)
             if lo.salvage_method and a.salvage:
                 salvage += f"（{SALVAGE_METHOD_TITLES[lo.salvage_method]}）"
-            rows.append([lo.id, lo.name, f"{qty(lo.quantity)} {lo.unit}", format_amount(lo.unit_price), basis,
+            # Id with name, and quantity with unit price, share a cell: fewer cells keep a report of
+            # thousands of items within the renderer's memory budget (bench/render_bench.py).
+            rows.append([f"{lo.id} {lo.name}", f"{qty(lo.quantity)} {lo.unit} × {format_amount(lo.unit_price)}", basis,
                          format_amount(a.repair_cost - a.betterment_excluded), money(lo.pre_loss_value) or "—",
                          salvage, format_amount(a.net), a.basis_title])
-        footer = [["合计", "", "", "", "", "", "", format_amount(adj.salvage_total), format_amount(adj.net_loss_total), ""]]
+        footer = [["合计", "", "", "", "", format_amount(adj.salvage_total), format_amount(adj.net_loss_total), ""]]
         blocks.append(Table(
-            header=[["编号", "损失项目", "核损数量", "核损单价（元）", "单价依据（7.3）", "修复费用（元）",
+            header=[["损失项目", "核损数量 × 核损单价（元）", "单价依据（7.3）", "修复费用（元）",
                      "损失前价值（元）", "残值（元）", "核损金额（元）", "损失性质"]],
-            rows=rows, footer=footer, numeric=frozenset({3, 5, 6, 7, 8}), widths=[12, 30, 22, 26, 34, 30, 28, 28, 30, 18],
+            rows=rows, footer=footer, numeric=frozenset({3, 4, 5, 6}), widths=[42, 36, 36, 30, 28, 30, 30, 24],
             caption="损失核定明细（核损金额已扣除残值及变更改进费用）"))
         notes = [f"{a.loss.id}：{a.loss.note}" for a in adj.losses if a.loss.note]
         excluded = [a for a in adj.losses if a.betterment_excluded]

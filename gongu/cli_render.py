@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,10 +29,12 @@ class Outcome:
     problems: list[Problem] = field(default_factory=list)
     outputs: list[str] = field(default_factory=list)
     pages: int = 0
+    cpu_seconds: float = 0.0  # CPU time this case took in its process (the bench sums it)
 
 
 def render_one(case_file: str, out_dir: str, formats: tuple[str, ...], templates: str | None) -> Outcome:
     """One case, in a worker process: every expected failure becomes a message, never a traceback."""
+    cpu = time.process_time()
     try:
         loaded = load_case(case_file)
         result = render_report(loaded, Path(out_dir), formats, Path(templates) if templates else None)
@@ -42,7 +45,7 @@ def render_one(case_file: str, out_dir: str, formats: tuple[str, ...], templates
     except OSError as exc:
         return Outcome(case_file, False, f"无法写入输出：{exc.strerror} ({exc.filename})")
     outputs = [str(p) for p in (result.pdf, result.docx) if p is not None]
-    return Outcome(case_file, True, outputs=outputs, pages=result.pages)
+    return Outcome(case_file, True, outputs=outputs, pages=result.pages, cpu_seconds=time.process_time() - cpu)
 
 
 def default_templates(settings: Settings) -> Path | None:
