@@ -8,6 +8,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from PIL import Image
 from typer.testing import CliRunner
 
 from gongu.cli import app
@@ -66,12 +67,17 @@ def test_firm_templates_override_cover_and_colours(tmp_path: Path) -> None:
     (firm / "cover.html").write_text(cover.replace("{{ doc.firm_name }}</p>", "{{ doc.firm_name }}</p><p>蜀安专用封面</p>"),
                                      encoding="utf-8")
     (firm / "firm.css").write_text(":root { --accent: #8b0000; }", encoding="utf-8")
+    Image.new("RGB", (60, 60), (200, 0, 0)).save(firm / "seal.png")  # the firm's seal image, from its folder
     out = tmp_path / "out"
     result = runner.invoke(app, ["render", str(SLOPE), "-o", str(out), "--format", "pdf", "--templates", str(firm)])
     assert result.exit_code == 0, result.output
     pdf = out / f"{report_number(SLOPE)}.pdf"
     text = subprocess.run(["pdftotext", "-l", "1", str(pdf), "-"], check=True, capture_output=True, text=True).stdout
     assert "蜀安专用封面" in text
+    images = subprocess.run(["pdfimages", "-list", str(pdf)], check=True, capture_output=True, text=True).stdout
+    listed = json.loads(SLOPE.read_text(encoding="utf-8"))["survey"]["photos"]
+    photos = sum(1 for p in listed if (SLOPE.parent / p["file"]).is_file())
+    assert sum(1 for line in images.splitlines()[2:] if " image " in line) == photos + 1
 
 
 def test_templates_from_gongu_toml(tmp_path: Path) -> None:
