@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import fcntl
 import json
+import threading
 import time as time_module
 import zlib
 from collections.abc import Callable, Iterable, Iterator
@@ -215,13 +216,21 @@ def _word_query(text: str) -> wq.Query | None:
     return wq.Term("body", words[0]) if len(words) == 1 else ExactPhrase("body", words)
 
 
+def _or(parts: list[wq.Query]) -> wq.Query:
+    """A union that skips: Whoosh's automatic choice for small unions (ArrayUnionMatcher) scores
+    every document in blocks, which defeats skip_to when the union sits inside an And."""
+    q = wq.Or(parts)
+    q.matcher_type = wq.Or.DEFAULT_MATCHER
+    return q
+
+
 def match_query(match: Match) -> wq.Query:
     if match.field is None:
         # Words first (better scores, phrase semantics), bigrams guarantee recall, meta keeps
         # tombstones and the descriptive fields findable.
         alts = [_word_query(match.text), _bigram_query("body_bg", match.text), _bigram_query("meta_bg", match.text)]
         found = [q for q in alts if q is not None]
-        return wq.Or(found) if found else wq.NullQuery
+        return _or(found) if found else wq.NullQuery
     spec = FIELDS[match.field]
     if spec.kind == "keyword":
         return wq.Term(match.field, match.text)
@@ -241,11 +250,11 @@ def to_whoosh(query: SearchQuery) -> wq.Query:
     parts: list[wq.Query] = []
     for group in query.groups:
         alts = [match_query(m) for m in group]
-        parts.append(alts[0] if len(alts) == 1 else wq.Or(alts))
+        parts.append(alts[0] if len(alts) == 1 else _or(alts))
     parts.extend(range_query(r) for r in query.ranges)
     positive: wq.Query = wq.And(parts) if parts else wq.Every()
     if query.excluded:
-        return wq.AndNot(positive, wq.Or([match_query(m) for m in query.excluded]))
+        return wq.AndNot(positive, _or([match_query(m) for m in query.excluded]))
     return positive
 
 
@@ -258,6 +267,8 @@ class WhooshBackend(SearchBackend):
         self.lock_timeout = lock_timeout
         self.procs = procs
         self._ix: whoosh_index.Index | None = None
+        self._searcher: Any = None
+        self._search_lock = threading.Lock()
 
     # Creation races (two ingests into a fresh GONGU_HOME) are settled by an flock of our own:
     # Whoosh's write lock lives inside the index, which does not exist yet.
@@ -281,6 +292,20 @@ class WhooshBackend(SearchBackend):
                         time_module.sleep(0.05)
         assert self._ix is not None
         return self._ix
+
+    @contextmanager
+    def _reading(self) -> Iterator[Any]:
+        """One searcher kept open while no commit happened since (reopening every segment file per
+        query costs several ms); reopened after a commit. Never waits for a writer."""
+        with self._search_lock:
+            # Not Searcher.refresh(): with `reuse` whoosh-reloaded 2.7.5 adds the old reader's
+            # segments back to the new ones, so replaced documents would come back.
+            if self._searcher is not None and not self._searcher.up_to_date():
+                self._searcher.close()
+                self._searcher = None
+            if self._searcher is None:
+                self._searcher = self._index().searcher()
+            yield self._searcher
 
     @contextmanager
     def _writer(self, **kwargs: Any) -> Iterator[IndexWriter]:
@@ -324,21 +349,21 @@ class WhooshBackend(SearchBackend):
         return count
 
     def get(self, doc_id: str) -> IndexDocument | None:
-        with self._index().searcher() as s:
+        with self._reading() as s:
             stored = s.document(doc_id=doc_id)
         return document_from_record(stored["record"]) if stored else None
 
     def doc_ids_for_case(self, case_id: str) -> list[str]:
-        with self._index().searcher() as s:
+        with self._reading() as s:
             return sorted(s.stored_fields(n)["doc_id"] for n in s.document_numbers(case_key=case_id))
 
     def count(self) -> int:
-        with self._index().searcher() as s:
+        with self._reading() as s:
             return s.doc_count()
 
     def search(self, query: SearchQuery, *, with_snippets: bool = True) -> SearchResults:
         q = to_whoosh(query)
-        with self._index().searcher() as s:
+        with self._reading() as s:
             if query.sort == "date":
                 page = s.search_page(q, query.page, pagelen=query.page_size, sortedby="loss_date", reverse=True)
             else:
@@ -356,7 +381,7 @@ class WhooshBackend(SearchBackend):
         return SearchResults(query=query, total=total, hits=tuple(hits))
 
     def doc_ids(self, predicate: Callable[[IndexDocument], bool] | None = None) -> list[str]:
-        with self._index().searcher() as s:
+        with self._reading() as s:
             out = []
             for stored in s.all_stored_fields():
                 if predicate is None or predicate(document_from_record(stored["record"])):
