@@ -89,7 +89,7 @@ def test_validate_dangling_reference(tmp_path: Path) -> None:
     path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
     code, out = invoke("validate", "--json", path)
     assert code == 2
-    assert json.loads(out)["problems"][0] == {"path": "$.losses[0].insured_item", "title": "损失项目 / 所属保险项目",
+    assert json.loads(out)["problems"][0] == {"path": "$.losses[0].insured_item", "title": "损失项目[0] / 所属保险项目",
                                               "message": "保单中没有该保险项目", "value": "A9"}
 
 
