@@ -246,7 +246,31 @@ def range_query(rng: Range) -> wq.Query:
     return wq.NumericRange(rng.field, rng.low, rng.high)
 
 
+class _Unpruned(wq.WrappingQuery):
+    """Keeps Whoosh's top-N collector from pruning: it calls matcher.replace(minscore) every few
+    documents, and a binary union then drops a branch whose best score cannot reach the top N — the
+    top hits stay right, but the documents skipped are missing from the total."""
+
+    def matcher(self, searcher: Any, context: Any = None) -> Any:
+        return _UnprunedMatcher(self.child.matcher(searcher, context))
+
+
+class _UnprunedMatcher(matching.WrappingMatcher):
+    def replace(self, minquality: float = 0) -> Any:
+        return self if self.is_active() else matching.NullMatcher()
+
+    def supports_block_quality(self) -> bool:
+        return False
+
+    def copy(self) -> _UnprunedMatcher:
+        return _UnprunedMatcher(self.child.copy())
+
+
 def to_whoosh(query: SearchQuery) -> wq.Query:
+    return _Unpruned(_to_whoosh(query))
+
+
+def _to_whoosh(query: SearchQuery) -> wq.Query:
     parts: list[wq.Query] = []
     for group in query.groups:
         alts = [match_query(m) for m in group]

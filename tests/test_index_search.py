@@ -185,3 +185,28 @@ def test_readers_are_not_blocked_by_a_writer(tmp_path: Path) -> None:
         assert _ids(b, "涌水") == ["2024/GC-1/R-1"]
     finally:
         writer.cancel()
+
+
+@pytest.fixture(scope="module")
+def corpus_backend(tmp_path_factory: pytest.TempPathFactory) -> tuple[WhooshBackend, list[IndexDocument]]:
+    from bench.corpus import report
+
+    docs = [report(11, i) for i in range(120)]
+    b = WhooshBackend(tmp_path_factory.mktemp("corpus"))
+    b.rebuild(docs)
+    return b, docs
+
+
+@pytest.mark.parametrize("text", ["免赔额 暴雨", "锚杆框架梁 开裂", "推定全损 OR 涌水", '"核损单价" 挡土墙'])
+def test_total_counts_every_match_not_only_the_top_page(
+    corpus_backend: tuple[WhooshBackend, list[IndexDocument]], text: str
+) -> None:
+    # Whoosh's top-N collector prunes union branches that cannot reach page 1; the total must still
+    # count every matching report. Ground truth: a substring scan of the same texts.
+    backend, docs = corpus_backend
+    q = parse_query(text, page_size=5)
+    groups = [[m.text for m in g] for g in q.groups]
+    expected = sum(1 for d in docs if all(any(t in d.text for t in g) for g in groups))
+    result = backend.search(q)
+    assert result.total == expected
+    assert expected > 5, "the query must match more than one page for the check to mean anything"
