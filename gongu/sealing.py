@@ -115,6 +115,11 @@ def demo_seal(reports: list[Path], home: Path, examples: Path) -> list[tuple[Pat
             firms, handlers = _example_people(examples)
             make_demo_pki(keys, firms[0], handlers, crl_url=tsa.crl_url, other_firms=firms[1:])
         snippet = (keys / "gongu.toml.snippet").read_text(encoding="utf-8")
+        config_file = home / "gongu.toml"
+        if not config_file.exists():
+            # So that `gongu verify`, `gongu archive audit` … work in the demo home afterwards; a firm's
+            # own gongu.toml is never touched.
+            config_file.write_text(snippet, encoding="utf-8")
         import tomllib
 
         section = tomllib.loads(snippet)["signing"]
