@@ -15,7 +15,6 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from generator.loading import CaseFileError, load_case
 from generator.problems import Problem
-from generator.render import FORMATS, RenderError, render_report
 from gongu.cli import app
 from gongu.output import GonguError, console, err_console, fail, print_problems
 from gongu.settings import Settings, load_settings
@@ -34,6 +33,10 @@ class Outcome:
 
 def render_one(case_file: str, out_dir: str, formats: tuple[str, ...], templates: str | None) -> Outcome:
     """One case, in a worker process: every expected failure becomes a message, never a traceback."""
+    # Imported here, not at module level: WeasyPrint takes ~1 s to load and every `gongu` command
+    # would pay for it.
+    from generator.render import RenderError, render_report
+
     cpu = time.process_time()
     try:
         loaded = load_case(case_file)
@@ -57,6 +60,8 @@ def default_templates(settings: Settings) -> Path | None:
 
 
 def parse_formats(value: str) -> tuple[str, ...]:
+    from generator.render import FORMATS
+
     formats = tuple(dict.fromkeys(f.strip().lower() for f in value.split(",") if f.strip()))
     bad = [f for f in formats if f not in FORMATS]
     if bad or not formats:

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -208,10 +208,16 @@ def tsa_serve(
 def _register_issue_step() -> None:
     """`gongu issue` = render → seal → publish/record: the seal step joins gongu.issuing's hook list."""
     from gongu.issuing import POST_RENDER_STEPS
+
+    if _issue_seal_step not in POST_RENDER_STEPS:
+        POST_RENDER_STEPS.append(_issue_seal_step)
+
+
+def _issue_seal_step(*args: Any, **kwargs: Any) -> Any:
+    # pyHanko loads only when a report is really issued, not on every `gongu` command.
     from gongu.sealing import issue_seal_step
 
-    if issue_seal_step not in POST_RENDER_STEPS:
-        POST_RENDER_STEPS.append(issue_seal_step)
+    return issue_seal_step(*args, **kwargs)
 
 
 _register_issue_step()

@@ -137,10 +137,11 @@ def test_issue_step_seals_before_publishing(world: World, monkeypatch: pytest.Mo
     """`gongu issue` runs render → seal → publish; the seal step replaces the PDF with the sealed one."""
     from archive.verify import verify_pdf
     from generator.loading import load_case
+    from gongu.cli_seal import _issue_seal_step
     from gongu.issuing import POST_RENDER_STEPS, IssueJob
     from gongu.sealing import issue_seal_step
 
-    assert issue_seal_step in POST_RENDER_STEPS
+    assert _issue_seal_step in POST_RENDER_STEPS  # the lazy wrapper around issue_seal_step
     for key, value in _env(world).items():
         monkeypatch.setenv(key, value)
     work = world.root / "issue-work"
