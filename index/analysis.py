@@ -76,8 +76,13 @@ def word_spans(text: str) -> list[tuple[str, int, int]]:
     return out
 
 
-class JiebaTokenizer(Tokenizer):
-    """jieba words with consecutive positions (0, 1, 2 …) and character offsets."""
+class _SpanTokenizer(Tokenizer):
+    """Whoosh tokens from (text, start, end) spans: consecutive positions (0, 1, 2 …) and character
+    offsets — what phrase queries and whole-term highlighting need (the stock ChineseAnalyzer gives
+    character offsets as positions)."""
+
+    def spans(self, value: str, mode: str) -> list[tuple[str, int, int]]:
+        raise NotImplementedError
 
     def __call__(  # type: ignore[override]
         self,
@@ -93,26 +98,25 @@ class JiebaTokenizer(Tokenizer):
         **kwargs: object,
     ) -> Iterator[Token]:
         t = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
-        if not tokenize:
-            t.original = t.text = value
-            t.boost = 1.0
-            if positions:
-                t.pos = start_pos
-            if chars:
-                t.startchar, t.endchar = start_char, start_char + len(value)
-            yield t
-            return
-        for i, (word, start, end) in enumerate(word_spans(value)):
-            t.text = word.lower()  # lowercasing here, not in a filter: one generator less per token
+        spans = self.spans(value, mode) if tokenize else [(value, 0, len(value))]
+        for i, (text, start, end) in enumerate(spans):
+            t.text = text.lower()  # lowercasing here, not in a filter: one generator less per token
             t.boost = 1.0
             if keeporiginal:
-                t.original = word
+                t.original = text
             t.stopped = False
             if positions:
                 t.pos = start_pos + i
             if chars:
                 t.startchar, t.endchar = start_char + start, start_char + end
             yield t
+
+
+class JiebaTokenizer(_SpanTokenizer):
+    """jieba words with the domain dictionary."""
+
+    def spans(self, value: str, mode: str) -> list[tuple[str, int, int]]:
+        return word_spans(value)
 
 
 def bigram_spans(text: str, *, trailing_unigram: bool) -> list[tuple[str, int, int]]:
@@ -134,35 +138,11 @@ def bigram_spans(text: str, *, trailing_unigram: bool) -> list[tuple[str, int, i
     return out
 
 
-class BigramTokenizer(Tokenizer):
-    """Character bigrams with consecutive positions; see `bigram_spans`."""
+class BigramTokenizer(_SpanTokenizer):
+    """Character bigrams; see `bigram_spans`."""
 
-    def __call__(  # type: ignore[override]
-        self,
-        value: str,
-        positions: bool = False,
-        chars: bool = False,
-        keeporiginal: bool = False,
-        removestops: bool = True,
-        start_pos: int = 0,
-        start_char: int = 0,
-        tokenize: bool = True,
-        mode: str = "",
-        **kwargs: object,
-    ) -> Iterator[Token]:
-        t = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
-        spans = bigram_spans(value, trailing_unigram=mode != "query") if tokenize else [(value, 0, len(value))]
-        for i, (gram, start, end) in enumerate(spans):
-            t.text = gram.lower()
-            t.boost = 1.0
-            if keeporiginal:
-                t.original = gram
-            t.stopped = False
-            if positions:
-                t.pos = start_pos + i
-            if chars:
-                t.startchar, t.endchar = start_char + start, start_char + end
-            yield t
+    def spans(self, value: str, mode: str) -> list[tuple[str, int, int]]:
+        return bigram_spans(value, trailing_unigram=mode != "query")
 
 
 def word_analyzer() -> Analyzer:
