@@ -123,9 +123,7 @@ def rebuild(
     if not root.is_dir():
         fail(f"档案库目录不存在：{root}")
     from index.maintenance import archive_documents
-    from index.whoosh_backend import WhooshBackend
-
-    backend = WhooshBackend(index_dir(settings), procs=max(1, procs))
+    backend = open_index(settings, procs=max(1, procs))
     errors: list[str] = []
     with open_catalog(settings) as catalog:
         from archive.package import iter_bags

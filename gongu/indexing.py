@@ -22,7 +22,24 @@ def index_dir(settings: Settings) -> Path:
     return settings.path("index", "index")
 
 
-def open_index(settings: Settings) -> SearchBackend:
+def open_index(settings: Settings, *, procs: int = 1) -> SearchBackend:
+    """The engine chosen by gongu.toml `[index] backend = "whoosh" | "tantivy"` (default whoosh).
+
+    tantivy keeps its files in a folder of its own (index/tantivy): switching engines means
+    `gongu index rebuild`, never reading the other engine's files."""
+    engine = str(settings.section("index").get("backend", "whoosh")).lower()
+    if engine == "tantivy":
+        from index.tantivy_backend import TantivyBackend
+
+        return TantivyBackend(index_dir(settings) / "tantivy", procs=procs)
+    if engine != "whoosh":
+        from gongu.output import GonguError
+
+        raise GonguError(f"gongu.toml [index] backend 应为 whoosh 或 tantivy：{engine!r}")
+    if procs > 1:
+        from index.whoosh_backend import WhooshBackend
+
+        return WhooshBackend(index_dir(settings), procs=procs)
     return default_backend(index_dir(settings))
 
 

@@ -1,0 +1,313 @@
+"""A second embedded engine: tantivy (Rust, via tantivy-py), selected with `[index] backend = "tantivy"`.
+
+Why: Whoosh is pure Python and misses the speed targets of issue 7 (docs/search.md). The analysis is
+the SAME as the Whoosh backend's (index/analysis.py: jieba words with the domain dictionary, and
+overlapping character bigrams): we tokenize in Python and hand tantivy the tokens joined by spaces,
+into text fields whose analyzer only splits on whitespace and lowercases. Tokens never contain
+whitespace (they are runs of word characters), so tantivy's positions are our consecutive token
+numbers and phrase queries work on the word and the bigram fields exactly as in Whoosh.
+
+Fields mirror index/whoosh_backend.py: `body` / `body_bg` / `meta_bg`, one bigram field per
+descriptive field, raw keyword fields (`doc_id`, `case_key`, `kind`, `status`), dates and amounts
+(fen, 64-bit integers, never float) as fast fields for ranges and sorting, and `record` — the whole
+`IndexDocument` as compressed JSON, the same encoding as Whoosh's, for results and snippets.
+
+tantivy allows one IndexWriter per index (its own lock file fails at once when taken); every write
+here first takes an flock of ours, so concurrent ingests wait their turn instead of failing. Readers
+search the last committed generation and never wait.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import multiprocessing as mp
+import threading
+import zlib
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+
+import tantivy
+
+from index.analysis import bigram_spans, query_bigrams, query_words, word_spans
+from index.api import Progress, SearchBackend
+from index.extract import IndexDocument
+from index.highlight import snippets
+from index.query import FIELDS, Match, Range, SearchHit, SearchQuery, SearchResults
+from index.whoosh_backend import AMOUNT_FIELDS, DATE_FIELDS, TEXT_FIELDS, document_from_record
+
+TOKENS = "gongu_tokens"  # whitespace split + lowercase: the tokens were made by index/analysis.py
+KEYWORD_FIELDS = ("doc_id", "case_key", "kind", "status")
+Q = tantivy.Query
+
+
+def build_schema() -> tantivy.Schema:
+    sb = tantivy.SchemaBuilder()
+    for name in KEYWORD_FIELDS:
+        sb.add_text_field(name, stored=name != "case_key", tokenizer_name="raw")
+    for name in ("body", "body_bg", "meta_bg", *TEXT_FIELDS):
+        sb.add_text_field(name, tokenizer_name=TOKENS)
+    for name in DATE_FIELDS:
+        sb.add_date_field(name, indexed=True, fast=True)
+    for name in AMOUNT_FIELDS:
+        sb.add_integer_field(name, indexed=True, fast=True)
+    sb.add_bytes_field("record", stored=True)
+    return sb.build()
+
+
+def _tokens_analyzer() -> tantivy.TextAnalyzer:
+    return tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.whitespace()).filter(tantivy.Filter.lowercase()).build()
+
+
+# ─────────────────────────── documents → tantivy fields ───────────────────────────
+
+
+def _words(text: str) -> str:
+    return " ".join(w for w, _, _ in word_spans(text))
+
+
+def _bigrams(text: str) -> str:
+    return " ".join(g for g, _, _ in bigram_spans(text, trailing_unigram=True))
+
+
+def prepare(doc: IndexDocument) -> dict[str, Any]:
+    """The analysed fields of `doc` (plain data: made in worker processes during a rebuild)."""
+    values: dict[str, Any] = {"doc_id": doc.doc_id, "case_key": doc.case_id, "kind": doc.kind, "status": doc.status}
+    if doc.text:
+        values["body"] = _words(doc.text)
+        values["body_bg"] = _bigrams(doc.text)
+    descriptive = []
+    for name in TEXT_FIELDS:
+        raw = getattr(doc, name)
+        value = "\n".join(raw) if isinstance(raw, tuple) else str(raw or "")
+        if value:
+            values[name] = _bigrams(value)
+            descriptive.append(values[name])
+    values["meta_bg"] = " ".join(descriptive)
+    for name in DATE_FIELDS:
+        when = getattr(doc, name)
+        if when is not None:
+            values[name] = when if isinstance(when, datetime) else datetime.combine(when, time())
+    for name in AMOUNT_FIELDS:
+        amount = getattr(doc, name)
+        if amount is not None:
+            values[name] = int(amount)
+    values["record"] = zlib.compress(json.dumps(doc.as_dict(), ensure_ascii=False).encode("utf-8"), 1)
+    return values
+
+
+def to_document(values: dict[str, Any]) -> tantivy.Document:
+    out = tantivy.Document()
+    for name, value in values.items():
+        if name == "record":
+            out.add_bytes(name, value)
+        elif name in DATE_FIELDS:
+            out.add_date(name, value)
+        elif name in AMOUNT_FIELDS:
+            out.add_integer(name, value)
+        elif value:
+            out.add_text(name, value)
+    return out
+
+
+# ─────────────────────────── query translation (same semantics as to_whoosh) ───────────────────────────
+
+
+def _sequence(schema: tantivy.Schema, field: str, tokens: list[str]) -> tantivy.Query:
+    # tantivy panics on a one-term phrase: a single token is a term query.
+    if len(tokens) == 1:
+        return Q.term_query(schema, field, tokens[0])
+    return Q.phrase_query(schema, field, tokens)
+
+
+def _all(parts: list[tantivy.Query]) -> tantivy.Query:
+    return parts[0] if len(parts) == 1 else Q.boolean_query([(tantivy.Occur.Must, p) for p in parts])
+
+
+def _any(parts: list[tantivy.Query]) -> tantivy.Query:
+    return parts[0] if len(parts) == 1 else Q.boolean_query([(tantivy.Occur.Should, p) for p in parts])
+
+
+def _bigram_query(schema: tantivy.Schema, field: str, text: str) -> tantivy.Query | None:
+    """`text` occurs in `field` as a substring: each run's bigrams as a phrase (a lone character: a
+    prefix over the bigrams, which the index-time trailing unigram makes complete)."""
+    parts = []
+    for grams in query_bigrams("".join(text.split())):
+        if len(grams) == 1 and len(grams[0]) == 1:
+            parts.append(Q.phrase_prefix_query(schema, field, grams))
+        else:
+            parts.append(_sequence(schema, field, grams))
+    return _all(parts) if parts else None
+
+
+def match_query(schema: tantivy.Schema, match: Match) -> tantivy.Query:
+    if match.field is None:
+        words = query_words(match.text)
+        alts = [_sequence(schema, "body", words) if words else None,
+                _bigram_query(schema, "body_bg", match.text), _bigram_query(schema, "meta_bg", match.text)]
+        found = [q for q in alts if q is not None]
+        return _any(found) if found else Q.empty_query()
+    if FIELDS[match.field].kind == "keyword":
+        return Q.term_query(schema, match.field, match.text)
+    q = _bigram_query(schema, match.field, match.text)
+    return q if q is not None else Q.empty_query()
+
+
+def range_query(schema: tantivy.Schema, rng: Range) -> tantivy.Query:
+    if FIELDS[rng.field].kind == "date":
+        low = datetime.combine(rng.low, time()) if isinstance(rng.low, date) else None
+        # The whole last day: everything before the next midnight.
+        high = datetime.combine(rng.high + timedelta(days=1), time()) if isinstance(rng.high, date) else None
+        return Q.range_query(schema, rng.field, tantivy.FieldType.Date, low, high, include_upper=False)
+    return Q.range_query(schema, rng.field, tantivy.FieldType.Integer, rng.low, rng.high)
+
+
+def to_tantivy(schema: tantivy.Schema, query: SearchQuery) -> tantivy.Query:
+    parts = [_any([match_query(schema, m) for m in group]) for group in query.groups]
+    parts.extend(range_query(schema, r) for r in query.ranges)
+    positive = _all(parts) if parts else Q.all_query()
+    if not query.excluded:
+        return positive
+    return Q.boolean_query([(tantivy.Occur.Must, positive),
+                            *((tantivy.Occur.MustNot, match_query(schema, m)) for m in query.excluded)])
+
+
+# ─────────────────────────── the backend ───────────────────────────
+
+
+class TantivyBackend(SearchBackend):
+    def __init__(self, index_dir: Path, *, procs: int = 1, heap_mb: int = 128) -> None:
+        self.index_dir = Path(index_dir)
+        self.procs = procs
+        self.heap_mb = heap_mb
+        self._ix: tantivy.Index | None = None
+        self._lock = threading.Lock()
+
+    def _index(self) -> tantivy.Index:
+        if self._ix is None:
+            self.index_dir.mkdir(parents=True, exist_ok=True)
+            with _flock(self.index_dir / ".create.lock"):
+                if tantivy.Index.exists(str(self.index_dir)):
+                    ix = tantivy.Index.open(str(self.index_dir))
+                else:
+                    ix = tantivy.Index(build_schema(), path=str(self.index_dir))
+            # A custom analyzer is not stored in the index: register it on every open.
+            ix.register_tokenizer(TOKENS, _tokens_analyzer())
+            self._ix = ix
+        return self._ix
+
+    @property
+    def schema(self) -> tantivy.Schema:
+        return self._index().schema
+
+    def _searcher(self) -> tantivy.Searcher:
+        ix = self._index()
+        ix.reload()  # see commits from this and other processes at once (the default policy lags)
+        return ix.searcher()
+
+    @contextmanager
+    def _writer(self) -> Iterator[tantivy.IndexWriter]:
+        """One writer at a time across processes (tantivy's own lock fails instead of waiting)."""
+        ix = self._index()
+        with self._lock, _flock(self.index_dir / ".write.lock"):
+            writer = ix.writer(heap_size=self.heap_mb * 2**20, num_threads=1)
+            try:
+                yield writer
+                writer.commit()
+            except BaseException:
+                writer.rollback()
+                raise
+            finally:
+                writer.wait_merging_threads()  # releases tantivy's writer lock before ours
+
+    def add(self, doc: IndexDocument) -> None:
+        self.update(doc)
+
+    def update(self, doc: IndexDocument) -> None:
+        values = prepare(doc)
+        with self._writer() as w:
+            w.delete_documents_by_term("doc_id", doc.doc_id)
+            w.add_document(to_document(values))
+
+    def delete(self, doc_id: str) -> None:
+        with self._writer() as w:
+            w.delete_documents_by_term("doc_id", doc_id)
+
+    def rebuild(self, docs: Iterable[IndexDocument], progress: Progress | None = None) -> int:
+        """Everything is replaced in one commit, so readers see either the old or the new index.
+        With `procs` > 1 the analysis (jieba, the bulk of the work) runs in worker processes."""
+        count = 0
+        with self._writer() as w:
+            w.delete_all_documents()
+            if self.procs > 1:
+                pool = mp.get_context("fork").Pool(self.procs)
+                pairs: Iterable[tuple[IndexDocument, dict[str, Any]]] = pool.imap(_prepare_pair, docs, chunksize=8)
+            else:
+                pool = None
+                pairs = ((doc, prepare(doc)) for doc in docs)
+            try:
+                for doc, values in pairs:
+                    w.add_document(to_document(values))
+                    count += 1
+                    if progress is not None:
+                        progress(doc)
+            finally:
+                if pool is not None:
+                    pool.terminate()
+        return count
+
+    def _stored(self, field: str, value: str, limit: int) -> list[tantivy.Document]:
+        s = self._searcher()
+        res = s.search(Q.term_query(self.schema, field, value), limit=max(1, limit))
+        return [s.doc(addr) for _, addr in res.hits]
+
+    def get(self, doc_id: str) -> IndexDocument | None:
+        found = self._stored("doc_id", doc_id, 1)
+        return document_from_record(found[0]["record"][0]) if found else None
+
+    def doc_ids_for_case(self, case_id: str) -> list[str]:
+        return sorted(d["doc_id"][0] for d in self._stored("case_key", case_id, 10_000))
+
+    def count(self) -> int:
+        return self._searcher().num_docs
+
+    def search(self, query: SearchQuery, *, with_snippets: bool = True) -> SearchResults:
+        s = self._searcher()
+        q = to_tantivy(self.schema, query)
+        offset = (query.page - 1) * query.page_size
+        if query.sort == "date":
+            res = s.search(q, limit=query.page_size, offset=offset, count=True, order_by_field="loss_date",
+                           order=tantivy.Order.Desc)
+        else:
+            res = s.search(q, limit=query.page_size, offset=offset, count=True)
+        hits = []
+        for score, addr in res.hits:
+            doc = document_from_record(s.doc(addr)["record"][0])
+            fields = doc.as_dict()
+            fields.pop("text")
+            found = snippets(doc.text, query.terms) if with_snippets and doc.text else []
+            # A date sort yields the date as the "score": report the relevance only for score sorts.
+            hits.append(SearchHit(doc.doc_id, float(score) if query.sort == "score" else 0.0, fields, tuple(found)))
+        return SearchResults(query=query, total=res.count or 0, hits=tuple(hits))
+
+    def doc_ids(self) -> list[str]:
+        s = self._searcher()
+        res = s.search(Q.all_query(), limit=max(1, s.num_docs))
+        return sorted(s.doc(addr)["doc_id"][0] for _, addr in res.hits)
+
+
+def _prepare_pair(doc: IndexDocument) -> tuple[IndexDocument, dict[str, Any]]:
+    return doc, prepare(doc)
+
+
+@contextmanager
+def _flock(path: Path) -> Iterator[None]:
+    with open(path, "a+") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)

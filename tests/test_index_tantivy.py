@@ -1,0 +1,129 @@
+"""The tantivy backend passes the same behavioural checks as the Whoosh one.
+
+The engine-independent tests of tests/test_index_search.py are imported here, so pytest collects them
+a second time in this module, where the `backend` and `corpus_backend` fixtures are tantivy indexes
+(fixtures resolve from the module that collects the test). Tests that reach into Whoosh itself
+(its writer lock) have tantivy counterparts below."""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+from pathlib import Path
+
+import pytest
+from test_index_search import (  # noqa: F401  (collected again here, against tantivy)
+    _doc,
+    _ids,
+    example_doc,
+    test_amount_range_in_fen,
+    test_date_range,
+    test_field_queries_in_chinese,
+    test_free_text_and_phrase,
+    test_highlight_marks_the_whole_term,
+    test_pagination_and_date_sort,
+    test_snippets_escape_case_text,
+    test_status_filter,
+    test_total_counts_every_match_not_only_the_top_page,
+)
+
+from gongu.settings import Settings
+from index.extract import IndexDocument
+from index.query import parse_query
+from index.tantivy_backend import TantivyBackend
+
+
+@pytest.fixture(scope="module")
+def backend(tmp_path_factory: pytest.TempPathFactory, example_doc: IndexDocument) -> TantivyBackend:  # noqa: F811
+    from datetime import date
+
+    b = TantivyBackend(tmp_path_factory.mktemp("tix"))
+    b.rebuild([
+        example_doc,
+        _doc(1),
+        _doc(2, status="held"),
+        _doc(3, insurer="中国太平洋财产保险股份有限公司贵阳分公司", province="贵州省", city="贵阳市",
+             loss_date=date(2023, 6, 30), text="山洪冲毁钢板桩围堰，施救费用经核定为合理必要。"),
+        _doc(4, loss_date=date(2022, 12, 31), text="每次事故免赔额为人民币1万元，<script>alert(1)</script>。"),
+        _doc(5, text="钻孔灌注桩施工中发生塌孔，桩基础损失按推定全损处理。"),
+    ])
+    return b
+
+
+@pytest.fixture(scope="module")
+def corpus_backend(tmp_path_factory: pytest.TempPathFactory) -> tuple[TantivyBackend, list[IndexDocument]]:
+    from bench.corpus import report
+
+    docs = [report(11, i) for i in range(120)]
+    b = TantivyBackend(tmp_path_factory.mktemp("tcorpus"), procs=2)  # the worker-process analysis path
+    assert b.rebuild(docs) == 120
+    return b, docs
+
+
+def test_substring_inside_a_word_found_through_bigrams(
+    backend: TantivyBackend, example_doc: IndexDocument  # noqa: F811
+) -> None:
+    # 坡坍 straddles the jieba words 边坡 | 坍塌: only the bigram field can find it; one character too.
+    assert _ids(backend, "坡坍") == [example_doc.doc_id]
+    assert "2024/GC-5/R-5" in _ids(backend, "孔")
+    # A phrase keeps its order: 坍塌边坡 does not occur.
+    assert _ids(backend, '"坍塌边坡"') == []
+
+
+def test_disposal_keeps_a_findable_tombstone(tmp_path: Path) -> None:
+    b = TantivyBackend(tmp_path / "ix")
+    doc = _doc(7, text="本案独有的文字：钢栈桥被洪水冲毁。")
+    b.add(doc)
+    assert _ids(b, "钢栈桥") == [doc.doc_id]
+    b.update(doc.tombstone())
+    assert _ids(b, "钢栈桥") == [], "the text leaves the index"
+    assert _ids(b, "状态:已销毁") == [doc.doc_id]
+    (hit,) = b.search(parse_query("GC-7")).hits
+    assert hit.fields["status"] == "disposed" and hit.snippets == ()
+    stored = b.get(doc.doc_id)
+    assert stored is not None and stored.text == "" and stored.case_id == "GC-7"
+    assert b.count() == 1 and b.doc_ids_for_case("GC-7") == [doc.doc_id]
+    b.delete(doc.doc_id)
+    assert b.count() == 0 and b.get(doc.doc_id) is None
+
+
+def _write_many(index_dir: str, worker: int, n: int) -> None:
+    b = TantivyBackend(Path(index_dir))
+    for i in range(n):
+        b.add(_doc(1, doc_id=f"w{worker}/{i}", case_id=f"W{worker}-{i}", text=f"并发写入第{worker}号进程第{i}件"))
+
+
+def test_concurrent_writers_from_several_processes_never_fail(tmp_path: Path) -> None:
+    # tantivy's own writer lock fails at once; the backend's flock makes writers wait their turn.
+    ctx = mp.get_context("fork")
+    procs = [ctx.Process(target=_write_many, args=(str(tmp_path / "ix"), w, 5)) for w in range(4)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(180)
+    assert [p.exitcode for p in procs] == [0, 0, 0, 0]
+    b = TantivyBackend(tmp_path / "ix")
+    assert b.count() == 20
+    assert _ids(b, "第3号进程第4件") == ["w3/4"]
+
+
+def test_readers_are_not_blocked_by_a_writer(tmp_path: Path) -> None:
+    b = TantivyBackend(tmp_path / "ix")
+    b.add(_doc(1))
+    writer = b._index().writer(heap_size=15_000_000, num_threads=1)  # holds tantivy's write lock
+    try:
+        assert _ids(b, "涌水") == ["2024/GC-1/R-1"]
+    finally:
+        writer.rollback()
+        writer.wait_merging_threads()
+
+
+def test_gongu_toml_selects_the_engine(tmp_path: Path) -> None:
+    from gongu.indexing import open_index
+    from gongu.output import GonguError
+    from index.whoosh_backend import WhooshBackend
+
+    assert isinstance(open_index(Settings(home=tmp_path, config={})), WhooshBackend), "the default stays Whoosh"
+    chosen = open_index(Settings(home=tmp_path, config={"index": {"backend": "tantivy"}}))
+    assert isinstance(chosen, TantivyBackend) and chosen.index_dir == tmp_path / "index" / "tantivy"
+    with pytest.raises(GonguError, match="whoosh 或 tantivy"):
+        open_index(Settings(home=tmp_path, config={"index": {"backend": "lucene"}}))
