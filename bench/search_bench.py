@@ -1,6 +1,7 @@
 """Search bench (issue 7): indexing time against jieba-only tokenisation, query latency, recall.
 
     .venv/bin/python -m bench.search_bench 20000 [--procs 2] [--seed 7] [--stock-sample 2000]
+        [--backend whoosh|tantivy|both]
 
 Figures printed, measured side by side in one run on the same synthetic corpus (bench/corpus.py,
 deterministic seed, ~10 KB of UTF-8 per report):
@@ -26,6 +27,7 @@ from pathlib import Path
 
 from bench.corpus import report
 from index.analysis import segmenter, word_spans
+from index.api import SearchBackend
 from index.extract import IndexDocument
 from index.query import parse_query
 from index.whoosh_backend import TEXT_FIELDS, WhooshBackend, to_whoosh
@@ -109,6 +111,8 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3, help="runs of each query for the latency figures")
     ap.add_argument("--stock-sample", type=int, default=2000)
     ap.add_argument("--dir", type=Path, default=None, help="index directory (default: a temp dir, removed)")
+    ap.add_argument("--backend", choices=("whoosh", "tantivy", "both"), default="whoosh",
+                    help="engine(s) to build and query, each against the same jieba-only run")
     args = ap.parse_args()
     n, seed = args.n, args.seed
     work = args.dir or Path(tempfile.mkdtemp(prefix="gongu-search-bench-"))
@@ -119,14 +123,56 @@ def main() -> None:
     jt, tokens = jieba_only(n, seed, args.procs)
     print(f"jieba-only tokenisation: {jt:.1f} s ({n / jt:.0f} reports/s, {tokens / n:.0f} words/report)")
 
+    engines = ("whoosh", "tantivy") if args.backend == "both" else (args.backend,)
+    found_by: dict[str, dict[str, set[str]]] = {}
+    for engine in engines:
+        print(f"── engine: {engine}")
+        found_by[engine] = bench_engine(engine, work / engine, args, jt)
+    truth = ground_truth(n, seed)
+    for engine in engines:
+        print_recall(engine, truth, found_by[engine])
+
+    sample = min(n, args.stock_sample)
+    truth_n, stock_found, ours = stock_recall(sample, seed)
+    found = found_by[engines[0]]
+    print(f"免赔额 on {sample} reports: {truth_n} contain it; stock ChineseAnalyzer (no domain dict) yields the "
+          f"token in {stock_found} ({100 * stock_found / max(1, truth_n):.1f} %, misses "
+          f"{100 * (truth_n - stock_found) / max(1, truth_n):.1f} %); our word field {ours} "
+          f"({100 * ours / max(1, truth_n):.1f} %); with the bigram field ({engines[0]}): {len(found['免赔额'])} of "
+          f"{len(truth['免赔额'])} in the full corpus")
+    if args.dir is None:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def all_matches(engine: str, backend: SearchBackend, q: str, n: int) -> set[str]:
+    """Every document a query matches (not one page), straight from the engine."""
+    if isinstance(backend, WhooshBackend):
+        with backend._index().searcher() as s:
+            return {h["doc_id"] for h in s.search(to_whoosh(parse_query(q)), limit=None)}
+    from index.tantivy_backend import TantivyBackend, to_tantivy
+
+    assert isinstance(backend, TantivyBackend)
+    s = backend._searcher()
+    res = s.search(to_tantivy(backend.schema, parse_query(q)), limit=max(1, n))
+    return {s.doc(addr)["doc_id"][0] for _, addr in res.hits}
+
+
+def bench_engine(engine: str, work: Path, args: argparse.Namespace, jt: float) -> dict[str, set[str]]:
+    n, seed = args.n, args.seed
     if work.exists():
         shutil.rmtree(work)
-    backend = WhooshBackend(work, procs=args.procs)
+    backend: SearchBackend
+    if engine == "tantivy":
+        from index.tantivy_backend import TantivyBackend
+
+        backend = TantivyBackend(work, procs=args.procs)
+    else:
+        backend = WhooshBackend(work, procs=args.procs)
     segmenter()
     t = time.perf_counter()
     backend.rebuild(corpus(n, seed))
     it = time.perf_counter() - t
-    size = sum(f.stat().st_size for f in work.iterdir() if f.is_file())
+    size = sum(f.stat().st_size for f in work.rglob("*") if f.is_file())
     print(f"index build: {it:.1f} s ({n / it:.0f} reports/s), {size / 2**20:.0f} MiB on disk")
     print(f"  ratio index / jieba-only: {it / jt:.2f}×  (target ≤ 1.5×)")
 
@@ -141,14 +187,19 @@ def main() -> None:
                 totals.append(backend.search(parse_query(q)).total)
                 lat.append((time.perf_counter() - t) * 1000)
                 t = time.perf_counter()
-                backend.search(parse_query(q), with_snippets=False)
+                backend.search(parse_query(q), with_snippets=False)  # type: ignore[call-arg]
                 bare.append((time.perf_counter() - t) * 1000)
         all_lat += lat
         print(f"  {cls:8s} p50 {pct(lat, 0.5):7.1f} ms   p95 {pct(lat, 0.95):7.1f} ms   "
               f"(no snippets p50 {pct(bare, 0.5):7.1f} ms; median matches {int(statistics.median(totals))})")
     print(f"  {'all':8s} p50 {pct(all_lat, 0.5):7.1f} ms   p95 {pct(all_lat, 0.95):7.1f} ms  (target p95 ≤ 50 ms at 100,000)")
 
-    # Recall and precision against a substring scan of the same texts.
+    flat = [q for qs in QUERIES.values() for q in qs]
+    return {q: all_matches(engine, backend, q, n) for q in flat}
+
+
+def ground_truth(n: int, seed: int) -> dict[str, set[str]]:
+    """Recall and precision are measured against a plain substring scan of the same texts."""
     flat = [q for qs in QUERIES.values() for q in qs]
     needles = {q: [p.strip('"') for p in (q.split() if not q.startswith('"') else [q])] for q in flat}
     truth: dict[str, set[str]] = {q: set() for q in flat}
@@ -157,32 +208,21 @@ def main() -> None:
         for q, parts in needles.items():
             if all(p in hay for p in parts):
                 truth[q].add(doc.doc_id)
-    found: dict[str, set[str]] = {}
-    ix = backend._index()
-    with ix.searcher() as s:
-        for q in flat:
-            hits = s.search(to_whoosh(parse_query(q)), limit=None)
-            found[q] = {h["doc_id"] for h in hits}
+    return truth
+
+
+def print_recall(engine: str, truth: dict[str, set[str]], found: dict[str, set[str]]) -> None:
+    flat = list(truth)
     t_all = sum(len(v) for v in truth.values())
     tp = sum(len(truth[q] & found[q]) for q in flat)
     fp = sum(len(found[q] - truth[q]) for q in flat)
     worst = min(flat, key=lambda q: len(truth[q] & found[q]) / len(truth[q]) if truth[q] else 1.0)
-    print(f"recall vs substring scan: {tp}/{t_all} = {100 * tp / max(1, t_all):.2f} %  (target 100 %); "
+    print(f"{engine} recall vs substring scan: {tp}/{t_all} = {100 * tp / max(1, t_all):.2f} %  (target 100 %); "
           f"false positives {fp}; worst query {worst!r}: {len(truth[worst] & found[worst])}/{len(truth[worst])}")
     phrase_q = QUERIES["phrase"]
     print("  (phrase queries: substring semantics — a quoted phrase matches where its text occurs)")
     for q in phrase_q[:3]:
         print(f"  {q}: {len(found[q])} hits, truth {len(truth[q])}")
-
-    sample = min(n, args.stock_sample)
-    truth_n, stock_found, ours = stock_recall(sample, seed)
-    print(f"免赔额 on {sample} reports: {truth_n} contain it; stock ChineseAnalyzer (no domain dict) yields the "
-          f"token in {stock_found} ({100 * stock_found / max(1, truth_n):.1f} %, misses "
-          f"{100 * (truth_n - stock_found) / max(1, truth_n):.1f} %); our word field {ours} "
-          f"({100 * ours / max(1, truth_n):.1f} %); with the bigram field: {len(found['免赔额'])} of "
-          f"{len(truth['免赔额'])} in the full corpus")
-    if args.dir is None:
-        shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":
