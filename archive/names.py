@@ -6,7 +6,9 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from pathlib import Path, PurePosixPath
+from pathlib import Path
+
+from generator.case_paths import CasePathError, resolve_case_file
 
 MAX_COMPONENT_BYTES = 120  # well under the 255-byte limit of common filesystems, room for suffixes
 _UNSAFE = re.compile(r"[^\w.\-]", re.UNICODE)
@@ -45,11 +47,9 @@ def inside(root: Path, *parts: str) -> Path:
 
 
 def relative_inside(base: Path, relative: str) -> Path:
-    """A file named by the case (e.g. `survey.photos[].file`) relative to the case folder: no NUL, no
-    absolute path, no `..`, no symlink leading outside."""
-    if "\x00" in relative or not relative.strip():
-        raise UnsafePathError(f"文件名无效：{relative!r}")
-    pure = PurePosixPath(relative.replace("\\", "/"))
-    if pure.is_absolute() or ".." in pure.parts or re.match(r"^[A-Za-z]:", relative):
-        raise UnsafePathError(f"文件必须位于案件目录之内：{relative!r}")
-    return inside(base, *pure.parts)
+    """A file named by the case (e.g. `survey.photos[].file`) relative to the case folder — the same
+    rule the renderer applies (generator.case_paths), with the archive's error type."""
+    try:
+        return resolve_case_file(base, relative, "文件")
+    except CasePathError as exc:
+        raise UnsafePathError(str(exc)) from None

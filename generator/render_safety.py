@@ -8,14 +8,12 @@ URL slipped into HTML can make the renderer read /etc/passwd or call the network
 from __future__ import annotations
 
 import mimetypes
-import re
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
-_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
-_WINDOWS_DRIVE = re.compile(r"^[A-Za-z]:[\\/]")
+from generator import case_paths
 
 
 class RenderError(Exception):
@@ -27,22 +25,11 @@ class RefusedResource(FatalURLFetchingError):
 
 
 def resolve_case_file(case_dir: Path, reference: str, what: str) -> Path:
-    """A file the case names (a photo), relative to the case folder; anything else is refused.
-
-    Refused: URLs of any scheme (http, https, file, data …), absolute paths, and paths that leave the
-    case folder — by `..` or through a symlink. Returns the resolved path (it may not exist).
-    """
-    ref = reference.strip()
-    if _SCHEME.match(ref) and not _WINDOWS_DRIVE.match(ref):
-        raise RenderError(f"{what} “{reference}” 是网址，报告只能使用案件文件夹内的文件 (URLs are refused)")
-    norm = ref.replace("\\", "/")
-    if norm.startswith("/") or _WINDOWS_DRIVE.match(ref):
-        raise RenderError(f"{what} “{reference}” 是绝对路径，请写相对于案件文件夹的路径 (absolute paths are refused)")
-    root = case_dir.resolve()
-    target = (root / norm).resolve()
-    if not target.is_relative_to(root):
-        raise RenderError(f"{what} “{reference}” 指向案件文件夹 {root} 之外 (path leaves the case folder)")
-    return target
+    """generator.case_paths' rule, with the renderer's error type (shown plainly, exit code 2)."""
+    try:
+        return case_paths.resolve_case_file(case_dir, reference, what)
+    except case_paths.CasePathError as exc:
+        raise RenderError(str(exc)) from None
 
 
 class FolderFetcher(URLFetcher):

@@ -254,7 +254,7 @@ def test_hostile_report_number_and_photo_name_in_a_real_ingest(home: Path, kit: 
     (tmp_path / "c" / "photos").mkdir()
     for p in data["survey"]["photos"][1:]:
         (tmp_path / "c" / p["file"]).write_bytes(b"\xff\xd8\xff\xe0")
-    with pytest.raises(IngestRefused, match="案件目录之内"):
+    with pytest.raises(IngestRefused, match="案件文件夹"):
         _ingest(home, path, kit.sealed_for(data))
     data["survey"]["photos"][0]["file"] = original_photo
     path = write_case(tmp_path / "c2", data, photos=True)
@@ -381,5 +381,5 @@ def test_10_2_attachment_files_named_by_the_case_are_archived(home: Path, kit: K
     assert len(attached) == 1 and attached[0]["sha256"] == hashlib.sha256(kit.unsealed.read_bytes()).hexdigest()
     data["case_id"] = "ATT-2"
     data["attachments"][0]["file"] = "../../../etc/passwd"
-    with pytest.raises(IngestRefused, match="案件目录之内"):
+    with pytest.raises(IngestRefused, match="案件文件夹"):
         _ingest(home, write_case(tmp_path / "d", data), kit.sealed_for(data))
