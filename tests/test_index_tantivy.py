@@ -7,10 +7,13 @@ a second time in this module, where the `backend` and `corpus_backend` fixtures 
 
 from __future__ import annotations
 
+import json
 import multiprocessing as mp
+import shutil
 from pathlib import Path
 
 import pytest
+from test_index_archive import CASE, REPORTS, kit, prepared  # noqa: F401  (the archive-backed home)
 from test_index_search import (  # noqa: F401  (collected again here, against tantivy)
     _doc,
     _ids,
@@ -127,3 +130,44 @@ def test_gongu_toml_selects_the_engine(tmp_path: Path) -> None:
     assert isinstance(chosen, TantivyBackend) and chosen.index_dir == tmp_path / "index" / "tantivy"
     with pytest.raises(GonguError, match="whoosh 或 tantivy"):
         open_index(Settings(home=tmp_path, config={"index": {"backend": "lucene"}}))
+
+
+def test_archive_listener_and_cli_follow_the_tantivy_engine(
+    prepared: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch  # noqa: F811
+) -> None:
+    """End to end with gongu.toml choosing tantivy: `gongu index rebuild` from the packages, `gongu
+    search`, then a hold placed through the archive reaches the tantivy index via the listener."""
+    from typer.testing import CliRunner
+
+    from archive.holds import place_hold
+    from gongu.archiving import build_archive
+    from gongu.cli import app
+    from gongu.indexing import open_index
+    from gongu.settings import load_settings
+
+    home = tmp_path / "home"
+    shutil.copytree(prepared, home)
+    with open(home / "gongu.toml", "a", encoding="utf-8") as fh:
+        fh.write('\n[index]\nbackend = "tantivy"\n')
+    monkeypatch.setenv("GONGU_HOME", str(home))
+    monkeypatch.setenv("GONGU_FIRM_KEY_PASSPHRASE", "gongu-demo")
+    monkeypatch.delenv("GONGU_NOW", raising=False)
+    runner = CliRunner()
+
+    def search(*args: str) -> dict:
+        result = runner.invoke(app, ["search", *args, "--json"])
+        assert result.exit_code == 0, result.output
+        return json.loads(result.output)
+
+    assert isinstance(open_index(load_settings(home)), TantivyBackend)
+    result = runner.invoke(app, ["index", "rebuild"])
+    assert result.exit_code == 0, result.output
+    assert "索引已重建：2" in result.output
+    found = search("边坡坍塌")
+    assert sorted(h["doc_id"] for h in found["hits"]) == REPORTS
+    assert any("<mark>边坡坍塌</mark>" in s for h in found["hits"] for s in h["snippets"])
+    with build_archive(load_settings(home)) as archive:
+        place_hold(archive, CASE, kind="litigation", reason="保险合同纠纷诉讼", reference="(2026)川01民初1号", by="法务甲")
+        assert archive.listener_failures == []
+    assert sorted(h["doc_id"] for h in search("状态:保全中")["hits"]) == REPORTS
+    assert search("边坡坍塌", "--status", "archived")["total"] == 0
