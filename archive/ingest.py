@@ -133,30 +133,21 @@ def plan_payload(loaded: LoadedCase, report_pdf: Path, extras: list[tuple[str, P
     files += working_papers(loaded)
     taken: dict[str, set[str]] = {}
     case_dir = loaded.source.parent
-    for photo in case.survey.photos:
+    named = [(f"照片 {p.id}", p.file, "photo", "photos") for p in case.survey.photos]
+    # 10.2: other related material the case names.
+    named += [(f"附件 {i + 1}（{a.title}）", a.file, "attachment", "attachments")
+              for i, a in enumerate(case.attachments) if a.file]
+    for label, reference, role, folder in named:
         try:
-            path = relative_inside(case_dir, photo.file)
+            path = relative_inside(case_dir, reference)
         except UnsafePathError as exc:
-            problems.append(f"照片 {photo.id}：{exc}")
+            problems.append(f"{label}：{exc}")
             continue
         if not path.is_file():
-            problems.append(f"照片 {photo.id} 的文件不存在：{photo.file}（10.3 档案应完整）")
+            problems.append(f"{label} 的文件不存在：{reference}（10.3 档案应完整）")
             continue
-        name = _unique(safe_component(path.name), taken.setdefault("photos", set()))
-        files.append(package.PayloadFile(f"photos/{name}", "photo", source=path))
-    for i, att in enumerate(case.attachments):  # 10.2 other related material named by the case
-        if not att.file:
-            continue
-        try:
-            path = relative_inside(case_dir, att.file)
-        except UnsafePathError as exc:
-            problems.append(f"附件 {i + 1}（{att.title}）：{exc}")
-            continue
-        if not path.is_file():
-            problems.append(f"附件 {i + 1}（{att.title}）的文件不存在：{att.file}（10.3 档案应完整）")
-            continue
-        name = _unique(safe_component(path.name), taken.setdefault("attachments", set()))
-        files.append(package.PayloadFile(f"attachments/{name}", "attachment", source=path))
+        name = _unique(safe_component(path.name), taken.setdefault(folder, set()))
+        files.append(package.PayloadFile(f"{folder}/{name}", role, source=path))
     for role, path in extras:
         if role not in md.ROLES or role in ("report", "case_file"):
             problems.append(f"未知的文件用途 {role}（可用：audio, video, photo, survey_records, inquiry_records, "
