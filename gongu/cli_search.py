@@ -71,7 +71,11 @@ def search(
     settings = load_settings()
     if not index_dir(settings).is_dir():
         fail(f"检索索引尚未建立（{index_dir(settings)}）：请先归档案件或运行 gongu index rebuild")
-    results = open_index(settings).search(q)
+    backend = open_index(settings)
+    results = backend.search(q)
+    if results.total == 0 and backend.count() == 0:
+        # An empty index usually means a fresh switch of engine in gongu.toml, not an empty archive.
+        err_console.print("检索索引为空：若档案中已有案件（或刚在 gongu.toml 中切换了检索引擎），请运行 gongu index rebuild")
     root, _ = archive_root_and_catalog_path(settings)
     for hit in results.hits:
         # The index stores package paths relative to the archive root (valid when GONGU_HOME moves).
