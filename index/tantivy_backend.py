@@ -19,7 +19,6 @@ search the last committed generation and never wait.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import multiprocessing as mp
 import threading
@@ -36,6 +35,7 @@ from index.analysis import bigram_spans, query_bigrams, query_words, word_spans
 from index.api import Progress, SearchBackend
 from index.extract import IndexDocument
 from index.highlight import snippets
+from index.locking import file_lock
 from index.query import FIELDS, Match, Range, SearchHit, SearchQuery, SearchResults
 from index.whoosh_backend import AMOUNT_FIELDS, DATE_FIELDS, TEXT_FIELDS, document_from_record
 
@@ -189,7 +189,7 @@ class TantivyBackend(SearchBackend):
     def _index(self) -> tantivy.Index:
         if self._ix is None:
             self.index_dir.mkdir(parents=True, exist_ok=True)
-            with _flock(self.index_dir / ".create.lock"):
+            with file_lock(self.index_dir / ".create.lock"):
                 if tantivy.Index.exists(str(self.index_dir)):
                     ix = tantivy.Index.open(str(self.index_dir))
                 else:
@@ -212,7 +212,7 @@ class TantivyBackend(SearchBackend):
     def _writer(self) -> Iterator[tantivy.IndexWriter]:
         """One writer at a time across processes (tantivy's own lock fails instead of waiting)."""
         ix = self._index()
-        with self._lock, _flock(self.index_dir / ".write.lock"):
+        with self._lock, file_lock(self.index_dir / ".write.lock"):
             writer = ix.writer(heap_size=self.heap_mb * 2**20, num_threads=1)
             try:
                 yield writer
@@ -301,13 +301,3 @@ class TantivyBackend(SearchBackend):
 
 def _prepare_pair(doc: IndexDocument) -> tuple[IndexDocument, dict[str, Any]]:
     return doc, prepare(doc)
-
-
-@contextmanager
-def _flock(path: Path) -> Iterator[None]:
-    with open(path, "a+") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)

@@ -14,7 +14,6 @@ failing with LockError. Readers open the last committed generation and never wai
 
 from __future__ import annotations
 
-import fcntl
 import json
 import threading
 import time as time_module
@@ -37,6 +36,7 @@ from index.analysis import bigram_analyzer, query_bigrams, query_words, word_ana
 from index.api import Progress, SearchBackend
 from index.extract import IndexDocument
 from index.highlight import snippets
+from index.locking import file_lock
 from index.query import FIELDS, Match, Range, SearchHit, SearchQuery, SearchResults
 
 # Descriptive fields searchable one by one (substring semantics through bigrams).
@@ -299,7 +299,7 @@ class WhooshBackend(SearchBackend):
     def _index(self) -> whoosh_index.Index:
         if self._ix is None:
             self.index_dir.mkdir(parents=True, exist_ok=True)
-            with _flock(self.index_dir / ".create.lock"):
+            with file_lock(self.index_dir / ".create.lock"):
                 # Opening reads the newest TOC file without Whoosh's reader retry; a commit in another
                 # process may delete that file between listing and reading it. Retry, as Whoosh's
                 # own reader() does.
@@ -411,13 +411,3 @@ class WhooshBackend(SearchBackend):
                 if predicate is None or predicate(document_from_record(stored["record"])):
                     out.append(stored["doc_id"])
         return sorted(out)
-
-
-@contextmanager
-def _flock(path: Path) -> Iterator[None]:
-    with open(path, "a+") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
