@@ -30,7 +30,7 @@ DOMAIN_DICT = Path(forms.__file__).parent / "dict" / "domain.txt"
 
 # Word characters: CJK ideographs (basic + extension A + compatibility), Latin letters and digits.
 # Everything else (punctuation, spaces, full-width symbols) separates runs and is never a token.
-_RUN = re.compile(r"[0-9A-Za-z\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff10-\uff19\uff21-\uff3a\uff41-\uff5a]+")
+WORD_RUN = re.compile(r"[0-9A-Za-z\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff10-\uff19\uff21-\uff3a\uff41-\uff5a]+")
 
 _lock = threading.Lock()
 _segmenter: jieba.Tokenizer | None = None
@@ -67,9 +67,9 @@ def word_spans(text: str) -> list[tuple[str, int, int]]:
     """jieba words of `text` as (word, startchar, endchar), separators dropped."""
     out = []
     for word, start, end in segmenter().tokenize(text, mode="default", HMM=True):
-        if _RUN.fullmatch(word) is None:
+        if WORD_RUN.fullmatch(word) is None:
             # A token with a separator inside (rare: jieba keeps "a-b" style runs) is split on runs.
-            for m in _RUN.finditer(word):
+            for m in WORD_RUN.finditer(word):
                 out.append((m.group(), start + m.start(), start + m.end()))
             continue
         out.append((word, start, end))
@@ -126,7 +126,7 @@ def bigram_spans(text: str, *, trailing_unigram: bool) -> list[tuple[str, int, i
     character of the text starts some token and a one-character query is a prefix query ("塌*").
     Query-time analysis leaves it out, or a phrase would demand a run end after the query text."""
     out: list[tuple[str, int, int]] = []
-    for m in _RUN.finditer(text):
+    for m in WORD_RUN.finditer(text):
         s, e = m.start(), m.end()
         if e - s == 1:
             out.append((text[s], s, e))
@@ -163,7 +163,7 @@ def query_words(text: str) -> list[str]:
 def query_bigrams(text: str) -> list[list[str]]:
     """Bigrams of `text` grouped by run (query side: no trailing unigram)."""
     runs = []
-    for m in _RUN.finditer(text):
+    for m in WORD_RUN.finditer(text):
         run = m.group().lower()
         runs.append([run] if len(run) == 1 else [run[i : i + 2] for i in range(len(run) - 1)])
     return runs

@@ -2,119 +2,131 @@
 
 Whoosh's highlighter marks the tokens its analyzer yields; with jieba tokens a query that matched
 through bigrams (say 坡坍 inside 边坡坍塌) would mark nothing, and per-token marks split a term into
-<mark>边坡</mark><mark>坍塌</mark>. Here the "analyzer" given to `whoosh.highlight.highlight` yields one
-matched token per occurrence of the searched text, widened to the jieba word boundaries around it
-(so the whole term is marked), plus plain per-character tokens for the context Whoosh's
-ContextFragmenter cuts the snippet from.
+<mark>边坡</mark><mark>坍塌</mark>. Here each occurrence of the searched text is found with `str.find`,
+the best fragments are chosen, and only the occurrences shown are widened to the jieba word boundaries
+around them (so the whole term is marked).
+
+Written by hand rather than with `whoosh.highlight`: that needs a token stream over the context of every
+match (a Python object per character here), which cost ~1.5 ms per hit — half of a 100,000-report query's
+budget (docs/search.md). Choosing fragments from a handful of spans is a few lines.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
+from functools import lru_cache
 from html import escape
 
-from whoosh.analysis import Token
-from whoosh.highlight import ContextFragmenter, Formatter, get_text, highlight
+from index.analysis import WORD_RUN, word_spans
 
-from index.analysis import word_spans
-
-_MATCH = "\x00match"  # the one "term" every matched token carries
-_SENTENCE_END = re.compile(r"[。！？；\n]")
-
-
-class MarkFormatter(Formatter):
-    """HTML-escaped text with `<mark>` around matched terms; fragments joined with an ellipsis."""
-
-    between = " … "
-
-    def _text(self, text: str) -> str:
-        return escape(text, quote=False)
-
-    def format_token(self, text: str, token: Token, replace: bool = False) -> str:
-        return f"<mark>{escape(get_text(text, token, replace), quote=False)}</mark>"
+_SPACES = re.compile(r"\s+")
+_MAX_OCCURRENCES = 64  # per needle: enough to find the densest fragments of a 10 KB report
+# Characters either side segmented to widen a match: the domain terms are at most 8 characters and
+# jieba's own dictionary has few longer words.
+_WIDEN_REACH = 8
+_MAX_TERM = 12  # a "word" longer than this (a run jieba could not split) is not marked whole
 
 
-def match_spans(text: str, needles: Iterable[str], *, limit: int = 8) -> list[tuple[int, int]]:
-    """Where the needles occur (case-insensitive), widened to whole jieba words, merged.
-
-    Only `limit` occurrences are kept — the first of each needle, then the rest in document order:
-    a result shows three short fragments, and widening segments text, which for a term occurring
-    fifty times in a report would cost more than the search itself."""
-    folded = text.lower() if len(text.lower()) == len(text) else text
-    firsts: list[tuple[int, int]] = []
-    rest: list[tuple[int, int]] = []
-    pieces = {p.lower() for n in needles for p in n.split() if p}
-    for needle in sorted(pieces):
+def _occurrences(text: str, needles: Iterable[str]) -> list[tuple[int, int, str]]:
+    """(start, end, needle) of every occurrence (case-insensitive), in document order."""
+    folded = text.lower()
+    if len(folded) != len(text):  # a rare character whose lower case has another length
+        folded = text
+    found: list[tuple[int, int, str]] = []
+    for needle in sorted({p.lower() for n in needles for p in n.split() if p}):
         start = folded.find(needle)
-        first = True
-        while start != -1 and len(rest) < 4 * limit:
-            (firsts if first else rest).append((start, start + len(needle)))
-            first = False
+        count = 0
+        while start != -1 and count < _MAX_OCCURRENCES:
+            found.append((start, start + len(needle), needle))
+            count += 1
             start = folded.find(needle, start + 1)
-    rest.sort()
-    raw = sorted((firsts + rest)[:limit])
-    spans: list[tuple[int, int]] = []
-    for s, e in raw:
-        s, e = _widen(text, s, e)
-        if spans and s <= spans[-1][1]:
-            spans[-1] = (spans[-1][0], max(spans[-1][1], e))
-        else:
-            spans.append((s, e))
-    return spans
+    found.sort()
+    return found
+
+
+def _fragments(spans: list[tuple[int, int, str]], maxchars: int, surround: int) -> list[list[tuple[int, int, str]]]:
+    """Greedy runs of spans that fit one fragment: each starts at a span not yet covered and takes the
+    following spans while the marked stretch plus its context stays within `maxchars`."""
+    out: list[list[tuple[int, int, str]]] = []
+    i = 0
+    while i < len(spans):
+        group = [spans[i]]
+        j = i + 1
+        while j < len(spans) and spans[j][1] - spans[i][0] + 2 * surround <= maxchars:
+            group.append(spans[j])
+            j += 1
+        out.append(group)
+        i = j
+    return out
 
 
 def _widen(text: str, start: int, end: int) -> tuple[int, int]:
-    """Grow [start, end) to the boundaries of the jieba words it touches, segmenting only the
-    sentence around it (segmenting a whole 10 KB report per hit would cost more than the search)."""
-    lo = max(0, start - 40)
-    hi = min(len(text), end + 40)
-    before = [m.end() for m in _SENTENCE_END.finditer(text, lo, start)]
-    lo = before[-1] if before else lo
-    after = _SENTENCE_END.search(text, end, hi)
-    hi = after.start() if after else hi
-    for word, ws, we in word_spans(text[lo:hi]):
-        ws, we = ws + lo, we + lo
-        if ws < end and we > start and len(word) <= 12:
+    """Grow [start, end) to the boundaries of the jieba words it touches. Only the run of word
+    characters around the match is segmented (words never cross a separator), clipped to
+    `_WIDEN_REACH` on each side: segmenting a whole 10 KB report per hit would cost more than the search."""
+    lo, hi = max(0, start - _WIDEN_REACH), min(len(text), end + _WIDEN_REACH)
+    run_lo, run_hi = start, end
+    while run_lo > lo and WORD_RUN.match(text, run_lo - 1, run_lo):
+        run_lo -= 1
+    while run_hi < hi and WORD_RUN.match(text, run_hi, run_hi + 1):
+        run_hi += 1
+    for ws, we in _window_words(text[run_lo:run_hi]):
+        ws, we = ws + run_lo, we + run_lo
+        if ws < end and we > start and we - ws <= _MAX_TERM:
             start, end = min(start, ws), max(end, we)
     return start, end
 
 
-class _SpanTokens:
-    """A Whoosh-analyzer-shaped callable yielding matched spans and their surrounding characters."""
-
-    def __init__(self, spans: list[tuple[int, int]], surround: int) -> None:
-        self.spans = spans
-        self.surround = surround
-
-    def __call__(self, text: str, **kwargs: object) -> Iterator[Token]:
-        pos = 0
-        for k, (s, e) in enumerate(self.spans):
-            for i in range(max(pos, s - self.surround), s):
-                yield _token(text[i], i, i + 1, matched=False)
-            yield _token(_MATCH, s, e, matched=True)
-            pos = e
-            next_start = self.spans[k + 1][0] if k + 1 < len(self.spans) else len(text)
-            for i in range(e, min(next_start, e + self.surround)):
-                yield _token(text[i], i, i + 1, matched=False)
-                pos = i + 1
+@lru_cache(maxsize=4096)
+def _window_words(window: str) -> tuple[tuple[int, int], ...]:
+    """jieba word boundaries of a short window. Cached: report templates repeat the same sentences
+    across the hits of one query (the bench clears the cache before each query it times)."""
+    return tuple((ws, we) for _, ws, we in word_spans(window))
 
 
-def _token(text: str, start: int, end: int, *, matched: bool) -> Token:
-    t = Token(chars=True)
-    t.text, t.startchar, t.endchar, t.matched = text, start, end, matched
-    return t
+def clear_cache() -> None:
+    _window_words.cache_clear()
+
+
+def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    merged: list[tuple[int, int]] = []
+    for s, e in sorted(spans):
+        if merged and s <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], e))
+        else:
+            merged.append((s, e))
+    return merged
+
+
+def _render(text: str, lo: int, hi: int, marks: list[tuple[int, int]]) -> str:
+    parts, pos = [], lo
+    for s, e in marks:
+        parts.append(escape(text[pos:s], quote=False))
+        parts.append(f"<mark>{escape(text[s:e], quote=False)}</mark>")
+        pos = e
+    parts.append(escape(text[pos:hi], quote=False))
+    # Runs of spaces (table cells, line ends) say nothing in a one-line snippet.
+    return _SPACES.sub(" ", "".join(parts)).strip()
 
 
 def snippets(text: str, needles: Iterable[str], *, top: int = 3, surround: int = 30, maxchars: int = 160) -> list[str]:
-    """Up to `top` HTML snippets of `text`, in document order, with every needle marked whole."""
-    spans = match_spans(text, needles)
+    """Up to `top` HTML snippets of `text`, in document order, with every needle marked whole.
+
+    Fragments are ranked by how many different needles they show, then how many occurrences, then
+    earliest first; each shows up to `surround` characters of context either side."""
+    spans = _occurrences(text, needles)
     if not spans:
         return []
-    fragmenter = ContextFragmenter(maxchars=maxchars, surround=surround, charlimit=None)
-    html = highlight(text, [_MATCH], _SpanTokens(spans, surround), fragmenter, MarkFormatter(), top=top)
-    # Runs of spaces (table cells, line ends) say nothing in a one-line snippet.
-    return [re.sub(r"\s+", " ", part).strip() for part in html.split(MarkFormatter.between) if part.strip()]
+    groups = _fragments(spans, maxchars, surround)
+    ranked = sorted(range(len(groups)), key=lambda k: (-len({n for _, _, n in groups[k]}), -len(groups[k]), k))
+    out = []
+    for k in sorted(ranked[:top]):
+        marks = _merge([_widen(text, s, e) for s, e, _ in groups[k]])
+        lo = max(0, marks[0][0] - surround)
+        hi = min(len(text), marks[-1][1] + surround)
+        out.append(_render(text, lo, hi, marks))
+    return [s for s in out if s]
 
 
 def mark_to_rich(snippet: str) -> str:

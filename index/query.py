@@ -21,6 +21,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Literal
 
+from index.analysis import WORD_RUN
 from index.extract import STATUS_TITLES
 
 
@@ -134,6 +135,18 @@ class SearchQuery:
     def terms(self) -> list[str]:
         """The texts the user looked for (for highlighting)."""
         return [m.text for group in self.groups for m in group if m.field in (None, "text")]
+
+
+def words_may_widen(match: Match) -> bool:
+    """Whether the words-in-order reading of a free-text match can find more than its substring reading.
+
+    Text without separators is one run: its bigram phrase finds every document containing it, and
+    the word phrase could only add documents where punctuation falls between the words — which do
+    not contain the text. Then the engines match on the bigrams alone and let the jieba words rank
+    (a word term per query word: far cheaper than a second phrase over the whole archive). A typed
+    phrase with spaces or punctuation ("锚杆框架梁 破坏") keeps both readings: its words in this order,
+    or its pieces as substrings."""
+    return len(WORD_RUN.findall("".join(match.text.split()))) > 1 or (match.phrase and len(match.text.split()) > 1)
 
 
 _TOKEN = re.compile(

@@ -12,6 +12,12 @@ descriptive field, raw keyword fields (`doc_id`, `case_key`, `kind`, `status`), 
 (fen, 64-bit integers, never float) as fast fields for ranges and sorting, and `record` — the whole
 `IndexDocument` as compressed JSON, the same encoding as Whoosh's, for results and snippets.
 
+Bigram fields leave a one-position gap after every run of word characters (a filler token that the
+field's analyzer drops, keeping its position). Then a bigram phrase need not name every bigram: every
+other one, plus the last, pins the text down exactly (`sparse_grams`), and a long phrase over the whole
+archive reads about half the positions. Indexes built before the gap existed have no LAYOUT_FILE and
+are searched with every bigram until `gongu index rebuild`.
+
 tantivy allows one IndexWriter per index (its own lock file fails at once when taken); every write
 here first takes an flock of ours, so concurrent ingests wait their turn instead of failing. Readers
 search the last committed generation and never wait.
@@ -23,6 +29,7 @@ import json
 import multiprocessing as mp
 import threading
 import zlib
+from collections import deque
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime, time, timedelta
@@ -31,16 +38,19 @@ from typing import Any
 
 import tantivy
 
-from index.analysis import bigram_spans, query_bigrams, query_words, word_spans
+from index.analysis import WORD_RUN, query_bigrams, query_words, word_spans
 from index.api import Progress, SearchBackend
 from index.extract import IndexDocument
 from index.highlight import snippets
 from index.locking import file_lock
-from index.query import FIELDS, Match, Range, SearchHit, SearchQuery, SearchResults
+from index.query import FIELDS, Match, Range, SearchHit, SearchQuery, SearchResults, words_may_widen
 from index.whoosh_backend import AMOUNT_FIELDS, DATE_FIELDS, TEXT_FIELDS, document_from_record
 
 TOKENS = "gongu_tokens"  # whitespace split + lowercase: the tokens were made by index/analysis.py
 KEYWORD_FIELDS = ("doc_id", "case_key", "kind", "status")
+GAP = "|"  # ends every run in a bigram field; dropped by the analyzer, its position stays empty
+LAYOUT_FILE = "gongu-layout"  # holds LAYOUT once every document has the gaps
+LAYOUT = "2"
 Q = tantivy.Query
 
 
@@ -59,7 +69,8 @@ def build_schema() -> tantivy.Schema:
 
 
 def _tokens_analyzer() -> tantivy.TextAnalyzer:
-    return tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.whitespace()).filter(tantivy.Filter.lowercase()).build()
+    return (tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.whitespace()).filter(tantivy.Filter.lowercase())
+            .filter(tantivy.Filter.custom_stopword([GAP])).build())
 
 
 # ─────────────────────────── documents → tantivy fields ───────────────────────────
@@ -70,7 +81,15 @@ def _words(text: str) -> str:
 
 
 def _bigrams(text: str) -> str:
-    return " ".join(g for g, _, _ in bigram_spans(text, trailing_unigram=True))
+    """index.analysis.bigram_spans (overlapping bigrams and the trailing unigram of each run), plus the
+    GAP after each run; built here because tantivy needs no character offsets."""
+    out: list[str] = []
+    for m in WORD_RUN.finditer(text):
+        run = m.group()
+        out.extend(run[i : i + 2] for i in range(len(run) - 1))
+        out.append(run[-1])
+        out.append(GAP)
+    return " ".join(out)
 
 
 def prepare(doc: IndexDocument) -> dict[str, Any]:
@@ -131,28 +150,47 @@ def _any(parts: list[tantivy.Query]) -> tantivy.Query:
     return parts[0] if len(parts) == 1 else Q.boolean_query([(tantivy.Occur.Should, p) for p in parts])
 
 
-def _bigram_query(schema: tantivy.Schema, field: str, text: str) -> tantivy.Query | None:
+def sparse_grams(grams: list[str]) -> list[tuple[int, str]]:
+    """Every other bigram of a run, and the last, with their offsets: 每次事故免赔额 → 每次@0 事故@2 免赔@4
+    赔额@5. Exact with the GAP layout: after a bigram, the next position is either the next bigram of
+    the same run or the run's last character, and the one after that is the next-but-one bigram of the
+    same run or the gap — never another run's bigram. So consecutive chosen bigrams (at most two
+    apart) sit in one run at their query offsets, and between them they cover every character."""
+    offsets = list(range(0, len(grams), 2))
+    if offsets[-1] != len(grams) - 1:
+        offsets.append(len(grams) - 1)
+    return [(o, grams[o]) for o in offsets]
+
+
+def _bigram_query(schema: tantivy.Schema, field: str, text: str, sparse: bool = False) -> tantivy.Query | None:
     """`text` occurs in `field` as a substring: each run's bigrams as a phrase (a lone character: a
     prefix over the bigrams, which the index-time trailing unigram makes complete)."""
     parts = []
     for grams in query_bigrams("".join(text.split())):
         if len(grams) == 1 and len(grams[0]) == 1:
             parts.append(Q.phrase_prefix_query(schema, field, grams))
+        elif sparse and len(grams) > 2:
+            parts.append(Q.phrase_query(schema, field, sparse_grams(grams)))
         else:
             parts.append(_sequence(schema, field, grams))
     return _all(parts) if parts else None
 
 
-def match_query(schema: tantivy.Schema, match: Match) -> tantivy.Query:
+def match_query(schema: tantivy.Schema, match: Match, sparse: bool = False) -> tantivy.Query:
     if match.field is None:
         words = query_words(match.text)
-        alts = [_sequence(schema, "body", words) if words else None,
-                _bigram_query(schema, "body_bg", match.text), _bigram_query(schema, "meta_bg", match.text)]
-        found = [q for q in alts if q is not None]
-        return _any(found) if found else Q.empty_query()
+        substring = [q for q in (_bigram_query(schema, "body_bg", match.text, sparse),
+                                 _bigram_query(schema, "meta_bg", match.text, sparse)) if q is not None]
+        if not substring:
+            return Q.empty_query()
+        if not words_may_widen(match):
+            # The bigrams decide; the words only rank (see words_may_widen).
+            return Q.boolean_query([(tantivy.Occur.Must, _any(substring)),
+                                    *((tantivy.Occur.Should, Q.term_query(schema, "body", w)) for w in dict.fromkeys(words))])
+        return _any([_sequence(schema, "body", words), *substring])
     if FIELDS[match.field].kind == "keyword":
         return Q.term_query(schema, match.field, match.text)
-    q = _bigram_query(schema, match.field, match.text)
+    q = _bigram_query(schema, match.field, match.text, sparse)
     return q if q is not None else Q.empty_query()
 
 
@@ -165,14 +203,15 @@ def range_query(schema: tantivy.Schema, rng: Range) -> tantivy.Query:
     return Q.range_query(schema, rng.field, tantivy.FieldType.Integer, rng.low, rng.high)
 
 
-def to_tantivy(schema: tantivy.Schema, query: SearchQuery) -> tantivy.Query:
-    parts = [_any([match_query(schema, m) for m in group]) for group in query.groups]
+def to_tantivy(schema: tantivy.Schema, query: SearchQuery, *, sparse: bool = False) -> tantivy.Query:
+    """`sparse`: the index has the GAP layout (see sparse_grams)."""
+    parts = [_any([match_query(schema, m, sparse) for m in group]) for group in query.groups]
     parts.extend(range_query(schema, r) for r in query.ranges)
     positive = _all(parts) if parts else Q.all_query()
     if not query.excluded:
         return positive
     return Q.boolean_query([(tantivy.Occur.Must, positive),
-                            *((tantivy.Occur.MustNot, match_query(schema, m)) for m in query.excluded)])
+                            *((tantivy.Occur.MustNot, match_query(schema, m, sparse)) for m in query.excluded)])
 
 
 # ─────────────────────────── the backend ───────────────────────────
@@ -185,6 +224,7 @@ class TantivyBackend(SearchBackend):
         self.heap_mb = heap_mb
         self._ix: tantivy.Index | None = None
         self._lock = threading.Lock()
+        self.sparse = False  # set on open: the index has the GAP layout throughout
 
     def _index(self) -> tantivy.Index:
         if self._ix is None:
@@ -194,10 +234,19 @@ class TantivyBackend(SearchBackend):
                     ix = tantivy.Index.open(str(self.index_dir))
                 else:
                     ix = tantivy.Index(build_schema(), path=str(self.index_dir))
+                    self._mark_layout()
+                self.sparse = self._layout_path().is_file() and self._layout_path().read_text().strip() == LAYOUT
             # A custom analyzer is not stored in the index: register it on every open.
             ix.register_tokenizer(TOKENS, _tokens_analyzer())
             self._ix = ix
         return self._ix
+
+    def _layout_path(self) -> Path:
+        return self.index_dir / LAYOUT_FILE
+
+    def _mark_layout(self) -> None:
+        self._layout_path().write_text(LAYOUT + "\n")
+        self.sparse = True
 
     @property
     def schema(self) -> tantivy.Schema:
@@ -242,14 +291,20 @@ class TantivyBackend(SearchBackend):
         count = 0
         with self._writer() as w:
             w.delete_all_documents()
-            if self.procs > 1:
-                pool = mp.get_context("fork").Pool(self.procs)
-                pairs: Iterable[tuple[IndexDocument, dict[str, Any]]] = pool.imap(_prepare_pair, docs, chunksize=8)
-            else:
-                pool = None
-                pairs = ((doc, prepare(doc)) for doc in docs)
+            # Workers get each document and send back only its analysed fields: the document itself
+            # (10 KB of text) waits here, in order — imap keeps the order it was given.
+            sent: deque[IndexDocument] = deque()
+
+            def feed() -> Iterator[IndexDocument]:
+                for doc in docs:
+                    sent.append(doc)
+                    yield doc
+
+            pool = mp.get_context("fork").Pool(self.procs) if self.procs > 1 else None
+            analysed = pool.imap(prepare, feed(), chunksize=8) if pool is not None else map(prepare, feed())
             try:
-                for doc, values in pairs:
+                for values in analysed:
+                    doc = sent.popleft()
                     w.add_document(to_document(values))
                     count += 1
                     if progress is not None:
@@ -257,6 +312,7 @@ class TantivyBackend(SearchBackend):
             finally:
                 if pool is not None:
                     pool.terminate()
+        self._mark_layout()  # every document now has the gaps
         return count
 
     def _stored(self, field: str, value: str, limit: int) -> list[tantivy.Document]:
@@ -276,7 +332,7 @@ class TantivyBackend(SearchBackend):
 
     def search(self, query: SearchQuery, *, with_snippets: bool = True) -> SearchResults:
         s = self._searcher()
-        q = to_tantivy(self.schema, query)
+        q = to_tantivy(self.schema, query, sparse=self.sparse)
         offset = (query.page - 1) * query.page_size
         if query.sort == "date":
             res = s.search(q, limit=query.page_size, offset=offset, count=True, order_by_field="loss_date",
@@ -297,7 +353,3 @@ class TantivyBackend(SearchBackend):
         s = self._searcher()
         res = s.search(Q.all_query(), limit=max(1, s.num_docs))
         return sorted(s.doc(addr)["doc_id"][0] for _, addr in res.hits)
-
-
-def _prepare_pair(doc: IndexDocument) -> tuple[IndexDocument, dict[str, Any]]:
-    return doc, prepare(doc)

@@ -37,7 +37,7 @@ from index.api import Progress, SearchBackend
 from index.extract import IndexDocument
 from index.highlight import snippets
 from index.locking import file_lock
-from index.query import FIELDS, Match, Range, SearchHit, SearchQuery, SearchResults
+from index.query import FIELDS, Match, Range, SearchHit, SearchQuery, SearchResults, words_may_widen
 
 # Descriptive fields searchable one by one (substring semantics through bigrams).
 TEXT_FIELDS = (
@@ -226,11 +226,17 @@ def _or(parts: list[wq.Query]) -> wq.Query:
 
 def match_query(match: Match) -> wq.Query:
     if match.field is None:
-        # Words first (better scores, phrase semantics), bigrams guarantee recall, meta keeps
-        # tombstones and the descriptive fields findable.
-        alts = [_word_query(match.text), _bigram_query("body_bg", match.text), _bigram_query("meta_bg", match.text)]
-        found = [q for q in alts if q is not None]
-        return _or(found) if found else wq.NullQuery
+        # Bigrams guarantee recall (substring semantics), meta keeps tombstones and the descriptive
+        # fields findable; the jieba words rank, and for a typed multi-word phrase also match.
+        substring = [q for q in (_bigram_query("body_bg", match.text), _bigram_query("meta_bg", match.text)) if q is not None]
+        if not substring:
+            return wq.NullQuery
+        if not words_may_widen(match):
+            words = [wq.Term("body", w) for w in dict.fromkeys(query_words(match.text))]
+            found = substring[0] if len(substring) == 1 else _or(substring)
+            return wq.AndMaybe(found, _or(words)) if words else found
+        word_q = _word_query(match.text)
+        return _or([word_q, *substring] if word_q is not None else substring)
     spec = FIELDS[match.field]
     if spec.kind == "keyword":
         return wq.Term(match.field, match.text)

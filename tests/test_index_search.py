@@ -95,6 +95,27 @@ def test_free_text_and_phrase(backend: WhooshBackend, example_doc: IndexDocument
     assert "2024/GC-5/R-5" not in _ids(backend, "涌水 -塌孔")
 
 
+@pytest.fixture
+def new_backend() -> type:
+    return WhooshBackend
+
+
+def test_free_text_is_a_substring_across_separators(new_backend: type, tmp_path: Path) -> None:
+    b = new_backend(tmp_path / "ix")
+    b.rebuild([
+        _doc(1, text="合同约定：每次事故免赔额为1万元。"),
+        _doc(2, text="每次事故，免赔额另行约定。"),  # a comma inside
+        _doc(3, text="每次。事故免赔额未约定。"),  # a full stop right after the first two characters
+    ])
+    one, two, three = (f"2024/GC-{n}/R-{n}" for n in (1, 2, 3))
+    # Free text is a substring of the text: the separators in 2 and 3 break it, whatever the words.
+    assert _ids(b, "每次事故免赔额") == [one]
+    assert sorted(_ids(b, "每次事故")) == [one, two]
+    assert sorted(_ids(b, "事故免赔额")) == [one, three]
+    # A typed phrase with a space means these words in this order; separators may fall between them.
+    assert sorted(_ids(b, '"每次事故 免赔额"')) == [one, two, three]
+
+
 def test_date_range(backend: WhooshBackend) -> None:
     # Inclusive at both ends: 2022-12-31 and 2023-06-30 are the edges.
     assert sorted(_ids(backend, "出险日期:2022-12-31..2023-06-30")) == ["2024/GC-3/R-3", "2024/GC-4/R-4"]

@@ -22,6 +22,7 @@ from test_index_search import (  # noqa: F401  (collected again here, against ta
     test_date_range,
     test_field_queries_in_chinese,
     test_free_text_and_phrase,
+    test_free_text_is_a_substring_across_separators,
     test_highlight_marks_the_whole_term,
     test_pagination_and_date_sort,
     test_snippets_escape_case_text,
@@ -32,7 +33,7 @@ from test_index_search import (  # noqa: F401  (collected again here, against ta
 from gongu.settings import Settings
 from index.extract import IndexDocument
 from index.query import parse_query
-from index.tantivy_backend import TantivyBackend
+from index.tantivy_backend import LAYOUT_FILE, TantivyBackend, sparse_grams
 
 
 @pytest.fixture(scope="module")
@@ -60,6 +61,45 @@ def corpus_backend(tmp_path_factory: pytest.TempPathFactory) -> tuple[TantivyBac
     b = TantivyBackend(tmp_path_factory.mktemp("tcorpus"), procs=2)  # the worker-process analysis path
     assert b.rebuild(docs) == 120
     return b, docs
+
+
+@pytest.fixture
+def new_backend() -> type:
+    return TantivyBackend
+
+
+def test_sparse_bigram_phrase_names_every_other_bigram_and_the_last() -> None:
+    # 每次事故免赔额 has six bigrams 每次 次事 事故 故免 免赔 赔额 (offsets 0–5): 0, 2, 4 and the last, 5.
+    assert sparse_grams(["每次", "次事", "事故", "故免", "免赔", "赔额"]) == [(0, "每次"), (2, "事故"), (4, "免赔"), (5, "赔额")]
+    # An odd count ends on an even offset already: 核损单价 → 核损 损单 单价 → 0 and 2.
+    assert sparse_grams(["核损", "损单", "单价"]) == [(0, "核损"), (2, "单价")]
+
+
+def test_an_index_without_the_gap_layout_is_searched_with_every_bigram(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import index.tantivy_backend as tb
+
+    docs = [_doc(1, text="每次。事故。"), _doc(2, text="每次事故。")]
+    # An index built before the gaps existed: runs follow each other with no empty position.
+    with_gaps = tb._bigrams
+    with monkeypatch.context() as m:
+        m.setattr(tb, "_bigrams", lambda text: with_gaps(text).replace(f" {tb.GAP}", ""))
+        m.setattr(tb.TantivyBackend, "_mark_layout", lambda self: None)
+        TantivyBackend(tmp_path / "ix").rebuild(docs)
+    legacy = TantivyBackend(tmp_path / "ix")
+    assert legacy.count() == 2 and legacy.sparse is False
+    # Why the marker matters: there 每次@0 事故@2 also matches 每次。事故 (次 then 事故 follow 每次).
+    s = legacy._searcher()
+    wrong = s.search(tb.to_tantivy(legacy.schema, parse_query("每次事故"), sparse=True), limit=10)
+    assert wrong.count == 2
+    assert _ids(legacy, "每次事故") == ["2024/GC-2/R-2"]
+    # A rebuild writes the gaps and the marker; then the sparse phrase is exact.
+    legacy.rebuild(docs)
+    assert legacy.sparse and (tmp_path / "ix" / LAYOUT_FILE).is_file()
+    assert _ids(legacy, "每次事故") == ["2024/GC-2/R-2"]
+    reopened = TantivyBackend(tmp_path / "ix")
+    assert reopened.count() == 2 and reopened.sparse
 
 
 def test_substring_inside_a_word_found_through_bigrams(
