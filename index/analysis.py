@@ -20,11 +20,14 @@ import re
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import jieba
 from whoosh.analysis import Analyzer, Token, Tokenizer
 
 import forms
+
+if TYPE_CHECKING:
+    import jieba
 
 DOMAIN_DICT = Path(forms.__file__).parent / "dict" / "domain.txt"
 
@@ -45,6 +48,8 @@ def segmenter() -> jieba.Tokenizer:
     if _segmenter is None:
         with _lock:
             if _segmenter is None:
+                import jieba  # here, not at the top: importing it costs ~0.1 s on every `gongu` command
+
                 jieba.setLogLevel(logging.WARNING)  # jieba prints "Building prefix dict…" at INFO
                 seg = jieba.Tokenizer()
                 seg.initialize()
