@@ -25,10 +25,8 @@ search the last committed generation and never wait.
 
 from __future__ import annotations
 
-import json
 import multiprocessing as mp
 import threading
-import zlib
 from collections import deque
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -44,7 +42,7 @@ from index.extract import IndexDocument
 from index.highlight import snippets
 from index.locking import file_lock
 from index.query import FIELDS, Match, Range, SearchHit, SearchQuery, SearchResults, words_may_widen
-from index.whoosh_backend import AMOUNT_FIELDS, DATE_FIELDS, TEXT_FIELDS, document_from_record
+from index.whoosh_backend import AMOUNT_FIELDS, DATE_FIELDS, TEXT_FIELDS, document_from_record, whoosh_fields
 
 TOKENS = "gongu_tokens"  # whitespace split + lowercase: the tokens were made by index/analysis.py
 KEYWORD_FIELDS = ("doc_id", "case_key", "kind", "status")
@@ -93,28 +91,16 @@ def _bigrams(text: str) -> str:
 
 
 def prepare(doc: IndexDocument) -> dict[str, Any]:
-    """The analysed fields of `doc` (plain data: made in worker processes during a rebuild)."""
-    values: dict[str, Any] = {"doc_id": doc.doc_id, "case_key": doc.case_id, "kind": doc.kind, "status": doc.status}
+    """The analysed fields of `doc` (plain data: made in worker processes during a rebuild): the
+    Whoosh backend's fields, with the text ones turned into our tokens."""
+    values = whoosh_fields(doc)
     if doc.text:
         values["body"] = _words(doc.text)
         values["body_bg"] = _bigrams(doc.text)
-    descriptive = []
     for name in TEXT_FIELDS:
-        raw = getattr(doc, name)
-        value = "\n".join(raw) if isinstance(raw, tuple) else str(raw or "")
-        if value:
-            values[name] = _bigrams(value)
-            descriptive.append(values[name])
-    values["meta_bg"] = " ".join(descriptive)
-    for name in DATE_FIELDS:
-        when = getattr(doc, name)
-        if when is not None:
-            values[name] = when if isinstance(when, datetime) else datetime.combine(when, time())
-    for name in AMOUNT_FIELDS:
-        amount = getattr(doc, name)
-        if amount is not None:
-            values[name] = int(amount)
-    values["record"] = zlib.compress(json.dumps(doc.as_dict(), ensure_ascii=False).encode("utf-8"), 1)
+        if name in values:
+            values[name] = _bigrams(values[name])
+    values["meta_bg"] = " ".join(values[name] for name in TEXT_FIELDS if name in values)
     return values
 
 

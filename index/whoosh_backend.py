@@ -103,8 +103,13 @@ def whoosh_fields(doc: IndexDocument) -> dict[str, Any]:
         amount = getattr(doc, name)
         if amount is not None:
             values[name] = int(amount)
-    values["record"] = zlib.compress(json.dumps(doc.as_dict(), ensure_ascii=False).encode("utf-8"), 1)
+    values["record"] = record_of(doc)
     return values
+
+
+def record_of(doc: IndexDocument) -> bytes:
+    """The stored copy of `doc` (zlib-compressed JSON) that results and snippets are made from."""
+    return zlib.compress(json.dumps(doc.as_dict(), ensure_ascii=False).encode("utf-8"), 1)
 
 
 def document_from_record(blob: bytes) -> IndexDocument:
