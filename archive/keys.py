@@ -15,12 +15,19 @@ import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from pyhanko.keys.internal import translate_pyca_cryptography_cert_to_asn1, translate_pyca_cryptography_key_to_asn1
+from pyhanko_certvalidator.registry import SimpleCertificateStore
+
+if TYPE_CHECKING:
+    from asn1crypto import keys as asn1_keys
+    from asn1crypto import x509 as asn1_x509
 
 DEMO_MARK = "DEMO — NOT FOR PRODUCTION"
 DEMO_PASSPHRASE = "gongu-demo"
@@ -275,6 +282,15 @@ def read_p12(path: Path, passphrase: bytes | None) -> tuple[object, x509.Certifi
     if key is None or cert is None:
         raise KeyError_(f"密钥文件 {path} 中没有私钥或证书（no key or certificate in file）")
     return key, cert, list(others)
+
+
+def read_p12_for_pyhanko(path: Path, passphrase: bytes | None) -> tuple[asn1_keys.PrivateKeyInfo, asn1_x509.Certificate, SimpleCertificateStore]:
+    """`read_p12` as pyHanko's signers and timestamper take it: asn1crypto key and certificate, and
+    the chain in a certificate store."""
+    key, cert, chain = read_p12(path, passphrase)
+    store = SimpleCertificateStore()
+    store.register_multiple([translate_pyca_cryptography_cert_to_asn1(c) for c in chain])
+    return translate_pyca_cryptography_key_to_asn1(key), translate_pyca_cryptography_cert_to_asn1(cert), store
 
 
 def passphrase_from_env(*names: str) -> bytes | None:

@@ -35,7 +35,6 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from pyhanko.keys.internal import translate_pyca_cryptography_cert_to_asn1, translate_pyca_cryptography_key_to_asn1
 from pyhanko.pdf_utils.font.opentype import GlyphAccumulatorFactory
 from pyhanko.pdf_utils.images import PdfImage
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
@@ -49,9 +48,8 @@ from pyhanko.sign.timestamps.aiohttp_client import HTTPTimeStamper
 from pyhanko.sign.timestamps.common_utils import TimestampRequestError
 from pyhanko.stamp import StaticStampStyle, TextStampStyle
 from pyhanko_certvalidator import ValidationContext
-from pyhanko_certvalidator.registry import SimpleCertificateStore
 
-from archive.keys import KeyError_, read_p12
+from archive.keys import KeyError_, read_p12_for_pyhanko
 from archive.seal_image import CJK_FONT_FILE, NOTO_SC_INDEX, load_seal_image
 from archive.trust import TrustFileError, validation_context
 
@@ -141,15 +139,9 @@ class SealResult:
 
 
 def load_signer(p12: Path, passphrase: bytes | None) -> SimpleSigner:
-    key, cert, chain = read_p12(p12, passphrase)
-    store = SimpleCertificateStore()
-    store.register_multiple([translate_pyca_cryptography_cert_to_asn1(c) for c in chain])
+    key, cert, store = read_p12_for_pyhanko(p12, passphrase)
     # RSA PKCS#1 v1.5 with SHA-256: ECDSA would make pyHanko raise the PDF version to 2.0 (not PDF/A-3).
-    return SimpleSigner(
-        signing_cert=translate_pyca_cryptography_cert_to_asn1(cert),
-        signing_key=translate_pyca_cryptography_key_to_asn1(key),
-        cert_registry=store,
-    )
+    return SimpleSigner(signing_cert=cert, signing_key=key, cert_registry=store)
 
 
 # ─────────────────────────────────────────── fonts ─────────────────────────────────────────────

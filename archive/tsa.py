@@ -14,25 +14,17 @@ from pathlib import Path
 from types import TracebackType
 
 from asn1crypto import tsp
-from pyhanko.keys.internal import translate_pyca_cryptography_cert_to_asn1, translate_pyca_cryptography_key_to_asn1
 from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
-from pyhanko_certvalidator.registry import SimpleCertificateStore
 
-from archive.keys import DEMO_PASSPHRASE, passphrase_from_env, read_p12
+from archive.keys import DEMO_PASSPHRASE, passphrase_from_env, read_p12_for_pyhanko
 
 TSA_PATH = "/tsa"
 CRL_PREFIX = "/crl/"
 
 
 def load_timestamper(tsa_p12: Path, passphrase: bytes | None) -> DummyTimeStamper:
-    key, cert, chain = read_p12(tsa_p12, passphrase)
-    store = SimpleCertificateStore()
-    store.register_multiple([translate_pyca_cryptography_cert_to_asn1(c) for c in chain])
-    return DummyTimeStamper(
-        tsa_cert=translate_pyca_cryptography_cert_to_asn1(cert),
-        tsa_key=translate_pyca_cryptography_key_to_asn1(key),
-        certs_to_embed=store,
-    )
+    key, cert, store = read_p12_for_pyhanko(tsa_p12, passphrase)
+    return DummyTimeStamper(tsa_cert=cert, tsa_key=key, certs_to_embed=store)
 
 
 class LocalTsa:
