@@ -8,9 +8,12 @@ from __future__ import annotations
 import copy
 import io
 import json
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from archive.keys import DEMO_PASSPHRASE, make_demo_pki
 from archive.names import safe_component
@@ -106,3 +109,14 @@ def write_home(home: Path, kit: Kit, *, checkpoint_every: int = 50) -> Path:
         "[archive]\n"
         f"checkpoint_every = {checkpoint_every}\n", encoding="utf-8")
     return home
+
+
+def copied_home(prepared: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A private copy of a prepared GONGU_HOME, made current for the CLI (a test may change it freely)."""
+    h = tmp_path / "home"
+    shutil.copytree(prepared, h)
+    monkeypatch.setenv("GONGU_HOME", str(h))
+    monkeypatch.setenv("GONGU_FIRM_KEY_PASSPHRASE", DEMO_PASSPHRASE)
+    monkeypatch.delenv("GONGU_NOW", raising=False)
+    return h
+

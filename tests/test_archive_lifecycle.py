@@ -24,7 +24,7 @@ from generator.loading import load_case
 from gongu.archiving import build_archive
 from gongu.cli import app
 from gongu.settings import load_settings
-from tests.archivekit import Kit, build_kit, reissue_of, write_case, write_home
+from tests.archivekit import Kit, build_kit, copied_home, reissue_of, write_case, write_home
 from tests.sealkit import example_case
 
 runner = CliRunner()
@@ -57,12 +57,7 @@ def prepared(kit: Kit, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture()
 def home(prepared: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    h = tmp_path / "home"
-    shutil.copytree(prepared, h)
-    monkeypatch.setenv("GONGU_HOME", str(h))
-    monkeypatch.setenv("GONGU_FIRM_KEY_PASSPHRASE", "gongu-demo")
-    monkeypatch.delenv("GONGU_NOW", raising=False)
-    return h
+    return copied_home(prepared, tmp_path, monkeypatch)
 
 
 def _open(home: Path, now: str | None = None):  # noqa: ANN202

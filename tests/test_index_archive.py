@@ -21,7 +21,7 @@ from gongu.indexing import index_dir, open_index
 from gongu.settings import load_settings
 from index.extract import join_wrapped_lines
 from index.whoosh_backend import WhooshBackend
-from tests.archivekit import Kit, build_kit, reissue_of, write_case, write_home
+from tests.archivekit import Kit, build_kit, copied_home, reissue_of, write_case, write_home
 from tests.sealkit import example_case
 
 runner = CliRunner()
@@ -53,12 +53,7 @@ def prepared(kit: Kit, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture()
 def home(prepared: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    h = tmp_path / "home"
-    shutil.copytree(prepared, h)
-    monkeypatch.setenv("GONGU_HOME", str(h))
-    monkeypatch.setenv("GONGU_FIRM_KEY_PASSPHRASE", "gongu-demo")
-    monkeypatch.delenv("GONGU_NOW", raising=False)
-    return h
+    return copied_home(prepared, tmp_path, monkeypatch)
 
 
 def _search(*args: str) -> dict:

@@ -8,7 +8,6 @@ a second time in this module, where the `backend` and `corpus_backend` fixtures 
 from __future__ import annotations
 
 import json
-import multiprocessing as mp
 import shutil
 from pathlib import Path
 
@@ -19,6 +18,7 @@ from test_index_search import (  # noqa: F401  (collected again here, against ta
     _ids,
     example_doc,
     test_amount_range_in_fen,
+    test_concurrent_writers_from_several_processes_never_fail,
     test_date_range,
     test_field_queries_in_chinese,
     test_free_text_and_phrase,
@@ -127,26 +127,6 @@ def test_disposal_keeps_a_findable_tombstone(tmp_path: Path) -> None:
     assert b.count() == 1 and b.doc_ids_for_case("GC-7") == [doc.doc_id]
     b.delete(doc.doc_id)
     assert b.count() == 0 and b.get(doc.doc_id) is None
-
-
-def _write_many(index_dir: str, worker: int, n: int) -> None:
-    b = TantivyBackend(Path(index_dir))
-    for i in range(n):
-        b.add(_doc(1, doc_id=f"w{worker}/{i}", case_id=f"W{worker}-{i}", text=f"并发写入第{worker}号进程第{i}件"))
-
-
-def test_concurrent_writers_from_several_processes_never_fail(tmp_path: Path) -> None:
-    # tantivy's own writer lock fails at once; the backend's flock makes writers wait their turn.
-    ctx = mp.get_context("fork")
-    procs = [ctx.Process(target=_write_many, args=(str(tmp_path / "ix"), w, 5)) for w in range(4)]
-    for p in procs:
-        p.start()
-    for p in procs:
-        p.join(180)
-    assert [p.exitcode for p in procs] == [0, 0, 0, 0]
-    b = TantivyBackend(tmp_path / "ix")
-    assert b.count() == 20
-    assert _ids(b, "第3号进程第4件") == ["w3/4"]
 
 
 def test_readers_are_not_blocked_by_a_writer(tmp_path: Path) -> None:
