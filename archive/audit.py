@@ -19,9 +19,9 @@ from archive import metadata as md
 from archive import package
 from archive.eventlog import verify_log
 from archive.names import UnsafePathError, inside
-from archive.pdfa import profile
 from archive.store import Archive
-from archive.verifying import VerifyOutcome
+from signing.pdfa import profile
+from signing.status import VerifyOutcome
 
 PROPERTIES = {"authenticity": "真实性", "integrity": "完整性", "usability": "可用性", "security": "安全性"}
 OPEN_FORMATS = {"application/pdf", "application/json", "text/csv", "text/plain", "image/jpeg", "image/png",

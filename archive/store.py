@@ -16,8 +16,8 @@ from archive.catalog import Catalog, Event
 from archive.eventlog import CheckpointSigner, make_checkpoint
 from archive.events import Listener, Listeners
 from archive.retention import RetentionClass, load_classes
-from archive.verifying import Verifier
 from generator.types import SHANGHAI
+from signing.status import Verifier
 
 CRASH_ENV = "GONGU_ARCHIVE_CRASH_AT"
 

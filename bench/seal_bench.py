@@ -18,12 +18,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from archive.keys import DEMO_PASSPHRASE, make_demo_pki  # noqa: E402
-from archive.seal import SigningConfig, embedded_case_json, seal_report  # noqa: E402
-from archive.tsa import LocalTsa  # noqa: E402
-from archive.verify import verify_pdf  # noqa: E402
 from generator.loading import load_case  # noqa: E402
 from generator.render import render_report  # noqa: E402
+from signing.keys import DEMO_PASSPHRASE, make_demo_pki  # noqa: E402
+from signing.seal import SigningConfig, embedded_case_json, seal_report  # noqa: E402
+from signing.tsa import LocalTsa  # noqa: E402
+from signing.verify import verify_pdf  # noqa: E402
 
 
 def _timed(fn):  # noqa: ANN001, ANN202

@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from archive.store import Archive, ArchiveConfig, system_clock
-from archive.verifying import Verifier, VerifyOutcome
 from gongu.output import GonguError
 from gongu.settings import Settings
+from signing.status import Verifier, VerifyOutcome
 
 FIRM_PASSPHRASE_ENV = "GONGU_FIRM_KEY_PASSPHRASE"
 
@@ -25,11 +25,11 @@ def _clock() -> datetime:
     return now_override if now_override is not None else system_clock()
 
 
-def signing_config(settings: Settings):  # noqa: ANN201 — archive.seal.SigningConfig | None
+def signing_config(settings: Settings):  # noqa: ANN201 — signing.seal.SigningConfig | None
     section = settings.section("signing")
     if not section.get("firm_p12"):
         return None
-    from archive.seal import SealError, SigningConfig
+    from signing.seal import SealError, SigningConfig
 
     try:
         return SigningConfig.from_section(section, settings.home)
@@ -38,10 +38,10 @@ def signing_config(settings: Settings):  # noqa: ANN201 — archive.seal.Signing
 
 
 def make_verifier(trust_roots: list[Path], crls: list[Path]) -> Verifier | None:
-    """The PAdES verifier of archive/verify.py behind the archive's small interface."""
+    """The PAdES verifier of signing/verify.py behind the archive's small interface."""
     if not trust_roots:
         return None
-    from archive.verify import VerifyError, verify_pdf
+    from signing.verify import VerifyError, verify_pdf
 
     def verify(path: Path) -> VerifyOutcome:
         try:
@@ -105,10 +105,10 @@ def demo_archive(settings: Settings, case_files: list[Path], sealed_reports: lis
     from archive.audit import audit, summary_lines
     from archive.eventlog import CheckpointSigner
     from archive.ingest import IngestRefused, ingest
-    from archive.keys import DEMO_PASSPHRASE
-    from archive.seal import SigningConfig, embedded_case_json
     from generator.loading import load_case
     from gongu.output import console
+    from signing.keys import DEMO_PASSPHRASE
+    from signing.seal import SigningConfig, embedded_case_json
 
     keys = settings.home / "demo-keys"
     section = tomllib.loads((keys / "gongu.toml.snippet").read_text(encoding="utf-8"))["signing"]

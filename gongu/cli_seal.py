@@ -67,8 +67,8 @@ def verify_command(
         "--long-term", help="另查：证书过期后（如 2040-01-01）能否仅凭文件内的 LTV 数据验证（B-LTA）")] = None,
 ) -> None:
     """验证 PDF 中的全部签名与文档时间戳；全部完整、有效、可信且签后无不允许的修改时退出码 0。"""
-    from archive.verify import VerifyError, verify_pdf
     from gongu.sealing import signing_config
+    from signing.verify import VerifyError, verify_pdf
 
     with user_errors():
         config = signing_config()
@@ -83,7 +83,7 @@ def verify_command(
         import datetime as dt
         import logging
 
-        from archive.verify import lta_maintainable
+        from signing.verify import lta_maintainable
 
         try:
             at = dt.datetime.fromisoformat(long_term)
@@ -110,7 +110,7 @@ def _yes(flag: bool | None) -> str:
     return "—" if flag is None else ("[green]是[/]" if flag else "[red]否[/]")
 
 
-def _print_report(report) -> None:  # noqa: ANN001 — archive.verify.VerificationReport
+def _print_report(report) -> None:  # noqa: ANN001 — signing.verify.VerificationReport
     from rich.table import Table
 
     head = f"{report.file}：{len(report.signatures)} 个签名，{len(report.document_timestamps)} 个文档时间戳"
@@ -149,7 +149,7 @@ def keys_demo(
     crl_url: Annotated[str, typer.Option(help="证书中的 CRL 分发点（gongu tsa serve 提供）")] = "http://127.0.0.1:8731/crl/root.crl",
 ) -> None:
     """生成演示 PKI（DEMO — NOT FOR PRODUCTION）：根 CA、机构签章证书、承办人员证书、时间戳证书。"""
-    from archive.keys import DEMO_MARK, DEMO_PASSPHRASE, make_demo_pki
+    from signing.keys import DEMO_MARK, DEMO_PASSPHRASE, make_demo_pki
 
     with user_errors():
         firms, handlers = _example_people(examples)
@@ -188,7 +188,7 @@ def tsa_serve(
     port: Annotated[int, typer.Option("--port", help="端口；0 = 随机")] = 8731,
 ) -> None:
     """在 127.0.0.1 上运行 RFC 3161 时间戳服务（并提供 /crl/ 吊销列表），Ctrl-C 停止。"""
-    from archive.tsa import LocalTsa
+    from signing.tsa import LocalTsa
 
     if not (keys / "tsa.p12").is_file():
         fail(escape(f"{keys} 中没有 tsa.p12（run `gongu keys demo {keys}` first）"))

@@ -1,4 +1,4 @@
-"""Sealing as the application uses it: settings → keys → archive.seal, passphrases from the
+"""Sealing as the application uses it: settings → keys → signing.seal, passphrases from the
 environment or a hidden prompt (never the command line, never logged), and the `gongu issue` step."""
 
 from __future__ import annotations
@@ -10,12 +10,11 @@ from pathlib import Path
 import typer
 from rich.markup import escape
 
-from archive.keys import passphrase_from_env
-from archive.seal import SealError, SigningConfig, seal_report
-
 # GonguError messages are printed as rich markup (gongu.output.fail): "[signing]" must be escaped.
 from gongu.output import GonguError, err_console
 from gongu.settings import Settings, load_settings
+from signing.keys import passphrase_from_env
+from signing.seal import SealError, SigningConfig, seal_report
 
 FIRM_ENV = "GONGU_FIRM_KEY_PASSPHRASE"
 HANDLER_ENV = "GONGU_HANDLER_KEY_PASSPHRASE"
@@ -102,10 +101,10 @@ def demo_seal(reports: list[Path], home: Path, examples: Path) -> list[tuple[Pat
     """
     import json
 
-    from archive.keys import DEMO_PASSPHRASE, make_demo_pki
-    from archive.tsa import LocalTsa
-    from archive.verify import verify_pdf
     from gongu.cli_seal import _example_people
+    from signing.keys import DEMO_PASSPHRASE, make_demo_pki
+    from signing.tsa import LocalTsa
+    from signing.verify import verify_pdf
 
     logging.getLogger("pyhanko").setLevel(logging.ERROR)
     keys = home / "demo-keys"

@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 
-from archive.keys import DEMO_PASSPHRASE, make_demo_pki
 from archive.names import safe_component
-from archive.seal import SigningConfig, seal_report
+from signing.keys import DEMO_PASSPHRASE, make_demo_pki
+from signing.seal import SigningConfig, seal_report
 from tests.sealkit import example_case, sample_report
 
 

@@ -89,8 +89,8 @@ class World:
     """Everything the sealing tests share: built once per test module (each step costs seconds)."""
 
     def __init__(self, root: Path) -> None:
-        from archive.keys import make_demo_pki
-        from archive.tsa import LocalTsa
+        from signing.keys import make_demo_pki
+        from signing.tsa import LocalTsa
 
         self.root = root
         self.case_path = EXAMPLE
@@ -114,8 +114,8 @@ class World:
         assert result.pdf is not None
         return Path(result.pdf)
 
-    def config(self, **overrides: Any):  # noqa: ANN201 — archive.seal.SigningConfig
-        from archive.seal import SigningConfig
+    def config(self, **overrides: Any):  # noqa: ANN201 — signing.seal.SigningConfig
+        from signing.seal import SigningConfig
 
         values: dict[str, Any] = {
             "firm_p12": self.pki.firm_p12,
@@ -128,7 +128,7 @@ class World:
         return SigningConfig(**values)
 
     def seal(self, name: str, **overrides: Any) -> Path:
-        from archive.seal import seal_report
+        from signing.seal import seal_report
 
         out = self.root / f"{name}.pdf"
         seal_report(self.report, out, self.config(**overrides), lambda role, who, path: PASSPHRASE)
@@ -154,7 +154,7 @@ class World:
         from cryptography import x509
         from cryptography.hazmat.primitives import serialization
 
-        from archive.keys import DEMO_PASSPHRASE, Issued, _name, issue, write_p12
+        from signing.keys import DEMO_PASSPHRASE, Issued, _name, issue, write_p12
 
         cert = x509.load_pem_x509_certificate(self.pki.root_pem.read_bytes())
         key = serialization.load_pem_private_key((self.keys / "trust" / "root-key.pem").read_bytes(), PASSPHRASE)

@@ -68,7 +68,7 @@ def test_verify_table_names_signers(world: World, sealed: Path) -> None:
 def test_verify_with_a_foreign_root_exits_1_with_reasons(world: World, sealed: Path, tmp_path: Path) -> None:
     from cryptography.hazmat.primitives import serialization
 
-    from archive.keys import make_root
+    from signing.keys import make_root
 
     other = tmp_path / "other.pem"
     other.write_bytes(make_root("Other Root").cert.public_bytes(serialization.Encoding.PEM))
@@ -135,11 +135,11 @@ def test_no_passphrase_option_exists() -> None:
 
 def test_issue_step_seals_before_publishing(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
     """`gongu issue` runs render → seal → publish; the seal step replaces the PDF with the sealed one."""
-    from archive.verify import verify_pdf
     from generator.loading import load_case
     from gongu.cli_seal import _issue_seal_step
     from gongu.issuing import POST_RENDER_STEPS, IssueJob
     from gongu.sealing import issue_seal_step
+    from signing.verify import verify_pdf
 
     assert _issue_seal_step in POST_RENDER_STEPS  # the lazy wrapper around issue_seal_step
     for key, value in _env(world).items():
@@ -168,7 +168,7 @@ def test_gongu_issue_publishes_the_sealed_report(world: World, tmp_path: Path) -
     """render → seal → publish → record: the file recorded in the case file is the sealed one."""
     import hashlib
 
-    from archive.verify import verify_pdf
+    from signing.verify import verify_pdf
 
     shutil.copytree(world.case_path.parent, tmp_path / "case")
     case_file = tmp_path / "case" / "case.json"

@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from archive.keys import DEMO_MARK, DEMO_PASSPHRASE, DemoPki, KeyError_, WrongPassphrase, make_demo_pki, read_p12
+from signing.keys import DEMO_MARK, DEMO_PASSPHRASE, DemoPki, KeyError_, WrongPassphrase, make_demo_pki, read_p12
 
 HANDLERS = [("王志强", "GZ510100201800321"), ("陈晓梅", "GZ510100201900877")]
 FIRM = "四川蜀安保险公估有限公司"

@@ -14,8 +14,8 @@ from pyhanko.sign.fields import MDPPerm
 from pyhanko.sign.validation.dss import DocumentSecurityStore
 from sealkit import PASSPHRASE, World, example_case, pdfa_claim, pdffonts, sample_report
 
-from archive.keys import WrongPassphrase
-from archive.seal import (
+from signing.keys import WrongPassphrase
+from signing.seal import (
     FIRM_FIELD,
     SealError,
     Signatory,
@@ -26,7 +26,7 @@ from archive.seal import (
     seal_report,
     signature_field_names,
 )
-from archive.seal_image import SEAL_RED, draw_seal
+from signing.seal_image import SEAL_RED, draw_seal
 
 
 @pytest.fixture(scope="module")

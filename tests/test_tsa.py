@@ -1,4 +1,4 @@
-"""The loopback RFC 3161 TSA (archive.tsa) the demo and the tests sign against."""
+"""The loopback RFC 3161 TSA (signing.tsa) the demo and the tests sign against."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from pyhanko.sign.timestamps.aiohttp_client import HTTPTimeStamper
 
-from archive.keys import make_demo_pki
-from archive.tsa import LocalTsa
+from signing.keys import make_demo_pki
+from signing.tsa import LocalTsa
 
 
 @pytest.fixture(scope="module")

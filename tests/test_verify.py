@@ -16,8 +16,8 @@ from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
 from sealkit import PASSPHRASE, World
 
-from archive.keys import make_root
-from archive.verify import VerifyError, verify_pdf
+from signing.keys import make_root
+from signing.verify import VerifyError, verify_pdf
 
 
 @pytest.fixture(scope="module")
@@ -180,7 +180,7 @@ def test_ltv_report_stays_verifiable_after_the_certificates_expire(world: World,
     certificates plus the document timestamp still prove the signatures, the plain B-T report cannot."""
     import logging
 
-    from archive.verify import lta_maintainable
+    from signing.verify import lta_maintainable
 
     logging.getLogger("pyhanko").setLevel(logging.CRITICAL)  # pyHanko logs each expired path it rejects
     ltv = sealed_ltv
@@ -194,8 +194,8 @@ def test_ltv_report_stays_verifiable_after_the_certificates_expire(world: World,
 
 def test_renewed_document_timestamp_keeps_everything_valid(world: World, sealed_ltv: Path) -> None:
     """Renewing B-LTA (a new document timestamp before the TSA certificate expires) is an allowed change."""
-    from archive.seal import add_document_timestamp
-    from archive.trust import validation_context
+    from signing.seal import add_document_timestamp
+    from signing.trust import validation_context
 
     vc = validation_context([world.pki.root_pem], [world.pki.crl])
     renewed = world.root / "renewed.pdf"
@@ -211,7 +211,7 @@ def test_revoked_handler_certificate_is_flagged(world: World, sealed: Path, tmp_
     from cryptography import x509
     from cryptography.hazmat.primitives.serialization import pkcs12
 
-    from archive.keys import Issued, make_crl
+    from signing.keys import Issued, make_crl
 
     root_cert = x509.load_pem_x509_certificate(world.pki.root_pem.read_bytes())
     root_key = serialization.load_pem_private_key((world.keys / "trust" / "root-key.pem").read_bytes(), PASSPHRASE)

@@ -14,7 +14,7 @@ and sealed by the firm):
      closes the file (PAdES B-LT / B-LTA) — changes every DocMDP level permits.
 
 Any other later change (page content, a new annotation, a new field) breaks /P 2 and pyHanko's
-difference analysis flags it against every signature (see archive.verify).
+difference analysis flags it against every signature (see signing.verify).
 
 The visible appearances go into the report's signature block: fields named `handler-1`, `handler-2`, …
 and `firm-seal`, created empty by the renderer where there is room (never over text, except the firm
@@ -49,9 +49,9 @@ from pyhanko.sign.timestamps.common_utils import TimestampRequestError
 from pyhanko.stamp import StaticStampStyle, TextStampStyle
 from pyhanko_certvalidator import ValidationContext
 
-from archive.keys import KeyError_, read_p12_for_pyhanko
-from archive.seal_image import CJK_FONT_FILE, NOTO_SC_INDEX, load_seal_image
-from archive.trust import TrustFileError, validation_context
+from signing.keys import KeyError_, read_p12_for_pyhanko
+from signing.seal_image import CJK_FONT_FILE, NOTO_SC_INDEX, load_seal_image
+from signing.trust import TrustFileError, validation_context
 
 FIRM_FIELD = "firm-seal"
 HANDLER_FIELD = "handler-{}"

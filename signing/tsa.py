@@ -16,7 +16,7 @@ from types import TracebackType
 from asn1crypto import tsp
 from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
 
-from archive.keys import DEMO_PASSPHRASE, passphrase_from_env, read_p12_for_pyhanko
+from signing.keys import DEMO_PASSPHRASE, passphrase_from_env, read_p12_for_pyhanko
 
 TSA_PATH = "/tsa"
 CRL_PREFIX = "/crl/"
