@@ -29,9 +29,10 @@ from bench.corpus import report
 from index.analysis import segmenter, word_spans
 from index.api import SearchBackend
 from index.extract import IndexDocument
+from index.fields import TEXT_FIELDS
 from index.highlight import clear_cache
 from index.query import parse_query
-from index.whoosh_backend import TEXT_FIELDS, WhooshBackend, to_whoosh
+from index.whoosh_backend import WhooshBackend, to_whoosh
 
 QUERIES: dict[str, list[str]] = {
     "1 term": ["免赔额", "锚杆框架梁", "涌水", "推定全损", "钢板桩围堰", "施救费用", "遵义", "坡坍", "台风", "残值"],

@@ -13,16 +13,15 @@ import io
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from xml.etree.ElementTree import SubElement, fromstring, tostring
+from xml.sax.saxutils import escape
 
-from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign.fields import SigFieldSpec, append_signature_field
 from weasyprint import HTML, Attachment
 from weasyprint.document import Document
-from weasyprint.pdf.metadata import NS, DocumentMetadata
 
 from generator.loading import LoadedCase
+from generator.pdf_internals import page_boxes, pin_incremental_update
 from generator.render_html import HtmlReport, gongu_version
 from generator.render_safety import FolderFetcher, RefusedResource, RenderError
 from generator.types import SHANGHAI
@@ -43,31 +42,19 @@ class FieldBox:
     box: tuple[float, float, float, float]  # x1, y1, x2, y2 in PDF points, origin bottom-left
 
 
-class _GonguMetadata(DocumentMetadata):
-    """WeasyPrint's XMP plus Dublin Core identifier (report number), source (case id) and publisher
-    (firm): standard dc properties, so PDF/A needs no extension schema for them."""
-
-    extra: dict[str, str]
-
-    def generate_rdf_metadata(self, variant, version, conformance):  # type: ignore[no-untyped-def]
-        rdf = fromstring(super().generate_rdf_metadata(variant, version, conformance))
-        desc = SubElement(rdf, f'{{{NS["rdf"]}}}Description')
-        desc.attrib[f'{{{NS["rdf"]}}}about'] = ""
-        for key, value in self.extra.items():
-            prop = SubElement(desc, f'{{{NS["dc"]}}}{key}')
-            if key == "publisher":  # XMP types dc:publisher as a bag of names; identifier/source are text
-                SubElement(SubElement(prop, f'{{{NS["rdf"]}}}Bag'), f'{{{NS["rdf"]}}}li').text = value
-            else:
-                prop.text = value
-        return tostring(rdf, encoding="utf-8")
-
-
-def _set_metadata(document: Document, loaded: LoadedCase) -> None:
-    meta = _GonguMetadata()
-    meta.__dict__.update(document.metadata.__dict__)
+def identity_xmp(loaded: LoadedCase) -> bytes:
+    """Dublin Core identifier (report number), source (case id) and publisher (firm) for the XMP, added
+    through WeasyPrint's public `xmp_metadata` option: standard dc properties, so PDF/A needs no
+    extension schema for them. XMP types dc:publisher as a bag of names; identifier/source are text."""
     case = loaded.case
-    meta.extra = {"identifier": case.report.number, "source": case.case_id, "publisher": case.firm.name}
-    document.metadata = meta
+    return (
+        '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+        '<rdf:Description rdf:about="" xmlns:dc="http://purl.org/dc/elements/1.1/">'
+        f"<dc:identifier>{escape(case.report.number)}</dc:identifier>"
+        f"<dc:source>{escape(case.case_id)}</dc:source>"
+        f"<dc:publisher><rdf:Bag><rdf:li>{escape(case.firm.name)}</rdf:li></rdf:Bag></dc:publisher>"
+        "</rdf:Description></rdf:RDF>"
+    ).encode()
 
 
 def signature_boxes(document: Document) -> list[FieldBox]:
@@ -75,9 +62,7 @@ def signature_boxes(document: Document) -> list[FieldBox]:
     found: dict[str, FieldBox] = {}
     for index, page in enumerate(document.pages):
         height = page.height
-        stack = [page._page_box]  # noqa: SLF001 — the laid-out box tree; WeasyPrint has no public accessor
-        while stack:
-            box = stack.pop()
+        for box in page_boxes(page):
             element = getattr(box, "element", None)
             ident = element.get("id") if element is not None and hasattr(element, "get") else None
             if ident and (ident.startswith("sig-handler-") or ident == "sig-firm-seal") and ident not in found:
@@ -86,7 +71,6 @@ def signature_boxes(document: Document) -> list[FieldBox]:
                 name = FIRM_SEAL_FIELD if ident == "sig-firm-seal" else HANDLER_FIELD.format(n=ident.rsplit("-", 1)[1])
                 rect = (x * PX_TO_PT, (height - y - h) * PX_TO_PT, (x + w) * PX_TO_PT, (height - y) * PX_TO_PT)
                 found[ident] = FieldBox(name, index, tuple(round(v, 2) for v in rect))  # type: ignore[arg-type]
-            stack.extend(reversed(getattr(box, "children", None) or []))
     return list(found.values())
 
 
@@ -104,8 +88,7 @@ def add_signature_fields(pdf: bytes, fields: list[FieldBox], second_id: bytes) -
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
     # pyHanko gives the updated file a random second /ID and stamps the clock into /ModDate and XMP;
     # pin both so renders stay byte-identical, and keep WeasyPrint's PDF/A XMP untouched.
-    writer._document_id = generic.ArrayObject([writer._document_id[0], generic.ByteStringObject(second_id)])  # noqa: SLF001
-    writer._update_meta = lambda: None  # type: ignore[method-assign]  # noqa: SLF001
+    pin_incremental_update(writer, second_id)
     for f in fields:
         append_signature_field(writer, SigFieldSpec(sig_field_name=f.name, on_page=f.page, box=f.box))  # type: ignore[arg-type]
     out = io.BytesIO()
@@ -142,7 +125,6 @@ def layout(report: HtmlReport) -> Document:
 def render_pdf_bytes(loaded: LoadedCase, report: HtmlReport) -> PdfResult:
     document = layout(report)
     fields = signature_boxes(document)
-    _set_metadata(document, loaded)
     digest = input_digest(loaded, report.html)
     issued = loaded.case.report.issued_on
     stamp = datetime(issued.year, issued.month, issued.day, tzinfo=SHANGHAI)
@@ -152,7 +134,7 @@ def render_pdf_bytes(loaded: LoadedCase, report: HtmlReport) -> PdfResult:
     )
     try:
         pdf = document.write_pdf(pdf_variant="pdf/a-3b", pdf_identifier=digest, attachments=[attachment],
-                                 finisher=_dedupe_associated_files)
+                                 xmp_metadata=[io.BytesIO(identity_xmp(loaded))], finisher=_dedupe_associated_files)
     except RefusedResource as exc:
         raise RenderError(str(exc)) from None
     assert pdf is not None

@@ -7,10 +7,13 @@ Why not the stock `jieba.analyse.ChineseAnalyzer`:
     document can be segmented differently (the words around a term change the segmentation), so some
     documents containing the query text are missed.
 
-Here the word tokenizer numbers positions 0, 1, 2 … and keeps start/end character offsets (for
-highlighting); the bigram tokenizer emits overlapping character bigrams of every run of letters, digits
-and CJK characters, so any substring of two or more such characters is found by a bigram phrase,
-whatever jieba does with it.
+Here the words are numbered 0, 1, 2 … and keep start/end character offsets (for highlighting); the
+bigrams are overlapping character bigrams of every run of letters, digits and CJK characters, so any
+substring of two or more such characters is found by a bigram phrase, whatever jieba does with it.
+
+This module is engine-neutral: it turns text into plain (token, start, end) spans. Each engine wraps
+them in its own way (index/whoosh_backend.py: Whoosh tokenizers; index/tantivy_backend.py: tokens
+joined by spaces) and this module imports neither engine.
 """
 
 from __future__ import annotations
@@ -18,11 +21,8 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
-
-from whoosh.analysis import Analyzer, Token, Tokenizer
 
 import forms
 
@@ -81,49 +81,6 @@ def word_spans(text: str) -> list[tuple[str, int, int]]:
     return out
 
 
-class _SpanTokenizer(Tokenizer):
-    """Whoosh tokens from (text, start, end) spans: consecutive positions (0, 1, 2 …) and character
-    offsets — what phrase queries and whole-term highlighting need (the stock ChineseAnalyzer gives
-    character offsets as positions)."""
-
-    def spans(self, value: str, mode: str) -> list[tuple[str, int, int]]:
-        raise NotImplementedError
-
-    def __call__(  # type: ignore[override]
-        self,
-        value: str,
-        positions: bool = False,
-        chars: bool = False,
-        keeporiginal: bool = False,
-        removestops: bool = True,
-        start_pos: int = 0,
-        start_char: int = 0,
-        tokenize: bool = True,
-        mode: str = "",
-        **kwargs: object,
-    ) -> Iterator[Token]:
-        t = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
-        spans = self.spans(value, mode) if tokenize else [(value, 0, len(value))]
-        for i, (text, start, end) in enumerate(spans):
-            t.text = text.lower()  # lowercasing here, not in a filter: one generator less per token
-            t.boost = 1.0
-            if keeporiginal:
-                t.original = text
-            t.stopped = False
-            if positions:
-                t.pos = start_pos + i
-            if chars:
-                t.startchar, t.endchar = start_char + start, start_char + end
-            yield t
-
-
-class JiebaTokenizer(_SpanTokenizer):
-    """jieba words with the domain dictionary."""
-
-    def spans(self, value: str, mode: str) -> list[tuple[str, int, int]]:
-        return word_spans(value)
-
-
 def bigram_spans(text: str, *, trailing_unigram: bool) -> list[tuple[str, int, int]]:
     """Overlapping character bigrams of each run of word characters.
 
@@ -141,23 +98,6 @@ def bigram_spans(text: str, *, trailing_unigram: bool) -> list[tuple[str, int, i
         if trailing_unigram:
             out.append((text[e - 1], e - 1, e))
     return out
-
-
-class BigramTokenizer(_SpanTokenizer):
-    """Character bigrams; see `bigram_spans`."""
-
-    def spans(self, value: str, mode: str) -> list[tuple[str, int, int]]:
-        return bigram_spans(value, trailing_unigram=mode != "query")
-
-
-def word_analyzer() -> Analyzer:
-    """Index and query analyzer of the word field (lowercased words). No stop words: phrases must
-    keep every position. A bare tokenizer is a valid Whoosh analyzer."""
-    return JiebaTokenizer()
-
-
-def bigram_analyzer() -> Analyzer:
-    return BigramTokenizer()
 
 
 def query_words(text: str) -> list[str]:

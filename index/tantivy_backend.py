@@ -1,4 +1,4 @@
-"""A second embedded engine: tantivy (Rust, via tantivy-py), selected with `[index] backend = "tantivy"`.
+"""The second embedded engine: tantivy (Rust, via tantivy-py), selected with `[index] backend = "tantivy"`.
 
 Why: Whoosh is pure Python and misses the speed targets of issue 7 (docs/search.md). The analysis is
 the SAME as the Whoosh backend's (index/analysis.py: jieba words with the domain dictionary, and
@@ -7,10 +7,10 @@ into text fields whose analyzer only splits on whitespace and lowercases. Tokens
 whitespace (they are runs of word characters), so tantivy's positions are our consecutive token
 numbers and phrase queries work on the word and the bigram fields exactly as in Whoosh.
 
-Fields mirror index/whoosh_backend.py: `body` / `body_bg` / `meta_bg`, one bigram field per
-descriptive field, raw keyword fields (`doc_id`, `case_key`, `kind`, `status`), dates and amounts
+Fields are those of index/fields.py, shared with the Whoosh backend (this module never imports
+Whoosh): `body` / `body_bg` / `meta_bg`, one bigram field per descriptive field, raw keyword fields (`doc_id`, `case_key`, `kind`, `status`), dates and amounts
 (fen, 64-bit integers, never float) as fast fields for ranges and sorting, and `record` — the whole
-`IndexDocument` as compressed JSON, the same encoding as Whoosh's, for results and snippets.
+`IndexDocument` as compressed JSON (index/records.py, the same bytes in both engines).
 
 Bigram fields leave a one-position gap after every run of word characters (a filler token that the
 field's analyzer drops, keeping its position). Then a bigram phrase need not name every bigram: every
@@ -39,13 +39,13 @@ import tantivy
 from index.analysis import WORD_RUN, query_bigrams, query_words, word_spans
 from index.api import Progress, SearchBackend
 from index.extract import IndexDocument
+from index.fields import AMOUNT_FIELDS, DATE_FIELDS, KEYWORD_FIELDS, TEXT_FIELDS, field_values
 from index.highlight import snippets
 from index.locking import file_lock
 from index.query import FIELDS, Match, Range, SearchHit, SearchQuery, SearchResults, words_may_widen
-from index.whoosh_backend import AMOUNT_FIELDS, DATE_FIELDS, TEXT_FIELDS, document_from_record, whoosh_fields
+from index.records import document_from_record, record_of
 
 TOKENS = "gongu_tokens"  # whitespace split + lowercase: the tokens were made by index/analysis.py
-KEYWORD_FIELDS = ("doc_id", "case_key", "kind", "status")
 GAP = "|"  # ends every run in a bigram field; dropped by the analyzer, its position stays empty
 LAYOUT_FILE = "gongu-layout"  # holds LAYOUT once every document has the gaps
 LAYOUT = "2"
@@ -92,8 +92,8 @@ def _bigrams(text: str) -> str:
 
 def prepare(doc: IndexDocument) -> dict[str, Any]:
     """The analysed fields of `doc` (plain data: made in worker processes during a rebuild): the
-    Whoosh backend's fields, with the text ones turned into our tokens."""
-    values = whoosh_fields(doc)
+    engine-neutral field values (index/fields.py), with the text ones turned into our tokens."""
+    values = {**field_values(doc), "record": record_of(doc)}
     if doc.text:
         values["body"] = _words(doc.text)
         values["body_bg"] = _bigrams(doc.text)

@@ -1,6 +1,6 @@
 """The embedded default backend: a Whoosh index in GONGU_HOME/index.
 
-Each package is one Whoosh document with
+Each package is one Whoosh document with the fields of index/fields.py:
 - `body` (jieba words, consecutive positions) and `body_bg` (character bigrams) of the report text;
 - `meta_bg`: bigrams of the descriptive fields, so a tombstone (text removed) stays findable;
 - one bigram field per descriptive field for field queries (substring semantics: 保险人:平安);
@@ -14,13 +14,10 @@ failing with LockError. Readers open the last committed generation and never wai
 
 from __future__ import annotations
 
-import json
 import threading
 import time as time_module
-import zlib
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import fields as dc_fields
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
@@ -28,28 +25,86 @@ from typing import Any
 from whoosh import index as whoosh_index
 from whoosh import matching
 from whoosh import query as wq
+from whoosh.analysis import Analyzer, Token, Tokenizer
 from whoosh.fields import DATETIME, ID, NUMERIC, STORED, TEXT, Schema
 from whoosh.index import LockError
 from whoosh.writing import CLEAR, IndexWriter
 
-from index.analysis import bigram_analyzer, query_bigrams, query_words, word_analyzer
+from index.analysis import bigram_spans, query_bigrams, query_words, word_spans
 from index.api import Progress, SearchBackend
 from index.extract import IndexDocument
+from index.fields import AMOUNT_FIELDS, DATE_FIELDS, TEXT_FIELDS, as_datetime, field_values
 from index.highlight import snippets
 from index.locking import file_lock
 from index.query import FIELDS, Match, Range, SearchHit, SearchQuery, SearchResults, words_may_widen
-
-# Descriptive fields searchable one by one (substring semantics through bigrams).
-TEXT_FIELDS = (
-    "case_id", "report_number", "case_name", "insurer", "insured", "policyholder", "policy_number",
-    "project", "province", "city", "cause", "loss_type", "handlers", "reviewers",
-)
-DATE_FIELDS = ("loss_date", "report_date", "retention_end")
-AMOUNT_FIELDS = ("claimed_fen", "assessed_fen", "adjusted_fen")
+from index.records import document_from_record, record_of
 
 
 class IndexBusyError(RuntimeError):
     """The index stayed locked by another writer for longer than the timeout."""
+
+
+# ─────────────────────────── analysis: index/analysis.py spans as Whoosh tokens ───────────────────────────
+
+
+class _SpanTokenizer(Tokenizer):
+    """Whoosh tokens from (text, start, end) spans: consecutive positions (0, 1, 2 …) and character
+    offsets — what phrase queries and whole-term highlighting need (the stock ChineseAnalyzer gives
+    character offsets as positions)."""
+
+    def spans(self, value: str, mode: str) -> list[tuple[str, int, int]]:
+        raise NotImplementedError
+
+    def __call__(  # type: ignore[override]
+        self,
+        value: str,
+        positions: bool = False,
+        chars: bool = False,
+        keeporiginal: bool = False,
+        removestops: bool = True,
+        start_pos: int = 0,
+        start_char: int = 0,
+        tokenize: bool = True,
+        mode: str = "",
+        **kwargs: object,
+    ) -> Iterator[Token]:
+        t = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        spans = self.spans(value, mode) if tokenize else [(value, 0, len(value))]
+        for i, (text, start, end) in enumerate(spans):
+            t.text = text.lower()  # lowercasing here, not in a filter: one generator less per token
+            t.boost = 1.0
+            if keeporiginal:
+                t.original = text
+            t.stopped = False
+            if positions:
+                t.pos = start_pos + i
+            if chars:
+                t.startchar, t.endchar = start_char + start, start_char + end
+            yield t
+
+
+class JiebaTokenizer(_SpanTokenizer):
+    """jieba words with the domain dictionary."""
+
+    def spans(self, value: str, mode: str) -> list[tuple[str, int, int]]:
+        return word_spans(value)
+
+
+class BigramTokenizer(_SpanTokenizer):
+    """Character bigrams; see `bigram_spans`."""
+
+    def spans(self, value: str, mode: str) -> list[tuple[str, int, int]]:
+        return bigram_spans(value, trailing_unigram=mode != "query")
+
+
+def word_analyzer() -> Analyzer:
+    """Index and query analyzer of the word field (lowercased words). No stop words: phrases must
+    keep every position. A bare tokenizer is a valid Whoosh analyzer."""
+    return JiebaTokenizer()
+
+
+def bigram_analyzer() -> Analyzer:
+    return BigramTokenizer()
 
 
 def build_schema() -> Schema:
@@ -76,56 +131,10 @@ def build_schema() -> Schema:
 # ─────────────────────────── documents ⇄ Whoosh fields ───────────────────────────
 
 
-def _as_datetime(value: date | None) -> datetime | None:
-    if value is None:
-        return None
-    return value if isinstance(value, datetime) else datetime.combine(value, time())
-
-
 def whoosh_fields(doc: IndexDocument) -> dict[str, Any]:
-    values: dict[str, Any] = {"doc_id": doc.doc_id, "case_key": doc.case_id, "kind": doc.kind, "status": doc.status}
-    if doc.text:
-        values["body"] = doc.text
-        values["body_bg"] = doc.text
-    descriptive = []
-    for name in TEXT_FIELDS:
-        raw = getattr(doc, name)
-        value = "\n".join(raw) if isinstance(raw, tuple) else str(raw or "")
-        if value:
-            values[name] = value
-            descriptive.append(value)
-    values["meta_bg"] = "\n".join(descriptive)
-    for name in DATE_FIELDS:
-        when = _as_datetime(getattr(doc, name))
-        if when is not None:
-            values[name] = when
-    for name in AMOUNT_FIELDS:
-        amount = getattr(doc, name)
-        if amount is not None:
-            values[name] = int(amount)
-    values["record"] = record_of(doc)
-    return values
-
-
-def record_of(doc: IndexDocument) -> bytes:
-    """The stored copy of `doc` (zlib-compressed JSON) that results and snippets are made from."""
-    return zlib.compress(json.dumps(doc.as_dict(), ensure_ascii=False).encode("utf-8"), 1)
-
-
-def document_from_record(blob: bytes) -> IndexDocument:
-    data = json.loads(zlib.decompress(blob).decode("utf-8"))
-    kwargs: dict[str, Any] = {}
-    for f in dc_fields(IndexDocument):
-        value = data.get(f.name)
-        if value is not None and f.name in DATE_FIELDS:
-            value = date.fromisoformat(value)
-        elif value is not None and f.name == "archived_at":
-            value = datetime.fromisoformat(value)
-        elif isinstance(value, list):
-            value = tuple(value)
-        if f.name in data:
-            kwargs[f.name] = value
-    return IndexDocument(**kwargs)
+    """The engine-neutral field values (index/fields.py) plus the stored record; Whoosh analyses the
+    text fields itself with the tokenizers above."""
+    return {**field_values(doc), "record": record_of(doc)}
 
 
 # ─────────────────────────── query translation ───────────────────────────
@@ -251,7 +260,7 @@ def match_query(match: Match) -> wq.Query:
 
 def range_query(rng: Range) -> wq.Query:
     if FIELDS[rng.field].kind == "date":
-        low = _as_datetime(rng.low) if isinstance(rng.low, date) else None
+        low = as_datetime(rng.low) if isinstance(rng.low, date) else None
         high = datetime.combine(rng.high, time.max) if isinstance(rng.high, date) else None
         return wq.DateRange(rng.field, low, high)
     return wq.NumericRange(rng.field, rng.low, rng.high)

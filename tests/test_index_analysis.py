@@ -11,17 +11,9 @@ from whoosh import query as wq
 from whoosh.fields import ID, TEXT, Schema
 from whoosh.filedb.filestore import RamStorage
 
-from index.analysis import (
-    bigram_analyzer,
-    bigram_spans,
-    domain_terms,
-    query_words,
-    segmenter,
-    word_analyzer,
-    word_spans,
-)
+from index.analysis import bigram_spans, domain_terms, query_words, segmenter, word_spans
 from index.query import parse_query
-from index.whoosh_backend import build_schema, to_whoosh
+from index.whoosh_backend import bigram_analyzer, build_schema, to_whoosh, word_analyzer
 
 TEXT_1 = "2025年7月11日，K42右侧路堑边坡受大暴雨影响发生边坡坍塌，锚杆框架梁及截水沟受损，每次事故免赔额为人民币5万元。"
 
