@@ -8,7 +8,12 @@ BIN := $(VENV)/bin
 APT_PKGS := fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 poppler-utils
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test lint sysdeps bootstrap clean
+# requirements.lock: the exact versions the tests passed with (Linux, Python 3.11, dev extra included);
+# `make lock` regenerates it from pyproject.toml with a pinned uv, so the same inputs give the same file.
+LOCK := requirements.lock
+UV_VERSION := 0.13.9
+
+.PHONY: demo test lint sysdeps bootstrap clean lock
 
 demo: bootstrap
 	$(BIN)/gongu demo
@@ -32,10 +37,20 @@ sysdeps:
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 
-$(BIN)/.installed: pyproject.toml
+# The locked versions first, then the project itself without resolving anything again; rebuilt when
+# either file changes.
+$(BIN)/.installed: pyproject.toml $(LOCK)
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
-	$(BIN)/pip install -q --disable-pip-version-check -e '.[dev]'
+	$(BIN)/pip install -q --disable-pip-version-check -r $(LOCK)
+	$(BIN)/pip install -q --disable-pip-version-check --no-deps -e .
 	@touch $@
+
+lock:
+	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	@$(BIN)/uv --version 2>/dev/null | grep -q "^uv $(UV_VERSION) " || \
+	  $(BIN)/pip install -q --disable-pip-version-check 'uv==$(UV_VERSION)'
+	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 \
+	  --python-platform x86_64-unknown-linux-gnu --custom-compile-command "make lock" -q -o $(LOCK)
 
 clean:
 	rm -rf $(VENV) gongu-data build *.egg-info
