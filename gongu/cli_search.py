@@ -31,9 +31,14 @@ def _fen_text(value: object) -> str:
     return f"{sign}{yuan:,}.{fen:02d}"
 
 
-@app.command()
+# A query word may start with "-" (-设计错误: must not contain). Click would take it for an option, so
+# unknown options are left as query words, and the query is every word given (`gongu search 暴雨
+# -设计错误` = one query); a word starting with "--" is a mistyped option and is refused.
+@app.command(context_settings={"ignore_unknown_options": True})
 def search(
-    query: Annotated[str, typer.Argument(help='查询：词语、"短语"、字段:值（被保险人:… 保险人:… 案件编号:… 状态:…）、出险日期:2025-07..2025-09')] = "",
+    words: Annotated[list[str] | None, typer.Argument(
+        metavar="QUERY", show_default=False,
+        help='查询：词语、"短语"、字段:值（被保险人:… 保险人:… 案件编号:… 状态:…）、出险日期:2025-07..2025-09、-不含的词')] = None,
     insurer: Annotated[str | None, typer.Option("--insurer", help="保险人（包含此文字）")] = None,
     date_from: Annotated[str | None, typer.Option("--from", help="出险日期起（YYYY[-MM[-DD]]）")] = None,
     date_to: Annotated[str | None, typer.Option("--to", help="出险日期止（YYYY[-MM[-DD]]）")] = None,
@@ -45,6 +50,10 @@ def search(
     as_json: Annotated[bool, typer.Option("--json", help="以 JSON 输出")] = False,
 ) -> None:
     """全文检索档案：按相关度（或日期）排列，显示命中片段、案件编号、日期与档案包位置。"""
+    for word in words or []:
+        if word.startswith("--"):
+            fail(f"未知选项 {word}（查询词不能以 -- 开头；可用选项见 gongu search --help）")
+    query = " ".join(words or [])
     if sort not in ("score", "date"):
         fail(f"--sort 只能是 score 或 date：{sort!r}")
     sort_key: Literal["score", "date"] = "date" if sort == "date" else "score"

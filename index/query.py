@@ -10,6 +10,11 @@
 
 Free text matches a string *as a substring* (whatever the word segmentation), so a query never
 misses a document that contains what was typed.
+
+Queries come from people and from the web workspace, so everything is bounded before an engine sees
+it (issue 12 item 13): the query's length and number of terms (each term is a clause the engine nests
+and scores), dates between 1900 and 2199, amounts of at most 10^15 yuan written as plain decimals, and
+a result window of 10,000 (page × page size). Beyond a bound, `QueryError` says which and why.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ import re
 from calendar import monthrange
 from dataclasses import dataclass, field, replace
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Literal
 
 from index.analysis import WORD_RUN
@@ -27,6 +32,13 @@ from index.extract import STATUS_TITLES
 
 class QueryError(ValueError):
     """The query cannot be understood; the message says which part and why (shown to the user)."""
+
+
+MAX_QUERY_CHARS = 1000  # a pasted paragraph fits; a 20 kB blob does not reach the engine
+MAX_TERMS = 50  # words, phrases, field values, ranges and exclusions together
+MAX_RESULT_WINDOW = 10_000  # page × page size: engines collect every hit up to the page (Elasticsearch's default too)
+MIN_YEAR, MAX_YEAR = 1900, 2199  # archive dates; both engines store dates as 64-bit timestamps
+MAX_AMOUNT_YUAN = Decimal(10) ** 15  # far above any claim, far below 2^63 fen
 
 
 @dataclass(frozen=True)
@@ -165,6 +177,11 @@ def parse_query(
         raise QueryError(f"页码应从 1 开始：{page}")
     if not 1 <= page_size <= 1000:
         raise QueryError(f"每页条数应在 1–1000 之间：{page_size}")
+    if page * page_size > MAX_RESULT_WINDOW:
+        raise QueryError(f"只能查看前 {MAX_RESULT_WINDOW:,} 条结果（第 {page:,} 页 × 每页 {page_size} 条）："
+                         "请加条件缩小范围，或用 --sort date 按日期浏览")
+    if len(text) > MAX_QUERY_CHARS:
+        raise QueryError(f"查询过长：{len(text):,} 个字符，最多 {MAX_QUERY_CHARS:,} 个")
     groups: list[list[Match]] = []
     excluded: list[Match] = []
     ranges: list[Range] = []
@@ -210,6 +227,9 @@ def parse_query(
         pending_or = False
     if pending_or:
         raise QueryError("OR 后面缺少查询词")
+    terms = sum(len(g) for g in groups) + len(excluded) + len(ranges)
+    if terms > MAX_TERMS:
+        raise QueryError(f"查询词过多：{terms} 个，最多 {MAX_TERMS} 个（词语、短语、字段条件、范围合计）")
     return SearchQuery(
         groups=tuple(tuple(g) for g in groups),
         excluded=tuple(excluded),
@@ -241,6 +261,8 @@ def parse_range(spec: FieldSpec, value: str) -> Range:
     low_text, sep, high_text = value.partition("..")
     if not sep:
         low_text = high_text = value  # a single year / month / day / amount
+    if not low_text and not high_text:
+        raise QueryError(f"{spec.title} 范围至少要有一端：{value!r}（例如 2025-07..、..2025-09）")
     if spec.kind == "date":
         low = parse_date_bound(low_text, end=False, title=spec.title) if low_text else None
         high = parse_date_bound(high_text, end=True, title=spec.title) if high_text else None
@@ -261,6 +283,8 @@ def parse_date_bound(text: str, *, end: bool, title: str = "日期") -> date:
     if m is None:
         raise QueryError(f"{title}：{text!r} 不是日期（YYYY、YYYY-MM 或 YYYY-MM-DD）")
     year, month, day = int(m.group(1)), m.group(2), m.group(3)
+    if not MIN_YEAR <= year <= MAX_YEAR:
+        raise QueryError(f"{title}：{text!r} 年份应在 {MIN_YEAR}–{MAX_YEAR} 之间")
     try:
         if month is None:
             return date(year, 12, 31) if end else date(year, 1, 1)
@@ -272,18 +296,21 @@ def parse_date_bound(text: str, *, end: bool, title: str = "日期") -> date:
         raise QueryError(f"{title}：{text!r} 不是有效日期") from None
 
 
+_AMOUNT = re.compile(r"-?\d+(?:\.\d+)?")
+
+
 def parse_yuan_fen(text: str, title: str = "金额") -> int:
     """A yuan amount typed by a person (commas allowed, 万 suffix) → fen, exact."""
     raw = text.strip().replace(",", "").replace("，", "").removesuffix("元")
     scale = Decimal(1)
     if raw.endswith("万"):
         raw, scale = raw[:-1], Decimal(10000)
-    try:
-        value = Decimal(raw) * scale
-    except InvalidOperation:
-        raise QueryError(f"{title}：{text!r} 不是金额") from None
-    if not value.is_finite():
-        raise QueryError(f"{title}：{text!r} 不是金额")
+    # Digits with an optional decimal part, as a person writes an amount: no exponent (1e400), no NaN.
+    if _AMOUNT.fullmatch(raw) is None:
+        raise QueryError(f"{title}：{text!r} 不是金额（如 100000、10万、1,000.50）")
+    value = Decimal(raw) * scale
+    if abs(value) > MAX_AMOUNT_YUAN:
+        raise QueryError(f"{title}：{text!r} 超出范围（最多 10^15 元）")
     fen = value * 100
     if fen != fen.to_integral_value():
         raise QueryError(f"{title}：{text!r} 小数位多于两位（分）")

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from index.query import Match, QueryError, Range, parse_query
+from index.query import MAX_QUERY_CHARS, Match, QueryError, Range, parse_query
 
 
 def test_free_text_terms_are_all_required() -> None:
@@ -92,3 +92,54 @@ def test_unbalanced_quote_and_dangling_or_are_errors() -> None:
         parse_query("暴雨 OR")
     with pytest.raises(QueryError, match="页码"):
         parse_query("暴雨", page=0)
+
+
+# ─────────── issue 12 item 13: hostile queries are bounded before any engine sees them ───────────
+
+
+def test_query_length_is_bounded() -> None:
+    assert parse_query("边" * MAX_QUERY_CHARS).groups == ((Match("边" * MAX_QUERY_CHARS),),)
+    with pytest.raises(QueryError, match="查询过长：1,001 个字符"):
+        parse_query("边" * (MAX_QUERY_CHARS + 1))
+    with pytest.raises(QueryError, match="查询过长"):
+        parse_query(" ".join(["暴雨"] * 5000))  # the query that blew Whoosh's recursion limit
+
+
+def test_number_of_terms_is_bounded() -> None:
+    # 50 terms: 48 words, one exclusion and one range; a 51st word is one too many.
+    text = " ".join(f"词{i}" for i in range(48)) + " -设计错误 出险日期:2025"
+    q = parse_query(text)
+    assert len(q.groups) == 48 and len(q.excluded) == 1 and len(q.ranges) == 1
+    with pytest.raises(QueryError, match="查询词过多：51 个，最多 50 个"):
+        parse_query(text + " 词48")
+    with pytest.raises(QueryError, match="查询词过多"):
+        parse_query(" OR ".join(f"词{i}" for i in range(51)))  # alternatives count one by one
+
+
+def test_result_window_is_bounded() -> None:
+    assert parse_query("暴雨", page=1000, page_size=10).page == 1000  # 10,000th result: the last one allowed
+    with pytest.raises(QueryError, match="前 10,000 条"):
+        parse_query("暴雨", page=1001, page_size=10)
+    with pytest.raises(QueryError, match="第 1,000,000,000,000 页"):
+        parse_query("暴雨", page=10**12)  # the page that made tantivy abort allocating 160 TB
+
+
+def test_amount_syntax_and_range_are_validated() -> None:
+    for bad in ("1e400", "1E5", "NaN", "Infinity", "0x10", "1.2.3", "--5"):
+        with pytest.raises(QueryError, match="不是金额"):
+            parse_query(f"理算金额:{bad}..")
+    # 10^15 yuan is the largest amount; one fen more is out of range (10^15 yuan = 10^17 fen < 2^63).
+    assert parse_query("理算金额:1000000000000000").ranges[0].high == 10**17
+    with pytest.raises(QueryError, match="超出范围"):
+        parse_query("理算金额:1000000000000000.01..")
+    with pytest.raises(QueryError, match="超出范围"):
+        parse_query("理算金额:100000000001万")  # 10^15 + 10^4 yuan
+
+
+def test_date_ranges_need_one_end_and_a_year_the_engines_store() -> None:
+    with pytest.raises(QueryError, match="至少要有一端"):
+        parse_query("出险日期:..")
+    for bad in ("0001", "9999", "1899-12-31", "2200"):
+        with pytest.raises(QueryError, match="1900–2199"):
+            parse_query(f"出险日期:{bad}")
+    assert parse_query("出险日期:1900..2199").ranges == (Range("loss_date", date(1900, 1, 1), date(2199, 12, 31)),)
