@@ -1,8 +1,9 @@
 """The search backend interface (like pyHanko's `TimeStamper`: one small ABC, swappable engines).
 
 Everything crossing it is engine-independent data: `IndexDocument` in, `SearchQuery` in,
-`SearchResults` out. Whoosh is the embedded default (`index.whoosh_backend`); a PostgreSQL backend
-for multi-office firms implements the same five methods.
+`SearchResults` out. Two embedded engines implement it: Whoosh, the default (`index.whoosh_backend`),
+and tantivy (`index.tantivy_backend`). A PostgreSQL backend for multi-office firms does not exist
+yet; it would implement the same methods.
 """
 
 from __future__ import annotations
