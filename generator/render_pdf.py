@@ -13,7 +13,6 @@ import io
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from xml.sax.saxutils import escape
 
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign.fields import SigFieldSpec, append_signature_field
@@ -21,7 +20,7 @@ from weasyprint import HTML, Attachment
 from weasyprint.document import Document
 
 from generator.loading import LoadedCase
-from generator.pdf_internals import page_boxes, pin_incremental_update
+from generator.pdf_internals import add_dublin_core, page_boxes, pin_incremental_update
 from generator.render_html import HtmlReport, gongu_version
 from generator.render_safety import FolderFetcher, RefusedResource, RenderError
 from generator.types import SHANGHAI
@@ -42,19 +41,11 @@ class FieldBox:
     box: tuple[float, float, float, float]  # x1, y1, x2, y2 in PDF points, origin bottom-left
 
 
-def identity_xmp(loaded: LoadedCase) -> bytes:
-    """Dublin Core identifier (report number), source (case id) and publisher (firm) for the XMP, added
-    through WeasyPrint's public `xmp_metadata` option: standard dc properties, so PDF/A needs no
-    extension schema for them. XMP types dc:publisher as a bag of names; identifier/source are text."""
+def identity_properties(loaded: LoadedCase) -> dict[str, str]:
+    """Dublin Core identifier (report number), source (case id) and publisher (firm) for the XMP:
+    standard dc properties, so PDF/A needs no extension schema for them."""
     case = loaded.case
-    return (
-        '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
-        '<rdf:Description rdf:about="" xmlns:dc="http://purl.org/dc/elements/1.1/">'
-        f"<dc:identifier>{escape(case.report.number)}</dc:identifier>"
-        f"<dc:source>{escape(case.case_id)}</dc:source>"
-        f"<dc:publisher><rdf:Bag><rdf:li>{escape(case.firm.name)}</rdf:li></rdf:Bag></dc:publisher>"
-        "</rdf:Description></rdf:RDF>"
-    ).encode()
+    return {"identifier": case.report.number, "source": case.case_id, "publisher": case.firm.name}
 
 
 def signature_boxes(document: Document) -> list[FieldBox]:
@@ -125,6 +116,7 @@ def layout(report: HtmlReport) -> Document:
 def render_pdf_bytes(loaded: LoadedCase, report: HtmlReport) -> PdfResult:
     document = layout(report)
     fields = signature_boxes(document)
+    add_dublin_core(document, identity_properties(loaded))
     digest = input_digest(loaded, report.html)
     issued = loaded.case.report.issued_on
     stamp = datetime(issued.year, issued.month, issued.day, tzinfo=SHANGHAI)
@@ -134,7 +126,7 @@ def render_pdf_bytes(loaded: LoadedCase, report: HtmlReport) -> PdfResult:
     )
     try:
         pdf = document.write_pdf(pdf_variant="pdf/a-3b", pdf_identifier=digest, attachments=[attachment],
-                                 xmp_metadata=[io.BytesIO(identity_xmp(loaded))], finisher=_dedupe_associated_files)
+                                 finisher=_dedupe_associated_files)
     except RefusedResource as exc:
         raise RenderError(str(exc)) from None
     assert pdf is not None
