@@ -38,11 +38,13 @@ sysdeps:
 	fi
 
 # The locked versions first, then the project itself without resolving anything again; rebuilt when
-# either file changes.
+# either file changes. `pip check` catches a dependency added to pyproject.toml but not to the lock.
 $(BIN)/.installed: pyproject.toml $(LOCK)
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --disable-pip-version-check -r $(LOCK)
 	$(BIN)/pip install -q --disable-pip-version-check --no-deps -e .
+	@$(BIN)/pip check -q >/dev/null 2>&1 || { $(BIN)/pip check 2>/dev/null; \
+	  echo "$(LOCK) does not satisfy pyproject.toml: run make lock"; exit 1; }
 	@touch $@
 
 lock:
