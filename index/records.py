@@ -1,6 +1,5 @@
 """The stored copy of an index entry, the same bytes in every engine: `IndexDocument` as JSON,
-zlib-compressed (level 1: ingest speed matters more than a few percent of index size). Results and
-snippets are made from it, so a search never has to open a package."""
+zlib-compressed. Results and snippets are made from it, so a search never has to open a package."""
 
 from __future__ import annotations
 
