@@ -21,6 +21,7 @@ from archive import package
 from archive.catalog import Catalog, Event, canonical
 from archive.names import inside
 from archive.store import Archive, ArchiveError, crash_point
+from generator.persons import same_person
 
 
 class DisposalRefused(ArchiveError):
@@ -93,7 +94,7 @@ def approve(archive: Archive, case_id: str, *, by: str) -> None:
         d = cat.open_disposal(case_id)
         if d is None or d["state"] != "proposed":
             raise DisposalRefused(f"案件 {case_id} 没有待批准的销毁提议")
-        if by.strip() == d["proposed_by"].strip():
+        if same_person(by, d["proposed_by"]):  # NFKC, case-folded, no format characters
             raise DisposalRefused(f"销毁须由提议人以外的人批准（提议人：{d['proposed_by']}）")
         assert_disposable(cat, case_id, archive.today())
         at = archive.now()

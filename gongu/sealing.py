@@ -12,7 +12,7 @@ from rich.markup import escape
 
 # GonguError messages are printed as rich markup (gongu.output.fail): "[signing]" must be escaped.
 from gongu.output import GonguError, err_console
-from gongu.settings import Settings, load_settings
+from gongu.settings import Settings, load_settings, parse_config
 from signing.keys import passphrase_from_env
 from signing.seal import SealError, SigningConfig, seal_report
 
@@ -27,13 +27,7 @@ def handler_env(index: int) -> str:
 
 def signing_config(settings: Settings | None = None) -> SigningConfig | None:
     settings = settings or load_settings()
-    section = settings.section("signing")
-    if not section:
-        return None
-    try:
-        return SigningConfig.from_section(section, settings.home)
-    except SealError as exc:
-        raise GonguError(escape(str(exc))) from None
+    return settings.signing_config()
 
 
 class EnvOrPrompt:
@@ -119,11 +113,9 @@ def demo_seal(reports: list[Path], home: Path, examples: Path) -> list[tuple[Pat
             # So that `gongu verify`, `gongu archive audit` … work in the demo home afterwards; a firm's
             # own gongu.toml is never touched.
             config_file.write_text(snippet, encoding="utf-8")
-        import tomllib
-
-        section = tomllib.loads(snippet)["signing"]
-        section["tsa_url"] = tsa.url
-        config = SigningConfig.from_section(section, keys)
+        signing = parse_config(snippet, str(keys / "gongu.toml.snippet")).signing
+        assert signing is not None  # make_demo_pki always writes [signing]
+        config = signing.model_copy(update={"tsa_url": tsa.url}).to_config(keys)
         for report in reports:
             sealed = report.with_name(report.stem + "-sealed.pdf")
             sealed.unlink(missing_ok=True)  # the demo re-renders each run
