@@ -45,16 +45,8 @@ def _default_user() -> str:
 
 
 def registered_person(name: str) -> str:
-    """The registered spelling of the person acting (gongu.toml [people] names), compared NFKC,
-    case-folded, without format characters; an unregistered name is refused (exit 2). Until the web
-    workspace brings accounts, the register is what makes two approvals two different persons."""
-    settings = load_settings()
-    found = settings.people.find(name) if name.strip() else None
-    if found is None:
-        registered = "、".join(settings.people.names) or "（尚无登记人员）"
-        raise GonguError(f"「{name}」不是 gongu.toml 的 people.names 中登记的人员（not a registered person）；"
-                         f"已登记：{registered}")
-    return found
+    """The registered spelling of the person acting (gongu.toml people.names); exit 2 otherwise."""
+    return load_settings().people.require(name)
 
 
 # The archive's clock for this invocation: the wall clock. Only Python code can construct a command with

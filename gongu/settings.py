@@ -27,6 +27,10 @@ class SettingsError(GonguError):
     keys dotted (`signing.tsa_url`), never in brackets, so it prints the same as plain text or rich markup."""
 
 
+class UnknownPerson(GonguError):
+    """A --by / --reviewer name that is not registered in gongu.toml people.names; exit code 2."""
+
+
 class _Section(BaseModel):
     # strict: TOML already has types; "yes" is not a boolean and "50" is not a number.
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
@@ -127,7 +131,18 @@ class PeopleSettings(_Section):
     def find(self, name: str) -> str | None:
         """The registered spelling of `name`, or None when no registered person has that name."""
         key = person_key(name)
-        return next((n for n in self.names if person_key(n) == key), None)
+        return next((n for n in self.names if person_key(n) == key), None) if key else None
+
+    def require(self, name: str, role: str = "操作人") -> str:
+        """The registered spelling of the person acting; UnknownPerson (exit 2) when not registered.
+        Until the web workspace brings accounts, the register is what makes two approvals (or two
+        review levels) two different persons (issue 12 item 2)."""
+        found = self.find(name)
+        if found is None:
+            registered = "、".join(self.names) or "尚无登记人员"
+            raise UnknownPerson(f"{role}「{name}」不是 gongu.toml 的 people.names 中登记的人员"
+                                f"（not a registered person）；已登记：{registered}")
+        return found
 
 
 class GonguToml(_Section):

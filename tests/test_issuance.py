@@ -24,11 +24,18 @@ from generator.loading import load_case, parse_json
 from generator.types import SHANGHAI
 from gongu.cli import app
 from gongu.issuing import IssueFileExists, IssueJob, issue_case
+from tests.peoplekit import people_home
 
 runner = CliRunner()
 FIRST = datetime(2025, 9, 5, 15, 0, tzinfo=SHANGHAI)
 LATER = datetime(2025, 9, 20, 10, 0, tzinfo=SHANGHAI)
 LATEST = datetime(2025, 10, 8, 10, 0, tzinfo=SHANGHAI)
+
+
+@pytest.fixture(autouse=True)
+def _registered_staff(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`gongu review` accepts only reviewers registered in gongu.toml [people]."""
+    people_home(tmp_path / "gongu-home", monkeypatch)
 
 
 def fake_render(job: IssueJob) -> None:
@@ -55,11 +62,11 @@ def write_case(folder: Path, data: dict[str, Any]) -> Path:
     return path
 
 
-def add_round(case_file: Path, day: str) -> None:
+def add_round(case_file: Path, day: str, env: dict[str, str] | None = None) -> None:
     """A fresh three-level approval on `day` (after the last issuance), as the reviewers would record it."""
     for level, who, hour in (("proofread", "赵丽", "09"), ("recheck", "孙立军", "10"), ("approve", "刘建国", "11")):
         result = runner.invoke(app, ["review", str(case_file), "--level", level, "--reviewer", who,
-                                     "--decision", "approve", "--at", f"{day}T{hour}:00:00+08:00"])
+                                     "--decision", "approve", "--at", f"{day}T{hour}:00:00+08:00"], env=env)
         assert result.exit_code == 0, result.output
 
 
@@ -247,9 +254,11 @@ def issued_for_real(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     shutil.copytree(SLOPE.parent, root / "case")
     case_file = root / "case" / "case.json"
     home = root / "home"
+    with pytest.MonkeyPatch.context() as mp:
+        people_home(home, mp)  # the reviewers are registered persons
     env = {"GONGU_HOME": str(home)}
     first = runner.invoke(app, ["issue", str(case_file)], env=env)
-    add_round(case_file, "2099-01-01")  # after "now": the reissue's fresh review round
+    add_round(case_file, "2099-01-01", env)  # after "now": the reissue's fresh review round
     again = runner.invoke(app, ["issue", str(case_file), "--reissue", "--reason", "更正附件清单"], env=env)
     return {"first": first, "again": again, "dir": home / "issued" / "SAGC-2025-0712", "case_file": case_file}
 

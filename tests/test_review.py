@@ -15,8 +15,15 @@ from generator.loading import load_case, parse_json
 from generator.model import Review
 from generator.review import check_new_review, review_state
 from gongu.cli import app
+from tests.peoplekit import people_home
 
 runner = CliRunner()
+
+
+@pytest.fixture(autouse=True)
+def _registered_staff(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`gongu review` accepts only reviewers registered in gongu.toml [people]."""
+    people_home(tmp_path / "gongu-home", monkeypatch)
 
 
 def review(level: str, reviewer: str, at: str, decision: str = "approve", comment: str | None = None) -> dict:
