@@ -21,7 +21,7 @@ from signing.seal import SigningConfig, seal_report
 from tests.sealkit import example_case, sample_report
 
 # Registered in gongu.toml [people]: the CLI accepts only these as --by for disposals.
-PEOPLE = ["甲", "乙", "丙", "档案员甲", "主任乙", "档案员丙", "法务"]
+PEOPLE = ["甲", "乙", "丙", "档案员甲", "主任乙", "档案员丙", "法务", "Alice", "bob"]
 
 
 @dataclass

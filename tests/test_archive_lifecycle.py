@@ -4,8 +4,11 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -156,6 +159,55 @@ def test_hold_blocks_disposal_whatever_the_date(home: Path) -> None:
         assert len(archive.catalog.packages(CASE, state="active")) == 2
         kinds = [e.kind for e in archive.catalog.events(CASE)]
     assert kinds.count("hold") == 2 and kinds.count("release") == 1
+
+
+def test_gongu_now_and_hidden_now_no_longer_move_the_clock(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 11/12 item 1(a): the package is kept until 2040-10-16; neither GONGU_NOW nor --now (both
+    once test hooks reachable from the command line) lets anyone dispose of it today."""
+    before = _package_files(home)
+    monkeypatch.setenv("GONGU_NOW", "2100-01-01")
+    code, out = _cli("dispose")
+    assert code == 0 and "没有可销毁的档案" in out and CASE not in out
+    code, out = _cli("dispose", "propose", CASE, "--by", "甲")
+    assert code == 2 and "尚未届满" in out
+    code, out = _cli("--now", "2100-01-01", "dispose", "propose", CASE, "--by", "甲")
+    assert code == 2 and "No such option" in out
+    code, out = _cli("dispose", "propose", CASE, "--by", "甲", "--now", "2100-01-01")
+    assert code == 2 and "No such option" in out
+    # The installed command, as an operator would run it.
+    gongu = Path(sys.executable).parent / "gongu"
+    env = {**os.environ, "GONGU_HOME": str(home), "GONGU_NOW": "2100-01-01T00:00:00+08:00"}
+    for args in (["dispose", "propose", CASE, "--by", "甲"], ["--now", "2100-01-01", "dispose", "propose", CASE]):
+        done = subprocess.run([str(gongu), "archive", *args], env=env, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+    with _open(home) as archive:
+        assert archive.catalog.open_disposal(CASE) is None
+    assert _package_files(home) == before
+
+
+def test_disposal_names_are_registered_persons_compared_normalised(home: Path) -> None:
+    """Issue 12 item 2: `Alice` cannot approve `alice`'s proposal, `b\u200bob` is `bob`, and an
+    unregistered name is refused."""
+    code, out = _cli_at(AFTER_END, "dispose", "propose", CASE, "--by", "Mallory")
+    assert code == 2 and "Mallory" in out and "登记" in out
+    code, out = _cli_at(AFTER_END, "dispose", "propose", CASE, "--by", "bob")
+    assert code == 0, out
+    for same in ("b\u200bob", "BOB", "ｂｏｂ", " bob "):
+        code, out = _cli_at(AFTER_END, "dispose", "approve", CASE, "--by", same)
+        assert code == 2 and "提议人以外" in out, (same, out)
+    code, out = _cli_at(AFTER_END, "dispose", "approve", CASE, "--by", "Mallory")
+    assert code == 2 and "登记" in out
+    code, out = _cli_at(AFTER_END, "dispose", "approve", CASE, "--by", "ＡＬＩＣＥ")
+    assert code == 0, out
+    with _open(home) as archive:
+        d = archive.catalog.open_disposal(CASE)
+        assert (d["proposed_by"], d["approved_by"]) == ("bob", "Alice")  # the registered spellings
+    # The archive's own rule compares persons too, whoever calls it.
+    with _open(home, AFTER_END) as archive:
+        archive.catalog.conn.execute("UPDATE disposals SET state = 'proposed', approved_by = NULL")
+        archive.catalog.conn.commit()
+        with pytest.raises(DisposalRefused, match="提议人以外"):
+            approve(archive, CASE, by="B\u200bOB")
 
 
 def test_disposal_needs_two_different_people_and_keeps_a_tombstone(home: Path, prepared: Path, kit: Kit) -> None:
