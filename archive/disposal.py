@@ -14,7 +14,7 @@ import os
 import sqlite3
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date
 from pathlib import Path
 
 from archive import package
@@ -132,7 +132,8 @@ def _remove_packages(archive: Archive, case_id: str, disposal: sqlite3.Row,
     approvals = {"disposal_id": disposal["id"], "proposed_by": disposal["proposed_by"],
                  "proposed_at": disposal["proposed_at"], "approved_by": disposal["approved_by"],
                  "approved_at": disposal["approved_at"], "executed_by": by, "executed_at": at.isoformat(),
-                 "wall_clock": datetime.now(UTC).isoformat()}
+                 # Kept for the record format; the one injected clock now tells both (no option moves it).
+                 "wall_clock": at.astimezone(UTC).isoformat()}
     trash_root = archive.root / package.TRASH_DIR
     trash_root.mkdir(exist_ok=True)
     moved: list[tuple[Path, Path]] = []
