@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from typer.core import TyperGroup
 
 from generator.adjust import adjust as run_adjustment
@@ -26,7 +27,7 @@ class GonguGroup(TyperGroup):
         try:
             return super().invoke(ctx)
         except GonguError as exc:
-            fail(str(exc))
+            fail(escape(str(exc)) if exc.plain else str(exc))
 
 
 app = typer.Typer(

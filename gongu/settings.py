@@ -23,12 +23,16 @@ CONFIG_NAME = "gongu.toml"
 
 
 class SettingsError(GonguError):
-    """gongu.toml is unreadable or invalid: every problem names its key; exit code 2. The message names
-    keys dotted (`signing.tsa_url`), never in brackets, so it prints the same as plain text or rich markup."""
+    """gongu.toml is unreadable or invalid: every problem names its key (dotted: `signing.tsa_url`);
+    exit code 2. Plain text: values are quoted verbatim."""
+
+    plain = True
 
 
 class UnknownPerson(GonguError):
     """A --by / --reviewer name that is not registered in gongu.toml people.names; exit code 2."""
+
+    plain = True
 
 
 class _Section(BaseModel):

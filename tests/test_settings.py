@@ -176,3 +176,10 @@ def test_the_register_refuses_two_spellings_of_one_person() -> None:
     people = parse_config('[people]\nnames = ["Bob", "赵丽"]\n').people
     assert people.find("BOB") == "Bob" and people.find("b\u200bob") == "Bob" and people.find("Mallory") is None
     assert people.find("\u200b") is None
+
+
+def test_a_hostile_value_is_quoted_verbatim(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _home(tmp_path, '[render]\ntemplates = "firm"\ntheme = "[/x] [bold]y"\n', monkeypatch)
+    result = runner.invoke(app, ["search", "边坡"])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "render.theme" in result.output and "[/x] [bold]y" in result.output
