@@ -14,13 +14,14 @@ import os
 import sqlite3
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date
 from pathlib import Path
 
 from archive import package
 from archive.catalog import Catalog, Event, canonical
 from archive.names import inside
 from archive.store import Archive, ArchiveError, crash_point
+from generator.persons import same_person
 
 
 class DisposalRefused(ArchiveError):
@@ -93,7 +94,7 @@ def approve(archive: Archive, case_id: str, *, by: str) -> None:
         d = cat.open_disposal(case_id)
         if d is None or d["state"] != "proposed":
             raise DisposalRefused(f"案件 {case_id} 没有待批准的销毁提议")
-        if by.strip() == d["proposed_by"].strip():
+        if same_person(by, d["proposed_by"]):  # NFKC, case-folded, no format characters
             raise DisposalRefused(f"销毁须由提议人以外的人批准（提议人：{d['proposed_by']}）")
         assert_disposable(cat, case_id, archive.today())
         at = archive.now()
@@ -131,7 +132,8 @@ def _remove_packages(archive: Archive, case_id: str, disposal: sqlite3.Row,
     approvals = {"disposal_id": disposal["id"], "proposed_by": disposal["proposed_by"],
                  "proposed_at": disposal["proposed_at"], "approved_by": disposal["approved_by"],
                  "approved_at": disposal["approved_at"], "executed_by": by, "executed_at": at.isoformat(),
-                 "wall_clock": datetime.now(UTC).isoformat()}
+                 # Kept for the record format; the one injected clock now tells both (no option moves it).
+                 "wall_clock": at.astimezone(UTC).isoformat()}
     trash_root = archive.root / package.TRASH_DIR
     trash_root.mkdir(exist_ok=True)
     moved: list[tuple[Path, Path]] = []

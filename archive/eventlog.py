@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -23,6 +22,7 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 
 from archive.catalog import Catalog, Event, canonical
 from archive.merkle import Tree, leaf_hash, root_hash, verify_consistency
+from generator.atomic import atomic_write
 
 ORIGIN = "gongu-archive-log/1"
 
@@ -77,12 +77,7 @@ def make_checkpoint(catalog: Catalog, signer: CheckpointSigner, at: datetime, ex
 def export_checkpoint(document: dict[str, Any], export_dir: Path) -> Path:
     export_dir.mkdir(parents=True, exist_ok=True)
     target = export_dir / f"checkpoint-{document['tree_size']:012d}.json"
-    tmp = target.with_suffix(f".tmp{os.getpid()}")
-    tmp.write_text(json.dumps(document, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    with tmp.open("rb") as fh:
-        os.fsync(fh.fileno())
-    os.replace(tmp, target)
-    return target
+    return atomic_write(target, (json.dumps(document, ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
 
 
 def check_signature(document: dict[str, Any], trusted: list[x509.Certificate]) -> str | None:

@@ -29,6 +29,7 @@ from archive.store import Archive, ArchiveError, crash_point
 from generator.adjust import adjust, adjustment_to_dict
 from generator.loading import LoadedCase
 from generator.model import CarSurveyCase
+from generator.types import beijing_date
 
 SOFTWARE = "gongu archive 1"
 
@@ -166,7 +167,7 @@ def plan_payload(loaded: LoadedCase, report_pdf: Path, extras: list[tuple[str, P
 
 def package_location(case: CarSurveyCase) -> str:
     assert case.delivery.closed_at is not None
-    year = case.delivery.closed_at.year
+    year = beijing_date(case.delivery.closed_at).year  # the Beijing closure year, whatever the offset
     return f"{year}/{safe_component(case.case_id)}/{safe_component(case.report.number)}"
 
 

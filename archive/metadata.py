@@ -24,6 +24,7 @@ from typing import Any
 
 from archive.retention import RetentionClass
 from generator.model import CarSurveyCase
+from generator.types import beijing_date
 
 SCHEMA = "gongu-archive-package/1"
 METADATA_FILE = "metadata.json"
@@ -123,7 +124,7 @@ def build_metadata(case: CarSurveyCase, files: list[FileEntry], retention: Reten
         "amounts": {"claimed": None if case.incident.claimed_amount is None else str(case.incident.claimed_amount),
                     "total_payable": total_payable},
         "retention": {"class": retention.name, "title": retention.title, "years": retention.years,
-                      "counted_from": "closure", "start": _iso(d.closed_at.date() if d.closed_at else None),
+                      "counted_from": "closure", "start": _iso(beijing_date(d.closed_at) if d.closed_at else None),
                       "until": until.isoformat(), "basis": retention.basis},
         "ingest": {"at": ingested_at.isoformat(), "by": ingested_by, "software": software},
         "files": [f.as_dict() for f in files],

@@ -10,6 +10,8 @@ from datetime import date, datetime
 from importlib import resources
 from typing import Any
 
+from generator.types import beijing_date
+
 
 class RetentionConfigError(ValueError):
     pass
@@ -65,4 +67,5 @@ def class_for(statutory: bool, classes: dict[str, RetentionClass]) -> RetentionC
 
 
 def retention_until(closed_at: datetime, cls: RetentionClass) -> date:
-    return cls.until(closed_at.date())
+    # Counted from the Beijing closure date: 2025-12-31T20:00Z closed on 2026-01-01 in Beijing.
+    return cls.until(beijing_date(closed_at))

@@ -1,4 +1,4 @@
-"""The Archive object: where packages live, the catalog, the clock, the firm key and the verifier.
+"""The Archive object: where packages live, the catalog, the clock (injected, generator/clock.py), the firm key and the verifier.
 
 Operations live in their own modules (ingest, holds, disposal, retrieval, audit, fsck) and take an
 Archive; this module only ties the parts together."""
@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +16,8 @@ from archive.catalog import Catalog, Event
 from archive.eventlog import CheckpointSigner, make_checkpoint
 from archive.events import Listener, Listeners
 from archive.retention import RetentionClass, load_classes
-from generator.types import SHANGHAI
+from generator.clock import SYSTEM_CLOCK, Clock
+from generator.types import SHANGHAI, beijing_date
 from signing.status import Verifier
 
 CRASH_ENV = "GONGU_ARCHIVE_CRASH_AT"
@@ -42,36 +43,22 @@ class ArchiveConfig:
     retention: dict[str, RetentionClass] = field(default_factory=load_classes)
 
     @classmethod
-    def under(cls, home: Path, section: dict[str, Any] | None = None) -> ArchiveConfig:
-        """Defaults under GONGU_HOME/archive, overridable by gongu.toml [archive]."""
-        s = section or {}
+    def under(cls, home: Path, *, root: str | Path = "archive/packages",
+              catalog: str | Path = "archive/catalog.sqlite", checkpoint_dir: str | Path = "archive/checkpoints",
+              checkpoint_every: int = 50, retention: dict[str, Any] | None = None) -> ArchiveConfig:
+        """Defaults under GONGU_HOME/archive, overridable by gongu.toml [archive] (gongu/settings.py)."""
 
-        def p(key: str, default: str) -> Path:
-            raw = Path(str(s.get(key, default))).expanduser()
-            return raw if raw.is_absolute() else home / raw
+        def p(raw: str | Path) -> Path:
+            path = Path(raw).expanduser()
+            return path if path.is_absolute() else home / path
 
-        retention = s.get("retention", {})
-        return cls(root=p("root", "archive/packages"), catalog_path=p("catalog", "archive/catalog.sqlite"),
-                   checkpoint_dir=p("checkpoint_dir", "archive/checkpoints"),
-                   checkpoint_every=int(s.get("checkpoint_every", 50)),
-                   retention=load_classes(retention if isinstance(retention, dict) else {}))
-
-
-def parse_now(text: str) -> datetime:
-    value = datetime.fromisoformat(text)
-    return value if value.tzinfo else value.replace(tzinfo=SHANGHAI)
-
-
-def system_clock() -> datetime:
-    # GONGU_NOW lets tests (and rehearsals) move the clock to check retention expiry without waiting
-    # 15 years. The real wall-clock time is recorded beside it in disposal events.
-    override = os.environ.get("GONGU_NOW")
-    return parse_now(override) if override else datetime.now(UTC).astimezone(SHANGHAI)
+        return cls(root=p(root), catalog_path=p(catalog), checkpoint_dir=p(checkpoint_dir),
+                   checkpoint_every=checkpoint_every, retention=load_classes(retention or {}))
 
 
 class Archive:
     def __init__(self, config: ArchiveConfig, *, signer: CheckpointSigner | None = None,
-                 verifier: Verifier | None = None, clock: Callable[[], datetime] = system_clock,
+                 verifier: Verifier | None = None, clock: Clock = SYSTEM_CLOCK,
                  listeners: list[Listener] | tuple[Listener, ...] = ()) -> None:
         self.config = config
         self.root = config.root
@@ -93,10 +80,10 @@ class Archive:
         self.close()
 
     def now(self) -> datetime:
-        return self.clock().astimezone(SHANGHAI)
+        return self.clock.now().astimezone(SHANGHAI)
 
     def today(self) -> date:
-        return self.now().date()
+        return beijing_date(self.now())
 
     def subscribe(self, callback: Listener) -> Callable[[], None]:
         return self.listeners.subscribe(callback)

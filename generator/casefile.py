@@ -9,13 +9,12 @@ same folder, fsynced and renamed over the old one, then read back and validated 
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import simplejson
 
+from generator.atomic import atomic_write
 from generator.loading import LoadedCase, load_case, parse_json, validate_data
 
 
@@ -38,30 +37,3 @@ def write_case_data(path: str | Path, data: dict[str, Any]) -> LoadedCase:
     payload = dump_case_data(data)
     atomic_write(path, payload)
     return load_case(path)
-
-
-def atomic_write(path: Path, payload: bytes) -> None:
-    """temp file in the same folder → fsync → rename → fsync the folder: the old or the new file, never half."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(payload)
-            fh.flush()
-            os.fsync(fh.fileno())
-        # mkstemp makes 0600; keep the old file's mode, or the usual mode for a new file.
-        os.chmod(tmp, path.stat().st_mode & 0o777 if path.exists() else 0o666 & ~_umask())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
-
-
-def _umask() -> int:
-    current = os.umask(0)
-    os.umask(current)
-    return current

@@ -6,14 +6,13 @@ Used by the CLI, the demo, sealing (issue 5) and archiving (issue 6). Files are 
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from generator.adjust import Adjustment, adjust
+from generator.atomic import atomic_write
 from generator.loading import LoadedCase
 from generator.render_docx import render_docx_bytes
 from generator.render_html import HtmlReport, build_html
@@ -46,20 +45,6 @@ def render_html(loaded: LoadedCase, templates: Path | None = None, adj: Adjustme
     return build_html(loaded, adj or adjust(loaded.case), templates)
 
 
-def write_atomically(target: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def render_report(loaded: LoadedCase, out_dir: Path, formats: Sequence[str] = FORMATS,
                   templates: Path | None = None) -> RenderResult:
     unknown = [f for f in formats if f not in FORMATS]
@@ -85,8 +70,8 @@ def render_report(loaded: LoadedCase, out_dir: Path, formats: Sequence[str] = FO
     pdf_path = docx_path = None
     if pdf_data is not None:
         pdf_path = out_dir / f"{stem}.pdf"
-        write_atomically(pdf_path, pdf_data)
+        atomic_write(pdf_path, pdf_data)
     if docx_data is not None:
         docx_path = out_dir / f"{stem}.docx"
-        write_atomically(docx_path, docx_data)
+        atomic_write(docx_path, docx_data)
     return RenderResult(pdf=pdf_path, docx=docx_path, pages=pages)

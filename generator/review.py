@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from generator.model import REVIEW_LEVEL_TITLES, CarSurveyCase, Review, ReviewDecision, ReviewLevel
+from generator.persons import person_key, same_person
 
 LEVELS: tuple[ReviewLevel, ...] = (ReviewLevel.proofread, ReviewLevel.recheck, ReviewLevel.approve)
 
@@ -38,10 +39,11 @@ def _title(level: ReviewLevel) -> str:
 def review_problems(case: CarSurveyCase, history: list[Review], new: Review) -> list[str]:
     """Why `new` may not follow `history` (empty when it may)."""
     reasons: list[str] = []
-    handlers = {h.name for h in case.handlers}
-    if new.reviewer in handlers:
+    # Names compare as persons (NFKC, case-folded, no format characters): `Alice` is `alice`.
+    handlers = {person_key(h.name) for h in case.handlers}
+    if person_key(new.reviewer) in handlers:
         reasons.append(f"审核人「{new.reviewer}」是本案承办人员，不能担任审核人")
-    other_levels = sorted({r.level for r in history if r.reviewer == new.reviewer and r.level != new.level},
+    other_levels = sorted({r.level for r in history if same_person(r.reviewer, new.reviewer) and r.level != new.level},
                           key=LEVELS.index)
     if other_levels:
         names = "、".join(_title(level) for level in other_levels)

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from pydantic import AfterValidator, BeforeValidator, Field
 
+# The one Asia/Shanghai constant: every calendar date in Gongu is a Beijing date.
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def beijing_date(moment: datetime) -> date:
+    """The calendar date of `moment` in Beijing, whatever offset it was written with (naive = Beijing)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=SHANGHAI)
+    return moment.astimezone(SHANGHAI).date()
 
 
 def _exact_decimal(value: Any) -> Any:

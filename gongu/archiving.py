@@ -5,37 +5,16 @@ the typer commands so worker processes (and the web app later) build the same Ar
 from __future__ import annotations
 
 import os
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from archive.store import Archive, ArchiveConfig, system_clock
+from archive.store import Archive, ArchiveConfig
+from generator.clock import SYSTEM_CLOCK, Clock
 from gongu.output import GonguError
-from gongu.settings import Settings
+from gongu.settings import Settings, parse_config
 from signing.status import Verifier, VerifyOutcome
 
 FIRM_PASSPHRASE_ENV = "GONGU_FIRM_KEY_PASSPHRASE"
-
-# Tests and rehearsals move the clock (hidden --now, or GONGU_NOW read by archive.store.system_clock)
-# to check retention expiry without waiting 15 years; disposal events also record the wall clock.
-now_override: datetime | None = None
-
-
-def _clock() -> datetime:
-    return now_override if now_override is not None else system_clock()
-
-
-def signing_config(settings: Settings):  # noqa: ANN201 — signing.seal.SigningConfig | None
-    section = settings.section("signing")
-    if not section.get("firm_p12"):
-        return None
-    from signing.seal import SealError, SigningConfig
-
-    try:
-        return SigningConfig.from_section(section, settings.home)
-    except SealError as exc:
-        raise GonguError(str(exc)) from None
-
 
 def make_verifier(trust_roots: list[Path], crls: list[Path]) -> Verifier | None:
     """The PAdES verifier of signing/verify.py behind the archive's small interface."""
@@ -59,14 +38,19 @@ def make_verifier(trust_roots: list[Path], crls: list[Path]) -> Verifier | None:
     return verify
 
 
-def build_archive(settings: Settings, *, need_signer: bool = False) -> Archive:
+def archive_config(settings: Settings) -> ArchiveConfig:
+    a = settings.archive
+    return ArchiveConfig.under(settings.home, root=a.root, catalog=a.catalog, checkpoint_dir=a.checkpoint_dir,
+                               checkpoint_every=a.checkpoint_every, retention=a.retention_table(a.retention))
+
+
+def build_archive(settings: Settings, *, need_signer: bool = False, clock: Clock = SYSTEM_CLOCK) -> Archive:
+    """The archive of `settings`, telling time by `clock` (the wall clock unless a test passes a
+    generator.clock.FixedClock: no option or environment variable moves it)."""
     from archive.eventlog import CheckpointSigner, SignerError
 
-    try:
-        config = ArchiveConfig.under(settings.home, settings.section("archive"))
-    except ValueError as exc:
-        raise GonguError(str(exc)) from None
-    cfg = signing_config(settings)
+    config = archive_config(settings)
+    cfg = settings.signing_config()
     signer = None
     if cfg is not None:
         passphrase = os.environ.get(FIRM_PASSPHRASE_ENV)
@@ -78,7 +62,7 @@ def build_archive(settings: Settings, *, need_signer: bool = False) -> Archive:
     if need_signer and signer is None:
         raise GonguError("未配置机构签章密钥（gongu.toml [signing] firm_p12），无法签署日志检查点")
     verifier = make_verifier(list(cfg.trust_roots), list(cfg.crls)) if cfg else None
-    archive = Archive(config, signer=signer, verifier=verifier, clock=_clock)
+    archive = Archive(config, signer=signer, verifier=verifier, clock=clock)
     try:
         from gongu.indexing import subscribe_index
 
@@ -98,8 +82,6 @@ def demo_archive(settings: Settings, case_files: list[Path], sealed_reports: lis
     """`make demo`: archive every sealed example (BagIt package, catalog, signed log checkpoint with the
     demo firm key), then audit the whole archive. A report already archived is kept as it is: the
     demo re-renders each run, and an archived report is never overwritten. Returns the audit verdict."""
-    import tomllib
-
     from rich.markup import escape
 
     from archive.audit import audit, summary_lines
@@ -108,12 +90,14 @@ def demo_archive(settings: Settings, case_files: list[Path], sealed_reports: lis
     from generator.loading import load_case
     from gongu.output import console
     from signing.keys import DEMO_PASSPHRASE
-    from signing.seal import SigningConfig, embedded_case_json
+    from signing.seal import embedded_case_json
 
     keys = settings.home / "demo-keys"
-    section = tomllib.loads((keys / "gongu.toml.snippet").read_text(encoding="utf-8"))["signing"]
-    cfg = SigningConfig.from_section(section, keys)
-    config = ArchiveConfig.under(settings.home, settings.section("archive"))
+    snippet = keys / "gongu.toml.snippet"
+    signing = parse_config(snippet.read_text(encoding="utf-8"), str(snippet)).signing
+    assert signing is not None  # make_demo_pki always writes [signing]
+    cfg = signing.to_config(keys)
+    config = archive_config(settings)
     signer = CheckpointSigner.from_pkcs12(cfg.firm_p12, DEMO_PASSPHRASE.encode())
     archive = Archive(config, signer=signer, verifier=make_verifier(list(cfg.trust_roots), list(cfg.crls)))
     try:

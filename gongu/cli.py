@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
+from typer.core import TyperGroup
 
 from generator.adjust import adjust as run_adjustment
 from generator.adjust import adjustment_to_dict
@@ -16,7 +18,20 @@ from generator.loading import CaseFileError, load_case
 from generator.schema import case_json_schema
 from gongu.output import GonguError, console, fail, print_problems
 
+
+class GonguGroup(TyperGroup):
+    """A GonguError (bad settings, a refused operation) from any command ends in exit code 2 with a
+    plain message — also under typer's test runner, which does not go through `main`."""
+
+    def invoke(self, ctx):  # noqa: ANN001, ANN201 — click.Context → the command's return value
+        try:
+            return super().invoke(ctx)
+        except GonguError as exc:
+            fail(escape(str(exc)) if exc.plain else str(exc))
+
+
 app = typer.Typer(
+    cls=GonguGroup,
     name="gongu",
     help="Gongu 公估：案件文件 → 公估报告 → 签章 → 归档 → 检索",
     no_args_is_help=True,

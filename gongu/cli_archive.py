@@ -10,6 +10,7 @@ import json
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Annotated
 
@@ -18,8 +19,8 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TransferSpeedColumn
 from rich.table import Table
 
-from archive.store import Archive, ArchiveError, parse_now
-from gongu import archiving
+from archive.store import Archive, ArchiveError
+from generator.clock import SYSTEM_CLOCK, Clock
 from gongu.archiving import build_archive, trusted_firm_certs
 from gongu.cli import app, load_or_exit
 from gongu.output import GonguError, console, err_console, fail
@@ -43,16 +44,21 @@ def _default_user() -> str:
         return ""
 
 
+def registered_person(name: str) -> str:
+    """The registered spelling of the person acting (gongu.toml people.names); exit 2 otherwise."""
+    return load_settings().people.require(name)
+
+
+# The archive's clock for this invocation: the wall clock. Only Python code can construct a command with
+# another clock, through click's context object (tests: `CliRunner().invoke(app, args,
+# obj=FixedClock(...))`); nothing on the `gongu` command line or in the environment moves time
+# (issue 12: GONGU_NOW and a hidden --now once allowed disposal before the retention end).
+_clock: ContextVar[Clock] = ContextVar("gongu_archive_clock", default=SYSTEM_CLOCK)
+
+
 @archive_app.callback()
-def _archive_options(
-    now: Annotated[str | None, typer.Option("--now", hidden=True, help="测试用：假定当前时间（ISO 8601）")] = None,
-) -> None:
-    archiving.now_override = None
-    if now is not None:
-        try:
-            archiving.now_override = parse_now(now)
-        except ValueError:
-            raise GonguError(f"--now 不是 ISO 8601 时间：{now}") from None
+def _archive(ctx: typer.Context) -> None:
+    _clock.set(ctx.obj if isinstance(ctx.obj, Clock) else SYSTEM_CLOCK)
 
 
 @contextmanager
@@ -60,7 +66,7 @@ def opened(*, need_signer: bool = False) -> Iterator[Archive]:
     # Errors end here with exit code 2 and a plain message (also under typer's test runner, which
     # does not go through gongu.cli.main).
     try:
-        archive = build_archive(load_settings(), need_signer=need_signer)
+        archive = build_archive(load_settings(), need_signer=need_signer, clock=_clock.get())
     except GonguError as exc:
         fail(escape(str(exc)))
     try:
@@ -221,7 +227,7 @@ def dispose_propose(case_id: Annotated[str, typer.Argument(help="案件编号")]
     from archive.disposal import propose
 
     with opened() as archive:
-        propose(archive, case_id, by=by or _default_user())
+        propose(archive, case_id, by=registered_person(by or _default_user()))
     console.print("[green]✓[/] " + escape(f"已提议销毁案件 {case_id}；须由另一人批准"))
 
 
@@ -231,7 +237,7 @@ def dispose_approve(case_id: Annotated[str, typer.Argument(help="案件编号")]
     from archive.disposal import approve
 
     with opened() as archive:
-        approve(archive, case_id, by=by or _default_user())
+        approve(archive, case_id, by=registered_person(by or _default_user()))
     console.print("[green]✓[/] " + escape(f"已批准销毁案件 {case_id}"))
 
 
@@ -241,7 +247,7 @@ def dispose_execute(case_id: Annotated[str, typer.Argument(help="案件编号")]
     from archive.disposal import execute
 
     with opened() as archive:
-        tombs = execute(archive, case_id, by=by or _default_user())
+        tombs = execute(archive, case_id, by=registered_person(by or _default_user()))
     for t in tombs:
         console.print("[green]✓[/] " + escape(f"已销毁 {t['case_id']} 报告 {t['report_number']}；墓碑保留于目录与日志"))
 

@@ -52,11 +52,8 @@ def render_one(case_file: str, out_dir: str, formats: tuple[str, ...], templates
 
 
 def default_templates(settings: Settings) -> Path | None:
-    raw = settings.section("render").get("templates")
-    if not raw:
-        return None
-    p = Path(str(raw)).expanduser()
-    return p if p.is_absolute() else settings.home / p
+    raw = settings.render.templates
+    return settings.resolve(raw) if raw else None
 
 
 def parse_formats(value: str) -> tuple[str, ...]:

@@ -10,15 +10,17 @@ from __future__ import annotations
 import json
 import sys
 from collections import defaultdict
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from pydantic import ValidationError
+from rich.markup import escape
 from rich.table import Table
 
 from generator.casefile import atomic_write, read_case_data, write_case_data
+from generator.clock import SYSTEM_CLOCK
 from generator.issuance import IssueRefused
 from generator.loading import CaseFileError
 from generator.model import REVIEW_LEVEL_TITLES, Review, ReviewDecision, ReviewLevel
@@ -26,9 +28,9 @@ from generator.qc_sheet import render_qc_sheet
 from generator.review import LEVELS, check_new_review, review_state
 from generator.rules import Finding, Stage, run_rules
 from generator.rules.registry import SEVERITY_TITLES, clause_key
-from generator.types import SHANGHAI
 from gongu.cli import CaseArg, app, load_or_exit
-from gongu.output import console, err_console, print_problems
+from gongu.output import GonguError, console, err_console, fail, print_problems
+from gongu.settings import load_settings
 
 
 def _parse_date(value: str | None) -> date | None:
@@ -105,8 +107,12 @@ def review(
 ) -> None:
     """记录一级审核意见（9.3）：写入案件文件的 reviews；不合规的审核被拒绝并说明原因（退出码 2）。"""
     loaded = load_or_exit(case_file)
+    try:
+        reviewer = load_settings().people.require(reviewer, "审核人")  # stored as registered
+    except GonguError as exc:
+        fail(escape(str(exc)))
     raw_review = {"level": level.value, "reviewer": reviewer, "decision": decision.value,
-                  "at": at or datetime.now(SHANGHAI).isoformat(timespec="seconds")}
+                  "at": at or SYSTEM_CLOCK.now().isoformat(timespec="seconds")}
     if comment:
         raw_review["comment"] = comment
     try:

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 def index_dir(settings: Settings) -> Path:
     """GONGU_HOME/index, or gongu.toml [paths] index = …"""
-    return settings.path("index", "index")
+    return settings.resolve(settings.paths.index)
 
 
 def open_index(settings: Settings, *, procs: int = 1) -> SearchBackend:
@@ -27,15 +27,10 @@ def open_index(settings: Settings, *, procs: int = 1) -> SearchBackend:
 
     tantivy keeps its files in a folder of its own (index/tantivy): switching engines means
     `gongu index rebuild`, never reading the other engine's files."""
-    engine = str(settings.section("index").get("backend", "whoosh")).lower()
-    if engine == "tantivy":
+    if settings.index.backend == "tantivy":
         from index.tantivy_backend import TantivyBackend
 
         return TantivyBackend(index_dir(settings) / "tantivy", procs=procs)
-    if engine != "whoosh":
-        from gongu.output import GonguError
-
-        raise GonguError(f"gongu.toml [index] backend 应为 whoosh 或 tantivy：{engine!r}")
     if procs > 1:
         from index.whoosh_backend import WhooshBackend
 
@@ -44,10 +39,7 @@ def open_index(settings: Settings, *, procs: int = 1) -> SearchBackend:
 
 
 def archive_root_and_catalog_path(settings: Settings) -> tuple[Path, Path]:
-    from archive.store import ArchiveConfig
-
-    config = ArchiveConfig.under(settings.home, settings.section("archive"))
-    return config.root, config.catalog_path
+    return settings.resolve(settings.archive.root), settings.resolve(settings.archive.catalog)
 
 
 @contextmanager

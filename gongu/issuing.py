@@ -14,16 +14,15 @@ import shutil
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from generator.casefile import atomic_write, dump_case_data, read_case_data, write_case_data
+from generator.clock import SYSTEM_CLOCK, Clock
 from generator.issuance import IssueRefused, check_issuable, first_issue_problems, issuance_entry, reissued_data
 from generator.loading import LoadedCase, load_case, validate_data
 from generator.model import CarSurveyCase
 from generator.qc_sheet import render_qc_sheet
-from generator.types import SHANGHAI
 from gongu.settings import load_settings
 
 
@@ -78,13 +77,13 @@ def issue_case(
     *,
     out_dir: str | Path | None = None,
     reissue_reason: str | None = None,
-    now: datetime | None = None,
+    clock: Clock = SYSTEM_CLOCK,
     steps: Sequence[Step] | None = None,
     render: Step = render_step,
 ) -> IssueResult:
     """Issue (or reissue) the report of the case at `case_path`. Raises IssueRefused with every reason."""
     case_path = Path(case_path)
-    now = (now or datetime.now(SHANGHAI)).astimezone(SHANGHAI)
+    now = clock.now()  # the one injected clock (generator/clock.py); tests pass a FixedClock
     loaded = load_case(case_path)
     data = read_case_data(loaded)
     if reissue_reason is not None:

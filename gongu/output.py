@@ -16,7 +16,10 @@ err_console = Console(stderr=True, highlight=False)
 
 
 class GonguError(Exception):
-    """A problem the user can act on: printed plainly, exit code 2."""
+    """A problem the user can act on: printed plainly, exit code 2. The message is rich markup unless
+    `plain` (then it may quote user text such as a gongu.toml value verbatim)."""
+
+    plain: bool = False
 
 
 def print_problems(source: str, problems: list[Problem], *, as_json: bool = False) -> None:

@@ -11,8 +11,9 @@ import typer
 from rich.markup import escape
 
 # GonguError messages are printed as rich markup (gongu.output.fail): "[signing]" must be escaped.
+from generator.atomic import atomic_write
 from gongu.output import GonguError, err_console
-from gongu.settings import Settings, load_settings
+from gongu.settings import Settings, load_settings, parse_config
 from signing.keys import passphrase_from_env
 from signing.seal import SealError, SigningConfig, seal_report
 
@@ -27,13 +28,7 @@ def handler_env(index: int) -> str:
 
 def signing_config(settings: Settings | None = None) -> SigningConfig | None:
     settings = settings or load_settings()
-    section = settings.section("signing")
-    if not section:
-        return None
-    try:
-        return SigningConfig.from_section(section, settings.home)
-    except SealError as exc:
-        raise GonguError(escape(str(exc))) from None
+    return settings.signing_config()
 
 
 class EnvOrPrompt:
@@ -92,6 +87,24 @@ def issue_seal_step(job) -> None:  # noqa: ANN001 — gongu.issuing.IssueJob (im
     job.files["pdf"] = sealed
 
 
+def demo_people_toml(examples: Path) -> str:
+    """`[people]` for the demo home: every handler and reviewer named in the examples, so the names the
+    examples use can record reviews and disposals there (gongu.toml people.names)."""
+    import json
+
+    names: dict[str, None] = {}
+    for path in sorted(examples.glob("*/case.json")):
+        try:
+            raw = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError):
+            continue
+        for person in [*raw.get("handlers", []), *raw.get("reviews", [])]:
+            if isinstance(person, dict) and (name := person.get("name") or person.get("reviewer")):
+                names.setdefault(str(name))
+    listed = ", ".join(json.dumps(n, ensure_ascii=False) for n in names)
+    return f"\n[people]   # who may record reviews and disposals (gongu review --reviewer, archive dispose --by)\nnames = [{listed}]\n"
+
+
 def demo_seal(reports: list[Path], home: Path, examples: Path) -> list[tuple[Path, Path, bool]]:
     """`make demo`: seal the rendered example reports with the demo PKI (made once in
     GONGU_HOME/demo-keys), timestamps from a loopback TSA started for the run, then verify each.
@@ -116,14 +129,12 @@ def demo_seal(reports: list[Path], home: Path, examples: Path) -> list[tuple[Pat
         snippet = (keys / "gongu.toml.snippet").read_text(encoding="utf-8")
         config_file = home / "gongu.toml"
         if not config_file.exists():
-            # So that `gongu verify`, `gongu archive audit` … work in the demo home afterwards; a firm's
-            # own gongu.toml is never touched.
-            config_file.write_text(snippet, encoding="utf-8")
-        import tomllib
-
-        section = tomllib.loads(snippet)["signing"]
-        section["tsa_url"] = tsa.url
-        config = SigningConfig.from_section(section, keys)
+            # So that `gongu verify`, `gongu archive audit`, `gongu review` … work in the demo home
+            # afterwards (the examples' staff registered as people); a firm's own gongu.toml is never touched.
+            atomic_write(config_file, (snippet + demo_people_toml(examples)).encode("utf-8"))
+        signing = parse_config(snippet, str(keys / "gongu.toml.snippet")).signing
+        assert signing is not None  # make_demo_pki always writes [signing]
+        config = signing.model_copy(update={"tsa_url": tsa.url}).to_config(keys)
         for report in reports:
             sealed = report.with_name(report.stem + "-sealed.pdf")
             sealed.unlink(missing_ok=True)  # the demo re-renders each run

@@ -1,35 +1,272 @@
-"""Settings: data root from GONGU_HOME (default ./gongu-data) and an optional gongu.toml there.
-Secrets (key passphrases) never come from here — only the environment or a prompt."""
+"""Settings: data root from GONGU_HOME (default ./gongu-data) and an optional gongu.toml there, read into
+a typed model that rejects unknown keys — as strict as the case file, so a misspelt key is an error that
+names it (`signing.tsa_ur`), never silently ignored. Secrets (key passphrases) never come from here —
+only the environment or a prompt."""
 
 from __future__ import annotations
 
+import difflib
 import os
 import tomllib
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from generator.persons import person_key
+from gongu.output import GonguError
+
+if TYPE_CHECKING:
+    from signing.seal import SigningConfig
+
+CONFIG_NAME = "gongu.toml"
 
 
-@dataclass(frozen=True)
-class Settings:
+class SettingsError(GonguError):
+    """gongu.toml is unreadable or invalid: every problem names its key (dotted: `signing.tsa_url`);
+    exit code 2. Plain text: values are quoted verbatim."""
+
+    plain = True
+
+
+class UnknownPerson(GonguError):
+    """A --by / --reviewer name that is not registered in gongu.toml people.names; exit code 2."""
+
+    plain = True
+
+
+class _Section(BaseModel):
+    # strict: TOML already has types; "yes" is not a boolean and "50" is not a number.
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+class PathsSettings(_Section):
+    index: str = Field("index", description="检索索引目录")
+
+
+class RenderSettings(_Section):
+    templates: str | None = Field(None, description="机构模板目录（覆盖 forms/templates）")
+
+
+class IndexSettings(_Section):
+    backend: Literal["whoosh", "tantivy"] = Field("whoosh", description="检索引擎")
+
+    @field_validator("backend", mode="before")
+    @classmethod
+    def _lower(cls, value: Any) -> Any:
+        return value.lower() if isinstance(value, str) else value
+
+
+class RetentionOverride(_Section):
+    """A firm may keep a class longer, never shorter than the law (forms/retention.toml, 10.4)."""
+
+    years: int
+    title: str | None = None
+    basis: str | None = None
+
+
+class ArchiveSettings(_Section):
+    root: str = "archive/packages"
+    catalog: str = "archive/catalog.sqlite"
+    checkpoint_dir: str = "archive/checkpoints"
+    checkpoint_every: int = Field(50, ge=1, description="每多少个新事件签署一次检查点")
+    retention: dict[str, RetentionOverride] = Field(default_factory=dict)
+
+    @field_validator("retention")
+    @classmethod
+    def _within_the_law(cls, value: dict[str, RetentionOverride]) -> dict[str, RetentionOverride]:
+        from archive.retention import load_classes
+
+        load_classes(cls.retention_table(value))  # RetentionConfigError is a ValueError: reported on the key
+        return value
+
+    @staticmethod
+    def retention_table(value: dict[str, RetentionOverride]) -> dict[str, Any]:
+        return {name: o.model_dump(exclude_none=True) for name, o in value.items()}
+
+
+class SigningSettings(_Section):
+    firm_p12: str = Field(description="机构签章密钥（PKCS#12）")
+    handlers: dict[str, str] = Field(default_factory=dict, description="承办人员姓名 → 密钥文件")
+    firms: dict[str, str] = Field(default_factory=dict, description="机构名称 → 密钥文件")
+    tsa_url: str | None = None
+    seal_image: str | None = None
+    ltv: bool = False
+    trust_roots: list[str] = Field(default_factory=list)
+    crls: list[str] = Field(default_factory=list)
+    fetch_revocation: bool = False
+    location: str | None = None
+
+    def to_config(self, base: Path) -> SigningConfig:
+        """Paths resolved against `base` (GONGU_HOME, or the demo key folder)."""
+        from signing.seal import SigningConfig
+
+        def p(raw: str) -> Path:
+            return resolve(base, raw)
+
+        return SigningConfig(
+            firm_p12=p(self.firm_p12), handlers={k: p(v) for k, v in self.handlers.items()},
+            tsa_url=self.tsa_url or None, seal_image=p(self.seal_image) if self.seal_image else None,
+            ltv=self.ltv, trust_roots=tuple(p(x) for x in self.trust_roots), crls=tuple(p(x) for x in self.crls),
+            fetch_revocation=self.fetch_revocation, location=self.location or None,
+            firms={k: p(v) for k, v in self.firms.items()},
+        )
+
+
+class PeopleSettings(_Section):
+    """The persons who may propose, approve or execute a disposal and record reviews — until the web
+    workspace brings accounts. Names as people write them; compared by `person_key`."""
+
+    names: list[str] = Field(default_factory=list, description="登记的人员姓名")
+
+    @field_validator("names")
+    @classmethod
+    def _distinct(cls, value: list[str]) -> list[str]:
+        seen: dict[str, str] = {}
+        for name in value:
+            key = person_key(name)
+            if not key:
+                raise ValueError(f"姓名为空（empty name: {name!r}）")
+            if key in seen:
+                raise ValueError(f"「{name}」与「{seen[key]}」是同一人（duplicate person after normalisation）")
+            seen[key] = name
+        return value
+
+    def find(self, name: str) -> str | None:
+        """The registered spelling of `name`, or None when no registered person has that name."""
+        key = person_key(name)
+        return next((n for n in self.names if person_key(n) == key), None) if key else None
+
+    def require(self, name: str, role: str = "操作人") -> str:
+        """The registered spelling of the person acting; UnknownPerson (exit 2) when not registered.
+        Until the web workspace brings accounts, the register is what makes two approvals (or two
+        review levels) two different persons (issue 12 item 2)."""
+        found = self.find(name)
+        if found is None:
+            registered = "、".join(self.names) or "尚无登记人员"
+            raise UnknownPerson(f"{role}「{name}」不是 gongu.toml 的 people.names 中登记的人员"
+                                f"（not a registered person）；已登记：{registered}")
+        return found
+
+
+class GonguToml(_Section):
+    """gongu.toml, every section the code reads."""
+
+    paths: PathsSettings = Field(default_factory=PathsSettings)
+    render: RenderSettings = Field(default_factory=RenderSettings)
+    index: IndexSettings = Field(default_factory=IndexSettings)
+    archive: ArchiveSettings = Field(default_factory=ArchiveSettings)
+    signing: SigningSettings | None = None
+    people: PeopleSettings = Field(default_factory=PeopleSettings)
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
     home: Path
-    config: dict[str, Any] = field(default_factory=dict)
+    toml: GonguToml = Field(default_factory=GonguToml)
 
-    def section(self, name: str) -> dict[str, Any]:
-        value = self.config.get(name, {})
-        return value if isinstance(value, dict) else {}
+    @property
+    def paths(self) -> PathsSettings:
+        return self.toml.paths
 
-    def path(self, key: str, default: str, section: str = "paths") -> Path:
-        raw = self.section(section).get(key, default)
-        p = Path(str(raw)).expanduser()
-        return p if p.is_absolute() else self.home / p
+    @property
+    def render(self) -> RenderSettings:
+        return self.toml.render
+
+    @property
+    def index(self) -> IndexSettings:
+        return self.toml.index
+
+    @property
+    def archive(self) -> ArchiveSettings:
+        return self.toml.archive
+
+    @property
+    def signing(self) -> SigningSettings | None:
+        return self.toml.signing
+
+    @property
+    def people(self) -> PeopleSettings:
+        return self.toml.people
+
+    def resolve(self, raw: str) -> Path:
+        return resolve(self.home, raw)
+
+    def signing_config(self) -> SigningConfig | None:
+        return self.signing.to_config(self.home) if self.signing else None
+
+
+def resolve(base: Path, raw: str) -> Path:
+    p = Path(raw).expanduser()
+    return p if p.is_absolute() else base / p
+
+
+# ──────────────────────────────────────────── errors ────────────────────────────────────────────
+
+_KINDS = {
+    "extra_forbidden": "未知的设置项（unknown key）",
+    "missing": "缺少必填项（missing key）",
+    "literal_error": "取值不在允许范围内（not one of the allowed values）",
+}
+
+
+def _describe(error: dict[str, Any], model: type[BaseModel]) -> str:
+    loc = [str(part) for part in error["loc"]]
+    key = ".".join(loc) or "(top level)"
+    kind = error["type"]
+    what = _KINDS.get(kind)
+    if what is None:
+        if kind.endswith("_type") or kind.endswith("_parsing"):
+            what = f"类型错误（wrong type: {error['msg']}）"
+        else:
+            what = f"取值无效（invalid value: {error['msg']}）"
+    elif kind == "literal_error":
+        what += f"：{error['msg']}"
+    line = f"{key}：{what}"
+    if kind == "extra_forbidden":
+        close = difflib.get_close_matches(loc[-1], _known_keys(model, loc[:-1]), n=1)
+        if close:
+            line += f"；是否应为 {'.'.join([*loc[:-1], close[0]])}？（did you mean {close[0]}?）"
+    if kind != "missing" and "input" in error and not isinstance(error["input"], dict):
+        line += f"；值 value = {error['input']!r}"
+    return line
+
+
+def _known_keys(model: type[BaseModel], path: list[str]) -> list[str]:
+    current: Any = model
+    for part in path:
+        field = current.model_fields.get(part) if isinstance(current, type) and issubclass(current, BaseModel) else None
+        if field is None:
+            return []
+        annotation = field.annotation
+        current = next((a for a in getattr(annotation, "__args__", ()) if isinstance(a, type)
+                        and issubclass(a, BaseModel)), annotation)
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return list(current.model_fields)
+    return []
+
+
+def parse_config(text: str, source: str = CONFIG_NAME) -> GonguToml:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError(f"{source} 不是有效的 TOML（invalid TOML）：{exc}") from None
+    try:
+        return GonguToml.model_validate(data)
+    except ValidationError as exc:
+        lines = [_describe(e, GonguToml) for e in exc.errors(include_url=False)]  # type: ignore[arg-type]
+        raise SettingsError(f"{source} 设置有误（invalid settings）：\n  " + "\n  ".join(lines)) from None
 
 
 def load_settings(home: str | Path | None = None) -> Settings:
     root = Path(home or os.environ.get("GONGU_HOME") or "gongu-data").expanduser().resolve()
-    config_file = root / "gongu.toml"
-    config: dict[str, Any] = {}
+    config_file = root / CONFIG_NAME
+    toml = GonguToml()
     if config_file.is_file():
-        with config_file.open("rb") as fh:
-            config = tomllib.load(fh)
-    return Settings(home=root, config=config)
+        try:
+            text = config_file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise SettingsError(f"无法读取 {config_file}（cannot read settings）：{exc}") from None
+        toml = parse_config(text, str(config_file))
+    return Settings(home=root, toml=toml)

@@ -20,6 +20,7 @@ from typing import Any
 from generator.adjust import adjust
 from generator.loading import CaseFileError, load_case
 from generator.model import CarSurveyCase, ReviewDecision
+from generator.types import beijing_date
 
 STATUSES = ("archived", "held", "disposed")
 STATUS_TITLES = {"archived": "已归档", "held": "保全中", "disposed": "已销毁"}
@@ -112,7 +113,7 @@ def document_from_case(
         project=case.project.name,
         province=case.project.province or "",
         city=case.project.city or "",
-        loss_date=case.incident.occurred_at.date(),
+        loss_date=beijing_date(case.incident.occurred_at),
         report_date=case.report.issued_on,
         archived_at=archived_at,
         retention_end=retention_end,
@@ -200,7 +201,7 @@ def _parse_date(value: Any) -> date | None:
     if not value:
         return None
     try:
-        return datetime.fromisoformat(str(value)).date()
+        return beijing_date(datetime.fromisoformat(str(value)))  # a Beijing date, whatever the offset
     except ValueError:
         return None
 

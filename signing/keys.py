@@ -25,6 +25,9 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from pyhanko.keys.internal import translate_pyca_cryptography_cert_to_asn1, translate_pyca_cryptography_key_to_asn1
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
+from generator.atomic import atomic_write
+from generator.clock import SYSTEM_CLOCK
+
 if TYPE_CHECKING:
     from asn1crypto import keys as asn1_keys
     from asn1crypto import x509 as asn1_x509
@@ -105,7 +108,7 @@ def _fit(text: str, limit: int = 64) -> str:
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(microsecond=0)
+    return SYSTEM_CLOCK.now().astimezone(dt.UTC).replace(microsecond=0)
 
 
 def make_root(common_name: str = "Gongu Demo Root CA (DEMO)", *, years: int = 20) -> Issued:
@@ -203,15 +206,8 @@ def write_p12(path: Path, issued: Issued, chain: Sequence[x509.Certificate], pas
         list(chain),
         serialization.BestAvailableEncryption(passphrase.encode("utf-8")),
     )
-    _atomic_write(path, data)
+    atomic_write(path, data, mode=0o600)  # a private key: owner only
     return path
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
 
 
 def _safe_file_name(name: str) -> str:
@@ -251,18 +247,19 @@ def make_demo_pki(
         cert = issue(root, _name(f"{name} (DEMO)", firm_name, serial=licence), crl_url=crl_url)
         path = directory / "handlers" / f"handler-{index}-{_safe_file_name(licence or str(index))}.p12"
         pki.handler_p12[name] = write_p12(path, cert, [root.cert], passphrase, name)
-    _atomic_write(pki.root_pem, root.cert.public_bytes(serialization.Encoding.PEM))
-    _atomic_write(pki.crl, make_crl(root))
+    atomic_write(pki.root_pem, root.cert.public_bytes(serialization.Encoding.PEM))
+    atomic_write(pki.crl, make_crl(root))
     # The root key is kept (encrypted) only so the demo can issue more certificates or a new CRL.
-    _atomic_write(
+    atomic_write(
         directory / "trust" / "root-key.pem",
         root.key.private_bytes(
             serialization.Encoding.PEM,
             serialization.PrivateFormat.PKCS8,
             serialization.BestAvailableEncryption(passphrase.encode("utf-8")),
         ),
+        mode=0o600,
     )
-    _atomic_write(directory / "gongu.toml.snippet", pki.toml_snippet().encode("utf-8"))
+    atomic_write(directory / "gongu.toml.snippet", pki.toml_snippet().encode("utf-8"))
     return pki
 
 

@@ -23,17 +23,14 @@ seal which sits over the firm name and date, as a Chinese report is sealed).
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 import json
-import os
 import string
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from pyhanko.pdf_utils.font.opentype import GlyphAccumulatorFactory
 from pyhanko.pdf_utils.images import PdfImage
@@ -49,6 +46,8 @@ from pyhanko.sign.timestamps.common_utils import TimestampRequestError
 from pyhanko.stamp import StaticStampStyle, TextStampStyle
 from pyhanko_certvalidator import ValidationContext
 
+from generator.atomic import atomic_write
+from generator.clock import SYSTEM_CLOCK, Clock
 from signing.keys import KeyError_, read_p12_for_pyhanko
 from signing.seal_image import CJK_FONT_FILE, NOTO_SC_INDEX, load_seal_image
 from signing.trust import TrustFileError, validation_context
@@ -59,7 +58,6 @@ MD_ALGORITHM = "sha256"
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 # The visible signing time is shown in Beijing time, as the report's readers read it; the signed
 # attributes and the RFC 3161 token keep UTC.
-REPORT_TZ = ZoneInfo("Asia/Shanghai")
 
 
 class SealError(Exception):
@@ -290,6 +288,7 @@ def seal_pdf(
     ltv: bool = False,
     vc: ValidationContext | None = None,
     location: str | None = None,
+    clock: Clock = SYSTEM_CLOCK,
 ) -> bytes:
     """Sign `pdf` (bytes) into the fields `firm-seal`, `handler-1` …; return the sealed bytes."""
     if len(handlers) < 2:
@@ -364,7 +363,7 @@ def seal_pdf(
         for meta, signer, style in steps:
             writer = IncrementalPdfFileWriter(io.BytesIO(current), strict=False)
             out = io.BytesIO()
-            shown = {"signed_at": dt.datetime.now(REPORT_TZ).strftime(TIME_FORMAT)}
+            shown = {"signed_at": clock.now().strftime(TIME_FORMAT)}  # Beijing time, the one clock
             PdfSigner(meta, signer=signer, timestamper=timestamper, stamp_style=style).sign_pdf(
                 writer, output=out, appearance_text_params=shown
             )
@@ -382,21 +381,6 @@ def add_document_timestamp(pdf: bytes, tsa_url: str, vc: ValidationContext | Non
     return out.getvalue()
 
 
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write next to the target then rename, so a failure never leaves a half-written report."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix="." + path.name + ".", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def seal_report(
     report_pdf: Path,
     output: Path,
@@ -404,6 +388,7 @@ def seal_report(
     passphrase: PassphraseSource,
     *,
     case_raw: dict[str, Any] | None = None,
+    clock: Clock = SYSTEM_CLOCK,
 ) -> SealResult:
     """Seal a rendered report file (the `gongu seal` / `gongu issue` step). Atomic: `output` is
     written only when every signature succeeded.
@@ -452,6 +437,7 @@ def seal_report(
             ltv=config.ltv,
             vc=vc,
             location=config.location,
+            clock=clock,
         )
     except SealError:
         raise

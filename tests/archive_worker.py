@@ -11,7 +11,7 @@ from pathlib import Path
 
 def main() -> int:
     action, home = sys.argv[1:3]
-    from archive.store import parse_now
+    from generator.clock import FixedClock
     from gongu.archiving import build_archive
     from gongu.settings import load_settings
 
@@ -21,7 +21,7 @@ def main() -> int:
             from archive.disposal import execute
 
             case_id, now, by = sys.argv[3:6]
-            archive.clock = lambda: parse_now(now)
+            archive.clock = FixedClock.parse(now)
             execute(archive, case_id, by=by)
             print("DISPOSED")
             return 0

@@ -20,6 +20,9 @@ from signing.keys import DEMO_PASSPHRASE, make_demo_pki
 from signing.seal import SigningConfig, seal_report
 from tests.sealkit import example_case, sample_report
 
+# Registered in gongu.toml [people]: the CLI accepts only these as --by for disposals.
+PEOPLE = ["甲", "乙", "丙", "档案员甲", "主任乙", "档案员丙", "法务", "Alice", "bob"]
+
 
 @dataclass
 class Kit:
@@ -107,7 +110,9 @@ def write_home(home: Path, kit: Kit, *, checkpoint_every: int = 50) -> Path:
         f'trust_roots = ["{kit.root_pem}"]\n'
         f'crls = ["{kit.crl}"]\n'
         "[archive]\n"
-        f"checkpoint_every = {checkpoint_every}\n", encoding="utf-8")
+        f"checkpoint_every = {checkpoint_every}\n"
+        "[people]\n"
+        f"names = {json.dumps(PEOPLE, ensure_ascii=False)}\n", encoding="utf-8")
     return home
 
 
@@ -117,6 +122,5 @@ def copied_home(prepared: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     shutil.copytree(prepared, h)
     monkeypatch.setenv("GONGU_HOME", str(h))
     monkeypatch.setenv("GONGU_FIRM_KEY_PASSPHRASE", DEMO_PASSPHRASE)
-    monkeypatch.delenv("GONGU_NOW", raising=False)
     return h
 

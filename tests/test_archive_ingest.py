@@ -49,7 +49,6 @@ def home(tmp_path: Path, kit: Kit, monkeypatch: pytest.MonkeyPatch) -> Path:
     h = write_home(tmp_path / "home", kit)
     monkeypatch.setenv("GONGU_HOME", str(h))
     monkeypatch.setenv("GONGU_FIRM_KEY_PASSPHRASE", "gongu-demo")
-    monkeypatch.delenv("GONGU_NOW", raising=False)
     return h
 
 

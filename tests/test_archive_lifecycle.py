@@ -4,8 +4,11 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -19,7 +22,7 @@ from archive.holds import place_hold, release_hold
 from archive.ingest import ingest
 from archive.merkle import leaf_hash
 from archive.retention import RetentionConfigError, load_classes
-from archive.store import parse_now
+from generator.clock import FixedClock
 from generator.loading import load_case
 from gongu.archiving import build_archive
 from gongu.cli import app
@@ -63,12 +66,18 @@ def home(prepared: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Pat
 def _open(home: Path, now: str | None = None):  # noqa: ANN202
     archive = build_archive(load_settings(home))
     if now is not None:
-        archive.clock = lambda: parse_now(now)
+        archive.clock = FixedClock.parse(now)
     return archive
 
 
 def _cli(*args: str) -> tuple[int, str]:
     result = runner.invoke(app, ["archive", *args])
+    return result.exit_code, result.output
+
+
+def _cli_at(now: str, *args: str) -> tuple[int, str]:
+    """The CLI constructed with a fixed clock (click's context object: reachable from Python only)."""
+    result = runner.invoke(app, ["archive", *args], obj=FixedClock.parse(now))
     return result.exit_code, result.output
 
 
@@ -90,13 +99,13 @@ def test_10_4_retention_config_cannot_go_below_the_law() -> None:
 
 
 def test_dispose_lists_only_expired_cases_without_hold(home: Path) -> None:
-    code, out = _cli("--now", BEFORE_END, "dispose")
+    code, out = _cli_at(BEFORE_END, "dispose")
     assert code == 0 and "没有可销毁的档案" in out
-    code, out = _cli("--now", AFTER_END, "dispose")
+    code, out = _cli_at(AFTER_END, "dispose")
     assert code == 0 and CASE in out
     with _open(home) as archive:
         place_hold(archive, CASE, kind="litigation", reason="被保险人起诉", reference="(2041)川01民初1号", by="法务")
-    code, out = _cli("--now", "2099-01-01T00:00:00+08:00", "dispose")
+    code, out = _cli_at("2099-01-01T00:00:00+08:00", "dispose")
     assert code == 0 and CASE not in out
 
 
@@ -105,11 +114,11 @@ def test_dispose_lists_only_expired_cases_without_hold(home: Path) -> None:
 def test_10_4_early_disposal_impossible_through_every_command(home: Path) -> None:
     before = _package_files(home)
     # the CLI, step by step, before the retention end
-    code, out = _cli("--now", BEFORE_END, "dispose", "propose", CASE, "--by", "甲")
+    code, out = _cli_at(BEFORE_END, "dispose", "propose", CASE, "--by", "甲")
     assert code == 2 and "尚未届满" in out
-    code, out = _cli("--now", BEFORE_END, "dispose", "approve", CASE, "--by", "乙")
+    code, out = _cli_at(BEFORE_END, "dispose", "approve", CASE, "--by", "乙")
     assert code == 2
-    code, out = _cli("--now", BEFORE_END, "dispose", "execute", CASE, "--by", "乙")
+    code, out = _cli_at(BEFORE_END, "dispose", "execute", CASE, "--by", "乙")
     assert code == 2
     # an approval forced into the catalog behind the archive's back is still refused at execution
     con = sqlite3.connect(home / "archive" / "catalog.sqlite")
@@ -117,7 +126,7 @@ def test_10_4_early_disposal_impossible_through_every_command(home: Path) -> Non
                 "VALUES (?, 'approved', '甲', '2030-01-01', '乙', '2030-01-02')", (CASE,))
     con.commit()
     con.close()
-    code, out = _cli("--now", BEFORE_END, "dispose", "execute", CASE, "--by", "乙")
+    code, out = _cli_at(BEFORE_END, "dispose", "execute", CASE, "--by", "乙")
     assert code == 2 and "尚未届满" in out
     # the removal function itself refuses, whoever calls it
     with _open(home, BEFORE_END) as archive:
@@ -127,7 +136,7 @@ def test_10_4_early_disposal_impossible_through_every_command(home: Path) -> Non
     # fsck --repair and re-ingest never remove or replace a package
     assert _cli("fsck", "--repair")[0] == 0
     assert _package_files(home) == before
-    code, _ = _cli("--now", BEFORE_END, "audit")
+    code, _ = _cli_at(BEFORE_END, "audit")
     assert code == 0
 
 
@@ -136,10 +145,10 @@ def test_hold_blocks_disposal_whatever_the_date(home: Path) -> None:
         place_hold(archive, CASE, kind="dispute", reason="委托人对理算金额有异议", reference="函2040-7", by="法务")
         with pytest.raises(DisposalRefused, match="冻结"):
             propose(archive, CASE, by="甲")
-    code, out = _cli("--now", "2100-01-01T00:00:00+08:00", "dispose", "propose", CASE, "--by", "甲")
+    code, out = _cli_at("2100-01-01T00:00:00+08:00", "dispose", "propose", CASE, "--by", "甲")
     assert code == 2 and "函2040-7" in out
     # a hold placed after approval still blocks execution
-    code, _ = _cli("--now", AFTER_END, "release", CASE, "--reason", "争议已调解", "--by", "法务")
+    code, _ = _cli_at(AFTER_END, "release", CASE, "--reason", "争议已调解", "--by", "法务")
     assert code == 0
     with _open(home, AFTER_END) as archive:
         propose(archive, CASE, by="甲")
@@ -152,18 +161,67 @@ def test_hold_blocks_disposal_whatever_the_date(home: Path) -> None:
     assert kinds.count("hold") == 2 and kinds.count("release") == 1
 
 
+def test_gongu_now_and_hidden_now_no_longer_move_the_clock(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 11/12 item 1(a): the package is kept until 2040-10-16; neither GONGU_NOW nor --now (both
+    once test hooks reachable from the command line) lets anyone dispose of it today."""
+    before = _package_files(home)
+    monkeypatch.setenv("GONGU_NOW", "2100-01-01")
+    code, out = _cli("dispose")
+    assert code == 0 and "没有可销毁的档案" in out and CASE not in out
+    code, out = _cli("dispose", "propose", CASE, "--by", "甲")
+    assert code == 2 and "尚未届满" in out
+    code, out = _cli("--now", "2100-01-01", "dispose", "propose", CASE, "--by", "甲")
+    assert code == 2 and "No such option" in out
+    code, out = _cli("dispose", "propose", CASE, "--by", "甲", "--now", "2100-01-01")
+    assert code == 2 and "No such option" in out
+    # The installed command, as an operator would run it.
+    gongu = Path(sys.executable).parent / "gongu"
+    env = {**os.environ, "GONGU_HOME": str(home), "GONGU_NOW": "2100-01-01T00:00:00+08:00"}
+    for args in (["dispose", "propose", CASE, "--by", "甲"], ["--now", "2100-01-01", "dispose", "propose", CASE]):
+        done = subprocess.run([str(gongu), "archive", *args], env=env, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+    with _open(home) as archive:
+        assert archive.catalog.open_disposal(CASE) is None
+    assert _package_files(home) == before
+
+
+def test_disposal_names_are_registered_persons_compared_normalised(home: Path) -> None:
+    """Issue 12 item 2: `Alice` cannot approve `alice`'s proposal, `b\u200bob` is `bob`, and an
+    unregistered name is refused."""
+    code, out = _cli_at(AFTER_END, "dispose", "propose", CASE, "--by", "Mallory")
+    assert code == 2 and "Mallory" in out and "登记" in out
+    code, out = _cli_at(AFTER_END, "dispose", "propose", CASE, "--by", "bob")
+    assert code == 0, out
+    for same in ("b\u200bob", "BOB", "ｂｏｂ", " bob "):
+        code, out = _cli_at(AFTER_END, "dispose", "approve", CASE, "--by", same)
+        assert code == 2 and "提议人以外" in out, (same, out)
+    code, out = _cli_at(AFTER_END, "dispose", "approve", CASE, "--by", "Mallory")
+    assert code == 2 and "登记" in out
+    code, out = _cli_at(AFTER_END, "dispose", "approve", CASE, "--by", "ＡＬＩＣＥ")
+    assert code == 0, out
+    with _open(home) as archive:
+        d = archive.catalog.open_disposal(CASE)
+        assert (d["proposed_by"], d["approved_by"]) == ("bob", "Alice")  # the registered spellings
+    # The archive's own rule compares persons too, whoever calls it.
+    with _open(home, AFTER_END) as archive:
+        archive.catalog.conn.execute("UPDATE disposals SET state = 'proposed', approved_by = NULL")
+        archive.catalog.conn.commit()
+        with pytest.raises(DisposalRefused, match="提议人以外"):
+            approve(archive, CASE, by="B\u200bOB")
+
+
 def test_disposal_needs_two_different_people_and_keeps_a_tombstone(home: Path, prepared: Path, kit: Kit) -> None:
-    code, out = _cli("--now", AFTER_END, "dispose", "propose", CASE, "--by", "甲")
+    code, out = _cli_at(AFTER_END, "dispose", "propose", CASE, "--by", "甲")
     assert code == 0
-    code, out = _cli("--now", AFTER_END, "dispose", "approve", CASE, "--by", "甲")
+    code, out = _cli_at(AFTER_END, "dispose", "approve", CASE, "--by", "甲")
     assert code == 2 and "提议人以外" in out
-    code, out = _cli("--now", AFTER_END, "dispose", "execute", CASE, "--by", "甲")
+    code, out = _cli_at(AFTER_END, "dispose", "execute", CASE, "--by", "甲")
     assert code == 2 and "尚未获批准" in out
-    assert _cli("--now", AFTER_END, "dispose", "approve", CASE, "--by", "乙")[0] == 0
+    assert _cli_at(AFTER_END, "dispose", "approve", CASE, "--by", "乙")[0] == 0
     with _open(home) as archive:
         manifest = (home / "archive" / "packages" / archive.catalog.packages(CASE)[0]["rel_path"]
                     / "manifest-sha256.txt").read_text(encoding="utf-8")
-    code, out = _cli("--now", AFTER_END, "dispose", "execute", CASE, "--by", "丙")
+    code, out = _cli_at(AFTER_END, "dispose", "execute", CASE, "--by", "丙")
     assert code == 0, out
     case_dir = home / "archive" / "packages" / "2025" / CASE
     assert not list(case_dir.rglob("data"))  # payload gone

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from archive.disposal import approve, execute, propose
 from archive.holds import place_hold, release_hold
 from archive.ingest import ingest
-from archive.store import parse_now
+from generator.clock import FixedClock
 from generator.loading import load_case
 from gongu.archiving import build_archive
 from gongu.cli import app
@@ -101,7 +101,7 @@ def test_hold_and_release_change_the_status(home: Path) -> None:
 def test_disposal_removes_the_text_and_keeps_the_tombstone_findable(home: Path) -> None:
     assert _search("基本恢复受损前状态")["total"] == 2
     with build_archive(load_settings(home)) as archive:
-        archive.clock = lambda: parse_now(AFTER_END)
+        archive.clock = FixedClock.parse(AFTER_END)
         propose(archive, CASE, by="档案员甲")
         approve(archive, CASE, by="主任乙")
         execute(archive, CASE, by="档案员丙")
@@ -129,7 +129,7 @@ def test_rebuild_from_disk_equals_the_incremental_index(home: Path) -> None:
 
 def test_rebuild_after_disposal_keeps_tombstones(home: Path) -> None:
     with build_archive(load_settings(home)) as archive:
-        archive.clock = lambda: parse_now(AFTER_END)
+        archive.clock = FixedClock.parse(AFTER_END)
         propose(archive, CASE, by="档案员甲")
         approve(archive, CASE, by="主任乙")
         execute(archive, CASE, by="档案员丙")

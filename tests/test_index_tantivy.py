@@ -30,7 +30,7 @@ from test_index_search import (  # noqa: F401  (collected again here, against ta
     test_total_counts_every_match_not_only_the_top_page,
 )
 
-from gongu.settings import Settings
+from gongu.settings import Settings, parse_config
 from index.extract import IndexDocument
 from index.query import parse_query
 from index.tantivy_backend import LAYOUT_FILE, TantivyBackend, sparse_grams
@@ -145,11 +145,12 @@ def test_gongu_toml_selects_the_engine(tmp_path: Path) -> None:
     from gongu.output import GonguError
     from index.whoosh_backend import WhooshBackend
 
-    assert isinstance(open_index(Settings(home=tmp_path, config={})), WhooshBackend), "the default stays Whoosh"
-    chosen = open_index(Settings(home=tmp_path, config={"index": {"backend": "tantivy"}}))
+    assert isinstance(open_index(Settings(home=tmp_path)), WhooshBackend), "the default stays Whoosh"
+    chosen = open_index(Settings(home=tmp_path, toml=parse_config('[index]\nbackend = "tantivy"\n')))
     assert isinstance(chosen, TantivyBackend) and chosen.index_dir == tmp_path / "index" / "tantivy"
-    with pytest.raises(GonguError, match="whoosh 或 tantivy"):
-        open_index(Settings(home=tmp_path, config={"index": {"backend": "lucene"}}))
+    with pytest.raises(GonguError, match="index.backend") as refused:
+        parse_config('[index]\nbackend = "lucene"\n')
+    assert "whoosh" in str(refused.value) and "lucene" in str(refused.value)
 
 
 def test_archive_listener_and_cli_follow_the_tantivy_engine(
@@ -171,7 +172,6 @@ def test_archive_listener_and_cli_follow_the_tantivy_engine(
         fh.write('\n[index]\nbackend = "tantivy"\n')
     monkeypatch.setenv("GONGU_HOME", str(home))
     monkeypatch.setenv("GONGU_FIRM_KEY_PASSPHRASE", "gongu-demo")
-    monkeypatch.delenv("GONGU_NOW", raising=False)
     runner = CliRunner()
 
     def search(*args: str) -> dict:

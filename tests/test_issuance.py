@@ -18,16 +18,24 @@ import pytest
 from case_edits import SLOPE, case_from, slope
 from typer.testing import CliRunner
 
+from generator.clock import FixedClock
 from generator.issuance import IssueRefused, check_issuable, reissue_number
 from generator.loading import load_case, parse_json
 from generator.types import SHANGHAI
 from gongu.cli import app
 from gongu.issuing import IssueFileExists, IssueJob, issue_case
+from tests.peoplekit import people_home
 
 runner = CliRunner()
 FIRST = datetime(2025, 9, 5, 15, 0, tzinfo=SHANGHAI)
 LATER = datetime(2025, 9, 20, 10, 0, tzinfo=SHANGHAI)
 LATEST = datetime(2025, 10, 8, 10, 0, tzinfo=SHANGHAI)
+
+
+@pytest.fixture(autouse=True)
+def _registered_staff(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`gongu review` accepts only reviewers registered in gongu.toml [people]."""
+    people_home(tmp_path / "gongu-home", monkeypatch)
 
 
 def fake_render(job: IssueJob) -> None:
@@ -54,11 +62,11 @@ def write_case(folder: Path, data: dict[str, Any]) -> Path:
     return path
 
 
-def add_round(case_file: Path, day: str) -> None:
+def add_round(case_file: Path, day: str, env: dict[str, str] | None = None) -> None:
     """A fresh three-level approval on `day` (after the last issuance), as the reviewers would record it."""
     for level, who, hour in (("proofread", "赵丽", "09"), ("recheck", "孙立军", "10"), ("approve", "刘建国", "11")):
         result = runner.invoke(app, ["review", str(case_file), "--level", level, "--reviewer", who,
-                                     "--decision", "approve", "--at", f"{day}T{hour}:00:00+08:00"])
+                                     "--decision", "approve", "--at", f"{day}T{hour}:00:00+08:00"], env=env)
         assert result.exit_code == 0, result.output
 
 
@@ -126,7 +134,7 @@ def test_issue_then_reissue_twice_keeps_every_report(tmp_path: Path) -> None:
         job.files["pdf"] = sealed
         seen.append(job.case.report.number)
 
-    first = issue_case(case_file, out_dir=out, now=FIRST, render=fake_render, steps=[after_render])
+    first = issue_case(case_file, out_dir=out, clock=FixedClock(FIRST), render=fake_render, steps=[after_render])
     assert first.number == "SA-GC-20250905-017" and first.supersedes is None
     pdf0 = out / "SA-GC-20250905-017.pdf"
     assert pdf0.read_bytes().endswith(b"%sealed") and (out / "SA-GC-20250905-017.docx").is_file()
@@ -140,14 +148,14 @@ def test_issue_then_reissue_twice_keeps_every_report(tmp_path: Path) -> None:
 
     # Issuing again is refused: a correction is a reissue.
     with pytest.raises(IssueRefused, match="重新出具"):
-        issue_case(case_file, out_dir=out, now=LATER, render=fake_render, steps=[])
+        issue_case(case_file, out_dir=out, clock=FixedClock(LATER), render=fake_render, steps=[])
     # A reissue needs a reason and a fresh review round after the first issuance.
     with pytest.raises(IssueRefused) as refused:
-        issue_case(case_file, out_dir=out, reissue_reason="更正L4单价", now=LATER, render=fake_render, steps=[])
+        issue_case(case_file, out_dir=out, reissue_reason="更正L4单价", clock=FixedClock(LATER), render=fake_render, steps=[])
     assert sum("重新经三级审核" in r for r in refused.value.reasons) == 3
 
     add_round(case_file, "2025-09-19")
-    r1 = issue_case(case_file, out_dir=out, reissue_reason="更正L4单价", now=LATER, render=fake_render,
+    r1 = issue_case(case_file, out_dir=out, reissue_reason="更正L4单价", clock=FixedClock(LATER), render=fake_render,
                     steps=[after_render])
     assert (r1.number, r1.supersedes) == ("SA-GC-20250905-017R1", "SA-GC-20250905-017")
     pdf1 = out / "SA-GC-20250905-017R1.pdf"
@@ -161,7 +169,7 @@ def test_issue_then_reissue_twice_keeps_every_report(tmp_path: Path) -> None:
     assert len(embedded["issuances"]) == 1
 
     add_round(case_file, "2025-10-07")
-    r2 = issue_case(case_file, out_dir=out, reissue_reason="补充第三者说明", now=LATEST, render=fake_render,
+    r2 = issue_case(case_file, out_dir=out, reissue_reason="补充第三者说明", clock=FixedClock(LATEST), render=fake_render,
                     steps=[after_render])
     assert (r2.number, r2.supersedes) == ("SA-GC-20250905-017R2", "SA-GC-20250905-017R1")
     case = load_case(case_file).case
@@ -183,7 +191,7 @@ def test_refused_issue_writes_nothing(tmp_path: Path) -> None:
     case_file = write_case(tmp_path / "case", data)
     before = case_file.read_bytes()
     with pytest.raises(IssueRefused):
-        issue_case(case_file, out_dir=tmp_path / "issued", now=FIRST, render=fake_render, steps=[])
+        issue_case(case_file, out_dir=tmp_path / "issued", clock=FixedClock(FIRST), render=fake_render, steps=[])
     assert case_file.read_bytes() == before and not (tmp_path / "issued").exists()
 
 
@@ -195,7 +203,7 @@ def test_failing_step_publishes_nothing(tmp_path: Path) -> None:
         raise RuntimeError("seal key unavailable")
 
     with pytest.raises(RuntimeError):
-        issue_case(case_file, out_dir=tmp_path / "issued", now=FIRST, render=fake_render, steps=[broken_seal])
+        issue_case(case_file, out_dir=tmp_path / "issued", clock=FixedClock(FIRST), render=fake_render, steps=[broken_seal])
     assert case_file.read_bytes() == before
     assert list((tmp_path / "issued").iterdir()) == []
 
@@ -206,14 +214,14 @@ def test_existing_report_file_is_never_overwritten(tmp_path: Path) -> None:
     out.mkdir()
     (out / "SA-GC-20250905-017.pdf").write_bytes(b"issued by hand earlier")
     with pytest.raises(IssueFileExists):
-        issue_case(case_file, out_dir=out, now=FIRST, render=fake_render, steps=[])
+        issue_case(case_file, out_dir=out, clock=FixedClock(FIRST), render=fake_render, steps=[])
     assert (out / "SA-GC-20250905-017.pdf").read_bytes() == b"issued by hand earlier"
 
 
 def test_reissue_of_a_never_issued_case_is_refused(tmp_path: Path) -> None:
     case_file = write_case(tmp_path / "case", slope())
     with pytest.raises(IssueRefused, match="尚未出具"):
-        issue_case(case_file, out_dir=tmp_path / "o", reissue_reason="x", now=FIRST, render=fake_render, steps=[])
+        issue_case(case_file, out_dir=tmp_path / "o", reissue_reason="x", clock=FixedClock(FIRST), render=fake_render, steps=[])
 
 
 # ── the command ──
@@ -246,9 +254,11 @@ def issued_for_real(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     shutil.copytree(SLOPE.parent, root / "case")
     case_file = root / "case" / "case.json"
     home = root / "home"
+    with pytest.MonkeyPatch.context() as mp:
+        people_home(home, mp)  # the reviewers are registered persons
     env = {"GONGU_HOME": str(home)}
     first = runner.invoke(app, ["issue", str(case_file)], env=env)
-    add_round(case_file, "2099-01-01")  # after "now": the reissue's fresh review round
+    add_round(case_file, "2099-01-01", env)  # after "now": the reissue's fresh review round
     again = runner.invoke(app, ["issue", str(case_file), "--reissue", "--reason", "更正附件清单"], env=env)
     return {"first": first, "again": again, "dir": home / "issued" / "SAGC-2025-0712", "case_file": case_file}
 
@@ -301,6 +311,6 @@ def test_failed_record_takes_back_published_files(tmp_path: Path, monkeypatch: p
 
     monkeypatch.setattr(gongu.issuing, "write_case_data", disk_full)
     with pytest.raises(OSError):
-        issue_case(case_file, out_dir=tmp_path / "issued", now=FIRST, render=fake_render, steps=[])
+        issue_case(case_file, out_dir=tmp_path / "issued", clock=FixedClock(FIRST), render=fake_render, steps=[])
     assert case_file.read_bytes() == before
     assert [p for p in (tmp_path / "issued").rglob("*") if p.is_file()] == []

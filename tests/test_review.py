@@ -15,8 +15,15 @@ from generator.loading import load_case, parse_json
 from generator.model import Review
 from generator.review import check_new_review, review_state
 from gongu.cli import app
+from tests.peoplekit import people_home
 
 runner = CliRunner()
+
+
+@pytest.fixture(autouse=True)
+def _registered_staff(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`gongu review` accepts only reviewers registered in gongu.toml [people]."""
+    people_home(tmp_path / "gongu-home", monkeypatch)
 
 
 def review(level: str, reviewer: str, at: str, decision: str = "approve", comment: str | None = None) -> dict:
@@ -54,6 +61,37 @@ def test_9_3_same_reviewer_may_not_take_two_levels() -> None:
     # ... even after a return has reopened the case.
     data["reviews"].append(review("recheck", "孙立军", "2025-09-03T11:00:00", "return", "数量有误"))
     assert any("同一人" in r for r in reasons_for(data, review("approve", "赵丽", "2025-09-04T11:00:00")))
+
+
+def test_9_3_names_compare_as_persons_not_as_typed_strings() -> None:
+    """Issue 12 item 2: a zero-width space, full-width letters or another case do not make a new person."""
+    (reason,) = reasons_for(unreviewed(), review("proofread", "王\u200b志强", "2025-09-02T15:00:00"))
+    assert "承办人员" in reason
+    data = unreviewed()
+    data["reviews"] = [review("proofread", "Zhao Li", "2025-09-02T15:00:00")]
+    for alias in ("zhao li", "ZHAO\u200b LI", "Ｚｈａｏ Ｌｉ"):
+        reasons = reasons_for(data, review("recheck", alias, "2025-09-03T11:00:00"))
+        assert any("同一人不能担任两级审核" in r for r in reasons), alias
+
+
+def test_gongu_review_accepts_only_registered_persons(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    people_home(tmp_path / "firm", monkeypatch, names=["Zhao Li", "孙立军"])
+    case_file = _copy_example(tmp_path, reviews=[])
+    before = case_file.read_bytes()
+    result = runner.invoke(app, ["review", str(case_file), "--level", "proofread", "--reviewer", "赵丽",
+                                 "--decision", "approve", "--at", "2025-09-02T15:00:00"])
+    assert result.exit_code == 2 and "登记" in result.output and "Traceback" not in result.output
+    assert case_file.read_bytes() == before  # nothing written
+    result = runner.invoke(app, ["review", str(case_file), "--level", "proofread", "--reviewer", "zhao\u200bli",
+                                 "--decision", "approve", "--at", "2025-09-02T15:00:00"])
+    assert result.exit_code == 2  # "zhaoli" is not "zhao li": only case, width and format characters are ignored
+    result = runner.invoke(app, ["review", str(case_file), "--level", "proofread", "--reviewer", "ZHAO LI",
+                                 "--decision", "approve", "--at", "2025-09-02T15:00:00"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(case_file.read_text(encoding="utf-8"))["reviews"][0]["reviewer"] == "Zhao Li"
+    result = runner.invoke(app, ["review", str(case_file), "--level", "recheck", "--reviewer", "zhao li",
+                                 "--decision", "approve", "--at", "2025-09-03T11:00:00"])
+    assert result.exit_code == 2 and "同一人" in result.output
 
 
 def test_9_3_levels_in_order() -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
+import stat
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -53,6 +55,14 @@ def _reader(path: Path) -> PdfFileReader:
 def test_renderer_leaves_the_fields_the_seal_fills(world: World) -> None:
     fields = signature_field_names(world.report.read_bytes())
     assert fields == {"handler-1": False, "handler-2": False, FIRM_FIELD: False}
+
+
+def test_sealed_and_rendered_reports_get_the_same_mode(world: World, sealed: Path) -> None:
+    """Issue 11: one atomic write — a sealed PDF is no longer 0600 while the rendered one is 0644."""
+    umask = os.umask(0)
+    os.umask(umask)
+    rendered, sealed_mode = stat.S_IMODE(world.report.stat().st_mode), stat.S_IMODE(sealed.stat().st_mode)
+    assert rendered == sealed_mode == 0o666 & ~umask
 
 
 def test_firm_certifies_first_then_each_handler_approves(sealed: Path) -> None:
