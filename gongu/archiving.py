@@ -37,15 +37,18 @@ def signing_config(settings: Settings):  # noqa: ANN201 — signing.seal.Signing
         raise GonguError(str(exc)) from None
 
 
-def make_verifier(trust_roots: list[Path], crls: list[Path]) -> Verifier | None:
-    """The PAdES verifier of signing/verify.py behind the archive's small interface."""
+def make_verifier(trust_roots: list[Path], crls: list[Path], policy: Any = None) -> Verifier | None:
+    """The PAdES verifier of signing/verify.py behind the archive's small interface: every signature
+    good and the report complete (signing/completeness.py; `policy` from `[signing]`, a
+    signing.completeness.CompletenessPolicy), so a report cut back to an earlier revision or signed by
+    another firm's certificate is refused at ingest and flagged by audit."""
     if not trust_roots:
         return None
-    from signing.verify import VerifyError, verify_pdf
+    from signing.verify import VerifyError, verify_issued_report
 
     def verify(path: Path) -> VerifyOutcome:
         try:
-            report = verify_pdf(path, trust_roots, crls=crls)
+            report, _completeness = verify_issued_report(path, trust_roots, crls=crls, policy=policy)
         except VerifyError as exc:
             return VerifyOutcome(False, str(exc))
         except Exception as exc:  # a validator crash on a hostile file is a failed check, never a traceback
@@ -57,6 +60,12 @@ def make_verifier(trust_roots: list[Path], crls: list[Path]) -> Verifier | None:
                                                   "problems": problems})
 
     return verify
+
+
+def _policy(cfg: Any) -> Any:  # signing.seal.SigningConfig → signing.completeness.CompletenessPolicy
+    from signing.completeness import CompletenessPolicy
+
+    return CompletenessPolicy.from_config(cfg)
 
 
 def build_archive(settings: Settings, *, need_signer: bool = False) -> Archive:
@@ -77,7 +86,7 @@ def build_archive(settings: Settings, *, need_signer: bool = False) -> Archive:
                 raise GonguError(f"{exc}（口令取自环境变量 {FIRM_PASSPHRASE_ENV}）") from None
     if need_signer and signer is None:
         raise GonguError("未配置机构签章密钥（gongu.toml [signing] firm_p12），无法签署日志检查点")
-    verifier = make_verifier(list(cfg.trust_roots), list(cfg.crls)) if cfg else None
+    verifier = make_verifier(list(cfg.trust_roots), list(cfg.crls), _policy(cfg)) if cfg else None
     archive = Archive(config, signer=signer, verifier=verifier, clock=_clock)
     try:
         from gongu.indexing import subscribe_index
@@ -115,7 +124,7 @@ def demo_archive(settings: Settings, case_files: list[Path], sealed_reports: lis
     cfg = SigningConfig.from_section(section, keys)
     config = ArchiveConfig.under(settings.home, settings.section("archive"))
     signer = CheckpointSigner.from_pkcs12(cfg.firm_p12, DEMO_PASSPHRASE.encode())
-    archive = Archive(config, signer=signer, verifier=make_verifier(list(cfg.trust_roots), list(cfg.crls)))
+    archive = Archive(config, signer=signer, verifier=make_verifier(list(cfg.trust_roots), list(cfg.crls), _policy(cfg)))
     try:
         from gongu.indexing import subscribe_index
 
