@@ -152,3 +152,35 @@ def test_a_pdf_without_an_embedded_case_file_is_not_a_complete_report(world: Wor
     bare.write_bytes(HTML(string="<p>x</p>").write_pdf())
     assert ("", "no_case_file") in _codes(bare, CompletenessPolicy())
     assert ("", "no_case_file") not in {(m.field, m.code) for m in check_completeness(pdf).missing}
+
+
+# ───────────────────────────── the archive refuses what verify refuses ─────────────────────────────
+
+
+@pytest.fixture(scope="module")
+def kit(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201 — tests.archivekit.Kit
+    from tests.archivekit import build_kit
+
+    return build_kit(tmp_path_factory.mktemp("kit"))
+
+
+def test_ingest_refuses_a_report_cut_back_to_an_earlier_revision(kit, tmp_path: Path,  # noqa: ANN001
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    from archive.package import iter_bags
+    from tests.archivekit import example_case, write_case, write_home
+
+    home = write_home(tmp_path / "home", kit)
+    monkeypatch.setenv("GONGU_HOME", str(home))
+    monkeypatch.setenv("GONGU_FIRM_KEY_PASSPHRASE", "gongu-demo")
+    case_path = write_case(tmp_path / "case", example_case())
+    ends = _revision_ends(kit.sealed.read_bytes())
+    for name, end in (("after-firm", ends["firm-seal"]), ("before-h2", ends["handler-1"])):
+        cut = _cut(kit.sealed, end, tmp_path / f"{name}.pdf")
+        assert verify_pdf(cut, [kit.root_pem]).ok  # what ingest accepted before
+        result = runner.invoke(app, ["archive", "ingest", str(case_path), "--report", str(cut), "--by", "甲"])
+        assert result.exit_code == 2, result.output
+        assert "签章核验未通过" in result.output and "报告不完整" in result.output and "handler-2" in result.output
+    assert not list(iter_bags(home / "archive" / "packages"))
+    # the complete report is archived
+    result = runner.invoke(app, ["archive", "ingest", str(case_path), "--report", str(kit.sealed), "--by", "甲"])
+    assert result.exit_code == 0, result.output
