@@ -86,6 +86,8 @@ def build_archive(settings: Settings, *, need_signer: bool = False) -> Archive:
                 raise GonguError(f"{exc}（口令取自环境变量 {FIRM_PASSPHRASE_ENV}）") from None
     if need_signer and signer is None:
         raise GonguError("未配置机构签章密钥（gongu.toml [signing] firm_p12），无法签署日志检查点")
+    if signer is not None:
+        _check_pin(config, signer.certificate)
     verifier = make_verifier(list(cfg.trust_roots), list(cfg.crls), _policy(cfg)) if cfg else None
     archive = Archive(config, signer=signer, verifier=verifier, clock=_clock)
     try:
@@ -97,8 +99,29 @@ def build_archive(settings: Settings, *, need_signer: bool = False) -> Archive:
     return archive
 
 
+def _check_pin(config: ArchiveConfig, certificate: Any) -> None:
+    """Pin the unlocked firm key's certificate with the archive when nothing is pinned yet (a new
+    archive, or one made before pinning: whoever holds the key and passphrase pins it), and refuse a key
+    that is not the pinned one before any work, not when the first checkpoint is due (archive/firmcert.py)."""
+    from archive.firmcert import PinError, add_pin, fingerprint, pin_path, pinned_certificates
+
+    path = pin_path(config.catalog_path)
+    try:
+        pinned = pinned_certificates(path)
+        if not pinned:
+            add_pin(path, certificate)
+    except (PinError, OSError) as exc:
+        raise GonguError(str(exc)) from None
+    if pinned and not any(fingerprint(c) == fingerprint(certificate) for c in pinned):
+        raise GonguError(f"机构签章密钥的证书（{certificate.subject.rfc4514_string()}）不是本档案固定的机构证书"
+                         f" {pin_path(config.catalog_path)}（firm key not pinned for this archive）")
+
+
 def trusted_firm_certs(archive: Archive) -> list[Any]:
-    return [archive.signer.certificate] if archive.signer else []
+    """Certificates a checkpoint may be signed by: the firm certificate pinned with the archive (read by
+    archive.eventlog.verify_log itself), never whatever certificate a checkpoint carries. The unlocked
+    firm key adds nothing: build_archive refuses a key whose certificate is not pinned."""
+    return []
 
 
 
