@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 
 from archive.catalog import Catalog, Event, canonical
+from archive.firmcert import PinError, ensure_pinned, pin_path, pinned_certificates
 from archive.merkle import Tree, leaf_hash, root_hash, verify_consistency
 from generator.atomic import atomic_write
 
@@ -60,7 +61,9 @@ def checkpoint_body(tree_size: int, root: bytes, at: datetime) -> dict[str, Any]
 
 
 def make_checkpoint(catalog: Catalog, signer: CheckpointSigner, at: datetime, export_dir: Path | None) -> dict[str, Any]:
-    """Sign the current tree head; store it in the catalog and export it as a file."""
+    """Sign the current tree head; store it in the catalog and export it as a file. The first checkpoint
+    pins the signing certificate with the archive (archive/firmcert.py); a key not pinned is refused."""
+    ensure_pinned(pin_path(catalog.path), signer.certificate)
     with catalog.write() as conn:
         leaves = [bytes.fromhex(r[0]) for r in conn.execute("SELECT leaf_hash FROM events ORDER BY seq")]
         body = checkpoint_body(len(leaves), root_hash(leaves), at)
@@ -81,7 +84,10 @@ def export_checkpoint(document: dict[str, Any], export_dir: Path) -> Path:
 
 
 def check_signature(document: dict[str, Any], trusted: list[x509.Certificate]) -> str | None:
-    """None when the checkpoint's signature is good (and by a trusted certificate when any is given)."""
+    """None when the checkpoint's signature is good and by one of the `trusted` certificates (the firm's
+    pinned certificate). The certificate inside the checkpoint proves nothing alone: anyone can sign
+    with their own key and embed their own certificate (issue 12 item 5), so no trusted certificate
+    means no checkpoint can be accepted."""
     try:
         body = {k: document[k] for k in ("origin", "tree_size", "root_hash", "time")}
         cert = x509.load_pem_x509_certificate(document["certificate"].encode())
@@ -99,7 +105,9 @@ def check_signature(document: dict[str, Any], trusted: list[x509.Certificate]) -
         return "检查点文件格式错误"
     except InvalidSignature:
         return "检查点签名无效（内容被改动或不是该证书签署）"
-    if trusted and not any(cert.fingerprint(hashes.SHA256()) == t.fingerprint(hashes.SHA256()) for t in trusted):
+    if not trusted:
+        return "没有可信的机构证书（档案未固定机构证书），无法确认检查点由本机构签署"
+    if not any(cert.fingerprint(hashes.SHA256()) == t.fingerprint(hashes.SHA256()) for t in trusted):
         return f"检查点签名证书不是本机构证书：{cert.subject.rfc4514_string()}"
     return None
 
@@ -124,8 +132,14 @@ class LogReport:
 def verify_log(catalog: Catalog, *, extra_checkpoints: list[Path] = (), export_dir: Path | None = None,  # type: ignore[assignment]
                trusted: list[x509.Certificate] = ()) -> LogReport:  # type: ignore[assignment]
     """Recompute the tree from the stored events; check every checkpoint (catalog, export folder, extra
-    files) for its signature and for consistency with the current tree."""
+    files) for its signature and for consistency with the current tree. A checkpoint must be signed by
+    the firm certificate pinned with the archive (or one of `trusted`), whoever runs the check and
+    whether or not the firm key's passphrase is at hand."""
     report = LogReport()
+    try:
+        trusted = [*trusted, *pinned_certificates(pin_path(catalog.path))]
+    except PinError as exc:
+        report.problems.append(str(exc))
     rows = catalog.conn.execute("SELECT seq, kind, case_id, report_number, actor, at, entry, leaf_hash "
                                 "FROM events ORDER BY seq").fetchall()
     leaves: list[bytes] = []

@@ -16,15 +16,19 @@ from signing.status import Verifier, VerifyOutcome
 
 FIRM_PASSPHRASE_ENV = "GONGU_FIRM_KEY_PASSPHRASE"
 
-def make_verifier(trust_roots: list[Path], crls: list[Path]) -> Verifier | None:
-    """The PAdES verifier of signing/verify.py behind the archive's small interface."""
+
+def make_verifier(trust_roots: list[Path], crls: list[Path], policy: Any = None) -> Verifier | None:
+    """The PAdES verifier of signing/verify.py behind the archive's small interface: every signature
+    good and the report complete (signing/completeness.py; `policy` from `[signing]`, a
+    signing.completeness.CompletenessPolicy), so a report cut back to an earlier revision or signed by
+    another firm's certificate is refused at ingest and flagged by audit."""
     if not trust_roots:
         return None
-    from signing.verify import VerifyError, verify_pdf
+    from signing.verify import VerifyError, verify_issued_report
 
     def verify(path: Path) -> VerifyOutcome:
         try:
-            report = verify_pdf(path, trust_roots, crls=crls)
+            report, _completeness = verify_issued_report(path, trust_roots, crls=crls, policy=policy)
         except VerifyError as exc:
             return VerifyOutcome(False, str(exc))
         except Exception as exc:  # a validator crash on a hostile file is a failed check, never a traceback
@@ -36,6 +40,12 @@ def make_verifier(trust_roots: list[Path], crls: list[Path]) -> Verifier | None:
                                                   "problems": problems})
 
     return verify
+
+
+def _policy(cfg: Any) -> Any:  # signing.seal.SigningConfig → signing.completeness.CompletenessPolicy
+    from signing.completeness import CompletenessPolicy
+
+    return CompletenessPolicy.from_config(cfg)
 
 
 def archive_config(settings: Settings) -> ArchiveConfig:
@@ -61,7 +71,9 @@ def build_archive(settings: Settings, *, need_signer: bool = False, clock: Clock
                 raise GonguError(f"{exc}（口令取自环境变量 {FIRM_PASSPHRASE_ENV}）") from None
     if need_signer and signer is None:
         raise GonguError("未配置机构签章密钥（gongu.toml [signing] firm_p12），无法签署日志检查点")
-    verifier = make_verifier(list(cfg.trust_roots), list(cfg.crls)) if cfg else None
+    if signer is not None:
+        _check_pin(config, signer.certificate)
+    verifier = make_verifier(list(cfg.trust_roots), list(cfg.crls), _policy(cfg)) if cfg else None
     archive = Archive(config, signer=signer, verifier=verifier, clock=clock)
     try:
         from gongu.indexing import subscribe_index
@@ -72,8 +84,29 @@ def build_archive(settings: Settings, *, need_signer: bool = False, clock: Clock
     return archive
 
 
+def _check_pin(config: ArchiveConfig, certificate: Any) -> None:
+    """Pin the unlocked firm key's certificate with the archive when nothing is pinned yet (a new
+    archive, or one made before pinning: whoever holds the key and passphrase pins it), and refuse a key
+    that is not the pinned one before any work, not when the first checkpoint is due (archive/firmcert.py)."""
+    from archive.firmcert import PinError, add_pin, fingerprint, pin_path, pinned_certificates
+
+    path = pin_path(config.catalog_path)
+    try:
+        pinned = pinned_certificates(path)
+        if not pinned:
+            add_pin(path, certificate)
+    except (PinError, OSError) as exc:
+        raise GonguError(str(exc)) from None
+    if pinned and not any(fingerprint(c) == fingerprint(certificate) for c in pinned):
+        raise GonguError(f"机构签章密钥的证书（{certificate.subject.rfc4514_string()}）不是本档案固定的机构证书"
+                         f" {pin_path(config.catalog_path)}（firm key not pinned for this archive）")
+
+
 def trusted_firm_certs(archive: Archive) -> list[Any]:
-    return [archive.signer.certificate] if archive.signer else []
+    """Certificates a checkpoint may be signed by: the firm certificate pinned with the archive (read by
+    archive.eventlog.verify_log itself), never whatever certificate a checkpoint carries. The unlocked
+    firm key adds nothing: build_archive refuses a key whose certificate is not pinned."""
+    return []
 
 
 
@@ -99,7 +132,7 @@ def demo_archive(settings: Settings, case_files: list[Path], sealed_reports: lis
     cfg = signing.to_config(keys)
     config = archive_config(settings)
     signer = CheckpointSigner.from_pkcs12(cfg.firm_p12, DEMO_PASSPHRASE.encode())
-    archive = Archive(config, signer=signer, verifier=make_verifier(list(cfg.trust_roots), list(cfg.crls)))
+    archive = Archive(config, signer=signer, verifier=make_verifier(list(cfg.trust_roots), list(cfg.crls), _policy(cfg)))
     try:
         from gongu.indexing import subscribe_index
 

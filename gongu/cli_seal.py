@@ -68,14 +68,18 @@ def verify_command(
 ) -> None:
     """验证 PDF 中的全部签名与文档时间戳；全部完整、有效、可信且签后无不允许的修改时退出码 0。"""
     from gongu.sealing import signing_config
-    from signing.verify import VerifyError, verify_pdf
+    from signing.completeness import CompletenessPolicy
+    from signing.verify import VerifyError, verify_issued_report
 
     with user_errors():
         config = signing_config()
     roots = list(trust or (config.trust_roots if config else ()))
     crls = list(config.crls) if config else []
     try:
-        report = verify_pdf(pdf, roots, crls=crls)
+        # Every signature good AND the complete issued report (issue 12 item 4): each handler of the
+        # embedded case file signed, the firm seal, no empty field, timestamps / LTV when [signing] asks.
+        report, completeness = verify_issued_report(pdf, roots, crls=crls,
+                                                    policy=CompletenessPolicy.from_config(config))
     except VerifyError as exc:
         fail(escape(str(exc)))
     lta: dict[str, bool] | None = None
@@ -93,6 +97,8 @@ def verify_command(
         lta = lta_maintainable(pdf, roots, at if at.tzinfo else at.replace(tzinfo=dt.UTC))
     if as_json:
         data = report.as_dict()
+        data["complete"] = completeness.complete
+        data["missing"] = [{"field": m.field, "code": m.code, "message": m.message} for m in completeness.missing]
         if lta is not None:
             data["long_term"] = {"at": long_term, "signatures": lta}
         sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
@@ -137,9 +143,10 @@ def _print_report(report) -> None:  # noqa: ANN001 — signing.verify.Verificati
     problems = report.all_problems()
     if problems:
         for p in problems:
-            err_console.print(f"[bold red]✗[/] {p}")
+            err_console.print(f"[bold red]✗[/] {escape(p)}")
     else:
-        console.print("[green]✓[/] 全部签名完整、有效、可信，签后无不允许的修改（all signatures verify）")
+        console.print("[green]✓[/] 报告签名齐全；全部签名完整、有效、可信，签后无不允许的修改"
+                      "（complete: all signatures present and verify）")
 
 
 @keys_app.command("demo")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
 from pyhanko.sign.validation.status import SignatureCoverageLevel, SignatureStatus
 from pyhanko_certvalidator import ValidationContext
 
+from signing.completeness import CompletenessPolicy, CompletenessReport, check_completeness
 from signing.status import (
     SignatureReport,
     TimestampInfo,
@@ -281,3 +283,16 @@ def lta_maintainable(path: Path | str, trust_roots: Sequence[Path], at: dt.datet
         result = asyncio.run(simulate_future_ades_lta_validation(sig, spec, at))
         out[str(sig.field_name)] = result.ades_subindic == AdESPassed.OK
     return out
+
+
+def verify_issued_report(path: Path | str, trust_roots: Sequence[Path] = (), *, crls: Sequence[Path] = (),
+                         policy: CompletenessPolicy | None = None) -> tuple[VerificationReport, CompletenessReport]:
+    """`verify_pdf`, then: is this the complete issued report (signing/completeness.py)? A report cut
+    back to an earlier revision has only good signatures and still fails here. The completeness
+    problems join the report's own, so `report.ok` is the whole verdict."""
+    report = verify_pdf(path, trust_roots, crls=crls)
+    try:
+        completeness = check_completeness(Path(path).read_bytes(), policy or CompletenessPolicy())
+    except Exception as exc:  # verify_pdf read it; a reader crash here is a failed check, not a traceback
+        raise VerifyError(f"{path} 无法检查签名是否齐全（cannot check completeness）：{exc}") from None
+    return replace(report, problems=report.problems + tuple(completeness.problems())), completeness

@@ -164,6 +164,20 @@ class World:
                         not_before=past, not_after=past + dt.timedelta(days=365))
         return write_p12(self.root / f"expired-{licence}.p12", expired, [root.cert], DEMO_PASSPHRASE, name)
 
+    def other_firm_p12(self, firm: str) -> Path:
+        """Another firm's seal certificate from the same demo root, as `gongu keys demo` issues one for
+        each further firm (subject O = that firm): it chains to the trusted root all the same."""
+        from cryptography import x509
+        from cryptography.hazmat.primitives import serialization
+
+        from signing.keys import DEMO_PASSPHRASE, Issued, _name, issue, write_p12
+
+        cert = x509.load_pem_x509_certificate(self.pki.root_pem.read_bytes())
+        key = serialization.load_pem_private_key((self.keys / "trust" / "root-key.pem").read_bytes(), PASSPHRASE)
+        root = Issued(cert, key)  # type: ignore[arg-type]
+        other = issue(root, _name(f"DEMO {firm} 公估专用章", firm), crl_url=self.tsa.crl_url)
+        return write_p12(self.root / f"firm-{len(firm)}.p12", other, [root.cert], DEMO_PASSPHRASE, firm)
+
     def close(self) -> None:
         self.tsa.stop()
 

@@ -366,7 +366,10 @@ def test_log_verify_catches_rewritten_history_against_an_exported_checkpoint(hom
     exported = sorted((home / "archive" / "checkpoints").glob("checkpoint-*.json"))[-1]
     shutil.copy(exported, kept)
     doc = json.loads(kept.read_text(encoding="utf-8"))
-    assert check_signature(doc, []) is None
+    from archive.firmcert import pin_path, pinned_certificates
+
+    assert check_signature(doc, pinned_certificates(pin_path(home / "archive" / "catalog.sqlite"))) is None
+    assert check_signature(doc, []) is not None  # the certificate inside a checkpoint vouches for nothing
     assert _cli("log", "verify", "--checkpoint", str(kept))[0] == 0
     # more history is fine: the old checkpoint is consistent with the grown tree
     with _open(home) as archive:

@@ -1,0 +1,205 @@
+"""What a complete issued report is, checked on the file alone (issue 12 item 4).
+
+Every signature of a report can be intact, valid and trusted while the report is still not the one
+issued: cut back to an earlier revision (just after the firm seal, before the last handler, before the
+document timestamp), each remaining signature still verifies. So verification also asks whether the
+report carries everything an issued report carries:
+
+- the case file embedded by the renderer (PDF/A-3 attachment), which names the firm and the handlers;
+- the firm seal: the certification signature (DocMDP) in field `firm-seal`, by a certificate of the
+  case's firm (subject O = the firm name);
+- one signature per handler named in the case file, in `handler-1`, `handler-2` … in case order
+  (CAR code 4.3; 资产评估法 Art. 27: signed by the appraisers who did the work), each by that handler's
+  certificate (subject CN = the name, "name (DEMO)" for the demo PKI; the practising licence number in
+  subject serialNumber, when the certificate carries one, = the case's licence_no);
+- no signature field left empty (an empty field could be signed later by anyone with a certificate);
+- when the firm's settings ask for them (`[signing] tsa_url`, `ltv = true`): a signature timestamp on
+  every signature, and for LTV the validation data (DSS) and a document timestamp after the last
+  signature (PAdES B-LTA, ETSI EN 319 142-1 § 6.3).
+
+A handler is identified by name and licence number, not by the organisation in the certificate: one
+person's certificate can name the firm they first registered with (the demo PKI issues every handler
+under the first firm). The firm seal is identified by the organisation.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+from typing import Any
+
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign import fields as sigfields
+
+FIRM_FIELD = "firm-seal"
+HANDLER_FIELD = "handler-{}"
+_DEMO_SUFFIX = " (DEMO)"
+# X.520 ub-common-name: 64; signing.keys cuts demo common names to 64 UTF-8 bytes.
+_CN_BYTES = 64
+
+
+@dataclass(frozen=True)
+class CompletenessPolicy:
+    """What the firm's settings require of an issued report (from `[signing]` of gongu.toml)."""
+
+    require_timestamp: bool = False
+    require_ltv: bool = False
+
+    @classmethod
+    def from_config(cls, config: Any) -> CompletenessPolicy:  # signing.seal.SigningConfig | None
+        if config is None:
+            return cls()
+        ltv = bool(getattr(config, "ltv", False))
+        return cls(require_timestamp=ltv or bool(getattr(config, "tsa_url", None)), require_ltv=ltv)
+
+
+@dataclass(frozen=True)
+class Missing:
+    """One thing an issued report should carry and this file does not."""
+
+    field: str  # the signature field concerned, or "" for the whole report
+    code: str  # machine-readable: no_case_file | unsigned | no_field | not_certified | wrong_signer | …
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.field}：{self.message}" if self.field else self.message
+
+
+@dataclass(frozen=True)
+class CompletenessReport:
+    firm: str | None
+    handlers: tuple[str, ...]
+    expected_fields: tuple[str, ...]
+    signed_fields: tuple[str, ...]
+    missing: tuple[Missing, ...] = field(default_factory=tuple)
+
+    @property
+    def complete(self) -> bool:
+        return not self.missing
+
+    def problems(self) -> list[str]:
+        return [f"报告不完整（incomplete report）：{m}" for m in self.missing]
+
+
+def _name_fits(cert_name: str | None, name: str) -> bool:
+    if not cert_name:
+        return False
+    candidates = {name, name + _DEMO_SUFFIX}
+    fitted = set()
+    for c in candidates:
+        while len(c.encode("utf-8")) > _CN_BYTES:
+            c = c[:-1]
+        fitted.add(c)
+    return cert_name in candidates | fitted
+
+
+def _subject(cert: Any) -> dict[str, str]:
+    native = cert.subject.native
+    return {k: str(v) for k, v in native.items() if isinstance(v, str)}
+
+
+def _has_signature_timestamp(sig: Any) -> bool:
+    """An RFC 3161 token among the signer's unsigned attributes (a PAdES signature timestamp)."""
+    attrs = sig.signer_info["unsigned_attrs"]
+    if attrs.native is None:
+        return False
+    return any(a["type"].native == "signature_time_stamp_token" for a in attrs)
+
+
+def _case_people(case: dict[str, Any]) -> tuple[str | None, list[tuple[str, str | None]]]:
+    firm = case.get("firm")
+    firm_name = str(firm["name"]) if isinstance(firm, dict) and firm.get("name") else None
+    people = []
+    for h in case.get("handlers", []) if isinstance(case.get("handlers"), list) else []:
+        if isinstance(h, dict) and h.get("name"):
+            licence = h.get("licence_no")
+            people.append((str(h["name"]), str(licence) if licence else None))
+    return firm_name, people
+
+
+def check_completeness(pdf: bytes, policy: CompletenessPolicy = CompletenessPolicy()) -> CompletenessReport:
+    """Is `pdf` a complete issued report? Reads the embedded case file, the signature fields, the
+    signers' certificates, the DSS and document timestamps. Raises ValueError for an unreadable PDF."""
+    from signing.seal import embedded_case_json
+
+    reader = PdfFileReader(io.BytesIO(pdf), strict=False)
+    fields = {name: value is not None for name, value, _ref in sigfields.enumerate_sig_fields(reader)}
+    embedded = list(reader.embedded_signatures)
+    by_field = {str(s.field_name): s for s in embedded if s.sig_object_type == "/Sig"}
+    stamps = [s for s in embedded if s.sig_object_type == "/DocTimeStamp"]
+    missing: list[Missing] = []
+    try:
+        case = embedded_case_json(pdf)
+    except Exception:  # a hostile attachment: no case file to go by
+        case = None
+    if case is None:
+        missing.append(Missing("", "no_case_file", "报告中没有嵌入案件文件，无法确定应有的签名"
+                                                   "（no embedded case file: cannot tell who must sign）"))
+        firm_name, people = None, []
+    else:
+        firm_name, people = _case_people(case)
+
+    expected = [FIRM_FIELD] + [HANDLER_FIELD.format(i) for i in range(1, len(people) + 1)]
+    if case is not None:
+        for name in expected:
+            if name not in fields:
+                missing.append(Missing(name, "no_field", "报告中没有这个签名域（signature field missing）"))
+    for name, signed in fields.items():
+        if not signed:
+            missing.append(Missing(name, "unsigned", "签名域未签署——报告是截断的早期修订版或未签完"
+                                                     "（signature field left empty: an earlier revision or unfinished）"))
+
+    firm_sig = by_field.get(FIRM_FIELD)
+    if firm_sig is not None:
+        if firm_sig.docmdp_level is None:
+            missing.append(Missing(FIRM_FIELD, "not_certified", "机构签章不是认证签名（DocMDP）"
+                                                                "（firm seal is not the certification signature）"))
+        org = _subject(firm_sig.signer_cert).get("organization_name")
+        if firm_name is not None and org != firm_name:
+            missing.append(Missing(FIRM_FIELD, "wrong_signer",
+                                   f"机构签章证书属于「{org or _subject(firm_sig.signer_cert).get('common_name')}」，"
+                                   f"不是本案公估机构「{firm_name}」（firm seal by another organisation）"))
+    for index, (person, licence) in enumerate(people, start=1):
+        sig = by_field.get(HANDLER_FIELD.format(index))
+        if sig is None:
+            continue  # reported above as unsigned / no field
+        subject = _subject(sig.signer_cert)
+        cn = subject.get("common_name")
+        serial = subject.get("serial_number")
+        if not _name_fits(cn, person) or (licence and serial and serial != licence):
+            missing.append(Missing(HANDLER_FIELD.format(index), "wrong_signer",
+                                   f"签名证书属于「{cn}」{f'（执业证号 {serial}）' if serial else ''}，"
+                                   f"不是承办人员「{person}」{f'（执业证号 {licence}）' if licence else ''}"
+                                   "（signed by someone other than the handler）"))
+    for name in by_field:
+        if name not in expected and case is not None:
+            missing.append(Missing(name, "unexpected_signature",
+                                   "案件文件中没有对应的签署人（a signature no one in the case file should make）"))
+
+    if policy.require_timestamp:
+        for name, sig in sorted(by_field.items()):
+            if not _has_signature_timestamp(sig):
+                missing.append(Missing(name, "no_timestamp", "缺少签名时间戳，而本机构设置要求时间戳"
+                                                              "（no signature timestamp; [signing] requires one）"))
+    if policy.require_ltv:
+        try:
+            from pyhanko.sign.validation.dss import DocumentSecurityStore, NoDSSFoundError
+
+            DocumentSecurityStore.read_dss(reader)
+        except NoDSSFoundError:
+            missing.append(Missing("", "no_dss", "缺少长期验证数据（DSS），而本机构设置 ltv = true"
+                                                 "（no validation data; [signing] ltv = true）"))
+        last_sig = max((s.signed_revision for s in by_field.values()), default=-1)
+        if not any(s.signed_revision > last_sig for s in stamps):
+            missing.append(Missing("", "no_document_timestamp",
+                                   "最后一个签名之后缺少文档时间戳（PAdES B-LTA），而本机构设置 ltv = true"
+                                   "（no document timestamp after the last signature）"))
+
+    signed = tuple(n for n, s in fields.items() if s)
+    return CompletenessReport(
+        firm=firm_name,
+        handlers=tuple(p for p, _l in people),
+        expected_fields=tuple(expected) if case is not None else (),
+        signed_fields=signed,
+        missing=tuple(missing),
+    )
