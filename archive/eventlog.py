@@ -61,14 +61,13 @@ def checkpoint_body(tree_size: int, root: bytes, at: datetime) -> dict[str, Any]
 
 def make_checkpoint(catalog: Catalog, signer: CheckpointSigner, at: datetime, export_dir: Path | None) -> dict[str, Any]:
     """Sign the current tree head; store it in the catalog and export it as a file."""
-    with catalog.write() as conn:
-        leaves = [bytes.fromhex(r[0]) for r in conn.execute("SELECT leaf_hash FROM events ORDER BY seq")]
+    with catalog.write():
+        leaves = catalog.leaf_hashes()
         body = checkpoint_body(len(leaves), root_hash(leaves), at)
         algorithm, signature = signer.sign(canonical(body).encode())
         document = {**body, "algorithm": algorithm, "signature": base64.b64encode(signature).decode(),
                     "certificate": signer.certificate.public_bytes(serialization.Encoding.PEM).decode()}
-        conn.execute("INSERT OR REPLACE INTO checkpoints (tree_size, root_hash, at, document) VALUES (?,?,?,?)",
-                     (len(leaves), body["root_hash"], body["time"], canonical(document)))
+        catalog.save_checkpoint(len(leaves), body["root_hash"], body["time"], canonical(document))
     if export_dir is not None:
         export_checkpoint(document, export_dir)
     return document
@@ -131,8 +130,7 @@ def verify_log(catalog: Catalog, *, extra_checkpoints: list[Path] = (), export_d
     """Recompute the tree from the stored events; check every checkpoint (catalog, export folder, extra
     files) for its signature and for consistency with the current tree."""
     report = LogReport()
-    rows = catalog.conn.execute("SELECT seq, kind, case_id, report_number, actor, at, entry, leaf_hash "
-                                "FROM events ORDER BY seq").fetchall()
+    rows = catalog.event_rows()
     leaves: list[bytes] = []
     for expected, row in enumerate(rows):
         if row["seq"] != expected:
@@ -156,8 +154,8 @@ def verify_log(catalog: Catalog, *, extra_checkpoints: list[Path] = (), export_d
     report.root = current.hex()
 
     documents: list[tuple[str, dict[str, Any]]] = []
-    for r in catalog.conn.execute("SELECT tree_size, document FROM checkpoints ORDER BY tree_size"):
-        documents.append((f"目录中的检查点 {r['tree_size']}", json.loads(r["document"])))
+    for tree_size, document in catalog.checkpoint_documents():
+        documents.append((f"目录中的检查点 {tree_size}", json.loads(document)))
     files = sorted(export_dir.glob("checkpoint-*.json")) if export_dir and export_dir.is_dir() else []
     for path in [*files, *extra_checkpoints]:
         try:
