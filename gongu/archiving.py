@@ -59,7 +59,7 @@ def make_verifier(trust_roots: list[Path], crls: list[Path]) -> Verifier | None:
     return verify
 
 
-def build_archive(settings: Settings, *, need_signer: bool = False) -> Archive:
+def build_archive(settings: Settings, *, need_signer: bool = False, catch_up: bool = True) -> Archive:
     from archive.eventlog import CheckpointSigner, SignerError
 
     try:
@@ -82,7 +82,7 @@ def build_archive(settings: Settings, *, need_signer: bool = False) -> Archive:
     try:
         from gongu.indexing import subscribe_index
 
-        subscribe_index(archive, settings)
+        subscribe_index(archive, settings, catch_up=catch_up)
     except ImportError:  # the search index is optional for the archive
         pass
     return archive

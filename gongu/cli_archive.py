@@ -58,11 +58,11 @@ def _archive_options(
 
 
 @contextmanager
-def opened(*, need_signer: bool = False) -> Iterator[Archive]:
+def opened(*, need_signer: bool = False, catch_up: bool = True) -> Iterator[Archive]:
     # Errors end here with exit code 2 and a plain message (also under typer's test runner, which
     # does not go through gongu.cli.main).
     try:
-        archive = build_archive(load_settings(), need_signer=need_signer)
+        archive = build_archive(load_settings(), need_signer=need_signer, catch_up=catch_up)
     except (GonguError, CatalogError) as exc:  # CatalogError: a damaged catalog, never a traceback
         fail(escape(str(exc)))
     try:
@@ -256,7 +256,7 @@ def audit_cmd(
     """四性检测：真实性、完整性、可用性、安全性；任何一项未通过则以非零退出。"""
     from archive.audit import audit, summary_lines
 
-    with opened() as archive:
+    with opened(catch_up=False) as archive:
         total = sum(r["byte_count"] for r in archive.catalog.packages(state="active"))
         with Progress(TextColumn("{task.description}"), BarColumn(), TransferSpeedColumn(),
                       console=err_console, transient=True) as bar:
@@ -282,7 +282,7 @@ def fsck_cmd(
     """核对目录与磁盘：临时目录、未登记的档案包、登记了却不存在的档案包。"""
     from archive.fsck import fsck
 
-    with opened() as archive:
+    with opened(catch_up=False) as archive:
         report = fsck(archive, repair=repair)
         if not report.catalog_problems:
             settings = load_settings()

@@ -6,7 +6,7 @@ indexes; `IndexMaintainer.on_archive_event` applies one committed archive event 
 release, disposal) to the index, producing exactly the entry a rebuild would.
 
 Each such event is queued in the catalog (index_queue) in the transaction that makes the change;
-the maintainer removes it once applied. `catch_up` applies what a crashed process left queued, and
+the maintainer removes it once applied. `apply_queued` applies what a crashed process left queued, and
 `sync` also compares catalog and index and repairs any difference (`gongu index sync`, fsck --repair).
 """
 
@@ -136,7 +136,7 @@ def on_archive_event(event: Event, root: Path, backend: SearchBackend, catalog: 
     IndexMaintainer(backend, catalog).on_archive_event(event, root)
 
 
-def catch_up(backend: SearchBackend, catalog: Catalog, root: Path) -> tuple[int, list[str]]:
+def apply_queued(backend: SearchBackend, catalog: Catalog, root: Path) -> tuple[int, list[str]]:
     """Apply the index work a crashed (or index-less) process left queued; (applied, failures)."""
     maintainer = IndexMaintainer(backend, catalog)
     done: list[int] = []
@@ -200,7 +200,7 @@ def sync(backend: SearchBackend, catalog: Catalog, root: Path) -> tuple[IndexDri
     package the index lacks or shows with another status (a full rebuild when it holds unknown
     documents). Returns (the drift found, what was repaired, what could not be)."""
     drift = index_drift(backend, catalog)
-    applied, failures = catch_up(backend, catalog, root)
+    applied, failures = apply_queued(backend, catalog, root)
     repaired = [f"已补做 {applied} 项待完成的索引更新"] if applied else []
     if drift.extra:
         errors: list[str] = []
