@@ -7,13 +7,14 @@ from __future__ import annotations
 import json
 import os
 import re
-import sqlite3
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
+
+from sqlalchemy import RowMapping
 
 from archive import metadata as md
 from archive import package
@@ -109,12 +110,13 @@ def audit(archive: Archive, *, progress: Callable[[str, int], None] | None = Non
           trusted_certs: list[Any] = (), log_events: bool = True, by: str = "audit") -> AuditResult:  # type: ignore[assignment]
     result = AuditResult()
     cat = archive.catalog
+    # the database's own check first: a damaged B-tree page hides rows from every query below
+    damaged = cat.integrity_problems()
+    result.add("integrity", "目录数据库完整性检查（integrity_check）", not damaged, "；".join(damaged[:5]))
     rows = cat.packages(state="active")
     result.packages = len(rows)
-    ingested = {(r["case_id"], r["report_number"]): r["actor"]
-                for r in cat.conn.execute("SELECT case_id, report_number, actor FROM events "
-                                          "WHERE kind IN ('ingest', 'ingest_recovered')")}
-    outcomes: list[tuple[sqlite3.Row, bool]] = []
+    ingested = cat.ingest_actors()
+    outcomes: list[tuple[RowMapping, bool]] = []
     # Signature validation (pyHanko, mostly Python) runs in a helper thread while this thread hashes
     # files (hashlib releases the GIL), so the two overlap instead of adding up.
     pool = ThreadPoolExecutor(max_workers=1)
@@ -153,7 +155,7 @@ def _fixity(root: Path, rel: str) -> list[str]:
     return package.validate(path) if package.is_bag(path) else ["不是 BagIt 档案包"]
 
 
-def _audit_package(archive: Archive, row: sqlite3.Row, result: AuditResult, ingested: dict[tuple[str, str], str],
+def _audit_package(archive: Archive, row: RowMapping, result: AuditResult, ingested: dict[tuple[str, str], str],
                    signatures: dict[str, tuple[Path, Future[VerifyOutcome]]], fixity: Future[list[str]]) -> int:
     rel = row["rel_path"]
     try:
@@ -274,7 +276,7 @@ def _audit_package(archive: Archive, row: sqlite3.Row, result: AuditResult, inge
     return size_total
 
 
-def _audit_catalog_vs_disk(archive: Archive, rows: list[sqlite3.Row], result: AuditResult) -> None:
+def _audit_catalog_vs_disk(archive: Archive, rows: list[RowMapping], result: AuditResult) -> None:
     bags = {str(p.relative_to(archive.root)).replace(os.sep, "/") for p in package.iter_bags(archive.root)}
     active = {r["rel_path"] for r in rows}
     disposed = {r["rel_path"] for r in archive.catalog.packages(state="disposed")}
@@ -282,7 +284,7 @@ def _audit_catalog_vs_disk(archive: Archive, rows: list[sqlite3.Row], result: Au
                f"磁盘 {len(bags)} 个，目录在库 {len(active)} 个；未登记：{sorted(bags - active)[:3]}；"
                f"缺失：{sorted(active - bags)[:3]}")
     result.add("integrity", "已销毁的档案包不在磁盘上（墓碑完整）", not (bags & disposed), f"{sorted(bags & disposed)[:3]}")
-    tombs = archive.catalog.conn.execute("SELECT COUNT(*) FROM tombstones").fetchone()[0]
+    tombs = archive.catalog.tombstone_count()
     result.add("integrity", "每个已销毁档案包有墓碑记录", tombs == len(disposed), f"墓碑 {tombs}，已销毁 {len(disposed)}")
     leftovers = [p.name for d in (package.TMP_DIR, package.TRASH_DIR) if (archive.root / d).is_dir()
                  for p in (archive.root / d).iterdir()]

@@ -1,98 +1,151 @@
-"""The catalog (SQLite, WAL): packages, retention, holds, disposals, tombstones, and the event log.
+"""The catalog: packages, retention, holds, disposals, tombstones, the event log and pending index
+work — the ONE module that knows the schema and holds every query (issue 11).
+
+Tables are SQLAlchemy Core definitions, dialect-neutral, so a shared PostgreSQL catalog is a second
+dialect of the same definitions. The schema carries a recorded version (Alembic's revision, migration
+scripts in archive/catalog_migrations/), brought forward when a catalog is opened. Everything
+SQLite-specific (WAL, busy timeout, BEGIN IMMEDIATE, integrity_check) sits in `_sqlite_engine` and
+`integrity_problems`, marked as such.
 
 The event log is the tamper-evident one: each event's canonical JSON is a leaf of an RFC 6962 Merkle
 tree (archive/merkle.py), appended in the same transaction as the change it records, so catalog and
-log can never disagree after a crash. Write transactions use BEGIN IMMEDIATE so concurrent ingesting
-processes serialise on the catalog instead of failing half-way."""
+log can never disagree after a crash. Write transactions take the write lock up front (BEGIN
+IMMEDIATE on SQLite) so concurrent ingesting processes serialise instead of failing half-way."""
 
 from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import (
+    CheckConstraint,
+    Column,
+    Connection,
+    Engine,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    RowMapping,
+    Table,
+    Text,
+    UniqueConstraint,
+    create_engine,
+    delete,
+    event,
+    func,
+    insert,
+    inspect,
+    select,
+    update,
+)
+
 from archive.merkle import leaf_hash
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS packages (
-    id INTEGER PRIMARY KEY,
-    case_id TEXT NOT NULL,
-    report_number TEXT NOT NULL,
-    rel_path TEXT NOT NULL UNIQUE,
-    year INTEGER NOT NULL,
-    kind TEXT NOT NULL,
-    statutory INTEGER NOT NULL,
-    retention_class TEXT NOT NULL,
-    closed_at TEXT NOT NULL,
-    retention_until TEXT NOT NULL,
-    package_hash TEXT NOT NULL,
-    payload_hash TEXT NOT NULL,
-    file_count INTEGER NOT NULL,
-    byte_count INTEGER NOT NULL,
-    ingested_at TEXT NOT NULL,
-    ingested_by TEXT NOT NULL,
-    state TEXT NOT NULL DEFAULT 'active' CHECK (state IN ('active', 'disposed')),
-    UNIQUE (case_id, report_number)
-);
-CREATE TABLE IF NOT EXISTS holds (
-    id INTEGER PRIMARY KEY,
-    case_id TEXT NOT NULL,
-    kind TEXT NOT NULL CHECK (kind IN ('dispute', 'litigation', 'regulator')),
-    reason TEXT NOT NULL,
-    reference TEXT NOT NULL,
-    placed_by TEXT NOT NULL,
-    placed_at TEXT NOT NULL,
-    released_by TEXT,
-    released_at TEXT,
-    release_reason TEXT
-);
-CREATE TABLE IF NOT EXISTS disposals (
-    id INTEGER PRIMARY KEY,
-    case_id TEXT NOT NULL,
-    state TEXT NOT NULL CHECK (state IN ('proposed', 'approved', 'executed', 'withdrawn')),
-    proposed_by TEXT NOT NULL,
-    proposed_at TEXT NOT NULL,
-    approved_by TEXT,
-    approved_at TEXT,
-    executed_by TEXT,
-    executed_at TEXT,
-    CHECK (approved_by IS NULL OR approved_by <> proposed_by)
-);
-CREATE TABLE IF NOT EXISTS tombstones (
-    package_id INTEGER PRIMARY KEY REFERENCES packages(id),
-    case_id TEXT NOT NULL,
-    report_number TEXT NOT NULL,
-    rel_path TEXT NOT NULL,
-    package_hash TEXT NOT NULL,
-    metadata TEXT NOT NULL,
-    manifests TEXT NOT NULL,
-    approvals TEXT NOT NULL,
-    disposed_at TEXT NOT NULL,
-    disposed_by TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS events (
-    seq INTEGER PRIMARY KEY,
-    kind TEXT NOT NULL,
-    case_id TEXT,
-    report_number TEXT,
-    actor TEXT NOT NULL,
-    at TEXT NOT NULL,
-    entry TEXT NOT NULL,
-    leaf_hash TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS events_case ON events(case_id);
-CREATE TABLE IF NOT EXISTS checkpoints (
-    tree_size INTEGER PRIMARY KEY,
-    root_hash TEXT NOT NULL,
-    at TEXT NOT NULL,
-    document TEXT NOT NULL
-);
-"""
+MIGRATIONS = Path(__file__).with_name("catalog_migrations")
+# The head revision this code writes; tests check it is the last script in catalog_migrations/versions.
+SCHEMA_REVISION = "0002"
+# Tables of revision 0001 (the schema before versioning): a catalog holding exactly these, without
+# alembic_version, is recognised as revision 0001 and stamped before being migrated forward.
+REVISION_1_TABLES = ("packages", "holds", "disposals", "tombstones", "events", "checkpoints")
+
+metadata = MetaData()
+
+packages_table = Table(
+    "packages", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("case_id", Text, nullable=False),
+    Column("report_number", Text, nullable=False),
+    Column("rel_path", Text, nullable=False, unique=True),
+    Column("year", Integer, nullable=False),
+    Column("kind", Text, nullable=False),
+    Column("statutory", Integer, nullable=False),
+    Column("retention_class", Text, nullable=False),
+    Column("closed_at", Text, nullable=False),
+    Column("retention_until", Text, nullable=False),
+    Column("package_hash", Text, nullable=False),
+    Column("payload_hash", Text, nullable=False),
+    Column("file_count", Integer, nullable=False),
+    Column("byte_count", Integer, nullable=False),
+    Column("ingested_at", Text, nullable=False),
+    Column("ingested_by", Text, nullable=False),
+    Column("state", Text, nullable=False, server_default="active"),
+    CheckConstraint("state IN ('active', 'disposed')"),
+    UniqueConstraint("case_id", "report_number"),
+)
+holds_table = Table(
+    "holds", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("case_id", Text, nullable=False),
+    Column("kind", Text, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("reference", Text, nullable=False),
+    Column("placed_by", Text, nullable=False),
+    Column("placed_at", Text, nullable=False),
+    Column("released_by", Text),
+    Column("released_at", Text),
+    Column("release_reason", Text),
+    CheckConstraint("kind IN ('dispute', 'litigation', 'regulator')"),
+)
+disposals_table = Table(
+    "disposals", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("case_id", Text, nullable=False),
+    Column("state", Text, nullable=False),
+    Column("proposed_by", Text, nullable=False),
+    Column("proposed_at", Text, nullable=False),
+    Column("approved_by", Text),
+    Column("approved_at", Text),
+    Column("executed_by", Text),
+    Column("executed_at", Text),
+    CheckConstraint("state IN ('proposed', 'approved', 'executed', 'withdrawn')"),
+    CheckConstraint("approved_by IS NULL OR approved_by <> proposed_by"),
+)
+tombstones_table = Table(
+    "tombstones", metadata,
+    Column("package_id", Integer, ForeignKey("packages.id"), primary_key=True, autoincrement=False),
+    Column("case_id", Text, nullable=False),
+    Column("report_number", Text, nullable=False),
+    Column("rel_path", Text, nullable=False),
+    Column("package_hash", Text, nullable=False),
+    Column("metadata", Text, nullable=False),
+    Column("manifests", Text, nullable=False),
+    Column("approvals", Text, nullable=False),
+    Column("disposed_at", Text, nullable=False),
+    Column("disposed_by", Text, nullable=False),
+)
+events_table = Table(
+    "events", metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=False),
+    Column("kind", Text, nullable=False),
+    Column("case_id", Text),
+    Column("report_number", Text),
+    Column("actor", Text, nullable=False),
+    Column("at", Text, nullable=False),
+    Column("entry", Text, nullable=False),
+    Column("leaf_hash", Text, nullable=False),
+    Index("events_case", "case_id"),
+)
+checkpoints_table = Table(
+    "checkpoints", metadata,
+    Column("tree_size", Integer, primary_key=True, autoincrement=False),
+    Column("root_hash", Text, nullable=False),
+    Column("at", Text, nullable=False),
+    Column("document", Text, nullable=False),
+)
+# Revision 0002: index work recorded in the same transaction as the change (issue 12 item 6), so a
+# crash between the catalog commit and the index update leaves work the next command finishes.
+index_queue_table = Table(
+    "index_queue", metadata,
+    Column("seq", Integer, ForeignKey("events.seq"), primary_key=True, autoincrement=False),
+    Column("queued_at", Text, nullable=False),
+)
 
 EVENT_KINDS = {
     "ingest": "归档入库",
@@ -105,6 +158,16 @@ EVENT_KINDS = {
     "disposal_approved": "批准销毁",
     "disposal_executed": "执行销毁",
 }
+# Events that change what search shows; each is queued for the index with the change it records.
+INDEXED_EVENT_KINDS = frozenset({"ingest", "ingest_recovered", "hold", "release", "disposal_executed"})
+
+
+class CatalogError(Exception):
+    """The catalog cannot be used: damaged, or a schema this code does not know."""
+
+
+class CatalogCorrupt(CatalogError):
+    pass
 
 
 @dataclass(frozen=True)
@@ -132,74 +195,305 @@ def canonical(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
+def _corrupt_message(path: Path, detail: str) -> str:
+    return (f"档案目录数据库已损坏：{path}（{detail}）。请停止写入并从备份恢复目录；档案包本身不受影响——"
+            "移走损坏的目录后，gongu archive fsck --repair 可依磁盘上的档案包重新登记（事件日志须从备份恢复）")
+
+
+# ─────────────────────────── SQLite-specific: the one place (PRAGMAs, locking) ───────────────────────────
+
+_SQLITE_CORRUPT_CODES = {11, 26}  # SQLITE_CORRUPT, SQLITE_NOTADB
+
+
+def _sqlite_engine(path: Path) -> Engine:
+    engine = create_engine(f"sqlite:///{path}", connect_args={"timeout": 120})
+
+    @event.listens_for(engine, "connect")
+    def _pragmas(dbapi_conn: sqlite3.Connection, _record: object) -> None:
+        dbapi_conn.isolation_level = None  # transactions are begun by `_begin` below, not by pysqlite
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA busy_timeout = 120000")
+        cur.execute("PRAGMA journal_mode = WAL")
+        # FULL: an archive prefers durability of every committed event over write speed.
+        cur.execute("PRAGMA synchronous = FULL")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Connection) -> None:
+        # IMMEDIATE takes the write lock up front: no read-to-write upgrade deadlock between processes.
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("catalog_write") else "BEGIN")
+
+    @event.listens_for(engine, "handle_error")
+    def _corruption(ctx: Any) -> None:
+        orig = ctx.original_exception
+        code = getattr(orig, "sqlite_errorcode", None)
+        if isinstance(orig, sqlite3.DatabaseError) and code is not None and code & 0xFF in _SQLITE_CORRUPT_CODES:
+            raise CatalogCorrupt(_corrupt_message(path, str(orig))) from None
+
+    return engine
+
+
+def _sqlite_check(conn: Connection, pragma: str) -> list[str]:
+    rows = [str(r[0]) for r in conn.exec_driver_sql(f"PRAGMA {pragma}")]
+    return [] if rows == ["ok"] else rows
+
+
+# ───────────────────────────────────────────── the catalog ─────────────────────────────────────────────
+
 class Catalog:
     def __init__(self, path: Path) -> None:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
-        self.conn = sqlite3.connect(str(path), timeout=120, isolation_level=None)
-        self.conn.row_factory = sqlite3.Row
-        self.conn.execute("PRAGMA busy_timeout = 120000")
-        self.conn.execute("PRAGMA journal_mode = WAL")
-        # FULL: an archive prefers durability of every committed event over write speed.
-        self.conn.execute("PRAGMA synchronous = FULL")
-        with self.write():
-            for statement in filter(str.strip, SCHEMA.split(";")):
-                self.conn.execute(statement)
+        self.engine = _sqlite_engine(path)
+        self._tx: Connection | None = None
+        try:
+            with self.engine.connect() as conn:
+                # quick_check before anything is written: a write into a damaged B-tree spreads the damage.
+                problems = _sqlite_check(conn, "quick_check")
+            if problems:
+                raise CatalogCorrupt(_corrupt_message(path, "；".join(problems[:3])))
+            if self.schema_revision() != SCHEMA_REVISION:
+                self._migrate()
+        except BaseException:
+            self.engine.dispose()
+            raise
 
     def close(self) -> None:
-        self.conn.close()
+        self.engine.dispose()
+
+    # ── schema version and migrations ──
+    def schema_revision(self) -> str | None:
+        """The recorded schema version (Alembic revision); None for a catalog from before versioning."""
+        with self._read() as conn:
+            if not inspect(conn).has_table("alembic_version"):
+                return None
+            return conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
+
+    def _migrate(self) -> None:
+        from alembic import command
+        from alembic.config import Config
+
+        with self.write():
+            conn = self._tx
+            assert conn is not None
+            tables = set(inspect(conn).get_table_names())
+            config = Config()
+            config.set_main_option("script_location", str(MIGRATIONS))
+            config.attributes["connection"] = conn
+            if "alembic_version" not in tables and tables:
+                self._recognise_revision_1(conn, tables)
+                command.stamp(config, "0001")
+            command.upgrade(config, "head")
+
+    def _recognise_revision_1(self, conn: Connection, tables: set[str]) -> None:
+        insp = inspect(conn)
+        for name in REVISION_1_TABLES:
+            expected = {c.name for c in metadata.tables[name].columns}
+            found = {c["name"] for c in insp.get_columns(name)} if name in tables else set()
+            if found != expected:
+                raise CatalogError(f"目录数据库 {self.path} 的结构无法识别（表 {name}：应有 {sorted(expected)}，"
+                                   f"实有 {sorted(found)}），不能自动迁移")
+
+    def integrity_problems(self) -> list[str]:
+        """The database's own full integrity check (SQLite: PRAGMA integrity_check); empty when sound."""
+        try:
+            with self._read() as conn:
+                return _sqlite_check(conn, "integrity_check")
+        except CatalogCorrupt as exc:
+            return [str(exc)]
+
+    # ── transactions ──
+    @contextmanager
+    def write(self) -> Iterator[Catalog]:
+        """One write transaction (write lock taken up front); nested calls join the outer one."""
+        if self._tx is not None:
+            yield self
+            return
+        with self.engine.connect() as conn:
+            conn.execution_options(catalog_write=True)
+            with conn.begin():
+                self._tx = conn
+                try:
+                    yield self
+                finally:
+                    self._tx = None
+
+    @property
+    def in_transaction(self) -> bool:
+        return self._tx is not None
 
     @contextmanager
-    def write(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction; BEGIN IMMEDIATE takes the write lock up front (no upgrade deadlocks)."""
-        if self.conn.in_transaction:
-            yield self.conn
+    def _read(self) -> Iterator[Connection]:
+        if self._tx is not None:
+            yield self._tx
             return
-        self.conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield self.conn
-        except BaseException:
-            self.conn.execute("ROLLBACK")
-            raise
-        self.conn.execute("COMMIT")
+        with self.engine.connect() as conn:
+            yield conn
 
+    def _writing(self) -> Connection:
+        assert self._tx is not None, "catalog changes are made inside write()"
+        return self._tx
+
+    def _rows(self, stmt: Any) -> list[RowMapping]:
+        with self._read() as conn:
+            return list(conn.execute(stmt).mappings())
+
+    def _one(self, stmt: Any) -> RowMapping | None:
+        with self._read() as conn:
+            return conn.execute(stmt).mappings().first()
+
+    def _scalar(self, stmt: Any) -> Any:
+        with self._read() as conn:
+            return conn.execute(stmt).scalar()
+
+    # ── the event log ──
     def append_event(self, kind: str, at: datetime, actor: str, case_id: str | None = None,
                      report_number: str | None = None, details: dict[str, Any] | None = None) -> Event:
         """Append one event; must run inside `write()` with the change it records."""
         if kind not in EVENT_KINDS:
             raise ValueError(f"unknown event kind {kind}")
-        assert self.conn.in_transaction, "events are appended inside the transaction that makes the change"
-        seq = self.conn.execute("SELECT COALESCE(MAX(seq) + 1, 0) FROM events").fetchone()[0]
-        event = Event(seq, kind, at.isoformat(), actor, case_id, report_number, details or {})
-        entry = event.entry()
-        self.conn.execute(
-            "INSERT INTO events (seq, kind, case_id, report_number, actor, at, entry, leaf_hash) VALUES (?,?,?,?,?,?,?,?)",
-            (seq, kind, case_id, report_number, actor, event.at, entry, leaf_hash(entry.encode()).hex()))
-        return event
+        assert self._tx is not None, "events are appended inside the transaction that makes the change"
+        conn = self._tx
+        seq = conn.execute(select(func.coalesce(func.max(events_table.c.seq) + 1, 0))).scalar_one()
+        ev = Event(seq, kind, at.isoformat(), actor, case_id, report_number, details or {})
+        entry = ev.entry()
+        conn.execute(insert(events_table).values(seq=seq, kind=kind, case_id=case_id, report_number=report_number,
+                                                 actor=actor, at=ev.at, entry=entry,
+                                                 leaf_hash=leaf_hash(entry.encode()).hex()))
+        if kind in INDEXED_EVENT_KINDS:
+            conn.execute(insert(index_queue_table).values(seq=seq, queued_at=ev.at))
+        return ev
 
     def events(self, case_id: str | None = None) -> list[Event]:
-        if case_id is None:
-            rows = self.conn.execute("SELECT entry FROM events ORDER BY seq").fetchall()
-        else:
-            rows = self.conn.execute("SELECT entry FROM events WHERE case_id = ? ORDER BY seq", (case_id,)).fetchall()
-        return [Event.from_entry(r["entry"]) for r in rows]
-
-    def packages(self, case_id: str | None = None, *, state: str | None = None) -> list[sqlite3.Row]:
-        sql = "SELECT * FROM packages WHERE 1=1"
-        args: list[Any] = []
+        stmt = select(events_table.c.entry).order_by(events_table.c.seq)
         if case_id is not None:
-            sql += " AND case_id = ?"
-            args.append(case_id)
+            stmt = stmt.where(events_table.c.case_id == case_id)
+        return [Event.from_entry(r["entry"]) for r in self._rows(stmt)]
+
+    def event_rows(self) -> list[RowMapping]:
+        """Every stored event with its catalog columns, in order (what log verification recomputes)."""
+        return self._rows(select(events_table).order_by(events_table.c.seq))
+
+    def leaf_hashes(self) -> list[bytes]:
+        return [bytes.fromhex(r["leaf_hash"]) for r in
+                self._rows(select(events_table.c.leaf_hash).order_by(events_table.c.seq))]
+
+    def event_count(self) -> int:
+        return int(self._scalar(select(func.count()).select_from(events_table)))
+
+    def ingest_actors(self) -> dict[tuple[str, str], str]:
+        """(case id, report number) → who ingested it, from the log."""
+        stmt = select(events_table.c.case_id, events_table.c.report_number, events_table.c.actor).where(
+            events_table.c.kind.in_(("ingest", "ingest_recovered")))
+        return {(r["case_id"], r["report_number"]): r["actor"] for r in self._rows(stmt)}
+
+    # ── signed checkpoints ──
+    def save_checkpoint(self, tree_size: int, root_hash: str, at: str, document: str) -> None:
+        conn = self._writing()
+        conn.execute(delete(checkpoints_table).where(checkpoints_table.c.tree_size == tree_size))
+        conn.execute(insert(checkpoints_table).values(tree_size=tree_size, root_hash=root_hash, at=at,
+                                                      document=document))
+
+    def checkpoint_documents(self) -> list[tuple[int, str]]:
+        rows = self._rows(select(checkpoints_table.c.tree_size, checkpoints_table.c.document)
+                          .order_by(checkpoints_table.c.tree_size))
+        return [(r["tree_size"], r["document"]) for r in rows]
+
+    def last_checkpoint_size(self) -> int:
+        return int(self._scalar(select(func.coalesce(func.max(checkpoints_table.c.tree_size), 0))))
+
+    # ── packages ──
+    def packages(self, case_id: str | None = None, *, state: str | None = None) -> list[RowMapping]:
+        stmt = select(packages_table)
+        if case_id is not None:
+            stmt = stmt.where(packages_table.c.case_id == case_id)
         if state is not None:
-            sql += " AND state = ?"
-            args.append(state)
-        return self.conn.execute(sql + " ORDER BY case_id, report_number", args).fetchall()
+            stmt = stmt.where(packages_table.c.state == state)
+        return self._rows(stmt.order_by(packages_table.c.case_id, packages_table.c.report_number))
 
-    def active_holds(self, case_id: str) -> list[sqlite3.Row]:
-        return self.conn.execute("SELECT * FROM holds WHERE case_id = ? AND released_at IS NULL ORDER BY id",
-                                 (case_id,)).fetchall()
+    def package(self, case_id: str, report_number: str) -> RowMapping | None:
+        return self._one(select(packages_table).where(packages_table.c.case_id == case_id,
+                                                      packages_table.c.report_number == report_number))
 
-    def open_disposal(self, case_id: str) -> sqlite3.Row | None:
-        return self.conn.execute(
-            "SELECT * FROM disposals WHERE case_id = ? AND state IN ('proposed', 'approved') ORDER BY id DESC",
-            (case_id,)).fetchone()
+    def package_by_id(self, package_id: int) -> RowMapping | None:
+        return self._one(select(packages_table).where(packages_table.c.id == package_id))
+
+    def add_package(self, **values: Any) -> int:
+        return int(self._writing().execute(insert(packages_table).values(**values)).inserted_primary_key[0])
+
+    def mark_disposed(self, package_id: int) -> None:
+        self._writing().execute(update(packages_table).where(packages_table.c.id == package_id).values(state="disposed"))
+
+    def active_case_ids(self) -> list[str]:
+        stmt = select(packages_table.c.case_id).where(packages_table.c.state == "active").distinct()
+        return [r["case_id"] for r in self._rows(stmt.order_by(packages_table.c.case_id))]
+
+    def latest_retention_until(self, case_id: str) -> str | None:
+        return self._scalar(select(func.max(packages_table.c.retention_until)).where(
+            packages_table.c.case_id == case_id, packages_table.c.state == "active"))
+
+    # ── holds ──
+    def active_holds(self, case_id: str) -> list[RowMapping]:
+        return self._rows(select(holds_table).where(holds_table.c.case_id == case_id,
+                                                    holds_table.c.released_at.is_(None)).order_by(holds_table.c.id))
+
+    def held_case_ids(self) -> set[str]:
+        return {r["case_id"] for r in self._rows(select(holds_table.c.case_id).where(holds_table.c.released_at.is_(None)))}
+
+    def add_hold(self, case_id: str, *, kind: str, reason: str, reference: str, by: str, at: str) -> int:
+        result = self._writing().execute(insert(holds_table).values(
+            case_id=case_id, kind=kind, reason=reason, reference=reference, placed_by=by, placed_at=at))
+        return int(result.inserted_primary_key[0])
+
+    def release_hold(self, hold_id: int, *, by: str, at: str, reason: str) -> None:
+        self._writing().execute(update(holds_table).where(holds_table.c.id == hold_id).values(
+            released_by=by, released_at=at, release_reason=reason))
+
+    # ── disposals ──
+    def open_disposal(self, case_id: str) -> RowMapping | None:
+        return self._one(select(disposals_table).where(
+            disposals_table.c.case_id == case_id, disposals_table.c.state.in_(("proposed", "approved")))
+            .order_by(disposals_table.c.id.desc()))
+
+    def add_disposal(self, case_id: str, *, by: str, at: str) -> int:
+        result = self._writing().execute(insert(disposals_table).values(
+            case_id=case_id, state="proposed", proposed_by=by, proposed_at=at))
+        return int(result.inserted_primary_key[0])
+
+    def approve_disposal(self, disposal_id: int, *, by: str, at: str) -> None:
+        self._writing().execute(update(disposals_table).where(disposals_table.c.id == disposal_id).values(
+            state="approved", approved_by=by, approved_at=at))
+
+    def execute_disposal(self, disposal_id: int, *, by: str, at: str) -> None:
+        self._writing().execute(update(disposals_table).where(disposals_table.c.id == disposal_id).values(
+            state="executed", executed_by=by, executed_at=at))
+
+    # ── tombstones ──
+    def add_tombstone(self, **values: Any) -> None:
+        self._writing().execute(insert(tombstones_table).values(**values))
+
+    def tombstones(self, case_id: str | None = None) -> list[RowMapping]:
+        stmt = select(tombstones_table)
+        if case_id is not None:
+            stmt = stmt.where(tombstones_table.c.case_id == case_id)
+        return self._rows(stmt.order_by(tombstones_table.c.rel_path))
+
+    def tombstone_count(self) -> int:
+        return int(self._scalar(select(func.count()).select_from(tombstones_table)))
+
+    # ── pending index work ──
+    def pending_index_events(self) -> list[Event]:
+        """Committed events the search index has not yet confirmed applying, oldest first."""
+        stmt = (select(events_table.c.entry).join(index_queue_table, index_queue_table.c.seq == events_table.c.seq)
+                .order_by(events_table.c.seq))
+        return [Event.from_entry(r["entry"]) for r in self._rows(stmt)]
+
+    def index_done(self, seqs: Iterable[int]) -> None:
+        done = list(seqs)
+        if done:
+            with self.write() as cat:
+                cat._writing().execute(delete(index_queue_table).where(index_queue_table.c.seq.in_(done)))
+
+
+__all__ = ["Catalog", "CatalogCorrupt", "CatalogError", "Event", "EVENT_KINDS", "INDEXED_EVENT_KINDS",
+           "SCHEMA_REVISION", "canonical", "metadata"]

@@ -11,11 +11,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import sqlite3
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date
 from pathlib import Path
+
+from sqlalchemy import RowMapping
 
 from archive import package
 from archive.catalog import Catalog, Event, canonical
@@ -60,12 +61,9 @@ def assert_disposable(catalog: Catalog, case_id: str, today: date) -> None:
 
 def eligibility(archive: Archive) -> list[Eligibility]:
     today = archive.today()
-    cases = [r[0] for r in archive.catalog.conn.execute(
-        "SELECT DISTINCT case_id FROM packages WHERE state = 'active' ORDER BY case_id")]
     out = []
-    for case_id in cases:
-        until = archive.catalog.conn.execute(
-            "SELECT MAX(retention_until) FROM packages WHERE case_id = ? AND state = 'active'", (case_id,)).fetchone()[0]
+    for case_id in archive.catalog.active_case_ids():
+        until = archive.catalog.latest_retention_until(case_id)
         reasons = disposal_blockers(archive.catalog, case_id, today)
         out.append(Eligibility(case_id, until, not reasons, tuple(reasons)))
     return out
@@ -74,23 +72,21 @@ def eligibility(archive: Archive) -> list[Eligibility]:
 def propose(archive: Archive, case_id: str, *, by: str) -> int:
     _need_person(by)
     cat = archive.catalog
-    with cat.write() as conn:
+    with cat.write():
         assert_disposable(cat, case_id, archive.today())
         if cat.open_disposal(case_id) is not None:
             raise DisposalRefused(f"案件 {case_id} 已有待处理的销毁提议")
         at = archive.now()
-        did = conn.execute("INSERT INTO disposals (case_id, state, proposed_by, proposed_at) VALUES (?,?,?,?)",
-                           (case_id, "proposed", by, at.isoformat())).lastrowid
+        did = cat.add_disposal(case_id, by=by, at=at.isoformat())
         event = cat.append_event("disposal_proposed", at, by, case_id, None, {"disposal_id": did})
     archive.committed([event])
-    assert did is not None
     return did
 
 
 def approve(archive: Archive, case_id: str, *, by: str) -> None:
     _need_person(by)
     cat = archive.catalog
-    with cat.write() as conn:
+    with cat.write():
         d = cat.open_disposal(case_id)
         if d is None or d["state"] != "proposed":
             raise DisposalRefused(f"案件 {case_id} 没有待批准的销毁提议")
@@ -98,8 +94,7 @@ def approve(archive: Archive, case_id: str, *, by: str) -> None:
             raise DisposalRefused(f"销毁须由提议人以外的人批准（提议人：{d['proposed_by']}）")
         assert_disposable(cat, case_id, archive.today())
         at = archive.now()
-        conn.execute("UPDATE disposals SET state = 'approved', approved_by = ?, approved_at = ? WHERE id = ?",
-                     (by, at.isoformat(), d["id"]))
+        cat.approve_disposal(d["id"], by=by, at=at.isoformat())
         event = cat.append_event("disposal_approved", at, by, case_id, None,
                                  {"disposal_id": d["id"], "proposed_by": d["proposed_by"]})
     archive.committed([event])
@@ -121,12 +116,11 @@ def execute(archive: Archive, case_id: str, *, by: str) -> list[dict[str, object
     return [t for _, t in tombstones]
 
 
-def _remove_packages(archive: Archive, case_id: str, disposal: sqlite3.Row,
+def _remove_packages(archive: Archive, case_id: str, disposal: RowMapping,
                      by: str) -> tuple[list[tuple[str, dict[str, object]]], list[Event]]:
     """The only code that removes package payloads. Guarded here, inside the caller's transaction."""
     cat = archive.catalog
-    conn = cat.conn
-    assert conn.in_transaction
+    assert cat.in_transaction
     assert_disposable(cat, case_id, archive.today())
     at = archive.now()
     approvals = {"disposal_id": disposal["id"], "proposed_by": disposal["proposed_by"],
@@ -155,20 +149,18 @@ def _remove_packages(archive: Archive, case_id: str, disposal: sqlite3.Row,
                 os.rename(path, trash)
                 moved.append((trash, path))
                 crash_point("disposal_after_move")
-            conn.execute(
-                "INSERT INTO tombstones (package_id, case_id, report_number, rel_path, package_hash, metadata, "
-                "manifests, approvals, disposed_at, disposed_by) VALUES (?,?,?,?,?,?,?,?,?,?)",
-                (row["id"], row["case_id"], row["report_number"], row["rel_path"], row["package_hash"], meta_text,
-                 canonical(manifests), canonical(approvals), at.isoformat(), by))
-            conn.execute("UPDATE packages SET state = 'disposed' WHERE id = ?", (row["id"],))
+            cat.add_tombstone(package_id=row["id"], case_id=row["case_id"], report_number=row["report_number"],
+                              rel_path=row["rel_path"], package_hash=row["package_hash"], metadata=meta_text,
+                              manifests=canonical(manifests), approvals=canonical(approvals),
+                              disposed_at=at.isoformat(), disposed_by=by)
+            cat.mark_disposed(row["id"])
             events.append(cat.append_event(
                 "disposal_executed", at, by, case_id, row["report_number"],
                 {"rel_path": row["rel_path"], "package_hash": row["package_hash"], "approvals": approvals,
                  "manifest_sha256": {k: hashlib.sha256(v.encode()).hexdigest()
                                      for k, v in manifests.items()}}))
             tombstones.append((row["rel_path"], tomb))
-        conn.execute("UPDATE disposals SET state = 'executed', executed_by = ?, executed_at = ? WHERE id = ?",
-                     (by, at.isoformat(), disposal["id"]))
+        cat.execute_disposal(disposal["id"], by=by, at=at.isoformat())
     except BaseException:
         for trash, original in reversed(moved):
             os.rename(trash, original)
@@ -192,8 +184,7 @@ def _purge_trash(archive: Archive) -> list[str]:
         return done
     for trash in sorted(trash_root.iterdir()):
         pid = trash.name.split("-", 1)[0]
-        row = archive.catalog.conn.execute("SELECT state, rel_path FROM packages WHERE id = ?",
-                                           (int(pid) if pid.isdigit() else -1,)).fetchone()
+        row = archive.catalog.package_by_id(int(pid)) if pid.isdigit() else None
         if row is not None and row["state"] == "disposed":
             package.remove_tree(trash)
             done.append(f"已清除销毁残留：{trash.name}")

@@ -64,14 +64,13 @@ def make_checkpoint(catalog: Catalog, signer: CheckpointSigner, at: datetime, ex
     """Sign the current tree head; store it in the catalog and export it as a file. The first checkpoint
     pins the signing certificate with the archive (archive/firmcert.py); a key not pinned is refused."""
     ensure_pinned(pin_path(catalog.path), signer.certificate)
-    with catalog.write() as conn:
-        leaves = [bytes.fromhex(r[0]) for r in conn.execute("SELECT leaf_hash FROM events ORDER BY seq")]
+    with catalog.write():
+        leaves = catalog.leaf_hashes()
         body = checkpoint_body(len(leaves), root_hash(leaves), at)
         algorithm, signature = signer.sign(canonical(body).encode())
         document = {**body, "algorithm": algorithm, "signature": base64.b64encode(signature).decode(),
                     "certificate": signer.certificate.public_bytes(serialization.Encoding.PEM).decode()}
-        conn.execute("INSERT OR REPLACE INTO checkpoints (tree_size, root_hash, at, document) VALUES (?,?,?,?)",
-                     (len(leaves), body["root_hash"], body["time"], canonical(document)))
+        catalog.save_checkpoint(len(leaves), body["root_hash"], body["time"], canonical(document))
     if export_dir is not None:
         export_checkpoint(document, export_dir)
     return document
@@ -140,8 +139,7 @@ def verify_log(catalog: Catalog, *, extra_checkpoints: list[Path] = (), export_d
         trusted = [*trusted, *pinned_certificates(pin_path(catalog.path))]
     except PinError as exc:
         report.problems.append(str(exc))
-    rows = catalog.conn.execute("SELECT seq, kind, case_id, report_number, actor, at, entry, leaf_hash "
-                                "FROM events ORDER BY seq").fetchall()
+    rows = catalog.event_rows()
     leaves: list[bytes] = []
     for expected, row in enumerate(rows):
         if row["seq"] != expected:
@@ -165,8 +163,8 @@ def verify_log(catalog: Catalog, *, extra_checkpoints: list[Path] = (), export_d
     report.root = current.hex()
 
     documents: list[tuple[str, dict[str, Any]]] = []
-    for r in catalog.conn.execute("SELECT tree_size, document FROM checkpoints ORDER BY tree_size"):
-        documents.append((f"目录中的检查点 {r['tree_size']}", json.loads(r["document"])))
+    for tree_size, document in catalog.checkpoint_documents():
+        documents.append((f"目录中的检查点 {tree_size}", json.loads(document)))
     files = sorted(export_dir.glob("checkpoint-*.json")) if export_dir and export_dir.is_dir() else []
     for path in [*files, *extra_checkpoints]:
         try:

@@ -2,7 +2,8 @@
 
 Reports temp folders (an ingest that died before its rename), trash folders (a disposal that died
 mid-way), complete packages on disk not in the catalog (an ingest that died between rename and
-commit) and catalog rows without their package. `repair` removes dead temp folders, finishes or undoes
+commit) and catalog rows without their package. It also runs the database's own integrity check
+and reports the catalog's schema version and index work still queued. `repair` removes dead temp folders, finishes or undoes
 interrupted disposals as the catalog says, and registers complete, valid orphan packages. It never
 removes a package: a missing package can only be reported."""
 
@@ -27,16 +28,21 @@ class FsckReport:
     invalid_packages: list[str] = field(default_factory=list)  # on disk, not a valid bag, not in the catalog
     missing_packages: list[str] = field(default_factory=list)  # in the catalog, not on disk
     repaired: list[str] = field(default_factory=list)
+    schema_revision: str | None = None  # the catalog's recorded schema version (Alembic revision)
+    catalog_problems: list[str] = field(default_factory=list)  # the database's own integrity check
+    index_problems: list[str] = field(default_factory=list)  # catalog vs search index (filled by the gongu layer)
 
     @property
     def clean(self) -> bool:
         return not (self.temp_folders or self.trash_folders or self.orphan_packages or self.invalid_packages
-                    or self.missing_packages)
+                    or self.missing_packages or self.catalog_problems or self.index_problems)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"clean": self.clean, "temp_folders": self.temp_folders, "trash_folders": self.trash_folders,
-                "orphan_packages": self.orphan_packages, "invalid_packages": self.invalid_packages,
-                "missing_packages": self.missing_packages, "repaired": self.repaired}
+        return {"clean": self.clean, "schema_revision": self.schema_revision,
+                "catalog_problems": self.catalog_problems, "temp_folders": self.temp_folders,
+                "trash_folders": self.trash_folders, "orphan_packages": self.orphan_packages,
+                "invalid_packages": self.invalid_packages, "missing_packages": self.missing_packages,
+                "index_problems": self.index_problems, "repaired": self.repaired}
 
 
 def _pid_alive(name: str) -> bool:
@@ -53,7 +59,10 @@ def _pid_alive(name: str) -> bool:
 
 
 def fsck(archive: Archive, *, repair: bool = False, by: str = "fsck") -> FsckReport:
-    rep = FsckReport()
+    rep = FsckReport(schema_revision=archive.catalog.schema_revision())
+    rep.catalog_problems = archive.catalog.integrity_problems()
+    if rep.catalog_problems:
+        return rep  # nothing is repaired on a damaged database: a write could spread the damage
     root = archive.root
     tmp_root = root / package.TMP_DIR
     if tmp_root.is_dir():

@@ -3,7 +3,7 @@ whatever their retention date; release is recorded, never deleted."""
 
 from __future__ import annotations
 
-import sqlite3
+from sqlalchemy import RowMapping
 
 from archive.store import Archive, ArchiveError
 
@@ -17,25 +17,22 @@ def place_hold(archive: Archive, case_id: str, *, kind: str, reason: str, refere
         if not value.strip():
             raise ArchiveError(f"冻结须写明{label}")
     cat = archive.catalog
-    with cat.write() as conn:
+    with cat.write():
         if not cat.packages(case_id):
             raise ArchiveError(f"档案中没有案件 {case_id}")
         at = archive.now()
-        hold_id = conn.execute(
-            "INSERT INTO holds (case_id, kind, reason, reference, placed_by, placed_at) VALUES (?,?,?,?,?,?)",
-            (case_id, kind, reason, reference, by, at.isoformat())).lastrowid
+        hold_id = cat.add_hold(case_id, kind=kind, reason=reason, reference=reference, by=by, at=at.isoformat())
         event = cat.append_event("hold", at, by, case_id, None,
                                  {"hold_id": hold_id, "kind": kind, "reason": reason, "reference": reference})
     archive.committed([event])
-    assert hold_id is not None
     return hold_id
 
 
-def release_hold(archive: Archive, case_id: str, *, by: str, reason: str, reference: str | None = None) -> sqlite3.Row:
+def release_hold(archive: Archive, case_id: str, *, by: str, reason: str, reference: str | None = None) -> RowMapping:
     if not by.strip() or not reason.strip():
         raise ArchiveError("解除冻结须写明操作人（--by）和原因（--reason）")
     cat = archive.catalog
-    with cat.write() as conn:
+    with cat.write():
         active = cat.active_holds(case_id)
         if reference is not None:
             active = [h for h in active if h["reference"] == reference]
@@ -46,8 +43,7 @@ def release_hold(archive: Archive, case_id: str, *, by: str, reason: str, refere
             raise ArchiveError(f"案件 {case_id} 有多项冻结（{refs}），请用 --reference 指明解除哪一项")
         hold = active[0]
         at = archive.now()
-        conn.execute("UPDATE holds SET released_by = ?, released_at = ?, release_reason = ? WHERE id = ?",
-                     (by, at.isoformat(), reason, hold["id"]))
+        cat.release_hold(hold["id"], by=by, at=at.isoformat(), reason=reason)
         event = cat.append_event("release", at, by, case_id, None,
                                  {"hold_id": hold["id"], "reference": hold["reference"], "reason": reason})
     archive.committed([event])

@@ -195,8 +195,7 @@ def ingest(archive: Archive, loaded: LoadedCase, report_pdf: Path | None, *,
 
     rel = package_location(case)
     final = inside(archive.root, *rel.split("/"))
-    existing = archive.catalog.conn.execute(
-        "SELECT * FROM packages WHERE case_id = ? AND report_number = ?", (case.case_id, case.report.number)).fetchone()
+    existing = archive.catalog.package(case.case_id, case.report.number)
     if existing is not None and existing["state"] == "disposed":
         raise IngestRefused([f"报告 {case.report.number} 的档案已按程序销毁，不能再次归档同一报告编号"])
 
@@ -285,18 +284,17 @@ def register(archive: Archive, final: Path, rel: str, *, by: str, kind: str, ent
     pkg_hash = package.package_hash(final)
     payload_hash = hashlib.sha256(package.payload_manifest(final).encode()).hexdigest()
     events = []
-    with archive.catalog.write() as conn:
-        row = conn.execute("SELECT package_hash FROM packages WHERE case_id = ? AND report_number = ?",
-                           (meta["case_id"], meta["report"]["number"])).fetchone()
+    with archive.catalog.write():
+        row = archive.catalog.package(meta["case_id"], meta["report"]["number"])
         if row is None:
-            conn.execute(
-                "INSERT INTO packages (case_id, report_number, rel_path, year, kind, statutory, retention_class, "
-                "closed_at, retention_until, package_hash, payload_hash, file_count, byte_count, ingested_at, "
-                "ingested_by) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                (meta["case_id"], meta["report"]["number"], rel, int(rel.split("/")[0]), meta["kind"],
-                 int(bool(meta["statutory"])), meta["retention"]["class"], meta["dates"]["closure"],
-                 meta["retention"]["until"], pkg_hash, payload_hash, meta["totals"]["files"],
-                 meta["totals"]["bytes"], meta["ingest"]["at"], meta["ingest"]["by"]))
+            archive.catalog.add_package(
+                case_id=meta["case_id"], report_number=meta["report"]["number"], rel_path=rel,
+                year=int(rel.split("/")[0]), kind=meta["kind"], statutory=int(bool(meta["statutory"])),
+                retention_class=meta["retention"]["class"], closed_at=meta["dates"]["closure"],
+                retention_until=meta["retention"]["until"], package_hash=pkg_hash, payload_hash=payload_hash,
+                file_count=meta["totals"]["files"], byte_count=meta["totals"]["bytes"],
+                ingested_at=meta["ingest"]["at"], ingested_by=meta["ingest"]["by"])
+            # the ingest event also queues the index update in this transaction (archive/catalog.py)
             events.append(archive.catalog.append_event(
                 kind, archive.now(), by, meta["case_id"], meta["report"]["number"],
                 {"rel_path": rel, "package_hash": pkg_hash, "payload_hash": payload_hash,
@@ -307,5 +305,6 @@ def register(archive: Archive, final: Path, rel: str, *, by: str, kind: str, ent
         else:
             pkg_hash = row["package_hash"]
             created = False
+    crash_point("before_index")  # committed, index not yet updated: the queued event catches it up
     archive.committed(events)
     return IngestResult(meta["case_id"], meta["report"]["number"], final, created, pkg_hash)

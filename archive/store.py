@@ -98,9 +98,8 @@ class Archive:
     def maybe_checkpoint(self) -> dict[str, Any] | None:
         if self.signer is None or self.config.checkpoint_every <= 0:
             return None
-        conn = self.catalog.conn
-        size = conn.execute("SELECT COUNT(*) FROM events").fetchone()[0]
-        last = conn.execute("SELECT COALESCE(MAX(tree_size), 0) FROM checkpoints").fetchone()[0]
+        size = self.catalog.event_count()
+        last = self.catalog.last_checkpoint_size()
         if size - last < self.config.checkpoint_every:
             return None
         return self.checkpoint()

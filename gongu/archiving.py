@@ -54,7 +54,8 @@ def archive_config(settings: Settings) -> ArchiveConfig:
                                checkpoint_every=a.checkpoint_every, retention=a.retention_table(a.retention))
 
 
-def build_archive(settings: Settings, *, need_signer: bool = False, clock: Clock = SYSTEM_CLOCK) -> Archive:
+def build_archive(settings: Settings, *, need_signer: bool = False, clock: Clock = SYSTEM_CLOCK,
+                  catch_up: bool = True) -> Archive:
     """The archive of `settings`, telling time by `clock` (the wall clock unless a test passes a
     generator.clock.FixedClock: no option or environment variable moves it)."""
     from archive.eventlog import CheckpointSigner, SignerError
@@ -78,7 +79,7 @@ def build_archive(settings: Settings, *, need_signer: bool = False, clock: Clock
     try:
         from gongu.indexing import subscribe_index
 
-        subscribe_index(archive, settings)
+        subscribe_index(archive, settings, catch_up=catch_up)
     except ImportError:  # the search index is optional for the archive
         pass
     return archive

@@ -19,10 +19,12 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TransferSpeedColumn
 from rich.table import Table
 
+from archive.catalog import CatalogError
 from archive.store import Archive, ArchiveError
 from generator.clock import SYSTEM_CLOCK, Clock
 from gongu.archiving import build_archive, trusted_firm_certs
 from gongu.cli import app, load_or_exit
+from gongu.indexing import catalog_index_drift, sync_index
 from gongu.output import GonguError, console, err_console, fail
 from gongu.settings import load_settings
 
@@ -62,16 +64,16 @@ def _archive(ctx: typer.Context) -> None:
 
 
 @contextmanager
-def opened(*, need_signer: bool = False) -> Iterator[Archive]:
+def opened(*, need_signer: bool = False, catch_up: bool = True) -> Iterator[Archive]:
     # Errors end here with exit code 2 and a plain message (also under typer's test runner, which
     # does not go through gongu.cli.main).
     try:
-        archive = build_archive(load_settings(), need_signer=need_signer, clock=_clock.get())
-    except GonguError as exc:
+        archive = build_archive(load_settings(), need_signer=need_signer, clock=_clock.get(), catch_up=catch_up)
+    except (GonguError, CatalogError) as exc:  # CatalogError: a damaged catalog, never a traceback
         fail(escape(str(exc)))
     try:
         yield archive
-    except (ArchiveError, GonguError) as exc:
+    except (ArchiveError, GonguError, CatalogError) as exc:
         fail(escape(str(exc)))
     except OSError as exc:  # e.g. -o names a file, a disk is full: a plain message, never a traceback
         fail(escape(f"文件系统错误：{exc.strerror or exc}（{exc.filename or ''}）"))
@@ -128,7 +130,7 @@ def list_cmd(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """列出档案包（在库与已销毁）及保管期限、冻结状态。"""
     with opened() as archive:
         rows = archive.catalog.packages()
-        held = {r[0] for r in archive.catalog.conn.execute("SELECT case_id FROM holds WHERE released_at IS NULL")}
+        held = archive.catalog.held_case_ids()
     data = [{"case_id": r["case_id"], "report_number": r["report_number"], "path": r["rel_path"], "state": r["state"],
              "retention_class": r["retention_class"], "retention_until": r["retention_until"],
              "on_hold": r["case_id"] in held} for r in rows]
@@ -260,13 +262,16 @@ def audit_cmd(
     """四性检测：真实性、完整性、可用性、安全性；任何一项未通过则以非零退出。"""
     from archive.audit import audit, summary_lines
 
-    with opened() as archive:
+    with opened(catch_up=False) as archive:
         total = sum(r["byte_count"] for r in archive.catalog.packages(state="active"))
         with Progress(TextColumn("{task.description}"), BarColumn(), TransferSpeedColumn(),
                       console=err_console, transient=True) as bar:
             task = bar.add_task("审计档案包", total=total or None)
             result = audit(archive, progress=lambda _rel, size: bar.advance(task, size),
                            trusted_certs=trusted_firm_certs(archive), by=by or _default_user() or "audit")
+        drift = catalog_index_drift(archive, load_settings())
+        result.add("usability", "检索索引与目录一致（已归档即可检索）", drift.clean,
+                   "；".join(drift.lines()[:5]) + "（gongu index sync 可修复）")
     if json_out is not None:
         json_out.write_text(json.dumps(result.as_dict(), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     for line in summary_lines(result):
@@ -283,12 +288,22 @@ def fsck_cmd(
     """核对目录与磁盘：临时目录、未登记的档案包、登记了却不存在的档案包。"""
     from archive.fsck import fsck
 
-    with opened() as archive:
+    with opened(catch_up=False) as archive:
         report = fsck(archive, repair=repair)
+        if not report.catalog_problems:
+            settings = load_settings()
+            if repair:
+                drift, fixed, failures = sync_index(archive, settings)
+                report.repaired += fixed
+                report.index_problems = failures
+            else:
+                report.index_problems = catalog_index_drift(archive, settings).lines()
     if as_json:
         console.print_json(json.dumps(report.as_dict(), ensure_ascii=False))
     else:
-        labels = {"temp_folders": "中断归档的临时目录", "trash_folders": "中断销毁的残留",
+        console.print(f"目录数据库结构版本：{report.schema_revision}")
+        labels = {"catalog_problems": "目录数据库完整性检查未通过", "index_problems": "检索索引与目录不一致",
+                  "temp_folders": "中断归档的临时目录", "trash_folders": "中断销毁的残留",
                   "orphan_packages": "完整但未登记的档案包", "invalid_packages": "不完整且未登记的目录",
                   "missing_packages": "登记了但磁盘上不存在的档案包"}
         d = report.as_dict()
@@ -298,7 +313,8 @@ def fsck_cmd(
         for item in report.repaired:
             console.print(f"[green]修复[/]：{escape(item)}")
         console.print("目录与磁盘一致" if report.clean else "发现不一致" + ("（已修复可修复的部分）" if repair else "（--repair 可修复）"))
-    if report.missing_packages or report.invalid_packages or (not repair and not report.clean):
+    if (report.missing_packages or report.invalid_packages or report.catalog_problems or report.index_problems
+            or (not repair and not report.clean)):
         raise typer.Exit(1)
 
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from gongu.settings import Settings
 from index.api import SearchBackend, default_backend
-from index.maintenance import IndexMaintainer
+from index.maintenance import IndexDrift, IndexMaintainer, apply_queued, index_drift, sync
 
 if TYPE_CHECKING:
     from archive.catalog import Catalog
@@ -49,18 +49,38 @@ def open_catalog(settings: Settings) -> Iterator[Catalog | None]:
     if not path.is_file():
         yield None
         return
-    from archive.catalog import Catalog
+    from archive.catalog import Catalog, CatalogError
 
-    catalog = Catalog(path)
+    try:
+        catalog = Catalog(path)
+    except CatalogError as exc:
+        from gongu.output import GonguError
+
+        raise GonguError(str(exc)) from None
     try:
         yield catalog
     finally:
         catalog.close()
 
 
-def subscribe_index(archive: Archive, settings: Settings) -> None:
+def subscribe_index(archive: Archive, settings: Settings, *, catch_up: bool = True) -> None:
     """Make `archive` update the search index after every committed change.
 
     A failing index update never undoes the archive change (archive/events.py); `gongu index rebuild`
-    restores the index from the packages on disk."""
-    archive.subscribe(IndexMaintainer(open_index(settings), archive.catalog))
+    restores the index from the packages on disk. Index work a crashed process left queued in the
+    catalog is applied first, so a package archived just before a crash becomes searchable here
+    (fsck and audit pass catch_up=False: they report the difference before repairing it)."""
+    backend = open_index(settings)
+    archive.subscribe(IndexMaintainer(backend, archive.catalog))
+    if catch_up and archive.catalog.pending_index_events():
+        archive.listener_failures += apply_queued(backend, archive.catalog, archive.root)[1]
+
+
+def catalog_index_drift(archive: Archive, settings: Settings) -> IndexDrift:
+    """How the search index differs from the catalog (fsck, audit)."""
+    return index_drift(open_index(settings), archive.catalog)
+
+
+def sync_index(archive: Archive, settings: Settings) -> tuple[IndexDrift, list[str], list[str]]:
+    """`gongu index sync`, `fsck --repair`: bring the index into line with the catalog."""
+    return sync(open_index(settings), archive.catalog, archive.root)

@@ -4,17 +4,20 @@ The archive is the source of truth. `archive_documents` reads every package unde
 (plus the catalog's tombstones of disposed packages, whose folders are gone) and is what `rebuild`
 indexes; `IndexMaintainer.on_archive_event` applies one committed archive event (ingest, hold,
 release, disposal) to the index, producing exactly the entry a rebuild would.
+
+Each such event is queued in the catalog (index_queue) in the transaction that makes the change;
+the maintainer removes it once applied. `apply_queued` applies what a crashed process left queued, and
+`sync` also compares catalog and index and repairs any difference (`gongu index sync`, fsck --repair).
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import sqlite3
 from collections.abc import Iterator
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from index.api import SearchBackend
 from index.extract import IndexDocument, PackageReadError, document_from_metadata, read_package
@@ -27,6 +30,8 @@ log = logging.getLogger(__name__)
 INGEST_EVENTS = ("ingest", "ingest_recovered")
 STATUS_EVENTS = ("hold", "release")
 DISPOSAL_EVENTS = ("disposal_executed",)
+# the kinds archive.catalog queues for the index (INDEXED_EVENT_KINDS)
+INDEXED_EVENTS = (*INGEST_EVENTS, *STATUS_EVENTS, *DISPOSAL_EVENTS)
 
 
 def _iter_bags(root: Path) -> Iterator[Path]:
@@ -49,24 +54,14 @@ def case_status(catalog: Catalog | None, case_id: str) -> str:
 def _disposed_rel_paths(catalog: Catalog | None) -> set[str]:
     if catalog is None:
         return set()
-    rows = catalog.conn.execute("SELECT rel_path FROM packages WHERE state = 'disposed'").fetchall()
-    return {r["rel_path"] for r in rows}
+    return {r["rel_path"] for r in catalog.packages(state="disposed")}
 
 
 def tombstones(catalog: Catalog | None, root: Path, case_id: str | None = None) -> Iterator[IndexDocument]:
     """Disposed packages as the catalog remembers them: metadata only, status 'disposed'."""
     if catalog is None:
         return
-    sql = "SELECT rel_path, metadata FROM tombstones"
-    args: tuple[Any, ...] = ()
-    if case_id is not None:
-        sql += " WHERE case_id = ?"
-        args = (case_id,)
-    try:
-        rows = catalog.conn.execute(sql + " ORDER BY rel_path", args).fetchall()
-    except sqlite3.OperationalError:  # a catalog from before tombstones existed
-        return
-    for row in rows:
+    for row in catalog.tombstones(case_id):
         meta = json.loads(row["metadata"])
         yield document_from_metadata(meta, doc_id=row["rel_path"], package_path=row["rel_path"], status="disposed")
 
@@ -100,10 +95,16 @@ class IndexMaintainer:
 
     def __call__(self, event: Event, root: Path) -> None:
         self.on_archive_event(event, root)
+        if self.catalog is not None and event.kind in INDEXED_EVENTS:
+            self.catalog.index_done([event.seq])  # applied: no longer pending
 
     def on_archive_event(self, event: Event, root: Path) -> None:
         if event.kind in INGEST_EVENTS:
             rel = str(event.details["rel_path"])
+            row = self.catalog.package(event.case_id or "", event.report_number or "") if self.catalog else None
+            if row is not None and row["state"] == "disposed":  # replayed after the package's disposal
+                self._dispose(row["case_id"], root)
+                return
             status = case_status(self.catalog, event.case_id or "")
             self.backend.update(read_package(root / rel, doc_id=rel, status=status))
         elif event.kind in STATUS_EVENTS and event.case_id:
@@ -133,3 +134,92 @@ class IndexMaintainer:
 def on_archive_event(event: Event, root: Path, backend: SearchBackend, catalog: Catalog | None = None) -> None:
     """Module-level form of the hook, for callers holding no maintainer."""
     IndexMaintainer(backend, catalog).on_archive_event(event, root)
+
+
+def apply_queued(backend: SearchBackend, catalog: Catalog, root: Path) -> tuple[int, list[str]]:
+    """Apply the index work a crashed (or index-less) process left queued; (applied, failures)."""
+    maintainer = IndexMaintainer(backend, catalog)
+    done: list[int] = []
+    failures: list[str] = []
+    for event in catalog.pending_index_events():
+        try:
+            maintainer.on_archive_event(event, root)
+        except (PackageReadError, OSError, ValueError, KeyError) as exc:
+            failures.append(f"事件 {event.seq}（{event.kind} {event.case_id}）：{exc}")
+            continue
+        done.append(event.seq)
+    catalog.index_done(done)
+    return len(done), failures
+
+
+def _expected(catalog: Catalog) -> dict[str, str]:
+    """doc id (package path) → the status the index must show, from the catalog."""
+    held = catalog.held_case_ids()
+    return {r["rel_path"]: "disposed" if r["state"] == "disposed" else ("held" if r["case_id"] in held else "archived")
+            for r in catalog.packages()}
+
+
+@dataclass
+class IndexDrift:
+    """Differences between the catalog and the search index."""
+    pending: int = 0  # queued index work not yet applied
+    missing: list[str] = field(default_factory=list)  # catalogued, not in the index
+    wrong_status: list[str] = field(default_factory=list)  # in the index with another status
+    extra: int = 0  # index documents the catalog does not know
+
+    @property
+    def clean(self) -> bool:
+        return not (self.pending or self.missing or self.wrong_status or self.extra)
+
+    def lines(self) -> list[str]:
+        out = []
+        if self.pending:
+            out.append(f"{self.pending} 项索引更新待完成（中断的归档/冻结/销毁之后）")
+        out += [f"已归档但检索不到：{rel}" for rel in self.missing]
+        out += [f"索引中的状态与目录不符：{rel}" for rel in self.wrong_status]
+        if self.extra:
+            out.append(f"索引中有 {self.extra} 个目录中没有的文档")
+        return out
+
+
+def index_drift(backend: SearchBackend, catalog: Catalog) -> IndexDrift:
+    drift = IndexDrift(pending=len(catalog.pending_index_events()))
+    expected = _expected(catalog)
+    for rel, status in expected.items():
+        doc = backend.get(rel)
+        if doc is None:
+            drift.missing.append(rel)
+        elif doc.status != status:
+            drift.wrong_status.append(rel)
+    drift.extra = max(0, backend.count() - (len(expected) - len(drift.missing)))
+    return drift
+
+
+def sync(backend: SearchBackend, catalog: Catalog, root: Path) -> tuple[IndexDrift, list[str], list[str]]:
+    """Bring the index into line with the catalog: drain the queue, then re-index every catalogued
+    package the index lacks or shows with another status (a full rebuild when it holds unknown
+    documents). Returns (the drift found, what was repaired, what could not be)."""
+    drift = index_drift(backend, catalog)
+    applied, failures = apply_queued(backend, catalog, root)
+    repaired = [f"已补做 {applied} 项待完成的索引更新"] if applied else []
+    if drift.extra:
+        errors: list[str] = []
+        count = backend.rebuild(archive_documents(root, catalog, errors=errors))
+        return drift, [*repaired, f"已重建索引（{count} 个文档）"], failures + errors
+    expected = _expected(catalog)
+    tombs = {doc.doc_id: doc for doc in tombstones(catalog, root)}
+    after = index_drift(backend, catalog)
+    for rel in after.missing + after.wrong_status:
+        try:
+            if expected[rel] == "disposed":
+                doc = tombs.get(rel)
+                if doc is None:
+                    failures.append(f"{rel}：已销毁但目录中没有墓碑")
+                    continue
+            else:
+                doc = read_package(root / rel, doc_id=rel, status=expected[rel])
+            backend.update(doc)
+            repaired.append(f"已重新索引 {rel}")
+        except (PackageReadError, OSError, ValueError) as exc:
+            failures.append(f"{rel}：{exc}")
+    return drift, repaired, failures

@@ -31,7 +31,9 @@ from generator.adjust import adjust, adjustment_to_dict
 from generator.loading import load_case
 from gongu.archiving import build_archive
 from gongu.cli import app
+from gongu.indexing import open_index
 from gongu.settings import load_settings
+from index.maintenance import index_drift
 from tests.archivekit import Kit, build_kit, reissue_of, write_case, write_home
 from tests.sealkit import example_case
 
@@ -293,15 +295,20 @@ def _assert_invariant(home: Path) -> None:
         rows = archive.catalog.packages()
         assert len(rows) == len(list(iter_bags(root)))
         assert len([e for e in archive.catalog.events() if e.kind.startswith("ingest")]) == len(rows)
+        # … and the index agrees with the catalog: opening the archive applied any index work a killed
+        # ingest left queued (issue 12.6), fsck's registrations were indexed as they were committed
+        drift = index_drift(open_index(load_settings(home)), archive.catalog)
+        assert drift.clean, drift.lines()
 
 
-@pytest.mark.parametrize("point", ["after_payload", "after_bag", "before_rename", "after_rename", "after_commit"])
+@pytest.mark.parametrize("point", ["after_payload", "after_bag", "before_rename", "after_rename", "before_index",
+                                   "after_commit"])
 def test_crash_at_each_step_leaves_nothing_or_a_complete_package(home: Path, kit: Kit, case_path: Path, point: str) -> None:
     proc = _worker(home, case_path, kit.sealed, "甲", {"GONGU_ARCHIVE_CRASH_AT": point})
     proc.communicate(timeout=120)
     assert proc.returncode == 137
     bags = list(iter_bags(home / "archive" / "packages"))
-    assert len(bags) == (1 if point in ("after_rename", "after_commit") else 0)
+    assert len(bags) == (1 if point in ("after_rename", "before_index", "after_commit") else 0)
     _assert_invariant(home)
     again = _ingest(home, case_path, kit.sealed)  # re-running the ingest completes or joins
     assert again.path.is_dir()

@@ -204,8 +204,8 @@ def test_disposal_names_are_registered_persons_compared_normalised(home: Path) -
         assert (d["proposed_by"], d["approved_by"]) == ("bob", "Alice")  # the registered spellings
     # The archive's own rule compares persons too, whoever calls it.
     with _open(home, AFTER_END) as archive:
-        archive.catalog.conn.execute("UPDATE disposals SET state = 'proposed', approved_by = NULL")
-        archive.catalog.conn.commit()
+        with sqlite3.connect(archive.catalog.path) as db:  # a test stands in for someone editing the catalog
+            db.execute("UPDATE disposals SET state = 'proposed', approved_by = NULL")
         with pytest.raises(DisposalRefused, match="提议人以外"):
             approve(archive, CASE, by="B\u200bOB")
 
@@ -228,7 +228,7 @@ def test_disposal_needs_two_different_people_and_keeps_a_tombstone(home: Path, p
     tomb_file = json.loads((case_dir / "SA-GC-20250905-017" / "TOMBSTONE.json").read_text(encoding="utf-8"))
     assert tomb_file["approvals"]["proposed_by"] == "甲" and tomb_file["approvals"]["approved_by"] == "乙"
     with _open(home) as archive:
-        tombs = archive.catalog.conn.execute("SELECT * FROM tombstones ORDER BY report_number").fetchall()
+        tombs = archive.catalog.tombstones(CASE)
         assert [t["report_number"] for t in tombs] == ["SA-GC-20250905-017", "SA-GC-20250905-017R1"]
         assert json.loads(tombs[0]["manifests"])["manifest-sha256.txt"] == manifest
         assert json.loads(tombs[0]["metadata"])["case_id"] == CASE
@@ -402,7 +402,7 @@ def test_periodic_checkpoints_are_signed_and_exported(home: Path) -> None:
     with _open(home) as archive:
         for i in range(3):  # checkpoint_every = 3 in this home
             place_hold(archive, CASE, kind="dispute", reason="异议", reference=f"R-{i}", by="法务")
-        sizes = [r[0] for r in archive.catalog.conn.execute("SELECT tree_size FROM checkpoints")]
+        sizes = [size for size, _doc in archive.catalog.checkpoint_documents()]
         size = len(archive.catalog.events())
     assert len(list(folder.glob("*.json"))) == before + 1 and size in sizes
 

@@ -4,7 +4,10 @@ release, disposal (tombstones stay findable), and `gongu index rebuild` equals t
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -25,6 +28,7 @@ from tests.archivekit import Kit, build_kit, copied_home, reissue_of, write_case
 from tests.sealkit import example_case
 
 runner = CliRunner()
+REPO = Path(__file__).resolve().parents[1]
 CASE = "SAGC-2025-0712"
 AFTER_END = "2040-10-16T09:00:00+08:00"  # retention of the example ends 2040-10-16 (10.4)
 REPORTS = ["2025/SAGC-2025-0712/SA-GC-20250905-017", "2025/SAGC-2025-0712/SA-GC-20250905-017R1"]
@@ -161,3 +165,65 @@ def test_wrapped_pdf_lines_are_rejoined_inside_cjk_text() -> None:
     assert "受损。\n二、原因" in text  # a sentence end ends the line
     assert "see ABC DEF" in text  # Latin words keep a space
     assert text.endswith("\n\n三、结论")  # paragraph breaks stay
+
+
+# ───────────── issue 12.6: archived but not searchable after a crash — the index catches up ─────────────
+
+def _ingest_killed_before_index(home: Path, kit: Kit, tmp_path: Path, case_id: str) -> str:
+    """A worker process dies (os._exit, no cleanup) after the catalog commit, before the index update."""
+    data = example_case()
+    data["case_id"] = case_id
+    case = write_case(tmp_path / case_id, data)
+    env = {**os.environ, "GONGU_HOME": str(home), "GONGU_FIRM_KEY_PASSPHRASE": "gongu-demo",
+           "GONGU_ARCHIVE_CRASH_AT": "before_index"}
+    proc = subprocess.run([sys.executable, "-m", "tests.archive_worker", "ingest", str(home), str(case),
+                           str(kit.sealed_for(data)), "甲"], cwd=REPO, env=env, capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 137, proc.stdout + proc.stderr
+    return f"2025/{case_id}/{data['report']['number']}"
+
+
+def _in_index(home: Path, rel: str) -> bool:
+    return open_index(load_settings(home)).get(rel) is not None
+
+
+def test_crash_between_catalog_commit_and_index_update_is_reported_then_caught_up(
+        home: Path, kit: Kit, tmp_path: Path) -> None:
+    rel = _ingest_killed_before_index(home, kit, tmp_path, "CRASH-IDX-1")
+    with build_archive(load_settings(home), catch_up=False) as archive:
+        assert [r["rel_path"] for r in archive.catalog.packages("CRASH-IDX-1")] == [rel]  # committed
+        assert [e.kind for e in archive.catalog.pending_index_events()] == ["ingest"]  # queued with it
+    assert not _in_index(home, rel)
+    # fsck and audit report the difference (they do not catch up silently)
+    result = runner.invoke(app, ["archive", "fsck"])
+    assert result.exit_code == 1, result.output
+    assert "1 项索引更新待完成" in result.output and f"已归档但检索不到：{rel}" in result.output
+    target = tmp_path / "audit.json"
+    result = runner.invoke(app, ["archive", "audit", "--json", str(target)])
+    assert result.exit_code == 1
+    usability = json.loads(target.read_text(encoding="utf-8"))["properties"]["usability"]["checks"]
+    assert [c["ok"] for c in usability if c["name"] == "检索索引与目录一致（已归档即可检索）"] == [False]
+    # the next ordinary command applies the queued work: the package becomes searchable
+    result = runner.invoke(app, ["archive", "list"])
+    assert result.exit_code == 0, result.output
+    assert _in_index(home, rel)
+    assert [h["doc_id"] for h in _search("案件编号:CRASH-IDX-1")["hits"]] == [rel]
+    result = runner.invoke(app, ["archive", "fsck"])
+    assert result.exit_code == 0 and "检索索引与目录不一致" not in result.output, result.output
+
+
+def test_index_sync_drains_the_queue_and_reindexes_what_the_index_lost(home: Path, kit: Kit, tmp_path: Path) -> None:
+    rel = _ingest_killed_before_index(home, kit, tmp_path, "CRASH-IDX-2")
+    open_index(load_settings(home)).delete(REPORTS[0])  # and the index lost a document besides
+    assert not _in_index(home, rel) and not _in_index(home, REPORTS[0])
+    result = runner.invoke(app, ["index", "sync"])
+    assert result.exit_code == 0, result.output
+    assert "已补做 1 项待完成的索引更新" in result.output and f"已重新索引 {REPORTS[0]}" in result.output
+    assert _in_index(home, rel) and _in_index(home, REPORTS[0])
+    # fsck --repair does the same for a document lost again
+    open_index(load_settings(home)).delete(REPORTS[1])
+    result = runner.invoke(app, ["archive", "fsck", "--repair"])
+    assert result.exit_code == 0, result.output
+    assert f"已重新索引 {REPORTS[1]}" in result.output and _in_index(home, REPORTS[1])
+    result = runner.invoke(app, ["index", "sync"])
+    assert result.exit_code == 0 and "检索索引与目录一致" in result.output
