@@ -203,3 +203,7 @@ class Catalog:
         return self.conn.execute(
             "SELECT * FROM disposals WHERE case_id = ? AND state IN ('proposed', 'approved') ORDER BY id DESC",
             (case_id,)).fetchone()
+
+    def disposals(self, *, states: tuple[str, ...] = ("proposed", "approved", "executed")) -> list[sqlite3.Row]:
+        marks = ",".join("?" * len(states))
+        return self.conn.execute(f"SELECT * FROM disposals WHERE state IN ({marks}) ORDER BY id", states).fetchall()
