@@ -35,6 +35,13 @@ def _iter_bags(root: Path) -> Iterator[Path]:
     yield from iter_bags(root)
 
 
+def package_on_disk(package_dir: Path) -> bool:
+    """Is the package still there? (bagit.txt and data/ — the format's minimum, docs/package-format.md)"""
+    from archive.package import is_bag
+
+    return is_bag(package_dir)
+
+
 def rel_path(root: Path, package_dir: Path) -> str:
     return package_dir.resolve().relative_to(root.resolve()).as_posix()
 
