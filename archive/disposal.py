@@ -52,8 +52,13 @@ def disposal_blockers(archive: Archive, case_id: str, today: date) -> list[str]:
     logged = _ingest_events(catalog, case_id)
     for r in rows:
         where = f"报告 {r['report_number']}（{r['rel_path']}）"
+        path = inside(archive.root, *r["rel_path"].split("/"))
+        if not package.is_bag(path):
+            reasons.append(f"{where} 的档案包不在磁盘上：这是事故，不是销毁——请从备份恢复"
+                           "（gongu archive audit / fsck 会报告）")
+            continue
         try:
-            pkg = fmt.open_package(inside(archive.root, *r["rel_path"].split("/")))
+            pkg = fmt.open_package(path)
             sealed_until = pkg.retention_until(archive.config.retention)
             current_hash = pkg.package_hash()
         except (ArchiveError, OSError) as exc:
