@@ -84,9 +84,12 @@ def audit(archive: Archive, *, progress: Callable[[str, int], None] | None = Non
     signatures: dict[str, tuple[Path, Future[VerifyOutcome]]] = {}
     if archive.verifier is not None:
         for row in rows:
-            found = sorted(archive.root.joinpath(*row["rel_path"].split("/"), "data", "report").glob("*.pdf"))
-            if found:
-                signatures[row["rel_path"]] = (found[0], pool.submit(archive.verifier, found[0]))
+            try:  # the report the package's own metadata names; an unreadable package is reported below
+                report = fmt.open_package(archive.root.joinpath(*row["rel_path"].split("/"))).report_pdf()
+            except (fmt.PackageFormatError, OSError):
+                report = None
+            if report is not None:
+                signatures[row["rel_path"]] = (report, pool.submit(archive.verifier, report))
     for row in rows:
         before = len([c for c in result.checks if not c.ok and c.level == "error"])
         size = _audit_package(archive, row, result, ingest_events, signatures, fixity[row["rel_path"]])
@@ -176,11 +179,7 @@ def _audit_package(archive: Archive, row: sqlite3.Row, result: AuditResult, inge
                    f"{event.details.get('retention_until')}；目录：包哈希 {row['package_hash'][:12]}…，"
                    f"保管至 {row['retention_until']}", rel)
 
-    manifest = {}
-    for line in (path / "manifest-sha256.txt").read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            digest, _, name = line.partition(" ")
-            manifest[name.strip()] = digest
+    manifest = fmt.manifest_sha256(path)
     on_disk = {str(p.relative_to(path)).replace(os.sep, "/") for p in (path / "data").rglob("*") if p.is_file() or p.is_symlink()}
     files = meta.get("files") or []
     declared = {f.get("path") for f in files}
@@ -246,7 +245,7 @@ def _audit_package(archive: Archive, row: sqlite3.Row, result: AuditResult, inge
         elif report_path.is_file():
             pending = signatures.get(rel)
             # use the check started early only if it looked at the very file the metadata names
-            if pending is not None and pending[0] == report_path:
+            if pending is not None and pending[0] == report_path.resolve():
                 outcome = pending[1].result()
             else:
                 outcome = archive.verifier(report_path)

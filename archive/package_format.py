@@ -153,6 +153,16 @@ def open_package(path: Path) -> ArchivedPackage:
     return reader(path, meta)
 
 
+def manifest_sha256(path: Path) -> dict[str, str]:
+    """manifest-sha256.txt as {"data/…": hex digest} (RFC 8493 §2.1.3: "<digest> <path>" per line)."""
+    out: dict[str, str] = {}
+    for line in (path / "manifest-sha256.txt").read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            digest, _, name = line.partition(" ")
+            out[name.strip()] = digest
+    return out
+
+
 def metadata_problems(meta: Mapping[str, Any]) -> list[str]:
     """DA/T 70 真实性: metadata.json of format 1 well-formed — keys, types, formats, no duplicates."""
     problems = []
