@@ -14,6 +14,7 @@ import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,9 @@ from archive import metadata as md
 from archive import package
 from archive.retention import RetentionClass, retention_until
 from archive.store import ArchiveError
+from generator.adjust import adjust
+from generator.amounts import to_fen
+from generator.model import CarSurveyCase, ReviewDecision
 
 FORMAT_1 = md.SCHEMA  # "gongu-archive-package/1"
 METADATA_FILE = md.METADATA_FILE
@@ -262,13 +266,10 @@ def read_search_record(path: Path) -> dict[str, Any] | None:
     return reader(file, record)
 
 
-def build_search_record(case: Any) -> dict[str, Any]:
+def build_search_record(case: CarSurveyCase) -> dict[str, Any]:
     """The search record of a case (format gongu-search-record/1). Amounts in fen (integers)."""
-    from generator.adjust import adjust
-    from generator.amounts import to_fen
-    from generator.model import ReviewDecision
 
-    def fen(value: Any) -> int | None:
+    def fen(value: Decimal | None) -> int | None:
         return None if value is None else int(to_fen(value) * 100)
 
     result = adjust(case)
