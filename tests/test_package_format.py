@@ -68,6 +68,8 @@ def _documented_roles() -> set[str]:
 
 def read_as_documented(folder: Path) -> dict[str, Any]:
     """Read and check a package by the rules of docs/package-format.md; returns metadata.json."""
+    assert (folder / "bagit.txt").read_text(encoding="utf-8").splitlines() == [
+        "BagIt-Version: 0.97", "Tag-File-Character-Encoding: UTF-8"]  # section 1
     bagit.Bag(str(folder)).validate()  # section 2: manifests, tag manifests, completeness
     for manifest in ("manifest-sha256.txt", "tagmanifest-sha256.txt"):  # section 2, with sha256sum
         done = subprocess.run(["sha256sum", "-c", manifest], cwd=folder, capture_output=True, text=True)
