@@ -6,11 +6,10 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +17,9 @@ from sqlalchemy import RowMapping
 
 from archive import metadata as md
 from archive import package
+from archive import package_format as fmt
+from archive.catalog import Event
+from archive.disposal import approval_log_problems
 from archive.eventlog import verify_log
 from archive.names import UnsafePathError, inside
 from archive.store import Archive
@@ -30,48 +32,6 @@ OPEN_FORMATS = {"application/pdf", "application/json", "text/csv", "text/plain",
 _EXECUTABLE_MAGIC = (b"\x7fELF", b"MZ", b"#!", b"\xca\xfe\xba\xbe", b"\xcf\xfa\xed\xfe")
 # DA/T 70 可用性: no compressed or encrypted containers inside a package (their content escapes the checks)
 _ARCHIVE_MAGIC = (b"PK\x03\x04", b"Rar!", b"7z\xbc\xaf\x27\x1c", b"\x1f\x8b", b"BZh", b"\xfd7zXZ")
-_SHA256 = re.compile(r"[0-9a-f]{64}")
-
-
-def _metadata_problems(meta: dict[str, Any]) -> list[str]:
-    """DA/T 70 真实性: metadata well-formed — types, ranges, formats, no duplicates."""
-    problems = []
-    if meta.get("schema") != md.SCHEMA:
-        problems.append(f"schema 应为 {md.SCHEMA}")
-    for key in ("report", "parties", "dates", "retention", "ingest", "totals"):
-        if not isinstance(meta.get(key), dict):
-            problems.append(f"{key} 应为对象")
-    files = meta.get("files")
-    if not isinstance(files, list) or not all(isinstance(f, dict) for f in files):
-        return [*problems, "files 应为对象数组"]
-    if problems:
-        return problems
-    paths = [f.get("path") for f in files]
-    duplicates = sorted({str(x) for x in paths if paths.count(x) > 1})
-    if duplicates:
-        problems.append(f"重复的文件条目：{', '.join(duplicates[:3])}")
-    for f in files:
-        name = f.get("path")
-        if not isinstance(name, str) or not name.startswith("data/"):
-            problems.append(f"文件路径应以 data/ 开头：{name!r}")
-        size = f.get("size")
-        if not isinstance(size, int) or isinstance(size, bool) or size < 0:
-            problems.append(f"{name}：大小应为非负整数")
-        if not isinstance(f.get("sha256"), str) or not _SHA256.fullmatch(f["sha256"]):
-            problems.append(f"{name}：sha256 应为 64 位十六进制")
-        if f.get("role") not in md.ROLES:
-            problems.append(f"{name}：未知的用途 {f.get('role')!r}")
-    try:
-        date.fromisoformat(str(meta["retention"].get("until")))
-        datetime.fromisoformat(str(meta["dates"].get("closure")))
-    except ValueError:
-        problems.append("retention.until / dates.closure 不是有效的日期")
-    totals = meta["totals"]
-    if not isinstance(totals.get("files"), int) or not isinstance(totals.get("bytes"), int):
-        problems.append("totals.files / totals.bytes 应为整数")
-    return problems
-
-
 @dataclass
 class Check:
     prop: str
@@ -115,7 +75,10 @@ def audit(archive: Archive, *, progress: Callable[[str, int], None] | None = Non
     result.add("integrity", "目录数据库完整性检查（integrity_check）", not damaged, "；".join(damaged[:5]))
     rows = cat.packages(state="active")
     result.packages = len(rows)
-    ingested = cat.ingest_actors()
+    ingest_events: dict[tuple[str, str], Event] = {}
+    for e in cat.events():
+        if e.kind in ("ingest", "ingest_recovered") and e.case_id and e.report_number:
+            ingest_events.setdefault((e.case_id, e.report_number), e)
     outcomes: list[tuple[RowMapping, bool]] = []
     # Signature validation (pyHanko, mostly Python) runs in a helper thread while this thread hashes
     # files (hashlib releases the GIL), so the two overlap instead of adding up.
@@ -125,12 +88,15 @@ def audit(archive: Archive, *, progress: Callable[[str, int], None] | None = Non
     signatures: dict[str, tuple[Path, Future[VerifyOutcome]]] = {}
     if archive.verifier is not None:
         for row in rows:
-            found = sorted(archive.root.joinpath(*row["rel_path"].split("/"), "data", "report").glob("*.pdf"))
-            if found:
-                signatures[row["rel_path"]] = (found[0], pool.submit(archive.verifier, found[0]))
+            try:  # the report the package's own metadata names; an unreadable package is reported below
+                report = fmt.open_package(archive.root.joinpath(*row["rel_path"].split("/"))).report_pdf()
+            except (fmt.PackageFormatError, OSError):
+                report = None
+            if report is not None:
+                signatures[row["rel_path"]] = (report, pool.submit(archive.verifier, report))
     for row in rows:
         before = len([c for c in result.checks if not c.ok and c.level == "error"])
-        size = _audit_package(archive, row, result, ingested, signatures, fixity[row["rel_path"]])
+        size = _audit_package(archive, row, result, ingest_events, signatures, fixity[row["rel_path"]])
         after = len([c for c in result.checks if not c.ok and c.level == "error"])
         outcomes.append((row, before == after))
         if progress:
@@ -138,6 +104,7 @@ def audit(archive: Archive, *, progress: Callable[[str, int], None] | None = Non
     pool.shutdown()
     hashing.shutdown()
     _audit_catalog_vs_disk(archive, rows, result)
+    _audit_disposals(archive, result)
     _audit_log(archive, result, trusted_certs)
     if log_events and outcomes:
         events = []
@@ -155,7 +122,7 @@ def _fixity(root: Path, rel: str) -> list[str]:
     return package.validate(path) if package.is_bag(path) else ["不是 BagIt 档案包"]
 
 
-def _audit_package(archive: Archive, row: RowMapping, result: AuditResult, ingested: dict[tuple[str, str], str],
+def _audit_package(archive: Archive, row: RowMapping, result: AuditResult, ingest_events: dict[tuple[str, str], Event],
                    signatures: dict[str, tuple[Path, Future[VerifyOutcome]]], fixity: Future[list[str]]) -> int:
     rel = row["rel_path"]
     try:
@@ -164,7 +131,8 @@ def _audit_package(archive: Archive, row: RowMapping, result: AuditResult, inges
         result.add("security", "存储路径在归档根目录之内", False, str(exc), rel)
         return 0
     if not package.is_bag(path):
-        result.add("integrity", "档案包存在", False, "目录中登记的档案包在磁盘上不存在", rel)
+        result.add("integrity", "档案包存在", False,
+                   "目录登记为在库的档案包不在磁盘上——事故：从备份恢复；不得以销毁处理", rel)
         return 0
     result.add("security", "存储可读", os.access(path, os.R_OK), package=rel)
 
@@ -187,20 +155,35 @@ def _audit_package(archive: Archive, row: RowMapping, result: AuditResult, inges
     result.add("integrity", "必备著录项齐全", not missing, f"缺少：{', '.join(missing)}" if missing else "", rel)
     if missing:
         return 0
-    malformed = _metadata_problems(meta)
+    malformed = fmt.metadata_problems(meta)
     result.add("authenticity", "著录信息格式正确（类型、范围、格式、无重复）", not malformed, "；".join(malformed[:5]), rel)
     if malformed:
         return 0
     same = (meta.get("schema") == md.SCHEMA and meta.get("case_id") == row["case_id"]
             and meta["report"].get("number") == row["report_number"]
-            and meta["retention"].get("until") == row["retention_until"])
-    result.add("authenticity", "著录信息与目录登记一致（案件号、报告号、保管期限）", same, "", rel)
+            and meta["retention"].get("until") == row["retention_until"]
+            and meta["retention"].get("class") == row["retention_class"]
+            and bool(meta.get("statutory")) == bool(row["statutory"]))
+    result.add("authenticity", "著录信息与目录登记一致（案件号、报告号、保管期限、类别）", same,
+               "" if same else f"目录：保管至 {row['retention_until']}，类别 {row['retention_class']}；"
+               f"著录：保管至 {meta['retention'].get('until')}，类别 {meta['retention'].get('class')}", rel)
+    try:
+        sealed_until = fmt.ArchivedPackage(path, md.SCHEMA, meta, ()).retention_until(archive.config.retention)
+        short = date.fromisoformat(row["retention_until"]) < sealed_until
+        detail = f"目录 {row['retention_until']} 早于按档案包结案日期与类别计算的 {sealed_until}（10.4）"
+    except (fmt.PackageFormatError, ValueError) as exc:
+        short, detail = True, str(exc)
+    result.add("authenticity", "目录保管期限不早于档案包自身计算的期限（10.4）", not short, detail if short else "", rel)
+    event = ingest_events.get((row["case_id"], row["report_number"]))
+    if event is not None:
+        agree = (event.details.get("package_hash") == row["package_hash"]
+                 and event.details.get("retention_until") in (None, row["retention_until"]))
+        result.add("authenticity", "目录登记与签名日志的归档事件一致（包哈希、保管期限）", agree,
+                   "" if agree else f"日志：包哈希 {str(event.details.get('package_hash'))[:12]}…，保管至 "
+                   f"{event.details.get('retention_until')}；目录：包哈希 {row['package_hash'][:12]}…，"
+                   f"保管至 {row['retention_until']}", rel)
 
-    manifest = {}
-    for line in (path / "manifest-sha256.txt").read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            digest, _, name = line.partition(" ")
-            manifest[name.strip()] = digest
+    manifest = fmt.manifest_sha256(path)
     on_disk = {str(p.relative_to(path)).replace(os.sep, "/") for p in (path / "data").rglob("*") if p.is_file() or p.is_symlink()}
     files = meta.get("files") or []
     declared = {f.get("path") for f in files}
@@ -247,9 +230,8 @@ def _audit_package(archive: Archive, row: RowMapping, result: AuditResult, inges
                {"report", "case_file", "calculation", "review_record"} <= roles, f"现有：{sorted(map(str, roles))}", rel)
     result.add("usability", "格式为开放格式", not formats, "；".join(formats[:5]), rel)
     result.add("usability", "包内无压缩封装（zip、rar、7z、gzip…）", not packed, "；".join(packed[:5]), rel)
-    result.add("integrity", "处理过程有记录（归档事件在日志中）", (row["case_id"], row["report_number"]) in ingested,
-               "日志中没有该包的归档事件", rel)
-    actor = ingested.get((row["case_id"], row["report_number"]))
+    result.add("integrity", "处理过程有记录（归档事件在日志中）", event is not None, "日志中没有该包的归档事件", rel)
+    actor = event.actor if event is not None else None
     result.add("security", "归档过程受控并有记录（归档人与日志一致）", actor == meta["ingest"].get("by"),
                f"日志：{actor}，著录：{meta['ingest'].get('by')}", rel)
     links = [str(p.relative_to(path)) for p in path.rglob("*") if p.is_symlink()]
@@ -267,7 +249,7 @@ def _audit_package(archive: Archive, row: RowMapping, result: AuditResult, inges
         elif report_path.is_file():
             pending = signatures.get(rel)
             # use the check started early only if it looked at the very file the metadata names
-            if pending is not None and pending[0] == report_path:
+            if pending is not None and pending[0] == report_path.resolve():
                 outcome = pending[1].result()
             else:
                 outcome = archive.verifier(report_path)
@@ -290,6 +272,15 @@ def _audit_catalog_vs_disk(archive: Archive, rows: list[RowMapping], result: Aud
                  for p in (archive.root / d).iterdir()]
     result.add("security", "无未完成操作的残留（临时目录）", not leftovers, f"{leftovers[:3]}（运行 gongu archive fsck）",
                level="warning")
+
+
+def _audit_disposals(archive: Archive, result: AuditResult) -> None:
+    """Every disposal row the catalog holds must be backed by its proposal and approval events in the
+    signed log: an 'approved' row inserted by SQL has none (10.4: disposal needs two people)."""
+    problems: list[str] = []
+    for d in archive.catalog.disposals():
+        problems += approval_log_problems(archive.catalog, d, approved=d["state"] in ("approved", "executed"))
+    result.add("authenticity", "销毁提议与批准均有日志记录（目录与日志一致）", not problems, "；".join(problems[:5]))
 
 
 def _audit_log(archive: Archive, result: AuditResult, trusted: list[Any]) -> None:

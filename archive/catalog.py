@@ -468,6 +468,10 @@ class Catalog:
         self._writing().execute(update(disposals_table).where(disposals_table.c.id == disposal_id).values(
             state="executed", executed_by=by, executed_at=at))
 
+    def disposals(self, *, states: tuple[str, ...] = ("proposed", "approved", "executed")) -> list[RowMapping]:
+        return self._rows(select(disposals_table).where(disposals_table.c.state.in_(states))
+                          .order_by(disposals_table.c.id))
+
     # ── tombstones ──
     def add_tombstone(self, **values: Any) -> None:
         self._writing().execute(insert(tombstones_table).values(**values))

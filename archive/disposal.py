@@ -19,7 +19,9 @@ from pathlib import Path
 from sqlalchemy import RowMapping
 
 from archive import package
+from archive import package_format as fmt
 from archive.catalog import Catalog, Event, canonical
+from archive.eventlog import verify_log
 from archive.names import inside
 from archive.store import Archive, ArchiveError, crash_point
 from generator.persons import same_person
@@ -37,14 +39,47 @@ class Eligibility:
     reasons: tuple[str, ...]
 
 
-def disposal_blockers(catalog: Catalog, case_id: str, today: date) -> list[str]:
-    """Why the case may not be disposed of today (empty list: it may)."""
+def disposal_blockers(archive: Archive, case_id: str, today: date) -> list[str]:
+    """Why the case may not be disposed of today (empty list: it may).
+
+    The retention end is taken from what cannot be edited silently — the sealed package's own
+    metadata (closure date and class, recomputed) and the signed log's ingest event — and the
+    catalog's `retention_until` can only make it later, never earlier. A package missing from disk is
+    an incident to report and restore, never a disposal."""
+    catalog = archive.catalog
     rows = catalog.packages(case_id, state="active")
     if not rows:
         return [f"档案中没有案件 {case_id} 的在库档案包"]
     reasons = []
+    logged = _ingest_events(catalog, case_id)
     for r in rows:
-        until = date.fromisoformat(r["retention_until"])
+        where = f"报告 {r['report_number']}（{r['rel_path']}）"
+        path = inside(archive.root, *r["rel_path"].split("/"))
+        if not package.is_bag(path):
+            reasons.append(f"{where} 的档案包不在磁盘上：这是事故，不是销毁——请从备份恢复"
+                           "（gongu archive audit / fsck 会报告）")
+            continue
+        try:
+            pkg = fmt.open_package(path)
+            sealed_until = pkg.retention_until(archive.config.retention)
+            current_hash = pkg.package_hash()
+        except (ArchiveError, OSError) as exc:
+            reasons.append(f"{where} 的档案包无法读取——这是事故，不是销毁：{exc}"
+                           "（请运行 gongu archive audit，从备份恢复）")
+            continue
+        event = logged.get(r["report_number"])
+        if event is None:
+            reasons.append(f"{where} 在签名日志中没有归档事件，无法确认其保管期限")
+            continue
+        if current_hash != r["package_hash"] or current_hash != event.details.get("package_hash"):
+            reasons.append(f"{where} 的档案包与目录或日志登记的包哈希不一致（请运行 gongu archive audit）")
+        if pkg.retention_class != r["retention_class"]:
+            reasons.append(f"{where} 目录登记的保管期限类别 {r['retention_class']} 与档案包著录 "
+                           f"{pkg.retention_class} 不一致（请运行 gongu archive audit）")
+        candidates = [sealed_until, date.fromisoformat(r["retention_until"])]
+        if event.details.get("retention_until"):
+            candidates.append(date.fromisoformat(str(event.details["retention_until"])))
+        until = max(candidates)
         # 10.4 / 资产评估法 Art. 29: kept at least N years — disposal only once that date has passed.
         if today < until:
             reasons.append(f"报告 {r['report_number']} 保管期限至 {until.isoformat()}，尚未届满（10.4）")
@@ -53,8 +88,36 @@ def disposal_blockers(catalog: Catalog, case_id: str, today: date) -> list[str]:
     return reasons
 
 
-def assert_disposable(catalog: Catalog, case_id: str, today: date) -> None:
-    reasons = disposal_blockers(catalog, case_id, today)
+def _ingest_events(catalog: Catalog, case_id: str) -> dict[str, Event]:
+    """The first ingest event of each report of the case in the event log."""
+    out: dict[str, Event] = {}
+    for e in catalog.events(case_id):
+        if e.kind in ("ingest", "ingest_recovered") and e.report_number is not None:
+            out.setdefault(e.report_number, e)
+    return out
+
+
+def approval_log_problems(catalog: Catalog, disposal: RowMapping, *, approved: bool) -> list[str]:
+    """The disposal's proposal (and approval) must be events in the signed log, by the persons the
+    catalog row names: a row inserted behind the archive's back has no such events."""
+    did = disposal["id"]
+    events = [e for e in catalog.events(disposal["case_id"]) if e.details.get("disposal_id") == did]
+    problems = []
+    proposed = [e for e in events if e.kind == "disposal_proposed" and e.actor == disposal["proposed_by"]]
+    if not proposed:
+        problems.append(f"销毁提议 {did}（提议人 {disposal['proposed_by']}）在日志中没有提议事件")
+    if approved:
+        approvals = [e for e in events if e.kind == "disposal_approved" and e.actor == disposal["approved_by"]
+                     and e.actor != disposal["proposed_by"]]
+        if not approvals:
+            problems.append(f"销毁提议 {did} 的批准（批准人 {disposal['approved_by']}）在日志中没有批准事件")
+        elif proposed and approvals[0].seq < proposed[0].seq:
+            problems.append(f"销毁提议 {did}：日志中的批准早于提议")
+    return problems
+
+
+def assert_disposable(archive: Archive, case_id: str, today: date) -> None:
+    reasons = disposal_blockers(archive, case_id, today)
     if reasons:
         raise DisposalRefused("不得销毁：" + "；".join(reasons))
 
@@ -64,7 +127,7 @@ def eligibility(archive: Archive) -> list[Eligibility]:
     out = []
     for case_id in archive.catalog.active_case_ids():
         until = archive.catalog.latest_retention_until(case_id)
-        reasons = disposal_blockers(archive.catalog, case_id, today)
+        reasons = disposal_blockers(archive, case_id, today)
         out.append(Eligibility(case_id, until, not reasons, tuple(reasons)))
     return out
 
@@ -73,7 +136,7 @@ def propose(archive: Archive, case_id: str, *, by: str) -> int:
     _need_person(by)
     cat = archive.catalog
     with cat.write():
-        assert_disposable(cat, case_id, archive.today())
+        assert_disposable(archive, case_id, archive.today())
         if cat.open_disposal(case_id) is not None:
             raise DisposalRefused(f"案件 {case_id} 已有待处理的销毁提议")
         at = archive.now()
@@ -92,7 +155,10 @@ def approve(archive: Archive, case_id: str, *, by: str) -> None:
             raise DisposalRefused(f"案件 {case_id} 没有待批准的销毁提议")
         if same_person(by, d["proposed_by"]):  # NFKC, case-folded, no format characters
             raise DisposalRefused(f"销毁须由提议人以外的人批准（提议人：{d['proposed_by']}）")
-        assert_disposable(cat, case_id, archive.today())
+        logged = approval_log_problems(cat, d, approved=False)
+        if logged:
+            raise DisposalRefused("不得批准：" + "；".join(logged))
+        assert_disposable(archive, case_id, archive.today())
         at = archive.now()
         cat.approve_disposal(d["id"], by=by, at=at.isoformat())
         event = cat.append_event("disposal_approved", at, by, case_id, None,
@@ -121,7 +187,12 @@ def _remove_packages(archive: Archive, case_id: str, disposal: RowMapping,
     """The only code that removes package payloads. Guarded here, inside the caller's transaction."""
     cat = archive.catalog
     assert cat.in_transaction
-    assert_disposable(cat, case_id, archive.today())
+    assert_disposable(archive, case_id, archive.today())
+    logged = approval_log_problems(cat, disposal, approved=True)
+    log = verify_log(cat, export_dir=archive.config.checkpoint_dir)
+    logged += [f"日志校验未通过：{p}" for p in log.problems[:3]]
+    if logged:
+        raise DisposalRefused("不得销毁：" + "；".join(logged))
     at = archive.now()
     approvals = {"disposal_id": disposal["id"], "proposed_by": disposal["proposed_by"],
                  "proposed_at": disposal["proposed_at"], "approved_by": disposal["approved_by"],
@@ -136,19 +207,19 @@ def _remove_packages(archive: Archive, case_id: str, disposal: RowMapping,
     try:
         for row in cat.packages(case_id, state="active"):
             path = inside(archive.root, *row["rel_path"].split("/"))
-            meta_text = (path / "metadata.json").read_text(encoding="utf-8") if path.is_dir() else "{}"
-            manifests = package.manifest_texts(path) if path.is_dir() else {}
+            pkg = fmt.open_package(path)  # present and readable: assert_disposable checked it
+            meta_text = (pkg.path / fmt.METADATA_FILE).read_text(encoding="utf-8")  # kept byte for byte
+            manifests = pkg.manifests()
             tomb: dict[str, object] = {"case_id": row["case_id"], "report_number": row["report_number"],
                                        "rel_path": row["rel_path"], "package_hash": row["package_hash"],
                                        "retention_until": row["retention_until"], "approvals": approvals,
                                        "metadata": json.loads(meta_text), "manifests": manifests}
             # Move out first (atomic rename), delete only after the catalog commit: a crash in between
             # leaves the package in .trash where fsck restores it (catalog still says active).
-            if path.is_dir():
-                trash = trash_root / f"{row['id']}-{uuid.uuid4().hex}"
-                os.rename(path, trash)
-                moved.append((trash, path))
-                crash_point("disposal_after_move")
+            trash = trash_root / f"{row['id']}-{uuid.uuid4().hex}"
+            os.rename(path, trash)
+            moved.append((trash, path))
+            crash_point("disposal_after_move")
             cat.add_tombstone(package_id=row["id"], case_id=row["case_id"], report_number=row["report_number"],
                               rel_path=row["rel_path"], package_hash=row["package_hash"], metadata=meta_text,
                               manifests=canonical(manifests), approvals=canonical(approvals),

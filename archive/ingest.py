@@ -23,6 +23,7 @@ from typing import Any
 
 from archive import metadata as md
 from archive import package
+from archive import package_format as fmt
 from archive.names import UnsafePathError, inside, relative_inside, safe_component
 from archive.retention import class_for, retention_until
 from archive.store import Archive, ArchiveError, crash_point
@@ -265,7 +266,8 @@ def _build(archive: Archive, loaded: LoadedCase, payload: list[package.PayloadFi
     package.make_bag(tmp, {"Source-Organization": case.firm.name, "External-Identifier": case.case_id,
                            "External-Description": f"公估档案 {case.case_id} 报告 {case.report.number}",
                            "Bag-Group-Identifier": case.case_id})
-    package.add_tag_files(tmp, {md.METADATA_FILE: md.dumps(meta), md.README_FILE: md.readme_text(meta).encode()})
+    # the search record: what the index needs, derived now so no later model has to re-read this case file
+    fmt.describe(tmp, meta, fmt.build_search_record(case))
     package.fsync_tree(tmp)
     crash_point("after_bag")
     problems = package.validate(tmp)
@@ -274,13 +276,9 @@ def _build(archive: Archive, loaded: LoadedCase, payload: list[package.PayloadFi
     return entries
 
 
-def read_metadata(path: Path) -> dict[str, Any]:
-    return json.loads((path / md.METADATA_FILE).read_text(encoding="utf-8"))
-
-
 def register(archive: Archive, final: Path, rel: str, *, by: str, kind: str, entries_count: int | None = None) -> IngestResult:
     """Record a complete package on disk in the catalog and the log (idempotent)."""
-    meta = read_metadata(final)
+    meta = fmt.open_package(final).metadata
     pkg_hash = package.package_hash(final)
     payload_hash = hashlib.sha256(package.payload_manifest(final).encode()).hexdigest()
     events = []

@@ -1,5 +1,7 @@
 """The package's own description: `metadata.json` (machine-readable) and `README.txt` (for a person
 with no software). Both are BagIt tag files, so the tag manifests cover them (RFC 8493 §2.2.1).
+The content of format 1; archive/package_format.py writes and reads it, docs/package-format.md
+describes it for a reader without Gongu.
 
 metadata.json, schema "gongu-archive-package/1" (every key always present; unknown values null):
   schema, case_id, case_name, kind, statutory,

@@ -305,7 +305,7 @@ def fsck_cmd(
         labels = {"catalog_problems": "目录数据库完整性检查未通过", "index_problems": "检索索引与目录不一致",
                   "temp_folders": "中断归档的临时目录", "trash_folders": "中断销毁的残留",
                   "orphan_packages": "完整但未登记的档案包", "invalid_packages": "不完整且未登记的目录",
-                  "missing_packages": "登记了但磁盘上不存在的档案包"}
+                  "missing_packages": "登记了但磁盘上不存在的档案包（事故：从备份恢复，不得以销毁处理）"}
         d = report.as_dict()
         for key, label in labels.items():
             for item in d[key]:

@@ -17,6 +17,7 @@ from gongu.output import console, err_console, fail
 from gongu.settings import Settings, load_settings
 from index.extract import STATUS_TITLES, IndexDocument
 from index.highlight import mark_to_rich
+from index.maintenance import package_on_disk
 from index.query import KIND_TITLES, QueryError, Range, SearchResults, parse_date_bound, parse_query
 
 index_app = typer.Typer(help="检索索引维护", no_args_is_help=True)
@@ -91,6 +92,12 @@ def search(
         rel = str(hit.fields.get("package_path") or "")
         if rel and not Path(rel).is_absolute():
             hit.fields["package_path"] = str(root / rel)
+        # A kept package that is gone from disk is an incident: say so, never list it as if present.
+        missing = bool(rel) and hit.fields.get("status") != "disposed" and not package_on_disk(
+            Path(str(hit.fields["package_path"])))
+        hit.fields["package_missing"] = missing
+        if missing and not as_json:  # --json carries it as "package_missing"
+            err_console.print(f"[red]档案包不在磁盘上[/]：{hit.fields['package_path']}（事故：请运行 gongu archive audit，从备份恢复）")
     if as_json:
         sys.stdout.write(json.dumps(results.as_dict(), ensure_ascii=False, indent=2) + "\n")
         return
@@ -116,7 +123,8 @@ def _print_results(results: SearchResults) -> None:
         table.add_row("日期", f"出险 {f.get('loss_date') or '—'}    报告 {f.get('report_date') or '—'}"
                       f"    保管至 {f.get('retention_end') or '—'}")
         table.add_row("金额（元）", f"索赔 {_fen_text(f.get('claimed_fen'))}    理算 {_fen_text(f.get('adjusted_fen'))}")
-        table.add_row("档案包", str(f.get("package_path") or "—"))
+        table.add_row("档案包", str(f.get("package_path") or "—")
+                      + ("  [red]不在磁盘上（事故，见 gongu archive audit）[/]" if f.get("package_missing") else ""))
         for snippet in hit.snippets:
             table.add_row("片段", "…" + mark_to_rich(snippet) + "…")
         if status == "disposed":
@@ -154,7 +162,8 @@ def rebuild(
     for problem in errors:
         err_console.print(f"[yellow]跳过[/] {problem}")
     console.print(f"[green]✓[/] 索引已重建：{count} 件（{index_dir(settings)}）")
-    if errors:
+    if errors:  # nothing silent: every package left out of search is named, and the exit says so
+        err_console.print(f"[red]{len(errors)} 个档案包未能读取，未进入检索索引[/]（见上；gongu archive audit 核查）")
         raise typer.Exit(2)
 
 

@@ -1,7 +1,8 @@
 """What the index knows about one archived package, independent of any search engine.
 
-`IndexDocument` is built from three plain inputs — the package's metadata dict, the case file and the
-report text — so only `read_package` knows how a package is laid out on disk.
+`IndexDocument` is built from three plain inputs — the package's metadata dict, its search record
+(the fields derived from the case file at ingest) and the report text. How a package is laid out and
+read is archive/package_format.py's business; `read_package` only asks it.
 """
 
 from __future__ import annotations
@@ -17,9 +18,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from generator.adjust import adjust
+from archive.package_format import ArchivedPackage, PackageFormatError, build_search_record, open_package
 from generator.loading import CaseFileError, load_case
-from generator.model import CarSurveyCase, ReviewDecision
+from generator.model import CarSurveyCase
 from generator.types import beijing_date
 
 STATUSES = ("archived", "held", "disposed")
@@ -84,8 +85,8 @@ def fen(value: Decimal | None) -> int | None:
     return int(to_fen(value) * 100)
 
 
-def document_from_case(
-    case: CarSurveyCase,
+def document_from_record(
+    record: Mapping[str, Any],
     *,
     doc_id: str,
     text: str,
@@ -94,39 +95,41 @@ def document_from_case(
     retention_end: date | None = None,
     archived_at: datetime | None = None,
 ) -> IndexDocument:
-    result = adjust(case)
-    causes = [case.incident.reported_cause]
-    if case.cause is not None:
-        causes.append(case.cause.proximate_cause)
-    claimed = case.incident.claimed_amount if case.incident.claimed_amount is not None else result.claimed_total
+    """An index document from a search record (archive/package_format.py, gongu-search-record/1):
+    plain data, so no case model is needed to index a package."""
     return IndexDocument(
         doc_id=doc_id,
-        case_id=case.case_id,
-        report_number=case.report.number,
-        kind=case.kind,
+        case_id=record["case_id"],
+        report_number=record["report_number"],
+        kind=record["kind"],
         status=status,
-        case_name=case.case_name,
-        insurer=case.policy.insurer,
-        insured=case.policy.insured,
-        policyholder=case.policy.policyholder,
-        policy_number=case.policy.number,
-        project=case.project.name,
-        province=case.project.province or "",
-        city=case.project.city or "",
-        loss_date=beijing_date(case.incident.occurred_at),
-        report_date=case.report.issued_on,
+        case_name=record["case_name"],
+        insurer=record["insurer"],
+        insured=record["insured"],
+        policyholder=record["policyholder"],
+        policy_number=record["policy_number"],
+        project=record["project"],
+        province=record["province"],
+        city=record["city"],
+        loss_date=_parse_date(record["loss_date"]),
+        report_date=_parse_date(record["report_date"]),
         archived_at=archived_at,
         retention_end=retention_end,
-        cause="；".join(causes),
-        loss_type=case.incident.loss_type or "",
-        claimed_fen=fen(claimed),
-        assessed_fen=fen(result.net_loss_total),
-        adjusted_fen=fen(result.total_payable),
-        handlers=tuple(h.name for h in case.handlers),
-        reviewers=tuple(dict.fromkeys(r.reviewer for r in case.reviews if r.decision == ReviewDecision.approve)),
+        cause=record["cause"],
+        loss_type=record["loss_type"],
+        claimed_fen=record["claimed_fen"],
+        assessed_fen=record["assessed_fen"],
+        adjusted_fen=record["adjusted_fen"],
+        handlers=tuple(record["handlers"]),
+        reviewers=tuple(record["reviewers"]),
         package_path=package_path,
         text=text,
     )
+
+
+def document_from_case(case: CarSurveyCase, *, doc_id: str, text: str, **extra: Any) -> IndexDocument:
+    """What a case file gives the index today: its search record, read like an archived one."""
+    return document_from_record(build_search_record(case), doc_id=doc_id, text=text, **extra)
 
 
 # ─────────────────────────────── report text ───────────────────────────────
@@ -191,10 +194,8 @@ def _strings(value: Any) -> Iterator[str]:
 
 
 # ─────────────────────────────── the package layout ───────────────────────────────
-# metadata.json schema "gongu-archive-package/1" (archive/metadata.py): case_id, case_name, kind,
-# report{number, issued_on}, parties{insurer, insured, policyholder}, policy_number,
-# project{name, province, city}, dates{loss, report}, amounts{claimed, total_payable} (yuan strings),
-# retention{until}, ingest{at}, files[{path "data/…", role}].
+# The package layout is archive/package_format.py's (docs/package-format.md); this part only maps
+# a package's description onto the index document.
 
 
 def _parse_date(value: Any) -> date | None:
@@ -229,24 +230,17 @@ def _sub(meta: Mapping[str, Any], key: str) -> Mapping[str, Any]:
     return value if isinstance(value, Mapping) else {}
 
 
-def _file_with_role(meta: Mapping[str, Any], *roles: str) -> str | None:
-    for entry in meta.get("files", []) or []:
-        if isinstance(entry, Mapping) and entry.get("role") in roles and entry.get("path"):
-            return str(entry["path"])
-    return None
-
-
 def document_from_metadata(
     meta: Mapping[str, Any],
     *,
     doc_id: str,
     package_path: str = "",
     status: str = "archived",
-    case: CarSurveyCase | None = None,
+    record: Mapping[str, Any] | None = None,
     text: str = "",
 ) -> IndexDocument:
     """The metadata is the package's own description and the index reports what the archive
-    recorded; the case file, when at hand, adds what metadata does not carry (cause, handlers …).
+    recorded; the search record, when at hand, adds what metadata does not carry (cause, handlers …).
     A tombstone (disposal) is built from the metadata alone, with no text."""
     report, parties, project = _sub(meta, "report"), _sub(meta, "parties"), _sub(meta, "project")
     dates, amounts, retention = _sub(meta, "dates"), _sub(meta, "amounts"), _sub(meta, "retention")
@@ -273,9 +267,9 @@ def document_from_metadata(
         package_path=package_path,
         text=text,
     )
-    if case is None:
+    if record is None:
         return doc
-    from_case = document_from_case(case, doc_id=doc_id, text=text)
+    from_case = document_from_record(record, doc_id=doc_id, text=text)
     return replace(
         doc,
         cause=from_case.cause,
@@ -288,43 +282,38 @@ def document_from_metadata(
     )
 
 
-def read_metadata(package_dir: Path) -> dict[str, Any]:
-    meta_file = package_dir / "metadata.json"
-    try:
-        meta = json.loads(meta_file.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise PackageReadError(f"{meta_file}：无法读取元数据：{exc}") from None
-    if not isinstance(meta, dict):
-        raise PackageReadError(f"{meta_file}：元数据不是 JSON 对象")
-    return meta
-
-
 def read_package(package_dir: Path, *, doc_id: str, status: str = "archived") -> IndexDocument:
-    """The one function that knows the package layout: a BagIt bag with `metadata.json` beside
-    `data/`; the sealed report PDF (role "report") and the case file (role "case_file") in `data/`.
+    """One package as the index sees it, read through the package format module. The fields derived
+    from the case file come from the search record stored at ingest; only a package made before
+    records existed has its case file read with today's model (and is reported if that fails).
     `doc_id` is the package's path relative to the archive root (the catalog's rel_path); it is
     also the stored package path, so an index stays valid when GONGU_HOME moves."""
-    meta = read_metadata(package_dir)
-    case_path = _in_bag(package_dir, _file_with_role(meta, "case_file", "case") or "data/case/case.json")
+    try:
+        pkg = open_package(package_dir)
+        record = pkg.search_record()
+        raw = pkg.case_file_bytes()
+        pdf = pkg.report_pdf()
+    except PackageFormatError as exc:
+        raise PackageReadError(str(exc)) from None
+    if record is None:
+        record = _record_from_case_file(pkg)
+    text = pdf_text(pdf) if pdf is not None else ""
+    if not text:
+        try:
+            text = case_text(json.loads(raw))
+        except ValueError:
+            text = ""
+    return document_from_metadata(pkg.metadata, doc_id=doc_id, package_path=doc_id, status=status,
+                                  record=record, text=text)
+
+
+def _record_from_case_file(pkg: ArchivedPackage) -> dict[str, Any]:
+    """Fallback for packages ingested before search records: derive the record from the case file."""
+    case_path = pkg.file_with_role("case_file")
+    assert case_path is not None  # case_file_bytes() succeeded
     try:
         loaded = load_case(case_path)
     except CaseFileError as exc:
-        raise PackageReadError(f"{case_path}：案件文件无效（{len(exc.problems)} 处问题）") from None
-    text = ""
-    report_rel = _file_with_role(meta, "report")
-    if report_rel:
-        pdf = _in_bag(package_dir, report_rel)
-        if pdf.is_file():
-            text = pdf_text(pdf)
-    if not text:
-        text = case_text(json.loads(loaded.raw))
-    return document_from_metadata(meta, doc_id=doc_id, package_path=doc_id, status=status,
-                                  case=loaded.case, text=text)
-
-
-def _in_bag(package_dir: Path, rel: str) -> Path:
-    data = (package_dir / "data").resolve()
-    path = (package_dir / rel).resolve()
-    if not path.is_relative_to(data):
-        raise PackageReadError(f"{package_dir}：元数据中的文件路径不在 data/ 内：{rel}")
-    return path
+        raise PackageReadError(f"{case_path}：档案包没有检索记录，案件文件按当前模型无效"
+                               f"（{len(exc.problems)} 处问题）") from None
+    return build_search_record(loaded.case)

@@ -40,6 +40,13 @@ def _iter_bags(root: Path) -> Iterator[Path]:
     yield from iter_bags(root)
 
 
+def package_on_disk(package_dir: Path) -> bool:
+    """Is the package still there? (bagit.txt and data/ — the format's minimum, docs/package-format.md)"""
+    from archive.package import is_bag
+
+    return is_bag(package_dir)
+
+
 def rel_path(root: Path, package_dir: Path) -> str:
     return package_dir.resolve().relative_to(root.resolve()).as_posix()
 
@@ -70,20 +77,36 @@ def archive_documents(root: Path, catalog: Catalog | None = None, *, errors: lis
     """Everything the index should hold, read from disk (and the catalog for holds and tombstones).
 
     A package that cannot be read is reported in `errors` and skipped: one damaged package must not
-    stop the rest of the archive from being searchable (fsck/audit are where damage is dealt with)."""
+    stop the rest of the archive from being searchable (fsck/audit are where damage is dealt with).
+    So is a package the catalog lists as kept but which is not on disk: an incident, never a quiet
+    omission from search."""
     disposed = _disposed_rel_paths(catalog)
+    seen: set[str] = set()
     for bag in _iter_bags(root):
         rel = rel_path(root, bag)
         if rel in disposed:
             continue
+        seen.add(rel)
         try:
-            meta_case = json.loads((bag / "metadata.json").read_text(encoding="utf-8")).get("case_id", "")
-            yield read_package(bag, doc_id=rel, status=case_status(catalog, str(meta_case)))
+            doc = read_package(bag, doc_id=rel)
         except (PackageReadError, OSError, ValueError) as exc:
             if errors is None:
                 raise
             errors.append(f"{rel}：{exc}")
+            continue
+        yield replace(doc, status=case_status(catalog, doc.case_id))
+    for rel in _active_rel_paths(catalog) - seen:
+        problem = f"{rel}：目录登记为在库，但档案包不在磁盘上（事故：请运行 gongu archive audit，从备份恢复）"
+        if errors is None:
+            raise PackageReadError(problem)
+        errors.append(problem)
     yield from tombstones(catalog, root)
+
+
+def _active_rel_paths(catalog: Catalog | None) -> set[str]:
+    if catalog is None:
+        return set()
+    return {r["rel_path"] for r in catalog.packages(state="active")}
 
 
 class IndexMaintainer:

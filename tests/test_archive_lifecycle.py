@@ -136,8 +136,9 @@ def test_10_4_early_disposal_impossible_through_every_command(home: Path) -> Non
     # fsck --repair and re-ingest never remove or replace a package
     assert _cli("fsck", "--repair")[0] == 0
     assert _package_files(home) == before
-    code, _ = _cli_at(BEFORE_END, "audit")
-    assert code == 0
+    # …and the audit reports the forged approval: it has no events in the signed log
+    code, out = _cli_at(BEFORE_END, "audit")
+    assert code == 1 and "没有批准事件" in out
 
 
 def test_hold_blocks_disposal_whatever_the_date(home: Path) -> None:
