@@ -22,6 +22,7 @@ from cryptography.x509.oid import NameOID
 
 from archive.catalog import MIGRATIONS, SCHEMA_REVISION, Catalog, CatalogCorrupt, CatalogError, Event, canonical
 from archive.eventlog import CheckpointSigner, checkpoint_body, verify_log
+from archive.firmcert import add_pin, pin_path
 from archive.merkle import leaf_hash, root_hash
 from tests.archivekit import write_case
 from tests.sealkit import example_case
@@ -229,6 +230,8 @@ def test_previous_version_catalog_is_migrated_forward_with_no_data_lost(tmp_path
     Catalog(path).close()
     assert _table(path, "events", "seq") == before["events"]
 
+    # the firm pins its certificate with the archive (archive/firmcert.py); the CLI checks against the pin
+    add_pin(pin_path(path), signer.certificate)
     result = _cli(home, "archive", "log", "verify", "--json")
     assert result.returncode == 0, result.stdout + result.stderr
     out = json.loads(result.stdout)

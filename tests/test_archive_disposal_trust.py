@@ -17,7 +17,7 @@ from archive.audit import audit
 from archive.disposal import DisposalRefused, approve, execute, propose
 from archive.fsck import fsck
 from archive.ingest import ingest
-from archive.store import parse_now
+from generator.clock import FixedClock
 from generator.loading import load_case
 from gongu.archiving import build_archive
 from gongu.cli import app
@@ -57,7 +57,7 @@ def home(prepared: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Pat
 
 def _open(home: Path, now: str):  # noqa: ANN202
     archive = build_archive(load_settings(home))
-    archive.clock = lambda: parse_now(now)
+    archive.clock = FixedClock.parse(now)
     return archive
 
 
