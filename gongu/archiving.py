@@ -108,7 +108,8 @@ def demo_archive(settings: Settings, case_files: list[Path], sealed_reports: lis
     from generator.loading import load_case
     from gongu.output import console
     from signing.keys import DEMO_PASSPHRASE
-    from signing.seal import SigningConfig, embedded_case_json
+    from signing.embedded import embedded_case
+    from signing.seal import SigningConfig
 
     keys = settings.home / "demo-keys"
     section = tomllib.loads((keys / "gongu.toml.snippet").read_text(encoding="utf-8"))["signing"]
@@ -124,7 +125,7 @@ def demo_archive(settings: Settings, case_files: list[Path], sealed_reports: lis
         pass
     by_number: dict[tuple[str, str], Path] = {}
     for pdf in sealed_reports:
-        raw = embedded_case_json(pdf.read_bytes())
+        raw = embedded_case(pdf.read_bytes())
         if raw:
             by_number[(str(raw.get("case_id")), str(raw.get("report", {}).get("number")))] = pdf
     with archive:

@@ -1,5 +1,5 @@
-"""`gongu seal`, `gongu verify`, `gongu keys demo`, `gongu tsa serve` (issue 5), and the seal step of
-`gongu issue`."""
+"""`gongu seal`, `gongu verify`, `gongu keys demo`, `gongu tsa serve` (issue 5). `gongu issue` seals
+through the signer it passes to gongu.issuing.issue_case (gongu.sealing.configured_signer)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.markup import escape
@@ -203,21 +203,3 @@ def tsa_serve(
         pass
     finally:
         server.stop()
-
-
-def _register_issue_step() -> None:
-    """`gongu issue` = render → seal → publish/record: the seal step joins gongu.issuing's hook list."""
-    from gongu.issuing import POST_RENDER_STEPS
-
-    if _issue_seal_step not in POST_RENDER_STEPS:
-        POST_RENDER_STEPS.append(_issue_seal_step)
-
-
-def _issue_seal_step(*args: Any, **kwargs: Any) -> Any:
-    # pyHanko loads only when a report is really issued, not on every `gongu` command.
-    from gongu.sealing import issue_seal_step
-
-    return issue_seal_step(*args, **kwargs)
-
-
-_register_issue_step()

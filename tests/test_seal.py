@@ -14,12 +14,12 @@ from pyhanko.sign.fields import MDPPerm
 from pyhanko.sign.validation.dss import DocumentSecurityStore
 from sealkit import PASSPHRASE, World, example_case, pdfa_claim, pdffonts, sample_report
 
+from signing.embedded import embedded_case
 from signing.keys import WrongPassphrase
 from signing.seal import (
     FIRM_FIELD,
     SealError,
     Signatory,
-    embedded_case_json,
     handler_stamp_text,
     load_signer,
     seal_pdf,
@@ -161,7 +161,7 @@ def test_extra_handler_fields_are_refused(world: World) -> None:
 
 
 def test_embedded_case_file_is_found(world: World) -> None:
-    raw = embedded_case_json(world.report.read_bytes())
+    raw = embedded_case(world.report.read_bytes())
     assert raw is not None and raw["case_id"] == example_case()["case_id"]
 
 
