@@ -20,8 +20,8 @@ sys.path.insert(0, str(ROOT))
 
 from generator.loading import load_case  # noqa: E402
 from generator.render import render_report  # noqa: E402
-from signing.keys import DEMO_PASSPHRASE, make_demo_pki  # noqa: E402
 from signing.embedded import embedded_case  # noqa: E402
+from signing.keys import DEMO_PASSPHRASE, make_demo_pki  # noqa: E402
 from signing.seal import SigningConfig, seal_report  # noqa: E402
 from signing.tsa import LocalTsa  # noqa: E402
 from signing.verify import verify_pdf  # noqa: E402

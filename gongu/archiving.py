@@ -107,8 +107,8 @@ def demo_archive(settings: Settings, case_files: list[Path], sealed_reports: lis
     from archive.ingest import IngestRefused, ingest
     from generator.loading import load_case
     from gongu.output import console
-    from signing.keys import DEMO_PASSPHRASE
     from signing.embedded import embedded_case
+    from signing.keys import DEMO_PASSPHRASE
     from signing.seal import SigningConfig
 
     keys = settings.home / "demo-keys"
