@@ -64,7 +64,7 @@ def write_atomically(target: Path, data: bytes) -> None:
 
 # Drawn on every PDF page (a fixed element repeats on each page in WeasyPrint) and at the top of the DOCX,
 # whatever templates the firm uses: a copy issued without the signatures must never look final.
-_MARK_CSS = ("position: fixed; top: -17mm; left: 0; right: 0; text-align: center; color: #c00000; "
+_MARK_CSS = ("position: fixed; top: -17mm; left: 47mm; right: 47mm; text-align: center; color: #c00000; "
              "font: bold 13pt 'Noto Sans CJK SC', sans-serif; border: 1.2pt solid #c00000; padding: 1mm; "
              "background: #fff;")
 _BODY_TAG = re.compile(r"<body\b[^>]*>", re.IGNORECASE)
