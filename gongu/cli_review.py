@@ -1,8 +1,9 @@
 """`gongu check`, `gongu review`, `gongu issue`: the quality review (9.3) and issuance on the command line.
 
 Exit codes: check — 0 no blocking finding, 1 blocking findings, 2 invalid input. review — 0 recorded,
-2 invalid input or a decision refused. issue — 0 issued, 1 refused because the case is not ready
-(every reason listed), 2 invalid input or usage (e.g. --reissue without --reason, a file already there).
+2 invalid input or a decision refused. issue — 0 issued, 1 refused because the case is not ready or no
+signer is configured without --unsealed (every reason listed), 2 invalid input or usage (e.g. --reissue
+without --reason, a file already there, a key or passphrase that cannot seal).
 """
 
 from __future__ import annotations
