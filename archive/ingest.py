@@ -67,10 +67,10 @@ def report_mismatch(report_pdf: Path, case: CarSurveyCase) -> list[str]:
     """The sealed report must be this case's report: the renderer embeds the case file in the PDF/A-3,
     and its case id and report number must match (the rest legitimately differs: delivery, fee and
     closure are recorded after issue)."""
-    from signing.seal import embedded_case_json
+    from signing.embedded import embedded_case
 
     try:
-        raw = embedded_case_json(report_pdf.read_bytes())
+        raw = embedded_case(report_pdf.read_bytes())
     except Exception:  # a hostile or odd PDF: treated as "no embedded case file"
         raw = None
     if raw is None:

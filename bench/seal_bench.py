@@ -20,8 +20,9 @@ sys.path.insert(0, str(ROOT))
 
 from generator.loading import load_case  # noqa: E402
 from generator.render import render_report  # noqa: E402
+from signing.embedded import embedded_case  # noqa: E402
 from signing.keys import DEMO_PASSPHRASE, make_demo_pki  # noqa: E402
-from signing.seal import SigningConfig, embedded_case_json, seal_report  # noqa: E402
+from signing.seal import SigningConfig, seal_report  # noqa: E402
 from signing.tsa import LocalTsa  # noqa: E402
 from signing.verify import verify_pdf  # noqa: E402
 
@@ -43,7 +44,7 @@ def main(argv: list[str]) -> None:
             rendered.append((case, Path(result.pdf), result.pages, t_render))
         firms, people = [], {}
         for _case, pdf, _pages, _t in rendered:
-            raw = embedded_case_json(pdf.read_bytes())
+            raw = embedded_case(pdf.read_bytes())
             assert raw is not None
             firms.append(raw["firm"]["name"])
             for h in raw["handlers"]:

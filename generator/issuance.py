@@ -81,9 +81,12 @@ def first_issue_problems(case: CarSurveyCase) -> list[str]:
     return []
 
 
-def issuance_entry(case: CarSurveyCase, issued_at: datetime, files: dict[str, tuple[str, str]]) -> dict[str, Any]:
-    """The JSON record appended to `issuances`; `files` maps "pdf"/"docx" to (file name, sha256)."""
-    entry: dict[str, Any] = {"number": case.report.number, "issued_at": issued_at.isoformat(timespec="seconds")}
+def issuance_entry(case: CarSurveyCase, issued_at: datetime, files: dict[str, tuple[str, str]], *,
+                   sealed: bool = True) -> dict[str, Any]:
+    """The JSON record appended to `issuances`; `files` maps "pdf"/"docx" to (file name, sha256).
+    `sealed` False records an unsealed copy (issued with --unsealed), so nobody takes it for the final report."""
+    entry: dict[str, Any] = {"number": case.report.number, "issued_at": issued_at.isoformat(timespec="seconds"),
+                             "sealed": sealed}
     if case.report.supersedes:
         entry["supersedes"] = case.report.supersedes
     if case.report.reissue_reason:

@@ -574,6 +574,8 @@ class Issuance(Record):
     pdf_sha256: str | None = F("PDF SHA-256", default=None, pattern=r"^[0-9a-f]{64}$")
     docx_file: str | None = F("DOCX 文件", default=None)
     docx_sha256: str | None = F("DOCX SHA-256", default=None, pattern=r"^[0-9a-f]{64}$")
+    # False: an unsealed copy (gongu issue --unsealed, marked on every page); None: recorded before this field.
+    sealed: bool | None = F("已签章", default=None)
 
 
 # ───────────────────────────────────────── the case ────────────────────────────────────────────

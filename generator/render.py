@@ -6,9 +6,11 @@ Used by the CLI, the demo, sealing (issue 5) and archiving (issue 6). Files are 
 
 from __future__ import annotations
 
+import html
+import io
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from generator.adjust import Adjustment, adjust
@@ -45,13 +47,58 @@ def render_html(loaded: LoadedCase, templates: Path | None = None, adj: Adjustme
     return build_html(loaded, adj or adjust(loaded.case), templates)
 
 
+# Drawn on every PDF page (a fixed element repeats on each page in WeasyPrint) and at the top of the DOCX,
+# whatever templates the firm uses: a copy issued without the signatures must never look final.
+_MARK_CSS = ("position: fixed; top: -17mm; left: 47mm; right: 47mm; text-align: center; color: #c00000; "
+             "font: bold 13pt 'Noto Sans CJK SC', sans-serif; border: 1.2pt solid #c00000; padding: 1mm; "
+             "background: #fff;")
+_BODY_TAG = re.compile(r"<body\b[^>]*>", re.IGNORECASE)
+
+
+def with_mark_html(report: HtmlReport, mark: str) -> HtmlReport:
+    """The report's HTML with `mark` as a banner on every page, right after <body>."""
+    banner = f'<div class="gongu-copy-mark" style="{_MARK_CSS}">{html.escape(mark)}</div>'
+    marked, n = _BODY_TAG.subn(lambda m: m.group(0) + banner, report.html, count=1)
+    if n != 1:
+        raise RenderError("模板没有 <body> 元素，无法加注标记（template has no <body>: cannot add the mark）")
+    return replace(report, html=marked)
+
+
+def with_mark_docx(data: bytes, mark: str) -> bytes:
+    """The DOCX with `mark` as its first paragraph and in every page header (the cover's included)."""
+    from docx import Document
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.shared import Pt, RGBColor
+
+    doc = Document(io.BytesIO(data))
+
+    def style(paragraph: object, size: float) -> None:
+        paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER  # type: ignore[attr-defined]
+        for run in paragraph.runs:  # type: ignore[attr-defined]
+            run.font.bold = True
+            run.font.size = Pt(size)
+            run.font.color.rgb = RGBColor(0xC0, 0x00, 0x00)
+
+    first = doc.paragraphs[0] if doc.paragraphs else doc.add_paragraph()
+    style(first.insert_paragraph_before(mark), 16)
+    for section in doc.sections:
+        for header in (section.header, section.first_page_header):
+            style(header.paragraphs[0].insert_paragraph_before(mark), 9)
+    out = io.BytesIO()
+    doc.save(out)
+    return out.getvalue()
+
+
 def render_report(loaded: LoadedCase, out_dir: Path, formats: Sequence[str] = FORMATS,
-                  templates: Path | None = None) -> RenderResult:
+                  templates: Path | None = None, *, mark: str | None = None) -> RenderResult:
+    """Render the report; `mark` (e.g. 「未签章副本 — 非正式报告」) is printed on every page of both files."""
     unknown = [f for f in formats if f not in FORMATS]
     if unknown or not formats:
         raise RenderError(f"未知的输出格式：{', '.join(unknown) or '（空）'}，可选 pdf, docx")
     adj = adjust(loaded.case)
     report = build_html(loaded, adj, templates)  # also refuses hostile photo paths before any output
+    if mark:
+        report = with_mark_html(report, mark)
     stem = report_file_stem(loaded)
     pdf_data = docx_data = None
     pages = 0
@@ -65,6 +112,8 @@ def render_report(loaded: LoadedCase, out_dir: Path, formats: Sequence[str] = FO
             path = resolve_case_file(case_dir, photo.file, f"照片 {photo.id} 的文件")
             photo_paths[photo.id] = path if path.is_file() else None
         docx_data = render_docx_bytes(report.doc, case_dir, photo_paths)
+        if mark:
+            docx_data = with_mark_docx(docx_data, mark)
     # Write only once everything rendered: no half set of outputs after an error.
     out_dir.mkdir(parents=True, exist_ok=True)
     pdf_path = docx_path = None

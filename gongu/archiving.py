@@ -123,8 +123,8 @@ def demo_archive(settings: Settings, case_files: list[Path], sealed_reports: lis
     from archive.ingest import IngestRefused, ingest
     from generator.loading import load_case
     from gongu.output import console
+    from signing.embedded import embedded_case
     from signing.keys import DEMO_PASSPHRASE
-    from signing.seal import embedded_case_json
 
     keys = settings.home / "demo-keys"
     snippet = keys / "gongu.toml.snippet"
@@ -142,7 +142,7 @@ def demo_archive(settings: Settings, case_files: list[Path], sealed_reports: lis
         pass
     by_number: dict[tuple[str, str], Path] = {}
     for pdf in sealed_reports:
-        raw = embedded_case_json(pdf.read_bytes())
+        raw = embedded_case(pdf.read_bytes())
         if raw:
             by_number[(str(raw.get("case_id")), str(raw.get("report", {}).get("number")))] = pdf
     with archive:

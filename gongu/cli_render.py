@@ -18,6 +18,7 @@ from generator.problems import Problem
 from gongu.cli import app
 from gongu.output import GonguError, console, err_console, fail, print_problems
 from gongu.settings import Settings, load_settings
+from gongu.templates import configured_templates, firm_templates
 
 
 @dataclass
@@ -52,8 +53,7 @@ def render_one(case_file: str, out_dir: str, formats: tuple[str, ...], templates
 
 
 def default_templates(settings: Settings) -> Path | None:
-    raw = settings.render.templates
-    return settings.resolve(raw) if raw else None
+    return configured_templates(settings)
 
 
 def parse_formats(value: str) -> tuple[str, ...]:
@@ -110,9 +110,10 @@ def render(
     except GonguError as exc:
         fail(str(exc))
     out_dir = output or settings.home / "reports"
-    templates = templates or default_templates(settings)
-    if templates is not None and not templates.is_dir():
-        fail(f"模板目录不存在：{templates}")
+    try:
+        templates = firm_templates(settings, templates)
+    except GonguError as exc:
+        fail(str(exc))
     outcomes = render_many(case_files, out_dir, formats, templates, jobs)
     failed = 0
     for o in outcomes:

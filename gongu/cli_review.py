@@ -1,8 +1,9 @@
 """`gongu check`, `gongu review`, `gongu issue`: the quality review (9.3) and issuance on the command line.
 
 Exit codes: check — 0 no blocking finding, 1 blocking findings, 2 invalid input. review — 0 recorded,
-2 invalid input or a decision refused. issue — 0 issued, 1 refused because the case is not ready
-(every reason listed), 2 invalid input or usage (e.g. --reissue without --reason, a file already there).
+2 invalid input or a decision refused. issue — 0 issued, 1 refused because the case is not ready or no
+signer is configured without --unsealed (every reason listed), 2 invalid input or usage (e.g. --reissue
+without --reason, a file already there, a key or passphrase that cannot seal).
 """
 
 from __future__ import annotations
@@ -146,10 +147,18 @@ def issue_command(
     output: Annotated[Path | None, typer.Option("-o", "--output", help="输出目录，缺省 GONGU_HOME/issued/<案件编号>/")] = None,
     reissue: Annotated[bool, typer.Option("--reissue", help="重新出具（编号加 R1、R2 …，替代上一份报告）")] = False,
     reason: Annotated[str | None, typer.Option("--reason", help="重新出具原因")] = None,
+    templates: Annotated[Path | None, typer.Option("--templates", help="机构模板目录；缺省 gongu.toml [render] templates（与 gongu render 相同）")] = None,
+    unsealed: Annotated[bool, typer.Option("--unsealed", help="不签章，出具标明「未签章副本 — 非正式报告」的副本（案件文件中记为未签章）")] = False,
 ) -> None:
-    """出具公估报告：三级审核通过且无阻止出具的问题时生成最终报告，否则列出全部原因并以 1 退出。"""
+    """出具公估报告：三级审核通过且无阻止出具的问题时生成、签章并记录最终报告，否则列出全部原因并以 1 退出。
+
+    未配置签章（gongu.toml [signing]）时拒绝出具；--unsealed 出具每页标明未签章的副本。
+    """
     from generator.render import RenderError
     from gongu.issuing import IssueFileExists, issue_case
+    from gongu.sealing import configured_signer
+    from gongu.settings import load_settings
+    from signing.seal import SealError
 
     if reissue and not (reason and reason.strip()):
         err_console.print("[bold red]错误[/]：重新出具须用 --reason 说明原因")
@@ -158,8 +167,11 @@ def issue_command(
         err_console.print("[bold red]错误[/]：--reason 只用于 --reissue")
         raise typer.Exit(2)
     load_or_exit(case_file)  # invalid input → exit 2 with every problem
+    settings = load_settings()
     try:
-        result = issue_case(case_file, out_dir=output, reissue_reason=reason if reissue else None)
+        signer = None if unsealed else configured_signer(settings)  # --unsealed: never seal, even if configured
+        result = issue_case(case_file, signer=signer, unsealed=unsealed, out_dir=output, templates=templates,
+                            settings=settings, reissue_reason=reason if reissue else None)
     except IssueRefused as exc:
         err_console.print(f"[bold red]不予出具[/]：{case_file}（{len(exc.reasons)} 项原因）")
         for r in exc.reasons:
@@ -171,11 +183,20 @@ def issue_command(
     except IssueFileExists as exc:
         err_console.print(f"[bold red]错误[/]：{exc}")
         raise typer.Exit(2) from None
+    except SealError as exc:  # a key, passphrase or TSA problem: nothing was published or recorded
+        err_console.print(f"[bold red]签章失败，未出具[/]：{escape(str(exc))}")
+        raise typer.Exit(2) from None
+    except GonguError as exc:  # e.g. a bad [signing] section or templates folder
+        err_console.print(f"[bold red]错误[/]：{exc}")
+        raise typer.Exit(2) from None
     except CaseFileError as exc:
         print_problems(exc.source, exc.problems)
         raise typer.Exit(2) from None
     head = f"已出具报告 {result.number}" + (f"（替代 {result.supersedes}）" if result.supersedes else "")
-    console.print(f"[green]✓[/] {head}")
+    if result.sealed:
+        console.print(f"[green]✓[/] {head}（已签章）")
+    else:
+        console.print(f"[yellow]![/] {head}：未签章副本，每页标明「未签章副本 — 非正式报告」（unsealed copy）")
     for kind, path in result.files.items():
         console.print(f"  {kind.upper()}: {path}")
     console.print(f"  品质审核表（仅供存档，不交付委托人）: {result.qc_sheet}")

@@ -1,5 +1,5 @@
-"""`gongu seal`, `gongu verify`, `gongu keys demo`, `gongu tsa serve` (issue 5), and the seal step of
-`gongu issue`."""
+"""`gongu seal`, `gongu verify`, `gongu keys demo`, `gongu tsa serve` (issue 5). `gongu issue` seals
+through the signer it passes to gongu.issuing.issue_case (gongu.sealing.configured_signer)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.markup import escape
@@ -85,7 +85,6 @@ def verify_command(
     lta: dict[str, bool] | None = None
     if long_term is not None:
         import datetime as dt
-        import logging
 
         from signing.verify import lta_maintainable
 
@@ -93,23 +92,39 @@ def verify_command(
             at = dt.datetime.fromisoformat(long_term)
         except ValueError:
             fail(escape(f"--long-term 应为日期 YYYY-MM-DD（not a date）：{long_term}"))
-        logging.getLogger("pyhanko").setLevel(logging.CRITICAL)
         lta = lta_maintainable(pdf, roots, at if at.tzinfo else at.replace(tzinfo=dt.UTC))
+    identity, pages = _report_identity(pdf)
     if as_json:
         data = report.as_dict()
         data["complete"] = completeness.complete
         data["missing"] = [{"field": m.field, "code": m.code, "message": m.message} for m in completeness.missing]
+        data["embedded_case"] = None if identity is None else {"case_id": identity[0], "report_number": identity[1]}
+        data["pages"] = pages
         if lta is not None:
             data["long_term"] = {"at": long_term, "signatures": lta}
         sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
     else:
         _print_report(report)
+        if identity is not None:
+            console.print(escape(f"内嵌案件文件：案件 {identity[0]}，报告 {identity[1]}（{pages} 页）"))
+        else:
+            console.print("未内嵌案件文件（no embedded case file）")
         for name, ok in (lta or {}).items():
             mark = "[green]✓[/]" if ok else "[red]✗[/]"
             console.print(f"{mark} {name}：{long_term} 时{'仍可' if ok else '无法'}凭文件内的长期验证数据验证"
                           f"（{'verifiable' if ok else 'not verifiable'} after the certificates expire）")
     if not report.ok or (lta is not None and not all(lta.values())):
         raise typer.Exit(1)
+
+
+def _report_identity(pdf: Path) -> tuple[tuple[str, str] | None, int | None]:
+    """(case id, report number) of the case file embedded in the report, and its page count (pypdf)."""
+    from signing.embedded import ReportPdfError, case_identity, page_count
+
+    try:
+        return case_identity(pdf), page_count(pdf)
+    except (ReportPdfError, OSError):
+        return None, None
 
 
 def _yes(flag: bool | None) -> str:
@@ -195,10 +210,16 @@ def tsa_serve(
     port: Annotated[int, typer.Option("--port", help="端口；0 = 随机")] = 8731,
 ) -> None:
     """在 127.0.0.1 上运行 RFC 3161 时间戳服务（并提供 /crl/ 吊销列表），Ctrl-C 停止。"""
-    from signing.tsa import LocalTsa
+    from signing.keys import KeyError_
+    from signing.tsa import LocalTsa, load_timestamper, tsa_passphrase
 
     if not (keys / "tsa.p12").is_file():
         fail(escape(f"{keys} 中没有 tsa.p12（run `gongu keys demo {keys}` first）"))
+    try:
+        # The key is read before the port is opened: a TSA that could not answer must not listen.
+        load_timestamper(keys / "tsa.p12", tsa_passphrase())
+    except (KeyError_, ValueError) as exc:
+        fail(escape(f"时间戳服务密钥不可用，未启动（TSA key unusable, not started）：{exc}"))
     try:
         server = LocalTsa(keys, port=port)
     except OSError as exc:
@@ -210,21 +231,3 @@ def tsa_serve(
         pass
     finally:
         server.stop()
-
-
-def _register_issue_step() -> None:
-    """`gongu issue` = render → seal → publish/record: the seal step joins gongu.issuing's hook list."""
-    from gongu.issuing import POST_RENDER_STEPS
-
-    if _issue_seal_step not in POST_RENDER_STEPS:
-        POST_RENDER_STEPS.append(_issue_seal_step)
-
-
-def _issue_seal_step(*args: Any, **kwargs: Any) -> Any:
-    # pyHanko loads only when a report is really issued, not on every `gongu` command.
-    from gongu.sealing import issue_seal_step
-
-    return issue_seal_step(*args, **kwargs)
-
-
-_register_issue_step()

@@ -1,9 +1,10 @@
-"""`gongu issue`: render → [post-render steps, e.g. sealing] → move into place → record in the case file.
+"""`gongu issue` as one explicit pipeline: decide → render → seal → publish → record (`issue_case`).
 
 The domain decisions (may it be issued, the reissue number) are generator.issuance's; this module only
-composes them with rendering and the file system. Steps that change the rendered files before they are
-recorded (the PAdES seal, issue 5) are appended to POST_RENDER_STEPS, or passed as `steps=`; each gets
-the `IssueJob` and may replace `job.files[kind]` with its own output in `job.work_dir`.
+composes them with rendering, sealing and the file system. The signer is a parameter: nothing registers
+itself at import time, so `issue_case` does the same from the CLI, a test or the web workspace.
+Without a signer a report is refused, unless the caller asks for an unsealed copy, which is marked as
+such on every page and in the case file (issue 12 item 10).
 """
 
 from __future__ import annotations
@@ -12,10 +13,10 @@ import hashlib
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from generator.casefile import atomic_write, dump_case_data, read_case_data, write_case_data
 from generator.clock import SYSTEM_CLOCK, Clock
@@ -23,23 +24,22 @@ from generator.issuance import IssueRefused, check_issuable, first_issue_problem
 from generator.loading import LoadedCase, load_case, validate_data
 from generator.model import CarSurveyCase
 from generator.qc_sheet import render_qc_sheet
-from gongu.settings import load_settings
+from gongu.settings import Settings, load_settings
+from gongu.templates import firm_templates
+
+# Printed on every page of a copy issued without the signatures (PDF and DOCX).
+UNSEALED_MARK = "未签章副本 — 非正式报告"
 
 
-@dataclass
-class IssueJob:
-    loaded: LoadedCase  # the case as it goes into the report (new number on a reissue; no new issuance yet)
-    data: dict[str, Any]
-    out_dir: Path
-    work_dir: Path  # scratch folder inside out_dir, removed at the end
-    files: dict[str, Path] = field(default_factory=dict)  # "pdf" / "docx" → the file to publish
+class ReportSigner(Protocol):
+    """Seals a rendered report PDF into `output` (PAdES: firm seal, then each handler); `case_raw` is
+    the case file as JSON, naming the handlers who sign. Raises signing.seal.SealError when it cannot."""
 
-    @property
-    def case(self) -> CarSurveyCase:
-        return self.loaded.case
+    def seal(self, pdf: Path, output: Path, case_raw: dict[str, Any]) -> Path: ...
 
 
-Step = Callable[[IssueJob], None]
+# (the case as it goes into the report, scratch folder, templates, mark) → {"pdf": …, "docx": …}
+Renderer = Callable[[LoadedCase, Path, Path | None, str | None], dict[str, Path]]
 
 
 class IssueFileExists(Exception):
@@ -48,8 +48,6 @@ class IssueFileExists(Exception):
     def __init__(self, paths: list[str]) -> None:
         self.paths = paths
         super().__init__("文件已存在，不覆盖已出具的报告：" + "、".join(paths))
-# Later steps (sealing) register here; they run in order after rendering, before anything is published.
-POST_RENDER_STEPS: list[Step] = []
 
 
 @dataclass(frozen=True)
@@ -59,31 +57,47 @@ class IssueResult:
     files: dict[str, Path]
     qc_sheet: Path
     case_file: Path
+    sealed: bool
 
 
-def default_out_dir(case: CarSurveyCase) -> Path:
-    return load_settings().home / "issued" / case.case_id
+def default_out_dir(case: CarSurveyCase, settings: Settings | None = None) -> Path:
+    return (settings or load_settings()).home / "issued" / case.case_id
 
 
-def render_step(job: IssueJob) -> None:
-    from generator.render import render_report  # the renderer is heavy (WeasyPrint); import on use
+def render_files(loaded: LoadedCase, work_dir: Path, templates: Path | None, mark: str | None) -> dict[str, Path]:
+    """The real renderer (WeasyPrint PDF/A-3b + DOCX), imported on use: it takes ~1 s to load."""
+    from generator.render import render_report
 
-    result = render_report(job.loaded, job.work_dir / "render", formats=("pdf", "docx"))
-    job.files = {"pdf": Path(result.pdf), "docx": Path(result.docx)}
+    result = render_report(loaded, work_dir, formats=("pdf", "docx"), templates=templates, mark=mark)
+    assert result.pdf is not None and result.docx is not None
+    return {"pdf": Path(result.pdf), "docx": Path(result.docx)}
 
 
 def issue_case(
     case_path: str | Path,
     *,
+    signer: ReportSigner | None,
+    unsealed: bool = False,
     out_dir: str | Path | None = None,
     reissue_reason: str | None = None,
+    templates: Path | None = None,
+    settings: Settings | None = None,
     clock: Clock = SYSTEM_CLOCK,
-    steps: Sequence[Step] | None = None,
-    render: Step = render_step,
+    render: Renderer = render_files,
 ) -> IssueResult:
-    """Issue (or reissue) the report of the case at `case_path`. Raises IssueRefused with every reason."""
+    """Issue (or reissue) the report of the case at `case_path`. Raises IssueRefused with every reason.
+
+    `signer` seals the PDF before anything is published; with `signer=None` the report is refused unless
+    `unsealed=True`, which issues a copy marked 「未签章副本 — 非正式报告」, recorded with `sealed: false`.
+    `templates` overrides the firm's configured templates (gongu.templates decides, as for `gongu render`).
+    """
+    if signer is not None and unsealed:
+        raise ValueError("unsealed=True is for issuing without a signer")
+    settings = settings or load_settings()
     case_path = Path(case_path)
     now = clock.now()  # the one injected clock (generator/clock.py); tests pass a FixedClock
+
+    # 1. Decide: may this report go out (9.3), and with which number.
     loaded = load_case(case_path)
     data = read_case_data(loaded)
     if reissue_reason is not None:
@@ -94,14 +108,18 @@ def issue_case(
         if problems := first_issue_problems(case):
             raise IssueRefused(problems)
     reasons = check_issuable(case)  # overdue documents are judged as of the report date
+    if signer is None and not unsealed:
+        reasons.append("未配置签章（gongu.toml [signing]），正式报告须由公估机构盖章、承办人员签名；"
+                       "如只需未签章副本，请用 --unsealed（no signer configured: a final report must be sealed）")
     if reasons:
         raise IssueRefused(reasons)
+    chosen_templates = firm_templates(settings, templates)
 
     from generator.render import report_file_stem
 
     staged = LoadedCase(case=case, source=loaded.source, raw=dump_case_data(data) if reissue_reason else loaded.raw)
     stem = report_file_stem(staged)  # the report number, made safe as a file name
-    target_dir = Path(out_dir) if out_dir is not None else default_out_dir(case)
+    target_dir = Path(out_dir) if out_dir is not None else default_out_dir(case, settings)
     targets = {kind: target_dir / f"{stem}.{kind}" for kind in ("pdf", "docx")}
     # The QC sheet is for the firm's file: kept apart from the client copies, never inside them.
     qc_target = target_dir / "internal" / f"{stem}-qc-sheet.html"
@@ -112,22 +130,24 @@ def issue_case(
     target_dir.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=".issue-", dir=target_dir))
     try:
-        job = IssueJob(loaded=staged, data=data, out_dir=target_dir, work_dir=work)
-        render(job)
-        for step in POST_RENDER_STEPS if steps is None else steps:
-            step(job)
+        # 2. Render, with the firm's templates; an unsealed copy is marked on every page.
+        files = render(staged, work / "render", chosen_templates, None if signer else UNSEALED_MARK)
+        # 3. Seal the PDF before anything is published: what is recorded is what the client gets.
+        if signer is not None:
+            files["pdf"] = signer.seal(files["pdf"], work / "sealed.pdf", data)
+        # 4. Publish (never over an existing file) and record in the case file; undo on failure.
         qc_html = render_qc_sheet(case, stage="issue")
         recorded: dict[str, tuple[str, str]] = {}
         published: list[Path] = []
         try:
             for kind, target in targets.items():
-                _publish(job.files[kind], target)
+                _publish(files[kind], target)
                 published.append(target)
                 recorded[kind] = (target.name, _sha256(target))
             qc_target.parent.mkdir(exist_ok=True)
             atomic_write(qc_target, qc_html.encode("utf-8"))
             published.append(qc_target)
-            data.setdefault("issuances", []).append(issuance_entry(case, now, recorded))
+            data.setdefault("issuances", []).append(issuance_entry(case, now, recorded, sealed=signer is not None))
             write_case_data(case_path, data)
         except BaseException:
             # Not recorded, so not issued: take back the files this run created (only those).
@@ -137,7 +157,7 @@ def issue_case(
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return IssueResult(number=case.report.number, supersedes=case.report.supersedes, files=targets,
-                       qc_sheet=qc_target, case_file=case_path)
+                       qc_sheet=qc_target, case_file=case_path, sealed=signer is not None)
 
 
 def _publish(source: Path, target: Path) -> None:

@@ -1,11 +1,14 @@
 """Sealing as the application uses it: settings → keys → signing.seal, passphrases from the
-environment or a hidden prompt (never the command line, never logged), and the `gongu issue` step."""
+environment or a hidden prompt (never the command line, never logged), and the signer `gongu issue`
+passes to issue_case."""
 
 from __future__ import annotations
 
 import logging
 import sys
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.markup import escape
@@ -15,7 +18,7 @@ from generator.atomic import atomic_write
 from gongu.output import GonguError, err_console
 from gongu.settings import Settings, load_settings, parse_config
 from signing.keys import passphrase_from_env
-from signing.seal import SealError, SigningConfig, seal_report
+from signing.seal import PassphraseSource, SealError, SigningConfig, seal_report
 
 FIRM_ENV = "GONGU_FIRM_KEY_PASSPHRASE"
 HANDLER_ENV = "GONGU_HANDLER_KEY_PASSPHRASE"
@@ -58,33 +61,64 @@ def seal_file(report: Path, output: Path, *, case_raw: dict | None = None,
     config = signing_config(settings)
     if config is None:
         raise GonguError(escape("gongu.toml 中没有 [signing] 配置（no [signing] section; see `gongu keys demo`）"))
-    # pyHanko warns on stderr that revocation data are embedded without fetching: that is the
-    # design here (CRLs come from configured files), not news for the user.
-    logging.getLogger("pyhanko").setLevel(logging.ERROR)
-    order = [str(h.get("name")) for h in (case_raw or {}).get("handlers", []) if isinstance(h, dict)]
+    quiet_pyhanko()
     try:
-        return seal_report(report, output, config, EnvOrPrompt(order or None), case_raw=case_raw).output
+        if case_raw is None:
+            # Handlers are numbered as in the embedded case file, so GONGU_HANDLER_<n>_KEY_PASSPHRASE
+            # applies without --case too (docs/sealing.md).
+            case_raw = _embedded_case(report)
+        return seal_report(report, output, config, EnvOrPrompt(handler_order(case_raw)), case_raw=case_raw).output
     except SealError as exc:
         raise GonguError(escape(str(exc))) from None
 
 
-def issue_seal_step(job) -> None:  # noqa: ANN001 — gongu.issuing.IssueJob (imported lazily: heavy)
-    """`gongu issue`: seal the rendered PDF before it is published and recorded.
+def _embedded_case(report: Path) -> dict[str, Any]:
+    from signing.embedded import ReportPdfError, embedded_case
 
-    Without a [signing] section the report is issued unsealed, with a warning: the demo and firms
-    that seal by hand still work.
-    """
-    settings = load_settings()
-    if signing_config(settings) is None:
-        err_console.print("[yellow]注意[/]：未配置 \\[signing]，报告未签章（report issued unsealed）")
-        return
-    pdf = job.files.get("pdf")
-    if pdf is None:
-        return
-    sealed = Path(job.work_dir) / "sealed.pdf"
-    raw = job.data if isinstance(job.data, dict) else None
-    seal_file(Path(pdf), sealed, case_raw=raw, settings=settings)
-    job.files["pdf"] = sealed
+    try:
+        data = report.read_bytes()
+    except OSError as exc:
+        raise SealError(f"无法读取报告 {report}（cannot read report）：{exc.strerror}") from None
+    if not data.startswith(b"%PDF-"):
+        raise SealError(f"{report} 不是 PDF 文件（not a PDF file）")
+    try:
+        raw = embedded_case(data)
+    except ReportPdfError as exc:
+        raise SealError(f"{report} {exc}") from None
+    if raw is None:
+        raise SealError(f"{report} 中没有嵌入案件文件，请用 --case 指定（no embedded case file: pass --case）")
+    return raw
+
+
+def handler_order(case_raw: dict[str, Any] | None) -> list[str]:
+    return [str(h.get("name")) for h in (case_raw or {}).get("handlers", []) if isinstance(h, dict)]
+
+
+def quiet_pyhanko() -> None:
+    """pyHanko logs warnings and its own tracebacks (SuspiciousModification, PathValidationError) while it
+    validates or embeds revocation data; the verdict is ours to report, so the CLI does not echo them."""
+    logging.getLogger("pyhanko").setLevel(logging.CRITICAL)
+    logging.getLogger("pyhanko_certvalidator").setLevel(logging.CRITICAL)
+
+
+@dataclass(frozen=True)
+class ConfiguredSigner:
+    """The `ReportSigner` `gongu issue` passes to issue_case: gongu.toml's [signing] keys, passphrases from
+    the environment or a hidden prompt (or `passphrase`, e.g. in tests), handlers numbered as in the case."""
+
+    config: SigningConfig
+    passphrase: PassphraseSource | None = None
+
+    def seal(self, pdf: Path, output: Path, case_raw: dict[str, Any]) -> Path:
+        quiet_pyhanko()
+        source = self.passphrase or EnvOrPrompt(handler_order(case_raw))
+        return seal_report(pdf, output, self.config, source, case_raw=case_raw).output
+
+
+def configured_signer(settings: Settings | None = None) -> ConfiguredSigner | None:
+    """The firm's signer, or None when gongu.toml has no [signing] section (issue then refuses)."""
+    config = signing_config(settings)
+    return None if config is None else ConfiguredSigner(config)
 
 
 def demo_people_toml(examples: Path) -> str:
@@ -119,7 +153,7 @@ def demo_seal(reports: list[Path], home: Path, examples: Path) -> list[tuple[Pat
     from signing.tsa import LocalTsa
     from signing.verify import verify_pdf
 
-    logging.getLogger("pyhanko").setLevel(logging.ERROR)
+    quiet_pyhanko()
     keys = home / "demo-keys"
     out: list[tuple[Path, Path, bool]] = []
     with LocalTsa(keys, DEMO_PASSPHRASE.encode()) as tsa:

@@ -120,7 +120,7 @@ def _case_people(case: dict[str, Any]) -> tuple[str | None, list[tuple[str, str 
 def check_completeness(pdf: bytes, policy: CompletenessPolicy = CompletenessPolicy()) -> CompletenessReport:
     """Is `pdf` a complete issued report? Reads the embedded case file, the signature fields, the
     signers' certificates, the DSS and document timestamps. Raises ValueError for an unreadable PDF."""
-    from signing.seal import embedded_case_json
+    from signing.embedded import embedded_case
 
     reader = PdfFileReader(io.BytesIO(pdf), strict=False)
     fields = {name: value is not None for name, value, _ref in sigfields.enumerate_sig_fields(reader)}
@@ -129,7 +129,7 @@ def check_completeness(pdf: bytes, policy: CompletenessPolicy = CompletenessPoli
     stamps = [s for s in embedded if s.sig_object_type == "/DocTimeStamp"]
     missing: list[Missing] = []
     try:
-        case = embedded_case_json(pdf)
+        case = embedded_case(pdf)
     except Exception:  # a hostile attachment: no case file to go by
         case = None
     if case is None:

@@ -15,22 +15,16 @@ import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
-from pyhanko.keys.internal import translate_pyca_cryptography_cert_to_asn1, translate_pyca_cryptography_key_to_asn1
-from pyhanko_certvalidator.registry import SimpleCertificateStore
+from pyhanko.sign.signers import SimpleSigner
 
 from generator.atomic import atomic_write
 from generator.clock import SYSTEM_CLOCK
-
-if TYPE_CHECKING:
-    from asn1crypto import keys as asn1_keys
-    from asn1crypto import x509 as asn1_x509
 
 DEMO_MARK = "DEMO — NOT FOR PRODUCTION"
 DEMO_PASSPHRASE = "gongu-demo"
@@ -281,13 +275,13 @@ def read_p12(path: Path, passphrase: bytes | None) -> tuple[object, x509.Certifi
     return key, cert, list(others)
 
 
-def read_p12_for_pyhanko(path: Path, passphrase: bytes | None) -> tuple[asn1_keys.PrivateKeyInfo, asn1_x509.Certificate, SimpleCertificateStore]:
-    """`read_p12` as pyHanko's signers and timestamper take it: asn1crypto key and certificate, and
-    the chain in a certificate store."""
-    key, cert, chain = read_p12(path, passphrase)
-    store = SimpleCertificateStore()
-    store.register_multiple([translate_pyca_cryptography_cert_to_asn1(c) for c in chain])
-    return translate_pyca_cryptography_key_to_asn1(key), translate_pyca_cryptography_cert_to_asn1(cert), store
+def load_p12_signer(path: Path, passphrase: bytes | None) -> SimpleSigner:
+    """The one PKCS#12 loader for pyHanko (the seal signers and the timestamp server): pyHanko's public
+    `SimpleSigner.load_pkcs12_data`, after `read_p12` has told a wrong passphrase from a bad file (pyHanko
+    says only "could not load"). RSA PKCS#1 v1.5 with SHA-256 is kept: ECDSA would make pyHanko raise the
+    PDF version to 2.0 (not PDF/A-3)."""
+    read_p12(path, passphrase)
+    return SimpleSigner.load_pkcs12_data(Path(path).read_bytes(), other_certs=(), passphrase=passphrase)
 
 
 def passphrase_from_env(*names: str) -> bytes | None:

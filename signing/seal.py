@@ -24,7 +24,6 @@ seal which sits over the firm name and date, as a Chinese report is sealed).
 from __future__ import annotations
 
 import io
-import json
 import string
 import tempfile
 from collections.abc import Callable, Sequence
@@ -48,7 +47,8 @@ from pyhanko_certvalidator import ValidationContext
 
 from generator.atomic import atomic_write
 from generator.clock import SYSTEM_CLOCK, Clock
-from signing.keys import KeyError_, read_p12_for_pyhanko
+from signing.embedded import ReportPdfError, embedded_case
+from signing.keys import KeyError_, load_p12_signer
 from signing.seal_image import CJK_FONT_FILE, NOTO_SC_INDEX, load_seal_image
 from signing.trust import TrustFileError, validation_context
 
@@ -137,9 +137,7 @@ class SealResult:
 
 
 def load_signer(p12: Path, passphrase: bytes | None) -> SimpleSigner:
-    key, cert, store = read_p12_for_pyhanko(p12, passphrase)
-    # RSA PKCS#1 v1.5 with SHA-256: ECDSA would make pyHanko raise the PDF version to 2.0 (not PDF/A-3).
-    return SimpleSigner(signing_cert=cert, signing_key=key, cert_registry=store)
+    return load_p12_signer(p12, passphrase)
 
 
 # ─────────────────────────────────────────── fonts ─────────────────────────────────────────────
@@ -232,28 +230,6 @@ def field_heights(pdf: bytes) -> dict[str, float]:
         rect = widget.get("/Rect")
         out[name] = abs(float(rect[3]) - float(rect[1])) if rect else 0.0
     return out
-
-
-def embedded_case_json(pdf: bytes) -> dict[str, Any] | None:
-    """The case file the renderer attached to the PDF/A-3 report (an EmbeddedFiles entry *.json)."""
-    reader = PdfFileReader(io.BytesIO(pdf))
-    try:
-        names = reader.root["/Names"]["/EmbeddedFiles"]["/Names"]
-    except KeyError:
-        return None
-    for i in range(0, len(names) - 1, 2):
-        spec = names[i + 1]
-        file_name = str(spec.get("/UF", spec.get("/F", names[i])))
-        if not file_name.lower().endswith(".json"):
-            continue
-        data = spec["/EF"]["/F"].data
-        try:
-            obj = json.loads(data.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError):
-            continue
-        if isinstance(obj, dict) and "handlers" in obj:
-            return obj
-    return None
 
 
 def signatories_from_case(raw: dict[str, Any]) -> list[Signatory]:
@@ -399,8 +375,13 @@ def seal_report(
         pdf = Path(report_pdf).read_bytes()
     except OSError as exc:
         raise SealError(f"无法读取报告 {report_pdf}（cannot read report）：{exc.strerror}") from None
+    if b"%PDF-" not in pdf[:1024]:  # the header may follow a little junk (ISO 32000 7.5.2), never more
+        raise SealError(f"{report_pdf} 不是 PDF 文件（not a PDF file）")
     if case_raw is None:
-        case_raw = embedded_case_json(pdf)
+        try:
+            case_raw = embedded_case(pdf)
+        except ReportPdfError as exc:
+            raise SealError(f"{report_pdf} {exc}") from None
         if case_raw is None:
             raise SealError(f"{report_pdf} 中没有嵌入案件文件，请用 --case 指定（no embedded case file: pass --case）")
     people = signatories_from_case(case_raw)
@@ -467,7 +448,6 @@ __all__ = [
     "Signatory",
     "SigningConfig",
     "add_document_timestamp",
-    "embedded_case_json",
     "load_signer",
     "seal_pdf",
     "seal_report",

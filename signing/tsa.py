@@ -16,15 +16,21 @@ from types import TracebackType
 from asn1crypto import tsp
 from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
 
-from signing.keys import DEMO_PASSPHRASE, passphrase_from_env, read_p12_for_pyhanko
+from signing.keys import DEMO_PASSPHRASE, load_p12_signer, passphrase_from_env
 
 TSA_PATH = "/tsa"
 CRL_PREFIX = "/crl/"
 
 
 def load_timestamper(tsa_p12: Path, passphrase: bytes | None) -> DummyTimeStamper:
-    key, cert, store = read_p12_for_pyhanko(tsa_p12, passphrase)
-    return DummyTimeStamper(tsa_cert=cert, tsa_key=key, certs_to_embed=store)
+    signer = load_p12_signer(tsa_p12, passphrase)
+    return DummyTimeStamper(tsa_cert=signer.signing_cert, tsa_key=signer.signing_key,
+                            certs_to_embed=signer.cert_registry)
+
+
+def tsa_passphrase(explicit: bytes | None = None) -> bytes:
+    # A demo tool: the TSA key's passphrase comes from the environment, else the demo passphrase.
+    return explicit or passphrase_from_env("GONGU_TSA_KEY_PASSPHRASE") or DEMO_PASSPHRASE.encode()
 
 
 class LocalTsa:
@@ -36,8 +42,7 @@ class LocalTsa:
 
     def __init__(self, keys_dir: Path, passphrase: bytes | None = None, *, port: int = 0) -> None:
         self.keys_dir = Path(keys_dir)
-        # A demo tool: the TSA key's passphrase comes from the environment, else the demo passphrase.
-        self._passphrase = passphrase or passphrase_from_env("GONGU_TSA_KEY_PASSPHRASE") or DEMO_PASSPHRASE.encode()
+        self._passphrase = tsa_passphrase(passphrase)
         self.last_error: str | None = None
         self._stamper: DummyTimeStamper | None = None
         self._lock = threading.Lock()

@@ -10,18 +10,20 @@ when signed), and nothing was changed after it beyond what its DocMDP level allo
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import io
-from collections.abc import Sequence
+import logging
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from pyhanko.pdf_utils.reader import PdfFileReader
-from pyhanko.sign.diff_analysis import ModificationLevel
+from pyhanko.sign.diff_analysis import DiffResult, ModificationLevel, SuspiciousModification
 from pyhanko.sign.validation import validate_pdf_signature, validate_pdf_timestamp
 from pyhanko.sign.validation.dss import DocumentSecurityStore, NoDSSFoundError
 from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
-from pyhanko.sign.validation.status import SignatureCoverageLevel, SignatureStatus
+from pyhanko.sign.validation.status import ModificationInfo, SignatureCoverageLevel, SignatureStatus
 from pyhanko_certvalidator import ValidationContext
 
 from signing.completeness import CompletenessPolicy, CompletenessReport, check_completeness
@@ -33,6 +35,31 @@ from signing.status import (
 )
 from signing.trust import TrustFileError, validation_kwargs
 
+P = ParamSpec("P")
+R = TypeVar("R")
+_PYHANKO_LOGGERS = ("pyhanko", "pyhanko_certvalidator")
+
+
+def _quiet_pyhanko(func: Callable[P, R]) -> Callable[P, R]:
+    """pyHanko logs its own tracebacks (SuspiciousModification, PathValidationError) while validating a
+    damaged or untrusted file; the verdict is in the report we return, so they are held back for the
+    duration of the call (levels restored afterwards) instead of reaching stderr unformatted."""
+
+    @functools.wraps(func)
+    def quiet(*args: P.args, **kwargs: P.kwargs) -> R:
+        loggers = [logging.getLogger(name) for name in _PYHANKO_LOGGERS]
+        levels = [lg.level for lg in loggers]
+        for lg in loggers:
+            lg.setLevel(logging.CRITICAL + 1)
+        try:
+            return func(*args, **kwargs)
+        finally:
+            for lg, level in zip(loggers, levels, strict=True):
+                lg.setLevel(level)
+
+    return quiet
+
+
 # Changes after a signature that pyHanko rates at these levels are ones the signer allowed.
 _ALLOWED = (ModificationLevel.NONE, ModificationLevel.LTA_UPDATES, ModificationLevel.FORM_FILLING)
 
@@ -40,14 +67,13 @@ def _cert_fields(cert: Any) -> tuple[str, str, str, dt.datetime]:
     subject = cert.subject
     names = subject.native
     common = names.get("common_name") or subject.human_friendly
-    return str(common), subject.human_friendly, format(cert.serial_number, "x"), cert["tbs_certificate"]["validity"][
-        "not_after"
-    ].native
+    return str(common), subject.human_friendly, format(cert.serial_number, "x"), cert.not_valid_after
 
 
 def _trust_problem(status: SignatureStatus) -> str | None:
-    indic = getattr(status, "trust_problem_indic", None)
-    return None if indic is None else str(getattr(indic, "name", indic))
+    # SignatureStatus.trust_problem_indic: an AdES sub-indication enum (ETSI EN 319 102-1), None when trusted.
+    indic = status.trust_problem_indic
+    return None if indic is None else indic.name
 
 
 def _trust_message(status: SignatureStatus, not_after: dt.datetime, when: dt.datetime | None) -> str:
@@ -61,14 +87,16 @@ def _trust_message(status: SignatureStatus, not_after: dt.datetime, when: dt.dat
     return f"签名证书不受信任，无法链接到信任根（certificate not trusted: {problem}）"
 
 
-def _modification(status: Any) -> tuple[str | None, bool | None, tuple[str, ...], str | None]:
+def _modification(status: ModificationInfo) -> tuple[str | None, bool | None, tuple[str, ...], str | None]:
+    # ModificationInfo.diff_result: a DiffResult (what changed, all allowed by some level), or the
+    # SuspiciousModification pyHanko's difference analysis raised, or None (nothing after the signature).
     level = status.modification_level
-    diff = getattr(status, "diff_result", None)
+    diff = status.diff_result
     changed: tuple[str, ...] = ()
     suspicious = None
-    if diff is not None and hasattr(diff, "changed_form_fields"):
+    if isinstance(diff, DiffResult):
         changed = tuple(sorted(diff.changed_form_fields))
-    elif diff is not None:
+    elif isinstance(diff, SuspiciousModification):
         suspicious = str(diff)
     return (None if level is None else level.name), status.docmdp_ok, changed, suspicious
 
@@ -175,6 +203,7 @@ def _check_doc_timestamp(sig: EmbeddedPdfSignature, kwargs: dict[str, Any],
     )
 
 
+@_quiet_pyhanko
 def verify_pdf(path: Path | str, trust_roots: Sequence[Path] = (), *, crls: Sequence[Path] = (),
                require_certified: bool = False) -> VerificationReport:
     """Check every signature of `path` against `trust_roots` (PEM/DER files).
@@ -234,6 +263,7 @@ def verify_pdf(path: Path | str, trust_roots: Sequence[Path] = (), *, crls: Sequ
     )
 
 
+@_quiet_pyhanko
 def lta_maintainable(path: Path | str, trust_roots: Sequence[Path], at: dt.datetime) -> dict[str, bool]:
     """Signature field → would the signature still validate at `at` (after its certificates expired),
     from the validation data and document timestamps in the file alone, assuming the firm keeps

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sealkit import World, sample_report
+from sealkit import PASSPHRASE, World, sample_report
 from typer.testing import CliRunner
 
 from gongu.cli import app
@@ -133,26 +133,29 @@ def test_no_passphrase_option_exists() -> None:
     assert result.exit_code == 0 and "passphrase" not in result.output.replace("KEY_PASSPHRASE", "")
 
 
-def test_issue_step_seals_before_publishing(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
-    """`gongu issue` runs render → seal → publish; the seal step replaces the PDF with the sealed one."""
-    from generator.loading import load_case
-    from gongu.cli_seal import _issue_seal_step
-    from gongu.issuing import POST_RENDER_STEPS, IssueJob
-    from gongu.sealing import issue_seal_step
+def test_issue_case_from_plain_python_with_a_signer(world: World, tmp_path: Path) -> None:
+    """The pipeline is explicit: issue_case seals with the signer it is given, whatever was imported."""
+    import hashlib
+
+    import gongu.cli  # noqa: F401 — every CLI module imported: must change nothing below
+    import gongu.issuing
+    from gongu.issuing import issue_case
+    from gongu.sealing import ConfiguredSigner
+    from gongu.settings import load_settings
     from signing.verify import verify_pdf
 
-    assert _issue_seal_step in POST_RENDER_STEPS  # the lazy wrapper around issue_seal_step
-    for key, value in _env(world).items():
-        monkeypatch.setenv(key, value)
-    work = world.root / "issue-work"
-    work.mkdir()
-    loaded = load_case(world.case_path)
-    job = IssueJob(loaded=loaded, data=json.loads(loaded.raw), out_dir=world.root, work_dir=work,
-                   files={"pdf": world.report})
-    issue_seal_step(job)
-    assert job.files["pdf"] != world.report
-    report = verify_pdf(job.files["pdf"], [world.pki.root_pem])
+    assert not [name for name, value in vars(gongu.issuing).items() if isinstance(value, list)]  # no hook list
+    shutil.copytree(world.case_path.parent, tmp_path / "case")
+    case_file = tmp_path / "case" / "case.json"
+    signer = ConfiguredSigner(world.config(), passphrase=lambda role, name, path: PASSPHRASE)
+    result = issue_case(case_file, signer=signer, out_dir=tmp_path / "issued", settings=load_settings(tmp_path / "home"))
+    assert result.sealed
+    report = verify_pdf(result.files["pdf"], [world.pki.root_pem])
     assert report.ok, report.all_problems()
+    assert report.certified and [s.field for s in report.signatures] == ["firm-seal", "handler-1", "handler-2"]
+    entry = json.loads(case_file.read_text(encoding="utf-8"))["issuances"][-1]
+    assert entry["sealed"] is True
+    assert entry["pdf_sha256"] == hashlib.sha256(result.files["pdf"].read_bytes()).hexdigest()
 
 
 def test_verify_long_term_fails_without_ltv(world: World, sealed: Path) -> None:
@@ -164,21 +167,112 @@ def test_verify_long_term_fails_without_ltv(world: World, sealed: Path) -> None:
     assert data["long_term"]["signatures"] == {"firm-seal": False, "handler-1": False, "handler-2": False}
 
 
-def test_gongu_issue_publishes_the_sealed_report(world: World, tmp_path: Path) -> None:
-    """render → seal → publish → record: the file recorded in the case file is the sealed one."""
+def test_gongu_issue_publishes_the_sealed_report_with_the_firm_templates(world: World, tmp_path: Path) -> None:
+    """render (the firm's templates, from gongu.toml [render]) → seal → publish → record: the file recorded
+    in the case file is the sealed one, and it is the report the firm previews with `gongu render`."""
     import hashlib
 
+    from forms import __file__ as forms_init
     from signing.verify import verify_pdf
 
+    home = tmp_path / "home"
+    firm = home / "firm-templates"
+    firm.mkdir(parents=True)
+    cover = (Path(forms_init).parent / "templates" / "cover.html").read_text(encoding="utf-8")
+    (firm / "cover.html").write_text('<p class="firm-marker">本所模板 FIRM-TEMPLATE-7Q</p>\n' + cover, encoding="utf-8")
+    (home / "gongu.toml").write_text(world.toml() + '[render]\ntemplates = "firm-templates"\n', encoding="utf-8")
     shutil.copytree(world.case_path.parent, tmp_path / "case")
     case_file = tmp_path / "case" / "case.json"
-    result = runner.invoke(app, ["issue", str(case_file), "-o", str(tmp_path / "issued")], env=_env(world))
+    result = runner.invoke(app, ["issue", str(case_file), "-o", str(tmp_path / "issued")],
+                           env={**_env(world), "GONGU_HOME": str(home)})
     assert result.exit_code == 0, result.output
     issued = json.loads(case_file.read_text(encoding="utf-8"))["issuances"][-1]
+    assert issued["sealed"] is True
     pdf = tmp_path / "issued" / issued["pdf_file"]
     assert hashlib.sha256(pdf.read_bytes()).hexdigest() == issued["pdf_sha256"]
     report = verify_pdf(pdf, [world.pki.root_pem])
     assert report.ok and [s.field for s in report.signatures] == ["firm-seal", "handler-1", "handler-2"]
+    text = subprocess.run(["pdftotext", "-enc", "UTF-8", str(pdf), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    assert "FIRM-TEMPLATE-7Q" in text and "未签章副本" not in text
+
+
+# ── sealing odds and ends (issue 12 item 14) ──
+
+def _run_gongu(*args: str, env: dict[str, str], timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """As a user runs it: the installed entry point, real stderr (pyHanko's logging would land there)."""
+    gongu = Path(sys.executable).with_name("gongu")
+    return subprocess.run([str(gongu), *args], env={**os.environ, **env}, capture_output=True, text=True,
+                          timeout=timeout)
+
+
+def test_seal_on_a_non_pdf_exit_2_no_traceback(world: World, tmp_path: Path) -> None:
+    not_pdf = tmp_path / "notes.pdf"
+    not_pdf.write_text("这不是 PDF，只是文字。\n", encoding="utf-8")
+    for extra in ([], ["--case", str(world.case_path)]):
+        proc = _run_gongu("seal", str(not_pdf), "-o", str(tmp_path / "o.pdf"), *extra, env=_env(world))
+        assert proc.returncode == 2, proc.stderr
+        assert "不是 PDF" in proc.stderr and "not a PDF" in proc.stderr
+        assert "Traceback" not in proc.stderr + proc.stdout
+        assert not (tmp_path / "o.pdf").exists()
+
+
+def test_numbered_handler_passphrases_work_without_case(world: World, tmp_path: Path) -> None:
+    """docs/sealing.md: GONGU_HANDLER_<n>_KEY_PASSPHRASE, n = position in the case file — embedded in the PDF."""
+    out = tmp_path / "numbered.pdf"
+    env = {"GONGU_HOME": str(world.root / "home"), "GONGU_FIRM_KEY_PASSPHRASE": "gongu-demo",
+           "GONGU_HANDLER_KEY_PASSPHRASE": None, "GONGU_HANDLER_1_KEY_PASSPHRASE": "gongu-demo",
+           "GONGU_HANDLER_2_KEY_PASSPHRASE": "gongu-demo"}
+    result = runner.invoke(app, ["seal", str(world.report), "-o", str(out)], env=env)
+    assert result.exit_code == 0, result.output
+    # And a wrong one for handler 2 only is blamed on handler 2's key file.
+    env["GONGU_HANDLER_2_KEY_PASSPHRASE"] = "not-it"
+    bad = runner.invoke(app, ["seal", str(world.report), "-o", str(tmp_path / "bad.pdf")], env=env)
+    handler_2_file = world.pki.handler_p12[world.case["handlers"][1]["name"]].name
+    assert bad.exit_code == 2 and handler_2_file in "".join(bad.output.split())  # the console wraps long paths
+
+
+def test_tsa_serve_with_a_corrupt_key_refuses_to_start(tmp_path: Path) -> None:
+    keys = tmp_path / "keys"
+    keys.mkdir()
+    (keys / "tsa.p12").write_bytes(b"\x30\x82 not a PKCS#12 file")
+    proc = _run_gongu("tsa", "serve", "--keys", str(keys), "--port", "0", env={}, timeout=60)
+    assert proc.returncode == 2
+    assert "未启动" in proc.stderr and "Traceback" not in proc.stderr
+    assert "时间戳服务：" not in proc.stdout  # it never said it was listening
+
+
+def test_verify_of_a_tampered_or_untrusted_report_prints_no_pyhanko_traceback(
+        world: World, sealed: Path, tmp_path: Path) -> None:
+    from cryptography.hazmat.primitives import serialization
+
+    from signing.keys import make_root
+
+    data = bytearray(sealed.read_bytes())
+    data[data.index(b"WeasyPrint") + 2] ^= 0x20
+    bad = tmp_path / "bad.pdf"
+    bad.write_bytes(bytes(data))
+    other = tmp_path / "other.pem"
+    other.write_bytes(make_root("Other Root").cert.public_bytes(serialization.Encoding.PEM))
+    for args in ([str(bad)], [str(sealed), "--trust", str(other)]):
+        proc = _run_gongu("verify", *args, env=_env(world))
+        assert proc.returncode == 1, proc.stderr
+        assert "✗" in proc.stderr  # the verdict stays
+        assert "Traceback" not in proc.stderr and "SuspiciousModification" not in proc.stderr.replace(
+            "suspicious", "")
+    # The same for every other caller (archive audit, ingest): verify_pdf itself keeps pyHanko quiet.
+    code = ("import sys; from signing.verify import verify_pdf; "
+            f"r = verify_pdf({str(sealed)!r}, [{str(other)!r}]); sys.exit(0 if not r.ok else 3)")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0 and "Traceback" not in proc.stderr and "PathValidationError" not in proc.stderr
+
+
+def test_verify_names_the_embedded_case(world: World, sealed: Path) -> None:
+    result = runner.invoke(app, ["verify", str(sealed), "--json"], env=_env(world))
+    data = json.loads(result.stdout)
+    assert data["embedded_case"] == {"case_id": world.case["case_id"], "report_number": world.case["report"]["number"]}
+    pdfinfo = subprocess.run(["pdfinfo", str(sealed)], capture_output=True, text=True, check=True).stdout
+    assert data["pages"] == int(next(line.split()[-1] for line in pdfinfo.splitlines() if line.startswith("Pages:")))
 
 
 def test_seal_without_signing_config_says_so(world: World, tmp_path: Path) -> None:
@@ -187,3 +281,4 @@ def test_seal_without_signing_config_says_so(world: World, tmp_path: Path) -> No
     assert result.exit_code == 2
     assert "[signing]" in result.output  # printed literally, not eaten as rich markup
     assert not (tmp_path / "o.pdf").exists()
+

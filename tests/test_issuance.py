@@ -20,13 +20,14 @@ from typer.testing import CliRunner
 
 from generator.clock import FixedClock
 from generator.issuance import IssueRefused, check_issuable, reissue_number
-from generator.loading import load_case, parse_json
+from generator.loading import LoadedCase, load_case, parse_json
 from generator.types import SHANGHAI
 from gongu.cli import app
-from gongu.issuing import IssueFileExists, IssueJob, issue_case
+from gongu.issuing import IssueFileExists, issue_case
 from tests.peoplekit import people_home
 
 runner = CliRunner()
+MARK = "未签章副本 — 非正式报告"  # issue 12 item 10: what an unsealed copy says on every page
 FIRST = datetime(2025, 9, 5, 15, 0, tzinfo=SHANGHAI)
 LATER = datetime(2025, 9, 20, 10, 0, tzinfo=SHANGHAI)
 LATEST = datetime(2025, 10, 8, 10, 0, tzinfo=SHANGHAI)
@@ -38,15 +39,27 @@ def _registered_staff(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     people_home(tmp_path / "gongu-home", monkeypatch)
 
 
-def fake_render(job: IssueJob) -> None:
+def fake_render(loaded: LoadedCase, work_dir: Path, templates: Path | None, mark: str | None) -> dict[str, Path]:
     """Stands in for WeasyPrint: a file per format carrying the number and the embedded case bytes."""
-    out = job.work_dir / "render"
-    out.mkdir()
-    job.files = {}
+    work_dir.mkdir()
+    files = {}
     for kind in ("pdf", "docx"):
-        path = out / f"x.{kind}"
-        path.write_bytes(f"{kind}:{job.case.report.number}:".encode() + job.loaded.raw)
-        job.files[kind] = path
+        path = work_dir / f"x.{kind}"
+        path.write_bytes(f"{kind}:{loaded.case.report.number}:".encode() + loaded.raw)
+        files[kind] = path
+    return files
+
+
+class AppendingSigner:
+    """Stands in for the PAdES signer (the real one: test_cli_seal.py): appends a marker, records the call."""
+
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+
+    def seal(self, pdf: Path, output: Path, case_raw: dict[str, Any]) -> Path:
+        output.write_bytes(pdf.read_bytes() + b"%sealed")
+        self.seen.append(case_raw["report"]["number"])
+        return output
 
 
 def sha(path: Path) -> str:
@@ -126,15 +139,9 @@ def test_reissue_number(number: str, supersedes: str | None, expect: str) -> Non
 def test_issue_then_reissue_twice_keeps_every_report(tmp_path: Path) -> None:
     case_file = write_case(tmp_path / "case", slope())
     out = tmp_path / "issued"
-    seen: list[str] = []
+    signer = AppendingSigner()
 
-    def after_render(job: IssueJob) -> None:  # where the sealing step (issue 5) goes: it may replace the PDF
-        sealed = job.work_dir / "sealed.pdf"
-        sealed.write_bytes(job.files["pdf"].read_bytes() + b"%sealed")
-        job.files["pdf"] = sealed
-        seen.append(job.case.report.number)
-
-    first = issue_case(case_file, out_dir=out, clock=FixedClock(FIRST), render=fake_render, steps=[after_render])
+    first = issue_case(case_file, out_dir=out, clock=FixedClock(FIRST), render=fake_render, signer=signer)
     assert first.number == "SA-GC-20250905-017" and first.supersedes is None
     pdf0 = out / "SA-GC-20250905-017.pdf"
     assert pdf0.read_bytes().endswith(b"%sealed") and (out / "SA-GC-20250905-017.docx").is_file()
@@ -148,15 +155,14 @@ def test_issue_then_reissue_twice_keeps_every_report(tmp_path: Path) -> None:
 
     # Issuing again is refused: a correction is a reissue.
     with pytest.raises(IssueRefused, match="重新出具"):
-        issue_case(case_file, out_dir=out, clock=FixedClock(LATER), render=fake_render, steps=[])
+        issue_case(case_file, out_dir=out, clock=FixedClock(LATER), render=fake_render, signer=AppendingSigner())
     # A reissue needs a reason and a fresh review round after the first issuance.
     with pytest.raises(IssueRefused) as refused:
-        issue_case(case_file, out_dir=out, reissue_reason="更正L4单价", clock=FixedClock(LATER), render=fake_render, steps=[])
+        issue_case(case_file, out_dir=out, reissue_reason="更正L4单价", clock=FixedClock(LATER), render=fake_render, signer=AppendingSigner())
     assert sum("重新经三级审核" in r for r in refused.value.reasons) == 3
 
     add_round(case_file, "2025-09-19")
-    r1 = issue_case(case_file, out_dir=out, reissue_reason="更正L4单价", clock=FixedClock(LATER), render=fake_render,
-                    steps=[after_render])
+    r1 = issue_case(case_file, out_dir=out, reissue_reason="更正L4单价", clock=FixedClock(LATER), render=fake_render, signer=signer)
     assert (r1.number, r1.supersedes) == ("SA-GC-20250905-017R1", "SA-GC-20250905-017")
     pdf1 = out / "SA-GC-20250905-017R1.pdf"
     assert sha(pdf0) == hash0  # the earlier report is untouched
@@ -169,8 +175,7 @@ def test_issue_then_reissue_twice_keeps_every_report(tmp_path: Path) -> None:
     assert len(embedded["issuances"]) == 1
 
     add_round(case_file, "2025-10-07")
-    r2 = issue_case(case_file, out_dir=out, reissue_reason="补充第三者说明", clock=FixedClock(LATEST), render=fake_render,
-                    steps=[after_render])
+    r2 = issue_case(case_file, out_dir=out, reissue_reason="补充第三者说明", clock=FixedClock(LATEST), render=fake_render, signer=signer)
     assert (r2.number, r2.supersedes) == ("SA-GC-20250905-017R2", "SA-GC-20250905-017R1")
     case = load_case(case_file).case
     assert [(i.number, i.supersedes, i.reason) for i in case.issuances] == [
@@ -181,7 +186,7 @@ def test_issue_then_reissue_twice_keeps_every_report(tmp_path: Path) -> None:
     assert case.report.number == "SA-GC-20250905-017R2"
     for i in case.issuances:
         assert sha(out / i.pdf_file) == i.pdf_sha256 and sha(out / i.docx_file) == i.docx_sha256
-    assert seen == ["SA-GC-20250905-017", "SA-GC-20250905-017R1", "SA-GC-20250905-017R2"]
+    assert signer.seen == ["SA-GC-20250905-017", "SA-GC-20250905-017R1", "SA-GC-20250905-017R2"]
     assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no scratch left
 
 
@@ -191,7 +196,7 @@ def test_refused_issue_writes_nothing(tmp_path: Path) -> None:
     case_file = write_case(tmp_path / "case", data)
     before = case_file.read_bytes()
     with pytest.raises(IssueRefused):
-        issue_case(case_file, out_dir=tmp_path / "issued", clock=FixedClock(FIRST), render=fake_render, steps=[])
+        issue_case(case_file, out_dir=tmp_path / "issued", clock=FixedClock(FIRST), render=fake_render, signer=AppendingSigner())
     assert case_file.read_bytes() == before and not (tmp_path / "issued").exists()
 
 
@@ -199,11 +204,12 @@ def test_failing_step_publishes_nothing(tmp_path: Path) -> None:
     case_file = write_case(tmp_path / "case", slope())
     before = case_file.read_bytes()
 
-    def broken_seal(job: IssueJob) -> None:
-        raise RuntimeError("seal key unavailable")
+    class BrokenSigner:
+        def seal(self, pdf: Path, output: Path, case_raw: dict[str, Any]) -> Path:
+            raise RuntimeError("seal key unavailable")
 
     with pytest.raises(RuntimeError):
-        issue_case(case_file, out_dir=tmp_path / "issued", clock=FixedClock(FIRST), render=fake_render, steps=[broken_seal])
+        issue_case(case_file, out_dir=tmp_path / "issued", clock=FixedClock(FIRST), render=fake_render, signer=BrokenSigner())
     assert case_file.read_bytes() == before
     assert list((tmp_path / "issued").iterdir()) == []
 
@@ -214,14 +220,44 @@ def test_existing_report_file_is_never_overwritten(tmp_path: Path) -> None:
     out.mkdir()
     (out / "SA-GC-20250905-017.pdf").write_bytes(b"issued by hand earlier")
     with pytest.raises(IssueFileExists):
-        issue_case(case_file, out_dir=out, clock=FixedClock(FIRST), render=fake_render, steps=[])
+        issue_case(case_file, out_dir=out, clock=FixedClock(FIRST), render=fake_render, signer=AppendingSigner())
     assert (out / "SA-GC-20250905-017.pdf").read_bytes() == b"issued by hand earlier"
 
 
 def test_reissue_of_a_never_issued_case_is_refused(tmp_path: Path) -> None:
     case_file = write_case(tmp_path / "case", slope())
     with pytest.raises(IssueRefused, match="尚未出具"):
-        issue_case(case_file, out_dir=tmp_path / "o", reissue_reason="x", clock=FixedClock(FIRST), render=fake_render, steps=[])
+        issue_case(case_file, out_dir=tmp_path / "o", reissue_reason="x", clock=FixedClock(FIRST), render=fake_render, signer=AppendingSigner())
+
+
+def test_no_signer_is_refused_before_anything_is_rendered(tmp_path: Path) -> None:
+    """Issue 12 item 10: a final report without the signatures must not go out by default."""
+    case_file = write_case(tmp_path / "case", slope())
+    before = case_file.read_bytes()
+    rendered: list[str | None] = []
+
+    def render(loaded: LoadedCase, work_dir: Path, templates: Path | None, mark: str | None) -> dict[str, Path]:
+        rendered.append(mark)
+        return fake_render(loaded, work_dir, templates, mark)
+
+    with pytest.raises(IssueRefused) as refused:
+        issue_case(case_file, out_dir=tmp_path / "issued", clock=FixedClock(FIRST), render=render, signer=None)
+    assert any("--unsealed" in r and "签章" in r for r in refused.value.reasons)
+    assert rendered == [] and case_file.read_bytes() == before and not (tmp_path / "issued").exists()
+
+    # Asked for explicitly: rendered with the mark, not sealed, and recorded as unsealed.
+    result = issue_case(case_file, out_dir=tmp_path / "issued", clock=FixedClock(FIRST), render=render, signer=None, unsealed=True)
+    assert rendered == ["未签章副本 — 非正式报告"] and result.sealed is False
+    assert load_case(case_file).case.issuances[-1].sealed is False
+
+
+def test_signed_issue_is_recorded_as_sealed(tmp_path: Path) -> None:
+    case_file = write_case(tmp_path / "case", slope())
+    signer = AppendingSigner()
+    result = issue_case(case_file, out_dir=tmp_path / "issued", clock=FixedClock(FIRST), render=fake_render, signer=signer)
+    assert result.sealed is True and load_case(case_file).case.issuances[-1].sealed is True
+    with pytest.raises(ValueError):  # a signer and "unsealed" contradict each other
+        issue_case(case_file, out_dir=tmp_path / "o2", clock=FixedClock(FIRST), render=fake_render, signer=signer, unsealed=True)
 
 
 # ── the command ──
@@ -257,10 +293,12 @@ def issued_for_real(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     with pytest.MonkeyPatch.context() as mp:
         people_home(home, mp)  # the reviewers are registered persons
     env = {"GONGU_HOME": str(home)}
-    first = runner.invoke(app, ["issue", str(case_file)], env=env)
+    refused = runner.invoke(app, ["issue", str(case_file)], env=env)  # no [signing] in this home
+    first = runner.invoke(app, ["issue", str(case_file), "--unsealed"], env=env)
     add_round(case_file, "2099-01-01", env)  # after "now": the reissue's fresh review round
-    again = runner.invoke(app, ["issue", str(case_file), "--reissue", "--reason", "更正附件清单"], env=env)
-    return {"first": first, "again": again, "dir": home / "issued" / "SAGC-2025-0712", "case_file": case_file}
+    again = runner.invoke(app, ["issue", str(case_file), "--unsealed", "--reissue", "--reason", "更正附件清单"], env=env)
+    return {"refused": refused, "first": first, "again": again, "dir": home / "issued" / "SAGC-2025-0712",
+            "case_file": case_file}
 
 
 def _pdf_text(path: Path) -> str:
@@ -275,6 +313,30 @@ def test_e2e_issue_renders_into_gongu_home(issued_for_real: dict[str, Any]) -> N
     assert pdf.read_bytes().startswith(b"%PDF") and (out / "SA-GC-20250905-017.docx").is_file()
     text = "".join(_pdf_text(pdf).split())
     assert "SA-GC-20250905-017" in text
+
+
+def test_e2e_without_signing_gongu_issue_refuses_exit_1(issued_for_real: dict[str, Any]) -> None:
+    refused = issued_for_real["refused"]
+    assert refused.exit_code == 1, refused.output
+    assert "不予出具" in refused.output and "--unsealed" in refused.output
+
+
+def test_e2e_unsealed_copy_is_marked_on_every_page_and_recorded(issued_for_real: dict[str, Any]) -> None:
+    from docx import Document
+
+    out = issued_for_real["dir"]
+    pdf = out / "SA-GC-20250905-017.pdf"
+    pages = _pdf_text(pdf).split("\f")[:-1]  # pdftotext ends every page with a form feed
+    assert len(pages) > 3
+    for page in pages:
+        assert MARK.replace(" ", "") in "".join(page.split())
+    doc = Document(str(out / "SA-GC-20250905-017.docx"))
+    assert doc.paragraphs[0].text == MARK
+    assert all(MARK in (s.header.paragraphs[0].text + s.first_page_header.paragraphs[0].text)
+               for s in doc.sections)
+    case = load_case(issued_for_real["case_file"]).case
+    assert [i.sealed for i in case.issuances] == [False, False]
+    assert "未签章副本" in issued_for_real["first"].output
 
 
 def test_e2e_client_pdf_has_no_qc_content(issued_for_real: dict[str, Any]) -> None:
@@ -311,6 +373,6 @@ def test_failed_record_takes_back_published_files(tmp_path: Path, monkeypatch: p
 
     monkeypatch.setattr(gongu.issuing, "write_case_data", disk_full)
     with pytest.raises(OSError):
-        issue_case(case_file, out_dir=tmp_path / "issued", clock=FixedClock(FIRST), render=fake_render, steps=[])
+        issue_case(case_file, out_dir=tmp_path / "issued", clock=FixedClock(FIRST), render=fake_render, signer=AppendingSigner())
     assert case_file.read_bytes() == before
     assert [p for p in (tmp_path / "issued").rglob("*") if p.is_file()] == []

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import os
 import stat
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,12 +18,12 @@ from pyhanko.sign.fields import MDPPerm
 from pyhanko.sign.validation.dss import DocumentSecurityStore
 from sealkit import PASSPHRASE, World, example_case, pdfa_claim, pdffonts, sample_report
 
+from signing.embedded import embedded_case
 from signing.keys import WrongPassphrase
 from signing.seal import (
     FIRM_FIELD,
     SealError,
     Signatory,
-    embedded_case_json,
     handler_stamp_text,
     load_signer,
     seal_pdf,
@@ -171,8 +173,52 @@ def test_extra_handler_fields_are_refused(world: World) -> None:
 
 
 def test_embedded_case_file_is_found(world: World) -> None:
-    raw = embedded_case_json(world.report.read_bytes())
+    raw = embedded_case(world.report.read_bytes())
     assert raw is not None and raw["case_id"] == example_case()["case_id"]
+
+
+def test_embedded_case_file_is_the_case_file_byte_for_byte_after_sealing(world: World, sealed: Path) -> None:
+    """pypdf reads the PDF/A-3 attachment: the renderer embeds the case file as it is on disk, and the
+    incremental signatures leave it alone."""
+    from signing.embedded import case_identity, embedded_case_json, page_count
+
+    original = world.case_path.read_bytes()
+    assert embedded_case_json(world.report) == original
+    assert embedded_case_json(sealed.read_bytes()) == original
+    case = example_case()
+    assert case_identity(sealed) == (case["case_id"], case["report"]["number"])
+    # Sealing adds no page: the count matches poppler's for the rendered and the sealed file alike.
+    pdfinfo = subprocess.run(["pdfinfo", str(world.report)], capture_output=True, text=True, check=True).stdout
+    pages = int(next(line.split()[-1] for line in pdfinfo.splitlines() if line.startswith("Pages:")))
+    assert page_count(world.report) == page_count(sealed) == pages > 1
+
+
+def test_reading_a_pdf_without_a_case_file_or_not_a_pdf(tmp_path: Path) -> None:
+    from signing.embedded import ReportPdfError, embedded_case_json
+
+    plain = sample_report(example_case(), fields=False)
+    # sample_report attaches json.dumps(case): found, since it holds "handlers".
+    assert embedded_case_json(plain) == json.dumps(example_case(), ensure_ascii=False).encode("utf-8")
+    from weasyprint import HTML
+
+    bare = HTML(string="<p>无附件</p>").write_pdf()
+    assert embedded_case_json(bare) is None
+    with pytest.raises(ReportPdfError):
+        embedded_case_json(b"plain text, not a PDF")
+
+
+def test_one_pkcs12_loader_tells_a_wrong_passphrase_apart(world: World, tmp_path: Path) -> None:
+    from signing.keys import KeyError_, load_p12_signer
+
+    signer = load_p12_signer(world.pki.firm_p12, PASSPHRASE)
+    assert example_case()["firm"]["name"] in signer.signing_cert.subject.human_friendly
+    assert signer.signing_key.algorithm == "rsa"  # RSA keeps the PDF at 1.7 (PDF/A-3)
+    with pytest.raises(WrongPassphrase):
+        load_p12_signer(world.pki.firm_p12, b"nope")
+    junk = tmp_path / "junk.p12"
+    junk.write_bytes(b"0\x82junk")
+    with pytest.raises(KeyError_):
+        load_p12_signer(junk, PASSPHRASE)
 
 
 def test_missing_fields_are_named(world: World) -> None:

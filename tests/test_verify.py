@@ -234,3 +234,24 @@ def test_bad_trust_file_is_a_clear_error(sealed: Path, tmp_path: Path) -> None:
         verify_pdf(sealed, [junk])
     with pytest.raises(VerifyError, match="无法读取信任根"):
         verify_pdf(sealed, [tmp_path / "missing.pem"])
+
+
+def test_pyhanko_status_attributes_we_read_are_public_fields() -> None:
+    """signing.verify reads pyHanko's status objects by their public dataclass fields (no getattr): this
+    fails loudly on an upgrade that renames or drops one, naming it."""
+    import dataclasses
+
+    from pyhanko.sign.diff_analysis import DiffResult
+    from pyhanko.sign.validation.status import DocumentTimestampStatus, PdfSignatureStatus, TimestampSignatureStatus
+
+    common = {"intact", "valid", "trust_problem_indic", "signing_cert"}
+    wanted = {
+        PdfSignatureStatus: common | {"signer_reported_dt", "timestamp_validity", "coverage", "diff_result", "docmdp_ok"},
+        DocumentTimestampStatus: common | {"timestamp", "coverage", "diff_result", "docmdp_ok"},
+        TimestampSignatureStatus: common | {"timestamp"},
+        DiffResult: {"modification_level", "changed_form_fields"},
+    }
+    for cls, names in wanted.items():
+        missing = names - {f.name for f in dataclasses.fields(cls)}
+        assert not missing, f"pyHanko {cls.__name__} lost {missing}: update signing/verify.py"
+    assert isinstance(PdfSignatureStatus.modification_level, property)

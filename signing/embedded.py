@@ -1,0 +1,81 @@
+"""What an issued report PDF carries besides its signatures: the case file attached to the PDF/A-3
+(ISO 19005-3: an associated file, `case.json`) and its page count — read with pypdf.
+
+pypdf reads; it never writes a report here. Anything that touches a signature (field names, byte ranges,
+validation) stays with pyHanko (signing.seal, signing.verify): pypdf would not preserve an
+incremental update.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+from pypdf import PdfReader
+from pypdf.errors import PyPdfError
+
+CASE_FILE_NAME = "case.json"
+
+
+class ReportPdfError(Exception):
+    """The file cannot be read as a PDF at all."""
+
+
+def _reader(pdf: bytes | Path) -> PdfReader:
+    data = Path(pdf).read_bytes() if isinstance(pdf, Path) else pdf
+    # pypdf logs recoverable oddities of a hostile file as warnings: the caller reports what matters.
+    logging.getLogger("pypdf").setLevel(logging.ERROR)
+    try:
+        return PdfReader(io.BytesIO(data), strict=False)
+    except (PyPdfError, ValueError, KeyError, TypeError, OSError) as exc:
+        raise ReportPdfError(f"不是可读的 PDF（not a readable PDF）：{exc}") from None
+
+
+def embedded_case_json(pdf: bytes | Path) -> bytes | None:
+    """The bytes of the case file the renderer attached (`case.json`; otherwise the first attached *.json
+    holding an object with `handlers`), or None when the PDF carries none."""
+    reader = _reader(pdf)
+    try:
+        attachments = {name: list(contents) for name, contents in reader.attachments.items()}
+    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError):
+        return None  # a damaged name tree reads as "no attachment"
+    names = sorted((n for n in attachments if n.lower().endswith(".json")), key=lambda n: n != CASE_FILE_NAME)
+    for name in names:
+        for data in attachments[name]:
+            if _case_object(data) is not None:
+                return data
+    return None
+
+
+def embedded_case(pdf: bytes | Path) -> dict[str, Any] | None:
+    """`embedded_case_json` parsed: the case file as a JSON object, or None."""
+    data = embedded_case_json(pdf)
+    return None if data is None else _case_object(data)
+
+
+def page_count(pdf: bytes | Path) -> int:
+    reader = _reader(pdf)
+    try:
+        return len(reader.pages)
+    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise ReportPdfError(f"无法读取页面（cannot read the page tree）：{exc}") from None
+
+
+def case_identity(pdf: bytes | Path) -> tuple[str, str] | None:
+    """(case id, report number) of the embedded case file, e.g. for `gongu verify` and ingest."""
+    raw = embedded_case(pdf)
+    if raw is None:
+        return None
+    report = raw.get("report") if isinstance(raw.get("report"), dict) else {}
+    return str(raw.get("case_id")), str(report.get("number"))
+
+
+def _case_object(data: bytes) -> dict[str, Any] | None:
+    try:
+        obj = json.loads(data.decode("utf-8-sig"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return None
+    return obj if isinstance(obj, dict) and "handlers" in obj else None
