@@ -156,7 +156,7 @@ def load_case(path: str | Path) -> LoadedCase:
     except OSError as exc:
         raise CaseFileError(str(path), [Problem("$", "案件文件", f"无法读取文件 ({exc.strerror})", str(path))]) from None
     if len(raw) > limits.MAX_FILE_BYTES:
-        raise CaseFileError(str(path), [_too_big(path.stat().st_size)])
+        raise CaseFileError(str(path), [_too_big(max(path.stat().st_size, len(raw)))])  # a device has no size
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
