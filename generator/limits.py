@@ -83,6 +83,7 @@ def shown(text: str, limit: int = 60) -> str:
 # ────────────────────────────── nesting, before the parser recurses ──────────────────────────────
 
 _TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{},:]', re.DOTALL)
+_BRACKET = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]', re.DOTALL)
 
 
 def nesting_problem(text: str, titles: Titles = lambda loc: TITLE) -> Problem | None:
@@ -90,7 +91,18 @@ def nesting_problem(text: str, titles: Titles = lambda loc: TITLE) -> Problem | 
 
     Tracks keys and list positions so the error names a JSON path; malformed JSON is left to the parser.
     """
-    stack: list[list[Any]] = []  # [kind, current key or index, expecting_key]
+    depth = 0  # first a quick pass over strings and brackets only; most files stop here
+    for match in _BRACKET.finditer(text):
+        token = match.group()
+        if token in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                break
+        elif token in "]}":
+            depth -= 1
+    else:
+        return None
+    stack: list[list[Any]] = []  # [opening bracket, current key or list index]
     last_string: str | None = None
     for match in _TOKEN.finditer(text):
         token = match.group()
