@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.markup import escape
 from rich.table import Table
 
 from generator.adjust import Adjustment
@@ -10,7 +11,8 @@ from gongu.output import text_column, whole_column
 
 
 def adjustment_table(case: CarSurveyCase, adj: Adjustment) -> Table:
-    table = Table(title=f"{case.case_id} {case.case_name} — 理算过程", show_lines=False)
+    # Names come from the case file: escaped, so "[/]" in a loss name is text, not rich markup.
+    table = Table(title=escape(f"{case.case_id} {case.case_name} — 理算过程"), show_lines=False)
     whole_column(table, "条款")
     text_column(table, "步骤")
     text_column(table, "公式")
@@ -18,5 +20,5 @@ def adjustment_table(case: CarSurveyCase, adj: Adjustment) -> Table:
     whole_column(table, "结果", justify="right")
     for step in adj.steps:
         inputs = "；".join(f"{k} {v}" for k, v in step.inputs)
-        table.add_row(step.clause, step.label, step.formula, inputs, step.result_text)
+        table.add_row(*map(escape, (step.clause, step.label, step.formula, inputs, step.result_text)))
     return table

@@ -16,6 +16,7 @@ from typing import Annotated
 
 import typer
 from pydantic import ValidationError
+from rich.markup import escape
 from rich.table import Table
 
 from generator.casefile import atomic_write, read_case_data, write_case_data
@@ -90,7 +91,7 @@ def _print_findings(source: str, findings: list[Finding]) -> None:
     for clause in sorted(by_clause, key=clause_key):
         for i, f in enumerate(by_clause[clause]):
             style = "bold red" if f.blocking else "yellow"
-            table.add_row(clause if i == 0 else "", f"[{style}]{SEVERITY_TITLES[f.severity]}[/]", f.message, f.path)
+            table.add_row(clause if i == 0 else "", f"[{style}]{SEVERITY_TITLES[f.severity]}[/]", escape(f.message), escape(f.path))
     print_table(table)
 
 

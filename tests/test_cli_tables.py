@@ -164,3 +164,13 @@ def test_surrogate_file_name_subprocess(tmp_path: Path) -> None:
     assert proc.returncode == 2, proc.stderr
     payload = json.loads(proc.stdout.decode("utf-8"))
     assert payload["file"] == name
+
+
+def test_names_that_look_like_rich_markup_are_printed_as_text(tmp_path: Path) -> None:
+    # A loss named "[/]…" crashed `gongu adjust` with rich's MarkupError (a traceback).
+    data = slope()
+    data["case_name"] = "[/bold]" + data["case_name"]
+    data["losses"][0]["name"] = "[/]坍塌体清运"
+    result = CliRunner().invoke(app, ["adjust", str(write(tmp_path / "case.json", data))], env={"COLUMNS": "300"})
+    assert result.exception is None, result.exception
+    assert "[/]坍塌体清运 修复费用" in result.output and "[/bold]" in result.output

@@ -6,7 +6,8 @@ hundreds deep), hostile strings (lone surrogates, bidi controls, NUL, HTML and r
 characters) and hostile numbers (`1e999999999`, `1e5000`, `1e-5000`, 50-digit literals, `-0`,
 the same as strings). `gongu validate`, `gongu adjust --json` and `gongu check --json` then run in
 process; each must end with exit code 0, 1 or 2 and never a traceback, and the whole example within
-the hypothesis `deadline` (a stall such as the old `1e999999999` one fails it). A few fixed hostile
+the hypothesis `deadline` (a stall such as the old `1e999999999` one fails it). `gongu adjust` also
+runs without `--json`: its table shows names from the file, where `[/]` once crashed rich's markup. A few fixed hostile
 files run as real subprocesses too, where output encoding and start-up are the real ones.
 
 The example count is bounded (60 in all) so the module runs in `make test`.
@@ -156,7 +157,7 @@ def mutated_case(draw: st.DrawFn, kinds: tuple[str, ...]) -> str:
 
 # ──────────────────────────────────────── the commands ────────────────────────────────────────
 
-COMMANDS = (["validate"], ["adjust", "--json"], ["check", "--json"])
+COMMANDS = (["validate"], ["adjust"], ["adjust", "--json"], ["check", "--json"])
 
 
 def run_all(text: str, folder: Path) -> None:
