@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from generator import limits
 from generator.integrity import integrity_problems
 from generator.model import CASE_KINDS, CarSurveyCase
 from generator.problems import Problem, json_path, title_for
@@ -28,9 +28,11 @@ _MESSAGES = {
     "decimal_parsing": "不是有效的数字 (not a valid number)",
     "decimal_type": "应为数字或数字字符串 (expected a number)",
     "decimal_max_digits": "位数过多 (too many digits)",
+    "decimal_max_places": f"小数位数过多，最多 {limits.MAX_DECIMAL_PLACES} 位 (too many decimal places)",
     "finite_number": "不是有限数 (not a finite number)",
     "greater_than_equal": "不能小于下限 (below the minimum)",
     "less_than_equal": "不能大于上限 (above the maximum)",
+    "less_than": "应小于上限 (must be below the maximum)",
     "datetime_from_date_parsing": "不是有效的 ISO 8601 时间 (not an ISO 8601 date-time)",
     "datetime_parsing": "不是有效的 ISO 8601 时间 (not an ISO 8601 date-time)",
     "datetime_type": "应为 ISO 8601 时间字符串 (expected an ISO 8601 date-time)",
@@ -69,9 +71,19 @@ class LoadedCase:
 
 
 def parse_json(text: str, source: str = "<case>") -> Any:
-    """JSON with numbers read as Decimal (never float); malformed JSON reports line and column."""
+    """JSON with numbers read as Decimal (never float); malformed JSON reports line and column.
+
+    Every limit of generator/limits.py is checked here, before any model sees the data: nesting before
+    the (recursive) parser runs, then every number, string, list and key with its JSON path.
+    """
+    if len(text) > limits.MAX_FILE_BYTES:
+        raise CaseFileError(source, [_too_big(len(text.encode("utf-8", "surrogatepass")))])
+    deep = limits.nesting_problem(text, _titles(None))  # the kind is not known before parsing
+    if deep is not None:
+        raise CaseFileError(source, [deep])
     try:
-        return json.loads(text, parse_float=Decimal, parse_int=Decimal, parse_constant=_reject_constant)
+        data = json.loads(text, parse_float=limits.read_number, parse_int=limits.read_number,
+                          parse_constant=_reject_constant, object_pairs_hook=limits.read_object)
     except json.JSONDecodeError as exc:
         problem = Problem(
             path="$",
@@ -82,6 +94,26 @@ def parse_json(text: str, source: str = "<case>") -> Any:
         raise CaseFileError(source, [problem]) from None
     except ValueError as exc:  # NaN / Infinity
         raise CaseFileError(source, [Problem("$", "案件文件", str(exc), None)]) from None
+    except RecursionError:  # a second line of defence: the flat scan above should always stop it first
+        message = f"嵌套过深 (nested deeper than {limits.MAX_DEPTH} levels)"
+        raise CaseFileError(source, [Problem("$", "案件文件", message, None)]) from None
+    problems = limits.limit_problems(data, _titles(data))
+    if problems:
+        raise CaseFileError(source, problems)
+    return data
+
+
+def _titles(data: Any) -> limits.Titles:
+    """Chinese titles from the model the file names (its `kind`), or the first kind when it names none."""
+    kind = data.get("kind") if isinstance(data, dict) else None
+    model = CASE_KINDS.get(kind) if isinstance(kind, str) else None
+    model = model or next(iter(CASE_KINDS.values()))
+    return lambda loc: title_for(model, loc)
+
+
+def _too_big(size: int) -> Problem:
+    return Problem("$", "案件文件", f"文件超过 {limits.MAX_FILE_BYTES // (1024 * 1024)} MiB "
+                   f"(larger than {limits.MAX_FILE_BYTES} bytes)", f"{size} 字节")
 
 
 def _reject_constant(name: str) -> Any:
@@ -110,7 +142,7 @@ def validate_data(data: Any, source: str = "<case>") -> CarSurveyCase:
     except ValidationError as exc:
         raise CaseFileError(source, [_problem_from_error(model, err) for err in exc.errors()]) from None
     assert isinstance(case, CarSurveyCase)
-    problems = integrity_problems(case)
+    problems = limits.product_problems(case.losses, model) or integrity_problems(case)
     if problems:
         raise CaseFileError(source, problems)
     return case
@@ -119,9 +151,12 @@ def validate_data(data: Any, source: str = "<case>") -> CarSurveyCase:
 def load_case(path: str | Path) -> LoadedCase:
     path = Path(path)
     try:
-        raw = path.read_bytes()
+        with path.open("rb") as fh:  # never more than the limit, whatever the file (or device) holds
+            raw = fh.read(limits.MAX_FILE_BYTES + 1)
     except OSError as exc:
         raise CaseFileError(str(path), [Problem("$", "案件文件", f"无法读取文件 ({exc.strerror})", str(path))]) from None
+    if len(raw) > limits.MAX_FILE_BYTES:
+        raise CaseFileError(str(path), [_too_big(max(path.stat().st_size, len(raw)))])  # a device has no size
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -137,8 +172,9 @@ def _problem_from_error(model: type[BaseModel], err: Any) -> Problem:
     ctx = err.get("ctx") or {}
     if err["type"] in {"enum", "literal_error"} and "expected" in ctx:
         message += f"：{ctx['expected']}"
-    elif err["type"] in {"greater_than_equal", "less_than_equal"}:
-        bound = ctx.get("ge", ctx.get("le"))
+    elif err["type"] in {"greater_than_equal", "less_than_equal", "less_than"}:
+        bound = str(ctx.get("ge", ctx.get("le", ctx.get("lt"))))
+        bound = bound.removeprefix("Decimal('").removesuffix("')")  # pydantic gives Decimal bounds as repr
         message += f"：{bound}"
     elif err["type"] == "value_error":
         message = str(ctx.get("error", err["msg"]))

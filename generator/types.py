@@ -9,6 +9,8 @@ from zoneinfo import ZoneInfo
 
 from pydantic import AfterValidator, BeforeValidator, Field
 
+from generator.limits import MAX_DECIMAL_PLACES, MAX_NUMBER, MAX_NUMBER_CHARS
+
 # The one Asia/Shanghai constant: every calendar date in Gongu is a Beijing date.
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -32,6 +34,8 @@ def _exact_decimal(value: Any) -> Any:
         raise ValueError("不接受二进制浮点数，请用数字字符串 (binary floats are not accepted)")
     if isinstance(value, str):
         value = value.strip()
+        if len(value) > MAX_NUMBER_CHARS:  # generator/limits.py: never convert a huge literal
+            raise ValueError(f"数字超过 {MAX_NUMBER_CHARS} 个字符 (number too long)")
     return value
 
 
@@ -42,8 +46,10 @@ def _assume_shanghai(value: datetime) -> datetime:
     return value
 
 
-Money = Annotated[Decimal, BeforeValidator(_exact_decimal), Field(ge=0, allow_inf_nan=False)]
-Quantity = Annotated[Decimal, BeforeValidator(_exact_decimal), Field(ge=0, allow_inf_nan=False)]
+# Bounded as JSON numbers are (generator/limits.py), since amounts may also be written as strings.
+_BOUNDS: dict[str, Any] = {"lt": MAX_NUMBER, "decimal_places": MAX_DECIMAL_PLACES, "allow_inf_nan": False}
+Money = Annotated[Decimal, BeforeValidator(_exact_decimal), Field(ge=0, **_BOUNDS)]
+Quantity = Annotated[Decimal, BeforeValidator(_exact_decimal), Field(ge=0, **_BOUNDS)]
 # A rate such as a deductible rate or an agreed share: 0 ≤ r ≤ 1, written as a fraction (0.05 = 5 %).
-Rate = Annotated[Decimal, BeforeValidator(_exact_decimal), Field(ge=0, le=1, allow_inf_nan=False)]
+Rate = Annotated[Decimal, BeforeValidator(_exact_decimal), Field(ge=0, le=1, decimal_places=MAX_DECIMAL_PLACES, allow_inf_nan=False)]
 Timestamp = Annotated[datetime, AfterValidator(_assume_shanghai)]

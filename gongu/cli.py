@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.console import Console
 from rich.markup import escape
 from typer.core import TyperGroup
 
@@ -16,7 +17,7 @@ from generator.adjust import adjustment_to_dict
 from generator.amounts import format_amount, rmb_uppercase
 from generator.loading import CaseFileError, load_case
 from generator.schema import case_json_schema
-from gongu.output import GonguError, console, fail, print_problems
+from gongu.output import GonguError, console, fail, print_problems, print_table, safe_streams
 
 
 class GonguGroup(TyperGroup):
@@ -39,21 +40,28 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
+@app.callback()
+def _every_command() -> None:
+    safe_streams()  # no output path may crash on a lone surrogate (issue 12 item 8)
+
+
 CaseArg = Annotated[Path, typer.Argument(help="案件文件 case.json", show_default=False)]
 
 
-def load_or_exit(path: Path, *, as_json: bool = False):  # noqa: ANN201 — LoadedCase
+def load_or_exit(path: Path, *, as_json: bool = False, problems_to: Console | None = None):  # noqa: ANN201
+    """The LoadedCase, or every problem printed (on stderr unless `problems_to` says) and exit code 2."""
     try:
         return load_case(path)
     except CaseFileError as exc:
-        print_problems(exc.source, exc.problems, as_json=as_json)
+        print_problems(exc.source, exc.problems, as_json=as_json, to=problems_to)
         raise typer.Exit(2) from None
 
 
 @app.command()
 def validate(case_file: CaseArg, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """校验案件文件：有效时退出码 0，否则列出全部问题并以 2 退出。"""
-    loaded = load_or_exit(case_file, as_json=as_json)
+    # The problems are what `validate` reports, so they go to stdout (`gongu validate x.json | grep …`).
+    loaded = load_or_exit(case_file, as_json=as_json, problems_to=console)
     if as_json:
         console.print_json(json.dumps({"file": str(case_file), "valid": True, "case_id": loaded.case.case_id}))
     else:
@@ -70,7 +78,7 @@ def adjust(case_file: CaseArg, as_json: Annotated[bool, typer.Option("--json")] 
         return
     from gongu.adjust_view import adjustment_table
 
-    console.print(adjustment_table(loaded.case, result))
+    print_table(adjustment_table(loaded.case, result))
     console.print(f"理算金额：[bold]{format_amount(result.total_payable)}[/] 元（{rmb_uppercase(result.total_payable)}）")
 
 

@@ -25,7 +25,7 @@ from generator.clock import SYSTEM_CLOCK, Clock
 from gongu.archiving import build_archive, trusted_firm_certs
 from gongu.cli import app, load_or_exit
 from gongu.indexing import catalog_index_drift, sync_index
-from gongu.output import GonguError, console, err_console, fail
+from gongu.output import GonguError, console, err_console, fail, print_table, whole_column
 from gongu.settings import load_settings
 
 archive_app = typer.Typer(help="电子档案：归档、保管期限、冻结、销毁、调阅、审计（第 10 条）", no_args_is_help=True)
@@ -139,11 +139,11 @@ def list_cmd(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
         return
     table = Table(title=f"档案包 {len(data)} 个")
     for col in ("案件编号", "报告编号", "状态", "保管类别", "保管至", "冻结", "位置"):
-        table.add_column(col, overflow="fold")
+        whole_column(table, col)  # identifiers, dates and a path: none may break
     for d in data:
         table.add_row(escape(d["case_id"]), escape(d["report_number"]), {"active": "在库", "disposed": "已销毁"}[d["state"]],
                       d["retention_class"], d["retention_until"], "是" if d["on_hold"] else "", escape(d["path"]))
-    console.print(table)
+    print_table(table)
 
 
 @archive_app.command("get")
@@ -216,11 +216,11 @@ def dispose_list(ctx: typer.Context, as_json: Annotated[bool, typer.Option("--js
         console.print(f"截至 {today} 没有可销毁的档案（共 {len(rows)} 个案件在库）")
         return
     table = Table(title=f"截至 {today} 可销毁的档案")
-    table.add_column("案件编号")
-    table.add_column("保管至")
+    whole_column(table, "案件编号")
+    whole_column(table, "保管至")
     for r in eligible:
-        table.add_row(r.case_id, r.retention_until)
-    console.print(table)
+        table.add_row(escape(r.case_id), r.retention_until)
+    print_table(table)
 
 
 @dispose_app.command("propose")

@@ -30,7 +30,7 @@ from generator.review import LEVELS, check_new_review, review_state
 from generator.rules import Finding, Stage, run_rules
 from generator.rules.registry import SEVERITY_TITLES, clause_key
 from gongu.cli import CaseArg, app, load_or_exit
-from gongu.output import GonguError, console, err_console, fail, print_problems
+from gongu.output import GonguError, console, err_console, fail, print_problems, print_table, text_column, whole_column
 from gongu.settings import load_settings
 
 
@@ -86,15 +86,15 @@ def _print_findings(source: str, findings: list[Finding]) -> None:
         by_clause[f.clause].append(f)
     n_block = sum(1 for f in findings if f.blocking)
     table = Table(title=f"{source}：阻止出具 {n_block} 项，提示 {len(findings) - n_block} 项", show_lines=True)
-    table.add_column("条款", no_wrap=True)
-    table.add_column("级别", no_wrap=True)
-    table.add_column("问题", overflow="fold")
-    table.add_column("JSON 路径", overflow="fold")
+    whole_column(table, "条款")
+    whole_column(table, "级别")
+    text_column(table, "问题")
+    whole_column(table, "JSON 路径")
     for clause in sorted(by_clause, key=clause_key):
         for i, f in enumerate(by_clause[clause]):
             style = "bold red" if f.blocking else "yellow"
-            table.add_row(clause if i == 0 else "", f"[{style}]{SEVERITY_TITLES[f.severity]}[/]", f.message, f.path)
-    console.print(table)
+            table.add_row(clause if i == 0 else "", f"[{style}]{SEVERITY_TITLES[f.severity]}[/]", escape(f.message), escape(f.path))
+    print_table(table)
 
 
 @app.command()

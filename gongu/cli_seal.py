@@ -14,7 +14,7 @@ import typer
 from rich.markup import escape
 
 from gongu.cli import app
-from gongu.output import GonguError, console, err_console, fail
+from gongu.output import GonguError, console, err_console, fail, print_table, text_column, whole_column
 
 keys_app = typer.Typer(help="签章密钥（PKCS#12）与演示 PKI", no_args_is_help=True)
 tsa_app = typer.Typer(help="本地时间戳服务（RFC 3161，仅回环地址，演示与测试用）", no_args_is_help=True)
@@ -140,8 +140,9 @@ def _print_report(report) -> None:  # noqa: ANN001 — signing.verify.Verificati
     if report.has_dss:
         head += "；含长期验证数据 (DSS)"
     table = Table(title=head, show_lines=True)
-    for col in ("签名域", "签名人 / 证书", "签名时间 / 时间戳", "完整", "有效", "可信", "签后修改"):
-        table.add_column(col, overflow="fold")
+    for col in ("签名域", "签名人 / 证书", "签名时间 / 时间戳", "完整", "有效", "可信"):
+        whole_column(table, col)  # field names, serial numbers and times: none may break
+    text_column(table, "签后修改")
     for s in report.signatures + report.document_timestamps:
         ts = "无时间戳" if s.timestamp is None else f"时间戳 {s.timestamp.time:%Y-%m-%d %H:%M:%S %Z}\n{s.timestamp.tsa_name}"
         changed = s.modification_level or "—"
@@ -154,7 +155,7 @@ def _print_report(report) -> None:  # noqa: ANN001 — signing.verify.Verificati
             f"{s.signing_time:%Y-%m-%d %H:%M:%S %Z}\n{ts}" if s.signing_time else ts,
             _yes(s.intact), _yes(s.valid), _yes(s.trusted), changed,
         )
-    console.print(table)
+    print_table(table)
     problems = report.all_problems()
     if problems:
         for p in problems:

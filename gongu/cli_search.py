@@ -13,7 +13,7 @@ from rich.table import Table
 
 from gongu.cli import app
 from gongu.indexing import archive_root_and_catalog_path, index_dir, open_catalog, open_index
-from gongu.output import console, err_console, fail
+from gongu.output import console, err_console, fail, print_table, text_column, whole_column
 from gongu.settings import Settings, load_settings
 from index.extract import STATUS_TITLES, IndexDocument
 from index.highlight import mark_to_rich
@@ -114,8 +114,8 @@ def _print_results(results: SearchResults) -> None:
         colour = {"archived": "green", "held": "yellow", "disposed": "red"}.get(status, "white")
         console.rule(f"[bold]{rank}. {f.get('case_id')}[/]  {f.get('case_name') or ''}", align="left")
         table = Table.grid(padding=(0, 2))
-        table.add_column(style="dim", no_wrap=True)
-        table.add_column(overflow="fold")
+        whole_column(table, "", style="dim")
+        text_column(table)  # mixed: amounts, dates and ids are separated by spaces, so they wrap whole
         table.add_row("报告编号", f"{f.get('report_number')}    状态 [{colour}]{STATUS_TITLES.get(status, status)}[/]"
                       f"    类型 {KIND_TITLES.get(str(f.get('kind')), f.get('kind'))}")
         table.add_row("保险人", str(f.get("insurer") or "—"))
@@ -129,7 +129,7 @@ def _print_results(results: SearchResults) -> None:
             table.add_row("片段", "…" + mark_to_rich(snippet) + "…")
         if status == "disposed":
             table.add_row("", "[red]档案已按程序销毁：全文已移出索引，仅保留著录信息[/]")
-        console.print(table)
+        print_table(table)
     if results.total and not results.hits:
         console.print(f"[yellow]第 {q.page} 页没有结果（共 {results.pages} 页）[/]")
 

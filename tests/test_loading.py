@@ -214,9 +214,10 @@ def test_nan_is_refused() -> None:
 
 
 def test_json_numbers_are_decimal_never_float() -> None:
-    parsed = parse_json('{"a": 0.1, "b": 0.2, "c": 12345678901234567890.12, "d": 3}')
+    # 22 significant digits, the most the limits allow (12 before the point, 10 after): a float keeps ~17.
+    parsed = parse_json('{"a": 0.1, "b": 0.2, "c": 999999999999.9999999999, "d": 3}')
     assert parsed["a"] + parsed["b"] == D("0.3")
-    assert parsed["c"] == D("12345678901234567890.12")
+    assert parsed["c"] == D("999999999999.9999999999")
     assert all(isinstance(v, D) for v in parsed.values())
 
 
@@ -232,3 +233,153 @@ def test_json_number_amounts_stay_exact_through_the_engine(tmp_path: Path) -> No
     assert result.losses[0].repair_cost == D("0.3")
     assert result.net_loss_total == D("0.1") * 3 + D("0.2") == D("0.5")
     assert 0.1 * 3 != 0.3  # what float would have done
+
+
+# ───────────── limits (issue 12 item 8): refused with path, title and value, never a crash or a stall ─────────────
+
+
+def text_problems(text: str) -> list[Problem]:
+    with pytest.raises(CaseFileError) as info:
+        validate_data(parse_json(text, "<test>"), "<test>")
+    return info.value.problems
+
+
+def case_text(**losses_and_more: Any) -> str:
+    """The minimal case as JSON text with one loss L1 (quantity 2, unit price 100) to edit as text."""
+    data = build_data(losses=[loss("L1", "A1", "2", "100")])
+    return json.dumps(data, ensure_ascii=False)
+
+
+def test_nesting_a_thousand_deep_is_refused_with_its_path() -> None:
+    # The parser recursed and died with RecursionError at ~1,000 levels.
+    text = '{"kind": "car_survey", "case_name": ' + "[" * 1000 + "]" * 1000 + "}"
+    (problem,) = text_problems(text)
+    assert problem.path == "$.case_name" + "[0]" * 19  # the 21st container opens inside 1 object + 19 lists
+    assert "嵌套超过 20 层" in problem.message
+    assert problem.title.startswith("案件名称")
+    assert "line 1, column 56" in problem.value  # 36 characters of prefix, then the 20th "[" opens the 21st level
+
+
+def test_nesting_at_the_limit_parses() -> None:
+    # 1 object + 19 lists = 20 levels: allowed; parse_json returns the nested value.
+    parsed = parse_json('{"a": ' + "[" * 19 + "]" * 19 + "}")
+    expected: list[Any] = []
+    for _ in range(18):
+        expected = [expected]
+    assert parsed["a"] == expected
+
+
+@pytest.mark.parametrize(
+    ("literal", "message", "value"),
+    [
+        pytest.param("1e26", "数值过大", "1E+26", id="amount-1e26"),  # passed validate, then crashed adjust
+        pytest.param("1000000000000", "数值过大", "1000000000000", id="exactly-10^12"),
+        pytest.param("1e-5000", "小数位数过多", "1E-5000", id="tiny-exponent"),  # passed validate, crashed render
+        pytest.param("0.00000000001", "小数位数过多", "1E-11", id="eleven-places"),
+        pytest.param("1" * 41, "数字超过 40 个字符", "1" * 40 + "…（共 41 字符）", id="41-digit-literal"),
+    ],
+)
+def test_number_literals_beyond_the_limits(literal: str, message: str, value: str) -> None:
+    text = case_text().replace('"unit_price": "100"', f'"unit_price": {literal}')
+    (problem,) = text_problems(text)
+    assert problem.path == "$.losses[0].unit_price"
+    assert problem.title == "损失项目[0] / 核损单价"
+    assert message in problem.message
+    assert problem.value == value
+
+
+def test_integer_written_with_a_huge_exponent_is_refused_at_once() -> None:
+    # `1e999999999` in an integer field made the validator build a billion-digit int (a 20-byte DoS).
+    data = minimal_case()
+    data["attachments"] = [{"title": "现场查勘记录", "pages": 1}]
+    text = json.dumps(data, ensure_ascii=False).replace('"pages": 1', '"pages": 1e999999999')
+    (problem,) = text_problems(text)
+    assert problem.path == "$.attachments[0].pages"
+    assert "数值过大" in problem.message
+    assert problem.value == "1E+999999999"
+
+
+def test_largest_amount_below_the_limit_is_accepted_and_adjusts() -> None:
+    case = validate_data(parse_json(case_text().replace('"unit_price": "100"', '"unit_price": 999999999999.99')
+                                    .replace('"quantity": "2"', '"quantity": 1')), "<test>")
+    assert case.losses[0].unit_price == D("999999999999.99")
+    adjust(case)  # the engine and its presentation rounding take the largest allowed amount
+
+
+@pytest.mark.parametrize("amount", ["1e26", "1e999999999", "1E-5000", " 1" + "0" * 40])
+def test_amounts_written_as_strings_are_bounded_too(amount: str) -> None:
+    data = build_data(losses=[loss("L1", "A1", "2", amount)])
+    (problem,) = problems_of(data)
+    assert problem.path == "$.losses[0].unit_price"
+    assert problem.title == "损失项目[0] / 核损单价"
+    assert any(word in problem.message for word in ("应小于上限", "小数位数过多", "数字超过 40 个字符"))
+
+
+def test_quantity_times_unit_price_is_bounded() -> None:
+    # 1,000,000 × 1,000,000 = 10^12: each factor allowed, the repair cost (7.2) is not.
+    data = build_data(losses=[loss("L1", "A1", "1000000", "1000000")])
+    (problem,) = problems_of(data)
+    assert problem.path == "$.losses[0].unit_price"
+    assert "核损数量 × 核损单价" in problem.message
+
+
+def test_duplicate_key_is_refused_with_both_values() -> None:
+    # json.loads keeps the last value silently; the first one would be lost.
+    text = case_text().replace('"unit_price": "100"', '"unit_price": "100", "unit_price": "99"')
+    (problem,) = text_problems(text)
+    assert problem.path == "$.losses[0].unit_price"
+    assert problem.title == "损失项目[0] / 核损单价"
+    assert "键重复出现 2 次" in problem.message
+    assert problem.value == "100 / 99"
+
+
+def test_lone_surrogate_is_refused_and_shown_escaped() -> None:
+    text = case_text().replace('"name": "损失L1"', '"name": "坏\\ud800字"')
+    (problem,) = text_problems(text)
+    assert problem.path == "$.losses[0].name"
+    assert "孤立的代理字符 \\ud800" in problem.message
+    assert problem.value == "坏\\ud800字"  # escaped: the problem itself can be printed as UTF-8
+    json.dumps(problem.as_dict(), ensure_ascii=False).encode("utf-8")
+
+
+def test_lone_surrogate_in_a_key_is_refused() -> None:
+    text = case_text().replace('"name": "损失L1"', '"name": "损失L1", "x\\udfff": 1')
+    problem = text_problems(text)[0]
+    assert problem.path == "$.losses[0]"
+    assert "键名含有孤立的代理字符 \\udfff" in problem.message
+    assert problem.value == "x\\udfff"
+
+
+def test_string_longer_than_the_limit() -> None:
+    text = case_text().replace('"name": "损失L1"', '"name": "' + "长" * 20_001 + '"')
+    (problem,) = text_problems(text)
+    assert problem.path == "$.losses[0].name"
+    assert "超过 20000 个字符" in problem.message
+    assert problem.value.endswith("…（共 20001 字符）")
+
+
+def test_list_longer_than_the_limit() -> None:
+    data = minimal_case()
+    data["handlers"] = [{"name": f"人{i}"} for i in range(1001)]
+    (problem,) = text_problems(json.dumps(data, ensure_ascii=False))
+    assert (problem.path, problem.value) == ("$.handlers", "1001 项")
+    assert "列表超过 1000 项" in problem.message
+
+
+def test_file_larger_than_the_limit(tmp_path: Path) -> None:
+    path = write(tmp_path, b'{"kind": "car_survey", "case_name": "' + b"x" * (4 * 1024 * 1024) + b'"}')
+    with pytest.raises(CaseFileError) as info:
+        load_case(path)
+    (problem,) = info.value.problems
+    assert "文件超过 4 MiB" in problem.message
+    assert problem.value == f"{path.stat().st_size} 字节"
+
+
+def test_problems_from_a_hostile_file_are_capped() -> None:
+    data = minimal_case()
+    data["handlers"] = [{"name": "\ud800"} for _ in range(200)]
+    assert len(problems_of_text(data)) == 50
+
+
+def problems_of_text(data: Any) -> list[Problem]:
+    return text_problems(json.dumps(data))  # ensure_ascii: the surrogates are written as \ud800 escapes
