@@ -94,7 +94,8 @@ def issue_case(
         case = loaded.case
         if problems := first_issue_problems(case):
             raise IssueRefused(problems)
-    reasons = check_issuable(case)  # overdue documents are judged as of the report date
+    # Overdue documents are judged as of the report date; photos in the case's folder are decoded (5.3.1 d).
+    reasons = check_issuable(case, case_dir=loaded.source.parent)
     if reasons:
         raise IssueRefused(reasons)
 
@@ -117,7 +118,7 @@ def issue_case(
         render(job)
         for step in POST_RENDER_STEPS if steps is None else steps:
             step(job)
-        qc_html = render_qc_sheet(case, stage="issue")
+        qc_html = render_qc_sheet(case, stage="issue", case_dir=loaded.source.parent)
         recorded: dict[str, tuple[str, str]] = {}
         published: list[Path] = []
         try:
