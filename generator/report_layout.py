@@ -22,6 +22,12 @@ PROTECTED = re.compile(
     r"\d{4}年\d{1,2}月\d{1,2}日(?: \d{1,2}:\d{2})?"  # a written date, with its time
     rf"|(?<![!-~])[!-~]{{2,{MAX_TOKEN}}}(?![!-~])"  # a run of printable ASCII: amount, ratio, identifier
 )
+# A run this long with no break opportunity (no space, no CJK character) gets invisible break points
+# (U+200B) every BREAK_EVERY characters: WeasyPrint re-measures an unbreakable run for every line it
+# cuts from it, so a 200,000-character run otherwise takes minutes; with break points it takes a moment.
+_UNBREAKABLE_RUN = re.compile(rf"[^\s\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef]{{{MAX_TOKEN + 1},}}")
+BREAK_EVERY = 16
+ZWSP = "\u200b"
 TEXT_WIDTH_PT = 174 / 25.4 * 72  # A4 less 18 mm margins each side (forms/styles/report.css @page)
 CELL_PADDING_PT = 3 + 3 + 0.5 + 2  # td padding both sides, border, and a margin for font metrics
 TABLE_SIZES_PT = (8.5, 7.5, 6.5)  # table.grid's size, then the smaller sizes a crowded table may take
@@ -57,16 +63,26 @@ def min_em(text: str) -> float:
     return max((text_em(t) for t in protected_tokens(text)), default=1.0)
 
 
+def breakable(text: str) -> str:
+    """`text` with a U+200B break opportunity every BREAK_EVERY characters of any over-long unbreakable run."""
+    def chunk(m: re.Match[str]) -> str:
+        run = m.group()
+        return ZWSP.join(run[i:i + BREAK_EVERY] for i in range(0, len(run), BREAK_EVERY))
+
+    return _UNBREAKABLE_RUN.sub(chunk, text)
+
+
 def nobreak_html(text: object) -> Markup:
-    """`text` escaped for HTML, each protected token in `<span class="nb">` (white-space: nowrap)."""
+    """`text` escaped for HTML, each protected token in `<span class="nb">` (white-space: nowrap), and
+    over-long unbreakable runs given break points (`breakable`)."""
     raw = str(text)
     out: list[str] = []
     last = 0
     for m in PROTECTED.finditer(raw):
-        out.append(escape(raw[last:m.start()]))
+        out.append(escape(breakable(raw[last:m.start()])))
         out.append(Markup('<span class="nb">') + escape(m.group()) + Markup("</span>"))
         last = m.end()
-    out.append(escape(raw[last:]))
+    out.append(escape(breakable(raw[last:])))
     return Markup("").join(out)
 
 
