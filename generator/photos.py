@@ -14,7 +14,7 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
 # Formats a report embeds: what a camera or phone writes (JPEG) and lossless screenshots/drawings (PNG).
 ALLOWED_FORMATS = ("JPEG", "PNG")
@@ -49,11 +49,12 @@ def _open(path: Path) -> Image.Image:
         raise PhotoError(f"照片文件过大：{size} 字节，上限 {MAX_FILE_BYTES} 字节 (file too large)")
     try:
         with warnings.catch_warnings():
-            # Pillow warns above MAX_IMAGE_PIXELS and raises above twice that; both are refusals here.
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            # Pillow warns above its MAX_IMAGE_PIXELS (~89 MP) and refuses above twice that; the warning
+            # band is judged by our own limit below, the refusal stays (its guard is never switched off).
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             image = Image.open(path)
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise PhotoError(f"照片像素过多，超过 {MAX_PIXELS // 1_000_000} 百万像素 (decompression bomb: {exc})") from None
+    except Image.DecompressionBombError as exc:
+        raise PhotoError(f"照片像素过多，超过上限 {MAX_PIXELS // 1_000_000} 百万像素 (decompression bomb: {exc})") from None
     except UnidentifiedImageError:
         raise PhotoError("无法识别的图像文件，须为 JPEG 或 PNG (not a readable image)") from None
     except OSError as exc:
@@ -75,12 +76,18 @@ def _decode(image: Image.Image) -> Image.Image:
     scale no smaller than the print size: every byte is still read, at a fraction of the memory."""
     if image.format == "JPEG":
         image.draft("RGB", (PRINT_LONG_SIDE, PRINT_LONG_SIDE))
+    # WeasyPrint sets Pillow's LOAD_TRUNCATED_IMAGES on import, which would pass a cut-off file with a
+    # grey bottom; the check needs every byte, so the flag is off while this photo decodes.
+    tolerant = ImageFile.LOAD_TRUNCATED_IMAGES
+    ImageFile.LOAD_TRUNCATED_IMAGES = False
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # size already checked
             image.load()
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
         raise PhotoError(f"照片文件已损坏，无法完整解码 (decode failed: {exc})") from None
+    finally:
+        ImageFile.LOAD_TRUNCATED_IMAGES = tolerant
     return image
 
 
