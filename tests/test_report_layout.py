@@ -150,3 +150,20 @@ def test_long_unbreakable_run_gets_break_points_every_few_characters() -> None:
     assert breakable("护坡" * 100) == "护坡" * 100  # CJK text already breaks anywhere: left alone
     assert breakable("3,208,900.00") == "3,208,900.00"  # short tokens: untouched
     assert keep_tail("雅康高速C3合同段K42边坡坍塌损失公估报告") == ("雅康高速C3合同段K42边坡坍塌损失", "公估报告")
+
+
+def test_docx_keeps_identifiers_whole_and_amount_columns_wide_enough(tmp_path: Path) -> None:
+    from docx import Document
+    from docx.oxml.ns import qn
+    from docx.shared import Mm
+
+    loaded = load_case(ROOT / "examples" / "tunnel-inrush" / "case.json")
+    doc = Document(str(render_report(loaded, tmp_path, formats=("docx",)).docx))
+    body = doc.element.body
+    assert body.findall(".//" + qn("w:noBreakHyphen"))  # QH-GC-20250728-031 cannot break at its hyphens
+    cover = doc.tables[0]
+    assert any(row.cells[1].text == loaded.case.report.number for row in cover.rows)  # read back with "-"
+    (other,) = [t for t in doc.tables if len(t.columns) == 6 and t.rows[0].cells[2].text == "保单号"]
+    amount_col = other.columns[3].cells[1].width  # 保险金额（元）: 90,000,000.00
+    size = other.rows[1].cells[3].paragraphs[0].runs[0].font.size.pt
+    assert amount_col >= Mm(3.8) + text_em("90,000,000.00") * size * 12700  # Word's cell margins + the figure
