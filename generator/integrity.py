@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from forms.catalogue import appendix_c_items
 from generator.model import CarSurveyCase, DeductibleMode
 from generator.problems import Problem, problem_at
+from generator.text_safety import bidi_controls_in, neutralise
 
 
 def _duplicates(ids: Iterable[str]) -> set[str]:
@@ -94,6 +95,15 @@ def integrity_problems(case: CarSurveyCase) -> list[Problem]:
         if photo.record_item is not None and photo.record_item not in record_ids:
             out.append(_at(f"$.survey.photos[{i}].record_item", "查勘记录中没有该编号",
                                photo.record_item))
+
+    # A file name must show what it stores: bidi controls would display another name (issue 12 §9).
+    named = [(f"$.survey.photos[{i}].file", p.file) for i, p in enumerate(case.survey.photos)]
+    named += [(f"$.attachments[{i}].file", a.file) for i, a in enumerate(case.attachments) if a.file]
+    for path, name in named:
+        codes = bidi_controls_in(name)
+        if codes:
+            out.append(_at(path, f"文件名含有双向文字控制字符 {'、'.join(codes)}，显示的文件名与实际不同，请改名 "
+                                 "(bidi control characters in a file name)", neutralise(name)))
 
     catalogue = appendix_c_items()
     for i, doc in enumerate(case.survey.documents):

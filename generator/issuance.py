@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import re
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
 from generator.model import REVIEW_LEVEL_TITLES, CarSurveyCase
@@ -29,9 +30,10 @@ class IssueRefused(Exception):
         super().__init__("; ".join(reasons))
 
 
-def check_issuable(case: CarSurveyCase, today: date | None = None) -> list[str]:
-    """Every reason the report may not be issued now (empty when it may)."""
-    reasons = blocking_reasons(case, stage="issue", today=today)
+def check_issuable(case: CarSurveyCase, today: date | None = None, case_dir: Path | None = None) -> list[str]:
+    """Every reason the report may not be issued now (empty when it may); `case_dir` lets the photo
+    files be checked (5.3.1 d)."""
+    reasons = blocking_reasons(case, stage="issue", today=today, case_dir=case_dir)
     if case.issuances:
         last = case.issuances[-1]
         state = review_state(case)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
@@ -42,10 +43,10 @@ def _environment() -> Environment:
 
 
 def render_qc_sheet(case: CarSurveyCase, *, today: date | None = None, stage: Stage = "issue",
-                    findings: list[Finding] | None = None) -> str:
+                    findings: list[Finding] | None = None, case_dir: Path | None = None) -> str:
     today = today or case.report.issued_on
     if findings is None:
-        findings = run_rules(case, today=today, stage=stage)
+        findings = run_rules(case, today=today, stage=stage, case_dir=case_dir)
     state = review_state(case)
     invalid = {index for index, _ in state.problems}
     current = {id(r) for r in state.approved.values()}

@@ -19,7 +19,7 @@ from generator.loading import LoadedCase
 from generator.render_docx import render_docx_bytes
 from generator.render_html import HtmlReport, build_html
 from generator.render_pdf import render_pdf_bytes
-from generator.render_safety import RenderError, resolve_case_file
+from generator.render_safety import RenderError
 
 __all__ = ["FORMATS", "RenderError", "RenderResult", "render_html", "render_report", "report_file_stem"]
 
@@ -106,12 +106,7 @@ def render_report(loaded: LoadedCase, out_dir: Path, formats: Sequence[str] = FO
         result = render_pdf_bytes(loaded, report)
         pdf_data, pages = result.data, result.pages
     if "docx" in formats:
-        case_dir = loaded.source.parent.resolve()
-        photo_paths: dict[str, Path | None] = {}
-        for photo in loaded.case.survey.photos:
-            path = resolve_case_file(case_dir, photo.file, f"照片 {photo.id} 的文件")
-            photo_paths[photo.id] = path if path.is_file() else None
-        docx_data = render_docx_bytes(report.doc, case_dir, photo_paths)
+        docx_data = render_docx_bytes(report.doc, report.photos)  # the same print copies as the PDF
         if mark:
             docx_data = with_mark_docx(docx_data, mark)
     # Write only once everything rendered: no half set of outputs after an error.

@@ -8,8 +8,9 @@ rows repeat across pages, and the footer carries PAGE / NUMPAGES fields.
 from __future__ import annotations
 
 import io
+from collections.abc import Mapping
 from datetime import datetime
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from docx import Document
 from docx.enum.section import WD_ORIENT
@@ -20,6 +21,7 @@ from docx.oxml.ns import qn
 from docx.shared import Mm, Pt, RGBColor
 from docx.table import Table as DocxTable
 from docx.text.paragraph import Paragraph as DocxParagraph
+from docx.text.run import Run
 
 from generator.report_content import (
     MISSING,
@@ -34,12 +36,44 @@ from generator.report_content import (
     SignatureBlock,
     Table,
 )
+from generator.report_layout import PROTECTED, TEXT_WIDTH_PT, fit_columns
+
+if TYPE_CHECKING:
+    from generator.render_html import ReportPhoto
 
 SERIF = "Noto Serif CJK SC"
 SANS = "Noto Sans CJK SC"
 FALLBACK_EAST_ASIA = "宋体"
 ACCENT = RGBColor(0x1F, 0x3A, 0x68)
 MISSING_RED = RGBColor(0xB0, 0x00, 0x20)
+CORE_PROPERTY_LIMIT = 255  # characters: the OOXML core properties python-docx writes refuse more
+
+
+def _clip(text: str) -> str:
+    """A core property (title, subject …) within Word's limit; the full text is in the document body."""
+    return text if len(text) <= CORE_PROPERTY_LIMIT else text[: CORE_PROPERTY_LIMIT - 1] + "…"
+
+
+def _add_text(run: Run, text: str) -> None:
+    """`text` into `run`, each hyphen inside an amount, date or identifier a non-breaking hyphen
+    (w:noBreakHyphen, read back as "-"), so Word never splits `SA-GC-20250905-017` at a line end."""
+    last = 0
+    pieces: list[tuple[str, bool]] = []
+    for m in PROTECTED.finditer(text):
+        pieces.append((text[last:m.start()], False))
+        pieces.append((m.group(), True))
+        last = m.end()
+    pieces.append((text[last:], False))
+    for piece, protected in pieces:
+        parts = piece.split("-") if protected else [piece]
+        for i, part in enumerate(parts):
+            if i:
+                run._r.append(OxmlElement("w:noBreakHyphen"))  # noqa: SLF001
+            if part:
+                t = OxmlElement("w:t")
+                t.set(qn("xml:space"), "preserve")
+                t.text = part
+                run._r.append(t)  # noqa: SLF001
 
 
 def _set_fonts(style_element: object, latin: str, east_asia: str) -> None:
@@ -135,7 +169,8 @@ def _shade(cell: object, fill: str) -> None:
 
 def _cell_text(cell: object, text: str, *, bold: bool = False, right: bool = False, size: float = 8.5) -> None:
     p = cell.paragraphs[0]  # type: ignore[attr-defined]
-    run = p.add_run(text)
+    run = p.add_run()
+    _add_text(run, text)
     run.font.size = Pt(size)
     run.bold = bold
     if text == MISSING:
@@ -146,6 +181,7 @@ def _cell_text(cell: object, text: str, *, bold: bool = False, right: bool = Fal
 
 
 def _table(doc: object, b: Table) -> None:
+    """Column widths from generator/report_layout.py, as in the PDF: no amount, date or id has to break."""
     if b.caption:
         cap = doc.add_paragraph()  # type: ignore[attr-defined]
         run = cap.add_run(b.caption)
@@ -156,29 +192,34 @@ def _table(doc: object, b: Table) -> None:
     table: DocxTable = doc.add_table(rows=0, cols=ncols)  # type: ignore[attr-defined]
     table.style = "Table Grid"
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    table.autofit = False  # Word keeps the widths below instead of re-flowing columns to content
     total_width = Mm(174)
-    weights = b.widths or [1] * ncols
+    measured = [*b.header, *(r for i, r in enumerate(b.rows) if i not in b.group_rows), *b.footer]
+    # Word's cell margins (1.9 mm each side) are wider than the PDF's 3 pt: measured on a narrower table.
+    fit = fit_columns(measured, b.widths or [1] * ncols, TEXT_WIDTH_PT - ncols * 7.8)
+    size = fit.size_pt
     for header in b.header:
         row = table.add_row()
         _repeat_header(row)
         for cell, text in zip(row.cells, header, strict=True):
-            _cell_text(cell, text, bold=True)
+            _cell_text(cell, text, bold=True, size=size)
             _shade(cell, "E8EDF5")
     for index, data in enumerate(b.rows):
         row = table.add_row()
         if index in b.group_rows:
             merged = row.cells[0].merge(row.cells[-1])
-            _cell_text(merged, data[0], bold=True)
+            _cell_text(merged, data[0], bold=True, size=size)
             _shade(merged, "F4F6FA")
             continue
         for col, (cell, text) in enumerate(zip(row.cells, data, strict=True)):
-            _cell_text(cell, text, right=col in b.numeric)
+            _cell_text(cell, text, right=col in b.numeric, size=size)
     for data in b.footer:
         row = table.add_row()
         for col, (cell, text) in enumerate(zip(row.cells, data, strict=True)):
-            _cell_text(cell, text, bold=True, right=col in b.numeric)
-    for col, weight in enumerate(weights):
-        width = int(total_width * weight / sum(weights))
+            _cell_text(cell, text, bold=True, right=col in b.numeric, size=size)
+    for col, fraction in enumerate(fit.widths):
+        width = int(total_width * fraction)
+        table.columns[col].width = width
         for cell in table.columns[col].cells:
             cell.width = width
     doc.add_paragraph()  # type: ignore[attr-defined]
@@ -199,7 +240,8 @@ def _key_values(doc: object, b: KeyValues) -> None:
 def _paragraph(doc: object, text: str, *, missing: bool = False, bold: bool = False,
                size: float | None = None, align: WD_ALIGN_PARAGRAPH | None = None) -> DocxParagraph:
     p = doc.add_paragraph()  # type: ignore[attr-defined]
-    run = p.add_run(text)
+    run = p.add_run()
+    _add_text(run, text)
     run.bold = bold or missing
     if missing:
         run.font.color.rgb = MISSING_RED
@@ -210,7 +252,7 @@ def _paragraph(doc: object, text: str, *, missing: bool = False, bold: bool = Fa
     return p
 
 
-def _block(doc: object, b: Block, case_dir: Path, photo_paths: dict[str, Path | None]) -> None:
+def _block(doc: object, b: Block, photos: Mapping[str, ReportPhoto]) -> None:
     if isinstance(b, Paragraph):
         _paragraph(doc, b.text, missing=b.missing, bold=b.style == "emphasis", size=9 if b.style == "note" else None)
     elif isinstance(b, KeyValues):
@@ -218,9 +260,11 @@ def _block(doc: object, b: Block, case_dir: Path, photo_paths: dict[str, Path | 
     elif isinstance(b, Table):
         _table(doc, b)
     elif isinstance(b, PhotoBlock):
-        path = photo_paths.get(b.id)
-        if path is not None:
-            doc.add_picture(str(path), width=Mm(110))  # type: ignore[attr-defined]
+        photo = photos.get(b.id)
+        if photo is not None and photo.data is not None:  # the print copy, as in the PDF (generator/photos.py)
+            doc.add_picture(io.BytesIO(photo.data), width=Mm(110))  # type: ignore[attr-defined]
+        elif photo is not None and not photo.missing:
+            _paragraph(doc, f"照片无法显示：{b.file}（{photo.problem}）", missing=True)
         else:
             _paragraph(doc, f"照片文件缺失：{b.file}", missing=True)
         _paragraph(doc, f"{b.id} {b.caption}；对应查勘记录：{b.record_ref}"
@@ -252,27 +296,27 @@ def _block(doc: object, b: Block, case_dir: Path, photo_paths: dict[str, Path | 
         p.add_run("）")
 
 
-def _section(doc: object, s: Section, case_dir: Path, photo_paths: dict[str, Path | None]) -> None:
+def _section(doc: object, s: Section, photos: Mapping[str, ReportPhoto]) -> None:
     if s.anchor.startswith("app-"):
         doc.add_page_break()  # type: ignore[attr-defined]
     doc.add_heading(s.heading, level=s.level)  # type: ignore[attr-defined]
     for b in s.blocks:
-        _block(doc, b, case_dir, photo_paths)
+        _block(doc, b, photos)
     for sub in s.subsections:
-        _section(doc, sub, case_dir, photo_paths)
+        _section(doc, sub, photos)
 
 
-def render_docx_bytes(report: ReportDocument, case_dir: Path, photo_paths: dict[str, Path | None]) -> bytes:
+def render_docx_bytes(report: ReportDocument, photos: Mapping[str, ReportPhoto]) -> bytes:
     doc = Document()
     _setup_styles(doc)
     _header_footer(doc, report)
     props = doc.core_properties
-    props.title = report.title
-    props.author = report.firm_name
-    props.identifier = report.report_number
-    props.subject = report.case_name
-    props.keywords = f"{report.report_number}, {report.case_id}"
-    props.comments = f"案件编号 {report.case_id}"
+    props.title = _clip(report.title)
+    props.author = _clip(report.firm_name)
+    props.identifier = _clip(report.report_number)
+    props.subject = _clip(report.case_name)
+    props.keywords = _clip(f"{report.report_number}, {report.case_id}")
+    props.comments = _clip(f"案件编号 {report.case_id}")
     # Fixed dates (python-docx would otherwise stamp the clock): the report date, like the PDF.
     stamp = datetime(report.report_date.year, report.report_date.month, report.report_date.day)
     props.created = props.modified = stamp
@@ -281,19 +325,20 @@ def render_docx_bytes(report: ReportDocument, case_dir: Path, photo_paths: dict[
 
     # Cover
     _paragraph(doc, report.firm_name, size=14, align=WD_ALIGN_PARAGRAPH.CENTER)
-    title = doc.add_paragraph(report.title, style="Title")
+    title = doc.add_paragraph(style="Title")
+    _add_text(title.add_run(), report.title)
     title.alignment = WD_ALIGN_PARAGRAPH.CENTER
     _paragraph(doc, f"报告编号：{report.report_number}", size=12, align=WD_ALIGN_PARAGRAPH.CENTER)
     _key_values(doc, KeyValues(report.cover))
     doc.add_page_break()
     doc.add_heading("摘要", level=1)
     for b in report.summary:
-        _block(doc, b, case_dir, photo_paths)
+        _block(doc, b, photos)
     doc.add_page_break()
     for s in report.sections:
-        _section(doc, s, case_dir, photo_paths)
+        _section(doc, s, photos)
     for s in report.appendices:
-        _section(doc, s, case_dir, photo_paths)
+        _section(doc, s, photos)
     out = io.BytesIO()
     doc.save(out)
     return out.getvalue()

@@ -106,7 +106,7 @@ class PdfResult:
 
 def layout(report: HtmlReport) -> Document:
     """WeasyPrint layout only (`HTML(...).render()`), with the folder-bound URL fetcher."""
-    fetcher = FolderFetcher(report.roots)
+    fetcher = FolderFetcher(report.roots, report.resources)
     try:
         return HTML(string=report.html, base_url=report.base_url, url_fetcher=fetcher).render()
     except RefusedResource as exc:

@@ -35,11 +35,16 @@ def resolve_case_file(case_dir: Path, reference: str, what: str) -> Path:
 class FolderFetcher(URLFetcher):
     """WeasyPrint URL fetcher serving only local files under the allowed folders; no network at all."""
 
-    def __init__(self, roots: list[Path]) -> None:
+    def __init__(self, roots: list[Path], resources: dict[str, tuple[bytes, str]] | None = None) -> None:
         super().__init__(allowed_protocols=("file",), fail_on_errors=True)
         self.roots = [r.resolve() for r in roots]
+        # URL → (bytes, MIME type) prepared in memory, e.g. the photos' print copies (generator/photos.py).
+        self.resources = dict(resources or {})
 
     def fetch(self, url: str, headers: object = None) -> URLFetcherResponse:  # noqa: ARG002 — WeasyPrint's signature
+        if url in self.resources:
+            body, mime = self.resources[url]
+            return URLFetcherResponse(url, body, {"Content-Type": mime})
         parts = urlsplit(url)
         if parts.scheme != "file" or parts.netloc not in ("", "localhost"):
             raise RefusedResource(f"拒绝读取外部资源 {url} (only files inside the case folder are allowed)")

@@ -8,11 +8,11 @@ the review rules flag.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, is_dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
 from pathlib import PurePosixPath
-from typing import Literal
+from typing import Any, Literal
 
 from forms.catalogue import appendix_c
 from generator.adjust import Adjustment, Step
@@ -29,6 +29,7 @@ from generator.model import (
     LiabilityCheck,
     NoticeReceipt,
 )
+from generator.text_safety import neutralise
 from generator.types import SHANGHAI
 
 MISSING = "未提供"
@@ -236,12 +237,28 @@ def build_report(case: CarSurveyCase, adj: Adjustment, gongu_version: str = "") 
         cover.append(("替代报告编号", case.report.supersedes))
     summary: list[Block] = [text_or_missing(case.report.summary)]
     summary.append(AmountBlock("理算金额", format_amount(total), rmb_uppercase(total)))
-    return ReportDocument(
+    return _visible(ReportDocument(
         title=title, case_name=case.case_name, case_id=case.case_id, report_number=case.report.number,
         report_date=case.report.issued_on, firm_name=case.firm.name, cover=cover, summary=summary,
         sections=sections, appendices=appendices, total_payable=total, handler_count=len(case.handlers),
         photo_files=[p.file for p in case.survey.photos],
-    )
+    ))
+
+
+def _visible(value: Any) -> Any:
+    """Every text of the document with bidi and control characters shown as codes (〔U+202E〕), so the
+    report never displays something other than what the case stores (issue 12 §9). In place."""
+    if isinstance(value, str):
+        return neutralise(value)
+    if isinstance(value, list):
+        value[:] = [_visible(v) for v in value]
+        return value
+    if isinstance(value, tuple):
+        return tuple(_visible(v) for v in value)
+    if is_dataclass(value) and not isinstance(value, type):
+        for f in fields(value):
+            setattr(value, f.name, _visible(getattr(value, f.name)))
+    return value
 
 
 def _section(title: str, clause: str | None, anchor: str, blocks: list[Block] | None = None) -> Section:

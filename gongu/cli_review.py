@@ -60,7 +60,7 @@ def check(
     loaded = load_or_exit(case_file, as_json=as_json)
     case = loaded.case
     st: Stage = stage  # type: ignore[assignment]
-    findings = run_rules(case, today=the_day, stage=st)
+    findings = run_rules(case, today=the_day, stage=st, case_dir=loaded.source.parent)  # photos too (5.3.1 d)
     blocking = [f for f in findings if f.blocking]
     if html is not None:
         text = render_qc_sheet(case, today=the_day, stage=st, findings=findings)

@@ -107,7 +107,8 @@ def issue_case(
         case = loaded.case
         if problems := first_issue_problems(case):
             raise IssueRefused(problems)
-    reasons = check_issuable(case)  # overdue documents are judged as of the report date
+    # Overdue documents are judged as of the report date; photos in the case's folder are decoded (5.3.1 d).
+    reasons = check_issuable(case, case_dir=loaded.source.parent)
     if signer is None and not unsealed:
         reasons.append("未配置签章（gongu.toml [signing]），正式报告须由公估机构盖章、承办人员签名；"
                        "如只需未签章副本，请用 --unsealed（no signer configured: a final report must be sealed）")
@@ -136,7 +137,7 @@ def issue_case(
         if signer is not None:
             files["pdf"] = signer.seal(files["pdf"], work / "sealed.pdf", data)
         # 4. Publish (never over an existing file) and record in the case file; undo on failure.
-        qc_html = render_qc_sheet(case, stage="issue")
+        qc_html = render_qc_sheet(case, stage="issue", case_dir=loaded.source.parent)
         recorded: dict[str, tuple[str, str]] = {}
         published: list[Path] = []
         try:

@@ -38,3 +38,12 @@ def findings(edit: Callable[[dict[str, Any]], object] | None = None, *, rule: st
         edit(data)
     out = run_rules(case_from(data), today=today, stage=stage)
     return [f for f in out if rule is None or f.rule == rule]
+
+
+def copy_photos(folder: Path) -> None:
+    """The slope example's photos beside a case file written elsewhere: `gongu check` and issuance decode
+    every photo the case names (5.3.1 d), so a case folder without them is (rightly) blocked."""
+    import shutil
+
+    if not (folder / "photos").exists():
+        shutil.copytree(SLOPE.parent / "photos", folder / "photos")

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from case_edits import ROOT, slope
+from case_edits import ROOT, copy_photos, slope
 from typer.testing import CliRunner
 
 from generator.rules import all_rules
@@ -19,6 +19,7 @@ EXAMPLES = sorted((ROOT / "examples").glob("*/case.json"))
 def write(tmp_path: Path, data: dict) -> Path:
     import simplejson
 
+    copy_photos(tmp_path)
     path = tmp_path / "case.json"
     path.write_text(simplejson.dumps(data, use_decimal=True, ensure_ascii=False, indent=2), encoding="utf-8")
     return path

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from case_edits import SLOPE, case_from, slope
+from case_edits import SLOPE, case_from, copy_photos, slope
 from typer.testing import CliRunner
 
 from generator.clock import FixedClock
@@ -70,6 +70,7 @@ def write_case(folder: Path, data: dict[str, Any]) -> Path:
     import simplejson
 
     folder.mkdir(parents=True, exist_ok=True)
+    copy_photos(folder)
     path = folder / "case.json"
     path.write_text(simplejson.dumps(data, use_decimal=True, ensure_ascii=False, indent=2), encoding="utf-8")
     return path

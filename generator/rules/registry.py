@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 from typing import Any, Literal, NamedTuple
 
 from generator.model import CarSurveyCase
@@ -41,6 +42,9 @@ class RuleContext:
     case: CarSurveyCase
     today: date  # "now" for overdue checks; explicit so tests and re-checks of old files are repeatable
     stage: Stage
+    # The case's folder, where its photos lie (5.3.1 d). None for a case held only in memory: the
+    # photo rule then has no files to look at; every command passes the folder of the file it read.
+    case_dir: Path | None = None
 
 
 RuleFunc = Callable[[RuleContext], Iterable[Miss]]
@@ -127,11 +131,13 @@ def evaluate(rule_: Rule, ctx: RuleContext) -> list[Finding]:
     return [Finding(rule_.id, rule_.clause, severity, m.path, m.message, m.value) for m in rule_.func(ctx)]
 
 
-def run_rules(case: CarSurveyCase, today: date | None = None, stage: Stage = "issue") -> list[Finding]:
-    """All findings for a case. `today` defaults to the report date (the file as of its issue)."""
+def run_rules(case: CarSurveyCase, today: date | None = None, stage: Stage = "issue",
+              case_dir: Path | None = None) -> list[Finding]:
+    """All findings for a case. `today` defaults to the report date (the file as of its issue);
+    `case_dir` is the case file's folder, so the photos it names are checked too."""
     if stage not in STAGES:
         raise ValueError(f"unknown stage {stage!r}")
-    ctx = RuleContext(case=case, today=today or case.report.issued_on, stage=stage)
+    ctx = RuleContext(case=case, today=today or case.report.issued_on, stage=stage, case_dir=case_dir)
     findings: list[Finding] = []
     for rule_ in all_rules():
         findings.extend(evaluate(rule_, ctx))
@@ -142,11 +148,13 @@ def has_blocking(findings: Iterable[Finding]) -> bool:
     return any(f.blocking for f in findings)
 
 
-def blocking_reasons(case: CarSurveyCase, stage: Stage = "issue", today: date | None = None) -> list[str]:
+def blocking_reasons(case: CarSurveyCase, stage: Stage = "issue", today: date | None = None,
+                     case_dir: Path | None = None) -> list[str]:
     """One line per blocking finding, e.g. for "may this be archived?" (stage="archive", 10.1)."""
-    return [f"[{f.clause}] {f.message}（{f.path}）" for f in run_rules(case, today=today, stage=stage) if f.blocking]
+    findings = run_rules(case, today=today, stage=stage, case_dir=case_dir)
+    return [f"[{f.clause}] {f.message}（{f.path}）" for f in findings if f.blocking]
 
 
 def _load_rule_modules() -> None:
     # Importing registers; the modules import this one, so the import happens on first use.
-    from generator.rules import commission, liability, loss, report, review_rules, survey  # noqa: F401
+    from generator.rules import commission, liability, loss, photos, report, review_rules, survey, text_safety  # noqa: F401, I001
