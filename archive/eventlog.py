@@ -18,7 +18,6 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
-from cryptography.hazmat.primitives.serialization import pkcs12
 
 from archive.catalog import Catalog, Event, canonical
 from archive.firmcert import PinError, ensure_pinned, pin_path, pinned_certificates
@@ -39,13 +38,13 @@ class CheckpointSigner:
 
     @classmethod
     def from_pkcs12(cls, path: Path, passphrase: bytes | None) -> CheckpointSigner:
+        from signing.keys import KeyError_, read_p12  # the one PKCS#12 reader (signing/keys.py)
+
         try:
-            key, cert, _chain = pkcs12.load_key_and_certificates(path.read_bytes(), passphrase)
-        except OSError as exc:
-            raise SignerError(f"无法读取机构密钥文件 {path}：{exc.strerror}") from None
-        except ValueError:
-            raise SignerError(f"无法打开机构密钥文件 {path}：口令错误或文件损坏") from None
-        if not isinstance(key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey) or cert is None:
+            key, cert, _chain = read_p12(path, passphrase)
+        except KeyError_ as exc:
+            raise SignerError(f"机构密钥：{exc}") from None
+        if not isinstance(key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey):
             raise SignerError(f"机构密钥文件 {path} 中没有 RSA/EC 私钥及证书")
         return cls(key, cert)
 
