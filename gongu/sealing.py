@@ -73,21 +73,13 @@ def seal_file(report: Path, output: Path, *, case_raw: dict | None = None,
 
 
 def _embedded_case(report: Path) -> dict[str, Any]:
-    from signing.embedded import ReportPdfError, embedded_case
+    from signing.seal import report_case
 
     try:
         data = report.read_bytes()
     except OSError as exc:
         raise SealError(f"无法读取报告 {report}（cannot read report）：{exc.strerror}") from None
-    if not data.startswith(b"%PDF-"):
-        raise SealError(f"{report} 不是 PDF 文件（not a PDF file）")
-    try:
-        raw = embedded_case(data)
-    except ReportPdfError as exc:
-        raise SealError(f"{report} {exc}") from None
-    if raw is None:
-        raise SealError(f"{report} 中没有嵌入案件文件，请用 --case 指定（no embedded case file: pass --case）")
-    return raw
+    return report_case(data, report)
 
 
 def handler_order(case_raw: dict[str, Any] | None) -> list[str]:

@@ -357,6 +357,24 @@ def add_document_timestamp(pdf: bytes, tsa_url: str, vc: ValidationContext | Non
     return out.getvalue()
 
 
+def _check_pdf_header(pdf: bytes, label: Path) -> None:
+    if b"%PDF-" not in pdf[:1024]:  # the header may follow a little junk (ISO 32000 7.5.2), never more
+        raise SealError(f"{label} 不是 PDF 文件（not a PDF file）")
+
+
+def report_case(pdf: bytes, label: Path) -> dict[str, Any]:
+    """The case file embedded in a rendered report (it names the handlers who sign); SealError when the
+    file is not a PDF or carries none."""
+    _check_pdf_header(pdf, label)
+    try:
+        case_raw = embedded_case(pdf)
+    except ReportPdfError as exc:
+        raise SealError(f"{label} {exc}") from None
+    if case_raw is None:
+        raise SealError(f"{label} 中没有嵌入案件文件，请用 --case 指定（no embedded case file: pass --case）")
+    return case_raw
+
+
 def seal_report(
     report_pdf: Path,
     output: Path,
@@ -375,15 +393,9 @@ def seal_report(
         pdf = Path(report_pdf).read_bytes()
     except OSError as exc:
         raise SealError(f"无法读取报告 {report_pdf}（cannot read report）：{exc.strerror}") from None
-    if b"%PDF-" not in pdf[:1024]:  # the header may follow a little junk (ISO 32000 7.5.2), never more
-        raise SealError(f"{report_pdf} 不是 PDF 文件（not a PDF file）")
+    _check_pdf_header(pdf, report_pdf)
     if case_raw is None:
-        try:
-            case_raw = embedded_case(pdf)
-        except ReportPdfError as exc:
-            raise SealError(f"{report_pdf} {exc}") from None
-        if case_raw is None:
-            raise SealError(f"{report_pdf} 中没有嵌入案件文件，请用 --case 指定（no embedded case file: pass --case）")
+        case_raw = report_case(pdf, report_pdf)
     people = signatories_from_case(case_raw)
     unknown = [p.name for p in people if p.name not in config.handlers]
     if unknown:

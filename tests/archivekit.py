@@ -6,6 +6,7 @@ Expensive things (PKI, rendering and sealing) happen once per session; each test
 from __future__ import annotations
 
 import copy
+import hashlib
 import io
 import json
 import shutil
@@ -36,15 +37,20 @@ class Kit:
     unsealed: Path  # the same report, not signed
     base: Path
     config: SigningConfig
-    cache: dict[tuple[str, str], Path] = field(default_factory=dict)
+    cache: dict[str, Path] = field(default_factory=dict)
 
     def sealed_for(self, data: dict[str, Any]) -> Path:
-        """A really sealed report whose embedded case file is `data` (made once per case/report number)."""
-        key = (data["case_id"], data["report"]["number"])
+        """A really sealed report whose embedded case file is `data` (made once per distinct case file: the
+        kit is shared by every module of a test process, and two modules may vary one case differently)."""
+        key = _case_key(data)
         if key not in self.cache:
-            name = safe_component(f"{key[0]}-{key[1]}")
+            name = safe_component(f"{data['case_id']}-{data['report']['number']}-{key[:12]}")
             self.cache[key] = _seal(self.base, self.config, data, name)[0]
         return self.cache[key]
+
+
+def _case_key(data: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(data, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
 
 
 def tiny_jpeg(seed: int) -> bytes:
@@ -76,8 +82,8 @@ def build_kit(base: Path) -> Kit:
     sealed_r, _ = _seal(base, config, reissue_of(case), "report-r1")
     kit = Kit(base / "pki", pki.root_pem, pki.crl, pki.firm_p12, dict(pki.handler_p12), sealed, sealed_r, unsealed,
               base, config)
-    kit.cache[(case["case_id"], case["report"]["number"])] = sealed
-    kit.cache[(case["case_id"], case["report"]["number"] + "R1")] = sealed_r
+    kit.cache[_case_key(case)] = sealed
+    kit.cache[_case_key(reissue_of(case))] = sealed_r
     return kit
 
 
@@ -124,3 +130,27 @@ def copied_home(prepared: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setenv("GONGU_FIRM_KEY_PASSPHRASE", DEMO_PASSPHRASE)
     return h
 
+
+
+def ingested_home(base: Path, kit: Kit, *, reissue: bool = False, checkpoint: bool = False,
+                  checkpoint_every: int = 50) -> Path:
+    """A GONGU_HOME where the example (and, with `reissue`, its R1) was ingested by 档案员甲 and indexed
+    by the listener; `checkpoint` signs a checkpoint after the ingests. Tests copy it (copied_home)."""
+    from archive.ingest import ingest
+    from generator.loading import load_case
+    from gongu.archiving import build_archive
+    from gongu.settings import load_settings
+
+    home = write_home(base / "home", kit, checkpoint_every=checkpoint_every)
+    cases = [(write_case(base / "case", example_case()), kit.sealed)]
+    if reissue:
+        cases.append((write_case(base / "r1", reissue_of(example_case())), kit.sealed_reissue))
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("GONGU_FIRM_KEY_PASSPHRASE", DEMO_PASSPHRASE)
+        with build_archive(load_settings(home)) as archive:
+            for case, sealed in cases:
+                ingest(archive, load_case(case), sealed, by="档案员甲")
+            if checkpoint:
+                archive.checkpoint()
+            assert archive.listener_failures == []
+    return home

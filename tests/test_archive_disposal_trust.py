@@ -16,14 +16,11 @@ from typer.testing import CliRunner
 from archive.audit import audit
 from archive.disposal import DisposalRefused, approve, execute, propose
 from archive.fsck import fsck
-from archive.ingest import ingest
 from generator.clock import FixedClock
-from generator.loading import load_case
 from gongu.archiving import build_archive
 from gongu.cli import app
 from gongu.settings import load_settings
-from tests.archivekit import Kit, build_kit, copied_home, write_case, write_home
-from tests.sealkit import example_case
+from tests.archivekit import Kit, copied_home, ingested_home
 
 runner = CliRunner()
 CASE = "SAGC-2025-0712"
@@ -34,20 +31,8 @@ AFTER_END = "2040-10-16T09:00:00+08:00"
 
 
 @pytest.fixture(scope="module")
-def kit(tmp_path_factory: pytest.TempPathFactory) -> Kit:
-    return build_kit(tmp_path_factory.mktemp("kit"))
-
-
-@pytest.fixture(scope="module")
 def prepared(kit: Kit, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    base = tmp_path_factory.mktemp("prepared")
-    home = write_home(base / "home", kit)
-    case = write_case(base / "case", example_case())
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("GONGU_FIRM_KEY_PASSPHRASE", "gongu-demo")
-        with build_archive(load_settings(home)) as archive:
-            ingest(archive, load_case(case), kit.sealed, by="档案员甲")
-    return home
+    return ingested_home(tmp_path_factory.mktemp("prepared"), kit)
 
 
 @pytest.fixture()

@@ -34,16 +34,11 @@ from gongu.cli import app
 from gongu.indexing import open_index
 from gongu.settings import load_settings
 from index.maintenance import index_drift
-from tests.archivekit import Kit, build_kit, reissue_of, write_case, write_home
+from tests.archivekit import Kit, reissue_of, write_case, write_home
 from tests.sealkit import example_case
 
 REPO = Path(__file__).resolve().parent.parent
 runner = CliRunner()
-
-
-@pytest.fixture(scope="module")
-def kit(tmp_path_factory: pytest.TempPathFactory) -> Kit:
-    return build_kit(tmp_path_factory.mktemp("kit"))
 
 
 @pytest.fixture()

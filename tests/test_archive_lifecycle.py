@@ -27,7 +27,7 @@ from generator.loading import load_case
 from gongu.archiving import build_archive
 from gongu.cli import app
 from gongu.settings import load_settings
-from tests.archivekit import Kit, build_kit, copied_home, reissue_of, write_case, write_home
+from tests.archivekit import Kit, copied_home, ingested_home, write_case
 from tests.sealkit import example_case
 
 runner = CliRunner()
@@ -37,25 +37,10 @@ AFTER_END = "2040-10-16T09:00:00+08:00"
 
 
 @pytest.fixture(scope="module")
-def kit(tmp_path_factory: pytest.TempPathFactory) -> Kit:
-    return build_kit(tmp_path_factory.mktemp("kit"))
-
-
-@pytest.fixture(scope="module")
 def prepared(kit: Kit, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A home holding the example case and its R1 reissue, with a signed checkpoint; copied per test."""
-    base = tmp_path_factory.mktemp("prepared")
-    home = write_home(base / "home", kit, checkpoint_every=3)
-    case = write_case(base / "case", example_case())
-    reissue = write_case(base / "r1", reissue_of(example_case()))
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("GONGU_FIRM_KEY_PASSPHRASE", "gongu-demo")
-        archive = build_archive(load_settings(home))
-    with archive:
-        ingest(archive, load_case(case), kit.sealed, by="档案员甲")
-        ingest(archive, load_case(reissue), kit.sealed_reissue, by="档案员甲")
-        archive.checkpoint()
-    return home
+    return ingested_home(tmp_path_factory.mktemp("prepared"), kit, reissue=True, checkpoint=True,
+                         checkpoint_every=3)
 
 
 @pytest.fixture()

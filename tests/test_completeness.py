@@ -155,13 +155,6 @@ def test_a_pdf_without_an_embedded_case_file_is_not_a_complete_report(world: Wor
 # ───────────────────────────── the archive refuses what verify refuses ─────────────────────────────
 
 
-@pytest.fixture(scope="module")
-def kit(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201 — tests.archivekit.Kit
-    from tests.archivekit import build_kit
-
-    return build_kit(tmp_path_factory.mktemp("kit"))
-
-
 def test_ingest_refuses_a_report_cut_back_to_an_earlier_revision(kit, tmp_path: Path,  # noqa: ANN001
                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     from archive.package import iter_bags

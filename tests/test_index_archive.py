@@ -15,16 +15,14 @@ from typer.testing import CliRunner
 
 from archive.disposal import approve, execute, propose
 from archive.holds import place_hold, release_hold
-from archive.ingest import ingest
 from generator.clock import FixedClock
-from generator.loading import load_case
 from gongu.archiving import build_archive
 from gongu.cli import app
 from gongu.indexing import index_dir, open_index
 from gongu.settings import load_settings
 from index.extract import join_wrapped_lines
 from index.whoosh_backend import WhooshBackend
-from tests.archivekit import Kit, build_kit, copied_home, reissue_of, write_case, write_home
+from tests.archivekit import Kit, copied_home, ingested_home, write_case
 from tests.sealkit import example_case
 
 runner = CliRunner()
@@ -35,24 +33,9 @@ REPORTS = ["2025/SAGC-2025-0712/SA-GC-20250905-017", "2025/SAGC-2025-0712/SA-GC-
 
 
 @pytest.fixture(scope="module")
-def kit(tmp_path_factory: pytest.TempPathFactory) -> Kit:
-    return build_kit(tmp_path_factory.mktemp("kit"))
-
-
-@pytest.fixture(scope="module")
 def prepared(kit: Kit, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A home where the example and its R1 reissue were ingested; the listener indexed them."""
-    base = tmp_path_factory.mktemp("prepared")
-    home = write_home(base / "home", kit)
-    case = write_case(base / "case", example_case())
-    reissue = write_case(base / "r1", reissue_of(example_case()))
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("GONGU_FIRM_KEY_PASSPHRASE", "gongu-demo")
-        with build_archive(load_settings(home)) as archive:
-            ingest(archive, load_case(case), kit.sealed, by="档案员甲")
-            ingest(archive, load_case(reissue), kit.sealed_reissue, by="档案员甲")
-            assert archive.listener_failures == []
-    return home
+    return ingested_home(tmp_path_factory.mktemp("prepared"), kit, reissue=True)
 
 
 @pytest.fixture()

@@ -24,15 +24,10 @@ from gongu.archiving import build_archive
 from gongu.cli import app
 from gongu.settings import load_settings
 from signing.keys import DEMO_PASSPHRASE, _name, issue, make_root, write_p12
-from tests.archivekit import Kit, build_kit, write_case, write_home
+from tests.archivekit import Kit, write_case, write_home
 from tests.sealkit import example_case
 
 runner = CliRunner()
-
-
-@pytest.fixture(scope="module")
-def kit(tmp_path_factory: pytest.TempPathFactory) -> Kit:
-    return build_kit(tmp_path_factory.mktemp("kit"))
 
 
 @pytest.fixture()

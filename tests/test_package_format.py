@@ -17,12 +17,9 @@ import bagit
 import pytest
 from typer.testing import CliRunner
 
-from archive.ingest import ingest
 from generator.loading import load_case
-from gongu.archiving import build_archive
 from gongu.cli import app
-from gongu.settings import load_settings
-from tests.archivekit import Kit, build_kit, copied_home, write_case, write_home
+from tests.archivekit import Kit, copied_home, ingested_home
 from tests.sealkit import example_case
 
 runner = CliRunner()
@@ -31,21 +28,8 @@ REL = "2025/SAGC-2025-0712/SA-GC-20250905-017"
 
 
 @pytest.fixture(scope="module")
-def kit(tmp_path_factory: pytest.TempPathFactory) -> Kit:
-    return build_kit(tmp_path_factory.mktemp("kit"))
-
-
-@pytest.fixture(scope="module")
 def prepared(kit: Kit, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    base = tmp_path_factory.mktemp("prepared")
-    home = write_home(base / "home", kit)
-    case = write_case(base / "case", example_case())
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("GONGU_FIRM_KEY_PASSPHRASE", "gongu-demo")
-        with build_archive(load_settings(home)) as archive:
-            ingest(archive, load_case(case), kit.sealed, by="档案员甲")
-            assert archive.listener_failures == []
-    return home
+    return ingested_home(tmp_path_factory.mktemp("prepared"), kit)
 
 
 @pytest.fixture()
