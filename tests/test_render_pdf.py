@@ -15,7 +15,7 @@ from pyhanko.sign.fields import enumerate_sig_fields
 from generator.adjust import adjust
 from generator.amounts import format_amount, rmb_uppercase
 from generator.loading import load_case
-from generator.render import render_report
+from generator.render import RenderResult, render_report
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = sorted(p.parent.name for p in (ROOT / "examples").glob("*/case.json"))
@@ -39,13 +39,12 @@ def squash(text: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def rendered(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple]:
-    """Each example rendered once (PDF only; the DOCX has its own module)."""
-    out = tmp_path_factory.mktemp("pdf")
+def rendered(example_pdfs: dict[str, RenderResult]) -> dict[str, tuple]:
+    """Each example rendered once (PDF only; the DOCX has its own module), shared with other modules."""
     results = {}
     for name in EXAMPLES:
         loaded = load_case(ROOT / "examples" / name / "case.json")
-        result = render_report(loaded, out, formats=("pdf",))
+        result = example_pdfs[name]
         assert result.pdf is not None and result.docx is None
         results[name] = (loaded, result, pdftotext(result.pdf))
     return results

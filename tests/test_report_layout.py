@@ -15,7 +15,7 @@ import pytest
 from generator.adjust import adjust
 from generator.amounts import format_amount
 from generator.loading import LoadedCase, load_case
-from generator.render import render_html, render_report
+from generator.render import RenderResult, render_html, render_report
 from generator.report_layout import (
     BREAK_EVERY,
     CELL_PADDING_PT,
@@ -38,13 +38,12 @@ def pdftotext(pdf: Path, *args: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def rendered(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[LoadedCase, str, Path]]:
-    out = tmp_path_factory.mktemp("layout")
+def rendered(example_pdfs: dict[str, RenderResult]) -> dict[str, tuple[LoadedCase, str, Path]]:
     result = {}
     for name in EXAMPLES:
         loaded = load_case(ROOT / "examples" / name / "case.json")
         html = render_html(loaded).html
-        pdf = render_report(loaded, out, formats=("pdf",)).pdf
+        pdf = example_pdfs[name].pdf
         assert pdf is not None
         result[name] = (loaded, html, pdf)
     return result
