@@ -17,11 +17,12 @@ caught by comparing the exported checkpoint copies kept elsewhere (docs/archive.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
+
+from generator.atomic import atomic_write
 
 PIN_FILE = "firm-certificate.pem"
 
@@ -58,12 +59,7 @@ def add_pin(path: Path, cert: x509.Certificate) -> None:
     if any(fingerprint(c) == fingerprint(cert) for c in certs):
         return
     data = b"".join(c.public_bytes(serialization.Encoding.PEM) for c in [*certs, cert])
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f"{path.name}.tmp{os.getpid()}")
-    tmp.write_bytes(data)
-    with tmp.open("rb") as fh:
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    atomic_write(path, data)
 
 
 def ensure_pinned(path: Path, cert: x509.Certificate) -> None:

@@ -26,10 +26,13 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import fields as sigfields
+
+if TYPE_CHECKING:
+    from signing.seal import SigningConfig
 
 FIRM_FIELD = "firm-seal"
 HANDLER_FIELD = "handler-{}"
@@ -46,11 +49,10 @@ class CompletenessPolicy:
     require_ltv: bool = False
 
     @classmethod
-    def from_config(cls, config: Any) -> CompletenessPolicy:  # signing.seal.SigningConfig | None
+    def from_config(cls, config: SigningConfig | None) -> CompletenessPolicy:
         if config is None:
             return cls()
-        ltv = bool(getattr(config, "ltv", False))
-        return cls(require_timestamp=ltv or bool(getattr(config, "tsa_url", None)), require_ltv=ltv)
+        return cls(require_timestamp=config.ltv or bool(config.tsa_url), require_ltv=config.ltv)
 
 
 @dataclass(frozen=True)

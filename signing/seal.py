@@ -95,31 +95,6 @@ class SigningConfig:
     def firm_key(self, firm_name: str) -> Path:
         return self.firms.get(firm_name, self.firm_p12)
 
-    @classmethod
-    def from_section(cls, section: dict[str, Any], base: Path) -> SigningConfig:
-        def p(value: Any) -> Path:
-            path = Path(str(value)).expanduser()
-            return path if path.is_absolute() else base / path
-
-        if "firm_p12" not in section:
-            raise SealError("gongu.toml 的 [signing] 缺少 firm_p12（no firm key configured: [signing] firm_p12）")
-        handlers = section.get("handlers", {})
-        firms = section.get("firms", {})
-        if not isinstance(handlers, dict) or not isinstance(firms, dict):
-            raise SealError("gongu.toml 的 [signing.handlers] / [signing.firms] 应为 名称 = 密钥文件 的表（must be tables）")
-        return cls(
-            firm_p12=p(section["firm_p12"]),
-            handlers={str(k): p(v) for k, v in handlers.items()},
-            tsa_url=section.get("tsa_url") or None,
-            seal_image=p(section["seal_image"]) if section.get("seal_image") else None,
-            ltv=bool(section.get("ltv", False)),
-            trust_roots=tuple(p(x) for x in section.get("trust_roots", [])),
-            crls=tuple(p(x) for x in section.get("crls", [])),
-            fetch_revocation=bool(section.get("fetch_revocation", False)),
-            location=section.get("location") or None,
-            firms={str(k): p(v) for k, v in firms.items()},
-        )
-
 
 # (role, signer name, key file) → passphrase bytes, or None for an unencrypted file.
 PassphraseSource = Callable[[str, str, Path], bytes | None]
