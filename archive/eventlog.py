@@ -209,9 +209,10 @@ def event_times(catalog: Catalog) -> list[tuple[int, datetime]]:
 
 
 def latest_event(catalog: Catalog) -> tuple[int, datetime] | None:
-    """The event with the latest time (seq, time); the clock must not read earlier than that."""
+    """The event with the latest time (seq, time; of equal times the last logged); the clock must not
+    read earlier than that."""
     times = event_times(catalog)
-    return max(times, key=lambda st: st[1]) if times else None
+    return max(times, key=lambda st: (st[1], st[0])) if times else None
 
 
 def _span(delta: timedelta) -> str:
