@@ -20,7 +20,7 @@ from archive import package
 from archive import package_format as fmt
 from archive.catalog import Event
 from archive.disposal import approval_log_problems
-from archive.eventlog import verify_log
+from archive.eventlog import CLOCK_TOLERANCE, event_times, future_events, time_reversals, verify_log
 from archive.names import UnsafePathError, inside
 from archive.store import Archive
 from signing.pdfa import profile
@@ -106,6 +106,7 @@ def audit(archive: Archive, *, progress: Callable[[str, int], None] | None = Non
     _audit_catalog_vs_disk(archive, rows, result)
     _audit_disposals(archive, result)
     _audit_log(archive, result, trusted_certs)
+    _audit_clock(archive, result)
     if log_events and outcomes:
         events = []
         with cat.write():
@@ -290,6 +291,18 @@ def _audit_log(archive: Archive, result: AuditResult, trusted: list[Any]) -> Non
     rest = [p for p in report.problems if p not in gaps]
     result.add("authenticity", "日志未被改写（Merkle 树、签名检查点一致性）", not rest, "；".join(rest[:5]))
     result.add("security", "日志有签名检查点", report.checkpoints_checked > 0, "尚无签名检查点", level="warning")
+
+
+def _audit_clock(archive: Archive, result: AuditResult) -> None:
+    """A clock set forward and back again (to dispose early) leaves event times that step back; one set
+    back now leaves events dated in the future. A forward jump never undone needs an outside time."""
+    times = event_times(archive.catalog)
+    minutes = int(CLOCK_TOLERANCE.total_seconds() // 60)
+    back = time_reversals(times)
+    result.add("authenticity", f"日志事件时间不倒退（容差 {minutes} 分钟，时钟未被调回）", not back, "；".join(back[:5]))
+    ahead = future_events(times, archive.now())
+    result.add("authenticity", f"日志中没有晚于档案时钟的事件（容差 {minutes} 分钟）", not ahead,
+               "；".join(ahead[:5]) + (f"；共 {len(ahead)} 个" if len(ahead) > 5 else ""))
 
 
 def summary_lines(result: AuditResult) -> list[str]:

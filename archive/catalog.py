@@ -374,6 +374,11 @@ class Catalog:
         """Every stored event with its catalog columns, in order (what log verification recomputes)."""
         return self._rows(select(events_table).order_by(events_table.c.seq))
 
+    def event_times(self) -> list[tuple[int, str]]:
+        """(seq, ISO time) of every event, in order: what the clock checks read (archive/eventlog.py)."""
+        return [(r["seq"], r["at"]) for r in
+                self._rows(select(events_table.c.seq, events_table.c.at).order_by(events_table.c.seq))]
+
     def leaf_hashes(self) -> list[bytes]:
         return [bytes.fromhex(r["leaf_hash"]) for r in
                 self._rows(select(events_table.c.leaf_hash).order_by(events_table.c.seq))]

@@ -21,7 +21,7 @@ from sqlalchemy import RowMapping
 from archive import package
 from archive import package_format as fmt
 from archive.catalog import Catalog, Event, canonical
-from archive.eventlog import verify_log
+from archive.eventlog import latest_event, verify_log
 from archive.names import inside
 from archive.store import Archive, ArchiveError, crash_point
 from generator.persons import same_person
@@ -85,7 +85,21 @@ def disposal_blockers(archive: Archive, case_id: str, today: date) -> list[str]:
             reasons.append(f"报告 {r['report_number']} 保管期限至 {until.isoformat()}，尚未届满（10.4）")
     for h in catalog.active_holds(case_id):
         reasons.append(f"案件处于冻结状态：{h['kind']}，文号 {h['reference']}，原因 {h['reason']}")
-    return reasons
+    return reasons + clock_set_back(archive)
+
+
+def clock_set_back(archive: Archive) -> list[str]:
+    """The archive clock must not read earlier than the latest event in the log: if it does, the clock
+    was set back — perhaps after being set forward to dispose early — and its date cannot be trusted for
+    a retention end (10.4). Strict, no tolerance: refusing costs a retry, destroying cannot be undone."""
+    latest = latest_event(archive.catalog)
+    now = archive.now()
+    if latest is None or now >= latest[1]:
+        return []
+    seq, at = latest
+    return [f"档案时钟 {now.isoformat()} 早于日志中最晚的事件 {seq}（{at.isoformat()}）——时钟曾被调快后又调回，"
+            f"或现在被调慢；请核对时间并运行 gongu archive audit / the archive clock {now.isoformat()} is earlier "
+            f"than event {seq} in the log at {at.isoformat()}: the clock was set back; check it and run an audit"]
 
 
 def _ingest_events(catalog: Catalog, case_id: str) -> dict[str, Event]:

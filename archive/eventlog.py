@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import json
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,8 +23,13 @@ from archive.catalog import Catalog, Event, canonical
 from archive.firmcert import PinError, ensure_pinned, pin_path, pinned_certificates
 from archive.merkle import Tree, leaf_hash, root_hash, verify_consistency
 from generator.atomic import atomic_write
+from generator.types import SHANGHAI
 
 ORIGIN = "gongu-archive-log/1"
+# How far event times may step back without it counting as a clock set back: NTP corrects a drifting
+# clock by seconds, rarely by a minute or two. A step back of more than this is a clock moved by hand —
+# the trace a forward jump leaves (events dated ahead) once the clock is set back to the right time.
+CLOCK_TOLERANCE = timedelta(minutes=5)
 
 
 class SignerError(ValueError):
@@ -186,3 +191,61 @@ def verify_log(catalog: Catalog, *, extra_checkpoints: list[Path] = (), export_d
         if not verify_consistency(size, report.size, old_root, current, proof) or tree.root(0, size) != old_root:
             report.problems.append(f"{label}：现有日志与检查点（{size} 个事件）不一致——历史被改写")
     return report
+
+
+# ── the clock, checked against the log's own times ──
+
+def event_times(catalog: Catalog) -> list[tuple[int, datetime]]:
+    """(seq, time) of every event whose time reads as an ISO time (a naive time is Beijing time).
+    An unreadable time is left out here: a rewritten event fails `verify_log`."""
+    out = []
+    for seq, at in catalog.event_times():
+        try:
+            t = datetime.fromisoformat(at)
+        except (TypeError, ValueError):
+            continue
+        out.append((seq, t if t.tzinfo is not None else t.replace(tzinfo=SHANGHAI)))
+    return out
+
+
+def latest_event(catalog: Catalog) -> tuple[int, datetime] | None:
+    """The event with the latest time (seq, time; of equal times the last logged); the clock must not
+    read earlier than that."""
+    times = event_times(catalog)
+    return max(times, key=lambda st: (st[1], st[0])) if times else None
+
+
+def _span(delta: timedelta) -> str:
+    days, rest = divmod(int(delta.total_seconds()), 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, seconds = divmod(rest, 60)
+    return (f"{days} 天 " if days else "") + f"{hours} 小时 {minutes} 分 {seconds} 秒"
+
+
+def time_reversals(times: list[tuple[int, datetime]], tolerance: timedelta = CLOCK_TOLERANCE) -> list[str]:
+    """Where event times step back by more than `tolerance` behind the latest time logged before them.
+    Each stretch behind is reported once, at its first event (later events of the same stretch are
+    behind for the same reason)."""
+    found: list[str] = []
+    peak: tuple[int, datetime] | None = None
+    behind = False
+    for seq, at in times:
+        if peak is not None and at < peak[1] - tolerance:
+            if not behind:
+                found.append(f"事件 {seq}（{at.isoformat()}）比此前的事件 {peak[0]}（{peak[1].isoformat()}）"
+                             f"早 {_span(peak[1] - at)}：时钟曾被调快后又调回 / event {seq} at {at.isoformat()} "
+                             f"is earlier than event {peak[0]} at {peak[1].isoformat()}: the clock was set back")
+            behind = True
+            continue
+        behind = False
+        if peak is None or at > peak[1]:
+            peak = (seq, at)
+    return found
+
+
+def future_events(times: list[tuple[int, datetime]], now: datetime,
+                  tolerance: timedelta = CLOCK_TOLERANCE) -> list[str]:
+    """Events dated more than `tolerance` after the archive clock's `now`."""
+    return [f"事件 {seq}（{at.isoformat()}）晚于档案时钟当前时间 {now.isoformat()} / event {seq} at "
+            f"{at.isoformat()} is later than the archive clock {now.isoformat()}"
+            for seq, at in times if at > now + tolerance]

@@ -213,7 +213,7 @@ def test_disposal_needs_two_different_people_and_keeps_a_tombstone(home: Path, p
     assert not list(case_dir.rglob("data"))  # payload gone
     tomb_file = json.loads((case_dir / "SA-GC-20250905-017" / "TOMBSTONE.json").read_text(encoding="utf-8"))
     assert tomb_file["approvals"]["proposed_by"] == "甲" and tomb_file["approvals"]["approved_by"] == "乙"
-    with _open(home) as archive:
+    with _open(home, AFTER_END) as archive:  # audited at the time of the disposal: no event lies ahead of it
         tombs = archive.catalog.tombstones(CASE)
         assert [t["report_number"] for t in tombs] == ["SA-GC-20250905-017", "SA-GC-20250905-017R1"]
         assert json.loads(tombs[0]["manifests"])["manifest-sha256.txt"] == manifest
@@ -428,7 +428,7 @@ def test_crash_during_disposal_loses_nothing(home: Path, point: str) -> None:
                           timeout=120)
     assert proc.returncode == 137, proc.stderr[-2000:]
     code, out = _cli("fsck", "--repair")
-    with _open(home) as archive:
+    with _open(home, AFTER_END) as archive:  # audited at the time of the disposal: no event lies ahead of it
         states = {r["state"] for r in archive.catalog.packages(CASE)}
         result = audit(archive, log_events=False)
     assert result.ok, [c for c in result.checks if not c.ok]
