@@ -12,7 +12,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from test_index_archive import CASE, REPORTS, kit, prepared  # noqa: F401  (the archive-backed home)
+from test_index_archive import CASE, REPORTS, prepared  # noqa: F401  (the archive-backed home; kit is in conftest)
 from test_index_search import (  # noqa: F401  (collected again here, against tantivy)
     _doc,
     _ids,
