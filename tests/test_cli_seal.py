@@ -242,6 +242,18 @@ def test_tsa_serve_with_a_corrupt_key_refuses_to_start(tmp_path: Path) -> None:
     assert "时间戳服务：" not in proc.stdout  # it never said it was listening
 
 
+@pytest.mark.parametrize("port", ["99999", "-1"])
+def test_tsa_serve_with_a_port_out_of_range_is_bad_input(tmp_path: Path, port: str) -> None:
+    # found by the issue-12 probe: --port 99999 ended in OverflowError from bind() with a traceback
+    keys = tmp_path / "keys"
+    keys.mkdir()
+    (keys / "tsa.p12").write_bytes(b"\x30\x82 not a PKCS#12 file")  # never read: the option is checked first
+    result = runner.invoke(app, ["tsa", "serve", "--keys", str(keys), "--port", port])
+    assert result.exit_code == 2
+    assert "Invalid value for '--port'" in result.output and "Traceback" not in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
 def test_verify_of_a_tampered_or_untrusted_report_prints_no_pyhanko_traceback(
         world: World, sealed: Path, tmp_path: Path) -> None:
     from cryptography.hazmat.primitives import serialization
