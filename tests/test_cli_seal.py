@@ -148,7 +148,8 @@ def test_issue_case_from_plain_python_with_a_signer(world: World, tmp_path: Path
     shutil.copytree(world.case_path.parent, tmp_path / "case")
     case_file = tmp_path / "case" / "case.json"
     signer = ConfiguredSigner(world.config(), passphrase=lambda role, name, path: PASSPHRASE)
-    result = issue_case(case_file, signer=signer, out_dir=tmp_path / "issued", settings=load_settings(tmp_path / "home"))
+    # the world's home: its gongu.toml registers the reviewers whose approvals the issue counts (9.3)
+    result = issue_case(case_file, signer=signer, out_dir=tmp_path / "issued", settings=load_settings(world.root / "home"))
     assert result.sealed
     report = verify_pdf(result.files["pdf"], [world.pki.root_pem])
     assert report.ok, report.all_problems()
