@@ -194,7 +194,10 @@ def release_cmd(
     from archive.holds import release_hold
 
     with opened() as archive:
-        hold = release_hold(archive, case_id, by=by or _default_user(), reason=reason, reference=reference)
+        # Releasing a hold makes the package disposable again: like a disposal, only a registered person
+        # may do it (issue 12 item 2; the probe released one as "Mallory").
+        hold = release_hold(archive, case_id, by=registered_person(by or _default_user()), reason=reason,
+                            reference=reference)
     console.print("[green]✓[/] " + escape(f"已解除案件 {case_id} 的冻结（文号 {hold['reference']}）"))
 
 

@@ -173,9 +173,9 @@ def issue_command(
         result = issue_case(case_file, signer=signer, unsealed=unsealed, out_dir=output, templates=templates,
                             settings=settings, reissue_reason=reason if reissue else None)
     except IssueRefused as exc:
-        err_console.print(f"[bold red]不予出具[/]：{case_file}（{len(exc.reasons)} 项原因）")
-        for r in exc.reasons:
-            err_console.print(f"  • {r}")
+        err_console.print(f"[bold red]不予出具[/]：{escape(str(case_file))}（{len(exc.reasons)} 项原因）")
+        for r in exc.reasons:  # plain text: "[signing]" or a name from the case file is not rich markup
+            err_console.print(f"  • {escape(r)}")
         raise typer.Exit(1) from None
     except RenderError as exc:
         err_console.print(f"[bold red]报告生成失败[/]：{exc}")

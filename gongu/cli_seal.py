@@ -208,7 +208,8 @@ def _example_people(examples: Path) -> tuple[list[str], list[tuple[str, str | No
 @tsa_app.command("serve")
 def tsa_serve(
     keys: Annotated[Path, typer.Option("--keys", help="gongu keys demo 生成的目录")],
-    port: Annotated[int, typer.Option("--port", help="端口；0 = 随机")] = 8731,
+    # A port outside 0–65535 is bad input (exit 2), not an OverflowError from bind().
+    port: Annotated[int, typer.Option("--port", min=0, max=65535, help="端口；0 = 随机")] = 8731,
 ) -> None:
     """在 127.0.0.1 上运行 RFC 3161 时间戳服务（并提供 /crl/ 吊销列表），Ctrl-C 停止。"""
     from signing.keys import KeyError_

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -33,6 +34,21 @@ def _fen_text(value: object) -> str:
 
 
 # A query word may start with "-" (-设计错误: must not contain). Click would take it for an option, so
+def _catch_up(settings: Settings) -> None:
+    """Apply index work a crashed ingest, hold or disposal left queued in the catalog before searching:
+    a package archived just before a kill -9 is found by the very next search, not only after the next
+    archive command (issue 12 item 6). What cannot be applied is said; `gongu index sync` retries it."""
+    from index.maintenance import apply_queued
+
+    with open_catalog(settings) as catalog:
+        if catalog is None or not catalog.pending_index_events():
+            return
+        root, _ = archive_root_and_catalog_path(settings)
+        _, failures = apply_queued(open_index(settings), catalog, root)
+    for failure in failures:
+        err_console.print(escape(f"索引更新未能补做（index catch-up failed）：{failure}；请运行 gongu index sync"))
+
+
 # unknown options are left as query words, and the query is every word given (`gongu search 暴雨
 # -设计错误` = one query); a word starting with "--" is a mistyped option and is refused.
 @app.command(context_settings={"ignore_unknown_options": True})
@@ -79,6 +95,7 @@ def search(
     except QueryError as exc:
         fail(str(exc))
     settings = load_settings()
+    _catch_up(settings)
     if not index_dir(settings).is_dir():
         fail(f"检索索引尚未建立（{index_dir(settings)}）：请先归档案件或运行 gongu index rebuild")
     backend = open_index(settings)

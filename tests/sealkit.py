@@ -145,6 +145,9 @@ class World:
         lines += [f"{k} = {json.dumps(v)}" for k, v in extra.items()]
         lines.append("[signing.handlers]")
         lines += [f'"{n}" = "{p}"' for n, p in self.pki.handler_p12.items()]
+        # the case's reviewers are registered persons: `gongu issue` counts only their approvals (9.3)
+        reviewers = list(dict.fromkeys(r["reviewer"] for r in self.case.get("reviews", [])))
+        lines += ["[people]", f"names = {json.dumps(reviewers, ensure_ascii=False)}"]
         return "\n".join(lines) + "\n"
 
     def expired_p12(self, name: str, licence: str | None) -> Path:

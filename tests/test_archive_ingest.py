@@ -384,3 +384,18 @@ def test_10_2_attachment_files_named_by_the_case_are_archived(home: Path, kit: K
     data["attachments"][0]["file"] = "../../../etc/passwd"
     with pytest.raises(IngestRefused, match="案件文件夹"):
         _ingest(home, write_case(tmp_path / "d", data), kit.sealed_for(data))
+
+
+def test_a_failed_bag_validation_is_returned_not_logged_to_stderr(tmp_path: Path) -> None:
+    """Found by the issue-12 probe: `gongu archive audit` printed bagit's raw "sha256 validation failed:
+    expected=… found=…" lines on stderr beside its own report (item 14's class: alarming, unreadable)."""
+    bag_dir = tmp_path / "bag"
+    bag_dir.mkdir()
+    (bag_dir / "file.txt").write_text("original", encoding="utf-8")
+    bagit.make_bag(str(bag_dir), checksums=["sha256"])
+    (bag_dir / "data" / "file.txt").write_text("changed!", encoding="utf-8")  # same length, other bytes
+    script = f"from archive.package import validate; print(len(validate(__import__('pathlib').Path({str(bag_dir)!r}))))"
+    proc = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert int(proc.stdout) == 1  # the failure is returned to the caller …
+    assert proc.stderr == ""  # … and not also logged raw

@@ -133,6 +133,11 @@ def test_hold_blocks_disposal_whatever_the_date(home: Path) -> None:
             propose(archive, CASE, by="甲")
     code, out = _cli_at("2100-01-01T00:00:00+08:00", "dispose", "propose", CASE, "--by", "甲")
     assert code == 2 and "函2040-7" in out
+    # releasing makes the package disposable again: only a registered person may (issue 12 item 2)
+    code, out = _cli_at(AFTER_END, "release", CASE, "--reason", "争议已调解", "--by", "Mallory")
+    assert code == 2 and "「Mallory」" in out and "not a registered person" in " ".join(out.split())
+    with _open(home, AFTER_END) as archive:
+        assert [e.kind for e in archive.catalog.events(CASE)].count("release") == 0
     # a hold placed after approval still blocks execution
     code, _ = _cli_at(AFTER_END, "release", CASE, "--reason", "争议已调解", "--by", "法务")
     assert code == 0

@@ -148,7 +148,8 @@ def test_issue_case_from_plain_python_with_a_signer(world: World, tmp_path: Path
     shutil.copytree(world.case_path.parent, tmp_path / "case")
     case_file = tmp_path / "case" / "case.json"
     signer = ConfiguredSigner(world.config(), passphrase=lambda role, name, path: PASSPHRASE)
-    result = issue_case(case_file, signer=signer, out_dir=tmp_path / "issued", settings=load_settings(tmp_path / "home"))
+    # the world's home: its gongu.toml registers the reviewers whose approvals the issue counts (9.3)
+    result = issue_case(case_file, signer=signer, out_dir=tmp_path / "issued", settings=load_settings(world.root / "home"))
     assert result.sealed
     report = verify_pdf(result.files["pdf"], [world.pki.root_pem])
     assert report.ok, report.all_problems()
@@ -240,6 +241,18 @@ def test_tsa_serve_with_a_corrupt_key_refuses_to_start(tmp_path: Path) -> None:
     assert proc.returncode == 2
     assert "未启动" in proc.stderr and "Traceback" not in proc.stderr
     assert "时间戳服务：" not in proc.stdout  # it never said it was listening
+
+
+@pytest.mark.parametrize("port", ["99999", "-1"])
+def test_tsa_serve_with_a_port_out_of_range_is_bad_input(tmp_path: Path, port: str) -> None:
+    # found by the issue-12 probe: --port 99999 ended in OverflowError from bind() with a traceback
+    keys = tmp_path / "keys"
+    keys.mkdir()
+    (keys / "tsa.p12").write_bytes(b"\x30\x82 not a PKCS#12 file")  # never read: the option is checked first
+    result = runner.invoke(app, ["tsa", "serve", "--keys", str(keys), "--port", port])
+    assert result.exit_code == 2
+    assert "Invalid value for '--port'" in result.output and "Traceback" not in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
 
 
 def test_verify_of_a_tampered_or_untrusted_report_prints_no_pyhanko_traceback(

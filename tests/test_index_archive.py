@@ -195,6 +195,17 @@ def test_crash_between_catalog_commit_and_index_update_is_reported_then_caught_u
     assert result.exit_code == 0 and "检索索引与目录不一致" not in result.output, result.output
 
 
+def test_after_a_crash_before_the_index_update_the_next_search_finds_the_package(
+        home: Path, kit: Kit, tmp_path: Path) -> None:
+    """Found by the issue-12 probe: after kill -9 in the index update, `gongu search` alone answered
+    "共 0 件" until some archive command drained the queue; search catches up first."""
+    rel = _ingest_killed_before_index(home, kit, tmp_path, "CRASH-IDX-3")
+    assert not _in_index(home, rel)
+    assert [h["doc_id"] for h in _search("案件编号:CRASH-IDX-3")["hits"]] == [rel]
+    with build_archive(load_settings(home), catch_up=False) as archive:
+        assert archive.catalog.pending_index_events() == []  # drained, not just read around
+
+
 def test_index_sync_drains_the_queue_and_reindexes_what_the_index_lost(home: Path, kit: Kit, tmp_path: Path) -> None:
     rel = _ingest_killed_before_index(home, kit, tmp_path, "CRASH-IDX-2")
     open_index(load_settings(home)).delete(REPORTS[0])  # and the index lost a document besides

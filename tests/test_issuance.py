@@ -252,6 +252,39 @@ def test_no_signer_is_refused_before_anything_is_rendered(tmp_path: Path) -> Non
     assert load_case(case_file).case.issuances[-1].sealed is False
 
 
+def test_9_3_approvals_typed_into_the_case_file_must_be_by_registered_persons(tmp_path: Path) -> None:
+    """Issue 12 item 2, found by the probe: `gongu review` refuses unregistered names, but reviews written
+    into case.json by hand went straight to a sealed issue. Each approval counted must be a registered
+    person; a spelling that normalises to one (zero-width space) is that person."""
+    data = slope()
+    data["reviews"][0]["reviewer"] = "Mallory"
+    data["reviews"][2]["reviewer"] = "\uff4d\uff41\uff4c"  # ｍａｌ: NFKC "mal", not a registered person
+    case_file = write_case(tmp_path / "case", data)
+    before = case_file.read_bytes()
+    signer = AppendingSigner()
+    with pytest.raises(IssueRefused) as refused:
+        issue_case(case_file, out_dir=tmp_path / "issued", clock=FixedClock(FIRST), render=fake_render, signer=signer)
+    unregistered = [r for r in refused.value.reasons if "not a registered person" in r]
+    assert len(unregistered) == 2
+    assert "「Mallory」" in unregistered[0] and "$.reviews[0]" in unregistered[0]
+    assert "$.reviews[2]" in unregistered[1]
+    assert signer.seen == [] and case_file.read_bytes() == before and not (tmp_path / "issued").exists()
+
+    data["reviews"][0]["reviewer"] = "赵\u200b丽"  # the registered 赵丽 with a zero-width space
+    data["reviews"][2]["reviewer"] = "刘建国"
+    case_file = write_case(tmp_path / "case2", data)
+    assert issue_case(case_file, out_dir=tmp_path / "issued", clock=FixedClock(FIRST), render=fake_render,
+                      signer=signer).sealed
+
+
+def test_gongu_issue_prints_reasons_as_text_not_markup(tmp_path: Path) -> None:
+    """The refusal names gongu.toml's [signing] section; rich used to swallow "[signing]" as a tag."""
+    case_file = write_case(tmp_path / "case", slope())
+    result = runner.invoke(app, ["issue", str(case_file), "-o", str(tmp_path / "out")])
+    assert result.exit_code == 1
+    assert "[signing]" in "".join(result.output.split())
+
+
 def test_signed_issue_is_recorded_as_sealed(tmp_path: Path) -> None:
     case_file = write_case(tmp_path / "case", slope())
     signer = AppendingSigner()
