@@ -241,18 +241,23 @@ def _sqlite_check(conn: Connection, pragma: str) -> list[str]:
 # ───────────────────────────────────────────── the catalog ─────────────────────────────────────────────
 
 class Catalog:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, check: bool = True) -> None:
+        """`check=False` skips the up-front quick_check (it reads every page) for a caller that only reads,
+        such as a search asking whether index work is queued; damage met by a query is still
+        CatalogCorrupt (the engine's error handler), and a migration always checks first."""
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
         self.engine = _sqlite_engine(path)
         self._tx: Connection | None = None
         try:
-            with self.engine.connect() as conn:
+            outdated = self.schema_revision() != SCHEMA_REVISION
+            if check or outdated:
                 # quick_check before anything is written: a write into a damaged B-tree spreads the damage.
-                problems = _sqlite_check(conn, "quick_check")
-            if problems:
-                raise CatalogCorrupt(_corrupt_message(path, "；".join(problems[:3])))
-            if self.schema_revision() != SCHEMA_REVISION:
+                with self.engine.connect() as conn:
+                    problems = _sqlite_check(conn, "quick_check")
+                if problems:
+                    raise CatalogCorrupt(_corrupt_message(path, "；".join(problems[:3])))
+            if outdated:
                 self._migrate()
         except BaseException:
             self.engine.dispose()

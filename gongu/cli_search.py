@@ -40,9 +40,13 @@ def _catch_up(settings: Settings) -> None:
     archive command (issue 12 item 6). What cannot be applied is said; `gongu index sync` retries it."""
     from index.maintenance import apply_queued
 
-    with open_catalog(settings) as catalog:
+    # Most searches find nothing queued: ask without the full-file integrity scan, which would cost
+    # every search a read of the whole catalog; only applying the work (a write) opens it checked.
+    with open_catalog(settings, check=False) as catalog:
         if catalog is None or not catalog.pending_index_events():
             return
+    with open_catalog(settings) as catalog:
+        assert catalog is not None
         root, _ = archive_root_and_catalog_path(settings)
         _, failures = apply_queued(open_index(settings), catalog, root)
     for failure in failures:

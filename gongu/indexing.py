@@ -43,8 +43,9 @@ def archive_root_and_catalog_path(settings: Settings) -> tuple[Path, Path]:
 
 
 @contextmanager
-def open_catalog(settings: Settings) -> Iterator[Catalog | None]:
-    """The archive catalog if there is one (read for holds and tombstones); None for a fresh home."""
+def open_catalog(settings: Settings, *, check: bool = True) -> Iterator[Catalog | None]:
+    """The archive catalog if there is one (read for holds and tombstones); None for a fresh home.
+    `check=False`: only reading, so no up-front integrity scan (archive.catalog.Catalog)."""
     _, path = archive_root_and_catalog_path(settings)
     if not path.is_file():
         yield None
@@ -52,7 +53,7 @@ def open_catalog(settings: Settings) -> Iterator[Catalog | None]:
     from archive.catalog import Catalog, CatalogError
 
     try:
-        catalog = Catalog(path)
+        catalog = Catalog(path, check=check)
     except CatalogError as exc:
         from gongu.output import GonguError
 
