@@ -132,14 +132,22 @@ def copied_home(prepared: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
 
 
 
-def ingested_home(base: Path, kit: Kit, *, reissue: bool = False, checkpoint: bool = False,
-                  checkpoint_every: int = 50) -> Path:
-    """A GONGU_HOME where the example (and, with `reissue`, its R1) was ingested by 档案员甲 and indexed
-    by the listener; `checkpoint` signs a checkpoint after the ingests. Tests copy it (copied_home)."""
-    from archive.ingest import ingest
-    from generator.loading import load_case
+def open_archive(home: Path, now: str | None = None) -> Any:  # archive.store.Archive
+    """The archive of `home` as the CLI builds it, telling time by a FixedClock at `now` when given."""
+    from generator.clock import SYSTEM_CLOCK, FixedClock
     from gongu.archiving import build_archive
     from gongu.settings import load_settings
+
+    return build_archive(load_settings(home), clock=FixedClock.parse(now) if now is not None else SYSTEM_CLOCK)
+
+
+def ingested_home(base: Path, kit: Kit, *, reissue: bool = False, checkpoint: bool = False,
+                  checkpoint_every: int = 50, at: str | None = None) -> Path:
+    """A GONGU_HOME where the example (and, with `reissue`, its R1) was ingested by 档案员甲 and indexed
+    by the listener (at the time `at`, when given); `checkpoint` signs a checkpoint after the ingests.
+    Tests copy it (copied_home)."""
+    from archive.ingest import ingest
+    from generator.loading import load_case
 
     home = write_home(base / "home", kit, checkpoint_every=checkpoint_every)
     cases = [(write_case(base / "case", example_case()), kit.sealed)]
@@ -147,7 +155,7 @@ def ingested_home(base: Path, kit: Kit, *, reissue: bool = False, checkpoint: bo
         cases.append((write_case(base / "r1", reissue_of(example_case())), kit.sealed_reissue))
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("GONGU_FIRM_KEY_PASSPHRASE", DEMO_PASSPHRASE)
-        with build_archive(load_settings(home)) as archive:
+        with open_archive(home, at) as archive:
             for case, sealed in cases:
                 ingest(archive, load_case(case), sealed, by="档案员甲")
             if checkpoint:

@@ -15,14 +15,9 @@ from archive.audit import AuditResult, audit
 from archive.disposal import DisposalRefused, _remove_packages
 from archive.eventlog import CLOCK_TOLERANCE
 from archive.holds import place_hold, release_hold
-from archive.ingest import ingest
 from generator.clock import FixedClock
-from generator.loading import load_case
-from gongu.archiving import build_archive
 from gongu.cli import app
-from gongu.settings import load_settings
-from tests.archivekit import Kit, build_kit, copied_home, write_case, write_home
-from tests.sealkit import example_case
+from tests.archivekit import Kit, copied_home, ingested_home, open_archive
 
 runner = CliRunner()
 CASE = "SAGC-2025-0712"  # closed 2025-10-16, ordinary: kept until 2040-10-16 (10.4)
@@ -32,32 +27,14 @@ FUTURE = "日志中没有晚于档案时钟的事件（容差 5 分钟）"
 
 
 @pytest.fixture(scope="module")
-def kit(tmp_path_factory: pytest.TempPathFactory) -> Kit:
-    return build_kit(tmp_path_factory.mktemp("kit"))
-
-
-@pytest.fixture(scope="module")
 def prepared(kit: Kit, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    base = tmp_path_factory.mktemp("prepared")
-    home = write_home(base / "home", kit)
-    case = write_case(base / "case", example_case())
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("GONGU_FIRM_KEY_PASSPHRASE", "gongu-demo")
-        with build_archive(load_settings(home)) as archive:
-            archive.clock = FixedClock.parse(T0)
-            ingest(archive, load_case(case), kit.sealed, by="档案员甲")
-    return home
+    return ingested_home(tmp_path_factory.mktemp("prepared"), kit, at=T0)
 
 
 @pytest.fixture()
 def home(prepared: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return copied_home(prepared, tmp_path, monkeypatch)
 
-
-def _open(home: Path, now: str):  # noqa: ANN202
-    archive = build_archive(load_settings(home))
-    archive.clock = FixedClock.parse(now)
-    return archive
 
 
 def _cli_at(now: str, *args: str) -> tuple[int, str]:
@@ -66,12 +43,12 @@ def _cli_at(now: str, *args: str) -> tuple[int, str]:
 
 
 def _hold(home: Path, now: str, reference: str) -> None:
-    with _open(home, now) as archive:
+    with open_archive(home, now) as archive:
         place_hold(archive, CASE, kind="dispute", reason="委托人异议", reference=reference, by="法务")
 
 
 def _release(home: Path, now: str) -> None:
-    with _open(home, now) as archive:
+    with open_archive(home, now) as archive:
         release_hold(archive, CASE, by="法务", reason="已和解")
 
 
@@ -81,7 +58,7 @@ def _package_files(home: Path) -> dict[str, bytes]:
 
 
 def _clock_checks(home: Path, now: str) -> dict[str, tuple[bool, str]]:
-    with _open(home, now) as archive:
+    with open_archive(home, now) as archive:
         result: AuditResult = audit(archive, log_events=False)
     return {c.name: (c.ok, c.detail) for c in result.checks if c.name in (REVERSAL, FUTURE)}
 
@@ -109,7 +86,7 @@ def test_disposal_refused_while_the_clock_reads_earlier_than_the_latest_event(ho
     assert code == 2
     assert "档案时钟2041-01-03T10:00:00+08:00早于日志中最晚的事件4（2050-01-02T10:00:00+08:00）" in out
     # the removal itself refuses, inside its transaction, whoever calls it
-    with _open(home, "2041-01-03T10:00:00+08:00") as archive:
+    with open_archive(home, "2041-01-03T10:00:00+08:00") as archive:
         d = archive.catalog.open_disposal(CASE)
         with pytest.raises(DisposalRefused, match="早于日志中最晚的事件 4"), archive.catalog.write():
             _remove_packages(archive, CASE, d, "丙")
@@ -147,7 +124,7 @@ def test_audit_flags_event_times_that_go_backwards(home: Path, tmp_path: Path) -
 def test_audit_passes_on_a_normal_log(home: Path) -> None:
     _hold(home, "2025-11-04T10:00:00+08:00", "争-1")
     _release(home, "2025-11-05T10:00:00+08:00")
-    with _open(home, "2025-11-06T10:00:00+08:00") as archive:
+    with open_archive(home, "2025-11-06T10:00:00+08:00") as archive:
         result = audit(archive, log_events=False)
     assert result.ok, [c for c in result.checks if not c.ok]
     assert {c.name: c.ok for c in result.checks if c.name in (REVERSAL, FUTURE)} == {REVERSAL: True, FUTURE: True}

@@ -16,11 +16,8 @@ from typer.testing import CliRunner
 from archive.audit import audit
 from archive.disposal import DisposalRefused, approve, execute, propose
 from archive.fsck import fsck
-from generator.clock import FixedClock
-from gongu.archiving import build_archive
 from gongu.cli import app
-from gongu.settings import load_settings
-from tests.archivekit import Kit, copied_home, ingested_home
+from tests.archivekit import Kit, copied_home, ingested_home, open_archive
 
 runner = CliRunner()
 CASE = "SAGC-2025-0712"
@@ -40,11 +37,6 @@ def home(prepared: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Pat
     return copied_home(prepared, tmp_path, monkeypatch)
 
 
-def _open(home: Path, now: str):  # noqa: ANN202
-    archive = build_archive(load_settings(home))
-    archive.clock = FixedClock.parse(now)
-    return archive
-
 
 def _sql(home: Path, statement: str, *args: object) -> None:
     con = sqlite3.connect(home / "archive" / "catalog.sqlite")
@@ -59,7 +51,7 @@ def _failed(result) -> dict[str, str]:  # noqa: ANN001
 
 def test_10_4_an_edited_retention_end_in_the_catalog_does_not_shorten_retention(home: Path) -> None:
     _sql(home, "UPDATE packages SET retention_until = '2026-01-01' WHERE case_id = ?", CASE)
-    with _open(home, EARLY) as archive:
+    with open_archive(home, EARLY) as archive:
         with pytest.raises(DisposalRefused, match="2040-10-16，尚未届满"):
             propose(archive, CASE, by="甲")
         assert archive.catalog.disposals() == []
@@ -71,14 +63,14 @@ def test_10_4_an_edited_retention_end_in_the_catalog_does_not_shorten_retention(
     # a proposal and an approval forced in by SQL do not get it through either
     _sql(home, "INSERT INTO disposals (case_id, state, proposed_by, proposed_at, approved_by, approved_at) "
                "VALUES (?, 'approved', '甲', '2029-12-01', '乙', '2029-12-02')", CASE)
-    with _open(home, EARLY) as archive, pytest.raises(DisposalRefused, match="尚未届满"):
+    with open_archive(home, EARLY) as archive, pytest.raises(DisposalRefused, match="尚未届满"):
         execute(archive, CASE, by="乙")
     assert (home / "archive" / "packages" / REL / "data").is_dir()
 
 
 def test_an_edited_retention_class_is_refused_and_reported(home: Path) -> None:
     _sql(home, "UPDATE packages SET retention_class = 'statutory' WHERE case_id = ?", CASE)
-    with _open(home, AFTER_END) as archive:
+    with open_archive(home, AFTER_END) as archive:
         with pytest.raises(DisposalRefused, match="保管期限类别 statutory 与档案包著录 ordinary 不一致"):
             propose(archive, CASE, by="甲")
         assert "著录信息与目录登记一致（案件号、报告号、保管期限、类别）" in _failed(audit(archive, log_events=False))
@@ -87,7 +79,7 @@ def test_an_edited_retention_class_is_refused_and_reported(home: Path) -> None:
 def test_10_4_an_approval_inserted_by_sql_cannot_be_executed(home: Path) -> None:
     _sql(home, "INSERT INTO disposals (case_id, state, proposed_by, proposed_at, approved_by, approved_at) "
                "VALUES (?, 'approved', '甲', '2040-10-16', '乙', '2040-10-16')", CASE)
-    with _open(home, AFTER_END) as archive:  # the retention really has ended: only the log can refuse
+    with open_archive(home, AFTER_END) as archive:  # the retention really has ended: only the log can refuse
         with pytest.raises(DisposalRefused, match="没有提议事件.*没有批准事件"):
             execute(archive, CASE, by="乙")
         assert len(archive.catalog.packages(CASE, state="active")) == 1
@@ -100,12 +92,12 @@ def test_10_4_an_approval_inserted_by_sql_cannot_be_executed(home: Path) -> None
 def test_a_proposal_inserted_by_sql_cannot_be_approved(home: Path) -> None:
     _sql(home, "INSERT INTO disposals (case_id, state, proposed_by, proposed_at) VALUES (?, 'proposed', '甲', "
                "'2040-10-16')", CASE)
-    with _open(home, AFTER_END) as archive, pytest.raises(DisposalRefused, match="没有提议事件"):
+    with open_archive(home, AFTER_END) as archive, pytest.raises(DisposalRefused, match="没有提议事件"):
         approve(archive, CASE, by="乙")
 
 
 def test_the_proper_procedure_still_disposes_and_audits_clean(home: Path) -> None:
-    with _open(home, AFTER_END) as archive:
+    with open_archive(home, AFTER_END) as archive:
         propose(archive, CASE, by="甲")
         approve(archive, CASE, by="乙")
         tombs = execute(archive, CASE, by="丙")
@@ -116,7 +108,7 @@ def test_the_proper_procedure_still_disposes_and_audits_clean(home: Path) -> Non
 
 def test_10_4_a_package_missing_from_disk_is_an_incident_never_a_disposal(home: Path) -> None:
     shutil.rmtree(home / "archive" / "packages" / REL)
-    with _open(home, AFTER_END) as archive:
+    with open_archive(home, AFTER_END) as archive:
         with pytest.raises(DisposalRefused, match="不在磁盘上.*事故，不是销毁"):
             propose(archive, CASE, by="甲")
         # even with approvals that went through the log before the package vanished
@@ -138,11 +130,11 @@ def test_10_4_a_package_missing_from_disk_is_an_incident_never_a_disposal(home: 
 
 
 def test_a_package_that_vanishes_after_approval_is_not_executed(home: Path) -> None:
-    with _open(home, AFTER_END) as archive:
+    with open_archive(home, AFTER_END) as archive:
         propose(archive, CASE, by="甲")
         approve(archive, CASE, by="乙")
     shutil.rmtree(home / "archive" / "packages" / REL)
-    with _open(home, AFTER_END) as archive:
+    with open_archive(home, AFTER_END) as archive:
         with pytest.raises(DisposalRefused, match="不在磁盘上"):
             execute(archive, CASE, by="丙")
         assert archive.catalog.packages(CASE, state="disposed") == []

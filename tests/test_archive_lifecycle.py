@@ -24,10 +24,8 @@ from archive.merkle import leaf_hash
 from archive.retention import RetentionConfigError, load_classes
 from generator.clock import FixedClock
 from generator.loading import load_case
-from gongu.archiving import build_archive
 from gongu.cli import app
-from gongu.settings import load_settings
-from tests.archivekit import Kit, copied_home, ingested_home, write_case
+from tests.archivekit import Kit, copied_home, ingested_home, open_archive, write_case
 from tests.sealkit import example_case
 
 runner = CliRunner()
@@ -47,12 +45,6 @@ def prepared(kit: Kit, tmp_path_factory: pytest.TempPathFactory) -> Path:
 def home(prepared: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return copied_home(prepared, tmp_path, monkeypatch)
 
-
-def _open(home: Path, now: str | None = None):  # noqa: ANN202
-    archive = build_archive(load_settings(home))
-    if now is not None:
-        archive.clock = FixedClock.parse(now)
-    return archive
 
 
 def _cli(*args: str) -> tuple[int, str]:
@@ -88,7 +80,7 @@ def test_dispose_lists_only_expired_cases_without_hold(home: Path) -> None:
     assert code == 0 and "没有可销毁的档案" in out
     code, out = _cli_at(AFTER_END, "dispose")
     assert code == 0 and CASE in out
-    with _open(home) as archive:
+    with open_archive(home) as archive:
         place_hold(archive, CASE, kind="litigation", reason="被保险人起诉", reference="(2041)川01民初1号", by="法务")
     code, out = _cli_at("2099-01-01T00:00:00+08:00", "dispose")
     assert code == 0 and CASE not in out
@@ -114,7 +106,7 @@ def test_10_4_early_disposal_impossible_through_every_command(home: Path) -> Non
     code, out = _cli_at(BEFORE_END, "dispose", "execute", CASE, "--by", "乙")
     assert code == 2 and "尚未届满" in out
     # the removal function itself refuses, whoever calls it
-    with _open(home, BEFORE_END) as archive:
+    with open_archive(home, BEFORE_END) as archive:
         d = archive.catalog.open_disposal(CASE)
         with pytest.raises(DisposalRefused, match="尚未届满"), archive.catalog.write():
             _remove_packages(archive, CASE, d, "乙")
@@ -127,7 +119,7 @@ def test_10_4_early_disposal_impossible_through_every_command(home: Path) -> Non
 
 
 def test_hold_blocks_disposal_whatever_the_date(home: Path) -> None:
-    with _open(home, AFTER_END) as archive:
+    with open_archive(home, AFTER_END) as archive:
         place_hold(archive, CASE, kind="dispute", reason="委托人对理算金额有异议", reference="函2040-7", by="法务")
         with pytest.raises(DisposalRefused, match="冻结"):
             propose(archive, CASE, by="甲")
@@ -136,12 +128,12 @@ def test_hold_blocks_disposal_whatever_the_date(home: Path) -> None:
     # releasing makes the package disposable again: only a registered person may (issue 12 item 2)
     code, out = _cli_at(AFTER_END, "release", CASE, "--reason", "争议已调解", "--by", "Mallory")
     assert code == 2 and "「Mallory」" in out and "not a registered person" in " ".join(out.split())
-    with _open(home, AFTER_END) as archive:
+    with open_archive(home, AFTER_END) as archive:
         assert [e.kind for e in archive.catalog.events(CASE)].count("release") == 0
     # a hold placed after approval still blocks execution
     code, _ = _cli_at(AFTER_END, "release", CASE, "--reason", "争议已调解", "--by", "法务")
     assert code == 0
-    with _open(home, AFTER_END) as archive:
+    with open_archive(home, AFTER_END) as archive:
         propose(archive, CASE, by="甲")
         approve(archive, CASE, by="乙")
         place_hold(archive, CASE, kind="regulator", reason="监管检查调档", reference="监管函-9", by="合规")
@@ -171,7 +163,7 @@ def test_gongu_now_and_hidden_now_no_longer_move_the_clock(home: Path, monkeypat
     for args in (["dispose", "propose", CASE, "--by", "甲"], ["--now", "2100-01-01", "dispose", "propose", CASE]):
         done = subprocess.run([str(gongu), "archive", *args], env=env, capture_output=True, text=True, timeout=120)
         assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
-    with _open(home) as archive:
+    with open_archive(home) as archive:
         assert archive.catalog.open_disposal(CASE) is None
     assert _package_files(home) == before
 
@@ -190,11 +182,11 @@ def test_disposal_names_are_registered_persons_compared_normalised(home: Path) -
     assert code == 2 and "登记" in out
     code, out = _cli_at(AFTER_END, "dispose", "approve", CASE, "--by", "ＡＬＩＣＥ")
     assert code == 0, out
-    with _open(home) as archive:
+    with open_archive(home) as archive:
         d = archive.catalog.open_disposal(CASE)
         assert (d["proposed_by"], d["approved_by"]) == ("bob", "Alice")  # the registered spellings
     # The archive's own rule compares persons too, whoever calls it.
-    with _open(home, AFTER_END) as archive:
+    with open_archive(home, AFTER_END) as archive:
         with sqlite3.connect(archive.catalog.path) as db:  # a test stands in for someone editing the catalog
             db.execute("UPDATE disposals SET state = 'proposed', approved_by = NULL")
         with pytest.raises(DisposalRefused, match="提议人以外"):
@@ -209,7 +201,7 @@ def test_disposal_needs_two_different_people_and_keeps_a_tombstone(home: Path, p
     code, out = _cli_at(AFTER_END, "dispose", "execute", CASE, "--by", "甲")
     assert code == 2 and "尚未获批准" in out
     assert _cli_at(AFTER_END, "dispose", "approve", CASE, "--by", "乙")[0] == 0
-    with _open(home) as archive:
+    with open_archive(home) as archive:
         manifest = (home / "archive" / "packages" / archive.catalog.packages(CASE)[0]["rel_path"]
                     / "manifest-sha256.txt").read_text(encoding="utf-8")
     code, out = _cli_at(AFTER_END, "dispose", "execute", CASE, "--by", "丙")
@@ -218,7 +210,7 @@ def test_disposal_needs_two_different_people_and_keeps_a_tombstone(home: Path, p
     assert not list(case_dir.rglob("data"))  # payload gone
     tomb_file = json.loads((case_dir / "SA-GC-20250905-017" / "TOMBSTONE.json").read_text(encoding="utf-8"))
     assert tomb_file["approvals"]["proposed_by"] == "甲" and tomb_file["approvals"]["approved_by"] == "乙"
-    with _open(home, AFTER_END) as archive:  # audited at the time of the disposal: no event lies ahead of it
+    with open_archive(home, AFTER_END) as archive:  # audited at the time of the disposal: no event lies ahead of it
         tombs = archive.catalog.tombstones(CASE)
         assert [t["report_number"] for t in tombs] == ["SA-GC-20250905-017", "SA-GC-20250905-017R1"]
         assert json.loads(tombs[0]["manifests"])["manifest-sha256.txt"] == manifest
@@ -244,7 +236,7 @@ def test_get_exports_a_verified_copy_and_logs_it(home: Path, tmp_path: Path) -> 
     assert report["ok"] and len(report["packages"]) == 2
     assert all(p["bag_valid"] and p["signature"]["ok"] for p in report["packages"])
     assert (out_dir / "SA-GC-20250905-017" / "data" / "case" / "case.json").is_file()
-    with _open(home) as archive:
+    with open_archive(home) as archive:
         events = [e for e in archive.catalog.events(CASE) if e.kind == "retrieval"]
     assert [e.actor for e in events] == ["调阅人丁", "调阅人丁"]
     code, out = _cli("get", CASE, "-o", str(out_dir), "--by", "调阅人丁")
@@ -363,7 +355,7 @@ def test_log_verify_catches_rewritten_history_against_an_exported_checkpoint(hom
     assert check_signature(doc, []) is not None  # the certificate inside a checkpoint vouches for nothing
     assert _cli("log", "verify", "--checkpoint", str(kept))[0] == 0
     # more history is fine: the old checkpoint is consistent with the grown tree
-    with _open(home) as archive:
+    with open_archive(home) as archive:
         place_hold(archive, CASE, kind="dispute", reason="异议", reference="R-1", by="法务")
         release_hold(archive, CASE, by="法务", reason="撤回")
     assert _cli("log", "verify", "--checkpoint", str(kept))[0] == 0
@@ -390,7 +382,7 @@ def test_log_verify_catches_rewritten_history_against_an_exported_checkpoint(hom
 def test_periodic_checkpoints_are_signed_and_exported(home: Path) -> None:
     folder = home / "archive" / "checkpoints"
     before = len(list(folder.glob("*.json")))
-    with _open(home) as archive:
+    with open_archive(home) as archive:
         for i in range(3):  # checkpoint_every = 3 in this home
             place_hold(archive, CASE, kind="dispute", reason="异议", reference=f"R-{i}", by="法务")
         sizes = [size for size, _doc in archive.catalog.checkpoint_documents()]
@@ -400,7 +392,7 @@ def test_periodic_checkpoints_are_signed_and_exported(home: Path) -> None:
 
 def test_listeners_follow_ingest_hold_release_disposal(home: Path, kit: Kit, tmp_path: Path) -> None:
     seen: list[tuple[str, str | None]] = []
-    with _open(home, AFTER_END) as archive:
+    with open_archive(home, AFTER_END) as archive:
         archive.subscribe(lambda ev, root: seen.append((ev.kind, ev.details.get("rel_path"))))
         data = example_case()
         data["case_id"] = "LISTEN-1"
@@ -423,7 +415,7 @@ def test_crash_during_disposal_loses_nothing(home: Path, point: str) -> None:
     import subprocess
     import sys
 
-    with _open(home, AFTER_END) as archive:
+    with open_archive(home, AFTER_END) as archive:
         propose(archive, CASE, by="甲")
         approve(archive, CASE, by="乙")
     before = _package_files(home)
@@ -433,7 +425,7 @@ def test_crash_during_disposal_loses_nothing(home: Path, point: str) -> None:
                           timeout=120)
     assert proc.returncode == 137, proc.stderr[-2000:]
     code, out = _cli("fsck", "--repair")
-    with _open(home, AFTER_END) as archive:  # audited at the time of the disposal: no event lies ahead of it
+    with open_archive(home, AFTER_END) as archive:  # audited at the time of the disposal: no event lies ahead of it
         states = {r["state"] for r in archive.catalog.packages(CASE)}
         result = audit(archive, log_events=False)
     assert result.ok, [c for c in result.checks if not c.ok]
