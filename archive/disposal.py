@@ -39,8 +39,9 @@ class Eligibility:
     reasons: tuple[str, ...]
 
 
-def disposal_blockers(archive: Archive, case_id: str, today: date) -> list[str]:
-    """Why the case may not be disposed of today (empty list: it may).
+def disposal_blockers(archive: Archive, case_id: str, today: date, *, clock_problems: list[str] | None = None) -> list[str]:
+    """Why the case may not be disposed of today (empty list: it may). `clock_problems`: the archive-wide
+    `clock_set_back` result when the caller already has it (one log scan for many cases).
 
     The retention end is taken from what cannot be edited silently — the sealed package's own
     metadata (closure date and class, recomputed) and the signed log's ingest event — and the
@@ -85,7 +86,7 @@ def disposal_blockers(archive: Archive, case_id: str, today: date) -> list[str]:
             reasons.append(f"报告 {r['report_number']} 保管期限至 {until.isoformat()}，尚未届满（10.4）")
     for h in catalog.active_holds(case_id):
         reasons.append(f"案件处于冻结状态：{h['kind']}，文号 {h['reference']}，原因 {h['reason']}")
-    return reasons + clock_set_back(archive)
+    return reasons + (clock_set_back(archive) if clock_problems is None else clock_problems)
 
 
 def clock_set_back(archive: Archive) -> list[str]:
@@ -138,10 +139,11 @@ def assert_disposable(archive: Archive, case_id: str, today: date) -> None:
 
 def eligibility(archive: Archive) -> list[Eligibility]:
     today = archive.today()
+    clock = clock_set_back(archive)  # archive-wide: scan the log's times once, not once per case
     out = []
     for case_id in archive.catalog.active_case_ids():
         until = archive.catalog.latest_retention_until(case_id)
-        reasons = disposal_blockers(archive, case_id, today)
+        reasons = disposal_blockers(archive, case_id, today, clock_problems=clock)
         out.append(Eligibility(case_id, until, not reasons, tuple(reasons)))
     return out
 
