@@ -20,8 +20,8 @@ from typing import Any
 
 from archive import metadata as md
 from archive import package
+from archive.errors import ArchiveError
 from archive.retention import RetentionClass, retention_until
-from archive.store import ArchiveError
 from generator.adjust import adjust
 from generator.amounts import to_fen
 from generator.model import CarSurveyCase, ReviewDecision

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from archive.catalog import Catalog, Event
+from archive.errors import ArchiveError
 from archive.eventlog import CheckpointSigner, make_checkpoint
 from archive.events import Listener, Listeners
 from archive.retention import RetentionClass, load_classes
@@ -28,10 +29,6 @@ def crash_point(name: str) -> None:
     crash anywhere leaves no package or a complete one."""
     if os.environ.get(CRASH_ENV) == name:
         os._exit(137)
-
-
-class ArchiveError(Exception):
-    """An archive operation refused or failed, with a reason a person can act on."""
 
 
 @dataclass

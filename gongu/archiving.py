@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from archive.store import Archive, ArchiveConfig
 from generator.clock import SYSTEM_CLOCK, Clock
 from gongu.output import GonguError
 from gongu.settings import Settings, parse_config
 from signing.status import Verifier, VerifyOutcome
+
+if TYPE_CHECKING:  # the archive (SQLAlchemy) loads when a command opens it, not at every start-up
+    from archive.store import Archive, ArchiveConfig
 
 FIRM_PASSPHRASE_ENV = "GONGU_FIRM_KEY_PASSPHRASE"
 
@@ -49,6 +51,8 @@ def _policy(cfg: Any) -> Any:  # signing.seal.SigningConfig → signing.complete
 
 
 def archive_config(settings: Settings) -> ArchiveConfig:
+    from archive.store import ArchiveConfig
+
     a = settings.archive
     return ArchiveConfig.under(settings.home, root=a.root, catalog=a.catalog, checkpoint_dir=a.checkpoint_dir,
                                checkpoint_every=a.checkpoint_every, retention=a.retention_table(a.retention))
@@ -59,6 +63,7 @@ def build_archive(settings: Settings, *, need_signer: bool = False, clock: Clock
     """The archive of `settings`, telling time by `clock` (the wall clock unless a test passes a
     generator.clock.FixedClock: no option or environment variable moves it)."""
     from archive.eventlog import CheckpointSigner, SignerError
+    from archive.store import Archive
 
     config = archive_config(settings)
     cfg = settings.signing_config()
@@ -121,6 +126,7 @@ def demo_archive(settings: Settings, case_files: list[Path], sealed_reports: lis
     from archive.audit import audit, summary_lines
     from archive.eventlog import CheckpointSigner
     from archive.ingest import IngestRefused, ingest
+    from archive.store import Archive
     from generator.loading import load_case
     from gongu.output import console
     from signing.embedded import embedded_case

@@ -12,21 +12,22 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TransferSpeedColumn
 from rich.table import Table
 
-from archive.catalog import CatalogError
-from archive.store import Archive, ArchiveError
 from generator.clock import SYSTEM_CLOCK, Clock
 from gongu.archiving import build_archive, trusted_firm_certs
 from gongu.cli import app, load_or_exit
 from gongu.indexing import catalog_index_drift, sync_index
 from gongu.output import GonguError, console, err_console, fail, print_table, whole_column
 from gongu.settings import load_settings
+
+if TYPE_CHECKING:  # the archive (SQLAlchemy) loads when a command opens it, not at every start-up
+    from archive.store import Archive
 
 archive_app = typer.Typer(help="电子档案：归档、保管期限、冻结、销毁、调阅、审计（第 10 条）", no_args_is_help=True)
 dispose_app = typer.Typer(help="到期档案的销毁：列出、提议、批准（须另一人）、执行", invoke_without_command=True)
@@ -67,6 +68,9 @@ def _archive(ctx: typer.Context) -> None:
 def opened(*, need_signer: bool = False, catch_up: bool = True) -> Iterator[Archive]:
     # Errors end here with exit code 2 and a plain message (also under typer's test runner, which
     # does not go through gongu.cli.main).
+    from archive.catalog import CatalogError
+    from archive.store import ArchiveError
+
     try:
         archive = build_archive(load_settings(), need_signer=need_signer, clock=_clock.get(), catch_up=catch_up)
     except (GonguError, CatalogError) as exc:  # CatalogError: a damaged catalog, never a traceback
