@@ -15,7 +15,8 @@ from pydantic import BaseModel, ValidationError
 
 from generator import limits
 from generator.integrity import integrity_problems
-from generator.model import CASE_KINDS, CarSurveyCase
+from generator.kinds import CASE_KINDS, Case
+from generator.model import CarSurveyCase
 from generator.problems import Problem, json_path, title_for
 
 # pydantic error types → what a Chinese reader is told (English kept for the firm's IT staff).
@@ -65,7 +66,7 @@ class CaseFileError(Exception):
 
 @dataclass(frozen=True)
 class LoadedCase:
-    case: CarSurveyCase
+    case: Case
     source: Path
     raw: bytes  # the exact bytes read: embedded in the PDF and archived as they were
 
@@ -127,7 +128,7 @@ def _excerpt(text: str, pos: int) -> str:
     return line.strip()[:80]
 
 
-def validate_data(data: Any, source: str = "<case>") -> CarSurveyCase:
+def validate_data(data: Any, source: str = "<case>") -> Case:
     """Validate parsed JSON; raise CaseFileError listing every problem at once."""
     if not isinstance(data, dict):
         raise CaseFileError(source, [Problem("$", "案件文件", "顶层应为 JSON 对象 (expected an object)", data)])
@@ -141,8 +142,12 @@ def validate_data(data: Any, source: str = "<case>") -> CarSurveyCase:
         case = model.model_validate(data)
     except ValidationError as exc:
         raise CaseFileError(source, [_problem_from_error(model, err) for err in exc.errors()]) from None
-    assert isinstance(case, CarSurveyCase)
-    problems = limits.product_problems(case.losses, model) or integrity_problems(case)
+    if isinstance(case, CarSurveyCase):
+        problems = limits.product_problems(case.losses, model) or integrity_problems(case)
+    else:
+        from generator.forensic.integrity import integrity_problems as forensic_integrity
+
+        problems = forensic_integrity(case)
     if problems:
         raise CaseFileError(source, problems)
     return case

@@ -611,6 +611,7 @@ class CarSurveyCase(Record):
     delivery: Delivery = F("交付与收费", default_factory=Delivery)
     issuances: list[Issuance] = F("报告出具记录", default_factory=list)
 
-
-# Later kinds (the Sichuan forensic appraisal) register here; the loader dispatches on `kind`.
-CASE_KINDS: dict[str, type[Record]] = {"car_survey": CarSurveyCase}
+    @property
+    def organization_name(self) -> str:
+        """The issuing organisation, as the shared spine (archive, search) names it for every kind."""
+        return self.firm.name

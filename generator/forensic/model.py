@@ -1,0 +1,608 @@
+"""The case file of a forensic appraisal used in an insurance claim (涉保司法鉴定): the Sichuan opinion
+(川司鉴协〔2022〕7号, cited "Sichuan 二(一)" …) and 《司法鉴定程序通则》 (2016, cited "通则 Art 12" …).
+
+Same conventions as the survey kind (generator/model.py): English snake_case keys, a Chinese title on
+every field, unknown keys refused, money exact. The spine the pipeline shares with the survey kind —
+`case_id`, `report` (number and date of the issued opinion), `reviews`, `delivery`, `issuances`,
+`attachments` — keeps the same names and meaning, so review, issue, archive and search read both kinds.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import Field
+
+from generator.model import F, Issuance, Record, Review
+from generator.types import Money, Timestamp
+
+# ─────────────────────────────── institution and its people ────────────────────────────────────
+
+
+class Institution(Record):
+    """The 司法鉴定机构 (通则 Art 11: only the institution accepts a commission)."""
+
+    name: str = F("鉴定机构名称", min_length=1)
+    licence_no: str = F("许可证号", min_length=1)
+    qualification_scope: list[str] = F("业务范围", min_length=1)
+    address: str = F("机构地址", min_length=1)
+    phone: str = F("联系电话", min_length=1)
+    post_code: str | None = F("邮政编码", default=None, pattern=r"^\d{6}$")
+    head: str = F("机构负责人", min_length=1)
+    credit_code: str | None = F("统一社会信用代码", default=None)
+
+
+class Appraiser(Record):
+    """A 司法鉴定人 (通则 Art 19: two per matter; Art 32 / Sichuan 二(四): a senior title for re-appraisal)."""
+
+    name: str = F("鉴定人姓名", min_length=1)
+    licence_no: str = F("执业证号", min_length=1)
+    title: str = F("专业技术职称", min_length=1)
+    senior_title: bool = F("高级专业技术职称", default=False)
+    specialty: str | None = F("执业类别", default=None)
+
+
+class Assistant(Record):
+    """A 鉴定人助理 (Sichuan 三(二): shows the 助理证 before the work starts)."""
+
+    name: str = F("助理姓名", min_length=1)
+    assistant_no: str = F("助理证号", min_length=1)
+
+
+class StaffMember(Record):
+    """A qualified member of staff who is not an appraiser of this case, e.g. the 复核人 (通则 Art 35)."""
+
+    name: str = F("姓名", min_length=1)
+    licence_no: str | None = F("执业证号", default=None)
+    title: str | None = F("专业技术职称", default=None)
+
+
+# ────────────────────────────────────── the commission ─────────────────────────────────────────
+
+
+class CommissionKind(StrEnum):
+    joint = "joint"  # 共同委托 (Sichuan 二(一), preferred)
+    single = "single"  # 单方委托 (Sichuan 二(二))
+
+
+COMMISSION_KIND_TITLES = {CommissionKind.joint: "共同委托", CommissionKind.single: "单方委托"}
+
+
+class PartyRole(StrEnum):
+    """The 涉保当事人 of Sichuan 二(一) and the insurer."""
+
+    insurer = "insurer"
+    policyholder = "policyholder"
+    insured = "insured"
+    victim = "victim"
+    other = "other"
+
+
+PARTY_ROLE_TITLES = {
+    PartyRole.insurer: "保险机构",
+    PartyRole.policyholder: "投保人",
+    PartyRole.insured: "被保险人",
+    PartyRole.victim: "受害人",
+    PartyRole.other: "其他",
+}
+
+
+class Party(Record):
+    id: str = F("当事人编号", min_length=1)
+    name: str = F("名称或姓名", min_length=1)
+    role: PartyRole = F("身份")
+    client: bool = F("委托人", default=False)
+    id_number: str | None = F("证件号码", default=None)
+    contact_person: str | None = F("联系人", default=None)
+    phone: str | None = F("联系电话", default=None)
+    address: str | None = F("地址", default=None)
+
+
+class MatterKind(StrEnum):
+    disability_grade = "disability_grade"
+    lost_work_period = "lost_work_period"
+    care_period = "care_period"
+    nutrition_period = "nutrition_period"
+    injury_degree = "injury_degree"
+    causation = "causation"
+    other = "other"
+
+
+MATTER_KIND_TITLES = {
+    MatterKind.disability_grade: "伤残等级",
+    MatterKind.lost_work_period: "误工期",
+    MatterKind.care_period: "护理期",
+    MatterKind.nutrition_period: "营养期",
+    MatterKind.injury_degree: "损伤程度",
+    MatterKind.causation: "因果关系",
+    MatterKind.other: "其他",
+}
+
+
+class Matter(Record):
+    id: str = F("鉴定事项编号", min_length=1)
+    kind: MatterKind = F("鉴定事项类别")
+    description: str = F("鉴定事项", min_length=1)
+
+
+class RecusalRequest(Record):
+    """An appraiser a client asks to be recused, with the reason (通则 Art 16 agreed terms)."""
+
+    appraiser: str = F("申请回避的鉴定人", min_length=1)
+    reason: str = F("回避理由", min_length=1)
+
+
+class Commission(Record):
+    """The 司法鉴定委托书 (通则 Art 16; the Sichuan opinion still says 协议书, 通则 Art 49)."""
+
+    number: str = F("委托书编号", min_length=1)
+    kind: CommissionKind = F("委托方式")
+    matters: list[Matter] = F("鉴定事项", min_length=1)
+    purpose: str = F("鉴定用途", min_length=1)
+    # Sichuan 二(二): asked and recorded in the 委托书 — None means the question was never asked.
+    for_insurance_claim: bool | None = F("鉴定文书是否用于保险理赔", default=None)
+    is_reappraisal: bool = F("是否属于重新鉴定", default=False)
+    original_opinion: str | None = F("原鉴定意见书编号及机构", default=None)
+    background: str = F("案情摘要", min_length=1)
+    materials_supply: str = F("鉴定材料提供方式", min_length=1)
+    materials_return: str = F("鉴定材料退还或处置方式", min_length=1)
+    fee: Money = F("鉴定费")
+    fee_payment: str = F("鉴定费支付方式", min_length=1)
+    delivery_method: str = F("鉴定意见书送达方式", min_length=1)
+    agreed_working_days: int | None = F("约定鉴定时限（工作日）", default=None, ge=1, le=365)
+    recusal_requests: list[RecusalRequest] = F("需要回避的鉴定人", default_factory=list)
+    # 通则 Art 16 / 司发通〔2016〕112号: the three risk warnings, read and signed by the client(s).
+    risk_warnings_acknowledged: bool = F("已告知鉴定风险", default=False)
+    signed_by: list[str] = F("委托人签名", default_factory=list)
+    signed_on: date | None = F("委托书签订日期", default=None)
+    handling_staff: str | None = F("委托人经办人", default=None)
+
+
+# ────────────────────────────────────────── materials ─────────────────────────────────────────
+
+
+class MaterialType(StrEnum):
+    medical_record = "medical_record"
+    imaging = "imaging"
+    identity = "identity"
+    police_report = "police_report"
+    policy = "policy"
+    other = "other"
+
+
+MATERIAL_TYPE_TITLES = {
+    MaterialType.medical_record: "病历资料",
+    MaterialType.imaging: "影像资料",
+    MaterialType.identity: "身份证明",
+    MaterialType.police_report: "事故认定材料",
+    MaterialType.policy: "保险合同",
+    MaterialType.other: "其他",
+}
+
+
+class Confirmation(Record):
+    """One party's confirmation of a material (Sichuan 二(一): unconfirmed materials cannot be used)."""
+
+    party: str = F("确认方", min_length=1)
+    confirmed: bool = F("是否确认")
+    at: Timestamp | None = F("确认时间", default=None)
+    note: str | None = F("说明", default=None)
+
+
+class Material(Record):
+    """通则 Art 12: name, type, quantity, condition, storage and time received are recorded."""
+
+    id: str = F("材料编号", min_length=1)
+    name: str = F("材料名称", min_length=1)
+    type: MaterialType = F("材料类型")
+    quantity: int = F("数量", ge=1)
+    unit: str = F("单位", min_length=1)
+    condition: str = F("材料状况", min_length=1)
+    storage: str | None = F("保存状态", default=None)
+    received_at: Timestamp = F("接收时间")
+    provided_by: str = F("提供方", min_length=1)
+    confirmations: list[Confirmation] = F("当事人确认", default_factory=list)
+    used: bool = F("用于鉴定", default=True)
+    summary: str | None = F("资料摘要", default=None)
+    # A scanned copy (PDF) in the case's folder, bound after the opinion when listed as an attachment.
+    file: str | None = F("扫描件", default=None)
+
+
+# ───────────────────────────────────── dates and time limits ─────────────────────────────────
+
+
+class Extension(Record):
+    """通则 Art 28: the head may extend by at most 30 working days; the client is told."""
+
+    working_days: int = F("延长工作日数", ge=1)
+    reason: str = F("延长理由", min_length=1)
+    approved_by: str = F("批准人", min_length=1)
+    approved_on: date = F("批准日期")
+    notice_number: str | None = F("告知书编号", default=None)
+    client_notified_at: Timestamp | None = F("告知委托人时间", default=None)
+
+
+class Suspension(Record):
+    """Time spent waiting for supplementary materials, excluded from the limit (通则 Art 28)."""
+
+    start: date = F("起始日期")
+    end: date = F("终止日期")
+    reason: str = F("事由", min_length=1)
+
+
+class Timeline(Record):
+    received_at: Timestamp = F("收到委托时间")
+    # 通则 Art 13: accept or refuse within 7 working days of receipt.
+    accepted_at: Timestamp | None = F("决定受理时间", default=None)
+    # 通则 Art 28: the 30 working days run from the day the 委托书 takes effect.
+    effective_on: date | None = F("委托书生效日期", default=None)
+    extensions: list[Extension] = F("延长鉴定时限", default_factory=list)
+    suspensions: list[Suspension] = F("补充材料期间", default_factory=list)
+    completed_on: date | None = F("鉴定完成日期", default=None)
+
+
+# ──────────────────────────── choosing the institution; recusal ───────────────────────────────
+
+
+class SelectionMethod(StrEnum):
+    agreement = "agreement"  # 协商选定
+    random_draw = "random_draw"  # 公平随机 (抽签、摇号)
+
+
+SELECTION_METHOD_TITLES = {SelectionMethod.agreement: "协商选定", SelectionMethod.random_draw: "随机选定"}
+
+
+class Selection(Record):
+    """Sichuan 二(三): chosen from the official roster by agreement first, or by a fair random draw."""
+
+    method: SelectionMethod = F("选择方式")
+    at: Timestamp = F("选定时间")
+    agreed_by: list[str] = F("参与选定的当事人", min_length=1)
+    from_roster: str = F("名册", min_length=1)
+    record: str = F("选择过程记录", min_length=1)
+    draw_reference: str | None = F("随机抽取记录编号", default=None)
+
+
+class RecusalDeclaration(Record):
+    """通则 Art 20–21, Sichuan 三(四): each appraiser declares any interest or earlier work on the matter."""
+
+    appraiser: str = F("声明人", min_length=1)
+    has_interest: bool = F("存在利害关系或应回避情形")
+    statement: str = F("声明内容", min_length=1)
+    declared_at: Timestamp = F("声明时间")
+    decision: str | None = F("机构决定", default=None)
+
+
+# ──────────────────────────── single commission: notice and witnessing ────────────────────────
+
+
+class RiskNotice(Record):
+    """Sichuan 二(二): the party is told the risks and legal consequences of a single commission and signs."""
+
+    signed_by: str = F("签字确认人", min_length=1)
+    signed_at: Timestamp = F("签字时间")
+    told_by: str = F("告知人", min_length=1)
+
+
+class NoticeChannel(StrEnum):
+    phone = "phone"
+    written = "written"
+    sms = "sms"
+    email = "email"
+    other = "other"
+
+
+NOTICE_CHANNEL_TITLES = {
+    NoticeChannel.phone: "电话",
+    NoticeChannel.written: "书面",
+    NoticeChannel.sms: "短信",
+    NoticeChannel.email: "电子邮件",
+    NoticeChannel.other: "其他",
+}
+
+
+class WitnessNotice(Record):
+    """Sichuan 二(二): the institution notifies the insurer (a phone call counts) to witness."""
+
+    insurer: str = F("被通知保险机构", min_length=1)
+    channel: NoticeChannel = F("通知方式")
+    at: Timestamp = F("通知时间")
+    person_reached: str = F("接收通知人", min_length=1)
+    contact: str | None = F("联系号码或地址", default=None)
+    notified_by: str = F("通知人", min_length=1)
+    scheduled_for: Timestamp = F("约定鉴定时间")
+    place: str = F("鉴定地点", min_length=1)
+    notice_number: str | None = F("通知书编号", default=None)
+
+
+class Attendee(Record):
+    """Sichuan 四(四): work ID and identity document shown, copies kept; no ID, no witnessing."""
+
+    name: str = F("到场人员", min_length=1)
+    organisation: str = F("所在单位", min_length=1)
+    id_checked: bool = F("已查验身份证件", default=False)
+    work_id_checked: bool = F("已查验工作证明", default=False)
+    copies_kept: bool = F("复印件已留存", default=False)
+    id_copy_file: str | None = F("证件复印件文件", default=None)
+    signed: bool = F("已签字确认", default=False)
+
+
+class Attendance(Record):
+    """Sichuan 二(二): who came, recorded truthfully and signed by both sides."""
+
+    at: Timestamp = F("见证时间")
+    insurer_attended: bool = F("保险机构到场")
+    attendees: list[Attendee] = F("保险机构到场人员", default_factory=list)
+    party_present: list[str] = F("当事人到场人员", default_factory=list)
+    party_signed: bool = F("当事人签字确认", default=False)
+    # When the insurer did not come: the note, and that the appraisal went ahead (Sichuan 二(二)).
+    absence_note: str | None = F("未到场情况说明", default=None)
+    proceeded: bool = F("按规定实施鉴定", default=True)
+
+
+class SingleCommission(Record):
+    risk_notice: RiskNotice | None = F("单方委托风险告知", default=None)
+    witness_notices: list[WitnessNotice] = F("到场见证通知", default_factory=list)
+
+
+# ───────────────────────────────────── the process record ────────────────────────────────────
+
+
+class ProcessNote(Record):
+    at: Timestamp = F("记录时间")
+    by: str = F("记录人", min_length=1)
+    text: str = F("记录内容", min_length=1)
+    signed: bool = F("已签名", default=False)
+
+
+class RecordingKind(StrEnum):
+    photo = "photo"
+    audio = "audio"
+    video = "video"
+
+
+RECORDING_KIND_TITLES = {RecordingKind.photo: "照片", RecordingKind.audio: "录音", RecordingKind.video: "录像"}
+
+
+class Recording(Record):
+    """通则 Art 27, Sichuan 三(二): audio, video and photos are part of the case and of its archive."""
+
+    file: str = F("文件", min_length=1)
+    kind: RecordingKind = F("类别")
+    made_by: str = F("制作人", min_length=1)
+    made_at: Timestamp = F("制作时间")
+    description: str = F("内容说明", min_length=1)
+
+
+class ProcessRecord(Record):
+    identity_shown: bool = F("已出示执业证、助理证", default=False)
+    identity_shown_to: list[str] = F("出示对象", default_factory=list)
+    notes: list[ProcessNote] = F("实时记录", default_factory=list)
+    recordings: list[Recording] = F("音像资料", default_factory=list)
+
+
+# ─────────────────────────────────── examination and results ─────────────────────────────────
+
+
+class Standard(StrEnum):
+    disability_2017 = "disability_2017"  # 《人体损伤致残程度分级》 (2017)
+    jrt_0083_2013 = "jrt_0083_2013"  # JR/T 0083-2013 《人身保险伤残评定标准及代码》
+    other = "other"
+
+
+STANDARD_TITLES = {
+    Standard.disability_2017: "《人体损伤致残程度分级》（2017）",
+    Standard.jrt_0083_2013: "JR/T 0083-2013《人身保险伤残评定标准及代码》",
+    Standard.other: "其他标准",
+}
+
+
+class ExaminedPerson(Record):
+    name: str = F("被鉴定人", min_length=1)
+    sex: Literal["男", "女"] = F("性别")
+    birth_date: date | None = F("出生日期", default=None)
+    id_number: str | None = F("身份证号码", default=None)
+    address: str | None = F("住址", default=None)
+
+
+class Examination(Record):
+    at: Timestamp = F("检验时间")
+    place: str = F("检验地点", min_length=1)
+    present: list[str] = F("在场人员", default_factory=list)
+    person: ExaminedPerson = F("被鉴定人")
+    incident: str = F("基本案情", min_length=1)
+    complaint: str = F("被鉴定人自诉", min_length=1)
+    findings: str = F("检验所见", min_length=1)
+    imaging: str | None = F("阅片所见", default=None)
+    method: str = F("检验方法", min_length=1)
+    standard: Standard = F("适用标准")
+    standard_other: str | None = F("其他标准名称", default=None)
+    # JR/T 0083-2013 applies only when the policy adopts it: say where.
+    standard_basis: str | None = F("适用标准依据", default=None)
+    analysis: str = F("分析说明", min_length=1)
+
+
+class Outcome(StrEnum):
+    grade = "grade"  # 构成伤残等级
+    no_disability = "no_disability"  # 未构成伤残等级 (a real outcome: Sichuan 三(三))
+    not_stable = "not_stable"  # 未达到评定时机 (postpone or terminate)
+    period = "period"  # 误工期 / 护理期 / 营养期 in days
+    finding = "finding"  # 损伤程度, 因果关系, …: the finding in words
+
+
+OUTCOME_TITLES = {
+    Outcome.grade: "构成伤残等级",
+    Outcome.no_disability: "未构成伤残等级",
+    Outcome.not_stable: "未达到评定时机",
+    Outcome.period: "期限",
+    Outcome.finding: "鉴定意见",
+}
+
+GRADE_NUMERALS = ("一", "二", "三", "四", "五", "六", "七", "八", "九", "十")
+
+
+class MatterResult(Record):
+    matter: str = F("鉴定事项编号", min_length=1)
+    outcome: Outcome = F("鉴定结果")
+    grade: int | None = F("伤残等级", default=None, ge=1, le=10)
+    clause: str | None = F("标准条款", default=None)
+    days: int | None = F("天数", default=None, ge=0, le=3650)
+    text: str | None = F("意见表述", default=None)
+
+
+# ─────────────────────────────── sign-off, review, later documents ───────────────────────────
+
+
+class AppraiserSignature(Record):
+    """通则 Art 19 / 37: at least two appraisers sign; a dissent is written down."""
+
+    appraiser: str = F("签名鉴定人", min_length=1)
+    signed_at: Timestamp | None = F("签名时间", default=None)
+    dissent: str | None = F("不同意见", default=None)
+
+
+class ReviewOpinion(Record):
+    """The 司法鉴定复核意见 (通则 Art 35): by qualified staff who are not appraisers of the case."""
+
+    reviewer: StaffMember = F("复核人")
+    at: Timestamp = F("复核时间")
+    procedure: str = F("程序复核意见", min_length=1)
+    substance: str = F("鉴定意见复核意见", min_length=1)
+    agrees: bool = F("同意鉴定意见")
+
+
+class TerminationGround(StrEnum):
+    not_stable = "not_stable"
+    materials = "materials"
+    client_withdrew = "client_withdrew"
+    recusal = "recusal"
+    other = "other"
+
+
+TERMINATION_GROUND_TITLES = {
+    TerminationGround.not_stable: "被鉴定人伤情尚未稳定，未达到评定时机",
+    TerminationGround.materials: "鉴定材料不足且无法补充",
+    TerminationGround.client_withdrew: "委托人撤销委托",
+    TerminationGround.recusal: "委托人对回避决定有异议并撤销委托",
+    TerminationGround.other: "其他",
+}
+
+
+class Termination(Record):
+    """通则 Art 29: a written notice with the reasons; materials returned; the fee refunded as agreed."""
+
+    number: str = F("终止鉴定告知书编号", min_length=1)
+    ground: TerminationGround = F("终止理由")
+    explanation: str = F("终止情况说明", min_length=1)
+    decided_on: date = F("决定日期")
+    materials_returned: bool = F("鉴定材料已退还", default=False)
+    refund: Money | None = F("退还鉴定费", default=None)
+
+
+class CorrectionItem(Record):
+    location: str = F("补正位置", min_length=1)
+    before: str = F("原表述", min_length=1)
+    after: str = F("补正后表述", min_length=1)
+
+
+class Correction(Record):
+    """通则 Art 41: a 补正书 corrects wording; it must never change the opinion."""
+
+    number: str = F("补正书编号", min_length=1)
+    issued_on: date = F("补正日期")
+    items: list[CorrectionItem] = F("补正内容", min_length=1)
+    reason: str = F("补正原因", min_length=1)
+    signed_by: list[str] = F("签名鉴定人", min_length=1)
+    # The opinion (鉴定意见) is left as it was; set when an item touches it, and the rule refuses that.
+    changes_opinion: bool = F("涉及鉴定意见", default=False)
+
+
+class DisputeStatus(StrEnum):
+    open = "open"
+    resolved = "resolved"
+
+
+class Dispute(Record):
+    """Sichuan 五(一): an objection to the opinion (mediation, explanation, supplementary or re-appraisal)."""
+
+    raised_on: date = F("提出日期")
+    raised_by: str = F("提出方", min_length=1)
+    request: Literal["mediation", "explanation", "supplementary", "reappraisal"] = F("请求")
+    status: DisputeStatus = F("处理状态", default=DisputeStatus.open)
+    note: str | None = F("说明", default=None)
+
+
+class ForensicReport(Record):
+    """The 司法鉴定意见书 as issued: its number (e.g. 川XX〔2026〕临鉴字第12号) and date."""
+
+    number: str = F("鉴定文书编号", min_length=1)
+    issued_on: date = F("出具日期")
+    title: str | None = F("文书名称", default=None)
+    opinion: str | None = F("鉴定意见", default=None)
+    signatures: list[AppraiserSignature] = F("鉴定人签名", default_factory=list)
+    institution_seal: bool = F("加盖司法鉴定专用章", default=False)
+    copies: int = F("份数", default=4, ge=1)  # 通则 Art 36–40: 3 to the client, 1 archived
+    supersedes: str | None = F("替代文书编号", default=None)
+    reissue_reason: str | None = F("重新出具原因", default=None)
+
+
+class ForensicDelivery(Record):
+    delivered_at: Timestamp | None = F("送达时间", default=None)
+    delivered_to: str | None = F("送达对象", default=None)
+    fee_amount: Money | None = F("鉴定费", default=None)
+    fee_received_at: Timestamp | None = F("鉴定费到账时间", default=None)
+    closed_at: Timestamp | None = F("结案时间", default=None)
+
+
+class ForensicAttachment(Record):
+    """A file bound after the opinion (通则 36–40 附件): scanned records, ID copies."""
+
+    title: str = F("附件名称", min_length=1)
+    file: str | None = F("文件", default=None)
+    pages: int | None = F("页数", default=None, ge=0)
+
+
+# ───────────────────────────────────────── the case ──────────────────────────────────────────
+
+
+class ForensicAppraisalCase(Record):
+    """A forensic appraisal used in an insurance claim (Sichuan opinion + 司法鉴定程序通则)."""
+
+    schema_version: Literal["1"] = F("格式版本", default="1")
+    kind: Literal["forensic_appraisal"] = F("案件类型")
+    case_id: str = F("案件编号", min_length=1, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+    case_name: str = F("案件名称", min_length=1)
+    institution: Institution = F("鉴定机构")
+    appraisers: list[Appraiser] = F("鉴定人", min_length=1)
+    assistants: list[Assistant] = F("鉴定人助理", default_factory=list)
+    parties: list[Party] = F("当事人", min_length=1)
+    commission: Commission = F("委托")
+    materials: list[Material] = F("鉴定材料", default_factory=list)
+    timeline: Timeline = F("鉴定时限")
+    selection: Selection = F("鉴定机构选择")
+    recusals: list[RecusalDeclaration] = F("回避声明", default_factory=list)
+    single: SingleCommission | None = F("单方委托", default=None)
+    attendance: Attendance | None = F("到场见证记录", default=None)
+    process: ProcessRecord = F("鉴定过程记录", default_factory=ProcessRecord)
+    examination: Examination | None = F("检验", default=None)
+    results: list[MatterResult] = F("鉴定结果", default_factory=list)
+    review_opinion: ReviewOpinion | None = F("复核意见", default=None)
+    termination: Termination | None = F("终止鉴定", default=None)
+    corrections: list[Correction] = F("补正", default_factory=list)
+    disputes: list[Dispute] = F("争议", default_factory=list)
+    attachments: list[ForensicAttachment] = F("附件", default_factory=list)
+    report: ForensicReport = F("司法鉴定意见书")
+    reviews: list[Review] = Field(default_factory=list, title="质量审核记录")
+    delivery: ForensicDelivery = F("送达与收费", default_factory=ForensicDelivery)
+    issuances: list[Issuance] = F("文书出具记录", default_factory=list)
+
+    # The names the shared spine reads (archive, search, sealing) under the survey kind's words.
+    @property
+    def organization_name(self) -> str:
+        return self.institution.name
+
+    @property
+    def appraiser_names(self) -> list[str]:
+        return [a.name for a in self.appraisers]
