@@ -170,3 +170,31 @@ def time_limits(case: ForensicAppraisalCase) -> TimeLimits:
         deadline=deadline, completed_on=tl.completed_on,
         completion_met=None if deadline is None or tl.completed_on is None else tl.completed_on <= deadline,
     )
+
+
+def time_limits_to_dict(case: ForensicAppraisalCase, limits: TimeLimits) -> dict[str, object]:
+    """The computation as plain JSON (`gongu adjust --json` on a forensic case)."""
+
+    def day(value: date | None) -> str | None:
+        return value.isoformat() if value is not None else None
+
+    first, last = covered_years()
+    return {
+        "case_id": case.case_id,
+        "kind": case.kind,
+        "calendar": {"source": "chinese-calendar（国务院办公厅节假日安排，含调休上班日）", "covered_years": [first, last],
+                     "start_day_counts": False},
+        "acceptance": {"clause": "通则 Art 13", "received_on": day(limits.received_on),
+                       "working_days": ACCEPTANCE_WORKING_DAYS, "decision_due": day(limits.decision_due),
+                       "accepted_on": day(limits.accepted_on), "met": limits.acceptance_met},
+        "completion": {"clause": "通则 Art 28", "effective_on": day(limits.effective_on),
+                       "base_working_days": limits.base_working_days, "agreed": limits.agreed,
+                       "extensions": [{"working_days": e.working_days, "approved_by": e.approved_by,
+                                       "approved_on": e.approved_on.isoformat()} for e in case.timeline.extensions],
+                       "extension_working_days": limits.extension_working_days,
+                       "total_working_days": limits.total_working_days,
+                       "suspensions": [{"start": s.start.isoformat(), "end": s.end.isoformat()} for s in limits.suspensions],
+                       "suspended_working_days": limits.suspended_working_days,
+                       "deadline": day(limits.deadline), "completed_on": day(limits.completed_on),
+                       "met": limits.completion_met},
+    }

@@ -14,10 +14,12 @@ from generator.forensic.workdays import (
     MAX_EXTENSION_WORKING_DAYS,
     CalendarNotCovered,
     TimeLimits,
+    add_working_days,
     time_limits,
 )
 from generator.persons import same_person
 from generator.rules.registry import FORENSIC, Miss, RuleContext, rule
+from generator.types import beijing_date
 
 
 def _limits(ctx: RuleContext) -> TimeLimits | CalendarNotCovered:
@@ -30,18 +32,22 @@ def _limits(ctx: RuleContext) -> TimeLimits | CalendarNotCovered:
 @rule("forensic.time.acceptance", "通则 Art 13", "warning",
       "收到委托之日起7个工作日内作出是否受理的决定", kinds=FORENSIC)
 def acceptance_within_7(ctx: RuleContext) -> Iterator[Miss]:
-    limits = _limits(ctx)
-    if isinstance(limits, CalendarNotCovered):
-        yield Miss("$.timeline.received_at", f"鉴定时限：{limits}", limits.day.isoformat())
+    tl = ctx.forensic.timeline
+    received = beijing_date(tl.received_at)
+    try:  # computed apart from the completion limit, so a bad completion date does not hide this one
+        due = add_working_days(received, ACCEPTANCE_WORKING_DAYS)
+    except CalendarNotCovered as exc:
+        yield Miss("$.timeline.received_at", f"鉴定时限：{exc}", exc.day.isoformat())
         return
-    decided = limits.accepted_on
-    if decided is None:
-        if ctx.today > limits.decision_due:
-            yield Miss("$.timeline.accepted_at", f"鉴定时限：收到委托（{limits.received_on}）后"
-                       f"{ACCEPTANCE_WORKING_DAYS}个工作日（至 {limits.decision_due}）仍未决定受理", None)
-    elif not limits.acceptance_met:
-        yield Miss("$.timeline.accepted_at", f"鉴定时限：{decided} 决定受理，超过收到委托（{limits.received_on}）后"
-                   f"{ACCEPTANCE_WORKING_DAYS}个工作日的期限 {limits.decision_due}", decided.isoformat())
+    if tl.accepted_at is None:
+        if ctx.today > due:
+            yield Miss("$.timeline.accepted_at", f"鉴定时限：收到委托（{received}）后"
+                       f"{ACCEPTANCE_WORKING_DAYS}个工作日（至 {due}）仍未决定受理", None)
+        return
+    decided = beijing_date(tl.accepted_at)
+    if decided > due:
+        yield Miss("$.timeline.accepted_at", f"鉴定时限：{decided} 决定受理，超过收到委托（{received}）后"
+                   f"{ACCEPTANCE_WORKING_DAYS}个工作日的期限 {due}", decided.isoformat())
 
 
 @rule("forensic.time.completion", "通则 Art 28", "warning",
@@ -49,7 +55,7 @@ def acceptance_within_7(ctx: RuleContext) -> Iterator[Miss]:
 def completion_deadline(ctx: RuleContext) -> Iterator[Miss]:
     limits = _limits(ctx)
     if isinstance(limits, CalendarNotCovered):
-        yield Miss("$.timeline", f"鉴定时限：{limits}", limits.day.isoformat())
+        yield Miss("$.timeline", f"鉴定时限（完成期限）：{limits}", limits.day.isoformat())
         return
     if limits.deadline is None:
         return  # forensic.acceptance.recorded asks for the effective date
