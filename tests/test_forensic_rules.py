@@ -311,6 +311,14 @@ def test_art_35_reviewer_is_not_an_appraiser_and_matches_recheck_level() -> None
     assert "是本案鉴定人" in messages and "应为同一人" in messages
 
 
+def test_art_35_review_opinion_signed_by_the_recheck_reviewer() -> None:
+    other = lambda d: d["review_opinion"]["reviewer"].update(name="周志远")  # noqa: E731 — qualified, not an appraiser
+    (f,) = forensic_findings(other)
+    assert (f.rule, f.value) == ("forensic.review.opinion", "宋建华") and "应为同一人" in f.message
+    # The recheck level approved by the same person: consistent again.
+    assert hit(both(other, lambda d: d["reviews"][1].update(reviewer="周志远"))) == set()
+
+
 def test_art_35_three_levels_titled_for_the_kind() -> None:
     (f,) = forensic_findings(lambda d: d["reviews"].pop(), rule="forensic.review.three_levels")
     assert f.clause == "通则 Art 35" and "签发" in f.message and "审核（" not in f.message
