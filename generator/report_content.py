@@ -88,6 +88,11 @@ class SignatureBlock:
     handlers: list[HandlerSignature]
     firm_name: str
     report_date: str
+    # The words around the boxes; the forensic documents say 司法鉴定人签名, 司法鉴定专用章 (通则 Art 38).
+    signer_title: str = "承办公估人员签名"
+    seal_title: str = "保险公估机构印章"
+    date_label: str = "报告日期"
+    licence_label: str = "执业证号"
 
 
 @dataclass
@@ -124,6 +129,8 @@ class Section:
 
     @property
     def heading(self) -> str:
+        if not self.number:
+            return self.title
         sep = "" if self.number.endswith(("、", "）")) else " "
         return f"{self.number}{sep}{self.title}"
 
