@@ -132,14 +132,17 @@ def render_report(loaded: LoadedCase, out_dir: Path, formats: Sequence[str] = FO
         return RenderResult(pdf=primary.pdf, docx=primary.docx, pages=primary.pages)
     _check_formats(formats)
     adj = adjust(loaded.case)
+    bound = _survey_attachments(loaded)  # checked (in the case folder, a PDF) before anything renders
     report = build_html(loaded, adj, templates)  # also refuses hostile photo paths before any output
+    if bound and "pdf" in formats:
+        report = _settle_survey_pages(loaded, adj, templates, bound)
     if mark:
         report = with_mark_html(report, mark)
     stem = report_file_stem(loaded)
     pdf_data = docx_data = None
     pages = 0
     if "pdf" in formats:
-        result = render_pdf_bytes(loaded, report)
+        result = render_pdf_bytes(loaded, report, bound)
         pdf_data, pages = result.data, result.pages
     if "docx" in formats:
         docx_data = render_docx_bytes(report.doc, report.photos)  # the same print copies as the PDF
@@ -155,6 +158,32 @@ def render_report(loaded: LoadedCase, out_dir: Path, formats: Sequence[str] = FO
         docx_path = out_dir / f"{stem}.docx"
         atomic_write(docx_path, docx_data)
     return RenderResult(pdf=pdf_path, docx=docx_path, pages=pages)
+
+
+def _survey_attachments(loaded: LoadedCase) -> list:
+    """The 附件清单's files (9.1), bound after the report: `attachments[].file` of the case."""
+    from generator.pdf_binding import AttachmentRef, load_attachments
+
+    refs = [AttachmentRef(a.title, a.file, f"附件 {i + 1}（{a.title}）的文件 $.attachments[{i}].file")
+            for i, a in enumerate(loaded.case.attachments) if a.file]
+    return load_attachments(loaded.source.parent.resolve(), refs)
+
+
+def _settle_survey_pages(loaded: LoadedCase, adj: Adjustment, templates: Path | None, bound: list) -> HtmlReport:
+    """The report's HTML with its 附件清单 page ranges and 「共 Y 页」, laid out until its length is stable."""
+    from generator.pdf_binding import format_range, page_ranges
+    from generator.render_pdf import layout
+
+    indexes = [i for i, a in enumerate(loaded.case.attachments) if a.file]
+    guess = len(layout(build_html(loaded, adj, templates)).pages)
+    for _ in range(_LAYOUT_ROUNDS):
+        where = {i: (b.pages, format_range(*r)) for i, b, r in zip(indexes, bound, page_ranges(guess, bound), strict=True)}
+        report = build_html(loaded, adj, templates, where, guess + sum(b.pages for b in bound))
+        pages = len(layout(report).pages)
+        if pages == guess:
+            return report
+        guess = pages
+    raise RenderError("附件页码无法确定：报告页数在排版中不断变化 (page count does not settle)")
 
 
 def _check_formats(formats: Sequence[str]) -> None:

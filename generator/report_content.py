@@ -692,6 +692,20 @@ def _attachments(case: CarSurveyCase, adj: Adjustment) -> Section:
     return _section("公估报告附件清单", "9.1/9.2", "sec-attachments", blocks)
 
 
+def set_attachment_pages(doc: ReportDocument, pages: dict[int, tuple[int, str]]) -> None:
+    """9.1 附件清单 with the bound files: `pages` maps an attachment's index in the case to (its page
+    count, its place in the bound report, e.g. 第 31–32 页); the table gains a 页码 column."""
+    section = next(s for s in doc.sections if s.anchor == "sec-attachments")
+    table = next(b for b in section.blocks if isinstance(b, Table))
+    table.header = [[*table.header[0], "页码"]]
+    for i, row in enumerate(table.rows):
+        count, where = pages.get(i, (None, "—"))
+        if count is not None:
+            row[2] = str(count)
+        row.append(where)
+    table.widths = [1, 7, 1, 3]
+
+
 # ────────────────────────────────────────── appendices ─────────────────────────────────────────
 
 
