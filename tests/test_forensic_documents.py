@@ -344,3 +344,9 @@ def test_survey_report_lists_bound_attachment_pages(tmp_path: Path) -> None:
     flat = squash(pdftotext(result.pdf))
     assert f"5四方会议纪要2第{total - 1}–{total}页" in flat
     assert f"第2页共{total}页" in squash(pdftotext(result.pdf, 2))  # the footer counts the bound pages
+
+
+def test_same_case_gives_byte_identical_bound_opinion(joint: dict[str, RenderedDocument], tmp_path: Path) -> None:
+    # issue 3 §7: binding with pypdf keeps the render deterministic (the /ID and Info are the render's).
+    again = {d.key: d for d in render_case_documents(load_case(JOINT / "case.json"), tmp_path, formats=("pdf",))}
+    assert again["opinion"].pdf.read_bytes() == joint["opinion"].pdf.read_bytes()
