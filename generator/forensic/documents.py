@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 
 from generator.amounts import format_amount, rmb_uppercase
 from generator.forensic.model import (
@@ -167,25 +167,20 @@ def result_phrase(case: ForensicAppraisalCase, r: MatterResult) -> str:
 
 
 def time_limit(case: ForensicAppraisalCase, extensions: int | None = None) -> date | None:
-    """The date the appraisal is due (通则 Art 28): the agreed or 30 working days from the 委托书's
-    effective date, plus the first `extensions` extensions (all when None) and the working days spent
-    waiting for materials. Working days follow the official holiday calendar (chinese-calendar)."""
+    """The date the appraisal is due (通则 Art 28) with the first `extensions` extensions (all when None):
+    the one computation of generator/forensic/workdays.py, so documents, rules and ledger agree."""
+    from generator.forensic.workdays import CalendarNotCovered, Span, add_working_days
+
     start = case.timeline.effective_on
     if start is None:
         return None
-    import chinese_calendar
-
     days = case.commission.agreed_working_days or DEFAULT_WORKING_DAYS
     exts = case.timeline.extensions if extensions is None else case.timeline.extensions[:extensions]
     days += sum(e.working_days for e in exts)
-    for s in case.timeline.suspensions:
-        day = s.start
-        while day <= s.end:
-            days += 1 if chinese_calendar.is_workday(day) else 0
-            day += timedelta(days=1)
+    spans = [Span(s.start, s.end) for s in case.timeline.suspensions]
     try:
-        return chinese_calendar.find_workday(days, start)  # type: ignore[no-any-return]
-    except NotImplementedError:
+        return add_working_days(start, days, spans)
+    except CalendarNotCovered:
         return None  # outside the years the calendar covers: shown as 未提供, the rules say why
 
 
