@@ -466,3 +466,15 @@ def test_record_is_plain_json_that_survives_a_round_trip() -> None:
     r = complete_record()
     again = json.loads(json.dumps(r, ensure_ascii=False))
     assert draw.verify_record(again) == [] and copy.deepcopy(again) == r
+
+
+def test_the_worked_example_in_docs_verifies_and_quotes_the_record() -> None:
+    record = json.loads((ROOT / "docs" / "draw-example-record.json").read_text(encoding="utf-8"))
+    doc = (ROOT / "docs" / "draw.md").read_text(encoding="utf-8")
+    assert draw.verify_record(record) == []
+    assert record["roster"]["sha256"] == draw.snapshot_from_dict(record["roster"]).sha256
+    for quoted in (record["list_hash"], record["seed"], record["result"]["value"], record["chosen"]["licence_no"],
+                   record["commitments"][0]["commitment"]):
+        assert quoted in doc
+    assert [o["licence_no"] for o in record["order"]] == [
+        "510703015", "510115012", "510107033", "511302036", "510704028", "511102024", "510108047", "510603011"]

@@ -528,6 +528,8 @@ def _verify(record: dict[str, Any]) -> list[Problem]:
     res = record["result"]
     if instant(res["published_at"]) <= instant(decl["declared_at"]):
         bad("$.result.published_at", "公布时间", f"公开随机值公布不晚于指定来源的时间 {decl['declared_at']}", res["published_at"])
+    if record.get("drawn_at") is None or instant(record["drawn_at"]) < instant(res["published_at"]):
+        bad("$.drawn_at", "抽取时间", "抽取时间缺失或早于公开随机值公布", record.get("drawn_at"))
     if res.get("value") != public_value(res["numbers"]):
         bad("$.result.value", "公开随机值", f"按号码重算得 {public_value(res['numbers'])}", res.get("value"))
     committed = {c["party"]: c for c in record["commitments"]}
