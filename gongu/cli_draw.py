@@ -283,9 +283,10 @@ def decline_cmd(
 
 @draw_app.command("verify")
 def verify_cmd(record: DrawArg, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
-    """仅凭抽取记录重新计算一切：一致时退出码 0，否则列出每一处不一致并以 1 退出；无法读取时 2。"""
+    """仅凭抽取记录重新计算一切：一致时退出码 0，否则列出每一处不一致并以 1 退出；无法读取或结构不对时 2。"""
     data = _read_record(record)
     problems = draw.verify_record(data)
+    unreadable = any(p.title == draw.MALFORMED for p in problems)
     if as_json:
         payload = {"file": str(record), "verified": not problems, "problems": [p.as_dict() for p in problems],
                    "chosen": data.get("chosen"), "seed": data.get("seed")}
@@ -297,4 +298,4 @@ def verify_cmd(record: DrawArg, as_json: Annotated[bool, typer.Option("--json")]
         who = f"{escape(chosen['name'])}（{chosen['licence_no']}）" if chosen else "无（全部拒绝或回避）"
         console.print(f"[green]✓[/] {escape(str(record))}：重新计算一致；选定 {who}")
     if problems:
-        raise typer.Exit(1)
+        raise typer.Exit(2 if unreadable else 1)

@@ -478,3 +478,18 @@ def test_the_worked_example_in_docs_verifies_and_quotes_the_record() -> None:
         assert quoted in doc
     assert [o["licence_no"] for o in record["order"]] == [
         "510703015", "510115012", "510107033", "511302036", "510704028", "511102024", "510108047", "510603011"]
+
+
+def test_cli_verify_a_record_of_the_wrong_shape_exits_2(tmp_path: Path) -> None:
+    r = complete_record()
+    r["eligible"] = "everyone"
+    path = tmp_path / "shape.json"
+    path.write_text(json.dumps(r, ensure_ascii=False), encoding="utf-8")
+    result = gongu("draw", "verify", str(path))
+    assert result.exit_code == 2 and "Traceback" not in result.output
+
+
+def test_negative_or_non_integer_numbers_fail_verification() -> None:
+    r = complete_record()
+    r["result"]["numbers"][2] = -12
+    assert "$.result.numbers" in paths(r)

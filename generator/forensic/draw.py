@@ -50,6 +50,7 @@ LIST_TAG = "gongu-draw-list/1"
 COMMIT_TAG = b"gongu-draw-commit/1"
 MIN_SECRET_CHARS = 16  # a short secret could be guessed from its commitment
 BEIJING = ZoneInfo("Asia/Shanghai")
+MALFORMED = "抽取记录结构"  # the title of the one problem verify_record gives for a record it cannot read
 
 # The scope (业务范围) a matter needs: every matter of an insurance claim is 法医临床 work.
 MATTER_SCOPES: dict[str, str] = {
@@ -69,6 +70,21 @@ RULES: dict[str, tuple[str, str]] = {
     "reappraisal_original": ("重新鉴定不得由原鉴定机构进行", "通则 Art 32；Sichuan 二(四)"),
     "reappraisal_qualification": ("资质条件低于原鉴定机构", "通则 Art 32；Sichuan 二(四)"),
     "reappraisal_senior": ("没有高级专业技术职称的鉴定人", "通则 Art 32；Sichuan 二(四)"),
+}
+
+
+# Written into every record so that it explains itself without the software (format /1 fixes the method).
+METHOD: dict[str, str] = {
+    "model": "RFC 3797（可公开验证的随机选择），以 SHA-256 代替 MD5；详见 docs/draw.md",
+    "text": "文字一律 Unicode NFC、UTF-8 编码；机构按许可证号、再按名称的码位顺序排列",
+    "list_hash": "SHA-256(\"gongu-draw-list/1\\n\" + 每家一行 \"许可证号\\t名称\\n\")",
+    "commitment": "SHA-256(\"gongu-draw-commit/1\" ‖ 秘密值)",
+    "public_value": "开奖号码去前导零，各加 \".\"，末尾加 \"/\"（RFC 3797 第 4 节）",
+    "seed": "SHA-256(依次连接的 netstring \"字节数:内容,\"：gongu-draw/1、名单哈希、案件编号、来源、期号、号码串、秘密值个数、按当事人名称排序的（当事人, 秘密值）)",
+    "stream": "第 k 块 = SHA-256(\"<种子十六进制>:<k>\")，k = 0, 1, …；每 4 字节（大端）为一个随机数 u",
+    "sampling": "在 0…m-1 中取数：u < 2^32 − (2^32 mod m) 时取 u mod m，否则弃用 u 取下一个",
+    "order": "剩余 m ≥ 2 家时取 j，把剩余名单第 j 家（从 0 数）移到顺序末尾；最后一家排最后（Fisher–Yates 原始方法）",
+    "chosen": "顺序第一家选定；拒绝受理或回避时由下一家顶替，不重新抽取",
 }
 
 
@@ -292,6 +308,7 @@ def new_record(
     refuse_empty(result)
     return {
         "format": RECORD_FORMAT,
+        "method": METHOD,
         "case_id": case_id,
         "case_name": case_name,
         "matters": matters,
@@ -471,11 +488,27 @@ def verify_record(record: Any) -> list[Problem]:
     try:
         return _verify(record)
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        return [Problem("$", "抽取记录", f"记录不完整或格式不对：{exc!r}", None)]
+        return [Problem("$", MALFORMED, f"记录不完整或格式不对：{exc!r}", None)]
+
+
+# The shape of a record: each key and the JSON type it must have (None allowed where the step is pending).
+SHAPE: dict[str, tuple[type, ...]] = {
+    "case_id": (str,), "required_scopes": (list,), "prepared_at": (str,), "roster": (dict,), "objections": (list,),
+    "exclusions": (list,), "eligible": (list,), "list_hash": (str,), "sides": (list,), "acknowledgements": (list,),
+    "declaration": (dict, type(None)), "commitments": (list,), "reveals": (list,), "result": (dict, type(None)),
+    "seed": (str, type(None)), "order": (list,), "drawn_at": (str, type(None)), "declines": (list,),
+    "chosen": (dict, type(None)), "reappraisal": (dict, type(None)),
+}
 
 
 def _verify(record: dict[str, Any]) -> list[Problem]:
     out: list[Problem] = []
+    if not isinstance(record, dict):
+        return [Problem("$", MALFORMED, "抽取记录应为 JSON 对象", None)]
+    shape = [Problem(f"$.{key}", MALFORMED, "缺少此项或类型不对", record.get(key))
+             for key, types in SHAPE.items() if not isinstance(record.get(key, ...), types)]
+    if shape:
+        return shape
 
     def bad(path: str, title: str, message: str, value: Any = None) -> None:
         out.append(Problem(path, title, message, value))
@@ -483,6 +516,8 @@ def _verify(record: dict[str, Any]) -> list[Problem]:
     if record.get("format") != RECORD_FORMAT:
         bad("$.format", "记录格式", f"应为 {RECORD_FORMAT}", record.get("format"))
         return out
+    if record.get("method") != METHOD:
+        bad("$.method", "计算方法说明", f"与 {RECORD_FORMAT} 规定的方法说明不同", None)
     try:
         roster = snapshot_from_dict(record["roster"])
     except RosterError as exc:
@@ -520,12 +555,17 @@ def _verify(record: dict[str, Any]) -> list[Problem]:
             bad(f"$.acknowledgements[{i}].list_hash", "确认的名单哈希", f"{a['party']} 确认的哈希与重算的名单哈希 {expected_hash} 不一致", a["list_hash"])
         if a["party"] not in sides:
             bad(f"$.acknowledgements[{i}].party", "确认人", "不是本次抽取的当事人", a["party"])
+        if instant(a["at"]) < instant(record["prepared_at"]):
+            bad(f"$.acknowledgements[{i}].at", "确认时间", "名单确认早于名单生成", a["at"])
         if decl and instant(a["at"]) > instant(decl["declared_at"]):
             bad(f"$.acknowledgements[{i}].at", "确认时间", "名单确认晚于指定随机值来源", a["at"])
     if decl is None or record["result"] is None:
         bad("$.result", "抽取结果", "抽取尚未完成：没有指定来源或没有录入公开随机值")
         return out
     res = record["result"]
+    if not res["numbers"] or not all(type(n) is int and n >= 0 for n in res["numbers"]):
+        bad("$.result.numbers", "开奖号码", "应为非负整数列表", res["numbers"])
+        return out
     if instant(res["published_at"]) <= instant(decl["declared_at"]):
         bad("$.result.published_at", "公布时间", f"公开随机值公布不晚于指定来源的时间 {decl['declared_at']}", res["published_at"])
     if record.get("drawn_at") is None or instant(record["drawn_at"]) < instant(res["published_at"]):
