@@ -493,3 +493,15 @@ def test_negative_or_non_integer_numbers_fail_verification() -> None:
     r = complete_record()
     r["result"]["numbers"][2] = -12
     assert "$.result.numbers" in paths(r)
+
+
+def test_changed_method_statement_fails_verification() -> None:
+    r = complete_record()
+    r["method"]["sampling"] = "u mod m"
+    assert paths(r) == {"$.method"}
+
+
+def test_scope_compared_after_nfc_normalisation() -> None:
+    roster = (entry("1", "甲", ("Expertise café",)),)
+    result = draw.eligibility(roster, ["Expertise cafe\u0301"])  # e + combining acute = é after NFC
+    assert [e.licence_no for e in result.eligible] == ["1"]

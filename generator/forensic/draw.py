@@ -164,6 +164,7 @@ def eligibility(
 ) -> Eligibility:
     """Who may be drawn; every excluded institution listed once per rule it fails, with the reason.
     An objection naming a licence that is not in the roster is refused (a typo must not pass silently)."""
+    required_scopes = [nfc(s) for s in required_scopes]  # the roster's text is NFC; so is the comparison
     known = {e.licence_no for e in entries}
     for o in objections:
         if o.licence_no not in known:
