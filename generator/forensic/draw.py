@@ -372,6 +372,8 @@ def declare(record: dict[str, Any], source: str, issue: str, at: str, declared_b
         raise DrawRefused("随机值来源已经指定，不能更改")
     if not source.strip() or not issue.strip():
         raise DrawRefused("须写明公开随机值的来源名称和期号")
+    if any(instant(a["at"]) > instant(at) for a in record["acknowledgements"]):
+        raise DrawRefused("指定随机值来源的时间早于名单确认时间：名单必须先确认")
     out = _copy(record)
     out["declaration"] = {"source": nfc(source.strip()), "issue": nfc(issue.strip()), "declared_at": at, "declared_by": declared_by}
     return out
