@@ -128,6 +128,7 @@ def demo(
 # --- command modules (keep one line each, sorted) ---
 # isort: off
 from gongu import cli_archive  # noqa: E402,F401
+from gongu import cli_draw  # noqa: E402,F401
 from gongu import cli_index  # noqa: E402,F401
 from gongu import cli_render  # noqa: E402,F401
 from gongu import cli_review  # noqa: E402,F401
