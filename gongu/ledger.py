@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, fields
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from enum import StrEnum
 
 from generator.forensic.model import (
@@ -28,12 +28,15 @@ from generator.forensic.model import (
     MatterResult,
     Outcome,
     SelectionMethod,
-    Suspension,
+)
+from generator.forensic.workdays import (
+    ACCEPTANCE_WORKING_DAYS,
+    CalendarNotCovered,
+    TimeLimits,
+    add_working_days,
+    time_limits,
 )
 from generator.types import beijing_date
-
-ACCEPTANCE_WORKING_DAYS = 7  # 通则 Art 13: decide whether to accept within 7 working days of receipt
-COMPLETION_WORKING_DAYS = 30  # 通则 Art 28: finish within 30 working days unless a limit is agreed
 
 
 class Source(StrEnum):
@@ -42,34 +45,6 @@ class Source(StrEnum):
 
 
 SOURCE_TITLES = {Source.archive: "档案", Source.in_progress: "在办"}
-
-
-class CalendarRangeError(ValueError):
-    """A date outside the years the holiday calendar covers (chinese-calendar: 2004–2026)."""
-
-
-# ─────────────────────────────── working days (temporary) ─────────────────────────────────────
-# TEMPORARY: generator/forensic/workdays.py (another slice of issue 13) will own working-day
-# arithmetic. Until it lands on main, this one function stands in for it and is called from one
-# place only (`_deadline`, `_acceptance_limit`); the integrator switches that call and deletes this.
-
-
-def _add_working_days(start: date, count: int, excluded: Iterable[Suspension] = ()) -> date:
-    """The date `count` working days after `start` (the start day itself not counted), on the official
-    holiday calendar with its make-up working days, skipping days inside an excluded period."""
-    import chinese_calendar
-
-    spans = [(s.start, s.end) for s in excluded]
-    day = start
-    while count > 0:
-        day += timedelta(days=1)
-        try:
-            working = chinese_calendar.is_workday(day)
-        except NotImplementedError:
-            raise CalendarRangeError(f"节假日安排只覆盖 2004–2026 年，无法计算 {day.isoformat()} 是否为工作日") from None
-        if working and not any(a <= day <= b for a, b in spans):
-            count -= 1
-    return day
 
 
 # ─────────────────────────────────────────── the row ─────────────────────────────────────────
@@ -232,51 +207,35 @@ def _review(case: ForensicAppraisalCase) -> tuple[str, str]:
     return review.reviewer.name, "同意" if review.agrees else "不同意"
 
 
-def _acceptance_limit(received: date) -> date:
-    return _add_working_days(received, ACCEPTANCE_WORKING_DAYS)
+def _acceptance(case: ForensicAppraisalCase) -> str:
+    """通则 Art 13 alone, for a case whose completion limit runs outside the calendar's years."""
+    if case.timeline.accepted_at is None:
+        return "未决定"
+    try:
+        due = add_working_days(beijing_date(case.timeline.received_at), ACCEPTANCE_WORKING_DAYS)
+    except CalendarNotCovered:
+        return "无法计算"
+    return _yes_no(beijing_date(case.timeline.accepted_at) <= due)
 
 
-def _deadline(case: ForensicAppraisalCase, start: date) -> date:
-    """通则 Art 28: the agreed limit (or 30 working days) plus every extension, from the day the
-    委托书 takes effect, without the days spent waiting for supplementary materials."""
-    t = case.timeline
-    days = (case.commission.agreed_working_days or COMPLETION_WORKING_DAYS) + sum(e.working_days for e in t.extensions)
-    return _add_working_days(start, days, t.suspensions)
-
-
-def _completion(case: ForensicAppraisalCase, deadline: date | None) -> str:
+def _completion(case: ForensicAppraisalCase, limits: TimeLimits | None) -> str:
+    """通则 Art 28 as the ledger states it; "是（经延长）" when only the extension keeps it in time."""
     if case.termination is not None:
         return f"已终止（{case.termination.decided_on.isoformat()}）"
-    done = case.timeline.completed_on
-    if deadline is None:
+    if limits is None:
         return "无法计算"
-    if done is None:
+    if limits.deadline is None:
+        return "委托书未生效"
+    if limits.completed_on is None:
         return "在办"
-    if done > deadline:
+    if not limits.completion_met:
         return "否"
-    if case.timeline.extensions:
-        plain = _deadline_without_extensions(case)
-        if plain is not None and done > plain:
+    if limits.extension_working_days and limits.effective_on is not None:
+        # the same count without the extensions (never outside the calendar: it ends before the deadline)
+        plain = add_working_days(limits.effective_on, limits.base_working_days, limits.suspensions)
+        if limits.completed_on > plain:
             return "是（经延长）"
     return "是"
-
-
-def _deadline_without_extensions(case: ForensicAppraisalCase) -> date | None:
-    start = _start(case)
-    if start is None:
-        return None
-    days = case.commission.agreed_working_days or COMPLETION_WORKING_DAYS
-    try:
-        return _add_working_days(start, days, case.timeline.suspensions)
-    except CalendarRangeError:
-        return None
-
-
-def _start(case: ForensicAppraisalCase) -> date | None:
-    t = case.timeline
-    if t.effective_on is not None:
-        return t.effective_on
-    return beijing_date(t.accepted_at) if t.accepted_at is not None else None
 
 
 def _extensions(case: ForensicAppraisalCase) -> str:
@@ -313,18 +272,17 @@ def ledger_row(item: LedgerCase, warnings: list[str]) -> LedgerRow:
     case = item.case
     received = beijing_date(case.timeline.received_at)
     accepted = beijing_date(case.timeline.accepted_at) if case.timeline.accepted_at is not None else None
-    acceptance = "未决定"
-    deadline: date | None = None
+    limits: TimeLimits | None
     try:
-        if accepted is not None:
-            acceptance = _yes_no(accepted <= _acceptance_limit(received))
-        start = _start(case)
-        if start is not None:
-            deadline = _deadline(case, start)
-    except CalendarRangeError as exc:
+        limits = time_limits(case)  # generator/forensic/workdays.py: the figures `gongu adjust` shows
+    except CalendarNotCovered as exc:
         warnings.append(f"{item.where}：案件 {case.case_id} 的时限无法计算：{exc}")
-        if acceptance == "未决定" and accepted is not None:
-            acceptance = "无法计算"
+        limits = None
+    if limits is not None:
+        acceptance = "未决定" if limits.acceptance_met is None else _yes_no(limits.acceptance_met)
+    else:
+        acceptance = _acceptance(case)
+    deadline = limits.deadline if limits is not None else None
     reviewer, review_result = _review(case)
     recusals, interest = _recusals(case)
     selection = SELECTION_METHOD_TITLES[case.selection.method]
@@ -349,7 +307,7 @@ def ledger_row(item: LedgerCase, warnings: list[str]) -> LedgerRow:
         acceptance_in_time=acceptance,
         deadline=deadline,
         completed_on=case.timeline.completed_on,
-        completion_in_time=_completion(case, deadline),
+        completion_in_time=_completion(case, limits),
         extensions=_extensions(case),
         suspensions=_suspensions(case),
         reappraisal=_reappraisal(case),

@@ -277,6 +277,15 @@ def test_pending_terminated_interest_dispute_reappraisal() -> None:
     assert row.completion_in_time == "已终止（2026-05-20）"
 
 
+def test_no_deadline_before_the_commission_takes_effect() -> None:
+    # 通则 Art 28 counts from the day the 委托书 takes effect: none recorded, no deadline yet
+    row, warnings = _row(_case(SINGLE, timeline__effective_on=None, timeline__completed_on=None))
+    assert row.deadline is None
+    assert row.completion_in_time == "委托书未生效"
+    assert row.acceptance_in_time == "是"
+    assert warnings == []
+
+
 def test_single_commission_never_notified_and_no_review() -> None:
     data = _case(SINGLE, review_opinion=None)
     data["single"]["witness_notices"] = []
