@@ -130,6 +130,7 @@ def demo(
 from gongu import cli_archive  # noqa: E402,F401
 from gongu import cli_draw  # noqa: E402,F401
 from gongu import cli_index  # noqa: E402,F401
+from gongu import cli_ledger  # noqa: E402,F401
 from gongu import cli_render  # noqa: E402,F401
 from gongu import cli_review  # noqa: E402,F401
 from gongu import cli_seal  # noqa: E402,F401
