@@ -89,12 +89,12 @@ def opened(*, need_signer: bool = False, catch_up: bool = True) -> Iterator[Arch
 
 def _parse_add(items: list[str]) -> list[tuple[str, Path]]:
     """`--add ROLE=FILE` or `--add FILE` (audio/video recognised by type, otherwise an attachment)."""
-    from archive.metadata import ROLES, media_type_for
+    from archive.metadata import ROLES_2, media_type_for
 
     out = []
     for item in items:
         role, sep, rest = item.partition("=")
-        if sep and role in ROLES:
+        if sep and role in ROLES_2:
             out.append((role, Path(rest)))
             continue
         kind = media_type_for(item).split("/")[0]
