@@ -281,7 +281,7 @@ def document_from_metadata(
         text=text,
     )
     if record is None:
-        return doc
+        return _with_forensic_metadata(doc, _sub(meta, "forensic"))
     from_case = document_from_record(record, doc_id=doc_id, text=text)
     return replace(
         doc,
@@ -297,6 +297,38 @@ def document_from_metadata(
         appraisers=from_case.appraisers,
         claimed_fen=doc.claimed_fen if doc.claimed_fen is not None else from_case.claimed_fen,
         adjusted_fen=doc.adjusted_fen if doc.adjusted_fen is not None else from_case.adjusted_fen,
+    )
+
+
+def _with_forensic_metadata(doc: IndexDocument, forensic: Mapping[str, Any]) -> IndexDocument:
+    """A tombstone of a forensic package (format 2) keeps its institution, parties, matters, result and
+    appraisers findable: they are in metadata.json's `forensic` block, worded as in the search record."""
+    if not forensic:
+        return doc
+    from generator.forensic.model import MATTER_KIND_TITLES, PARTY_ROLE_TITLES, MatterKind, PartyRole
+
+    def items(key: str) -> list[Mapping[str, Any]]:
+        value = forensic.get(key)
+        return [x for x in value if isinstance(x, Mapping)] if isinstance(value, list) else []
+
+    def title(titles: Mapping[Any, str], enum: Any, value: Any) -> str:
+        try:
+            return titles[enum(value)]
+        except ValueError:
+            return str(value)
+
+    institution = _sub(forensic, "institution")
+    results = forensic.get("results")
+    return replace(
+        doc,
+        institution=" ".join(str(x) for x in (institution.get("name"), institution.get("licence_no")) if x),
+        parties=tuple(f"{p.get('name')}（{title(PARTY_ROLE_TITLES, PartyRole, p.get('role'))}）" for p in items("parties")),
+        matters=tuple(str(m.get("description")) if m.get("description") == title(MATTER_KIND_TITLES, MatterKind, m.get("kind"))
+                      else f"{title(MATTER_KIND_TITLES, MatterKind, m.get('kind'))}：{m.get('description')}"
+                      for m in items("matters")),
+        result=tuple(str(r) for r in results) if isinstance(results, list) else (),
+        appraisers=tuple(" ".join(str(x) for x in (a.get("name"), a.get("licence_no")) if x) for a in items("appraisers")),
+        handlers=doc.handlers or tuple(str(a.get("name")) for a in items("appraisers")),
     )
 
 

@@ -177,3 +177,21 @@ def test_an_old_tantivy_index_refuses_forensic_entries_until_rebuilt(
     assert backend.rebuild([docs["survey"], docs["grade10"]]) == 2
     assert _ids(backend, "鉴定人:邓晓梅") == {docs["grade10"].doc_id}
     assert TantivyBackend(tmp_path).missing_fields == ()
+
+
+def test_a_disposed_forensic_package_stays_findable_by_its_fields() -> None:
+    """A tombstone is built from metadata.json alone (the search record went with the package): the
+    `forensic` block gives the same field values the search record gave."""
+    from datetime import UTC, date, datetime
+
+    from archive.forensic import build_metadata
+    from archive.retention import load_classes
+    from index.extract import document_from_metadata
+
+    case = _forensic_case()
+    meta = build_metadata(case, [], load_classes()["forensic"], date(2056, 6, 1),
+                          ingested_at=datetime(2026, 6, 2, tzinfo=UTC), ingested_by="档案员甲", software="t")
+    tomb = document_from_metadata(meta, doc_id="d", status="disposed")
+    live = document_from_case(case, doc_id="d", text="")
+    for name in (*FORENSIC_FIELDS, "handlers", "kind", "report_number"):
+        assert getattr(tomb, name) == getattr(live, name), name
