@@ -144,3 +144,39 @@ def test_a_missing_id_copy_is_refused(tmp_path: Path) -> None:
     (tmp_path / "case" / data["attendance"]["attendees"][0]["id_copy_file"]).unlink()
     _filed, problems = plan(case, b"{}", tmp_path / "case", tmp_path / "case" / "case.json", [])
     assert problems == ["到场人员 陈敏 的证件复印件 的文件不存在：id-copies/陈敏-身份证与工作证.jpg（档案应完整）"]
+
+
+def _issued(tmp_path: Path, case: ForensicAppraisalCase) -> tuple[ForensicAppraisalCase, Path]:
+    """The primary PDF and DOCX in an issued folder, recorded with their SHA-256 as `gongu issue` does."""
+    import hashlib
+
+    from generator.model import Issuance
+
+    folder = tmp_path / "issued"
+    folder.mkdir()
+    pdf, docx = folder / "opinion.pdf", folder / "opinion.docx"
+    pdf.write_bytes(b"%PDF-1.7\n% the opinion\n%%EOF\n")
+    docx.write_bytes(b"PK\x03\x04 the opinion as docx")
+    issuance = Issuance(number=case.report.number, issued_at=datetime.fromisoformat("2026-05-29T10:00:00+08:00"),
+                        pdf_file=pdf.name, pdf_sha256=hashlib.sha256(pdf.read_bytes()).hexdigest(),
+                        docx_file=docx.name, docx_sha256=hashlib.sha256(docx.read_bytes()).hexdigest(), sealed=True)
+    return case.model_copy(update={"issuances": [issuance]}), pdf
+
+
+def test_the_issued_docx_comes_along_and_is_checked_against_the_issuance(tmp_path: Path) -> None:
+    case, pdf = _issued(tmp_path, _loaded(tmp_path / "case", example_data()))
+    filed, problems = plan(case, b"{}", tmp_path / "case", pdf, [])
+    assert problems == []
+    assert [(f.item.role, f.item.rel) for f in filed[:2]] == [("report", "report/opinion.pdf"),
+                                                               ("report_docx", "report/opinion.docx")]
+    (pdf.parent / "opinion.docx").write_bytes(b"PK\x03\x04 edited after issue")
+    _filed, problems = plan(case, b"{}", tmp_path / "case", pdf, [])
+    assert len(problems) == 1 and "opinion.docx" in problems[0] and "出具记录" in problems[0]
+
+
+def test_a_primary_pdf_other_than_the_issued_one_is_refused(tmp_path: Path) -> None:
+    case, pdf = _issued(tmp_path, _loaded(tmp_path / "case", example_data()))
+    other = tmp_path / "other.pdf"
+    other.write_bytes(b"%PDF-1.7\n% another file\n%%EOF\n")
+    _filed, problems = plan(case, b"{}", tmp_path / "case", other, [])
+    assert any("SHA-256 与出具记录" in p and "other.pdf" in p for p in problems)
