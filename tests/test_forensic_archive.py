@@ -5,7 +5,11 @@ material scans, attachments), the 卷内目录 and 备考表, and fixity of the 
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -148,8 +152,6 @@ def test_a_missing_id_copy_is_refused(tmp_path: Path) -> None:
 
 def _issued(tmp_path: Path, case: ForensicAppraisalCase) -> tuple[ForensicAppraisalCase, Path]:
     """The primary PDF and DOCX in an issued folder, recorded with their SHA-256 as `gongu issue` does."""
-    import hashlib
-
     from generator.model import Issuance
 
     folder = tmp_path / "issued"
@@ -180,3 +182,236 @@ def test_a_primary_pdf_other_than_the_issued_one_is_refused(tmp_path: Path) -> N
     other.write_bytes(b"%PDF-1.7\n% another file\n%%EOF\n")
     _filed, problems = plan(case, b"{}", tmp_path / "case", other, [])
     assert any("SHA-256 与出具记录" in p and "other.pdf" in p for p in problems)
+
+
+# ─────────────────────── a real ingest: example (a) issued, sealed and archived ───────────────────────
+# Example (a) with three recordings, the insurer attendee's ID copy and a two-page scan of material C1,
+# issued by the real pipeline (every document rendered, sealed with a demo PKI and a loopback TSA), then
+# archived by 档案员甲 into a home whose archive verifies the primary document against the demo root.
+
+INSTITUTION = "四川蜀正司法鉴定中心"  # example (a)'s institution.name
+APPRAISERS = [("唐志明", "510106012001"), ("邓晓梅", "510109013007")]
+PASSPHRASE = "gongu-demo"
+
+
+def two_page_pdf() -> bytes:
+    from weasyprint import HTML
+
+    return HTML(string='<html lang="zh-CN"><body style="font-family: \'Noto Sans CJK SC\'"><p>住院病历 第1页</p>'
+                       '<p style="page-break-before: always">住院病历 第2页</p></body></html>').write_pdf()
+
+
+@dataclass
+class Archived:
+    home: Path
+    case_file: Path
+    primary: Path
+    result: Any  # archive.ingest.IngestResult
+    package: Any  # archive.package_format.ArchivedPackage
+
+
+@pytest.fixture(scope="module")
+def archived(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Archived]:
+    from archive.ingest import ingest
+    from archive.package_format import open_package
+    from gongu.issuing import issue_case
+    from gongu.sealing import ConfiguredSigner
+    from gongu.settings import load_settings
+    from signing.keys import make_demo_pki
+    from signing.seal import SigningConfig
+    from signing.tsa import LocalTsa
+    from tests.archivekit import open_archive
+
+    base = tmp_path_factory.mktemp("forensic-archive")
+    tsa = LocalTsa(base / "keys").start()
+    try:
+        pki = make_demo_pki(base / "keys", INSTITUTION, APPRAISERS, crl_url=tsa.crl_url,
+                            seal_purposes={INSTITUTION: "司法鉴定专用章"})
+        config = SigningConfig(firm_p12=pki.firm_p12, handlers=dict(pki.handler_p12), tsa_url=tsa.url,
+                               trust_roots=(pki.root_pem,), crls=(pki.crl,))
+        home = base / "home"
+        home.mkdir()
+        handlers = "\n".join(f'"{name}" = "{path}"' for name, path in pki.handler_p12.items())
+        (home / "gongu.toml").write_text(
+            f'[signing]\nfirm_p12 = "{pki.firm_p12}"\ntrust_roots = ["{pki.root_pem}"]\ncrls = ["{pki.crl}"]\n'
+            f"[signing.handlers]\n{handlers}\n"
+            '[people]\nnames = ["王一帆", "宋建华", "罗永康", "档案员甲"]\n', encoding="utf-8")
+        data = with_files(example_data())
+        case_file = write_forensic_case(base / "case", data)
+        (base / "case" / "materials" / "C1.pdf").write_bytes(two_page_pdf())
+        settings = load_settings(home)
+        issued = issue_case(case_file, signer=ConfiguredSigner(config, lambda *_: PASSPHRASE.encode()),
+                            settings=settings, out_dir=home / "issued" / data["case_id"])
+        primary = issued.files["pdf"]
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setenv("GONGU_FIRM_KEY_PASSPHRASE", PASSPHRASE)
+            with open_archive(home) as archive:
+                result = ingest(archive, load_case(case_file), primary, by="档案员甲")
+                assert archive.listener_failures == []
+        yield Archived(home, case_file, primary, result, open_package(result.path))
+    finally:
+        tsa.stop()
+
+
+def _issuance(archived: Archived) -> Any:
+    case = load_case(archived.case_file).case
+    return case.issuances[-1]
+
+
+def test_the_package_holds_every_file_with_its_hash(archived: Archived) -> None:
+    import bagit
+
+    from archive.package_format import manifest_sha256
+
+    pkg = archived.package
+    assert pkg.format == "gongu-archive-package/2"
+    issuance = _issuance(archived)
+    companions = [d for d in issuance.documents if d.pdf_file]
+    assert companions, "issuing example (a) publishes the companion documents beside the opinion"
+    roles = Counter(f.role for f in pkg.files)
+    assert roles == Counter({"report": 1, "report_docx": 1, "document": len(companions),
+                             "document_docx": sum(1 for d in issuance.documents if d.docx_file),
+                             "process_record": 1, "review_record": 1, "material": 1, "id_copy": 1, "case_file": 1,
+                             "audio": 1, "video": 1, "photo": 1})
+    manifest = manifest_sha256(pkg.path)
+    for f in pkg.files:
+        on_disk = hashlib.sha256((pkg.path / f.path).read_bytes()).hexdigest()
+        assert on_disk == f.sha256 == manifest[f.path], f.path
+    assert set(manifest) == {f.path for f in pkg.files}
+    # the issued documents are the very files the issuance recorded
+    issued = {issuance.pdf_sha256, issuance.docx_sha256} | {d.pdf_sha256 for d in companions} \
+        | {d.docx_sha256 for d in issuance.documents if d.docx_file}
+    packed = {f.sha256 for f in pkg.files if f.role in ("report", "report_docx", "document", "document_docx")}
+    assert packed == issued
+    # the recordings and the ID copy are the case folder's bytes
+    folder = archived.case_file.parent
+    for f in pkg.files:
+        if f.role in ("audio", "video", "photo", "id_copy", "material"):
+            assert any(hashlib.sha256(p.read_bytes()).hexdigest() == f.sha256 for p in folder.rglob("*") if p.is_file())
+    bagit.Bag(str(pkg.path)).validate()
+    meta = pkg.metadata
+    assert meta["kind"] == "forensic_appraisal" and meta["parties"]["firm"] == INSTITUTION
+    assert meta["retention"]["class"] == "forensic" and meta["retention"]["until"] == "2056-06-01"
+    assert meta["forensic"]["results"][0] == "十级伤残"
+    assert [a["name"] for a in meta["forensic"]["appraisers"]] == ["唐志明", "邓晓梅"]
+    by_path = {f["path"]: f for f in meta["files"]}
+    assert by_path[next(f.path for f in pkg.files if f.role == "audio")]["title"] == "录音：检验过程录音"
+
+
+def test_the_catalog_keeps_it_30_years(archived: Archived) -> None:
+    from tests.archivekit import open_archive
+
+    with open_archive(archived.home) as archive:
+        row = archive.catalog.package("SJ-2026-0318", "蜀正司鉴〔2026〕临鉴字第0318号")
+    assert row is not None
+    # closed 2026-06-01 (Beijing) + 30 years
+    assert (row["retention_class"], row["retention_until"], row["kind"]) == ("forensic", "2056-06-01", "forensic_appraisal")
+
+
+def test_file_index_lists_the_volume_in_order(archived: Archived) -> None:
+    pkg = archived.package
+    index = pkg.tag_json("file-index.json")
+    assert index is not None and index["schema"] == "gongu-file-index/1"
+    rows = index["entries"]
+    assert [r["number"] for r in rows] == list(range(1, len(pkg.files) + 1))
+    assert [r["path"] for r in rows] == [f.path for f in pkg.files]  # metadata keeps the same order
+    assert rows[0]["role"] == "report" and rows[0]["title"].startswith("司法鉴定意见书")
+    assert rows[0]["responsible"] == INSTITUTION
+    assert [r["role"] for r in rows[-3:]] == ["audio", "video", "photo"]
+    assert [r["kept_apart"] for r in rows] == [False] * (len(rows) - 3) + [True] * 3
+    scan = next(r for r in rows if r["role"] == "material")
+    assert scan["pages"] == 2 and scan["responsible"] == "何建平" and scan["date"] == "2026-05-08"
+    id_copy = next(r for r in rows if r["role"] == "id_copy")
+    assert id_copy["responsible"] == "中国人民财产保险股份有限公司成都市分公司" and id_copy["date"] == "2026-05-15"
+    audio = next(r for r in rows if r["role"] == "audio")
+    assert (audio["responsible"], audio["date"], audio["pages"]) == ("邓晓梅", "2026-05-15", None)
+    assert audio["size"] == len(M4A)
+    text = (pkg.path / "file-index.txt").read_text(encoding="utf-8")
+    assert text.startswith("卷内目录") and "【音像资料（另行保存）】" in text and "2 页" in text
+
+
+def test_filing_note_counts_and_explains(archived: Archived) -> None:
+    pkg = archived.package
+    note = pkg.tag_json("filing-note.json")
+    assert note is not None and note["schema"] == "gongu-filing-note/1"
+    n = len(pkg.files)
+    assert note["filed_by"] == "档案员甲"
+    counts = note["counts"]
+    assert counts["files"] == n and counts["documents"] == n - 3
+    assert counts["recordings"] == {"audio": 1, "video": 1, "photo": 1}
+    assert (counts["id_copies"], counts["materials"], counts["attachments"]) == (1, 1, 0)
+    notes = "\n".join(note["notes"])
+    assert f"卷内目录第 {n - 2}、{n - 1}、{n} 号" in notes  # the recordings, kept apart
+    for material in ("C2", "C3", "C4"):  # example (a)'s other materials have no scan
+        assert f"鉴定材料 {material}" in notes
+    assert "鉴定材料 C1" not in notes
+    text = (pkg.path / "filing-note.txt").read_text(encoding="utf-8")
+    assert text.startswith("备考表") and "立卷人：档案员甲" in text and f"本卷共有文件 {n} 件" in text
+    # the 卷内目录 and 备考表 are tag files: covered by the tag manifest, not by the payload manifest
+    tags = (pkg.path / "tagmanifest-sha256.txt").read_text(encoding="utf-8")
+    assert all(name in tags for name in ("file-index.json", "file-index.txt", "filing-note.json", "filing-note.txt"))
+
+
+def test_ingesting_the_same_content_again_is_a_no_op(archived: Archived, tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """Through the command line, whose --report defaults to the PDF the issuance recorded."""
+    from typer.testing import CliRunner
+
+    from gongu.cli import app
+    from tests.archivekit import copied_home
+
+    home = copied_home(archived.home, tmp_path, monkeypatch)
+    monkeypatch.setenv("GONGU_FIRM_KEY_PASSPHRASE", PASSPHRASE)
+    result = CliRunner().invoke(app, ["archive", "ingest", str(archived.case_file), "--by", "档案员甲"],
+                                env={"GONGU_HOME": str(home), "COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert "已在档案中" in result.output
+
+
+def test_a_companion_changed_after_issue_is_refused(archived: Archived, tmp_path: Path) -> None:
+    import shutil
+
+    from archive.ingest import IngestRefused, plan_forensic
+
+    issued = tmp_path / "issued"
+    shutil.copytree(archived.primary.parent, issued)
+    companion = next(d for d in _issuance(archived).documents if d.pdf_file)
+    with (issued / companion.pdf_file).open("ab") as fh:
+        fh.write(b"\n% appended after issue\n")
+    with pytest.raises(IngestRefused) as refused:
+        plan_forensic(load_case(archived.case_file), issued / archived.primary.name, [])
+    assert len(refused.value.reasons) == 1
+    assert companion.title in refused.value.reasons[0] and "SHA-256 与出具记录" in refused.value.reasons[0]
+
+
+def test_a_recording_changed_after_ingest_fails_the_fixity_audit(archived: Archived, tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    from archive.audit import audit
+    from tests.archivekit import copied_home, open_archive
+
+    home = copied_home(archived.home, tmp_path, monkeypatch)
+    rel = archived.package.path.relative_to(archived.home)
+    recording = next(f for f in archived.package.files if f.role == "video")
+    target = home / rel / recording.path
+    data = bytearray(target.read_bytes())
+    data[-1] ^= 0x01  # one bit of the video
+    target.write_bytes(bytes(data))
+    with open_archive(home) as archive:
+        verdict = audit(archive)
+    failed = [c for c in verdict.checks if not c.ok and c.level == "error"]
+    fixity = [c for c in failed if c.name.startswith("固定性")]
+    assert len(fixity) == 1 and recording.path in fixity[0].detail
+    assert not verdict.ok
+
+
+def test_search_finds_the_archived_appraisal(archived: Archived) -> None:
+    from gongu.indexing import open_index
+    from gongu.settings import load_settings
+    from index.query import parse_query
+
+    backend = open_index(load_settings(archived.home))
+    rel = str(archived.package.path.relative_to(archived.home / "archive" / "packages"))
+    for query in ("类型:司法鉴定 十级伤残", "鉴定人:邓晓梅", "当事人:何建平", "鉴定文书编号:临鉴字第0318号"):
+        hits = backend.search(parse_query(query)).hits
+        assert [h.doc_id for h in hits] == [rel], query
+    assert backend.search(parse_query("类型:公估")).total == 0
