@@ -53,14 +53,18 @@ def with_files(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def write_forensic_case(folder: Path, data: dict[str, Any]) -> Path:
-    """A case folder: case.json and every file it names."""
-    folder.mkdir(parents=True, exist_ok=True)
+    """A case folder: the example's folder (its scans), case.json and every further file it names."""
+    import shutil
+
+    shutil.copytree(FORENSIC.parent, folder, dirs_exist_ok=True)
     contents = {".m4a": M4A, ".mp4": MP4, ".pdf": b"%PDF-1.7\n% material scan\n%%EOF\n"}
     names = [r["file"] for r in data["process"]["recordings"]]
     names += [a["id_copy_file"] for a in (data.get("attendance") or {}).get("attendees", []) if a.get("id_copy_file")]
     names += [m["file"] for m in data["materials"] if m.get("file")]
     for i, name in enumerate(names):
         target = folder / name
+        if target.exists():
+            continue  # a file the example brings
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(contents.get(target.suffix, tiny_jpeg(i + 3)))
     path = folder / "case.json"
@@ -119,15 +123,17 @@ def test_plan_orders_the_volume_and_keeps_recordings_apart(tmp_path: Path) -> No
     filed, problems = plan(case, b"{}", tmp_path / "case", pdf, [])
     assert problems == []
     roles = [f.item.role for f in filed]
-    assert roles == ["report", "process_record", "review_record", "material", "id_copy", "case_file",
-                     "audio", "video", "photo"]
+    # C1 (added here) and C3 (the example's) have scans; the example binds one attachment
+    assert roles == ["report", "process_record", "review_record", "material", "material", "id_copy", "attachment",
+                     "case_file", "audio", "video", "photo"]
     rels = [f.item.rel for f in filed]
     assert rels[0] == "report/opinion.pdf"
-    assert rels[3].startswith("materials/") and rels[4].startswith("id-copies/")
-    assert rels[6].startswith("media/") and rels[7].startswith("media/") and rels[8].startswith("photos/")
+    assert rels[3:5] == ["materials/C1.pdf", "materials/accident-report.pdf"]
+    assert rels[5].startswith("id-copies/") and rels[6] == "attachments/discharge-record.pdf"
+    assert rels[8].startswith("media/") and rels[9].startswith("media/") and rels[10].startswith("photos/")
     by_role = {f.item.role: f for f in filed}
     assert by_role["audio"].responsible == "邓晓梅" and by_role["audio"].on == date(2026, 5, 15)
-    assert by_role["material"].responsible == data["materials"][0]["provided_by"]
+    assert filed[3].responsible == data["materials"][0]["provided_by"] and filed[3].on == date(2026, 5, 8)
     assert by_role["id_copy"].responsible == "中国人民财产保险股份有限公司成都市分公司"
     assert by_role["report"].title.startswith("司法鉴定意见书")
 
@@ -271,8 +277,8 @@ def test_the_package_holds_every_file_with_its_hash(archived: Archived) -> None:
     roles = Counter(f.role for f in pkg.files)
     assert roles == Counter({"report": 1, "report_docx": 1, "document": len(companions),
                              "document_docx": sum(1 for d in issuance.documents if d.docx_file),
-                             "process_record": 1, "review_record": 1, "material": 1, "id_copy": 1, "case_file": 1,
-                             "audio": 1, "video": 1, "photo": 1})
+                             "process_record": 1, "review_record": 1, "material": 2, "id_copy": 1, "attachment": 1,
+                             "case_file": 1, "audio": 1, "video": 1, "photo": 1})
     manifest = manifest_sha256(pkg.path)
     for f in pkg.files:
         on_disk = hashlib.sha256((pkg.path / f.path).read_bytes()).hexdigest()
@@ -286,7 +292,7 @@ def test_the_package_holds_every_file_with_its_hash(archived: Archived) -> None:
     # the recordings and the ID copy are the case folder's bytes
     folder = archived.case_file.parent
     for f in pkg.files:
-        if f.role in ("audio", "video", "photo", "id_copy", "material"):
+        if f.role in ("audio", "video", "photo", "id_copy", "material", "attachment"):
             assert any(hashlib.sha256(p.read_bytes()).hexdigest() == f.sha256 for p in folder.rglob("*") if p.is_file())
     bagit.Bag(str(pkg.path)).validate()
     meta = pkg.metadata
@@ -319,8 +325,8 @@ def test_file_index_lists_the_volume_in_order(archived: Archived) -> None:
     assert rows[0]["responsible"] == INSTITUTION
     assert [r["role"] for r in rows[-3:]] == ["audio", "video", "photo"]
     assert [r["kept_apart"] for r in rows] == [False] * (len(rows) - 3) + [True] * 3
-    scan = next(r for r in rows if r["role"] == "material")
-    assert scan["pages"] == 2 and scan["responsible"] == "何建平" and scan["date"] == "2026-05-08"
+    scan = next(r for r in rows if r["role"] == "material")  # C1, the two-page scan made above
+    assert scan["path"] == "data/materials/C1.pdf" and scan["pages"] == 2 and scan["responsible"] == "何建平" and scan["date"] == "2026-05-08"
     id_copy = next(r for r in rows if r["role"] == "id_copy")
     assert id_copy["responsible"] == "中国人民财产保险股份有限公司成都市分公司" and id_copy["date"] == "2026-05-15"
     audio = next(r for r in rows if r["role"] == "audio")
@@ -339,12 +345,12 @@ def test_filing_note_counts_and_explains(archived: Archived) -> None:
     counts = note["counts"]
     assert counts["files"] == n and counts["documents"] == n - 3
     assert counts["recordings"] == {"audio": 1, "video": 1, "photo": 1}
-    assert (counts["id_copies"], counts["materials"], counts["attachments"]) == (1, 1, 0)
+    assert (counts["id_copies"], counts["materials"], counts["attachments"]) == (1, 2, 1)
     notes = "\n".join(note["notes"])
     assert f"卷内目录第 {n - 2}、{n - 1}、{n} 号" in notes  # the recordings, kept apart
-    for material in ("C2", "C3", "C4"):  # example (a)'s other materials have no scan
+    for material in ("C2", "C4"):  # example (a)'s materials without a scan
         assert f"鉴定材料 {material}" in notes
-    assert "鉴定材料 C1" not in notes
+    assert "鉴定材料 C1" not in notes and "鉴定材料 C3" not in notes
     text = (pkg.path / "filing-note.txt").read_text(encoding="utf-8")
     assert text.startswith("备考表") and "立卷人：档案员甲" in text and f"本卷共有文件 {n} 件" in text
     # the 卷内目录 and 备考表 are tag files: covered by the tag manifest, not by the payload manifest
