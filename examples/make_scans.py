@@ -33,7 +33,8 @@ def _wrap(text: str, width: int) -> list[str]:
     return [text[i:i + width] for i in range(0, len(text), width)] or [""]
 
 
-def page(seed: str, letterhead: str, title: str, fields: list[tuple[str, str]], body: list[str], footer: str) -> Image.Image:
+def page(seed: str, letterhead: str, title: str, fields: list[tuple[str, str]], body: list[str], footer: str,
+         stamp_text: str = "病案复印专用章") -> Image.Image:
     rnd = random.Random(zlib.crc32(seed.encode()))
     img = Image.new("RGB", PAGE, (246, 244, 236))
     d = ImageDraw.Draw(img)
@@ -57,12 +58,12 @@ def page(seed: str, letterhead: str, title: str, fields: list[tuple[str, str]], 
             y += 33
         y += 8
     d.text((PAGE[0] // 2, PAGE[1] - 60), footer, font=small, fill=(60, 60, 60), anchor="mm")
-    # The 病案复印专用章: a red ring with the hospital name, stamped a little askew.
+    # The issuer's stamp (e.g. 病案复印专用章): a red ring with its name, stamped a little askew.
     stamp = Image.new("RGBA", (240, 240), (0, 0, 0, 0))
     s = ImageDraw.Draw(stamp)
     s.ellipse((8, 8, 232, 232), outline=(200, 30, 40, 190), width=7)
     s.text((120, 120), "★", font=_font(SANS, 48), fill=(200, 30, 40, 190), anchor="mm")
-    s.text((120, 176), "病案复印专用章", font=_font(SANS, 22), fill=(200, 30, 40, 190), anchor="mm")
+    s.text((120, 176), stamp_text, font=_font(SANS, 22), fill=(200, 30, 40, 190), anchor="mm")
     s.text((120, 62), letterhead[:6], font=_font(SANS, 24), fill=(200, 30, 40, 190), anchor="mm")
     stamp = stamp.rotate(rnd.uniform(-18, 18), resample=Image.Resampling.BICUBIC)
     img.paste(stamp, (PAGE[0] - 330, PAGE[1] - 330), stamp)
@@ -101,14 +102,14 @@ def grade10() -> None:
     ], "第 2 页 共 2 页")
     save_pdf(folder / "discharge-record.pdf", [p1, p2])
     police = "成都市公安局交通管理局第五分局"
-    p3 = page("accident-report", police, "道路交通事故认定书", [("编号", "成公交认字〔2026〕第05117号"), ("", ""), ("", "")], [
+    p3 = page("accident-report", police, "道路交通事故认定书", [("编号", "成公交认字〔2026〕第05117号")], [
         "交通事故时间：2026年1月17日18时20分",
         "交通事故地点：成都市金牛区一环路北三段与西体路交叉口",
         "当事人、车辆基本情况：刘德胜，驾驶川A·7K2M9号小型轿车；何建平，驾驶电动自行车。",
         "交通事故发生经过：刘德胜驾驶川A·7K2M9号小型轿车行驶至事发路口右转弯时，未让直行的非机动车先行，"
         "与何建平驾驶的电动自行车相撞，造成何建平受伤、车辆受损的道路交通事故。",
         "当事人导致交通事故的过错及责任：刘德胜承担此事故的全部责任；何建平无责任。",
-    ], "（复印件，与原件核对无误）")
+    ], "（复印件，与原件核对无误）", stamp_text="交通事故处理专用章")
     save_pdf(folder / "accident-report.pdf", [p3])
 
 

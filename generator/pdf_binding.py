@@ -78,19 +78,40 @@ def format_range(first: int, last: int) -> str:
     return f"第 {first} 页" if first == last else f"第 {first}–{last} 页"
 
 
+def page_number_overlay(sizes: Sequence[tuple[float, float]], first: int, total: int) -> PdfReader:
+    """One page per size (PDF points) carrying only 「第 X 页 共 Y 页」 in the bottom margin, numbered from
+    `first`: laid over the bound scans so every page of the bound file is numbered like the document's.
+    No background: nothing of the scan is hidden."""
+    from weasyprint import HTML  # the renderer's own engine; fonts embedded as in the document
+
+    pages_css = "".join(f"@page p{i} {{ size: {w:.2f}pt {h:.2f}pt; margin: 0; }}" for i, (w, h) in enumerate(sizes))
+    body = "".join(
+        f'<div style="page: p{i}; height: {h:.2f}pt; position: relative;"><p style="position: absolute; '
+        f'bottom: 3.5mm; left: 0; right: 0; margin: 0; text-align: center; font: 8pt \'Noto Serif CJK SC\', serif; '
+        f'color: #222;">第 {first + i} 页 共 {total} 页</p></div>'
+        for i, (_, h) in enumerate(sizes))
+    data = HTML(string=f"<html><head><style>{pages_css}</style></head><body style='margin:0'>{body}</body></html>").write_pdf()
+    return PdfReader(io.BytesIO(data))
+
+
 def bind(pdf: bytes, attachments: Sequence[BoundAttachment]) -> bytes:
-    """`pdf` with every page of each attachment appended, the catalog, /ID and Info of `pdf` kept."""
+    """`pdf` with every page of each attachment appended and numbered (第 X 页 共 Y 页, Y the bound
+    file's length), the catalog, /ID and Info of `pdf` kept."""
     if not attachments:
         return pdf
     reader = PdfReader(io.BytesIO(pdf))
     writer = PdfWriter(clone_from=reader)
     writer.pdf_header = reader.pdf_header  # PDF/A-3 is based on PDF 1.7: keep WeasyPrint's %PDF-1.7
-    for a in attachments:
-        for page in PdfReader(io.BytesIO(a.data)).pages:
-            added = writer.add_page(page)
-            # A scan's own annotations (links, forms) have no place in a sealed record.
-            if "/Annots" in added:
-                del added[NameObject("/Annots")]
+    scans = [page for a in attachments for page in PdfReader(io.BytesIO(a.data)).pages]
+    own = len(reader.pages)
+    sizes = [(float(p.mediabox.width), float(p.mediabox.height)) for p in scans]
+    overlay = page_number_overlay(sizes, own + 1, own + len(scans))
+    for page, number in zip(scans, overlay.pages, strict=True):
+        added = writer.add_page(page)
+        # A scan's own annotations (links, forms) have no place in a sealed record.
+        if "/Annots" in added:
+            del added[NameObject("/Annots")]
+        added.merge_page(number)
     # The render's identifier (deterministic, issue 3 §7) and WeasyPrint's Info (matching the XMP).
     first = reader.trailer["/ID"]
     writer._ID = ArrayObject([ByteStringObject(first[0].original_bytes),  # noqa: SLF001 — no public setter

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 
 from generator.amounts import format_amount, rmb_uppercase
 from generator.forensic.model import (
@@ -167,25 +167,20 @@ def result_phrase(case: ForensicAppraisalCase, r: MatterResult) -> str:
 
 
 def time_limit(case: ForensicAppraisalCase, extensions: int | None = None) -> date | None:
-    """The date the appraisal is due (通则 Art 28): the agreed or 30 working days from the 委托书's
-    effective date, plus the first `extensions` extensions (all when None) and the working days spent
-    waiting for materials. Working days follow the official holiday calendar (chinese-calendar)."""
+    """The date the appraisal is due (通则 Art 28) with the first `extensions` extensions (all when None):
+    the one computation of generator/forensic/workdays.py, so documents, rules and ledger agree."""
+    from generator.forensic.workdays import CalendarNotCovered, Span, add_working_days
+
     start = case.timeline.effective_on
     if start is None:
         return None
-    import chinese_calendar
-
     days = case.commission.agreed_working_days or DEFAULT_WORKING_DAYS
     exts = case.timeline.extensions if extensions is None else case.timeline.extensions[:extensions]
     days += sum(e.working_days for e in exts)
-    for s in case.timeline.suspensions:
-        day = s.start
-        while day <= s.end:
-            days += 1 if chinese_calendar.is_workday(day) else 0
-            day += timedelta(days=1)
+    spans = [Span(s.start, s.end) for s in case.timeline.suspensions]
     try:
-        return chinese_calendar.find_workday(days, start)  # type: ignore[no-any-return]
-    except NotImplementedError:
+        return add_working_days(start, days, spans)
+    except CalendarNotCovered:
         return None  # outside the years the calendar covers: shown as 未提供, the rules say why
 
 
@@ -260,7 +255,7 @@ def build_commission(case: ForensicAppraisalCase) -> ForensicDocument:
     else:
         agreed.append(Paragraph("需要回避的鉴定人：无"))
     warnings: list[Block] = [Paragraph(f"{i}. {w}") for i, w in enumerate(RISK_WARNINGS, start=1)]
-    warnings.append(KeyValues([("委托人已知悉上述鉴定风险", yes_no(c.risk_warnings_acknowledged) if c.risk_warnings_acknowledged
+    warnings.append(KeyValues([("委托人已知悉上述风险", yes_no(c.risk_warnings_acknowledged) if c.risk_warnings_acknowledged
                                 else None)]))
     sign: list[Block] = [
         ReceiptBlock("委托人（签名或盖章）", "；".join(c.signed_by) or None, fmt_date(c.signed_on),
@@ -270,7 +265,7 @@ def build_commission(case: ForensicAppraisalCase) -> ForensicDocument:
     sections = _numbered([
         ("委托人", "通则 Art 16", "com-client", [
             Table(header=[["名称或姓名", "身份", "委托人", "联系人", "联系电话", "地址"]], rows=party_rows,
-                  widths=[5, 2, 1, 3, 3, 5]),
+                  widths=[5, 2, 2, 3, 3, 5]),
             KeyValues([("委托方式", COMMISSION_KIND_TITLES[c.kind]), ("委托人经办人", c.handling_staff)])]),
         ("鉴定机构", "通则 Art 16", "com-institution", [KeyValues([
             ("机构名称", inst.name), ("许可证号", inst.licence_no), ("业务范围", "、".join(inst.qualification_scope)),
@@ -326,7 +321,7 @@ def build_witness_notice(case: ForensicAppraisalCase) -> ForensicDocument:
             blocks.append(Paragraph(f"第 {i} 次通知", style="emphasis"))
         blocks += [
             Paragraph(f"致{w.insurer}："),
-            Paragraph(f"本机构受{clients(case)}单方委托，对被鉴定人{person}进行司法鉴定（委托书编号 {case.commission.number}），"
+            Paragraph(f"本机构受{clients(case)}单方委托，对被鉴定人{person}进行司法鉴定（委托书编号：{case.commission.number}），"
                       f"定于{fmt_dt(w.scheduled_for)}在{w.place}实施检验。根据川司鉴协〔2022〕7号二（二），请贵公司派员到场见证。"),
             Paragraph("到场人员请携带工作证明及居民身份证，经查验并留存复印件后方可见证；未能出示证件的，不得参与见证"
                       "（川司鉴协〔2022〕7号 四（四））。到场人员可旁观、旁听鉴定过程，不得干扰鉴定。"
@@ -417,7 +412,7 @@ def build_recusal(case: ForensicAppraisalCase) -> ForensicDocument:
         else:
             blocks = [
                 KeyValues([("声明人", a.name), ("执业证号", a.licence_no), ("专业技术职称", a.title),
-                           ("存在利害关系或应回避情形", "是" if decl.has_interest else "否"),
+                           ("利害关系或应回避情形", "有" if decl.has_interest else "无"),
                            ("声明时间", fmt_dt(decl.declared_at))]),
                 Paragraph(decl.statement),
             ]
@@ -600,7 +595,7 @@ def build_extension(case: ForensicAppraisalCase) -> ForensicDocument:
         blocks: list[Block] = [
             Paragraph(f"{clients(case)}："),
             Paragraph(f"贵方委托本机构鉴定的“{'；'.join(matter_title(m) for m in case.commission.matters)}”"
-                      f"（委托书编号 {case.commission.number}），因{e.reason}，经本机构负责人批准，鉴定时限延长 "
+                      f"（委托书编号：{case.commission.number}），因{e.reason}，经本机构负责人批准，鉴定时限延长 "
                       f"{e.working_days} 个工作日。根据《司法鉴定程序通则》第二十八条，特此告知。"),
             KeyValues([("告知书编号", e.notice_number), ("原定完成日期", fmt_date(before)),
                        ("延长工作日数", f"{e.working_days} 个工作日"), ("延长后完成日期", fmt_date(after)),
@@ -622,7 +617,7 @@ def build_termination(case: ForensicAppraisalCase) -> ForensicDocument:
     blocks: list[Block] = [
         Paragraph(f"{clients(case)}："),
         Paragraph(f"贵方委托本机构鉴定的“{'；'.join(matter_title(m) for m in case.commission.matters)}”"
-                  f"（委托书编号 {case.commission.number}），因{TERMINATION_GROUND_TITLES[t.ground]}，"
+                  f"（委托书编号：{case.commission.number}），因{TERMINATION_GROUND_TITLES[t.ground]}，"
                   "根据《司法鉴定程序通则》第二十九条，本机构决定终止鉴定。特此告知。"),
         KeyValues([("终止理由", TERMINATION_GROUND_TITLES[t.ground]), ("情况说明", t.explanation),
                    ("决定日期", fmt_date(t.decided_on)),
