@@ -28,7 +28,8 @@ from signing.status import VerifyOutcome
 
 PROPERTIES = {"authenticity": "真实性", "integrity": "完整性", "usability": "可用性", "security": "安全性"}
 OPEN_FORMATS = {"application/pdf", "application/json", "text/csv", "text/plain", "image/jpeg", "image/png",
-                "image/tiff", "audio/mp4", "audio/mpeg", "audio/wav", "audio/x-wav", "video/mp4", "application/ofd"}
+                "image/tiff", "audio/mp4", "audio/mpeg", "audio/wav", "audio/x-wav", "video/mp4", "application/ofd",
+                md.DOCX}  # OOXML (ISO/IEC 29500): the forensic documents' editable text
 _EXECUTABLE_MAGIC = (b"\x7fELF", b"MZ", b"#!", b"\xca\xfe\xba\xbe", b"\xcf\xfa\xed\xfe")
 # DA/T 70 可用性: no compressed or encrypted containers inside a package (their content escapes the checks)
 _ARCHIVE_MAGIC = (b"PK\x03\x04", b"Rar!", b"7z\xbc\xaf\x27\x1c", b"\x1f\x8b", b"BZh", b"\xfd7zXZ")
@@ -160,7 +161,7 @@ def _audit_package(archive: Archive, row: RowMapping, result: AuditResult, inges
     result.add("authenticity", "著录信息格式正确（类型、范围、格式、无重复）", not malformed, "；".join(malformed[:5]), rel)
     if malformed:
         return 0
-    same = (meta.get("schema") == md.SCHEMA and meta.get("case_id") == row["case_id"]
+    same = (meta.get("schema") in md.ROLES_BY_SCHEMA and meta.get("case_id") == row["case_id"]
             and meta["report"].get("number") == row["report_number"]
             and meta["retention"].get("until") == row["retention_until"]
             and meta["retention"].get("class") == row["retention_class"]
@@ -215,7 +216,8 @@ def _audit_package(archive: Archive, row: RowMapping, result: AuditResult, inges
             mismatches.append(f"{name}：实际格式 {sniffed} ≠ 著录 {f.get('media_type')}")
         if f.get("media_type") not in OPEN_FORMATS:
             formats.append(f"{name}（{f.get('media_type')}）")
-        if head.startswith(_ARCHIVE_MAGIC):
+        # a DOCX is a ZIP by definition (OOXML); any other ZIP hides content from these checks
+        if head.startswith(_ARCHIVE_MAGIC) and f.get("media_type") != md.DOCX:
             packed.append(name)
         if head.startswith(_EXECUTABLE_MAGIC):
             result.add("security", "无可执行文件（恶意代码筛查）", False, f"{name} 是可执行文件或脚本", rel)
@@ -228,7 +230,7 @@ def _audit_package(archive: Archive, row: RowMapping, result: AuditResult, inges
                f"磁盘 {size_total}，著录 {meta['totals'].get('bytes')}，目录 {row['byte_count']}", rel)
     roles = {f.get("role") for f in files}
     result.add("integrity", "内容齐全（报告、案件文件、工作底稿、审核记录，10.2）",
-               {"report", "case_file", "calculation", "review_record"} <= roles, f"现有：{sorted(map(str, roles))}", rel)
+               fmt.required_roles(meta) <= roles, f"现有：{sorted(map(str, roles))}", rel)
     result.add("usability", "格式为开放格式", not formats, "；".join(formats[:5]), rel)
     result.add("usability", "包内无压缩封装（zip、rar、7z、gzip…）", not packed, "；".join(packed[:5]), rel)
     result.add("integrity", "处理过程有记录（归档事件在日志中）", event is not None, "日志中没有该包的归档事件", rel)

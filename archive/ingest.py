@@ -16,20 +16,20 @@ import io
 import json
 import os
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
 
+from archive import forensic, package
 from archive import metadata as md
-from archive import package
 from archive import package_format as fmt
 from archive.names import UnsafePathError, inside, relative_inside, safe_component
 from archive.retention import class_for, retention_until
 from archive.store import Archive, ArchiveError, crash_point
 from generator.adjust import adjust, adjustment_to_dict
+from generator.kinds import Case, is_forensic
 from generator.loading import LoadedCase
-from generator.model import CarSurveyCase
 from generator.types import beijing_date
 
 SOFTWARE = "gongu archive 1"
@@ -50,10 +50,10 @@ class IngestResult:
     package_hash: str
 
 
-def archivable_problems(case: CarSurveyCase, today: date | None = None) -> list[str]:
+def archivable_problems(case: Case, today: date | None = None) -> list[str]:
     """May the case be closed and archived? The review rules answer for 10.1 (report delivered to the
-    client, fee received) and every other rule that blocks archiving — one rule, one place
-    (generator.rules, stage "archive"). The archive adds only what it needs itself: the closure
+    client, fee received) and every other rule that blocks archiving, for either kind — one rule, one
+    place (generator.rules, stage "archive"). The archive adds only what it needs itself: the closure
     date, from which retention is counted (10.4)."""
     from generator.rules import blocking_reasons
 
@@ -63,7 +63,7 @@ def archivable_problems(case: CarSurveyCase, today: date | None = None) -> list[
     return problems
 
 
-def report_mismatch(report_pdf: Path, case: CarSurveyCase) -> list[str]:
+def report_mismatch(report_pdf: Path, case: Case) -> list[str]:
     """The sealed report must be this case's report: the renderer embeds the case file in the PDF/A-3,
     and its case id and report number must match (the rest legitimately differs: delivery, fee and
     closure are recorded after issue)."""
@@ -129,6 +129,8 @@ def working_papers(loaded: LoadedCase) -> list[package.PayloadFile]:
 
 def plan_payload(loaded: LoadedCase, report_pdf: Path, extras: list[tuple[str, Path]]) -> list[package.PayloadFile]:
     case = loaded.case
+    if is_forensic(case):
+        return [f.item for f in plan_forensic(loaded, report_pdf, extras)]
     problems: list[str] = []
     files = [package.PayloadFile(f"report/{safe_component(case.report.number)}.pdf", "report", source=report_pdf),
              package.PayloadFile("case/case.json", "case_file", content=loaded.raw)]
@@ -166,7 +168,16 @@ def plan_payload(loaded: LoadedCase, report_pdf: Path, extras: list[tuple[str, P
     return files
 
 
-def package_location(case: CarSurveyCase) -> str:
+def plan_forensic(loaded: LoadedCase, report_pdf: Path, extras: list[tuple[str, Path]]) -> list[forensic.Filed]:
+    """The payload of a forensic package in the order of its 卷内目录 (archive/forensic.py)."""
+    assert is_forensic(loaded.case)
+    filed, problems = forensic.plan(loaded.case, loaded.raw, loaded.source.parent, report_pdf, extras)
+    if problems:
+        raise IngestRefused(problems)
+    return filed
+
+
+def package_location(case: Case) -> str:
     assert case.delivery.closed_at is not None
     year = beijing_date(case.delivery.closed_at).year  # the Beijing closure year, whatever the offset
     return f"{year}/{safe_component(case.case_id)}/{safe_component(case.report.number)}"
@@ -200,12 +211,13 @@ def ingest(archive: Archive, loaded: LoadedCase, report_pdf: Path | None, *,
     if existing is not None and existing["state"] == "disposed":
         raise IngestRefused([f"报告 {case.report.number} 的档案已按程序销毁，不能再次归档同一报告编号"])
 
-    payload = plan_payload(loaded, report_pdf, list(extras))
+    filed = plan_forensic(loaded, report_pdf, list(extras)) if is_forensic(case) else None
+    payload = [f.item for f in filed] if filed is not None else plan_payload(loaded, report_pdf, list(extras))
     tmp_root = archive.root / package.TMP_DIR
     tmp_root.mkdir(parents=True, exist_ok=True)
     tmp = tmp_root / f"{uuid.uuid4().hex}-{os.getpid()}"
     try:
-        entries = _build(archive, loaded, payload, tmp, by)
+        entries = _build(archive, loaded, payload, tmp, by, filed)
         payload_hash = hashlib.sha256(package.payload_manifest(tmp).encode()).hexdigest()
         if existing is not None:
             if not package.is_bag(final):
@@ -242,7 +254,7 @@ def ingest(archive: Archive, loaded: LoadedCase, report_pdf: Path | None, *,
 
 
 def _build(archive: Archive, loaded: LoadedCase, payload: list[package.PayloadFile], tmp: Path,
-           by: str) -> list[md.FileEntry]:
+           by: str, filed: list[forensic.Filed] | None = None) -> list[md.FileEntry]:
     case = loaded.case
     tmp.mkdir()
     entries: list[md.FileEntry] = []
@@ -257,17 +269,31 @@ def _build(archive: Archive, loaded: LoadedCase, payload: list[package.PayloadFi
             size, digest = len(item.content), hashlib.sha256(item.content).hexdigest()
         entries.append(md.FileEntry(f"data/{item.rel}", item.role, size, md.media_type_for(item.rel), digest))
     crash_point("after_payload")
-    cls = class_for(case.statutory, archive.config.retention)
+    cls = class_for(case, archive.config.retention)
     assert case.delivery.closed_at is not None
     until = retention_until(case.delivery.closed_at, cls)
-    total = adjustment_to_dict(case, adjust(case))["totals"]["total_payable"]  # type: ignore[index]
-    meta = md.build_metadata(case, entries, cls, until, total_payable=str(total), ingested_at=archive.now(),
-                             ingested_by=by, software=SOFTWARE)
-    package.make_bag(tmp, {"Source-Organization": case.firm.name, "External-Identifier": case.case_id,
-                           "External-Description": f"公估档案 {case.case_id} 报告 {case.report.number}",
-                           "Bag-Group-Identifier": case.case_id})
+    tags: dict[str, bytes] = {}
+    if is_forensic(case):
+        assert filed is not None
+        titled = {f"data/{f.item.rel}": f.title for f in filed}
+        entries = [replace(e, title=titled.get(e.path)) for e in entries]
+        meta = forensic.build_metadata(case, entries, cls, until, ingested_at=archive.now(), ingested_by=by,
+                                       software=SOFTWARE)
+        what = f"司法鉴定档案 {case.case_id} 文书 {case.report.number}"
+    else:
+        total = adjustment_to_dict(case, adjust(case))["totals"]["total_payable"]  # type: ignore[index]
+        meta = md.build_metadata(case, entries, cls, until, total_payable=str(total), ingested_at=archive.now(),
+                                 ingested_by=by, software=SOFTWARE)
+        what = f"公估档案 {case.case_id} 报告 {case.report.number}"
+    package.make_bag(tmp, {"Source-Organization": case.organization_name, "External-Identifier": case.case_id,
+                           "External-Description": what, "Bag-Group-Identifier": case.case_id})
+    if is_forensic(case):
+        assert filed is not None
+        # the 卷内目录 and 备考表: tag files, so re-ingesting the same content later stays a no-op
+        index = forensic.file_index(case, filed, entries, tmp)
+        tags = forensic.tag_files(index, forensic.filing_note(case, index, by=by, at=archive.now()))
     # the search record: what the index needs, derived now so no later model has to re-read this case file
-    fmt.describe(tmp, meta, fmt.build_search_record(case))
+    fmt.describe(tmp, meta, fmt.build_search_record(case), tags)
     package.fsync_tree(tmp)
     crash_point("after_bag")
     problems = package.validate(tmp)

@@ -29,6 +29,9 @@ from generator.model import CarSurveyCase
 from generator.types import beijing_date
 
 SCHEMA = "gongu-archive-package/1"
+# Format 2 (forensic appraisal packages): format 1's keys plus a `forensic` block, the roles below and
+# the 卷内目录 / 备考表 tag files; survey packages are still written as format 1.
+SCHEMA_2 = "gongu-archive-package/2"
 METADATA_FILE = "metadata.json"
 README_FILE = "README.txt"
 
@@ -45,6 +48,19 @@ ROLES: dict[str, str] = {
     "review_record": "品质审核记录",
     "attachment": "其他相关资料",
 }
+# Roles that exist from format 2 on (forensic appraisal packages); format 1 packages never carry them.
+ROLES_2: dict[str, str] = {
+    **ROLES,
+    "report": "主文书（已签章）：司法鉴定意见书或终止鉴定告知书",
+    "report_docx": "主文书 DOCX",
+    "document": "鉴定文书（已签章）",
+    "document_docx": "鉴定文书 DOCX",
+    "process_record": "鉴定过程记录（通则第二十七条）",
+    "id_copy": "到场人员身份证件复印件（四川意见 四(四)）",
+    "material": "鉴定材料扫描件（通则第十二条）",
+    "photo": "鉴定过程照片",
+}
+ROLES_BY_SCHEMA: dict[str, dict[str, str]] = {SCHEMA: ROLES, SCHEMA_2: ROLES_2}
 FOLDERS: dict[str, str] = {
     "report": "report",
     "case_file": "case",
@@ -56,6 +72,12 @@ FOLDERS: dict[str, str] = {
     "video": "media",
     "review_record": "review",
     "attachment": "attachments",
+    "report_docx": "report",
+    "document": "documents",
+    "document_docx": "documents",
+    "process_record": "process",
+    "id_copy": "id-copies",
+    "material": "materials",
 }
 
 # Magic numbers for the formats we check metadata against (DA/T 70: captured format = declared format).
@@ -67,7 +89,8 @@ _MAGIC: tuple[tuple[bytes, str], ...] = (
     (b"II*\x00", "image/tiff"),
     (b"MM\x00*", "image/tiff"),
 )
-_EXTRA_TYPES = {".json": "application/json", ".csv": "text/csv", ".m4a": "audio/mp4", ".mp3": "audio/mpeg",
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+_EXTRA_TYPES = {".docx": DOCX, ".json": "application/json", ".csv": "text/csv", ".m4a": "audio/mp4", ".mp3": "audio/mpeg",
                 ".wav": "audio/wav", ".mp4": "video/mp4", ".txt": "text/plain", ".ofd": "application/ofd"}
 
 
@@ -91,10 +114,11 @@ class FileEntry:
     size: int
     media_type: str
     sha256: str
+    title: str | None = None  # what this file is, when more precise than its role's title
 
     def as_dict(self) -> dict[str, Any]:
-        return {"path": self.path, "role": self.role, "title": ROLES.get(self.role, self.role), "size": self.size,
-                "media_type": self.media_type, "sha256": self.sha256}
+        return {"path": self.path, "role": self.role, "title": self.title or ROLES.get(self.role) or ROLES_2.get(self.role, self.role),
+                "size": self.size, "media_type": self.media_type, "sha256": self.sha256}
 
 
 def _iso(value: datetime | date | None) -> str | None:
@@ -143,6 +167,10 @@ REQUIRED_KEYS = ("schema", "case_id", "kind", "report", "parties", "dates", "ret
 
 def readme_text(metadata: dict[str, Any]) -> str:
     m = metadata
+    if m.get("kind") == "forensic_appraisal":
+        from archive.forensic import readme_text as forensic_readme
+
+        return forensic_readme(m)
     lines = [
         "公估档案包说明",
         "=" * 20,

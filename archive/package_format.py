@@ -1,10 +1,12 @@
-"""The archive package format, `gongu-archive-package/1`, in one place: what a package holds and how
+"""The archive package formats, `gongu-archive-package/1` and `/2`, in one place: what a package holds and how
 it is read. docs/package-format.md describes the same rules for a person with standard tools only.
 
 Writing: `describe` adds the tag files (metadata.json, README.txt, search-record.json) to a bag that
 `archive/package.py` made; `archive/metadata.py` holds the content of metadata.json and README.txt.
 Reading: `open_package` checks the format name in metadata.json and hands the package to the reader
 of that version (`READERS`); every other module (ingest, audit, disposal, index) asks this module.
+Format 2 (forensic appraisal packages) is format 1 plus a `forensic` block in metadata.json, the roles
+of `metadata.ROLES_2` and the 卷内目录 / 备考表 tag files; survey packages are still written as 1.
 A later format is a new entry in `READERS`, never a change to how version 1 is read: packages are
 kept for 15 or 30 years (10.4) and must stay readable for all of them."""
 
@@ -24,14 +26,21 @@ from archive.errors import ArchiveError
 from archive.retention import RetentionClass, retention_until
 from generator.adjust import adjust
 from generator.amounts import to_fen
-from generator.model import CarSurveyCase, ReviewDecision
+from generator.kinds import Case, is_forensic
+from generator.model import ReviewDecision
 from generator.types import beijing_date
 
 FORMAT_1 = md.SCHEMA  # "gongu-archive-package/1"
+FORMAT_2 = md.SCHEMA_2  # "gongu-archive-package/2"
 METADATA_FILE = md.METADATA_FILE
 README_FILE = md.README_FILE
 SEARCH_RECORD_FILE = "search-record.json"
 SEARCH_RECORD_1 = "gongu-search-record/1"
+SEARCH_RECORD_2 = "gongu-search-record/2"
+# Content a package of each kind must hold (10.2 for a survey; the opinion, the case file and the
+# review for a forensic appraisal, 通则 Art 35).
+REQUIRED_ROLES = {"car_survey": frozenset({"report", "case_file", "calculation", "review_record"}),
+                  "forensic_appraisal": frozenset({"report", "case_file", "review_record"})}
 
 
 class PackageFormatError(ArchiveError):
@@ -104,6 +113,19 @@ class ArchivedPackage:
         """The search record written at ingest, or None for a package made before records existed."""
         return read_search_record(self.path)
 
+    def tag_json(self, name: str) -> dict[str, Any] | None:
+        """A JSON tag file of the package (format 2: file-index.json, filing-note.json), None if absent."""
+        file = self.path / name
+        if not file.is_file():
+            return None
+        try:
+            value = json.loads(file.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise PackageFormatError(f"{file}：无法读取：{exc}") from None
+        if not isinstance(value, dict):
+            raise PackageFormatError(f"{file}：不是 JSON 对象")
+        return value
+
     def manifests(self) -> dict[str, str]:
         return package.manifest_texts(self.path)
 
@@ -142,8 +164,18 @@ def _read_v1(path: Path, meta: dict[str, Any]) -> ArchivedPackage:
     return ArchivedPackage(path, FORMAT_1, meta, files)
 
 
+def _read_v2(path: Path, meta: dict[str, Any]) -> ArchivedPackage:
+    """Format 2: format 1's checks with format 2's roles, and the `forensic` block present."""
+    problems = metadata_problems(meta)
+    if problems:
+        raise PackageFormatError(f"{path / METADATA_FILE}：" + "；".join(problems[:5]))
+    files = tuple(PackageFile(str(f["path"]), str(f["role"]), int(f["size"]), str(f["sha256"]),
+                              str(f.get("media_type") or "")) for f in meta["files"])
+    return ArchivedPackage(path, FORMAT_2, meta, files)
+
+
 # One reader per format version; a package names its version in metadata.json "schema".
-READERS: dict[str, Callable[[Path, dict[str, Any]], ArchivedPackage]] = {FORMAT_1: _read_v1}
+READERS: dict[str, Callable[[Path, dict[str, Any]], ArchivedPackage]] = {FORMAT_1: _read_v1, FORMAT_2: _read_v2}
 
 
 def open_package(path: Path) -> ArchivedPackage:
@@ -171,14 +203,17 @@ def manifest_sha256(path: Path) -> dict[str, str]:
 def metadata_problems(meta: Mapping[str, Any]) -> list[str]:
     """DA/T 70 真实性: metadata.json of format 1 well-formed — keys, types, formats, no duplicates."""
     problems = []
-    if meta.get("schema") != FORMAT_1:
-        problems.append(f"schema 应为 {FORMAT_1}")
-    missing = [k for k in md.REQUIRED_KEYS if k not in meta]
+    roles = md.ROLES_BY_SCHEMA.get(str(meta.get("schema")))
+    if roles is None:
+        problems.append(f"schema 应为 {' 或 '.join(md.ROLES_BY_SCHEMA)}")
+        roles = md.ROLES
+    required = (*md.REQUIRED_KEYS, "forensic") if meta.get("schema") == FORMAT_2 else md.REQUIRED_KEYS
+    missing = [k for k in required if k not in meta]
     if missing:
         return [*problems, f"缺少：{', '.join(missing)}"]
     if not isinstance(meta.get("case_id"), str):
         problems.append("case_id 应为字符串")
-    for key in ("report", "parties", "dates", "retention", "ingest", "totals"):
+    for key in ("report", "parties", "dates", "retention", "ingest", "totals", *(("forensic",) if "forensic" in required else ())):
         if not isinstance(meta.get(key), dict):
             problems.append(f"{key} 应为对象")
     files = meta.get("files")
@@ -202,7 +237,7 @@ def metadata_problems(meta: Mapping[str, Any]) -> list[str]:
         digest = f.get("sha256")
         if not isinstance(digest, str) or len(digest) != 64 or not all(c in "0123456789abcdef" for c in digest):
             problems.append(f"{name}：sha256 应为 64 位十六进制")
-        if f.get("role") not in md.ROLES:
+        if f.get("role") not in roles:
             problems.append(f"{name}：未知的用途 {f.get('role')!r}")
     try:
         date.fromisoformat(str(meta["retention"].get("until")))
@@ -215,6 +250,11 @@ def metadata_problems(meta: Mapping[str, Any]) -> list[str]:
     if not isinstance(totals.get("files"), int) or not isinstance(totals.get("bytes"), int):
         problems.append("totals.files / totals.bytes 应为整数")
     return problems
+
+
+def required_roles(meta: Mapping[str, Any]) -> frozenset[str]:
+    """The roles a package of this kind must hold (audit: 内容齐全); a package without a kind is a survey's."""
+    return REQUIRED_ROLES.get(str(meta.get("kind") or "car_survey"), REQUIRED_ROLES["car_survey"])
 
 
 # ─────────────────────────────────────── the search record ───────────────────────────────────────
@@ -247,8 +287,24 @@ def _read_search_record_1(file: Path, record: dict[str, Any]) -> dict[str, Any]:
     return {key: record[key] for key in SEARCH_RECORD_FIELDS}
 
 
+# Record 2 (forensic appraisals): record 1's keys plus these, strings or arrays of strings.
+SEARCH_RECORD_2_FIELDS: dict[str, type] = {"institution": str, "parties": list, "matters": list, "result": list,
+                                           "appraisers": list}
+
+
+def _read_search_record_2(file: Path, record: dict[str, Any]) -> dict[str, Any]:
+    base = _read_search_record_1(file, record)
+    problems = [f"{key}：应为 {kind.__name__}" for key, kind in SEARCH_RECORD_2_FIELDS.items()
+                if not isinstance(record.get(key), kind)]
+    problems += [f"{key}：应为字符串数组" for key, kind in SEARCH_RECORD_2_FIELDS.items()
+                 if kind is list and isinstance(record.get(key), list) and not all(isinstance(x, str) for x in record[key])]
+    if problems:
+        raise PackageFormatError(f"{file}：" + "；".join(problems[:5]))
+    return {**base, **{key: record[key] for key in SEARCH_RECORD_2_FIELDS}}
+
+
 SEARCH_RECORD_READERS: dict[str, Callable[[Path, dict[str, Any]], dict[str, Any]]] = {
-    SEARCH_RECORD_1: _read_search_record_1}
+    SEARCH_RECORD_1: _read_search_record_1, SEARCH_RECORD_2: _read_search_record_2}
 
 
 def read_search_record(path: Path) -> dict[str, Any] | None:
@@ -267,8 +323,13 @@ def read_search_record(path: Path) -> dict[str, Any] | None:
     return reader(file, record)
 
 
-def build_search_record(case: CarSurveyCase) -> dict[str, Any]:
-    """The search record of a case (format gongu-search-record/1). Amounts in fen (integers)."""
+def build_search_record(case: Case) -> dict[str, Any]:
+    """The search record of a case: gongu-search-record/1 for a survey (amounts in fen, integers),
+    gongu-search-record/2 for a forensic appraisal (archive/forensic.py)."""
+    if is_forensic(case):
+        from archive.forensic import search_record
+
+        return search_record(case)
 
     def fen(value: Decimal | None) -> int | None:
         return None if value is None else int(to_fen(value) * 100)
@@ -305,11 +366,13 @@ def build_search_record(case: CarSurveyCase) -> dict[str, Any]:
 
 # ─────────────────────────────────────────── writing ───────────────────────────────────────────
 
-def describe(folder: Path, metadata: dict[str, Any], search_record: dict[str, Any]) -> None:
-    """Add the tag files of format 1 to a bag made by `package.make_bag`; the tag manifests then
-    cover them (RFC 8493 §2.2.1)."""
+def describe(folder: Path, metadata: dict[str, Any], search_record: dict[str, Any],
+             extra: Mapping[str, bytes] | None = None) -> None:
+    """Add the tag files of the package's format to a bag made by `package.make_bag` (`extra`: format 2's
+    卷内目录 and 备考表); the tag manifests then cover them (RFC 8493 §2.2.1)."""
     package.add_tag_files(folder, {
         METADATA_FILE: md.dumps(metadata),
         README_FILE: md.readme_text(metadata).encode("utf-8"),
         SEARCH_RECORD_FILE: (json.dumps(search_record, ensure_ascii=False, indent=2) + "\n").encode("utf-8"),
+        **(extra or {}),
     })

@@ -1,5 +1,5 @@
 """Retention classes (10.4; 资产评估法 Art. 29): ordinary ≥ 15 years, statutory ≥ 30 years, counted
-from case closure. The classes are data (forms/retention.toml), overridable per firm but never
+from case closure; forensic appraisal files ≥ 30 years (广东省司法鉴定管理条例 2022 Art 51). The classes are data (forms/retention.toml), overridable per firm but never
 below the legal minimum."""
 
 from __future__ import annotations
@@ -8,9 +8,12 @@ import tomllib
 from dataclasses import dataclass
 from datetime import date, datetime
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from generator.types import beijing_date
+
+if TYPE_CHECKING:
+    from generator.kinds import Case
 
 
 class RetentionConfigError(ValueError):
@@ -55,15 +58,19 @@ def load_classes(overrides: dict[str, Any] | None = None) -> dict[str, Retention
             raise RetentionConfigError(
                 f"保管期限类别 {name}：{years} 年短于法定最低 {minimum} 年（{v.get('basis', '10.4')}）")
         classes[name] = RetentionClass(name, str(v.get("title", name)), years, minimum, str(v.get("basis", "")))
-    for required in ("ordinary", "statutory"):
+    for required in ("ordinary", "statutory", "forensic"):
         if required not in classes:
             raise RetentionConfigError(f"缺少保管期限类别 {required}")
     return classes
 
 
-def class_for(statutory: bool, classes: dict[str, RetentionClass]) -> RetentionClass:
-    # 10.4: statutory work (法定公估业务) is kept at least 30 years, everything else at least 15.
-    return classes["statutory" if statutory else "ordinary"]
+def class_for(case: Case, classes: dict[str, RetentionClass]) -> RetentionClass:
+    """The class a case is kept under, chosen by its kind. A forensic appraisal: at least 30 years
+    (no national rule; 广东省司法鉴定管理条例 2022 Art 51). A survey (10.4): statutory work (法定公估业务)
+    at least 30 years, everything else at least 15."""
+    if case.kind == "forensic_appraisal":
+        return classes["forensic"]
+    return classes["statutory" if getattr(case, "statutory", False) else "ordinary"]
 
 
 def retention_until(closed_at: datetime, cls: RetentionClass) -> date:

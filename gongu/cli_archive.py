@@ -89,12 +89,12 @@ def opened(*, need_signer: bool = False, catch_up: bool = True) -> Iterator[Arch
 
 def _parse_add(items: list[str]) -> list[tuple[str, Path]]:
     """`--add ROLE=FILE` or `--add FILE` (audio/video recognised by type, otherwise an attachment)."""
-    from archive.metadata import ROLES, media_type_for
+    from archive.metadata import ROLES_2, media_type_for
 
     out = []
     for item in items:
         role, sep, rest = item.partition("=")
-        if sep and role in ROLES:
+        if sep and role in ROLES_2:
             out.append((role, Path(rest)))
             continue
         kind = media_type_for(item).split("/")[0]
@@ -115,8 +115,13 @@ def ingest_cmd(
     loaded = load_or_exit(case_file)
     settings = load_settings()
     if report is None:
-        candidate = settings.home / "issued" / loaded.case.case_id / f"{loaded.case.report.number}.pdf"
-        report = candidate if candidate.is_file() else None
+        # the PDF the latest issuance of this report recorded (a forensic case's primary document), else
+        # the report number's name
+        case = loaded.case
+        issued = [i.pdf_file for i in case.issuances if i.number == case.report.number and i.pdf_file]
+        names = [Path(issued[-1]).name] if issued else []
+        folder = settings.home / "issued" / case.case_id
+        report = next((folder / n for n in [*names, f"{case.report.number}.pdf"] if (folder / n).is_file()), None)
     with opened() as archive:
         try:
             result = ingest(archive, loaded, report, extras=_parse_add(add or []), by=by or _default_user())

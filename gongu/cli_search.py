@@ -63,7 +63,7 @@ def search(
     insurer: Annotated[str | None, typer.Option("--insurer", help="保险人（包含此文字）")] = None,
     date_from: Annotated[str | None, typer.Option("--from", help="出险日期起（YYYY[-MM[-DD]]）")] = None,
     date_to: Annotated[str | None, typer.Option("--to", help="出险日期止（YYYY[-MM[-DD]]）")] = None,
-    kind: Annotated[str | None, typer.Option("--kind", help="案件类型，如 car_survey / 建筑工程一切险")] = None,
+    kind: Annotated[str | None, typer.Option("--kind", help="案件类型，如 公估（car_survey）/ 司法鉴定（forensic_appraisal）")] = None,
     status: Annotated[str | None, typer.Option("--status", help="archived / held / disposed（已归档 / 保全中 / 已销毁）")] = None,
     sort: Annotated[str, typer.Option("--sort", help="score（相关度）或 date（出险日期，新→旧）")] = "score",
     page: Annotated[int, typer.Option("--page", help="页码，从 1 开始")] = 1,
@@ -139,11 +139,18 @@ def _print_results(results: SearchResults) -> None:
         text_column(table)  # mixed: amounts, dates and ids are separated by spaces, so they wrap whole
         table.add_row("报告编号", f"{f.get('report_number')}    状态 [{colour}]{STATUS_TITLES.get(status, status)}[/]"
                       f"    类型 {KIND_TITLES.get(str(f.get('kind')), f.get('kind'))}")
-        table.add_row("保险人", str(f.get("insurer") or "—"))
-        table.add_row("被保险人", str(f.get("insured") or "—"))
-        table.add_row("日期", f"出险 {f.get('loss_date') or '—'}    报告 {f.get('report_date') or '—'}"
-                      f"    保管至 {f.get('retention_end') or '—'}")
-        table.add_row("金额（元）", f"索赔 {_fen_text(f.get('claimed_fen'))}    理算 {_fen_text(f.get('adjusted_fen'))}")
+        if f.get("kind") == "forensic_appraisal":
+            table.add_row("鉴定机构", str(f.get("institution") or "—"))
+            table.add_row("鉴定人", "、".join(map(str, f.get("appraisers") or [])) or "—")
+            table.add_row("当事人", "、".join(map(str, f.get("parties") or [])) or "—")
+            table.add_row("鉴定意见", "；".join(map(str, f.get("result") or [])) or "—")
+            table.add_row("日期", f"出具 {f.get('report_date') or '—'}    保管至 {f.get('retention_end') or '—'}")
+        else:
+            table.add_row("保险人", str(f.get("insurer") or "—"))
+            table.add_row("被保险人", str(f.get("insured") or "—"))
+            table.add_row("日期", f"出险 {f.get('loss_date') or '—'}    报告 {f.get('report_date') or '—'}"
+                          f"    保管至 {f.get('retention_end') or '—'}")
+            table.add_row("金额（元）", f"索赔 {_fen_text(f.get('claimed_fen'))}    理算 {_fen_text(f.get('adjusted_fen'))}")
         table.add_row("档案包", str(f.get("package_path") or "—")
                       + ("  [red]不在磁盘上（事故，见 gongu archive audit）[/]" if f.get("package_missing") else ""))
         for snippet in hit.snippets:

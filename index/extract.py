@@ -19,12 +19,14 @@ from pathlib import Path
 from typing import Any
 
 from archive.package_format import ArchivedPackage, PackageFormatError, build_search_record, open_package
+from generator.kinds import Case
 from generator.loading import CaseFileError, load_case
-from generator.model import CarSurveyCase
 from generator.types import beijing_date
 
 STATUSES = ("archived", "held", "disposed")
 STATUS_TITLES = {"archived": "已归档", "held": "保全中", "disposed": "已销毁"}
+# A record or package that names no kind was made when the survey (公估) was the only one.
+DEFAULT_KIND = "car_survey"
 
 
 class PackageReadError(Exception):
@@ -59,6 +61,12 @@ class IndexDocument:
     adjusted_fen: int | None = None
     handlers: tuple[str, ...] = ()
     reviewers: tuple[str, ...] = ()
+    # forensic appraisals (gongu-search-record/2); empty for a survey
+    institution: str = ""
+    parties: tuple[str, ...] = ()
+    matters: tuple[str, ...] = ()
+    result: tuple[str, ...] = ()
+    appraisers: tuple[str, ...] = ()
     package_path: str = ""  # relative to the archive root (archive packages), or absolute
     text: str = ""  # the report's full text; empty once the package is disposed
 
@@ -95,13 +103,13 @@ def document_from_record(
     retention_end: date | None = None,
     archived_at: datetime | None = None,
 ) -> IndexDocument:
-    """An index document from a search record (archive/package_format.py, gongu-search-record/1):
+    """An index document from a search record (archive/package_format.py, gongu-search-record/1 or /2):
     plain data, so no case model is needed to index a package."""
     return IndexDocument(
         doc_id=doc_id,
         case_id=record["case_id"],
         report_number=record["report_number"],
-        kind=record["kind"],
+        kind=record.get("kind") or DEFAULT_KIND,
         status=status,
         case_name=record["case_name"],
         insurer=record["insurer"],
@@ -122,12 +130,17 @@ def document_from_record(
         adjusted_fen=record["adjusted_fen"],
         handlers=tuple(record["handlers"]),
         reviewers=tuple(record["reviewers"]),
+        institution=str(record.get("institution") or ""),
+        parties=tuple(record.get("parties") or ()),
+        matters=tuple(record.get("matters") or ()),
+        result=tuple(record.get("result") or ()),
+        appraisers=tuple(record.get("appraisers") or ()),
         package_path=package_path,
         text=text,
     )
 
 
-def document_from_case(case: CarSurveyCase, *, doc_id: str, text: str, **extra: Any) -> IndexDocument:
+def document_from_case(case: Case, *, doc_id: str, text: str, **extra: Any) -> IndexDocument:
     """What a case file gives the index today: its search record, read like an archived one."""
     return document_from_record(build_search_record(case), doc_id=doc_id, text=text, **extra)
 
@@ -248,7 +261,7 @@ def document_from_metadata(
         doc_id=doc_id,
         case_id=str(meta.get("case_id") or ""),
         report_number=str(report.get("number") or ""),
-        kind=str(meta.get("kind") or ""),
+        kind=str(meta.get("kind") or DEFAULT_KIND),
         status=status,
         case_name=str(meta.get("case_name") or ""),
         insurer=str(parties.get("insurer") or ""),
@@ -268,7 +281,7 @@ def document_from_metadata(
         text=text,
     )
     if record is None:
-        return doc
+        return _with_forensic_metadata(doc, _sub(meta, "forensic"))
     from_case = document_from_record(record, doc_id=doc_id, text=text)
     return replace(
         doc,
@@ -277,8 +290,45 @@ def document_from_metadata(
         assessed_fen=from_case.assessed_fen,
         handlers=from_case.handlers,
         reviewers=from_case.reviewers,
+        institution=from_case.institution,
+        parties=from_case.parties,
+        matters=from_case.matters,
+        result=from_case.result,
+        appraisers=from_case.appraisers,
         claimed_fen=doc.claimed_fen if doc.claimed_fen is not None else from_case.claimed_fen,
         adjusted_fen=doc.adjusted_fen if doc.adjusted_fen is not None else from_case.adjusted_fen,
+    )
+
+
+def _with_forensic_metadata(doc: IndexDocument, forensic: Mapping[str, Any]) -> IndexDocument:
+    """A tombstone of a forensic package (format 2) keeps its institution, parties, matters, result and
+    appraisers findable: they are in metadata.json's `forensic` block, worded as in the search record."""
+    if not forensic:
+        return doc
+    from generator.forensic.model import MATTER_KIND_TITLES, PARTY_ROLE_TITLES, MatterKind, PartyRole
+
+    def items(key: str) -> list[Mapping[str, Any]]:
+        value = forensic.get(key)
+        return [x for x in value if isinstance(x, Mapping)] if isinstance(value, list) else []
+
+    def title(titles: Mapping[Any, str], enum: Any, value: Any) -> str:
+        try:
+            return titles[enum(value)]
+        except ValueError:
+            return str(value)
+
+    institution = _sub(forensic, "institution")
+    results = forensic.get("results")
+    return replace(
+        doc,
+        institution=" ".join(str(x) for x in (institution.get("name"), institution.get("licence_no")) if x),
+        parties=tuple(f"{p.get('name')}（{title(PARTY_ROLE_TITLES, PartyRole, p.get('role'))}）" for p in items("parties")),
+        matters=tuple(str(m.get("description")) if m.get("description") == title(MATTER_KIND_TITLES, MatterKind, m.get("kind"))
+                      else f"{title(MATTER_KIND_TITLES, MatterKind, m.get('kind'))}：{m.get('description')}"
+                      for m in items("matters")),
+        result=tuple(str(r) for r in results) if isinstance(results, list) else (),
+        appraisers=tuple(" ".join(str(x) for x in (a.get("name"), a.get("licence_no")) if x) for a in items("appraisers")),
+        handlers=doc.handlers or tuple(str(a.get("name")) for a in items("appraisers")),
     )
 
 

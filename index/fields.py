@@ -16,12 +16,14 @@ from __future__ import annotations
 from datetime import date, datetime, time
 from typing import Any
 
-from index.extract import IndexDocument
+from index.extract import DEFAULT_KIND, IndexDocument
 
 # Descriptive fields searchable one by one (substring semantics through bigrams).
 TEXT_FIELDS = (
     "case_id", "report_number", "case_name", "insurer", "insured", "policyholder", "policy_number",
     "project", "province", "city", "cause", "loss_type", "handlers", "reviewers",
+    # forensic appraisals (鉴定机构, 当事人, 鉴定事项, 鉴定意见, 鉴定人); empty for a survey
+    "institution", "parties", "matters", "result", "appraisers",
 )
 KEYWORD_FIELDS = ("doc_id", "case_key", "kind", "status")
 DATE_FIELDS = ("loss_date", "report_date", "retention_end")
@@ -39,7 +41,8 @@ def field_values(doc: IndexDocument) -> dict[str, Any]:
     """The raw (un-analysed) value of every searchable field `doc` has: text as text, dates as
     datetimes, amounts as int fen. `body` and `body_bg` both carry the report text: one is
     analysed into words, the other into bigrams."""
-    values: dict[str, Any] = {"doc_id": doc.doc_id, "case_key": doc.case_id, "kind": doc.kind, "status": doc.status}
+    values: dict[str, Any] = {"doc_id": doc.doc_id, "case_key": doc.case_id, "kind": doc.kind or DEFAULT_KIND,
+                              "status": doc.status}
     if doc.text:
         values["body"] = doc.text
         values["body_bg"] = doc.text

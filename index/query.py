@@ -68,6 +68,11 @@ FIELDS: dict[str, FieldSpec] = {
         FieldSpec("loss_type", "损失类型", "text"),
         FieldSpec("handlers", "承办人", "text"),
         FieldSpec("reviewers", "审核人", "text"),
+        FieldSpec("institution", "鉴定机构", "text"),
+        FieldSpec("parties", "当事人", "text"),
+        FieldSpec("matters", "鉴定事项", "text"),
+        FieldSpec("result", "鉴定意见", "text"),
+        FieldSpec("appraisers", "鉴定人", "text"),
         FieldSpec("loss_date", "出险日期", "date"),
         FieldSpec("report_date", "报告日期", "date"),
         FieldSpec("retention_end", "保管期限", "date"),
@@ -84,6 +89,10 @@ ALIASES: dict[str, str] = {
     "工程名称": "project", "项目名称": "project", "省": "province", "市": "city", "原因": "cause",
     "出险原因": "cause", "承办人员": "handlers", "公估师": "handlers", "复核人": "reviewers", "日期": "loss_date",
     "出险时间": "loss_date", "报告时间": "report_date", "保管期限届满": "retention_end", "赔付金额": "adjusted_fen",
+    # forensic appraisals: the opinion's number is the report number of the shared spine
+    "鉴定文书编号": "report_number", "鉴定编号": "report_number", "意见书编号": "report_number",
+    "机构": "institution", "司法鉴定机构": "institution", "被鉴定人": "parties", "受害人": "parties",
+    "鉴定结果": "result", "伤残等级": "result", "司法鉴定人": "appraisers",
     # English aliases
     "text": "text", "case": "case_id", "case_id": "case_id", "report": "report_number", "report_number": "report_number",
     "name": "case_name", "kind": "kind", "status": "status", "insurer": "insurer", "insured": "insured",
@@ -91,7 +100,9 @@ ALIASES: dict[str, str] = {
     "city": "city", "cause": "cause", "loss_type": "loss_type", "handler": "handlers", "handlers": "handlers",
     "reviewer": "reviewers", "reviewers": "reviewers", "date": "loss_date", "loss_date": "loss_date",
     "report_date": "report_date", "retention_end": "retention_end", "claimed": "claimed_fen",
-    "assessed": "assessed_fen", "adjusted": "adjusted_fen",
+    "assessed": "assessed_fen", "adjusted": "adjusted_fen", "institution": "institution", "party": "parties",
+    "parties": "parties", "matter": "matters", "matters": "matters", "result": "result",
+    "appraiser": "appraisers", "appraisers": "appraisers",
 }
 
 STATUS_ALIASES = {
@@ -100,8 +111,10 @@ STATUS_ALIASES = {
     "归档": "archived", "在档": "archived", "保全": "held", "冻结": "held", "法律保全": "held", "hold": "held",
     "销毁": "disposed", "已处置": "disposed", "处置": "disposed",
 }
-KIND_ALIASES = {"car_survey": "car_survey", "建筑工程一切险": "car_survey", "建工险": "car_survey", "car": "car_survey"}
-KIND_TITLES = {"car_survey": "建筑工程一切险公估"}
+KIND_ALIASES = {"car_survey": "car_survey", "建筑工程一切险": "car_survey", "建工险": "car_survey", "car": "car_survey",
+                "公估": "car_survey", "forensic_appraisal": "forensic_appraisal", "司法鉴定": "forensic_appraisal",
+                "涉保司法鉴定": "forensic_appraisal", "forensic": "forensic_appraisal"}
+KIND_TITLES = {"car_survey": "建筑工程一切险公估", "forensic_appraisal": "涉保司法鉴定"}
 
 
 @dataclass(frozen=True)

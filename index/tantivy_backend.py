@@ -18,6 +18,11 @@ other one, plus the last, pins the text down exactly (`sparse_grams`), and a lon
 archive reads about half the positions. Indexes built before the gap existed have no LAYOUT_FILE and
 are searched with every bigram until `gongu index rebuild`.
 
+An index made before a field of index/fields.py existed (the forensic fields) cannot gain the field in
+place (tantivy fixes a schema at creation): a query on the field finds nothing, writing an entry with a
+value for it is refused with the advice to run `gongu index rebuild`, and the rebuild creates the
+index anew with the full schema.
+
 tantivy allows one IndexWriter per index (its own lock file fails at once when taken); every write
 here first takes an flock of ours, so concurrent ingests wait their turn instead of failing. Readers
 search the last committed generation and never wait.
@@ -26,6 +31,7 @@ search the last committed generation and never wait.
 from __future__ import annotations
 
 import multiprocessing as mp
+import shutil
 import threading
 from collections import deque
 from collections.abc import Iterable, Iterator
@@ -64,6 +70,18 @@ def build_schema() -> tantivy.Schema:
         sb.add_integer_field(name, indexed=True, fast=True)
     sb.add_bytes_field("record", stored=True)
     return sb.build()
+
+
+def has_field(schema: tantivy.Schema, name: str) -> bool:
+    try:
+        Q.term_query(schema, name, "")
+    except ValueError:
+        return False
+    return True
+
+
+class IndexOutdatedError(RuntimeError):
+    """The index was made before a field the entry needs; `gongu index rebuild` makes it anew."""
 
 
 def _tokens_analyzer() -> tantivy.TextAnalyzer:
@@ -176,6 +194,8 @@ def match_query(schema: tantivy.Schema, match: Match, sparse: bool = False) -> t
         return _any([_sequence(schema, "body", words), *substring])
     if FIELDS[match.field].kind == "keyword":
         return Q.term_query(schema, match.field, match.text)
+    if not has_field(schema, match.field):
+        return Q.empty_query()  # an index made before the field: nothing is indexed under it
     q = _bigram_query(schema, match.field, match.text, sparse)
     return q if q is not None else Q.empty_query()
 
@@ -211,6 +231,7 @@ class TantivyBackend(SearchBackend):
         self._ix: tantivy.Index | None = None
         self._lock = threading.Lock()
         self.sparse = False  # set on open: the index has the GAP layout throughout
+        self.missing_fields: tuple[str, ...] = ()  # set on open: fields of build_schema() the index lacks
 
     def _index(self) -> tantivy.Index:
         if self._ix is None:
@@ -224,6 +245,7 @@ class TantivyBackend(SearchBackend):
                 self.sparse = self._layout_path().is_file() and self._layout_path().read_text().strip() == LAYOUT
             # A custom analyzer is not stored in the index: register it on every open.
             ix.register_tokenizer(TOKENS, _tokens_analyzer())
+            self.missing_fields = tuple(name for name in TEXT_FIELDS if not has_field(ix.schema, name))
             self._ix = ix
         return self._ix
 
@@ -263,6 +285,11 @@ class TantivyBackend(SearchBackend):
 
     def update(self, doc: IndexDocument) -> None:
         values = prepare(doc)
+        self._index()
+        lacking = [name for name in self.missing_fields if name in values]
+        if lacking:
+            raise IndexOutdatedError(f"检索索引 {self.index_dir} 建于字段 {', '.join(lacking)} 之前，"
+                                     "无法收录此档案：请运行 gongu index rebuild")
         with self._writer() as w:
             w.delete_documents_by_term("doc_id", doc.doc_id)
             w.add_document(to_document(values))
@@ -275,6 +302,8 @@ class TantivyBackend(SearchBackend):
         """Everything is replaced in one commit, so readers see either the old or the new index.
         With `procs` > 1 the analysis (jieba, the bulk of the work) runs in worker processes."""
         count = 0
+        if self._index() is not None and self.missing_fields:
+            self._recreate()
         with self._writer() as w:
             w.delete_all_documents()
             # Workers get each document and send back only its analysed fields: the document itself
@@ -300,6 +329,21 @@ class TantivyBackend(SearchBackend):
                     pool.terminate()
         self._mark_layout()  # every document now has the gaps
         return count
+
+    def _recreate(self) -> None:
+        """Make the index anew with today's schema (a rebuild of an index that lacks fields): every file
+        of the old index goes, our lock files stay."""
+        with self._lock, file_lock(self.index_dir / ".write.lock"):
+            self._ix = None
+            for path in self.index_dir.iterdir():
+                if path.name in (".write.lock", ".create.lock"):
+                    continue
+                if path.is_dir():
+                    shutil.rmtree(path)
+                else:
+                    path.unlink()
+        self.missing_fields = ()
+        self._index()
 
     def _stored(self, field: str, value: str, limit: int) -> list[tantivy.Document]:
         s = self._searcher()

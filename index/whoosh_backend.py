@@ -326,7 +326,7 @@ class WhooshBackend(SearchBackend):
                 for attempt in range(40):
                     try:
                         if whoosh_index.exists_in(str(self.index_dir)):
-                            self._ix = whoosh_index.open_dir(str(self.index_dir))
+                            self._ix = self._upgraded(whoosh_index.open_dir(str(self.index_dir)))
                         else:
                             self._ix = whoosh_index.create_in(str(self.index_dir), build_schema())
                         break
@@ -336,6 +336,27 @@ class WhooshBackend(SearchBackend):
                         time_module.sleep(0.05)
         assert self._ix is not None
         return self._ix
+
+    def _upgraded(self, ix: whoosh_index.Index) -> whoosh_index.Index:
+        """An index made before some field of index/fields.py existed (the forensic fields) gets the
+        field added in place: the entries it holds have no value for it anyway, so nothing needs
+        re-indexing, and queries on it find only what is indexed from now on."""
+        schema = build_schema()
+        missing = [name for name in schema.names() if name not in ix.schema]
+        if not missing:
+            return ix
+        try:
+            writer = ix.writer(timeout=self.lock_timeout, delay=0.05)
+        except LockError:
+            raise IndexBusyError(f"检索索引 {self.index_dir} 被其他写入进程占用超过 {self.lock_timeout:.0f} 秒") from None
+        missing = [name for name in schema.names() if name not in writer.schema]  # another process may have
+        if not missing:
+            writer.cancel()
+            return whoosh_index.open_dir(str(self.index_dir))
+        for name in missing:
+            writer.add_field(name, schema[name])
+        writer.commit()
+        return whoosh_index.open_dir(str(self.index_dir))
 
     @contextmanager
     def _reading(self) -> Iterator[Any]:

@@ -1,0 +1,544 @@
+"""What a forensic appraisal case (涉保司法鉴定, kind `forensic_appraisal`) puts into its archive
+package, format `gongu-archive-package/2` (docs/package-format.md, section 10).
+
+The package carries the primary sealed document (the 司法鉴定意见书, or the 终止鉴定告知书 of a
+terminated case) and its DOCX, the companion documents of the latest issuance (each checked against
+the SHA-256 the case file recorded when it was issued), the process recordings (通则 Art 27, Sichuan
+三(二)), the attendance ID copies (Sichuan 四(四)), the material scans (通则 Art 12) and attachments,
+plus a file index (卷内目录) and a 备考表 as tag files. Files the case names are read relative to the
+case folder, issued documents relative to the folder of the primary PDF, never outside either
+(generator/case_paths.py through archive/names.py)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from archive import metadata as md
+from archive import package
+from archive.names import UnsafePathError, relative_inside, safe_component
+from archive.package_format import SEARCH_RECORD_2
+from archive.retention import RetentionClass
+from generator.forensic.model import (
+    GRADE_NUMERALS,
+    MATTER_KIND_TITLES,
+    PARTY_ROLE_TITLES,
+    RECORDING_KIND_TITLES,
+    TERMINATION_GROUND_TITLES,
+    ForensicAppraisalCase,
+    MatterResult,
+    Outcome,
+    PartyRole,
+)
+from generator.model import Issuance, ReviewDecision
+from generator.types import beijing_date
+
+FILE_INDEX_JSON = "file-index.json"
+FILE_INDEX_TXT = "file-index.txt"
+FILING_NOTE_JSON = "filing-note.json"
+FILING_NOTE_TXT = "filing-note.txt"
+FILE_INDEX_SCHEMA = "gongu-file-index/1"
+FILING_NOTE_SCHEMA = "gongu-filing-note/1"
+RECORDING_ROLES = {"photo": "photo", "audio": "audio", "video": "video"}
+# Audio, video and photos are kept apart from the documents and cross-referenced to the case
+# (Hainan 2022 filing rules, forensic-rules.md "Archives and retention").
+KEPT_APART_ROLES = ("audio", "video", "photo")
+
+
+@dataclass(frozen=True)
+class Filed:
+    """One payload file as the 卷内目录 lists it: what it is, who is responsible for it, its date."""
+
+    item: package.PayloadFile
+    title: str
+    responsible: str
+    on: date | None
+
+
+def _date(value: datetime | date | None) -> date | None:
+    if value is None:
+        return None
+    return beijing_date(value) if isinstance(value, datetime) else value
+
+
+def _field(obj: Any, name: str) -> Any:
+    """A field of an issuance's document record (a model, or a plain dict in a case file read as data)."""
+    return obj.get(name) if isinstance(obj, dict) else getattr(obj, name, None)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while chunk := fh.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def primary_title(case: ForensicAppraisalCase) -> str:
+    if case.report.title:
+        return case.report.title
+    return "终止鉴定告知书" if case.termination is not None else "司法鉴定意见书"
+
+
+def latest_issuance(case: ForensicAppraisalCase) -> Issuance | None:
+    """The issuance of the report being archived: the last one recorded under its number."""
+    mine = [i for i in case.issuances if i.number == case.report.number]
+    return mine[-1] if mine else None
+
+
+# ─────────────────────────────────────────── payload ───────────────────────────────────────────
+
+
+def _json_bytes(value: Any) -> bytes:
+    return (json.dumps(value, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+
+
+class _Names:
+    """Unique, cleaned file names per folder of the package."""
+
+    def __init__(self) -> None:
+        self.taken: dict[str, set[str]] = {}
+
+    def rel(self, folder: str, name: str) -> str:
+        taken = self.taken.setdefault(folder, set())
+        candidate, n = safe_component(name), 1
+        stem, dot, ext = candidate.rpartition(".")
+        first = candidate
+        while candidate in taken:
+            n += 1
+            candidate = f"{stem}-{n}.{ext}" if dot else f"{first}-{n}"
+        taken.add(candidate)
+        return f"{folder}/{candidate}"
+
+
+def issued_files(case: ForensicAppraisalCase, report_pdf: Path, names: _Names) -> tuple[list[Filed], list[str]]:
+    """The primary sealed PDF, its DOCX and the companion documents of the latest issuance, each
+    checked against the SHA-256 recorded in the case file when it was issued. Returns the files and
+    every problem (a missing file or a hash that differs refuses the ingest)."""
+    problems: list[str] = []
+    issuance = latest_issuance(case)
+    org = case.organization_name
+    title = primary_title(case)
+    on = _date(issuance.issued_at) if issuance is not None else case.report.issued_on
+    filed = [Filed(package.PayloadFile(names.rel("report", report_pdf.name), "report", source=report_pdf),
+                   f"{title}（{case.report.number}）", org, on)]
+    if issuance is None:
+        return filed, problems
+    if issuance.pdf_sha256 and _sha256(report_pdf) != issuance.pdf_sha256:
+        problems.append(f"{title} PDF {report_pdf.name} 的 SHA-256 与出具记录（$.issuances，{issuance.number}）不符："
+                        "不是出具时的文件")
+    folder = report_pdf.parent
+
+    def issued(name: str | None, digest: str | None, what: str) -> Path | None:
+        if not name:
+            return None
+        try:
+            path = relative_inside(folder, name)
+        except UnsafePathError as exc:
+            problems.append(f"{what}：{exc}")
+            return None
+        if not path.is_file():
+            problems.append(f"{what} 的文件不存在：{folder / name}（出具记录 $.issuances 中登记）")
+            return None
+        if digest and _sha256(path) != digest:
+            problems.append(f"{what} {name} 的 SHA-256 与出具记录（$.issuances）不符：文件在出具后被改动")
+            return None
+        return path
+
+    docx = issued(issuance.docx_file, issuance.docx_sha256, f"{title} DOCX")
+    if docx is not None:
+        filed.append(Filed(package.PayloadFile(names.rel("report", docx.name), "report_docx", source=docx),
+                           f"{title}（DOCX）", org, on))
+    for i, doc in enumerate(_field(issuance, "documents") or []):
+        doc_title = str(_field(doc, "title") or _field(doc, "key") or f"文书 {i + 1}")
+        pdf = issued(_field(doc, "pdf_file"), _field(doc, "pdf_sha256"), doc_title)
+        if pdf is not None:
+            filed.append(Filed(package.PayloadFile(names.rel("documents", pdf.name), "document", source=pdf),
+                               doc_title, org, on))
+        doc_docx = issued(_field(doc, "docx_file"), _field(doc, "docx_sha256"), f"{doc_title} DOCX")
+        if doc_docx is not None:
+            filed.append(Filed(package.PayloadFile(names.rel("documents", doc_docx.name), "document_docx",
+                                                   source=doc_docx), f"{doc_title}（DOCX）", org, on))
+    return filed, problems
+
+
+def working_records(case: ForensicAppraisalCase, names: _Names) -> list[Filed]:
+    """The records generated from the case: the process record (通则 Art 27; selection, recusals,
+    notices, attendance, identity shown, real-time notes) and the review record (通则 Art 35, 37)."""
+    process = {
+        "case_id": case.case_id,
+        "timeline": case.timeline.model_dump(mode="json"),
+        "selection": case.selection.model_dump(mode="json"),
+        "recusals": [r.model_dump(mode="json") for r in case.recusals],
+        "single_commission": case.single.model_dump(mode="json") if case.single else None,
+        "attendance": case.attendance.model_dump(mode="json") if case.attendance else None,
+        "process": case.process.model_dump(mode="json"),
+        "examination": case.examination.model_dump(mode="json") if case.examination else None,
+    }
+    reviews = {
+        "case_id": case.case_id, "report_number": case.report.number,
+        "reviews": [r.model_dump(mode="json") for r in case.reviews],
+        "review_opinion": case.review_opinion.model_dump(mode="json") if case.review_opinion else None,
+        "signatures": [s.model_dump(mode="json") for s in case.report.signatures],
+        "institution_seal": case.report.institution_seal,
+    }
+    appraisers = "、".join(case.appraiser_names)
+    reviewers = list(dict.fromkeys(r.reviewer for r in case.reviews))
+    if case.review_opinion is not None:
+        reviewers.append(case.review_opinion.reviewer.name)
+    last_review = max([r.at for r in case.reviews] + ([case.review_opinion.at] if case.review_opinion else []),
+                      default=None)
+    return [
+        Filed(package.PayloadFile(names.rel("process", "process-record.json"), "process_record",
+                                  content=_json_bytes(process)),
+              "鉴定过程记录（受理、选择、回避、通知与见证、检验）", appraisers, case.timeline.completed_on),
+        Filed(package.PayloadFile(names.rel("review", "reviews.json"), "review_record", content=_json_bytes(reviews)),
+              "复核与审核记录、鉴定人签名", "、".join(dict.fromkeys(reviewers)) or case.organization_name,
+              _date(last_review)),
+    ]
+
+
+def case_named_files(case: ForensicAppraisalCase, case_dir: Path, names: _Names) -> tuple[list[Filed], list[str]]:
+    """Material scans, ID copies, attachments and recordings the case names, relative to its folder."""
+    problems: list[str] = []
+    wanted: list[tuple[str, str, str, str, str, date | None]] = []  # label, file, role, title, responsible, date
+    for m in case.materials:
+        if m.file:
+            wanted.append((f"鉴定材料 {m.id}（{m.name}）", m.file, "material", f"鉴定材料：{m.name}",
+                           m.provided_by, _date(m.received_at)))
+    if case.attendance is not None:
+        for a in case.attendance.attendees:
+            if a.id_copy_file:
+                wanted.append((f"到场人员 {a.name} 的证件复印件", a.id_copy_file, "id_copy",
+                               f"到场人员身份证件复印件：{a.name}", a.organisation, _date(case.attendance.at)))
+    for i, att in enumerate(case.attachments):
+        if att.file:
+            wanted.append((f"附件 {i + 1}（{att.title}）", att.file, "attachment", f"附件：{att.title}",
+                           case.organization_name, case.report.issued_on))
+    for i, r in enumerate(case.process.recordings):
+        role = RECORDING_ROLES[r.kind.value]
+        wanted.append((f"音像资料 {i + 1}（{r.description}）", r.file, role,
+                       f"{RECORDING_KIND_TITLES[r.kind]}：{r.description}", r.made_by, _date(r.made_at)))
+    filed: list[Filed] = []
+    for label, reference, role, title, responsible, on in wanted:
+        try:
+            path = relative_inside(case_dir, reference)
+        except UnsafePathError as exc:
+            problems.append(f"{label}：{exc}")
+            continue
+        if not path.is_file():
+            problems.append(f"{label} 的文件不存在：{reference}（档案应完整）")
+            continue
+        filed.append(Filed(package.PayloadFile(names.rel(md.FOLDERS[role], path.name), role, source=path),
+                           title, responsible, on))
+    return filed, problems
+
+
+def plan(case: ForensicAppraisalCase, raw: bytes, case_dir: Path, report_pdf: Path,
+         extras: Iterable[tuple[str, Path]]) -> tuple[list[Filed], list[str]]:
+    """Every payload file of a forensic package in the order of the 卷内目录: the primary document
+    first (then its companions), the records, materials, ID copies, attachments, the case file, and
+    last the recordings, which are kept apart."""
+    names = _Names()
+    issued, problems = issued_files(case, report_pdf, names)
+    named, more = case_named_files(case, case_dir, names)
+    problems += more
+    for role, path in extras:
+        if role not in ("audio", "video", "photo", "attachment", "id_copy", "material"):
+            problems.append(f"未知的文件用途 {role}（司法鉴定案件可用：audio, video, photo, attachment, id_copy, material）")
+        elif not path.is_file():
+            problems.append(f"附加文件不存在：{path}")
+        else:
+            named.append(Filed(package.PayloadFile(names.rel(md.FOLDERS[role], path.name), role, source=path),
+                               f"{md.ROLES_2[role]}：{path.name}", case.organization_name, None))
+    documents = [f for f in named if f.item.role not in KEPT_APART_ROLES]
+    recordings = [f for f in named if f.item.role in KEPT_APART_ROLES]
+    case_file = Filed(package.PayloadFile("case/case.json", "case_file", content=raw), "案件文件（结案时）",
+                      case.organization_name, _date(case.delivery.closed_at))
+    return [*issued, *working_records(case, names), *documents, case_file, *recordings], problems
+
+
+# ─────────────────────────────────────── 卷内目录 and 备考表 ───────────────────────────────────────
+
+
+def pdf_pages(path: Path) -> int | None:
+    """Page count of a PDF, None when it cannot be read (the 卷内目录 then shows the size)."""
+    try:
+        from pypdf import PdfReader
+
+        return len(PdfReader(str(path)).pages)
+    except Exception:  # a damaged PDF still gets archived; its size is listed instead
+        return None
+
+
+def file_index(case: ForensicAppraisalCase, filed: list[Filed], entries: list[md.FileEntry], bag: Path) -> dict[str, Any]:
+    """The 卷内目录: every file in order with number, title, responsible party, date, pages (PDF)
+    or size, and its path in the package; recordings form a second section kept apart."""
+    by_path = {e.path: e for e in entries}
+    rows = []
+    for n, f in enumerate(filed, start=1):
+        entry = by_path[f"data/{f.item.rel}"]
+        pages = pdf_pages(bag / entry.path) if entry.media_type == "application/pdf" else None
+        rows.append({"number": n, "title": f.title, "responsible": f.responsible,
+                     "date": f.on.isoformat() if f.on else None, "pages": pages, "size": entry.size,
+                     "path": entry.path, "role": entry.role, "sha256": entry.sha256,
+                     "kept_apart": entry.role in KEPT_APART_ROLES})
+    return {"schema": FILE_INDEX_SCHEMA, "case_id": case.case_id, "report_number": case.report.number,
+            "title": f"卷内目录：{case.case_name}", "entries": rows}
+
+
+def filing_note(case: ForensicAppraisalCase, index: dict[str, Any], *, by: str, at: datetime) -> dict[str, Any]:
+    """The 备考表: who filed the volume and when, how many files and pages, and notes on what the
+    volume lacks or keeps apart."""
+    rows = index["entries"]
+    roles = Counter(r["role"] for r in rows)
+    notes: list[str] = []
+    recordings = [r for r in rows if r["kept_apart"]]
+    if recordings:
+        kinds = "、".join(f"{md.ROLES_2[k] if k != 'photo' else '照片'} {roles[k]} 件" for k in KEPT_APART_ROLES if roles[k])
+        numbers = "、".join(str(r["number"]) for r in recordings)
+        notes.append(f"音像资料 {len(recordings)} 件（{kinds}）另行保存于 data/media/、data/photos/，"
+                     f"卷内目录第 {numbers} 号，以案件编号 {case.case_id} 与本卷对应。")
+    for m in case.materials:
+        if not m.file:
+            notes.append(f"鉴定材料 {m.id}（{m.name}，{m.quantity}{m.unit}）无电子扫描件；"
+                         f"材料按约定处置：{case.commission.materials_return}。")
+    if case.attendance is not None:
+        for a in case.attendance.attendees:
+            if not a.id_copy_file:
+                kept = "复印件已留存（纸质），" if a.copies_kept else "未留存证件复印件，"
+                notes.append(f"到场人员 {a.name}（{a.organisation}）：{kept}电子档案中无扫描件。")
+    issuance = latest_issuance(case)
+    if issuance is None:
+        notes.append(f"案件文件未记录 {case.report.number} 的出具（$.issuances）：随附鉴定文书未能核对归档。")
+    elif not roles["report_docx"]:
+        notes.append("主文书没有 DOCX 文本。")
+    if case.termination is not None:
+        notes.append(f"本案终止鉴定（{case.termination.number}，"
+                     f"{TERMINATION_GROUND_TITLES[case.termination.ground]}），主文书为终止鉴定告知书。")
+    for c in case.corrections:
+        notes.append(f"补正书 {c.number}（{c.issued_on.isoformat()}）：{c.reason}。")
+    return {
+        "schema": FILING_NOTE_SCHEMA, "case_id": case.case_id, "report_number": case.report.number,
+        "filed_by": by, "filed_at": at.isoformat(),
+        "counts": {"files": len(rows), "documents": len(rows) - len(recordings),
+                   "pages": sum(r["pages"] or 0 for r in rows),
+                   "signed_documents": roles["report"] + roles["document"],
+                   "recordings": {k: roles[k] for k in KEPT_APART_ROLES},
+                   "id_copies": roles["id_copy"], "materials": roles["material"], "attachments": roles["attachment"]},
+        "notes": notes,
+    }
+
+
+def file_index_text(index: dict[str, Any]) -> str:
+    lines = [index["title"], f"案件编号：{index['case_id']}    文书编号：{index['report_number']}", "",
+             "序号  题名  责任者  日期  页数/大小  文件"]
+    for section, apart in (("卷内文件", False), ("音像资料（另行保存）", True)):
+        rows = [r for r in index["entries"] if r["kept_apart"] is apart]
+        if not rows:
+            continue
+        lines.append(f"【{section}】")
+        for r in rows:
+            extent = f"{r['pages']} 页" if r["pages"] is not None else f"{r['size']} 字节"
+            lines.append(f"{r['number']:>3}  {r['title']}  {r['responsible']}  {r['date'] or '—'}  {extent}  {r['path']}")
+    return "\n".join(lines) + "\n"
+
+
+def filing_note_text(note: dict[str, Any]) -> str:
+    c = note["counts"]
+    rec = c["recordings"]
+    lines = ["备考表", f"案件编号：{note['case_id']}    文书编号：{note['report_number']}", "",
+             f"本卷共有文件 {c['files']} 件，其中文书材料 {c['documents']} 件（PDF 共 {c['pages']} 页，"
+             f"已签章文书 {c['signed_documents']} 件），音像资料 {rec['audio'] + rec['video'] + rec['photo']} 件"
+             f"（录音 {rec['audio']}、录像 {rec['video']}、照片 {rec['photo']}），"
+             f"证件复印件 {c['id_copies']} 件，鉴定材料扫描件 {c['materials']} 件，附件 {c['attachments']} 件。",
+             "", "说明："]
+    lines += [f"  {i}. {n}" for i, n in enumerate(note["notes"], start=1)] or ["  无。"]
+    lines += ["", f"立卷人：{note['filed_by']}    立卷时间：{note['filed_at']}", ""]
+    return "\n".join(lines)
+
+
+def tag_files(index: dict[str, Any], note: dict[str, Any]) -> dict[str, bytes]:
+    return {FILE_INDEX_JSON: _json_bytes(index), FILE_INDEX_TXT: file_index_text(index).encode("utf-8"),
+            FILING_NOTE_JSON: _json_bytes(note), FILING_NOTE_TXT: filing_note_text(note).encode("utf-8")}
+
+
+# ─────────────────────────────────────── metadata.json ───────────────────────────────────────
+
+
+def _names_with(case: ForensicAppraisalCase, *roles: PartyRole) -> str:
+    return "；".join(p.name for p in case.parties if p.role in roles)
+
+
+def result_texts(case: ForensicAppraisalCase) -> list[str]:
+    """The result per matter as a reader looks for it: 十级伤残, 未构成伤残等级, 误工期180日 …"""
+    kinds = {m.id: m.kind for m in case.commission.matters}
+    out = [_result_text(r, MATTER_KIND_TITLES.get(kinds.get(r.matter), "")) for r in case.results]  # type: ignore[arg-type]
+    if case.termination is not None:
+        out.append(f"终止鉴定（{TERMINATION_GROUND_TITLES[case.termination.ground]}）")
+    return [t for t in out if t]
+
+
+def _result_text(r: MatterResult, matter_title: str) -> str:
+    if r.outcome == Outcome.grade and r.grade is not None:
+        return f"{GRADE_NUMERALS[r.grade - 1]}级伤残"
+    if r.outcome == Outcome.no_disability:
+        return "未构成伤残等级"
+    if r.outcome == Outcome.not_stable:
+        return "未达到评定时机"
+    if r.outcome == Outcome.period and r.days is not None:
+        return f"{matter_title}{r.days}日"
+    return r.text or ""
+
+
+def forensic_block(case: ForensicAppraisalCase) -> dict[str, Any]:
+    return {
+        "institution": {"name": case.institution.name, "licence_no": case.institution.licence_no},
+        "commission": {"number": case.commission.number, "kind": case.commission.kind.value,
+                       "for_insurance_claim": case.commission.for_insurance_claim},
+        "appraisers": [{"name": a.name, "licence_no": a.licence_no} for a in case.appraisers],
+        "parties": [{"name": p.name, "role": p.role.value, "client": p.client} for p in case.parties],
+        "examined_person": case.examination.person.name if case.examination else None,
+        "matters": [{"id": m.id, "kind": m.kind.value, "description": m.description} for m in case.commission.matters],
+        "results": result_texts(case),
+        "termination": case.termination.number if case.termination else None,
+        "file_index": FILE_INDEX_JSON,
+        "filing_note": FILING_NOTE_JSON,
+    }
+
+
+def build_metadata(case: ForensicAppraisalCase, files: list[md.FileEntry], retention: RetentionClass, until: date,
+                   *, ingested_at: datetime, ingested_by: str, software: str) -> dict[str, Any]:
+    """metadata.json of format 2: every key of format 1 (null where the kind has no such thing: policy,
+    project, loss date, amounts) plus the `forensic` block."""
+    d = case.delivery
+    iso = md._iso
+    return {
+        "schema": md.SCHEMA_2,
+        "case_id": case.case_id,
+        "case_name": case.case_name,
+        "kind": case.kind,
+        "statutory": False,
+        "report": {"number": case.report.number, "issued_on": iso(case.report.issued_on),
+                   "title": primary_title(case), "supersedes": case.report.supersedes,
+                   "reissue_reason": case.report.reissue_reason},
+        "parties": {"insurer": _names_with(case, PartyRole.insurer) or None,
+                    "insured": _names_with(case, PartyRole.insured) or None,
+                    "policyholder": _names_with(case, PartyRole.policyholder) or None,
+                    "commissioning_party": "；".join(p.name for p in case.parties if p.client) or None,
+                    "firm": case.organization_name},
+        "policy_number": None,
+        "project": {"name": None, "location": None, "province": None, "city": None},
+        "dates": {"loss": None, "report": iso(case.report.issued_on), "delivery": iso(d.delivered_at),
+                  "fee_received": iso(d.fee_received_at), "closure": iso(d.closed_at)},
+        "amounts": {"claimed": None, "total_payable": None},
+        "retention": {"class": retention.name, "title": retention.title, "years": retention.years,
+                      "counted_from": "closure", "start": iso(beijing_date(d.closed_at) if d.closed_at else None),
+                      "until": until.isoformat(), "basis": retention.basis},
+        "ingest": {"at": ingested_at.isoformat(), "by": ingested_by, "software": software},
+        "files": [f.as_dict() for f in files],
+        "totals": {"files": len(files), "bytes": sum(f.size for f in files)},
+        "forensic": forensic_block(case),
+    }
+
+
+# ─────────────────────────────────────── the search record ───────────────────────────────────────
+
+
+def search_record(case: ForensicAppraisalCase) -> dict[str, Any]:
+    """gongu-search-record/2: the keys of /1 (empty where the kind has no such thing) plus the
+    forensic fields: institution, parties, matters, result, appraisers."""
+    people = [f"{p.name}（{PARTY_ROLE_TITLES[p.role]}）" for p in case.parties]
+    if case.examination is not None and all(p.name != case.examination.person.name for p in case.parties):
+        people.append(f"{case.examination.person.name}（被鉴定人）")
+    reviewers = [r.reviewer for r in case.reviews if r.decision == ReviewDecision.approve]
+    if case.review_opinion is not None:
+        reviewers.append(case.review_opinion.reviewer.name)
+    return {
+        "schema": SEARCH_RECORD_2,
+        "case_id": case.case_id,
+        "report_number": case.report.number,
+        "kind": case.kind,
+        "case_name": case.case_name,
+        "insurer": _names_with(case, PartyRole.insurer),
+        "insured": _names_with(case, PartyRole.insured),
+        "policyholder": _names_with(case, PartyRole.policyholder),
+        "policy_number": "",
+        "project": "",
+        "province": "",
+        "city": "",
+        "loss_date": None,
+        "report_date": case.report.issued_on.isoformat(),
+        "cause": case.commission.purpose,
+        "loss_type": "",
+        "claimed_fen": None,
+        "assessed_fen": None,
+        "adjusted_fen": None,
+        "handlers": case.appraiser_names,
+        "reviewers": list(dict.fromkeys(reviewers)),
+        "institution": f"{case.institution.name} {case.institution.licence_no}",
+        "parties": people,
+        "matters": [m.description if m.description == MATTER_KIND_TITLES[m.kind] else
+                    f"{MATTER_KIND_TITLES[m.kind]}：{m.description}" for m in case.commission.matters],
+        "result": result_texts(case),
+        "appraisers": [f"{a.name} {a.licence_no}" for a in case.appraisers],
+    }
+
+
+# ─────────────────────────────────────────── README.txt ───────────────────────────────────────────
+
+
+def readme_text(m: dict[str, Any]) -> str:
+    f = m["forensic"]
+    lines = [
+        "司法鉴定档案包说明",
+        "=" * 20,
+        "",
+        f"案件编号：{m['case_id']}",
+        f"案件名称：{m['case_name']}",
+        f"主文书：{m['report']['title']} {m['report']['number']}"
+        + (f"（替代 {m['report']['supersedes']}）" if m['report']['supersedes'] else ""),
+        f"鉴定机构：{f['institution']['name']}（许可证号 {f['institution']['licence_no']}）",
+        f"鉴定人：{'、'.join(a['name'] for a in f['appraisers'])}",
+        f"鉴定意见：{'；'.join(f['results']) or '—'}",
+        f"结案时间：{m['dates']['closure']}",
+        f"保管期限：{m['retention']['title']}，{m['retention']['years']} 年，自结案起算，至 {m['retention']['until']}"
+        f"（依据：{m['retention']['basis']}）",
+        "",
+        "一、这个文件夹是什么",
+        "本文件夹是一件涉保司法鉴定案件的电子档案，按国际通行的 BagIt 格式（RFC 8493）保存。",
+        "不需要任何专门软件即可阅读：所有文件都是普通文件，可以用常见程序打开。",
+        "",
+        "二、文件夹里有什么",
+        "  data/                 档案内容本身（不要改动其中任何文件）",
+        "    report/             主文书（司法鉴定意见书或终止鉴定告知书）PDF，已电子签章；及其 DOCX",
+        "    documents/          随同出具的其他鉴定文书（委托书、告知书、记录、复核意见等）PDF 与 DOCX",
+        "    process/            鉴定过程记录（受理、选择、回避、通知与见证、检验）",
+        "    review/             复核与审核记录、鉴定人签名",
+        "    materials/          鉴定材料扫描件（如有）",
+        "    id-copies/          到场人员身份证件复印件（如有）",
+        "    attachments/        附件（如有）",
+        "    case/case.json      案件文件原件（文本格式）",
+        "    media/、photos/      录音、录像、照片（音像资料，另行保存）",
+        "  file-index.txt/.json  卷内目录：每份文件的序号、题名、责任者、日期、页数或大小、位置",
+        "  filing-note.txt/.json 备考表：立卷人、立卷时间、文件数量、缺失与另存情况说明",
+        "  metadata.json         本档案的著录信息；README.txt 本说明；search-record.json 检索记录",
+        "  manifest-sha256.txt、manifest-sha512.txt   data/ 中每个文件的校验值",
+        "  tagmanifest-*.txt     上述说明文件自身的校验值",
+        "",
+        "三、如何确认档案未被改动",
+        "对 data/ 中任一文件计算 SHA-256（例如 Linux 上 `sha256sum 文件名`，Windows 上",
+        "`certutil -hashfile 文件名 SHA256`），结果应与 manifest-sha256.txt 中同名一行一致。",
+        "",
+        "四、文件清单",
+    ]
+    for file in m["files"]:
+        lines.append(f"  {file['path']}    {file['title']}    {file['size']} 字节")
+    lines += ["", f"归档时间：{m['ingest']['at']}    归档人：{m['ingest']['by']}", ""]
+    return "\n".join(lines)
