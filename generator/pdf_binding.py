@@ -25,6 +25,29 @@ from pypdf.generic import ArrayObject, ByteStringObject, DictionaryObject, NameO
 from generator.render_safety import RenderError, resolve_case_file
 
 PDF_MAGIC = b"%PDF-"
+IMAGE_MAGIC = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n")  # JPEG, PNG: a photographed ID copy is common
+_A4_AT_150_DPI = (1240, 1754)
+_MARGIN = 90  # px at 150 dpi (15 mm): room for the 第 X 页 共 Y 页 line
+
+
+def image_page(data: bytes, what: str) -> bytes:
+    """A JPEG/PNG scan as one A4 PDF page (the image scaled to fit, never enlarged), so it binds like a
+    PDF scan. Pillow's decompression-bomb guard stays on; a broken image is a RenderError."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(io.BytesIO(data)) as img:
+            img.load()
+            rgb = img.convert("RGB")
+    except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as exc:
+        raise RenderError(f"{what} 无法读取图像：{exc} (unreadable image)") from None
+    page = Image.new("RGB", _A4_AT_150_DPI, "white")
+    box = (_A4_AT_150_DPI[0] - 2 * _MARGIN, _A4_AT_150_DPI[1] - 2 * _MARGIN)
+    rgb.thumbnail(box)
+    page.paste(rgb, ((_A4_AT_150_DPI[0] - rgb.width) // 2, _MARGIN))
+    out = io.BytesIO()
+    page.save(out, format="PDF", resolution=150.0)
+    return out.getvalue()
 
 
 @dataclass(frozen=True)
@@ -52,8 +75,11 @@ def load_attachments(case_dir: Path, refs: Sequence[AttachmentRef]) -> list[Boun
         if not path.is_file():
             raise RenderError(f"{ref.what} “{ref.file}” 不存在 (attachment file not found)")
         data = path.read_bytes()
+        if data.startswith(IMAGE_MAGIC):
+            data = image_page(data, f"{ref.what} “{ref.file}”")
         if not data.startswith(PDF_MAGIC):
-            raise RenderError(f"{ref.what} “{ref.file}” 不是 PDF 文件，附件须为 PDF 扫描件 (attachment is not a PDF)")
+            raise RenderError(f"{ref.what} “{ref.file}” 不是 PDF 文件或 JPEG/PNG 图像，附件须为扫描件 "
+                              "(attachment is neither a PDF nor a JPEG/PNG image)")
         try:
             pages = len(PdfReader(io.BytesIO(data)).pages)
         except (PyPdfError, ValueError, KeyError, OSError) as exc:
