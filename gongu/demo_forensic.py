@@ -49,7 +49,7 @@ def demo_forensic(settings: Settings, cases: list[Path], examples: Path) -> list
     with demo_signing(settings.home, examples) as config:
         signer = ConfiguredSigner(config, passphrase=lambda *_: DEMO_PASSPHRASE.encode())
         people = settings.people.model_copy(update={"names": _with_reviewers(settings.people.names, cases)})
-        run_settings = settings.model_copy(update={"people": people})
+        run_settings = settings.model_copy(update={"toml": settings.toml.model_copy(update={"people": people})})
         for source in cases:
             case = load_case(source).case
             console.rule(escape(f"司法鉴定 {case.case_id} {case.case_name}"))
