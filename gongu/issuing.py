@@ -114,7 +114,9 @@ def signer_problems(data: dict[str, Any]) -> list[str]:
 
     if not is_forensic(data):
         return []
-    roles = [ROLE_REPORT] + [f"correction-{i}" for i in range(1, len(data.get("corrections") or []) + 1)]
+    # A terminated appraisal issues no opinion (its primary is the 终止鉴定告知书, the institution's alone).
+    roles = [] if data.get("termination") else [ROLE_REPORT]
+    roles += [f"correction-{i}" for i in range(1, len(data.get("corrections") or []) + 1)]
     out = []
     for role in roles:
         document = document_signers(data, role)

@@ -7,7 +7,8 @@
     their 执业证号 and title from `appraisers` — at least two (通则 Art 19);
   - on a 司法鉴定意见补正书 (role "correction-<n>", n counting `corrections` from 1): the appraisers of
     that correction's `signed_by` — at least one (通则 Art 41);
-  - on every other document (委托书, 告知书, records …, role "institution"): the institution alone.
+  - on every other document (委托书, 告知书, records …, and a terminated case's 终止鉴定告知书, role
+    "institution"): the institution alone.
 
 The role of a forensic document is written into the institution's certification signature (its
 /Reason, which the signature covers), so verification knows from the file alone whose signatures a
@@ -158,9 +159,13 @@ def correction_role(raw: dict[str, Any], key: str, title: str = "") -> str | Non
 
 
 def document_role(raw: dict[str, Any], *, key: str, title: str = "", primary: bool) -> str:
-    """The signing role of a rendered document: the primary document, a 补正书, or the institution alone."""
-    if primary or not is_forensic(raw):
+    """The signing role of a rendered document: the primary document, a 补正书, or the institution alone.
+    A terminated appraisal's primary document is the 终止鉴定告知书 (通则 Art 29), sealed by the institution
+    alone: no opinion is given, so no appraiser signs one."""
+    if not is_forensic(raw):
         return ROLE_REPORT
+    if primary:
+        return ROLE_INSTITUTION if raw.get("termination") else ROLE_REPORT
     return correction_role(raw, key, title) or ROLE_INSTITUTION
 
 

@@ -127,6 +127,10 @@ def test_a_correction_is_signed_by_its_signed_by_and_other_documents_by_the_inst
     assert document_role(case, key="commission", title="司法鉴定委托书", primary=False) == "institution"
     assert document_signers(case, "institution").people == ()
     assert document_role(case, key="opinion", title="司法鉴定意见书", primary=True) == "report"
+    case["termination"] = {"number": "蜀正司鉴〔2026〕终字第1号", "ground": "not_stable", "explanation": "伤情未稳定",
+                           "decided_on": "2026-05-20"}
+    # 通则 Art 29: a terminated case's primary document, the 终止鉴定告知书, carries the seal alone
+    assert document_role(case, key="termination", title="终止鉴定告知书", primary=True) == "institution"
 
 
 def test_keys_demo_makes_certificates_for_the_institution_and_the_appraisers(tmp_path: Path) -> None:
