@@ -277,3 +277,31 @@ def test_issue_refuses_one_signing_appraiser_before_rendering(tmp_path: Path, wo
     assert any(r.startswith("[通则 Art 19]") and "$.report.signatures" in r for r in err.value.reasons)
     assert rendered == [] and not (tmp_path / "issued").exists()
     assert json.loads(path.read_text(encoding="utf-8")).get("issuances") == []
+
+
+def test_gongu_seal_and_verify_a_forensic_companion_from_the_command_line(world: Forensic, tmp_path: Path) -> None:
+    """`gongu seal` reads the embedded case file and the PDF's fields: no appraisers' fields, so the
+    institution seals alone with its own key ([signing] firm_p12); `gongu verify` finds it complete."""
+    from typer.testing import CliRunner
+
+    from gongu.cli import app
+
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "gongu.toml").write_text(
+        "[signing]\n"
+        f'firm_p12 = "{world.pki.firm_p12}"\ntsa_url = "{world.tsa.url}"\n'
+        f'trust_roots = ["{world.pki.root_pem}"]\ncrls = ["{world.pki.crl}"]\n'
+        "[signing.handlers]\n" + "".join(f'"{n}" = "{p}"\n' for n, p in world.pki.handler_p12.items()),
+        encoding="utf-8")
+    unsealed = tmp_path / "commission.pdf"
+    unsealed.write_bytes(forensic_pdf(example(), 0))
+    env = {"GONGU_HOME": str(home), "GONGU_FIRM_KEY_PASSPHRASE": "gongu-demo"}  # no appraiser key is unlocked
+    runner = CliRunner()
+    result = runner.invoke(app, ["seal", str(unsealed)], env=env)
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(app, ["verify", str(tmp_path / "commission-sealed.pdf"), "--json"], env=env)
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["complete"] is True and [s["field"] for s in data["signatures"]] == ["firm-seal"]
+    assert data["embedded_case"] == {"case_id": "SJ-2026-0318", "report_number": "蜀正司鉴〔2026〕临鉴字第0318号"}
