@@ -212,7 +212,10 @@ def _example_people(examples: Path) -> tuple[list[str], list[tuple[str, str | No
 
     firms: dict[str, None] = {}
     people: dict[str, str | None] = {}
-    for raw in _example_cases(examples):
+    # Survey firms first: the first is firm_p12 (the default seal, and the demo archive's checkpoint key)
+    # as before the forensic examples; each institution gets its own key under [signing.firms].
+    cases = sorted(_example_cases(examples), key=is_forensic)
+    for raw in cases:
         if name := firm_name(raw):
             firms.setdefault(name)
         signers = raw.get("appraisers", []) if is_forensic(raw) else raw.get("handlers", [])
