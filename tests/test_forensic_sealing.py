@@ -305,3 +305,139 @@ def test_gongu_seal_and_verify_a_forensic_companion_from_the_command_line(world:
     data = json.loads(result.stdout)
     assert data["complete"] is True and [s["field"] for s in data["signatures"]] == ["firm-seal"]
     assert data["embedded_case"] == {"case_id": "SJ-2026-0318", "report_number": "蜀正司鉴〔2026〕临鉴字第0318号"}
+
+
+# ─────────────────────────────── issuing example (a) end to end ───────────────────────────────
+
+REVIEWERS = '[people]\nnames = ["王一帆", "宋建华", "罗永康"]\n'  # example (a)'s 校对 / 复核 / 签发
+
+
+def _issue_home(base: Path) -> tuple[Path, Any]:
+    """A copy of example (a)'s folder (issuing writes the issuance into the case file) and a home whose
+    gongu.toml registers its reviewers."""
+    import shutil
+
+    from gongu.settings import load_settings
+
+    work = base / "case"
+    shutil.copytree(EXAMPLE.parent, work)
+    (base / "gongu.toml").write_text(REVIEWERS, encoding="utf-8")
+    return work / "case.json", load_settings(base)
+
+
+@dataclass
+class Issued:
+    case_file: Path
+    result: Any  # gongu.issuing.IssueResult
+    out: Path
+
+
+@pytest.fixture(scope="module")
+def issued(world: Forensic, tmp_path_factory: pytest.TempPathFactory) -> Issued:
+    from gongu.issuing import issue_case
+    from gongu.sealing import ConfiguredSigner
+
+    base = tmp_path_factory.mktemp("issue-a")
+    case_file, settings = _issue_home(base)
+    out = base / "issued"
+    result = issue_case(case_file, signer=ConfiguredSigner(world.config(), lambda *_: PASSPHRASE),
+                        settings=settings, out_dir=out)
+    return Issued(case_file, result, out)
+
+
+def _sha256(path: Path) -> str:
+    import hashlib
+
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_issue_publishes_the_opinion_signed_by_the_institution_and_both_appraisers(world: Forensic,
+                                                                                   issued: Issued) -> None:
+    primary = issued.result.files["pdf"]
+    # the report number as a file name: 〔 and 〕 are not safe in a file name and become "_"
+    assert primary == issued.out / "蜀正司鉴_2026_临鉴字第0318号.pdf"
+    report, completeness = world.verify(primary, require_timestamp=True)
+    assert report.ok, report.all_problems()
+    assert [s.field for s in report.signatures] == ["firm-seal", "handler-1", "handler-2"]
+    assert [s.signer for s in report.signatures[1:]] == ["唐志明 (DEMO)", "邓晓梅 (DEMO)"]
+    assert completeness.role == "report" and completeness.firm == INSTITUTION
+    assert issued.result.files["docx"].is_file()
+
+
+def test_issue_publishes_every_companion_sealed_by_the_institution_alone(world: Forensic, issued: Issued) -> None:
+    documents = issued.result.documents
+    # example (a) is a joint commission with neither extension nor correction: at least the 委托书, the
+    # institution choice record, the recusal declarations and the review opinion go with the 意见书
+    assert {"commission", "selection", "recusal", "review_opinion"} <= set(documents)
+    for key, (_title, files) in documents.items():
+        report, completeness = world.verify(files["pdf"], require_timestamp=True)
+        assert report.ok, (key, report.all_problems())
+        assert [s.field for s in report.signatures] == ["firm-seal"], key
+        assert completeness.complete and completeness.role == "institution", key
+        assert files["docx"].is_file()
+
+
+def test_issue_records_one_issuance_with_every_document_and_its_hashes(issued: Issued) -> None:
+    data = json.loads(issued.case_file.read_text(encoding="utf-8"))
+    assert len(data["issuances"]) == 1
+    entry = data["issuances"][0]
+    assert entry["number"] == "蜀正司鉴〔2026〕临鉴字第0318号" and entry["sealed"] is True
+    assert entry["pdf_sha256"] == _sha256(issued.out / entry["pdf_file"])
+    assert entry["docx_sha256"] == _sha256(issued.out / entry["docx_file"])
+    assert {d["key"] for d in entry["documents"]} == set(issued.result.documents)
+    for d in entry["documents"]:
+        assert d["pdf_sha256"] == _sha256(issued.out / d["pdf_file"])
+        assert d["docx_sha256"] == _sha256(issued.out / d["docx_file"])
+    # the case file still loads: Issuance.documents is part of the model
+    from generator.loading import load_case
+
+    case = load_case(issued.case_file).case
+    assert [d.key for d in case.issuances[0].documents] == [d["key"] for d in entry["documents"]]
+
+
+def test_an_issued_companion_tampered_with_fails_verification(world: Forensic, issued: Issued) -> None:
+    _title, files = issued.result.documents["commission"]
+    data = bytearray(files["pdf"].read_bytes())
+    at = data.index(b"stream", 2000) + 40
+    data[at] ^= 0x01
+    tampered = issued.out.parent / "commission-tampered.pdf"
+    tampered.write_bytes(bytes(data))
+    report, _completeness = world.verify(tampered)
+    assert not report.ok
+
+
+def test_issuing_twice_is_refused(world: Forensic, issued: Issued) -> None:
+    from generator.issuance import IssueRefused
+    from gongu.issuing import issue_case
+    from gongu.sealing import ConfiguredSigner
+    from gongu.settings import load_settings
+
+    with pytest.raises(IssueRefused, match="已于"):
+        issue_case(issued.case_file, signer=ConfiguredSigner(world.config(), lambda *_: PASSPHRASE),
+                   settings=load_settings(issued.case_file.parent.parent), out_dir=issued.out)
+
+
+def test_a_document_that_cannot_be_sealed_publishes_nothing(world: Forensic, tmp_path: Path) -> None:
+    """The 意见书 seals, then a companion fails: nothing is published, the case file is unchanged."""
+    from gongu.issuing import issue_case
+    from gongu.sealing import ConfiguredSigner
+
+    case_file, settings = _issue_home(tmp_path)
+    before = case_file.read_bytes()
+    good = ConfiguredSigner(world.config(), lambda *_: PASSPHRASE)
+    sealed: list[str | None] = []
+
+    class FailsOnCompanion:
+        def seal(self, pdf: Path, output: Path, case_raw: dict[str, Any], *, role: str | None = None,
+                 title: str | None = None) -> Path:
+            if role == "institution":
+                raise SealError("时间戳服务不可用（TSA unreachable）")
+            sealed.append(role)
+            return good.seal(pdf, output, case_raw, role=role, title=title)
+
+    out = tmp_path / "issued"
+    with pytest.raises(SealError):
+        issue_case(case_file, signer=FailsOnCompanion(), settings=settings, out_dir=out)
+    assert sealed == ["report"]  # the 意见书 was sealed first, then a companion failed
+    assert [p.name for p in out.rglob("*") if p.is_file()] == []
+    assert case_file.read_bytes() == before
