@@ -27,7 +27,7 @@ from typing import Any, Protocol
 from generator.casefile import atomic_write, dump_case_data, read_case_data, write_case_data
 from generator.clock import SYSTEM_CLOCK, Clock
 from generator.issuance import IssueRefused, check_issuable, first_issue_problems, issuance_entry, reissued_data
-from generator.kinds import is_forensic
+from generator.kinds import Case, is_forensic
 from generator.loading import LoadedCase, load_case, validate_data
 from generator.model import REVIEW_LEVEL_TITLES, CarSurveyCase
 from generator.qc_sheet import render_qc_sheet
@@ -87,7 +87,7 @@ class IssueResult:
     documents: dict[str, tuple[str, dict[str, Path]]] = field(default_factory=dict)
 
 
-def default_out_dir(case: CarSurveyCase, settings: Settings | None = None) -> Path:
+def default_out_dir(case: Case, settings: Settings | None = None) -> Path:
     return (settings or load_settings()).home / "issued" / case.case_id
 
 
