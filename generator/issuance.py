@@ -15,8 +15,8 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from generator.model import REVIEW_LEVEL_TITLES, CarSurveyCase
-from generator.review import review_state
+from generator.kinds import Case
+from generator.review import level_titles, review_clause, review_state
 from generator.rules import blocking_reasons
 
 _REISSUE_SUFFIX = re.compile(r"^(?P<stem>.+)R(?P<n>\d+)$")
@@ -30,7 +30,7 @@ class IssueRefused(Exception):
         super().__init__("; ".join(reasons))
 
 
-def check_issuable(case: CarSurveyCase, today: date | None = None, case_dir: Path | None = None) -> list[str]:
+def check_issuable(case: Case, today: date | None = None, case_dir: Path | None = None) -> list[str]:
     """Every reason the report may not be issued now (empty when it may); `case_dir` lets the photo
     files be checked (5.3.1 d)."""
     reasons = blocking_reasons(case, stage="issue", today=today, case_dir=case_dir)
@@ -39,12 +39,12 @@ def check_issuable(case: CarSurveyCase, today: date | None = None, case_dir: Pat
         state = review_state(case)
         stale = [level for level, review in state.approved.items() if review.at <= last.issued_at]
         for level in stale:
-            reasons.append(f"[9.3] {REVIEW_LEVEL_TITLES[level]}的通过早于上次出具（{last.number}，"
+            reasons.append(f"[{review_clause(case)}] {level_titles(case)[level]}的通过早于上次出具（{last.number}，"
                            f"{last.issued_at.isoformat()}），重新出具须重新经三级审核（$.reviews）")
     return reasons
 
 
-def reissue_number(case: CarSurveyCase) -> str:
+def reissue_number(case: Case) -> str:
     """SA-017 → SA-017R1; a reissue SA-017R1 → SA-017R2.
 
     Only a number that is itself a reissue (it supersedes another) is incremented, so a firm number that
@@ -57,7 +57,7 @@ def reissue_number(case: CarSurveyCase) -> str:
     return f"{number}R1"
 
 
-def reissued_data(data: dict[str, Any], case: CarSurveyCase, reason: str, issued_on: date) -> dict[str, Any]:
+def reissued_data(data: dict[str, Any], case: Case, reason: str, issued_on: date) -> dict[str, Any]:
     """The case data for a reissue: new number, `supersedes`, reason and report date. `data` is not changed."""
     if not case.issuances:
         raise IssueRefused(["本案尚未出具过报告（$.issuances 为空），不能重新出具；首次出具请不要用 --reissue"])
@@ -76,14 +76,14 @@ def reissued_data(data: dict[str, Any], case: CarSurveyCase, reason: str, issued
     return new
 
 
-def first_issue_problems(case: CarSurveyCase) -> list[str]:
+def first_issue_problems(case: Case) -> list[str]:
     if case.issuances:
         last = case.issuances[-1]
         return [f"报告 {last.number} 已于 {last.issued_at.isoformat()} 出具；如需更正请用 --reissue --reason 重新出具"]
     return []
 
 
-def issuance_entry(case: CarSurveyCase, issued_at: datetime, files: dict[str, tuple[str, str]], *,
+def issuance_entry(case: Case, issued_at: datetime, files: dict[str, tuple[str, str]], *,
                    sealed: bool = True) -> dict[str, Any]:
     """The JSON record appended to `issuances`; `files` maps "pdf"/"docx" to (file name, sha256).
     `sealed` False records an unsealed copy (issued with --unsealed), so nobody takes it for the final report."""

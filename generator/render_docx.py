@@ -270,17 +270,18 @@ def _block(doc: object, b: Block, photos: Mapping[str, ReportPhoto]) -> None:
         _paragraph(doc, f"{b.id} {b.caption}；对应查勘记录：{b.record_ref}"
                    + (f"；拍摄时间：{b.taken_at}" if b.taken_at else ""), size=9)
     elif isinstance(b, SignatureBlock):
-        _paragraph(doc, "承办公估人员签名", bold=True)
-        table = doc.add_table(rows=1, cols=len(b.handlers))  # type: ignore[attr-defined]
-        table.style = "Table Grid"
-        for cell, h in zip(table.rows[0].cells, b.handlers, strict=True):
-            cell.paragraphs[0].add_run("\n\n\n签名：")
-            cell.add_paragraph(f"{h.name}" + (f"（{h.role}）" if h.role else ""))
-            cell.add_paragraph(f"执业证号：{h.licence_no or MISSING}")
-        _paragraph(doc, "保险公估机构印章", bold=True)
+        if b.handlers:
+            _paragraph(doc, b.signer_title, bold=True)
+            table = doc.add_table(rows=1, cols=len(b.handlers))  # type: ignore[attr-defined]
+            table.style = "Table Grid"
+            for cell, h in zip(table.rows[0].cells, b.handlers, strict=True):
+                cell.paragraphs[0].add_run("\n\n\n签名：")
+                cell.add_paragraph(f"{h.name}" + (f"（{h.role}）" if h.role else ""))
+                cell.add_paragraph(f"{b.licence_label}：{h.licence_no or MISSING}")
+        _paragraph(doc, b.seal_title, bold=True)
         _paragraph(doc, "（盖章）\n\n\n", align=WD_ALIGN_PARAGRAPH.RIGHT)
         _paragraph(doc, b.firm_name, align=WD_ALIGN_PARAGRAPH.RIGHT)
-        _paragraph(doc, f"报告日期：{b.report_date}", align=WD_ALIGN_PARAGRAPH.RIGHT)
+        _paragraph(doc, f"{b.date_label}：{b.report_date}", align=WD_ALIGN_PARAGRAPH.RIGHT)
     elif isinstance(b, ReceiptBlock):
         _paragraph(doc, f"{b.label}：{b.signed_by or '＿＿＿＿＿＿＿＿'}", align=WD_ALIGN_PARAGRAPH.RIGHT)
         _paragraph(doc, b.signed_at or "＿＿＿＿年＿＿月＿＿日", align=WD_ALIGN_PARAGRAPH.RIGHT)

@@ -19,7 +19,7 @@ from generator.adjust import Adjustment
 from generator.loading import LoadedCase
 from generator.photos import PhotoError, print_copy
 from generator.render_safety import RenderError, resolve_case_file
-from generator.report_content import ReportDocument, Table, build_report
+from generator.report_content import ReportDocument, Table, build_report, set_attachment_pages
 from generator.report_layout import ColumnFit, fit_columns, keep_tail, nobreak_html
 from generator.text_safety import neutralise
 
@@ -123,11 +123,16 @@ def check_templates_dir(templates: Path | None) -> Path | None:
     return templates.resolve()
 
 
-def build_html(loaded: LoadedCase, adj: Adjustment, templates: Path | None = None) -> HtmlReport:
+def build_html(loaded: LoadedCase, adj: Adjustment, templates: Path | None = None,
+               attachment_pages: dict[int, tuple[int, str]] | None = None, page_total: int | None = None) -> HtmlReport:
+    """`attachment_pages` and `page_total`: when attachment PDFs are bound after the report
+    (generator/pdf_binding.py), their place in the 附件清单 and the footer's 「共 Y 页」 counting them."""
     templates = check_templates_dir(templates)
     case = loaded.case
     case_dir = loaded.source.parent.resolve()
     doc = build_report(case, adj, gongu_version())
+    if attachment_pages:
+        set_attachment_pages(doc, attachment_pages)
 
     photos = prepare_photos(loaded)
 
@@ -142,7 +147,7 @@ def build_html(loaded: LoadedCase, adj: Adjustment, templates: Path | None = Non
         html = environment(templates).get_template("report.html").render(
             doc=doc, report_photos=photos, stylesheets=stylesheets,
             logo_src=logo.as_uri() if logo else None, seal_src=seal.as_uri() if seal else None,
-            generator=f"Gongu {gongu_version()}",
+            generator=f"Gongu {gongu_version()}", page_total=page_total,
             # Dates come from the case (report date, Beijing time), never the clock: same input, same PDF.
             created=f"{issued.isoformat()}T00:00:00+08:00",
         )

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -20,6 +21,7 @@ from weasyprint import HTML, Attachment
 from weasyprint.document import Document
 
 from generator.loading import LoadedCase
+from generator.pdf_binding import BoundAttachment, bind
 from generator.pdf_internals import add_dublin_core, page_boxes, pin_incremental_update
 from generator.render_html import HtmlReport, gongu_version
 from generator.render_safety import FolderFetcher, RefusedResource, RenderError
@@ -45,7 +47,7 @@ def identity_properties(loaded: LoadedCase) -> dict[str, str]:
     """Dublin Core identifier (report number), source (case id) and publisher (firm) for the XMP:
     standard dc properties, so PDF/A needs no extension schema for them."""
     case = loaded.case
-    return {"identifier": case.report.number, "source": case.case_id, "publisher": case.firm.name}
+    return {"identifier": case.report.number, "source": case.case_id, "publisher": case.organization_name}
 
 
 def signature_boxes(document: Document) -> list[FieldBox]:
@@ -113,7 +115,10 @@ def layout(report: HtmlReport) -> Document:
         raise RenderError(str(exc)) from None
 
 
-def render_pdf_bytes(loaded: LoadedCase, report: HtmlReport) -> PdfResult:
+def render_pdf_bytes(loaded: LoadedCase, report: HtmlReport,
+                     bound: Sequence[BoundAttachment] = ()) -> PdfResult:
+    """The PDF/A-3b; `bound` attachment PDFs are appended after the rendered pages (generator/pdf_binding.py)
+    before the empty signature fields are added, so sealing covers them too."""
     document = layout(report)
     fields = signature_boxes(document)
     add_dublin_core(document, identity_properties(loaded))
@@ -130,5 +135,7 @@ def render_pdf_bytes(loaded: LoadedCase, report: HtmlReport) -> PdfResult:
     except RefusedResource as exc:
         raise RenderError(str(exc)) from None
     assert pdf is not None
+    pdf = bind(pdf, bound)
     second_id = hashlib.sha256(digest + b"signature-fields").digest()[:16]
-    return PdfResult(add_signature_fields(pdf, fields, second_id), len(document.pages), fields)
+    pages = len(document.pages) + sum(a.pages for a in bound)
+    return PdfResult(add_signature_fields(pdf, fields, second_id), pages, fields)

@@ -88,6 +88,11 @@ class SignatureBlock:
     handlers: list[HandlerSignature]
     firm_name: str
     report_date: str
+    # The words around the boxes; the forensic documents say 司法鉴定人签名, 司法鉴定专用章 (通则 Art 38).
+    signer_title: str = "承办公估人员签名"
+    seal_title: str = "保险公估机构印章"
+    date_label: str = "报告日期"
+    licence_label: str = "执业证号"
 
 
 @dataclass
@@ -124,6 +129,8 @@ class Section:
 
     @property
     def heading(self) -> str:
+        if not self.number:
+            return self.title
         sep = "" if self.number.endswith(("、", "）")) else " "
         return f"{self.number}{sep}{self.title}"
 
@@ -683,6 +690,20 @@ def _attachments(case: CarSurveyCase, adj: Adjustment) -> Section:
     if not case.attachments:
         blocks.insert(0, Paragraph(f"案件附件：{MISSING}", missing=True))
     return _section("公估报告附件清单", "9.1/9.2", "sec-attachments", blocks)
+
+
+def set_attachment_pages(doc: ReportDocument, pages: dict[int, tuple[int, str]]) -> None:
+    """9.1 附件清单 with the bound files: `pages` maps an attachment's index in the case to (its page
+    count, its place in the bound report, e.g. 第 31–32 页); the table gains a 页码 column."""
+    section = next(s for s in doc.sections if s.anchor == "sec-attachments")
+    table = next(b for b in section.blocks if isinstance(b, Table))
+    table.header = [[*table.header[0], "页码"]]
+    for i, row in enumerate(table.rows):
+        count, where = pages.get(i, (None, "—"))
+        if count is not None:
+            row[2] = str(count)
+        row.append(where)
+    table.widths = [1, 7, 1, 3]
 
 
 # ────────────────────────────────────────── appendices ─────────────────────────────────────────

@@ -1,5 +1,8 @@
 """The three-level quality review before issuance (9.3): 校对 proofread → 复核 recheck → 审核 approve.
 
+The forensic kind has the same three levels under its own titles: 校对 → 复核 (通则 Art 35) → 签发
+(`level_titles(kind)`); there the "handlers" a reviewer may not be are the case's appraisers.
+
 Reviews are kept in the case file's `reviews` list in the order they were made. A "return" at any level
 reopens the case: approvals made before the latest return no longer count, and all three levels are needed
 again. An issuance closes a round likewise once a review is recorded after it (a reissue is reviewed anew). A reviewer is never one of the case's handlers, nor the reviewer of another level (industry practice;
@@ -11,10 +14,41 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from generator.kinds import Case
 from generator.model import REVIEW_LEVEL_TITLES, CarSurveyCase, Review, ReviewDecision, ReviewLevel
 from generator.persons import person_key, same_person
 
 LEVELS: tuple[ReviewLevel, ...] = (ReviewLevel.proofread, ReviewLevel.recheck, ReviewLevel.approve)
+
+# The titles each kind gives the three levels; the stored values (proofread / recheck / approve) are shared.
+FORENSIC_REVIEW_LEVEL_TITLES = {
+    ReviewLevel.proofread: "校对",
+    ReviewLevel.recheck: "复核",  # 通则 Art 35: the 复核 of procedure and opinion
+    ReviewLevel.approve: "签发",
+}
+REVIEW_LEVEL_TITLES_BY_KIND: dict[str, dict[ReviewLevel, str]] = {
+    "car_survey": REVIEW_LEVEL_TITLES,
+    "forensic_appraisal": FORENSIC_REVIEW_LEVEL_TITLES,
+}
+# The clause a review finding or refusal cites, per kind.
+REVIEW_CLAUSE_BY_KIND = {"car_survey": "9.3", "forensic_appraisal": "通则 Art 35"}
+
+
+def level_titles(case: Case | str) -> dict[ReviewLevel, str]:
+    """The Chinese titles of the three levels for a case (or a kind name)."""
+    kind = case if isinstance(case, str) else case.kind
+    return REVIEW_LEVEL_TITLES_BY_KIND[kind]
+
+
+def review_clause(case: Case) -> str:
+    return REVIEW_CLAUSE_BY_KIND[case.kind]
+
+
+def _workers(case: Case) -> list[str]:
+    """Who did the work under review: the survey's handlers, the forensic case's appraisers."""
+    if isinstance(case, CarSurveyCase):
+        return [h.name for h in case.handlers]
+    return [a.name for a in case.appraisers]
 
 
 @dataclass(frozen=True)
@@ -32,21 +66,22 @@ class ReviewState:
         return [level for level in LEVELS if level not in self.approved]
 
 
-def _title(level: ReviewLevel) -> str:
-    return f"{REVIEW_LEVEL_TITLES[level]}（{level.value}）"
+def _title(level: ReviewLevel, case: Case) -> str:
+    return f"{level_titles(case)[level]}（{level.value}）"
 
 
-def review_problems(case: CarSurveyCase, history: list[Review], new: Review) -> list[str]:
+def review_problems(case: Case, history: list[Review], new: Review) -> list[str]:
     """Why `new` may not follow `history` (empty when it may)."""
     reasons: list[str] = []
     # Names compare as persons (NFKC, case-folded, no format characters): `Alice` is `alice`.
-    handlers = {person_key(h.name) for h in case.handlers}
+    handlers = {person_key(name) for name in _workers(case)}
     if person_key(new.reviewer) in handlers:
-        reasons.append(f"审核人「{new.reviewer}」是本案承办人员，不能担任审核人")
+        who = "承办人员" if isinstance(case, CarSurveyCase) else "鉴定人"
+        reasons.append(f"审核人「{new.reviewer}」是本案{who}，不能担任审核人")
     other_levels = sorted({r.level for r in history if same_person(r.reviewer, new.reviewer) and r.level != new.level},
                           key=LEVELS.index)
     if other_levels:
-        names = "、".join(_title(level) for level in other_levels)
+        names = "、".join(_title(level, case) for level in other_levels)
         reasons.append(f"审核人「{new.reviewer}」已担任{names}，同一人不能担任两级审核")
     if history and new.at < history[-1].at:
         reasons.append(f"审核时间 {new.at.isoformat()} 早于上一条审核记录的时间 {history[-1].at.isoformat()}")
@@ -54,14 +89,14 @@ def review_problems(case: CarSurveyCase, history: list[Review], new: Review) -> 
     position = LEVELS.index(new.level)
     for earlier in LEVELS[:position]:
         if earlier not in approved:
-            reasons.append(f"{_title(earlier)}尚未通过，不能进行{_title(new.level)}")
+            reasons.append(f"{_title(earlier, case)}尚未通过，不能进行{_title(new.level, case)}")
             break
     if new.decision == ReviewDecision.approve and new.level in approved:
-        reasons.append(f"{_title(new.level)}在本轮已通过，无需重复")
+        reasons.append(f"{_title(new.level, case)}在本轮已通过，无需重复")
     return reasons
 
 
-def _issued_before(case: CarSurveyCase, moment: datetime) -> datetime | None:
+def _issued_before(case: Case, moment: datetime) -> datetime | None:
     """The latest issuance before `moment`: a review made after it belongs to a new round."""
     times = [i.issued_at for i in case.issuances if i.issued_at < moment]
     return max(times) if times else None
@@ -80,7 +115,7 @@ def _current_round(history: list[Review], after: datetime | None = None) -> dict
     return approved
 
 
-def _replay(case: CarSurveyCase) -> tuple[list[Review], list[tuple[int, str]]]:
+def _replay(case: Case) -> tuple[list[Review], list[tuple[int, str]]]:
     """The recorded reviews that were valid when made, and why each of the others was not."""
     accepted: list[Review] = []
     problems: list[tuple[int, str]] = []
@@ -93,7 +128,7 @@ def _replay(case: CarSurveyCase) -> tuple[list[Review], list[tuple[int, str]]]:
     return accepted, problems
 
 
-def review_state(case: CarSurveyCase) -> ReviewState:
+def review_state(case: Case) -> ReviewState:
     """Replay the recorded reviews, keeping only those that were valid when made."""
     accepted, problems = _replay(case)
     # An issuance closes its round: the round that led to it stands until someone reviews again after it.
@@ -103,7 +138,7 @@ def review_state(case: CarSurveyCase) -> ReviewState:
                        problems=problems)
 
 
-def check_new_review(case: CarSurveyCase, new: Review) -> list[str]:
+def check_new_review(case: Case, new: Review) -> list[str]:
     """Why `new` may not be recorded on this case now (empty when it may)."""
     accepted, _ = _replay(case)
     return review_problems(case, accepted, new)

@@ -15,6 +15,8 @@ from typer.core import TyperGroup
 from generator.adjust import adjust as run_adjustment
 from generator.adjust import adjustment_to_dict
 from generator.amounts import format_amount, rmb_uppercase
+from generator.forensic.model import ForensicAppraisalCase
+from generator.kinds import is_forensic
 from generator.loading import CaseFileError, load_case
 from generator.schema import case_json_schema
 from gongu.output import GonguError, console, fail, print_problems, print_table, safe_streams
@@ -70,8 +72,11 @@ def validate(case_file: CaseArg, as_json: Annotated[bool, typer.Option("--json")
 
 @app.command()
 def adjust(case_file: CaseArg, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
-    """损失核定与理算（第 7、8 条）：列出每一步及结果。"""
+    """损失核定与理算（第 7、8 条）：列出每一步及结果；司法鉴定案件列出鉴定时限的计算（通则第十三、二十八条）。"""
     loaded = load_or_exit(case_file, as_json=as_json)
+    if is_forensic(loaded.case):
+        _forensic_time_limits(loaded.case, as_json)
+        return
     result = run_adjustment(loaded.case)
     if as_json:
         sys.stdout.write(json.dumps(adjustment_to_dict(loaded.case, result), ensure_ascii=False, indent=2) + "\n")
@@ -80,6 +85,21 @@ def adjust(case_file: CaseArg, as_json: Annotated[bool, typer.Option("--json")] 
 
     print_table(adjustment_table(loaded.case, result))
     console.print(f"理算金额：[bold]{format_amount(result.total_payable)}[/] 元（{rmb_uppercase(result.total_payable)}）")
+
+
+def _forensic_time_limits(case: ForensicAppraisalCase, as_json: bool) -> None:
+    from generator.forensic.workdays import CalendarNotCovered, time_limits, time_limits_to_dict
+
+    try:
+        limits = time_limits(case)
+    except CalendarNotCovered as exc:
+        fail(escape(f"鉴定时限（$.timeline）：{exc}"))
+    if as_json:
+        sys.stdout.write(json.dumps(time_limits_to_dict(case, limits), ensure_ascii=False, indent=2) + "\n")
+        return
+    from gongu.adjust_view import time_limits_table
+
+    print_table(time_limits_table(case, limits))
 
 
 @app.command()

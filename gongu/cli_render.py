@@ -29,6 +29,8 @@ class Outcome:
     problems: list[Problem] = field(default_factory=list)
     outputs: list[str] = field(default_factory=list)
     pages: int = 0
+    # A forensic case renders several documents: (Chinese title, its files, pages) each, primary first.
+    documents: list[tuple[str, list[str], int]] = field(default_factory=list)
     cpu_seconds: float = 0.0  # CPU time this case took in its process (the bench sums it)
 
 
@@ -36,20 +38,23 @@ def render_one(case_file: str, out_dir: str, formats: tuple[str, ...], templates
     """One case, in a worker process: every expected failure becomes a message, never a traceback."""
     # Imported here, not at module level: WeasyPrint takes ~1 s to load and every `gongu` command
     # would pay for it.
-    from generator.render import RenderError, render_report
+    from generator.render import RenderError, render_case_documents
 
     cpu = time.process_time()
     try:
         loaded = load_case(case_file)
-        result = render_report(loaded, Path(out_dir), formats, Path(templates) if templates else None)
+        docs = render_case_documents(loaded, Path(out_dir), formats, Path(templates) if templates else None)
     except CaseFileError as exc:
         return Outcome(case_file, False, "案件文件校验失败", problems=exc.problems)
     except RenderError as exc:
         return Outcome(case_file, False, str(exc))
     except OSError as exc:
         return Outcome(case_file, False, f"无法写入输出：{exc.strerror} ({exc.filename})")
-    outputs = [str(p) for p in (result.pdf, result.docx) if p is not None]
-    return Outcome(case_file, True, outputs=outputs, pages=result.pages, cpu_seconds=time.process_time() - cpu)
+    documents = [(d.title, [str(p) for p in (d.pdf, d.docx) if p is not None], d.pages) for d in docs]
+    primary = next(d for d in docs if d.primary)
+    outputs = [str(p) for p in (primary.pdf, primary.docx) if p is not None]
+    return Outcome(case_file, True, outputs=outputs, pages=primary.pages, documents=documents if len(docs) > 1 else [],
+                   cpu_seconds=time.process_time() - cpu)
 
 
 def default_templates(settings: Settings) -> Path | None:
@@ -103,7 +108,7 @@ def render(
     templates: Annotated[Path | None, typer.Option("--templates", help="机构模板目录（覆盖随附模板、标志、印章、配色）")] = None,
     jobs: Annotated[int, typer.Option("--jobs", "-j", help="并行进程数", min=1)] = min(2, os.cpu_count() or 1),
 ) -> None:
-    """生成公估报告：每个案件输出 <报告编号>.pdf（PDF/A-3b，内嵌案件文件）和 .docx。"""
+    """生成报告：每个案件输出 <报告编号>.pdf（PDF/A-3b，内嵌案件文件）和 .docx；司法鉴定案件另输出其余各文书 <报告编号>-<文书>.pdf|.docx。"""
     settings = load_settings()
     try:
         formats = parse_formats(format)
@@ -118,7 +123,12 @@ def render(
     failed = 0
     for o in outcomes:
         if o.ok:
-            console.print(f"[green]✓[/] {o.case_file} → {', '.join(o.outputs)}" + (f"（{o.pages} 页）" if o.pages else ""))
+            if o.documents:  # a forensic case: each of its documents, the primary first
+                console.print(f"[green]✓[/] {o.case_file}：{len(o.documents)} 份文书")
+                for title, files, pages in o.documents:
+                    console.print(f"    {title} → {', '.join(files)}" + (f"（{pages} 页）" if pages else ""))
+            else:
+                console.print(f"[green]✓[/] {o.case_file} → {', '.join(o.outputs)}" + (f"（{o.pages} 页）" if o.pages else ""))
         else:
             failed += 1
             if o.problems:

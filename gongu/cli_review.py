@@ -24,9 +24,9 @@ from generator.casefile import atomic_write, read_case_data, write_case_data
 from generator.clock import SYSTEM_CLOCK
 from generator.issuance import IssueRefused
 from generator.loading import CaseFileError
-from generator.model import REVIEW_LEVEL_TITLES, Review, ReviewDecision, ReviewLevel
+from generator.model import Review, ReviewDecision, ReviewLevel
 from generator.qc_sheet import render_qc_sheet
-from generator.review import LEVELS, check_new_review, review_state
+from generator.review import LEVELS, check_new_review, level_titles, review_state
 from generator.rules import Finding, Stage, run_rules
 from generator.rules.registry import SEVERITY_TITLES, clause_key
 from gongu.cli import CaseArg, app, load_or_exit
@@ -52,7 +52,7 @@ def check(
     today: Annotated[str | None, typer.Option("--today", help="判断逾期的基准日 YYYY-MM-DD，缺省为报告日期")] = None,
     stage: Annotated[str, typer.Option("--stage", help="review 审核中 | issue 出具前 | archive 归档前")] = "issue",
 ) -> None:
-    """品质审核（9.3）：按条款列出案件文件的缺项；有阻止出具的问题时以 1 退出。"""
+    """品质审核（9.3；司法鉴定按川司鉴协〔2022〕7号与《司法鉴定程序通则》）：按条款列出案件文件的缺项；有阻止出具的问题时以 1 退出。"""
     if stage not in ("review", "issue", "archive"):
         err_console.print(f"[bold red]错误[/]：--stage 应为 review、issue 或 archive，收到 {stage!r}")
         raise typer.Exit(2)
@@ -100,14 +100,15 @@ def _print_findings(source: str, findings: list[Finding]) -> None:
 @app.command()
 def review(
     case_file: CaseArg,
-    level: Annotated[ReviewLevel, typer.Option("--level", help="proofread 校对 | recheck 复核 | approve 审核")],
+    level: Annotated[ReviewLevel, typer.Option("--level", help="proofread 校对 | recheck 复核 | approve 审核（司法鉴定：签发）")],
     reviewer: Annotated[str, typer.Option("--reviewer", help="审核人姓名")],
     decision: Annotated[ReviewDecision, typer.Option("--decision", help="approve 通过 | return 退回")],
     comment: Annotated[str | None, typer.Option("--comment", help="审核说明")] = None,
     at: Annotated[str | None, typer.Option("--at", help="审核时间 ISO 8601，缺省为现在（北京时间）")] = None,
 ) -> None:
-    """记录一级审核意见（9.3）：写入案件文件的 reviews；不合规的审核被拒绝并说明原因（退出码 2）。"""
+    """记录一级审核意见（9.3；司法鉴定为校对、复核、签发，通则第三十五条）：写入案件文件的 reviews；不合规的审核被拒绝并说明原因（退出码 2）。"""
     loaded = load_or_exit(case_file)
+    titles = level_titles(loaded.case)
     try:
         reviewer = load_settings().people.require(reviewer, "审核人")  # stored as registered
     except GonguError as exc:
@@ -124,7 +125,7 @@ def review(
         raise typer.Exit(2) from None
     reasons = check_new_review(loaded.case, new)
     if reasons:
-        err_console.print(f"[bold red]审核意见未记录[/]（{REVIEW_LEVEL_TITLES[level]}，{reviewer}）：")
+        err_console.print(f"[bold red]审核意见未记录[/]（{titles[level]}，{escape(reviewer)}）：")
         for reason in reasons:
             err_console.print(f"  • {reason}")
         raise typer.Exit(2)
@@ -136,9 +137,9 @@ def review(
         print_problems(exc.source, exc.problems)
         raise typer.Exit(2) from None
     state = review_state(written.case)
-    done = "、".join(REVIEW_LEVEL_TITLES[lv] for lv in LEVELS if lv in state.approved) or "无"
+    done = "、".join(titles[lv] for lv in LEVELS if lv in state.approved) or "无"
     verb = "通过" if decision == ReviewDecision.approve else "退回（案件重新打开，须重新经三级审核）"
-    console.print(f"[green]✓[/] 已记录：{REVIEW_LEVEL_TITLES[level]} {reviewer} {verb}；本轮已通过：{done}")
+    console.print(f"[green]✓[/] 已记录：{titles[level]} {reviewer} {verb}；本轮已通过：{done}")
 
 
 @app.command("issue")

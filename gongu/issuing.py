@@ -29,9 +29,8 @@ from generator.clock import SYSTEM_CLOCK, Clock
 from generator.issuance import IssueRefused, check_issuable, first_issue_problems, issuance_entry, reissued_data
 from generator.kinds import Case, is_forensic
 from generator.loading import LoadedCase, load_case, validate_data
-from generator.model import REVIEW_LEVEL_TITLES, CarSurveyCase
 from generator.qc_sheet import render_qc_sheet
-from generator.review import review_state
+from generator.review import level_titles, review_clause, review_state
 from gongu.settings import Settings, load_settings
 from gongu.templates import firm_templates
 
@@ -102,7 +101,7 @@ def render_files(loaded: LoadedCase, work_dir: Path, templates: Path | None, mar
 
 def render_documents(loaded: LoadedCase, work_dir: Path, templates: Path | None, mark: str | None) -> list[CaseDocument]:
     """Every applicable document of the case (generator.render.render_case_documents), PDF and DOCX."""
-    from generator.render import render_case_documents  # type: ignore[attr-defined]
+    from generator.render import render_case_documents
 
     return list(render_case_documents(loaded, work_dir, formats=("pdf", "docx"), templates=templates, mark=mark))
 
@@ -127,15 +126,16 @@ def signer_problems(data: dict[str, Any]) -> list[str]:
     return out
 
 
-def unregistered_reviewers(case: CarSurveyCase, settings: Settings) -> list[str]:
+def unregistered_reviewers(case: Case, settings: Settings) -> list[str]:
     """Every approval counted for this issue whose reviewer is not a registered person (9.3; issue 12
     item 2). `gongu review` refuses such names, but reviews typed into the case file by hand never pass
     through it: without this, "Mallory" or a full-width spelling could approve a report."""
     reasons = []
+    titles, clause = level_titles(case), review_clause(case)
     for level, review in review_state(case).approved.items():
         if settings.people.find(review.reviewer) is None:
             index = next(i for i, r in enumerate(case.reviews) if r is review)
-            reasons.append(f"[9.3] {REVIEW_LEVEL_TITLES[level]}的审核人「{review.reviewer}」不是 gongu.toml 的 "
+            reasons.append(f"[{clause}] {titles[level]}的审核人「{review.reviewer}」不是 gongu.toml 的 "
                            f"people.names 中登记的人员（not a registered person）（$.reviews[{index}]）")
     return reasons
 

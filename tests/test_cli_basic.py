@@ -177,7 +177,16 @@ def test_schema_matches_committed_file() -> None:
     assert proc.returncode == 0, proc.stderr
     committed = (ROOT / "forms" / "case.schema.json").read_text(encoding="utf-8")
     assert json.loads(proc.stdout) == json.loads(committed), "regenerate: gongu schema -o forms/case.schema.json"
-    assert json.loads(proc.stdout)["properties"]["case_id"]["title"] == "案件编号"
+    schema = json.loads(proc.stdout)
+    # One schema for both kinds, discriminated by `kind` (issue 13 §1).
+    assert schema["discriminator"] == {"propertyName": "kind", "mapping": {
+        "car_survey": "#/$defs/CarSurveyCase", "forensic_appraisal": "#/$defs/ForensicAppraisalCase"}}
+    assert [one["$ref"] for one in schema["oneOf"]] == ["#/$defs/CarSurveyCase", "#/$defs/ForensicAppraisalCase"]
+    survey, forensic = schema["$defs"]["CarSurveyCase"], schema["$defs"]["ForensicAppraisalCase"]
+    assert survey["properties"]["case_id"]["title"] == forensic["properties"]["case_id"]["title"] == "案件编号"
+    assert forensic["properties"]["kind"]["const"] == "forensic_appraisal"
+    assert forensic["additionalProperties"] is False  # strict keys, as the loader
+    assert survey["properties"]["kind"]["const"] == "car_survey"
 
 
 def test_schema_to_file(tmp_path: Path) -> None:

@@ -18,7 +18,8 @@ from generator.loading import load_case
 from generator.render import RenderResult, render_report
 
 ROOT = Path(__file__).resolve().parents[1]
-EXAMPLES = sorted(p.parent.name for p in (ROOT / "examples").glob("*/case.json"))
+# The survey examples; the forensic ones have their own documents (tests/test_forensic_documents.py).
+EXAMPLES = sorted(p.parent.name for p in (ROOT / "examples").glob("*/case.json") if '"forensic_appraisal"' not in p.read_text("utf-8"))
 
 # 9.2 in the code's order; the number prefix (一、二、…) is how the report numbers its sections.
 MANDATED = [

@@ -1,0 +1,99 @@
+"""Forensic kind — time limits (通则 Arts 13, 28) and closing the file (通则 Art 42).
+
+A missed time limit is a recorded fact that cannot be undone: a warning the reviewer sees, never a block
+(registry severity policy). Working days follow the official calendar (generator.forensic.workdays); a
+date the calendar does not cover becomes a finding naming the year, never a traceback.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from generator.forensic.workdays import (
+    ACCEPTANCE_WORKING_DAYS,
+    MAX_EXTENSION_WORKING_DAYS,
+    CalendarNotCovered,
+    TimeLimits,
+    add_working_days,
+    time_limits,
+)
+from generator.persons import same_person
+from generator.rules.registry import FORENSIC, Miss, RuleContext, rule
+from generator.types import beijing_date
+
+
+def _limits(ctx: RuleContext) -> TimeLimits | CalendarNotCovered:
+    try:
+        return time_limits(ctx.forensic)
+    except CalendarNotCovered as exc:
+        return exc
+
+
+@rule("forensic.time.acceptance", "通则 Art 13", "warning",
+      "收到委托之日起7个工作日内作出是否受理的决定", kinds=FORENSIC)
+def acceptance_within_7(ctx: RuleContext) -> Iterator[Miss]:
+    tl = ctx.forensic.timeline
+    received = beijing_date(tl.received_at)
+    try:  # computed apart from the completion limit, so a bad completion date does not hide this one
+        due = add_working_days(received, ACCEPTANCE_WORKING_DAYS)
+    except CalendarNotCovered as exc:
+        yield Miss("$.timeline.received_at", f"鉴定时限：{exc}", exc.day.isoformat())
+        return
+    if tl.accepted_at is None:
+        if ctx.today > due:
+            yield Miss("$.timeline.accepted_at", f"鉴定时限：收到委托（{received}）后"
+                       f"{ACCEPTANCE_WORKING_DAYS}个工作日（至 {due}）仍未决定受理", None)
+        return
+    decided = beijing_date(tl.accepted_at)
+    if decided > due:
+        yield Miss("$.timeline.accepted_at", f"鉴定时限：{decided} 决定受理，超过收到委托（{received}）后"
+                   f"{ACCEPTANCE_WORKING_DAYS}个工作日的期限 {due}", decided.isoformat())
+
+
+@rule("forensic.time.completion", "通则 Art 28", "warning",
+      "自委托书生效之日起30个工作日内（或约定时限内，含批准延长、扣除补充材料期间）完成鉴定", kinds=FORENSIC)
+def completion_deadline(ctx: RuleContext) -> Iterator[Miss]:
+    limits = _limits(ctx)
+    if isinstance(limits, CalendarNotCovered):
+        yield Miss("$.timeline", f"鉴定时限（完成期限）：{limits}", limits.day.isoformat())
+        return
+    if limits.deadline is None:
+        return  # forensic.acceptance.recorded asks for the effective date
+    basis = (f"约定 {limits.base_working_days} 个工作日" if limits.agreed else f"{limits.base_working_days} 个工作日") + (
+        f"，延长 {limits.extension_working_days} 个工作日" if limits.extension_working_days else "")
+    done = limits.completed_on
+    if done is None:
+        if ctx.today > limits.deadline:
+            yield Miss("$.timeline.completed_on", f"鉴定时限：{basis}，期限 {limits.deadline} 已过，鉴定仍未完成")
+    elif not limits.completion_met:
+        yield Miss("$.timeline.completed_on", f"鉴定时限：{done} 完成，超过期限 {limits.deadline}（{basis}）",
+                   done.isoformat())
+
+
+@rule("forensic.time.extension", "通则 Art 28", "warning",
+      "延长鉴定时限不超过30个工作日，经机构负责人批准并告知委托人", kinds=FORENSIC)
+def extension(ctx: RuleContext) -> Iterator[Miss]:
+    case = ctx.forensic
+    extensions = case.timeline.extensions
+    for i, ext in enumerate(extensions):
+        base = f"$.timeline.extensions[{i}]"
+        if ext.working_days > MAX_EXTENSION_WORKING_DAYS:
+            yield Miss(f"{base}.working_days", f"延长鉴定时限：{ext.working_days} 个工作日，超过30个工作日", ext.working_days)
+        if not same_person(ext.approved_by, case.institution.head):
+            yield Miss(f"{base}.approved_by", f"延长鉴定时限：由「{ext.approved_by}」批准，应由机构负责人"
+                       f"「{case.institution.head}」批准", ext.approved_by)
+        if ext.client_notified_at is None:
+            yield Miss(f"{base}.client_notified_at", "延长鉴定时限：未记录告知委托人的时间")
+    total = sum(e.working_days for e in extensions)
+    if len(extensions) > 1 and total > MAX_EXTENSION_WORKING_DAYS:
+        yield Miss("$.timeline.extensions", f"延长鉴定时限：累计延长 {total} 个工作日，超过30个工作日", total)
+
+
+@rule("forensic.archive.closed", "通则 Art 42", "warning",
+      "鉴定意见书送达、鉴定费到账并结案后方可归档", stage_severity=(("archive", "blocking"),), kinds=FORENSIC)
+def closed_before_archive(ctx: RuleContext) -> Iterator[Miss]:
+    delivery = ctx.forensic.delivery
+    for key, title in (("delivered_at", "送达时间"), ("delivered_to", "送达对象"), ("fee_received_at", "鉴定费到账时间"),
+                       ("closed_at", "结案时间")):
+        if not getattr(delivery, key):
+            yield Miss(f"$.delivery.{key}", f"送达与收费 / {title}：未记录，结案归档前须记录")

@@ -1,0 +1,163 @@
+"""`gongu check`, `gongu review`, `gongu adjust` and issuance checks on the forensic kind (issue 13 §2):
+the same output format, the kind's level titles 校对 / 复核 / 签发 (通则 Art 35), the Art 13/28 time limits."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from pathlib import Path
+
+import pytest
+from case_edits import FORENSIC_JOINT, forensic_joint, make_single
+from typer.testing import CliRunner
+
+from generator.issuance import check_issuable, first_issue_problems, issuance_entry, reissue_number
+from generator.loading import load_case, validate_data
+from generator.review import review_state
+from generator.rules import all_rules
+from gongu.cli import app
+from gongu.issuing import unregistered_reviewers
+from gongu.settings import load_settings
+from tests.peoplekit import people_home
+
+runner = CliRunner()
+STAFF = ["王一帆", "宋建华", "罗永康", "唐志明", "邓晓梅"]
+
+
+def write(tmp_path: Path, data: dict) -> Path:
+    import simplejson
+
+    path = tmp_path / "case.json"
+    path.write_text(simplejson.dumps(data, use_decimal=True, ensure_ascii=False, indent=2), encoding="utf-8")
+    return path
+
+
+# ── gongu check ──
+
+def test_check_forensic_example_exit_0_and_json() -> None:
+    result = runner.invoke(app, ["check", str(FORENSIC_JOINT)])
+    assert result.exit_code == 0, result.output
+    assert "未发现缺项" in result.output
+    payload = json.loads(runner.invoke(app, ["check", str(FORENSIC_JOINT), "--json"]).output)
+    assert (payload["case_id"], payload["blocking"], payload["warnings"], payload["findings"]) == (
+        "SJ-2026-0318", 0, 0, [])
+
+
+def test_check_forensic_blocking_exit_1_grouped_by_clause(tmp_path: Path) -> None:
+    data = forensic_joint()
+    data["process"]["identity_shown"] = False  # Sichuan 三(二)
+    data["report"]["signatures"].pop()  # 通则 Art 19
+    data["timeline"]["completed_on"] = "2026-06-09"  # 通则 Art 28, a day late: warning
+    result = runner.invoke(app, ["check", str(write(tmp_path, data))])
+    assert result.exit_code == 1
+    out = result.output
+    assert "阻止出具 2 项，提示 1 项" in out
+    assert out.index("Sichuan 三(二)") < out.index("通则 Art 19") < out.index("通则 Art 28")
+    payload = json.loads(runner.invoke(app, ["check", str(write(tmp_path, data)), "--json"]).output)
+    assert {(f["rule"], f["clause"], f["severity"]) for f in payload["findings"]} == {
+        ("forensic.process.identity_shown", "Sichuan 三(二)", "blocking"),
+        ("forensic.signoff.two_appraisers", "通则 Art 19", "blocking"),
+        ("forensic.time.completion", "通则 Art 28", "warning")}
+
+
+def test_qc_sheet_for_forensic_kind_lists_its_rules_and_levels(tmp_path: Path) -> None:
+    data = forensic_joint()
+    data["recusals"].pop()
+    html_path = tmp_path / "qc.html"
+    result = runner.invoke(app, ["check", str(write(tmp_path, data)), "--html", str(html_path)])
+    assert result.exit_code == 1
+    html = html_path.read_text(encoding="utf-8")
+    assert "司法鉴定质量审核表（通则 Art 35）" in html and "公估" not in html
+    assert "<td>校对：</td><td>复核：</td><td>签发：</td>" in html
+    assert "<td>鉴定人</td><td>唐志明、邓晓梅</td>" in html
+    forensic = all_rules("forensic_appraisal")
+    for rule in forensic:
+        assert rule.id in html
+    assert "<small>review.three_levels<" not in html and "handlers.two" not in html  # no survey rule
+    assert html.count("✗ 不符合") == 1 and html.count("✓ 符合") == len(forensic) - 1
+    assert html.count("<td>签发</td>") == 1  # the recorded approve-level review, titled for the kind
+
+
+# ── gongu review ──
+
+def test_review_records_forensic_levels_with_its_titles(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    people_home(tmp_path / "home", monkeypatch, names=STAFF)
+    data = forensic_joint()
+    data["reviews"] = []
+    case_file = write(tmp_path, data)
+    outputs = []
+    for level, who, at in (("proofread", "王一帆", "2026-05-27T10:00:00+08:00"),
+                           ("recheck", "宋建华", "2026-05-27T15:00:00+08:00"),
+                           ("approve", "罗永康", "2026-05-28T17:00:00+08:00")):
+        result = runner.invoke(app, ["review", str(case_file), "--level", level, "--reviewer", who,
+                                     "--decision", "approve", "--at", at])
+        assert result.exit_code == 0, result.output
+        outputs.append(result.output)
+    assert "已记录：签发 罗永康 通过；本轮已通过：校对、复核、签发" in outputs[-1]
+    assert review_state(load_case(case_file).case).complete
+
+
+def test_review_refuses_an_appraiser_of_the_case(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    people_home(tmp_path / "home", monkeypatch, names=STAFF)
+    data = forensic_joint()
+    data["reviews"] = []
+    case_file = write(tmp_path, data)
+    before = case_file.read_bytes()
+    result = runner.invoke(app, ["review", str(case_file), "--level", "proofread", "--reviewer", "唐志明",
+                                 "--decision", "approve", "--at", "2026-05-27T10:00:00+08:00"])
+    assert result.exit_code == 2
+    assert "是本案鉴定人" in result.output and "校对" in result.output
+    assert case_file.read_bytes() == before
+
+
+# ── gongu adjust: the time limits ──
+
+def test_adjust_prints_time_limit_computation() -> None:
+    result = runner.invoke(app, ["adjust", str(FORENSIC_JOINT)])
+    assert result.exit_code == 0, result.output
+    out = result.output
+    # Received Fri 8 May, Sat 9 May a make-up working day: decision due Mon 18 May; agreed 20 working
+    # days from Mon 11 May end on Mon 8 Jun.
+    for text in ("2026-05-08", "2026-05-18", "2026-05-11", "20 个工作日", "2026-06-08", "2026-05-29", "✓ 符合"):
+        assert text in out, text
+    payload = json.loads(runner.invoke(app, ["adjust", str(FORENSIC_JOINT), "--json"]).output)
+    assert payload["acceptance"]["decision_due"] == "2026-05-18" and payload["acceptance"]["met"] is True
+    assert payload["completion"]["deadline"] == "2026-06-08" and payload["completion"]["met"] is True
+    assert payload["calendar"]["covered_years"] == [2004, 2026]
+
+
+def test_adjust_outside_the_calendar_exit_2_no_traceback(tmp_path: Path) -> None:
+    data = forensic_joint()
+    data["timeline"]["completed_on"] = "2027-01-05"
+    result = runner.invoke(app, ["adjust", str(write(tmp_path, data))])
+    assert result.exit_code == 2
+    assert "2027" in result.output and "2004–2026" in result.output and "$.timeline" in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+# ── issuance accepts the kind ──
+
+def test_issuance_checks_accept_a_forensic_case() -> None:
+    case = validate_data(forensic_joint(), "<test>")
+    assert check_issuable(case) == []
+    assert first_issue_problems(case) == []
+    assert reissue_number(case) == "蜀正司鉴〔2026〕临鉴字第0318号R1"
+    entry = issuance_entry(case, datetime.fromisoformat("2026-05-29T16:00:00+08:00"), {"pdf": ("a.pdf", "ab" * 32)})
+    assert entry["number"] == "蜀正司鉴〔2026〕临鉴字第0318号" and entry["pdf_file"] == "a.pdf"
+    data = forensic_joint()
+    data["reviews"].pop()
+    reasons = check_issuable(validate_data(data, "<test>"))
+    assert reasons == ["[通则 Art 35] 品质审核记录：签发（approve）尚未通过（$.reviews）"]
+
+
+def test_unregistered_reviewers_named_with_forensic_titles(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    people_home(tmp_path / "home", monkeypatch, names=["王一帆", "宋建华"])
+    case = validate_data(forensic_joint(), "<test>")
+    (reason,) = unregistered_reviewers(case, load_settings())
+    assert reason.startswith("[通则 Art 35] 签发的审核人「罗永康」") and "$.reviews[2]" in reason
+
+
+def test_single_commission_variant_checks_clean() -> None:
+    data = forensic_joint()
+    make_single(data)
+    assert check_issuable(validate_data(data, "<test>"), today=date(2026, 5, 29)) == []
