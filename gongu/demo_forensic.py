@@ -12,6 +12,7 @@ from __future__ import annotations
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from rich.markup import escape
 
@@ -32,18 +33,18 @@ class ForensicDemoResult:
 
 
 def demo_forensic(settings: Settings, cases: list[Path], examples: Path) -> list[ForensicDemoResult]:
-    """Run the forensic examples `cases` through check → issue (render + seal) → verify; GonguError when
-    an example fails a step (the demo stops with exit 2, as for the survey examples)."""
+    """Run the forensic examples `cases` through check → issue (render + seal) → verify. Every example is
+    tried; GonguError (exit 2, as for the survey examples) names each one that failed a step."""
     from generator.issuance import IssueRefused
+    from generator.render import RenderError
     from generator.rules import run_rules
     from gongu.issuing import issue_case
     from gongu.sealing import ConfiguredSigner, demo_signing
-    from signing.completeness import CompletenessPolicy
     from signing.keys import DEMO_PASSPHRASE
     from signing.seal import SealError
-    from signing.verify import verify_issued_report
 
     results: list[ForensicDemoResult] = []
+    failed: list[str] = []  # every example is tried; the demo fails at the end if any did
     if not cases:
         return results
     with demo_signing(settings.home, examples) as config:
@@ -63,25 +64,40 @@ def demo_forensic(settings: Settings, cases: list[Path], examples: Path) -> list
                 issued = issue_case(work / source.name, signer=signer, settings=run_settings,
                                     out_dir=work / "issued")
             except IssueRefused as exc:
-                raise GonguError(escape(f"示例 {source} 不予出具：" + "；".join(exc.reasons))) from None
+                failed.append(f"{source} 不予出具：" + "；".join(exc.reasons))
+            except RenderError as exc:
+                failed.append(f"{source} 文书生成失败：{exc}")
             except SealError as exc:
-                raise GonguError(escape(f"示例 {source} 签章失败：{exc}")) from None
-            pdfs = [issued.files["pdf"]] + [files["pdf"] for _t, files in issued.documents.values() if "pdf" in files]
-            console.print(escape(f"✓ 已出具并签章 {issued.number}：{len(pdfs)} 份文书 → {work / 'issued'}"))
-            ok = True
-            for pdf in pdfs:
-                report, completeness = verify_issued_report(pdf, config.trust_roots, crls=config.crls,
-                                                            policy=CompletenessPolicy.from_config(config))
-                signed = "、".join(completeness.signed_fields)
-                if report.ok:
-                    console.print(escape(f"  ✓ 验证通过（{signed}）：{pdf.name}"))
-                else:
-                    ok = False
-                    err_console.print(escape(f"  ✗ 验证失败：{pdf.name}：{'；'.join(report.all_problems())}"))
-            results.append(ForensicDemoResult(work / source.name, issued.files["pdf"], pdfs, ok))
-            if not ok:
-                raise GonguError(escape(f"签章后验证失败：{case.case_id}"))
+                failed.append(f"{source} 签章失败：{exc}")
+            else:
+                if not _verify_all(issued, work / source.name, config, results):
+                    failed.append(f"{source} 签章后验证失败")
+                continue
+            err_console.print(escape(f"✗ {failed[-1]}"))
+    if failed:
+        raise GonguError(escape("司法鉴定示例未全部通过：" + "；".join(failed)))
     return results
+
+
+def _verify_all(issued: Any, case_file: Path, config: Any, results: list[ForensicDemoResult]) -> bool:
+    """Verify every published PDF as a complete issued document; record the example's result."""
+    from signing.completeness import CompletenessPolicy
+    from signing.verify import verify_issued_report
+
+    pdfs = [issued.files["pdf"]] + [files["pdf"] for _t, files in issued.documents.values() if "pdf" in files]
+    console.print(escape(f"✓ 已出具并签章 {issued.number}：{len(pdfs)} 份文书 → {case_file.parent / 'issued'}"))
+    ok = True
+    for pdf in pdfs:
+        report, completeness = verify_issued_report(pdf, config.trust_roots, crls=config.crls,
+                                                    policy=CompletenessPolicy.from_config(config))
+        signed = "、".join(completeness.signed_fields)
+        if report.ok:
+            console.print(escape(f"  ✓ 验证通过（{signed}）：{pdf.name}"))
+        else:
+            ok = False
+            err_console.print(escape(f"  ✗ 验证失败：{pdf.name}：{'；'.join(report.all_problems())}"))
+    results.append(ForensicDemoResult(case_file, issued.files["pdf"], pdfs, ok))
+    return ok
 
 
 def _with_reviewers(names: list[str], cases: list[Path]) -> list[str]:
