@@ -563,8 +563,21 @@ class Delivery(Record):
     closed_at: Timestamp | None = F("结案时间", default=None)
 
 
+class IssuedDocument(Record):
+    """A document issued with the primary one (a forensic case's 委托书, 告知书, 补正书 …), with its hashes."""
+
+    key: str = F("文书代码", min_length=1)
+    title: str = F("文书名称", min_length=1)
+    pdf_file: str | None = F("PDF 文件", default=None)
+    pdf_sha256: str | None = F("PDF SHA-256", default=None, pattern=r"^[0-9a-f]{64}$")
+    docx_file: str | None = F("DOCX 文件", default=None)
+    docx_sha256: str | None = F("DOCX SHA-256", default=None, pattern=r"^[0-9a-f]{64}$")
+
+
 class Issuance(Record):
-    """One issued report (9.3 passed): kept in order, so a reissue (R1, R2 …) leaves the earlier one on record."""
+    """One issued report (9.3 passed): kept in order, so a reissue (R1, R2 …) leaves the earlier one on record.
+    The pdf / docx fields name the primary document (the survey report, the 司法鉴定意见书); `documents`
+    lists the others issued with it, each sealed likewise."""
 
     number: str = F("报告编号", min_length=1)
     issued_at: Timestamp = F("出具时间")
@@ -576,6 +589,7 @@ class Issuance(Record):
     docx_sha256: str | None = F("DOCX SHA-256", default=None, pattern=r"^[0-9a-f]{64}$")
     # False: an unsealed copy (gongu issue --unsealed, marked on every page); None: recorded before this field.
     sealed: bool | None = F("已签章", default=None)
+    documents: list[IssuedDocument] = F("随同出具的文书", default_factory=list)
 
 
 # ───────────────────────────────────────── the case ────────────────────────────────────────────

@@ -200,4 +200,6 @@ def issue_command(
         console.print(f"[yellow]![/] {head}：未签章副本，每页标明「未签章副本 — 非正式报告」（unsealed copy）")
     for kind, path in result.files.items():
         console.print(f"  {kind.upper()}: {path}")
+    for _key, (title, files) in result.documents.items():  # a forensic case's other documents
+        console.print(escape(f"  {title}：{'，'.join(str(p) for p in files.values())}"))
     console.print(f"  品质审核表（仅供存档，不交付委托人）: {result.qc_sheet}")

@@ -171,12 +171,13 @@ def keys_demo(
     examples: Annotated[Path, typer.Option(help="示例案件目录（证书按其中的承办人员生成）")] = Path("examples"),
     crl_url: Annotated[str, typer.Option(help="证书中的 CRL 分发点（gongu tsa serve 提供）")] = "http://127.0.0.1:8731/crl/root.crl",
 ) -> None:
-    """生成演示 PKI（DEMO — NOT FOR PRODUCTION）：根 CA、机构签章证书、承办人员证书、时间戳证书。"""
+    """生成演示 PKI（DEMO — NOT FOR PRODUCTION）：根 CA、机构（含司法鉴定机构）签章证书、承办人员与鉴定人证书、时间戳证书。"""
     from signing.keys import DEMO_MARK, DEMO_PASSPHRASE, make_demo_pki
 
     with user_errors():
         firms, handlers = _example_people(examples)
-    pki = make_demo_pki(directory, firms[0], handlers, crl_url=crl_url, other_firms=firms[1:])
+    pki = make_demo_pki(directory, firms[0], handlers, crl_url=crl_url, other_firms=firms[1:],
+                        seal_purposes=_seal_purposes(examples))
     console.print(f"[bold yellow]{DEMO_MARK}[/] 演示密钥已生成：{directory}（口令 {DEMO_PASSPHRASE}，仅供演示）")
     console.print(f"  根证书：{pki.root_pem}\n  机构：{pki.firm_p12}")
     for name, path in pki.firm_p12s.items():
@@ -186,18 +187,39 @@ def keys_demo(
     console.print(f"gongu.toml 片段：{directory / 'gongu.toml.snippet'}")
 
 
-def _example_people(examples: Path) -> tuple[list[str], list[tuple[str, str | None]]]:
-    firms: dict[str, None] = {}
-    people: dict[str, str | None] = {}
-    paths = sorted(examples.glob("*/case.json")) + sorted(examples.glob("*.json"))
-    for path in paths:
+def _example_cases(examples: Path) -> Iterator[dict]:
+    for path in sorted(examples.glob("*/case.json")) + sorted(examples.glob("*.json")):
         try:
             raw = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, json.JSONDecodeError):
             continue
-        if raw.get("firm", {}).get("name"):
-            firms.setdefault(str(raw["firm"]["name"]))
-        for h in raw.get("handlers", []):
+        if isinstance(raw, dict):
+            yield raw
+
+
+def _seal_purposes(examples: Path) -> dict[str, str]:
+    """A forensic institution's demo seal certificate reads 司法鉴定专用章 (通则 Art 36–40), not 公估专用章."""
+    from signing.signers import firm_name, is_forensic
+
+    return {name: "司法鉴定专用章" for raw in _example_cases(examples)
+            if is_forensic(raw) and (name := firm_name(raw))}
+
+
+def _example_people(examples: Path) -> tuple[list[str], list[tuple[str, str | None]]]:
+    """Every firm or forensic institution, and every handler or appraiser (name, licence number), of the
+    examples: whom `gongu keys demo` and the demo make certificates for."""
+    from signing.signers import firm_name, is_forensic
+
+    firms: dict[str, None] = {}
+    people: dict[str, str | None] = {}
+    # Survey firms first: the first is firm_p12 (the default seal, and the demo archive's checkpoint key)
+    # as before the forensic examples; each institution gets its own key under [signing.firms].
+    cases = sorted(_example_cases(examples), key=is_forensic)
+    for raw in cases:
+        if name := firm_name(raw):
+            firms.setdefault(name)
+        signers = raw.get("appraisers", []) if is_forensic(raw) else raw.get("handlers", [])
+        for h in signers if isinstance(signers, list) else []:
             if isinstance(h, dict) and h.get("name"):
                 people.setdefault(str(h["name"]), h.get("licence_no"))
     if not people:

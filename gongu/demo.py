@@ -6,6 +6,7 @@ from pathlib import Path
 
 from generator.adjust import adjust
 from generator.amounts import format_amount, rmb_uppercase
+from generator.kinds import is_forensic
 from generator.loading import CaseFileError, load_case
 from gongu.adjust_view import adjustment_table
 from gongu.output import GonguError, console, print_problems
@@ -19,6 +20,7 @@ def run_demo(examples: Path) -> None:
     if not cases:
         raise GonguError(f"{examples} 中没有示例案件")
     console.rule(f"Gongu demo — {len(cases)} 个示例，数据目录 {settings.home}")
+    forensic: list[Path] = []  # issue 13: run through gongu.demo_forensic after the survey examples
     for path in cases:
         try:
             loaded = load_case(path)
@@ -28,6 +30,9 @@ def run_demo(examples: Path) -> None:
         case = loaded.case
         console.rule(f"{case.case_id} {case.case_name}")
         console.print(f"[green]✓[/] 校验通过：{path}")
+        if is_forensic(case):
+            forensic.append(path)
+            continue
         result = adjust(case)
         console.print(adjustment_table(case, result))
         console.print(f"理算金额：[bold]{format_amount(result.total_payable)}[/] 元（{rmb_uppercase(result.total_payable)}）")
@@ -37,6 +42,7 @@ def run_demo(examples: Path) -> None:
     reports = settings.home / "reports"
     console.rule(f"公估报告 → {reports}")
     pdfs: list[Path] = []
+    cases = [c for c in cases if c not in forensic]
     for outcome in render_many(cases, reports, ("pdf", "docx"), None, jobs=2):
         if not outcome.ok:
             raise GonguError(f"示例 {outcome.case_file} 报告生成失败：{outcome.message}")
@@ -62,3 +68,12 @@ def run_demo(examples: Path) -> None:
     console.rule("全文检索（Whoosh + jieba）")
     if not demo_search(settings):
         raise GonguError("检索未找到已归档的示例")
+    # Issue 13: the forensic examples — check, issue every document (rendered, sealed), verify each; then
+    # the archive, once it takes forensic cases (gongu.demo_forensic.archive_forensic says if it does not).
+    if forensic:
+        from gongu.demo_forensic import archive_forensic, demo_forensic
+
+        console.rule("司法鉴定示例：审核 → 生成文书 → 签章出具 → 验证（DEMO 演示密钥）")
+        issued = demo_forensic(settings, forensic, examples)
+        if archive_forensic(settings, issued) is False:
+            raise GonguError("司法鉴定案件归档未通过")

@@ -5,25 +5,30 @@ composes them with rendering, sealing and the file system. The signer is a param
 itself at import time, so `issue_case` does the same from the CLI, a test or the web workspace.
 Without a signer a report is refused, unless the caller asks for an unsealed copy, which is marked as
 such on every page and in the case file (issue 12 item 10).
+
+A forensic appraisal (issue 13) issues several documents at once: the 司法鉴定意见书 (primary) and the
+documents of the case (委托书, 告知书, records, 补正书 …), all rendered, all sealed — the 意见书 and each
+补正书 by the institution and their appraisers, the others by the institution alone (signing.signers) —
+before any is published; one `Issuance` records the primary's files and hashes and `documents` the rest.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
 from generator.casefile import atomic_write, dump_case_data, read_case_data, write_case_data
 from generator.clock import SYSTEM_CLOCK, Clock
 from generator.issuance import IssueRefused, check_issuable, first_issue_problems, issuance_entry, reissued_data
-from generator.kinds import Case
+from generator.kinds import Case, is_forensic
 from generator.loading import LoadedCase, load_case, validate_data
-from generator.model import CarSurveyCase
 from generator.qc_sheet import render_qc_sheet
 from generator.review import level_titles, review_clause, review_state
 from gongu.settings import Settings, load_settings
@@ -35,13 +40,30 @@ UNSEALED_MARK = "未签章副本 — 非正式报告"
 
 class ReportSigner(Protocol):
     """Seals a rendered report PDF into `output` (PAdES: firm seal, then each handler); `case_raw` is
-    the case file as JSON, naming the handlers who sign. Raises signing.seal.SealError when it cannot."""
+    the case file as JSON, naming the handlers who sign. Raises signing.seal.SealError when it cannot.
 
-    def seal(self, pdf: Path, output: Path, case_raw: dict[str, Any]) -> Path: ...
+    For a forensic case `seal` is also given `role` (signing.signers: "report", "correction-<n>",
+    "institution") and the document's `title`; a survey report is sealed without them."""
+
+    def seal(self, pdf: Path, output: Path, case_raw: dict[str, Any], *, role: str | None = None,
+             title: str | None = None) -> Path: ...
+
+
+class CaseDocument(Protocol):
+    """One rendered document of a case (generator.render.RenderedDocument)."""
+
+    key: str
+    title: str
+    pdf: Path | None
+    docx: Path | None
+    primary: bool
 
 
 # (the case as it goes into the report, scratch folder, templates, mark) → {"pdf": …, "docx": …}
 Renderer = Callable[[LoadedCase, Path, Path | None, str | None], dict[str, Path]]
+# The same for a kind with several documents (the forensic kind): every applicable document.
+DocumentsRenderer = Callable[[LoadedCase, Path, Path | None, str | None], list[CaseDocument]]
+_UNSAFE_KEY = re.compile(r"[^A-Za-z0-9_.-]+")
 
 
 class IssueFileExists(Exception):
@@ -60,9 +82,11 @@ class IssueResult:
     qc_sheet: Path
     case_file: Path
     sealed: bool
+    # The documents issued with the primary one (forensic kind): key → (title, {"pdf": …, "docx": …}).
+    documents: dict[str, tuple[str, dict[str, Path]]] = field(default_factory=dict)
 
 
-def default_out_dir(case: CarSurveyCase, settings: Settings | None = None) -> Path:
+def default_out_dir(case: Case, settings: Settings | None = None) -> Path:
     return (settings or load_settings()).home / "issued" / case.case_id
 
 
@@ -73,6 +97,33 @@ def render_files(loaded: LoadedCase, work_dir: Path, templates: Path | None, mar
     result = render_report(loaded, work_dir, formats=("pdf", "docx"), templates=templates, mark=mark)
     assert result.pdf is not None and result.docx is not None
     return {"pdf": Path(result.pdf), "docx": Path(result.docx)}
+
+
+def render_documents(loaded: LoadedCase, work_dir: Path, templates: Path | None, mark: str | None) -> list[CaseDocument]:
+    """Every applicable document of the case (generator.render.render_case_documents), PDF and DOCX."""
+    from generator.render import render_case_documents
+
+    return list(render_case_documents(loaded, work_dir, formats=("pdf", "docx"), templates=templates, mark=mark))
+
+
+def signer_problems(data: dict[str, Any]) -> list[str]:
+    """A forensic case whose 意见书 or 补正书 has too few signing appraisers cannot be sealed: refused before
+    anything is rendered (通则 Art 19: two appraisers per matter; Art 41: a 补正书 at least one)."""
+    from signing.signers import ROLE_REPORT, document_signers, is_forensic
+
+    if not is_forensic(data):
+        return []
+    # A terminated appraisal issues no opinion (its primary is the 终止鉴定告知书, the institution's alone).
+    roles = [] if data.get("termination") else [ROLE_REPORT]
+    roles += [f"correction-{i}" for i in range(1, len(data.get("corrections") or []) + 1)]
+    out = []
+    for role in roles:
+        document = document_signers(data, role)
+        if refusal := document.too_few():
+            where = "$.report.signatures" if role == ROLE_REPORT else f"$.corrections[{int(role.split('-')[1]) - 1}].signed_by"
+            assert document.minimum is not None
+            out.append(f"[{document.minimum[1]}] {refusal}（{where}）")
+    return out
 
 
 def unregistered_reviewers(case: Case, settings: Settings) -> list[str]:
@@ -100,12 +151,14 @@ def issue_case(
     settings: Settings | None = None,
     clock: Clock = SYSTEM_CLOCK,
     render: Renderer = render_files,
+    render_many: DocumentsRenderer = render_documents,
 ) -> IssueResult:
     """Issue (or reissue) the report of the case at `case_path`. Raises IssueRefused with every reason.
 
     `signer` seals the PDF before anything is published; with `signer=None` the report is refused unless
     `unsealed=True`, which issues a copy marked 「未签章副本 — 非正式报告」, recorded with `sealed: false`.
     `templates` overrides the firm's configured templates (gongu.templates decides, as for `gongu render`).
+    A forensic case issues every document `render_many` renders (see the module docstring).
     """
     if signer is not None and unsealed:
         raise ValueError("unsealed=True is for issuing without a signer")
@@ -126,6 +179,8 @@ def issue_case(
     # Overdue documents are judged as of the report date; photos in the case's folder are decoded (5.3.1 d).
     reasons = check_issuable(case, case_dir=loaded.source.parent)
     reasons += unregistered_reviewers(case, settings)
+    if signer is not None:
+        reasons += signer_problems(data)
     if signer is None and not unsealed:
         reasons.append("未配置签章（gongu.toml [signing]），正式报告须由公估机构盖章、承办人员签名；"
                        "如只需未签章副本，请用 --unsealed（no signer configured: a final report must be sealed）")
@@ -136,6 +191,9 @@ def issue_case(
     from generator.render import report_file_stem
 
     staged = LoadedCase(case=case, source=loaded.source, raw=dump_case_data(data) if reissue_reason else loaded.raw)
+    if is_forensic(case):
+        return _issue_documents(staged, data, case_path, signer=signer, out_dir=out_dir, templates=chosen_templates,
+                                settings=settings, now=now, render_many=render_many)
     stem = report_file_stem(staged)  # the report number, made safe as a file name
     target_dir = Path(out_dir) if out_dir is not None else default_out_dir(case, settings)
     targets = {kind: target_dir / f"{stem}.{kind}" for kind in ("pdf", "docx")}
@@ -176,6 +234,88 @@ def issue_case(
         shutil.rmtree(work, ignore_errors=True)
     return IssueResult(number=case.report.number, supersedes=case.report.supersedes, files=targets,
                        qc_sheet=qc_target, case_file=case_path, sealed=signer is not None)
+
+
+def _issue_documents(staged: LoadedCase, data: dict[str, Any], case_path: Path, *, signer: ReportSigner | None,
+                     out_dir: str | Path | None, templates: Path | None, settings: Settings, now: Any,
+                     render_many: DocumentsRenderer) -> IssueResult:
+    """Render → seal every document → publish all → record one Issuance; nothing is published unless every
+    document rendered and sealed, and a failure while publishing takes back what this run created."""
+    from generator.render import report_file_stem
+    from signing.signers import document_role
+
+    case = staged.case
+    stem = report_file_stem(staged)
+    target_dir = Path(out_dir) if out_dir is not None else default_out_dir(case, settings)
+    qc_target = target_dir / "internal" / f"{stem}-qc-sheet.html"
+    primary_targets = {kind: target_dir / f"{stem}.{kind}" for kind in ("pdf", "docx")}
+    clash = [str(p) for p in (*primary_targets.values(), qc_target) if p.exists()]
+    if clash:  # an issued document is never overwritten
+        raise IssueFileExists(clash)
+
+    target_dir.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=".issue-", dir=target_dir))
+    try:
+        # 2. Render every document of the case; an unsealed copy is marked on every page of each.
+        documents = render_many(staged, work / "render", templates, None if signer else UNSEALED_MARK)
+        primaries = [d for d in documents if d.primary]
+        if len(primaries) != 1:
+            raise IssueRefused([f"应有一份主文书（司法鉴定意见书），渲染结果有 {len(primaries)} 份"
+                                "（exactly one primary document expected）"])
+        # 3. Seal each PDF before anything is published; any failure refuses the whole issue.
+        files: dict[str, dict[str, Path]] = {}
+        targets: dict[str, dict[str, Path]] = {}
+        for index, doc in enumerate(documents):
+            got = {kind: Path(path) for kind, path in (("pdf", doc.pdf), ("docx", doc.docx)) if path is not None}
+            if "pdf" not in got:
+                raise IssueRefused([f"文书「{doc.title}」没有生成 PDF（no PDF rendered for {doc.key}）"])
+            if signer is not None:
+                role = document_role(data, key=doc.key, title=doc.title, primary=doc.primary)
+                got["pdf"] = signer.seal(got["pdf"], work / f"sealed-{index}.pdf", data, role=role,
+                                         title=doc.title)
+            files[doc.key] = got
+            name = stem if doc.primary else f"{stem}-{_UNSAFE_KEY.sub('_', doc.key).strip('._') or index}"
+            targets[doc.key] = {kind: target_dir / f"{name}.{kind}" for kind in got}
+        clash = [str(p) for t in targets.values() for p in t.values() if p.exists()]
+        if clash:
+            raise IssueFileExists(clash)
+        # 4. Publish (never over an existing file) and record in the case file; undo on failure.
+        qc_html = render_qc_sheet(case, stage="issue", case_dir=staged.source.parent)
+        published: list[Path] = []
+        recorded: dict[str, dict[str, tuple[str, str]]] = {}
+        try:
+            for doc in documents:
+                recorded[doc.key] = {}
+                for kind, target in targets[doc.key].items():
+                    _publish(files[doc.key][kind], target)
+                    published.append(target)
+                    recorded[doc.key][kind] = (target.name, _sha256(target))
+            qc_target.parent.mkdir(exist_ok=True)
+            atomic_write(qc_target, qc_html.encode("utf-8"))
+            published.append(qc_target)
+            primary = primaries[0]
+            entry = issuance_entry(case, now, recorded[primary.key], sealed=signer is not None)
+            entry["documents"] = [_document_entry(d.key, d.title, recorded[d.key]) for d in documents if not d.primary]
+            data.setdefault("issuances", []).append(entry)
+            write_case_data(case_path, data)
+        except BaseException:
+            for path in published:  # not recorded, so not issued: take back what this run created
+                path.unlink(missing_ok=True)
+            raise
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return IssueResult(number=case.report.number, supersedes=case.report.supersedes, files=targets[primary.key],
+                       qc_sheet=qc_target, case_file=case_path, sealed=signer is not None,
+                       documents={d.key: (d.title, targets[d.key]) for d in documents if not d.primary})
+
+
+def _document_entry(key: str, title: str, files: dict[str, tuple[str, str]]) -> dict[str, Any]:
+    """One of `Issuance.documents` (generator.model.IssuedDocument)."""
+    entry: dict[str, Any] = {"key": key, "title": title}
+    for kind, (name, digest) in files.items():
+        entry[f"{kind}_file"] = name
+        entry[f"{kind}_sha256"] = digest
+    return entry
 
 
 def _publish(source: Path, target: Path) -> None:

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,7 +27,8 @@ HANDLER_ENV = "GONGU_HANDLER_KEY_PASSPHRASE"
 
 
 def handler_env(index: int) -> str:
-    """Per-handler override, numbered as in the case file (and the field names handler-1 …)."""
+    """Per-signer override, numbered as the document's fields handler-1 … are: a survey's handlers in case
+    order, a forensic 意见书's appraisers in the order of report.signatures (a 补正书: its signed_by)."""
     return f"GONGU_HANDLER_{index}_KEY_PASSPHRASE"
 
 
@@ -67,7 +70,10 @@ def seal_file(report: Path, output: Path, *, case_raw: dict | None = None,
             # Handlers are numbered as in the embedded case file, so GONGU_HANDLER_<n>_KEY_PASSPHRASE
             # applies without --case too (docs/sealing.md).
             case_raw = _embedded_case(report)
-        return seal_report(report, output, config, EnvOrPrompt(handler_order(case_raw)), case_raw=case_raw).output
+        # A forensic document: appraisers' fields → the 意见书, none → sealed by the institution alone.
+        role = _document_role(report, case_raw)
+        return seal_report(report, output, config, EnvOrPrompt(handler_order(case_raw, role)), case_raw=case_raw,
+                           role=role).output
     except SealError as exc:
         raise GonguError(escape(str(exc))) from None
 
@@ -82,8 +88,29 @@ def _embedded_case(report: Path) -> dict[str, Any]:
     return report_case(data, report)
 
 
-def handler_order(case_raw: dict[str, Any] | None) -> list[str]:
-    return [str(h.get("name")) for h in (case_raw or {}).get("handlers", []) if isinstance(h, dict)]
+def _document_role(report: Path, case_raw: dict[str, Any]) -> str:
+    from signing.seal import signature_field_names
+    from signing.signers import infer_role, is_forensic
+
+    if not is_forensic(case_raw):
+        return "report"
+    try:
+        return infer_role(case_raw, signature_field_names(report.read_bytes()))
+    except Exception:  # unreadable here: seal_report says what is wrong with the file
+        return "report"
+
+
+def handler_order(case_raw: dict[str, Any] | None, role: str = "report") -> list[str]:
+    """The signers of the document of `role` in field order (signing.signers): GONGU_HANDLER_<n>_KEY_PASSPHRASE
+    numbers them so."""
+    from signing.signers import document_signers, is_forensic
+
+    if not is_forensic(case_raw):
+        return [str(h.get("name")) for h in (case_raw or {}).get("handlers", []) if isinstance(h, dict)]
+    try:
+        return [p.name for p in document_signers(case_raw or {}, role).people]
+    except ValueError:
+        return []
 
 
 def quiet_pyhanko() -> None:
@@ -101,10 +128,13 @@ class ConfiguredSigner:
     config: SigningConfig
     passphrase: PassphraseSource | None = None
 
-    def seal(self, pdf: Path, output: Path, case_raw: dict[str, Any]) -> Path:
+    def seal(self, pdf: Path, output: Path, case_raw: dict[str, Any], *, role: str | None = None,
+             title: str | None = None) -> Path:
+        """`role` / `title`: which document of a forensic case this is (signing.signers), as issue_case
+        knows from the renderer; None for a survey report."""
         quiet_pyhanko()
-        source = self.passphrase or EnvOrPrompt(handler_order(case_raw))
-        return seal_report(pdf, output, self.config, source, case_raw=case_raw).output
+        source = self.passphrase or EnvOrPrompt(handler_order(case_raw, role or "report"))
+        return seal_report(pdf, output, self.config, source, case_raw=case_raw, role=role, title=title).output
 
 
 def configured_signer(settings: Settings | None = None) -> ConfiguredSigner | None:
@@ -124,34 +154,30 @@ def demo_people_toml(examples: Path) -> str:
             raw = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, json.JSONDecodeError):
             continue
-        for person in [*raw.get("handlers", []), *raw.get("reviews", [])]:
+        # a forensic case's appraisers sign, its reviewers (校对 / 复核 / 签发) record reviews
+        for person in [*raw.get("handlers", []), *raw.get("appraisers", []), *raw.get("reviews", [])]:
             if isinstance(person, dict) and (name := person.get("name") or person.get("reviewer")):
                 names.setdefault(str(name))
     listed = ", ".join(json.dumps(n, ensure_ascii=False) for n in names)
     return f"\n[people]   # who may record reviews and disposals (gongu review --reviewer, archive dispose --by)\nnames = [{listed}]\n"
 
 
-def demo_seal(reports: list[Path], home: Path, examples: Path) -> list[tuple[Path, Path, bool]]:
-    """`make demo`: seal the rendered example reports with the demo PKI (made once in
-    GONGU_HOME/demo-keys), timestamps from a loopback TSA started for the run, then verify each.
-
-    Uses the demo passphrase directly: these keys are DEMO — NOT FOR PRODUCTION by construction.
-    Returns (report, sealed, verified) per report.
-    """
-    import json
-
-    from gongu.cli_seal import _example_people
+@contextmanager
+def demo_signing(home: Path, examples: Path) -> Iterator[SigningConfig]:
+    """The demo's signing set-up while the block runs: the demo PKI (made once in GONGU_HOME/demo-keys, for
+    every firm, forensic institution, handler and appraiser of the examples), a loopback TSA started for
+    the run, and gongu.toml written in the demo home if it has none."""
+    from gongu.cli_seal import _example_people, _seal_purposes
     from signing.keys import DEMO_PASSPHRASE, make_demo_pki
     from signing.tsa import LocalTsa
-    from signing.verify import verify_pdf
 
     quiet_pyhanko()
     keys = home / "demo-keys"
-    out: list[tuple[Path, Path, bool]] = []
     with LocalTsa(keys, DEMO_PASSPHRASE.encode()) as tsa:
+        firms, handlers = _example_people(examples)
         if not (keys / "trust" / "root.pem").is_file():
-            firms, handlers = _example_people(examples)
-            make_demo_pki(keys, firms[0], handlers, crl_url=tsa.crl_url, other_firms=firms[1:])
+            make_demo_pki(keys, firms[0], handlers, crl_url=tsa.crl_url, other_firms=firms[1:],
+                          seal_purposes=_seal_purposes(examples))
         snippet = (keys / "gongu.toml.snippet").read_text(encoding="utf-8")
         config_file = home / "gongu.toml"
         if not config_file.exists():
@@ -161,6 +187,26 @@ def demo_seal(reports: list[Path], home: Path, examples: Path) -> list[tuple[Pat
         signing = parse_config(snippet, str(keys / "gongu.toml.snippet")).signing
         assert signing is not None  # make_demo_pki always writes [signing]
         config = signing.model_copy(update={"tsa_url": tsa.url}).to_config(keys)
+        lacking = [name for name, _licence in handlers if name not in config.handlers]
+        if lacking:  # demo keys made before these examples existed
+            raise GonguError(escape(f"{keys} 中的演示密钥没有 {'、'.join(lacking)} 的证书；请删除该目录后重新运行 "
+                                    f"gongu demo（demo keys predate these examples: remove {keys}）"))
+        yield config
+
+
+def demo_seal(reports: list[Path], home: Path, examples: Path) -> list[tuple[Path, Path, bool]]:
+    """`make demo`: seal the rendered example reports with the demo PKI (`demo_signing`), then verify each.
+
+    Uses the demo passphrase directly: these keys are DEMO — NOT FOR PRODUCTION by construction.
+    Returns (report, sealed, verified) per report.
+    """
+    import json
+
+    from signing.keys import DEMO_PASSPHRASE
+    from signing.verify import verify_pdf
+
+    out: list[tuple[Path, Path, bool]] = []
+    with demo_signing(home, examples) as config:
         for report in reports:
             sealed = report.with_name(report.stem + "-sealed.pdf")
             sealed.unlink(missing_ok=True)  # the demo re-renders each run

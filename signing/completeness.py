@@ -17,6 +17,12 @@ report carries everything an issued report carries:
   every signature, and for LTV the validation data (DSS) and a document timestamp after the last
   signature (PAdES B-LTA, ETSI EN 319 142-1 § 6.3).
 
+For a forensic appraisal (signing/signers.py) the seal is the institution's (`institution.name`) and the
+signers depend on the document: the 司法鉴定意见书 carries every appraiser of `report.signatures`
+(通则 Art 19), a 补正书 its `signed_by` (Art 41), every other document the seal alone. Which document a
+PDF is, the institution's certification signature says (its /Reason, covered by the signature); a
+forensic PDF whose seal records no role is judged by its fields (appraisers' fields → the 意见书).
+
 A handler is identified by name and licence number, not by the organisation in the certificate: one
 person's certificate can name the firm they first registered with (the demo PKI issues every handler
 under the first firm). The firm seal is identified by the organisation.
@@ -34,8 +40,16 @@ from pyhanko.sign import fields as sigfields
 if TYPE_CHECKING:
     from signing.seal import SigningConfig
 
-FIRM_FIELD = "firm-seal"
-HANDLER_FIELD = "handler-{}"
+from signing.signers import (
+    HANDLER_FIELD,
+    document_signers,
+    firm_field,
+    firm_name,
+    infer_role,
+    is_forensic,
+    role_from_reason,
+)
+
 _DEMO_SUFFIX = " (DEMO)"
 # X.520 ub-common-name: 64; signing.keys cuts demo common names to 64 UTF-8 bytes.
 _CN_BYTES = 64
@@ -74,6 +88,9 @@ class CompletenessReport:
     expected_fields: tuple[str, ...]
     signed_fields: tuple[str, ...]
     missing: tuple[Missing, ...] = field(default_factory=tuple)
+    # Which document of the case the file is (signing.signers: "report", "correction-<n>",
+    # "institution"); None without an embedded case file.
+    role: str | None = None
 
     @property
     def complete(self) -> bool:
@@ -108,15 +125,22 @@ def _has_signature_timestamp(sig: Any) -> bool:
     return any(a["type"].native == "signature_time_stamp_token" for a in attrs)
 
 
-def _case_people(case: dict[str, Any]) -> tuple[str | None, list[tuple[str, str | None]]]:
-    firm = case.get("firm")
-    firm_name = str(firm["name"]) if isinstance(firm, dict) and firm.get("name") else None
-    people = []
-    for h in case.get("handlers", []) if isinstance(case.get("handlers"), list) else []:
-        if isinstance(h, dict) and h.get("name"):
-            licence = h.get("licence_no")
-            people.append((str(h["name"]), str(licence) if licence else None))
-    return firm_name, people
+def _case_people(case: dict[str, Any], role: str) -> tuple[str | None, list[tuple[str, str | None]]]:
+    """The firm (or institution) and the people who sign the document of `role`, in field order."""
+    if not is_forensic(case) and not isinstance(case.get("handlers"), list):
+        return firm_name(case), []
+    try:
+        people = document_signers(case, role).people
+    except ValueError:  # a role naming a correction the case file does not have
+        people = ()
+    return firm_name(case), [(p.name, str(p.licence_no) if p.licence_no else None) for p in people]
+
+
+def _recorded_role(sig: Any) -> str | None:
+    try:
+        return role_from_reason(str(sig.sig_object.get("/Reason", "")))
+    except Exception:  # a damaged signature dictionary: judged by the fields instead
+        return None
 
 
 def check_completeness(pdf: bytes, policy: CompletenessPolicy = CompletenessPolicy()) -> CompletenessReport:
@@ -134,14 +158,18 @@ def check_completeness(pdf: bytes, policy: CompletenessPolicy = CompletenessPoli
         case = embedded_case(pdf)
     except Exception:  # a hostile attachment: no case file to go by
         case = None
+    seal_field = firm_field(fields)
+    role = None
     if case is None:
         missing.append(Missing("", "no_case_file", "报告中没有嵌入案件文件，无法确定应有的签名"
                                                    "（no embedded case file: cannot tell who must sign）"))
         firm_name, people = None, []
     else:
-        firm_name, people = _case_people(case)
+        role = ((_recorded_role(by_field[seal_field]) if seal_field in by_field and is_forensic(case) else None)
+                or infer_role(case, fields))
+        firm_name, people = _case_people(case, role)
 
-    expected = [FIRM_FIELD] + [HANDLER_FIELD.format(i) for i in range(1, len(people) + 1)]
+    expected = [seal_field] + [HANDLER_FIELD.format(i) for i in range(1, len(people) + 1)]
     if case is not None:
         for name in expected:
             if name not in fields:
@@ -151,16 +179,17 @@ def check_completeness(pdf: bytes, policy: CompletenessPolicy = CompletenessPoli
             missing.append(Missing(name, "unsigned", "签名域未签署——报告是截断的早期修订版或未签完"
                                                      "（signature field left empty: an earlier revision or unfinished）"))
 
-    firm_sig = by_field.get(FIRM_FIELD)
+    firm_sig = by_field.get(seal_field)
     if firm_sig is not None:
         if firm_sig.docmdp_level is None:
-            missing.append(Missing(FIRM_FIELD, "not_certified", "机构签章不是认证签名（DocMDP）"
+            missing.append(Missing(seal_field, "not_certified", "机构签章不是认证签名（DocMDP）"
                                                                 "（firm seal is not the certification signature）"))
         org = _subject(firm_sig.signer_cert).get("organization_name")
         if firm_name is not None and org != firm_name:
-            missing.append(Missing(FIRM_FIELD, "wrong_signer",
+            kind = "鉴定机构" if case is not None and is_forensic(case) else "公估机构"
+            missing.append(Missing(seal_field, "wrong_signer",
                                    f"机构签章证书属于「{org or _subject(firm_sig.signer_cert).get('common_name')}」，"
-                                   f"不是本案公估机构「{firm_name}」（firm seal by another organisation）"))
+                                   f"不是本案{kind}「{firm_name}」（firm seal by another organisation）"))
     for index, (person, licence) in enumerate(people, start=1):
         sig = by_field.get(HANDLER_FIELD.format(index))
         if sig is None:
@@ -204,4 +233,5 @@ def check_completeness(pdf: bytes, policy: CompletenessPolicy = CompletenessPoli
         expected_fields=tuple(expected) if case is not None else (),
         signed_fields=signed,
         missing=tuple(missing),
+        role=role,
     )

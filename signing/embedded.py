@@ -78,4 +78,6 @@ def _case_object(data: bytes) -> dict[str, Any] | None:
         obj = json.loads(data.decode("utf-8-sig"))
     except (UnicodeDecodeError, ValueError, RecursionError):
         return None
-    return obj if isinstance(obj, dict) and "handlers" in obj else None
+    # A survey case names its handlers; a forensic case (kind forensic_appraisal) its appraisers.
+    is_case = isinstance(obj, dict) and ("handlers" in obj or obj.get("kind") == "forensic_appraisal")
+    return obj if is_case else None

@@ -216,15 +216,20 @@ def make_demo_pki(
     crl_url: str | None = "http://127.0.0.1:8731" + DEFAULT_CRL_PATH,
     passphrase: str = DEMO_PASSPHRASE,
     other_firms: Sequence[str] = (),
+    seal_purposes: dict[str, str] | None = None,
 ) -> DemoPki:
     """Root CA, the firm's organisation (seal) certificate, one certificate per handler, a TSA.
+
+    `seal_purposes` names a firm's seal when it is not a 公估专用章 (a forensic institution's
+    司法鉴定专用章); handlers include a forensic case's appraisers, by name and 执业证号.
 
     Writes PKCS#12 files, `trust/root.pem`, `trust/root.crl` (an empty CRL signed by the root so
     LTV validation data exist offline) and `gongu.toml.snippet`.
     """
     directory = Path(directory)
+    purposes = seal_purposes or {}
     root = make_root()
-    firm = issue(root, _name(f"DEMO {firm_name} 公估专用章", firm_name), crl_url=crl_url)
+    firm = issue(root, _name(f"DEMO {firm_name} {purposes.get(firm_name, '公估专用章')}", firm_name), crl_url=crl_url)
     tsa = issue(root, _name("Gongu Demo TSA (DEMO)", firm_name), timestamping=True, crl_url=crl_url)
     pki = DemoPki(
         directory=directory,
@@ -235,7 +240,7 @@ def make_demo_pki(
         passphrase=passphrase,
     )
     for index, other in enumerate(dict.fromkeys(f for f in other_firms if f != firm_name), start=2):
-        cert = issue(root, _name(f"DEMO {other} 公估专用章", other), crl_url=crl_url)
+        cert = issue(root, _name(f"DEMO {other} {purposes.get(other, '公估专用章')}", other), crl_url=crl_url)
         pki.firm_p12s[other] = write_p12(directory / f"firm-{index}.p12", cert, [root.cert], passphrase, other)
     for index, (name, licence) in enumerate(handlers, start=1):
         cert = issue(root, _name(f"{name} (DEMO)", firm_name, serial=licence), crl_url=crl_url)

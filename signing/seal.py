@@ -50,10 +50,19 @@ from generator.clock import SYSTEM_CLOCK, Clock
 from signing.embedded import ReportPdfError, embedded_case
 from signing.keys import KeyError_, load_p12_signer
 from signing.seal_image import CJK_FONT_FILE, NOTO_SC_INDEX, load_seal_image
+from signing.signers import (
+    FIRM_FIELD,
+    HANDLER_FIELD,
+    ROLE_REPORT,
+    DocumentSigners,
+    Signatory,
+    document_signers,
+    firm_field,
+    firm_name,
+    infer_role,
+)
 from signing.trust import TrustFileError, validation_context
 
-FIRM_FIELD = "firm-seal"
-HANDLER_FIELD = "handler-{}"
 MD_ALGORITHM = "sha256"
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 # The visible signing time is shown in Beijing time, as the report's readers read it; the signed
@@ -65,15 +74,6 @@ class SealError(Exception):
 
 
 # ─────────────────────────────────────────── inputs ────────────────────────────────────────────
-
-
-@dataclass(frozen=True)
-class Signatory:
-    """One handler as the report names them (from the case file)."""
-
-    name: str
-    licence_no: str | None = None
-    role: str | None = None
 
 
 @dataclass(frozen=True)
@@ -146,7 +146,7 @@ def stamp_font(texts: Sequence[str], workdir: Path, *, size: int = 9) -> GlyphAc
 
 
 def handler_stamp_text(person: Signatory) -> str:
-    lines = [f"承办人员：{person.name}"]
+    lines = [f"{person.label}：{person.name}"]
     if person.role:
         lines[0] += f"（{person.role}）"
     lines.append(f"执业证号：{person.licence_no or '—'}")
@@ -173,8 +173,8 @@ def handler_style(person: Signatory, font: GlyphAccumulatorFactory, box_height: 
     )
 
 
-def firm_style(seal_png_path: Path | None, firm_name: str) -> StaticStampStyle:
-    image = load_seal_image(seal_png_path, firm_name)
+def firm_style(seal_png_path: Path | None, firm_name: str, purpose: str = "公估专用章") -> StaticStampStyle:
+    image = load_seal_image(seal_png_path, firm_name, purpose)
     return StaticStampStyle(
         background=PdfImage(image),
         background_opacity=0.92,  # the printed firm name and date stay legible under the ink
@@ -207,18 +207,17 @@ def field_heights(pdf: bytes) -> dict[str, float]:
     return out
 
 
-def signatories_from_case(raw: dict[str, Any]) -> list[Signatory]:
-    """Handlers in case order: the renderer numbers the fields handler-1, handler-2 … the same way."""
-    out = []
-    for h in raw.get("handlers", []):
-        if isinstance(h, dict) and h.get("name"):
-            out.append(Signatory(str(h["name"]), h.get("licence_no"), h.get("role")))
-    return out
+def signatories_from_case(raw: dict[str, Any], role: str = ROLE_REPORT) -> list[Signatory]:
+    """Who signs, in the order the renderer numbers the fields handler-1, handler-2 …: a survey's
+    handlers; a forensic 意见书's appraisers of `report.signatures` (role "report"), a 补正书's
+    `signed_by` (role "correction-<n>"), nobody for a document the institution seals alone
+    (signing.signers)."""
+    return list(document_signers(raw, role).people)
 
 
 def firm_name_from_case(raw: dict[str, Any]) -> str:
-    firm = raw.get("firm")
-    return str(firm.get("name")) if isinstance(firm, dict) and firm.get("name") else "公估机构"
+    """The firm (survey) or the forensic institution (`institution.name`) whose seal the document carries."""
+    return firm_name(raw) or ("司法鉴定机构" if raw.get("kind") == "forensic_appraisal" else "公估机构")
 
 
 # ──────────────────────────────────────────── sealing ───────────────────────────────────────────
@@ -240,13 +239,26 @@ def seal_pdf(
     vc: ValidationContext | None = None,
     location: str | None = None,
     clock: Clock = SYSTEM_CLOCK,
+    document: DocumentSigners | None = None,
+    title: str | None = None,
 ) -> bytes:
-    """Sign `pdf` (bytes) into the fields `firm-seal`, `handler-1` …; return the sealed bytes."""
-    if len(handlers) < 2:
-        # CAR code 4.3: at least two handlers are assigned, and each signs (资产评估法 Art. 27).
-        raise SealError(f"至少需要两名承办人员签名，当前 {len(handlers)} 名（at least two handlers must sign, 4.3）")
+    """Sign `pdf` (bytes) into the fields `firm-seal` (or `firm`), `handler-1` …; return the sealed bytes.
+
+    `document` says which seal and how many signatures the document takes (signing.signers); without
+    it, a survey report: the firm and at least two handlers (4.3). With `document.minimum` None the
+    institution seals alone (a forensic companion document): the certification signature, timestamped,
+    and with LTV the document timestamp after it.
+    """
+    if document is None:
+        document = DocumentSigners(firm_name, "公估专用章", tuple(p for p, _s in handlers), ROLE_REPORT, (2, "4.3"))
+    if refusal := document.too_few():
+        # CAR code 4.3 (资产评估法 Art. 27) / 通则 Art 19 (two appraisers per matter) / Art 41 (a 补正书).
+        raise SealError(refusal)
+    if document.minimum is None and handlers:
+        raise SealError("本文书只由鉴定机构盖章，不应有鉴定人签名（this document is sealed by the institution alone）")
     present = signature_field_names(pdf)
-    wanted = [FIRM_FIELD] + [HANDLER_FIELD.format(i) for i in range(1, len(handlers) + 1)]
+    seal_field = firm_field(present)
+    wanted = [seal_field] + [HANDLER_FIELD.format(i) for i in range(1, len(handlers) + 1)]
     missing = [name for name in wanted if name not in present]
     if missing:
         raise SealError(
@@ -256,9 +268,10 @@ def seal_pdf(
     extra = sorted(n for n in present if n.startswith("handler-") and n not in wanted)
     if extra:
         # An empty handler field left behind could be signed later by anyone with a certificate.
+        who = "鉴定人" if document.forensic else "承办人员"
         raise SealError(
-            f"报告有多余的承办人员签名域 {', '.join(extra)}，与案件文件的 {len(handlers)} 名承办人员不符"
-            f"（signature fields {', '.join(extra)} have no handler in the case file）"
+            f"报告有多余的{who}签名域 {', '.join(extra)}，与案件文件的 {len(handlers)} 名{who}不符"
+            f"（signature fields {', '.join(extra)} have no signer in the case file）"
         )
     filled = [name for name in wanted if present[name]]
     if filled:
@@ -271,26 +284,31 @@ def seal_pdf(
     timestamper = _timestamper(tsa_url)
     heights = field_heights(pdf)
     with tempfile.TemporaryDirectory(prefix="gongu-seal-") as tmp:
-        font = stamp_font([handler_stamp_text(p) for p, _s in handlers], Path(tmp))
+        font = stamp_font([handler_stamp_text(p) for p, _s in handlers], Path(tmp)) if handlers else None
         steps: list[tuple[PdfSignatureMetadata, SimpleSigner, Any]] = [
             (
                 PdfSignatureMetadata(
-                    field_name=FIRM_FIELD,
+                    field_name=seal_field,
                     certify=True,
                     docmdp_permissions=sigfields.MDPPerm.FILL_FORMS,
                     md_algorithm=MD_ALGORITHM,
                     subfilter=sigfields.SigSeedSubFilter.PADES,
-                    reason="公估机构盖章 — 证明报告自盖章后未被篡改（firm seal, certifies the report）",
+                    # A forensic document's role (意见书, 补正书, institution alone) is recorded here,
+                    # under the institution's signature, for verification (signing.signers).
+                    reason=document.firm_reason(title),
                     location=location,
                     name=firm_name,
                     embed_validation_info=ltv,
                     validation_context=vc,
+                    # Sealed by the institution alone: B-LTA closes after the seal itself.
+                    use_pades_lta=ltv and not handlers,
                 ),
                 firm_signer,
-                firm_style(seal_image, firm_name),
+                firm_style(seal_image, firm_name, document.seal_purpose),
             )
         ]
         for index, (person, signer) in enumerate(handlers, start=1):
+            assert font is not None  # made above whenever there are handlers
             last = index == len(handlers)
             steps.append(
                 (
@@ -298,7 +316,7 @@ def seal_pdf(
                         field_name=HANDLER_FIELD.format(index),
                         md_algorithm=MD_ALGORITHM,
                         subfilter=sigfields.SigSeedSubFilter.PADES,
-                        reason=f"承办人员签名（资产评估法第二十七条）— {person.name}",
+                        reason=document.person_reason(person),
                         location=location,
                         name=person.name,
                         embed_validation_info=ltv,
@@ -358,11 +376,16 @@ def seal_report(
     *,
     case_raw: dict[str, Any] | None = None,
     clock: Clock = SYSTEM_CLOCK,
+    role: str | None = None,
+    title: str | None = None,
 ) -> SealResult:
     """Seal a rendered report file (the `gongu seal` / `gongu issue` step). Atomic: `output` is
     written only when every signature succeeded.
 
     `case_raw` is the case file as JSON; if None, the case file embedded in the report is used.
+    `role` says which document of a forensic case this is (signing.signers: "report", "correction-<n>",
+    "institution"); None reads it from the PDF's fields (appraisers' fields → the 意见书, none → the
+    institution alone). `title` names the document in the seal's reason.
     """
     try:
         pdf = Path(report_pdf).read_bytes()
@@ -371,11 +394,20 @@ def seal_report(
     _check_pdf_header(pdf, report_pdf)
     if case_raw is None:
         case_raw = report_case(pdf, report_pdf)
-    people = signatories_from_case(case_raw)
+    if role is None:
+        role = infer_role(case_raw, signature_field_names(pdf))
+    try:
+        document = document_signers(case_raw, role)
+    except ValueError as exc:
+        raise SealError(str(exc)) from None
+    if refusal := document.too_few():  # before any key is unlocked
+        raise SealError(refusal)
+    people = list(document.people)
     unknown = [p.name for p in people if p.name not in config.handlers]
     if unknown:
+        who = "鉴定人" if document.forensic else "承办人员"
         raise SealError(
-            f"gongu.toml [signing.handlers] 中没有承办人员 {', '.join(unknown)} 的密钥"
+            f"gongu.toml [signing.handlers] 中没有{who} {', '.join(unknown)} 的密钥"
             f"（no key configured for handler: {', '.join(unknown)}）"
         )
     firm_name = firm_name_from_case(case_raw)
@@ -406,6 +438,8 @@ def seal_report(
             vc=vc,
             location=config.location,
             clock=clock,
+            document=document,
+            title=title,
         )
     except SealError:
         raise
@@ -421,7 +455,7 @@ def seal_report(
     atomic_write(Path(output), sealed)
     return SealResult(
         output=Path(output),
-        fields=[FIRM_FIELD] + [HANDLER_FIELD.format(i) for i in range(1, len(people) + 1)],
+        fields=[firm_field(signature_field_names(sealed))] + document.fields,
         ltv=config.ltv,
         timestamped=bool(config.tsa_url),
     )
@@ -432,6 +466,7 @@ __all__ = [
     "HANDLER_FIELD",
     "SealError",
     "SealResult",
+    "DocumentSigners",
     "Signatory",
     "SigningConfig",
     "add_document_timestamp",

@@ -71,9 +71,10 @@ def seal_png(firm_name: str, purpose: str = "公估专用章", *, size: int = 60
     return buf.getvalue()
 
 
-def load_seal_image(path: Path | None, firm_name: str) -> Image.Image:
-    """The firm's configured seal image if there is one, else one drawn from the firm name."""
+def load_seal_image(path: Path | None, firm_name: str, purpose: str = "公估专用章") -> Image.Image:
+    """The firm's configured seal image if there is one, else one drawn from the firm name (with
+    `purpose` under the star: 公估专用章, or a forensic institution's 司法鉴定专用章)."""
     if path is not None:
         with Image.open(path) as im:
             return im.convert("RGBA")
-    return draw_seal(firm_name)
+    return draw_seal(firm_name, purpose)

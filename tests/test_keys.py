@@ -120,7 +120,9 @@ def test_cli_demo_uses_the_bundled_examples_handlers(tmp_path: Path) -> None:
     examples = Path(__file__).resolve().parent.parent / "examples"
     expected = set()
     for path in glob.glob(str(examples / "*" / "case.json")):
-        expected |= {h["name"] for h in json.loads(Path(path).read_text(encoding="utf-8"))["handlers"]}
+        raw = json.loads(Path(path).read_text(encoding="utf-8"))
+        # a survey case's handlers, a forensic case's appraisers: everyone who signs a document
+        expected |= {h["name"] for h in raw.get("handlers", raw.get("appraisers", []))}
     result = CliRunner().invoke(app, ["keys", "demo", str(tmp_path / "keys"), "--examples", str(examples)])
     assert result.exit_code == 0, result.output
     snippet = tomllib.loads((tmp_path / "keys" / "gongu.toml.snippet").read_text(encoding="utf-8"))

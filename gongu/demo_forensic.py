@@ -1,0 +1,127 @@
+"""`make demo` for the forensic examples (issue 13): validate → check → render → seal and issue → verify
+(→ archive, once the archive takes forensic cases).
+
+Each example is copied into GONGU_HOME/demo-forensic/<case_id>/ (fresh every run: issuing records the
+issuance in the case file, and the bundled example must stay as it is), then issued there with the demo
+PKI (gongu.sealing.demo_signing): the 司法鉴定意见书 and every other document of the case, each sealed,
+each verified as a complete issued document (signing.verify.verify_issued_report).
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rich.markup import escape
+
+from generator.loading import load_case
+from generator.persons import person_key
+from gongu.output import GonguError, console, err_console
+from gongu.settings import Settings
+
+DEMO_FOLDER = "demo-forensic"
+
+
+@dataclass
+class ForensicDemoResult:
+    case_file: Path  # the working copy the documents were issued from
+    primary: Path  # the sealed 司法鉴定意见书
+    documents: list[Path] = field(default_factory=list)  # every published PDF, the primary first
+    verified: bool = False
+
+
+def demo_forensic(settings: Settings, cases: list[Path], examples: Path) -> list[ForensicDemoResult]:
+    """Run the forensic examples `cases` through check → issue (render + seal) → verify. Every example is
+    tried; GonguError (exit 2, as for the survey examples) names each one that failed a step."""
+    from generator.issuance import IssueRefused
+    from generator.render import RenderError
+    from generator.rules import run_rules
+    from gongu.issuing import issue_case
+    from gongu.sealing import ConfiguredSigner, demo_signing
+    from signing.keys import DEMO_PASSPHRASE
+    from signing.seal import SealError
+
+    results: list[ForensicDemoResult] = []
+    failed: list[str] = []  # every example is tried; the demo fails at the end if any did
+    if not cases:
+        return results
+    with demo_signing(settings.home, examples) as config:
+        signer = ConfiguredSigner(config, passphrase=lambda *_: DEMO_PASSPHRASE.encode())
+        people = settings.people.model_copy(update={"names": _with_reviewers(settings.people.names, cases)})
+        run_settings = settings.model_copy(update={"toml": settings.toml.model_copy(update={"people": people})})
+        for source in cases:
+            case = load_case(source).case
+            console.rule(escape(f"司法鉴定 {case.case_id} {case.case_name}"))
+            findings = run_rules(case, stage="issue", case_dir=source.parent)
+            blocking = [f for f in findings if f.severity == "blocking"]
+            console.print(f"[green]✓[/] 质量审核：{len(findings)} 项提示，{len(blocking)} 项阻止出具")
+            work = settings.home / DEMO_FOLDER / case.case_id
+            shutil.rmtree(work, ignore_errors=True)  # the demo's own copy, re-issued every run
+            shutil.copytree(source.parent, work)
+            try:
+                issued = issue_case(work / source.name, signer=signer, settings=run_settings,
+                                    out_dir=work / "issued")
+            except IssueRefused as exc:
+                failed.append(f"{source} 不予出具：" + "；".join(exc.reasons))
+            except RenderError as exc:
+                failed.append(f"{source} 文书生成失败：{exc}")
+            except SealError as exc:
+                failed.append(f"{source} 签章失败：{exc}")
+            else:
+                if not _verify_all(issued, work / source.name, config, results):
+                    failed.append(f"{source} 签章后验证失败")
+                continue
+            err_console.print(escape(f"✗ {failed[-1]}"))
+    if failed:
+        raise GonguError(escape("司法鉴定示例未全部通过：" + "；".join(failed)))
+    return results
+
+
+def _verify_all(issued: Any, case_file: Path, config: Any, results: list[ForensicDemoResult]) -> bool:
+    """Verify every published PDF as a complete issued document; record the example's result."""
+    from signing.completeness import CompletenessPolicy
+    from signing.verify import verify_issued_report
+
+    pdfs = [issued.files["pdf"]] + [files["pdf"] for _t, files in issued.documents.values() if "pdf" in files]
+    console.print(escape(f"✓ 已出具并签章 {issued.number}：{len(pdfs)} 份文书 → {case_file.parent / 'issued'}"))
+    ok = True
+    for pdf in pdfs:
+        report, completeness = verify_issued_report(pdf, config.trust_roots, crls=config.crls,
+                                                    policy=CompletenessPolicy.from_config(config))
+        signed = "、".join(completeness.signed_fields)
+        if report.ok:
+            console.print(escape(f"  ✓ 验证通过（{signed}）：{pdf.name}"))
+        else:
+            ok = False
+            err_console.print(escape(f"  ✗ 验证失败：{pdf.name}：{'；'.join(report.all_problems())}"))
+    results.append(ForensicDemoResult(case_file, issued.files["pdf"], pdfs, ok))
+    return ok
+
+
+def _with_reviewers(names: list[str], cases: list[Path]) -> list[str]:
+    """The demo home's registered people plus the examples' reviewers (a demo home made before the forensic
+    examples existed does not list them; `gongu issue` counts only registered reviewers' approvals)."""
+    out = list(names)
+    keys = {person_key(n) for n in out}
+    for path in cases:
+        for review in load_case(path).case.reviews:
+            if person_key(review.reviewer) not in keys:
+                keys.add(person_key(review.reviewer))
+                out.append(review.reviewer)
+    return out
+
+
+def archive_forensic(settings: Settings, results: list[ForensicDemoResult]) -> bool | None:
+    """Archive the issued forensic examples, when the archive takes forensic cases: the hook is
+    `gongu.archiving.demo_archive_forensic(settings, [(case file, sealed primary PDF), …]) -> bool`.
+    Returns its verdict, or None (and says so) while it does not exist yet."""
+    try:
+        from gongu.archiving import demo_archive_forensic  # type: ignore[attr-defined]
+    except ImportError:
+        console.print("[yellow]![/] 司法鉴定案件的归档与检索尚未接入演示"
+                      "（archiving forensic cases is not yet connected to the demo）——已跳过")
+        return None
+    verdict: bool = demo_archive_forensic(settings, [(r.case_file, r.primary) for r in results])
+    return verdict

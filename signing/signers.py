@@ -1,0 +1,189 @@
+"""Who signs which document, read from the case file as JSON (both case kinds).
+
+- Survey report (`car_survey`): the firm's seal, then every handler of `handlers` in case order
+  (CAR code 4.3: at least two; 资产评估法 Art. 27).
+- Forensic appraisal (`forensic_appraisal`): the institution's 司法鉴定专用章 (通则 Art 36–40), then
+  - on the 司法鉴定意见书 (role "report"): the appraisers of `report.signatures`, in that order, with
+    their 执业证号 and title from `appraisers` — at least two (通则 Art 19);
+  - on a 司法鉴定意见补正书 (role "correction-<n>", n counting `corrections` from 1): the appraisers of
+    that correction's `signed_by` — at least one (通则 Art 41);
+  - on every other document (委托书, 告知书, records …, and a terminated case's 终止鉴定告知书, role
+    "institution"): the institution alone.
+
+The role of a forensic document is written into the institution's certification signature (its
+/Reason, which the signature covers), so verification knows from the file alone whose signatures a
+complete document carries: nobody without the institution's key can claim a different role.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+FORENSIC_KIND = "forensic_appraisal"
+FIRM_FIELD = "firm-seal"
+# Forensic documents may name the institution's field plainly "firm"; either is the seal's field.
+FIRM_FIELD_ALIASES = (FIRM_FIELD, "firm")
+HANDLER_FIELD = "handler-{}"
+
+ROLE_REPORT = "report"
+ROLE_INSTITUTION = "institution"
+_CORRECTION_ROLE = re.compile(r"^correction-(\d+)$")
+# "…（document: report）" at the end of the institution seal's /Reason.
+_ROLE_MARK = re.compile(r"document: (report|institution|correction-\d+)）?\s*$")
+
+
+@dataclass(frozen=True)
+class Signatory:
+    """One person who signs, as the case file names them."""
+
+    name: str
+    licence_no: str | None = None
+    role: str | None = None  # survey: the handler's role; forensic: the appraiser's professional title
+    label: str = "承办人员"  # printed before the name in the visible signature ("鉴定人" for an appraiser)
+
+
+@dataclass(frozen=True)
+class DocumentSigners:
+    """The seal and the signatures one document carries."""
+
+    firm_name: str
+    seal_purpose: str  # the words under the star of a drawn seal
+    people: tuple[Signatory, ...]
+    role: str  # "report" | "correction-<n>" | "institution"
+    # (minimum number of people, the clause that sets it); None: the institution (firm) seals alone.
+    minimum: tuple[int, str] | None
+    forensic: bool = False
+
+    @property
+    def fields(self) -> list[str]:
+        return [HANDLER_FIELD.format(i) for i in range(1, len(self.people) + 1)]
+
+    def too_few(self) -> str | None:
+        """The refusal when fewer people sign than the clause asks, in Chinese then English."""
+        if self.minimum is None or len(self.people) >= self.minimum[0]:
+            return None
+        least, clause = self.minimum
+        who, whom = ("鉴定人", "appraisers") if self.forensic else ("承办人员", "handlers")
+        return (f"至少需要{_count(least)}名{who}签名，当前 {len(self.people)} 名"
+                f"（at least {least} {whom} must sign, {clause}）")
+
+    def firm_reason(self, title: str | None = None) -> str:
+        """The /Reason of the certification signature; for a forensic document it names the role."""
+        if not self.forensic:
+            return "公估机构盖章 — 证明报告自盖章后未被篡改（firm seal, certifies the report）"
+        what = f"「{title}」" if title else "文书"
+        return f"鉴定机构加盖{self.seal_purpose} — 证明{what}自盖章后未被篡改（document: {self.role}）"
+
+    def person_reason(self, person: Signatory) -> str:
+        if not self.forensic:
+            return f"承办人员签名（资产评估法第二十七条）— {person.name}"
+        clause = "司法鉴定程序通则第四十一条" if self.role.startswith("correction-") else "司法鉴定程序通则第十九条"
+        return f"鉴定人签名（{clause}）— {person.name}"
+
+
+def _count(n: int) -> str:
+    return {1: "一", 2: "两", 3: "三"}.get(n, str(n))
+
+
+def is_forensic(raw: dict[str, Any] | None) -> bool:
+    return isinstance(raw, dict) and raw.get("kind") == FORENSIC_KIND
+
+
+def firm_name(raw: dict[str, Any] | None) -> str | None:
+    """The firm (survey) or the institution (forensic) that seals; None when the case names none."""
+    if not isinstance(raw, dict):
+        return None
+    holder = raw.get("institution") if is_forensic(raw) else raw.get("firm")
+    return str(holder["name"]) if isinstance(holder, dict) and holder.get("name") else None
+
+
+def _appraiser(raw: dict[str, Any], name: str) -> Signatory:
+    for a in raw.get("appraisers") or []:
+        if isinstance(a, dict) and a.get("name") == name:
+            return Signatory(name, a.get("licence_no"), a.get("title"), label="鉴定人")
+    return Signatory(name, None, None, label="鉴定人")
+
+
+def _forensic_people(raw: dict[str, Any], role: str) -> tuple[Signatory, ...]:
+    if role == ROLE_REPORT:
+        report = raw.get("report") if isinstance(raw.get("report"), dict) else {}
+        names = [str(s["appraiser"]) for s in report.get("signatures") or []
+                 if isinstance(s, dict) and s.get("appraiser")]
+    elif match := _CORRECTION_ROLE.match(role):
+        corrections = raw.get("corrections") or []
+        index = int(match[1])
+        if not 1 <= index <= len(corrections) or not isinstance(corrections[index - 1], dict):
+            raise ValueError(f"案件文件中没有第 {index} 份补正（no correction {index} in the case file）")
+        names = [str(n) for n in corrections[index - 1].get("signed_by") or []]
+    else:
+        names = []
+    return tuple(_appraiser(raw, n) for n in names)
+
+
+def document_signers(raw: dict[str, Any], role: str = ROLE_REPORT) -> DocumentSigners:
+    """Who seals and signs the document of `role` of this case (see the module docstring)."""
+    if not is_forensic(raw):
+        people = tuple(Signatory(str(h["name"]), h.get("licence_no"), h.get("role"))
+                       for h in raw.get("handlers", []) if isinstance(h, dict) and h.get("name"))
+        return DocumentSigners(firm_name(raw) or "公估机构", "公估专用章", people, ROLE_REPORT, (2, "4.3"))
+    if role != ROLE_INSTITUTION and role != ROLE_REPORT and not _CORRECTION_ROLE.match(role):
+        raise ValueError(f"未知的文书签署角色 {role}（unknown document role）")
+    if role == ROLE_REPORT:
+        minimum: tuple[int, str] | None = (2, "通则 Art 19")  # two appraisers per matter
+    elif role == ROLE_INSTITUTION:
+        minimum = None
+    else:
+        minimum = (1, "通则 Art 41")  # a correction carries at least one appraiser's signature
+    return DocumentSigners(firm_name(raw) or "司法鉴定机构", "司法鉴定专用章", _forensic_people(raw, role), role,
+                           minimum, forensic=True)
+
+
+def correction_role(raw: dict[str, Any], key: str, title: str = "") -> str | None:
+    """The role "correction-<n>" of a rendered 补正书, found by its number in the document's title or key,
+    else by a trailing number in the key (correction-1, correction_2 …); None if it is no correction."""
+    corrections = [c for c in raw.get("corrections") or [] if isinstance(c, dict)]
+    for index, c in enumerate(corrections, start=1):
+        number = str(c.get("number") or "")
+        if number and (number in title or number in key):
+            return f"correction-{index}"
+    if "correction" in key or "补正" in title:
+        match = re.search(r"(\d+)$", key)
+        if match and 1 <= int(match[1]) <= len(corrections):
+            return f"correction-{int(match[1])}"
+        if len(corrections) == 1:
+            return "correction-1"
+    return None
+
+
+def document_role(raw: dict[str, Any], *, key: str, title: str = "", primary: bool) -> str:
+    """The signing role of a rendered document: the primary document, a 补正书, or the institution alone.
+    A terminated appraisal's primary document is the 终止鉴定告知书 (通则 Art 29), sealed by the institution
+    alone: no opinion is given, so no appraiser signs one."""
+    if not is_forensic(raw):
+        return ROLE_REPORT
+    if primary:
+        return ROLE_INSTITUTION if raw.get("termination") else ROLE_REPORT
+    return correction_role(raw, key, title) or ROLE_INSTITUTION
+
+
+def role_from_reason(reason: str | None) -> str | None:
+    """The role recorded in the institution seal's /Reason by `DocumentSigners.firm_reason`."""
+    match = _ROLE_MARK.search(reason or "")
+    return match[1] if match else None
+
+
+def infer_role(raw: dict[str, Any], field_names: Iterable[str]) -> str:
+    """Without a recorded role: a forensic PDF with appraisers' fields is the 意见书, one without is sealed
+    by the institution alone; a survey report is always the report."""
+    if not is_forensic(raw):
+        return ROLE_REPORT
+    return ROLE_REPORT if any(n.startswith("handler-") for n in field_names) else ROLE_INSTITUTION
+
+
+def firm_field(field_names: Iterable[str]) -> str:
+    """The name of the seal's field in this PDF (`firm-seal`, or `firm`); `firm-seal` when neither exists."""
+    names = set(field_names)
+    return next((n for n in FIRM_FIELD_ALIASES if n in names), FIRM_FIELD)

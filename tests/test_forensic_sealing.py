@@ -1,0 +1,443 @@
+"""Sealing, issuing and verifying the documents of a forensic appraisal (issue 13 §3): the institution's
+司法鉴定专用章 on every document, the appraisers' signatures on the 司法鉴定意见书 (≥ 2, 通则 Art 19) and on
+a 补正书 (Art 41). Real pyHanko signatures, a real demo PKI and loopback TSA, real validation."""
+
+from __future__ import annotations
+
+import copy
+import html
+import io
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.sign.fields import SigFieldSpec, append_signature_field
+
+from signing.completeness import CompletenessPolicy
+from signing.keys import DemoPki, make_demo_pki
+from signing.seal import SealError, SigningConfig, seal_report, signature_field_names
+from signing.signers import document_role, document_signers
+from signing.tsa import LocalTsa
+from signing.verify import verify_issued_report
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "forensic-joint-grade10" / "case.json"
+PASSPHRASE = b"gongu-demo"
+INSTITUTION = "四川蜀正司法鉴定中心"  # the example's institution.name, as written in the case file
+APPRAISERS = [("唐志明", "510106012001"), ("邓晓梅", "510109013007")]  # report.signatures, in that order
+
+
+def example() -> dict[str, Any]:
+    return json.loads(EXAMPLE.read_text(encoding="utf-8"))
+
+
+def forensic_pdf(case: dict[str, Any], appraiser_fields: int, seal_field: str = "firm-seal") -> bytes:
+    """A small PDF/A-3b document of the case, with the case file embedded and empty signature fields, as
+    the renderer makes them (`handler-1` … for the appraisers, the institution's seal field)."""
+    from weasyprint import HTML, Attachment
+
+    doc = f"""<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>文书</title>
+<style>@page {{ size: A4; margin: 20mm }} body {{ font-family: 'Noto Sans CJK SC'; font-size: 11pt }}</style>
+</head><body><h1>司法鉴定文书</h1><p>{html.escape(case['case_name'])}</p></body></html>"""
+    attachment = Attachment(string=json.dumps(case, ensure_ascii=False), name="case.json", description="案件文件")
+    pdf = HTML(string=doc).write_pdf(pdf_variant="pdf/a-3b", attachments=[attachment])
+    writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
+    for i in range(appraiser_fields):
+        append_signature_field(writer, SigFieldSpec(f"handler-{i + 1}", on_page=-1, box=(60, 300 - 60 * i, 260, 350 - 60 * i)))
+    append_signature_field(writer, SigFieldSpec(seal_field, on_page=-1, box=(380, 200, 480, 300)))
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+@dataclass
+class Forensic:
+    root: Path
+    pki: DemoPki
+    tsa: LocalTsa
+
+    def config(self, **overrides: Any) -> SigningConfig:
+        values: dict[str, Any] = {"firm_p12": self.pki.firm_p12, "handlers": dict(self.pki.handler_p12),
+                                  "tsa_url": self.tsa.url, "trust_roots": (self.pki.root_pem,),
+                                  "crls": (self.pki.crl,)}
+        values.update(overrides)
+        return SigningConfig(**values)
+
+    def seal(self, name: str, pdf: bytes, *, case: dict[str, Any] | None = None, role: str | None = None,
+             **overrides: Any) -> Path:
+        source = self.root / f"{name}-unsealed.pdf"
+        source.write_bytes(pdf)
+        out = self.root / f"{name}.pdf"
+        seal_report(source, out, self.config(**overrides), lambda *_: PASSPHRASE, case_raw=case, role=role)
+        return out
+
+    def verify(self, pdf: Path, **policy: bool):  # noqa: ANN201 — (VerificationReport, CompletenessReport)
+        return verify_issued_report(pdf, [self.pki.root_pem], crls=[self.pki.crl], policy=CompletenessPolicy(**policy))
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Forensic]:
+    root = tmp_path_factory.mktemp("forensic-seal")
+    tsa = LocalTsa(root / "keys").start()  # binds its port first: the certificates name its CRL
+    pki = make_demo_pki(root / "keys", INSTITUTION, APPRAISERS, crl_url=tsa.crl_url,
+                        seal_purposes={INSTITUTION: "司法鉴定专用章"})
+    yield Forensic(root, pki, tsa)
+    tsa.stop()
+
+
+@pytest.fixture(scope="module")
+def opinion(world: Forensic) -> Path:
+    """The 意见书: the institution's seal, then both appraisers of report.signatures."""
+    return world.seal("opinion", forensic_pdf(example(), 2))
+
+
+@pytest.fixture(scope="module")
+def companion(world: Forensic) -> Path:
+    """A document the institution seals alone (e.g. the 委托书): only the seal field."""
+    return world.seal("companion", forensic_pdf(example(), 0))
+
+
+# ─────────────────────────────── who signs which document ──────────────────────────────────────
+
+
+def test_opinion_signers_are_the_appraisers_of_report_signatures_in_order() -> None:
+    case = example()
+    doc = document_signers(case, "report")
+    # The example lists 唐志明 then 邓晓梅 under report.signatures; licence numbers and titles from appraisers.
+    assert [(p.name, p.licence_no, p.role) for p in doc.people] == [
+        ("唐志明", "510106012001", "主任法医师"), ("邓晓梅", "510109013007", "副主任法医师")]
+    assert doc.firm_name == INSTITUTION and doc.seal_purpose == "司法鉴定专用章"
+    case["report"]["signatures"].reverse()  # the field order follows report.signatures, not appraisers
+    assert [p.name for p in document_signers(case, "report").people] == ["邓晓梅", "唐志明"]
+
+
+def test_a_correction_is_signed_by_its_signed_by_and_other_documents_by_the_institution_alone() -> None:
+    case = example()
+    case["corrections"] = [{"number": "蜀正司鉴〔2026〕临鉴补字第1号", "issued_on": "2026-06-10",
+                            "items": [{"location": "第3页", "before": "左胫骨", "after": "右胫骨"}],
+                            "reason": "笔误", "signed_by": ["邓晓梅"]}]
+    role = document_role(case, key="correction-1", title="司法鉴定意见补正书 蜀正司鉴〔2026〕临鉴补字第1号",
+                         primary=False)
+    assert role == "correction-1"
+    assert [p.name for p in document_signers(case, role).people] == ["邓晓梅"]
+    assert document_signers(case, role).too_few() is None  # Art 41: one appraiser's signature suffices
+    assert document_role(case, key="commission", title="司法鉴定委托书", primary=False) == "institution"
+    assert document_signers(case, "institution").people == ()
+    assert document_role(case, key="opinion", title="司法鉴定意见书", primary=True) == "report"
+    case["termination"] = {"number": "蜀正司鉴〔2026〕终字第1号", "ground": "not_stable", "explanation": "伤情未稳定",
+                           "decided_on": "2026-05-20"}
+    # 通则 Art 29: a terminated case's primary document, the 终止鉴定告知书, carries the seal alone
+    assert document_role(case, key="termination", title="终止鉴定告知书", primary=True) == "institution"
+
+
+def test_keys_demo_makes_certificates_for_the_institution_and_the_appraisers(tmp_path: Path) -> None:
+    from cryptography.hazmat.primitives.serialization import pkcs12
+    from typer.testing import CliRunner
+
+    from gongu.cli import app
+
+    examples = tmp_path / "examples"
+    (examples / "a").mkdir(parents=True)
+    (examples / "a" / "case.json").write_text(EXAMPLE.read_text(encoding="utf-8"), encoding="utf-8")
+    result = CliRunner().invoke(app, ["keys", "demo", str(tmp_path / "keys"), "--examples", str(examples)])
+    assert result.exit_code == 0, result.output
+    snippet = (tmp_path / "keys" / "gongu.toml.snippet").read_text(encoding="utf-8")
+    for name, _licence in APPRAISERS:
+        assert f'"{name}" = ' in snippet
+    firm = pkcs12.load_key_and_certificates((tmp_path / "keys" / "firm.p12").read_bytes(), PASSPHRASE)[1]
+    assert firm is not None
+    subject = firm.subject.rfc4514_string()
+    assert f"O={INSTITUTION}" in subject and "司法鉴定专用章" in subject
+
+
+# ──────────────────────────────────── sealing and verifying ────────────────────────────────────
+
+
+def test_opinion_carries_the_institution_seal_and_both_appraisers(world: Forensic, opinion: Path) -> None:
+    report, completeness = world.verify(opinion, require_timestamp=True)
+    assert report.ok, report.all_problems()
+    assert [s.field for s in report.signatures] == ["firm-seal", "handler-1", "handler-2"]
+    assert report.signatures[0].kind == "certification"
+    assert [s.signer for s in report.signatures[1:]] == ["唐志明 (DEMO)", "邓晓梅 (DEMO)"]
+    assert all(s.timestamp is not None for s in report.signatures)
+    assert completeness.complete and completeness.role == "report"
+    assert completeness.firm == INSTITUTION and completeness.handlers == ("唐志明", "邓晓梅")
+
+
+def test_companion_is_sealed_by_the_institution_alone(world: Forensic, companion: Path) -> None:
+    report, completeness = world.verify(companion, require_timestamp=True)
+    assert report.ok, report.all_problems()
+    assert [(s.field, s.kind) for s in report.signatures] == [("firm-seal", "certification")]
+    assert report.signatures[0].timestamp is not None
+    assert completeness.complete and completeness.role == "institution" and completeness.handlers == ()
+
+
+def test_companion_with_ltv_ends_with_a_document_timestamp(world: Forensic) -> None:
+    sealed = world.seal("companion-ltv", forensic_pdf(example(), 0), ltv=True)
+    report, completeness = world.verify(sealed, require_timestamp=True, require_ltv=True)
+    assert report.ok, report.all_problems()
+    assert report.has_dss and len(report.document_timestamps) == 1
+    assert completeness.complete
+
+
+def test_seal_field_named_firm_is_sealed_too(world: Forensic) -> None:
+    sealed = world.seal("firm-field", forensic_pdf(example(), 0, seal_field="firm"))
+    report, completeness = world.verify(sealed)
+    assert report.ok, report.all_problems()
+    assert [s.field for s in report.signatures] == ["firm"]
+    assert completeness.complete
+
+
+def test_a_tampered_companion_fails_verification(world: Forensic, companion: Path) -> None:
+    data = bytearray(companion.read_bytes())
+    at = data.index(b"stream", 2000) + 40  # a byte inside a signed content stream
+    data[at] ^= 0x01
+    tampered = world.root / "companion-tampered.pdf"
+    tampered.write_bytes(bytes(data))
+    report, _completeness = world.verify(tampered)
+    assert not report.ok
+    assert report.signatures and not report.signatures[0].intact
+
+
+def test_the_opinion_cut_back_to_the_seal_alone_is_incomplete(world: Forensic, opinion: Path) -> None:
+    """The role is recorded under the institution's signature: a revision with only the seal is still
+    the 意见书, whose appraisers have not signed — not a complete institution-only document."""
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    data = opinion.read_bytes()
+    firm = next(s for s in PdfFileReader(io.BytesIO(data), strict=False).embedded_signatures
+                if s.field_name == "firm-seal")
+    cut = world.root / "opinion-cut.pdf"
+    _start, _first, second, rest = firm.byte_range
+    cut.write_bytes(data[: second + rest])  # the revision the institution's seal closes
+    report, completeness = world.verify(cut)
+    assert completeness.role == "report"
+    assert {m.code for m in completeness.missing} == {"unsigned"}
+    assert {m.field for m in completeness.missing} == {"handler-1", "handler-2"}
+    assert not report.ok
+
+
+def test_one_signing_appraiser_is_refused_citing_art_19(world: Forensic) -> None:
+    case = example()
+    case["report"]["signatures"] = case["report"]["signatures"][:1]
+    with pytest.raises(SealError, match=r"通则 Art 19") as err:
+        world.seal("one-appraiser", forensic_pdf(case, 1))
+    assert "至少需要两名鉴定人签名，当前 1 名" in str(err.value)
+    assert not (world.root / "one-appraiser.pdf").exists()
+
+
+def test_an_appraiser_without_a_key_is_refused(world: Forensic) -> None:
+    handlers = dict(world.pki.handler_p12)
+    del handlers["邓晓梅"]
+    with pytest.raises(SealError, match="邓晓梅"):
+        world.seal("no-key", forensic_pdf(example(), 2), handlers=handlers)
+
+
+def test_the_seal_of_another_institution_is_not_the_case_institution(world: Forensic) -> None:
+    case = example()
+    case["institution"]["name"] = "成都另一司法鉴定所"
+    sealed = world.seal("other-institution", forensic_pdf(case, 0), case=case)
+    _report, completeness = world.verify(sealed)
+    assert [m.code for m in completeness.missing] == ["wrong_signer"]
+    assert "不是本案鉴定机构「成都另一司法鉴定所」" in completeness.missing[0].message
+
+
+def test_fields_the_opinion_lacks_are_refused(world: Forensic) -> None:
+    """An 意见书 rendered with one appraiser's field while report.signatures names two."""
+    pdf = forensic_pdf(example(), 1)
+    assert set(signature_field_names(pdf)) == {"handler-1", "firm-seal"}
+    with pytest.raises(SealError, match="handler-2"):
+        world.seal("short-fields", pdf)
+
+
+def test_issue_refuses_one_signing_appraiser_before_rendering(tmp_path: Path, world: Forensic) -> None:
+    from generator.issuance import IssueRefused
+    from gongu.issuing import issue_case
+    from gongu.sealing import ConfiguredSigner
+    from gongu.settings import load_settings
+
+    case = copy.deepcopy(example())
+    case["report"]["signatures"] = case["report"]["signatures"][:1]
+    path = tmp_path / "case.json"
+    path.write_text(json.dumps(case, ensure_ascii=False), encoding="utf-8")
+    (tmp_path / "gongu.toml").write_text('[people]\nnames = ["王一帆", "宋建华", "罗永康"]\n', encoding="utf-8")
+    settings = load_settings(tmp_path)
+    rendered: list[Path] = []
+
+    def never(*args: Any) -> list[Any]:
+        rendered.append(args[1])
+        return []
+
+    with pytest.raises(IssueRefused) as err:
+        issue_case(path, signer=ConfiguredSigner(world.config(), lambda *_: PASSPHRASE), settings=settings,
+                   out_dir=tmp_path / "issued", render_many=never)
+    assert any(r.startswith("[通则 Art 19]") and "$.report.signatures" in r for r in err.value.reasons)
+    assert rendered == [] and not (tmp_path / "issued").exists()
+    assert json.loads(path.read_text(encoding="utf-8")).get("issuances") == []
+
+
+def test_gongu_seal_and_verify_a_forensic_companion_from_the_command_line(world: Forensic, tmp_path: Path) -> None:
+    """`gongu seal` reads the embedded case file and the PDF's fields: no appraisers' fields, so the
+    institution seals alone with its own key ([signing] firm_p12); `gongu verify` finds it complete."""
+    from typer.testing import CliRunner
+
+    from gongu.cli import app
+
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "gongu.toml").write_text(
+        "[signing]\n"
+        f'firm_p12 = "{world.pki.firm_p12}"\ntsa_url = "{world.tsa.url}"\n'
+        f'trust_roots = ["{world.pki.root_pem}"]\ncrls = ["{world.pki.crl}"]\n'
+        "[signing.handlers]\n" + "".join(f'"{n}" = "{p}"\n' for n, p in world.pki.handler_p12.items()),
+        encoding="utf-8")
+    unsealed = tmp_path / "commission.pdf"
+    unsealed.write_bytes(forensic_pdf(example(), 0))
+    env = {"GONGU_HOME": str(home), "GONGU_FIRM_KEY_PASSPHRASE": "gongu-demo"}  # no appraiser key is unlocked
+    runner = CliRunner()
+    result = runner.invoke(app, ["seal", str(unsealed)], env=env)
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(app, ["verify", str(tmp_path / "commission-sealed.pdf"), "--json"], env=env)
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["complete"] is True and [s["field"] for s in data["signatures"]] == ["firm-seal"]
+    assert data["embedded_case"] == {"case_id": "SJ-2026-0318", "report_number": "蜀正司鉴〔2026〕临鉴字第0318号"}
+
+
+# ─────────────────────────────── issuing example (a) end to end ───────────────────────────────
+
+REVIEWERS = '[people]\nnames = ["王一帆", "宋建华", "罗永康"]\n'  # example (a)'s 校对 / 复核 / 签发
+
+
+def _issue_home(base: Path) -> tuple[Path, Any]:
+    """A copy of example (a)'s folder (issuing writes the issuance into the case file) and a home whose
+    gongu.toml registers its reviewers."""
+    import shutil
+
+    from gongu.settings import load_settings
+
+    work = base / "case"
+    shutil.copytree(EXAMPLE.parent, work)
+    (base / "gongu.toml").write_text(REVIEWERS, encoding="utf-8")
+    return work / "case.json", load_settings(base)
+
+
+@dataclass
+class Issued:
+    case_file: Path
+    result: Any  # gongu.issuing.IssueResult
+    out: Path
+
+
+@pytest.fixture(scope="module")
+def issued(world: Forensic, tmp_path_factory: pytest.TempPathFactory) -> Issued:
+    from gongu.issuing import issue_case
+    from gongu.sealing import ConfiguredSigner
+
+    base = tmp_path_factory.mktemp("issue-a")
+    case_file, settings = _issue_home(base)
+    out = base / "issued"
+    result = issue_case(case_file, signer=ConfiguredSigner(world.config(), lambda *_: PASSPHRASE),
+                        settings=settings, out_dir=out)
+    return Issued(case_file, result, out)
+
+
+def _sha256(path: Path) -> str:
+    import hashlib
+
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_issue_publishes_the_opinion_signed_by_the_institution_and_both_appraisers(world: Forensic,
+                                                                                   issued: Issued) -> None:
+    primary = issued.result.files["pdf"]
+    # the report number as a file name: 〔 and 〕 are not safe in a file name and become "_"
+    assert primary == issued.out / "蜀正司鉴_2026_临鉴字第0318号.pdf"
+    report, completeness = world.verify(primary, require_timestamp=True)
+    assert report.ok, report.all_problems()
+    assert [s.field for s in report.signatures] == ["firm-seal", "handler-1", "handler-2"]
+    assert [s.signer for s in report.signatures[1:]] == ["唐志明 (DEMO)", "邓晓梅 (DEMO)"]
+    assert completeness.role == "report" and completeness.firm == INSTITUTION
+    assert issued.result.files["docx"].is_file()
+
+
+def test_issue_publishes_every_companion_sealed_by_the_institution_alone(world: Forensic, issued: Issued) -> None:
+    documents = issued.result.documents
+    # example (a) is a joint commission with neither extension nor correction: at least the 委托书, the
+    # institution choice record, the recusal declarations and the review opinion go with the 意见书
+    assert {"commission", "selection", "recusal", "review_opinion"} <= set(documents)
+    for key, (_title, files) in documents.items():
+        report, completeness = world.verify(files["pdf"], require_timestamp=True)
+        assert report.ok, (key, report.all_problems())
+        assert [s.field for s in report.signatures] == ["firm-seal"], key
+        assert completeness.complete and completeness.role == "institution", key
+        assert files["docx"].is_file()
+
+
+def test_issue_records_one_issuance_with_every_document_and_its_hashes(issued: Issued) -> None:
+    data = json.loads(issued.case_file.read_text(encoding="utf-8"))
+    assert len(data["issuances"]) == 1
+    entry = data["issuances"][0]
+    assert entry["number"] == "蜀正司鉴〔2026〕临鉴字第0318号" and entry["sealed"] is True
+    assert entry["pdf_sha256"] == _sha256(issued.out / entry["pdf_file"])
+    assert entry["docx_sha256"] == _sha256(issued.out / entry["docx_file"])
+    assert {d["key"] for d in entry["documents"]} == set(issued.result.documents)
+    for d in entry["documents"]:
+        assert d["pdf_sha256"] == _sha256(issued.out / d["pdf_file"])
+        assert d["docx_sha256"] == _sha256(issued.out / d["docx_file"])
+    # the case file still loads: Issuance.documents is part of the model
+    from generator.loading import load_case
+
+    case = load_case(issued.case_file).case
+    assert [d.key for d in case.issuances[0].documents] == [d["key"] for d in entry["documents"]]
+
+
+def test_an_issued_companion_tampered_with_fails_verification(world: Forensic, issued: Issued) -> None:
+    _title, files = issued.result.documents["commission"]
+    data = bytearray(files["pdf"].read_bytes())
+    at = data.index(b"stream", 2000) + 40
+    data[at] ^= 0x01
+    tampered = issued.out.parent / "commission-tampered.pdf"
+    tampered.write_bytes(bytes(data))
+    report, _completeness = world.verify(tampered)
+    assert not report.ok
+
+
+def test_issuing_twice_is_refused(world: Forensic, issued: Issued) -> None:
+    from generator.issuance import IssueRefused
+    from gongu.issuing import issue_case
+    from gongu.sealing import ConfiguredSigner
+    from gongu.settings import load_settings
+
+    with pytest.raises(IssueRefused, match="已于"):
+        issue_case(issued.case_file, signer=ConfiguredSigner(world.config(), lambda *_: PASSPHRASE),
+                   settings=load_settings(issued.case_file.parent.parent), out_dir=issued.out)
+
+
+def test_a_document_that_cannot_be_sealed_publishes_nothing(world: Forensic, tmp_path: Path) -> None:
+    """The 意见书 seals, then a companion fails: nothing is published, the case file is unchanged."""
+    from gongu.issuing import issue_case
+    from gongu.sealing import ConfiguredSigner
+
+    case_file, settings = _issue_home(tmp_path)
+    before = case_file.read_bytes()
+    good = ConfiguredSigner(world.config(), lambda *_: PASSPHRASE)
+    sealed: list[str | None] = []
+
+    class FailsOnCompanion:
+        def seal(self, pdf: Path, output: Path, case_raw: dict[str, Any], *, role: str | None = None,
+                 title: str | None = None) -> Path:
+            if role == "institution":
+                raise SealError("时间戳服务不可用（TSA unreachable）")
+            sealed.append(role)
+            return good.seal(pdf, output, case_raw, role=role, title=title)
+
+    out = tmp_path / "issued"
+    with pytest.raises(SealError):
+        issue_case(case_file, signer=FailsOnCompanion(), settings=settings, out_dir=out)
+    assert sealed == ["report"]  # the 意见书 was sealed first, then a companion failed
+    assert [p.name for p in out.rglob("*") if p.is_file()] == []
+    assert case_file.read_bytes() == before
