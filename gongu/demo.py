@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 from generator.adjust import adjust
@@ -77,3 +78,23 @@ def run_demo(examples: Path) -> None:
         issued = demo_forensic(settings, forensic, examples)
         if archive_forensic(settings, issued) is False:
             raise GonguError("司法鉴定案件归档未通过")
+        # Sichuan 五(三): the work ledger of the archived appraisals, as an institution would keep it.
+        from gongu.cli_ledger import export_cmd
+
+        console.rule("工作台账（川司鉴协〔2022〕7号 五(三)）")
+        years = sorted({day.year for day in _received_dates(forensic)})
+        export_cmd(from_=f"{years[0]}-01-01", to=f"{years[-1]}-12-31", fmt="xlsx",
+                   output=settings.home / "demo-ledger.xlsx", cases=None)
+
+
+def _received_dates(paths: list[Path]) -> list[date]:
+    """The Beijing dates the forensic examples' commissions were received (the ledger's range)."""
+    from generator.forensic.model import ForensicAppraisalCase
+    from generator.types import beijing_date
+
+    out = []
+    for path in paths:
+        case = load_case(path).case
+        if isinstance(case, ForensicAppraisalCase):
+            out.append(beijing_date(case.timeline.received_at))
+    return out
