@@ -107,3 +107,13 @@ def test_record_with_agreement_is_contradictory(tmp_path: Path) -> None:
 def test_random_draw_without_record_is_a_warning(tmp_path: Path) -> None:
     path = folder(tmp_path, case_edit=lambda d: d["selection"].pop("draw_record"))
     assert findings(path) == [("forensic.selection.draw_record_kept", "warning", "$.selection.draw_record")]
+
+
+def test_example_record_is_regenerated_byte_for_byte() -> None:
+    # examples/make_draw_record.py runs the real draw steps with fixed times and secrets: the same file again.
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, str(ROOT / "examples" / "make_draw_record.py"), "--check"],
+                          capture_output=True, text=True, cwd=ROOT, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
