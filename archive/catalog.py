@@ -157,6 +157,7 @@ EVENT_KINDS = {
     "disposal_proposed": "提议销毁",
     "disposal_approved": "批准销毁",
     "disposal_executed": "执行销毁",
+    "draw": "随机抽取鉴定机构（抽取记录登记）",
 }
 # Events that change what search shows; each is queued for the index with the change it records.
 INDEXED_EVENT_KINDS = frozenset({"ingest", "ingest_recovered", "hold", "release", "disposal_executed"})
@@ -368,6 +369,14 @@ class Catalog:
         if kind in INDEXED_EVENT_KINDS:
             conn.execute(insert(index_queue_table).values(seq=seq, queued_at=ev.at))
         return ev
+
+    def draw_events(self, record_sha256: str) -> list[Event]:
+        """The "draw" events that logged the record with this SHA-256 (archive/draw_log.py); inside a write
+        transaction it reads through it, so a check-then-append there cannot race."""
+        stmt = select(events_table.c.entry).where(events_table.c.kind == "draw").order_by(events_table.c.seq)
+        rows = (list(self._tx.execute(stmt).mappings()) if self._tx is not None else self._rows(stmt))
+        found = [Event.from_entry(r["entry"]) for r in rows]
+        return [e for e in found if e.details.get("record_sha256") == record_sha256]
 
     def events(self, case_id: str | None = None) -> list[Event]:
         stmt = select(events_table.c.entry).order_by(events_table.c.seq)

@@ -24,6 +24,7 @@ from typing import Any
 from archive import forensic, package
 from archive import metadata as md
 from archive import package_format as fmt
+from archive.draw_log import package_draw_events
 from archive.names import UnsafePathError, inside, relative_inside, safe_component
 from archive.retention import class_for, retention_until
 from archive.store import Archive, ArchiveError, crash_point
@@ -325,6 +326,8 @@ def register(archive: Archive, final: Path, rel: str, *, by: str, kind: str, ent
                  "files": meta["totals"]["files"], "bytes": meta["totals"]["bytes"],
                  "retention_class": meta["retention"]["class"], "retention_until": meta["retention"]["until"],
                  "supersedes": meta["report"]["supersedes"]}))
+            # the draw that chose the institution, in the same transaction (idempotent per record hash)
+            events += package_draw_events(archive, final, meta, by=by)
             created = True
         else:
             pkg_hash = row["package_hash"]

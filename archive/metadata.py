@@ -58,6 +58,7 @@ ROLES_2: dict[str, str] = {
     "process_record": "鉴定过程记录（通则第二十七条）",
     "id_copy": "到场人员身份证件复印件（四川意见 四(四)）",
     "material": "鉴定材料扫描件（通则第十二条）",
+    "draw_record": "随机抽取鉴定机构记录（JSON，四川意见 二(三)）",
     "photo": "鉴定过程照片",
 }
 ROLES_BY_SCHEMA: dict[str, dict[str, str]] = {SCHEMA: ROLES, SCHEMA_2: ROLES_2}
@@ -78,6 +79,7 @@ FOLDERS: dict[str, str] = {
     "process_record": "process",
     "id_copy": "id-copies",
     "material": "materials",
+    "draw_record": "process",
 }
 
 # Magic numbers for the formats we check metadata against (DA/T 70: captured format = declared format).

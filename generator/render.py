@@ -259,7 +259,7 @@ def render_case_documents(loaded: LoadedCase, out_dir: Path, formats: Sequence[s
     templates = check_templates_dir(templates)
     case_dir = loaded.source.parent.resolve()
     stem = report_file_stem(loaded)
-    docs = build_documents(loaded.case)  # type: ignore[arg-type]
+    docs = build_documents(loaded.case, case_dir)  # type: ignore[arg-type]
     # Every listed attachment is checked (inside the case folder, present, a PDF) before anything renders.
     bound = {d.key: load_attachments(case_dir, d.attachments) for d in docs}
     rendered: list[tuple[str, bytes | None, bytes | None]] = []

@@ -167,6 +167,10 @@ def demo_archive_forensic(settings: Settings, issued: list[tuple[Path, Path]]) -
                 console.print("[red]✗[/] " + escape(f"未归档 {case_id}：{'；'.join(exc.reasons)}"))
                 return False
             console.print(escape(f"✓ 已归档：{case_id} 文书 {number} → {result.path}"))
+            for ev in archive.catalog.events(case_id):  # issue 14: the draw, logged with the ingest
+                if ev.kind == "draw":
+                    console.print(escape(f"  ✓ 防篡改日志第 {ev.seq} 条：随机抽取（记录 SHA-256 {ev.details['record_sha256'][:16]}…，"
+                                         f"选定 {ev.details['chosen_name']} {ev.details['chosen_licence']}）"), soft_wrap=True)
         archive.checkpoint()
         verdict = audit(archive, trusted_certs=[signer.certificate])
         for line in summary_lines(verdict):

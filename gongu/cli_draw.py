@@ -299,3 +299,28 @@ def verify_cmd(record: DrawArg, as_json: Annotated[bool, typer.Option("--json")]
         console.print(f"[green]✓[/] {escape(str(record))}：重新计算一致；选定 {who}")
     if problems:
         raise typer.Exit(2 if unreadable else 1)
+
+
+@draw_app.command("log")
+def log_cmd(
+    record: DrawArg,
+    by: Annotated[str, typer.Option("--by", help="登记人姓名（缺省为 GONGU_USER 或登录名）")] = "",
+) -> None:
+    """把抽取登记进档案的防篡改事件日志（抽取当时即可，不必等到归档）；同一份记录（SHA-256 相同）只登记一次。"""
+    from archive.draw_log import DrawLogRefused, log_draw
+    from gongu.cli_archive import _default_user, opened
+
+    _read_record(record)  # exit 2 for a file that is no draw record, before the archive is opened
+    with opened() as archive:
+        try:
+            event, details = log_draw(archive, record, by=by or _default_user())
+        except DrawLogRefused as exc:
+            fail(escape(str(exc)))
+    chosen = f"{details['chosen_name']}（{details['chosen_licence']}）" if details["chosen_licence"] else "无"
+    if event is None:
+        console.print(f"已登记过：抽取记录 SHA-256 {details['record_sha256']}（案件 {escape(str(details['case_id']))}）",
+                      soft_wrap=True)
+    else:
+        console.print(f"[green]✓[/] 已登记为事件日志第 {event.seq} 条：案件 {escape(str(details['case_id']))}，"
+                      f"抽取记录 SHA-256 {details['record_sha256']}，种子 {details['seed']}，选定 {escape(chosen)}",
+                      soft_wrap=True)

@@ -1,5 +1,5 @@
-"""`make demo` for the forensic examples (issue 13): validate → check → render → seal and issue → verify
-(→ archive, once the archive takes forensic cases).
+"""`make demo` for the forensic examples (issue 13): validate → check → (a draw record: `gongu draw verify`,
+issue 14) → render → seal and issue → verify (→ archive, once the archive takes forensic cases).
 
 Each example is copied into GONGU_HOME/demo-forensic/<case_id>/ (fresh every run: issuing records the
 issuance in the case file, and the bundled example must stay as it is), then issued there with the demo
@@ -57,6 +57,8 @@ def demo_forensic(settings: Settings, cases: list[Path], examples: Path) -> list
             findings = run_rules(case, stage="issue", case_dir=source.parent)
             blocking = [f for f in findings if f.severity == "blocking"]
             console.print(f"[green]✓[/] 质量审核：{len(findings)} 项提示，{len(blocking)} 项阻止出具")
+            if case.selection.draw_record and not _verify_draw(source.parent, case.selection.draw_record):
+                failed.append(f"{source} 的随机抽取记录重新计算不一致")
             work = settings.home / DEMO_FOLDER / case.case_id
             shutil.rmtree(work, ignore_errors=True)  # the demo's own copy, re-issued every run
             shutil.copytree(source.parent, work)
@@ -77,6 +79,28 @@ def demo_forensic(settings: Settings, cases: list[Path], examples: Path) -> list
     if failed:
         raise GonguError(escape("司法鉴定示例未全部通过：" + "；".join(failed)))
     return results
+
+
+def _verify_draw(case_dir: Path, reference: str) -> bool:
+    """`gongu draw verify` on the example's draw record (issue 14): the seed, the order and the chosen
+    institution re-computed from the record alone."""
+    from generator.forensic import draw
+    from generator.forensic.draw_link import DrawRecordError, read_draw_record
+
+    try:
+        linked = read_draw_record(case_dir, reference)
+    except DrawRecordError as exc:
+        err_console.print(escape(f"✗ gongu draw verify {reference}：{exc}"))
+        return False
+    problems = draw.verify_record(linked.data)
+    if problems:
+        err_console.print(escape(f"✗ gongu draw verify {reference}：" + "；".join(f"{p.title}：{p.message}" for p in problems)))
+        return False
+    chosen = linked.data["chosen"]
+    console.print(escape(f"✓ gongu draw verify {reference}：重新计算一致；种子 {linked.data['seed'][:16]}…，"
+                         f"顺序 {'、'.join(o['licence_no'] for o in linked.data['order'])}，"
+                         f"选定 {chosen['name']}（{chosen['licence_no']}）"), soft_wrap=True)
+    return True
 
 
 def _verify_all(issued: Any, case_file: Path, config: Any, results: list[ForensicDemoResult]) -> bool:

@@ -147,8 +147,11 @@ def test_sichuan_2_2_attendance_signed_by_attending_insurer() -> None:
 
 def test_sichuan_2_3_random_draw_needs_draw_reference() -> None:
     draw = lambda d: d["selection"].update(method="random_draw")  # noqa: E731
-    assert hit(draw) == {"forensic.selection.recorded"}
-    assert hit(both(draw, lambda d: d["selection"].update(draw_reference="CD-2026-RD-0412"))) == set()
+    assert hit(draw) == {"forensic.selection.recorded", "forensic.selection.draw_record_kept"}
+    # A reference alone (a filmed lottery kept elsewhere) passes the blocking rule; that the draw cannot be
+    # re-computed is a warning (forensic.selection.draw_record_kept; tests/test_draw_link.py).
+    assert hit(both(draw, lambda d: d["selection"].update(draw_reference="CD-2026-RD-0412"))) == {
+        "forensic.selection.draw_record_kept"}
 
 
 # ── Sichuan 二(四) / 通则 Art 32: re-appraisal ──

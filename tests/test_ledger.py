@@ -83,9 +83,9 @@ def test_csv_rows_from_the_examples_worked_out_by_hand(home: Path, tmp_path: Pat
     assert "跳过非司法鉴定案件 3 件" in _said(result)
     header, *rows = _read_csv(out)
     assert header == HEADERS
-    # ordered by the received date: 03-02 (b), 05-08 (a), 08-17 (c)
-    assert [r[0] for r in rows] == ["MK-2026-0087", "SJ-2026-0318", "JC-2026-0512"]
-    single, joint, extended = rows
+    # ordered by the received date: 03-02 (b), 05-08 (a), 06-18 (the re-appraisal), 08-17 (c)
+    assert [r[0] for r in rows] == ["MK-2026-0087", "SJ-2026-0318", "CX-2026-0617", "JC-2026-0512"]
+    single, joint, again, extended = rows
 
     # (b) single commission, insurer phoned and absent (Sichuan 二(二)), 未构成伤残等级 (三(三))
     assert single[_col("委托方式")] == "单方委托"
@@ -115,6 +115,17 @@ def test_csv_rows_from_the_examples_worked_out_by_hand(home: Path, tmp_path: Pat
     assert joint[_col("回避声明")] == "2/2 人已声明"
     assert joint[_col("利害关系")] == "无"
 
+    # the re-appraisal of (a) (examples/forensic-reappraisal): drawn by gongu draw, agreed 20 working days
+    # from Mon 06-22 (Dragon Boat Jun 19–21 before it): Jun 23–26 (4), Jun 29–Jul 3 (9), Jul 6–10 (14),
+    # Jul 13–17 (19), Jul 20 (20) → 2026-07-20; received Thu 06-18, accepted Mon 06-22: 1 working day ≤ 7
+    assert again[_col("机构选择方式")] == "随机选定"
+    assert again[_col("随机抽取记录编号")] == "CX-2026-0617-抽取"
+    assert again[_col("重新鉴定")] == "是（原：蜀正司鉴〔2026〕临鉴字第0318号（四川蜀正司法鉴定中心，2026年5月29日出具））"
+    assert again[_col("鉴定时限截止日")] == "2026-07-20"
+    assert again[_col("7个工作日内决定受理")] == "是"
+    assert again[_col("鉴定结果")] == "伤残等级：十级伤残（5.10.6.11）"
+    assert again[_col("按期完成")] == "是"
+
     # (c) random draw, a suspension Sep 1–11 and a 20-working-day extension across National Day.
     # 30 working days from Wed 08-19: Aug 20–21 (2), 24–28 (7), 31 (8), Sep 1–11 excluded, Sep 14–18 (13),
     # Sun Sep 20 make-up (14), Sep 21–24 (18), Fri Sep 25 Mid-Autumn off, Sep 28–30 (21), Oct 1–7 off,
@@ -135,7 +146,7 @@ def test_csv_rows_from_the_examples_worked_out_by_hand(home: Path, tmp_path: Pat
 
 def test_date_range_is_inclusive_on_the_received_date(home: Path, tmp_path: Path) -> None:
     out = tmp_path / "l.csv"
-    # (b) received 2026-03-02, (a) 2026-05-08: both ends included, (c) 08-17 outside
+    # (b) received 2026-03-02, (a) 2026-05-08: both ends included, the re-appraisal 06-18 and (c) 08-17 outside
     result = _export("--from", "2026-03-02", "--to", "2026-05-08", "--cases", str(EXAMPLES), "-o", str(out))
     assert result.exit_code == 0, result.output
     assert [r[0] for r in _read_csv(out)[1:]] == ["MK-2026-0087", "SJ-2026-0318"]
@@ -162,14 +173,14 @@ def test_xlsx_headers_frozen_filtered_dates_real(home: Path, tmp_path: Path) -> 
     ws = load_workbook(out).active
     assert [c.value for c in ws[1]] == HEADERS
     assert ws.freeze_panes == "A2"
-    # 27 columns (A…AA), header + 3 rows
+    # 27 columns (A…AA), header + 4 rows
     assert len(HEADERS) == 27
-    assert ws.auto_filter.ref == "A1:AA4"
-    assert ws.max_row == 4
+    assert ws.auto_filter.ref == "A1:AA5"
+    assert ws.max_row == 5
     received = ws.cell(row=2, column=_col("收到委托日期") + 1)
     assert received.value == datetime(2026, 3, 2)  # a real date cell (openpyxl reads it back as datetime)
     assert received.number_format == "yyyy-mm-dd"
-    deadline = ws.cell(row=4, column=_col("鉴定时限截止日") + 1)
+    deadline = ws.cell(row=5, column=_col("鉴定时限截止日") + 1)
     assert deadline.value == datetime(2026, 11, 16)
     assert ws.cell(row=3, column=_col("鉴定结果") + 1).value.startswith("伤残等级：十级伤残")
     assert ws.column_dimensions["A"].width == 16

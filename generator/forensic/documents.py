@@ -8,6 +8,7 @@ about HTML or Word. Missing data is never dropped: it shows the 「未提供」 
 
 The registry (`DOCUMENTS`): which documents a case needs —
 - 委托书, 机构选择记录, 回避声明: every case;
+- 随机选择鉴定机构记录: when the case names its `gongu draw` record (selection.draw_record; draw_document.py);
 - 单方委托风险告知书, 到场见证通知书: single commission only (Sichuan 二(二));
 - 到场见证记录: single commission, or whenever the case records a witnessing (joint: Sichuan 二(一));
 - 复核意见 and 意见书: unless the appraisal was terminated — then the 终止鉴定告知书 is the primary document;
@@ -20,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 
 from generator.amounts import format_amount, rmb_uppercase
 from generator.forensic.model import (
@@ -663,6 +665,14 @@ class DocumentSpec:
     basis: str
     needed: Callable[[ForensicAppraisalCase], bool]
     build: Callable[[ForensicAppraisalCase], list[ForensicDocument]]
+    # A document read from a file in the case folder (the draw record) is built with the folder instead.
+    build_in: Callable[[ForensicAppraisalCase, Path | None], list[ForensicDocument]] | None = None
+
+
+def _build_draw(case: ForensicAppraisalCase, case_dir: Path | None) -> list[ForensicDocument]:
+    from generator.forensic.draw_document import build_draw  # it builds on this module's helpers
+
+    return build_draw(case, case_dir)
 
 
 def _single(case: ForensicAppraisalCase) -> bool:
@@ -680,6 +690,8 @@ DOCUMENTS: tuple[DocumentSpec, ...] = (
                  lambda c: [build_termination(c)]),
     DocumentSpec("commission", "司法鉴定委托书", "通则 Art 16", lambda c: True, lambda c: [build_commission(c)]),
     DocumentSpec("selection", "鉴定机构选择记录", "Sichuan 二(三)", lambda c: True, lambda c: [build_selection(c)]),
+    DocumentSpec("draw", "随机选择鉴定机构记录", "Sichuan 二(三)", lambda c: c.selection.draw_record is not None,
+                 lambda c: _build_draw(c, None), _build_draw),
     DocumentSpec("recusal", "回避声明（利害关系声明）", "通则 Art 20–21", lambda c: True, lambda c: [build_recusal(c)]),
     DocumentSpec("risk_notice", "单方委托风险告知书", "Sichuan 二(二)", _single, lambda c: [build_risk_notice(c)]),
     DocumentSpec("witness_notice", "到场见证通知书", "Sichuan 二(二)", _single, lambda c: [build_witness_notice(c)]),
@@ -694,12 +706,13 @@ DOCUMENTS: tuple[DocumentSpec, ...] = (
 )
 
 
-def build_documents(case: ForensicAppraisalCase) -> list[ForensicDocument]:
-    """Every document the case needs (the registry above), with case text made visible (bidi, controls)."""
+def build_documents(case: ForensicAppraisalCase, case_dir: Path | None = None) -> list[ForensicDocument]:
+    """Every document the case needs (the registry above), with case text made visible (bidi, controls).
+    `case_dir` is the case's folder, where documents built from files (the draw record) read them."""
     out: list[ForensicDocument] = []
     for spec in DOCUMENTS:
         if spec.needed(case):
-            for d in spec.build(case):
+            for d in (spec.build_in(case, case_dir) if spec.build_in is not None else spec.build(case)):
                 files, d.attachments = d.attachments, []  # paths stay as the case wrote them (read, not shown)
                 _visible(d)
                 d.attachments = files

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from generator.forensic.draw_link import PATH as DRAW_PATH
+from generator.forensic.draw_link import DrawRecordError, link_problems, read_draw_record
 from generator.forensic.model import CommissionKind, PartyRole, SelectionMethod
 from generator.persons import person_key, same_person
 from generator.rules.registry import FORENSIC, Miss, RuleContext, rule
@@ -124,6 +126,36 @@ def selection_recorded(ctx: RuleContext) -> Iterator[Miss]:
     selection = ctx.forensic.selection
     if selection.method is SelectionMethod.random_draw and not selection.draw_reference:
         yield Miss("$.selection.draw_reference", "鉴定机构选择：随机选定（抽签、摇号）须记录随机抽取记录编号")
+
+
+@rule("forensic.selection.draw_record", "Sichuan 二(三)", "blocking",
+      "随机选定须有可重新计算的抽取记录：属于本案，选定的正是本案鉴定机构（顺延后）", kinds=FORENSIC)
+def selection_draw_record(ctx: RuleContext) -> Iterator[Miss]:
+    selection = ctx.forensic.selection
+    if selection.draw_record is None:
+        return  # a random draw without a record file: see forensic.selection.draw_record_kept
+    if selection.method is not SelectionMethod.random_draw:
+        yield Miss("$.selection.method", "鉴定机构选择：写明了随机抽取记录文件，选择方式却不是随机选定（random_draw）",
+                   selection.method.value)
+        return
+    if ctx.case_dir is None:
+        return  # a case held only in memory: no folder to read the record from
+    try:
+        linked = read_draw_record(ctx.case_dir, selection.draw_record)
+    except DrawRecordError as exc:
+        yield Miss(DRAW_PATH, f"鉴定机构选择：{exc}", selection.draw_record)
+        return
+    for path, message, value in link_problems(ctx.forensic, linked.data):
+        yield Miss(path, f"鉴定机构选择：{message}", value)
+
+
+@rule("forensic.selection.draw_record_kept", "Sichuan 二(三)", "warning",
+      "随机选定宜保存可重新计算的抽取记录（gongu draw），否则事后无法核对抽取是否公平", kinds=FORENSIC)
+def selection_draw_record_kept(ctx: RuleContext) -> Iterator[Miss]:
+    selection = ctx.forensic.selection
+    if selection.method is SelectionMethod.random_draw and selection.draw_record is None:
+        yield Miss(DRAW_PATH, "鉴定机构选择：随机选定没有可重新计算的抽取记录文件（selection.draw_record），"
+                   "抽取结果事后无法核对", None)
 
 
 @rule("forensic.reappraisal.other_institution", "Sichuan 二(四)", "blocking",

@@ -1,0 +1,71 @@
+"""随机选择鉴定机构记录 (issue 14): the draw record as a document of the case, sealed by the institution alone."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from generator.forensic.documents import build_documents
+from generator.forensic.draw_document import TITLE
+from generator.loading import load_case
+from generator.report_content import KeyValues, Paragraph, Table
+from signing.signers import ROLE_INSTITUTION, document_role
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = ROOT / "examples" / "forensic-reappraisal"
+
+
+def texts(doc: object) -> str:
+    """Every string of the document's blocks, joined (what a reader sees)."""
+    out: list[str] = []
+    for s in doc.all_sections():  # type: ignore[attr-defined]
+        for b in s.blocks:
+            if isinstance(b, KeyValues):
+                out += [f"{k}={v}" for k, v in b.pairs]
+            elif isinstance(b, Table):
+                out += ["|".join(r) for r in b.rows]
+            elif isinstance(b, Paragraph):
+                out.append(b.text)
+    return "\n".join(out)
+
+
+def test_draw_document_lists_every_input() -> None:
+    loaded = load_case(EXAMPLE / "case.json")
+    record = json.loads((EXAMPLE / "draw-record.json").read_text(encoding="utf-8"))
+    docs = build_documents(loaded.case, EXAMPLE)  # type: ignore[arg-type]
+    doc = next(d for d in docs if d.key == "draw")
+    assert doc.title == TITLE and not doc.primary and doc.signers == []
+    text = texts(doc)
+    for value in (record["roster"]["source"], record["roster"]["source_sha256"], record["roster"]["sha256"],
+                  record["list_hash"], record["seed"], record["declaration"]["issue"], "5.11.16.22.28.33.12./",
+                  "05 11 16 22 28 33 12", "docs/draw.md", "gongu draw verify draw-record.json"):
+        assert value in text, value
+    # every exclusion, each commitment and secret, the whole order and the chosen institution
+    assert len(record["exclusions"]) == 11
+    for x in record["exclusions"]:
+        assert f"{x['licence_no']}|{x['name']}|{x['reason']}|{x['clause']}" in text
+    for c, r in zip(record["commitments"], record["reveals"], strict=True):
+        assert c["commitment"] in text and r["secret"] in text
+    assert "1|510703015|绵阳涪城正衡司法鉴定中心\n2|511102024|乐山嘉州司法鉴定中心" in text
+    assert "选定机构=绵阳涪城正衡司法鉴定中心（许可证号 510703015）" in text
+    # the SHA-256 of the record file itself, so the printed record names the file it came from
+    import hashlib
+    assert hashlib.sha256((EXAMPLE / "draw-record.json").read_bytes()).hexdigest() in text
+
+
+def test_only_a_case_with_a_draw_record_has_the_document(tmp_path: Path) -> None:
+    other = load_case(ROOT / "examples" / "forensic-joint-grade10" / "case.json")
+    assert "draw" not in {d.key for d in build_documents(other.case, other.source.parent)}  # type: ignore[arg-type]
+    # A record that cannot be read shows the 「未提供」 marker rather than an empty document.
+    shutil.copytree(EXAMPLE, tmp_path / "c")
+    (tmp_path / "c" / "draw-record.json").unlink()
+    loaded = load_case(tmp_path / "c" / "case.json")
+    doc = next(d for d in build_documents(loaded.case, tmp_path / "c") if d.key == "draw")  # type: ignore[arg-type]
+    missing = [b for s in doc.sections for b in s.blocks if isinstance(b, Paragraph) and b.missing]
+    assert len(missing) == 1 and "随机抽取记录文件不存在" in missing[0].text
+
+
+def test_draw_document_is_sealed_by_the_institution_alone() -> None:
+    raw = json.loads((EXAMPLE / "case.json").read_text(encoding="utf-8"))
+    assert document_role(raw, key="draw", title=TITLE, primary=False) == ROLE_INSTITUTION
