@@ -342,6 +342,7 @@ def issue_additional(
     Every document the case needs is rendered; those already issued under this number (any earlier
     issuance's `documents`, by key) are left out; the rest are sealed — all before anything is published —
     and recorded as a new `Issuance` with the same number, no primary files and only the new documents.
+    Like any issue they pass 三级审核 (通则 Art 35) after the last issuance: approvals older than it are stale.
     Refused when nothing is new, when the opinion was never issued, without a signer, and when the
     report is already archived (an archived package is never changed: a later package for the same
     number is not supported yet)."""
@@ -357,6 +358,12 @@ def issue_additional(
     mine = [i for i in case.issuances if i.number == number]
     if not any(i.pdf_file for i in mine):
         raise IssueRefused([f"鉴定文书 {number} 尚未出具（$.issuances），请先用 gongu issue 出具"])
+    from generator.forensic.documents import build_documents
+
+    done = {d.key for i in mine for d in i.documents}
+    new_keys = {d.key for d in build_documents(case) if not d.primary and d.key not in done}  # cheap: no rendering
+    if not new_keys:
+        raise IssueRefused([f"鉴定文书 {number} 的全部文书均已出具，没有需要补充出具的文书"])
     reasons: list[str] = []
     if archived_report(settings, case.case_id, number):
         reasons.append(f"案件 {case.case_id} 的鉴定文书 {number} 已归档，档案包不再改动；补充出具的文书暂不能并入已归档的档案包"
@@ -369,7 +376,6 @@ def issue_additional(
     if reasons:
         raise IssueRefused(reasons)
     assert signer is not None
-    done = {d.key for i in mine for d in i.documents}
     chosen_templates = firm_templates(settings, templates)
 
     from generator.render import report_file_stem
@@ -380,10 +386,7 @@ def issue_additional(
     target_dir.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=".issue-", dir=target_dir))
     try:
-        documents = [d for d in render_many(loaded, work / "render", chosen_templates, None)
-                     if not d.primary and d.key not in done]
-        if not documents:
-            raise IssueRefused([f"鉴定文书 {number} 的全部文书均已出具，没有需要补充出具的文书"])
+        documents = [d for d in render_many(loaded, work / "render", chosen_templates, None) if d.key in new_keys]
         files: dict[str, dict[str, Path]] = {}
         targets: dict[str, dict[str, Path]] = {}
         for index, doc in enumerate(documents):
