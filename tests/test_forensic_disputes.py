@@ -443,3 +443,18 @@ def test_archive_packages_every_issuance_then_refuses_more_documents(world: Worl
     with pytest.raises(IssueRefused) as err:
         issue_additional(world.case_file, signer=world.signer, settings=load_settings(world.home), out_dir=world.out)
     assert any("已归档" in r and "归档前补充出具" in r for r in err.value.reasons)
+
+
+def test_cli_issue_additional_refusals(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from gongu.cli import app
+
+    case_file = copy_case(tmp_path)
+    env = {"GONGU_HOME": str(tmp_path / "home")}
+    runner = CliRunner()
+    mixed = runner.invoke(app, ["issue", str(case_file), "--additional", "--reissue", "--reason", "x"], env=env)
+    assert mixed.exit_code == 2 and "--additional 不能与" in mixed.output
+    never = runner.invoke(app, ["issue", str(case_file), "--additional"], env=env)
+    assert never.exit_code == 1 and "尚未出具" in never.output, never.output
+    assert "Traceback" not in never.output
