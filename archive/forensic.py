@@ -87,9 +87,17 @@ def primary_title(case: ForensicAppraisalCase) -> str:
 
 
 def latest_issuance(case: ForensicAppraisalCase) -> Issuance | None:
-    """The issuance of the report being archived: the last one recorded under its number."""
+    """The issuance of the report being archived: the last one recorded under its number that issued the
+    primary document (an issuance of `gongu issue --additional` carries only later documents)."""
     mine = [i for i in case.issuances if i.number == case.report.number]
-    return mine[-1] if mine else None
+    primary = [i for i in mine if i.pdf_file]
+    return primary[-1] if primary else (mine[-1] if mine else None)
+
+
+def report_issuances(case: ForensicAppraisalCase) -> list[Issuance]:
+    """Every issuance of the report's number, in order: the first issue, then each additional one
+    (补充意见书, dispute records …): the package holds the documents of all of them."""
+    return [i for i in case.issuances if i.number == case.report.number]
 
 
 # ─────────────────────────────────────────── payload ───────────────────────────────────────────
@@ -118,7 +126,8 @@ class _Names:
 
 
 def issued_files(case: ForensicAppraisalCase, report_pdf: Path, names: _Names) -> tuple[list[Filed], list[str]]:
-    """The primary sealed PDF, its DOCX and the companion documents of the latest issuance, each
+    """The primary sealed PDF, its DOCX and the companion documents of its issuance and of every later
+    additional issuance under the same number, each
     checked against the SHA-256 recorded in the case file when it was issued. Returns the files and
     every problem (a missing file or a hash that differs refuses the ingest)."""
     problems: list[str] = []
@@ -155,16 +164,21 @@ def issued_files(case: ForensicAppraisalCase, report_pdf: Path, names: _Names) -
     if docx is not None:
         filed.append(Filed(package.PayloadFile(names.rel("report", docx.name), "report_docx", source=docx),
                            f"{title}（DOCX）", org, on))
-    for i, doc in enumerate(_field(issuance, "documents") or []):
-        doc_title = str(_field(doc, "title") or _field(doc, "key") or f"文书 {i + 1}")
-        pdf = issued(_field(doc, "pdf_file"), _field(doc, "pdf_sha256"), doc_title)
-        if pdf is not None:
-            filed.append(Filed(package.PayloadFile(names.rel("documents", pdf.name), "document", source=pdf),
-                               doc_title, org, on))
-        doc_docx = issued(_field(doc, "docx_file"), _field(doc, "docx_sha256"), f"{doc_title} DOCX")
-        if doc_docx is not None:
-            filed.append(Filed(package.PayloadFile(names.rel("documents", doc_docx.name), "document_docx",
-                                                   source=doc_docx), f"{doc_title}（DOCX）", org, on))
+    # The primary's issuance, then every additional issuance after it (gongu issue --additional).
+    later = [i for i in report_issuances(case) if i is not issuance and not i.pdf_file
+             and i.issued_at >= issuance.issued_at]
+    for each in (issuance, *later):
+        each_on = _date(each.issued_at)
+        for i, doc in enumerate(_field(each, "documents") or []):
+            doc_title = str(_field(doc, "title") or _field(doc, "key") or f"文书 {i + 1}")
+            pdf = issued(_field(doc, "pdf_file"), _field(doc, "pdf_sha256"), doc_title)
+            if pdf is not None:
+                filed.append(Filed(package.PayloadFile(names.rel("documents", pdf.name), "document", source=pdf),
+                                   doc_title, org, each_on))
+            doc_docx = issued(_field(doc, "docx_file"), _field(doc, "docx_sha256"), f"{doc_title} DOCX")
+            if doc_docx is not None:
+                filed.append(Filed(package.PayloadFile(names.rel("documents", doc_docx.name), "document_docx",
+                                                       source=doc_docx), f"{doc_title}（DOCX）", org, each_on))
     return filed, problems
 
 

@@ -150,17 +150,21 @@ def issue_command(
     reason: Annotated[str | None, typer.Option("--reason", help="重新出具原因")] = None,
     templates: Annotated[Path | None, typer.Option("--templates", help="机构模板目录；缺省 gongu.toml [render] templates（与 gongu render 相同）")] = None,
     unsealed: Annotated[bool, typer.Option("--unsealed", help="不签章，出具标明「未签章副本 — 非正式报告」的副本（案件文件中记为未签章）")] = False,
+    additional: Annotated[bool, typer.Option("--additional", help="司法鉴定：补充出具意见书出具后新增的文书（补充意见书、异议与争议处理记录、专家意见），编号不变")] = False,
 ) -> None:
     """出具公估报告：三级审核通过且无阻止出具的问题时生成、签章并记录最终报告，否则列出全部原因并以 1 退出。
 
     未配置签章（gongu.toml [signing]）时拒绝出具；--unsealed 出具每页标明未签章的副本。
     """
     from generator.render import RenderError
-    from gongu.issuing import IssueFileExists, issue_case
+    from gongu.issuing import IssueFileExists, issue_additional, issue_case
     from gongu.sealing import configured_signer
     from gongu.settings import load_settings
     from signing.seal import SealError
 
+    if additional and (reissue or unsealed or reason):
+        err_console.print("[bold red]错误[/]：--additional 不能与 --reissue、--reason 或 --unsealed 同用（补充出具的文书须签章）")
+        raise typer.Exit(2)
     if reissue and not (reason and reason.strip()):
         err_console.print("[bold red]错误[/]：重新出具须用 --reason 说明原因")
         raise typer.Exit(2)
@@ -171,8 +175,11 @@ def issue_command(
     settings = load_settings()
     try:
         signer = None if unsealed else configured_signer(settings)  # --unsealed: never seal, even if configured
-        result = issue_case(case_file, signer=signer, unsealed=unsealed, out_dir=output, templates=templates,
-                            settings=settings, reissue_reason=reason if reissue else None)
+        if additional:
+            result = issue_additional(case_file, signer=signer, out_dir=output, templates=templates, settings=settings)
+        else:
+            result = issue_case(case_file, signer=signer, unsealed=unsealed, out_dir=output, templates=templates,
+                                settings=settings, reissue_reason=reason if reissue else None)
     except IssueRefused as exc:
         err_console.print(f"[bold red]不予出具[/]：{escape(str(case_file))}（{len(exc.reasons)} 项原因）")
         for r in exc.reasons:  # plain text: "[signing]" or a name from the case file is not rich markup
@@ -193,6 +200,11 @@ def issue_command(
     except CaseFileError as exc:
         print_problems(exc.source, exc.problems)
         raise typer.Exit(2) from None
+    if additional:
+        console.print(escape(f"✓ 已补充出具鉴定文书 {result.number} 的 {len(result.documents)} 份文书（已签章）"))
+        for _key, (title, files) in result.documents.items():
+            console.print(escape(f"  {title}：{'，'.join(str(p) for p in files.values())}"))
+        return
     head = f"已出具报告 {result.number}" + (f"（替代 {result.supersedes}）" if result.supersedes else "")
     if result.sealed:
         console.print(f"[green]✓[/] {head}（已签章）")

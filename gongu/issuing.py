@@ -116,11 +116,14 @@ def signer_problems(data: dict[str, Any]) -> list[str]:
     # A terminated appraisal issues no opinion (its primary is the 终止鉴定告知书, the institution's alone).
     roles = [] if data.get("termination") else [ROLE_REPORT]
     roles += [f"correction-{i}" for i in range(1, len(data.get("corrections") or []) + 1)]
+    roles += [f"supplementary-{i}" for i in range(1, len(data.get("supplementary") or []) + 1)]
     out = []
     for role in roles:
         document = document_signers(data, role)
         if refusal := document.too_few():
-            where = "$.report.signatures" if role == ROLE_REPORT else f"$.corrections[{int(role.split('-')[1]) - 1}].signed_by"
+            n = int(role.split("-")[1]) - 1 if "-" in role else 0
+            where = ("$.report.signatures" if role == ROLE_REPORT else f"$.corrections[{n}].signed_by"
+                     if role.startswith("correction-") else f"$.supplementary[{n}].appraisers")
             assert document.minimum is not None
             out.append(f"[{document.minimum[1]}] {refusal}（{where}）")
     return out
@@ -307,6 +310,121 @@ def _issue_documents(staged: LoadedCase, data: dict[str, Any], case_path: Path, 
     return IssueResult(number=case.report.number, supersedes=case.report.supersedes, files=targets[primary.key],
                        qc_sheet=qc_target, case_file=case_path, sealed=signer is not None,
                        documents={d.key: (d.title, targets[d.key]) for d in documents if not d.primary})
+
+
+def archived_report(settings: Settings, case_id: str, number: str) -> bool:
+    """Whether the archive catalog of `settings` holds a package of this case and report number."""
+    from archive.catalog import Catalog
+
+    catalog_path = settings.home / settings.archive.catalog
+    if not catalog_path.is_file():
+        return False
+    catalog = Catalog(catalog_path, check=False)
+    try:
+        return catalog.package(case_id, number) is not None
+    finally:
+        catalog.close()
+
+
+def issue_additional(
+    case_path: str | Path,
+    *,
+    signer: ReportSigner | None,
+    out_dir: str | Path | None = None,
+    templates: Path | None = None,
+    settings: Settings | None = None,
+    clock: Clock = SYSTEM_CLOCK,
+    render_many: DocumentsRenderer = render_documents,
+) -> IssueResult:
+    """`gongu issue --additional`: issue the documents of a forensic case that arose after its opinion was
+    issued (补充意见书, 异议登记表, 调解记录, 鉴定人解释说明, 专家意见 …) under the same report number.
+
+    Every document the case needs is rendered; those already issued under this number (any earlier
+    issuance's `documents`, by key) are left out; the rest are sealed — all before anything is published —
+    and recorded as a new `Issuance` with the same number, no primary files and only the new documents.
+    Like any issue they pass 三级审核 (通则 Art 35) after the last issuance: approvals older than it are stale.
+    Refused when nothing is new, when the opinion was never issued, without a signer, and when the
+    report is already archived (an archived package is never changed: a later package for the same
+    number is not supported yet)."""
+    settings = settings or load_settings()
+    case_path = Path(case_path)
+    now = clock.now()
+    loaded = load_case(case_path)
+    data = read_case_data(loaded)
+    case = loaded.case
+    if not is_forensic(case):
+        raise IssueRefused(["--additional 只用于司法鉴定案件（forensic_appraisal）：公估报告没有随后出具的文书"])
+    number = case.report.number
+    mine = [i for i in case.issuances if i.number == number]
+    if not any(i.pdf_file for i in mine):
+        raise IssueRefused([f"鉴定文书 {number} 尚未出具（$.issuances），请先用 gongu issue 出具"])
+    from generator.forensic.documents import build_documents
+
+    done = {d.key for i in mine for d in i.documents}
+    new_keys = {d.key for d in build_documents(case) if not d.primary and d.key not in done}  # cheap: no rendering
+    if not new_keys:
+        raise IssueRefused([f"鉴定文书 {number} 的全部文书均已出具，没有需要补充出具的文书"])
+    reasons: list[str] = []
+    if archived_report(settings, case.case_id, number):
+        reasons.append(f"案件 {case.case_id} 的鉴定文书 {number} 已归档，档案包不再改动；补充出具的文书暂不能并入已归档的档案包"
+                       "（尚未支持）——请在归档前补充出具，或将新文书作为新的鉴定文书编号另行出具、归档")
+    if signer is None:
+        reasons.append("未配置签章（gongu.toml [signing]）：补充出具的文书须由鉴定机构盖章（no signer configured）")
+    reasons += check_issuable(case, case_dir=loaded.source.parent)
+    reasons += unregistered_reviewers(case, settings)
+    reasons += signer_problems(data)
+    if reasons:
+        raise IssueRefused(reasons)
+    assert signer is not None
+    chosen_templates = firm_templates(settings, templates)
+
+    from generator.render import report_file_stem
+    from signing.signers import document_role
+
+    stem = report_file_stem(loaded)
+    target_dir = Path(out_dir) if out_dir is not None else default_out_dir(case, settings)
+    target_dir.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=".issue-", dir=target_dir))
+    try:
+        documents = [d for d in render_many(loaded, work / "render", chosen_templates, None) if d.key in new_keys]
+        files: dict[str, dict[str, Path]] = {}
+        targets: dict[str, dict[str, Path]] = {}
+        for index, doc in enumerate(documents):
+            got = {kind: Path(path) for kind, path in (("pdf", doc.pdf), ("docx", doc.docx)) if path is not None}
+            if "pdf" not in got:
+                raise IssueRefused([f"文书「{doc.title}」没有生成 PDF（no PDF rendered for {doc.key}）"])
+            role = document_role(data, key=doc.key, title=doc.title, primary=False)
+            got["pdf"] = signer.seal(got["pdf"], work / f"sealed-{index}.pdf", data, role=role, title=doc.title)
+            files[doc.key] = got
+            name = f"{stem}-{_UNSAFE_KEY.sub('_', doc.key).strip('._') or index}"
+            targets[doc.key] = {kind: target_dir / f"{name}.{kind}" for kind in got}
+        clash = [str(p) for t in targets.values() for p in t.values() if p.exists()]
+        if clash:
+            raise IssueFileExists(clash)
+        published: list[Path] = []
+        try:
+            recorded: dict[str, dict[str, tuple[str, str]]] = {}
+            for doc in documents:
+                recorded[doc.key] = {}
+                for kind, target in targets[doc.key].items():
+                    _publish(files[doc.key][kind], target)
+                    published.append(target)
+                    recorded[doc.key][kind] = (target.name, _sha256(target))
+            entry: dict[str, Any] = {"number": number, "issued_at": now.isoformat(timespec="seconds"), "sealed": True,
+                                     "documents": [_document_entry(d.key, d.title, recorded[d.key]) for d in documents]}
+            data.setdefault("issuances", []).append(entry)
+            write_case_data(case_path, data)
+        except BaseException:
+            for path in published:  # not recorded, so not issued: take back what this run created
+                path.unlink(missing_ok=True)
+            raise
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    primary = next(i for i in mine if i.pdf_file)
+    return IssueResult(number=number, supersedes=case.report.supersedes,
+                       files={"pdf": target_dir / str(primary.pdf_file)}, qc_sheet=target_dir / "internal",
+                       case_file=case_path, sealed=True,
+                       documents={d.key: (d.title, targets[d.key]) for d in documents})
 
 
 def _document_entry(key: str, title: str, files: dict[str, tuple[str, str]]) -> dict[str, Any]:

@@ -17,10 +17,12 @@ from enum import StrEnum
 
 from generator.forensic.model import (
     COMMISSION_KIND_TITLES,
+    DISPUTE_STEP_TITLES,
     GRADE_NUMERALS,
     MATTER_KIND_TITLES,
     NOTICE_CHANNEL_TITLES,
     OUTCOME_TITLES,
+    REAPPRAISAL_GROUND_TITLES,
     SELECTION_METHOD_TITLES,
     CommissionKind,
     DisputeStatus,
@@ -255,17 +257,28 @@ _REQUEST_TITLES = {"mediation": "申请调解", "explanation": "要求解释说�
 
 
 def _disputes(case: ForensicAppraisalCase) -> str:
+    """Each objection with its state, then its steps in order (Sichuan 五(一)(二)): date, step, outcome —
+    a step without an outcome is 处理中."""
     parts = []
     for d in case.disputes:
         state = "已处理" if d.status is DisputeStatus.resolved else "处理中"
-        parts.append(f"{d.raised_on.isoformat()} {d.raised_by}{_REQUEST_TITLES[d.request]}（{state}）")
+        text = f"{d.raised_on.isoformat()} {d.raised_by}{_REQUEST_TITLES[d.request]}（{state}）"
+        if d.steps:
+            text += "：" + " → ".join(f"{st.on.isoformat()} {DISPUTE_STEP_TITLES[st.kind]}：{st.outcome or '处理中'}"
+                                      for st in d.steps)
+        parts.append(text)
     return "；".join(parts) or "无"
 
 
 def _reappraisal(case: ForensicAppraisalCase) -> str:
-    if not case.commission.is_reappraisal:
+    c = case.commission
+    if not c.is_reappraisal:
         return "否"
-    return f"是（原：{case.commission.original_opinion}）" if case.commission.original_opinion else "是"
+    if c.reappraisal is not None:  # 通则 Art 31 / Sichuan 二(四): the original and the ground
+        r = c.reappraisal
+        return (f"是（原：{r.original_opinion_number}，{r.original_institution}；"
+                f"理由：{REAPPRAISAL_GROUND_TITLES[r.ground]}）")
+    return f"是（原：{c.original_opinion}）" if c.original_opinion else "是"
 
 
 def ledger_row(item: LedgerCase, warnings: list[str]) -> LedgerRow:

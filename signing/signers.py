@@ -7,6 +7,8 @@
     their 执业证号 and title from `appraisers` — at least two (通则 Art 19);
   - on a 司法鉴定意见补正书 (role "correction-<n>", n counting `corrections` from 1): the appraisers of
     that correction's `signed_by` — at least one (通则 Art 41);
+  - on a 司法鉴定补充意见书 (role "supplementary-<n>", n counting `supplementary` from 1): the appraisers
+    of that supplementary appraisal — at least two, as the 意见书 it belongs to (通则 Art 19, 30);
   - on every other document (委托书, 告知书, records …, and a terminated case's 终止鉴定告知书, role
     "institution"): the institution alone.
 
@@ -31,8 +33,9 @@ HANDLER_FIELD = "handler-{}"
 ROLE_REPORT = "report"
 ROLE_INSTITUTION = "institution"
 _CORRECTION_ROLE = re.compile(r"^correction-(\d+)$")
+_SUPPLEMENTARY_ROLE = re.compile(r"^supplementary-(\d+)$")
 # "…（document: report）" at the end of the institution seal's /Reason.
-_ROLE_MARK = re.compile(r"document: (report|institution|correction-\d+)）?\s*$")
+_ROLE_MARK = re.compile(r"document: (report|institution|correction-\d+|supplementary-\d+)）?\s*$")
 
 
 @dataclass(frozen=True)
@@ -80,7 +83,8 @@ class DocumentSigners:
     def person_reason(self, person: Signatory) -> str:
         if not self.forensic:
             return f"承办人员签名（资产评估法第二十七条）— {person.name}"
-        clause = "司法鉴定程序通则第四十一条" if self.role.startswith("correction-") else "司法鉴定程序通则第十九条"
+        clause = ("司法鉴定程序通则第四十一条" if self.role.startswith("correction-") else
+                  "司法鉴定程序通则第三十条" if self.role.startswith("supplementary-") else "司法鉴定程序通则第十九条")
         return f"鉴定人签名（{clause}）— {person.name}"
 
 
@@ -118,6 +122,12 @@ def _forensic_people(raw: dict[str, Any], role: str) -> tuple[Signatory, ...]:
         if not 1 <= index <= len(corrections) or not isinstance(corrections[index - 1], dict):
             raise ValueError(f"案件文件中没有第 {index} 份补正（no correction {index} in the case file）")
         names = [str(n) for n in corrections[index - 1].get("signed_by") or []]
+    elif match := _SUPPLEMENTARY_ROLE.match(role):
+        supplementary = raw.get("supplementary") or []
+        index = int(match[1])
+        if not 1 <= index <= len(supplementary) or not isinstance(supplementary[index - 1], dict):
+            raise ValueError(f"案件文件中没有第 {index} 份补充鉴定（no supplementary appraisal {index} in the case file）")
+        names = [str(n) for n in supplementary[index - 1].get("appraisers") or []]
     else:
         names = []
     return tuple(_appraiser(raw, n) for n in names)
@@ -129,10 +139,13 @@ def document_signers(raw: dict[str, Any], role: str = ROLE_REPORT) -> DocumentSi
         people = tuple(Signatory(str(h["name"]), h.get("licence_no"), h.get("role"))
                        for h in raw.get("handlers", []) if isinstance(h, dict) and h.get("name"))
         return DocumentSigners(firm_name(raw) or "公估机构", "公估专用章", people, ROLE_REPORT, (2, "4.3"))
-    if role != ROLE_INSTITUTION and role != ROLE_REPORT and not _CORRECTION_ROLE.match(role):
+    if role not in (ROLE_INSTITUTION, ROLE_REPORT) and not _CORRECTION_ROLE.match(role) \
+            and not _SUPPLEMENTARY_ROLE.match(role):
         raise ValueError(f"未知的文书签署角色 {role}（unknown document role）")
     if role == ROLE_REPORT:
         minimum: tuple[int, str] | None = (2, "通则 Art 19")  # two appraisers per matter
+    elif _SUPPLEMENTARY_ROLE.match(role):
+        minimum = (2, "通则 Art 19, 30")  # part of the original opinion: two appraisers, as it
     elif role == ROLE_INSTITUTION:
         minimum = None
     else:
@@ -159,14 +172,22 @@ def correction_role(raw: dict[str, Any], key: str, title: str = "") -> str | Non
 
 
 def document_role(raw: dict[str, Any], *, key: str, title: str = "", primary: bool) -> str:
-    """The signing role of a rendered document: the primary document, a 补正书, or the institution alone.
+    """The signing role of a rendered document: the primary document, a 补正书, a 补充意见书, or the institution alone.
     A terminated appraisal's primary document is the 终止鉴定告知书 (通则 Art 29), sealed by the institution
     alone: no opinion is given, so no appraiser signs one."""
     if not is_forensic(raw):
         return ROLE_REPORT
     if primary:
         return ROLE_INSTITUTION if raw.get("termination") else ROLE_REPORT
-    return correction_role(raw, key, title) or ROLE_INSTITUTION
+    return correction_role(raw, key, title) or supplementary_role(raw, key) or ROLE_INSTITUTION
+
+
+def supplementary_role(raw: dict[str, Any], key: str) -> str | None:
+    """The role "supplementary-<n>" of a rendered 补充意见书 (key `supplementary-<n>`, generator.forensic.documents)."""
+    match = re.fullmatch(r"supplementary-(\d+)", key)
+    if match and 1 <= int(match[1]) <= len(raw.get("supplementary") or []):
+        return f"supplementary-{int(match[1])}"
+    return None
 
 
 def role_from_reason(reason: str | None) -> str | None:

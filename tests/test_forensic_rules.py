@@ -156,14 +156,30 @@ def test_sichuan_2_3_random_draw_needs_draw_reference() -> None:
 
 # ── Sichuan 二(四) / 通则 Art 32: re-appraisal ──
 
-def _reappraisal(original: str) -> Edit:
-    return lambda d: d["commission"].update(is_reappraisal=True, original_opinion=original)
+def _reappraisal(original: str, licence_no: str = "510107088") -> Edit:
+    number, institution = original.split("，")
+    record = {"ground": "agreement", "ground_text": "双方对伤残等级有异议，协商一致申请重新鉴定",
+              "agreed_by": ["何建平", INSURER], "original_opinion_number": number,
+              "original_institution": institution, "original_licence_no": licence_no}
+    return lambda d: d["commission"].update(is_reappraisal=True, original_opinion=original, reappraisal=record)
 
 
 def test_sichuan_2_4_reappraisal_at_another_institution() -> None:
     assert hit(_reappraisal("川华西司鉴〔2026〕临鉴字第88号，四川华西法医学鉴定中心")) == set()
-    assert hit(_reappraisal("蜀正司鉴〔2026〕临鉴字第0100号，四川蜀正司法鉴定中心")) == {
+    # The licence number decides (the example's institution holds 510115012), whatever the name says.
+    assert hit(_reappraisal("蜀正司鉴〔2026〕临鉴字第0100号，蜀正鉴定中心", "510115012")) == {
         "forensic.reappraisal.other_institution"}
+    assert hit(_reappraisal("蜀正司鉴〔2026〕临鉴字第0100号，四川蜀正司法鉴定中心", "510107088")) == set()
+
+
+def test_sichuan_2_4_reappraisal_free_text_only_compares_the_name() -> None:
+    # Without the structured record the grounds rule blocks, and the legacy text is compared by name.
+    def legacy(text: str) -> Edit:
+        return lambda d: d["commission"].update(is_reappraisal=True, original_opinion=text)
+
+    assert hit(legacy("川华西司鉴〔2026〕临鉴字第88号，四川华西法医学鉴定中心")) == {"forensic.reappraisal.grounds"}
+    assert hit(legacy("蜀正司鉴〔2026〕临鉴字第0100号，四川蜀正司法鉴定中心")) == {
+        "forensic.reappraisal.grounds", "forensic.reappraisal.other_institution"}
 
 
 def test_sichuan_2_4_reappraisal_needs_senior_title() -> None:

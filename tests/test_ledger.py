@@ -288,6 +288,31 @@ def test_pending_terminated_interest_dispute_reappraisal() -> None:
     assert row.completion_in_time == "已终止（2026-05-20）"
 
 
+def test_dispute_path_and_reappraisal_record_in_the_ledger() -> None:
+    """Issue 14 §3: the 争议处理 column lists every step with its date and outcome; 重新鉴定 names the
+    original opinion and the ground (通则 Art 31). Expected strings written from the edits in case_edits."""
+    from case_edits import INSURER, with_dispute_path
+
+    data = _case(JOINT)
+    with_dispute_path(data)
+    row, _ = _row(data)
+    assert row.disputes == (
+        f"2026-06-05 {INSURER}申请调解（已处理）："
+        "2026-06-12 调解：未达成一致 → 2026-06-19 鉴定人解释说明：保险机构提供复查影像并申请补充鉴定 → "
+        "2026-07-03 补充鉴定：维持十级伤残 → 2026-07-20 专家意见：原鉴定意见及补充意见依据充分，予以维持")
+    data["disputes"][0]["status"] = "open"
+    data["disputes"][0]["steps"][3].pop("outcome")  # the panel has not spoken yet
+    row, _ = _row(data)
+    assert row.disputes.startswith(f"2026-06-05 {INSURER}申请调解（处理中）：")
+    assert row.disputes.endswith("2026-07-20 专家意见：处理中")
+    data["commission"].update(is_reappraisal=True, reappraisal={
+        "ground": "recusal_not_made", "ground_text": "原鉴定人系被鉴定人近亲属，应当回避没有回避",
+        "original_opinion_number": "川某司鉴〔2026〕临鉴字第0077号", "original_institution": "四川某司法鉴定所",
+        "original_licence_no": "510100077"})
+    row, _ = _row(data)
+    assert row.reappraisal == "是（原：川某司鉴〔2026〕临鉴字第0077号，四川某司法鉴定所；理由：原司法鉴定人应当回避没有回避）"
+
+
 def test_no_deadline_before_the_commission_takes_effect() -> None:
     # 通则 Art 28 counts from the day the 委托书 takes effect: none recorded, no deadline yet
     row, warnings = _row(_case(SINGLE, timeline__effective_on=None, timeline__completed_on=None))

@@ -13,7 +13,10 @@ The registry (`DOCUMENTS`): which documents a case needs —
 - 到场见证记录: single commission, or whenever the case records a witnessing (joint: Sichuan 二(一));
 - 复核意见 and 意见书: unless the appraisal was terminated — then the 终止鉴定告知书 is the primary document;
 - 延长鉴定时限告知书: only when the time limit was extended (通则 Art 28);
-- 补正书: one per correction (通则 Art 41), `correction-1`, `correction-2` …
+- 补正书: one per correction (通则 Art 41), `correction-1`, `correction-2` …;
+- 补充意见书: one per supplementary appraisal (通则 Art 30), `supplementary-1` …, signed by its appraisers;
+- per dispute (Sichuan 五(一)(二)): the 异议登记表 `dispute-<i>` and one document per mediation, explanation
+  or expert-opinion step, `dispute-<i>-step-<j>` (调解记录, 鉴定人解释说明, 专家意见), sealed by the institution.
 """
 
 from __future__ import annotations
@@ -26,22 +29,29 @@ from pathlib import Path
 from generator.amounts import format_amount, rmb_uppercase
 from generator.forensic.model import (
     COMMISSION_KIND_TITLES,
+    DISPUTE_STEP_TITLES,
     GRADE_NUMERALS,
     MATERIAL_TYPE_TITLES,
     MATTER_KIND_TITLES,
     NOTICE_CHANNEL_TITLES,
     PARTY_ROLE_TITLES,
+    REAPPRAISAL_GROUND_TITLES,
     SELECTION_METHOD_TITLES,
     STANDARD_TITLES,
+    SUPPLEMENTARY_REASON_TITLES,
     TERMINATION_GROUND_TITLES,
     Appraiser,
     CommissionKind,
     Correction,
+    Dispute,
+    DisputeStep,
+    DisputeStepKind,
     ForensicAppraisalCase,
     Matter,
     MatterResult,
     Outcome,
     Standard,
+    Supplementary,
 )
 from generator.pdf_binding import AttachmentRef
 from generator.report_content import (
@@ -226,6 +236,16 @@ def _materials_table(case: ForensicAppraisalCase, caption: str) -> Block:
 # ───────────────────────────────────── 司法鉴定委托书 (Art 16) ─────────────────────────────────
 
 
+def _original_text(case: ForensicAppraisalCase) -> str:
+    """The original opinion a re-appraisal re-examines, and why (通则 Art 31; Sichuan 二(四))."""
+    c = case.commission
+    r = c.reappraisal
+    if r is None:
+        return c.original_opinion or MISSING
+    return (f"{r.original_opinion_number}，{r.original_institution}（许可证号 {r.original_licence_no}）；"
+            f"重新鉴定理由：{REAPPRAISAL_GROUND_TITLES[r.ground]}——{r.ground_text}")
+
+
 def build_commission(case: ForensicAppraisalCase) -> ForensicDocument:
     """司法鉴定委托书: 通则 Art 16 contents, the three risk warnings, the insurance-use record of
     Sichuan 二(二), 是否属于重新鉴定 (司发通〔2016〕112号)."""
@@ -236,7 +256,7 @@ def build_commission(case: ForensicAppraisalCase) -> ForensicDocument:
     matters = [Paragraph(f"{i}. {matter_title(m)}") for i, m in enumerate(c.matters, start=1)]
     reapp = "是" if c.is_reappraisal else "否"
     if c.is_reappraisal:
-        reapp += f"（原鉴定：{c.original_opinion or MISSING}）"
+        reapp += f"（原鉴定：{_original_text(case)}）"
     # Sichuan 二(二): asked and recorded; None means it was never asked — shown as missing.
     insurance = None if c.for_insurance_claim is None else ("是，鉴定文书用于保险理赔" if c.for_insurance_claim else "否")
     limit = c.agreed_working_days or DEFAULT_WORKING_DAYS
@@ -473,7 +493,7 @@ def build_opinion(case: ForensicAppraisalCase) -> ForensicDocument:
         ("鉴定地点", ex.place if ex else None),
         ("在场人员", "、".join(ex.present) if ex and ex.present else None),
         ("被鉴定人", _person(case)),
-        ("是否属于重新鉴定", "是" if c.is_reappraisal else "否"),
+        ("是否属于重新鉴定", f"是（原鉴定：{_original_text(case)}）" if c.is_reappraisal else "否"),
     ])
     summaries: list[Block] = []
     for n, m in enumerate((m for m in case.materials if m.used and m.summary), start=1):
@@ -655,6 +675,100 @@ def build_correction(case: ForensicAppraisalCase, index: int, c: Correction) -> 
                 sections, signers=list(c.signed_by))
 
 
+# ──────────────────── 补充鉴定 (Art 30) and the dispute path (Sichuan 五(一)(二)) ───────────────────
+
+
+def build_supplementary(case: ForensicAppraisalCase, index: int, sup: Supplementary) -> ForensicDocument:
+    """司法鉴定补充意见书 (通则 Art 30): part of the original appraisal, by its appraisers, sealed like the
+    意见书 (the institution's 专用章 and the appraisers' signatures, signing role "supplementary-<n>")."""
+    names = {m.id: m.name for m in case.materials}
+    new = "、".join(f"{mid} {names.get(mid, MISSING)}" for mid in sup.new_materials) or "无"
+    blocks: list[Block] = [
+        KeyValues([("补充意见书编号", sup.number), ("原鉴定文书编号", case.report.number),
+                   ("原鉴定文书出具日期", fmt_date(case.report.issued_on)), ("委托书编号", case.commission.number),
+                   ("补充鉴定原因", SUPPLEMENTARY_REASON_TITLES[sup.reason]), ("原因说明", sup.reason_text),
+                   ("新的鉴定材料", new), ("申请日期", fmt_date(sup.requested_on)), ("出具日期", fmt_date(sup.issued_on))]),
+    ]
+    sections = _numbered([
+        ("基本情况", "通则 Art 30", f"supplementary-{index}-basis", blocks),
+        ("补充检验及分析说明", None, f"supplementary-{index}-findings", [Paragraph(sup.findings)]),
+        ("补充鉴定意见", None, f"supplementary-{index}-result", [
+            Paragraph(sup.result, style="emphasis"),
+            Paragraph("本补充意见书是原鉴定意见书的组成部分，应与原鉴定意见书同时使用（《司法鉴定程序通则》第三十条）。")]),
+        ("鉴定人签名及鉴定机构印章", "通则 Art 30", f"supplementary-{index}-sign",
+         _sign_off(case, list(sup.appraisers), sup.issued_on)),
+    ])
+    return _doc(case, f"supplementary-{index}", "司法鉴定补充意见书", sup.number, sup.issued_on,
+                "通则 Art 30；司发通〔2016〕112号（意见书格式）", sections, signers=list(sup.appraisers))
+
+
+def _step_rows(d: Dispute) -> list[list[str]]:
+    return [[str(j), fmt_date(st.on) or MISSING, DISPUTE_STEP_TITLES[st.kind], st.by, st.what, st.outcome or "处理中"]
+            for j, st in enumerate(d.steps, start=1)]
+
+
+def build_objection(case: ForensicAppraisalCase, i: int, d: Dispute) -> ForensicDocument:
+    """异议登记表 (Sichuan 五(一)): who objected, when, to what and what they asked; the path it took."""
+    requests = {"mediation": "申请协商调解", "explanation": "要求鉴定机构及鉴定人解释和说明",
+                "supplementary": "申请补充鉴定", "reappraisal": "申请重新鉴定"}
+    blocks: list[Block] = [
+        KeyValues([("异议登记编号", d.number), ("鉴定文书编号", case.report.number),
+                   ("鉴定文书出具日期", fmt_date(case.report.issued_on)), ("异议提出方", d.raised_by),
+                   ("提出日期", fmt_date(d.raised_on)), ("异议内容", d.note), ("请求", requests[d.request]),
+                   ("处理状态", "已处理" if d.status.value == "resolved" else "处理中")]),
+    ]
+    if d.steps:
+        blocks.append(Table(header=[["序号", "日期", "步骤", "经办", "处理内容", "结果"]], rows=_step_rows(d),
+                            numeric=frozenset({0}), widths=[1, 2, 2, 4, 6, 4], caption="处理过程"))
+    blocks.append(_seal(case, d.raised_on, "登记日期"))
+    sections = [Section("", "异议登记", "Sichuan 五(一)", f"dispute-{i}", blocks)]
+    return _doc(case, f"dispute-{i}", "鉴定意见异议登记表", d.number, d.raised_on, "Sichuan 五(一)", sections)
+
+
+def build_dispute_step(case: ForensicAppraisalCase, i: int, j: int, d: Dispute, st: DisputeStep) -> ForensicDocument:
+    """调解记录, 鉴定人解释说明 or 专家意见 (Sichuan 五(一)(二); 通则 Art 33): the step's record, sealed by
+    the institution; the experts' names, titles and signatures are on the 专家意见 (their paper signatures)."""
+    title = {DisputeStepKind.mediation: "涉保司法鉴定争议调解记录",
+             DisputeStepKind.explanation: "鉴定人解释说明",
+             DisputeStepKind.expert_opinion: "专家意见"}[st.kind]
+    clause = "Sichuan 五(二)；通则 Art 33" if st.kind is DisputeStepKind.expert_opinion else "Sichuan 五(一)"
+    blocks: list[Block] = [
+        KeyValues([("文书编号", st.number), ("鉴定文书编号", case.report.number), ("异议提出方", d.raised_by),
+                   ("异议提出日期", fmt_date(d.raised_on)), ("日期", fmt_date(st.on)), ("经办", st.by)]),
+        Paragraph("（一）处理内容", style="emphasis"), Paragraph(st.what),
+        Paragraph("（二）处理结果", style="emphasis"), Paragraph(st.outcome or f"处理结果：{MISSING}",
+                                                          missing=st.outcome is None),
+    ]
+    if st.kind is DisputeStepKind.explanation:
+        blocks.append(KeyValues([("作出解释说明的鉴定人", "、".join(st.appraisers) or None)]))
+        for name in st.appraisers:
+            blocks.append(ReceiptBlock("鉴定人（签名）", name, fmt_date(st.on)))
+    if st.kind is DisputeStepKind.expert_opinion:
+        rows = [[str(k), e.name, e.title, e.organisation, "已签名" if e.signed else "未签名"]
+                for k, e in enumerate(st.experts, start=1)]
+        blocks.append(Table(header=[["序号", "专家姓名", "专业技术职称", "工作单位", "签名"]], rows=rows,
+                            numeric=frozenset({0}), widths=[1, 3, 3, 6, 2], caption="出具意见的专家"))
+        for e in st.experts:
+            blocks.append(ReceiptBlock("专家（签名）", e.name if e.signed else None, fmt_date(st.on) if e.signed else None))
+        blocks.append(Paragraph("专家意见由出具意见的专家签名，存入鉴定档案（《司法鉴定程序通则》第三十三条）。", style="note"))
+    blocks.append(_seal(case, st.on, "日期"))
+    sections = [Section("", DISPUTE_STEP_TITLES[st.kind], clause, f"dispute-{i}-step-{j}", blocks)]
+    return _doc(case, f"dispute-{i}-step-{j}", title, st.number, st.on, clause, sections)
+
+
+# The steps with a document of their own: 补充鉴定 has its 补充意见书, 重新鉴定 is another case.
+DOCUMENTED_STEPS = (DisputeStepKind.mediation, DisputeStepKind.explanation, DisputeStepKind.expert_opinion)
+
+
+def build_disputes(case: ForensicAppraisalCase) -> list[ForensicDocument]:
+    out: list[ForensicDocument] = []
+    for i, d in enumerate(case.disputes, start=1):
+        out.append(build_objection(case, i, d))
+        out += [build_dispute_step(case, i, j, d, st) for j, st in enumerate(d.steps, start=1)
+                if st.kind in DOCUMENTED_STEPS]
+    return out
+
+
 # ─────────────────────────────────────────── registry ─────────────────────────────────────────
 
 
@@ -703,6 +817,10 @@ DOCUMENTS: tuple[DocumentSpec, ...] = (
                  lambda c: [build_extension(c)]),
     DocumentSpec("correction", "司法鉴定意见补正书", "通则 Art 41", lambda c: bool(c.corrections) and _issued(c),
                  lambda c: [build_correction(c, i, x) for i, x in enumerate(c.corrections, start=1)]),
+    DocumentSpec("supplementary", "司法鉴定补充意见书", "通则 Art 30", lambda c: bool(c.supplementary) and _issued(c),
+                 lambda c: [build_supplementary(c, i, x) for i, x in enumerate(c.supplementary, start=1)]),
+    DocumentSpec("dispute", "异议登记表、调解记录、鉴定人解释说明、专家意见", "Sichuan 五(一)(二)",
+                 lambda c: bool(c.disputes), build_disputes),
 )
 
 

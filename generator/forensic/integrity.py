@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 
-from generator.forensic.model import ForensicAppraisalCase, MatterKind, Outcome
+from generator.forensic.model import DisputeStepKind, ForensicAppraisalCase, MatterKind, Outcome
 from generator.problems import Problem, problem_at
 from generator.text_safety import bidi_controls_in, neutralise
 
@@ -72,8 +72,27 @@ def integrity_problems(case: ForensicAppraisalCase) -> list[Problem]:
     for i, sus in enumerate(case.timeline.suspensions):
         if sus.end < sus.start:
             out.append(_at(f"$.timeline.suspensions[{i}].end", "终止日期早于起始日期", sus.end.isoformat()))
-    if case.commission.is_reappraisal and not case.commission.original_opinion:
+    c = case.commission
+    if c.is_reappraisal and not c.original_opinion and c.reappraisal is None:
         out.append(_at("$.commission.original_opinion", "重新鉴定须写明原鉴定意见书编号及机构", None))
+    if c.reappraisal is not None and not c.is_reappraisal:
+        out.append(_at("$.commission.is_reappraisal", "有重新鉴定记录（commission.reappraisal）却记为不属于重新鉴定", False))
+
+    materials = {m.id for m in case.materials}
+    for dup in sorted(_duplicates(s.number for s in case.supplementary)):
+        out.append(_at("$.supplementary", "补充意见书编号重复 (duplicate number)", dup))
+    for i, sup in enumerate(case.supplementary):
+        for j, name in enumerate(sup.appraisers):
+            if name not in appraisers:
+                out.append(_at(f"$.supplementary[{i}].appraisers[{j}]", "不是本案鉴定人 (not an appraiser of this case)", name))
+        for j, mid in enumerate(sup.new_materials):
+            if mid not in materials:
+                out.append(_at(f"$.supplementary[{i}].new_materials[{j}]", "鉴定材料中没有该编号 (no such material)", mid))
+    numbers = {s.number for s in case.supplementary}
+    for i, dispute in enumerate(case.disputes):
+        for j, step in enumerate(dispute.steps):
+            if step.kind is DisputeStepKind.supplementary and step.reference and step.reference not in numbers:
+                out.append(_at(f"$.disputes[{i}].steps[{j}].reference", "补充鉴定中没有该补充意见书编号", step.reference))
 
     named = [(f"$.materials[{i}].file", m.file) for i, m in enumerate(case.materials) if m.file]
     named += [(f"$.attachments[{i}].file", a.file) for i, a in enumerate(case.attachments) if a.file]

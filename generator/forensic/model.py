@@ -134,6 +134,42 @@ class RecusalRequest(Record):
     reason: str = F("回避理由", min_length=1)
 
 
+class ReappraisalGround(StrEnum):
+    """Why the matter is appraised again: 通则 Art 31 (一)–(五), or both sides' agreement (Sichuan 二(四))."""
+
+    unqualified = "unqualified"  # 原鉴定人不具有从事委托鉴定事项执业资格
+    outside_scope = "outside_scope"  # 原鉴定机构超出登记的业务范围组织鉴定
+    recusal_not_made = "recusal_not_made"  # 原鉴定人应当回避没有回避
+    ordered = "ordered"  # 办案机关认为需要重新鉴定
+    other_law = "other_law"  # 法律规定的其他情形
+    agreement = "agreement"  # 涉保双方协商一致 (Sichuan 二(四))
+
+
+REAPPRAISAL_GROUND_TITLES = {
+    ReappraisalGround.unqualified: "原司法鉴定人不具有从事委托鉴定事项执业资格",
+    ReappraisalGround.outside_scope: "原司法鉴定机构超出登记的业务范围组织鉴定",
+    ReappraisalGround.recusal_not_made: "原司法鉴定人应当回避没有回避",
+    ReappraisalGround.ordered: "办案机关认为需要重新鉴定",
+    ReappraisalGround.other_law: "法律规定的其他情形",
+    ReappraisalGround.agreement: "涉保双方协商一致申请重新鉴定",
+}
+
+
+class Reappraisal(Record):
+    """The 重新鉴定 record (通则 Art 31–32, Sichuan 二(四)): why, who asked, and the original opinion — by
+    licence number, so "another institution" is compared on the licence, not on free text."""
+
+    ground: ReappraisalGround = F("重新鉴定理由")
+    ground_text: str = F("理由说明", min_length=1)
+    agreed_by: list[str] = F("申请或同意的当事人", default_factory=list)
+    original_case_id: str | None = F("原鉴定案件编号", default=None)
+    original_opinion_number: str = F("原鉴定意见书编号", min_length=1)
+    original_institution: str = F("原鉴定机构名称", min_length=1)
+    original_licence_no: str = F("原鉴定机构许可证号", min_length=1)
+    # The original's 业务范围 when known: "qualifications not lower" is checked against them (通则 Art 32).
+    original_scopes: list[str] = F("原鉴定机构业务范围", default_factory=list)
+
+
 class Commission(Record):
     """The 司法鉴定委托书 (通则 Art 16; the Sichuan opinion still says 协议书, 通则 Art 49)."""
 
@@ -145,6 +181,8 @@ class Commission(Record):
     for_insurance_claim: bool | None = F("鉴定文书是否用于保险理赔", default=None)
     is_reappraisal: bool = F("是否属于重新鉴定", default=False)
     original_opinion: str | None = F("原鉴定意见书编号及机构", default=None)
+    # The structured record; `original_opinion` stays the one-line text the 委托书 prints.
+    reappraisal: Reappraisal | None = F("重新鉴定记录", default=None)
     background: str = F("案情摘要", min_length=1)
     materials_supply: str = F("鉴定材料提供方式", min_length=1)
     materials_return: str = F("鉴定材料退还或处置方式", min_length=1)
@@ -521,19 +559,98 @@ class Correction(Record):
     changes_opinion: bool = F("涉及鉴定意见", default=False)
 
 
+class SupplementaryReason(StrEnum):
+    """通则 Art 30: why a supplementary appraisal is made."""
+
+    missed_item = "missed_item"  # 原委托鉴定事项有遗漏
+    new_materials = "new_materials"  # 委托人就原委托鉴定事项提供新的鉴定材料
+    other = "other"  # 其他需要补充鉴定的情形
+
+
+SUPPLEMENTARY_REASON_TITLES = {
+    SupplementaryReason.missed_item: "原委托鉴定事项有遗漏",
+    SupplementaryReason.new_materials: "委托人就原委托鉴定事项提供新的鉴定材料",
+    SupplementaryReason.other: "其他需要补充鉴定的情形",
+}
+
+
+class Supplementary(Record):
+    """A 补充鉴定 (通则 Art 30): part of the original appraisal, by its appraisers; its document is the
+    司法鉴定补充意见书, sealed like the 意见书 (institution seal + these appraisers)."""
+
+    number: str = F("补充意见书编号", min_length=1)
+    reason: SupplementaryReason = F("补充鉴定原因")
+    reason_text: str = F("原因说明", min_length=1)
+    new_materials: list[str] = F("新的鉴定材料编号", default_factory=list)
+    appraisers: list[str] = F("鉴定人", min_length=1)
+    requested_on: date | None = F("申请日期", default=None)
+    issued_on: date = F("出具日期")
+    findings: str = F("补充检验及分析", min_length=1)
+    result: str = F("补充鉴定意见", min_length=1)
+
+
 class DisputeStatus(StrEnum):
     open = "open"
     resolved = "resolved"
 
 
+class DisputeStepKind(StrEnum):
+    """The path of Sichuan 五(一)(二) after an objection."""
+
+    mediation = "mediation"  # 协商调解
+    explanation = "explanation"  # 鉴定机构及鉴定人解释和说明
+    supplementary = "supplementary"  # 补充鉴定 (the work itself is a `supplementary[]` record)
+    reappraisal = "reappraisal"  # 重新鉴定 (another case at another institution)
+    expert_opinion = "expert_opinion"  # 专家意见 (Sichuan 五(二); 通则 Art 33)
+
+
+DISPUTE_STEP_TITLES = {
+    DisputeStepKind.mediation: "调解",
+    DisputeStepKind.explanation: "鉴定人解释说明",
+    DisputeStepKind.supplementary: "补充鉴定",
+    DisputeStepKind.reappraisal: "重新鉴定",
+    DisputeStepKind.expert_opinion: "专家意见",
+}
+
+
+class Expert(Record):
+    """An outside expert of the panel (通则 Art 33: outside experts sign; their opinion is filed)."""
+
+    name: str = F("专家姓名", min_length=1)
+    title: str = F("专业技术职称", min_length=1)
+    organisation: str = F("工作单位", min_length=1)
+    signed: bool = F("已签名", default=False)
+
+
+class DisputeStep(Record):
+    """One dated step of a dispute: who acted, when, what was done, and how it ended."""
+
+    kind: DisputeStepKind = F("处理步骤")
+    on: date = F("日期")
+    by: str = F("经办人或组织", min_length=1)
+    what: str = F("处理内容", min_length=1)
+    outcome: str | None = F("处理结果", default=None)
+    number: str | None = F("文书编号", default=None)
+    # explanation: the appraisers of the case who explained (Sichuan 五(一)).
+    appraisers: list[str] = F("作出解释说明的鉴定人", default_factory=list)
+    # expert_opinion: the panel; `complex_case` asks for ≥ 3 experts (通则 Art 35's panel size).
+    experts: list[Expert] = F("专家", default_factory=list)
+    complex_case: bool = F("重大疑难复杂", default=False)
+    # supplementary: the number of the `supplementary[]` record; reappraisal: the new case's id.
+    reference: str | None = F("关联记录", default=None)
+
+
 class Dispute(Record):
-    """Sichuan 五(一): an objection to the opinion (mediation, explanation, supplementary or re-appraisal)."""
+    """Sichuan 五(一): an objection to the opinion, then its steps (mediation, explanation, supplementary
+    or re-appraisal, expert opinion), each a dated record with its document."""
 
     raised_on: date = F("提出日期")
     raised_by: str = F("提出方", min_length=1)
     request: Literal["mediation", "explanation", "supplementary", "reappraisal"] = F("请求")
     status: DisputeStatus = F("处理状态", default=DisputeStatus.open)
     note: str | None = F("说明", default=None)
+    number: str | None = F("异议登记编号", default=None)
+    steps: list[DisputeStep] = F("处理过程", default_factory=list)
 
 
 class ForensicReport(Record):
@@ -593,6 +710,7 @@ class ForensicAppraisalCase(Record):
     review_opinion: ReviewOpinion | None = F("复核意见", default=None)
     termination: Termination | None = F("终止鉴定", default=None)
     corrections: list[Correction] = F("补正", default_factory=list)
+    supplementary: list[Supplementary] = F("补充鉴定", default_factory=list)
     disputes: list[Dispute] = F("争议", default_factory=list)
     attachments: list[ForensicAttachment] = F("附件", default_factory=list)
     report: ForensicReport = F("司法鉴定意见书")

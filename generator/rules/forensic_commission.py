@@ -162,10 +162,19 @@ def selection_draw_record_kept(ctx: RuleContext) -> Iterator[Miss]:
       "重新鉴定应当委托原司法鉴定机构以外的其他机构（通则第三十二条）", kinds=FORENSIC)
 def reappraisal_other_institution(ctx: RuleContext) -> Iterator[Miss]:
     case = ctx.forensic
+    if not case.commission.is_reappraisal:
+        return
+    record = case.commission.reappraisal
+    if record is not None:  # the licence number identifies an institution; names are written many ways
+        if record.original_licence_no.strip() == case.institution.licence_no.strip():
+            yield Miss("$.commission.reappraisal.original_licence_no",
+                       f"重新鉴定：原鉴定机构许可证号 {record.original_licence_no} 即本机构「{case.institution.name}」，"
+                       "须由其他鉴定机构进行（通则第三十二条）", record.original_licence_no)
+        return
     original = case.commission.original_opinion
-    if not case.commission.is_reappraisal or not original:
+    if not original:
         return  # a re-appraisal without the original named is a data error the loader reports
-    if person_key(case.institution.name) in person_key(original):
+    if person_key(case.institution.name) in person_key(original):  # only the free text: compare the name
         yield Miss("$.commission.original_opinion",
                    f"重新鉴定：原鉴定意见由本机构「{case.institution.name}」出具，须由其他鉴定机构进行", original)
 

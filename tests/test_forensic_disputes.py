@@ -1,0 +1,460 @@
+"""Issue 14 §3: re-appraisal (通则 Art 31–32, Sichuan 二(四)), supplementary appraisal (通则 Art 30) and the
+dispute path (Sichuan 五(一)(二), 通则 Art 33, 35) — every rule with a passing and a failing case.
+
+Example (a): the institution 四川蜀正司法鉴定中心 holds licence 510115012 and the scopes 法医临床鉴定、法医病理
+鉴定、法医物证鉴定; its appraisers 唐志明 and 邓晓梅 (both senior) signed the opinion of 29 May 2026; the
+clients are 何建平 and the insurer.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from case_edits import INSURER, PANEL, forensic_findings, with_dispute_path, with_supplementary
+
+Edit = Any
+RULES_OF_SECTION_3 = "forensic.reappraisal.", "forensic.supplementary.", "forensic.disputes."
+
+
+def hit(edit: Edit) -> set[str]:
+    return {f.rule for f in forensic_findings(edit)}
+
+
+def then(*edits: Edit) -> Edit:
+    def edit(d: dict) -> None:
+        for e in edits:
+            e(d)
+    return edit
+
+
+def reappraisal(**record: Any) -> Edit:
+    base = {"ground": "unqualified", "ground_text": "原鉴定人执业类别为法医病理，不具有法医临床鉴定执业资格",
+            "original_case_id": "HX-2026-0088", "original_opinion_number": "川华西司鉴〔2026〕临鉴字第88号",
+            "original_institution": "四川华西法医学鉴定中心", "original_licence_no": "510107088"}
+    base.update(record)
+    return lambda d: d["commission"].update(is_reappraisal=True, reappraisal=base,
+                                            original_opinion=f"{base['original_opinion_number']}，{base['original_institution']}")
+
+
+# ── 通则 Art 31 / Sichuan 二(四): the grounds ──
+
+def test_art_31_grounds_recorded() -> None:
+    assert hit(reappraisal()) == set()
+    legacy = lambda d: d["commission"].update(is_reappraisal=True, original_opinion="川华西司鉴〔2026〕临鉴字第88号")  # noqa: E731
+    assert hit(legacy) == {"forensic.reappraisal.grounds"}
+
+
+def test_sichuan_2_4_agreement_needs_both_clients() -> None:
+    assert hit(reappraisal(ground="agreement", agreed_by=["何建平", INSURER])) == set()
+    assert hit(reappraisal(ground="agreement", agreed_by=[INSURER])) == {"forensic.reappraisal.grounds"}
+    # an Art 31 ground needs nobody's agreement
+    assert hit(reappraisal(ground="ordered", agreed_by=[])) == set()
+
+
+def test_loader_refuses_a_record_on_a_first_appraisal() -> None:
+    import pytest
+    from case_edits import forensic_joint
+
+    from generator.loading import CaseFileError, validate_data
+
+    d = forensic_joint()
+    reappraisal()(d)
+    d["commission"]["is_reappraisal"] = False
+    with pytest.raises(CaseFileError) as err:
+        validate_data(d, "<test>")
+    assert [(p.path, p.value) for p in err.value.problems] == [("$.commission.is_reappraisal", False)]
+
+
+# ── 通则 Art 32: another institution (by licence), a senior title, qualifications not lower ──
+
+def test_art_32_reappraisal_at_the_original_institution_is_refused_with_the_clause() -> None:
+    findings = forensic_findings(reappraisal(original_licence_no="510115012", original_institution="蜀正中心"))
+    assert [(f.rule, f.clause, f.severity) for f in findings] == [
+        ("forensic.reappraisal.other_institution", "Sichuan 二(四)", "blocking")]
+    assert "510115012" in findings[0].message and "通则第三十二条" in findings[0].message
+    # the same name at a different licence is another institution
+    assert hit(reappraisal(original_institution="四川蜀正司法鉴定中心", original_licence_no="510107088")) == set()
+
+
+def test_art_32_reappraisal_without_a_senior_title_is_refused_with_the_clause() -> None:
+    def junior(d: dict) -> None:
+        for a in d["appraisers"]:
+            a["senior_title"] = False
+
+    findings = forensic_findings(then(reappraisal(), junior))
+    assert [(f.rule, f.severity) for f in findings] == [("forensic.reappraisal.senior_title", "blocking")]
+    assert "高级专业技术职称" in findings[0].message
+    assert hit(then(reappraisal(), lambda d: d["appraisers"][1].update(senior_title=False))) == set()
+
+
+def test_art_32_qualification_not_lower() -> None:
+    # The original held 法医临床 and 法医病理: both in the 法医类 of the matters; this institution holds both.
+    assert hit(reappraisal(original_scopes=["法医临床鉴定", "法医病理鉴定"])) == set()
+    # 法医精神病鉴定 is 法医类 too and this institution lacks it: lower qualifications.
+    findings = forensic_findings(reappraisal(original_scopes=["法医临床鉴定", "法医精神病鉴定"]))
+    assert [(f.rule, f.clause, f.value) for f in findings] == [
+        ("forensic.reappraisal.qualification_not_lower", "通则 Art 32", ["法医精神病鉴定"])]
+    # A scope outside the matters' category (文书鉴定) does not count.
+    assert hit(reappraisal(original_scopes=["法医临床鉴定", "文书鉴定"])) == set()
+    assert hit(reappraisal(original_scopes=[])) == set()  # not recorded: nothing to compare
+
+
+# ── 通则 Art 30: supplementary appraisal by the original appraisers ──
+
+def test_art_30_supplementary_by_the_original_appraisers() -> None:
+    assert hit(with_supplementary) == set()
+
+    def stranger(d: dict) -> None:
+        d["appraisers"].append({"name": "吴刚", "licence_no": "510106012099", "title": "法医师"})
+        d["supplementary"][0]["appraisers"] = ["唐志明", "吴刚"]
+
+    findings = forensic_findings(then(with_supplementary, stranger))
+    assert [(f.rule, f.path, f.value) for f in findings] == [
+        ("forensic.supplementary.original_appraisers", "$.supplementary[0].appraisers[1]", "吴刚")]
+
+
+def test_art_30_new_materials_listed_and_after_the_opinion() -> None:
+    no_ids = then(with_supplementary, lambda d: d["supplementary"][0].update(new_materials=[]))
+    assert hit(no_ids) == {"forensic.supplementary.original_appraisers"}
+    missed = then(with_supplementary, lambda d: d["supplementary"][0].update(new_materials=[], reason="missed_item"))
+    assert hit(missed) == set()
+    early = then(with_supplementary, lambda d: d["supplementary"][0].update(issued_on="2026-05-28"))
+    assert [f.path for f in forensic_findings(early)] == ["$.supplementary[0].issued_on"]
+
+
+# ── Sichuan 五(一): the dispute path in date order, after the opinion ──
+
+def test_sichuan_5_1_full_path_is_complete() -> None:
+    assert forensic_findings(with_dispute_path) == []
+
+
+def test_sichuan_5_1_objection_after_the_opinion() -> None:
+    early = then(with_dispute_path, lambda d: d["disputes"][0].update(raised_on="2026-05-28"))  # opinion: 29 May
+    assert [(f.rule, f.path) for f in forensic_findings(early)] == [
+        ("forensic.disputes.in_order", "$.disputes[0].raised_on")]
+
+
+def test_sichuan_5_1_steps_in_date_order() -> None:
+    swapped = then(with_dispute_path, lambda d: d["disputes"][0]["steps"][1].update(on="2026-06-10"))  # before mediation
+    assert [(f.rule, f.path, f.value) for f in forensic_findings(swapped)] == [
+        ("forensic.disputes.in_order", "$.disputes[0].steps[1].on", "2026-06-10")]
+
+
+def test_sichuan_5_1_explanation_by_the_case_appraisers() -> None:
+    nobody = then(with_dispute_path, lambda d: d["disputes"][0]["steps"][1].update(appraisers=[]))
+    assert hit(nobody) == {"forensic.disputes.explanation_by_appraisers"}
+    other = then(with_dispute_path, lambda d: d["disputes"][0]["steps"][1].update(appraisers=["唐志明", "李四"]))
+    assert [(f.path, f.value) for f in forensic_findings(other)] == [("$.disputes[0].steps[1].appraisers[1]", "李四")]
+
+
+# ── 通则 Art 33 / 35, Sichuan 五(二): the expert opinion ──
+
+def test_art_33_every_expert_signs() -> None:
+    unsigned = then(with_dispute_path, lambda d: d["disputes"][0]["steps"][3]["experts"][2].update(signed=False))
+    findings = forensic_findings(unsigned)
+    # the unsigned expert is blocking; with two signatures the complex case's panel is also short (a warning)
+    assert sorted((f.rule, f.severity) for f in findings) == [
+        ("forensic.disputes.expert_panel_size", "warning"), ("forensic.disputes.expert_signed", "blocking")]
+    assert PANEL[2] in next(f.message for f in findings if f.rule == "forensic.disputes.expert_signed")
+
+
+def test_art_35_complex_case_panel_of_three() -> None:
+    two = then(with_dispute_path, lambda d: d["disputes"][0]["steps"][3]["experts"].pop())
+    assert [(f.rule, f.severity, f.value) for f in forensic_findings(two)] == [
+        ("forensic.disputes.expert_panel_size", "warning", list(PANEL[:2]))]
+    simple = then(two, lambda d: d["disputes"][0]["steps"][3].update(complex_case=False))
+    assert forensic_findings(simple) == []
+    empty = then(with_dispute_path, lambda d: d["disputes"][0]["steps"][3].update(experts=[], complex_case=False))
+    assert hit(empty) == {"forensic.disputes.expert_signed"}
+
+
+def test_section_3_rules_are_registered_with_their_clauses() -> None:
+    from generator.rules import all_rules
+
+    ours = {r.id: (r.clause, r.severity) for r in all_rules("forensic_appraisal") if r.id.startswith(RULES_OF_SECTION_3)}
+    assert ours == {
+        "forensic.reappraisal.grounds": ("通则 Art 31", "blocking"),
+        "forensic.reappraisal.other_institution": ("Sichuan 二(四)", "blocking"),
+        "forensic.reappraisal.senior_title": ("Sichuan 二(四)", "blocking"),
+        "forensic.reappraisal.qualification_not_lower": ("通则 Art 32", "blocking"),
+        "forensic.supplementary.original_appraisers": ("通则 Art 30", "blocking"),
+        "forensic.disputes.in_order": ("Sichuan 五(一)", "blocking"),
+        "forensic.disputes.explanation_by_appraisers": ("Sichuan 五(一)", "blocking"),
+        "forensic.disputes.expert_signed": ("通则 Art 33", "blocking"),
+        "forensic.disputes.expert_panel_size": ("通则 Art 35", "warning"),
+    }
+
+
+# ───────────────────────── documents: rendered, then read back with pdftotext ─────────────────────────
+
+import json  # noqa: E402
+import re  # noqa: E402
+import shutil  # noqa: E402
+import subprocess  # noqa: E402
+from collections.abc import Iterator  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+JOINT = ROOT / "examples" / "forensic-joint-grade10"
+NUMBER = "蜀正司鉴〔2026〕临鉴字第0318号"
+NEW_KEYS = {"supplementary-1", "dispute-1", "dispute-1-step-1", "dispute-1-step-2", "dispute-1-step-4"}
+
+
+def text_of(pdf: Path) -> str:
+    out = subprocess.run(["pdftotext", "-enc", "UTF-8", str(pdf), "-"], check=True, capture_output=True, text=True)
+    return re.sub(r"\s+", "", out.stdout)
+
+
+def copy_case(base: Path, edit: Edit = None) -> Path:
+    folder = base / "case"
+    shutil.copytree(JOINT, folder)
+    if edit is not None:
+        edit_file(folder / "case.json", edit)
+    return folder / "case.json"
+
+
+def edit_file(case_file: Path, edit: Edit) -> None:
+    data = json.loads(case_file.read_text("utf-8"))
+    edit(data)
+    case_file.write_text(json.dumps(data, ensure_ascii=False, indent=1), "utf-8")
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    from generator.loading import load_case
+    from generator.render import render_case_documents
+
+    base = tmp_path_factory.mktemp("dispute-docs")
+    case_file = copy_case(base, then(with_dispute_path, reappraisal(ground="agreement", agreed_by=["何建平", INSURER])))
+    docs = render_case_documents(load_case(case_file), base / "out", formats=("pdf",))
+    return {d.key: d for d in docs}
+
+
+def test_documents_of_the_dispute_path_are_in_the_registry(rendered: dict[str, Any]) -> None:
+    assert NEW_KEYS <= set(rendered)
+    # 补充鉴定 has its 补充意见书 and 重新鉴定 is another case: neither step has a document of its own
+    assert "dispute-1-step-3" not in rendered
+    assert rendered["supplementary-1"].title == "司法鉴定补充意见书"
+    assert [rendered[k].title for k in ("dispute-1", "dispute-1-step-1", "dispute-1-step-2", "dispute-1-step-4")] == [
+        "鉴定意见异议登记表", "涉保司法鉴定争议调解记录", "鉴定人解释说明", "专家意见"]
+
+
+def test_supplementary_opinion_names_the_original_and_its_appraisers(rendered: dict[str, Any]) -> None:
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.fields import enumerate_sig_fields
+
+    flat = text_of(rendered["supplementary-1"].pdf)
+    for words in ("司法鉴定补充意见书", "蜀正司鉴〔2026〕临鉴字第0318-1号", f"原鉴定文书编号{NUMBER}",
+                  "委托人就原委托鉴定事项提供新的鉴定材料", "C5左膝关节复查CT片及报告", "维持原鉴定意见",
+                  "唐志明", "510106012001", "邓晓梅", "第三十条"):
+        assert words in flat, words
+    with open(rendered["supplementary-1"].pdf, "rb") as fh:
+        fields = [name for name, *_ in enumerate_sig_fields(PdfFileReader(fh))]
+    assert sorted(fields) == ["firm-seal", "handler-1", "handler-2"]  # sealed like the 意见书
+
+
+def test_objection_lists_the_path_and_each_step_has_its_record(rendered: dict[str, Any]) -> None:
+    objection = text_of(rendered["dispute-1"].pdf)
+    for words in ("蜀正异〔2026〕第003号", INSURER, "对左膝关节功能丧失程度的测量", "申请协商调解", "处理过程",
+                  "2026年6月12日", "未达成一致", "2026年7月20日"):
+        assert words in objection, words
+    mediation = text_of(rendered["dispute-1-step-1"].pdf)
+    assert "川涉保调〔2026〕第15号" in mediation and "四川省涉保司法鉴定纠纷调解委员会" in mediation
+    explanation = text_of(rendered["dispute-1-step-2"].pdf)
+    assert "作出解释说明的鉴定人唐志明、邓晓梅" in explanation and "蜀正司鉴〔2026〕解字第0318号" in explanation
+
+
+def test_expert_opinion_names_each_expert_with_title_and_signature(rendered: dict[str, Any]) -> None:
+    flat = text_of(rendered["dispute-1-step-4"].pdf)
+    for name, title in zip(PANEL, ("主任法医师", "主任医师", "高级经济师"), strict=True):
+        assert f"{name}{title}" in flat, name
+    assert flat.count("已签名") == 3 and "第三十三条" in flat and "川涉保专〔2026〕第7号" in flat
+
+
+def test_commission_and_opinion_print_the_reappraisal_record(rendered: dict[str, Any]) -> None:
+    flat = text_of(rendered["commission"].pdf)
+    assert "川华西司鉴〔2026〕临鉴字第88号，四川华西法医学鉴定中心（许可证号510107088）" in flat
+    assert "重新鉴定理由：涉保双方协商一致申请重新鉴定" in flat
+
+
+# ─────────────── issuing the later documents (gongu issue --additional), sealed, then archived ───────────────
+
+INSTITUTION = "四川蜀正司法鉴定中心"
+APPRAISERS = [("唐志明", "510106012001"), ("邓晓梅", "510109013007")]
+PASSPHRASE = "gongu-demo"
+
+
+def review_again(d: dict) -> None:
+    """通则 Art 35: the documents issued after the opinion pass 校对, 复核 and 签发 again."""
+    d["reviews"] += [{"level": level, "reviewer": who, "at": at, "decision": "approve"} for level, who, at in (
+        ("proofread", "王一帆", "2026-07-21T09:00:00"), ("recheck", "宋建华", "2026-07-21T11:00:00"),
+        ("approve", "罗永康", "2026-07-21T16:00:00"))]
+
+
+@dataclass
+class World:
+    home: Path
+    case_file: Path
+    out: Path
+    signer: Any
+    pki: Any
+    first: Any  # IssueResult of the first issue
+    additional: Any  # IssueResult of gongu issue --additional
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    from datetime import datetime
+
+    from generator.clock import FixedClock
+    from generator.issuance import IssueRefused
+    from gongu.issuing import issue_additional, issue_case
+    from gongu.sealing import ConfiguredSigner
+    from gongu.settings import load_settings
+    from signing.keys import make_demo_pki
+    from signing.seal import SigningConfig
+    from signing.tsa import LocalTsa
+
+    base = tmp_path_factory.mktemp("issue-additional")
+    tsa = LocalTsa(base / "keys").start()
+    try:
+        pki = make_demo_pki(base / "keys", INSTITUTION, APPRAISERS, crl_url=tsa.crl_url,
+                            seal_purposes={INSTITUTION: "司法鉴定专用章"})
+        config = SigningConfig(firm_p12=pki.firm_p12, handlers=dict(pki.handler_p12), tsa_url=tsa.url,
+                               trust_roots=(pki.root_pem,), crls=(pki.crl,))
+        home = base / "home"
+        home.mkdir()
+        handlers = "\n".join(f'"{name}" = "{path}"' for name, path in pki.handler_p12.items())
+        (home / "gongu.toml").write_text(
+            f'[signing]\nfirm_p12 = "{pki.firm_p12}"\ntrust_roots = ["{pki.root_pem}"]\ncrls = ["{pki.crl}"]\n'
+            f"[signing.handlers]\n{handlers}\n"
+            '[people]\nnames = ["王一帆", "宋建华", "罗永康", "档案员甲"]\n', encoding="utf-8")
+        case_file = copy_case(base)
+        settings = load_settings(home)
+        signer = ConfiguredSigner(config, lambda *_: PASSPHRASE.encode())
+        out = home / "issued" / "SJ-2026-0318"
+        first = issue_case(case_file, signer=signer, settings=settings, out_dir=out,
+                           clock=FixedClock(datetime(2026, 5, 29, 10, 0)))
+        edit_file(case_file, with_dispute_path)  # the objection, its path and the 补充鉴定 come later
+        stale = copy_case(base / "stale")
+        shutil.copyfile(case_file, stale)
+        with pytest.raises(IssueRefused, match="早于上次出具"):  # the later documents pass 三级审核 again
+            issue_additional(stale, signer=signer, settings=settings, out_dir=out, clock=FixedClock(datetime(2026, 7, 22)))
+        edit_file(case_file, review_again)
+        additional = issue_additional(case_file, signer=signer, settings=settings, out_dir=out,
+                                      clock=FixedClock(datetime(2026, 7, 22, 10, 0)))
+        yield World(home, case_file, out, signer, pki, first, additional)
+    finally:
+        tsa.stop()
+
+
+def _verify(world: World, pdf: Path) -> Any:
+    from signing.completeness import CompletenessPolicy
+    from signing.verify import verify_issued_report
+
+    return verify_issued_report(pdf, [world.pki.root_pem], crls=[world.pki.crl],
+                                policy=CompletenessPolicy(require_timestamp=True))
+
+
+def test_additional_issue_records_a_new_issuance_with_the_same_number_and_only_the_new_documents(world: World) -> None:
+    import hashlib
+
+    data = json.loads(world.case_file.read_text("utf-8"))
+    first, second = data["issuances"]
+    assert first["number"] == second["number"] == NUMBER
+    assert "pdf_file" not in second and second["sealed"] is True
+    assert {d["key"] for d in second["documents"]} == NEW_KEYS == set(world.additional.documents)
+    assert not {d["key"] for d in first["documents"]} & NEW_KEYS
+    for d in second["documents"]:
+        assert d["pdf_sha256"] == hashlib.sha256((world.out / d["pdf_file"]).read_bytes()).hexdigest()
+
+
+def test_the_supplementary_opinion_is_signed_by_the_institution_and_its_appraisers(world: World) -> None:
+    _title, files = world.additional.documents["supplementary-1"]
+    report, completeness = _verify(world, files["pdf"])
+    assert report.ok, report.all_problems()
+    assert [s.field for s in report.signatures] == ["firm-seal", "handler-1", "handler-2"]
+    assert [s.signer for s in report.signatures[1:]] == ["唐志明 (DEMO)", "邓晓梅 (DEMO)"]
+    assert completeness.complete and completeness.role == "supplementary-1"
+
+
+def test_dispute_records_are_sealed_by_the_institution_alone(world: World) -> None:
+    for key in NEW_KEYS - {"supplementary-1"}:
+        _title, files = world.additional.documents[key]
+        report, completeness = _verify(world, files["pdf"])
+        assert report.ok, (key, report.all_problems())
+        assert [s.field for s in report.signatures] == ["firm-seal"], key
+        assert completeness.complete and completeness.role == "institution", key
+
+
+def test_nothing_new_to_issue_is_refused(world: World) -> None:
+    from generator.issuance import IssueRefused
+    from gongu.issuing import issue_additional
+    from gongu.settings import load_settings
+
+    before = world.case_file.read_bytes()
+    with pytest.raises(IssueRefused, match="均已出具"):
+        issue_additional(world.case_file, signer=world.signer, settings=load_settings(world.home), out_dir=world.out)
+    assert world.case_file.read_bytes() == before
+
+
+def test_additional_before_the_first_issue_is_refused(tmp_path: Path, world: World) -> None:
+    from generator.issuance import IssueRefused
+    from gongu.issuing import issue_additional
+    from gongu.settings import load_settings
+
+    case_file = copy_case(tmp_path, then(with_dispute_path, review_again))
+    with pytest.raises(IssueRefused, match="尚未出具"):
+        issue_additional(case_file, signer=world.signer, settings=load_settings(world.home), out_dir=tmp_path / "o")
+    assert not (tmp_path / "o").exists() or not any((tmp_path / "o").rglob("*.pdf"))
+
+
+def test_archive_packages_every_issuance_then_refuses_more_documents(world: World) -> None:
+    """Ingest takes the documents of both issuances of the number; once archived, a further document
+    is refused with what to do (an archived package is never changed)."""
+    from archive.ingest import ingest
+    from archive.package_format import open_package
+    from generator.issuance import IssueRefused
+    from generator.loading import load_case
+    from gongu.issuing import issue_additional
+    from gongu.settings import load_settings
+    from tests.archivekit import open_archive
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("GONGU_FIRM_KEY_PASSPHRASE", PASSPHRASE)
+        with open_archive(world.home) as archive:
+            result = ingest(archive, load_case(world.case_file), world.first.files["pdf"], by="档案员甲")
+    payload = {p.name for p in Path(result.path).rglob("*.pdf")}
+    for key in NEW_KEYS | {"commission", "review_opinion"}:
+        issued = world.additional.documents.get(key) or world.first.documents[key]
+        assert issued[1]["pdf"].name in payload, key
+    assert open_package(result.path) is not None
+
+    def second_explanation(d: dict) -> None:
+        d["disputes"][0]["steps"].append({"kind": "explanation", "on": "2026-07-25", "by": INSTITUTION,
+                                          "what": "就专家意见向被鉴定人作出说明", "appraisers": ["唐志明"]})
+        for r in d["reviews"][-3:]:
+            r["at"] = r["at"].replace("2026-07-21", "2026-07-26")
+
+    edit_file(world.case_file, second_explanation)
+    with pytest.raises(IssueRefused) as err:
+        issue_additional(world.case_file, signer=world.signer, settings=load_settings(world.home), out_dir=world.out)
+    assert any("已归档" in r and "归档前补充出具" in r for r in err.value.reasons)
+
+
+def test_cli_issue_additional_refusals(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from gongu.cli import app
+
+    case_file = copy_case(tmp_path)
+    env = {"GONGU_HOME": str(tmp_path / "home")}
+    runner = CliRunner()
+    mixed = runner.invoke(app, ["issue", str(case_file), "--additional", "--reissue", "--reason", "x"], env=env)
+    assert mixed.exit_code == 2 and "--additional 不能与" in mixed.output
+    never = runner.invoke(app, ["issue", str(case_file), "--additional"], env=env)
+    assert never.exit_code == 1 and "尚未出具" in never.output, never.output
+    assert "Traceback" not in never.output
