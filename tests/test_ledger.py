@@ -120,7 +120,8 @@ def test_csv_rows_from_the_examples_worked_out_by_hand(home: Path, tmp_path: Pat
     # Jul 13–17 (19), Jul 20 (20) → 2026-07-20; received Thu 06-18, accepted Mon 06-22: 1 working day ≤ 7
     assert again[_col("机构选择方式")] == "随机选定"
     assert again[_col("随机抽取记录编号")] == "CX-2026-0617-抽取"
-    assert again[_col("重新鉴定")] == "是（原：蜀正司鉴〔2026〕临鉴字第0318号（四川蜀正司法鉴定中心，2026年5月29日出具））"
+    # with the structured record the ledger names the original opinion, its institution and the ground
+    assert again[_col("重新鉴定")] == "是（原：蜀正司鉴〔2026〕临鉴字第0318号，四川蜀正司法鉴定中心；理由：涉保双方协商一致申请重新鉴定）"
     assert again[_col("鉴定时限截止日")] == "2026-07-20"
     assert again[_col("7个工作日内决定受理")] == "是"
     assert again[_col("鉴定结果")] == "伤残等级：十级伤残（5.10.6.11）"
