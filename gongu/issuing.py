@@ -245,7 +245,6 @@ def _issue_documents(staged: LoadedCase, data: dict[str, Any], case_path: Path, 
     """Render → seal every document → publish all → record one Issuance; nothing is published unless every
     document rendered and sealed, and a failure while publishing takes back what this run created."""
     from generator.render import report_file_stem
-    from signing.signers import document_role
 
     case = staged.case
     stem = report_file_stem(staged)
@@ -266,33 +265,12 @@ def _issue_documents(staged: LoadedCase, data: dict[str, Any], case_path: Path, 
             raise IssueRefused([f"应有一份主文书（司法鉴定意见书），渲染结果有 {len(primaries)} 份"
                                 "（exactly one primary document expected）"])
         # 3. Seal each PDF before anything is published; any failure refuses the whole issue.
-        files: dict[str, dict[str, Path]] = {}
-        targets: dict[str, dict[str, Path]] = {}
-        for index, doc in enumerate(documents):
-            got = {kind: Path(path) for kind, path in (("pdf", doc.pdf), ("docx", doc.docx)) if path is not None}
-            if "pdf" not in got:
-                raise IssueRefused([f"文书「{doc.title}」没有生成 PDF（no PDF rendered for {doc.key}）"])
-            if signer is not None:
-                role = document_role(data, key=doc.key, title=doc.title, primary=doc.primary)
-                got["pdf"] = signer.seal(got["pdf"], work / f"sealed-{index}.pdf", data, role=role,
-                                         title=doc.title)
-            files[doc.key] = got
-            name = stem if doc.primary else f"{stem}-{_UNSAFE_KEY.sub('_', doc.key).strip('._') or index}"
-            targets[doc.key] = {kind: target_dir / f"{name}.{kind}" for kind in got}
-        clash = [str(p) for t in targets.values() for p in t.values() if p.exists()]
-        if clash:
-            raise IssueFileExists(clash)
+        files, targets = _seal_documents(documents, data, signer, work, target_dir, stem, primaries[0].key)
         # 4. Publish (never over an existing file) and record in the case file; undo on failure.
         qc_html = render_qc_sheet(case, stage="issue", case_dir=staged.source.parent)
         published: list[Path] = []
-        recorded: dict[str, dict[str, tuple[str, str]]] = {}
         try:
-            for doc in documents:
-                recorded[doc.key] = {}
-                for kind, target in targets[doc.key].items():
-                    _publish(files[doc.key][kind], target)
-                    published.append(target)
-                    recorded[doc.key][kind] = (target.name, _sha256(target))
+            recorded = _publish_documents(documents, files, targets, published)
             qc_target.parent.mkdir(exist_ok=True)
             atomic_write(qc_target, qc_html.encode("utf-8"))
             published.append(qc_target)
@@ -379,7 +357,6 @@ def issue_additional(
     chosen_templates = firm_templates(settings, templates)
 
     from generator.render import report_file_stem
-    from signing.signers import document_role
 
     stem = report_file_stem(loaded)
     target_dir = Path(out_dir) if out_dir is not None else default_out_dir(case, settings)
@@ -387,29 +364,10 @@ def issue_additional(
     work = Path(tempfile.mkdtemp(prefix=".issue-", dir=target_dir))
     try:
         documents = [d for d in render_many(loaded, work / "render", chosen_templates, None) if d.key in new_keys]
-        files: dict[str, dict[str, Path]] = {}
-        targets: dict[str, dict[str, Path]] = {}
-        for index, doc in enumerate(documents):
-            got = {kind: Path(path) for kind, path in (("pdf", doc.pdf), ("docx", doc.docx)) if path is not None}
-            if "pdf" not in got:
-                raise IssueRefused([f"文书「{doc.title}」没有生成 PDF（no PDF rendered for {doc.key}）"])
-            role = document_role(data, key=doc.key, title=doc.title, primary=False)
-            got["pdf"] = signer.seal(got["pdf"], work / f"sealed-{index}.pdf", data, role=role, title=doc.title)
-            files[doc.key] = got
-            name = f"{stem}-{_UNSAFE_KEY.sub('_', doc.key).strip('._') or index}"
-            targets[doc.key] = {kind: target_dir / f"{name}.{kind}" for kind in got}
-        clash = [str(p) for t in targets.values() for p in t.values() if p.exists()]
-        if clash:
-            raise IssueFileExists(clash)
+        files, targets = _seal_documents(documents, data, signer, work, target_dir, stem, None)
         published: list[Path] = []
         try:
-            recorded: dict[str, dict[str, tuple[str, str]]] = {}
-            for doc in documents:
-                recorded[doc.key] = {}
-                for kind, target in targets[doc.key].items():
-                    _publish(files[doc.key][kind], target)
-                    published.append(target)
-                    recorded[doc.key][kind] = (target.name, _sha256(target))
+            recorded = _publish_documents(documents, files, targets, published)
             entry: dict[str, Any] = {"number": number, "issued_at": now.isoformat(timespec="seconds"), "sealed": True,
                                      "documents": [_document_entry(d.key, d.title, recorded[d.key]) for d in documents]}
             data.setdefault("issuances", []).append(entry)
@@ -425,6 +383,46 @@ def issue_additional(
                        files={"pdf": target_dir / str(primary.pdf_file)}, qc_sheet=target_dir / "internal",
                        case_file=case_path, sealed=True,
                        documents={d.key: (d.title, targets[d.key]) for d in documents})
+
+
+def _seal_documents(documents: list[CaseDocument], data: dict[str, Any], signer: ReportSigner | None, work: Path,
+                    target_dir: Path, stem: str, primary_key: str | None,
+                    ) -> tuple[dict[str, dict[str, Path]], dict[str, dict[str, Path]]]:
+    """Seal each rendered PDF (when there is a signer) and name where each file will be published: the
+    primary under the report number, the others `<number>-<key>`. Refuses a missing PDF or a name taken."""
+    from signing.signers import document_role
+
+    files: dict[str, dict[str, Path]] = {}
+    targets: dict[str, dict[str, Path]] = {}
+    for index, doc in enumerate(documents):
+        got = {kind: Path(path) for kind, path in (("pdf", doc.pdf), ("docx", doc.docx)) if path is not None}
+        if "pdf" not in got:
+            raise IssueRefused([f"文书「{doc.title}」没有生成 PDF（no PDF rendered for {doc.key}）"])
+        primary = doc.key == primary_key
+        if signer is not None:
+            role = document_role(data, key=doc.key, title=doc.title, primary=primary)
+            got["pdf"] = signer.seal(got["pdf"], work / f"sealed-{index}.pdf", data, role=role, title=doc.title)
+        files[doc.key] = got
+        name = stem if primary else f"{stem}-{_UNSAFE_KEY.sub('_', doc.key).strip('._') or index}"
+        targets[doc.key] = {kind: target_dir / f"{name}.{kind}" for kind in got}
+    clash = [str(p) for t in targets.values() for p in t.values() if p.exists()]
+    if clash:  # an issued document is never overwritten
+        raise IssueFileExists(clash)
+    return files, targets
+
+
+def _publish_documents(documents: list[CaseDocument], files: dict[str, dict[str, Path]],
+                       targets: dict[str, dict[str, Path]], published: list[Path]) -> dict[str, dict[str, tuple[str, str]]]:
+    """Publish every file (never over an existing one), appending each to `published` so the caller can take
+    them back if recording fails; returns key → kind → (file name, SHA-256)."""
+    recorded: dict[str, dict[str, tuple[str, str]]] = {}
+    for doc in documents:
+        recorded[doc.key] = {}
+        for kind, target in targets[doc.key].items():
+            _publish(files[doc.key][kind], target)
+            published.append(target)
+            recorded[doc.key][kind] = (target.name, _sha256(target))
+    return recorded
 
 
 def _document_entry(key: str, title: str, files: dict[str, tuple[str, str]]) -> dict[str, Any]:
