@@ -4,8 +4,11 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 # fonts-noto-cjk: the report fonts; pango: WeasyPrint's text layout; harfbuzz-subset: fast CJK
-# font subsetting (~25x faster than fontTools); poppler-utils: tests read PDFs with pdftotext/pdffonts.
-APT_PKGS := fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 poppler-utils
+# font subsetting (~25x faster than fontTools); poppler-utils: tests read PDFs with pdftotext/pdffonts;
+# chromium: the browser the workspace tests drive with Playwright (no browser download);
+# postgresql-15: the shared catalog for multi-office firms, and the throw-away server its tests start.
+APT_PKGS := fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 poppler-utils \
+  chromium postgresql-15
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 # requirements.lock: the exact versions the tests passed with (Linux, Python 3.11, dev extra included);
