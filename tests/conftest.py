@@ -47,3 +47,21 @@ def example_pdfs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, RenderRe
             index.write_text(json.dumps(done), encoding="utf-8")
         stored = json.loads(index.read_text(encoding="utf-8"))
     return {name: RenderResult(pdf=Path(v["pdf"]), docx=None, pages=v["pages"]) for name, v in stored.items()}
+
+
+@pytest.fixture(scope="session")
+def pg_cluster():  # type: ignore[no-untyped-def]
+    """One throw-away PostgreSQL 15 server per test process, shared by every module (tests/pgkit.py);
+    a test that stops or restarts a server starts its own with `pgkit.cluster()`."""
+    from tests import pgkit
+
+    if not pgkit.available():
+        pytest.fail("PostgreSQL 15 is not installed: run `make test`, which installs postgresql-15")
+    with pgkit.cluster() as pg:
+        yield pg
+
+
+@pytest.fixture
+def pg_url(pg_cluster) -> str:  # type: ignore[no-untyped-def]
+    """The URL of a new empty database on the shared server: each test starts clean."""
+    return pg_cluster.create_database()
