@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 
@@ -90,10 +91,11 @@ def page(path: str, methods: Iterable[str] = ("GET",), *, roles: Iterable[str], 
                 need = "、".join(ROLES[r] for r in sorted(allowed))
                 return _forbidden(request, f"此页面仅限以下角色使用：{need}")
             if request.method not in SAFE_METHODS:
-                form = None
-                if "x-csrf-token" not in request.headers:
-                    form = await request.form()
-                    request.state.form = form
+                form: Any = FormData()
+                kind = request.headers.get("content-type", "")
+                if kind.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+                    form = await request.form()  # parsed here so sync pages find it in request.state.form
+                request.state.form = form
                 if not csrf_ok(request, form):
                     return _forbidden(request, "表单已过期或缺少安全令牌（CSRF），请刷新页面后重试")
             if is_async:
