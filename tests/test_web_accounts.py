@@ -140,3 +140,23 @@ def test_web_settings_are_checked() -> None:
         parse_config("[web]\nsession_hours = 0\n")
     with pytest.raises(SettingsError, match="web.secure_cookie"):
         parse_config("[web]\nsecure_cookie = true\n")
+
+
+@pytest.mark.parametrize("secure", [False, True])
+def test_session_cookie_flags_and_the_secret_file(tmp_path: Path, secure: bool) -> None:
+    from starlette.testclient import TestClient
+
+    from gongu.web.app import SECRET_FILE, create_app
+
+    if secure:
+        (tmp_path / "gongu.toml").write_text("[web]\nsecure_cookies = true\nsession_hours = 2\n", encoding="utf-8")
+    with TestClient(create_app(tmp_path), base_url="https://127.0.0.1") as client:
+        r = client.get("/login")
+    cookie = r.headers["set-cookie"].lower()
+    assert "httponly" in cookie and "samesite=lax" in cookie
+    assert ("secure" in cookie.replace("httponly", "")) is secure
+    assert f"max-age={(2 if secure else 8) * 3600}" in cookie
+    assert (tmp_path / SECRET_FILE).stat().st_mode & 0o777 == 0o600
+    assert "script-src 'self'" in r.headers["content-security-policy"]
+    config = (tmp_path / "gongu.toml").read_text() if secure else ""
+    assert (tmp_path / SECRET_FILE).read_text().strip() not in config
