@@ -284,3 +284,21 @@ def test_the_server_stopped_and_restarted_during_a_run(kit: Kit, tmp_path: Path,
         _assert_consistent(home)
         code, out = _cli_home(home, "archive", "fsck")
         assert code == 0, out
+
+
+def test_fsck_leaves_another_offices_running_ingest_alone(kit: Kit, pg_url: str, tmp_path: Path) -> None:
+    """Offices share the package tree: a temp folder another machine is filling is not this fsck's to
+    remove (its process cannot be checked from here); one left a day ago by a crashed ingest is."""
+    shared = tmp_path / "shared"
+    home = _office(tmp_path, "chengdu", kit, pg_url, shared)
+    tmp_root = shared / "packages" / ".tmp"
+    running = tmp_root / "0123456789abcdef0123456789abcdef-guiyang_pc-4242"
+    stale = tmp_root / "fedcba9876543210fedcba9876543210-guiyang_pc-4343"
+    for folder in (running, stale):
+        (folder / "data").mkdir(parents=True)
+    day_and_a_bit = time.time() - 25 * 3600
+    os.utime(stale, (day_and_a_bit, day_and_a_bit))
+    with build_archive(load_settings(home)) as archive:
+        report = fsck(archive, repair=True)
+    assert report.temp_folders == [stale.name]
+    assert running.is_dir() and not stale.exists()
