@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import inspect
 from typer.testing import CliRunner
 
-from archive.catalog import Catalog, CatalogUnavailable, ServerStore
+from archive.catalog import Catalog, CatalogError, CatalogUnavailable, ServerStore
 from archive.catalog_server import redact
 from archive.eventlog import verify_log
 from archive.fsck import fsck
@@ -67,6 +67,26 @@ def test_a_new_server_catalog_has_the_same_tables_and_columns_as_sqlite(pg_url: 
     finally:
         lite.close()
         server.close()
+
+
+def test_an_unknown_schema_on_the_server_is_refused_not_migrated(pg_url: str, tmp_path: Path) -> None:
+    import psycopg
+
+    with psycopg.connect(pg_url) as conn:
+        conn.execute("CREATE TABLE packages (id int primary key, something_else text)")
+    with pytest.raises(CatalogError, match="结构无法识别"):
+        Catalog(_store(pg_url, tmp_path))
+
+
+def test_the_servers_integrity_check_finds_an_invalid_index(pg_url: str, tmp_path: Path) -> None:
+    import psycopg
+
+    catalog = Catalog(_store(pg_url, tmp_path))
+    assert catalog.integrity_problems() == []
+    with psycopg.connect(pg_url) as conn:  # as a failed CREATE INDEX CONCURRENTLY leaves it (superuser here)
+        conn.execute("UPDATE pg_index SET indisvalid = false WHERE indexrelid = 'events_case'::regclass")
+    assert catalog.integrity_problems() == ["索引 events_case 无效（invalid index）"]
+    catalog.close()
 
 
 def test_a_package_over_2_gib_is_catalogued_on_the_server(pg_url: str, tmp_path: Path) -> None:
