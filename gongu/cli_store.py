@@ -59,7 +59,9 @@ def _switch(settings: Settings, url: str) -> None:
     line = f"url = {json.dumps(url)}"
     if "store" in tomllib.loads(text):
         lines = text.splitlines()
-        at = next(i for i, raw in enumerate(lines) if raw.strip().replace(" ", "") == "[store]")
+        at = next((i for i, raw in enumerate(lines) if raw.strip().replace(" ", "") == "[store]"), None)
+        if at is None:  # e.g. an inline table `store = {…}`: not ours to rewrite
+            raise GonguError(f"目录已迁移，但无法自动改写 {path} 的 [store]：请手工写入 {line}")
         lines.insert(at + 1, line)
         new = "\n".join(lines) + "\n"
     else:
