@@ -187,6 +187,29 @@ def test_store_migrate_switch_writes_the_url_but_never_a_password(
     assert code == 2 and "已使用数据库服务器" in out
 
 
+def test_store_migrate_refuses_a_table_the_schema_does_not_know_and_leaves_the_target_empty(
+        sqlite_home: Path, pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every table of the source is copied or the move is refused: a table no migration creates (a
+    newer Gongu's, or someone's own) stops it, and the target is left as empty as it was, ready for a
+    second attempt."""
+    import sqlite3
+
+    from archive.catalog_copy import existing_tables
+    from tests.archivekit import copied_home
+
+    home = copied_home(sqlite_home, tmp_path, monkeypatch)
+    with sqlite3.connect(home / "archive" / "catalog.sqlite") as db:
+        db.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)")
+        db.execute("INSERT INTO notes (body) VALUES ('x')")
+    code, out = _cli("store", "migrate", "--to", pg_url)
+    assert code == 2 and "notes" in out and "Traceback" not in out
+    assert existing_tables(_store(pg_url, tmp_path)) == []
+    with sqlite3.connect(home / "archive" / "catalog.sqlite") as db:
+        db.execute("DROP TABLE notes")
+    code, out = _cli("store", "migrate", "--to", pg_url)
+    assert code == 0, out
+
+
 # ─────────────────────────── several offices, crashes, restarts ───────────────────────────
 
 def _office(base: Path, name: str, kit: Kit, url: str, shared: Path) -> Path:
