@@ -101,6 +101,28 @@ def test_a_package_over_2_gib_is_catalogued_on_the_server(pg_url: str, tmp_path:
     catalog.close()
 
 
+def test_a_writer_waits_for_the_lock_and_a_wait_past_the_statement_timeout_is_reported(
+        pg_url: str, tmp_path: Path) -> None:
+    """The advisory lock really serialises writers (another office holding it makes this one wait), and
+    a wait longer than `statement_timeout` ends in a plain CatalogUnavailable, nothing written."""
+    import psycopg
+
+    from archive.catalog_server import ADVISORY_LOCK_KEY
+
+    Catalog(_store(pg_url, tmp_path)).close()  # the schema exists
+    catalog = Catalog(ServerStore(pg_url, files_dir=tmp_path, statement_timeout=1))
+    with psycopg.connect(pg_url) as other:  # another office, mid-transaction
+        other.execute("SELECT pg_advisory_xact_lock(%s)", (ADVISORY_LOCK_KEY,))
+        with pytest.raises(CatalogUnavailable, match="statement_timeout"):
+            with catalog.write():
+                catalog.add_hold("C", kind="dispute", reason="r", reference="x", by="甲", at="2026-01-01")
+    assert catalog.active_holds("C") == []
+    with catalog.write():  # the other transaction ended: the lock is free again
+        catalog.add_hold("C", kind="dispute", reason="r", reference="x", by="甲", at="2026-01-01")
+    assert len(catalog.active_holds("C")) == 1
+    catalog.close()
+
+
 # ─────────────────────────────────────── settings ───────────────────────────────────────
 
 def test_store_settings_are_typed_and_a_password_is_never_printed() -> None:
