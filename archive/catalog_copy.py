@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, Engine, MetaData, create_engine, func, inspect, select, text
+from sqlalchemy import Connection, Engine, MetaData, create_engine, exc, func, inspect, select, text
 
 from archive.catalog import Catalog, CatalogError, ServerStore, events_table
 from archive.catalog_server import sqlalchemy_url
@@ -48,8 +48,15 @@ def existing_tables(store: ServerStore) -> list[str]:
     try:
         with engine.connect() as conn:
             return sorted(inspect(conn).get_table_names())
+    except exc.DBAPIError as error:
+        raise CopyRefused(f"无法连接目标数据库 {store.label}：{_first_line(error)}") from None
     finally:
         engine.dispose()
+
+
+def _first_line(error: exc.DBAPIError) -> str:
+    """The server's own message, without SQLAlchemy's statement and parameters."""
+    return (str(error.orig).strip().splitlines() or [type(error.orig).__name__])[0]
 
 
 def _plain_engine(store: ServerStore) -> Engine:
@@ -80,9 +87,11 @@ def copy_catalog(source: Catalog, target_store: ServerStore) -> CopyReport:
     target = Catalog(target_store)  # creates the schema through the same migrations, at the head revision
     try:
         _copy_into(source, target, report)
-    except BaseException:
+    except BaseException as error:
         target.close()
         _drop_everything(target_store)  # the target was empty: leave it empty, so the copy can be re-run
+        if isinstance(error, exc.DBAPIError):  # e.g. a value the server refuses: a message, not a traceback
+            raise CopyRefused(f"迁移未完成，目标库已恢复为空：{_first_line(error)}") from None
         raise
     target.close()
     return report

@@ -200,6 +200,9 @@ def test_store_migrate_switch_writes_the_url_but_never_a_password(
     with_password = url.replace("postgres@", "postgres:s3cret@")
     code, out = _cli("store", "migrate", "--to", with_password, "--switch")
     assert code == 2 and "PGPASSWORD" in out and "s3cret" not in out
+    nobody_listens = f"postgresql://postgres:s3cret@127.0.0.1:{pgkit._free_port()}/gongu"  # noqa: SLF001
+    code, out = _cli("store", "migrate", "--to", nobody_listens)
+    assert code == 2 and "无法连接目标数据库" in out and "s3cret" not in out
     code, out = _cli("store", "migrate", "--to", url, "--switch")
     assert code == 0, out
     assert load_settings(home).store.url == url
