@@ -285,6 +285,14 @@ class Catalog:
         self._tx: Connection | None = None
         try:
             self._retrying(lambda: self._open(check))
+        except sa_exc.DBAPIError as error:
+            self.engine.dispose()
+            if self.server is None:
+                raise
+            # e.g. a role without the right to create the tables: what the server said, no traceback
+            orig = str(getattr(error, "orig", error)).strip().splitlines()
+            raise CatalogError(f"目录数据库服务器 {self.label} 拒绝了操作：{orig[0] if orig else type(error).__name__}"
+                               "（见 docs/deployment.md：角色须为数据库的所有者）") from None
         except BaseException:
             self.engine.dispose()
             raise

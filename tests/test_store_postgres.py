@@ -78,6 +78,19 @@ def test_an_unknown_schema_on_the_server_is_refused_not_migrated(pg_url: str, tm
         Catalog(_store(pg_url, tmp_path))
 
 
+def test_a_role_that_may_not_create_the_tables_gets_a_message_not_a_traceback(pg_url: str, tmp_path: Path) -> None:
+    import uuid
+
+    import psycopg
+
+    role = f"clerk_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute(f"CREATE ROLE {role} LOGIN")
+        conn.execute("REVOKE CREATE ON SCHEMA public FROM PUBLIC")
+    with pytest.raises(CatalogError, match="拒绝了操作：permission denied for schema public"):
+        Catalog(_store(pg_url.replace("postgres@", f"{role}@"), tmp_path))
+
+
 def test_the_servers_integrity_check_finds_an_invalid_index(pg_url: str, tmp_path: Path) -> None:
     import psycopg
 
