@@ -1,29 +1,39 @@
 """The catalog: packages, retention, holds, disposals, tombstones, the event log and pending index
 work — the ONE module that knows the schema and holds every query (issue 11).
 
-Tables are SQLAlchemy Core definitions, dialect-neutral, so a shared PostgreSQL catalog is a second
-dialect of the same definitions. The schema carries a recorded version (Alembic's revision, migration
-scripts in archive/catalog_migrations/), brought forward when a catalog is opened. Everything
-SQLite-specific (WAL, busy timeout, BEGIN IMMEDIATE, integrity_check) sits in `_sqlite_engine` and
-`integrity_problems`, marked as such.
+Tables are SQLAlchemy Core definitions, dialect-neutral: a shared PostgreSQL catalog (gongu.toml
+`[store] url`, issue 16) is a second dialect of the same definitions and the same migrations. The
+schema carries a recorded version (Alembic's revision, migration scripts in
+archive/catalog_migrations/), brought forward when a catalog is opened. Everything SQLite-specific
+(WAL, busy timeout, BEGIN IMMEDIATE, integrity_check) sits in `_sqlite_engine` and `_sqlite_check`,
+marked as such; everything PostgreSQL-specific (psycopg engine, advisory lock, lost connections) in
+archive/catalog_server.py.
 
 The event log is the tamper-evident one: each event's canonical JSON is a leaf of an RFC 6962 Merkle
 tree (archive/merkle.py), appended in the same transaction as the change it records, so catalog and
 log can never disagree after a crash. Write transactions take the write lock up front (BEGIN
-IMMEDIATE on SQLite) so concurrent ingesting processes serialise instead of failing half-way."""
+IMMEDIATE on SQLite, a transaction-level advisory lock on PostgreSQL) so concurrent ingesting
+processes — on one machine or in several offices — serialise instead of failing half-way or forking
+the log.
+
+A lost server connection (PostgreSQL) is retried once where a whole unit can be re-run from the start
+(opening the catalog, beginning a write transaction, a read outside one) and otherwise reported as
+`CatalogUnavailable`, a CatalogError every command prints plainly with exit code 2."""
 
 from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Iterator
+import time
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import (
+    BigInteger,
     CheckConstraint,
     Column,
     Connection,
@@ -45,8 +55,13 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy import exc as sa_exc
 
+from archive import catalog_server
+from archive.catalog_server import ServerStore
 from archive.merkle import leaf_hash
+
+T = TypeVar("T")
 
 MIGRATIONS = Path(__file__).with_name("catalog_migrations")
 # The head revision this code writes; tests check it is the last script in catalog_migrations/versions.
@@ -72,7 +87,8 @@ packages_table = Table(
     Column("package_hash", Text, nullable=False),
     Column("payload_hash", Text, nullable=False),
     Column("file_count", Integer, nullable=False),
-    Column("byte_count", Integer, nullable=False),
+    # BIGINT on PostgreSQL (a package with video may pass 2 GiB); SQLite's INTEGER is 64-bit already.
+    Column("byte_count", Integer().with_variant(BigInteger(), "postgresql"), nullable=False),
     Column("ingested_at", Text, nullable=False),
     Column("ingested_by", Text, nullable=False),
     Column("state", Text, nullable=False, server_default="active"),
@@ -172,6 +188,10 @@ class CatalogCorrupt(CatalogError):
     pass
 
 
+class CatalogUnavailable(CatalogError):
+    """The catalog's database server cannot be reached, went away mid-way, or did not answer in time."""
+
+
 @dataclass(frozen=True)
 class Event:
     seq: int
@@ -242,31 +262,97 @@ def _sqlite_check(conn: Connection, pragma: str) -> list[str]:
 
 # ───────────────────────────────────────────── the catalog ─────────────────────────────────────────────
 
+# How long to wait before the one retry of a lost connection (a server restarting needs a moment).
+RETRY_PAUSE_SECONDS = 1.0
+
+
 class Catalog:
-    def __init__(self, path: Path, *, check: bool = True) -> None:
-        """`check=False` skips the up-front quick_check (it reads every page) for a caller that only reads,
+    def __init__(self, location: Path | ServerStore, *, check: bool = True) -> None:
+        """`location`: the SQLite file, or a PostgreSQL server (archive/catalog_server.py).
+
+        `check=False` skips the up-front quick_check (it reads every page) for a caller that only reads,
         such as a search asking whether index work is queued; damage met by a query is still
         CatalogCorrupt (the engine's error handler), and a migration always checks first."""
-        self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.engine = _sqlite_engine(path)
+        self.server: ServerStore | None = location if isinstance(location, ServerStore) else None
+        self.path: Path | None = None if self.server is not None else Path(location)  # type: ignore[arg-type]
+        if self.server is not None:
+            self.files_dir = self.server.files_dir
+            self.engine = catalog_server.server_engine(self.server)
+        else:
+            assert self.path is not None
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.files_dir = self.path.parent
+            self.engine = _sqlite_engine(self.path)
         self._tx: Connection | None = None
         try:
-            outdated = self.schema_revision() != SCHEMA_REVISION
-            if check or outdated:
-                # quick_check before anything is written: a write into a damaged B-tree spreads the damage.
-                with self.engine.connect() as conn:
-                    problems = _sqlite_check(conn, "quick_check")
-                if problems:
-                    raise CatalogCorrupt(_corrupt_message(path, "；".join(problems[:3])))
-            if outdated:
-                self._migrate()
+            self._retrying(lambda: self._open(check))
+        except sa_exc.DBAPIError as error:
+            self.engine.dispose()
+            if self.server is None:
+                raise
+            # e.g. a role without the right to create the tables: what the server said, no traceback
+            orig = str(getattr(error, "orig", error)).strip().splitlines()
+            raise CatalogError(f"目录数据库服务器 {self.label} 拒绝了操作：{orig[0] if orig else type(error).__name__}"
+                               "（见 docs/deployment.md：角色须为数据库的所有者）") from None
         except BaseException:
             self.engine.dispose()
             raise
 
+    @property
+    def label(self) -> str:
+        """The catalog as people may see it: the SQLite file, or the server's URL without a password."""
+        return self.server.label if self.server is not None else str(self.path)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def _open(self, check: bool) -> None:
+        outdated = self.schema_revision() != SCHEMA_REVISION
+        if self.path is not None and (check or outdated):
+            # SQLite: quick_check before anything is written: a write into a damaged B-tree spreads the damage.
+            with self.engine.connect() as conn:
+                problems = _sqlite_check(conn, "quick_check")
+            if problems:
+                raise CatalogCorrupt(_corrupt_message(self.path, "；".join(problems[:3])))
+        if outdated:
+            self._migrate()
+
     def close(self) -> None:
         self.engine.dispose()
+
+    # ── lost connections (PostgreSQL) ──
+    def _unavailable(self, error: BaseException, *, committed_unknown: bool = False) -> CatalogUnavailable:
+        detail = str(getattr(error, "orig", None) or error).strip().splitlines()[0] if str(error) else type(error).__name__
+        if catalog_server.is_timeout(error):
+            return CatalogUnavailable(
+                f"目录数据库服务器 {self.label} 未在规定时间内完成操作（statement_timeout）：{detail}。"
+                "本次操作未写入；请稍后重试，或在 gongu.toml [store] 中调整 statement_timeout")
+        outcome = ("连接在提交时中断，本次操作是否已写入无法确定：请运行 gongu archive fsck 核对（档案包与目录），"
+                   "再重新执行该命令（归档可安全重做）" if committed_unknown else
+                   "本次操作未写入（服务器已回滚未提交的事务），服务器恢复后重新执行该命令即可")
+        return CatalogUnavailable(f"无法连接目录数据库服务器 {self.label}（已重试一次）：{detail}。{outcome}"
+                                  "（catalog database server unreachable）")
+
+    def _retrying(self, unit: Callable[[], T]) -> T:
+        """Run `unit` (a whole unit of work that starts from nothing: opening, a read, the start of a
+        transaction); if the server connection is lost, run it once more, then report it plainly."""
+        try:
+            return unit()
+        except sa_exc.DBAPIError as error:
+            if self.server is None or not (catalog_server.is_connection_lost(error)
+                                            or catalog_server.is_timeout(error)):
+                raise
+            if catalog_server.is_timeout(error):
+                raise self._unavailable(error) from None
+        time.sleep(RETRY_PAUSE_SECONDS)
+        self.engine.dispose()  # every pooled connection may be dead: the server restarted
+        try:
+            return unit()
+        except sa_exc.DBAPIError as error:
+            if catalog_server.is_connection_lost(error) or catalog_server.is_timeout(error):
+                raise self._unavailable(error) from None
+            raise
 
     # ── schema version and migrations ──
     def schema_revision(self) -> str | None:
@@ -280,6 +366,8 @@ class Catalog:
         from alembic import command
         from alembic.config import Config
 
+        # Under the write lock (both dialects), so two processes opening a new catalog at once do not
+        # both create it: the second finds the head revision recorded and has nothing to do.
         with self.write():
             conn = self._tx
             assert conn is not None
@@ -298,13 +386,16 @@ class Catalog:
             expected = {c.name for c in metadata.tables[name].columns}
             found = {c["name"] for c in insp.get_columns(name)} if name in tables else set()
             if found != expected:
-                raise CatalogError(f"目录数据库 {self.path} 的结构无法识别（表 {name}：应有 {sorted(expected)}，"
+                raise CatalogError(f"目录数据库 {self.label} 的结构无法识别（表 {name}：应有 {sorted(expected)}，"
                                    f"实有 {sorted(found)}），不能自动迁移")
 
     def integrity_problems(self) -> list[str]:
-        """The database's own full integrity check (SQLite: PRAGMA integrity_check); empty when sound."""
+        """The database's own integrity check, per dialect (SQLite: PRAGMA integrity_check; PostgreSQL:
+        archive/catalog_server.py); empty when sound."""
         try:
             with self._read() as conn:
+                if self.server is not None:
+                    return catalog_server.integrity_problems(conn)
                 return _sqlite_check(conn, "integrity_check")
         except CatalogCorrupt as exc:
             return [str(exc)]
@@ -312,18 +403,48 @@ class Catalog:
     # ── transactions ──
     @contextmanager
     def write(self) -> Iterator[Catalog]:
-        """One write transaction (write lock taken up front); nested calls join the outer one."""
+        """One write transaction (write lock taken up front); nested calls join the outer one.
+
+        PostgreSQL: the connection and the advisory lock are retried once if the server went away
+        before the body ran; a connection lost inside the body or at COMMIT is reported
+        (CatalogUnavailable) — the body is the caller's and is not re-run behind its back."""
         if self._tx is not None:
             yield self
             return
-        with self.engine.connect() as conn:
-            conn.execution_options(catalog_write=True)
-            with conn.begin():
-                self._tx = conn
+        conn = self._retrying(self._begin_write)
+        body_done = False
+        try:
+            self._tx = conn
+            try:
+                yield self
+                body_done = True
+            finally:
+                self._tx = None
+            conn.commit()
+        except sa_exc.DBAPIError as error:
+            if self.server is not None and (catalog_server.is_connection_lost(error)
+                                            or catalog_server.is_timeout(error)):
+                raise self._unavailable(error, committed_unknown=body_done) from None
+            raise
+        finally:
+            if conn.in_transaction():
                 try:
-                    yield self
-                finally:
-                    self._tx = None
+                    conn.rollback()
+                except sa_exc.DBAPIError:
+                    pass  # the connection is gone: the server rolled the transaction back itself
+            conn.close()
+
+    def _begin_write(self) -> Connection:
+        conn = self.engine.connect()
+        try:
+            conn.execution_options(catalog_write=True)  # SQLite: BEGIN IMMEDIATE (`_sqlite_engine`)
+            conn.begin()
+            if self.server is not None:
+                catalog_server.take_write_lock(conn)
+        except BaseException:
+            conn.close()
+            raise
+        return conn
 
     @property
     def in_transaction(self) -> bool:
@@ -341,17 +462,26 @@ class Catalog:
         assert self._tx is not None, "catalog changes are made inside write()"
         return self._tx
 
+    def _query(self, run: Callable[[Connection], T]) -> T:
+        """A read: inside a write transaction through it; otherwise on its own, retried once if the
+        server connection was lost (a read can always be re-run)."""
+        if self._tx is not None:
+            return run(self._tx)
+
+        def once() -> T:
+            with self.engine.connect() as conn:
+                return run(conn)
+
+        return self._retrying(once)
+
     def _rows(self, stmt: Any) -> list[RowMapping]:
-        with self._read() as conn:
-            return list(conn.execute(stmt).mappings())
+        return self._query(lambda conn: list(conn.execute(stmt).mappings()))
 
     def _one(self, stmt: Any) -> RowMapping | None:
-        with self._read() as conn:
-            return conn.execute(stmt).mappings().first()
+        return self._query(lambda conn: conn.execute(stmt).mappings().first())
 
     def _scalar(self, stmt: Any) -> Any:
-        with self._read() as conn:
-            return conn.execute(stmt).scalar()
+        return self._query(lambda conn: conn.execute(stmt).scalar())
 
     # ── the event log ──
     def append_event(self, kind: str, at: datetime, actor: str, case_id: str | None = None,
@@ -519,5 +649,5 @@ class Catalog:
                 cat._writing().execute(delete(index_queue_table).where(index_queue_table.c.seq.in_(done)))
 
 
-__all__ = ["Catalog", "CatalogCorrupt", "CatalogError", "Event", "EVENT_KINDS", "INDEXED_EVENT_KINDS",
+__all__ = ["Catalog", "CatalogCorrupt", "CatalogError", "CatalogUnavailable", "Event", "ServerStore", "EVENT_KINDS", "INDEXED_EVENT_KINDS",
            "SCHEMA_REVISION", "canonical", "metadata"]

@@ -265,10 +265,19 @@ def _write_tombstone_file(root: Path, rel: str, tomb: dict[str, object]) -> None
 def _purge_trash(archive: Archive) -> list[str]:
     """Delete trash folders whose package the catalog records as disposed (after a committed execution);
     restore any whose package is still active (an execution that crashed before its commit)."""
-    done = []
+    done: list[str] = []
     trash_root = archive.root / package.TRASH_DIR
     if not trash_root.is_dir():
         return done
+    # Under the catalog's write lock: an execution running elsewhere (another process, another office
+    # sharing the package tree) holds it from moving its packages into .trash until its commit, so its
+    # trash is never mistaken for a crashed execution and put back.
+    with archive.catalog.write():
+        _purge_trash_locked(archive, trash_root, done)
+    return done
+
+
+def _purge_trash_locked(archive: Archive, trash_root: Path, done: list[str]) -> None:
     for trash in sorted(trash_root.iterdir()):
         pid = trash.name.split("-", 1)[0]
         row = archive.catalog.package_by_id(int(pid)) if pid.isdigit() else None
@@ -280,7 +289,6 @@ def _purge_trash(archive: Archive) -> list[str]:
             if not original.exists():
                 os.rename(trash, original)
                 done.append(f"已恢复未完成销毁的档案包：{row['rel_path']}")
-    return done
 
 
 def _need_person(by: str) -> None:

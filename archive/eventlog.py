@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
 from archive.catalog import Catalog, Event, canonical
-from archive.firmcert import PinError, ensure_pinned, pin_path, pinned_certificates
+from archive.firmcert import PinError, ensure_pinned, pin_file, pinned_certificates
 from archive.merkle import Tree, leaf_hash, root_hash, verify_consistency
 from generator.atomic import atomic_write
 from generator.types import SHANGHAI
@@ -67,7 +67,7 @@ def checkpoint_body(tree_size: int, root: bytes, at: datetime) -> dict[str, Any]
 def make_checkpoint(catalog: Catalog, signer: CheckpointSigner, at: datetime, export_dir: Path | None) -> dict[str, Any]:
     """Sign the current tree head; store it in the catalog and export it as a file. The first checkpoint
     pins the signing certificate with the archive (archive/firmcert.py); a key not pinned is refused."""
-    ensure_pinned(pin_path(catalog.path), signer.certificate)
+    ensure_pinned(pin_file(catalog.files_dir), signer.certificate)
     with catalog.write():
         leaves = catalog.leaf_hashes()
         body = checkpoint_body(len(leaves), root_hash(leaves), at)
@@ -140,7 +140,7 @@ def verify_log(catalog: Catalog, *, extra_checkpoints: list[Path] = (), export_d
     whether or not the firm key's passphrase is at hand."""
     report = LogReport()
     try:
-        trusted = [*trusted, *pinned_certificates(pin_path(catalog.path))]
+        trusted = [*trusted, *pinned_certificates(pin_file(catalog.files_dir))]
     except PinError as exc:
         report.problems.append(str(exc))
     rows = catalog.event_rows()

@@ -6,6 +6,7 @@ checkpoint proves nothing (a forger signs with their own key and embeds their ow
 the firm's PKCS#12 file cannot be opened without the passphrase. So the first time the firm key signs a
 checkpoint, its certificate is written next to the catalog (`firm-certificate.pem`) and from then on
 every checkpoint must be signed by a pinned certificate, with or without GONGU_FIRM_KEY_PASSPHRASE.
+With a shared PostgreSQL catalog the pin lives in the package tree every office mounts (`pin_file`).
 
 Why pinned rather than a certificate named in gongu.toml: the pin is written by a process that holds
 the private key (it has just signed with it), exists from the archive's first checkpoint without any
@@ -32,7 +33,15 @@ class PinError(ValueError):
 
 
 def pin_path(catalog_path: Path) -> Path:
+    """The pin beside a SQLite catalog file."""
     return Path(catalog_path).parent / PIN_FILE
+
+
+def pin_file(files_dir: Path) -> Path:
+    """The pin in the folder of files kept with the catalog (`Catalog.files_dir`): beside the SQLite
+    file, or in the shared package tree for a PostgreSQL catalog, so every office checks checkpoints
+    against the same certificate."""
+    return Path(files_dir) / PIN_FILE
 
 
 def fingerprint(cert: x509.Certificate) -> bytes:

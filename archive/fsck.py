@@ -10,6 +10,7 @@ removes a package: a missing package can only be reported."""
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -45,8 +46,23 @@ class FsckReport:
                 "index_problems": self.index_problems, "repaired": self.repaired}
 
 
-def _pid_alive(name: str) -> bool:
-    pid = name.rsplit("-", 1)[-1]
+# A temp folder made on another machine (offices sharing the package tree, docs/deployment.md) cannot be
+# checked for a live process from here: it is left alone until it is this old.
+FOREIGN_TEMP_AGE_SECONDS = 24 * 3600
+
+
+def _pid_alive(name: str, path: Path | None = None) -> bool:
+    """Whether the ingest that made temp folder `name` (uuid-host-pid, or uuid-pid before hosts were
+    named) may still be running."""
+    parts = name.split("-")
+    pid = parts[-1]
+    if len(parts) >= 3 and parts[-2] != package.host_tag():
+        if path is None:
+            return True
+        try:
+            return time.time() - path.stat().st_mtime < FOREIGN_TEMP_AGE_SECONDS
+        except OSError:
+            return False
     if not pid.isdigit() or int(pid) == os.getpid():
         return False
     try:
@@ -67,7 +83,7 @@ def fsck(archive: Archive, *, repair: bool = False, by: str = "fsck") -> FsckRep
     tmp_root = root / package.TMP_DIR
     if tmp_root.is_dir():
         for tmp in sorted(tmp_root.iterdir()):
-            if _pid_alive(tmp.name):
+            if _pid_alive(tmp.name, tmp):
                 continue  # an ingest still running in another process
             rep.temp_folders.append(tmp.name)
             if repair:

@@ -216,7 +216,9 @@ def ingest(archive: Archive, loaded: LoadedCase, report_pdf: Path | None, *,
     payload = [f.item for f in filed] if filed is not None else plan_payload(loaded, report_pdf, list(extras))
     tmp_root = archive.root / package.TMP_DIR
     tmp_root.mkdir(parents=True, exist_ok=True)
-    tmp = tmp_root / f"{uuid.uuid4().hex}-{os.getpid()}"
+    # uuid-host-pid: fsck on another office's machine sharing the package tree must not take a running
+    # ingest here for a dead one (archive/fsck.py)
+    tmp = tmp_root / f"{uuid.uuid4().hex}-{package.host_tag()}-{os.getpid()}"
     try:
         entries = _build(archive, loaded, payload, tmp, by, filed)
         payload_hash = hashlib.sha256(package.payload_manifest(tmp).encode()).hexdigest()

@@ -126,6 +126,14 @@ def is_bag(path: Path) -> bool:
     return (path / "bagit.txt").is_file() and (path / "data").is_dir()
 
 
+def host_tag() -> str:
+    """This machine's name as it may appear in a temp folder's name (no '-', no path separator)."""
+    import re
+    import socket
+
+    return re.sub(r"[^A-Za-z0-9_.]", "_", socket.gethostname())[:64] or "host"
+
+
 def iter_bags(root: Path) -> Iterable[Path]:
     """Every bag under the archive root (skipping our temp and trash folders)."""
     for dirpath, dirs, files in os.walk(root):

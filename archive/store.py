@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from archive.catalog import Catalog, Event
+from archive.catalog_server import ServerStore
 from archive.errors import ArchiveError
 from archive.eventlog import CheckpointSigner, make_checkpoint
 from archive.events import Listener, Listeners
@@ -38,19 +39,32 @@ class ArchiveConfig:
     checkpoint_dir: Path | None = None
     checkpoint_every: int = 50  # sign a checkpoint after this many new events
     retention: dict[str, RetentionClass] = field(default_factory=load_classes)
+    server: ServerStore | None = None  # a shared PostgreSQL catalog instead of the SQLite file (issue 16)
+
+    @property
+    def catalog_location(self) -> Path | ServerStore:
+        return self.server if self.server is not None else self.catalog_path
+
+    @property
+    def files_dir(self) -> Path:
+        """Files kept with the catalog (the pinned firm certificate): beside the SQLite file, or in the
+        shared package tree for a server catalog (archive/firmcert.py)."""
+        return self.server.files_dir if self.server is not None else self.catalog_path.parent
 
     @classmethod
     def under(cls, home: Path, *, root: str | Path = "archive/packages",
               catalog: str | Path = "archive/catalog.sqlite", checkpoint_dir: str | Path = "archive/checkpoints",
-              checkpoint_every: int = 50, retention: dict[str, Any] | None = None) -> ArchiveConfig:
-        """Defaults under GONGU_HOME/archive, overridable by gongu.toml [archive] (gongu/settings.py)."""
+              checkpoint_every: int = 50, retention: dict[str, Any] | None = None,
+              server: ServerStore | None = None) -> ArchiveConfig:
+        """Defaults under GONGU_HOME/archive, overridable by gongu.toml [archive] (gongu/settings.py);
+        `server`: gongu.toml [store] names a PostgreSQL catalog."""
 
         def p(raw: str | Path) -> Path:
             path = Path(raw).expanduser()
             return path if path.is_absolute() else home / path
 
         return cls(root=p(root), catalog_path=p(catalog), checkpoint_dir=p(checkpoint_dir),
-                   checkpoint_every=checkpoint_every, retention=load_classes(retention or {}))
+                   checkpoint_every=checkpoint_every, retention=load_classes(retention or {}), server=server)
 
 
 class Archive:
@@ -60,7 +74,7 @@ class Archive:
         self.config = config
         self.root = config.root
         self.root.mkdir(parents=True, exist_ok=True)
-        self.catalog = Catalog(config.catalog_path)
+        self.catalog = Catalog(config.catalog_location)
         self.signer = signer
         self.verifier = verifier
         self.clock = clock

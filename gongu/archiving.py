@@ -55,7 +55,8 @@ def archive_config(settings: Settings) -> ArchiveConfig:
 
     a = settings.archive
     return ArchiveConfig.under(settings.home, root=a.root, catalog=a.catalog, checkpoint_dir=a.checkpoint_dir,
-                               checkpoint_every=a.checkpoint_every, retention=a.retention_table(a.retention))
+                               checkpoint_every=a.checkpoint_every, retention=a.retention_table(a.retention),
+                               server=settings.server_store())
 
 
 def build_archive(settings: Settings, *, need_signer: bool = False, clock: Clock = SYSTEM_CLOCK,
@@ -94,9 +95,9 @@ def _check_pin(config: ArchiveConfig, certificate: Any) -> None:
     """Pin the unlocked firm key's certificate with the archive when nothing is pinned yet (a new
     archive, or one made before pinning: whoever holds the key and passphrase pins it), and refuse a key
     that is not the pinned one before any work, not when the first checkpoint is due (archive/firmcert.py)."""
-    from archive.firmcert import PinError, add_pin, fingerprint, pin_path, pinned_certificates
+    from archive.firmcert import PinError, add_pin, fingerprint, pin_file, pinned_certificates
 
-    path = pin_path(config.catalog_path)
+    path = pin_file(config.files_dir)
     try:
         pinned = pinned_certificates(path)
         if not pinned:
@@ -105,7 +106,7 @@ def _check_pin(config: ArchiveConfig, certificate: Any) -> None:
         raise GonguError(str(exc)) from None
     if pinned and not any(fingerprint(c) == fingerprint(certificate) for c in pinned):
         raise GonguError(f"机构签章密钥的证书（{certificate.subject.rfc4514_string()}）不是本档案固定的机构证书"
-                         f" {pin_path(config.catalog_path)}（firm key not pinned for this archive）")
+                         f" {path}（firm key not pinned for this archive）")
 
 
 def trusted_firm_certs(archive: Archive) -> list[Any]:

@@ -31,6 +31,14 @@ class GonguGroup(TyperGroup):
             return super().invoke(ctx)
         except GonguError as exc:
             fail(escape(str(exc)) if exc.plain else str(exc))
+        except Exception as exc:
+            # A catalog that cannot be used (damaged, or its database server unreachable: issue 16) is a
+            # plain message wherever a command meets it, never a traceback.
+            from archive.catalog import CatalogError
+
+            if isinstance(exc, CatalogError):
+                fail(escape(str(exc)))
+            raise
 
 
 app = typer.Typer(
@@ -135,6 +143,7 @@ from gongu import cli_render  # noqa: E402,F401
 from gongu import cli_review  # noqa: E402,F401
 from gongu import cli_seal  # noqa: E402,F401
 from gongu import cli_search  # noqa: E402,F401
+from gongu import cli_store  # noqa: E402,F401
 from gongu import cli_web  # noqa: E402,F401
 # isort: on
 # --- end command modules ---

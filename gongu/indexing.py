@@ -47,13 +47,14 @@ def open_catalog(settings: Settings, *, check: bool = True) -> Iterator[Catalog 
     """The archive catalog if there is one (read for holds and tombstones); None for a fresh home.
     `check=False`: only reading, so no up-front integrity scan (archive.catalog.Catalog)."""
     _, path = archive_root_and_catalog_path(settings)
-    if not path.is_file():
+    server = settings.server_store()  # a PostgreSQL catalog (gongu.toml [store]) is always there to open
+    if server is None and not path.is_file():
         yield None
         return
     from archive.catalog import Catalog, CatalogError
 
     try:
-        catalog = Catalog(path, check=check)
+        catalog = Catalog(server or path, check=check)
     except CatalogError as exc:
         from gongu.output import GonguError
 

@@ -295,9 +295,10 @@ def archived_report(settings: Settings, case_id: str, number: str) -> bool:
     from archive.catalog import Catalog
 
     catalog_path = settings.home / settings.archive.catalog
-    if not catalog_path.is_file():
+    server = settings.server_store()  # a PostgreSQL catalog (gongu.toml [store])
+    if server is None and not catalog_path.is_file():
         return False
-    catalog = Catalog(catalog_path, check=False)
+    catalog = Catalog(server or catalog_path, check=False)
     try:
         return catalog.package(case_id, number) is not None
     finally:

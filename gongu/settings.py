@@ -17,6 +17,7 @@ from generator.persons import person_key
 from gongu.output import GonguError
 
 if TYPE_CHECKING:
+    from archive.catalog_server import ServerStore
     from signing.seal import SigningConfig
 
 CONFIG_NAME = "gongu.toml"
@@ -83,6 +84,37 @@ class ArchiveSettings(_Section):
     @staticmethod
     def retention_table(value: dict[str, RetentionOverride]) -> dict[str, Any]:
         return {name: o.model_dump(exclude_none=True) for name, o in value.items()}
+
+
+class StoreSettings(_Section):
+    """Where the catalog, the event log (and, with a server, the search index and accounts) live
+    (issue 16). Absent: the embedded SQLite file `[archive] catalog`. A PostgreSQL URL: a server shared
+    by every office (docs/deployment.md); the packages stay on `[archive] root`, which every office
+    mounts. A password belongs in PGPASSWORD or ~/.pgpass (libpq reads both), not in this file; a URL
+    is never printed with its password."""
+
+    url: str | None = Field(None, description="目录数据库地址 postgresql://用户@主机:端口/库名")
+    pool_size: int = Field(5, ge=1, le=100, description="每个进程的连接池大小")
+    connect_timeout: int = Field(10, ge=1, le=600, description="建立连接的超时（秒）")
+    statement_timeout: int = Field(120, ge=0, le=86400, description="单条语句（含等待写锁）的超时（秒），0 为不限")
+
+    @field_validator("url")
+    @classmethod
+    def _postgresql(cls, value: str | None) -> str | None:
+        from archive.catalog_server import is_server_url, redact, sqlalchemy_url
+
+        if value is None:
+            return None
+        if not is_server_url(value):
+            raise ValueError("须为 postgresql://用户@主机:端口/库名（only PostgreSQL servers; leave [store] out "
+                             "for the embedded SQLite catalog）")
+        try:
+            url = sqlalchemy_url(value)
+        except Exception:  # sqlalchemy's ArgumentError / ValueError on a malformed URL
+            raise ValueError(f"无法解析的数据库地址：{redact(value)}") from None
+        if not url.database:
+            raise ValueError("缺少数据库名（database name missing）")
+        return value
 
 
 class SigningSettings(_Section):
@@ -164,6 +196,7 @@ class GonguToml(_Section):
     render: RenderSettings = Field(default_factory=RenderSettings)
     index: IndexSettings = Field(default_factory=IndexSettings)
     archive: ArchiveSettings = Field(default_factory=ArchiveSettings)
+    store: StoreSettings = Field(default_factory=StoreSettings)
     signing: SigningSettings | None = None
     people: PeopleSettings = Field(default_factory=PeopleSettings)
     web: WebSettings = Field(default_factory=WebSettings)
@@ -194,6 +227,20 @@ class Settings(BaseModel):
     @property
     def signing(self) -> SigningSettings | None:
         return self.toml.signing
+
+    @property
+    def store(self) -> StoreSettings:
+        return self.toml.store
+
+    def server_store(self) -> ServerStore | None:
+        """The PostgreSQL catalog of `[store]`, or None for the embedded SQLite file. Files kept with
+        the catalog (the pinned firm certificate) go to the shared package tree `[archive] root`."""
+        if self.store.url is None:
+            return None
+        from archive.catalog_server import ServerStore
+
+        return ServerStore(self.store.url, files_dir=self.resolve(self.archive.root), pool_size=self.store.pool_size,
+                           connect_timeout=self.store.connect_timeout, statement_timeout=self.store.statement_timeout)
 
     @property
     def people(self) -> PeopleSettings:
@@ -242,7 +289,12 @@ def _describe(error: dict[str, Any], model: type[BaseModel]) -> str:
         if close:
             line += f"；是否应为 {'.'.join([*loc[:-1], close[0]])}？（did you mean {close[0]}?）"
     if kind != "missing" and "input" in error and not isinstance(error["input"], dict):
-        line += f"；值 value = {error['input']!r}"
+        value = error["input"]
+        if loc == ["store", "url"] and isinstance(value, str):  # never print a password
+            from archive.catalog_server import redact
+
+            value = redact(value)
+        line += f"；值 value = {value!r}"
     return line
 
 

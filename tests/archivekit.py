@@ -108,9 +108,11 @@ def write_case(folder: Path, data: dict[str, Any], *, photos: bool = True) -> Pa
     return path
 
 
-def write_home(home: Path, kit: Kit, *, checkpoint_every: int = 50) -> Path:
+def write_home(home: Path, kit: Kit, *, checkpoint_every: int = 50, store_url: str | None = None) -> Path:
+    """A GONGU_HOME wired to the kit; `store_url`: the catalog on a PostgreSQL server (tests/storekit.py)."""
     home.mkdir(parents=True, exist_ok=True)
-    (home / "gongu.toml").write_text(
+    store = f'[store]\nurl = "{store_url}"\n' if store_url else ""
+    (home / "gongu.toml").write_text(store +
         "[signing]\n"
         f'firm_p12 = "{kit.firm_p12}"\n'
         f'trust_roots = ["{kit.root_pem}"]\n'
@@ -124,8 +126,13 @@ def write_home(home: Path, kit: Kit, *, checkpoint_every: int = 50) -> Path:
 
 def copied_home(prepared: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A private copy of a prepared GONGU_HOME, made current for the CLI (a test may change it freely)."""
+    from tests.storekit import clone_database, home_store_url, point_home_at
+
     h = tmp_path / "home"
     shutil.copytree(prepared, h)
+    url = home_store_url(prepared)
+    if url is not None:  # a server catalog: the copy gets its own database, cloned from the prepared one
+        point_home_at(h, clone_database(url))
     monkeypatch.setenv("GONGU_HOME", str(h))
     monkeypatch.setenv("GONGU_FIRM_KEY_PASSPHRASE", DEMO_PASSPHRASE)
     return h
@@ -142,14 +149,14 @@ def open_archive(home: Path, now: str | None = None) -> Any:  # archive.store.Ar
 
 
 def ingested_home(base: Path, kit: Kit, *, reissue: bool = False, checkpoint: bool = False,
-                  checkpoint_every: int = 50, at: str | None = None) -> Path:
+                  checkpoint_every: int = 50, at: str | None = None, store_url: str | None = None) -> Path:
     """A GONGU_HOME where the example (and, with `reissue`, its R1) was ingested by 档案员甲 and indexed
     by the listener (at the time `at`, when given); `checkpoint` signs a checkpoint after the ingests.
     Tests copy it (copied_home)."""
     from archive.ingest import ingest
     from generator.loading import load_case
 
-    home = write_home(base / "home", kit, checkpoint_every=checkpoint_every)
+    home = write_home(base / "home", kit, checkpoint_every=checkpoint_every, store_url=store_url)
     cases = [(write_case(base / "case", example_case()), kit.sealed)]
     if reissue:
         cases.append((write_case(base / "r1", reissue_of(example_case())), kit.sealed_reissue))

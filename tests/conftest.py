@@ -12,6 +12,7 @@ import pytest
 from generator.loading import load_case
 from generator.render import RenderResult, render_report
 from tests.archivekit import Kit, build_kit
+from tests.storekit import store_kind  # noqa: F401 — the SQLite / PostgreSQL parametrisation of store suites
 
 
 @pytest.fixture(scope="session")

@@ -1,13 +1,14 @@
 """Disposal is checked against what cannot be edited silently (issue 12, items 1(b) and 3): the
 retention end comes from the sealed package's own metadata and the signed log, not the catalog's
 `retention_until`; the proposal and approval must be events in the log; a package missing from disk
-is an incident (audit, fsck, search and rebuild report it), never a disposal (10.4)."""
+is an incident (audit, fsck, search and rebuild report it), never a disposal (10.4).
+
+Run against both catalogs: the SQLite file and a PostgreSQL server (tests/storekit.py)."""
 
 from __future__ import annotations
 
 import json
 import shutil
-import sqlite3
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from archive.audit import audit
 from archive.disposal import DisposalRefused, approve, execute, propose
 from archive.fsck import fsck
 from gongu.cli import app
+from tests import storekit
 from tests.archivekit import Kit, copied_home, ingested_home, open_archive
 
 runner = CliRunner()
@@ -28,8 +30,9 @@ AFTER_END = "2040-10-16T09:00:00+08:00"
 
 
 @pytest.fixture(scope="module")
-def prepared(kit: Kit, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return ingested_home(tmp_path_factory.mktemp("prepared"), kit)
+def prepared(kit: Kit, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest,
+             store_kind: str) -> Path:
+    return ingested_home(tmp_path_factory.mktemp("prepared"), kit, store_url=storekit.store_url(request, store_kind))
 
 
 @pytest.fixture()
@@ -38,11 +41,8 @@ def home(prepared: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Pat
 
 
 
-def _sql(home: Path, statement: str, *args: object) -> None:
-    con = sqlite3.connect(home / "archive" / "catalog.sqlite")
-    con.execute(statement, args)
-    con.commit()
-    con.close()
+def _sql(home: Path, statement: str, **params: object) -> None:
+    storekit.execute(home, statement, **params)
 
 
 def _failed(result) -> dict[str, str]:  # noqa: ANN001
@@ -50,7 +50,7 @@ def _failed(result) -> dict[str, str]:  # noqa: ANN001
 
 
 def test_10_4_an_edited_retention_end_in_the_catalog_does_not_shorten_retention(home: Path) -> None:
-    _sql(home, "UPDATE packages SET retention_until = '2026-01-01' WHERE case_id = ?", CASE)
+    _sql(home, "UPDATE packages SET retention_until = '2026-01-01' WHERE case_id = :c", c=CASE)
     with open_archive(home, EARLY) as archive:
         with pytest.raises(DisposalRefused, match="2040-10-16，尚未届满"):
             propose(archive, CASE, by="甲")
@@ -62,14 +62,14 @@ def test_10_4_an_edited_retention_end_in_the_catalog_does_not_shorten_retention(
     assert "目录登记与签名日志的归档事件一致（包哈希、保管期限）" in failed
     # a proposal and an approval forced in by SQL do not get it through either
     _sql(home, "INSERT INTO disposals (case_id, state, proposed_by, proposed_at, approved_by, approved_at) "
-               "VALUES (?, 'approved', '甲', '2029-12-01', '乙', '2029-12-02')", CASE)
+               "VALUES (:c, 'approved', '甲', '2029-12-01', '乙', '2029-12-02')", c=CASE)
     with open_archive(home, EARLY) as archive, pytest.raises(DisposalRefused, match="尚未届满"):
         execute(archive, CASE, by="乙")
     assert (home / "archive" / "packages" / REL / "data").is_dir()
 
 
 def test_an_edited_retention_class_is_refused_and_reported(home: Path) -> None:
-    _sql(home, "UPDATE packages SET retention_class = 'statutory' WHERE case_id = ?", CASE)
+    _sql(home, "UPDATE packages SET retention_class = 'statutory' WHERE case_id = :c", c=CASE)
     with open_archive(home, AFTER_END) as archive:
         with pytest.raises(DisposalRefused, match="保管期限类别 statutory 与档案包著录 ordinary 不一致"):
             propose(archive, CASE, by="甲")
@@ -78,7 +78,7 @@ def test_an_edited_retention_class_is_refused_and_reported(home: Path) -> None:
 
 def test_10_4_an_approval_inserted_by_sql_cannot_be_executed(home: Path) -> None:
     _sql(home, "INSERT INTO disposals (case_id, state, proposed_by, proposed_at, approved_by, approved_at) "
-               "VALUES (?, 'approved', '甲', '2040-10-16', '乙', '2040-10-16')", CASE)
+               "VALUES (:c, 'approved', '甲', '2040-10-16', '乙', '2040-10-16')", c=CASE)
     with open_archive(home, AFTER_END) as archive:  # the retention really has ended: only the log can refuse
         with pytest.raises(DisposalRefused, match="没有提议事件.*没有批准事件"):
             execute(archive, CASE, by="乙")
@@ -90,8 +90,8 @@ def test_10_4_an_approval_inserted_by_sql_cannot_be_executed(home: Path) -> None
 
 
 def test_a_proposal_inserted_by_sql_cannot_be_approved(home: Path) -> None:
-    _sql(home, "INSERT INTO disposals (case_id, state, proposed_by, proposed_at) VALUES (?, 'proposed', '甲', "
-               "'2040-10-16')", CASE)
+    _sql(home, "INSERT INTO disposals (case_id, state, proposed_by, proposed_at) VALUES (:c, 'proposed', '甲', "
+               "'2040-10-16')", c=CASE)
     with open_archive(home, AFTER_END) as archive, pytest.raises(DisposalRefused, match="没有提议事件"):
         approve(archive, CASE, by="乙")
 

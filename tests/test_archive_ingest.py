@@ -34,6 +34,7 @@ from gongu.cli import app
 from gongu.indexing import open_index
 from gongu.settings import load_settings
 from index.maintenance import index_drift
+from tests import storekit
 from tests.archivekit import Kit, reissue_of, write_case, write_home
 from tests.sealkit import example_case
 
@@ -42,11 +43,17 @@ runner = CliRunner()
 
 
 @pytest.fixture()
-def home(tmp_path: Path, kit: Kit, monkeypatch: pytest.MonkeyPatch) -> Path:
-    h = write_home(tmp_path / "home", kit)
+def home(tmp_path: Path, kit: Kit, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> Path:
+    """SQLite, or the store a test asks for with BOTH_STORES (tests/storekit.py)."""
+    h = write_home(tmp_path / "home", kit, store_url=storekit.store_url(request, getattr(request, "param", "sqlite")))
     monkeypatch.setenv("GONGU_HOME", str(h))
     monkeypatch.setenv("GONGU_FIRM_KEY_PASSPHRASE", "gongu-demo")
     return h
+
+
+# The ingest rules that read and write the catalog run against both catalogs; the crash and concurrency
+# tests here are SQLite's (their PostgreSQL counterparts: tests/test_store_postgres.py).
+BOTH_STORES = pytest.mark.parametrize("home", storekit.STORES, indirect=True)
 
 
 @pytest.fixture()
@@ -133,6 +140,7 @@ def test_10_4_metadata_parties_dates_and_retention(home: Path, kit: Kit, tmp_pat
     assert res.created
 
 
+@BOTH_STORES
 def test_reingest_same_content_is_idempotent(home: Path, kit: Kit, case_path: Path) -> None:
     first = _ingest(home, case_path, kit.sealed)
     before = (first.path / "metadata.json").read_bytes()
@@ -146,6 +154,7 @@ def test_reingest_same_content_is_idempotent(home: Path, kit: Kit, case_path: Pa
     assert not list((home / "archive" / "packages" / ".tmp").iterdir())  # no temp left behind
 
 
+@BOTH_STORES
 def test_same_report_number_with_other_content_is_refused(home: Path, kit: Kit, case_path: Path, tmp_path: Path) -> None:
     first = _ingest(home, case_path, kit.sealed)
     before = {p: p.read_bytes() for p in first.path.rglob("*") if p.is_file()}
@@ -156,6 +165,7 @@ def test_same_report_number_with_other_content_is_refused(home: Path, kit: Kit, 
     assert {p: p.read_bytes() for p in first.path.rglob("*") if p.is_file()} == before
 
 
+@BOTH_STORES
 def test_reissue_is_added_beside_the_original(home: Path, kit: Kit, case_path: Path, tmp_path: Path) -> None:
     original = _ingest(home, case_path, kit.sealed)
     original_hash = (original.path / "tagmanifest-sha256.txt").read_bytes()
@@ -340,6 +350,7 @@ def test_concurrent_ingest_of_different_and_same_cases(home: Path, kit: Kit, tmp
     _assert_invariant(home)
 
 
+@BOTH_STORES
 def test_cli_ingest_with_audio_video_and_attachment(home: Path, kit: Kit, case_path: Path, tmp_path: Path) -> None:
     audio, video, note = tmp_path / "询问.mp3", tmp_path / "现场.mp4", tmp_path / "会议纪要.pdf"
     audio.write_bytes(b"ID3\x03fake mp3")
@@ -361,6 +372,7 @@ def test_cli_ingest_with_audio_video_and_attachment(home: Path, kit: Kit, case_p
     assert bad.exit_code == 2 and "附加文件不存在" in bad.output
 
 
+@BOTH_STORES
 def test_ingest_refuses_when_the_catalogued_package_is_missing_from_disk(home: Path, kit: Kit, case_path: Path) -> None:
     import shutil
 

@@ -1,12 +1,13 @@
 """Retention, holds, disposal, retrieval, audit and the signed event log (clauses 10.3–10.4;
-资产评估法 Art. 29; the four properties of electronic-archive testing)."""
+资产评估法 Art. 29; the four properties of electronic-archive testing).
+
+Run against both catalogs: the SQLite file and a PostgreSQL server (tests/storekit.py)."""
 
 from __future__ import annotations
 
 import json
 import os
 import shutil
-import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -25,6 +26,7 @@ from archive.retention import RetentionConfigError, load_classes
 from generator.clock import FixedClock
 from generator.loading import load_case
 from gongu.cli import app
+from tests import storekit
 from tests.archivekit import Kit, copied_home, ingested_home, open_archive, write_case
 from tests.sealkit import example_case
 
@@ -35,10 +37,11 @@ AFTER_END = "2040-10-16T09:00:00+08:00"
 
 
 @pytest.fixture(scope="module")
-def prepared(kit: Kit, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def prepared(kit: Kit, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest,
+             store_kind: str) -> Path:
     """A home holding the example case and its R1 reissue, with a signed checkpoint; copied per test."""
     return ingested_home(tmp_path_factory.mktemp("prepared"), kit, reissue=True, checkpoint=True,
-                         checkpoint_every=3)
+                         checkpoint_every=3, store_url=storekit.store_url(request, store_kind))
 
 
 @pytest.fixture()
@@ -98,11 +101,8 @@ def test_10_4_early_disposal_impossible_through_every_command(home: Path) -> Non
     code, out = _cli_at(BEFORE_END, "dispose", "execute", CASE, "--by", "乙")
     assert code == 2
     # an approval forced into the catalog behind the archive's back is still refused at execution
-    con = sqlite3.connect(home / "archive" / "catalog.sqlite")
-    con.execute("INSERT INTO disposals (case_id, state, proposed_by, proposed_at, approved_by, approved_at) "
-                "VALUES (?, 'approved', '甲', '2030-01-01', '乙', '2030-01-02')", (CASE,))
-    con.commit()
-    con.close()
+    storekit.execute(home, "INSERT INTO disposals (case_id, state, proposed_by, proposed_at, approved_by, approved_at) "
+                     "VALUES (:c, 'approved', '甲', '2030-01-01', '乙', '2030-01-02')", c=CASE)
     code, out = _cli_at(BEFORE_END, "dispose", "execute", CASE, "--by", "乙")
     assert code == 2 and "尚未届满" in out
     # the removal function itself refuses, whoever calls it
@@ -187,8 +187,8 @@ def test_disposal_names_are_registered_persons_compared_normalised(home: Path) -
         assert (d["proposed_by"], d["approved_by"]) == ("bob", "Alice")  # the registered spellings
     # The archive's own rule compares persons too, whoever calls it.
     with open_archive(home, AFTER_END) as archive:
-        with sqlite3.connect(archive.catalog.path) as db:  # a test stands in for someone editing the catalog
-            db.execute("UPDATE disposals SET state = 'proposed', approved_by = NULL")
+        # a test stands in for someone editing the catalog
+        storekit.execute(home, "UPDATE disposals SET state = 'proposed', approved_by = NULL")
         with pytest.raises(DisposalRefused, match="提议人以外"):
             approve(archive, CASE, by="B\u200bOB")
 
@@ -315,24 +315,18 @@ def test_audit_catches_a_deleted_file(home: Path, tmp_path: Path) -> None:
 
 
 def test_audit_catches_a_catalog_count_mismatch(home: Path, tmp_path: Path) -> None:
-    con = sqlite3.connect(home / "archive" / "catalog.sqlite")
-    con.execute("DELETE FROM packages WHERE report_number = 'SA-GC-20250905-017R1'")
-    con.commit()
-    con.close()
+    storekit.execute(home, "DELETE FROM packages WHERE report_number = 'SA-GC-20250905-017R1'")
     code, report = _audit_json(tmp_path)
     assert code == 1 and "目录与磁盘档案包数量一致" in _failed(report, "integrity")
 
 
 def _rewrite_event(home: Path, seq: int, actor: str) -> None:
     """Rewrite one event consistently (entry and its leaf hash), as a careful forger would."""
-    con = sqlite3.connect(home / "archive" / "catalog.sqlite")
-    entry = con.execute("SELECT entry FROM events WHERE seq = ?", (seq,)).fetchone()[0]
+    entry = storekit.execute(home, "SELECT entry FROM events WHERE seq = :seq", seq=seq)[0][0]
     ev = Event.from_entry(entry)
     forged = Event(ev.seq, ev.kind, ev.at, actor, ev.case_id, ev.report_number, ev.details).entry()
-    con.execute("UPDATE events SET entry = ?, actor = ?, leaf_hash = ? WHERE seq = ?",
-                (forged, actor, leaf_hash(forged.encode()).hex(), seq))
-    con.commit()
-    con.close()
+    storekit.execute(home, "UPDATE events SET entry = :e, actor = :a, leaf_hash = :h WHERE seq = :seq",
+                     e=forged, a=actor, h=leaf_hash(forged.encode()).hex(), seq=seq)
 
 
 def test_audit_catches_a_rewritten_log_event(home: Path, tmp_path: Path) -> None:
@@ -349,9 +343,9 @@ def test_log_verify_catches_rewritten_history_against_an_exported_checkpoint(hom
     exported = sorted((home / "archive" / "checkpoints").glob("checkpoint-*.json"))[-1]
     shutil.copy(exported, kept)
     doc = json.loads(kept.read_text(encoding="utf-8"))
-    from archive.firmcert import pin_path, pinned_certificates
+    from archive.firmcert import pinned_certificates
 
-    assert check_signature(doc, pinned_certificates(pin_path(home / "archive" / "catalog.sqlite"))) is None
+    assert check_signature(doc, pinned_certificates(storekit.pin_file(home))) is None
     assert check_signature(doc, []) is not None  # the certificate inside a checkpoint vouches for nothing
     assert _cli("log", "verify", "--checkpoint", str(kept))[0] == 0
     # more history is fine: the old checkpoint is consistent with the grown tree
@@ -361,10 +355,7 @@ def test_log_verify_catches_rewritten_history_against_an_exported_checkpoint(hom
     assert _cli("log", "verify", "--checkpoint", str(kept))[0] == 0
     # the forger rewrites an event and erases every checkpoint the archive holds …
     _rewrite_event(home, 1, "冒名者")
-    con = sqlite3.connect(home / "archive" / "catalog.sqlite")
-    con.execute("DELETE FROM checkpoints")
-    con.commit()
-    con.close()
+    storekit.execute(home, "DELETE FROM checkpoints")
     shutil.rmtree(home / "archive" / "checkpoints")
     code, out = _cli("log", "verify")
     assert code == 0 and "尚无签名检查点" in out  # nothing left inside the archive to compare with

@@ -2,7 +2,9 @@
 tombstones, the event log and its signed checkpoints). A catalog holding exactly these tables and no
 alembic_version is recognised as this revision and stamped (archive.catalog.Catalog._migrate).
 
-Frozen: later changes go into new revisions, never here."""
+Frozen: later changes go into new revisions, never here. (One amendment made before any PostgreSQL
+catalog existed, issue 16: `byte_count` is BIGINT on PostgreSQL — SQLite's INTEGER was 64-bit all
+along, so SQLite catalogs are untouched.)"""
 
 from __future__ import annotations
 
@@ -31,7 +33,7 @@ def upgrade() -> None:
         sa.Column("package_hash", sa.Text, nullable=False),
         sa.Column("payload_hash", sa.Text, nullable=False),
         sa.Column("file_count", sa.Integer, nullable=False),
-        sa.Column("byte_count", sa.Integer, nullable=False),
+        sa.Column("byte_count", sa.Integer().with_variant(sa.BigInteger(), "postgresql"), nullable=False),
         sa.Column("ingested_at", sa.Text, nullable=False),
         sa.Column("ingested_by", sa.Text, nullable=False),
         sa.Column("state", sa.Text, nullable=False, server_default="active"),
