@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import inspect
 from typer.testing import CliRunner
 
-from archive.catalog import Catalog, CatalogError, CatalogUnavailable, ServerStore
+from archive.catalog import SCHEMA_REVISION, Catalog, CatalogError, CatalogUnavailable, ServerStore
 from archive.catalog_server import redact
 from archive.eventlog import verify_log
 from archive.fsck import fsck
@@ -54,7 +54,7 @@ def test_a_new_server_catalog_has_the_same_tables_and_columns_as_sqlite(pg_url: 
     lite = Catalog(tmp_path / "catalog.sqlite")
     server = Catalog(_store(pg_url, tmp_path))
     try:
-        assert server.schema_revision() == lite.schema_revision() == "0002"
+        assert server.schema_revision() == lite.schema_revision() == SCHEMA_REVISION
         shapes = []
         for catalog in (lite, server):
             with catalog.engine.connect() as conn:
