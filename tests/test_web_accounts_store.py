@@ -1,0 +1,67 @@
+"""Workspace accounts on both catalogs (issue 16 §2: "the accounts of the web workspace" move to
+PostgreSQL with the catalog): the same Argon2 login, the same DB-kept rate limit, and `gongu store
+migrate` carries the accounts over so people log in on the server with the passwords they had."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from archive.accounts import LOCK_MINUTES, MAX_FAILURES, add_account, check_login, set_disabled
+from archive.catalog import Catalog, ServerStore
+from generator.types import SHANGHAI
+from gongu.cli import app
+from tests.storekit import store_kind  # noqa: F401  (module-scoped, parametrised: sqlite, postgresql)
+
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=SHANGHAI)
+
+
+@pytest.fixture
+def catalog(store_kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> Catalog:  # noqa: F811
+    if store_kind == "sqlite":
+        return Catalog(tmp_path / "catalog.sqlite")
+    url = request.getfixturevalue("pg_cluster").create_database()
+    return Catalog(ServerStore(url, files_dir=tmp_path))
+
+
+def test_login_rate_limit_and_disable_behave_the_same_on_either_store(catalog: Catalog) -> None:
+    add_account(catalog, "zhaoli", password="correct horse 1", roles={"proofreader"}, person="赵丽", now=T0)
+    ok = check_login(catalog, "zhaoli", "correct horse 1", "10.0.0.5", T0)
+    assert ok.account is not None and ok.account.roles == frozenset({"proofreader"})
+
+    # MAX_FAILURES wrong passwords from one client lock that pair; the lock refuses even the right one
+    outcomes = [check_login(catalog, "zhaoli", f"wrong {i}", "10.0.0.5", T0) for i in range(MAX_FAILURES)]
+    assert all(o.account is None for o in outcomes)
+    assert [o.locked_until is not None for o in outcomes] == [False] * (MAX_FAILURES - 1) + [True]
+    assert outcomes[-1].locked_until == T0 + timedelta(minutes=LOCK_MINUTES)
+    assert check_login(catalog, "zhaoli", "correct horse 1", "10.0.0.5", T0).account is None
+    # another client is not locked out by someone else's guessing, and the lock ends on time
+    assert check_login(catalog, "zhaoli", "correct horse 1", "10.0.0.9", T0).account is not None
+    later = T0 + timedelta(minutes=LOCK_MINUTES, seconds=1)
+    assert check_login(catalog, "zhaoli", "correct horse 1", "10.0.0.5", later).account is not None
+
+    set_disabled(catalog, "zhaoli")
+    assert check_login(catalog, "zhaoli", "correct horse 1", "10.0.0.9", later).account is None
+
+
+def test_store_migrate_carries_the_accounts_and_their_passwords(
+        pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    home = tmp_path / "home"
+    (home / "archive").mkdir(parents=True)
+    lite = Catalog(home / "archive" / "catalog.sqlite")
+    add_account(lite, "zhouj", password="archive pass 7", roles={"archivist"}, person="周静", now=T0)
+    add_account(lite, "liujg", password="approve pass 9", roles={"approver", "rechecker"}, person="刘建国", now=T0)
+    lite.close()
+
+    monkeypatch.setenv("GONGU_HOME", str(home))
+    result = CliRunner().invoke(app, ["store", "migrate", "--to", pg_url])
+    assert result.exit_code == 0, result.output
+
+    server = Catalog(ServerStore(pg_url, files_dir=tmp_path / "packages"))
+    moved = check_login(server, "liujg", "approve pass 9", "127.0.0.1", T0).account
+    assert moved is not None and moved.person == "刘建国" and moved.roles == frozenset({"approver", "rechecker"})
+    assert check_login(server, "zhouj", "not the password", "127.0.0.1", T0).account is None
+    assert check_login(server, "zhouj", "archive pass 7", "127.0.0.1", T0).account is not None
