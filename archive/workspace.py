@@ -166,10 +166,11 @@ def comments(catalog: Catalog, case_id: str) -> list[ReviewComment]:
 
 
 def list_cases(catalog: Catalog, *, status: str | None = None, kind: str | None = None, handler: str | None = None,
-               text: str | None = None, next_level: str | None = None, page: int = 1,
+               text: str | None = None, next_level: str | None = None, ready: bool = False, page: int = 1,
                page_size: int = 50) -> CasePage:
     """One page of cases, newest change first; every filter is an indexed column except the text search
-    (a LIKE over one lower-cased column: case id, project, insured and case name)."""
+    (a LIKE over one lower-cased column: case id, project, insured and case name). `ready`: in review
+    with every level passed (waiting for the approver to issue)."""
     t = workspace_cases_table
     where = []
     if status:
@@ -180,6 +181,8 @@ def list_cases(catalog: Catalog, *, status: str | None = None, kind: str | None 
         where.append(or_(t.c.handler == handler, t.c.handler_person == handler))
     if next_level:
         where.append(t.c.next_level == next_level)
+    if ready:
+        where += [t.c.status == "in_review", t.c.next_level.is_(None)]
     if text and text.strip():
         for word in text.casefold().split()[:10]:
             escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
