@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from tests.webkit import browser, login, logout, make_account, serve  # noqa: F401 — browser is a fixture
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "slope-collapse"
