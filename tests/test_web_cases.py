@@ -221,6 +221,8 @@ def test_the_approver_issues_and_the_downloaded_report_verifies(world: World, ba
     shot(page, "case-issued")
     response = page.request.get(f"{base_url}/cases/{CASE_ID}/report.pdf")
     assert response.ok and response.headers["content-type"] == "application/pdf"
+    # shown inline in the case page's <iframe>: framed by this site only, never by another
+    assert response.headers["content-security-policy"] == "frame-ancestors 'self'"
     pdf = world.root / "downloaded.pdf"
     pdf.write_bytes(response.body())
     # pyHanko's validation runs its own asyncio loop: not on this thread, where Playwright's loop runs

@@ -203,3 +203,25 @@ def test_list_filters_search_and_pages(catalog: Catalog, home: Path) -> None:
     assert list_cases(catalog, text="c0007").rows[0].case_id == "C0007"  # case ids search case-insensitively
     assert list_cases(catalog, text="100%").total == 0  # LIKE wildcards are literal
     assert status_counts(catalog) == {"draft": 40, "in_review": 40, "returned": 40}
+
+
+def test_issue_without_a_configured_signer_is_refused_with_the_reason(catalog: Catalog, home: Path) -> None:
+    """No [signing] in gongu.toml: issue_case refuses (nothing rendered, nothing recorded), the case stays
+    in review, and the reason says so — as `gongu issue` does without --unsealed."""
+    from gongu.workspace import issue_and_archive
+
+    settings = load_settings(home)
+    case_id = _submitted(catalog, home)
+    approver = Acct(6, "liu", "刘建国", frozenset({"approver"}))
+    for n, (who, level) in enumerate(((PROOF, "proofread"), (RECHECK, "recheck"), (approver, "approve"))):
+        review_case(catalog, home, case_id, account=who, level=level, decision="approve", comment=None,
+                    now=f"2026-01-05T1{n}:00:00+08:00", settings=settings)
+    assert get_case(catalog, case_id).next_level is None  # type: ignore[union-attr]
+    with pytest.raises(WorkspaceRefused):  # only the approver role issues
+        issue_and_archive(catalog, home, case_id, account=RECHECK, now=NOW, settings=settings)
+    with pytest.raises(WorkspaceRefused) as info:
+        issue_and_archive(catalog, home, case_id, account=approver, now=NOW, settings=settings)
+    assert any("未配置签章" in r for r in info.value.reasons)
+    assert get_case(catalog, case_id).status == "in_review"  # type: ignore[union-attr]
+    assert "issuances" not in json.loads(case_file(home, case_id).read_text(encoding="utf-8"))
+    assert not (home / "issued").exists()

@@ -203,7 +203,10 @@ def _report(request: Request, kind: str) -> Response:
     if issued:
         trail.record(request, f"report_{kind}", case_id=case_id, report_number=loaded.case.report.number)
     disposition = "inline" if kind == "pdf" else "attachment"
-    return FileResponse(files[kind], media_type=media, filename=name, content_disposition_type=disposition)
+    # The PDF is shown in the case page's <iframe>: framed by this site only (the app's default is 'none').
+    headers = {"content-security-policy": "frame-ancestors 'self'"} if kind == "pdf" else None
+    return FileResponse(files[kind], media_type=media, filename=name, content_disposition_type=disposition,
+                        headers=headers)
 
 
 @page("/cases/{case_id}/report.pdf", roles=CASE_ROLES, name="case_report_pdf")
