@@ -253,7 +253,8 @@ def _carry_over(home: Path, existing: WorkspaceCase | None, data: dict[str, Any]
     if existing.handler != account.username:
         raise WorkspaceRefused([f"案件 {existing.case_id} 由账户 {existing.handler}（{existing.handler_person}）上传，"
                                 "只有该账户可以替换"])
-    stored = json.loads(case_file(home, existing.case_id).read_text(encoding="utf-8"))
+    path = case_file(home, existing.case_id)
+    stored = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
     kept = (stored.get("reviews") or [], stored.get("issuances") or [])
     for key, title, mine, theirs in (("reviews", "质量审核记录", uploaded[0], kept[0]),
                                      ("issuances", "报告出具记录", uploaded[1], kept[1])):
