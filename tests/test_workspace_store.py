@@ -225,3 +225,23 @@ def test_issue_without_a_configured_signer_is_refused_with_the_reason(catalog: C
     assert get_case(catalog, case_id).status == "in_review"  # type: ignore[union-attr]
     assert "issuances" not in json.loads(case_file(home, case_id).read_text(encoding="utf-8"))
     assert not (home / "issued").exists()
+
+
+def test_a_forensic_case_is_uploaded_by_an_appraiser(catalog: Catalog, home: Path) -> None:
+    folder = EXAMPLE.parent / "forensic-single-no-disability"
+    data = json.loads((folder / "case.json").read_text(encoding="utf-8"))
+    data.pop("reviews")
+    data.pop("issuances", None)
+    files = [("case.json", io.BytesIO(json.dumps(data, ensure_ascii=False).encode()))]
+    files += [(str(p.relative_to(folder)), io.BytesIO(p.read_bytes())) for p in sorted(folder.rglob("*"))
+              if p.is_file() and p.name != "case.json"]
+    with pytest.raises(WorkspaceRefused):  # a forensic case is the appraisers' (鉴定人), not a handler's
+        upload_case(catalog, home, files, account=HANDLER, now=NOW)
+    for _name, fh in files:
+        fh.seek(0)
+    appraiser = Acct(7, "li", "李明", frozenset({"appraiser"}))
+    row = upload_case(catalog, home, files, account=appraiser, now=NOW)
+    insured = [p["name"] for p in data["parties"] if p["role"] == "insured"]
+    assert (row.kind, row.insured, row.project) == ("forensic_appraisal", "、".join(insured), "")
+    assert list_cases(catalog, kind="forensic_appraisal").total == 1
+    assert quality_review(load_ws(home, row.case_id)).groups  # the forensic rules ran (at least the review rule)
