@@ -22,10 +22,15 @@ def adjustment_table(case: CarSurveyCase, adj: Adjustment) -> Table:
     text_column(table, "公式")
     text_column(table, "输入")
     whole_column(table, "结果", justify="right")
-    for step in adj.steps:
-        inputs = "；".join(f"{k} {v}" for k, v in step.inputs)
-        table.add_row(*map(escape, (step.clause, step.label, step.formula, inputs, step.result_text)))
+    for row in adjustment_rows(adj):
+        table.add_row(*map(escape, row))
     return table
+
+
+def adjustment_rows(adj: Adjustment) -> list[tuple[str, str, str, str, str]]:
+    """(clause, step, formula, inputs, result) per step: what the terminal table and the web case page show."""
+    return [(step.clause, step.label, step.formula, "；".join(f"{k} {v}" for k, v in step.inputs), step.result_text)
+            for step in adj.steps]
 
 
 def _met(value: bool | None) -> str:
@@ -39,6 +44,13 @@ def time_limits_table(case: ForensicAppraisalCase, limits: TimeLimits) -> Table:
     text_column(table, "项目")
     text_column(table, "计算")
     whole_column(table, "结果", justify="right")
+    for row in time_limits_rows(case, limits):
+        table.add_row(*map(escape, row))
+    return table
+
+
+def time_limits_rows(case: ForensicAppraisalCase, limits: TimeLimits) -> list[tuple[str, str, str, str]]:
+    """(clause, item, computation, result) per line of the forensic time limits (terminal and web)."""
 
     def day(value: date | None) -> str:
         return value.isoformat() if value is not None else "未记录"
@@ -62,6 +74,4 @@ def time_limits_table(case: ForensicAppraisalCase, limits: TimeLimits) -> Table:
          day(limits.deadline)),
         ("通则 Art 28", "鉴定完成", "", f"{day(limits.completed_on)} {_met(limits.completion_met)}"),
     ]
-    for row in rows:
-        table.add_row(*map(escape, row))
-    return table
+    return rows

@@ -16,17 +16,15 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from pydantic import ValidationError
 from rich.markup import escape
 from rich.table import Table
 
-from generator.casefile import atomic_write, read_case_data, write_case_data
-from generator.clock import SYSTEM_CLOCK
+from generator.casefile import atomic_write
 from generator.issuance import IssueRefused
 from generator.loading import CaseFileError
-from generator.model import Review, ReviewDecision, ReviewLevel
+from generator.model import ReviewDecision, ReviewLevel
 from generator.qc_sheet import render_qc_sheet
-from generator.review import LEVELS, check_new_review, level_titles, review_state
+from generator.review import LEVELS, level_titles, review_state
 from generator.rules import Finding, Stage, run_rules
 from generator.rules.registry import SEVERITY_TITLES, clause_key
 from gongu.cli import CaseArg, app, load_or_exit
@@ -107,36 +105,29 @@ def review(
     at: Annotated[str | None, typer.Option("--at", help="审核时间 ISO 8601，缺省为现在（北京时间）")] = None,
 ) -> None:
     """记录一级审核意见（9.3；司法鉴定为校对、复核、签发，通则第三十五条）：写入案件文件的 reviews；不合规的审核被拒绝并说明原因（退出码 2）。"""
+    from gongu.reviewing import ReviewRefused, record_review
+
     loaded = load_or_exit(case_file)
     titles = level_titles(loaded.case)
     try:
-        reviewer = load_settings().people.require(reviewer, "审核人")  # stored as registered
+        recorded = record_review(case_file, level=level, reviewer=reviewer, decision=decision, comment=comment,
+                                 at=at, settings=load_settings(), loaded=loaded)
     except GonguError as exc:
         fail(escape(str(exc)))
-    raw_review = {"level": level.value, "reviewer": reviewer, "decision": decision.value,
-                  "at": at or SYSTEM_CLOCK.now().isoformat(timespec="seconds")}
-    if comment:
-        raw_review["comment"] = comment
-    try:
-        new = Review.model_validate(raw_review)
-    except ValidationError as exc:
-        for err in exc.errors():
-            err_console.print(f"[bold red]错误[/]：{'.'.join(map(str, err['loc']))}：{err['msg']}（{err.get('input')!r}）")
-        raise typer.Exit(2) from None
-    reasons = check_new_review(loaded.case, new)
-    if reasons:
-        err_console.print(f"[bold red]审核意见未记录[/]（{titles[level]}，{escape(reviewer)}）：")
-        for reason in reasons:
+    except ReviewRefused as exc:
+        if exc.invalid:
+            for reason in exc.reasons:
+                err_console.print(f"[bold red]错误[/]：{reason}")
+            raise typer.Exit(2) from None
+        err_console.print(f"[bold red]审核意见未记录[/]（{titles[level]}，{escape(exc.reviewer)}）：")
+        for reason in exc.reasons:
             err_console.print(f"  • {reason}")
-        raise typer.Exit(2)
-    data = read_case_data(loaded)
-    data.setdefault("reviews", []).append(raw_review)
-    try:
-        written = write_case_data(case_file, data)
+        raise typer.Exit(2) from None
     except CaseFileError as exc:
         print_problems(exc.source, exc.problems)
         raise typer.Exit(2) from None
-    state = review_state(written.case)
+    reviewer = recorded.review["reviewer"]
+    state = review_state(recorded.written.case)
     done = "、".join(titles[lv] for lv in LEVELS if lv in state.approved) or "无"
     verb = "通过" if decision == ReviewDecision.approve else "退回（案件重新打开，须重新经三级审核）"
     console.print(f"[green]✓[/] 已记录：{titles[level]} {reviewer} {verb}；本轮已通过：{done}")

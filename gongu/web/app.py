@@ -32,6 +32,8 @@ from gongu.web.state import WebState
 PAGE_MODULES = [
     "gongu.web.pages_login",
     "gongu.web.pages_accounts",
+    "gongu.web.pages_cases",
+    "gongu.web.pages_review",
 ]
 
 SECRET_FILE = "web-secret.key"
@@ -111,7 +113,10 @@ class SecurityHeaders:
                 # Server-Timing: the time spent in the app (what bench/web_bench.py reports as server-side)
                 elapsed = (time.perf_counter() - started) * 1000
                 headers.append((b"server-timing", f"app;dur={elapsed:.2f}".encode()))
-                headers += [(b"content-security-policy", CSP.encode()), (b"x-content-type-options", b"nosniff"),
+                # A response may bring its own policy (the case page's PDF, shown in our own <iframe>)
+                if not any(k.lower() == b"content-security-policy" for k, _ in headers):
+                    headers.append((b"content-security-policy", CSP.encode()))
+                headers += [(b"x-content-type-options", b"nosniff"),
                             (b"referrer-policy", b"same-origin"), (b"x-frame-options", b"SAMEORIGIN")]
                 if not any(k.lower() == b"cache-control" for k, _ in headers):
                     headers.append((b"cache-control", b"no-store"))  # pages show case data: not kept in caches

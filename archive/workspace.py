@@ -1,0 +1,209 @@
+"""The web workspace's cases in progress (issue 15 §3): one row per case uploaded to
+GONGU_HOME/workspace/<case_id>/, its status, and the review decisions made through the workspace with
+the account that made them.
+
+Tables sit on the catalog's SQLAlchemy `metadata` (revision 0004), SQLAlchemy Core only, so they work
+on SQLite and PostgreSQL alike. The list page reads only these columns (indexed), never the case files:
+the columns the list shows and searches are copied from case.json when it is uploaded or changed.
+The case file stays the record of the reviews themselves (as `gongu review` writes them); the
+`workspace_comments` rows add what a case file cannot hold: which account decided."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import (
+    CheckConstraint,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    Table,
+    Text,
+    and_,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
+
+from archive.catalog import Catalog, metadata
+
+STATUSES = {"draft": "草稿", "in_review": "审核中", "returned": "已退回", "issued": "已出具", "archived": "已归档"}
+LEVEL_VALUES = ("proofread", "recheck", "approve")
+
+workspace_cases_table = Table(
+    "workspace_cases", metadata,
+    Column("case_id", Text, primary_key=True),
+    Column("kind", Text, nullable=False),
+    Column("status", Text, nullable=False),
+    Column("handler", Text, nullable=False),  # the account (username) that uploaded the case
+    Column("handler_person", Text, nullable=False),
+    Column("case_name", Text, nullable=False),
+    Column("project", Text, nullable=False),
+    Column("insured", Text, nullable=False),
+    Column("report_number", Text, nullable=False),
+    Column("next_level", Text),  # the review level the case waits for while in review
+    Column("search_text", Text, nullable=False),  # case id, project, insured, name: lower-cased, for LIKE
+    Column("created_at", Text, nullable=False),
+    Column("updated_at", Text, nullable=False),
+    CheckConstraint("status IN ('draft', 'in_review', 'returned', 'issued', 'archived')"),
+    Index("workspace_cases_status", "status", "updated_at"),
+    Index("workspace_cases_handler", "handler", "updated_at"),
+    Index("workspace_cases_kind", "kind", "updated_at"),
+    Index("workspace_cases_updated", "updated_at"),
+    Index("workspace_cases_queue", "status", "next_level", "updated_at"),
+)
+workspace_comments_table = Table(
+    "workspace_comments", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("case_id", Text, ForeignKey("workspace_cases.case_id"), nullable=False),
+    Column("level", Text, nullable=False),
+    Column("decision", Text, nullable=False),
+    Column("account", Text, nullable=False),  # username: the review rules compare accounts
+    Column("person", Text, nullable=False),  # the registered name recorded in case.json
+    Column("comment", Text),
+    Column("at", Text, nullable=False),
+    CheckConstraint("level IN ('proofread', 'recheck', 'approve')"),
+    CheckConstraint("decision IN ('approve', 'return')"),
+    Index("workspace_comments_case", "case_id", "id"),
+)
+
+
+@dataclass(frozen=True)
+class WorkspaceCase:
+    case_id: str
+    kind: str
+    status: str
+    handler: str
+    handler_person: str
+    case_name: str
+    project: str
+    insured: str
+    report_number: str
+    next_level: str | None
+    created_at: str
+    updated_at: str
+
+    @property
+    def status_title(self) -> str:
+        return STATUSES[self.status]
+
+
+@dataclass(frozen=True)
+class ReviewComment:
+    id: int
+    case_id: str
+    level: str
+    decision: str
+    account: str
+    person: str
+    comment: str | None
+    at: str
+
+
+@dataclass(frozen=True)
+class CasePage:
+    rows: list[WorkspaceCase]
+    total: int
+    page: int
+    page_size: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.page_size))
+
+
+_CASE_COLUMNS = [c for c in workspace_cases_table.c if c.name != "search_text"]
+
+
+def _case(row: Any) -> WorkspaceCase:
+    return WorkspaceCase(**{c.name: row[c.name] for c in _CASE_COLUMNS})
+
+
+def search_text(*parts: str) -> str:
+    return " ".join(p for p in parts if p).casefold()
+
+
+def get_case(catalog: Catalog, case_id: str) -> WorkspaceCase | None:
+    row = catalog._one(select(*_CASE_COLUMNS).where(workspace_cases_table.c.case_id == case_id))
+    return _case(row) if row is not None else None
+
+
+def put_case(catalog: Catalog, *, case_id: str, kind: str, status: str, handler: str, handler_person: str,
+             case_name: str, project: str, insured: str, report_number: str, next_level: str | None, at: str) -> None:
+    """Insert the case or update its row (inside the caller's write transaction)."""
+    conn = catalog._writing()
+    values = {"kind": kind, "status": status, "handler": handler, "handler_person": handler_person,
+              "case_name": case_name, "project": project, "insured": insured, "report_number": report_number,
+              "next_level": next_level, "updated_at": at,
+              "search_text": search_text(case_id, project, insured, case_name)}
+    found = conn.execute(select(workspace_cases_table.c.case_id)
+                         .where(workspace_cases_table.c.case_id == case_id)).first()
+    if found is None:
+        conn.execute(insert(workspace_cases_table).values(case_id=case_id, created_at=at, **values))
+    else:
+        conn.execute(update(workspace_cases_table).where(workspace_cases_table.c.case_id == case_id).values(**values))
+
+
+def set_status(catalog: Catalog, case_id: str, status: str, *, next_level: str | None, at: str) -> None:
+    catalog._writing().execute(update(workspace_cases_table).where(workspace_cases_table.c.case_id == case_id)
+                               .values(status=status, next_level=next_level, updated_at=at))
+
+
+def add_comment(catalog: Catalog, *, case_id: str, level: str, decision: str, account: str, person: str,
+                comment: str | None, at: str) -> None:
+    catalog._writing().execute(insert(workspace_comments_table).values(
+        case_id=case_id, level=level, decision=decision, account=account, person=person, comment=comment, at=at))
+
+
+def comments(catalog: Catalog, case_id: str) -> list[ReviewComment]:
+    rows = catalog._rows(select(workspace_comments_table).where(workspace_comments_table.c.case_id == case_id)
+                         .order_by(workspace_comments_table.c.id))
+    return [ReviewComment(**dict(r)) for r in rows]
+
+
+def list_cases(catalog: Catalog, *, status: str | None = None, kind: str | None = None, handler: str | None = None,
+               text: str | None = None, next_level: str | None = None, ready: bool = False, page: int = 1,
+               page_size: int = 50) -> CasePage:
+    """One page of cases, newest change first; every filter is an indexed column except the text search
+    (a LIKE over one lower-cased column: case id, project, insured and case name). `ready`: in review
+    with every level passed (waiting for the approver to issue)."""
+    t = workspace_cases_table
+    where = []
+    if status:
+        where.append(t.c.status == status)
+    if kind:
+        where.append(t.c.kind == kind)
+    if handler:
+        where.append(or_(t.c.handler == handler, t.c.handler_person == handler))
+    if next_level:
+        where.append(t.c.next_level == next_level)
+    if ready:
+        where += [t.c.status == "in_review", t.c.next_level.is_(None)]
+    if text and text.strip():
+        for word in text.casefold().split()[:10]:
+            escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            where.append(t.c.search_text.like(f"%{escaped}%", escape="\\"))
+    cond = and_(*where) if where else None
+    count = select(func.count()).select_from(t)
+    query = select(*_CASE_COLUMNS).order_by(t.c.updated_at.desc(), t.c.case_id)
+    if cond is not None:
+        count = count.where(cond)
+        query = query.where(cond)
+    page = max(1, page)
+    rows = catalog._rows(query.limit(page_size).offset((page - 1) * page_size))
+    return CasePage([_case(r) for r in rows], int(catalog._scalar(count)), page, page_size)
+
+
+def status_counts(catalog: Catalog) -> dict[str, int]:
+    t = workspace_cases_table
+    rows = catalog._rows(select(t.c.status, func.count().label("n")).group_by(t.c.status))
+    return {r["status"]: int(r["n"]) for r in rows}
+
+
+__all__ = ["STATUSES", "CasePage", "ReviewComment", "WorkspaceCase", "add_comment", "comments", "get_case",
+           "list_cases", "put_case", "set_status", "status_counts", "workspace_cases_table",
+           "workspace_comments_table"]

@@ -1,0 +1,232 @@
+"""Cases (issue 15 §3): the list with status, filters, search and pages; upload (case.json with its photos
+and attachments); the case page (adjustment steps, the report inline with its DOCX, QC findings by clause,
+reviews and return comments, the actions the account may take); submit for review.
+
+Every rule and step is gongu/workspace.py's (the CLI's functions underneath); these functions only read
+the request, call it, record the action in the trail and render."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from starlette.requests import Request
+from starlette.responses import FileResponse, RedirectResponse, Response
+
+from archive.workspace import STATUSES, comments, get_case, list_cases, status_counts
+from generator.kinds import is_forensic
+from generator.loading import CaseFileError, LoadedCase
+from generator.review import LEVELS, level_titles, review_state
+from gongu import workspace
+from gongu.web import trail
+from gongu.web.access import page
+from gongu.web.case_links import links_for
+from gongu.web.render import flash, render
+from gongu.web.state import web_archive, web_settings
+
+# Who sees cases in progress: the people who write and review them.
+CASE_ROLES = frozenset({"handler", "proofreader", "rechecker", "approver", "appraiser", "reviewer", "admin"})
+UPLOAD_ROLES = frozenset({"handler", "appraiser"})
+KINDS = {"car_survey": "建筑工程一切险公估", "forensic_appraisal": "司法鉴定"}
+PAGE_SIZE = 50
+# Messages shown once after a redirect (gongu.web.render.flash).
+DONE = {"uploaded": "已上传并校验通过。", "submitted": "已提交审核。", "approve": "审核意见已记录：通过。",
+        "return": "审核意见已记录：退回承办人员。", "issued": "报告已出具并签章。", "archived": "已归档。"}
+
+
+def _home(request: Request) -> Path:
+    return web_settings(request).home
+
+
+def _now(request: Request) -> str:
+    return web_archive(request).now().isoformat(timespec="seconds")
+
+
+def _int(value: str | None, default: int) -> int:
+    try:
+        return max(1, int(value or default))
+    except ValueError:
+        return default
+
+
+@page("/cases", roles=CASE_ROLES, name="cases", nav="案件")
+def cases_page(request: Request) -> Response:
+    q = request.query_params
+    status = q.get("status") if q.get("status") in STATUSES else None
+    kind = q.get("kind") if q.get("kind") in KINDS else None
+    handler = (q.get("handler") or "").strip()[:100] or None
+    text = (q.get("q") or "").strip()[:200] or None
+    catalog = web_archive(request).catalog
+    result = list_cases(catalog, status=status, kind=kind, handler=handler, text=text, page=_int(q.get("page"), 1),
+                        page_size=PAGE_SIZE)
+    filters = {k: v for k, v in (("status", status), ("kind", kind), ("handler", handler), ("q", text)) if v}
+    base = "&".join(f"{k}={quote(v)}" for k, v in filters.items())
+    return render(request, "cases.html", {
+        "result": result, "filters": filters, "query": base, "statuses": STATUSES, "kinds": KINDS,
+        "counts": status_counts(catalog), "may_upload": bool(request.state.account.roles & UPLOAD_ROLES)})
+
+
+@page("/cases/upload", roles=UPLOAD_ROLES, name="case_upload_form")
+def upload_form(request: Request) -> Response:
+    return render(request, "case_upload.html", {"problems": [], "refusals": [], "limits": _limits()})
+
+
+def _limits() -> dict[str, int]:
+    return {"file_mib": workspace.MAX_FILE_BYTES >> 20, "total_mib": workspace.MAX_TOTAL_BYTES >> 20,
+            "files": workspace.MAX_FILES}
+
+
+@page("/cases/upload", methods=("POST",), roles=UPLOAD_ROLES, name="case_upload")
+def upload(request: Request) -> Response:
+    form = request.state.form
+    files = [(f.filename, f.file) for key in ("files", "folder") for f in form.getlist(key)
+             if hasattr(f, "filename") and f.filename]
+    context: dict[str, Any] = {"problems": [], "refusals": [], "limits": _limits()}
+    try:
+        row = workspace.upload_case(web_archive(request).catalog, _home(request), files,
+                                    account=request.state.account, now=_now(request))
+    except workspace.UploadRefused as exc:
+        context["problems"] = [p.as_dict() for p in exc.problems]
+        return render(request, "case_upload.html", context, status=400)
+    except workspace.WorkspaceRefused as exc:
+        context["refusals"] = exc.reasons
+        return render(request, "case_upload.html", context, status=409)
+    trail.record(request, "case_upload", case_id=row.case_id, report_number=row.report_number,
+                 files=len(files))
+    flash(request, DONE["uploaded"])
+    return RedirectResponse(f"/cases/{quote(row.case_id)}", status_code=303)
+
+
+def _adjustment(loaded: LoadedCase) -> dict[str, Any]:
+    """What `gongu adjust` shows (gongu/adjust_view.py rows): the 理算 steps, or a forensic case's time limits."""
+    from gongu.adjust_view import adjustment_rows, time_limits_rows
+
+    case = loaded.case
+    if is_forensic(case):
+        from generator.forensic.workdays import CalendarNotCovered, time_limits
+
+        try:
+            rows = time_limits_rows(case, time_limits(case))  # type: ignore[arg-type]
+        except CalendarNotCovered as exc:
+            return {"title": "鉴定时限", "headers": [], "rows": [], "error": f"鉴定时限（$.timeline）：{exc}"}
+        return {"title": "鉴定时限（工作日，按法定节假日及调休）", "headers": ["条款", "项目", "计算", "结果"], "rows": rows}
+    from generator.adjust import adjust
+    from generator.amounts import format_amount, rmb_uppercase
+
+    result = adjust(case)  # type: ignore[arg-type]
+    return {"title": "理算过程", "headers": ["条款", "步骤", "公式", "输入", "结果"], "rows": adjustment_rows(result),
+            "total": f"{format_amount(result.total_payable)} 元（{rmb_uppercase(result.total_payable)}）"}
+
+
+def _documents(loaded: LoadedCase) -> list[str]:
+    if not is_forensic(loaded.case):
+        return []
+    from generator.forensic.documents import build_documents
+
+    return [d.title + ("（主文书）" if d.primary else "") for d in build_documents(loaded.case)]  # type: ignore[arg-type]
+
+
+def case_context(request: Request, case_id: str) -> dict[str, Any] | None:
+    """Everything the case page shows; None when the workspace has no such case."""
+    catalog = web_archive(request).catalog
+    row = get_case(catalog, case_id)
+    if row is None:
+        return None
+    account = request.state.account
+    home = _home(request)
+    context: dict[str, Any] = {"row": row, "kinds": KINDS, "errors": [], "comments": comments(catalog, case_id)}
+    try:
+        loaded = workspace.load(home, case_id)
+    except CaseFileError as exc:
+        context["load_problems"] = [p.as_dict() for p in exc.problems]
+        return context
+    case = loaded.case
+    titles = level_titles(case)
+    state = review_state(case)
+    stage = "archive" if row.status in ("issued", "archived") else "review"
+    context.update({
+        "case": case, "adjustment": _adjustment(loaded), "qc": workspace.quality_review(loaded, stage),
+        "stage": stage, "documents": _documents(loaded), "links": links_for(case.kind, account.roles),
+        "reviews": [{"level": titles[r.level], "reviewer": r.reviewer, "decision": r.decision.value,
+                     "at": r.at.isoformat(timespec="minutes"), "comment": r.comment or ""} for r in case.reviews],
+        "level_titles": {lv.value: titles[lv] for lv in LEVELS},
+        "approved": [titles[lv] for lv in LEVELS if lv in state.approved],
+        "last_return": state.last_return,
+        "may_replace": row.status in ("draft", "returned") and row.handler == account.username,
+        "may_submit": row.status in ("draft", "returned") and row.handler == account.username,
+        "review_level": (row.next_level if row.status == "in_review" and row.next_level
+                         and account.roles & workspace.LEVEL_ROLES[row.next_level] else None),
+        "may_issue": row.status == "in_review" and row.next_level is None and "approver" in account.roles,
+        "may_archive": row.status == "issued" and "approver" in account.roles,
+        "issued": workspace.issued_files(home, loaded),
+    })
+    return context
+
+
+def _not_found(request: Request, case_id: str) -> Response:
+    return render(request, "error.html", {"title": "没有此案件", "message": f"工作台中没有案件 {case_id}"}, status=404)
+
+
+@page("/cases/{case_id}", roles=CASE_ROLES, name="case")
+def case_page(request: Request) -> Response:
+    case_id = request.path_params["case_id"]
+    context = case_context(request, case_id)
+    if context is None:
+        return _not_found(request, case_id)
+    return render(request, "case.html", context)
+
+
+def case_page_with_errors(request: Request, case_id: str, errors: list[str], status: int = 409) -> Response:
+    """The case page again, with the reasons an action was refused in view."""
+    context = case_context(request, case_id)
+    if context is None:
+        return _not_found(request, case_id)
+    context["errors"] = errors
+    return render(request, "case.html", context, status=status)
+
+
+def _report(request: Request, kind: str) -> Response:
+    case_id = request.path_params["case_id"]
+    if get_case(web_archive(request).catalog, case_id) is None:
+        return _not_found(request, case_id)
+    loaded = workspace.load(_home(request), case_id)
+    from gongu.templates import firm_templates
+
+    issued = workspace.issued_files(_home(request), loaded)  # the sealed report once issued, else a preview
+    files = issued or workspace.report_files(_home(request), loaded, firm_templates(web_settings(request), None))
+    if kind not in files:
+        return _not_found(request, case_id)
+    name = f"{loaded.case.report.number}.{kind}"
+    media = {"pdf": "application/pdf",
+             "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document"}[kind]
+    if issued:
+        trail.record(request, f"report_{kind}", case_id=case_id, report_number=loaded.case.report.number)
+    disposition = "inline" if kind == "pdf" else "attachment"
+    # The PDF is shown in the case page's <iframe>: framed by this site only (the app's default is 'none').
+    headers = {"content-security-policy": "frame-ancestors 'self'"} if kind == "pdf" else None
+    return FileResponse(files[kind], media_type=media, filename=name, content_disposition_type=disposition,
+                        headers=headers)
+
+
+@page("/cases/{case_id}/report.pdf", roles=CASE_ROLES, name="case_report_pdf")
+def report_pdf(request: Request) -> Response:
+    return _report(request, "pdf")
+
+
+@page("/cases/{case_id}/report.docx", roles=CASE_ROLES, name="case_report_docx")
+def report_docx(request: Request) -> Response:
+    return _report(request, "docx")
+
+
+@page("/cases/{case_id}/submit", methods=("POST",), roles=UPLOAD_ROLES, name="case_submit")
+def submit(request: Request) -> Response:
+    case_id = request.path_params["case_id"]
+    try:
+        row = workspace.submit_case(web_archive(request).catalog, _home(request), case_id,
+                                    account=request.state.account, now=_now(request))
+    except workspace.WorkspaceRefused as exc:
+        return case_page_with_errors(request, case_id, exc.reasons)
+    trail.record(request, "case_submit", case_id=case_id, report_number=row.report_number)
+    flash(request, DONE["submitted"])
+    return RedirectResponse(f"/cases/{quote(case_id)}", status_code=303)

@@ -1,0 +1,99 @@
+"""Review queues per level and the decisions (issue 15 §3; 9.3 three-level review, forensic 通则 Art 35):
+approve or return with a comment; the approver's one button that issues and seals the report (the
+pipeline of `gongu issue`) and archives it (`gongu archive ingest`). The rules are gongu/workspace.py's."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from archive.workspace import CasePage, list_cases
+from gongu import workspace
+from gongu.web import trail
+from gongu.web.access import page
+from gongu.web.pages_cases import DONE, KINDS, PAGE_SIZE, _home, _int, _now, case_page_with_errors
+from gongu.web.render import flash, render
+from gongu.web.state import web_archive, web_settings
+
+REVIEW_ROLES = frozenset({"proofreader", "rechecker", "approver", "reviewer"})
+QUEUES = {"proofread": "校对", "recheck": "复核", "approve": "审核", "issue": "待出具"}
+
+
+def _queues_for(roles: frozenset[str]) -> list[str]:
+    out = [level for level, need in workspace.LEVEL_ROLES.items() if roles & need]
+    if "approver" in roles:
+        out.append("issue")
+    return out
+
+
+@page("/review", roles=REVIEW_ROLES, name="review_queues", nav="审核")
+def queues(request: Request) -> Response:
+    account = request.state.account
+    mine = _queues_for(account.roles)
+    level = request.query_params.get("level")
+    level = level if level in mine else mine[0]
+    catalog = web_archive(request).catalog
+
+    def queue(q: str, page_no: int = 1, size: int = PAGE_SIZE) -> CasePage:
+        if q == "issue":
+            return list_cases(catalog, ready=True, page=page_no, page_size=size)
+        return list_cases(catalog, status="in_review", next_level=q, page=page_no, page_size=size)
+
+    result = queue(level, _int(request.query_params.get("page"), 1))
+    counts = {q: queue(q, 1, 1).total for q in mine}
+    return render(request, "review_queues.html", {"queues": {q: QUEUES[q] for q in mine}, "level": level,
+                                                  "result": result, "counts": counts, "kinds": KINDS,
+                                                  "me": account.username})
+
+
+@page("/cases/{case_id}/review", methods=("POST",), roles=REVIEW_ROLES, name="case_review")
+def decide(request: Request) -> Response:
+    case_id = request.path_params["case_id"]
+    form = request.state.form
+    level, decision = str(form.get("level", "")), str(form.get("decision", ""))
+    comment = str(form.get("comment", ""))[:2000]
+    try:
+        row = workspace.review_case(web_archive(request).catalog, _home(request), case_id,
+                                    account=request.state.account, level=level, decision=decision,
+                                    comment=comment, now=_now(request), settings=web_settings(request))
+    except workspace.WorkspaceRefused as exc:
+        return case_page_with_errors(request, case_id, exc.reasons)
+    trail.record(request, f"review_{decision}", case_id=case_id, report_number=row.report_number, level=level)
+    flash(request, DONE[decision])
+    return RedirectResponse(f"/cases/{quote(case_id)}", status_code=303)
+
+
+@page("/cases/{case_id}/issue", methods=("POST",), roles={"approver"}, name="case_issue")
+def issue(request: Request) -> Response:
+    case_id = request.path_params["case_id"]
+    try:
+        outcome = workspace.issue_and_archive(web_archive(request).catalog, _home(request), case_id,
+                                              account=request.state.account, now=_now(request),
+                                              settings=web_settings(request))
+    except workspace.WorkspaceRefused as exc:
+        return case_page_with_errors(request, case_id, ["不予出具：", *exc.reasons])
+    trail.record(request, "case_issue", case_id=case_id, report_number=outcome.number, sealed=True)
+    if not outcome.archived:
+        return case_page_with_errors(request, case_id, ["报告已出具并签章，但未能归档：", *outcome.archive_reasons],
+                                     status=200)
+    trail.record(request, "case_archive", case_id=case_id, report_number=outcome.number)
+    flash(request, DONE["archived"])
+    return RedirectResponse(f"/cases/{quote(case_id)}", status_code=303)
+
+
+@page("/cases/{case_id}/archive", methods=("POST",), roles={"approver"}, name="case_archive")
+def archive(request: Request) -> Response:
+    case_id = request.path_params["case_id"]
+    try:
+        reasons = workspace.archive_issued(web_archive(request).catalog, _home(request), case_id,
+                                           account=request.state.account, now=_now(request),
+                                           settings=web_settings(request))
+    except workspace.WorkspaceRefused as exc:
+        reasons = exc.reasons
+    if reasons:
+        return case_page_with_errors(request, case_id, ["未能归档：", *reasons])
+    trail.record(request, "case_archive", case_id=case_id)
+    flash(request, DONE["archived"])
+    return RedirectResponse(f"/cases/{quote(case_id)}", status_code=303)
