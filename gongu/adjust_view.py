@@ -32,13 +32,8 @@ def _met(value: bool | None) -> str:
     return "—" if value is None else ("✓ 符合" if value else "✗ 超期")
 
 
-def time_limits_table(case: ForensicAppraisalCase, limits: TimeLimits) -> Table:
-    """The forensic kind has no 理算: `gongu adjust` shows its time limits (通则 Arts 13, 28) instead."""
-    table = Table(title=escape(f"{case.case_id} {case.case_name} — 鉴定时限（工作日，按法定节假日及调休）"))
-    whole_column(table, "条款")
-    text_column(table, "项目")
-    text_column(table, "计算")
-    whole_column(table, "结果", justify="right")
+def time_limit_rows(case: ForensicAppraisalCase, limits: TimeLimits) -> list[tuple[str, str, str, str]]:
+    """The rows `gongu adjust` shows for the kind (条款, 项目, 计算, 结果); the web case page shows the same."""
 
     def day(value: date | None) -> str:
         return value.isoformat() if value is not None else "未记录"
@@ -62,6 +57,16 @@ def time_limits_table(case: ForensicAppraisalCase, limits: TimeLimits) -> Table:
          day(limits.deadline)),
         ("通则 Art 28", "鉴定完成", "", f"{day(limits.completed_on)} {_met(limits.completion_met)}"),
     ]
-    for row in rows:
+    return rows
+
+
+def time_limits_table(case: ForensicAppraisalCase, limits: TimeLimits) -> Table:
+    """The forensic kind has no 理算: `gongu adjust` shows its time limits (通则 Arts 13, 28) instead."""
+    table = Table(title=escape(f"{case.case_id} {case.case_name} — 鉴定时限（工作日，按法定节假日及调休）"))
+    whole_column(table, "条款")
+    text_column(table, "项目")
+    text_column(table, "计算")
+    whole_column(table, "结果", justify="right")
+    for row in time_limit_rows(case, limits):
         table.add_row(*map(escape, row))
     return table
