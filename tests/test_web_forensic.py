@@ -7,6 +7,7 @@ hand in the test."""
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import shutil
@@ -79,8 +80,8 @@ def test_appraiser_opens_a_case_its_documents_and_one_inline(page: Any, base_url
     assert "应决定受理" in limits and "2026-03-11" in limits
     _shot(page, "forensic-case.png")
     page.locator("#forensic-documents tr[data-key='risk_notice'] >> text=查看 PDF").click()
-    page.wait_for_selector("#pdf-view")
-    pdf_url = page.locator("#pdf-view").get_attribute("src")
+    page.wait_for_selector("#pdf-link")
+    pdf_url = page.locator("#pdf-link").get_attribute("href")
     response = page.request.get(base_url + pdf_url)
     assert response.status == 200
     assert response.headers["content-type"] == "application/pdf"
@@ -118,6 +119,12 @@ def test_draw_page_verifies_and_logs_the_draw(page: Any, base_url: str, home: Pa
         archive.close()
     draws = [e for e in events if e.kind == "draw"]
     assert len(draws) == 1 and "陈国栋" in draws[0].actor
+    assert draws[0].details["record_sha256"] == hashlib.sha256(
+        (EXAMPLES / "forensic-reappraisal" / "draw-record.json").read_bytes()).hexdigest()
+    trail = [e.details for e in events if e.kind == "web" and e.actor == "chen"]
+    verify = [d for d in trail if d["action"] == "forensic.draw.verify"]
+    assert len(verify) == 1 and verify[0]["verified"] is True
+    assert sum(1 for d in trail if d["action"] == "forensic.draw.log") == 2
 
 
 def test_ledger_filters_and_export_read_back(page: Any, base_url: str) -> None:

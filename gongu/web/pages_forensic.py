@@ -23,6 +23,7 @@ from gongu.ledger_sources import LedgerSourceError
 from gongu.web import trail
 from gongu.web.access import page
 from gongu.web.render import render
+from gongu.web.state import web_archive, web_settings
 
 # Appraisers and reviewers work the cases; approvers sign them off (签发) and admins see everything.
 FORENSIC_ROLES = frozenset({"appraiser", "reviewer", "approver", "admin"})
@@ -38,12 +39,7 @@ def case_links(case_id: str) -> list[tuple[str, str]]:
 
 
 def _home(request: Request) -> Path:
-    home = getattr(request.app.state, "home", None)
-    if home is not None:
-        return Path(home)
-    from gongu.settings import load_settings
-
-    return load_settings().home
+    return web_settings(request).home
 
 
 def _cache(request: Request) -> Path:
@@ -68,7 +64,7 @@ def _load(request: Request) -> LoadedCase | Response:
 # ─────────────────────────────────────────── cases ────────────────────────────────────────────
 
 
-@page(f"{PREFIX}/cases", methods=("GET",), roles=FORENSIC_ROLES, name="forensic_cases")
+@page(f"{PREFIX}/cases", methods=("GET",), roles=FORENSIC_ROLES, name="forensic_cases", nav="司法鉴定")
 def cases_page(request: Request) -> Response:
     cases, invalid = fw.list_cases(_home(request))
     return render(request, "forensic/cases.html", {"cases": cases, "invalid": invalid})
@@ -182,8 +178,6 @@ def draw_verify(request: Request) -> Response:
 def draw_log(request: Request) -> Response:
     """`gongu draw log`: the draw registered in the archive's event log by the logged-in person."""
     from archive.draw_log import DrawLogRefused, log_draw
-    from gongu.archiving import build_archive
-    from gongu.settings import load_settings
 
     loaded = _load(request)
     if isinstance(loaded, Response):
@@ -192,13 +186,10 @@ def draw_log(request: Request) -> Response:
     if path is None or not path.is_file():
         return _problem(request, "本案没有抽取记录", "机构为协商选定，或记录文件不存在", 404)
     account = request.state.account
-    archive = build_archive(load_settings(_home(request)))
     try:
-        event, details = log_draw(archive, path, by=f"{account.person}（{account.username}）")
+        event, details = log_draw(web_archive(request), path, by=f"{account.person}（{account.username}）")
     except DrawLogRefused as exc:
         return _problem(request, "抽取未能登记", str(exc), 422)
-    finally:
-        archive.close()
     trail.record(request, "forensic.draw.log", case_id=loaded.case.case_id,
                  record_sha256=details["record_sha256"], new=event is not None)
     state = f"seq-{event.seq}" if event is not None else "already"
@@ -239,9 +230,8 @@ def _ledger(request: Request) -> tuple[date, date, list[LedgerRow], list[LedgerR
         return _problem(request, "台账期间不对", period, 400)
     start, end = period
     from gongu.archiving import archive_config
-    from gongu.settings import load_settings
 
-    root = archive_config(load_settings(_home(request))).root
+    root = archive_config(web_settings(request)).root
     try:
         ledger = fw.workspace_ledger(_home(request), root, start, end)
     except LedgerSourceError as exc:
@@ -249,7 +239,7 @@ def _ledger(request: Request) -> tuple[date, date, list[LedgerRow], list[LedgerR
     return start, end, ledger.rows, _filtered(ledger.rows, request), ledger.warnings
 
 
-@page(PREFIX + "/ledger", methods=("GET",), roles=FORENSIC_ROLES, name="forensic_ledger")
+@page(PREFIX + "/ledger", methods=("GET",), roles=FORENSIC_ROLES, name="forensic_ledger", nav="工作台账")
 def ledger_page(request: Request) -> Response:
     got = _ledger(request)
     if isinstance(got, Response):
