@@ -50,7 +50,7 @@ from archive.merkle import leaf_hash
 
 MIGRATIONS = Path(__file__).with_name("catalog_migrations")
 # The head revision this code writes; tests check it is the last script in catalog_migrations/versions.
-SCHEMA_REVISION = "0002"
+SCHEMA_REVISION = "0003"
 # Tables of revision 0001 (the schema before versioning): a catalog holding exactly these, without
 # alembic_version, is recognised as revision 0001 and stamped before being migrated forward.
 REVISION_1_TABLES = ("packages", "holds", "disposals", "tombstones", "events", "checkpoints")
@@ -158,6 +158,7 @@ EVENT_KINDS = {
     "disposal_approved": "批准销毁",
     "disposal_executed": "执行销毁",
     "draw": "随机抽取鉴定机构（抽取记录登记）",
+    "web": "工作台操作（账户登录、查看、提交等，issue 15）",
 }
 # Events that change what search shows; each is queued for the index with the change it records.
 INDEXED_EVENT_KINDS = frozenset({"ingest", "ingest_recovered", "hold", "release", "disposal_executed"})

@@ -135,6 +135,7 @@ from gongu import cli_render  # noqa: E402,F401
 from gongu import cli_review  # noqa: E402,F401
 from gongu import cli_seal  # noqa: E402,F401
 from gongu import cli_search  # noqa: E402,F401
+from gongu import cli_web  # noqa: E402,F401
 # isort: on
 # --- end command modules ---
 

@@ -85,6 +85,11 @@ def run_demo(examples: Path) -> None:
         years = sorted({day.year for day in _received_dates(forensic)})
         export_cmd(from_=f"{years[0]}-01-01", to=f"{years[-1]}-12-31", fmt="xlsx",
                    output=settings.home / "demo-ledger.xlsx", cases=None)
+    # Issue 15: the web workspace over this demo home, one account per role.
+    from gongu.demo_web import demo_accounts
+
+    console.rule("网页工作台（gongu serve）演示账户")
+    demo_accounts(settings)
 
 
 def _received_dates(paths: list[Path]) -> list[date]:

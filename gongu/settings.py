@@ -149,6 +149,14 @@ class PeopleSettings(_Section):
         return found
 
 
+class WebSettings(_Section):
+    """The web workspace (issue 15): cookies marked Secure only behind HTTPS (a reverse proxy with TLS);
+    off by default because the embedded server listens on loopback over plain HTTP."""
+
+    secure_cookies: bool = Field(False, description="会话 Cookie 仅经 HTTPS 发送")
+    session_hours: int = Field(8, ge=1, le=24 * 7, description="会话有效小时数")
+
+
 class GonguToml(_Section):
     """gongu.toml, every section the code reads."""
 
@@ -158,6 +166,7 @@ class GonguToml(_Section):
     archive: ArchiveSettings = Field(default_factory=ArchiveSettings)
     signing: SigningSettings | None = None
     people: PeopleSettings = Field(default_factory=PeopleSettings)
+    web: WebSettings = Field(default_factory=WebSettings)
 
 
 class Settings(BaseModel):
@@ -189,6 +198,10 @@ class Settings(BaseModel):
     @property
     def people(self) -> PeopleSettings:
         return self.toml.people
+
+    @property
+    def web(self) -> WebSettings:
+        return self.toml.web
 
     def resolve(self, raw: str) -> Path:
         return resolve(self.home, raw)

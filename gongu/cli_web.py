@@ -1,0 +1,129 @@
+"""`gongu serve` and `gongu users …`: the web workspace server and its accounts (issue 15)."""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated
+
+import typer
+
+from gongu.cli import app
+from gongu.output import GonguError, console, print_table
+
+PASSWORD_ENV = "GONGU_PASSWORD"
+
+users = typer.Typer(help="工作台账户：添加、列出、停用、改密码", no_args_is_help=True)
+app.add_typer(users, name="users")
+
+
+class AccountRefused(GonguError):
+    plain = True
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="监听地址；缺省只在本机回环地址")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="端口")] = 8080,
+    proxy_headers: Annotated[bool, typer.Option("--proxy-headers/--no-proxy-headers",
+                                                help="信任反向代理的 X-Forwarded-For/Proto")] = False,
+    forwarded_allow_ips: Annotated[str, typer.Option(help="可信反向代理地址（逗号分隔）")] = "127.0.0.1",
+) -> None:
+    """启动网页工作台（uvicorn）。签章口令只从服务器环境变量读取，从不在网页中输入。"""
+    import uvicorn
+
+    from gongu.web.app import create_app
+
+    web = create_app()
+    console.print(f"Gongu 工作台：http://{host}:{port}/ （数据目录 {web.state.web.settings.home}；Ctrl-C 停止）")
+    uvicorn.run(web, host=host, port=port, proxy_headers=proxy_headers, forwarded_allow_ips=forwarded_allow_ips,
+                log_level="warning", access_log=False)
+
+
+def _catalog():  # noqa: ANN202 — archive.catalog.Catalog
+    from archive.catalog import Catalog
+    from gongu.archiving import archive_config
+    from gongu.settings import load_settings
+
+    return Catalog(archive_config(load_settings()).catalog_path)
+
+
+def _password(confirm: bool = True) -> str:
+    value = os.environ.get(PASSWORD_ENV)
+    if value is not None:
+        return value
+    return typer.prompt("密码", hide_input=True, confirmation_prompt=confirm)
+
+
+def _now():  # noqa: ANN202
+    from generator.clock import SYSTEM_CLOCK
+    from generator.types import SHANGHAI
+
+    return SYSTEM_CLOCK.now().astimezone(SHANGHAI)
+
+
+def _run(func, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+    from archive.accounts import AccountError
+
+    catalog = _catalog()
+    try:
+        return func(catalog, *args, **kwargs)
+    except AccountError as exc:
+        raise AccountRefused(str(exc)) from None
+    finally:
+        catalog.close()
+
+
+@users.command("add")
+def users_add(
+    name: Annotated[str, typer.Argument(help="用户名（登录名）")],
+    role: Annotated[list[str], typer.Option("--role", help="角色，可重复：handler proofreader rechecker approver "
+                                                        "archivist appraiser reviewer admin")],
+    person: Annotated[str | None, typer.Option(help="本人姓名（gongu.toml people.names 中登记的写法）")] = None,
+) -> None:
+    """添加账户；密码从提示输入或环境变量 GONGU_PASSWORD 读取。"""
+    from archive.accounts import add_account
+    from gongu.settings import load_settings
+
+    people = load_settings().people
+    who = person or name
+    if people.names:
+        who = people.require(who, "姓名（--person）")
+    account = _run(add_account, name, password=_password(), roles=set(role), person=who, now=_now())
+    console.print(f"[green]✓[/] 已添加账户 {account.username}（{account.person}；{', '.join(sorted(account.roles))}）")
+
+
+@users.command("list")
+def users_list() -> None:
+    """列出全部账户及其角色。"""
+    from rich.table import Table
+
+    from archive.accounts import list_accounts
+    from gongu.web.access import ROLES
+
+    rows = _run(list_accounts)
+    if not rows:
+        console.print("尚无账户；用 gongu users add NAME --role R 添加")
+        return
+    table = Table("用户名", "姓名", "角色", "状态")
+    for a in rows:
+        table.add_row(a.username, a.person, "、".join(f"{ROLES.get(r, r)}（{r}）" for r in sorted(a.roles)),
+                      "已停用" if a.disabled else "启用")
+    print_table(table)
+
+
+@users.command("disable")
+def users_disable(name: Annotated[str, typer.Argument(help="用户名")]) -> None:
+    """停用账户（其会话随即失效；记录不删除）。"""
+    from archive.accounts import set_disabled
+
+    _run(set_disabled, name, True)
+    console.print(f"[green]✓[/] 已停用账户 {name}")
+
+
+@users.command("passwd")
+def users_passwd(name: Annotated[str, typer.Argument(help="用户名")]) -> None:
+    """修改账户密码（提示输入或 GONGU_PASSWORD）。"""
+    from archive.accounts import set_password
+
+    _run(set_password, name, _password())
+    console.print(f"[green]✓[/] 已修改账户 {name} 的密码")

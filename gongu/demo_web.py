@@ -1,0 +1,57 @@
+"""`make demo`: demo accounts for the web workspace, one per role (issue 15 §1), printed with the URL and
+how to start the server. Each run sets new random passwords: they are printed here and nowhere else."""
+
+from __future__ import annotations
+
+import secrets
+
+from archive.accounts import add_account, get_account, set_disabled, set_password
+from archive.catalog import Catalog
+from gongu.archiving import archive_config
+from gongu.output import console
+from gongu.settings import Settings, load_settings
+from gongu.web.access import ROLES
+
+# demo person names (fictional); a firm registers its own people in gongu.toml people.names
+DEMO_PEOPLE = {"handler": "演示承办", "proofreader": "演示校对", "rechecker": "演示复核", "approver": "演示审核",
+               "archivist": "演示档案员", "appraiser": "演示鉴定人", "reviewer": "演示鉴定复核", "admin": "演示管理员"}
+# the second archivist: disposal needs two different accounts (one proposes, another approves)
+EXTRA = {"demo-archivist2": ("archivist", "演示档案员乙")}
+# Persons of the bundled examples (registered in the demo home's people.names, with demo signing keys):
+# the slope-collapse example's handler and three review levels, a forensic example's appraiser and
+# proofreader, so a demo account can work those cases through the pages under its own name.
+EXAMPLE_PEOPLE = {"demo-handler": "王志强", "demo-proofreader": "赵丽", "demo-rechecker": "孙立军",
+                  "demo-approver": "刘建国", "demo-appraiser": "刘国华", "demo-reviewer": "黄敏",
+                  "demo-archivist": "周静", "demo-archivist2": "钟文华"}
+
+
+def demo_accounts(settings: Settings, host: str = "127.0.0.1", port: int = 8080) -> dict[str, str]:
+    """Create (or re-enable) the demo accounts with fresh passwords; returns username → password."""
+    wanted = {f"demo-{role}": (role, DEMO_PEOPLE[role]) for role in ROLES} | EXTRA
+    registered = load_settings(settings.home).people  # the demo wrote gongu.toml after `settings` was read
+    for username, person in EXAMPLE_PEOPLE.items():
+        if registered.find(person):
+            wanted[username] = (wanted[username][0], person)
+    catalog = Catalog(archive_config(settings).catalog_path)
+    passwords: dict[str, str] = {}
+    try:
+        from generator.clock import SYSTEM_CLOCK
+        from generator.types import SHANGHAI
+
+        now = SYSTEM_CLOCK.now().astimezone(SHANGHAI)
+        for username, (role, person) in wanted.items():
+            password = secrets.token_urlsafe(9)
+            if get_account(catalog, username) is None:
+                add_account(catalog, username, password=password, roles={role}, person=person, now=now)
+            else:
+                set_password(catalog, username, password)
+                set_disabled(catalog, username, False)
+            passwords[username] = password
+    finally:
+        catalog.close()
+    console.print(f"启动工作台：GONGU_HOME={settings.home} gongu serve --host {host} --port {port}")
+    console.print(f"然后打开 http://{host}:{port}/ ，用下列演示账户登录（密码每次运行 make demo 重新生成）：")
+    for username, password in passwords.items():
+        role = wanted[username][0]
+        console.print(f"  {username:<18} {password:<14} {ROLES[role]}（{role}）")
+    return passwords

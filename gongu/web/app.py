@@ -1,0 +1,164 @@
+"""The ASGI app (issue 15 §1): Starlette, signed-cookie sessions, the account of each request, the
+pages registered with `gongu.web.access.page`, static files (vendored htmx), security headers.
+
+`create_app(home)` reads settings like every command (GONGU_HOME, gongu.toml), opens (and migrates) the
+catalog once, and serves every page module listed in PAGE_MODULES."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import secrets
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from gongu.settings import load_settings
+from gongu.web.access import ENDPOINTS, Account
+from gongu.web.state import WebState
+
+# Each area's pages live in gongu/web/pages_<area>.py; one line per module (a one-line merge at most).
+PAGE_MODULES = [
+    "gongu.web.pages_login",
+    "gongu.web.pages_accounts",
+]
+
+SECRET_FILE = "web-secret.key"
+SESSION_COOKIE = "gongu_session"
+STATIC = Path(__file__).with_name("static")
+# script-src 'self': no inline script runs, so hostile case text cannot execute even if escaping failed.
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+       "object-src 'self'; frame-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+
+
+def secret_key(home: Path) -> str:
+    """The session signing key, GONGU_HOME/web-secret.key, created 0600 on first start — never in gongu.toml."""
+    path = home / SECRET_FILE
+    home.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text(encoding="ascii").strip()
+    with os.fdopen(fd, "w", encoding="ascii") as fh:
+        fh.write(secrets.token_hex(32) + "\n")
+    return path.read_text(encoding="ascii").strip()
+
+
+class AccountMiddleware:
+    """Puts the logged-in Account in request.state.account (None when not logged in). A session older
+    than [web] session_hours, or of a disabled or deleted account, is ended here."""
+
+    def __init__(self, app: ASGIApp, web: WebState) -> None:
+        self.app = app
+        self.web = web
+        self.max_seconds = web.settings.web.session_hours * 3600
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        state = scope.setdefault("state", {})
+        state["account"] = None
+        session = scope.get("session", {})
+        account_id = session.get("account_id")
+        if account_id is not None:
+            login_at = session.get("login_at", 0)
+            account = None
+            if isinstance(login_at, (int, float)) and 0 <= time.time() - login_at <= self.max_seconds:
+                from starlette.concurrency import run_in_threadpool
+
+                account = await run_in_threadpool(self._load, int(account_id))
+            if account is None:
+                session.clear()
+            else:
+                state["account"] = account
+        await self.app(scope, receive, send)
+
+    def _load(self, account_id: int) -> Account | None:
+        from archive.accounts import get_account_by_id
+
+        found = get_account_by_id(self.web.archive().catalog, account_id)
+        if found is None or found.disabled:
+            return None
+        return Account(found.id, found.username, found.person, found.roles)
+
+
+class SecurityHeaders:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        started = time.perf_counter()
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = message.setdefault("headers", [])
+                # Server-Timing: the time spent in the app (what bench/web_bench.py reports as server-side)
+                elapsed = (time.perf_counter() - started) * 1000
+                headers.append((b"server-timing", f"app;dur={elapsed:.2f}".encode()))
+                headers += [(b"content-security-policy", CSP.encode()), (b"x-content-type-options", b"nosniff"),
+                            (b"referrer-policy", b"same-origin"), (b"x-frame-options", b"SAMEORIGIN")]
+                if not any(k.lower() == b"cache-control" for k, _ in headers):
+                    headers.append((b"cache-control", b"no-store"))  # pages show case data: not kept in caches
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    from gongu.web.render import render
+
+    assert isinstance(exc, HTTPException)
+    titles = {404: "页面不存在", 405: "不支持的请求方法", 400: "请求有误"}
+    return render(request, "error.html", {"title": titles.get(exc.status_code, "出错了"),
+                                          "message": exc.detail if exc.status_code not in titles else ""},
+                  status=exc.status_code)
+
+
+def load_page_modules() -> None:
+    for name in PAGE_MODULES:
+        importlib.import_module(name)
+
+
+def create_app(home: Path | None = None) -> Starlette:
+    settings = load_settings(home)
+    web = WebState(settings)
+    web.archive()  # open and migrate the catalog now, not inside the first request
+    load_page_modules()
+    from gongu.web.pages_login import login
+
+    # /login is the one public page (it is how one logs in), so it is not a `page` and not in ENDPOINTS.
+    routes: list[Route | Mount] = [Route("/login", login, methods=["GET", "POST"], name="login")]
+    routes += [Route(e.path, e.func, methods=list(e.methods), name=e.name) for e in ENDPOINTS]
+    routes.append(Mount("/static", StaticFiles(directory=str(STATIC)), name="static"))
+
+    @asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        yield
+        web.close()
+
+    middleware = [
+        Middleware(SecurityHeaders),
+        Middleware(SessionMiddleware, secret_key=secret_key(settings.home), session_cookie=SESSION_COOKIE,
+                   max_age=settings.web.session_hours * 3600, same_site="lax", https_only=settings.web.secure_cookies),
+        Middleware(AccountMiddleware, web=web),
+    ]
+    app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan,
+                    exception_handlers={HTTPException: _http_error})
+    app.state.web = web
+    return app

@@ -1,0 +1,76 @@
+"""Rendering pages: Jinja2 with autoescape ON for every template (case text is untrusted: a `<script>` in
+a case name is shown as text), plus what every page needs — account, CSRF token, navigation, flash."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, pass_context
+from markupsafe import Markup, escape
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+
+from gongu.web.access import ENDPOINTS, ROLES, SAFE_METHODS
+
+TEMPLATES = Path(__file__).with_name("templates")
+
+
+@pass_context
+def _csrf_field(context: Any) -> Markup:
+    return Markup('<input type="hidden" name="csrf_token" value="{}">').format(context.get("csrf_token", ""))
+
+
+def _environment() -> Environment:
+    # autoescape=True for every template, whatever its extension: no page may opt out by file name.
+    env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=True, trim_blocks=True, lstrip_blocks=True)
+    env.globals["csrf_field"] = _csrf_field
+    env.globals["ROLES"] = ROLES
+    return env
+
+
+env = _environment()
+
+
+def add_template_dir(path: Path) -> None:
+    """Let a page module keep templates elsewhere (searched after gongu/web/templates)."""
+    loader = env.loader
+    assert isinstance(loader, FileSystemLoader)
+    if str(path) not in loader.searchpath:
+        loader.searchpath.append(str(path))
+
+
+def csrf_token(request: Request) -> str:
+    token = request.session.get("csrf")
+    if not token:
+        token = secrets.token_urlsafe(32)
+        request.session["csrf"] = token
+    return str(token)
+
+
+def flash(request: Request, message: str, kind: str = "info") -> None:
+    """A message shown once on the next rendered page (after a redirect)."""
+    request.session.setdefault("flash", [])
+    request.session["flash"] = [*request.session["flash"], [kind, message]]
+
+
+def nav_for(account: Any) -> list[dict[str, str]]:
+    if account is None:
+        return []
+    items = []
+    for e in ENDPOINTS:
+        if e.nav and "{" not in e.path and set(e.methods) & SAFE_METHODS and account.roles & e.roles:
+            items.append({"name": e.name, "label": e.nav, "url": e.path})
+    return items
+
+
+def render(request: Request, template: str, context: dict[str, Any] | None = None, status: int = 200) -> HTMLResponse:
+    account = getattr(request.state, "account", None)
+    ctx = {"request": request, "account": account, "csrf_token": csrf_token(request), "nav": nav_for(account),
+           "flash": request.session.pop("flash", []), "path": request.url.path, **(context or {})}
+    html = env.get_template(template).render(ctx)
+    return HTMLResponse(html, status_code=status)
+
+
+__all__ = ["add_template_dir", "csrf_token", "env", "escape", "flash", "render"]

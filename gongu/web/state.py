@@ -1,0 +1,57 @@
+"""What pages share: the settings the app was made with, and an Archive per worker thread.
+
+A Catalog holds its open transaction on the object, so one object must not serve two threads at once;
+each threadpool thread gets its own (opened on first use, kept for the life of the app)."""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime
+
+from starlette.requests import Request
+
+from archive.store import Archive
+from gongu.settings import Settings
+
+
+class WebState:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._local = threading.local()
+        self._all: list[Archive] = []
+        self._lock = threading.Lock()
+
+    def archive(self) -> Archive:
+        found: Archive | None = getattr(self._local, "archive", None)
+        if found is None:
+            from gongu.archiving import build_archive
+
+            # catch_up=False: the index is brought up to date by the commands that change it, not per request
+            found = build_archive(self.settings, catch_up=False)
+            self._local.archive = found
+            with self._lock:
+                self._all.append(found)
+        return found
+
+    def close(self) -> None:
+        with self._lock:
+            for archive in self._all:
+                archive.close()
+            self._all.clear()
+
+
+def web_state(request: Request) -> WebState:
+    return request.app.state.web
+
+
+def web_settings(request: Request) -> Settings:
+    return web_state(request).settings
+
+
+def web_archive(request: Request) -> Archive:
+    """This thread's Archive (catalog, packages, clock, firm key when its passphrase is in the environment)."""
+    return web_state(request).archive()
+
+
+def now(request: Request) -> datetime:
+    return web_archive(request).now()

@@ -1,0 +1,102 @@
+"""Helpers for web workspace tests (issue 15): a real server on 127.0.0.1, accounts, a Playwright browser
+(Debian's chromium, no download), logging in. One server and one browser per test module (2-core CI)."""
+
+from __future__ import annotations
+
+import re
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def serve(home: Path) -> Iterator[str]:
+    """The workspace app of `home` served by uvicorn in a thread on 127.0.0.1:<free port>; yields the base URL."""
+    import uvicorn
+
+    from gongu.web.app import create_app
+
+    app = create_app(home)
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False,
+                                           lifespan="on"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+
+
+def make_account(home: Path, username: str, roles: set[str] | list[str] | tuple[str, ...], person: str,
+                 password: str) -> Any:
+    """Add an account to the catalog of `home` (the same function as `gongu users add`)."""
+    from archive.accounts import add_account
+    from archive.catalog import Catalog
+    from generator.types import SHANGHAI
+    from gongu.archiving import archive_config
+    from gongu.settings import load_settings
+
+    catalog = Catalog(archive_config(load_settings(home)).catalog_path)
+    try:
+        return add_account(catalog, username, password=password, roles=set(roles), person=person,
+                           now=datetime.now(SHANGHAI))
+    finally:
+        catalog.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """One Chromium per test module."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+def login(page: Any, base_url: str, username: str, password: str) -> None:
+    """Log in through the login form; returns once the browser has left /login (asserting it did)."""
+    page.goto(f"{base_url}/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    page.wait_for_load_state()
+    if re.search(r"/login(\?|$)", page.url):
+        raise AssertionError(f"login as {username} failed: {page.inner_text('main')}")
+
+
+def logout(page: Any) -> None:
+    page.click("header .who button[type=submit]")
+    page.wait_for_load_state()
+
+
+def csrf_from(html: str) -> str:
+    """The CSRF token a rendered page carries (for TestClient/httpx form posts)."""
+    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert found, "page has no csrf_token field"
+    return found.group(1)
