@@ -17,6 +17,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from generator.atomic import atomic_write
 from generator.forensic import draw
 from generator.forensic.documents import DOCUMENTS, build_documents
 from generator.forensic.model import ForensicAppraisalCase
@@ -175,25 +176,23 @@ class RenderedFiles:
     pages: int
 
 
-def rendered_documents(loaded: LoadedCase, cache: Path) -> dict[str, RenderedFiles]:
-    """Every document of the case rendered as `gongu render` does (PDF/A-3b + DOCX), kept under
-    `cache/<case_id>/<digest>/` so a page view does not render again while the case is unchanged."""
-    from generator.render import render_case_documents  # WeasyPrint: loaded on first use only
+def rendered_document(loaded: LoadedCase, key: str, cache: Path) -> RenderedFiles | None:
+    """One document of the case rendered as `gongu render` renders it (PDF/A-3b + DOCX, the same
+    function for one document), kept under `cache/<case_id>/<digest>/` so a page view does not render
+    again while the case folder is unchanged; None when the case has no document of that key."""
+    from generator.render import render_forensic_document  # WeasyPrint: loaded on first use only
 
-    case = loaded.case
-    out_dir = cache / case.case_id / _case_digest(loaded)
-    index = out_dir / "index.txt"
+    out_dir = cache / loaded.case.case_id / _case_digest(loaded)
+    index = out_dir / f"{key}.index"
+    if key not in {d.key for d in document_states(loaded) if d.needed}:
+        return None
     if not index.is_file():
-        docs = render_case_documents(loaded, out_dir)
-        lines = [f"{d.key}\t{d.title}\t{d.pdf.name if d.pdf else ''}\t{d.docx.name if d.docx else ''}\t{d.pages}"
-                 for d in docs]
-        index.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    found: dict[str, RenderedFiles] = {}
-    for line in index.read_text(encoding="utf-8").splitlines():
-        key, title, pdf, docx, pages = line.split("\t")
-        found[key] = RenderedFiles(key, title, out_dir / pdf if pdf else None, out_dir / docx if docx else None,
-                                   int(pages))
-    return found
+        d = render_forensic_document(loaded, key, out_dir)
+        assert d is not None
+        line = f"{d.title}\t{d.pdf.name if d.pdf else ''}\t{d.docx.name if d.docx else ''}\t{d.pages}"
+        atomic_write(index, line.encode("utf-8"))  # written last: its presence means both files are there
+    title, pdf, docx, pages = index.read_text(encoding="utf-8").split("\t")
+    return RenderedFiles(key, title, out_dir / pdf if pdf else None, out_dir / docx if docx else None, int(pages))
 
 
 # ─────────────────────────────────────────── time limits, findings ────────────────────────────

@@ -22,7 +22,7 @@ from gongu.forensic_workspace import (
     ledger_file,
     list_cases,
     load_forensic_case,
-    rendered_documents,
+    rendered_document,
     time_limit_table,
     workspace_ledger,
 )
@@ -143,16 +143,21 @@ def test_ledger_period_both_ends_included_and_xlsx(home: Path) -> None:
     assert single[COLUMNS.index(next(c for c in COLUMNS if c.key == "commission_kind"))] == "单方委托"
 
 
-def test_documents_render_once_and_are_reused(home: Path, tmp_path: Path) -> None:
+def test_one_document_renders_as_gongu_render_does_and_is_reused(home: Path, tmp_path: Path) -> None:
+    from generator.render import render_case_documents
+
     loaded = load_forensic_case(home, "SJ-2026-0318")
     cache = tmp_path / "cache"
-    files = rendered_documents(loaded, cache)
-    needed = {d.key for d in document_states(loaded) if d.needed}
-    assert set(files) == needed
-    pdf = files["opinion"].pdf
-    assert pdf is not None and pdf.read_bytes().startswith(b"%PDF-")
-    docx = files["commission"].docx
-    assert docx is not None and "word/document.xml" in zipfile.ZipFile(docx).namelist()
-    before = pdf.stat().st_mtime_ns
-    again = rendered_documents(load_forensic_case(home, "SJ-2026-0318"), cache)
-    assert again["opinion"].pdf == pdf and pdf.stat().st_mtime_ns == before
+    commission = rendered_document(loaded, "commission", cache)
+    assert commission is not None and commission.title == "司法鉴定委托书"
+    assert commission.pdf is not None and commission.pdf.read_bytes().startswith(b"%PDF-")
+    assert commission.docx is not None and "word/document.xml" in zipfile.ZipFile(commission.docx).namelist()
+    # the same file name and page count as the whole set `gongu render` writes
+    whole = {d.key: d for d in render_case_documents(loaded, tmp_path / "all")}
+    assert whole["commission"].pdf is not None and whole["commission"].pdf.name == commission.pdf.name
+    assert whole["commission"].pages == commission.pages
+    before = commission.pdf.stat().st_mtime_ns
+    again = rendered_document(load_forensic_case(home, "SJ-2026-0318"), "commission", cache)
+    assert again is not None and again.pdf == commission.pdf and commission.pdf.stat().st_mtime_ns == before
+    assert rendered_document(loaded, "risk_notice", cache) is None  # a joint commission has none
+    assert rendered_document(loaded, "../x", cache) is None

@@ -50,6 +50,7 @@ def base_url(home: Path) -> Iterator[str]:
 def page(browser: Any, base_url: str) -> Iterator[Any]:  # noqa: F811
     context = browser.new_context(viewport=VIEWPORT, accept_downloads=True, locale="zh-CN")
     pg = context.new_page()
+    pg.set_default_timeout(120_000)  # a document renders on first view (WeasyPrint) on a shared 2-core machine
     login(pg, base_url, "chen", PASSWORD)
     yield pg
     context.close()
@@ -156,7 +157,7 @@ def test_ledger_filters_and_export_read_back(page: Any, base_url: str) -> None:
         assert row[col["commission_kind"]] == "共同委托"
         method = data["selection"]["method"]
         assert row[col["selection"]] == {"agreement": "协商选定", "random_draw": "随机选定"}[method]
-        assert row[col["draw_reference"]] == (data["selection"].get("draw_reference") or "")
+        assert (row[col["draw_reference"]] or "") == (data["selection"].get("draw_reference") or "")  # empty cell: None
         assert row[col["source"]] == "在办"
     # CX: effective Mon 22 June 2026, 20 agreed working days, no holiday until then: 23–26 June (4),
     # 29 June–3 July (9), 6–10 (14), 13–17 (19), Mon 20 July (20).

@@ -32,6 +32,7 @@ from gongu.web.state import WebState
 PAGE_MODULES = [
     "gongu.web.pages_login",
     "gongu.web.pages_accounts",
+    "gongu.web.pages_forensic",
 ]
 
 SECRET_FILE = "web-secret.key"

@@ -91,12 +91,12 @@ def _rendered(request: Request, loaded: LoadedCase, key: str) -> fw.RenderedFile
     from generator.render import RenderError
 
     try:
-        files = fw.rendered_documents(loaded, _cache(request))
+        doc = fw.rendered_document(loaded, key, _cache(request))
     except RenderError as exc:
         return _problem(request, "文书无法生成", str(exc), 422)
-    if key not in files:
+    if doc is None:
         return _problem(request, "本案没有这份文书", f"文书：{key}", 404)
-    return files[key]
+    return doc
 
 
 @page(PREFIX + "/cases/{case_id}/documents/{key}", methods=("GET",), roles=FORENSIC_ROLES,
