@@ -122,3 +122,12 @@ def test_csv_export_is_the_cli_format(home: Path, client: TestClient) -> None:
     lines = r.content.decode("utf-8-sig").split("\r\n")
     assert lines[0].startswith("案件编号,鉴定文书编号,案件名称")
     assert [line.split(",")[0] for line in lines[1:] if line] == ["SJ-2026-0318"]  # received 2026-05-08 only
+
+
+def test_case_links_for_the_generic_case_page(client: TestClient) -> None:
+    from gongu.web.pages_forensic import case_links
+
+    links = dict(case_links("CX-2026-0617"))
+    assert links["随机抽取鉴定机构"] == "/forensic/cases/CX-2026-0617/draw"
+    for url in links.values():
+        assert client.get(url).status_code == 200

@@ -32,10 +32,26 @@ LEDGER_FILTERS = {"source": "来源", "commission_kind": "委托方式", "select
                   "completion_in_time": "按期完成"}
 
 
+# The links the generic case page shows for a forensic case: (title, path with {case_id}).
+CASE_LINKS = (("司法鉴定文书、时限与审核", PREFIX + "/cases/{case_id}"), ("随机抽取鉴定机构", PREFIX + "/cases/{case_id}/draw"))
+
+
 def case_links(case_id: str) -> list[tuple[str, str]]:
-    """The links a generic case page shows for a forensic case (W2's per-kind registry calls this)."""
-    base = f"{PREFIX}/cases/{quote(case_id)}"
-    return [("司法鉴定文书、时限与审核", base), ("随机抽取鉴定机构", f"{base}/draw")]
+    return [(title, path.format(case_id=quote(case_id, safe=""))) for title, path in CASE_LINKS]
+
+
+def _register_case_links() -> None:
+    """Into the generic case page's per-kind registry (gongu/web/case_links.py, branch web-cases) once it
+    is there; until then the pages stand alone at /forensic/cases/…"""
+    try:
+        from gongu.web.case_links import CaseLink, register  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:
+        return
+    for title, path in CASE_LINKS:
+        register(CaseLink(title, path, kinds=frozenset({fw.FORENSIC}), roles=FORENSIC_ROLES))
+
+
+_register_case_links()
 
 
 def _home(request: Request) -> Path:
