@@ -23,7 +23,7 @@ from gongu.ledger_sources import LedgerSourceError
 from gongu.web import trail
 from gongu.web.access import page
 from gongu.web.render import render
-from gongu.web.state import web_archive, web_settings
+from gongu.web.state import now, web_archive, web_settings
 
 # Appraisers and reviewers work the cases; approvers sign them off (签发) and admins see everything.
 FORENSIC_ROLES = frozenset({"appraiser", "reviewer", "approver", "admin"})
@@ -216,7 +216,7 @@ def draw_log(request: Request) -> Response:
 
 
 def _period(request: Request) -> tuple[date, date] | str:
-    today = date.today()
+    today = now(request).date()  # the archive's clock, the one the rest of the workspace tells time by
     raw_from = request.query_params.get("from") or f"{today.year}-01-01"
     raw_to = request.query_params.get("to") or f"{today.year}-12-31"
     try:
