@@ -29,6 +29,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from generator.adjust import Adjustment, adjust
 from generator.atomic import atomic_write
@@ -38,7 +39,7 @@ from generator.render_html import HtmlReport, build_html
 from generator.render_pdf import render_pdf_bytes
 from generator.render_safety import RenderError
 
-__all__ = ["FORMATS", "RenderError", "RenderResult", "RenderedDocument", "render_case_documents", "render_html",
+__all__ = ["FORMATS", "RenderError", "RenderResult", "RenderedDocument", "render_case_documents", "render_forensic_document", "render_html",
            "render_report", "report_file_stem"]
 
 FORMATS = ("pdf", "docx")
@@ -253,7 +254,6 @@ def render_case_documents(loaded: LoadedCase, out_dir: Path, formats: Sequence[s
 
     from generator.forensic.documents import build_documents
     from generator.pdf_binding import load_attachments
-    from generator.render_forensic import render_forensic_docx
     from generator.render_html import check_templates_dir
 
     templates = check_templates_dir(templates)
@@ -265,20 +265,51 @@ def render_case_documents(loaded: LoadedCase, out_dir: Path, formats: Sequence[s
     rendered: list[tuple[str, bytes | None, bytes | None]] = []
     pages: list[int] = []
     for d in docs:
-        pdf_data = docx_data = None
-        n = 0
-        if "pdf" in formats:
-            pdf_data, n = _render_forensic_pdf(loaded, d, bound[d.key], templates, mark)
-        if "docx" in formats:
-            if "pdf" not in formats and bound[d.key]:
-                from generator.render_forensic import fill_attachment_pages
-
-                fill_attachment_pages(d, bound[d.key], 0)  # page counts only matter in the bound PDF
-            docx_data = render_forensic_docx(d)
-            if mark:
-                docx_data = with_mark_docx(docx_data, mark)
+        pdf_data, docx_data, n = _render_forensic_one(loaded, d, bound[d.key], formats, templates, mark)
         rendered.append((stem if d.primary else f"{stem}-{d.key}", pdf_data, docx_data))
         pages.append(n)
     paths = _write(out_dir, rendered)
     return [RenderedDocument(d.key, d.title, pdf, docx, n, d.primary)
             for d, (pdf, docx), n in zip(docs, paths, pages, strict=True)]
+
+
+def _render_forensic_one(loaded: LoadedCase, d: Any, bound: list[Any], formats: Sequence[str], templates: Path | None,
+                         mark: str | None) -> tuple[bytes | None, bytes | None, int]:
+    """One forensic document's PDF and DOCX bytes and PDF pages (the step every forensic render shares)."""
+    from generator.render_forensic import render_forensic_docx
+
+    pdf_data = docx_data = None
+    n = 0
+    if "pdf" in formats:
+        pdf_data, n = _render_forensic_pdf(loaded, d, bound, templates, mark)
+    if "docx" in formats:
+        if "pdf" not in formats and bound:
+            from generator.render_forensic import fill_attachment_pages
+
+            fill_attachment_pages(d, bound, 0)  # page counts only matter in the bound PDF
+        docx_data = render_forensic_docx(d)
+        if mark:
+            docx_data = with_mark_docx(docx_data, mark)
+    return pdf_data, docx_data, n
+
+
+def render_forensic_document(loaded: LoadedCase, key: str, out_dir: Path, formats: Sequence[str] = FORMATS,
+                             templates: Path | None = None) -> RenderedDocument | None:
+    """One document of a forensic case (its key: "opinion", "correction-1" …), rendered exactly as
+    render_case_documents renders it and written under the same file name; None when the case has no
+    such document. The web workspace shows one document without rendering the whole set."""
+    from generator.forensic.documents import build_documents
+    from generator.pdf_binding import load_attachments
+    from generator.render_html import check_templates_dir
+
+    _check_formats(formats)
+    templates = check_templates_dir(templates)
+    case_dir = loaded.source.parent.resolve()
+    d = next((x for x in build_documents(loaded.case, case_dir) if x.key == key), None)  # type: ignore[arg-type]
+    if d is None:
+        return None
+    pdf_data, docx_data, n = _render_forensic_one(loaded, d, load_attachments(case_dir, d.attachments), formats,
+                                                  templates, None)
+    stem = report_file_stem(loaded)
+    [(pdf, docx)] = _write(out_dir, [(stem if d.primary else f"{stem}-{d.key}", pdf_data, docx_data)])
+    return RenderedDocument(d.key, d.title, pdf, docx, n, d.primary)

@@ -28,6 +28,7 @@ from generator.forensic import draw
 from generator.forensic.roster import RosterError, RosterSnapshot, import_roster
 from generator.kinds import is_forensic
 from gongu.cli import app, load_or_exit
+from gongu.draw_records import DrawRecordError, read_record
 from gongu.output import console, fail, print_problems, print_table, text_column, whole_column
 
 draw_app = typer.Typer(help="随机抽取鉴定机构（可验证）：名册、名单确认、事先指定的公开随机值、承诺与公开、抽取、验证", no_args_is_help=True)
@@ -59,14 +60,9 @@ def _snapshot(path: Path, at: str) -> RosterSnapshot:
 
 def _read_record(path: Path) -> dict[str, Any]:
     try:
-        data = json.loads(path.read_bytes().decode("utf-8"))
-    except OSError as exc:
-        fail(f"无法读取抽取记录 {escape(str(path))}（{escape(exc.strerror or str(exc))}）")
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        fail(f"抽取记录 {escape(str(path))} 不是有效的 UTF-8 JSON：{escape(str(exc))}")
-    if not isinstance(data, dict) or data.get("format") != draw.RECORD_FORMAT:
-        fail(f"{escape(str(path))} 不是抽取记录（format 应为 {draw.RECORD_FORMAT}）")
-    return data
+        return read_record(path)
+    except DrawRecordError as exc:
+        fail(escape(str(exc)))
 
 
 def _write_record(path: Path, record: dict[str, Any]) -> None:

@@ -7,26 +7,23 @@ written atomically (generator/atomic.py) or not at all."""
 
 from __future__ import annotations
 
-import json
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.markup import escape
 
 from generator.atomic import atomic_write
-from generator.forensic.model import ForensicAppraisalCase
-from generator.loading import CaseFileError, load_case, parse_json, validate_data
 from gongu.cli import app
-from gongu.ledger import Ledger, LedgerCase, Source, build_ledger
+from gongu.ledger import Ledger, LedgerCase, build_ledger
 from gongu.ledger_export import FORMATS, to_csv, to_xlsx
+from gongu.ledger_sources import LedgerSourceError, cases_from_archive, cases_from_folder
 from gongu.output import GonguError, console, err_console, fail, print_problems
 
 ledger_app = typer.Typer(help="涉保司法鉴定工作台账（川司鉴协〔2022〕7号 五（三））", no_args_is_help=True)
 app.add_typer(ledger_app, name="ledger")
-
-FORENSIC = "forensic_appraisal"
 
 
 def _date(value: str, option: str) -> date:
@@ -36,72 +33,24 @@ def _date(value: str, option: str) -> date:
         fail(f"{option} 不是有效的日期，应为 YYYY-MM-DD（如 2026-03-01）：{escape(value)!r}")
 
 
-def _kind_of(raw: bytes) -> Any:
-    """The `kind` a case file names, read before the model (a survey case is skipped, not validated)."""
+def _read(read: Callable[[Path], tuple[list[LedgerCase], int]], where: Path) -> tuple[list[LedgerCase], int]:
     try:
-        data = json.loads(raw.decode("utf-8-sig"))
-    except (UnicodeDecodeError, ValueError):
-        return None  # the full loader reports exactly what is wrong
-    return data.get("kind") if isinstance(data, dict) else None
+        return read(where)
+    except LedgerSourceError as exc:
+        if exc.problems:
+            print_problems(exc.source, exc.problems)
+        fail(escape(exc.message))
 
 
 def _from_cases_dir(folder: Path) -> tuple[list[LedgerCase], int]:
-    if not folder.is_dir():
-        fail(f"--cases 不是文件夹：{escape(str(folder))}")
-    items: list[LedgerCase] = []
-    skipped = 0
-    for path in sorted(folder.rglob("case.json")):
-        try:
-            raw = path.read_bytes()
-        except OSError as exc:
-            fail(f"无法读取案件文件 {escape(str(path))}（{escape(exc.strerror or str(exc))}）")
-        kind = _kind_of(raw)
-        if isinstance(kind, str) and kind != FORENSIC:
-            skipped += 1
-            continue
-        try:
-            loaded = load_case(path)
-        except CaseFileError as exc:
-            print_problems(exc.source, exc.problems)
-            fail(f"案件文件无效，未生成台账：{escape(str(path))}")
-        assert isinstance(loaded.case, ForensicAppraisalCase)
-        items.append(LedgerCase(loaded.case, Source.in_progress, str(path)))
-    return items, skipped
+    return _read(cases_from_folder, folder)
 
 
 def _from_archive() -> tuple[list[LedgerCase], int]:
-    """Every package on disk under the archive root, read through the package format module (the
-    archive is the source of truth, so the catalog is not needed to list what is kept)."""
-    from archive.errors import ArchiveError
-    from archive.package import iter_bags
-    from archive.package_format import open_package
     from gongu.archiving import archive_config
     from gongu.settings import load_settings
 
-    root = archive_config(load_settings()).root
-    if not root.is_dir():
-        return [], 0
-    items: list[LedgerCase] = []
-    skipped = 0
-    for bag in sorted(iter_bags(root)):
-        try:
-            raw = open_package(bag).case_file_bytes()
-        except (ArchiveError, OSError) as exc:
-            fail(f"档案包无法读取，未生成台账（请运行 gongu archive audit）：{escape(str(exc))}")
-        kind = _kind_of(raw)
-        if isinstance(kind, str) and kind != FORENSIC:
-            skipped += 1
-            continue
-        where = f"{bag}（档案包中的案件文件）"
-        try:
-            case = validate_data(parse_json(raw.decode("utf-8-sig"), where), where)
-        except (CaseFileError, UnicodeDecodeError) as exc:
-            if isinstance(exc, CaseFileError):
-                print_problems(exc.source, exc.problems)
-            fail(f"档案包中的案件文件无效，未生成台账：{escape(str(bag))}")
-        assert isinstance(case, ForensicAppraisalCase)
-        items.append(LedgerCase(case, Source.archive, str(bag)))
-    return items, skipped
+    return _read(cases_from_archive, archive_config(load_settings()).root)
 
 
 def _format_for(fmt: str | None, output: Path | None) -> str:

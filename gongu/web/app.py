@@ -34,6 +34,7 @@ PAGE_MODULES = [
     "gongu.web.pages_accounts",
     "gongu.web.pages_cases",
     "gongu.web.pages_review",
+    "gongu.web.pages_forensic",
 ]
 
 SECRET_FILE = "web-secret.key"
