@@ -22,6 +22,7 @@ from gongu.ledger_export import FORMATS
 from gongu.ledger_sources import LedgerSourceError
 from gongu.web import trail
 from gongu.web.access import page
+from gongu.web.case_links import CaseLink, register
 from gongu.web.render import render
 from gongu.web.state import now, web_archive, web_settings
 
@@ -38,9 +39,6 @@ CASE_LINKS = (("司法鉴定文书、时限与审核", PREFIX + "/cases/{case_id
 
 def case_links(case_id: str) -> list[tuple[str, str]]:
     return [(title, path.format(case_id=quote(case_id, safe=""))) for title, path in CASE_LINKS]
-
-
-from gongu.web.case_links import CaseLink, register  # noqa: E402
 
 
 def _register_case_links() -> None:
