@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated
 
 import typer
 from rich.markup import escape
@@ -15,11 +14,11 @@ from rich.table import Table
 from gongu.cli import app
 from gongu.indexing import archive_root_and_catalog_path, index_dir, open_catalog, open_index
 from gongu.output import console, err_console, fail, print_table, text_column, whole_column
+from gongu.searching import build_query, resolve_hits
 from gongu.settings import Settings, load_settings
 from index.extract import STATUS_TITLES, IndexDocument
 from index.highlight import mark_to_rich
-from index.maintenance import package_on_disk
-from index.query import KIND_TITLES, QueryError, Range, SearchResults, parse_date_bound, parse_query
+from index.query import KIND_TITLES, QueryError, SearchResults, parse_query
 
 index_app = typer.Typer(help="检索索引维护", no_args_is_help=True)
 app.add_typer(index_app, name="index")
@@ -75,27 +74,9 @@ def search(
         if word.startswith("--"):
             fail(f"未知选项 {word}（查询词不能以 -- 开头；可用选项见 gongu search --help）")
     query = " ".join(words or [])
-    if sort not in ("score", "date"):
-        fail(f"--sort 只能是 score 或 date：{sort!r}")
-    sort_key: Literal["score", "date"] = "date" if sort == "date" else "score"
     try:
-        q = parse_query(query, sort=sort_key, page=page, page_size=page_size)
-        extra = ""
-        if insurer:
-            extra += f' 保险人:"{insurer}"'
-        if kind:
-            extra += f" 类型:{kind}"
-        if status:
-            extra += f" 状态:{status}"
-        if extra:
-            for group in parse_query(extra).groups:
-                q = q.with_any(group)
-        if date_from or date_to:
-            low = parse_date_bound(date_from, end=False, title="--from") if date_from else None
-            high = parse_date_bound(date_to, end=True, title="--to") if date_to else None
-            if low and high and low > high:
-                raise QueryError(f"--from {date_from} 晚于 --to {date_to}")
-            q = q.with_range(Range("loss_date", low, high))
+        q = build_query(query, insurer=insurer, kind=kind, status=status, date_from=date_from, date_to=date_to,
+                        sort=sort, page=page, page_size=page_size)
     except QueryError as exc:
         fail(str(exc))
     settings = load_settings()
@@ -107,18 +88,10 @@ def search(
     if results.total == 0 and backend.count() == 0:
         # An empty index usually means a fresh switch of engine in gongu.toml, not an empty archive.
         err_console.print("检索索引为空：若档案中已有案件（或刚在 gongu.toml 中切换了检索引擎），请运行 gongu index rebuild")
-    root, _ = archive_root_and_catalog_path(settings)
-    for hit in results.hits:
-        # The index stores package paths relative to the archive root (valid when GONGU_HOME moves).
-        rel = str(hit.fields.get("package_path") or "")
-        if rel and not Path(rel).is_absolute():
-            hit.fields["package_path"] = str(root / rel)
-        # A kept package that is gone from disk is an incident: say so, never list it as if present.
-        missing = bool(rel) and hit.fields.get("status") != "disposed" and not package_on_disk(
-            Path(str(hit.fields["package_path"])))
-        hit.fields["package_missing"] = missing
-        if missing and not as_json:  # --json carries it as "package_missing"
-            err_console.print(f"[red]档案包不在磁盘上[/]：{hit.fields['package_path']}（事故：请运行 gongu archive audit，从备份恢复）")
+    missing = resolve_hits(settings, results)
+    if not as_json:  # --json carries it as "package_missing"
+        for path in missing:
+            err_console.print(f"[red]档案包不在磁盘上[/]：{path}（事故：请运行 gongu archive audit，从备份恢复）")
     if as_json:
         sys.stdout.write(json.dumps(results.as_dict(), ensure_ascii=False, indent=2) + "\n")
         return
