@@ -5,6 +5,7 @@ the typer commands so worker processes (and the web app later) build the same Ar
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -14,6 +15,7 @@ from gongu.settings import Settings, parse_config
 from signing.status import Verifier, VerifyOutcome
 
 if TYPE_CHECKING:  # the archive (SQLAlchemy) loads when a command opens it, not at every start-up
+    from archive.audit import AuditResult
     from archive.store import Archive, ArchiveConfig
 
 FIRM_PASSPHRASE_ENV = "GONGU_FIRM_KEY_PASSPHRASE"
@@ -222,3 +224,18 @@ def demo_archive(settings: Settings, case_files: list[Path], sealed_reports: lis
         for line in summary_lines(verdict):
             console.print(escape(line))
     return verdict.ok
+
+
+def full_audit(archive: Archive, settings: Settings, *, by: str,
+               progress: Callable[[str, int], None] | None = None) -> AuditResult:
+    """The 四性 audit as `gongu archive audit` and the workspace's audit page run it: every package, the
+    catalog, disposals, the log and the clock (archive/audit.py), plus the search index agreeing with
+    the catalog (usability: archived means findable)."""
+    from archive.audit import audit
+    from gongu.indexing import catalog_index_drift
+
+    result = audit(archive, progress=progress, trusted_certs=trusted_firm_certs(archive), by=by)
+    drift = catalog_index_drift(archive, settings)
+    result.add("usability", "检索索引与目录一致（已归档即可检索）", drift.clean,
+               "；".join(drift.lines()[:5]) + "（gongu index sync 可修复）")
+    return result

@@ -272,18 +272,16 @@ def audit_cmd(
     by: By = "",
 ) -> None:
     """四性检测：真实性、完整性、可用性、安全性；任何一项未通过则以非零退出。"""
-    from archive.audit import audit, summary_lines
+    from archive.audit import summary_lines
+    from gongu.archiving import full_audit
 
     with opened(catch_up=False) as archive:
         total = sum(r["byte_count"] for r in archive.catalog.packages(state="active"))
         with Progress(TextColumn("{task.description}"), BarColumn(), TransferSpeedColumn(),
                       console=err_console, transient=True) as bar:
             task = bar.add_task("审计档案包", total=total or None)
-            result = audit(archive, progress=lambda _rel, size: bar.advance(task, size),
-                           trusted_certs=trusted_firm_certs(archive), by=by or _default_user() or "audit")
-        drift = catalog_index_drift(archive, load_settings())
-        result.add("usability", "检索索引与目录一致（已归档即可检索）", drift.clean,
-                   "；".join(drift.lines()[:5]) + "（gongu index sync 可修复）")
+            result = full_audit(archive, load_settings(), by=by or _default_user() or "audit",
+                                progress=lambda _rel, size: bar.advance(task, size))
     if json_out is not None:
         json_out.write_text(json.dumps(result.as_dict(), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     for line in summary_lines(result):

@@ -14,7 +14,7 @@ from rich.table import Table
 from gongu.cli import app
 from gongu.indexing import archive_root_and_catalog_path, index_dir, open_catalog, open_index
 from gongu.output import console, err_console, fail, print_table, text_column, whole_column
-from gongu.searching import build_query, resolve_hits
+from gongu.searching import build_query, catch_up, resolve_hits
 from gongu.settings import Settings, load_settings
 from index.extract import STATUS_TITLES, IndexDocument
 from index.highlight import mark_to_rich
@@ -34,21 +34,7 @@ def _fen_text(value: object) -> str:
 
 # A query word may start with "-" (-设计错误: must not contain). Click would take it for an option, so
 def _catch_up(settings: Settings) -> None:
-    """Apply index work a crashed ingest, hold or disposal left queued in the catalog before searching:
-    a package archived just before a kill -9 is found by the very next search, not only after the next
-    archive command (issue 12 item 6). What cannot be applied is said; `gongu index sync` retries it."""
-    from index.maintenance import apply_queued
-
-    # Most searches find nothing queued: ask without the full-file integrity scan, which would cost
-    # every search a read of the whole catalog; only applying the work (a write) opens it checked.
-    with open_catalog(settings, check=False) as catalog:
-        if catalog is None or not catalog.pending_index_events():
-            return
-    with open_catalog(settings) as catalog:
-        assert catalog is not None
-        root, _ = archive_root_and_catalog_path(settings)
-        _, failures = apply_queued(open_index(settings), catalog, root)
-    for failure in failures:
+    for failure in catch_up(settings):
         err_console.print(escape(f"索引更新未能补做（index catch-up failed）：{failure}；请运行 gongu index sync"))
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from gongu.indexing import archive_root_and_catalog_path
+from gongu.indexing import archive_root_and_catalog_path, open_catalog, open_index
 from gongu.settings import Settings
 from index.maintenance import package_on_disk
 from index.query import QueryError, Range, SearchQuery, SearchResults, parse_date_bound, parse_query
@@ -58,3 +58,21 @@ def resolve_hits(settings: Settings, results: SearchResults) -> list[str]:
         if missing:
             missing_paths.append(str(hit.fields["package_path"]))
     return missing_paths
+
+
+def catch_up(settings: Settings) -> list[str]:
+    """Apply index work a crashed ingest, hold or disposal left queued in the catalog before searching:
+    a package archived just before a kill -9 is found by the very next search, not only after the next
+    archive command (issue 12 item 6). What cannot be applied is said; `gongu index sync` retries it."""
+    from index.maintenance import apply_queued
+
+    # Most searches find nothing queued: ask without the full-file integrity scan, which would cost
+    # every search a read of the whole catalog; only applying the work (a write) opens it checked.
+    with open_catalog(settings, check=False) as catalog:
+        if catalog is None or not catalog.pending_index_events():
+            return []
+    with open_catalog(settings) as catalog:
+        assert catalog is not None
+        root, _ = archive_root_and_catalog_path(settings)
+        _, failures = apply_queued(open_index(settings), catalog, root)
+    return list(failures)

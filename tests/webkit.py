@@ -25,13 +25,14 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve(home: Path) -> Iterator[str]:
-    """The workspace app of `home` served by uvicorn in a thread on 127.0.0.1:<free port>; yields the base URL."""
+def serve(home: Path, clock: Any = None) -> Iterator[str]:
+    """The workspace app of `home` served by uvicorn in a thread on 127.0.0.1:<free port>; yields the base URL.
+    `clock`: a generator.clock.FixedClock to run the archive at another time (retention tests)."""
     import uvicorn
 
     from gongu.web.app import create_app
 
-    app = create_app(home)
+    app = create_app(home) if clock is None else create_app(home, clock=clock)
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False,
                                            lifespan="on"))

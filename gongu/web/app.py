@@ -24,6 +24,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from generator.clock import SYSTEM_CLOCK, Clock
 from gongu.settings import load_settings
 from gongu.web.access import ENDPOINTS, Account
 from gongu.web.state import WebState
@@ -35,6 +36,7 @@ PAGE_MODULES = [
     "gongu.web.pages_cases",
     "gongu.web.pages_review",
     "gongu.web.pages_forensic",
+    "gongu.web.pages_archive",
 ]
 
 SECRET_FILE = "web-secret.key"
@@ -141,9 +143,9 @@ def load_page_modules() -> None:
         importlib.import_module(name)
 
 
-def create_app(home: Path | None = None) -> Starlette:
+def create_app(home: Path | None = None, *, clock: Clock = SYSTEM_CLOCK) -> Starlette:
     settings = load_settings(home)
-    web = WebState(settings)
+    web = WebState(settings, clock)  # clock: tests inject a FixedClock; nothing moves it in production
     web.archive()  # open and migrate the catalog now, not inside the first request
     load_page_modules()
     from gongu.web.pages_login import login

@@ -11,12 +11,14 @@ from datetime import datetime
 from starlette.requests import Request
 
 from archive.store import Archive
+from generator.clock import SYSTEM_CLOCK, Clock
 from gongu.settings import Settings
 
 
 class WebState:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, clock: Clock = SYSTEM_CLOCK) -> None:
         self.settings = settings
+        self.clock = clock
         self._local = threading.local()
         self._all: list[Archive] = []
         self._lock = threading.Lock()
@@ -27,7 +29,7 @@ class WebState:
             from gongu.archiving import build_archive
 
             # catch_up=False: the index is brought up to date by the commands that change it, not per request
-            found = build_archive(self.settings, catch_up=False)
+            found = build_archive(self.settings, catch_up=False, clock=self.clock)
             self._local.archive = found
             with self._lock:
                 self._all.append(found)

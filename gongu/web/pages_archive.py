@@ -1,0 +1,300 @@
+"""The archivist's pages (issue 15 §3 "Archive"): search, a package page, retrieval of a verified copy,
+holds, two-account disposal and the 四性 audit. Every rule is the archive's own (archive/retrieval.py,
+holds.py, disposal.py, audit.py) and every search goes through the engine the CLI opens; this module only
+gathers what a page shows. Every view of an archived package and every action is in the trail."""
+
+from __future__ import annotations
+
+import html
+import io
+import re
+import tempfile
+import zipfile
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import bagit
+from markupsafe import Markup, escape
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from archive import package
+from archive.disposal import DisposalRefused, approve, eligibility, execute, propose
+from archive.holds import place_hold, release_hold
+from archive.names import inside
+from archive.retrieval import get
+from archive.store import ArchiveError
+from gongu.archiving import full_audit
+from gongu.searching import build_query, catch_up, resolve_hits
+from gongu.web.access import page
+from gongu.web.render import env, flash, render
+from gongu.web.state import web_archive, web_settings
+from gongu.web.trail import record
+from index.extract import STATUS_TITLES
+from index.query import KIND_TITLES, QueryError
+
+VIEWERS = {"archivist", "admin"}  # admin may look; only archivists act on the archive
+ACTORS = {"archivist"}
+HOLD_KINDS = {"dispute": "委托人争议", "litigation": "诉讼", "regulator": "监管"}
+PAGE_SIZE = 10
+
+_MARK = re.compile(r"(</?mark>)")
+
+
+def safe_marks(snippet: str) -> Markup:
+    """A snippet from index/highlight.py with only its <mark> tags kept: every other piece is unescaped
+    and escaped again, so whatever the case text holds it is shown as text (never trusted as HTML)."""
+    parts = _MARK.split(snippet)
+    return Markup("".join(p if p in ("<mark>", "</mark>") else str(escape(html.unescape(p))) for p in parts))
+
+
+env.filters["safe_marks"] = safe_marks
+
+
+def _case_url(case_id: str) -> str:
+    return "/archive/cases/" + quote(case_id, safe="")
+
+
+def _back(case_id: str) -> RedirectResponse:
+    return RedirectResponse(_case_url(case_id), status_code=303)
+
+
+# ── search ──
+
+@page("/archive/search", roles=VIEWERS, name="archive_search", nav="档案检索")
+def archive_search(request: Request) -> Response:
+    params = request.query_params
+    text = params.get("q", "").strip()
+    kind = params.get("kind") or None
+    status = params.get("status") or None
+    sort = params.get("sort", "score")
+    try:
+        page_no = max(1, int(params.get("page", "1")))
+    except ValueError:
+        page_no = 1
+    context: dict[str, Any] = {"q": text, "kind": kind or "", "status": status or "", "sort": sort,
+                               "kinds": KIND_TITLES, "statuses": STATUS_TITLES, "results": None, "error": None,
+                               "date_from": params.get("from", ""), "date_to": params.get("to", ""),
+                               "insurer": params.get("insurer", "")}
+    if not (text or kind or status or context["date_from"] or context["date_to"] or context["insurer"]):
+        return render(request, "archive_search.html", context)
+    settings = web_settings(request)
+    try:
+        query = build_query(text, insurer=context["insurer"] or None, kind=kind, status=status,
+                            date_from=context["date_from"] or None, date_to=context["date_to"] or None,
+                            sort=sort, page=page_no, page_size=PAGE_SIZE)
+    except QueryError as exc:
+        context["error"] = str(exc)
+        return render(request, "archive_search.html", context, status=400)
+    from gongu.indexing import open_index
+
+    failures = catch_up(settings)
+    results = open_index(settings).search(query)
+    missing = resolve_hits(settings, results)
+    for problem in failures:
+        flash(request, f"索引更新未能补做：{problem}；请运行 gongu index sync", "error")
+    for path in missing:
+        flash(request, f"档案包不在磁盘上：{path}（事故：请运行四性检测，从备份恢复）", "error")
+    record(request, "archive_search", query=text, kind=kind, status=status, page=page_no, total=results.total)
+    base = {k: v for k, v in params.items() if k != "page"}
+    context.update(results=results, pager_base="&".join(f"{quote(k)}={quote(v)}" for k, v in base.items()))
+    return render(request, "archive_search.html", context)
+
+
+# ── the package page ──
+
+def _files(bag_dir: Path) -> list[dict[str, Any]]:
+    entries = bagit.Bag(str(bag_dir)).payload_entries()
+    rows = []
+    for rel, hashes in sorted(entries.items()):
+        path = bag_dir / rel
+        rows.append({"path": rel, "size": path.stat().st_size if path.exists() else None,
+                     "sha256": hashes.get("sha256", next(iter(hashes.values()), ""))})
+    return rows
+
+
+def case_record(request: Request, case_id: str) -> dict[str, Any]:
+    """Everything the package page shows for one case, from the catalog, the packages and the log."""
+    archive = web_archive(request)
+    cat = archive.catalog
+    packages = []
+    for row in cat.packages(case_id):
+        entry: dict[str, Any] = {"row": row, "files": [], "signatures": [], "problem": None}
+        if row["state"] == "active":
+            bag_dir = inside(archive.root, *row["rel_path"].split("/"))
+            if not package.is_bag(bag_dir):
+                entry["problem"] = f"档案包缺失：{row['rel_path']}（请运行四性检测 / fsck）"
+            else:
+                entry["files"] = _files(bag_dir)
+                for pdf in sorted((bag_dir / "data" / "report").glob("*.pdf")):
+                    if archive.verifier is None:
+                        entry["signatures"].append({"file": pdf.name, "ok": False, "summary": "未配置签章核验"})
+                        continue
+                    outcome = archive.verifier(pdf)
+                    entry["signatures"].append({"file": pdf.name, "ok": outcome.ok, "summary": outcome.summary,
+                                                "details": outcome.details})
+        packages.append(entry)
+    disposal = cat.open_disposal(case_id)
+    today = archive.today()
+    from archive.disposal import disposal_blockers
+
+    return {"case_id": case_id, "packages": packages, "holds": cat.active_holds(case_id),
+            "tombstones": cat.tombstones(case_id), "disposal": disposal,
+            "blockers": disposal_blockers(archive, case_id, today) if any(
+                p["row"]["state"] == "active" for p in packages) else [],
+            "today": today, "events": cat.events(case_id), "hold_kinds": HOLD_KINDS}
+
+
+@page("/archive/cases/{case_id}", roles=VIEWERS, name="archive_case")
+def archive_case(request: Request) -> Response:
+    case_id = request.path_params["case_id"]
+    context = case_record(request, case_id)
+    if not context["packages"]:
+        return render(request, "error.html", {"title": "未找到", "message": f"档案中没有案件 {case_id}"}, status=404)
+    record(request, "archive_view", case_id=case_id)
+    return render(request, "archive_case.html", context)
+
+
+@page("/archive/cases/{case_id}/copy", methods=("POST",), roles=ACTORS, name="archive_copy")
+def archive_copy(request: Request) -> Response:
+    """A copy of the case's packages with its verification report, as `gongu archive get` exports it,
+    zipped for the browser; the retrieval is logged by get() and the download by the trail."""
+    case_id = request.path_params["case_id"]
+    account = request.state.account
+    archive = web_archive(request)
+    with tempfile.TemporaryDirectory(prefix="gongu-copy-") as tmp:
+        out = Path(tmp) / "copy"
+        try:
+            report = get(archive, case_id, out, by=account.person)
+        except ArchiveError as exc:
+            flash(request, str(exc), "error")
+            return _back(case_id)
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
+            for path in sorted(out.rglob("*")):
+                if path.is_file():
+                    zf.write(path, path.relative_to(out).as_posix())
+    record(request, "archive_copy", case_id=case_id, ok=report["ok"],
+           packages=[p["report_number"] for p in report["packages"]])
+    name = f"{case_id}-copy.zip"
+    return Response(buffer.getvalue(), media_type="application/zip", headers={
+        "Content-Disposition": f"attachment; filename=\"copy.zip\"; filename*=UTF-8''{quote(name)}"})
+
+
+# ── holds ──
+
+@page("/archive/cases/{case_id}/hold", methods=("POST",), roles=ACTORS, name="archive_hold")
+def archive_hold(request: Request) -> Response:
+    case_id = request.path_params["case_id"]
+    form = request.state.form
+    kind, reason, reference = (str(form.get(k, "")).strip() for k in ("kind", "reason", "reference"))
+    if not reason or not reference or kind not in HOLD_KINDS:
+        flash(request, "冻结须写明类型、原因与文号", "error")
+        return _back(case_id)
+    try:
+        hold_id = place_hold(web_archive(request), case_id, kind=kind, reason=reason, reference=reference,
+                             by=request.state.account.person)
+    except ArchiveError as exc:
+        flash(request, str(exc), "error")
+        return _back(case_id)
+    record(request, "archive_hold", case_id=case_id, hold_id=hold_id, kind=kind, reference=reference)
+    flash(request, f"已冻结案件 {case_id}（文号 {reference}）")
+    return _back(case_id)
+
+
+@page("/archive/cases/{case_id}/release", methods=("POST",), roles=ACTORS, name="archive_release")
+def archive_release(request: Request) -> Response:
+    case_id = request.path_params["case_id"]
+    form = request.state.form
+    reason = str(form.get("reason", "")).strip()
+    reference = str(form.get("reference", "")).strip() or None
+    if not reason:
+        flash(request, "解除冻结须写明原因", "error")
+        return _back(case_id)
+    try:
+        hold = release_hold(web_archive(request), case_id, by=request.state.account.person, reason=reason,
+                            reference=reference)
+    except ArchiveError as exc:
+        flash(request, str(exc), "error")
+        return _back(case_id)
+    record(request, "archive_release", case_id=case_id, reference=hold["reference"])
+    flash(request, f"已解除案件 {case_id} 的冻结（文号 {hold['reference']}）")
+    return _back(case_id)
+
+
+# ── disposal: proposed by one account, approved by another ──
+
+def proposing_account(request: Request, case_id: str, disposal_id: int) -> str | None:
+    """The account that proposed this disposal through the workspace (from the trail in the log)."""
+    for event in reversed(web_archive(request).catalog.events(case_id)):
+        d = event.details
+        if event.kind == "web" and d.get("action") == "dispose_propose" and d.get("disposal_id") == disposal_id:
+            return str(d.get("account"))
+    return None
+
+
+@page("/archive/disposal", roles=VIEWERS, name="archive_disposal", nav="销毁审批")
+def archive_disposal(request: Request) -> Response:
+    archive = web_archive(request)
+    rows = eligibility(archive)
+    pending = archive.catalog.disposals(states=("proposed", "approved"))
+    return render(request, "archive_disposal.html", {"eligible": [r for r in rows if r.eligible],
+                                                     "blocked": [r for r in rows if not r.eligible],
+                                                     "pending": pending, "today": archive.today()})
+
+
+def _disposal_step(request: Request, step: str) -> Response:
+    case_id = request.path_params["case_id"]
+    account = request.state.account
+    archive = web_archive(request)
+    try:
+        if step == "propose":
+            disposal_id = propose(archive, case_id, by=account.person)
+            detail: dict[str, Any] = {"disposal_id": disposal_id}
+        elif step == "approve":
+            open_disposal = archive.catalog.open_disposal(case_id)
+            if open_disposal is not None and proposing_account(request, case_id, open_disposal["id"]) == account.username:
+                raise DisposalRefused("销毁须由另一个账户批准：不能批准自己提出的销毁")
+            approve(archive, case_id, by=account.person)
+            detail = {"disposal_id": open_disposal["id"] if open_disposal else None}
+        else:
+            tombs = execute(archive, case_id, by=account.person)
+            detail = {"report_numbers": [str(t["report_number"]) for t in tombs]}
+    except ArchiveError as exc:  # DisposalRefused is one: the rule's own message, shown on the page
+        flash(request, str(exc), "error")
+        return _back(case_id)
+    record(request, f"dispose_{step}", case_id=case_id, **detail)
+    flash(request, {"propose": "已提议销毁；须由另一档案管理账户批准", "approve": "已批准销毁",
+                    "execute": "已销毁；墓碑保留于目录与日志"}[step])
+    return _back(case_id)
+
+
+@page("/archive/cases/{case_id}/dispose/propose", methods=("POST",), roles=ACTORS, name="archive_dispose_propose")
+def archive_dispose_propose(request: Request) -> Response:
+    return _disposal_step(request, "propose")
+
+
+@page("/archive/cases/{case_id}/dispose/approve", methods=("POST",), roles=ACTORS, name="archive_dispose_approve")
+def archive_dispose_approve(request: Request) -> Response:
+    return _disposal_step(request, "approve")
+
+
+@page("/archive/cases/{case_id}/dispose/execute", methods=("POST",), roles=ACTORS, name="archive_dispose_execute")
+def archive_dispose_execute(request: Request) -> Response:
+    return _disposal_step(request, "execute")
+
+
+# ── the 四性 audit ──
+
+@page("/archive/audit", roles=VIEWERS, name="archive_audit", nav="四性检测")
+def archive_audit(request: Request) -> Response:
+    return render(request, "archive_audit.html", {"result": None})
+
+
+@page("/archive/audit", methods=("POST",), roles=VIEWERS, name="archive_audit_run")
+def archive_audit_run(request: Request) -> Response:
+    archive = web_archive(request)
+    result = full_audit(archive, web_settings(request), by=request.state.account.person)
+    record(request, "archive_audit", ok=result.ok, packages=result.packages)
+    return render(request, "archive_audit.html", {"result": result.as_dict(), "at": archive.now()})

@@ -1,0 +1,187 @@
+"""The archivist's pages in a real browser (issue 15 §3 "Archive", §4): search 边坡坍塌 with a highlighted
+snippet, the package page, a downloaded copy that verifies, holds, and disposal by two different accounts
+(the same account cannot approve its own proposal; a held case cannot be disposed). One server and one
+Chromium per module; the archive runs at a fixed time after the retention end (injected clock)."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.archivekit import Kit, ingested_home, open_archive
+from tests.webkit import browser, login, logout, make_account, serve  # noqa: F401 — browser is a fixture
+
+CASE = "SAGC-2025-0712"  # examples/slope-collapse: 雅康高速C3合同段K42边坡暴雨坍塌
+# closed 2025-10-16, ordinary work: kept 15 years (10.4), so on this day the package may be disposed
+AFTER_END = "2040-10-16T09:00:00+08:00"
+SHOTS = Path(__file__).resolve().parents[1] / "docs" / "web"
+PASSWORD = "archive-pass-2040"
+
+
+@pytest.fixture(scope="module")
+def home(kit: Kit, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    home = ingested_home(tmp_path_factory.mktemp("web-archive"), kit)
+    make_account(home, "jia", {"archivist"}, "档案员甲", PASSWORD)
+    make_account(home, "bing", {"archivist"}, "档案员丙", PASSWORD)
+    make_account(home, "clerk", {"handler"}, "甲", PASSWORD)
+    return home
+
+
+@pytest.fixture(scope="module")
+def base_url(home: Path) -> Iterator[str]:
+    from generator.clock import FixedClock
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("GONGU_HOME", str(home))
+        with serve(home, clock=FixedClock.parse(AFTER_END)) as url:
+            yield url
+
+
+@pytest.fixture(scope="module")
+def page(browser: Any) -> Iterator[Any]:  # noqa: F811
+    context = browser.new_context(viewport={"width": 1366, "height": 768}, accept_downloads=True)
+    yield context.new_page()
+    context.close()
+
+
+def _events(home: Path) -> list[Any]:
+    with open_archive(home) as archive:
+        return archive.catalog.events(CASE)
+
+
+def test_an_archivist_searches_opens_the_package_and_downloads_a_copy_that_verifies(
+        home: Path, base_url: str, page: Any, kit: Kit, tmp_path: Path) -> None:
+    from signing.verify import verify_issued_report
+
+    login(page, base_url, "jia", PASSWORD)
+    page.goto(f"{base_url}/archive/search")
+    page.fill("input[name=q]", "边坡坍塌")
+    page.click("#search-form button[type=submit]")
+    page.wait_for_load_state()
+    assert "共 1 件" in page.inner_text("#total")
+    marks = page.eval_on_selector_all(".snippet mark", "els => els.map(e => e.textContent)")
+    assert marks and all(m in "边坡坍塌" for m in marks), marks  # the matched words, highlighted
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "archive-search.png"))
+
+    page.click(".hit a.case-link")
+    page.wait_for_load_state()
+    assert page.inner_text("#case-id") == CASE
+    signatures = page.inner_text(".signatures")
+    assert "✓" in signatures and "✗" not in signatures
+    # the package's files with their hashes, read from the bag's manifest
+    files = page.eval_on_selector_all(".package table.grid tbody tr td:first-child", "els => els.map(e => e.textContent)")
+    assert any(f.startswith("data/report/") and f.endswith(".pdf") for f in files)
+    page.screenshot(path=str(SHOTS / "archive-package.png"), full_page=False)
+
+    with page.expect_download() as download_info:
+        page.click("#download-copy")
+    archive_zip = tmp_path / "copy.zip"
+    download_info.value.save_as(archive_zip)
+    with zipfile.ZipFile(archive_zip) as zf:
+        report = json.loads(zf.read("verification-report.json"))
+        pdf_names = [n for n in zf.namelist() if n.endswith(".pdf") and "/data/report/" in n]
+        assert len(pdf_names) == 1
+        pdf = tmp_path / "report.pdf"
+        pdf.write_bytes(zf.read(pdf_names[0]))
+        assert zf.read("verification-report.txt").decode("utf-8").startswith(f"调阅核验报告  案件 {CASE}")
+    assert report["ok"] and report["exported_by"] == "档案员甲"
+    # verified here on its own, against the demo root: the seal and both handlers' signatures
+    with ThreadPoolExecutor(1) as pool:  # pyHanko runs its own event loop: not on Playwright's thread
+        verified, _ = pool.submit(verify_issued_report, pdf, [kit.root_pem], crls=[kit.crl]).result()
+    assert verified.ok, verified.all_problems()
+
+    actions = [(e.actor, e.details.get("action")) for e in _events(home) if e.kind == "web"]
+    assert ("jia", "archive_view") in actions and ("jia", "archive_copy") in actions
+    retrievals = [e for e in _events(home) if e.kind == "retrieval"]
+    assert retrievals and retrievals[-1].actor == "档案员甲"
+    logout(page)
+
+
+def test_a_handler_account_cannot_reach_the_archive_pages(base_url: str, page: Any) -> None:
+    login(page, base_url, "clerk", PASSWORD)
+    response = page.goto(f"{base_url}/archive/cases/{CASE}")
+    assert response is not None and response.status == 403
+    logout(page)
+
+
+def test_disposal_needs_two_accounts_and_no_hold(home: Path, base_url: str, page: Any) -> None:
+    login(page, base_url, "jia", PASSWORD)
+    page.goto(f"{base_url}/archive/cases/{CASE}")
+    # a hold first: the case cannot even be proposed while it is held
+    page.select_option("#hold-form select[name=kind]", "litigation")
+    page.fill("#hold-form input[name=reason]", "被保险人起诉")
+    page.fill("#hold-form input[name=reference]", "(2040)川01民初7号")
+    page.click("#hold-form button[type=submit]")
+    page.wait_for_load_state()
+    assert "已冻结" in page.inner_text("main")
+    assert page.query_selector("#propose") is None
+    assert "冻结" in page.inner_text("#disposal .blockers")
+    # a proposal posted past the page (as a hand-made request would) is refused by the archive's own rule
+    token = page.get_attribute("input[name=csrf_token]", "value")
+    refused = page.request.post(f"{base_url}/archive/cases/{CASE}/dispose/propose", form={"csrf_token": token})
+    assert refused.ok and "冻结" in refused.text()
+    with open_archive(home) as archive:
+        assert archive.catalog.open_disposal(CASE) is None
+
+    page.fill("#holds input[name=reason]", "诉讼已撤回")
+    page.click("#holds form[action$='/release'] button[type=submit]")
+    page.wait_for_load_state()
+    assert "已解除" in page.inner_text("main")
+
+    page.click("#propose")
+    page.wait_for_load_state()
+    assert "已提议销毁" in page.inner_text("main")
+    page.click("#approve")  # the proposer's own approval
+    page.wait_for_load_state()
+    assert "另一个账户批准" in page.inner_text(".flash.error")
+    with open_archive(home) as archive:
+        assert archive.catalog.open_disposal(CASE)["state"] == "proposed"
+    logout(page)
+
+    login(page, base_url, "bing", PASSWORD)
+    page.goto(f"{base_url}/archive/cases/{CASE}")
+    page.click("#approve")
+    page.wait_for_load_state()
+    assert "已批准销毁" in page.inner_text("main")
+    page.click("#execute")
+    page.wait_for_load_state()
+    assert "已销毁" in page.inner_text("main")
+    with open_archive(home) as archive:
+        assert [r["state"] for r in archive.catalog.packages(CASE)] == ["disposed"]
+        assert len(archive.catalog.tombstones(CASE)) == 1
+    web = [(e.actor, e.details.get("action")) for e in _events(home) if e.kind == "web"]
+    assert ("jia", "dispose_propose") in web and ("bing", "dispose_approve") in web and ("bing", "dispose_execute") in web
+    assert ("jia", "dispose_approve") not in web
+    # the disposed case is still found by its number, as a tombstone (its text is gone with it)
+    page.goto(f"{base_url}/archive/search?q=案件编号:{CASE}&status=disposed")
+    assert "共 1 件" in page.inner_text("#total")
+    logout(page)
+
+
+def test_the_audit_page_runs_the_four_properties_check(base_url: str, page: Any) -> None:
+    login(page, base_url, "bing", PASSWORD)
+    page.goto(f"{base_url}/archive/audit")
+    page.click("#run-audit")
+    page.wait_for_load_state()
+    text = page.inner_text("#audit-result")
+    for title in ("真实性", "完整性", "可用性", "安全性"):
+        assert title in text
+    assert page.inner_text("#verdict") in ("审计通过", "审计未通过")
+    logout(page)
+
+
+def test_snippets_keep_only_their_marks() -> None:
+    from gongu.web.pages_archive import safe_marks
+
+    # what index/highlight.py produces: escaped text with <mark> around hits; a case text that holds a
+    # tag (escaped by the highlighter) stays text, and a raw tag that slipped through is escaped here
+    produced = "边坡&lt;script&gt;<mark>坍塌</mark><img src=x onerror=alert(1)>"
+    assert str(safe_marks(produced)) == ("边坡&lt;script&gt;<mark>坍塌</mark>"
+                                         "&lt;img src=x onerror=alert(1)&gt;")
