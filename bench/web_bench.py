@@ -34,6 +34,8 @@ PASSWORD = "bench-pass-123"
 SEARCH_TERMS = ["边坡坍塌", "免赔额", "锚杆框架梁", "涌水 隧道", "台风", "推定全损 挡土墙", '"核损单价"', "雅安",
                 "桩基础 塌孔", "施救费用 残值"]
 
+LIST_TERMS = ["GC-00012", "隧道", "桥梁", "边坡", "管理局", "GC-0009999"]  # what the case list's text filter matches
+
 
 def pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
@@ -102,6 +104,10 @@ def _workspace_rows(catalog: Any, docs: list[Any]) -> None:
             name = col.name
             if name == "case_id":
                 row[name] = d.case_id
+            elif name == "search_text":  # what a LIKE search over the list reads (lower-cased)
+                row[name] = " ".join((d.case_id, d.project, d.insured, d.case_name)).lower()
+            elif isinstance(getattr(d, name, None), str) and name not in values:
+                row[name] = getattr(d, name)  # case_name, project, insured, report_number …
             elif name in values:
                 row[name] = values[name]
             elif "handler" in name or name.endswith("_by") or "account" in name:
@@ -210,7 +216,8 @@ def main() -> None:
         if "cases" in names:
             path = names["cases"].path
             plan += [("cases (case list, page 1)", [path]),
-                     ("cases (status filter + search)", [f"{path}?status=archived&q={t}" for t in SEARCH_TERMS])]
+                     ("cases (case list, page 50)", [f"{path}?page=50"]),
+                     ("cases (status filter + text)", [f"{path}?status=archived&q={t}" for t in LIST_TERMS])]
         else:
             print('no endpoint named "cases" in this build: measuring the core page "home" instead')
             plan.append(("home (core page; no case list yet)", ["/"]))

@@ -71,6 +71,23 @@ def test_login_shows_the_person_and_logout_ends_the_session(site: dict[str, Any]
     assert last.details["account"] == "handler1" and last.details["person"] == "张三"
 
 
+def test_login_returns_to_the_page_asked_for_and_never_off_site(site: dict[str, Any], page: Any) -> None:
+    page.goto(site["url"] + "/accounts")
+    assert page.url == site["url"] + "/login?next=/accounts"
+    page.fill("input[name=username]", "admin")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_load_state()
+    assert page.url == site["url"] + "/accounts"
+    logout(page)
+    page.goto(site["url"] + "/login?next=//evil.example/x")
+    page.fill("input[name=username]", "admin")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_load_state()
+    assert page.url == site["url"] + "/"
+
+
 def test_wrong_password_is_refused_and_logged(site: dict[str, Any], page: Any) -> None:
     page.goto(site["url"] + "/login")
     page.fill("input[name=username]", "admin")

@@ -17,6 +17,7 @@ import inspect
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
@@ -85,7 +86,8 @@ def page(path: str, methods: Iterable[str] = ("GET",), *, roles: Iterable[str], 
             account: Account | None = getattr(request.state, "account", None)
             if account is None:
                 if request.method in SAFE_METHODS:
-                    return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+                    back = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+                    return RedirectResponse(f"/login?next={quote(back)}", status_code=303)
                 return PlainTextResponse("未登录（login required）", status_code=401)
             if not account.roles & allowed:
                 need = "、".join(ROLES[r] for r in sorted(allowed))

@@ -44,7 +44,7 @@ SESSION_COOKIE = "gongu_session"
 STATIC = Path(__file__).with_name("static")
 # script-src 'self': no inline script runs, so hostile case text cannot execute even if escaping failed.
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
-       "object-src 'self'; frame-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+       "object-src 'self'; frame-src 'self'; frame-ancestors 'self'; base-uri 'none'; form-action 'self'")
 
 
 def secret_key(home: Path) -> str:
