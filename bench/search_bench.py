@@ -1,7 +1,7 @@
 """Search bench (issue 7): indexing time against jieba-only tokenisation, query latency, recall.
 
     .venv/bin/python -m bench.search_bench 20000 [--procs 2] [--seed 7] [--stock-sample 2000]
-        [--backend whoosh|tantivy|both]
+        [--backend whoosh|tantivy|postgresql|both|tantivy,postgresql] [--pg-url postgresql://…]
 
 Figures printed, measured side by side in one run on the same synthetic corpus (bench/corpus.py,
 deterministic seed, ~10 KB of UTF-8 per report):
@@ -10,6 +10,8 @@ deterministic seed, ~10 KB of UTF-8 per report):
 - query p50 / p95 of page 1 (10 hits, with highlighted snippets; the snippet cache emptied before each) for one-, two-, three-term and phrase
   queries (target p95 ≤ 50 ms at 100,000);
 - recall against a plain substring scan of the same texts (target 100 %), and precision;
+- PostgreSQL (`--backend postgresql`): a throw-away PostgreSQL 15 server is started for the run
+  (tests/pgkit.py, loopback only) unless `--pg-url` names a database;
 - for comparison, the recall for 免赔额 of the stock jieba.analyse.ChineseAnalyzer without the domain
   dictionary, on a sample.
 """
@@ -23,6 +25,7 @@ import statistics
 import tempfile
 import time
 from collections.abc import Iterator
+from contextlib import ExitStack
 from pathlib import Path
 
 from bench.corpus import report
@@ -113,8 +116,10 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3, help="runs of each query for the latency figures")
     ap.add_argument("--stock-sample", type=int, default=2000)
     ap.add_argument("--dir", type=Path, default=None, help="index directory (default: a temp dir, removed)")
-    ap.add_argument("--backend", choices=("whoosh", "tantivy", "both"), default="whoosh",
-                    help="engine(s) to build and query, each against the same jieba-only run")
+    ap.add_argument("--backend", default="whoosh",
+                    help="engine(s) to build and query, each against the same jieba-only run: whoosh, tantivy, "
+                         "postgresql, both (whoosh and tantivy) or a comma-separated list")
+    ap.add_argument("--pg-url", default=None, help="an empty PostgreSQL database (default: a throw-away server)")
     args = ap.parse_args()
     n, seed = args.n, args.seed
     work = args.dir or Path(tempfile.mkdtemp(prefix="gongu-search-bench-"))
@@ -125,7 +130,20 @@ def main() -> None:
     jt, tokens = jieba_only(n, seed, args.procs)
     print(f"jieba-only tokenisation: {jt:.1f} s ({n / jt:.0f} reports/s, {tokens / n:.0f} words/report)")
 
-    engines = ("whoosh", "tantivy") if args.backend == "both" else (args.backend,)
+    engines = ("whoosh", "tantivy") if args.backend == "both" else tuple(args.backend.split(","))
+    for engine in engines:
+        if engine not in ("whoosh", "tantivy", "postgresql"):
+            ap.error(f"unknown engine {engine!r}")
+    with ExitStack() as stack:
+        if "postgresql" in engines and args.pg_url is None:
+            from tests import pgkit
+
+            args.pg_url = stack.enter_context(pgkit.cluster()).create_database("bench")
+        run(args, engines, jt, work)
+
+
+def run(args: argparse.Namespace, engines: tuple[str, ...], jt: float, work: Path) -> None:
+    n, seed = args.n, args.seed
     found_by: dict[str, dict[str, set[str]]] = {}
     for engine in engines:
         print(f"── engine: {engine}")
@@ -151,6 +169,10 @@ def all_matches(engine: str, backend: SearchBackend, q: str, n: int) -> set[str]
     if isinstance(backend, WhooshBackend):
         with backend._index().searcher() as s:
             return {h["doc_id"] for h in s.search(to_whoosh(parse_query(q)), limit=None)}
+    from index.postgres_backend import PostgresBackend
+
+    if isinstance(backend, PostgresBackend):
+        return set(backend.doc_ids(parse_query(q)))
     from index.tantivy_backend import TantivyBackend, to_tantivy
 
     assert isinstance(backend, TantivyBackend)
@@ -168,13 +190,24 @@ def bench_engine(engine: str, work: Path, args: argparse.Namespace, jt: float) -
         from index.tantivy_backend import TantivyBackend
 
         backend = TantivyBackend(work, procs=args.procs)
+    elif engine == "postgresql":
+        from index.postgres_backend import PostgresBackend
+
+        backend = PostgresBackend(args.pg_url, procs=args.procs)
     else:
         backend = WhooshBackend(work, procs=args.procs)
     segmenter()
     t = time.perf_counter()
     backend.rebuild(corpus(n, seed))
     it = time.perf_counter() - t
-    size = sum(f.stat().st_size for f in work.rglob("*") if f.is_file())
+    size = sum(f.stat().st_size for f in work.rglob("*") if f.is_file()) if work.exists() else 0
+    if engine == "postgresql":
+        import psycopg
+
+        with psycopg.connect(args.pg_url) as conn:
+            row = conn.execute("SELECT sum(pg_total_relation_size(c.oid)) FROM pg_class c JOIN pg_namespace s "
+                               "ON s.oid = c.relnamespace WHERE s.nspname = 'gongu_search' AND c.relkind = 'r'").fetchone()
+            size = int(row[0] or 0) if row else 0
     print(f"index build: {it:.1f} s ({n / it:.0f} reports/s), {size / 2**20:.0f} MiB on disk")
     print(f"  ratio index / jieba-only: {it / jt:.2f}×  (target ≤ 1.5×)")
 

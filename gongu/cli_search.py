@@ -12,7 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from gongu.cli import app
-from gongu.indexing import archive_root_and_catalog_path, index_dir, open_catalog, open_index
+from gongu.indexing import archive_root_and_catalog_path, index_dir, index_engine, open_catalog, open_index
 from gongu.output import console, err_console, fail, print_table, text_column, whole_column
 from gongu.searching import build_query, catch_up, resolve_hits
 from gongu.settings import Settings, load_settings
@@ -67,10 +67,18 @@ def search(
         fail(str(exc))
     settings = load_settings()
     _catch_up(settings)
-    if not index_dir(settings).is_dir():
+    engine = index_engine(settings)
+    if engine.note:  # a home keeping the engine its index was built with says so (issue 16 §1)
+        err_console.print(escape(engine.note))
+    if engine.engine != "postgresql" and not index_dir(settings).is_dir():
         fail(f"检索索引尚未建立（{index_dir(settings)}）：请先归档案件或运行 gongu index rebuild")
     backend = open_index(settings)
-    results = backend.search(q)
+    from index.postgres_backend import SearchUnavailableError
+
+    try:
+        results = backend.search(q)
+    except SearchUnavailableError as exc:
+        fail(str(exc))
     if results.total == 0 and backend.count() == 0:
         # An empty index usually means a fresh switch of engine in gongu.toml, not an empty archive.
         err_console.print("检索索引为空：若档案中已有案件（或刚在 gongu.toml 中切换了检索引擎），请运行 gongu index rebuild")
@@ -131,7 +139,8 @@ def rebuild(
     if not root.is_dir():
         fail(f"档案库目录不存在：{root}")
     from index.maintenance import archive_documents
-    backend = open_index(settings, procs=max(1, procs))
+    before, after = index_engine(settings), index_engine(settings, rebuilding=True)
+    backend = open_index(settings, procs=max(1, procs), rebuilding=True)
     errors: list[str] = []
     with open_catalog(settings) as catalog:
         from archive.package import iter_bags
@@ -148,7 +157,12 @@ def rebuild(
             count = backend.rebuild(archive_documents(root, catalog, errors=errors), progress=step)
     for problem in errors:
         err_console.print(f"[yellow]跳过[/] {problem}")
-    console.print(f"[green]✓[/] 索引已重建：{count} 件（{index_dir(settings)}）")
+    console.print(f"[green]✓[/] 索引已重建：{count} 件（{after.engine}，{index_dir(settings)}）")
+    if before.reason == "existing" and after.engine != before.engine:
+        from index.api import remove_whoosh_files
+
+        remove_whoosh_files(index_dir(settings))
+        console.print(f"检索引擎已由 {before.engine} 改为默认的 {after.engine}（原 {before.engine} 索引文件已删除）")
     if errors:  # nothing silent: every package left out of search is named, and the exit says so
         err_console.print(f"[red]{len(errors)} 个档案包未能读取，未进入检索索引[/]（见上；gongu archive audit 核查）")
         raise typer.Exit(2)

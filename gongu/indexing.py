@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from gongu.settings import Settings
-from index.api import SearchBackend, default_backend
+from index.api import EngineChoice, SearchBackend, backend_for, choose_engine
 from index.maintenance import IndexDrift, IndexMaintainer, apply_queued, index_drift, sync
 
 if TYPE_CHECKING:
@@ -22,20 +22,30 @@ def index_dir(settings: Settings) -> Path:
     return settings.resolve(settings.paths.index)
 
 
-def open_index(settings: Settings, *, procs: int = 1) -> SearchBackend:
-    """The engine chosen by gongu.toml `[index] backend = "whoosh" | "tantivy"` (default whoosh).
+def store_url(settings: Settings) -> str | None:
+    """gongu.toml `[store] url` when the catalog is on PostgreSQL (issue 16 §2), else None."""
+    store = getattr(settings.toml, "store", None)
+    url = getattr(store, "url", None)
+    return url if isinstance(url, str) and url else None
 
-    tantivy keeps its files in a folder of its own (index/tantivy): switching engines means
+
+def index_engine(settings: Settings, *, rebuilding: bool = False) -> EngineChoice:
+    """Which engine this home searches with, and why (index/api.py choose_engine)."""
+    return choose_engine(index_dir(settings), settings.index.backend, store_url(settings), rebuilding=rebuilding)
+
+
+def open_index(settings: Settings, *, procs: int = 1, rebuilding: bool = False) -> SearchBackend:
+    """The engine chosen by gongu.toml `[index] backend = "tantivy" | "whoosh" | "postgresql"`; unset:
+    PostgreSQL when `[store] url` is PostgreSQL, else the engine of the home's existing index, else
+    tantivy. tantivy keeps its files in a folder of its own (index/tantivy): switching engines means
     `gongu index rebuild`, never reading the other engine's files."""
-    if settings.index.backend == "tantivy":
-        from index.tantivy_backend import TantivyBackend
+    from gongu.output import GonguError
 
-        return TantivyBackend(index_dir(settings) / "tantivy", procs=procs)
-    if procs > 1:
-        from index.whoosh_backend import WhooshBackend
-
-        return WhooshBackend(index_dir(settings), procs=procs)
-    return default_backend(index_dir(settings))
+    try:
+        return backend_for(index_dir(settings), settings.index.backend, store_url(settings), procs=procs,
+                           rebuilding=rebuilding)
+    except ValueError as exc:
+        raise GonguError(str(exc)) from None
 
 
 def archive_root_and_catalog_path(settings: Settings) -> tuple[Path, Path]:

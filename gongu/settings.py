@@ -50,7 +50,8 @@ class RenderSettings(_Section):
 
 
 class IndexSettings(_Section):
-    backend: Literal["whoosh", "tantivy"] = Field("whoosh", description="检索引擎")
+    # None: the engine of the home's existing index, else tantivy (index/api.py choose_engine).
+    backend: Literal["whoosh", "tantivy", "postgresql"] | None = Field(None, description="检索引擎")
 
     @field_validator("backend", mode="before")
     @classmethod

@@ -91,11 +91,17 @@ def docs() -> dict[str, IndexDocument]:
     }
 
 
-@pytest.fixture(scope="module", params=["whoosh", "tantivy"])
+@pytest.fixture(scope="module", params=["whoosh", "tantivy", "postgresql"])
 def backend(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
             docs: dict[str, IndexDocument]) -> Iterator[SearchBackend]:
-    folder = tmp_path_factory.mktemp(request.param)
-    b: SearchBackend = WhooshBackend(folder) if request.param == "whoosh" else TantivyBackend(folder)
+    b: SearchBackend
+    if request.param == "postgresql":
+        from index.postgres_backend import PostgresBackend
+
+        b = PostgresBackend(request.getfixturevalue("pg_cluster").create_database())
+    else:
+        folder = tmp_path_factory.mktemp(request.param)
+        b = WhooshBackend(folder) if request.param == "whoosh" else TantivyBackend(folder)
     assert b.rebuild(docs.values()) == 4
     yield b
 

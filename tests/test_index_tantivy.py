@@ -145,7 +145,13 @@ def test_gongu_toml_selects_the_engine(tmp_path: Path) -> None:
     from gongu.output import GonguError
     from index.whoosh_backend import WhooshBackend
 
-    assert isinstance(open_index(Settings(home=tmp_path)), WhooshBackend), "the default stays Whoosh"
+    # issue 16 §1: a new home searches with tantivy; Whoosh and PostgreSQL are chosen in gongu.toml.
+    default = open_index(Settings(home=tmp_path))
+    assert isinstance(default, TantivyBackend) and default.index_dir == tmp_path / "index" / "tantivy"
+    whoosh = open_index(Settings(home=tmp_path, toml=parse_config('[index]\nbackend = "whoosh"\n')))
+    assert isinstance(whoosh, WhooshBackend)
+    with pytest.raises(GonguError, match=r"\[store\] url"):
+        open_index(Settings(home=tmp_path, toml=parse_config('[index]\nbackend = "postgresql"\n')))
     chosen = open_index(Settings(home=tmp_path, toml=parse_config('[index]\nbackend = "tantivy"\n')))
     assert isinstance(chosen, TantivyBackend) and chosen.index_dir == tmp_path / "index" / "tantivy"
     with pytest.raises(GonguError, match="index.backend") as refused:
@@ -191,3 +197,42 @@ def test_archive_listener_and_cli_follow_the_tantivy_engine(
         assert archive.listener_failures == []
     assert sorted(h["doc_id"] for h in search("状态:保全中")["hits"]) == REPORTS
     assert search("边坡坍塌", "--status", "archived")["total"] == 0
+
+
+def test_a_home_with_a_whoosh_index_keeps_whoosh_until_rebuild_and_says_so(
+    prepared: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch  # noqa: F811
+) -> None:
+    """issue 16 §1: tantivy is the default for new homes; a home whose index Whoosh built keeps
+    Whoosh (told on every search) until `gongu index rebuild`, which builds tantivy and removes
+    the Whoosh files."""
+    from typer.testing import CliRunner
+
+    from gongu.cli import app
+    from gongu.indexing import index_engine, open_index
+    from gongu.settings import load_settings
+    from index.maintenance import archive_documents
+    from index.whoosh_backend import WhooshBackend
+
+    home = tmp_path / "home"
+    shutil.copytree(prepared, home)
+    monkeypatch.setenv("GONGU_HOME", str(home))
+    # An index made before the default changed: Whoosh files in GONGU_HOME/index, nothing else.
+    for path in (home / "index").glob("*") if (home / "index").exists() else ():
+        shutil.rmtree(path) if path.is_dir() else path.unlink()
+    WhooshBackend(home / "index").rebuild(archive_documents(home / "archive" / "packages"))
+    settings = load_settings(home)
+    assert index_engine(settings).engine == "whoosh" and index_engine(settings).reason == "existing"
+    assert isinstance(open_index(settings), WhooshBackend)
+    runner = CliRunner()
+    found = runner.invoke(app, ["search", "边坡坍塌", "--json"])
+    assert found.exit_code == 0, found.output
+    said = found.output.replace("\n", "")
+    assert "由 Whoosh 建立，继续使用 Whoosh" in said and "gongu index rebuild 改用 tantivy" in said
+    rebuilt = runner.invoke(app, ["index", "rebuild"])
+    assert rebuilt.exit_code == 0, rebuilt.output
+    assert "索引已重建：2" in rebuilt.output and "由 whoosh 改为默认的 tantivy" in rebuilt.output.replace("\n", "")
+    assert not any((home / "index").glob("*MAIN*")), "the replaced Whoosh index is gone"
+    assert index_engine(load_settings(home)).engine == "tantivy"
+    after = runner.invoke(app, ["search", "边坡坍塌", "--json"])
+    assert after.exit_code == 0 and "Whoosh" not in after.output
+    assert sorted(h["doc_id"] for h in json.loads(after.output)["hits"]) == REPORTS

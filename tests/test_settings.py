@@ -92,7 +92,7 @@ def test_a_valid_full_config_loads_into_typed_attributes(tmp_path: Path, monkeyp
 
 def test_no_file_means_defaults(tmp_path: Path) -> None:
     s = load_settings(tmp_path)
-    assert s.signing is None and s.people.names == [] and s.index.backend == "whoosh"
+    assert s.signing is None and s.people.names == [] and s.index.backend is None
     assert archive_config(s).catalog_path == tmp_path.resolve() / "archive" / "catalog.sqlite"
 
 

@@ -1,0 +1,472 @@
+"""The shared engine: PostgreSQL full-text search, for a firm whose offices share one database server.
+
+The analysis is the SAME as the embedded engines' (index/analysis.py: jieba words with the domain
+dictionary, overlapping character bigrams with a trailing unigram per run). It runs in Python; the
+tokens are written as `tsvector` literals with their positions (`'免赔':3,17 '赔额':4,18 …`), which
+PostgreSQL stores as they are: no text-search parser or dictionary of PostgreSQL ever touches the
+Chinese text. Queries are `tsquery` literals built from index/query.py's parse: a substring is its
+bigrams chained with `<->` (a lone character: a prefix `'塌':*`, complete thanks to the trailing
+unigram), words in order are `'~边坡' <-> '~坍塌'`. One GIN index over every row answers them all.
+
+Lexeme namespaces in one column (so one GIN index serves every field):
+- body and descriptive bigrams as they are (`边坡`), so a free-text match is one tsquery over all
+  the rows of a document (its text and its descriptive fields, which keeps tombstones findable);
+- words prefixed `~` (`~免赔额`): they rank, and match for a typed phrase of several words;
+- the bigrams of one descriptive field prefixed `|<field number>|` (`|4|平安`) for field queries.
+A query token is a run of word characters, so it never starts with `~` or `|`: a one-character
+prefix query cannot reach another namespace.
+
+PostgreSQL's limits, and how a long report stays fully searchable:
+- a position is at most 16,383 and a lexeme keeps at most 256 positions (the rest are dropped
+  silently), and a tsvector is at most 1 MB;
+- so each stream of tokens (bigrams, words, descriptive fields) is cut into chunks, one row each,
+  that stay under all three (`chunk_streams`), and consecutive chunks overlap by OVERLAP tokens.
+  A query is at most MAX_QUERY_CHARS characters, so its bigram (or word) phrase spans at most that
+  many tokens and lies whole inside some chunk: nothing that crosses a cut is lost. A document
+  matches a query when every group of it matches some row of the document (EXISTS per match).
+- pg_trgm is not used: its index cannot answer a two-character term, the commonest Chinese word.
+
+Tables live in their own schema (`gongu_search`), made by this module: the index is rebuilt from
+the packages, never migrated. A rebuild fills a fresh schema and swaps it in with a rename in one
+short transaction, so readers see the old index or the new one, never an empty one. Writers of
+one document are serialised with a transaction-level advisory lock; readers never wait (MVCC).
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import threading
+from collections import deque
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+from index.analysis import bigram_spans, query_bigrams, query_words, word_spans
+from index.api import Progress, SearchBackend
+from index.extract import DEFAULT_KIND, IndexDocument
+from index.fields import TEXT_FIELDS
+from index.highlight import snippets
+from index.query import FIELDS, MAX_QUERY_CHARS, Match, Range, SearchHit, SearchQuery, SearchResults, words_may_widen
+from index.records import document_from_record, record_of
+
+SCHEMA = "gongu_search"
+MAX_POSITION = 16_383  # PostgreSQL's largest tsvector position
+MAX_POSITIONS_PER_LEXEME = 256  # more are dropped silently by tsvector input
+MAX_TSVECTOR_BYTES = 900_000  # under the 1 MB limit, with room for the header
+OVERLAP = MAX_QUERY_CHARS  # a query spans at most this many tokens (one per word character)
+MAX_WORD_CHARS = 64  # a longer "word" (a run jieba could not split) is left out of the word stream
+WORD = "~"
+FIELD_NO = {name: i for i, name in enumerate(TEXT_FIELDS)}
+
+
+class SearchUnavailableError(RuntimeError):
+    """The PostgreSQL server could not be reached (after one retry); the message says which and why."""
+
+
+# ─────────────────────────── documents → token streams → chunked tsvectors ───────────────────────────
+
+
+def _field_prefix(name: str) -> str:
+    return f"|{FIELD_NO[name]}|"
+
+
+def _grams(text: str, prefix: str = "") -> list[str | None]:
+    return [prefix + g.lower() for g, _, _ in bigram_spans(text, trailing_unigram=True)]
+
+
+def token_streams(doc: IndexDocument) -> list[list[str | None]]:
+    """Each stream is a sequence of lexemes at consecutive positions (None: an empty position)."""
+    streams: list[list[str | None]] = []
+    if doc.text:
+        streams.append(_grams(doc.text))
+        streams.append([WORD + w.lower() if len(w) <= MAX_WORD_CHARS else None for w, _, _ in word_spans(doc.text)])
+    meta: list[str | None] = []
+    descriptive = []
+    for name in TEXT_FIELDS:
+        raw = getattr(doc, name)
+        value = "\n".join(raw) if isinstance(raw, tuple) else str(raw or "")
+        if value:
+            descriptive.append(value)
+            meta.extend(_grams(value, _field_prefix(name)))
+    # meta_bg (every descriptive field) before the per-field lexemes, as the embedded engines' meta_bg
+    streams.append(_grams("\n".join(descriptive)) + meta)
+    return [s for s in streams if s]
+
+
+def _chunk_bounds(tokens: Sequence[str | None]) -> list[tuple[int, int]]:
+    """[start, end) windows over `tokens`: each within PostgreSQL's limits, each starting OVERLAP
+    tokens before the previous one ended (half the previous window when that is shorter: only a
+    text repeating one lexeme hundreds of times within OVERLAP characters makes windows that short)."""
+    out: list[tuple[int, int]] = []
+    n, start = len(tokens), 0
+    while True:
+        counts: dict[str, int] = {}
+        size, end = 0, start
+        while end < n and end - start < MAX_POSITION:
+            lex = tokens[end]
+            if lex is not None:
+                c = counts.get(lex, 0)
+                cost = 2 if c else 8 + len(lex.encode())
+                if c >= MAX_POSITIONS_PER_LEXEME or size + cost > MAX_TSVECTOR_BYTES:
+                    break
+                counts[lex] = c + 1
+                size += cost
+            end += 1
+        out.append((start, end))
+        if end >= n:
+            return out
+        start = max(end - OVERLAP, start + max(1, (end - start) // 2))
+
+
+def _quote(lexeme: str) -> str:
+    return "'" + lexeme.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+def tsvector_literal(tokens: Sequence[str | None]) -> str:
+    """`'lex':1,5 'lex2':2 …` — positions from 1, as tsvector input takes them (no parser involved)."""
+    positions: dict[str, list[int]] = {}
+    for pos, lex in enumerate(tokens, start=1):
+        if lex is not None:
+            positions.setdefault(lex, []).append(pos)
+    return " ".join(f"{_quote(lex)}:{','.join(map(str, p))}" for lex, p in positions.items())
+
+
+def chunks_of(doc: IndexDocument) -> list[str]:
+    """The tsvector literals of every row of `doc`."""
+    return [tsvector_literal(stream[s:e]) for stream in token_streams(doc) for s, e in _chunk_bounds(stream)]
+
+
+def prepare(doc: IndexDocument) -> tuple[tuple[Any, ...], list[str]]:
+    """The document row and its chunk literals (plain data: made in worker processes in a rebuild)."""
+    row = (doc.doc_id, doc.case_id, doc.kind or DEFAULT_KIND, doc.status, doc.loss_date, doc.report_date,
+           doc.retention_end, doc.claimed_fen, doc.assessed_fen, doc.adjusted_fen, record_of(doc))
+    return row, chunks_of(doc)
+
+
+DOC_COLUMNS = ("doc_id", "case_key", "kind", "status", "loss_date", "report_date", "retention_end",
+               "claimed_fen", "assessed_fen", "adjusted_fen", "record")
+
+
+def _ddl(schema: str) -> list[sql.Composed]:
+    s = sql.Identifier(schema)
+    return [
+        sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(s),
+        sql.SQL("""CREATE TABLE IF NOT EXISTS {}.doc (
+            doc_id text PRIMARY KEY, case_key text NOT NULL, kind text NOT NULL, status text NOT NULL,
+            loss_date date, report_date date, retention_end date,
+            claimed_fen bigint, assessed_fen bigint, adjusted_fen bigint, record bytea NOT NULL)""").format(s),
+        sql.SQL("""CREATE TABLE IF NOT EXISTS {}.chunk (
+            doc_id text NOT NULL REFERENCES {}.doc ON DELETE CASCADE, tsv tsvector NOT NULL)""").format(s, s),
+    ]
+
+
+def _indexes(schema: str) -> list[sql.Composed]:
+    s = sql.Identifier(schema)
+    return [
+        sql.SQL("CREATE INDEX IF NOT EXISTS chunk_tsv ON {}.chunk USING gin (tsv)").format(s),
+        sql.SQL("CREATE INDEX IF NOT EXISTS chunk_doc ON {}.chunk (doc_id)").format(s),
+        sql.SQL("CREATE INDEX IF NOT EXISTS doc_case ON {}.doc (case_key)").format(s),
+        sql.SQL("CREATE INDEX IF NOT EXISTS doc_loss_date ON {}.doc (loss_date DESC NULLS LAST, doc_id)").format(s),
+    ]
+
+
+# ─────────────────────────── query translation (same semantics as to_whoosh / to_tantivy) ───────────────────────────
+
+
+def _chain(lexemes: list[str]) -> str:
+    return " <-> ".join(_quote(x) for x in lexemes)
+
+
+def substring_tsquery(text: str, prefix: str = "") -> str | None:
+    """`text` occurs as a substring: each run's bigrams chained (a lone character: a prefix query)."""
+    parts = []
+    for grams in query_bigrams("".join(text.split())):
+        if len(grams) == 1 and len(grams[0]) == 1:
+            parts.append(f"{_quote(prefix + grams[0])}:*")
+        else:
+            parts.append("(" + _chain([prefix + g for g in grams]) + ")")
+    return " & ".join(parts) if parts else None
+
+
+def _exists(schema: str, tsquery: str) -> tuple[str, list[Any]]:
+    return (f"EXISTS (SELECT 1 FROM {schema}.chunk c WHERE c.doc_id = d.doc_id AND c.tsv @@ %s::tsquery)",
+            [tsquery])
+
+
+def match_condition(schema: str, match: Match) -> tuple[str, list[Any]]:
+    if match.field is None:
+        found = substring_tsquery(match.text)
+        if found is None:
+            return "FALSE", []
+        if words_may_widen(match):
+            words = query_words(match.text)
+            if words:
+                found = f"({found}) | ({_chain([WORD + w for w in words])})"
+        return _exists(schema, found)
+    if FIELDS[match.field].kind == "keyword":
+        return f"d.{match.field} = %s", [match.text]
+    found = substring_tsquery(match.text, _field_prefix(match.field))
+    return _exists(schema, found) if found is not None else ("FALSE", [])
+
+
+def range_condition(rng: Range) -> tuple[str, list[Any]]:
+    parts, params = [], []
+    if rng.low is not None:
+        parts.append(f"d.{rng.field} >= %s")
+        params.append(rng.low)
+    if rng.high is not None:
+        parts.append(f"d.{rng.field} <= %s")
+        params.append(rng.high)
+    return " AND ".join(parts) or "TRUE", params
+
+
+def where_clause(schema: str, query: SearchQuery) -> tuple[str, list[Any]]:
+    """SQL over `d` (a row of {schema}.doc) and its parameters. Column names come from index/query.py's
+    FIELDS, never from the user; values are parameters."""
+    parts: list[str] = []
+    params: list[Any] = []
+    for group in query.groups:
+        alts = [match_condition(schema, m) for m in group]
+        parts.append("(" + " OR ".join(a for a, _ in alts) + ")")
+        params += [p for _, ps in alts for p in ps]
+    for rng in query.ranges:
+        cond, ps = range_condition(rng)
+        parts.append(cond)
+        params += ps
+    for m in query.excluded:
+        cond, ps = match_condition(schema, m)
+        parts.append(f"NOT ({cond})")
+        params += ps
+    return " AND ".join(parts) or "TRUE", params
+
+
+def score_expression(schema: str, query: SearchQuery) -> tuple[str, list[Any]]:
+    """Relevance: how many of the query's jieba words the report holds as words (the embedded engines'
+    ranking terms); one lexeme each, so the GIN index answers without reading a tsvector."""
+    words = list(dict.fromkeys(WORD + w for g in query.groups for m in g if m.field is None for w in query_words(m.text)))
+    if not words:
+        return "0", []
+    part = f"(EXISTS (SELECT 1 FROM {schema}.chunk c WHERE c.doc_id = d.doc_id AND c.tsv @@ %s::tsquery))::int"
+    return " + ".join([part] * len(words)), [_quote(w) for w in words]
+
+
+# ─────────────────────────── the backend ───────────────────────────
+
+
+class PostgresBackend(SearchBackend):
+    """The index in the database at `url` (`[store] url` of gongu.toml), schema `gongu_search`."""
+
+    def __init__(self, url: str, *, procs: int = 1, connect_timeout: int = 10, schema: str = SCHEMA) -> None:
+        self.url = url
+        self.procs = procs
+        self.connect_timeout = connect_timeout
+        if not schema.isidentifier() or not schema.isascii():
+            raise ValueError(f"schema name {schema!r}: letters, digits and _ only")
+        self.schema = schema
+        self._conn: psycopg.Connection[Any] | None = None
+        self._lock = threading.RLock()
+        self._ready = False
+
+    # connections: one per backend object; a lost connection is retried once, then reported
+
+    def _connect(self) -> psycopg.Connection[Any]:
+        try:
+            return psycopg.connect(self.url, autocommit=True, connect_timeout=self.connect_timeout)
+        except psycopg.OperationalError as exc:
+            raise SearchUnavailableError(f"无法连接检索数据库（PostgreSQL）{_safe(self.url)}：{_first_line(exc)}") from None
+
+    @contextmanager
+    def _session(self) -> Iterator[psycopg.Connection[Any]]:
+        with self._lock:
+            for attempt in (1, 2):
+                if self._conn is None or self._conn.closed:
+                    self._conn = self._connect()
+                try:
+                    if not self._ready:
+                        self._create(self._conn)
+                    yield self._conn
+                    return
+                except psycopg.OperationalError as exc:
+                    broken = self._conn is None or self._conn.closed or self._conn.broken
+                    if self._conn is not None:
+                        self._conn.close()
+                    self._conn = None
+                    if attempt == 2 or not broken:
+                        raise SearchUnavailableError(
+                            f"检索数据库（PostgreSQL）连接中断 {_safe(self.url)}：{_first_line(exc)}") from None
+
+    def close(self) -> None:
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+    def _create(self, conn: psycopg.Connection[Any]) -> None:
+        """The tables, made once. Only when they are missing: CREATE INDEX IF NOT EXISTS still takes
+        a SHARE lock, which would deadlock with a concurrent writer of another process. A session
+        advisory lock lets one process make them while the others wait, then find them made."""
+        last = f"{self.schema}.doc_loss_date"
+        if conn.execute("SELECT to_regclass(%s)::text", [last]).fetchone() == (None,):
+            conn.execute("SELECT pg_advisory_lock(hashtext('gongu_search.create'))")
+            try:
+                if conn.execute("SELECT to_regclass(%s)::text", [last]).fetchone() == (None,):
+                    with conn.transaction():
+                        for stmt in (*_ddl(self.schema), *_indexes(self.schema)):
+                            conn.execute(stmt)
+            finally:
+                conn.execute("SELECT pg_advisory_unlock(hashtext('gongu_search.create'))")
+        self._ready = True
+
+    def _sql(self, text: str) -> sql.Composed:
+        return sql.SQL(text).format(s=sql.Identifier(self.schema))
+
+    # writes
+
+    def add(self, doc: IndexDocument) -> None:
+        self.update(doc)
+
+    def update(self, doc: IndexDocument) -> None:
+        row, chunks = prepare(doc)
+        with self._session() as conn, conn.transaction():
+            conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"gongu_search:{doc.doc_id}"])
+            conn.execute(self._sql("DELETE FROM {s}.doc WHERE doc_id = %s"), [doc.doc_id])
+            self._write(conn, self.schema, [(row, chunks)])
+
+    def _write(self, conn: psycopg.Connection[Any], schema: str, items: list[tuple[tuple[Any, ...], list[str]]]) -> None:
+        s = sql.Identifier(schema)
+        cols = sql.SQL(", ").join(map(sql.Identifier, DOC_COLUMNS))
+        with conn.cursor() as cur:
+            with cur.copy(sql.SQL("COPY {}.doc ({}) FROM STDIN").format(s, cols)) as copy:
+                for row, _ in items:
+                    copy.write_row(row)
+            with cur.copy(sql.SQL("COPY {}.chunk (doc_id, tsv) FROM STDIN").format(s)) as copy:
+                for row, chunks in items:
+                    for literal in chunks:
+                        copy.write_row((row[0], literal))
+
+    def delete(self, doc_id: str) -> None:
+        with self._session() as conn:
+            conn.execute(self._sql("DELETE FROM {s}.doc WHERE doc_id = %s"), [doc_id])
+
+    def rebuild(self, docs: Iterable[IndexDocument], progress: Progress | None = None) -> int:
+        """A fresh schema filled with COPY, indexed once at the end (faster than keeping a GIN index
+        current row by row), then swapped in by renaming: readers never see an empty index."""
+        fresh = f"{self.schema}_next"
+        count = 0
+        with self._session() as conn:
+            conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(fresh)))
+            for stmt in _ddl(fresh):
+                conn.execute(stmt)
+            sent: deque[IndexDocument] = deque()
+
+            def feed() -> Iterator[IndexDocument]:
+                for doc in docs:
+                    sent.append(doc)
+                    yield doc
+
+            pool = mp.get_context("fork").Pool(self.procs) if self.procs > 1 else None
+            analysed = pool.imap(prepare, feed(), chunksize=8) if pool is not None else map(prepare, feed())
+            try:
+                batch: list[tuple[tuple[Any, ...], list[str]]] = []
+                for item in analysed:
+                    batch.append(item)
+                    doc = sent.popleft()
+                    count += 1
+                    if progress is not None:
+                        progress(doc)
+                    if len(batch) >= 500:
+                        with conn.transaction():
+                            self._write(conn, fresh, batch)
+                        batch = []
+                with conn.transaction():
+                    self._write(conn, fresh, batch)
+            finally:
+                if pool is not None:
+                    pool.terminate()
+            conn.execute("SET maintenance_work_mem = '256MB'")
+            for stmt in _indexes(fresh):
+                conn.execute(stmt)
+            conn.execute(sql.SQL("ANALYZE {}.doc").format(sql.Identifier(fresh)))
+            conn.execute(sql.SQL("ANALYZE {}.chunk").format(sql.Identifier(fresh)))
+            with conn.transaction():
+                conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(self.schema)))
+                conn.execute(sql.SQL("ALTER SCHEMA {} RENAME TO {}").format(sql.Identifier(fresh),
+                                                                              sql.Identifier(self.schema)))
+        return count
+
+    # reads
+
+    def get(self, doc_id: str) -> IndexDocument | None:
+        with self._session() as conn:
+            row = conn.execute(self._sql("SELECT record FROM {s}.doc WHERE doc_id = %s"), [doc_id]).fetchone()
+        return document_from_record(bytes(row[0])) if row else None
+
+    def doc_ids_for_case(self, case_id: str) -> list[str]:
+        with self._session() as conn:
+            rows = conn.execute(self._sql("SELECT doc_id FROM {s}.doc WHERE case_key = %s ORDER BY doc_id"),
+                                [case_id]).fetchall()
+        return [r[0] for r in rows]
+
+    def count(self) -> int:
+        with self._session() as conn:
+            row = conn.execute(self._sql("SELECT count(*) FROM {s}.doc")).fetchone()
+        return int(row[0]) if row else 0
+
+    def doc_ids(self, query: SearchQuery | None = None) -> list[str]:
+        """Every document `query` matches (all of them, not one page), sorted."""
+        where, params = where_clause(self.schema, query or SearchQuery())
+        with self._session() as conn:
+            rows = conn.execute(f"SELECT d.doc_id FROM {self.schema}.doc d WHERE {where}", params).fetchall()  # type: ignore[call-overload]
+        return sorted(r[0] for r in rows)
+
+    def search(self, query: SearchQuery, *, with_snippets: bool = True) -> SearchResults:
+        s = self.schema
+        where, wparams = where_clause(s, query)
+        offset = (query.page - 1) * query.page_size
+        if query.sort == "date":
+            score, sparams = "0", []
+            order = "loss_date DESC NULLS LAST, doc_id"
+            outer = "p.loss_date DESC NULLS LAST, p.doc_id"
+        else:
+            score, sparams = score_expression(s, query)
+            order = "score DESC, loss_date DESC NULLS LAST, doc_id"
+            outer = "p.score DESC, p.loss_date DESC NULLS LAST, p.doc_id"
+        # The matching set once (a CTE referenced twice is computed once): its size is the exact total;
+        # every match is scored to find the best page, and only the page's records (with the text) are read.
+        stmt = (f"WITH m AS (SELECT d.doc_id, d.loss_date FROM {s}.doc d WHERE {where}), "
+                f"page AS (SELECT d.doc_id, d.loss_date, {score} AS score FROM m d ORDER BY {order} LIMIT %s OFFSET %s) "
+                f"SELECT (SELECT count(*) FROM m), p.score, doc.record FROM page p JOIN {s}.doc doc USING (doc_id) "
+                f"ORDER BY {outer}")
+        with self._session() as conn:
+            rows = conn.execute(stmt, [*wparams, *sparams, query.page_size, offset]).fetchall()  # type: ignore[call-overload]
+            if rows:
+                total = int(rows[0][0])
+            else:
+                row = conn.execute(f"SELECT count(*) FROM {s}.doc d WHERE {where}", wparams).fetchone()  # type: ignore[call-overload]
+                total = int(row[0]) if row else 0
+        hits = []
+        for _, score_value, record in rows:
+            doc = document_from_record(bytes(record))
+            fields = doc.as_dict()
+            fields.pop("text")
+            found = snippets(doc.text, query.terms) if with_snippets and doc.text else []
+            hits.append(SearchHit(doc.doc_id, float(score_value) if query.sort == "score" else 0.0, fields, tuple(found)))
+        return SearchResults(query=query, total=total, hits=tuple(hits))
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
+def _safe(url: str) -> str:
+    """The URL without its password (shown in messages)."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    if parts.password:
+        netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+        return urlunsplit(parts._replace(netloc=netloc))
+    return url

@@ -1,0 +1,207 @@
+"""The PostgreSQL backend passes the same behavioural checks as the embedded engines, against a real
+PostgreSQL 15 server (tests/pgkit.py), plus the checks of its own limits: a report longer than a
+tsvector's 16,383 positions (a phrase across the chunk cut is found) and a report over 1 MB of text.
+
+The engine-independent tests of tests/test_index_search.py are imported here, so pytest collects them
+again in this module, where `backend`, `corpus_backend` and `new_backend` are PostgreSQL indexes.
+The read-only fixtures are built once per module (one database each)."""
+
+from __future__ import annotations
+
+import random
+from datetime import date
+from pathlib import Path
+
+import pytest
+from test_index_search import (  # noqa: F401  (collected again here, against PostgreSQL)
+    _doc,
+    _ids,
+    example_doc,
+    test_amount_range_in_fen,
+    test_concurrent_writers_from_several_processes_never_fail,
+    test_date_range,
+    test_field_queries_in_chinese,
+    test_free_text_and_phrase,
+    test_free_text_is_a_substring_across_separators,
+    test_highlight_marks_the_whole_term,
+    test_pagination_and_date_sort,
+    test_snippets_escape_case_text,
+    test_status_filter,
+    test_total_counts_every_match_not_only_the_top_page,
+)
+
+from index.extract import IndexDocument
+from index.postgres_backend import (
+    MAX_POSITION,
+    MAX_POSITIONS_PER_LEXEME,
+    OVERLAP,
+    PostgresBackend,
+    SearchUnavailableError,
+    _chunk_bounds,
+    token_streams,
+)
+from index.query import parse_query
+
+
+@pytest.fixture(scope="module")
+def backend(pg_cluster, example_doc: IndexDocument) -> PostgresBackend:  # type: ignore[no-untyped-def]  # noqa: F811
+    b = PostgresBackend(pg_cluster.create_database())
+    b.rebuild([
+        example_doc,
+        _doc(1),
+        _doc(2, status="held"),
+        _doc(3, insurer="中国太平洋财产保险股份有限公司贵阳分公司", province="贵州省", city="贵阳市",
+             loss_date=date(2023, 6, 30), text="山洪冲毁钢板桩围堰，施救费用经核定为合理必要。"),
+        _doc(4, loss_date=date(2022, 12, 31), text="每次事故免赔额为人民币1万元，<script>alert(1)</script>。"),
+        _doc(5, text="钻孔灌注桩施工中发生塌孔，桩基础损失按推定全损处理。"),
+    ])
+    return b
+
+
+@pytest.fixture(scope="module")
+def corpus_backend(pg_cluster) -> tuple[PostgresBackend, list[IndexDocument]]:  # type: ignore[no-untyped-def]
+    from bench.corpus import report
+
+    docs = [report(11, i) for i in range(120)]
+    b = PostgresBackend(pg_cluster.create_database(), procs=2)  # the worker-process analysis path
+    assert b.rebuild(docs) == 120
+    return b, docs
+
+
+class _PgFactory:
+    """`new_backend(path)` of the shared tests: one database per path, named after it, so every
+    process calling with the same path (the concurrent-writers test forks four) opens the same one."""
+
+    def __init__(self, cluster) -> None:  # type: ignore[no-untyped-def]
+        self.cluster = cluster
+
+    def __call__(self, path: Path) -> PostgresBackend:
+        import hashlib
+
+        import psycopg
+
+        name = "p_" + hashlib.sha1(str(path).encode()).hexdigest()[:16]
+        try:
+            self.cluster.create_database(name)
+        except (psycopg.errors.DuplicateDatabase, psycopg.errors.UniqueViolation):
+            pass  # made by another process a moment ago
+        return PostgresBackend(self.cluster.url(name))
+
+
+@pytest.fixture
+def new_backend(pg_cluster) -> _PgFactory:  # type: ignore[no-untyped-def]
+    return _PgFactory(pg_cluster)
+
+
+def test_substring_inside_a_word_found_through_bigrams(backend: PostgresBackend, example_doc: IndexDocument) -> None:  # noqa: F811
+    assert _ids(backend, "坡坍") == [example_doc.doc_id]
+    assert "2024/GC-5/R-5" in _ids(backend, "孔")
+    assert _ids(backend, '"坍塌边坡"') == []
+
+
+def test_disposal_keeps_a_findable_tombstone(pg_url: str) -> None:
+    b = PostgresBackend(pg_url)
+    doc = _doc(7, text="本案独有的文字：钢栈桥被洪水冲毁。")
+    b.add(doc)
+    assert _ids(b, "钢栈桥") == [doc.doc_id]
+    b.update(doc.tombstone())
+    assert _ids(b, "钢栈桥") == [], "the text leaves the index"
+    assert _ids(b, "状态:已销毁") == [doc.doc_id]
+    (hit,) = b.search(parse_query("GC-7")).hits
+    assert hit.fields["status"] == "disposed" and hit.snippets == ()
+    stored = b.get(doc.doc_id)
+    assert stored is not None and stored.text == "" and stored.case_id == "GC-7"
+    assert b.count() == 1 and b.doc_ids_for_case("GC-7") == [doc.doc_id]
+    b.delete(doc.doc_id)
+    assert b.count() == 0 and b.get(doc.doc_id) is None
+
+
+def test_no_text_search_parser_touches_the_chinese(pg_url: str) -> None:
+    # The 'simple' or 'english' configurations would split or stem; the stored lexemes are exactly
+    # our bigrams and ~words, with our positions.
+    b = PostgresBackend(pg_url)
+    b.add(_doc(1, text="边坡坍塌。"))
+    import psycopg
+
+    with psycopg.connect(pg_url) as conn:
+        rows = [r[0] for r in conn.execute("SELECT tsv::text FROM gongu_search.chunk ORDER BY tsv::text").fetchall()]
+    assert "'坍塌':3 '坡坍':2 '塌':4 '边坡':1" in rows
+    assert "'~边坡坍塌':1" in rows  # one word: 边坡坍塌 is in the domain dictionary
+
+
+def _long_text(tokens: int, seed: int) -> str:
+    """`tokens` word characters from a small alphabet (so lexemes repeat: the 256-position cap bites),
+    in runs of 20 separated by full stops."""
+    rng = random.Random(seed)
+    chars = "损失工程边坡保险赔付金额核定施工现场查勘报告"
+    out = []
+    for i in range(tokens):
+        out.append(rng.choice(chars))
+        if i % 20 == 19:
+            out.append("。")
+    return "".join(out)
+
+
+def test_chunks_overlap_by_a_query_and_stay_within_postgresql_limits() -> None:
+    doc = _doc(1, text=_long_text(40_000, 1))
+    grams = token_streams(doc)[0]
+    bounds = _chunk_bounds(grams)
+    assert len(bounds) > 2
+    for (s1, e1), (s2, _) in zip(bounds, bounds[1:], strict=False):
+        assert e1 - s1 <= MAX_POSITION
+        assert e1 - s2 == OVERLAP, "each cut is covered by the next chunk's first OVERLAP tokens"
+    for s, e in bounds:
+        window = [t for t in grams[s:e] if t is not None]
+        assert max(window.count(t) for t in set(window)) <= MAX_POSITIONS_PER_LEXEME
+    assert bounds[0][0] == 0 and bounds[-1][1] == len(grams)
+
+
+def test_a_phrase_across_the_chunk_cut_is_found(pg_url: str) -> None:
+    # 20,000 positions of distinct-enough text (no lexeme reaches 256 before 16,383 positions), then
+    # a phrase placed across the first cut, which falls at position 16,383.
+    filler = "".join(chr(0x4E00 + (i * 7919) % 20000) for i in range(16_376))
+    phrase = "钢栈桥被洪水冲毁后抢修完毕"  # 13 characters at 16,376 … 16,388: the cut (16,383) is inside it
+    text = filler + phrase + "".join(chr(0x4E00 + (i * 104729) % 20000) for i in range(5_000))
+    doc = _doc(1, text=text)
+    grams = token_streams(doc)[0]
+    (s0, e0), *rest = _chunk_bounds(grams)
+    assert s0 == 0 and e0 == MAX_POSITION and rest, "the phrase straddles the first chunk's end"
+    assert 16_376 < e0 < 16_376 + len(phrase)
+    b = PostgresBackend(pg_url)
+    b.add(doc)
+    b.add(_doc(2, text="钢栈桥。被洪水冲毁后抢修完毕。"))
+    assert _ids(b, phrase) == [doc.doc_id]
+    assert _ids(b, f'"{phrase}"') == [doc.doc_id]
+    (hit,) = b.search(parse_query(phrase)).hits
+    assert "<mark>" in " ".join(hit.snippets)
+
+
+def test_a_report_over_one_megabyte_of_text_is_indexed(pg_url: str) -> None:
+    text = _long_text(400_000, 2) + "本案特有的终结语句位于全文末尾"
+    assert len(text.encode()) > 1_000_000
+    b = PostgresBackend(pg_url)
+    b.add(_doc(1, text=text))
+    b.add(_doc(2, text="无关的短报告。"))
+    assert _ids(b, "终结语句位于全文末尾") == ["2024/GC-1/R-1"]
+    assert _ids(b, "无关") == ["2024/GC-2/R-2"]
+    stored = b.get("2024/GC-1/R-1")
+    assert stored is not None and stored.text == text
+
+
+def test_recall_against_a_substring_scan(corpus_backend: tuple[PostgresBackend, list[IndexDocument]]) -> None:
+    backend, docs = corpus_backend
+    for text in ("免赔额", "坡坍", "锚杆框架梁", "涌", "隧道掌子面突发涌水"):
+        expected = sorted(d.doc_id for d in docs if text in d.text)
+        assert backend.doc_ids(parse_query(text)) == expected, text
+
+
+def test_an_unreachable_server_is_a_clear_error() -> None:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    b = PostgresBackend(f"postgresql://postgres:secret@127.0.0.1:{port}/x", connect_timeout=2)
+    with pytest.raises(SearchUnavailableError) as err:
+        b.count()
+    assert "无法连接检索数据库" in str(err.value) and "secret" not in str(err.value)
