@@ -24,9 +24,7 @@ def index_dir(settings: Settings) -> Path:
 
 def store_url(settings: Settings) -> str | None:
     """gongu.toml `[store] url` when the catalog is on PostgreSQL (issue 16 §2), else None."""
-    store = getattr(settings.toml, "store", None)
-    url = getattr(store, "url", None)
-    return url if isinstance(url, str) and url else None
+    return settings.store.url
 
 
 def index_engine(settings: Settings, *, rebuilding: bool = False) -> EngineChoice:
