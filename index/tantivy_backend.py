@@ -205,7 +205,8 @@ def range_query(schema: tantivy.Schema, rng: Range) -> tantivy.Query:
         low = datetime.combine(rng.low, time()) if isinstance(rng.low, date) else None
         # The whole last day: everything before the next midnight.
         high = datetime.combine(rng.high + timedelta(days=1), time()) if isinstance(rng.high, date) else None
-        return Q.range_query(schema, rng.field, tantivy.FieldType.Date, low, high, include_upper=False)
+        # an open end must be passed as inclusive (tantivy refuses an exclusive unbounded side)
+        return Q.range_query(schema, rng.field, tantivy.FieldType.Date, low, high, include_upper=high is None)
     return Q.range_query(schema, rng.field, tantivy.FieldType.Integer, rng.low, rng.high)
 
 

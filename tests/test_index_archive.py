@@ -21,7 +21,7 @@ from gongu.cli import app
 from gongu.indexing import index_dir, open_index
 from gongu.settings import load_settings
 from index.extract import join_wrapped_lines
-from index.whoosh_backend import WhooshBackend
+from index.tantivy_backend import TantivyBackend
 from tests.archivekit import Kit, copied_home, ingested_home, write_case
 from tests.sealkit import example_case
 
@@ -51,7 +51,7 @@ def _search(*args: str) -> dict:
 
 def _snapshot(home: Path) -> dict[str, dict]:
     backend = open_index(load_settings(home))
-    assert isinstance(backend, WhooshBackend)
+    assert isinstance(backend, TantivyBackend)  # a new home's default engine (issue 16 §1)
     out = {}
     for doc_id in backend.doc_ids():
         doc = backend.get(doc_id)
