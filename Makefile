@@ -6,9 +6,11 @@ BIN := $(VENV)/bin
 # fonts-noto-cjk: the report fonts; pango: WeasyPrint's text layout; harfbuzz-subset: fast CJK
 # font subsetting (~25x faster than fontTools); poppler-utils: tests read PDFs with pdftotext/pdffonts;
 # chromium: the browser the workspace tests drive with Playwright (no browser download);
-# postgresql-15: the shared catalog for multi-office firms, and the throw-away server its tests start.
+# postgresql-15: the shared catalog for multi-office firms, and the throw-away server its tests start;
+# postgresql-15-rum: the RUM index (positions in the index) that answers phrase searches without
+# reading every candidate's tsvector (index/postgres_backend.py); the tests cover GIN without it too.
 APT_PKGS := fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 poppler-utils \
-  chromium postgresql-15
+  chromium postgresql-15 postgresql-15-rum
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 # requirements.lock: the exact versions the tests passed with (Linux, Python 3.11, dev extra included);

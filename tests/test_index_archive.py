@@ -1,5 +1,7 @@
 """The index follows the real archive: packages ingested with a sealed PDF (pdftotext), holds,
-release, disposal (tombstones stay findable), and `gongu index rebuild` equals the incremental index."""
+release, disposal (tombstones stay findable), and `gongu index rebuild` equals the incremental index.
+Every test runs twice (issue 16 §3): on an embedded home (tantivy, the default engine) and on a home
+whose `[store] url` is a PostgreSQL server, where the catalog, the log and the index all live."""
 
 from __future__ import annotations
 
@@ -21,9 +23,12 @@ from gongu.cli import app
 from gongu.indexing import index_dir, open_index
 from gongu.settings import load_settings
 from index.extract import join_wrapped_lines
+from index.postgres_backend import PostgresBackend
 from index.tantivy_backend import TantivyBackend
+from tests import storekit
 from tests.archivekit import Kit, copied_home, ingested_home, write_case
 from tests.sealkit import example_case
+from tests.storekit import store_kind  # noqa: F401  (the module runs once per catalog)
 
 runner = CliRunner()
 REPO = Path(__file__).resolve().parents[1]
@@ -33,9 +38,11 @@ REPORTS = ["2025/SAGC-2025-0712/SA-GC-20250905-017", "2025/SAGC-2025-0712/SA-GC-
 
 
 @pytest.fixture(scope="module")
-def prepared(kit: Kit, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def prepared(kit: Kit, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest,
+             store_kind: str) -> Path:  # noqa: F811
     """A home where the example and its R1 reissue were ingested; the listener indexed them."""
-    return ingested_home(tmp_path_factory.mktemp("prepared"), kit, reissue=True)
+    return ingested_home(tmp_path_factory.mktemp("prepared"), kit, reissue=True,
+                         store_url=storekit.store_url(request, store_kind))
 
 
 @pytest.fixture()
@@ -51,7 +58,8 @@ def _search(*args: str) -> dict:
 
 def _snapshot(home: Path) -> dict[str, dict]:
     backend = open_index(load_settings(home))
-    assert isinstance(backend, TantivyBackend)  # a new home's default engine (issue 16 §1)
+    # a new home's default engine (issue 16 §1); a server catalog keeps its index beside it (§2)
+    assert isinstance(backend, PostgresBackend if storekit.home_store_url(home) else TantivyBackend)
     out = {}
     for doc_id in backend.doc_ids():
         doc = backend.get(doc_id)
@@ -107,7 +115,10 @@ def test_rebuild_from_disk_equals_the_incremental_index(home: Path) -> None:
         place_hold(archive, CASE, kind="dispute", reason="争议", reference="函2026-1", by="法务甲")
     incremental = _snapshot(home)
     assert {d["status"] for d in incremental.values()} == {"held"}
-    shutil.rmtree(index_dir(load_settings(home)))
+    if storekit.home_store_url(home):
+        storekit.execute(home, "DROP SCHEMA gongu_search CASCADE")  # the index lost whole
+    else:
+        shutil.rmtree(index_dir(load_settings(home)))
     result = runner.invoke(app, ["index", "rebuild"])
     assert result.exit_code == 0, result.output
     assert "索引已重建：2" in result.output

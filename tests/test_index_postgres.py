@@ -9,6 +9,7 @@ The read-only fixtures are built once per module (one database each)."""
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -205,3 +206,41 @@ def test_an_unreachable_server_is_a_clear_error() -> None:
     with pytest.raises(SearchUnavailableError) as err:
         b.count()
     assert "无法连接检索数据库" in str(err.value) and "secret" not in str(err.value)
+
+
+def test_rum_and_gin_answer_alike(pg_cluster, corpus_backend: tuple[PostgresBackend, list[IndexDocument]]) -> None:  # type: ignore[no-untyped-def]
+    """The same corpus under a RUM index (Makefile installs postgresql-15-rum) and under GIN (a server
+    without the extension): every query gives the same documents, the same total and the same page."""
+    from bench.search_bench import QUERIES
+
+    rum, docs = corpus_backend
+    gin = PostgresBackend(pg_cluster.create_database(), index_method="gin")
+    gin.rebuild(docs)
+    assert (rum.index_method, gin.index_method) == ("rum", "gin")
+    queries = [q for qs in QUERIES.values() for q in qs] + [
+        "暴雨 OR 山洪 -隧道", "状态:archived 免赔额", "出险日期:2024..", "-免赔额", "省份:四川 OR 涌水", ""]
+    for q in queries:
+        assert rum.doc_ids(parse_query(q)) == gin.doc_ids(parse_query(q)), q
+        a, b = rum.search(parse_query(q)), gin.search(parse_query(q))
+        assert (a.total, [h.doc_id for h in a.hits]) == (b.total, [h.doc_id for h in b.hits]), q
+    # and both agree with a substring scan where the query is one substring
+    for text in ("核损单价", "免赔额"):
+        assert gin.doc_ids(parse_query(text)) == sorted(d.doc_id for d in docs if text in d.text)
+
+
+def test_an_index_made_before_chunks_carried_the_date_is_upgraded(pg_url: str) -> None:
+    """Chunk rows carry loss_date for ranking; an index built before that gets the column on open."""
+    import psycopg
+
+    docs = [_doc(i, loss_date=date(2023, 1, i)) for i in range(1, 4)]
+    PostgresBackend(pg_url).rebuild(docs)
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute("ALTER TABLE gongu_search.chunk DROP COLUMN loss_date")
+    b = PostgresBackend(pg_url)
+    assert b.search(parse_query("出险日期:2023-01-02..")).total == 2
+    by_date = b.search(replace(parse_query("测试案件"), sort="date"))
+    assert [h.doc_id for h in by_date.hits] == [d.doc_id for d in reversed(docs)]  # newest loss first
+    with psycopg.connect(pg_url) as conn:
+        dates = conn.execute("SELECT DISTINCT c.loss_date = d.loss_date FROM gongu_search.chunk c "
+                             "JOIN gongu_search.doc d USING (doc_id)").fetchall()
+    assert dates == [(True,)]
