@@ -208,7 +208,8 @@ def bench_engine(engine: str, work: Path, args: argparse.Namespace, jt: float) -
             row = conn.execute("SELECT sum(pg_total_relation_size(c.oid)) FROM pg_class c JOIN pg_namespace s "
                                "ON s.oid = c.relnamespace WHERE s.nspname = 'gongu_search' AND c.relkind = 'r'").fetchone()
             size = int(row[0] or 0) if row else 0
-    print(f"index build: {it:.1f} s ({n / it:.0f} reports/s), {size / 2**20:.0f} MiB on disk")
+    method = f", {backend.index_method} index" if engine == "postgresql" else ""  # type: ignore[attr-defined]
+    print(f"index build: {it:.1f} s ({n / it:.0f} reports/s), {size / 2**20:.0f} MiB on disk{method}")
     print(f"  ratio index / jieba-only: {it / jt:.2f}×  (target ≤ 1.5×)")
 
     # Latency: page 1 with snippets, as `gongu search` shows it.
