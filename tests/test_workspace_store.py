@@ -1,6 +1,8 @@
 """The web workspace's case store (archive/workspace.py, gongu/workspace.py): upload into
 GONGU_HOME/workspace/<case_id>/, status rows, the list's filters and pages, submit, and the three-level
-review (9.3) enforced on accounts — real SQLite catalog, real loader and rules, real case files."""
+review (9.3) enforced on accounts — real loader and rules, real case files, and a real catalog of
+either kind: every test runs on the embedded SQLite catalog and on a PostgreSQL server (issue 16:
+the workspace of a multi-office firm lives in the shared catalog)."""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from archive.catalog import Catalog
+from archive.catalog import Catalog, ServerStore
 from archive.workspace import comments, get_case, list_cases, put_case, status_counts
 from gongu.settings import load_settings
 from gongu.workspace import (
@@ -26,6 +28,7 @@ from gongu.workspace import (
     upload_case,
 )
 from gongu.workspace import load as load_ws
+from tests.storekit import store_kind  # noqa: F401  (module-scoped, parametrised: sqlite, postgresql)
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "slope-collapse"
 NOW = "2026-01-05T09:00:00+08:00"
@@ -47,17 +50,22 @@ HANDLER_REVIEWER = Acct(5, "wang2", "王五", frozenset({"handler", "proofreader
 
 
 @pytest.fixture()
-def home(tmp_path: Path) -> Path:
+def home(tmp_path: Path, store_kind: str, request: pytest.FixtureRequest) -> Path:  # noqa: F811
     h = tmp_path / "home"
     h.mkdir()
     names = ["王志强", "陈晓梅", "赵丽", "孙立军", "刘建国", "王五"]
-    (h / "gongu.toml").write_text(f"[people]\nnames = {json.dumps(names, ensure_ascii=False)}\n", encoding="utf-8")
+    store = ""
+    if store_kind == "postgresql":
+        store = f'[store]\nurl = "{request.getfixturevalue("pg_cluster").create_database()}"\n'
+    (h / "gongu.toml").write_text(f"[people]\nnames = {json.dumps(names, ensure_ascii=False)}\n{store}",
+                                  encoding="utf-8")
     return h
 
 
 @pytest.fixture()
 def catalog(home: Path) -> Any:
-    cat = Catalog(home / "archive" / "catalog.sqlite")
+    url = load_settings(home).store.url
+    cat = Catalog(ServerStore(url, files_dir=home / "archive" / "packages") if url else home / "archive" / "catalog.sqlite")
     yield cat
     cat.close()
 
