@@ -157,7 +157,11 @@ def rebuild(
             count = backend.rebuild(archive_documents(root, catalog, errors=errors), progress=step)
     for problem in errors:
         err_console.print(f"[yellow]跳过[/] {problem}")
-    console.print(f"[green]✓[/] 索引已重建：{count} 件（{after.engine}，{index_dir(settings)}）")
+    from index.postgres_backend import PostgresBackend, safe_url
+
+    where = (f"{backend.index_method.upper()} 索引，{safe_url(backend.url)}" if isinstance(backend, PostgresBackend)
+             else str(index_dir(settings)))
+    console.print(f"[green]✓[/] 索引已重建：{count} 件（{after.engine}，{where}）")
     if before.reason == "existing" and after.engine != before.engine:
         from index.api import remove_whoosh_files
 

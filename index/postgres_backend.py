@@ -331,7 +331,7 @@ class PostgresBackend(SearchBackend):
             conn.execute(f"SET work_mem = '{SEARCH_WORK_MEM}'")
             return conn
         except psycopg.OperationalError as exc:
-            raise SearchUnavailableError(f"无法连接检索数据库（PostgreSQL）{_safe(self.url)}：{_first_line(exc)}") from None
+            raise SearchUnavailableError(f"无法连接检索数据库（PostgreSQL）{safe_url(self.url)}：{_first_line(exc)}") from None
 
     @contextmanager
     def _session(self) -> Iterator[psycopg.Connection[Any]]:
@@ -351,7 +351,7 @@ class PostgresBackend(SearchBackend):
                     self._conn = None
                     if attempt == 2 or not broken:
                         raise SearchUnavailableError(
-                            f"检索数据库（PostgreSQL）连接中断 {_safe(self.url)}：{_first_line(exc)}") from None
+                            f"检索数据库（PostgreSQL）连接中断 {safe_url(self.url)}：{_first_line(exc)}") from None
 
     def close(self) -> None:
         with self._lock:
@@ -551,7 +551,7 @@ def _first_line(exc: BaseException) -> str:
     return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
 
 
-def _safe(url: str) -> str:
+def safe_url(url: str) -> str:
     """The URL without its password (shown in messages)."""
     from urllib.parse import urlsplit, urlunsplit
 
