@@ -157,6 +157,24 @@ def test_chunks_overlap_by_a_query_and_stay_within_postgresql_limits() -> None:
     assert bounds[0][0] == 0 and bounds[-1][1] == len(grams)
 
 
+@pytest.mark.parametrize("text", [
+    "", "塌", "a", "边坡坍塌，锚杆框架梁开裂。", "ＡＢｃ１２ 边坡 K\u212a 大写ABC", "a-b c.d 边,坡 x",
+    "免赔额" * 6_000,  # one lexeme far over 256 positions: several windows
+])
+def test_fast_analysis_paths_match_the_reference_ones(text: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """_grams builds bigrams with string operations and _chunk_bounds skips its loop when a stream fits
+    whole: both must give exactly what the plain definitions give."""
+    import index.postgres_backend as pb
+    from index.analysis import bigram_spans
+
+    assert pb._grams(text) == [g.lower() for g, _, _ in bigram_spans(text, trailing_unigram=True)]
+    assert pb._grams(text, "|3|") == ["|3|" + g.lower() for g, _, _ in bigram_spans(text, trailing_unigram=True)]
+    streams = token_streams(_doc(1, text=text))
+    fast = [_chunk_bounds(stream) for stream in streams]
+    monkeypatch.setattr(pb, "_fits_whole", lambda tokens: False)  # the windowing loop alone
+    assert fast == [_chunk_bounds(stream) for stream in streams]
+
+
 def test_a_phrase_across_the_chunk_cut_is_found(pg_url: str) -> None:
     # 20,000 positions of distinct-enough text (no lexeme reaches 256 before 16,383 positions), then
     # a phrase placed across the first cut, which falls at position 16,383.
