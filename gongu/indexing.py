@@ -41,7 +41,8 @@ def open_index(settings: Settings, *, procs: int = 1, rebuilding: bool = False) 
 
     try:
         return backend_for(index_dir(settings), settings.index.backend, store_url(settings), procs=procs,
-                           rebuilding=rebuilding)
+                           rebuilding=rebuilding, connect_timeout=settings.store.connect_timeout,
+                           statement_timeout=settings.store.statement_timeout)
     except ValueError as exc:
         raise GonguError(str(exc)) from None
 

@@ -99,16 +99,19 @@ def choose_engine(index_dir: Path, configured: Engine | None, store_url: str | N
 
 
 def backend_for(index_dir: Path, backend_name: Engine | None, store_url: str | None = None, *,
-                procs: int = 1, rebuilding: bool = False) -> SearchBackend:
+                procs: int = 1, rebuilding: bool = False, connect_timeout: int = 10,
+                statement_timeout: int = 0) -> SearchBackend:
     """The backend of a home: `index_dir` is GONGU_HOME/index, `backend_name` gongu.toml `[index]
-    backend` (None: not set), `store_url` gongu.toml `[store] url` (None: the SQLite store)."""
+    backend` (None: not set), `store_url` gongu.toml `[store] url` (None: the SQLite store); the
+    timeouts (seconds) are `[store]`'s too and apply to the PostgreSQL engine."""
     engine = choose_engine(index_dir, backend_name, store_url, rebuilding=rebuilding).engine
     if engine == "postgresql":
         if store_url is None:
             raise ValueError("[index] backend = \"postgresql\" 需要 gongu.toml 中的 [store] url = \"postgresql://…\"")
         from index.postgres_backend import PostgresBackend
 
-        return PostgresBackend(store_url, procs=procs)
+        return PostgresBackend(store_url, procs=procs, connect_timeout=connect_timeout,
+                               statement_timeout=statement_timeout)
     if engine == "tantivy":
         from index.tantivy_backend import TantivyBackend
 

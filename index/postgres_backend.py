@@ -51,11 +51,10 @@ from __future__ import annotations
 import multiprocessing as mp
 import threading
 from collections import Counter, defaultdict, deque
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import repeat
 from operator import add
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import psycopg
 from psycopg import sql
@@ -77,6 +76,7 @@ from index.query import (
 )
 from index.records import document_from_record, record_of
 
+T = TypeVar("T")
 SCHEMA = "gongu_search"
 MAX_POSITION = 16_383  # PostgreSQL's largest tsvector position
 MAX_POSITIONS_PER_LEXEME = 256  # more are dropped silently by tsvector input
@@ -338,14 +338,17 @@ def score_expression(schema: str, query: SearchQuery) -> Sql:
 class PostgresBackend(SearchBackend):
     """The index in the database at `url` (`[store] url` of gongu.toml), schema `gongu_search`."""
 
-    def __init__(self, url: str, *, procs: int = 1, connect_timeout: int = 10, schema: str = SCHEMA,
-                 index_method: IndexMethod = "auto") -> None:
-        """`index_method`: "auto" uses RUM when the server has the extension (or lets us create it),
+    def __init__(self, url: str, *, procs: int = 1, connect_timeout: int = 10, statement_timeout: int = 0,
+                 schema: str = SCHEMA, index_method: IndexMethod = "auto") -> None:
+        """`connect_timeout` and `statement_timeout` (seconds, 0: none) are gongu.toml's [store] ones;
+        a rebuild runs without the statement limit (indexing 100,000 reports takes minutes).
+        `index_method`: "auto" uses RUM when the server has the extension (or lets us create it),
         else GIN; "gin" and "rum" insist (the tests run both; "rum" without it is an error)."""
         self.url = url
         self.requested_method = index_method
         self.procs = procs
         self.connect_timeout = connect_timeout
+        self.statement_timeout = statement_timeout
         if not schema.isidentifier() or not schema.isascii():
             raise ValueError(f"schema name {schema!r}: letters, digits and _ only")
         self.schema = schema
@@ -359,12 +362,17 @@ class PostgresBackend(SearchBackend):
         try:
             conn = psycopg.connect(self.url, autocommit=True, connect_timeout=self.connect_timeout)
             conn.execute(f"SET work_mem = '{SEARCH_WORK_MEM}'")
+            conn.execute(f"SET statement_timeout = {int(self.statement_timeout) * 1000}")
             return conn
         except psycopg.OperationalError as exc:
             raise SearchUnavailableError(f"无法连接检索数据库（PostgreSQL）{safe_url(self.url)}：{_first_line(exc)}") from None
 
-    @contextmanager
-    def _session(self) -> Iterator[psycopg.Connection[Any]]:
+    def _run(self, work: Callable[[psycopg.Connection[Any]], T], *, retry: bool = True) -> T:
+        """`work` on this backend's connection. A connection found broken is replaced and `work` run
+        once more (each `work` is one read, or one transaction the server rolled back with the lost
+        connection); a second loss, or a statement over statement_timeout, is a SearchUnavailableError
+        with what happened — never a traceback. (A loop around a context manager's `yield` cannot
+        run its body twice, which is why this takes a function.)"""
         with self._lock:
             for attempt in (1, 2):
                 if self._conn is None or self._conn.closed:
@@ -372,16 +380,20 @@ class PostgresBackend(SearchBackend):
                 try:
                     if not self._ready:
                         self._create(self._conn)
-                    yield self._conn
-                    return
+                    return work(self._conn)
+                except psycopg.errors.QueryCanceled as exc:
+                    raise SearchUnavailableError(
+                        f"检索数据库（PostgreSQL）未在 {self.statement_timeout} 秒内完成（[store] statement_timeout）："
+                        f"{_first_line(exc)}；请加条件缩小范围后重试") from None
                 except psycopg.OperationalError as exc:
                     broken = self._conn is None or self._conn.closed or self._conn.broken
                     if self._conn is not None:
                         self._conn.close()
                     self._conn = None
-                    if attempt == 2 or not broken:
+                    if attempt == 2 or not broken or not retry:
                         raise SearchUnavailableError(
                             f"检索数据库（PostgreSQL）连接中断 {safe_url(self.url)}：{_first_line(exc)}") from None
+        raise AssertionError("unreachable: the second attempt returns or raises")
 
     def close(self) -> None:
         with self._lock:
@@ -435,9 +447,9 @@ class PostgresBackend(SearchBackend):
     @property
     def index_method(self) -> str:
         """The access method of the index in use ("rum" or "gin"; "" before one is made)."""
-        with self._session() as conn:
-            row = conn.execute("SELECT am.amname FROM pg_class c JOIN pg_am am ON am.oid = c.relam "
-                               "WHERE c.oid = to_regclass(%s)", [f"{self.schema}.chunk_tsv"]).fetchone()
+        row = self._run(lambda conn: conn.execute(
+            "SELECT am.amname FROM pg_class c JOIN pg_am am ON am.oid = c.relam WHERE c.oid = to_regclass(%s)",
+            [f"{self.schema}.chunk_tsv"]).fetchone())
         return str(row[0]) if row else ""
 
     def _sql(self, text: str) -> sql.Composed:
@@ -450,10 +462,14 @@ class PostgresBackend(SearchBackend):
 
     def update(self, doc: IndexDocument) -> None:
         row, chunks = prepare(doc)
-        with self._session() as conn, conn.transaction():
-            conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"gongu_search:{doc.doc_id}"])
-            conn.execute(self._sql("DELETE FROM {s}.doc WHERE doc_id = %s"), [doc.doc_id])
-            self._write(conn, self.schema, [(row, chunks)])
+
+        def replace(conn: psycopg.Connection[Any]) -> None:
+            with conn.transaction():
+                conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"gongu_search:{doc.doc_id}"])
+                conn.execute(self._sql("DELETE FROM {s}.doc WHERE doc_id = %s"), [doc.doc_id])
+                self._write(conn, self.schema, [(row, chunks)])
+
+        self._run(replace)
 
     def _write(self, conn: psycopg.Connection[Any], schema: str, items: list[tuple[tuple[Any, ...], list[str]]]) -> None:
         s = sql.Identifier(schema)
@@ -468,15 +484,18 @@ class PostgresBackend(SearchBackend):
                         copy.write_row((row[0], row[LOSS_DATE], literal))
 
     def delete(self, doc_id: str) -> None:
-        with self._session() as conn:
-            conn.execute(self._sql("DELETE FROM {s}.doc WHERE doc_id = %s"), [doc_id])
+        self._run(lambda conn: conn.execute(self._sql("DELETE FROM {s}.doc WHERE doc_id = %s"), [doc_id]))
 
     def rebuild(self, docs: Iterable[IndexDocument], progress: Progress | None = None) -> int:
         """A fresh schema filled with COPY, indexed once at the end (faster than keeping a GIN index
         current row by row), then swapped in by renaming: readers never see an empty index."""
+        return self._run(lambda conn: self._rebuild(conn, docs, progress), retry=False)  # `docs` is read once
+
+    def _rebuild(self, conn: psycopg.Connection[Any], docs: Iterable[IndexDocument], progress: Progress | None) -> int:
         fresh = f"{self.schema}_next"
         count = 0
-        with self._session() as conn:
+        conn.execute("SET statement_timeout = 0")
+        try:
             conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(fresh)))
             for stmt in _ddl(fresh):
                 conn.execute(stmt)
@@ -515,31 +534,31 @@ class PostgresBackend(SearchBackend):
                 conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(self.schema)))
                 conn.execute(sql.SQL("ALTER SCHEMA {} RENAME TO {}").format(sql.Identifier(fresh),
                                                                               sql.Identifier(self.schema)))
+        finally:
+            if not (conn.closed or conn.broken):
+                conn.execute(f"SET statement_timeout = {int(self.statement_timeout) * 1000}")
         return count
 
     # reads
 
     def get(self, doc_id: str) -> IndexDocument | None:
-        with self._session() as conn:
-            row = conn.execute(self._sql("SELECT record FROM {s}.doc WHERE doc_id = %s"), [doc_id]).fetchone()
+        row = self._run(lambda conn: conn.execute(self._sql("SELECT record FROM {s}.doc WHERE doc_id = %s"),
+                                                  [doc_id]).fetchone())
         return document_from_record(bytes(row[0])) if row else None
 
     def doc_ids_for_case(self, case_id: str) -> list[str]:
-        with self._session() as conn:
-            rows = conn.execute(self._sql("SELECT doc_id FROM {s}.doc WHERE case_key = %s ORDER BY doc_id"),
-                                [case_id]).fetchall()
+        rows = self._run(lambda conn: conn.execute(
+            self._sql("SELECT doc_id FROM {s}.doc WHERE case_key = %s ORDER BY doc_id"), [case_id]).fetchall())
         return [r[0] for r in rows]
 
     def count(self) -> int:
-        with self._session() as conn:
-            row = conn.execute(self._sql("SELECT count(*) FROM {s}.doc")).fetchone()
+        row = self._run(lambda conn: conn.execute(self._sql("SELECT count(*) FROM {s}.doc")).fetchone())
         return int(row[0]) if row else 0
 
     def doc_ids(self, query: SearchQuery | None = None) -> list[str]:
         """Every document `query` matches (all of them, not one page), sorted."""
         found, params = document_set(self.schema, query or SearchQuery())
-        with self._session() as conn:
-            rows = conn.execute(f"SELECT doc_id FROM ({found}) x", params).fetchall()  # type: ignore[call-overload]
+        rows = self._run(lambda conn: conn.execute(f"SELECT doc_id FROM ({found}) x", params).fetchall())  # type: ignore[call-overload]
         return sorted(r[0] for r in rows)
 
     def search(self, query: SearchQuery, *, with_snippets: bool = True) -> SearchResults:
@@ -559,13 +578,15 @@ class PostgresBackend(SearchBackend):
                 f"page AS (SELECT m.doc_id, m.loss_date, {score} AS score FROM m ORDER BY {order} LIMIT %s OFFSET %s) "
                 f"SELECT (SELECT count(*) FROM m), p.score, doc.record FROM page p JOIN {s}.doc doc USING (doc_id) "
                 f"ORDER BY " + ", ".join(f"p.{o}" for o in order.split(", ")))
-        with self._session() as conn:
+
+        def page_and_total(conn: psycopg.Connection[Any]) -> tuple[list[Any], int]:
             rows = conn.execute(stmt, [*fparams, *sparams, query.page_size, offset]).fetchall()  # type: ignore[call-overload]
             if rows:
-                total = int(rows[0][0])
-            else:
-                row = conn.execute(f"SELECT count(*) FROM ({found}) x", fparams).fetchone()  # type: ignore[call-overload]
-                total = int(row[0]) if row else 0
+                return rows, int(rows[0][0])
+            row = conn.execute(f"SELECT count(*) FROM ({found}) x", fparams).fetchone()  # type: ignore[call-overload]
+            return rows, int(row[0]) if row else 0
+
+        rows, total = self._run(page_and_total)
         hits = []
         for _, score_value, record in rows:
             doc = document_from_record(bytes(record))

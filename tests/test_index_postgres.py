@@ -262,3 +262,53 @@ def test_an_index_made_before_chunks_carried_the_date_is_upgraded(pg_url: str) -
         dates = conn.execute("SELECT DISTINCT c.loss_date = d.loss_date FROM gongu_search.chunk c "
                              "JOIN gongu_search.doc d USING (doc_id)").fetchall()
     assert dates == [(True,)]
+
+
+def test_a_lost_connection_is_retried_once_and_a_slow_statement_is_a_clear_error(pg_url: str) -> None:
+    """[store] statement_timeout applies to search; a connection the server dropped is replaced once."""
+    import psycopg
+
+    b = PostgresBackend(pg_url, statement_timeout=1)
+    b.rebuild([_doc(1), _doc(2, text="山洪冲毁钢板桩围堰。")])
+    first = b.search(parse_query("围堰"))
+    with psycopg.connect(pg_url, autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", [b._conn.info.backend_pid])  # type: ignore[union-attr]
+        again = b.search(parse_query("围堰"))  # on a new connection, the same answer
+        assert (again.total, [h.doc_id for h in again.hits]) == (first.total, [h.doc_id for h in first.hits]) == (
+            1, ["2024/GC-2/R-2"])
+        with admin.transaction():  # someone holds the table: the search waits past its limit
+            admin.execute("LOCK TABLE gongu_search.doc IN ACCESS EXCLUSIVE MODE")
+            with pytest.raises(SearchUnavailableError) as err:
+                b.search(parse_query("围堰"))
+    assert "statement_timeout" in str(err.value) and "1 秒" in str(err.value)
+    assert b.search(parse_query("围堰")).total == 1  # and the next one works
+
+
+def test_a_rebuild_is_not_cut_short_by_the_statement_limit(pg_url: str) -> None:
+    """Swapping the rebuilt index in waits for readers of the old one; that wait (like indexing 100,000
+    reports) may exceed [store] statement_timeout, which is for searches, not for a rebuild."""
+    import threading
+    import time
+
+    import psycopg
+
+    b = PostgresBackend(pg_url, statement_timeout=1)
+    b.rebuild([_doc(1)])
+    reading = threading.Event()
+
+    def long_reader() -> None:  # a search transaction that holds the old index for 2 s
+        with psycopg.connect(pg_url) as conn:
+            conn.execute("SELECT count(*) FROM gongu_search.doc")
+            reading.set()
+            time.sleep(2)
+
+    reader = threading.Thread(target=long_reader)
+    reader.start()
+    reading.wait(10)
+    try:
+        assert b.rebuild([_doc(i) for i in range(1, 4)]) == 3  # its DROP SCHEMA waited ~2 s for the reader
+    finally:
+        reader.join()
+    assert b.count() == 3
+    row = b._run(lambda conn: conn.execute("SHOW statement_timeout").fetchone())
+    assert row == ("1s",)  # the limit is back for the searches that follow

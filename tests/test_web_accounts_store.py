@@ -65,3 +65,35 @@ def test_store_migrate_carries_the_accounts_and_their_passwords(
     assert moved is not None and moved.person == "刘建国" and moved.roles == frozenset({"approver", "rechecker"})
     assert check_login(server, "zhouj", "not the password", "127.0.0.1", T0).account is None
     assert check_login(server, "zhouj", "archive pass 7", "127.0.0.1", T0).account is not None
+
+
+def test_web_pages_say_when_the_shared_server_is_down_and_work_again_after(tmp_path: Path) -> None:
+    """Issue 16 §3 for the workspace: the PostgreSQL server stops under a logged-in session. Pages answer
+    503 with the reason (never a traceback or a bare 500); once the server is back the same session and
+    the same app carry on — the catalog and the search engine reconnect on their own."""
+    from starlette.testclient import TestClient
+
+    from gongu.web.app import create_app
+    from tests import pgkit
+    from tests.webkit import csrf_from, make_account
+
+    with pgkit.cluster() as pg:
+        home = tmp_path / "home"
+        home.mkdir()
+        (home / "gongu.toml").write_text(f'[store]\nurl = "{pg.create_database()}"\nconnect_timeout = 2\n',
+                                         encoding="utf-8")
+        make_account(home, "zhouj", {"archivist"}, "周静", "archive pass 7")
+        with TestClient(create_app(home), base_url="https://127.0.0.1") as client:
+            token = csrf_from(client.get("/login").text)
+            client.post("/login", data={"username": "zhouj", "password": "archive pass 7", "csrf_token": token})
+            up = client.get("/archive/search", params={"q": "边坡坍塌"})
+            assert up.status_code == 200 and "共 <strong>0</strong> 件" in up.text
+            pg.stop()
+            for path in ("/archive/search?q=边坡坍塌", "/cases"):
+                down = client.get(path)
+                assert down.status_code == 503, path
+                assert "数据库暂时不可用" in down.text and "Traceback" not in down.text
+                assert "127.0.0.1" in down.text  # which server, so the reader knows whom to call
+            pg.start()
+            again = client.get("/archive/search", params={"q": "边坡坍塌"})
+            assert again.status_code == 200 and "共 <strong>0</strong> 件" in again.text

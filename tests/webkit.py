@@ -59,7 +59,8 @@ def make_account(home: Path, username: str, roles: set[str] | list[str] | tuple[
     from gongu.archiving import archive_config
     from gongu.settings import load_settings
 
-    catalog = Catalog(archive_config(load_settings(home)).catalog_path)
+    settings = load_settings(home)
+    catalog = Catalog(settings.server_store() or archive_config(settings).catalog_path)  # either store
     try:
         return add_account(catalog, username, password=password, roles=set(roles), person=person,
                            now=datetime.now(SHANGHAI))

@@ -24,10 +24,12 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from archive.catalog import CatalogUnavailable
 from generator.clock import SYSTEM_CLOCK, Clock
 from gongu.settings import load_settings
 from gongu.web.access import ENDPOINTS, Account
 from gongu.web.state import WebState
+from index.postgres_backend import SearchUnavailableError
 
 # Each area's pages live in gongu/web/pages_<area>.py; one line per module (a one-line merge at most).
 PAGE_MODULES = [
@@ -83,7 +85,11 @@ class AccountMiddleware:
             if isinstance(login_at, (int, float)) and 0 <= time.time() - login_at <= self.max_seconds:
                 from starlette.concurrency import run_in_threadpool
 
-                account = await run_in_threadpool(self._load, int(account_id))
+                try:
+                    account = await run_in_threadpool(self._load, int(account_id))
+                except CatalogUnavailable as exc:  # the shared server is down: say so, not a 500
+                    await _server_down(str(exc))(scope, receive, send)
+                    return
             if account is None:
                 session.clear()
             else:
@@ -97,6 +103,17 @@ class AccountMiddleware:
         if found is None or found.disabled:
             return None
         return Account(found.id, found.username, found.person, found.roles)
+
+
+def _server_down(message: str) -> Response:
+    """A bare 503 page for a failure before any page runs (no template: no account is known yet)."""
+    from html import escape
+
+    from starlette.responses import HTMLResponse
+
+    body = (f"<!doctype html><html lang=\"zh-CN\"><meta charset=\"utf-8\"><title>数据库暂时不可用</title>"
+            f"<h1>数据库暂时不可用</h1><p>{escape(message)}</p><p>请稍后刷新本页。</p></html>")
+    return HTMLResponse(body, status_code=503)
 
 
 class SecurityHeaders:
@@ -138,6 +155,15 @@ async def _http_error(request: Request, exc: Exception) -> Response:
                   status=exc.status_code)
 
 
+async def _unavailable(request: Request, exc: Exception) -> Response:
+    """The catalog or search server of a multi-office home is down or too slow (after the one retry):
+    the page says which and why, with 503, never a traceback; nothing was half-done (each unit of work
+    is one transaction)."""
+    from gongu.web.render import render
+
+    return render(request, "error.html", {"title": "数据库暂时不可用", "message": str(exc)}, status=503)
+
+
 def load_page_modules() -> None:
     for name in PAGE_MODULES:
         importlib.import_module(name)
@@ -167,6 +193,7 @@ def create_app(home: Path | None = None, *, clock: Clock = SYSTEM_CLOCK) -> Star
         Middleware(AccountMiddleware, web=web),
     ]
     app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan,
-                    exception_handlers={HTTPException: _http_error})
+                    exception_handlers={HTTPException: _http_error, CatalogUnavailable: _unavailable,
+                                        SearchUnavailableError: _unavailable})
     app.state.web = web
     return app

@@ -29,7 +29,7 @@ from gongu.archiving import full_audit
 from gongu.searching import build_query, catch_up, resolve_hits
 from gongu.web.access import page
 from gongu.web.render import env, flash, render
-from gongu.web.state import web_archive, web_settings
+from gongu.web.state import web_archive, web_index, web_settings
 from gongu.web.trail import record
 from index.extract import STATUS_TITLES
 from index.query import KIND_TITLES, QueryError
@@ -87,10 +87,14 @@ def archive_search(request: Request) -> Response:
     except QueryError as exc:
         context["error"] = str(exc)
         return render(request, "archive_search.html", context, status=400)
-    from gongu.indexing import open_index
+    from index.postgres_backend import SearchUnavailableError
 
     failures = catch_up(settings)
-    results = open_index(settings).search(query)
+    try:
+        results = web_index(request).search(query)
+    except SearchUnavailableError as exc:  # the shared search server is down or too slow: say so
+        context["error"] = str(exc)
+        return render(request, "archive_search.html", context, status=503)
     missing = resolve_hits(settings, results)
     for problem in failures:
         flash(request, f"索引更新未能补做：{problem}；请运行 gongu index sync", "error")

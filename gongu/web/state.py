@@ -13,6 +13,7 @@ from starlette.requests import Request
 from archive.store import Archive
 from generator.clock import SYSTEM_CLOCK, Clock
 from gongu.settings import Settings
+from index.api import SearchBackend
 
 
 class WebState:
@@ -21,6 +22,7 @@ class WebState:
         self.clock = clock
         self._local = threading.local()
         self._all: list[Archive] = []
+        self._searchers: list[SearchBackend] = []
         self._lock = threading.Lock()
 
     def archive(self) -> Archive:
@@ -35,11 +37,32 @@ class WebState:
                 self._all.append(found)
         return found
 
+    def index(self) -> SearchBackend:
+        """The search engine for this thread. A PostgreSQL engine keeps its connection open between
+        requests (one per worker thread, like the Archive); an embedded engine is opened per request,
+        so every request reads the index's newest commit."""
+        from gongu.indexing import index_engine, open_index
+
+        if index_engine(self.settings).engine != "postgresql":
+            return open_index(self.settings)
+        found: SearchBackend | None = getattr(self._local, "index", None)
+        if found is None:
+            found = open_index(self.settings)
+            self._local.index = found
+            with self._lock:
+                self._searchers.append(found)
+        return found
+
     def close(self) -> None:
         with self._lock:
             for archive in self._all:
                 archive.close()
             self._all.clear()
+            for backend in self._searchers:
+                close = getattr(backend, "close", None)
+                if close is not None:
+                    close()
+            self._searchers.clear()
 
 
 def web_state(request: Request) -> WebState:
@@ -48,6 +71,11 @@ def web_state(request: Request) -> WebState:
 
 def web_settings(request: Request) -> Settings:
     return web_state(request).settings
+
+
+def web_index(request: Request) -> SearchBackend:
+    """This thread's search engine (WebState.index)."""
+    return web_state(request).index()
 
 
 def web_archive(request: Request) -> Archive:
