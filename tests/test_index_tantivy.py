@@ -37,6 +37,13 @@ from index.tantivy_backend import LAYOUT_FILE, TantivyBackend, sparse_grams
 
 
 @pytest.fixture(scope="module")
+def store_kind() -> str:
+    """The archive-backed home borrowed from test_index_archive runs there on both catalogs; here the
+    embedded engines are under test, so only on the embedded (SQLite) home."""
+    return "sqlite"
+
+
+@pytest.fixture(scope="module")
 def backend(tmp_path_factory: pytest.TempPathFactory, example_doc: IndexDocument) -> TantivyBackend:  # noqa: F811
     from datetime import date
 
