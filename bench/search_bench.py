@@ -22,6 +22,7 @@ import argparse
 import multiprocessing as mp
 import shutil
 import statistics
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -121,6 +122,7 @@ def main() -> None:
                          "postgresql, both (whoosh and tantivy) or a comma-separated list")
     ap.add_argument("--pg-url", default=None, help="an empty PostgreSQL database (default: a throw-away server)")
     args = ap.parse_args()
+    sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]  # a long run's figures show as they come
     n, seed = args.n, args.seed
     work = args.dir or Path(tempfile.mkdtemp(prefix="gongu-search-bench-"))
     print(f"corpus: {n} synthetic CAR reports, seed {seed}, {args.procs} process(es), index in {work}")
