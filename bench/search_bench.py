@@ -120,6 +120,9 @@ def main() -> None:
     ap.add_argument("--backend", default="whoosh",
                     help="engine(s) to build and query, each against the same jieba-only run: whoosh, tantivy, "
                          "postgresql, both (whoosh and tantivy) or a comma-separated list")
+    ap.add_argument("--jieba-seconds", type=float, default=None,
+                    help="skip the jieba-only run and use this baseline (from an earlier run at the same N; "
+                         "printed as such) — for re-measuring one engine when the baseline took half an hour")
     ap.add_argument("--pg-url", default=None, help="an empty PostgreSQL database (default: a throw-away server)")
     args = ap.parse_args()
     sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]  # a long run's figures show as they come
@@ -129,8 +132,13 @@ def main() -> None:
     sizes = [len(report(seed, i).text.encode()) for i in range(min(n, 500))]
     print(f"  report size: mean {statistics.mean(sizes) / 1024:.1f} KiB of UTF-8 (first {len(sizes)})")
 
-    jt, tokens = jieba_only(n, seed, args.procs)
-    print(f"jieba-only tokenisation: {jt:.1f} s ({n / jt:.0f} reports/s, {tokens / n:.0f} words/report)")
+    if args.jieba_seconds is not None:
+        jt = args.jieba_seconds
+        print(f"jieba-only tokenisation: {jt:.1f} s (given with --jieba-seconds: measured by an earlier run of "
+              f"this bench on this machine and corpus, not in this run)")
+    else:
+        jt, tokens = jieba_only(n, seed, args.procs)
+        print(f"jieba-only tokenisation: {jt:.1f} s ({n / jt:.0f} reports/s, {tokens / n:.0f} words/report)")
 
     engines = ("whoosh", "tantivy") if args.backend == "both" else tuple(args.backend.split(","))
     for engine in engines:
