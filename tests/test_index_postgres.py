@@ -18,9 +18,11 @@ from test_index_search import (  # noqa: F401  (collected again here, against Po
     _doc,
     _ids,
     example_doc,
+    sample_docs,
     test_amount_range_in_fen,
     test_concurrent_writers_from_several_processes_never_fail,
     test_date_range,
+    test_disposal_keeps_a_findable_tombstone,
     test_field_queries_in_chinese,
     test_free_text_and_phrase,
     test_free_text_is_a_substring_across_separators,
@@ -47,15 +49,7 @@ from index.query import parse_query
 @pytest.fixture(scope="module")
 def backend(pg_cluster, example_doc: IndexDocument) -> PostgresBackend:  # type: ignore[no-untyped-def]  # noqa: F811
     b = PostgresBackend(pg_cluster.create_database())
-    b.rebuild([
-        example_doc,
-        _doc(1),
-        _doc(2, status="held"),
-        _doc(3, insurer="中国太平洋财产保险股份有限公司贵阳分公司", province="贵州省", city="贵阳市",
-             loss_date=date(2023, 6, 30), text="山洪冲毁钢板桩围堰，施救费用经核定为合理必要。"),
-        _doc(4, loss_date=date(2022, 12, 31), text="每次事故免赔额为人民币1万元，<script>alert(1)</script>。"),
-        _doc(5, text="钻孔灌注桩施工中发生塌孔，桩基础损失按推定全损处理。"),
-    ])
+    b.rebuild(sample_docs(example_doc))
     return b
 
 
@@ -98,23 +92,6 @@ def test_substring_inside_a_word_found_through_bigrams(backend: PostgresBackend,
     assert _ids(backend, "坡坍") == [example_doc.doc_id]
     assert "2024/GC-5/R-5" in _ids(backend, "孔")
     assert _ids(backend, '"坍塌边坡"') == []
-
-
-def test_disposal_keeps_a_findable_tombstone(pg_url: str) -> None:
-    b = PostgresBackend(pg_url)
-    doc = _doc(7, text="本案独有的文字：钢栈桥被洪水冲毁。")
-    b.add(doc)
-    assert _ids(b, "钢栈桥") == [doc.doc_id]
-    b.update(doc.tombstone())
-    assert _ids(b, "钢栈桥") == [], "the text leaves the index"
-    assert _ids(b, "状态:已销毁") == [doc.doc_id]
-    (hit,) = b.search(parse_query("GC-7")).hits
-    assert hit.fields["status"] == "disposed" and hit.snippets == ()
-    stored = b.get(doc.doc_id)
-    assert stored is not None and stored.text == "" and stored.case_id == "GC-7"
-    assert b.count() == 1 and b.doc_ids_for_case("GC-7") == [doc.doc_id]
-    b.delete(doc.doc_id)
-    assert b.count() == 0 and b.get(doc.doc_id) is None
 
 
 def test_no_text_search_parser_touches_the_chinese(pg_url: str) -> None:

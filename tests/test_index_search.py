@@ -49,10 +49,9 @@ def example_doc() -> IndexDocument:
                               text=case_text(json.loads(loaded.raw)), package_path="/archive/example")
 
 
-@pytest.fixture(scope="module")
-def backend(tmp_path_factory: pytest.TempPathFactory, example_doc: IndexDocument) -> WhooshBackend:
-    b = WhooshBackend(tmp_path_factory.mktemp("ix"))
-    b.rebuild([
+def sample_docs(example_doc: IndexDocument) -> list[IndexDocument]:
+    """The small archive every engine's behavioural tests search (test_index_tantivy, test_index_postgres)."""
+    return [
         example_doc,
         _doc(1),
         _doc(2, status="held"),
@@ -60,7 +59,13 @@ def backend(tmp_path_factory: pytest.TempPathFactory, example_doc: IndexDocument
              loss_date=date(2023, 6, 30), text="山洪冲毁钢板桩围堰，施救费用经核定为合理必要。"),
         _doc(4, loss_date=date(2022, 12, 31), text="每次事故免赔额为人民币1万元，<script>alert(1)</script>。"),
         _doc(5, text="钻孔灌注桩施工中发生塌孔，桩基础损失按推定全损处理。"),
-    ])
+    ]
+
+
+@pytest.fixture(scope="module")
+def backend(tmp_path_factory: pytest.TempPathFactory, example_doc: IndexDocument) -> WhooshBackend:
+    b = WhooshBackend(tmp_path_factory.mktemp("ix"))
+    b.rebuild(sample_docs(example_doc))
     return b
 
 
@@ -164,8 +169,8 @@ def test_snippets_escape_case_text(backend: WhooshBackend) -> None:
     assert "<script>" not in joined and "&lt;script&gt;" in joined
 
 
-def test_disposal_keeps_a_findable_tombstone(tmp_path: Path) -> None:
-    b = WhooshBackend(tmp_path / "ix")
+def test_disposal_keeps_a_findable_tombstone(new_backend: type, tmp_path: Path) -> None:
+    b = new_backend(tmp_path / "ix")
     doc = _doc(7, text="本案独有的文字：钢栈桥被洪水冲毁。")
     b.add(doc)
     assert _ids(b, "钢栈桥") == [doc.doc_id]
@@ -176,7 +181,9 @@ def test_disposal_keeps_a_findable_tombstone(tmp_path: Path) -> None:
     assert hit.fields["status"] == "disposed" and hit.snippets == ()
     stored = b.get(doc.doc_id)
     assert stored is not None and stored.text == "" and stored.case_id == "GC-7"
-    assert b.count() == 1
+    assert b.count() == 1 and b.doc_ids_for_case("GC-7") == [doc.doc_id]
+    b.delete(doc.doc_id)
+    assert b.count() == 0 and b.get(doc.doc_id) is None
 
 
 def _write_many(backend: type, index_dir: str, worker: int, n: int) -> None:
