@@ -48,10 +48,9 @@ one document are serialised with a transaction-level advisory lock; readers neve
 
 from __future__ import annotations
 
-import multiprocessing as mp
 import threading
-from collections import Counter, defaultdict, deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Sequence
 from itertools import repeat
 from operator import add
 from typing import Any, Literal, TypeVar
@@ -60,7 +59,7 @@ import psycopg
 from psycopg import sql
 
 from index.analysis import WORD_RUN, query_bigrams, query_words, word_spans
-from index.api import Progress, SearchBackend
+from index.api import Progress, SearchBackend, analysed_in_order
 from index.extract import DEFAULT_KIND, IndexDocument
 from index.fields import TEXT_FIELDS
 from index.highlight import snippets
@@ -499,32 +498,18 @@ class PostgresBackend(SearchBackend):
             conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(fresh)))
             for stmt in _ddl(fresh):
                 conn.execute(stmt)
-            sent: deque[IndexDocument] = deque()
-
-            def feed() -> Iterator[IndexDocument]:
-                for doc in docs:
-                    sent.append(doc)
-                    yield doc
-
-            pool = mp.get_context("fork").Pool(self.procs) if self.procs > 1 else None
-            analysed = pool.imap(prepare, feed(), chunksize=8) if pool is not None else map(prepare, feed())
-            try:
-                batch: list[tuple[tuple[Any, ...], list[str]]] = []
-                for item in analysed:
-                    batch.append(item)
-                    doc = sent.popleft()
-                    count += 1
-                    if progress is not None:
-                        progress(doc)
-                    if len(batch) >= 500:
-                        with conn.transaction():
-                            self._write(conn, fresh, batch)
-                        batch = []
-                with conn.transaction():
-                    self._write(conn, fresh, batch)
-            finally:
-                if pool is not None:
-                    pool.terminate()
+            batch: list[tuple[tuple[Any, ...], list[str]]] = []
+            for doc, item in analysed_in_order(docs, prepare, self.procs):
+                batch.append(item)
+                count += 1
+                if progress is not None:
+                    progress(doc)
+                if len(batch) >= 500:
+                    with conn.transaction():
+                        self._write(conn, fresh, batch)
+                    batch = []
+            with conn.transaction():
+                self._write(conn, fresh, batch)
             conn.execute("SET maintenance_work_mem = '256MB'")
             for stmt in _indexes(fresh, self._method(conn)):
                 conn.execute(stmt)

@@ -30,10 +30,8 @@ search the last committed generation and never wait.
 
 from __future__ import annotations
 
-import multiprocessing as mp
 import shutil
 import threading
-from collections import deque
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime, time, timedelta
@@ -43,7 +41,7 @@ from typing import Any
 import tantivy
 
 from index.analysis import WORD_RUN, query_bigrams, query_words, word_spans
-from index.api import Progress, SearchBackend
+from index.api import Progress, SearchBackend, analysed_in_order
 from index.extract import IndexDocument
 from index.fields import AMOUNT_FIELDS, DATE_FIELDS, KEYWORD_FIELDS, TEXT_FIELDS, field_values
 from index.highlight import snippets
@@ -307,27 +305,11 @@ class TantivyBackend(SearchBackend):
             self._recreate()
         with self._writer() as w:
             w.delete_all_documents()
-            # Workers get each document and send back only its analysed fields: the document itself
-            # (10 KB of text) waits here, in order — imap keeps the order it was given.
-            sent: deque[IndexDocument] = deque()
-
-            def feed() -> Iterator[IndexDocument]:
-                for doc in docs:
-                    sent.append(doc)
-                    yield doc
-
-            pool = mp.get_context("fork").Pool(self.procs) if self.procs > 1 else None
-            analysed = pool.imap(prepare, feed(), chunksize=8) if pool is not None else map(prepare, feed())
-            try:
-                for values in analysed:
-                    doc = sent.popleft()
-                    w.add_document(to_document(values))
-                    count += 1
-                    if progress is not None:
-                        progress(doc)
-            finally:
-                if pool is not None:
-                    pool.terminate()
+            for doc, values in analysed_in_order(docs, prepare, self.procs):
+                w.add_document(to_document(values))
+                count += 1
+                if progress is not None:
+                    progress(doc)
         self._mark_layout()  # every document now has the gaps
         return count
 
