@@ -57,6 +57,7 @@ def _events(home: Path) -> list[Any]:
 
 def test_an_archivist_searches_opens_the_package_and_downloads_a_copy_that_verifies(
         home: Path, base_url: str, page: Any, kit: Kit, tmp_path: Path) -> None:
+    from archive.retention import load_classes
     from signing.verify import verify_issued_report
 
     login(page, base_url, "jia", PASSWORD)
@@ -73,6 +74,9 @@ def test_an_archivist_searches_opens_the_package_and_downloads_a_copy_that_verif
     page.click(".hit a.case-link")
     page.wait_for_load_state()
     assert page.inner_text("#case-id") == CASE
+    # the retention class by its title and period (10.4), not the catalog's code ("ordinary")
+    classes = {f"{c.title}（{c.years} 年）" for c in load_classes().values()}
+    assert page.inner_text(".package .retention") in classes
     signatures = page.inner_text(".signatures")
     assert "✓" in signatures and "✗" not in signatures
     # the package's files with their hashes, read from the bag's manifest

@@ -147,7 +147,9 @@ def case_record(request: Request, case_id: str) -> dict[str, Any]:
             "tombstones": cat.tombstones(case_id), "disposal": disposal,
             "blockers": disposal_blockers(archive, case_id, today) if any(
                 p["row"]["state"] == "active" for p in packages) else [],
-            "today": today, "events": cat.events(case_id), "hold_kinds": HOLD_KINDS}
+            "today": today, "events": cat.events(case_id), "hold_kinds": HOLD_KINDS,
+            # The firm's classes (10.4), so the page names a class by its title, not its code.
+            "retention": archive.config.retention}
 
 
 @page("/archive/cases/{case_id}", roles=VIEWERS, name="archive_case")
