@@ -189,3 +189,16 @@ def test_snippets_keep_only_their_marks() -> None:
     produced = "边坡&lt;script&gt;<mark>坍塌</mark><img src=x onerror=alert(1)>"
     assert str(safe_marks(produced)) == ("边坡&lt;script&gt;<mark>坍塌</mark>"
                                          "&lt;img src=x onerror=alert(1)&gt;")
+
+
+def test_timestamps_are_shown_as_beijing_time_with_the_stored_value_kept() -> None:
+    from gongu.web.render import beijing_time
+
+    # 20:00 UTC on New Year's Eve is 04:00 on 1 January in Beijing (UTC+8)
+    shown = str(beijing_time("2025-12-31T20:00:00.123456+00:00"))
+    assert shown == ('<time datetime="2025-12-31T20:00:00.123456+00:00" '
+                     'title="2025-12-31T20:00:00.123456+00:00">2026-01-01 04:00:00</time>')
+    assert ">2026-11-28 20:34:32<" in str(beijing_time("2026-11-28T20:34:32.065511+08:00"))
+    # something that is not a timestamp is shown as text, escaped
+    assert str(beijing_time("<b>x</b>")) == "&lt;b&gt;x&lt;/b&gt;"
+    assert str(beijing_time(None)) == ""

@@ -4,6 +4,7 @@ a case name is shown as text), plus what every page needs — account, CSRF toke
 from __future__ import annotations
 
 import secrets
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ from markupsafe import Markup, escape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
+from generator.types import SHANGHAI
 from gongu.web.access import ENDPOINTS, ROLES, SAFE_METHODS
 
 TEMPLATES = Path(__file__).with_name("templates")
@@ -22,11 +24,26 @@ def _csrf_field(context: Any) -> Markup:
     return Markup('<input type="hidden" name="csrf_token" value="{}">').format(context.get("csrf_token", ""))
 
 
+def beijing_time(value: object) -> Markup:
+    """An ISO timestamp as a Beijing wall-clock time to the second ("2026-11-28 20:34:32"), the exact
+    stored value kept in the title: the log records microseconds and offsets, a reader wants the time."""
+    text = str(value or "")
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return Markup("{}").format(text)  # not a timestamp: shown as it is (escaped)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=SHANGHAI)
+    shown = moment.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M:%S")
+    return Markup('<time datetime="{}" title="{}">{}</time>').format(text, text, shown)
+
+
 def _environment() -> Environment:
     # autoescape=True for every template, whatever its extension: no page may opt out by file name.
     env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=True, trim_blocks=True, lstrip_blocks=True)
     env.globals["csrf_field"] = _csrf_field
     env.globals["ROLES"] = ROLES
+    env.filters["beijing_time"] = beijing_time
     return env
 
 
