@@ -132,6 +132,14 @@ def get_case(catalog: Catalog, case_id: str) -> WorkspaceCase | None:
     return _case(row) if row is not None else None
 
 
+def cases_by_id(catalog: Catalog, case_ids: list[str]) -> dict[str, WorkspaceCase]:
+    """The workspace rows of these cases, in one query (a list page shows each case's status)."""
+    if not case_ids:
+        return {}
+    rows = catalog._rows(select(*_CASE_COLUMNS).where(workspace_cases_table.c.case_id.in_(case_ids)))
+    return {r["case_id"]: _case(r) for r in rows}
+
+
 def put_case(catalog: Catalog, *, case_id: str, kind: str, status: str, handler: str, handler_person: str,
              case_name: str, project: str, insured: str, report_number: str, next_level: str | None, at: str) -> None:
     """Insert the case or update its row (inside the caller's write transaction)."""

@@ -131,3 +131,22 @@ def test_case_links_for_the_generic_case_page(client: TestClient) -> None:
     assert links["随机抽取鉴定机构"] == "/forensic/cases/CX-2026-0617/draw"
     for url in links.values():
         assert client.get(url).status_code == 200
+
+
+def test_list_shows_each_cases_review_status_from_the_workspace(client: TestClient, home: Path) -> None:
+    from archive.catalog import Catalog
+    from archive.workspace import put_case
+
+    catalog = Catalog(home / "archive" / "catalog.sqlite")
+    try:
+        with catalog.write():  # as an upload and a passed proofreading would leave it (9.3)
+            put_case(catalog, case_id="SJ-2026-0318", kind="forensic_appraisal", status="in_review", handler="chen",
+                     handler_person="陈晓梅", case_name="某", project="", insured="", report_number="",
+                     next_level="recheck", at="2026-03-02T10:00:00+08:00")
+    finally:
+        catalog.close()
+    table = client.get("/forensic/cases").text.split('id="forensic-cases"')[1].split("</table>")[0]
+    rows = {r.split("</a>")[0].rsplit(">", 1)[-1]: r for r in table.split("<tr>")[2:]}
+    assert '<a href="/cases/SJ-2026-0318">审核中（待复核）</a>' in rows["SJ-2026-0318"]
+    # copied into the folder by hand, never uploaded through the workspace: no status to show
+    assert "未登记" in rows["CX-2026-0617"] and 'href="/cases/CX-2026-0617"' not in rows["CX-2026-0617"]

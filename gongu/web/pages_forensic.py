@@ -15,6 +15,7 @@ from urllib.parse import quote, urlencode
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from archive.workspace import cases_by_id
 from generator.loading import CaseFileError, LoadedCase
 from gongu import forensic_workspace as fw
 from gongu.ledger import COLUMNS, LedgerRow
@@ -79,7 +80,10 @@ def _load(request: Request) -> LoadedCase | Response:
 @page(f"{PREFIX}/cases", methods=("GET",), roles=FORENSIC_ROLES, name="forensic_cases", nav="司法鉴定")
 def cases_page(request: Request) -> Response:
     cases, invalid = fw.list_cases(_home(request))
-    return render(request, "forensic/cases.html", {"cases": cases, "invalid": invalid})
+    # Where each case stands in the three-level review (issue 15 §3): a case put in the folder by hand,
+    # not uploaded through the workspace, has no row and is shown as not registered.
+    rows = cases_by_id(web_archive(request).catalog, [c.case_id for c in cases])
+    return render(request, "forensic/cases.html", {"cases": cases, "invalid": invalid, "rows": rows})
 
 
 @page(PREFIX + "/cases/{case_id}", methods=("GET",), roles=FORENSIC_ROLES, name="forensic_case")
