@@ -109,6 +109,15 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
+def timed_search(backend: SearchBackend, q: str, **options: bool) -> tuple[float, int]:
+    """Milliseconds for page 1 of `q`, as `gongu search` shows it, and the total; the snippet cache is
+    emptied first, so no query is helped by the snippets an earlier one made."""
+    clear_cache()
+    t = time.perf_counter()
+    total = backend.search(parse_query(q), **options).total  # type: ignore[call-arg]
+    return (time.perf_counter() - t) * 1000, total
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("n", type=int, help="number of reports")
@@ -191,21 +200,26 @@ def all_matches(engine: str, backend: SearchBackend, q: str, n: int) -> set[str]
     return {s.doc(addr)["doc_id"][0] for _, addr in res.hits}
 
 
+def embedded_backend(engine: str, work: Path, procs: int = 1) -> SearchBackend:
+    """The tantivy or Whoosh index of this bench in `work` (its `--dir`/<engine> folder)."""
+    if engine == "tantivy":
+        from index.tantivy_backend import TantivyBackend
+
+        return TantivyBackend(work, procs=procs)
+    return WhooshBackend(work, procs=procs)
+
+
 def bench_engine(engine: str, work: Path, args: argparse.Namespace, jt: float) -> dict[str, set[str]]:
     n, seed = args.n, args.seed
     if work.exists():
         shutil.rmtree(work)
     backend: SearchBackend
-    if engine == "tantivy":
-        from index.tantivy_backend import TantivyBackend
-
-        backend = TantivyBackend(work, procs=args.procs)
-    elif engine == "postgresql":
+    if engine == "postgresql":
         from index.postgres_backend import PostgresBackend
 
         backend = PostgresBackend(args.pg_url, procs=args.procs)
     else:
-        backend = WhooshBackend(work, procs=args.procs)
+        backend = embedded_backend(engine, work, args.procs)
     segmenter()
     t = time.perf_counter()
     backend.rebuild(corpus(n, seed))
@@ -229,13 +243,10 @@ def bench_engine(engine: str, work: Path, args: argparse.Namespace, jt: float) -
         lat, bare, totals = [], [], []
         for _ in range(args.repeat):
             for q in queries:
-                clear_cache()  # no query is helped by the snippet cache an earlier one filled
-                t = time.perf_counter()
-                totals.append(backend.search(parse_query(q)).total)
-                lat.append((time.perf_counter() - t) * 1000)
-                t = time.perf_counter()
-                backend.search(parse_query(q), with_snippets=False)  # type: ignore[call-arg]
-                bare.append((time.perf_counter() - t) * 1000)
+                ms, total = timed_search(backend, q)
+                lat.append(ms)
+                totals.append(total)
+                bare.append(timed_search(backend, q, with_snippets=False)[0])
         all_lat += lat
         print(f"  {cls:8s} p50 {pct(lat, 0.5):7.1f} ms   p95 {pct(lat, 0.95):7.1f} ms   "
               f"(no snippets p50 {pct(bare, 0.5):7.1f} ms; median matches {int(statistics.median(totals))})")

@@ -1,6 +1,6 @@
 """Query latency again on an index a search bench run kept (`--dir`), without rebuilding it.
 
-    .venv/bin/python -m bench.search_latency /work/exp/b100k2/idx/tantivy [--rounds 5]
+    .venv/bin/python -m bench.search_latency /work/exp/b100k2/idx [--backend tantivy] [--rounds 5]
 
 The same 40 queries × 3 and the same measure as bench/search_bench.py (page 1 with snippets, snippet
 cache emptied before each query), repeated in rounds, with the slowest queries of each round: a
@@ -11,32 +11,21 @@ PostgreSQL index lives in its server, which the bench stops)."""
 from __future__ import annotations
 
 import argparse
-import time
 from pathlib import Path
 
-from bench.search_bench import QUERIES, pct
+from bench.search_bench import QUERIES, embedded_backend, pct, timed_search
 from index.analysis import segmenter
-from index.api import SearchBackend
-from index.highlight import clear_cache
-from index.query import parse_query
-
-
-def open_index(path: Path) -> SearchBackend:
-    if path.name == "whoosh":
-        from index.whoosh_backend import WhooshBackend
-
-        return WhooshBackend(path)
-    from index.tantivy_backend import TantivyBackend
-
-    return TantivyBackend(path)
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("index", type=Path, help="the engine's folder inside the bench's --dir")
+    ap.add_argument("dir", type=Path, help="the --dir a bench run kept")
+    ap.add_argument("--backend", choices=("tantivy", "whoosh"), default="tantivy")
     ap.add_argument("--rounds", type=int, default=5)
     args = ap.parse_args()
-    backend = open_index(args.index)
+    if not (args.dir / args.backend).is_dir():
+        raise SystemExit(f"no {args.backend} index in {args.dir} (run bench.search_bench with --dir first)")
+    backend = embedded_backend(args.backend, args.dir / args.backend)
     segmenter()
     for rnd in range(1, args.rounds + 1):
         every: list[float] = []
@@ -44,10 +33,7 @@ def main() -> None:
         for queries in QUERIES.values():
             for _ in range(3):
                 for q in queries:
-                    clear_cache()
-                    t = time.perf_counter()
-                    backend.search(parse_query(q))
-                    ms = (time.perf_counter() - t) * 1000
+                    ms = timed_search(backend, q)[0]
                     every.append(ms)
                     by_query.setdefault(q, []).append(ms)
         slowest = sorted(by_query.items(), key=lambda kv: -max(kv[1]))[:4]
