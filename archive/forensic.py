@@ -429,7 +429,24 @@ def forensic_block(case: ForensicAppraisalCase) -> dict[str, Any]:
         "termination": case.termination.number if case.termination else None,
         "file_index": FILE_INDEX_JSON,
         "filing_note": FILING_NOTE_JSON,
+        "time_limits": time_limits_record(case),
     }
+
+
+def time_limits_record(case: ForensicAppraisalCase) -> dict[str, Any]:
+    """The 通则 Art 13 / 28 figures as `gongu adjust --json` gives them, with every calendar year they were
+    counted on written out whole (official file and its SHA-256, or 估算, and the days themselves), so a
+    deadline can be counted again from the package alone."""
+    from generator.forensic.holiday_calendar import CalendarFileError
+    from generator.forensic.workdays import CalendarNotCovered, time_limits, time_limits_to_dict
+
+    try:
+        limits = time_limits(case)
+    except (CalendarNotCovered, CalendarFileError) as exc:
+        return {"error": str(exc)}
+    record = time_limits_to_dict(case, limits)
+    record["calendar"] = {**record["calendar"], "years": [y.record() for y in limits.calendars]}  # type: ignore[dict-item]
+    return record
 
 
 def build_metadata(case: ForensicAppraisalCase, files: list[md.FileEntry], retention: RetentionClass, until: date,
@@ -513,6 +530,18 @@ def search_record(case: ForensicAppraisalCase) -> dict[str, Any]:
 # ─────────────────────────────────────────── README.txt ───────────────────────────────────────────
 
 
+def _time_limit_lines(limits: dict[str, Any]) -> list[str]:
+    """The deadline and the calendar it was counted on, in the README a person reads without software."""
+    completion = limits.get("completion") or {}
+    if not completion.get("deadline"):
+        return []
+    mark = "（估算）" if completion.get("deadline_estimated") else ""
+    years = "；".join(f"{y['year']} 年" + ("估算" if y["origin"] == "estimate" else f"官方 {y['file']} SHA-256 {y['sha256']}")
+                     for y in (limits.get("calendar") or {}).get("years", []))
+    return [f"鉴定时限截止日：{completion['deadline']}{mark}（通则第二十八条；所用节假日日历：{years}；"
+            "各年放假日与调休上班日见 metadata.json 的 forensic.time_limits.calendar）"]
+
+
 def readme_text(m: dict[str, Any]) -> str:
     f = m["forensic"]
     lines = [
@@ -526,6 +555,7 @@ def readme_text(m: dict[str, Any]) -> str:
         f"鉴定机构：{f['institution']['name']}（许可证号 {f['institution']['licence_no']}）",
         f"鉴定人：{'、'.join(a['name'] for a in f['appraisers'])}",
         f"鉴定意见：{'；'.join(f['results']) or '—'}",
+        *_time_limit_lines(f.get("time_limits") or {}),
         f"结案时间：{m['dates']['closure']}",
         f"保管期限：{m['retention']['title']}，{m['retention']['years']} 年，自结案起算，至 {m['retention']['until']}"
         f"（依据：{m['retention']['basis']}）",

@@ -9,7 +9,7 @@ from rich.table import Table
 
 from generator.adjust import Adjustment
 from generator.forensic.model import ForensicAppraisalCase
-from generator.forensic.workdays import ACCEPTANCE_WORKING_DAYS, TimeLimits
+from generator.forensic.workdays import ACCEPTANCE_WORKING_DAYS, TimeLimits, marked
 from generator.model import CarSurveyCase
 from gongu.output import text_column, whole_column
 
@@ -33,8 +33,10 @@ def adjustment_rows(adj: Adjustment) -> list[tuple[str, str, str, str, str]]:
             for step in adj.steps]
 
 
-def _met(value: bool | None) -> str:
-    return "—" if value is None else ("✓ 符合" if value else "✗ 超期")
+def _met(value: bool | None, estimated: bool = False) -> str:
+    if value is None:
+        return "—"
+    return ("✓ 符合" if value else "✗ 超期") + ("（估算）" if estimated else "")
 
 
 def time_limits_table(case: ForensicAppraisalCase, limits: TimeLimits) -> Table:
@@ -57,8 +59,9 @@ def time_limits_rows(case: ForensicAppraisalCase, limits: TimeLimits) -> list[tu
 
     rows = [
         ("通则 Art 13", "收到委托", "", day(limits.received_on)),
-        ("通则 Art 13", "应决定受理", f"收到委托次日起第 {ACCEPTANCE_WORKING_DAYS} 个工作日", day(limits.decision_due)),
-        ("通则 Art 13", "决定受理", "", f"{day(limits.accepted_on)} {_met(limits.acceptance_met)}"),
+        ("通则 Art 13", "应决定受理", f"收到委托次日起第 {ACCEPTANCE_WORKING_DAYS} 个工作日",
+         marked(limits.decision_due, limits.decision_due_estimated)),
+        ("通则 Art 13", "决定受理", "", f"{day(limits.accepted_on)} {_met(limits.acceptance_met, limits.decision_due_estimated)}"),
         ("通则 Art 28", "委托书生效", "", day(limits.effective_on)),
         ("通则 Art 28", "鉴定时限", "约定时限（优先）" if limits.agreed else "法定 30 个工作日",
          f"{limits.base_working_days} 个工作日"),
@@ -71,7 +74,9 @@ def time_limits_rows(case: ForensicAppraisalCase, limits: TimeLimits) -> list[tu
     rows += [
         ("通则 Art 28", "扣除的工作日", "补充材料期间内的工作日", f"{limits.suspended_working_days} 个工作日"),
         ("通则 Art 28", "完成期限", f"生效次日起第 {limits.total_working_days} 个工作日（扣除补充材料期间）",
-         day(limits.deadline)),
-        ("通则 Art 28", "鉴定完成", "", f"{day(limits.completed_on)} {_met(limits.completion_met)}"),
+         marked(limits.deadline, limits.deadline_estimated)),
+        ("通则 Art 28", "鉴定完成", "", f"{day(limits.completed_on)} {_met(limits.completion_met, limits.deadline_estimated)}"),
     ]
+    rows += [("日历", y.label().split("：", 1)[0], y.label().split("：", 1)[1], "估算" if y.estimated else "官方")
+             for y in limits.calendars]
     return rows

@@ -35,8 +35,9 @@ class GonguGroup(TyperGroup):
             # A catalog that cannot be used (damaged, or its database server unreachable: issue 16) is a
             # plain message wherever a command meets it, never a traceback.
             from archive.catalog import CatalogError
+            from generator.forensic.holiday_calendar import CalendarFileError
 
-            if isinstance(exc, CatalogError):
+            if isinstance(exc, CatalogError | CalendarFileError):
                 fail(escape(str(exc)))
             raise
 
@@ -52,7 +53,10 @@ app = typer.Typer(
 
 @app.callback()
 def _every_command() -> None:
-    safe_streams()  # no output path may crash on a lone surrogate (issue 12 item 8)
+    safe_streams()  # no output path may crash on a lone surrogate
+    from gongu.settings import use_home_calendar
+
+    use_home_calendar()  # time limits count on the firm's calendar files ([calendar] dir), read when first needed
 
 
 CaseArg = Annotated[Path, typer.Argument(help="案件文件 case.json", show_default=False)]
@@ -96,7 +100,7 @@ def adjust(case_file: CaseArg, as_json: Annotated[bool, typer.Option("--json")] 
 
 
 def _forensic_time_limits(case: ForensicAppraisalCase, as_json: bool) -> None:
-    from generator.forensic.workdays import CalendarNotCovered, time_limits, time_limits_to_dict
+    from generator.forensic.workdays import CalendarNotCovered, calendar_note, time_limits, time_limits_to_dict
 
     try:
         limits = time_limits(case)
@@ -108,6 +112,9 @@ def _forensic_time_limits(case: ForensicAppraisalCase, as_json: bool) -> None:
     from gongu.adjust_view import time_limits_table
 
     print_table(time_limits_table(case, limits))
+    note = calendar_note(limits)
+    if note:
+        console.print(f"[yellow]注意[/]：{escape(note)}")
 
 
 @app.command()
@@ -136,6 +143,7 @@ def demo(
 # --- command modules (keep one line each, sorted) ---
 # isort: off
 from gongu import cli_archive  # noqa: E402,F401
+from gongu import cli_calendar  # noqa: E402,F401
 from gongu import cli_draw  # noqa: E402,F401
 from gongu import cli_index  # noqa: E402,F401
 from gongu import cli_ledger  # noqa: E402,F401

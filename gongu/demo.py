@@ -85,6 +85,10 @@ def run_demo(examples: Path) -> None:
         years = sorted({day.year for day in _received_dates(forensic)})
         export_cmd(from_=f"{years[0]}-01-01", to=f"{years[-1]}-12-31", fmt="xlsx",
                    output=settings.home / "demo-ledger.xlsx", cases=None)
+        from gongu.demo_forensic import show_estimated_deadline
+
+        console.rule("在办案件的鉴定时限：期限跨入尚无官方节假日安排的年份（估算）")
+        show_estimated_deadline(forensic[0])
     # Issue 15: the web workspace over this demo home, one account per role.
     from gongu.demo_web import demo_accounts
 

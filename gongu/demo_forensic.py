@@ -149,3 +149,31 @@ def archive_forensic(settings: Settings, results: list[ForensicDemoResult]) -> b
         return None
     verdict: bool = demo_archive_forensic(settings, [(r.case_file, r.primary) for r in results])
     return verdict
+
+
+# A commission received on this day runs its 30 working days into a year the shipped calendar lacks.
+ESTIMATE_DEMO_RECEIVED = "2026-12-14"
+
+
+def show_estimated_deadline(example: Path) -> None:
+    """The time limits of `example` as if received on ESTIMATE_DEMO_RECEIVED on the statutory 30 working
+    days: the Art 13 decision is exact, the Art 28 deadline an estimate (估算), and the sentence that tells
+    the firm how to add the year (generator/forensic/holiday_calendar.py)."""
+    import json
+
+    from generator.forensic.workdays import calendar_note, time_limits
+    from generator.loading import validate_data
+    from gongu.adjust_view import time_limits_table
+    from gongu.output import print_table
+
+    data = json.loads(example.read_text(encoding="utf-8"))
+    data["timeline"].update(received_at=f"{ESTIMATE_DEMO_RECEIVED}T10:00:00+08:00",
+                            accepted_at=f"{ESTIMATE_DEMO_RECEIVED}T15:00:00+08:00",
+                            effective_on=ESTIMATE_DEMO_RECEIVED, completed_on=None, extensions=[], suspensions=[])
+    data["commission"].pop("agreed_working_days", None)
+    case = validate_data(data, f"{example}（收到委托日改为 {ESTIMATE_DEMO_RECEIVED}）")
+    limits = time_limits(case)  # type: ignore[arg-type]
+    print_table(time_limits_table(case, limits))  # type: ignore[arg-type]
+    note = calendar_note(limits)
+    if note:
+        console.print(f"[yellow]估算[/]：{escape(note)}")

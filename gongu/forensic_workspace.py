@@ -20,8 +20,9 @@ from typing import Any
 from generator.atomic import atomic_write
 from generator.forensic import draw
 from generator.forensic.documents import DOCUMENTS, build_documents
+from generator.forensic.holiday_calendar import CalendarFileError
 from generator.forensic.model import ForensicAppraisalCase
-from generator.forensic.workdays import CalendarNotCovered, beijing_date, time_limits
+from generator.forensic.workdays import CalendarNotCovered, beijing_date, calendar_note, time_limits
 from generator.loading import CaseFileError, LoadedCase, load_case
 from generator.problems import Problem
 from generator.rules import Finding, run_rules
@@ -198,13 +199,14 @@ def rendered_document(loaded: LoadedCase, key: str, cache: Path) -> RenderedFile
 # ─────────────────────────────────────────── time limits, findings ────────────────────────────
 
 
-def time_limit_table(case: ForensicAppraisalCase) -> tuple[list[tuple[str, str, str, str]], str | None]:
-    """The rows `gongu adjust` prints for the case, or none and the reason when the calendar does not
-    cover a date (the same message the CLI gives)."""
+def time_limit_table(case: ForensicAppraisalCase) -> tuple[list[tuple[str, str, str, str]], str | None, str | None]:
+    """The rows `gongu adjust` prints for the case, the reason when they cannot be counted (a year that
+    cannot be estimated, a firm calendar file that is wrong), and the 估算 note naming the years to add."""
     try:
-        return time_limits_rows(case, time_limits(case)), None
-    except CalendarNotCovered as exc:
-        return [], str(exc)
+        limits = time_limits(case)
+    except (CalendarNotCovered, CalendarFileError) as exc:
+        return [], str(exc), None
+    return time_limits_rows(case, limits), None, calendar_note(limits)
 
 
 @dataclass

@@ -80,6 +80,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("accepted_on", "决定受理日期", 13, is_date=True),
     Column("acceptance_in_time", "7个工作日内决定受理", 12),
     Column("deadline", "鉴定时限截止日", 14, is_date=True),
+    Column("calendar", "时限日历", 16),
     Column("completed_on", "鉴定完成日期", 13, is_date=True),
     Column("completion_in_time", "按期完成", 12),
     Column("extensions", "延长鉴定时限", 36),
@@ -114,6 +115,7 @@ class LedgerRow:
     accepted_on: date | None
     acceptance_in_time: str
     deadline: date | None
+    calendar: str
     completed_on: date | None
     completion_in_time: str
     extensions: str
@@ -230,14 +232,24 @@ def _completion(case: ForensicAppraisalCase, limits: TimeLimits | None) -> str:
         return "委托书未生效"
     if limits.completed_on is None:
         return "在办"
+    mark = "（估算）" if limits.deadline_estimated else ""
     if not limits.completion_met:
-        return "否"
+        return "否" + mark
     if limits.extension_working_days and limits.effective_on is not None:
-        # the same count without the extensions (never outside the calendar: it ends before the deadline)
+        # the same count without the extensions (it ends before the deadline, on years already counted)
         plain = add_working_days(limits.effective_on, limits.base_working_days, limits.suspensions)
         if limits.completed_on > plain:
-            return "是（经延长）"
-    return "是"
+            return "是（经延长）" + mark
+    return "是" + mark
+
+
+def _calendar(limits: TimeLimits | None) -> str:
+    """Which calendar the row's dates were counted on: 官方, or 估算 naming the years without a file."""
+    if limits is None:
+        return "无法计算"
+    if not limits.estimated_years:
+        return "官方"
+    return f"估算（{'、'.join(str(y) for y in limits.estimated_years)} 年无官方安排）"
 
 
 def _extensions(case: ForensicAppraisalCase) -> str:
@@ -293,6 +305,11 @@ def ledger_row(item: LedgerCase, warnings: list[str]) -> LedgerRow:
         limits = None
     if limits is not None:
         acceptance = "未决定" if limits.acceptance_met is None else _yes_no(limits.acceptance_met)
+        if limits.acceptance_met is not None and limits.decision_due_estimated:
+            acceptance += "（估算）"
+        if limits.estimated_years:
+            warnings.append(f"{item.where}：案件 {case.case_id} 的时限按估算日历计算："
+                            f"{'、'.join(str(y) for y in limits.estimated_years)} 年尚无官方节假日安排文件")
     else:
         acceptance = _acceptance(case)
     deadline = limits.deadline if limits is not None else None
@@ -319,6 +336,7 @@ def ledger_row(item: LedgerCase, warnings: list[str]) -> LedgerRow:
         accepted_on=accepted,
         acceptance_in_time=acceptance,
         deadline=deadline,
+        calendar=_calendar(limits),
         completed_on=case.timeline.completed_on,
         completion_in_time=_completion(case, limits),
         extensions=_extensions(case),

@@ -190,6 +190,13 @@ class WebSettings(_Section):
     session_hours: int = Field(8, ge=1, le=24 * 7, description="会话有效小时数")
 
 
+class CalendarSettings(_Section):
+    """The firm's holiday-calendar year files (YYYY.toml), which win over the shipped years
+    (generator/forensic/holiday_calendar.py); relative to GONGU_HOME. A missing folder means none."""
+
+    dir: str = Field("calendar", description="节假日日历年度文件目录")
+
+
 class GonguToml(_Section):
     """gongu.toml, every section the code reads."""
 
@@ -201,6 +208,7 @@ class GonguToml(_Section):
     signing: SigningSettings | None = None
     people: PeopleSettings = Field(default_factory=PeopleSettings)
     web: WebSettings = Field(default_factory=WebSettings)
+    calendar: CalendarSettings = Field(default_factory=CalendarSettings)
 
 
 class Settings(BaseModel):
@@ -250,6 +258,10 @@ class Settings(BaseModel):
     @property
     def web(self) -> WebSettings:
         return self.toml.web
+
+    @property
+    def calendar_dir(self) -> Path:
+        return self.resolve(self.toml.calendar.dir)
 
     def resolve(self, raw: str) -> Path:
         return resolve(self.home, raw)
@@ -336,3 +348,16 @@ def load_settings(home: str | Path | None = None) -> Settings:
             raise SettingsError(f"无法读取 {config_file}（cannot read settings）：{exc}") from None
         toml = parse_config(text, str(config_file))
     return Settings(home=root, toml=toml)
+
+
+def home_calendar_dir() -> Path | None:
+    """The calendar folder of the current GONGU_HOME, for generator.forensic.holiday_calendar.use_calendar:
+    asked on each use, so a test or a server that changes GONGU_HOME is followed."""
+    return load_settings().calendar_dir
+
+
+def use_home_calendar(settings: Settings | None = None) -> None:
+    """Count time limits on the shipped years plus this home's (or the current GONGU_HOME's) year files."""
+    from generator.forensic.holiday_calendar import use_calendar
+
+    use_calendar(settings.calendar_dir if settings is not None else home_calendar_dir)

@@ -123,16 +123,30 @@ def test_adjust_prints_time_limit_computation() -> None:
     payload = json.loads(runner.invoke(app, ["adjust", str(FORENSIC_JOINT), "--json"]).output)
     assert payload["acceptance"]["decision_due"] == "2026-05-18" and payload["acceptance"]["met"] is True
     assert payload["completion"]["deadline"] == "2026-06-08" and payload["completion"]["met"] is True
-    assert payload["calendar"]["covered_years"] == [2004, 2026]
+    years = payload["calendar"]["years"]
+    assert [(y["year"], y["origin"], y["file"]) for y in years] == [(2026, "official", "2026.toml")]
+    assert payload["calendar"]["estimated_years"] == [] and payload["calendar"]["note"] is None
+    assert payload["completion"]["deadline_estimated"] is False
 
 
-def test_adjust_outside_the_calendar_exit_2_no_traceback(tmp_path: Path) -> None:
+def test_adjust_into_a_year_without_a_calendar_file_prints_every_limit_marked_estimated(tmp_path: Path) -> None:
     data = forensic_joint()
-    data["timeline"]["completed_on"] = "2027-01-05"
-    result = runner.invoke(app, ["adjust", str(write(tmp_path, data))])
-    assert result.exit_code == 2
-    assert "2027" in result.output and "2004–2026" in result.output and "$.timeline" in result.output
-    assert result.exception is None or isinstance(result.exception, SystemExit)
+    data["timeline"].update(received_at="2026-12-21T10:00:00", accepted_at="2026-12-22T09:00:00",
+                            effective_on="2026-12-22", completed_on=None)
+    path = write(tmp_path, data)
+    result = runner.invoke(app, ["adjust", str(path)])
+    assert result.exit_code == 0, result.output
+    out = result.output.replace("\n", "")
+    # Art 13: Mon 21 Dec + 7: 22–25 = 4, 28–30 = 7 → Wed 30 Dec 2026, exact (2026 has its file).
+    assert "2026-12-30" in out and "2026-12-30（估算）" not in out
+    # Art 28, agreed 20 from Tue 22 Dec: 23–25 = 3, 28–31 = 7, Fri 1 Jan 2027 off (estimated), 4–8 Jan = 12,
+    # 11–15 = 17, 18–20 = 20 → Wed 20 Jan 2027, an estimate.
+    assert "2027-01-20（估算）" in out
+    assert "2027 年尚无国务院办公厅节假日安排文件" in out and "gongu calendar check" in out
+    payload = json.loads(runner.invoke(app, ["adjust", str(path), "--json"]).output)
+    assert payload["acceptance"]["decision_due"] == "2026-12-30" and payload["acceptance"]["decision_due_estimated"] is False
+    assert payload["completion"]["deadline"] == "2027-01-20" and payload["completion"]["deadline_estimated"] is True
+    assert payload["calendar"]["estimated_years"] == [2027]
 
 
 # ── issuance accepts the kind ──

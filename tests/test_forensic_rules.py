@@ -410,11 +410,23 @@ def test_art_28_extension_limit_head_and_client_told() -> None:
     assert f.value == 31 and f.severity == "warning"
 
 
-def test_art_28_date_outside_calendar_is_a_finding_not_a_traceback() -> None:
+def test_art_28_completion_in_a_year_without_a_file_is_compared_with_the_exact_deadline() -> None:
     late = both(lambda d: d["timeline"].update(completed_on="2027-01-05"))
-    (f,) = forensic_findings(late)  # the acceptance limit, within 2026, is still checked and met
+    (f,) = forensic_findings(late)  # the deadline (2026-06-08) was counted on 2026's file: no estimate
     assert f.rule == "forensic.time.completion" and f.severity == "warning"
-    assert "2027" in f.message and "2004–2026" in f.message
+    assert "2027-01-05" in f.message and "2026-06-08" in f.message and "估算" not in f.message
+
+
+def test_art_28_deadline_counted_through_an_estimated_year_is_marked_and_warned() -> None:
+    # effective Tue 22 Dec 2026, agreed 20: … Fri 1 Jan 2027 off (estimate) … → Wed 20 Jan 2027 (估算)
+    into_2027 = both(lambda d: d["timeline"].update(received_at="2026-12-21T10:00:00",
+                                                    accepted_at="2026-12-22T09:00:00", effective_on="2026-12-22",
+                                                    completed_on="2027-01-21"))
+    by_rule = {f.rule: f for f in forensic_findings(into_2027)}
+    assert set(by_rule) == {"forensic.time.completion", "forensic.time.calendar"}
+    assert "2027-01-20（估算）" in by_rule["forensic.time.completion"].message
+    hint = by_rule["forensic.time.calendar"]
+    assert hint.severity == "warning" and hint.value == 2027 and "2027.toml" in hint.message
 
 
 # ── 通则 Art 42: closing the file ──

@@ -18,7 +18,6 @@ from pathlib import Path
 import pytest
 
 from generator.forensic.workdays import (
-    COVERED_YEARS,
     CalendarNotCovered,
     Span,
     add_working_days,
@@ -37,10 +36,6 @@ def joint(**timeline: object) -> object:
     data = copy.deepcopy(data)
     data["timeline"].update(timeline)
     return data
-
-
-def test_covered_years_are_2004_to_2026() -> None:
-    assert COVERED_YEARS == (2004, 2026)
 
 
 def test_make_up_saturdays_are_working_days_and_festival_weekdays_are_not() -> None:
@@ -97,16 +92,15 @@ def test_30_working_days_across_spring_festival_and_a_suspension() -> None:
     assert working_days_between(start, date(2026, 3, 25), waiting) == 30
 
 
-def test_outside_the_calendar_is_a_clear_error() -> None:
+def test_a_year_that_cannot_even_be_estimated_is_a_clear_error() -> None:
+    # Years with no file are estimated (tests/test_holiday_calendar.py); beyond the estimate's rules
+    # (1950–2099) nothing can be counted, and the error names the date and says so.
     with pytest.raises(CalendarNotCovered) as info:
-        add_working_days(date(2027, 1, 4), 1)
+        add_working_days(date(2100, 1, 4), 1)
     message = str(info.value)
-    assert "2027" in message and "2004–2026" in message and "工作日" in message and "outside" in message
-    # Walking off the end of the covered range fails too, naming the first uncovered date.
-    with pytest.raises(CalendarNotCovered, match="2027-01-01"):
-        add_working_days(date(2026, 12, 30), 5)
-    with pytest.raises(CalendarNotCovered, match="2003"):
-        working_days_between(date(2003, 12, 1), date(2004, 1, 5))
+    assert "2100" in message and "工作日" in message and "cannot be estimated" in message
+    with pytest.raises(CalendarNotCovered, match="1949"):
+        working_days_between(date(1949, 12, 1), date(1950, 1, 5))
 
 
 def test_time_limits_of_the_joint_example() -> None:
@@ -119,6 +113,9 @@ def test_time_limits_of_the_joint_example() -> None:
     assert (limits.base_working_days, limits.agreed) == (20, True)
     assert limits.deadline == date(2026, 6, 8)
     assert limits.completion_met is True
+    # Entirely inside 2026, which has its official file: nothing is an estimate.
+    assert not limits.estimated and limits.estimated_years == ()
+    assert [(y.year, y.origin, y.file) for y in limits.calendars] == [(2026, "official", "2026.toml")]
 
 
 def test_time_limits_with_extension_suspension_and_30_default() -> None:

@@ -89,7 +89,7 @@ def test_issued_documents_show_the_issuance_number(home: Path) -> None:
 
 
 def test_time_limits_as_gongu_adjust_computes_them(home: Path) -> None:
-    rows, error = time_limit_table(load_forensic_case(home, "CX-2026-0617").case)
+    rows, error, _ = time_limit_table(load_forensic_case(home, "CX-2026-0617").case)
     assert error is None
     by_item = {r[1]: r for r in rows}
     # Received Thu 2026-06-18; 端午 holiday Fri 19 – Sun 21 June: working days 22, 23, 24, 25, 26, 29, 30 →
@@ -97,7 +97,7 @@ def test_time_limits_as_gongu_adjust_computes_them(home: Path) -> None:
     assert by_item["应决定受理"][3] == "2026-06-30"
     assert by_item["决定受理"][3] == "2026-06-22 ✓ 符合"
     assert by_item["应决定受理"][0] == "通则 Art 13"
-    rows, _ = time_limit_table(load_forensic_case(home, "JC-2026-0512").case)
+    rows, _, _ = time_limit_table(load_forensic_case(home, "JC-2026-0512").case)
     assert any(r[1] == "延长 1" and r[3] == "+20 个工作日" for r in rows)
 
 

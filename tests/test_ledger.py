@@ -174,9 +174,9 @@ def test_xlsx_headers_frozen_filtered_dates_real(home: Path, tmp_path: Path) -> 
     ws = load_workbook(out).active
     assert [c.value for c in ws[1]] == HEADERS
     assert ws.freeze_panes == "A2"
-    # 27 columns (A…AA), header + 4 rows
-    assert len(HEADERS) == 27
-    assert ws.auto_filter.ref == "A1:AA5"
+    # 28 columns (A…Z, AA, AB), header + 4 rows
+    assert len(HEADERS) == 28
+    assert ws.auto_filter.ref == "A1:AB5"
     assert ws.max_row == 5
     received = ws.cell(row=2, column=_col("收到委托日期") + 1)
     assert received.value == datetime(2026, 3, 2)  # a real date cell (openpyxl reads it back as datetime)
@@ -331,15 +331,18 @@ def test_single_commission_never_notified_and_no_review() -> None:
     assert (row.reviewer, row.review_result) == ("", "未复核")
 
 
-def test_deadline_beyond_the_holiday_calendar_is_a_warning_not_a_crash() -> None:
-    # accepted 12-22: 30 working days run into 2027, which chinese-calendar does not cover
+def test_deadline_in_a_year_without_a_calendar_file_is_an_estimate_said_so() -> None:
+    # accepted 12-22: 30 working days run into 2027, which has no official calendar file
     data = _case(SINGLE, timeline__received_at="2026-12-21T10:00:00", timeline__accepted_at="2026-12-22T10:00:00",
                  timeline__effective_on="2026-12-22", timeline__completed_on=None)
     row, warnings = _row(data)
-    assert row.acceptance_in_time == "是"  # 12-22 is inside 2026
-    assert row.deadline is None
-    assert row.completion_in_time == "无法计算"
-    assert len(warnings) == 1 and "2027-01-01" in warnings[0] and "MK-2026-0087" in warnings[0]
+    assert row.acceptance_in_time == "是"  # 12-22 is inside 2026, counted on its official file
+    # Tue 22 Dec + 30: 23–25 = 3, 28–31 = 7, Fri 1 Jan 2027 off (estimate), 4–8 = 12, 11–15 = 17,
+    # 18–22 = 22, 25–29 = 27, 1–3 Feb = 30 → Wed 3 Feb 2027.
+    assert row.deadline == date(2027, 2, 3)
+    assert row.calendar == "估算（2027 年无官方安排）"
+    assert row.completion_in_time == "在办"
+    assert len(warnings) == 1 and "2027" in warnings[0] and "MK-2026-0087" in warnings[0]
 
 
 # ──────────────────────────────────────── bad input ──────────────────────────────────────────

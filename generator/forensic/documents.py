@@ -193,7 +193,19 @@ def time_limit(case: ForensicAppraisalCase, extensions: int | None = None) -> da
     try:
         return add_working_days(start, days, spans)
     except CalendarNotCovered:
-        return None  # outside the years the calendar covers: shown as 未提供, the rules say why
+        return None  # a year that cannot even be estimated: shown as 未提供, the rules say why
+
+
+def time_limit_text(case: ForensicAppraisalCase, extensions: int | None = None) -> str | None:
+    """`time_limit` as printed: the date, with （估算） when it was counted through a year that has no
+    official calendar file yet (generator/forensic/holiday_calendar.py)."""
+    from generator.forensic.workdays import estimated_years_between
+
+    due = time_limit(case, extensions)
+    start = case.timeline.effective_on
+    if due is None or start is None:
+        return None
+    return (fmt_date(due) or "") + ("（估算）" if estimated_years_between(start, due) else "")
 
 
 def _fee(amount: object) -> str | None:
@@ -260,12 +272,12 @@ def build_commission(case: ForensicAppraisalCase) -> ForensicDocument:
     # Sichuan 二(二): asked and recorded; None means it was never asked — shown as missing.
     insurance = None if c.for_insurance_claim is None else ("是，鉴定文书用于保险理赔" if c.for_insurance_claim else "否")
     limit = c.agreed_working_days or DEFAULT_WORKING_DAYS
-    due = time_limit(case, extensions=0)
+    due = time_limit_text(case, extensions=0)
     recusal_rows = [[r.appraiser, r.reason] for r in c.recusal_requests]
     agreed: list[Block] = [KeyValues([
         ("鉴定材料提供方式", c.materials_supply),
         ("鉴定材料退还或处置", c.materials_return),
-        ("鉴定时限", f"自本委托书生效之日起 {limit} 个工作日内完成" + (f"（{fmt_date(due)}前）" if due else "")
+        ("鉴定时限", f"自本委托书生效之日起 {limit} 个工作日内完成" + (f"（{due}前）" if due else "")
          + "；补充鉴定材料所需时间不计入鉴定时限（通则第二十八条）"),
         ("预计鉴定费", _fee(c.fee)),
         ("鉴定费支付方式", c.fee_payment),
@@ -613,14 +625,14 @@ def build_extension(case: ForensicAppraisalCase) -> ForensicDocument:
     sections: list[Section] = []
     exts = case.timeline.extensions
     for i, e in enumerate(exts, start=1):
-        before, after = time_limit(case, extensions=i - 1), time_limit(case, extensions=i)
+        before, after = time_limit_text(case, extensions=i - 1), time_limit_text(case, extensions=i)
         blocks: list[Block] = [
             Paragraph(f"{clients(case)}："),
             Paragraph(f"贵方委托本机构鉴定的“{'；'.join(matter_title(m) for m in case.commission.matters)}”"
                       f"（委托书编号：{case.commission.number}），因{e.reason}，经本机构负责人批准，鉴定时限延长 "
                       f"{e.working_days} 个工作日。根据《司法鉴定程序通则》第二十八条，特此告知。"),
-            KeyValues([("告知书编号", e.notice_number), ("原定完成日期", fmt_date(before)),
-                       ("延长工作日数", f"{e.working_days} 个工作日"), ("延长后完成日期", fmt_date(after)),
+            KeyValues([("告知书编号", e.notice_number), ("原定完成日期", before),
+                       ("延长工作日数", f"{e.working_days} 个工作日"), ("延长后完成日期", after),
                        ("延长理由", e.reason), ("批准人（机构负责人）", e.approved_by), ("批准日期", fmt_date(e.approved_on)),
                        ("告知委托人时间", fmt_dt(e.client_notified_at))]),
             _seal(case, e.approved_on, "告知日期"),

@@ -1,11 +1,12 @@
-"""Working days on the official Chinese calendar, and a forensic case's time limits (通则 Arts 13, 28).
+"""Working days on the holiday calendar, and a forensic case's time limits (通则 Arts 13, 28).
 
-The calendar is the State Council's yearly holiday arrangement (国务院办公厅关于节假日安排的通知) with its
-make-up working days (调休: a Saturday or Sunday that is a working day), read from the maintained
-`chinese-calendar` package. **Covered years: 2004–2026** (`COVERED_YEARS`, read from the package itself,
-so a newer package widens it). A date outside them raises `CalendarNotCovered`, whose message names the
-date, its year and the covered range in Chinese and English; callers turn it into a finding or an exit-2
-error, never a traceback. There is no guessing for a year the State Council has not yet published.
+The calendar (generator/forensic/holiday_calendar.py) is one file per year of the State Council's holiday
+arrangement (国务院办公厅关于节假日安排的通知) with its make-up working days (调休: a Saturday or Sunday
+that is a working day): shipped years, a firm's own files over them, and an **estimate** for a year with
+no file (statutory holidays by rule, no make-up days). A count that passes through an estimated year is
+still a count — work never stops for a missing year — but every figure it gives is marked 估算
+(`TimeLimits.estimated_years`, `decision_due_estimated`, `deadline_estimated`) until the year's file
+is added. Only a year that cannot even be estimated raises `CalendarNotCovered`.
 
 Counting (民法典 Art 201: a period counted in days starts on the next day, the start day is not counted):
 - `add_working_days(start, n)` is the n-th working day *after* `start`; `start` itself never counts,
@@ -28,41 +29,24 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from functools import cache
 
-import chinese_calendar
-
+from generator.forensic.holiday_calendar import (
+    CalendarNotCovered,
+    WorkCalendar,
+    YearCalendar,
+    active_calendar,
+    add_year_hint,
+)
 from generator.forensic.model import ForensicAppraisalCase
 from generator.types import beijing_date
+
+__all__ = ["CalendarNotCovered", "Span", "TimeLimits", "add_working_days", "is_working_day", "time_limits",
+           "working_days_between", "estimated_years_between", "add_year_hint", "beijing_date"]
 
 ACCEPTANCE_WORKING_DAYS = 7  # 通则 Art 13
 COMPLETION_WORKING_DAYS = 30  # 通则 Art 28
 MAX_EXTENSION_WORKING_DAYS = 30  # 通则 Art 28: each and in total
-
-
-@cache
-def _covered_years() -> tuple[int, int]:
-    years = {d.year for d in chinese_calendar.holidays} | {d.year for d in chinese_calendar.workdays}
-    return min(years), max(years)
-
-
-def covered_years() -> tuple[int, int]:
-    """(first, last) year of the official calendar the package knows: (2004, 2026) at the time of writing."""
-    return _covered_years()
-
-
-COVERED_YEARS = covered_years()
-
-
-class CalendarNotCovered(ValueError):
-    """A date whose year the official holiday calendar does not cover."""
-
-    def __init__(self, day: date) -> None:
-        first, last = covered_years()
-        self.day = day
-        super().__init__(
-            f"日期 {day.isoformat()} 所在的 {day.year} 年不在法定节假日日历覆盖范围（{first}–{last} 年）内，无法计算工作日"
-            f" (date {day.isoformat()}: year {day.year} is outside the official holiday calendar, which covers {first}–{last})")
+ESTIMATE_MARK = "估算"
 
 
 @dataclass(frozen=True)
@@ -76,47 +60,48 @@ class Span:
         return isinstance(day, date) and self.start <= day <= self.end
 
 
-def _check(day: date) -> None:
-    first, last = covered_years()
-    if not first <= day.year <= last:
-        raise CalendarNotCovered(day)
+def is_working_day(day: date, calendar: WorkCalendar | None = None) -> bool:
+    """A working day: Monday–Friday not a holiday, or a make-up working day (official or estimated year)."""
+    return (calendar or active_calendar()).is_working_day(day)
 
 
-def is_working_day(day: date) -> bool:
-    """A working day on the official calendar: Monday–Friday not a holiday, or a make-up working day."""
-    _check(day)
-    return bool(chinese_calendar.is_workday(day))
+def _counts(day: date, excluded: Sequence[Span], calendar: WorkCalendar) -> bool:
+    return calendar.is_working_day(day) and not any(day in span for span in excluded)
 
 
-def _counts(day: date, excluded: Sequence[Span]) -> bool:
-    return is_working_day(day) and not any(day in span for span in excluded)
-
-
-def add_working_days(start: date, n: int, excluded: Iterable[Span] = ()) -> date:
+def add_working_days(start: date, n: int, excluded: Iterable[Span] = (), calendar: WorkCalendar | None = None) -> date:
     """The n-th working day after `start` (start not counted), skipping working days inside `excluded`."""
     if n < 0:
         raise ValueError(f"n must be ≥ 0, got {n}")
     spans = tuple(excluded)
-    _check(start)
+    cal = calendar or active_calendar()
+    cal.year(start.year)  # a start that cannot be estimated fails here, naming its own date
     day, left = start, n
     while left:
         day += timedelta(days=1)
-        if _counts(day, spans):
+        if _counts(day, spans, cal):
             left -= 1
     return day
 
 
-def working_days_between(a: date, b: date, excluded: Iterable[Span] = ()) -> int:
+def working_days_between(a: date, b: date, excluded: Iterable[Span] = (), calendar: WorkCalendar | None = None) -> int:
     """The working days d with a < d ≤ b (0 when b ≤ a), skipping working days inside `excluded`."""
     spans = tuple(excluded)
-    _check(a)
-    _check(b)
+    cal = calendar or active_calendar()
+    cal.year(a.year)
+    cal.year(b.year)
     count, day = 0, a
     while day < b:
         day += timedelta(days=1)
-        if _counts(day, spans):
+        if _counts(day, spans, cal):
             count += 1
     return count
+
+
+def estimated_years_between(a: date, b: date, calendar: WorkCalendar | None = None) -> tuple[int, ...]:
+    """The years from `a` to `b` that have no official file: a count between them is an estimate."""
+    cal = calendar or active_calendar()
+    return tuple(y.year for y in cal.years(a, b) if y.estimated)
 
 
 # ─────────────────────────────────── a case's time limits ───────────────────────────────────
@@ -139,29 +124,42 @@ class TimeLimits:
     deadline: date | None  # None until the 委托书 takes effect
     completed_on: date | None
     completion_met: bool | None  # None: not completed yet or no deadline
+    decision_due_estimated: bool = False  # counted through a year with no official calendar file
+    deadline_estimated: bool = False
+    calendars: tuple[YearCalendar, ...] = ()  # every year the figures were counted on, in order
 
     @property
     def total_working_days(self) -> int:
         return self.base_working_days + self.extension_working_days
 
+    @property
+    def estimated_years(self) -> tuple[int, ...]:
+        return tuple(y.year for y in self.calendars if y.estimated)
 
-def time_limits(case: ForensicAppraisalCase) -> TimeLimits:
-    """The case's time limits; raises CalendarNotCovered for a date outside the covered years."""
+    @property
+    def estimated(self) -> bool:
+        return self.decision_due_estimated or self.deadline_estimated
+
+
+def time_limits(case: ForensicAppraisalCase, calendar: WorkCalendar | None = None) -> TimeLimits:
+    """The case's time limits, each marked when an estimated year was counted through; raises
+    CalendarNotCovered only for a year that cannot even be estimated."""
+    cal = calendar or active_calendar()
     tl = case.timeline
     received = beijing_date(tl.received_at)
-    decision_due = add_working_days(received, ACCEPTANCE_WORKING_DAYS)
+    decision_due = add_working_days(received, ACCEPTANCE_WORKING_DAYS, calendar=cal)
     accepted = beijing_date(tl.accepted_at) if tl.accepted_at is not None else None
     agreed = case.commission.agreed_working_days
     base = agreed if agreed is not None else COMPLETION_WORKING_DAYS
     extension = sum(e.working_days for e in tl.extensions)
     spans = tuple(Span(s.start, s.end) for s in tl.suspensions)
     deadline = suspended = None
+    used = {y.year: y for y in cal.years(received, decision_due)}
     if tl.effective_on is not None:
-        deadline = add_working_days(tl.effective_on, base + extension, spans)
-        suspended = (working_days_between(tl.effective_on, deadline)
-                     - working_days_between(tl.effective_on, deadline, spans))
-    if tl.completed_on is not None:
-        _check(tl.completed_on)
+        deadline = add_working_days(tl.effective_on, base + extension, spans, calendar=cal)
+        suspended = (working_days_between(tl.effective_on, deadline, calendar=cal)
+                     - working_days_between(tl.effective_on, deadline, spans, calendar=cal))
+        used.update((y.year, y) for y in cal.years(tl.effective_on, deadline))
     return TimeLimits(
         received_on=received, decision_due=decision_due, accepted_on=accepted,
         acceptance_met=None if accepted is None else accepted <= decision_due,
@@ -169,7 +167,25 @@ def time_limits(case: ForensicAppraisalCase) -> TimeLimits:
         extension_working_days=extension, suspensions=spans, suspended_working_days=suspended or 0,
         deadline=deadline, completed_on=tl.completed_on,
         completion_met=None if deadline is None or tl.completed_on is None else tl.completed_on <= deadline,
+        decision_due_estimated=bool(estimated_years_between(received, decision_due, cal)),
+        deadline_estimated=deadline is not None and bool(estimated_years_between(tl.effective_on, deadline, cal)),
+        calendars=tuple(used[y] for y in sorted(used)),
     )
+
+
+def marked(day: date | None, estimated: bool, missing: str = "未记录") -> str:
+    """A date as people read it, with （估算） after a figure counted through an estimated year."""
+    if day is None:
+        return missing
+    return f"{day.isoformat()}（{ESTIMATE_MARK}）" if estimated else day.isoformat()
+
+
+def calendar_note(limits: TimeLimits) -> str | None:
+    """The sentence that tells the firm which years are estimated and how to add them, or None."""
+    years = limits.estimated_years
+    if not years:
+        return None
+    return "；".join(add_year_hint(y) for y in years)
 
 
 def time_limits_to_dict(case: ForensicAppraisalCase, limits: TimeLimits) -> dict[str, object]:
@@ -178,14 +194,16 @@ def time_limits_to_dict(case: ForensicAppraisalCase, limits: TimeLimits) -> dict
     def day(value: date | None) -> str | None:
         return value.isoformat() if value is not None else None
 
-    first, last = covered_years()
     return {
         "case_id": case.case_id,
         "kind": case.kind,
-        "calendar": {"source": "chinese-calendar（国务院办公厅节假日安排，含调休上班日）", "covered_years": [first, last],
+        "calendar": {"years": [{"year": y.year, "origin": y.origin, "source": y.source, "file": y.file,
+                                "sha256": y.sha256} for y in limits.calendars],
+                     "estimated_years": list(limits.estimated_years), "note": calendar_note(limits),
                      "start_day_counts": False},
         "acceptance": {"clause": "通则 Art 13", "received_on": day(limits.received_on),
                        "working_days": ACCEPTANCE_WORKING_DAYS, "decision_due": day(limits.decision_due),
+                       "decision_due_estimated": limits.decision_due_estimated,
                        "accepted_on": day(limits.accepted_on), "met": limits.acceptance_met},
         "completion": {"clause": "通则 Art 28", "effective_on": day(limits.effective_on),
                        "base_working_days": limits.base_working_days, "agreed": limits.agreed,
@@ -195,6 +213,7 @@ def time_limits_to_dict(case: ForensicAppraisalCase, limits: TimeLimits) -> dict
                        "total_working_days": limits.total_working_days,
                        "suspensions": [{"start": s.start.isoformat(), "end": s.end.isoformat()} for s in limits.suspensions],
                        "suspended_working_days": limits.suspended_working_days,
-                       "deadline": day(limits.deadline), "completed_on": day(limits.completed_on),
+                       "deadline": day(limits.deadline), "deadline_estimated": limits.deadline_estimated,
+                       "completed_on": day(limits.completed_on),
                        "met": limits.completion_met},
     }

@@ -1,8 +1,10 @@
 """Forensic kind — time limits (通则 Arts 13, 28) and closing the file (通则 Art 42).
 
 A missed time limit is a recorded fact that cannot be undone: a warning the reviewer sees, never a block
-(registry severity policy). Working days follow the official calendar (generator.forensic.workdays); a
-date the calendar does not cover becomes a finding naming the year, never a traceback.
+(registry severity policy). Working days follow the holiday calendar (generator.forensic.workdays); a
+figure counted through a year that has no official file is an estimate, said in the finding (估算) and by
+its own warning that names the year and how to add it; a year that cannot be estimated either becomes a
+finding naming it, never a traceback.
 """
 
 from __future__ import annotations
@@ -15,6 +17,9 @@ from generator.forensic.workdays import (
     CalendarNotCovered,
     TimeLimits,
     add_working_days,
+    add_year_hint,
+    estimated_years_between,
+    marked,
     time_limits,
 )
 from generator.persons import same_person
@@ -39,15 +44,16 @@ def acceptance_within_7(ctx: RuleContext) -> Iterator[Miss]:
     except CalendarNotCovered as exc:
         yield Miss("$.timeline.received_at", f"鉴定时限：{exc}", exc.day.isoformat())
         return
+    shown = marked(due, bool(estimated_years_between(received, due)))
     if tl.accepted_at is None:
         if ctx.today > due:
             yield Miss("$.timeline.accepted_at", f"鉴定时限：收到委托（{received}）后"
-                       f"{ACCEPTANCE_WORKING_DAYS}个工作日（至 {due}）仍未决定受理", None)
+                       f"{ACCEPTANCE_WORKING_DAYS}个工作日（至 {shown}）仍未决定受理", None)
         return
     decided = beijing_date(tl.accepted_at)
     if decided > due:
         yield Miss("$.timeline.accepted_at", f"鉴定时限：{decided} 决定受理，超过收到委托（{received}）后"
-                   f"{ACCEPTANCE_WORKING_DAYS}个工作日的期限 {due}", decided.isoformat())
+                   f"{ACCEPTANCE_WORKING_DAYS}个工作日的期限 {shown}", decided.isoformat())
 
 
 @rule("forensic.time.completion", "通则 Art 28", "warning",
@@ -62,12 +68,23 @@ def completion_deadline(ctx: RuleContext) -> Iterator[Miss]:
     basis = (f"约定 {limits.base_working_days} 个工作日" if limits.agreed else f"{limits.base_working_days} 个工作日") + (
         f"，延长 {limits.extension_working_days} 个工作日" if limits.extension_working_days else "")
     done = limits.completed_on
+    shown = marked(limits.deadline, limits.deadline_estimated)
     if done is None:
         if ctx.today > limits.deadline:
-            yield Miss("$.timeline.completed_on", f"鉴定时限：{basis}，期限 {limits.deadline} 已过，鉴定仍未完成")
+            yield Miss("$.timeline.completed_on", f"鉴定时限：{basis}，期限 {shown} 已过，鉴定仍未完成")
     elif not limits.completion_met:
-        yield Miss("$.timeline.completed_on", f"鉴定时限：{done} 完成，超过期限 {limits.deadline}（{basis}）",
+        yield Miss("$.timeline.completed_on", f"鉴定时限：{done} 完成，超过期限 {shown}（{basis}）",
                    done.isoformat())
+
+
+@rule("forensic.time.calendar", "通则 Art 13, 28", "warning",
+      "鉴定时限按国务院办公厅公布的节假日安排计算；尚无官方安排的年份按估算计算，须补入年度日历文件", kinds=FORENSIC)
+def calendar_estimated(ctx: RuleContext) -> Iterator[Miss]:
+    limits = _limits(ctx)
+    if isinstance(limits, CalendarNotCovered):
+        return  # the two time-limit rules above name the date that cannot be counted
+    for year in limits.estimated_years:
+        yield Miss("$.timeline", f"鉴定时限（估算）：{add_year_hint(year)}", year)
 
 
 @rule("forensic.time.extension", "通则 Art 28", "warning",

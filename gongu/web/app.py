@@ -26,7 +26,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from archive.catalog import CatalogUnavailable
 from generator.clock import SYSTEM_CLOCK, Clock
-from gongu.settings import load_settings
+from gongu.settings import load_settings, use_home_calendar
 from gongu.web.access import ENDPOINTS, Account
 from gongu.web.state import WebState
 from index.postgres_backend import SearchUnavailableError
@@ -171,6 +171,7 @@ def load_page_modules() -> None:
 
 def create_app(home: Path | None = None, *, clock: Clock = SYSTEM_CLOCK) -> Starlette:
     settings = load_settings(home)
+    use_home_calendar(settings)  # time limits on every page count on this home's calendar files
     web = WebState(settings, clock)  # clock: tests inject a FixedClock; nothing moves it in production
     web.archive()  # open and migrate the catalog now, not inside the first request
     load_page_modules()

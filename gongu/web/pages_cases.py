@@ -104,13 +104,15 @@ def _adjustment(loaded: LoadedCase) -> dict[str, Any]:
 
     case = loaded.case
     if is_forensic(case):
-        from generator.forensic.workdays import CalendarNotCovered, time_limits
+        from generator.forensic.holiday_calendar import CalendarFileError
+        from generator.forensic.workdays import CalendarNotCovered, calendar_note, time_limits
 
         try:
-            rows = time_limits_rows(case, time_limits(case))  # type: ignore[arg-type]
-        except CalendarNotCovered as exc:
+            limits = time_limits(case)  # type: ignore[arg-type]
+        except (CalendarNotCovered, CalendarFileError) as exc:
             return {"title": "鉴定时限", "headers": [], "rows": [], "error": f"鉴定时限（$.timeline）：{exc}"}
-        return {"title": "鉴定时限（工作日，按法定节假日及调休）", "headers": ["条款", "项目", "计算", "结果"], "rows": rows}
+        return {"title": "鉴定时限（工作日，按法定节假日及调休）", "headers": ["条款", "项目", "计算", "结果"],
+                "rows": time_limits_rows(case, limits), "note": calendar_note(limits)}  # type: ignore[arg-type]
     from generator.adjust import adjust
     from generator.amounts import format_amount, rmb_uppercase
 

@@ -92,11 +92,12 @@ def case_page(request: Request) -> Response:
     if isinstance(loaded, Response):
         return loaded
     case = loaded.case
-    limits, limits_error = fw.time_limit_table(case)  # type: ignore[arg-type]
+    limits, limits_error, limits_note = fw.time_limit_table(case)  # type: ignore[arg-type]
     groups = fw.findings_by_clause(loaded)
     blocking = sum(1 for g in groups for f in g.findings if f.blocking)
     return render(request, "forensic/case.html", {
         "case": case, "documents": fw.document_states(loaded), "limits": limits, "limits_error": limits_error,
+        "limits_note": limits_note,
         "groups": groups, "severity_title": fw.severity_title,
         "blocking": blocking, "hints": sum(len(g.findings) for g in groups) - blocking,
         "has_draw": fw.draw_record_path(loaded) is not None,
