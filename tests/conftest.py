@@ -67,13 +67,3 @@ def pg_url(pg_cluster) -> str:  # type: ignore[no-untyped-def]
     """The URL of a new empty database on the shared server: each test starts clean."""
     return pg_cluster.create_database()
 
-
-@pytest.fixture(autouse=True)
-def _shipped_calendar_only():  # type: ignore[no-untyped-def]
-    """A CLI command points the holiday calendar at its GONGU_HOME; each test starts from the shipped
-    years alone, so no home of an earlier test decides another test's working days."""
-    from generator.forensic.holiday_calendar import use_calendar
-
-    use_calendar(None)
-    yield
-    use_calendar(None)

@@ -308,6 +308,30 @@ def test_the_package_holds_every_file_with_its_hash(archived: Archived) -> None:
     assert by_path[next(f.path for f in pkg.files if f.role == "audio")]["title"] == "录音：检验过程录音"
 
 
+def test_the_package_records_the_time_limits_and_the_calendar_they_were_counted_on(archived: Archived) -> None:
+    from generator.forensic.holiday_calendar import WorkCalendar, YearCalendar
+    from generator.forensic.workdays import Span, add_working_days
+
+    limits = archived.package.metadata["forensic"]["time_limits"]
+    # example (a): agreed 20 working days from Mon 11 May 2026 → Mon 8 Jun (tests/test_forensic_workdays.py)
+    assert limits["completion"]["deadline"] == "2026-06-08" and limits["completion"]["deadline_estimated"] is False
+    (year,) = limits["calendar"]["years"]
+    shipped = ROOT / "forms" / "calendar" / "2026.toml"
+    assert (year["year"], year["origin"], year["file"]) == (2026, "official", "2026.toml")
+    assert year["sha256"] == hashlib.sha256(shipped.read_bytes()).hexdigest()
+    # counted again from the package alone: the recorded days are enough to reach the same deadline
+    recorded = YearCalendar(year=2026, origin="official", source=year["source"],
+                            holidays=frozenset(date.fromisoformat(d) for d in year["holidays"]),
+                            workdays=frozenset(date.fromisoformat(d) for d in year["workdays"]))
+    again = add_working_days(date.fromisoformat(limits["completion"]["effective_on"]),
+                             limits["completion"]["total_working_days"],
+                             [Span(date.fromisoformat(s["start"]), date.fromisoformat(s["end"]))
+                              for s in limits["completion"]["suspensions"]],
+                             calendar=WorkCalendar(official={2026: recorded}))
+    assert again.isoformat() == limits["completion"]["deadline"]
+    assert "鉴定时限截止日：2026-06-08" in (archived.package.path / "README.txt").read_text(encoding="utf-8")
+
+
 def test_the_catalog_keeps_it_30_years(archived: Archived) -> None:
     from tests.archivekit import open_archive
 

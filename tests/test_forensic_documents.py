@@ -349,3 +349,20 @@ def test_same_case_gives_byte_identical_bound_opinion(joint: dict[str, RenderedD
     # issue 3 §7: binding with pypdf keeps the render deterministic (the /ID and Info are the render's).
     again = {d.key: d for d in render_case_documents(load_case(JOINT / "case.json"), tmp_path, formats=("pdf",))}
     assert again["opinion"].pdf.read_bytes() == joint["opinion"].pdf.read_bytes()
+
+
+def test_a_deadline_counted_through_a_year_without_a_calendar_file_is_printed_as_an_estimate() -> None:
+    from generator.forensic.documents import build_commission
+    from generator.loading import validate_data
+
+    data = json.loads((ROOT / "examples" / "forensic-joint-grade10" / "case.json").read_text(encoding="utf-8"))
+    data["timeline"].update(received_at="2026-12-14T10:00:00", accepted_at="2026-12-14T15:00:00",
+                            effective_on="2026-12-14", completed_on=None)
+    data["commission"].pop("agreed_working_days")
+    # Mon 14 Dec 2026 + 30 working days, Fri 1 Jan 2027 off by the estimate → Tue 26 Jan 2027
+    # (tests/test_holiday_calendar.py counts it day by day).
+    text = repr(build_commission(validate_data(data, "<test>")))
+    assert "（2027年1月26日（估算）前）" in text
+    exact = repr(build_commission(validate_data(json.loads(
+        (ROOT / "examples" / "forensic-joint-grade10" / "case.json").read_text(encoding="utf-8")), "<test>")))
+    assert "（2026年6月8日前）" in exact and "估算" not in exact

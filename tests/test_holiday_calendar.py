@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import copy
 import json
+import shutil
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
@@ -42,6 +44,14 @@ holidays = ["2027-01-01", "2027-01-04",
   "2027-02-05", "2027-02-06", "2027-02-07", "2027-02-08", "2027-02-09", "2027-02-10", "2027-02-11"]
 workdays = ["2027-02-20"]
 """
+
+
+@pytest.fixture(autouse=True)
+def _shipped_calendar_only() -> Iterator[None]:
+    """Each test starts from the shipped years alone and leaves no firm folder behind for another test."""
+    use_calendar(None)
+    yield
+    use_calendar(None)
 
 
 def firm_dir(tmp_path: Path, text: str = FIRM_2027, name: str = "2027.toml") -> Path:
@@ -179,3 +189,30 @@ def test_a_bad_firm_file_stops_a_command_with_exit_2_naming_it(tmp_path: Path, m
     assert result.exit_code == 2 and "Traceback" not in result.output
     assert "2027.toml:3" in result.output.replace("\n", "")
     assert case.read_bytes() == before
+
+
+def test_the_workspace_case_page_marks_the_estimate_and_a_dropped_in_file_makes_it_exact(tmp_path: Path) -> None:
+    from starlette.testclient import TestClient
+
+    from gongu.web.app import create_app
+    from tests.webkit import csrf_from, make_account
+
+    home = tmp_path / "home"
+    case_dir = home / "workspace" / "SJ-2026-0318"
+    shutil.copytree(JOINT.parent, case_dir)
+    data = json.loads(JOINT.read_text(encoding="utf-8"))
+    data["timeline"].update(received_at="2026-12-14T10:00:00", accepted_at="2026-12-14T15:00:00",
+                            effective_on="2026-12-14", completed_on=None)
+    data["commission"].pop("agreed_working_days")
+    (case_dir / "case.json").write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    make_account(home, "rev", {"reviewer"}, "李复核", "calendar-page-password-1")
+    with TestClient(create_app(home), base_url="http://127.0.0.1") as client:
+        token = csrf_from(client.get("/login").text)
+        client.post("/login", data={"username": "rev", "password": "calendar-page-password-1", "csrf_token": token})
+        page = client.get("/forensic/cases/SJ-2026-0318").text
+        # the same figures as test_case_effective_2026_12_14_has_estimated_2027_deadline
+        assert "2027-01-26（估算）" in page and 'id="calendar-estimate"' in page and "2027.toml" in page
+        firm_dir(home)  # the firm drops its 2027 file into GONGU_HOME/calendar, the default [calendar] dir
+        page = client.get("/forensic/cases/SJ-2026-0318").text
+        assert "2027-01-27" in page and "估算" not in page.split('id="forensic-limits"')[1].split("</table>")[0]
+        assert 'id="calendar-estimate"' not in page
