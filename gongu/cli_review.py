@@ -106,6 +106,10 @@ def _issue_stage_findings(loaded: LoadedCase, the_day: date | None) -> tuple[lis
         except IssueRefused as exc:  # e.g. the next number already taken: what `gongu issue --reissue` says
             return ([Finding("issue.reissue", review_clause(loaded.case), "blocking", "$.issuances", r) for r in exc.reasons],
                     {"issuance": kind, "sealing_day": sealing_day.isoformat()})
+        except CaseFileError as exc:  # the reissued file would be invalid (e.g. the number R1 too long)
+            return ([Finding("issue.reissue", review_clause(loaded.case), "blocking", p.path,
+                             f"重新出具后的案件文件无效：{p.title}：{p.message}", p.value) for p in exc.problems],
+                    {"issuance": kind, "sealing_day": sealing_day.isoformat()})
     findings = issue_findings(case, data, settings, kind=kind, sealing_day=sealing_day,
                               case_dir=loaded.source.parent, today=the_day)  # photos too (5.3.1 d)
     return findings, {"issuance": kind, "sealing_day": sealing_day.isoformat()}
