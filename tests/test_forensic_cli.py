@@ -51,13 +51,18 @@ def test_check_forensic_example_exit_0_and_json() -> None:
         "SJ-2026-0318", 0, 0, [])
 
 
-def test_check_issue_stage_refuses_an_opinion_dated_other_than_its_sealing_day() -> None:
+def test_check_issue_stage_refuses_an_opinion_dated_other_than_its_sealing_day(tmp_path: Path) -> None:
     """通则 Art 37: the date above the seal is the day of sealing; `gongu check` says so as `gongu issue` does."""
     payload = json.loads(runner.invoke(app, ["check", str(FORENSIC_JOINT), "--json", "--today", "2026-12-07"]).output)
     (f,) = payload["findings"]
     assert (f["rule"], f["clause"], f["severity"], f["path"], f["value"]) == (
         "forensic.issue.dated_on_sealing_day", "通则 Art 37", "blocking", "$.report.issued_on", "2026-05-29")
     assert "2026-05-29" in f["message"] and "2026-12-07" in f["message"]
+    # The printable QC sheet has a row for it too (a condition of issuing, not a registered rule).
+    sheet = tmp_path / "qc.html"
+    runner.invoke(app, ["check", str(FORENSIC_JOINT), "--today", "2026-12-07", "--html", str(sheet)])
+    html = sheet.read_text(encoding="utf-8")
+    assert "forensic.issue.dated_on_sealing_day" in html and html.count("✗ 不符合") == 1
     # The review stage is about the file alone: no sealing day there.
     review = json.loads(runner.invoke(app, ["check", str(FORENSIC_JOINT), "--json", "--stage", "review"]).output)
     assert review["findings"] == [] and "issuance" not in review
@@ -84,7 +89,7 @@ def test_qc_sheet_for_forensic_kind_lists_its_rules_and_levels(tmp_path: Path) -
     data = forensic_joint()
     data["recusals"].pop()
     html_path = tmp_path / "qc.html"
-    result = runner.invoke(app, ["check", str(write(tmp_path, data)), "--html", str(html_path)])
+    result = runner.invoke(app, ["check", str(write(tmp_path, data)), "--html", str(html_path), "--today", OPINION_DAY])
     assert result.exit_code == 1
     html = html_path.read_text(encoding="utf-8")
     assert "司法鉴定质量审核表（通则 Art 35）" in html and "公估" not in html
