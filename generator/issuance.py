@@ -5,6 +5,10 @@ rule, so a missing review level or a return not followed by three new approvals 
 corrected reissue (industry practice, regulations.md) takes the old number with an R suffix (R1, R2 …),
 names the report it supersedes and records why; the earlier report stays on disk and in `issuances`.
 A reissue must be reviewed again: its three approvals must all be later than the last issuance.
+
+`issuance_findings` holds the conditions of issuing that are not completeness rules of the file alone —
+they depend on the issuances recorded and on the day of sealing — as findings, so `gongu check --stage
+issue` shows exactly what `gongu issue` refuses (gongu.issuing.issue_findings composes them).
 """
 
 from __future__ import annotations
@@ -15,9 +19,10 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from generator.forensic.model import ForensicAppraisalCase
 from generator.kinds import Case
 from generator.review import level_titles, review_clause, review_state
-from generator.rules import blocking_reasons
+from generator.rules import Finding, blocking_reasons
 
 _REISSUE_SUFFIX = re.compile(r"^(?P<stem>.+)R(?P<n>\d+)$")
 
@@ -34,14 +39,55 @@ def check_issuable(case: Case, today: date | None = None, case_dir: Path | None 
     """Every reason the report may not be issued now (empty when it may); `case_dir` lets the photo
     files be checked (5.3.1 d)."""
     reasons = blocking_reasons(case, stage="issue", today=today, case_dir=case_dir)
+    return reasons + [finding_reason(f) for f in issuance_findings(case)]
+
+
+def finding_reason(finding: Finding) -> str:
+    """A blocking finding as one line of a refusal: "[clause] message（path）"."""
+    return f"[{finding.clause}] {finding.message}（{finding.path}）"
+
+
+def issuance_findings(case: Case, *, sealing_day: date | None = None,
+                      documents: tuple[str, ...] = ("opinion",)) -> list[Finding]:
+    """The blocking conditions of issuing beyond the completeness rules: approvals older than the last
+    issuance (a reissue or an additional issue is reviewed anew), and — given `sealing_day`, the Beijing
+    date the documents are sealed — a forensic document of this issuance dated another day.
+    `documents`: the keys issued (generator.forensic.documents): "opinion" for a first issue or a reissue,
+    the new documents' keys for `gongu issue --additional`."""
+    out: list[Finding] = []
     if case.issuances:
         last = case.issuances[-1]
         state = review_state(case)
         stale = [level for level, review in state.approved.items() if review.at <= last.issued_at]
         for level in stale:
-            reasons.append(f"[{review_clause(case)}] {level_titles(case)[level]}的通过早于上次出具（{last.number}，"
-                           f"{last.issued_at.isoformat()}），重新出具须重新经三级审核（$.reviews）")
-    return reasons
+            out.append(Finding("issue.reviewed_after_last_issuance", review_clause(case), "blocking", "$.reviews",
+                               f"{level_titles(case)[level]}的通过早于上次出具（{last.number}，"
+                               f"{last.issued_at.isoformat()}），重新出具须重新经三级审核", level.value))
+    if sealing_day is not None and isinstance(case, ForensicAppraisalCase):
+        out += _dated_otherwise(case, sealing_day, documents)
+    return out
+
+
+def _dated_otherwise(case: ForensicAppraisalCase, sealing_day: date, documents: tuple[str, ...]) -> list[Finding]:
+    """A document's printed date (出具日期 above the seal, 通则 Art 37 and the 2016 formats; a 补正书's
+    补正日期, Art 41; a 补充意见书's 出具日期, Art 30) is the day it is sealed: a date other than the
+    sealing date is refused, never silently rewritten (the date is part of what the appraisers signed)."""
+    dated: list[tuple[str, str, str, date]] = []  # (path, title, clause, printed date)
+    for key in documents:
+        kind, _, n = key.partition("-")
+        if key == "opinion" and case.termination is None:
+            dated.append(("$.report.issued_on", "司法鉴定意见书", "通则 Art 37", case.report.issued_on))
+        elif kind == "correction" and n.isdigit() and int(n) <= len(case.corrections):
+            c = case.corrections[int(n) - 1]
+            dated.append((f"$.corrections[{int(n) - 1}].issued_on", f"补正书 {c.number}", "通则 Art 41", c.issued_on))
+        elif kind == "supplementary" and n.isdigit() and int(n) <= len(case.supplementary):
+            sup = case.supplementary[int(n) - 1]
+            dated.append((f"$.supplementary[{int(n) - 1}].issued_on", f"补充意见书 {sup.number}", "通则 Art 30",
+                          sup.issued_on))
+    return [Finding("forensic.issue.dated_on_sealing_day", clause, "blocking", path,
+                    f"{title}落款的出具日期为 {day.isoformat()}，盖章出具之日为 {sealing_day.isoformat()}（北京时间），"
+                    "两者应为同一天：请核实后将出具日期改为实际盖章出具之日", day.isoformat())
+            for path, title, clause, day in dated if day != sealing_day]
 
 
 def reissue_number(case: Case) -> str:

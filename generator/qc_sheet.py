@@ -37,7 +37,15 @@ def rule_rows(findings: list[Finding], stage: Stage, kind: str = "car_survey") -
     by_rule: dict[str, list[Finding]] = {}
     for f in findings:
         by_rule.setdefault(f.rule, []).append(f)
-    return [RuleRow(r, r.severity_at(stage), by_rule.get(r.id, [])) for r in all_rules(kind)]
+    registered = all_rules(kind)
+    rows = [RuleRow(r, r.severity_at(stage), by_rule.pop(r.id, [])) for r in registered]
+    # The conditions of issuing that are not registered rules (gongu.issuing.issue_findings: stale approvals,
+    # the date of sealing, the register …) get a row each, never dropped from the sheet.
+    for rule_id, found in by_rule.items():
+        condition = Rule(id=rule_id, clause=found[0].clause, severity=found[0].severity, title="出具条件",
+                         func=lambda _ctx: (), kinds=(kind,))
+        rows.append(RuleRow(condition, found[0].severity, found))
+    return rows
 
 
 def _workers(case: Case) -> tuple[str, str]:

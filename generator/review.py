@@ -5,8 +5,11 @@ The forensic kind has the same three levels under its own titles: 校对 → 复
 
 Reviews are kept in the case file's `reviews` list in the order they were made. A "return" at any level
 reopens the case: approvals made before the latest return no longer count, and all three levels are needed
-again. An issuance closes a round likewise once a review is recorded after it (a reissue is reviewed anew). A reviewer is never one of the case's handlers, nor the reviewer of another level (industry practice;
-regulations.md "three-level review").
+again. An issuance closes a round likewise once a review is recorded after it (a reissue is reviewed anew). A reviewer is never one of the case's handlers, nor the reviewer of another level in the same round (industry practice;
+regulations.md "three-level review"): entries before the round's start are history, so one mistaken entry
+followed by a return does not bar anyone for good. Where the case has its own signed record of a level
+(the forensic 司法鉴定复核意见 is the 复核 level's, 通则 Art 35), that level is entered by the person who
+signed it (`level_signer_problem`, also the rule forensic.review.opinion's comparison).
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from generator.forensic.model import ForensicAppraisalCase
 from generator.kinds import Case
 from generator.model import REVIEW_LEVEL_TITLES, CarSurveyCase, Review, ReviewDecision, ReviewLevel
 from generator.persons import person_key, same_person
@@ -70,22 +74,45 @@ def _title(level: ReviewLevel, case: Case) -> str:
     return f"{level_titles(case)[level]}（{level.value}）"
 
 
+def level_signer(case: Case, level: ReviewLevel) -> tuple[str, str] | None:
+    """(who signed, what) for the case's own signed record of `level`, when it has one: the forensic
+    司法鉴定复核意见 is the 复核 level's record (通则 Art 35). A survey case has no such record."""
+    if isinstance(case, ForensicAppraisalCase) and level == ReviewLevel.recheck and case.review_opinion is not None:
+        return case.review_opinion.reviewer.name, "复核意见"
+    return None
+
+
+def level_signer_problem(case: Case, review: Review) -> str | None:
+    """Why `review` is not entered by the person who signed its level's record (None when it is, or when
+    the case has no such record). The one comparison of 复核 level and 复核意见 (通则 Art 35): `gongu review`
+    refuses such an entry and the rule forensic.review.opinion reports one written into the file."""
+    signed = level_signer(case, review.level)
+    if signed is None or same_person(signed[0], review.reviewer):
+        return None
+    signer, record = signed
+    return (f"{record}由「{signer}」签署，{_title(review.level, case)}却由「{review.reviewer}」审核，"
+            f"两者应为同一人（{review_clause(case)}）")
+
+
 def review_problems(case: Case, history: list[Review], new: Review) -> list[str]:
-    """Why `new` may not follow `history` (empty when it may)."""
+    """Why `new` may not follow `history` (empty when it may). The one-person rule looks at the current
+    round only: entries before the latest return (or before the issuance the round follows) are history."""
     reasons: list[str] = []
     # Names compare as persons (NFKC, case-folded, no format characters): `Alice` is `alice`.
     handlers = {person_key(name) for name in _workers(case)}
     if person_key(new.reviewer) in handlers:
         who = "承办人员" if isinstance(case, CarSurveyCase) else "鉴定人"
         reasons.append(f"审核人「{new.reviewer}」是本案{who}，不能担任审核人")
-    other_levels = sorted({r.level for r in history if same_person(r.reviewer, new.reviewer) and r.level != new.level},
+    after = _issued_before(case, new.at)
+    this_round = _round_entries(history, after)
+    other_levels = sorted({r.level for r in this_round if same_person(r.reviewer, new.reviewer) and r.level != new.level},
                           key=LEVELS.index)
     if other_levels:
         names = "、".join(_title(level, case) for level in other_levels)
-        reasons.append(f"审核人「{new.reviewer}」已担任{names}，同一人不能担任两级审核")
+        reasons.append(f"审核人「{new.reviewer}」本轮已担任{names}，同一人不能担任两级审核")
     if history and new.at < history[-1].at:
         reasons.append(f"审核时间 {new.at.isoformat()} 早于上一条审核记录的时间 {history[-1].at.isoformat()}")
-    approved = _current_round(history, after=_issued_before(case, new.at))
+    approved = _current_round(history, after=after)
     position = LEVELS.index(new.level)
     for earlier in LEVELS[:position]:
         if earlier not in approved:
@@ -102,17 +129,23 @@ def _issued_before(case: Case, moment: datetime) -> datetime | None:
     return max(times) if times else None
 
 
-def _current_round(history: list[Review], after: datetime | None = None) -> dict[ReviewLevel, Review]:
-    """Approvals since the latest return (and, once a new round follows an issuance, since that issuance)."""
-    approved: dict[ReviewLevel, Review] = {}
+def _round_entries(history: list[Review], after: datetime | None = None) -> list[Review]:
+    """The entries of the current round: those after the latest return (the return closes the round it
+    ends) and, once a new round follows an issuance, after that issuance."""
+    entries: list[Review] = []
     for review in history:
         if after is not None and review.at <= after:
             continue
         if review.decision == ReviewDecision.return_:
-            approved = {}
+            entries = []
         else:
-            approved[review.level] = review
-    return approved
+            entries.append(review)
+    return entries
+
+
+def _current_round(history: list[Review], after: datetime | None = None) -> dict[ReviewLevel, Review]:
+    """Approvals since the latest return (and, once a new round follows an issuance, since that issuance)."""
+    return {review.level: review for review in _round_entries(history, after)}
 
 
 def _replay(case: Case) -> tuple[list[Review], list[tuple[int, str]]]:
@@ -139,6 +172,10 @@ def review_state(case: Case) -> ReviewState:
 
 
 def check_new_review(case: Case, new: Review) -> list[str]:
-    """Why `new` may not be recorded on this case now (empty when it may)."""
+    """Why `new` may not be recorded on this case now (empty when it may): the review rules, and that a
+    level with its own signed record is entered by its signer (通则 Art 35)."""
     accepted, _ = _replay(case)
-    return review_problems(case, accepted, new)
+    reasons = review_problems(case, accepted, new)
+    if signer := level_signer_problem(case, new):
+        reasons.append(signer)
+    return reasons

@@ -20,13 +20,15 @@ from rich.markup import escape
 from rich.table import Table
 
 from generator.casefile import atomic_write
+from generator.clock import SYSTEM_CLOCK
 from generator.issuance import IssueRefused
-from generator.loading import CaseFileError
+from generator.loading import CaseFileError, LoadedCase
 from generator.model import ReviewDecision, ReviewLevel
 from generator.qc_sheet import render_qc_sheet
-from generator.review import LEVELS, level_titles, review_state
+from generator.review import LEVELS, level_titles, review_clause, review_state
 from generator.rules import Finding, Stage, run_rules
 from generator.rules.registry import SEVERITY_TITLES, clause_key
+from generator.types import beijing_date
 from gongu.cli import CaseArg, app, load_or_exit
 from gongu.output import GonguError, console, err_console, fail, print_problems, print_table, text_column, whole_column
 from gongu.settings import load_settings
@@ -47,10 +49,13 @@ def check(
     case_file: CaseArg,
     as_json: Annotated[bool, typer.Option("--json", help="输出机器可读的 JSON")] = False,
     html: Annotated[Path | None, typer.Option("--html", help="写出可打印的品质审核表（HTML）")] = None,
-    today: Annotated[str | None, typer.Option("--today", help="判断逾期的基准日 YYYY-MM-DD，缺省为报告日期")] = None,
-    stage: Annotated[str, typer.Option("--stage", help="review 审核中 | issue 出具前 | archive 归档前")] = "issue",
+    today: Annotated[str | None, typer.Option("--today", help="判断逾期的基准日 YYYY-MM-DD，缺省为报告日期；--stage issue 时也是盖章出具之日，缺省为今天（北京时间）")] = None,
+    stage: Annotated[str, typer.Option("--stage", help="review 审核中 | issue 下一次出具（首次、补充或重新出具）的全部条件，与 gongu issue 相同 | archive 归档前")] = "issue",
 ) -> None:
-    """品质审核（9.3；司法鉴定按川司鉴协〔2022〕7号与《司法鉴定程序通则》）：按条款列出案件文件的缺项；有阻止出具的问题时以 1 退出。"""
+    """品质审核（9.3；司法鉴定按川司鉴协〔2022〕7号与《司法鉴定程序通则》）：按条款列出案件文件的缺项；有阻止出具的问题时以 1 退出。
+
+    --stage issue（缺省）列出 gongu issue 据以拒绝的全部条件：尚未出具的案件按首次出具，司法鉴定意见书已出具且有新文书的按
+    补充出具（--additional），其余按重新出具（--reissue）。"""
     if stage not in ("review", "issue", "archive"):
         err_console.print(f"[bold red]错误[/]：--stage 应为 review、issue 或 archive，收到 {stage!r}")
         raise typer.Exit(2)
@@ -58,21 +63,56 @@ def check(
     loaded = load_or_exit(case_file, as_json=as_json)
     case = loaded.case
     st: Stage = stage  # type: ignore[assignment]
-    findings = run_rules(case, today=the_day, stage=st, case_dir=loaded.source.parent)  # photos too (5.3.1 d)
+    issuance: dict[str, str] = {}
+    if st == "issue":  # what `gongu issue` would refuse now: the one function both call
+        findings, issuance = _issue_stage_findings(loaded, the_day)
+    else:
+        findings = run_rules(case, today=the_day, stage=st, case_dir=loaded.source.parent)  # photos too (5.3.1 d)
     blocking = [f for f in findings if f.blocking]
     if html is not None:
         text = render_qc_sheet(case, today=the_day, stage=st, findings=findings)
         atomic_write(html, text.encode("utf-8"))
     if as_json:
         payload = {"file": str(case_file), "case_id": case.case_id, "stage": stage,
-                   "today": (the_day or case.report.issued_on).isoformat(), "blocking": len(blocking),
+                   "today": (the_day or case.report.issued_on).isoformat(), **issuance, "blocking": len(blocking),
                    "warnings": len(findings) - len(blocking), "findings": [f.as_dict() for f in findings]}
         sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
     else:
+        if issuance:
+            from gongu.issuing import ISSUE_KIND_TITLES
+
+            console.print(escape(f"出具条件：按下一次出具 {ISSUE_KIND_TITLES[issuance['issuance']]}，"
+                                 f"盖章日期 {issuance['sealing_day']}（北京时间）"))
         _print_findings(str(case_file), findings)
         if html is not None:
             console.print(f"品质审核表 → {html}")
     raise typer.Exit(1 if blocking else 0)
+
+
+def _issue_stage_findings(loaded: LoadedCase, the_day: date | None) -> tuple[list[Finding], dict[str, str]]:
+    """The findings of the next issuance the case is ready for (gongu.issuing.next_issuance: the first
+    issue, a forensic case's additional issue, or a reissue), as `gongu issue` decides them, sealed on
+    `--today` or else today (Beijing date of the one clock)."""
+    from generator.casefile import read_case_data
+    from gongu.issuing import issue_findings, next_issuance, reissue_candidate
+
+    settings = load_settings()
+    sealing_day = the_day or beijing_date(SYSTEM_CLOCK.now())
+    kind = next_issuance(loaded.case)
+    case, data = loaded.case, read_case_data(loaded)
+    if kind == "reissue":
+        try:
+            case, data = reissue_candidate(loaded, "（出具前检查）", sealing_day)
+        except IssueRefused as exc:  # e.g. the next number already taken: what `gongu issue --reissue` says
+            return ([Finding("issue.reissue", review_clause(loaded.case), "blocking", "$.issuances", r) for r in exc.reasons],
+                    {"issuance": kind, "sealing_day": sealing_day.isoformat()})
+        except CaseFileError as exc:  # the reissued file would be invalid (e.g. the number R1 too long)
+            return ([Finding("issue.reissue", review_clause(loaded.case), "blocking", p.path,
+                             f"重新出具后的案件文件无效：{p.title}：{p.message}", p.value) for p in exc.problems],
+                    {"issuance": kind, "sealing_day": sealing_day.isoformat()})
+    findings = issue_findings(case, data, settings, kind=kind, sealing_day=sealing_day,
+                              case_dir=loaded.source.parent, today=the_day)  # photos too (5.3.1 d)
+    return findings, {"issuance": kind, "sealing_day": sealing_day.isoformat()}
 
 
 def _print_findings(source: str, findings: list[Finding]) -> None:

@@ -11,13 +11,17 @@ from __future__ import annotations
 
 import shutil
 from dataclasses import dataclass, field
+from datetime import datetime, time
 from pathlib import Path
 from typing import Any
 
 from rich.markup import escape
 
+from generator.clock import FixedClock
+from generator.kinds import Case
 from generator.loading import load_case
 from generator.persons import person_key
+from generator.types import SHANGHAI
 from gongu.output import GonguError, console, err_console
 from gongu.settings import Settings
 
@@ -64,7 +68,7 @@ def demo_forensic(settings: Settings, cases: list[Path], examples: Path) -> list
             shutil.copytree(source.parent, work)
             try:
                 issued = issue_case(work / source.name, signer=signer, settings=run_settings,
-                                    out_dir=work / "issued")
+                                    out_dir=work / "issued", clock=_on_its_date(case))
             except IssueRefused as exc:
                 failed.append(f"{source} 不予出具：" + "；".join(exc.reasons))
             except RenderError as exc:
@@ -79,6 +83,13 @@ def demo_forensic(settings: Settings, cases: list[Path], examples: Path) -> list
     if failed:
         raise GonguError(escape("司法鉴定示例未全部通过：" + "；".join(failed)))
     return results
+
+
+def _on_its_date(case: Case) -> FixedClock:
+    """A rehearsal clock at 16:00 Beijing time on the example's 意见书 date: `gongu issue` refuses a 意见书
+    dated other than the day it is sealed (通则 Art 37), and the examples keep their own, coherent dates
+    (the time limits and dispute steps are counted from them) rather than being re-dated to today."""
+    return FixedClock(datetime.combine(case.report.issued_on, time(16, 0), tzinfo=SHANGHAI))
 
 
 def _verify_draw(case_dir: Path, reference: str) -> bool:

@@ -21,16 +21,27 @@ import shutil
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from generator.casefile import atomic_write, dump_case_data, read_case_data, write_case_data
 from generator.clock import SYSTEM_CLOCK, Clock
-from generator.issuance import IssueRefused, check_issuable, first_issue_problems, issuance_entry, reissued_data
+from generator.forensic.model import ForensicAppraisalCase
+from generator.issuance import (
+    IssueRefused,
+    finding_reason,
+    first_issue_problems,
+    issuance_entry,
+    issuance_findings,
+    reissued_data,
+)
 from generator.kinds import Case, is_forensic
 from generator.loading import LoadedCase, load_case, validate_data
 from generator.qc_sheet import render_qc_sheet
 from generator.review import level_titles, review_clause, review_state
+from generator.rules import Finding, run_rules
+from generator.types import beijing_date
 from gongu.settings import Settings, load_settings
 from gongu.templates import firm_templates
 
@@ -109,6 +120,11 @@ def render_documents(loaded: LoadedCase, work_dir: Path, templates: Path | None,
 def signer_problems(data: dict[str, Any]) -> list[str]:
     """A forensic case whose 意见书 or 补正书 has too few signing appraisers cannot be sealed: refused before
     anything is rendered (通则 Art 19: two appraisers per matter; Art 41: a 补正书 at least one)."""
+    return [finding_reason(f) for f in signer_findings(data)]
+
+
+def signer_findings(data: dict[str, Any]) -> list[Finding]:
+    """`signer_problems` as findings (rule id forensic.issue.signers)."""
     from signing.signers import ROLE_REPORT, document_signers, is_forensic
 
     if not is_forensic(data):
@@ -117,7 +133,7 @@ def signer_problems(data: dict[str, Any]) -> list[str]:
     roles = [] if data.get("termination") else [ROLE_REPORT]
     roles += [f"correction-{i}" for i in range(1, len(data.get("corrections") or []) + 1)]
     roles += [f"supplementary-{i}" for i in range(1, len(data.get("supplementary") or []) + 1)]
-    out = []
+    out: list[Finding] = []
     for role in roles:
         document = document_signers(data, role)
         if refusal := document.too_few():
@@ -125,7 +141,7 @@ def signer_problems(data: dict[str, Any]) -> list[str]:
             where = ("$.report.signatures" if role == ROLE_REPORT else f"$.corrections[{n}].signed_by"
                      if role.startswith("correction-") else f"$.supplementary[{n}].appraisers")
             assert document.minimum is not None
-            out.append(f"[{document.minimum[1]}] {refusal}（{where}）")
+            out.append(Finding("forensic.issue.signers", document.minimum[1], "blocking", where, refusal))
     return out
 
 
@@ -133,14 +149,82 @@ def unregistered_reviewers(case: Case, settings: Settings) -> list[str]:
     """Every approval counted for this issue whose reviewer is not a registered person (9.3; issue 12
     item 2). `gongu review` refuses such names, but reviews typed into the case file by hand never pass
     through it: without this, "Mallory" or a full-width spelling could approve a report."""
-    reasons = []
+    return [finding_reason(f) for f in reviewer_findings(case, settings)]
+
+
+def reviewer_findings(case: Case, settings: Settings) -> list[Finding]:
+    """`unregistered_reviewers` as findings (rule id issue.registered_reviewers)."""
+    out: list[Finding] = []
     titles, clause = level_titles(case), review_clause(case)
     for level, review in review_state(case).approved.items():
         if settings.people.find(review.reviewer) is None:
             index = next(i for i, r in enumerate(case.reviews) if r is review)
-            reasons.append(f"[{clause}] {titles[level]}的审核人「{review.reviewer}」不是 gongu.toml 的 "
-                           f"people.names 中登记的人员（not a registered person）（$.reviews[{index}]）")
-    return reasons
+            out.append(Finding("issue.registered_reviewers", clause, "blocking", f"$.reviews[{index}]",
+                               f"{titles[level]}的审核人「{review.reviewer}」不是 gongu.toml 的 people.names 中登记的人员"
+                               "（not a registered person）", review.reviewer))
+    return out
+
+
+# Which issuance a case is ready for next, and how `gongu check --stage issue` names it.
+IssueKind = Literal["issue", "reissue", "additional"]
+ISSUE_KIND_TITLES: dict[str, str] = {"issue": "首次出具（gongu issue）", "reissue": "重新出具（gongu issue --reissue）",
+                                     "additional": "补充出具（gongu issue --additional）"}
+
+
+def new_documents(case: Case) -> list[str]:
+    """The keys of the forensic documents the case needs that no issuance of its number holds yet (cheap:
+    nothing is rendered); empty for a survey case and for an opinion not yet issued."""
+    if not isinstance(case, ForensicAppraisalCase):
+        return []
+    from generator.forensic.documents import build_documents
+
+    mine = [i for i in case.issuances if i.number == case.report.number]
+    done = {d.key for i in mine for d in i.documents}
+    return [d.key for d in build_documents(case) if not d.primary and d.key not in done]
+
+
+def next_issuance(case: Case) -> IssueKind:
+    """The issuance the case is ready for next: the first issue; once the opinion is issued, the additional
+    issue of the documents written since (forensic); otherwise a reissue."""
+    if not case.issuances:
+        return "issue"
+    issued = any(i.number == case.report.number and i.pdf_file for i in case.issuances)
+    if is_forensic(case) and issued and new_documents(case):
+        return "additional"
+    return "reissue"
+
+
+def issue_findings(case: Case, data: dict[str, Any], settings: Settings, *, kind: IssueKind, sealing_day: date,
+                   case_dir: Path | None, sealed: bool = True, today: date | None = None) -> list[Finding]:
+    """Every finding that decides an issuance of `kind` sealed on `sealing_day` (a Beijing date): the
+    completeness rules at the "issue" stage (warnings too), approvals older than the last issuance, a
+    forensic document dated another day than its sealing, approvals by unregistered persons, too few
+    signers (`sealed`), and for an additional issue an archived report. `gongu issue` refuses on the
+    blocking ones; `gongu check --stage issue` shows them all. For a reissue `case` and `data` are the
+    case as reissued (generator.issuance.reissued_data)."""
+    findings = run_rules(case, today=today, stage="issue", case_dir=case_dir)
+    documents = tuple(new_documents(case)) if kind == "additional" else ("opinion",)
+    findings += issuance_findings(case, sealing_day=sealing_day, documents=documents)
+    findings += reviewer_findings(case, settings)
+    if sealed:  # too few signers: where a rule already blocks the same path (Art 19), not said twice
+        blocked = {f.path for f in findings if f.blocking}
+        findings += [f for f in signer_findings(data) if f.path not in blocked]
+    if kind == "additional" and archived_report(settings, case.case_id, case.report.number):
+        findings.append(Finding(
+            "forensic.issue.archived", "通则 Art 42", "blocking", "$.issuances",
+            f"案件 {case.case_id} 的鉴定文书 {case.report.number} 已归档，档案包不再改动；补充出具的文书暂不能并入已归档的"
+            "档案包（尚未支持）——请在归档前补充出具，或将新文书作为新的鉴定文书编号另行出具、归档", case.report.number))
+    return findings
+
+
+def reissue_candidate(loaded: LoadedCase, reason: str, day: date) -> tuple[Case, dict[str, Any]]:
+    """The case and its data as a reissue on `day` would issue them (new number, `supersedes`, date)."""
+    data = reissued_data(read_case_data(loaded), loaded.case, reason, day)
+    return validate_data(data, str(loaded.source)), data
+
+
+def _blocking(findings: list[Finding]) -> list[str]:
+    return [finding_reason(f) for f in findings if f.blocking]
 
 
 def issue_case(
@@ -171,19 +255,16 @@ def issue_case(
 
     # 1. Decide: may this report go out (9.3), and with which number.
     loaded = load_case(case_path)
-    data = read_case_data(loaded)
+    day = beijing_date(now)  # the day of sealing: a forensic document must carry it (通则 Art 37)
     if reissue_reason is not None:
-        data = reissued_data(data, loaded.case, reissue_reason, now.date())
-        case = validate_data(data, str(case_path))
+        case, data = reissue_candidate(loaded, reissue_reason, day)
     else:
-        case = loaded.case
+        case, data = loaded.case, read_case_data(loaded)
         if problems := first_issue_problems(case):
             raise IssueRefused(problems)
     # Overdue documents are judged as of the report date; photos in the case's folder are decoded (5.3.1 d).
-    reasons = check_issuable(case, case_dir=loaded.source.parent)
-    reasons += unregistered_reviewers(case, settings)
-    if signer is not None:
-        reasons += signer_problems(data)
+    reasons = _blocking(issue_findings(case, data, settings, kind="reissue" if reissue_reason is not None else "issue",
+                                       sealing_day=day, case_dir=loaded.source.parent, sealed=signer is not None))
     if signer is None and not unsealed:
         reasons.append("未配置签章（gongu.toml [signing]），正式报告须由公估机构盖章、承办人员签名；"
                        "如只需未签章副本，请用 --unsealed（no signer configured: a final report must be sealed）")
@@ -337,21 +418,15 @@ def issue_additional(
     mine = [i for i in case.issuances if i.number == number]
     if not any(i.pdf_file for i in mine):
         raise IssueRefused([f"鉴定文书 {number} 尚未出具（$.issuances），请先用 gongu issue 出具"])
-    from generator.forensic.documents import build_documents
-
-    done = {d.key for i in mine for d in i.documents}
-    new_keys = {d.key for d in build_documents(case) if not d.primary and d.key not in done}  # cheap: no rendering
+    new_keys = set(new_documents(case))  # cheap: no rendering
     if not new_keys:
         raise IssueRefused([f"鉴定文书 {number} 的全部文书均已出具，没有需要补充出具的文书"])
     reasons: list[str] = []
-    if archived_report(settings, case.case_id, number):
-        reasons.append(f"案件 {case.case_id} 的鉴定文书 {number} 已归档，档案包不再改动；补充出具的文书暂不能并入已归档的档案包"
-                       "（尚未支持）——请在归档前补充出具，或将新文书作为新的鉴定文书编号另行出具、归档")
     if signer is None:
         reasons.append("未配置签章（gongu.toml [signing]）：补充出具的文书须由鉴定机构盖章（no signer configured）")
-    reasons += check_issuable(case, case_dir=loaded.source.parent)
-    reasons += unregistered_reviewers(case, settings)
-    reasons += signer_problems(data)
+    # The same conditions `gongu check --stage issue` shows for the additional issue the case is ready for.
+    reasons += _blocking(issue_findings(case, data, settings, kind="additional", sealing_day=beijing_date(now),
+                                        case_dir=loaded.source.parent))
     if reasons:
         raise IssueRefused(reasons)
     assert signer is not None

@@ -342,13 +342,17 @@ def submit_case(catalog: Catalog, home: Path, case_id: str, *, account: Actor, n
 def account_review_problems(catalog: Catalog, row: WorkspaceCase, account: Actor, level: str,
                             titles: dict[ReviewLevel, str]) -> list[str]:
     """The review rules on accounts (9.3): never the account that uploaded the case, never an account that
-    reviewed this case at another level, and only with the role of the level."""
+    reviewed this case at another level in the current round (after the latest return: earlier decisions
+    are history, as for persons in generator.review), and only with the role of the level."""
     reasons = []
     if not account.roles & LEVEL_ROLES[level]:
         reasons.append(f"账户 {account.username} 没有{titles[ReviewLevel(level)]}的角色")
     if account.username == row.handler:
         reasons.append(f"账户 {account.username} 上传了本案（承办），不能审核本案")
-    other = sorted({c.level for c in comments(catalog, row.case_id)
+    history = comments(catalog, row.case_id)
+    returns = [i for i, c in enumerate(history) if c.decision == "return"]
+    this_round = history[returns[-1] + 1:] if returns else history
+    other = sorted({c.level for c in this_round
                     if c.account == account.username and c.level != level}, key=_level_index)
     if other:
         reasons.append(f"账户 {account.username} 已担任本案的{'、'.join(titles[ReviewLevel(lv)] for lv in other)}，"

@@ -11,9 +11,16 @@ from typer.testing import CliRunner
 
 from generator.rules import all_rules
 from gongu.cli import app
+from tests.peoplekit import people_home
 
 runner = CliRunner()
 EXAMPLES = sorted((ROOT / "examples").glob("*/case.json"))
+
+
+@pytest.fixture(autouse=True)
+def _registered_staff(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`--stage issue` (the default) shows what `gongu issue` refuses, approvals by unregistered persons too."""
+    people_home(tmp_path / "gongu-home", monkeypatch)
 
 
 def write(tmp_path: Path, data: dict) -> Path:
@@ -27,10 +34,12 @@ def write(tmp_path: Path, data: dict) -> Path:
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.parent.name)
 def test_every_example_passes_check(example: Path) -> None:
-    result = runner.invoke(app, ["check", str(example)])
+    # As of the example's own report date: the day its report (or 意见书) would be sealed.
+    day = json.loads(example.read_text(encoding="utf-8"))["report"]["issued_on"]
+    result = runner.invoke(app, ["check", str(example), "--today", day])
     assert result.exit_code == 0, result.output
-    payload = json.loads(runner.invoke(app, ["check", str(example), "--json"]).output)
-    assert payload["blocking"] == 0
+    payload = json.loads(runner.invoke(app, ["check", str(example), "--json", "--today", day]).output)
+    assert payload["blocking"] == 0 and payload["issuance"] == "issue" and payload["sealing_day"] == day
 
 
 def test_blocking_finding_exit_1_and_grouped_by_clause(tmp_path: Path) -> None:

@@ -37,6 +37,9 @@ class Issued:
 
 @pytest.fixture(scope="module")
 def issued(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Issued]:
+    from datetime import datetime
+
+    from generator.clock import FixedClock
     from gongu.issuing import issue_case
     from gongu.sealing import ConfiguredSigner
     from gongu.settings import load_settings
@@ -59,8 +62,10 @@ def issued(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Issued]:
         (home / "gongu.toml").write_text(toml, encoding="utf-8")
         case_dir = base / "case"
         shutil.copytree(EXAMPLE, case_dir)
+        # Sealed on the example's 意见书 date, 9 July 2026 (another day is refused, 通则 Art 37).
         result = issue_case(case_dir / "case.json", signer=ConfiguredSigner(config, lambda *_: PASSPHRASE.encode()),
-                            settings=load_settings(home), out_dir=base / "issued")
+                            settings=load_settings(home), out_dir=base / "issued",
+                            clock=FixedClock(datetime(2026, 7, 9, 16, 0)))
         yield Issued(base, toml, case_dir / "case.json", result.files["pdf"])
     finally:
         tsa.stop()

@@ -223,6 +223,7 @@ def archived(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Archived]:
     import generator.model
     from archive.ingest import ingest
     from archive.package_format import open_package
+    from generator.clock import FixedClock
     from gongu.issuing import issue_case
     from gongu.sealing import ConfiguredSigner
     from gongu.settings import load_settings
@@ -250,8 +251,10 @@ def archived(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Archived]:
         data = with_files(example_data())
         case_file = write_forensic_case(base / "case", data)
         settings = load_settings(home)
+        # Sealed on the 意见书's own date, 29 May 2026 (another day is refused, 通则 Art 37).
         issued = issue_case(case_file, signer=ConfiguredSigner(config, lambda *_: PASSPHRASE.encode()),
-                            settings=settings, out_dir=home / "issued" / data["case_id"])
+                            settings=settings, out_dir=home / "issued" / data["case_id"],
+                            clock=FixedClock(datetime(2026, 5, 29, 16, 0)))
         primary = issued.files["pdf"]
         with pytest.MonkeyPatch.context() as mp:
             mp.setenv("GONGU_FIRM_KEY_PASSPHRASE", PASSPHRASE)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from case_edits import FORENSIC_JOINT, forensic_joint, make_single
@@ -22,6 +23,13 @@ from tests.peoplekit import people_home
 
 runner = CliRunner()
 STAFF = ["王一帆", "宋建华", "罗永康", "唐志明", "邓晓梅"]
+OPINION_DAY = "2026-05-29"  # example (a)'s report.issued_on: the day its 意见书 is sealed
+
+
+@pytest.fixture(autouse=True)
+def _registered_staff(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`gongu check --stage issue` shows what `gongu issue` refuses, approvals by unregistered persons too."""
+    people_home(tmp_path / "gongu-home", monkeypatch, names=STAFF)
 
 
 def write(tmp_path: Path, data: dict) -> Path:
@@ -35,12 +43,29 @@ def write(tmp_path: Path, data: dict) -> Path:
 # ── gongu check ──
 
 def test_check_forensic_example_exit_0_and_json() -> None:
-    result = runner.invoke(app, ["check", str(FORENSIC_JOINT)])
+    result = runner.invoke(app, ["check", str(FORENSIC_JOINT), "--today", OPINION_DAY])
     assert result.exit_code == 0, result.output
-    assert "未发现缺项" in result.output
-    payload = json.loads(runner.invoke(app, ["check", str(FORENSIC_JOINT), "--json"]).output)
+    assert "未发现缺项" in result.output and "首次出具（gongu issue）" in result.output
+    payload = json.loads(runner.invoke(app, ["check", str(FORENSIC_JOINT), "--json", "--today", OPINION_DAY]).output)
     assert (payload["case_id"], payload["blocking"], payload["warnings"], payload["findings"]) == (
         "SJ-2026-0318", 0, 0, [])
+
+
+def test_check_issue_stage_refuses_an_opinion_dated_other_than_its_sealing_day(tmp_path: Path) -> None:
+    """通则 Art 37: the date above the seal is the day of sealing; `gongu check` says so as `gongu issue` does."""
+    payload = json.loads(runner.invoke(app, ["check", str(FORENSIC_JOINT), "--json", "--today", "2026-12-07"]).output)
+    (f,) = payload["findings"]
+    assert (f["rule"], f["clause"], f["severity"], f["path"], f["value"]) == (
+        "forensic.issue.dated_on_sealing_day", "通则 Art 37", "blocking", "$.report.issued_on", "2026-05-29")
+    assert "2026-05-29" in f["message"] and "2026-12-07" in f["message"]
+    # The printable QC sheet has a row for it too (a condition of issuing, not a registered rule).
+    sheet = tmp_path / "qc.html"
+    runner.invoke(app, ["check", str(FORENSIC_JOINT), "--today", "2026-12-07", "--html", str(sheet)])
+    html = sheet.read_text(encoding="utf-8")
+    assert "forensic.issue.dated_on_sealing_day" in html and html.count("✗ 不符合") == 1
+    # The review stage is about the file alone: no sealing day there.
+    review = json.loads(runner.invoke(app, ["check", str(FORENSIC_JOINT), "--json", "--stage", "review"]).output)
+    assert review["findings"] == [] and "issuance" not in review
 
 
 def test_check_forensic_blocking_exit_1_grouped_by_clause(tmp_path: Path) -> None:
@@ -48,12 +73,12 @@ def test_check_forensic_blocking_exit_1_grouped_by_clause(tmp_path: Path) -> Non
     data["process"]["identity_shown"] = False  # Sichuan 三(二)
     data["report"]["signatures"].pop()  # 通则 Art 19
     data["timeline"]["completed_on"] = "2026-06-09"  # 通则 Art 28, a day late: warning
-    result = runner.invoke(app, ["check", str(write(tmp_path, data))])
+    result = runner.invoke(app, ["check", str(write(tmp_path, data)), "--today", OPINION_DAY])
     assert result.exit_code == 1
     out = result.output
     assert "阻止出具 2 项，提示 1 项" in out
     assert out.index("Sichuan 三(二)") < out.index("通则 Art 19") < out.index("通则 Art 28")
-    payload = json.loads(runner.invoke(app, ["check", str(write(tmp_path, data)), "--json"]).output)
+    payload = json.loads(runner.invoke(app, ["check", str(write(tmp_path, data)), "--json", "--today", OPINION_DAY]).output)
     assert {(f["rule"], f["clause"], f["severity"]) for f in payload["findings"]} == {
         ("forensic.process.identity_shown", "Sichuan 三(二)", "blocking"),
         ("forensic.signoff.two_appraisers", "通则 Art 19", "blocking"),
@@ -64,7 +89,7 @@ def test_qc_sheet_for_forensic_kind_lists_its_rules_and_levels(tmp_path: Path) -
     data = forensic_joint()
     data["recusals"].pop()
     html_path = tmp_path / "qc.html"
-    result = runner.invoke(app, ["check", str(write(tmp_path, data)), "--html", str(html_path)])
+    result = runner.invoke(app, ["check", str(write(tmp_path, data)), "--html", str(html_path), "--today", OPINION_DAY])
     assert result.exit_code == 1
     html = html_path.read_text(encoding="utf-8")
     assert "司法鉴定质量审核表（通则 Art 35）" in html and "公估" not in html
@@ -175,3 +200,34 @@ def test_single_commission_variant_checks_clean() -> None:
     data = forensic_joint()
     make_single(data)
     assert check_issuable(validate_data(data, "<test>"), today=date(2026, 5, 29)) == []
+
+
+def test_issue_refuses_an_opinion_dated_other_than_the_beijing_day_of_sealing(tmp_path: Path) -> None:
+    """通则 Art 37: the 意见书 dated 29 May 2026 is sealed on 29 May (Beijing) or refused, never re-dated."""
+    from datetime import UTC
+
+    from generator.clock import FixedClock
+    from generator.issuance import IssueRefused
+    from gongu.issuing import issue_case
+
+    case_file = write(tmp_path, forensic_joint())
+    before = case_file.read_bytes()
+    rendered: list[Path] = []
+
+    def stop_at_render(loaded: Any, work: Path, templates: Path | None, mark: str | None) -> list[Any]:
+        rendered.append(work)
+        return []  # nothing rendered: issue_case then refuses ("exactly one primary"), after the decision
+
+    # 16:30 UTC on 29 May is 00:30 on 30 May in Beijing: another day than the one printed.
+    with pytest.raises(IssueRefused) as refused:
+        issue_case(case_file, signer=None, unsealed=True, settings=load_settings(), out_dir=tmp_path / "o",
+                   clock=FixedClock(datetime(2026, 5, 29, 16, 30, tzinfo=UTC)), render_many=stop_at_render)
+    assert refused.value.reasons == [
+        "[通则 Art 37] 司法鉴定意见书落款的出具日期为 2026-05-29，盖章出具之日为 2026-05-30（北京时间），"
+        "两者应为同一天：请核实后将出具日期改为实际盖章出具之日（$.report.issued_on）"]
+    assert rendered == [] and case_file.read_bytes() == before
+    # 15:59 UTC is 23:59 on 29 May in Beijing: the day printed, so the decision passes and rendering starts.
+    with pytest.raises(IssueRefused, match="主文书"):
+        issue_case(case_file, signer=None, unsealed=True, settings=load_settings(), out_dir=tmp_path / "o",
+                   clock=FixedClock(datetime(2026, 5, 29, 15, 59, tzinfo=UTC)), render_many=stop_at_render)
+    assert len(rendered) == 1

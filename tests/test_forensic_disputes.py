@@ -294,6 +294,14 @@ def review_again(d: dict) -> None:
         ("approve", "罗永康", "2026-07-21T16:00:00"))]
 
 
+ADDITIONAL_DAY = "2026-07-22"  # the day the fixture seals the later documents (FixedClock below)
+
+
+def sealed_on_22_july(d: dict) -> None:
+    """The 补充意见书 carries the day it is sealed (通则 Art 30, 37): 22 July, with the other later records."""
+    d["supplementary"][0]["issued_on"] = ADDITIONAL_DAY
+
+
 @dataclass
 class World:
     home: Path
@@ -303,6 +311,7 @@ class World:
     pki: Any
     first: Any  # IssueResult of the first issue
     additional: Any  # IssueResult of gongu issue --additional
+    stale: Path  # the case after the first issue with the later documents but no new review round
 
 
 @pytest.fixture(scope="module")
@@ -339,6 +348,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         first = issue_case(case_file, signer=signer, settings=settings, out_dir=out,
                            clock=FixedClock(datetime(2026, 5, 29, 10, 0)))
         edit_file(case_file, with_dispute_path)  # the objection, its path and the 补充鉴定 come later
+        edit_file(case_file, sealed_on_22_july)
         stale = copy_case(base / "stale")
         shutil.copyfile(case_file, stale)
         with pytest.raises(IssueRefused, match="早于上次出具"):  # the later documents pass 三级审核 again
@@ -346,7 +356,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         edit_file(case_file, review_again)
         additional = issue_additional(case_file, signer=signer, settings=settings, out_dir=out,
                                       clock=FixedClock(datetime(2026, 7, 22, 10, 0)))
-        yield World(home, case_file, out, signer, pki, first, additional)
+        yield World(home, case_file, out, signer, pki, first, additional, stale)
     finally:
         tsa.stop()
 
@@ -458,3 +468,75 @@ def test_cli_issue_additional_refusals(tmp_path: Path) -> None:
     never = runner.invoke(app, ["issue", str(case_file), "--additional"], env=env)
     assert never.exit_code == 1 and "尚未出具" in never.output, never.output
     assert "Traceback" not in never.output
+
+
+def _unarchived_home(base: Path) -> Path:
+    """A home with the world's reviewers registered and no archive (the world's report is archived by an
+    earlier test, which would add its own reason); the signer is passed in."""
+    home = base / "home"
+    home.mkdir()
+    (home / "gongu.toml").write_text('[people]\nnames = ["王一帆", "宋建华", "罗永康"]\n', encoding="utf-8")
+    return home
+
+
+def test_check_stage_issue_shows_what_issue_additional_refuses(world: World, tmp_path: Path) -> None:
+    """`gongu check --stage issue` and `gongu issue --additional` decide from one function: on the case
+    issued on 29 May with the later documents but no review since, both give the same three reasons."""
+    from datetime import datetime
+
+    from typer.testing import CliRunner
+
+    from generator.clock import FixedClock
+    from generator.issuance import IssueRefused
+    from gongu.cli import app
+    from gongu.issuing import issue_additional
+    from gongu.settings import load_settings
+
+    home = _unarchived_home(tmp_path)
+    with pytest.raises(IssueRefused) as refused:
+        issue_additional(world.stale, signer=world.signer, settings=load_settings(home), out_dir=tmp_path / "o",
+                         clock=FixedClock(datetime(2026, 7, 22, 10, 0)))
+    result = CliRunner().invoke(app, ["check", str(world.stale), "--json", "--today", ADDITIONAL_DAY],
+                                env={"GONGU_HOME": str(home)})
+    assert result.exit_code == 1, result.output
+    payload = json.loads(result.output)
+    assert (payload["issuance"], payload["sealing_day"]) == ("additional", ADDITIONAL_DAY)
+    shown = [f"[{f['clause']}] {f['message']}（{f['path']}）" for f in payload["findings"] if f["severity"] == "blocking"]
+    assert shown == refused.value.reasons
+    # Worked out by hand: 校对, 复核 and 签发 were all approved on 27–28 May, before the issue of 29 May.
+    assert len(shown) == 3 and all("早于上次出具" in r and "2026-05-29T10:00:00+08:00" in r for r in shown)
+    assert [t in r for t, r in zip(("校对", "复核", "签发"), shown, strict=True)] == [True, True, True]
+
+
+def test_additional_issue_refuses_a_supplementary_opinion_dated_before_its_sealing(world: World, tmp_path: Path) -> None:
+    """A 补充意见书 dated 3 July sealed on 22 July: refused naming both dates (通则 Art 30, 37), never re-dated;
+    `gongu check --stage issue` shows the same."""
+    from datetime import datetime
+
+    from typer.testing import CliRunner
+
+    from generator.clock import FixedClock
+    from generator.issuance import IssueRefused
+    from gongu.cli import app
+    from gongu.issuing import issue_additional
+    from gongu.settings import load_settings
+
+    case_file = tmp_path / "case" / "case.json"
+    shutil.copytree(world.stale.parent, case_file.parent)
+    home = _unarchived_home(tmp_path)
+
+    def dated_3_july(d: dict) -> None:
+        d["supplementary"][0]["issued_on"] = "2026-07-03"
+
+    edit_file(case_file, then(review_again, dated_3_july))
+    before = case_file.read_bytes()
+    with pytest.raises(IssueRefused) as refused:
+        issue_additional(case_file, signer=world.signer, settings=load_settings(home), out_dir=tmp_path / "o",
+                         clock=FixedClock(datetime(2026, 7, 22, 10, 0)))
+    (reason,) = refused.value.reasons
+    assert reason.startswith("[通则 Art 30] 补充意见书") and "$.supplementary[0].issued_on" in reason
+    assert "2026-07-03" in reason and "2026-07-22" in reason
+    assert case_file.read_bytes() == before  # not re-dated, nothing recorded
+    payload = json.loads(CliRunner().invoke(app, ["check", str(case_file), "--json", "--today", ADDITIONAL_DAY],
+                                            env={"GONGU_HOME": str(home)}).output)
+    assert [f"[{f['clause']}] {f['message']}（{f['path']}）" for f in payload["findings"] if f["severity"] == "blocking"] == [reason]

@@ -10,6 +10,7 @@ import io
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ import pytest
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign.fields import SigFieldSpec, append_signature_field
 
+from generator.clock import FixedClock
 from signing.completeness import CompletenessPolicy
 from signing.keys import DemoPki, make_demo_pki
 from signing.seal import SealError, SigningConfig, seal_report, signature_field_names
@@ -25,6 +27,8 @@ from signing.tsa import LocalTsa
 from signing.verify import verify_issued_report
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "forensic-joint-grade10" / "case.json"
+# The example's report.issued_on, 16:00 Beijing time: the day `gongu issue` seals its 意见书 on.
+OPINION_DAY = FixedClock(datetime(2026, 5, 29, 16, 0))
 PASSPHRASE = b"gongu-demo"
 INSTITUTION = "四川蜀正司法鉴定中心"  # the example's institution.name, as written in the case file
 APPRAISERS = [("唐志明", "510106012001"), ("邓晓梅", "510109013007")]  # report.signatures, in that order
@@ -340,8 +344,9 @@ def issued(world: Forensic, tmp_path_factory: pytest.TempPathFactory) -> Issued:
     base = tmp_path_factory.mktemp("issue-a")
     case_file, settings = _issue_home(base)
     out = base / "issued"
+    # Sealed on the 意见书's own date (29 May 2026): another day is refused (通则 Art 37).
     result = issue_case(case_file, signer=ConfiguredSigner(world.config(), lambda *_: PASSPHRASE),
-                        settings=settings, out_dir=out)
+                        settings=settings, out_dir=out, clock=OPINION_DAY)
     return Issued(case_file, result, out)
 
 
@@ -437,7 +442,7 @@ def test_a_document_that_cannot_be_sealed_publishes_nothing(world: Forensic, tmp
 
     out = tmp_path / "issued"
     with pytest.raises(SealError):
-        issue_case(case_file, signer=FailsOnCompanion(), settings=settings, out_dir=out)
+        issue_case(case_file, signer=FailsOnCompanion(), settings=settings, out_dir=out, clock=OPINION_DAY)
     assert sealed == ["report"]  # the 意见书 was sealed first, then a companion failed
     assert [p.name for p in out.rglob("*") if p.is_file()] == []
     assert case_file.read_bytes() == before

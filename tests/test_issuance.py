@@ -410,3 +410,24 @@ def test_failed_record_takes_back_published_files(tmp_path: Path, monkeypatch: p
         issue_case(case_file, out_dir=tmp_path / "issued", clock=FixedClock(FIRST), render=fake_render, signer=AppendingSigner())
     assert case_file.read_bytes() == before
     assert [p for p in (tmp_path / "issued").rglob("*") if p.is_file()] == []
+
+
+def test_check_stage_issue_on_an_issued_report_shows_what_a_reissue_refuses(tmp_path: Path) -> None:
+    """Once issued, `gongu check --stage issue` judges the next issuance, a reissue, as `gongu issue --reissue`
+    does (one function, gongu.issuing.issue_findings): the three approvals of 2–4 September are older than
+    the issue of 5 September 15:00, so all three levels must be reviewed again."""
+    case_file = write_case(tmp_path / "case", slope())
+    issue_case(case_file, out_dir=tmp_path / "issued", clock=FixedClock(FIRST), render=fake_render, signer=AppendingSigner())
+    with pytest.raises(IssueRefused) as refused:
+        issue_case(case_file, out_dir=tmp_path / "issued", reissue_reason="更正L4单价", clock=FixedClock(LATER),
+                   render=fake_render, signer=AppendingSigner())
+    result = runner.invoke(app, ["check", str(case_file), "--json", "--today", "2025-09-20"])
+    assert result.exit_code == 1, result.output
+    payload = json.loads(result.output)
+    assert (payload["issuance"], payload["sealing_day"]) == ("reissue", "2025-09-20")
+    shown = [f"[{f['clause']}] {f['message']}（{f['path']}）" for f in payload["findings"] if f["severity"] == "blocking"]
+    assert shown == refused.value.reasons
+    assert [r.split("的通过")[0] for r in shown] == ["[9.3] 校对", "[9.3] 复核", "[9.3] 审核"]
+    # A new round after the issue: the reissue is ready, and check says so (exit 0).
+    add_round(case_file, "2025-09-19")
+    assert runner.invoke(app, ["check", str(case_file), "--today", "2025-09-20"]).exit_code == 0

@@ -8,10 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from case_edits import SLOPE, case_from, slope
+from case_edits import FORENSIC_JOINT, SLOPE, case_from, forensic_findings, forensic_joint, slope
 from typer.testing import CliRunner
 
-from generator.loading import load_case, parse_json
+from generator.loading import load_case, parse_json, validate_data
 from generator.model import Review
 from generator.review import check_new_review, review_state
 from gongu.cli import app
@@ -58,9 +58,29 @@ def test_9_3_same_reviewer_may_not_take_two_levels() -> None:
     data["reviews"] = [review("proofread", "赵丽", "2025-09-02T15:00:00")]
     (reason,) = reasons_for(data, review("recheck", "赵丽", "2025-09-03T11:00:00"))
     assert "赵丽" in reason and "校对" in reason
-    # ... even after a return has reopened the case.
-    data["reviews"].append(review("recheck", "孙立军", "2025-09-03T11:00:00", "return", "数量有误"))
+    # ... within the round a return opens, too: 赵丽 proofreads the new round, so she may not approve it.
+    data["reviews"] += [review("recheck", "孙立军", "2025-09-03T11:00:00", "return", "数量有误"),
+                        review("proofread", "赵丽", "2025-09-04T09:00:00"), review("recheck", "孙立军", "2025-09-04T10:00:00")]
     assert any("同一人" in r for r in reasons_for(data, review("approve", "赵丽", "2025-09-04T11:00:00")))
+
+
+def test_9_3_one_person_rule_looks_at_the_current_round_only() -> None:
+    """A mistaken entry followed by a return is history: the firm's approver 刘建国, mistakenly entered at the
+    复核 level and then returning it, takes his own 审核 level in the new round (before, the whole history
+    counted and barred him from this case for good)."""
+    data = unreviewed()
+    data["reviews"] = [review("proofread", "赵丽", "2025-09-02T15:00:00"),
+                       review("recheck", "刘建国", "2025-09-03T09:00:00"),  # the mistake: he is the 审核人
+                       review("recheck", "刘建国", "2025-09-03T09:10:00", "return", "误录为复核")]
+    data["reviews"] += [review("proofread", "赵丽", "2025-09-03T10:00:00"),
+                        review("recheck", "孙立军", "2025-09-03T11:00:00")]
+    assert reasons_for(data, review("approve", "刘建国", "2025-09-04T16:30:00")) == []
+    # The same history written into the file: every entry valid, the new round complete with the regular people.
+    data["reviews"].append(review("approve", "刘建国", "2025-09-04T16:30:00"))
+    state = review_state(case_from(data))
+    assert state.problems == [] and state.complete
+    assert {lv: r.reviewer for lv, r in state.approved.items()} == {"proofread": "赵丽", "recheck": "孙立军",
+                                                                    "approve": "刘建国"}
 
 
 def test_9_3_names_compare_as_persons_not_as_typed_strings() -> None:
@@ -243,3 +263,59 @@ def test_9_3_an_issuance_closes_the_round() -> None:
     data["reviews"].append(new)
     state = review_state(case_from(data))
     assert not state.complete and set(state.approved) == {"proofread"}
+
+
+# ── the forensic kind: the 复核 level is entered by the person who signed the 复核意见 (通则 Art 35) ──
+
+def _forensic_file(tmp_path: Path, reviews: list[dict]) -> Path:
+    """Example (a) — 复核意见 signed by 宋建华; its regular 签发人 is 罗永康 — with the given reviews."""
+    data = json.loads(FORENSIC_JOINT.read_text(encoding="utf-8"))
+    data["reviews"] = reviews
+    target = tmp_path / "forensic.json"
+    target.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
+    return target
+
+
+def test_art_35_recheck_by_another_than_the_review_opinion_signer_is_refused_at_review(tmp_path: Path) -> None:
+    case_file = _forensic_file(tmp_path, [review("proofread", "王一帆", "2026-05-27T10:00:00")])
+    before = case_file.read_bytes()
+    # The 签发人 罗永康 typed in at the 复核 level by mistake: refused now, not only by `gongu check` later.
+    result = runner.invoke(app, ["review", str(case_file), "--level", "recheck", "--reviewer", "罗永康",
+                                 "--decision", "approve", "--at", "2026-05-27T15:00:00"])
+    assert result.exit_code == 2, result.output
+    assert "宋建华" in result.output and "罗永康" in result.output and "应为同一人" in result.output
+    assert "Traceback" not in result.output
+    assert case_file.read_bytes() == before  # nothing written
+    # The signer of the 复核意见 at the 复核 level, then 罗永康 at his own 签发 level: both recorded.
+    for level, who, at in (("recheck", "宋建华", "2026-05-27T15:00:00"), ("approve", "罗永康", "2026-05-28T17:00:00")):
+        result = runner.invoke(app, ["review", str(case_file), "--level", level, "--reviewer", who,
+                                     "--decision", "approve", "--at", at])
+        assert result.exit_code == 0, result.output
+    assert review_state(load_case(case_file).case).complete
+
+
+def test_art_35_signer_rule_applies_to_a_return_and_names_both_persons() -> None:
+    data = forensic_joint()
+    data["reviews"] = [review("proofread", "王一帆", "2026-05-27T10:00:00")]
+    case = validate_data(data, "<test>")
+    (reason,) = check_new_review(case, Review.model_validate(
+        review("recheck", "罗永康", "2026-05-27T15:00:00", "return", "请补充")))
+    assert reason == "复核意见由「宋建华」签署，复核（recheck）却由「罗永康」审核，两者应为同一人（通则 Art 35）"
+    # 校对 has no signed record of its own: 罗永康 there meets only the ordinary rules (here: already passed).
+    assert check_new_review(case, Review.model_validate(review("proofread", "罗永康", "2026-05-27T11:00:00"))) == [
+        "校对（proofread）在本轮已通过，无需重复"]
+
+
+def test_art_35_a_mistaken_entry_and_a_return_no_longer_lock_out_the_regular_reviewers() -> None:
+    """The review that found the fault: a mistaken 复核 entry by 罗永康 (written into the file, e.g. before the
+    review-time check existed), returned; the regular 复核人 宋建华 and 签发人 罗永康 then complete a new round."""
+    data = forensic_joint()
+    data["reviews"] = [review("proofread", "王一帆", "2026-05-27T10:00:00"),
+                       review("recheck", "罗永康", "2026-05-27T11:00:00"),
+                       review("recheck", "罗永康", "2026-05-27T11:05:00", "return", "误录")]
+    data["reviews"] += [review("proofread", "王一帆", "2026-05-27T14:00:00"),
+                        review("recheck", "宋建华", "2026-05-27T15:00:00"),
+                        review("approve", "罗永康", "2026-05-28T17:00:00")]
+    state = review_state(validate_data(data, "<test>"))
+    assert state.complete and state.problems == []
+    assert forensic_findings(lambda d: d.update(reviews=data["reviews"])) == []

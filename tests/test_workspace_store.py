@@ -47,6 +47,7 @@ OTHER_HANDLER = Acct(2, "chen", "陈晓梅", frozenset({"handler"}))
 PROOF = Acct(3, "zhao", "赵丽", frozenset({"proofreader", "rechecker"}))
 RECHECK = Acct(4, "sun", "孙立军", frozenset({"rechecker"}))
 HANDLER_REVIEWER = Acct(5, "wang2", "王五", frozenset({"handler", "proofreader"}))
+LIU = Acct(6, "liu", "刘建国", frozenset({"proofreader", "rechecker"}))
 
 
 @pytest.fixture()
@@ -191,6 +192,17 @@ def test_9_3_review_rules_are_checked_on_accounts(catalog: Catalog, home: Path) 
     assert len(json.loads(case_file(home, case_id).read_text(encoding="utf-8"))["reviews"]) == 2
     row = submit_case(catalog, home, case_id, account=HANDLER_REVIEWER, now=NOW)
     assert (row.status, row.next_level) == ("in_review", "proofread")
+    # The return closed the round: zhao's 校对 of it is history, so in the new round (liu proofreads) zhao,
+    # who also holds the rechecker role, may take 复核; within the round one account still takes one level.
+    review_case(catalog, home, case_id, account=LIU, level="proofread", decision="approve", comment=None,
+                now="2026-01-06T09:00:00+08:00", settings=settings)
+    with pytest.raises(WorkspaceRefused) as info:
+        review_case(catalog, home, case_id, account=LIU, level="recheck", decision="approve", comment=None,
+                    now="2026-01-06T10:00:00+08:00", settings=settings)
+    assert any("两级审核" in r for r in info.value.reasons)
+    row = review_case(catalog, home, case_id, account=PROOF, level="recheck", decision="approve", comment=None,
+                      now="2026-01-06T10:00:00+08:00", settings=settings)
+    assert row.next_level == "approve"
 
 
 def test_list_filters_search_and_pages(catalog: Catalog, home: Path) -> None:
