@@ -171,13 +171,13 @@ def keys_demo(
     examples: Annotated[Path, typer.Option(help="示例案件目录（证书按其中的承办人员生成）")] = Path("examples"),
     crl_url: Annotated[str, typer.Option(help="证书中的 CRL 分发点（gongu tsa serve 提供）")] = "http://127.0.0.1:8731/crl/root.crl",
 ) -> None:
-    """生成演示 PKI（DEMO — NOT FOR PRODUCTION）：根 CA、机构（含司法鉴定机构）签章证书、承办人员与鉴定人证书、时间戳证书。"""
+    """生成演示 PKI（DEMO — NOT FOR PRODUCTION）：根 CA、机构（含司法鉴定机构）签章证书、承办人员证书（O = 所在公估机构）与鉴定人证书（O = 所在鉴定机构，serialNumber = 执业证号）、独立的时间戳服务证书。"""
     from signing.keys import DEMO_MARK, DEMO_PASSPHRASE, make_demo_pki
 
     with user_errors():
-        firms, handlers = _example_people(examples)
+        firms, handlers, organisations = _example_people(examples)
     pki = make_demo_pki(directory, firms[0], handlers, crl_url=crl_url, other_firms=firms[1:],
-                        seal_purposes=_seal_purposes(examples))
+                        seal_purposes=_seal_purposes(examples), organisations=organisations)
     console.print(f"[bold yellow]{DEMO_MARK}[/] 演示密钥已生成：{directory}（口令 {DEMO_PASSPHRASE}，仅供演示）")
     console.print(f"  根证书：{pki.root_pem}\n  机构：{pki.firm_p12}")
     for name, path in pki.firm_p12s.items():
@@ -205,13 +205,16 @@ def _seal_purposes(examples: Path) -> dict[str, str]:
             if is_forensic(raw) and (name := firm_name(raw))}
 
 
-def _example_people(examples: Path) -> tuple[list[str], list[tuple[str, str | None]]]:
-    """Every firm or forensic institution, and every handler or appraiser (name, licence number), of the
-    examples: whom `gongu keys demo` and the demo make certificates for."""
+def _example_people(examples: Path) -> tuple[list[str], list[tuple[str, str | None]], dict[str, str]]:
+    """Every firm or forensic institution, every handler or appraiser (name, licence number), and the
+    organisation each person's certificate names, of the examples: whom `gongu keys demo` and the demo make
+    certificates for. An appraiser is bound to the institution of their case (通则 Art 19: the institution
+    designates its own appraisers), a handler to the firm of theirs."""
     from signing.signers import firm_name, is_forensic
 
     firms: dict[str, None] = {}
     people: dict[str, str | None] = {}
+    organisations: dict[str, str] = {}
     # Survey firms first: the first is firm_p12 (the default seal, and the demo archive's checkpoint key)
     # as before the forensic examples; each institution gets its own key under [signing.firms].
     cases = sorted(_example_cases(examples), key=is_forensic)
@@ -222,9 +225,11 @@ def _example_people(examples: Path) -> tuple[list[str], list[tuple[str, str | No
         for h in signers if isinstance(signers, list) else []:
             if isinstance(h, dict) and h.get("name"):
                 people.setdefault(str(h["name"]), h.get("licence_no"))
+                if name:
+                    organisations.setdefault(str(h["name"]), name)
     if not people:
         raise GonguError(escape(f"{examples} 中没有示例案件的承办人员（no handlers found in examples）"))
-    return list(firms) or ["公估机构"], list(people.items())
+    return list(firms) or ["公估机构"], list(people.items()), organisations
 
 
 @tsa_app.command("serve")
