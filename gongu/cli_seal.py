@@ -131,29 +131,44 @@ def _yes(flag: bool | None) -> str:
     return "—" if flag is None else ("[green]是[/]" if flag else "[red]否[/]")
 
 
+def _signer_cell(s) -> str:  # noqa: ANN001 — signing.status.SignatureReport
+    """Role, person, licence number and organisation of one signature, and whether the organisation is the
+    document's own (the institution or firm its embedded case file names)."""
+    lines = [f"{s.role or '签名'}：{s.person or s.signer}"]
+    if s.licence_no:
+        lines.append(f"执业证号 {s.licence_no}")
+    if s.organisation:
+        own = {True: "（本机构）", False: "（[red]非本机构[/]）", None: ""}[s.own_organisation]
+        lines.append(f"{escape(s.organisation)}{own}")
+    lines.append(f"证书序列号 {s.serial}")
+    return escape(lines[0]) + "\n" + "\n".join(lines[1:])
+
+
 def _print_report(report) -> None:  # noqa: ANN001 — signing.verify.VerificationReport
     from rich.table import Table
+
+    from signing.status import beijing_text
 
     head = f"{report.file}：{len(report.signatures)} 个签名，{len(report.document_timestamps)} 个文档时间戳"
     if report.certified:
         head += f"；认证签章 DocMDP P={report.docmdp_level}"
     if report.has_dss:
         head += "；含长期验证数据 (DSS)"
-    table = Table(title=head, show_lines=True)
-    for col in ("签名域", "签名人 / 证书", "签名时间 / 时间戳", "完整", "有效", "可信"):
+    table = Table(title=escape(head), show_lines=True)
+    for col in ("签名域", "签署角色 / 签名人 / 证书", "签名时间 / 时间戳（北京时间）", "完整", "有效", "可信"):
         whole_column(table, col)  # field names, serial numbers and times: none may break
     text_column(table, "签后修改")
     for s in report.signatures + report.document_timestamps:
-        ts = "无时间戳" if s.timestamp is None else f"时间戳 {s.timestamp.time:%Y-%m-%d %H:%M:%S %Z}\n{s.timestamp.tsa_name}"
+        ts = "无时间戳" if s.timestamp is None else f"时间戳 {beijing_text(s.timestamp.time)}\n{s.timestamp.tsa_name}"
         changed = s.modification_level or "—"
         if s.changed_fields:
             changed += "\n" + "、".join(s.changed_fields)
-        kind = {"certification": "认证", "approval": "批准", "document_timestamp": "文档时间戳"}[s.kind]
+        kind = {"certification": "认证", "approval": "签名", "document_timestamp": "文档时间戳"}[s.kind]
         table.add_row(
             f"{s.field}\n（{kind}）",
-            f"{s.signer}\n序列号 {s.serial}",
-            f"{s.signing_time:%Y-%m-%d %H:%M:%S %Z}\n{ts}" if s.signing_time else ts,
-            _yes(s.intact), _yes(s.valid), _yes(s.trusted), changed,
+            _signer_cell(s),
+            escape(f"{beijing_text(s.signing_time)}\n{ts}" if s.signing_time else ts),
+            _yes(s.intact), _yes(s.valid), _yes(s.trusted), escape(changed),
         )
     print_table(table)
     problems = report.all_problems()
