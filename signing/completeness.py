@@ -26,8 +26,9 @@ forensic PDF whose seal records no role is judged by its fields (appraisers' fie
 A survey handler is identified by name and licence number, not by the organisation in the certificate:
 one person's certificate can name the firm they first registered with. A forensic appraiser is identified
 by name and licence number and must also be the institution's (subject O = `institution.name`, code
-`wrong_organisation`): 通则 Art 19 has the institution designate its own appraisers, and a signer
-certified by a survey firm or an insurer is not one of them. The seal is identified by the organisation.
+`wrong_organisation`) and, when the embedded case file carries the institution's register
+(`institution.appraiser_register`), on it (`not_registered`): 通则 Art 19 has the institution designate its
+own appraisers, and a signer certified by a survey firm or an insurer is not one of them. The seal is identified by the organisation.
 
 Field names follow the kind (generator/signature_fields.py): `appraiser-N` / `institution-seal` on a
 forensic document, `handler-N` / `firm-seal` on a survey report; a forensic PDF sealed before the fields
@@ -147,6 +148,14 @@ def _case_people(case: dict[str, Any], role: str,
     return firm_name(case), people, document.person_field
 
 
+def _register_licences(case: dict[str, Any] | None) -> set[str]:
+    """The 执业证号 on the institution's register in the embedded case file (`institution.appraiser_register`);
+    empty when the case file has none (a document issued before registers were kept is not judged on it)."""
+    institution = (case or {}).get("institution")
+    entries = institution.get("appraiser_register") if isinstance(institution, dict) else None
+    return {str(e["licence_no"]).strip() for e in entries or [] if isinstance(e, dict) and e.get("licence_no")}
+
+
 def _recorded_role(sig: Any) -> str | None:
     try:
         return role_from_reason(str(sig.sig_object.get("/Reason", "")))
@@ -224,6 +233,10 @@ def check_completeness(pdf: bytes, policy: CompletenessPolicy = CompletenessPoli
             missing.append(Missing(name, "wrong_organisation",
                                    f"鉴定人「{person}」的签名证书属于「{org or '未载明机构'}」，不是出具本文书的鉴定机构"
                                    f"「{firm_name}」（appraiser's certificate names another organisation）"))
+        elif forensic and (registered := _register_licences(case)) and (licence or "") not in registered:
+            missing.append(Missing(name, "not_registered",
+                                   f"鉴定人「{person}」（执业证号 {licence or '—'}）不在案件文件所载鉴定机构「{firm_name}」"
+                                   "的执业鉴定人名册上（appraiser not on the institution's register）"))
     for name in by_field:
         if name not in expected and case is not None:
             missing.append(Missing(name, "unexpected_signature",

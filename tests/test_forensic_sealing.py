@@ -593,3 +593,22 @@ def test_verify_names_roles_licences_and_the_institution_in_beijing_time(world: 
     utc = dt.datetime.fromisoformat(data["signatures"][1]["signing_time"]).astimezone(dt.UTC)
     assert f"{utc + dt.timedelta(hours=8):%Y-%m-%d %H:%M:%S} 北京时间" in flat
     assert "UTC" not in flat
+
+
+def test_verify_finds_an_appraiser_missing_from_the_embedded_register(world: Forensic) -> None:
+    """The file alone tells: the case file embedded in the 意见书 carries the institution's register, and
+    邓晓梅 (510109013007) is not on it; a case file without a register (issued before registers were kept)
+    is not judged on one."""
+    case = example()
+    register = case["institution"]["appraiser_register"]
+    register[:] = [e for e in register if e["licence_no"] != "510109013007"]
+    sealed = world.seal("unregistered", forensic_pdf(case, 2), case=case)
+    _report, completeness = world.verify(sealed)
+    assert [(m.field, m.code) for m in completeness.missing] == [("appraiser-2", "not_registered")]
+    assert "鉴定人「邓晓梅」（执业证号 510109013007）不在案件文件所载鉴定机构「四川蜀正司法鉴定中心」的执业鉴定人名册上" \
+        in completeness.missing[0].message
+
+    case["institution"]["appraiser_register"] = []
+    sealed = world.seal("no-register", forensic_pdf(case, 2), case=case)
+    _report, completeness = world.verify(sealed)
+    assert completeness.complete
