@@ -27,8 +27,9 @@ HANDLER_ENV = "GONGU_HANDLER_KEY_PASSPHRASE"
 
 
 def handler_env(index: int) -> str:
-    """Per-signer override, numbered as the document's fields handler-1 … are: a survey's handlers in case
-    order, a forensic 意见书's appraisers in the order of report.signatures (a 补正书: its signed_by)."""
+    """Per-signer override, numbered as the document's fields are: a survey's handlers in case order
+    (handler-1 …), a forensic 意见书's appraisers in the order of report.signatures (appraiser-1 …; a 补正书:
+    its signed_by)."""
     return f"GONGU_HANDLER_{index}_KEY_PASSPHRASE"
 
 
