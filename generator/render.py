@@ -9,13 +9,13 @@ registry for the forensic kind; the one report, key "report", for the survey kin
 appraisal; the survey report) is `<stem>.pdf|.docx` with stem = `report_file_stem` (the report number);
 every other document is `<stem>-<key>.pdf|.docx` (`<stem>-commission.pdf`, `<stem>-correction-1.pdf` …).
 
-Signature fields (empty PDF signature fields the sealing step fills; names as signing/seal.py's
-FIRM_FIELD = "firm-seal" and HANDLER_FIELD = "handler-{n}"):
+Signature fields (empty PDF signature fields the sealing step fills; names in generator/signature_fields.py):
 - survey report: `firm-seal` (the firm's seal) and `handler-1` … `handler-n` (the case's handlers, in order);
-- forensic 司法鉴定意见书: `firm-seal` (the institution's 司法鉴定专用章) and `handler-1` … `handler-n` for
-  the appraisers in the order of `report.signatures`;
-- forensic 司法鉴定意见补正书 (`correction-N`): `firm-seal` and `handler-1` … for its `signed_by`, in order;
-- every other forensic document: only `firm-seal`.
+- forensic 司法鉴定意见书: `institution-seal` (the institution's 司法鉴定专用章) and `appraiser-1` …
+  `appraiser-n` for the appraisers in the order of `report.signatures`;
+- forensic 司法鉴定意见补正书 (`correction-N`) and 补充意见书 (`supplementary-N`): `institution-seal` and
+  `appraiser-1` … for their appraisers, in order;
+- every other forensic document: only `institution-seal`.
 Attachment PDFs listed in a document's 附件 (forensic `attachments[].file`, listed material scans,
 attendance ID copies; survey `attachments[].file`) are bound after the document before the fields are
 added; the 附件 list shows each one's pages (第 a–b 页) and 「第 X 页 共 Y 页」 counts them.

@@ -25,11 +25,11 @@ from generator.pdf_binding import BoundAttachment, bind
 from generator.pdf_internals import add_dublin_core, page_boxes, pin_incremental_update
 from generator.render_html import HtmlReport, gongu_version
 from generator.render_safety import FolderFetcher, RefusedResource, RenderError
+from generator.signature_fields import person_field, seal_field
 from generator.types import SHANGHAI
 
-# The PDF signature field names the sealing step (issue 5) fills, and the HTML ids they sit on.
-HANDLER_FIELD = "handler-{n}"
-FIRM_SEAL_FIELD = "firm-seal"
+# The PDF signature fields the sealing step fills are named in generator/signature_fields.py; they sit
+# on the HTML ids #sig-handler-N and #sig-firm-seal of both kinds' templates.
 PX_TO_PT = 0.75  # CSS px (1/96 in) → PDF points (1/72 in)
 
 logging.getLogger("weasyprint").setLevel(logging.ERROR)
@@ -50,8 +50,9 @@ def identity_properties(loaded: LoadedCase) -> dict[str, str]:
     return {"identifier": case.report.number, "source": case.case_id, "publisher": case.organization_name}
 
 
-def signature_boxes(document: Document) -> list[FieldBox]:
-    """Positions of #sig-handler-N and #sig-firm-seal from WeasyPrint's layout, in PDF points."""
+def signature_boxes(document: Document, *, forensic: bool = False) -> list[FieldBox]:
+    """Positions of #sig-handler-N and #sig-firm-seal from WeasyPrint's layout, in PDF points, as the fields
+    of the kind: `handler-N` / `firm-seal` (survey), `appraiser-N` / `institution-seal` (forensic)."""
     found: dict[str, FieldBox] = {}
     for index, page in enumerate(document.pages):
         height = page.height
@@ -61,7 +62,8 @@ def signature_boxes(document: Document) -> list[FieldBox]:
             if ident and (ident.startswith("sig-handler-") or ident == "sig-firm-seal") and ident not in found:
                 x, y = box.border_box_x(), box.border_box_y()
                 w, h = box.border_width(), box.border_height()
-                name = FIRM_SEAL_FIELD if ident == "sig-firm-seal" else HANDLER_FIELD.format(n=ident.rsplit("-", 1)[1])
+                name = (seal_field(forensic) if ident == "sig-firm-seal"
+                        else person_field(forensic).format(ident.rsplit("-", 1)[1]))
                 rect = (x * PX_TO_PT, (height - y - h) * PX_TO_PT, (x + w) * PX_TO_PT, (height - y) * PX_TO_PT)
                 found[ident] = FieldBox(name, index, tuple(round(v, 2) for v in rect))  # type: ignore[arg-type]
     return list(found.values())
@@ -77,7 +79,8 @@ def input_digest(loaded: LoadedCase, html: str) -> bytes:
 
 
 def add_signature_fields(pdf: bytes, fields: list[FieldBox], second_id: bytes) -> bytes:
-    """Empty signature fields by name (handler-1 …, firm-seal), appended as an incremental update."""
+    """Empty signature fields by name (handler-1 … / appraiser-1 …, firm-seal / institution-seal), appended as
+    an incremental update."""
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
     # pyHanko gives the updated file a random second /ID and stamps the clock into /ModDate and XMP;
     # pin both so renders stay byte-identical, and keep WeasyPrint's PDF/A XMP untouched.
@@ -120,7 +123,7 @@ def render_pdf_bytes(loaded: LoadedCase, report: HtmlReport,
     """The PDF/A-3b; `bound` attachment PDFs are appended after the rendered pages (generator/pdf_binding.py)
     before the empty signature fields are added, so sealing covers them too."""
     document = layout(report)
-    fields = signature_boxes(document)
+    fields = signature_boxes(document, forensic=loaded.case.kind == "forensic_appraisal")
     add_dublin_core(document, identity_properties(loaded))
     digest = input_digest(loaded, report.html)
     issued = loaded.case.report.issued_on

@@ -131,29 +131,44 @@ def _yes(flag: bool | None) -> str:
     return "—" if flag is None else ("[green]是[/]" if flag else "[red]否[/]")
 
 
+def _signer_cell(s) -> str:  # noqa: ANN001 — signing.status.SignatureReport
+    """Role, person, licence number and organisation of one signature, and whether the organisation is the
+    document's own (the institution or firm its embedded case file names)."""
+    lines = [f"{s.role or '签名'}：{s.person or s.signer}"]
+    if s.licence_no:
+        lines.append(f"执业证号 {s.licence_no}")
+    if s.organisation:
+        own = {True: "（本机构）", False: "（[red]非本机构[/]）", None: ""}[s.own_organisation]
+        lines.append(f"{escape(s.organisation)}{own}")
+    lines.append(f"证书序列号 {s.serial}")
+    return escape(lines[0]) + "\n" + "\n".join(lines[1:])
+
+
 def _print_report(report) -> None:  # noqa: ANN001 — signing.verify.VerificationReport
     from rich.table import Table
+
+    from signing.status import beijing_text
 
     head = f"{report.file}：{len(report.signatures)} 个签名，{len(report.document_timestamps)} 个文档时间戳"
     if report.certified:
         head += f"；认证签章 DocMDP P={report.docmdp_level}"
     if report.has_dss:
         head += "；含长期验证数据 (DSS)"
-    table = Table(title=head, show_lines=True)
-    for col in ("签名域", "签名人 / 证书", "签名时间 / 时间戳", "完整", "有效", "可信"):
+    table = Table(title=escape(head), show_lines=True)
+    for col in ("签名域", "签署角色 / 签名人 / 证书", "签名时间 / 时间戳（北京时间）", "完整", "有效", "可信"):
         whole_column(table, col)  # field names, serial numbers and times: none may break
     text_column(table, "签后修改")
     for s in report.signatures + report.document_timestamps:
-        ts = "无时间戳" if s.timestamp is None else f"时间戳 {s.timestamp.time:%Y-%m-%d %H:%M:%S %Z}\n{s.timestamp.tsa_name}"
+        ts = "无时间戳" if s.timestamp is None else f"时间戳 {beijing_text(s.timestamp.time)}\n{s.timestamp.tsa_name}"
         changed = s.modification_level or "—"
         if s.changed_fields:
             changed += "\n" + "、".join(s.changed_fields)
-        kind = {"certification": "认证", "approval": "批准", "document_timestamp": "文档时间戳"}[s.kind]
+        kind = {"certification": "认证", "approval": "签名", "document_timestamp": "文档时间戳"}[s.kind]
         table.add_row(
             f"{s.field}\n（{kind}）",
-            f"{s.signer}\n序列号 {s.serial}",
-            f"{s.signing_time:%Y-%m-%d %H:%M:%S %Z}\n{ts}" if s.signing_time else ts,
-            _yes(s.intact), _yes(s.valid), _yes(s.trusted), changed,
+            _signer_cell(s),
+            escape(f"{beijing_text(s.signing_time)}\n{ts}" if s.signing_time else ts),
+            _yes(s.intact), _yes(s.valid), _yes(s.trusted), escape(changed),
         )
     print_table(table)
     problems = report.all_problems()
@@ -171,13 +186,13 @@ def keys_demo(
     examples: Annotated[Path, typer.Option(help="示例案件目录（证书按其中的承办人员生成）")] = Path("examples"),
     crl_url: Annotated[str, typer.Option(help="证书中的 CRL 分发点（gongu tsa serve 提供）")] = "http://127.0.0.1:8731/crl/root.crl",
 ) -> None:
-    """生成演示 PKI（DEMO — NOT FOR PRODUCTION）：根 CA、机构（含司法鉴定机构）签章证书、承办人员与鉴定人证书、时间戳证书。"""
+    """生成演示 PKI（DEMO — NOT FOR PRODUCTION）：根 CA、机构（含司法鉴定机构）签章证书、承办人员证书（O = 所在公估机构）与鉴定人证书（O = 所在鉴定机构，serialNumber = 执业证号）、独立的时间戳服务证书。"""
     from signing.keys import DEMO_MARK, DEMO_PASSPHRASE, make_demo_pki
 
     with user_errors():
-        firms, handlers = _example_people(examples)
+        firms, handlers, organisations = _example_people(examples)
     pki = make_demo_pki(directory, firms[0], handlers, crl_url=crl_url, other_firms=firms[1:],
-                        seal_purposes=_seal_purposes(examples))
+                        seal_purposes=_seal_purposes(examples), organisations=organisations)
     console.print(f"[bold yellow]{DEMO_MARK}[/] 演示密钥已生成：{directory}（口令 {DEMO_PASSPHRASE}，仅供演示）")
     console.print(f"  根证书：{pki.root_pem}\n  机构：{pki.firm_p12}")
     for name, path in pki.firm_p12s.items():
@@ -205,13 +220,16 @@ def _seal_purposes(examples: Path) -> dict[str, str]:
             if is_forensic(raw) and (name := firm_name(raw))}
 
 
-def _example_people(examples: Path) -> tuple[list[str], list[tuple[str, str | None]]]:
-    """Every firm or forensic institution, and every handler or appraiser (name, licence number), of the
-    examples: whom `gongu keys demo` and the demo make certificates for."""
+def _example_people(examples: Path) -> tuple[list[str], list[tuple[str, str | None]], dict[str, str]]:
+    """Every firm or forensic institution, every handler or appraiser (name, licence number), and the
+    organisation each person's certificate names, of the examples: whom `gongu keys demo` and the demo make
+    certificates for. An appraiser is bound to the institution of their case (通则 Art 19: the institution
+    designates its own appraisers), a handler to the firm of theirs."""
     from signing.signers import firm_name, is_forensic
 
     firms: dict[str, None] = {}
     people: dict[str, str | None] = {}
+    organisations: dict[str, str] = {}
     # Survey firms first: the first is firm_p12 (the default seal, and the demo archive's checkpoint key)
     # as before the forensic examples; each institution gets its own key under [signing.firms].
     cases = sorted(_example_cases(examples), key=is_forensic)
@@ -222,9 +240,11 @@ def _example_people(examples: Path) -> tuple[list[str], list[tuple[str, str | No
         for h in signers if isinstance(signers, list) else []:
             if isinstance(h, dict) and h.get("name"):
                 people.setdefault(str(h["name"]), h.get("licence_no"))
+                if name:
+                    organisations.setdefault(str(h["name"]), name)
     if not people:
         raise GonguError(escape(f"{examples} 中没有示例案件的承办人员（no handlers found in examples）"))
-    return list(firms) or ["公估机构"], list(people.items())
+    return list(firms) or ["公估机构"], list(people.items()), organisations
 
 
 @tsa_app.command("serve")

@@ -465,7 +465,9 @@ def _seal_documents(documents: list[CaseDocument], data: dict[str, Any], signer:
                     target_dir: Path, stem: str, primary_key: str | None,
                     ) -> tuple[dict[str, dict[str, Path]], dict[str, dict[str, Path]]]:
     """Seal each rendered PDF (when there is a signer) and name where each file will be published: the
-    primary under the report number, the others `<number>-<key>`. Refuses a missing PDF or a name taken."""
+    primary under the report number, the others `<number>-<key>`. Refuses a missing PDF or a name taken, and
+    a signer who may not sign (signing.seal.SignerRefused: an appraiser's certificate of another organisation)."""
+    from signing.seal import SignerRefused
     from signing.signers import document_role
 
     files: dict[str, dict[str, Path]] = {}
@@ -477,7 +479,10 @@ def _seal_documents(documents: list[CaseDocument], data: dict[str, Any], signer:
         primary = doc.key == primary_key
         if signer is not None:
             role = document_role(data, key=doc.key, title=doc.title, primary=primary)
-            got["pdf"] = signer.seal(got["pdf"], work / f"sealed-{index}.pdf", data, role=role, title=doc.title)
+            try:
+                got["pdf"] = signer.seal(got["pdf"], work / f"sealed-{index}.pdf", data, role=role, title=doc.title)
+            except SignerRefused as exc:  # e.g. an appraiser's key certified by another organisation
+                raise IssueRefused(str(exc).split("；")) from None
         files[doc.key] = got
         name = stem if primary else f"{stem}-{_UNSAFE_KEY.sub('_', doc.key).strip('._') or index}"
         targets[doc.key] = {kind: target_dir / f"{name}.{kind}" for kind in got}

@@ -38,7 +38,7 @@ from generator.forensic.workdays import (
     add_working_days,
     time_limits,
 )
-from generator.types import beijing_date
+from generator.types import SHANGHAI, beijing_date
 
 
 class Source(StrEnum):
@@ -153,7 +153,9 @@ def _yes_no(value: bool) -> str:
 
 
 def _when(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M")
+    # A time a person reads is Beijing time, whatever offset the case file wrote it with.
+    shown = moment.astimezone(SHANGHAI) if moment.tzinfo is not None else moment  # naive: already Beijing
+    return shown.strftime("%Y-%m-%d %H:%M")
 
 
 def result_text(case: ForensicAppraisalCase, result: MatterResult) -> str:

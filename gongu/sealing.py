@@ -27,8 +27,9 @@ HANDLER_ENV = "GONGU_HANDLER_KEY_PASSPHRASE"
 
 
 def handler_env(index: int) -> str:
-    """Per-signer override, numbered as the document's fields handler-1 … are: a survey's handlers in case
-    order, a forensic 意见书's appraisers in the order of report.signatures (a 补正书: its signed_by)."""
+    """Per-signer override, numbered as the document's fields are: a survey's handlers in case order
+    (handler-1 …), a forensic 意见书's appraisers in the order of report.signatures (appraiser-1 …; a 补正书:
+    its signed_by)."""
     return f"GONGU_HANDLER_{index}_KEY_PASSPHRASE"
 
 
@@ -168,16 +169,16 @@ def demo_signing(home: Path, examples: Path) -> Iterator[SigningConfig]:
     every firm, forensic institution, handler and appraiser of the examples), a loopback TSA started for
     the run, and gongu.toml written in the demo home if it has none."""
     from gongu.cli_seal import _example_people, _seal_purposes
-    from signing.keys import DEMO_PASSPHRASE, make_demo_pki
+    from signing.keys import DEMO_PASSPHRASE, demo_organisations, make_demo_pki
     from signing.tsa import LocalTsa
 
     quiet_pyhanko()
     keys = home / "demo-keys"
     with LocalTsa(keys, DEMO_PASSPHRASE.encode()) as tsa:
-        firms, handlers = _example_people(examples)
+        firms, handlers, organisations = _example_people(examples)
         if not (keys / "trust" / "root.pem").is_file():
             make_demo_pki(keys, firms[0], handlers, crl_url=tsa.crl_url, other_firms=firms[1:],
-                          seal_purposes=_seal_purposes(examples))
+                          seal_purposes=_seal_purposes(examples), organisations=organisations)
         snippet = (keys / "gongu.toml.snippet").read_text(encoding="utf-8")
         config_file = home / "gongu.toml"
         if not config_file.exists():
@@ -187,10 +188,14 @@ def demo_signing(home: Path, examples: Path) -> Iterator[SigningConfig]:
         signing = parse_config(snippet, str(keys / "gongu.toml.snippet")).signing
         assert signing is not None  # make_demo_pki always writes [signing]
         config = signing.model_copy(update={"tsa_url": tsa.url}).to_config(keys)
-        lacking = [name for name, _licence in handlers if name not in config.handlers]
+        made_for = demo_organisations(keys)
+        # a person missing, or bound to another organisation than the examples now say (keys made before
+        # appraisers were bound to their institutions): the demo would be refused at issue, so remake
+        lacking = [name for name, _licence in handlers
+                   if name not in config.handlers or made_for.get(name) != organisations.get(name, firms[0])]
         if lacking:  # demo keys made before these examples existed
-            raise GonguError(escape(f"{keys} 中的演示密钥没有 {'、'.join(lacking)} 的证书；请删除该目录后重新运行 "
-                                    f"gongu demo（demo keys predate these examples: remove {keys}）"))
+            raise GonguError(escape(f"{keys} 中的演示密钥没有 {'、'.join(lacking)} 的证书，或证书不属于其所在机构；"
+                                    f"请删除该目录后重新运行 gongu demo（demo keys predate these examples: remove {keys}）"))
         yield config
 
 

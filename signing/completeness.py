@@ -6,7 +6,7 @@ document timestamp), each remaining signature still verifies. So verification al
 report carries everything an issued report carries:
 
 - the case file embedded by the renderer (PDF/A-3 attachment), which names the firm and the handlers;
-- the firm seal: the certification signature (DocMDP) in field `firm-seal`, by a certificate of the
+- the firm seal: the certification signature (DocMDP) in field `firm-seal` (`institution-seal`), by a certificate of the
   case's firm (subject O = the firm name);
 - one signature per handler named in the case file, in `handler-1`, `handler-2` … in case order
   (CAR code 4.3; 资产评估法 Art. 27: signed by the appraisers who did the work), each by that handler's
@@ -23,9 +23,16 @@ signers depend on the document: the 司法鉴定意见书 carries every appraise
 PDF is, the institution's certification signature says (its /Reason, covered by the signature); a
 forensic PDF whose seal records no role is judged by its fields (appraisers' fields → the 意见书).
 
-A handler is identified by name and licence number, not by the organisation in the certificate: one
-person's certificate can name the firm they first registered with (the demo PKI issues every handler
-under the first firm). The firm seal is identified by the organisation.
+A survey handler is identified by name and licence number, not by the organisation in the certificate:
+one person's certificate can name the firm they first registered with. A forensic appraiser is identified
+by name and licence number and must also be the institution's (subject O = `institution.name`, code
+`wrong_organisation`) and, when the embedded case file carries the institution's register
+(`institution.appraiser_register`), on it (`not_registered`): 通则 Art 19 has the institution designate its
+own appraisers, and a signer certified by a survey firm or an insurer is not one of them. The seal is identified by the organisation.
+
+Field names follow the kind (generator/signature_fields.py): `appraiser-N` / `institution-seal` on a
+forensic document, `handler-N` / `firm-seal` on a survey report; a forensic PDF sealed before the fields
+were named by role is judged by the names it carries.
 """
 
 from __future__ import annotations
@@ -42,6 +49,7 @@ if TYPE_CHECKING:
 
 from signing.signers import (
     HANDLER_FIELD,
+    ROLE_INSTITUTION,
     document_signers,
     firm_field,
     firm_name,
@@ -125,15 +133,27 @@ def _has_signature_timestamp(sig: Any) -> bool:
     return any(a["type"].native == "signature_time_stamp_token" for a in attrs)
 
 
-def _case_people(case: dict[str, Any], role: str) -> tuple[str | None, list[tuple[str, str | None]]]:
-    """The firm (or institution) and the people who sign the document of `role`, in field order."""
+def _case_people(case: dict[str, Any], role: str,
+                 field_names: list[str]) -> tuple[str | None, list[tuple[str, str | None]], str]:
+    """The firm (or institution), the people who sign the document of `role` in field order, and the template
+    of their fields as this PDF names them (`appraiser-{}`, or `handler-{}`)."""
     if not is_forensic(case) and not isinstance(case.get("handlers"), list):
-        return firm_name(case), []
+        return firm_name(case), [], HANDLER_FIELD
     try:
-        people = document_signers(case, role).people
+        document = document_signers(case, role).named_as_in(field_names)
     except ValueError:  # a role naming a correction the case file does not have
-        people = ()
-    return firm_name(case), [(p.name, str(p.licence_no) if p.licence_no else None) for p in people]
+        document = document_signers(case, ROLE_INSTITUTION)
+        return firm_name(case), [], document.person_field
+    people = [(p.name, str(p.licence_no) if p.licence_no else None) for p in document.people]
+    return firm_name(case), people, document.person_field
+
+
+def _register_licences(case: dict[str, Any] | None) -> set[str]:
+    """The 执业证号 on the institution's register in the embedded case file (`institution.appraiser_register`);
+    empty when the case file has none (a document issued before registers were kept is not judged on it)."""
+    institution = (case or {}).get("institution")
+    entries = institution.get("appraiser_register") if isinstance(institution, dict) else None
+    return {str(e["licence_no"]).strip() for e in entries or [] if isinstance(e, dict) and e.get("licence_no")}
 
 
 def _recorded_role(sig: Any) -> str | None:
@@ -158,18 +178,20 @@ def check_completeness(pdf: bytes, policy: CompletenessPolicy = CompletenessPoli
         case = embedded_case(pdf)
     except Exception:  # a hostile attachment: no case file to go by
         case = None
-    seal_field = firm_field(fields)
+    forensic = case is not None and is_forensic(case)
+    seal_field = firm_field(fields, forensic=forensic)
     role = None
+    person_field = HANDLER_FIELD
     if case is None:
         missing.append(Missing("", "no_case_file", "报告中没有嵌入案件文件，无法确定应有的签名"
                                                    "（no embedded case file: cannot tell who must sign）"))
         firm_name, people = None, []
     else:
-        role = ((_recorded_role(by_field[seal_field]) if seal_field in by_field and is_forensic(case) else None)
+        role = ((_recorded_role(by_field[seal_field]) if seal_field in by_field and forensic else None)
                 or infer_role(case, fields))
-        firm_name, people = _case_people(case, role)
+        firm_name, people, person_field = _case_people(case, role, list(fields))
 
-    expected = [seal_field] + [HANDLER_FIELD.format(i) for i in range(1, len(people) + 1)]
+    expected = [seal_field] + [person_field.format(i) for i in range(1, len(people) + 1)]
     if case is not None:
         for name in expected:
             if name not in fields:
@@ -191,17 +213,30 @@ def check_completeness(pdf: bytes, policy: CompletenessPolicy = CompletenessPoli
                                    f"机构签章证书属于「{org or _subject(firm_sig.signer_cert).get('common_name')}」，"
                                    f"不是本案{kind}「{firm_name}」（firm seal by another organisation）"))
     for index, (person, licence) in enumerate(people, start=1):
-        sig = by_field.get(HANDLER_FIELD.format(index))
+        name = person_field.format(index)
+        sig = by_field.get(name)
         if sig is None:
             continue  # reported above as unsigned / no field
         subject = _subject(sig.signer_cert)
         cn = subject.get("common_name")
         serial = subject.get("serial_number")
+        who = "鉴定人" if forensic else "承办人员"
         if not _name_fits(cn, person) or (licence and serial and serial != licence):
-            missing.append(Missing(HANDLER_FIELD.format(index), "wrong_signer",
+            missing.append(Missing(name, "wrong_signer",
                                    f"签名证书属于「{cn}」{f'（执业证号 {serial}）' if serial else ''}，"
-                                   f"不是承办人员「{person}」{f'（执业证号 {licence}）' if licence else ''}"
+                                   f"不是{who}「{person}」{f'（执业证号 {licence}）' if licence else ''}"
                                    "（signed by someone other than the handler）"))
+        elif forensic and subject.get("organization_name") != firm_name:
+            # 通则 Art 19: the institution's own appraisers sign its opinion; a certificate of another
+            # organisation (a survey firm, an insurer) is not one of them, whoever the person is.
+            org = subject.get("organization_name")
+            missing.append(Missing(name, "wrong_organisation",
+                                   f"鉴定人「{person}」的签名证书属于「{org or '未载明机构'}」，不是出具本文书的鉴定机构"
+                                   f"「{firm_name}」（appraiser's certificate names another organisation）"))
+        elif forensic and (registered := _register_licences(case)) and (licence or "") not in registered:
+            missing.append(Missing(name, "not_registered",
+                                   f"鉴定人「{person}」（执业证号 {licence or '—'}）不在案件文件所载鉴定机构「{firm_name}」"
+                                   "的执业鉴定人名册上（appraiser not on the institution's register）"))
     for name in by_field:
         if name not in expected and case is not None:
             missing.append(Missing(name, "unexpected_signature",

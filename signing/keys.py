@@ -11,8 +11,9 @@ DEMO_MARK (OU) and "DEMO" in its common name, so nobody mistakes a demo seal for
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,6 +32,12 @@ DEMO_PASSPHRASE = "gongu-demo"
 # RSA, not ECDSA: pyHanko raises the PDF version to 2.0 for ECDSA, which breaks the PDF/A-3b claim.
 RSA_BITS = 2048
 DEFAULT_CRL_PATH = "/crl/root.crl"
+# The demo TSA is its own authority, not any firm's or institution's: a timestamp is a third party's word
+# on the time (RFC 3161 §1), so its certificate never names an organisation whose documents it stamps.
+DEMO_TSA_ORGANISATION = "Gongu Demo Time-Stamping Authority"
+# Which organisation each demo person certificate names (JSON, name → O), so a demo home made before the
+# appraisers were bound to their institutions can be told apart and remade.
+ORGANISATIONS_FILE = "organisations.json"
 
 
 class KeyError_(Exception):
@@ -217,11 +224,15 @@ def make_demo_pki(
     passphrase: str = DEMO_PASSPHRASE,
     other_firms: Sequence[str] = (),
     seal_purposes: dict[str, str] | None = None,
+    organisations: Mapping[str, str] | None = None,
 ) -> DemoPki:
     """Root CA, the firm's organisation (seal) certificate, one certificate per handler, a TSA.
 
     `seal_purposes` names a firm's seal when it is not a 公估专用章 (a forensic institution's
-    司法鉴定专用章); handlers include a forensic case's appraisers, by name and 执业证号.
+    司法鉴定专用章); handlers include a forensic case's appraisers, by name and 执业证号 (subject
+    serialNumber). `organisations` names the organisation (subject O) of a person's certificate: an
+    appraiser's is the institution that issues their opinions (通则 Art 19), a handler's their firm;
+    anyone not in it is issued under `firm_name`. The TSA has its own identity (DEMO_TSA_ORGANISATION).
 
     Writes PKCS#12 files, `trust/root.pem`, `trust/root.crl` (an empty CRL signed by the root so
     LTV validation data exist offline) and `gongu.toml.snippet`.
@@ -230,7 +241,7 @@ def make_demo_pki(
     purposes = seal_purposes or {}
     root = make_root()
     firm = issue(root, _name(f"DEMO {firm_name} {purposes.get(firm_name, '公估专用章')}", firm_name), crl_url=crl_url)
-    tsa = issue(root, _name("Gongu Demo TSA (DEMO)", firm_name), timestamping=True, crl_url=crl_url)
+    tsa = issue(root, _name("Gongu Demo TSA (DEMO)", DEMO_TSA_ORGANISATION), timestamping=True, crl_url=crl_url)
     pki = DemoPki(
         directory=directory,
         root_pem=directory / "trust" / "root.pem",
@@ -242,8 +253,10 @@ def make_demo_pki(
     for index, other in enumerate(dict.fromkeys(f for f in other_firms if f != firm_name), start=2):
         cert = issue(root, _name(f"DEMO {other} {purposes.get(other, '公估专用章')}", other), crl_url=crl_url)
         pki.firm_p12s[other] = write_p12(directory / f"firm-{index}.p12", cert, [root.cert], passphrase, other)
+    bound = dict(organisations or {})
     for index, (name, licence) in enumerate(handlers, start=1):
-        cert = issue(root, _name(f"{name} (DEMO)", firm_name, serial=licence), crl_url=crl_url)
+        bound.setdefault(name, firm_name)
+        cert = issue(root, _name(f"{name} (DEMO)", bound[name], serial=licence), crl_url=crl_url)
         path = directory / "handlers" / f"handler-{index}-{_safe_file_name(licence or str(index))}.p12"
         pki.handler_p12[name] = write_p12(path, cert, [root.cert], passphrase, name)
     atomic_write(pki.root_pem, root.cert.public_bytes(serialization.Encoding.PEM))
@@ -259,7 +272,18 @@ def make_demo_pki(
         mode=0o600,
     )
     atomic_write(directory / "gongu.toml.snippet", pki.toml_snippet().encode("utf-8"))
+    people = {name: bound[name] for name in pki.handler_p12}
+    atomic_write(directory / ORGANISATIONS_FILE, json.dumps(people, ensure_ascii=False, indent=1).encode("utf-8"))
     return pki
+
+
+def demo_organisations(directory: Path) -> dict[str, str]:
+    """Person name → the organisation their demo certificate names (empty for a demo PKI that predates it)."""
+    try:
+        data = json.loads((Path(directory) / ORGANISATIONS_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
 
 
 def read_p12(path: Path, passphrase: bytes | None) -> tuple[object, x509.Certificate, list[x509.Certificate]]:

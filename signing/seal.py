@@ -17,7 +17,7 @@ Any other later change (page content, a new annotation, a new field) breaks /P 2
 difference analysis flags it against every signature (see signing.verify).
 
 The visible appearances go into the report's signature block: fields named `handler-1`, `handler-2`, …
-and `firm-seal`, created empty by the renderer where there is room (never over text, except the firm
+and `firm-seal` (a forensic document: `appraiser-1` … and `institution-seal`), created empty by the renderer where there is room (never over text, except the firm
 seal which sits over the firm name and date, as a Chinese report is sealed).
 """
 
@@ -71,6 +71,11 @@ TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 
 class SealError(Exception):
     """Sealing cannot proceed; the message tells the user what to fix (Chinese, then English)."""
+
+
+class SignerRefused(SealError):
+    """A key belongs to someone who may not sign this document (an appraiser certified by another
+    organisation, or under another licence number): a refusal to issue, not a technical failure."""
 
 
 # ─────────────────────────────────────────── inputs ────────────────────────────────────────────
@@ -223,6 +228,23 @@ def firm_name_from_case(raw: dict[str, Any]) -> str:
 # ──────────────────────────────────────────── sealing ───────────────────────────────────────────
 
 
+def appraiser_certificate_problems(document: DocumentSigners, certs: Sequence[tuple[Signatory, Any]]) -> list[str]:
+    """Why an appraiser's certificate cannot sign the institution's document, before anything is signed:
+    its organisation (subject O) is not the institution (通则 Art 19: the institution designates its own
+    appraisers), or its 执业证号 (subject serialNumber) is not the one the case file gives them."""
+    out = []
+    for person, cert in certs:
+        names = cert.subject.native
+        org, serial = names.get("organization_name"), names.get("serial_number")
+        if org != document.firm_name:
+            out.append(f"[通则 Art 19] 鉴定人「{person.name}」的签名证书属于「{org or '未载明机构'}」，不是出具本文书的"
+                       f"鉴定机构「{document.firm_name}」（appraiser's certificate names another organisation）")
+        elif person.licence_no and serial and serial != person.licence_no:
+            out.append(f"[通则 Art 19] 鉴定人「{person.name}」的签名证书执业证号为 {serial}，与案件文件的 "
+                       f"{person.licence_no} 不符（certificate is for another licence number）")
+    return out
+
+
 def _timestamper(url: str | None) -> HTTPTimeStamper | None:
     return HTTPTimeStamper(url, timeout=10) if url else None
 
@@ -242,7 +264,8 @@ def seal_pdf(
     document: DocumentSigners | None = None,
     title: str | None = None,
 ) -> bytes:
-    """Sign `pdf` (bytes) into the fields `firm-seal` (or `firm`), `handler-1` …; return the sealed bytes.
+    """Sign `pdf` (bytes) into the seal's field (`firm-seal`; a forensic document's `institution-seal`) and the
+    people's (`handler-1` …; `appraiser-1` …); return the sealed bytes.
 
     `document` says which seal and how many signatures the document takes (signing.signers); without
     it, a survey report: the firm and at least two handlers (4.3). With `document.minimum` None the
@@ -257,15 +280,16 @@ def seal_pdf(
     if document.minimum is None and handlers:
         raise SealError("本文书只由鉴定机构盖章，不应有鉴定人签名（this document is sealed by the institution alone）")
     present = signature_field_names(pdf)
-    seal_field = firm_field(present)
-    wanted = [seal_field] + [HANDLER_FIELD.format(i) for i in range(1, len(handlers) + 1)]
+    seal_field = firm_field(present, forensic=document.forensic)
+    document = document.named_as_in(present)  # appraiser-N, or handler-N on a forensic PDF rendered before
+    wanted = [seal_field] + document.fields[: len(handlers)]
     missing = [name for name in wanted if name not in present]
     if missing:
         raise SealError(
             f"报告中缺少签名域 {', '.join(missing)}（missing signature fields: {', '.join(missing)}）；"
             "请用 gongu render 重新生成报告（re-render the report）"
         )
-    extra = sorted(n for n in present if n.startswith("handler-") and n not in wanted)
+    extra = sorted(n for n in present if n.startswith(document.person_field[:-2]) and n not in wanted)
     if extra:
         # An empty handler field left behind could be signed later by anyone with a certificate.
         who = "鉴定人" if document.forensic else "承办人员"
@@ -313,7 +337,7 @@ def seal_pdf(
             steps.append(
                 (
                     PdfSignatureMetadata(
-                        field_name=HANDLER_FIELD.format(index),
+                        field_name=document.person_field.format(index),
                         md_algorithm=MD_ALGORITHM,
                         subfilter=sigfields.SigSeedSubFilter.PADES,
                         reason=document.person_reason(person),
@@ -325,7 +349,7 @@ def seal_pdf(
                         use_pades_lta=ltv and last,
                     ),
                     signer,
-                    handler_style(person, font, heights.get(HANDLER_FIELD.format(index), 0.0)),
+                    handler_style(person, font, heights.get(document.person_field.format(index), 0.0)),
                 )
             )
         current = pdf
@@ -420,6 +444,9 @@ def seal_report(
         ]
     except KeyError_ as exc:
         raise SealError(str(exc)) from None
+    if document.forensic:
+        if refusals := appraiser_certificate_problems(document, [(p, s.signing_cert) for p, s in handler_signers]):
+            raise SignerRefused("；".join(refusals))
     vc = None
     if config.trust_roots:
         try:
@@ -455,7 +482,7 @@ def seal_report(
     atomic_write(Path(output), sealed)
     return SealResult(
         output=Path(output),
-        fields=[firm_field(signature_field_names(sealed))] + document.fields,
+        fields=[firm_field(signature_field_names(sealed))] + document.named_as_in(signature_field_names(sealed)).fields,
         ltv=config.ltv,
         timestamped=bool(config.tsa_url),
     )
@@ -465,6 +492,7 @@ __all__ = [
     "FIRM_FIELD",
     "HANDLER_FIELD",
     "SealError",
+    "SignerRefused",
     "SealResult",
     "DocumentSigners",
     "Signatory",

@@ -12,6 +12,10 @@
   - on every other document (委托书, 告知书, records …, and a terminated case's 终止鉴定告知书, role
     "institution"): the institution alone.
 
+Field names say the role (generator/signature_fields.py): a survey report's `handler-N` and `firm-seal`, a
+forensic document's `appraiser-N` and `institution-seal`. A forensic PDF rendered before the fields were
+named by role (`handler-N`, `firm-seal` or `firm`) is still sealed and verified by the names it carries.
+
 The role of a forensic document is written into the institution's certification signature (its
 /Reason, which the signature covers), so verification knows from the file alone whose signatures a
 complete document carries: nobody without the institution's key can claim a different role.
@@ -21,14 +25,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
+from generator.signature_fields import APPRAISER_FIELD, FIRM_SEAL_FIELD, HANDLER_FIELD, INSTITUTION_SEAL_FIELD
+
 FORENSIC_KIND = "forensic_appraisal"
-FIRM_FIELD = "firm-seal"
-# Forensic documents may name the institution's field plainly "firm"; either is the seal's field.
-FIRM_FIELD_ALIASES = (FIRM_FIELD, "firm")
-HANDLER_FIELD = "handler-{}"
+FIRM_FIELD = FIRM_SEAL_FIELD
+# The seal's field: the institution's by role, or a firm's; older forensic documents say "firm-seal" or "firm".
+FIRM_FIELD_ALIASES = (INSTITUTION_SEAL_FIELD, FIRM_FIELD, "firm")
 
 ROLE_REPORT = "report"
 ROLE_INSTITUTION = "institution"
@@ -59,10 +64,21 @@ class DocumentSigners:
     # (minimum number of people, the clause that sets it); None: the institution (firm) seals alone.
     minimum: tuple[int, str] | None
     forensic: bool = False
+    # The n-th person's field: `appraiser-{}` on a forensic document, `handler-{}` on a survey report.
+    person_field: str = HANDLER_FIELD
 
     @property
     def fields(self) -> list[str]:
-        return [HANDLER_FIELD.format(i) for i in range(1, len(self.people) + 1)]
+        return [self.person_field.format(i) for i in range(1, len(self.people) + 1)]
+
+    def named_as_in(self, field_names: Iterable[str]) -> DocumentSigners:
+        """This document with the person fields named as the PDF names them: a forensic PDF rendered before
+        fields were named by role carries `handler-N` and no `appraiser-N`."""
+        names = list(field_names)
+        if self.forensic and not any(n.startswith("appraiser-") for n in names) \
+                and any(n.startswith("handler-") for n in names):
+            return replace(self, person_field=HANDLER_FIELD)
+        return self
 
     def too_few(self) -> str | None:
         """The refusal when fewer people sign than the clause asks, in Chinese then English."""
@@ -151,7 +167,7 @@ def document_signers(raw: dict[str, Any], role: str = ROLE_REPORT) -> DocumentSi
     else:
         minimum = (1, "通则 Art 41")  # a correction carries at least one appraiser's signature
     return DocumentSigners(firm_name(raw) or "司法鉴定机构", "司法鉴定专用章", _forensic_people(raw, role), role,
-                           minimum, forensic=True)
+                           minimum, forensic=True, person_field=APPRAISER_FIELD)
 
 
 def correction_role(raw: dict[str, Any], key: str, title: str = "") -> str | None:
@@ -201,10 +217,31 @@ def infer_role(raw: dict[str, Any], field_names: Iterable[str]) -> str:
     by the institution alone; a survey report is always the report."""
     if not is_forensic(raw):
         return ROLE_REPORT
-    return ROLE_REPORT if any(n.startswith("handler-") for n in field_names) else ROLE_INSTITUTION
+    return ROLE_REPORT if any(n.startswith(("appraiser-", "handler-")) for n in field_names) else ROLE_INSTITUTION
 
 
-def firm_field(field_names: Iterable[str]) -> str:
-    """The name of the seal's field in this PDF (`firm-seal`, or `firm`); `firm-seal` when neither exists."""
+def firm_field(field_names: Iterable[str], *, forensic: bool = False) -> str:
+    """The name of the seal's field in this PDF (`institution-seal`, `firm-seal` or `firm`); when none exists,
+    the name the kind's renderer gives it."""
     names = set(field_names)
-    return next((n for n in FIRM_FIELD_ALIASES if n in names), FIRM_FIELD)
+    return next((n for n in FIRM_FIELD_ALIASES if n in names), INSTITUTION_SEAL_FIELD if forensic else FIRM_FIELD)
+
+
+# What a signature field holds, for people reading `gongu verify` (by the field's name and the case kind).
+SEAL_TITLES = {True: "司法鉴定专用章", False: "公估机构印章"}
+
+
+def field_role_title(field: str, raw: dict[str, Any] | None) -> str:
+    """The role of the signature in `field`: 鉴定人, 司法鉴定专用章, 承办人员（主办公估师）, 公估机构印章 …"""
+    forensic = is_forensic(raw)
+    if field in FIRM_FIELD_ALIASES:
+        return SEAL_TITLES[forensic or field == INSTITUTION_SEAL_FIELD]
+    match = re.fullmatch(r"(appraiser|handler)-(\d+)", field)
+    if match is None:
+        return "签名"
+    if forensic or match[1] == "appraiser":
+        return "鉴定人"
+    handlers = [h for h in (raw or {}).get("handlers") or [] if isinstance(h, dict)]
+    index = int(match[2])
+    role = handlers[index - 1].get("role") if 1 <= index <= len(handlers) else None
+    return f"承办人员（{role}）" if role else "承办人员"

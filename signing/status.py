@@ -12,12 +12,27 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from generator.types import SHANGHAI
+
 DOCMDP_TITLES = {
     1: "不允许任何修改 (no changes)",
     2: "仅允许填写表单和签名 (form filling and signing)",
     3: "允许填写表单、签名和注释 (form filling, signing, annotations)",
 }
 
+
+
+def beijing(moment: dt.datetime) -> dt.datetime:
+    """A signing or timestamp time as people in China read it: Beijing time (+08:00). pyHanko gives UTC; a
+    naive time is taken as UTC, the time base of CMS signing-time and RFC 3161 genTime."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment.astimezone(SHANGHAI)
+
+
+def beijing_text(moment: dt.datetime) -> str:
+    """`2026-12-07 20:59:11 北京时间`."""
+    return f"{beijing(moment):%Y-%m-%d %H:%M:%S} 北京时间"
 
 
 class VerifyError(Exception):
@@ -55,6 +70,16 @@ class SignatureReport:
     changed_fields: tuple[str, ...]
     suspicious_change: str | None
     problems: tuple[str, ...] = ()
+    # Who signed as what, for people: the role by field (鉴定人, 司法鉴定专用章, 承办人员（主办公估师）, 公估机构印章,
+    # 文档时间戳 — signing.signers.field_role_title), the person (certificate CN without the demo mark), their
+    # licence number (subject serialNumber, the 执业证号) and organisation (subject O).
+    role: str | None = None
+    person: str | None = None
+    licence_no: str | None = None
+    organisation: str | None = None
+    # Whether O is the institution (or firm) that issues the document, as its embedded case file names it;
+    # None without a case file, and for document timestamps (a TSA is nobody's staff).
+    own_organisation: bool | None = None
 
     @property
     def ok(self) -> bool:
@@ -84,7 +109,7 @@ class VerificationReport:
     def as_dict(self) -> dict[str, Any]:
         def clean(value: Any) -> Any:
             if isinstance(value, dt.datetime):
-                return value.isoformat()
+                return beijing(value).isoformat()  # Beijing time, +08:00: people read these
             if isinstance(value, dict):
                 return {k: clean(v) for k, v in value.items()}
             if isinstance(value, list | tuple):

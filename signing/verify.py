@@ -27,6 +27,7 @@ from pyhanko.sign.validation.status import ModificationInfo, SignatureCoverageLe
 from pyhanko_certvalidator import ValidationContext
 
 from signing.completeness import CompletenessPolicy, CompletenessReport, check_completeness
+from signing.signers import field_role_title, firm_name
 from signing.status import (
     SignatureReport,
     TimestampInfo,
@@ -62,6 +63,18 @@ def _quiet_pyhanko(func: Callable[P, R]) -> Callable[P, R]:
 
 # Changes after a signature that pyHanko rates at these levels are ones the signer allowed.
 _ALLOWED = (ModificationLevel.NONE, ModificationLevel.LTA_UPDATES, ModificationLevel.FORM_FILLING)
+
+_DEMO_MARK = " (DEMO)"
+
+
+def _identity(cert: Any) -> dict[str, str | None]:
+    """person (CN without the demo PKI's " (DEMO)"), licence number (serialNumber) and organisation (O)."""
+    names = cert.subject.native
+    common = names.get("common_name")
+    person = str(common).removesuffix(_DEMO_MARK) if common else None
+    serial, org = names.get("serial_number"), names.get("organization_name")
+    return {"person": person, "licence_no": str(serial) if serial else None, "organisation": str(org) if org else None}
+
 
 def _cert_fields(cert: Any) -> tuple[str, str, str, dt.datetime]:
     subject = cert.subject
@@ -170,6 +183,7 @@ def _check_signature(sig: EmbeddedPdfSignature, kwargs: dict[str, Any], dss: Doc
         changed_fields=changed,
         suspicious_change=suspicious,
         problems=tuple(problems),
+        **_identity(sig.signer_cert),  # type: ignore[arg-type]
     )
 
 
@@ -200,7 +214,23 @@ def _check_doc_timestamp(sig: EmbeddedPdfSignature, kwargs: dict[str, Any],
         changed_fields=changed,
         suspicious_change=suspicious,
         problems=tuple(problems),
+        role="文档时间戳",
+        organisation=_identity(sig.signer_cert)["organisation"],
     )
+
+
+def _with_roles(signatures: list[SignatureReport], pdf: bytes) -> list[SignatureReport]:
+    """Each signature's role by its field and whether its certificate is the document's organisation's, from
+    the case file embedded in the PDF (signing.embedded; none or unreadable: the role by field name alone)."""
+    from signing.embedded import embedded_case
+
+    try:
+        case = embedded_case(pdf)
+    except Exception:  # a hostile attachment: judged without the case file
+        case = None
+    owner = firm_name(case)
+    return [replace(s, role=field_role_title(s.field, case),
+                    own_organisation=None if owner is None else s.organisation == owner) for s in signatures]
 
 
 @_quiet_pyhanko
@@ -245,6 +275,7 @@ def verify_pdf(path: Path | str, trust_roots: Sequence[Path] = (), *, crls: Sequ
         else:
             signatures.append(_check_signature(sig, kwargs, dss, certification_field))
 
+    signatures = _with_roles(signatures, data)
     problems = []
     if not signatures:
         problems.append("文件中没有签名（no signatures in the file）")

@@ -107,7 +107,7 @@ def test_the_draw_document_is_issued_sealed_by_the_institution(issued: Issued) -
     assert hashlib.sha256(pdf.read_bytes()).hexdigest() == doc.pdf_sha256
     with pdf.open("rb") as fh:
         sigs = PdfFileReader(fh).embedded_signatures
-        assert [s.field_name for s in sigs] == ["firm-seal"]  # the institution's seal alone, no appraiser
+        assert [s.field_name for s in sigs] == ["institution-seal"]  # the institution's seal alone, no appraiser
 
 
 def test_ingest_packs_the_record_and_logs_the_draw_in_the_same_transaction(

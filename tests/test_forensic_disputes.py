@@ -106,6 +106,9 @@ def test_art_30_supplementary_by_the_original_appraisers() -> None:
 
     def stranger(d: dict) -> None:
         d["appraisers"].append({"name": "吴刚", "licence_no": "510106012099", "title": "法医师"})
+        # on the institution's register, so only Art 30 (not the register, 通则 Art 19) reacts
+        d["institution"]["appraiser_register"].append(
+            {"name": "吴刚", "licence_no": "510106012099", "categories": ["法医临床鉴定"]})
         d["supplementary"][0]["appraisers"] = ["唐志明", "吴刚"]
 
     findings = forensic_findings(then(with_supplementary, stranger))
@@ -253,7 +256,7 @@ def test_supplementary_opinion_names_the_original_and_its_appraisers(rendered: d
         assert words in flat, words
     with open(rendered["supplementary-1"].pdf, "rb") as fh:
         fields = [name for name, *_ in enumerate_sig_fields(PdfFileReader(fh))]
-    assert sorted(fields) == ["firm-seal", "handler-1", "handler-2"]  # sealed like the 意见书
+    assert sorted(fields) == ["appraiser-1", "appraiser-2", "institution-seal"]  # sealed like the 意见书
 
 
 def test_objection_lists_the_path_and_each_step_has_its_record(rendered: dict[str, Any]) -> None:
@@ -386,7 +389,7 @@ def test_the_supplementary_opinion_is_signed_by_the_institution_and_its_appraise
     _title, files = world.additional.documents["supplementary-1"]
     report, completeness = _verify(world, files["pdf"])
     assert report.ok, report.all_problems()
-    assert [s.field for s in report.signatures] == ["firm-seal", "handler-1", "handler-2"]
+    assert [s.field for s in report.signatures] == ["institution-seal", "appraiser-1", "appraiser-2"]
     assert [s.signer for s in report.signatures[1:]] == ["唐志明 (DEMO)", "邓晓梅 (DEMO)"]
     assert completeness.complete and completeness.role == "supplementary-1"
 
@@ -396,7 +399,7 @@ def test_dispute_records_are_sealed_by_the_institution_alone(world: World) -> No
         _title, files = world.additional.documents[key]
         report, completeness = _verify(world, files["pdf"])
         assert report.ok, (key, report.all_problems())
-        assert [s.field for s in report.signatures] == ["firm-seal"], key
+        assert [s.field for s in report.signatures] == ["institution-seal"], key
         assert completeness.complete and completeness.role == "institution", key
 
 

@@ -252,7 +252,7 @@ def test_bound_opinion_keeps_pdfa_case_file_and_signature_fields(joint: dict[str
     with joint["opinion"].pdf.open("rb") as fh:
         r = PdfFileReader(fh)
         names = [n for n, _, _ in enumerate_sig_fields(r)]
-        assert sorted(names) == ["firm-seal", "handler-1", "handler-2"]
+        assert sorted(names) == ["appraiser-1", "appraiser-2", "institution-seal"]
         xmp = r.root["/Metadata"].get_object().data.decode("utf-8")
         assert 'pdfaid:part="3"' in xmp and 'pdfaid:conformance="B"' in xmp and "蜀正司鉴〔2026〕临鉴字第0318号" in xmp
         assert "/OutputIntents" in r.root and len(r.root["/AF"]) == 1
@@ -262,13 +262,13 @@ def test_bound_opinion_keeps_pdfa_case_file_and_signature_fields(joint: dict[str
         assert data == (JOINT / "case.json").read_bytes()
     for key in ("commission", "selection", "recusal", "attendance", "review_opinion"):
         with joint[key].pdf.open("rb") as fh:
-            assert [n for n, _, _ in enumerate_sig_fields(PdfFileReader(fh))] == ["firm-seal"], key
+            assert [n for n, _, _ in enumerate_sig_fields(PdfFileReader(fh))] == ["institution-seal"], key
 
 
 def test_correction_fields_follow_its_signers(single: dict[str, RenderedDocument]) -> None:
     with single["correction-1"].pdf.open("rb") as fh:
         names = sorted(n for n, _, _ in enumerate_sig_fields(PdfFileReader(fh)))
-    assert names == ["firm-seal", "handler-1", "handler-2"]
+    assert names == ["appraiser-1", "appraiser-2", "institution-seal"]
     flat = squash(pdftotext(single["correction-1"].pdf))
     assert flat.index("邓晓梅（副主任法医师）") < flat.index("唐志明（主任法医师）")  # signed_by order
 

@@ -308,6 +308,67 @@ def test_art_19_two_appraisers_sign_and_seal() -> None:
     assert hit(lambda d: d["report"].update(institution_seal=False)) == {"forensic.signoff.two_appraisers"}
 
 
+def _sign_as(name: str, licence: str) -> Edit:
+    """邓晓梅 (the second appraiser) replaced by `name` everywhere she appears as an appraiser: the case's
+    appraisers, the signatures and the recusal declarations, so only who she is changes."""
+    def edit(d: dict) -> None:
+        d["appraisers"][1].update(name=name, licence_no=licence)
+        d["report"]["signatures"][1]["appraiser"] = name
+        d["recusals"][1]["appraiser"] = name
+    return edit
+
+
+def test_art_19_appraiser_not_on_the_institution_register_is_blocked() -> None:
+    # 邓晓梅's licence 510109013007 is on 四川蜀正司法鉴定中心's register; 510199000001 is on no register.
+    (f,) = forensic_findings(_sign_as("邓晓梅", "510199000001"), rule="forensic.appraisers.registered")
+    assert (f.severity, f.path, f.value) == ("blocking", "$.appraisers[1].licence_no", "510199000001")
+    assert "不在鉴定机构「四川蜀正司法鉴定中心」的执业鉴定人名册上" in f.message
+    assert hit(_sign_as("邓晓梅", "510199000001")) == {"forensic.appraisers.registered"}
+
+
+def test_art_19_register_licence_held_by_another_name_is_blocked() -> None:
+    # 510106010002 is on the register as 宋建华 (the 复核人), not as 邓晓梅
+    (f,) = forensic_findings(_sign_as("邓晓梅", "510106010002"), rule="forensic.appraisers.registered")
+    assert f.path == "$.appraisers[1].name" and "登记为「宋建华」" in f.message
+
+
+def test_art_19_appraiser_registered_in_another_category_is_blocked() -> None:
+    # 何永年 (510106009011) is registered for 法医病理鉴定 only; every matter of example (a) is 法医临床鉴定
+    (f,) = forensic_findings(_sign_as("何永年", "510106009011"), rule="forensic.appraisers.registered")
+    assert f.path == "$.appraisers[1]" and f.value == ["法医病理鉴定"]
+    assert "不含鉴定事项所需的法医临床鉴定" in f.message
+
+
+def test_art_19_empty_register_is_blocked() -> None:
+    def edit(d: dict) -> None:
+        d["institution"]["appraiser_register"] = []
+    (f,) = forensic_findings(edit)
+    assert (f.rule, f.clause, f.path) == ("forensic.appraisers.registered", "通则 Art 19",
+                                          "$.institution.appraiser_register")
+
+
+def test_sichuan_4_1_insurer_claims_handler_as_appraiser_is_blocked() -> None:
+    """The insurer's claims handler 陈敏 (its contact person "理赔人伤岗 陈敏" and attendee) entered as the
+    second signing appraiser: not on the register (通则 Art 19) and on the insurer's side (Sichuan 四(一))."""
+    found = forensic_findings(_sign_as("陈敏", "510106099999"))
+    assert {(f.rule, f.path) for f in found} == {
+        ("forensic.appraisers.registered", "$.appraisers[1].licence_no"),
+        ("forensic.appraisers.not_party_staff", "$.appraisers[1].name")}
+    assert all(f.blocking for f in found)
+    staff = next(f for f in found if f.rule == "forensic.appraisers.not_party_staff")
+    assert staff.clause == "Sichuan 四(一)"
+    # the first person the case names on the insurer's side: the insurer party's contact person
+    assert "保险机构「中国人民财产保险股份有限公司成都市分公司」的联系人" in staff.message
+
+
+def test_sichuan_4_1_even_when_registered_the_insurers_person_is_blocked() -> None:
+    def edit(d: dict) -> None:
+        _sign_as("陈敏", "510106099999")(d)
+        d["institution"]["appraiser_register"].append(
+            {"name": "陈敏", "licence_no": "510106099999", "categories": ["法医临床鉴定"]})
+    assert hit(edit) == {"forensic.appraisers.not_party_staff"}
+
+
 def test_art_37_dissent_is_a_warning() -> None:
     (f,) = forensic_findings(lambda d: d["report"]["signatures"][1].update(dissent="护理期以60日为宜"))
     assert (f.rule, f.severity) == ("forensic.signoff.dissent", "warning")

@@ -38,9 +38,11 @@ def example() -> dict[str, Any]:
     return json.loads(EXAMPLE.read_text(encoding="utf-8"))
 
 
-def forensic_pdf(case: dict[str, Any], appraiser_fields: int, seal_field: str = "firm-seal") -> bytes:
+def forensic_pdf(case: dict[str, Any], appraiser_fields: int, seal_field: str = "institution-seal",
+                 person_field: str = "appraiser-{}") -> bytes:
     """A small PDF/A-3b document of the case, with the case file embedded and empty signature fields, as
-    the renderer makes them (`handler-1` … for the appraisers, the institution's seal field)."""
+    the renderer makes them (`appraiser-1` … for the appraisers, `institution-seal`); a document rendered
+    before fields were named by role had `handler-1` … and `firm-seal` or `firm`."""
     from weasyprint import HTML, Attachment
 
     doc = f"""<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>文书</title>
@@ -50,7 +52,8 @@ def forensic_pdf(case: dict[str, Any], appraiser_fields: int, seal_field: str = 
     pdf = HTML(string=doc).write_pdf(pdf_variant="pdf/a-3b", attachments=[attachment])
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
     for i in range(appraiser_fields):
-        append_signature_field(writer, SigFieldSpec(f"handler-{i + 1}", on_page=-1, box=(60, 300 - 60 * i, 260, 350 - 60 * i)))
+        append_signature_field(writer, SigFieldSpec(person_field.format(i + 1), on_page=-1,
+                                                    box=(60, 300 - 60 * i, 260, 350 - 60 * i)))
     append_signature_field(writer, SigFieldSpec(seal_field, on_page=-1, box=(380, 200, 480, 300)))
     out = io.BytesIO()
     writer.write(out)
@@ -163,7 +166,7 @@ def test_keys_demo_makes_certificates_for_the_institution_and_the_appraisers(tmp
 def test_opinion_carries_the_institution_seal_and_both_appraisers(world: Forensic, opinion: Path) -> None:
     report, completeness = world.verify(opinion, require_timestamp=True)
     assert report.ok, report.all_problems()
-    assert [s.field for s in report.signatures] == ["firm-seal", "handler-1", "handler-2"]
+    assert [s.field for s in report.signatures] == ["institution-seal", "appraiser-1", "appraiser-2"]
     assert report.signatures[0].kind == "certification"
     assert [s.signer for s in report.signatures[1:]] == ["唐志明 (DEMO)", "邓晓梅 (DEMO)"]
     assert all(s.timestamp is not None for s in report.signatures)
@@ -174,7 +177,7 @@ def test_opinion_carries_the_institution_seal_and_both_appraisers(world: Forensi
 def test_companion_is_sealed_by_the_institution_alone(world: Forensic, companion: Path) -> None:
     report, completeness = world.verify(companion, require_timestamp=True)
     assert report.ok, report.all_problems()
-    assert [(s.field, s.kind) for s in report.signatures] == [("firm-seal", "certification")]
+    assert [(s.field, s.kind) for s in report.signatures] == [("institution-seal", "certification")]
     assert report.signatures[0].timestamp is not None
     assert completeness.complete and completeness.role == "institution" and completeness.handlers == ()
 
@@ -195,6 +198,17 @@ def test_seal_field_named_firm_is_sealed_too(world: Forensic) -> None:
     assert completeness.complete
 
 
+def test_an_opinion_rendered_with_the_old_field_names_still_seals_and_verifies(world: Forensic) -> None:
+    """A 意见书 rendered before fields were named by role (`handler-N`, `firm-seal`) is sealed in the fields
+    it has and verified as complete; `gongu verify` still says who signed as what."""
+    sealed = world.seal("old-names", forensic_pdf(example(), 2, seal_field="firm-seal", person_field="handler-{}"))
+    report, completeness = world.verify(sealed)
+    assert report.ok, report.all_problems()
+    assert [s.field for s in report.signatures] == ["firm-seal", "handler-1", "handler-2"]
+    assert completeness.complete and completeness.role == "report"
+    assert [s.role for s in report.signatures] == ["司法鉴定专用章", "鉴定人", "鉴定人"]
+
+
 def test_a_tampered_companion_fails_verification(world: Forensic, companion: Path) -> None:
     data = bytearray(companion.read_bytes())
     at = data.index(b"stream", 2000) + 40  # a byte inside a signed content stream
@@ -213,14 +227,14 @@ def test_the_opinion_cut_back_to_the_seal_alone_is_incomplete(world: Forensic, o
 
     data = opinion.read_bytes()
     firm = next(s for s in PdfFileReader(io.BytesIO(data), strict=False).embedded_signatures
-                if s.field_name == "firm-seal")
+                if s.field_name == "institution-seal")
     cut = world.root / "opinion-cut.pdf"
     _start, _first, second, rest = firm.byte_range
     cut.write_bytes(data[: second + rest])  # the revision the institution's seal closes
     report, completeness = world.verify(cut)
     assert completeness.role == "report"
     assert {m.code for m in completeness.missing} == {"unsigned"}
-    assert {m.field for m in completeness.missing} == {"handler-1", "handler-2"}
+    assert {m.field for m in completeness.missing} == {"appraiser-1", "appraiser-2"}
     assert not report.ok
 
 
@@ -252,8 +266,8 @@ def test_the_seal_of_another_institution_is_not_the_case_institution(world: Fore
 def test_fields_the_opinion_lacks_are_refused(world: Forensic) -> None:
     """An 意见书 rendered with one appraiser's field while report.signatures names two."""
     pdf = forensic_pdf(example(), 1)
-    assert set(signature_field_names(pdf)) == {"handler-1", "firm-seal"}
-    with pytest.raises(SealError, match="handler-2"):
+    assert set(signature_field_names(pdf)) == {"appraiser-1", "institution-seal"}
+    with pytest.raises(SealError, match="appraiser-2"):
         world.seal("short-fields", pdf)
 
 
@@ -307,7 +321,7 @@ def test_gongu_seal_and_verify_a_forensic_companion_from_the_command_line(world:
     result = runner.invoke(app, ["verify", str(tmp_path / "commission-sealed.pdf"), "--json"], env=env)
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
-    assert data["complete"] is True and [s["field"] for s in data["signatures"]] == ["firm-seal"]
+    assert data["complete"] is True and [s["field"] for s in data["signatures"]] == ["institution-seal"]
     assert data["embedded_case"] == {"case_id": "SJ-2026-0318", "report_number": "蜀正司鉴〔2026〕临鉴字第0318号"}
 
 
@@ -363,7 +377,7 @@ def test_issue_publishes_the_opinion_signed_by_the_institution_and_both_appraise
     assert primary == issued.out / "蜀正司鉴_2026_临鉴字第0318号.pdf"
     report, completeness = world.verify(primary, require_timestamp=True)
     assert report.ok, report.all_problems()
-    assert [s.field for s in report.signatures] == ["firm-seal", "handler-1", "handler-2"]
+    assert [s.field for s in report.signatures] == ["institution-seal", "appraiser-1", "appraiser-2"]
     assert [s.signer for s in report.signatures[1:]] == ["唐志明 (DEMO)", "邓晓梅 (DEMO)"]
     assert completeness.role == "report" and completeness.firm == INSTITUTION
     assert issued.result.files["docx"].is_file()
@@ -377,7 +391,7 @@ def test_issue_publishes_every_companion_sealed_by_the_institution_alone(world: 
     for key, (_title, files) in documents.items():
         report, completeness = world.verify(files["pdf"], require_timestamp=True)
         assert report.ok, (key, report.all_problems())
-        assert [s.field for s in report.signatures] == ["firm-seal"], key
+        assert [s.field for s in report.signatures] == ["institution-seal"], key
         assert completeness.complete and completeness.role == "institution", key
         assert files["docx"].is_file()
 
@@ -446,3 +460,160 @@ def test_a_document_that_cannot_be_sealed_publishes_nothing(world: Forensic, tmp
     assert sealed == ["report"]  # the 意见书 was sealed first, then a companion failed
     assert [p.name for p in out.rglob("*") if p.is_file()] == []
     assert case_file.read_bytes() == before
+
+
+# ─────────────── appraisers bound to their institution; who signed as what, in Beijing time ───────────────
+
+SURVEY_FIRM = "广东粤信保险公估有限公司"  # a survey firm, not the institution that issues the opinion
+
+
+def _foreign_appraiser_p12(world: Forensic, name: str, licence: str, organisation: str) -> Path:
+    """A certificate for an appraiser from the trusted demo root that names `organisation` (subject O): what
+    the demo PKI issued before appraisers were bound to their institution."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+
+    from signing.keys import DEMO_PASSPHRASE, Issued, _name, issue, write_p12
+
+    root_cert = x509.load_pem_x509_certificate(world.pki.root_pem.read_bytes())
+    root_key = serialization.load_pem_private_key((world.pki.directory / "trust" / "root-key.pem").read_bytes(),
+                                                  PASSPHRASE)
+    root = Issued(root_cert, root_key)  # type: ignore[arg-type]
+    cert = issue(root, _name(f"{name} (DEMO)", organisation, serial=licence), crl_url=world.tsa.crl_url)
+    return write_p12(world.root / f"foreign-{licence}.p12", cert, [root_cert], DEMO_PASSPHRASE, name)
+
+
+def test_sealing_refuses_an_appraiser_certified_by_another_organisation(world: Forensic) -> None:
+    from signing.seal import SignerRefused
+
+    handlers = dict(world.pki.handler_p12)
+    handlers["邓晓梅"] = _foreign_appraiser_p12(world, "邓晓梅", "510109013007", SURVEY_FIRM)
+    with pytest.raises(SignerRefused) as err:
+        world.seal("foreign-appraiser", forensic_pdf(example(), 2), handlers=handlers)
+    assert str(err.value) == (f"[通则 Art 19] 鉴定人「邓晓梅」的签名证书属于「{SURVEY_FIRM}」，不是出具本文书的鉴定机构"
+                              f"「{INSTITUTION}」（appraiser's certificate names another organisation）")
+    assert not (world.root / "foreign-appraiser.pdf").exists()
+
+
+def test_issue_refuses_an_appraiser_certified_by_another_organisation(world: Forensic, tmp_path: Path) -> None:
+    """`gongu issue`: the 意见书 is refused with the reason (IssueRefused: exit 1), nothing is published and
+    the case file is left as it was."""
+    from generator.issuance import IssueRefused
+    from gongu.issuing import issue_case
+    from gongu.sealing import ConfiguredSigner
+
+    case_file, settings = _issue_home(tmp_path)
+    before = case_file.read_bytes()
+    handlers = dict(world.pki.handler_p12)
+    handlers["唐志明"] = _foreign_appraiser_p12(world, "唐志明", "510106012001", SURVEY_FIRM)
+    out = tmp_path / "issued"
+    with pytest.raises(IssueRefused) as err:
+        issue_case(case_file, signer=ConfiguredSigner(world.config(handlers=handlers), lambda *_: PASSPHRASE),
+                   settings=settings, out_dir=out)
+    assert err.value.reasons == [f"[通则 Art 19] 鉴定人「唐志明」的签名证书属于「{SURVEY_FIRM}」，不是出具本文书的"
+                                 f"鉴定机构「{INSTITUTION}」（appraiser's certificate names another organisation）"]
+    assert [p for p in out.rglob("*") if p.is_file()] == []
+    assert case_file.read_bytes() == before
+
+
+def test_issue_refuses_a_claims_handler_entered_as_appraiser(world: Forensic, tmp_path: Path) -> None:
+    """The insurer's claims handler 陈敏 typed in as the second appraiser: refused before rendering, by the
+    register (通则 Art 19) and as the insurer's person (Sichuan 四(一))."""
+    from generator.issuance import IssueRefused
+    from gongu.issuing import issue_case
+    from gongu.sealing import ConfiguredSigner
+
+    case_file, settings = _issue_home(tmp_path)
+    data = json.loads(case_file.read_text(encoding="utf-8"))
+    data["appraisers"][1].update(name="陈敏", licence_no="510106099999")
+    data["report"]["signatures"][1]["appraiser"] = "陈敏"
+    data["recusals"][1]["appraiser"] = "陈敏"
+    case_file.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    with pytest.raises(IssueRefused) as err:
+        issue_case(case_file, signer=ConfiguredSigner(world.config(), lambda *_: PASSPHRASE), settings=settings,
+                   out_dir=tmp_path / "issued")
+    assert any(r.startswith("[通则 Art 19]") and "$.appraisers[1].licence_no" in r and "执业鉴定人名册" in r
+               for r in err.value.reasons)
+    assert any(r.startswith("[Sichuan 四(一)]") and "$.appraisers[1].name" in r for r in err.value.reasons)
+    assert not (tmp_path / "issued").exists()
+
+
+def test_verify_finds_an_appraiser_of_another_organisation(world: Forensic) -> None:
+    """A 意见书 signed (below the refusals, with seal_pdf) by an appraiser whose certificate names the survey
+    firm: every signature is cryptographically good, the document is still not the institution's."""
+    from signing.seal import load_signer, seal_pdf
+    from signing.signers import document_signers
+
+    case = example()
+    document = document_signers(case, "report")
+    foreign = _foreign_appraiser_p12(world, "邓晓梅", "510109013007", SURVEY_FIRM)
+    keys = {"唐志明": world.pki.handler_p12["唐志明"], "邓晓梅": foreign}
+    sealed = seal_pdf(forensic_pdf(case, 2), firm_name=INSTITUTION,
+                      firm_signer=load_signer(world.pki.firm_p12, PASSPHRASE),
+                      handlers=[(p, load_signer(keys[p.name], PASSPHRASE)) for p in document.people],
+                      tsa_url=world.tsa.url, document=document)
+    path = world.root / "foreign-signed.pdf"
+    path.write_bytes(sealed)
+    report, completeness = world.verify(path)
+    assert [(m.field, m.code) for m in completeness.missing] == [("appraiser-2", "wrong_organisation")]
+    assert not report.ok
+    second = report.signatures[2]
+    assert (second.role, second.person, second.licence_no) == ("鉴定人", "邓晓梅", "510109013007")
+    assert (second.organisation, second.own_organisation) == (SURVEY_FIRM, False)
+    assert report.signatures[1].own_organisation is True
+
+
+def test_verify_names_roles_licences_and_the_institution_in_beijing_time(world: Forensic, opinion: Path,
+                                                                          tmp_path: Path) -> None:
+    import datetime as dt
+
+    from typer.testing import CliRunner
+
+    from gongu.cli import app
+
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "gongu.toml").write_text(
+        f'[signing]\nfirm_p12 = "{world.pki.firm_p12}"\ntrust_roots = ["{world.pki.root_pem}"]\n'
+        f'crls = ["{world.pki.crl}"]\n', encoding="utf-8")
+    runner = CliRunner()
+    result = runner.invoke(app, ["verify", str(opinion), "--json"], env={"GONGU_HOME": str(home)})
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    people = [(s["field"], s["role"], s["person"], s["licence_no"], s["organisation"], s["own_organisation"])
+              for s in data["signatures"]]
+    assert people == [
+        ("institution-seal", "司法鉴定专用章", f"DEMO {INSTITUTION} 司法鉴定专用章", None, INSTITUTION, True),
+        ("appraiser-1", "鉴定人", "唐志明", "510106012001", INSTITUTION, True),
+        ("appraiser-2", "鉴定人", "邓晓梅", "510109013007", INSTITUTION, True)]
+    for s in data["signatures"]:
+        assert s["signing_time"].endswith("+08:00") and s["timestamp"]["time"].endswith("+08:00")
+
+    result = runner.invoke(app, ["verify", str(opinion)], env={"GONGU_HOME": str(home), "COLUMNS": "250"})
+    assert result.exit_code == 0, result.output
+    flat = result.output.replace("│", " ")
+    for words in ("鉴定人：唐志明", "执业证号 510106012001", f"{INSTITUTION}（本机构）", "司法鉴定专用章：DEMO"):
+        assert words in flat, words
+    # China keeps no daylight saving time: Beijing time is UTC + 8 hours all year.
+    utc = dt.datetime.fromisoformat(data["signatures"][1]["signing_time"]).astimezone(dt.UTC)
+    assert f"{utc + dt.timedelta(hours=8):%Y-%m-%d %H:%M:%S} 北京时间" in flat
+    assert "UTC" not in flat
+
+
+def test_verify_finds_an_appraiser_missing_from_the_embedded_register(world: Forensic) -> None:
+    """The file alone tells: the case file embedded in the 意见书 carries the institution's register, and
+    邓晓梅 (510109013007) is not on it; a case file without a register (issued before registers were kept)
+    is not judged on one."""
+    case = example()
+    register = case["institution"]["appraiser_register"]
+    register[:] = [e for e in register if e["licence_no"] != "510109013007"]
+    sealed = world.seal("unregistered", forensic_pdf(case, 2), case=case)
+    _report, completeness = world.verify(sealed)
+    assert [(m.field, m.code) for m in completeness.missing] == [("appraiser-2", "not_registered")]
+    assert "鉴定人「邓晓梅」（执业证号 510109013007）不在案件文件所载鉴定机构「四川蜀正司法鉴定中心」的执业鉴定人名册上" \
+        in completeness.missing[0].message
+
+    case["institution"]["appraiser_register"] = []
+    sealed = world.seal("no-register", forensic_pdf(case, 2), case=case)
+    _report, completeness = world.verify(sealed)
+    assert completeness.complete

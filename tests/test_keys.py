@@ -13,7 +13,17 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from signing.keys import DEMO_MARK, DEMO_PASSPHRASE, DemoPki, KeyError_, WrongPassphrase, make_demo_pki, read_p12
+from signing.keys import (
+    DEMO_MARK,
+    DEMO_PASSPHRASE,
+    DEMO_TSA_ORGANISATION,
+    DemoPki,
+    KeyError_,
+    WrongPassphrase,
+    demo_organisations,
+    make_demo_pki,
+    read_p12,
+)
 
 HANDLERS = [("王志强", "GZ510100201800321"), ("陈晓梅", "GZ510100201900877")]
 FIRM = "四川蜀安保险公估有限公司"
@@ -74,6 +84,30 @@ def test_tsa_certificate_is_for_timestamping_only(pki: DemoPki) -> None:
     assert eku.critical and list(eku.value) == [ExtendedKeyUsageOID.TIME_STAMPING]
 
 
+def _org(cert: x509.Certificate) -> str:
+    return str(cert.subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)[0].value)
+
+
+def test_tsa_is_its_own_authority_not_the_firm(pki: DemoPki) -> None:
+    _key, cert, _ = _open(pki.tsa_p12)
+    assert _org(cert) == DEMO_TSA_ORGANISATION != FIRM
+
+
+def test_appraisers_are_issued_under_their_institution(tmp_path: Path) -> None:
+    """通则 Art 19: an appraiser signs for the institution that designates them, so their certificate names
+    it (O) and their 执业证号 (serialNumber); a handler not named in `organisations` stays under the firm."""
+    institution = "绵阳涪城正衡司法鉴定中心"
+    pki = make_demo_pki(tmp_path, FIRM, [*HANDLERS, ("陈国栋", "510703011004")], crl_url=None,
+                        other_firms=[institution], organisations={"陈国栋": institution})
+    _key, cert, _ = _open(pki.handler_p12["陈国栋"])
+    assert _org(cert) == institution
+    assert cert.subject.get_attributes_for_oid(NameOID.SERIAL_NUMBER)[0].value == "510703011004"
+    assert _org(_open(pki.handler_p12["王志强"])[1]) == FIRM
+    assert _org(_open(pki.firm_p12s[institution])[1]) == institution
+    # recorded beside the keys, so a demo home made under another binding is recognised
+    assert demo_organisations(tmp_path) == {"王志强": FIRM, "陈晓梅": FIRM, "陈国栋": institution}
+
+
 def test_crl_is_signed_by_the_root_and_named_in_certificates(pki: DemoPki) -> None:
     crl = x509.load_der_x509_crl(pki.crl.read_bytes())
     assert crl.is_signature_valid(_root(pki).public_key())
@@ -128,3 +162,12 @@ def test_cli_demo_uses_the_bundled_examples_handlers(tmp_path: Path) -> None:
     snippet = tomllib.loads((tmp_path / "keys" / "gongu.toml.snippet").read_text(encoding="utf-8"))
     assert set(snippet["signing"]["handlers"]) == expected
     assert "DEMO — NOT FOR PRODUCTION" in result.output
+    # example (d)'s appraisers sign for 绵阳涪城正衡司法鉴定中心, not for the first (survey) firm
+    handlers, firms = snippet["signing"]["handlers"], snippet["signing"]["firms"]
+    for name, licence in (("陈国栋", "510703011004"), ("林雪", "510703016021")):
+        cert = _open(Path(handlers[name]))[1]
+        assert _org(cert) == "绵阳涪城正衡司法鉴定中心"
+        assert cert.subject.get_attributes_for_oid(NameOID.SERIAL_NUMBER)[0].value == licence
+    seal = _open(Path(firms["绵阳涪城正衡司法鉴定中心"]))[1]
+    assert _org(seal) == "绵阳涪城正衡司法鉴定中心" and "司法鉴定专用章" in seal.subject.rfc4514_string()
+    assert _org(_open(tmp_path / "keys" / "tsa.p12")[1]) == DEMO_TSA_ORGANISATION

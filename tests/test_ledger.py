@@ -164,6 +164,14 @@ def test_received_date_is_the_beijing_date() -> None:
     assert ledger.rows[0].received_on == date(2026, 3, 2)
 
 
+def test_notice_time_is_shown_in_beijing_time() -> None:
+    # the insurer phoned at 02:20 UTC (written with Z) is 10:20 in Beijing (UTC + 8 h, no summer time)
+    data = _case(SINGLE)
+    data["single"]["witness_notices"][0]["at"] = "2026-03-05T02:20:00Z"
+    row, _ = _row(data)
+    assert row.insurer_notice.startswith("电话 2026-03-05 10:20 ")
+
+
 # ─────────────────────────────────────────── xlsx ────────────────────────────────────────────
 
 

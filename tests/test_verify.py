@@ -66,6 +66,21 @@ def test_report_as_json(world: World, sealed: Path) -> None:
     assert data["signatures"][0]["timestamp"]["trusted"] is True
 
 
+def test_survey_signatures_name_roles_licences_and_the_firm_in_beijing_time(world: World, sealed: Path) -> None:
+    report = verify_pdf(sealed, [world.pki.root_pem])
+    firm = world.case["firm"]["name"]  # 四川蜀安保险公估有限公司; the handlers' roles from the slope example
+    assert [(s.role, s.person, s.licence_no, s.organisation, s.own_organisation) for s in report.signatures] == [
+        ("公估机构印章", f"DEMO {firm} 公估专用章", None, firm, True),
+        ("承办人员（主办公估师）", "王志强", "GZ510100201800321", firm, True),
+        ("承办人员（协办公估师）", "陈晓梅", "GZ510100201900877", firm, True)]
+    data = report.as_dict()
+    utc = report.signatures[1].signing_time
+    assert utc is not None
+    # Beijing is UTC + 8 hours all year (no summer time): the same instant, written with +08:00
+    assert data["signatures"][1]["signing_time"] == (utc + dt.timedelta(hours=8)).replace(tzinfo=None).isoformat() \
+        + "+08:00"
+
+
 def test_one_flipped_byte_in_the_signed_range_fails(world: World, sealed: Path) -> None:
     data = bytearray(sealed.read_bytes())
     first_sig = next(iter(PdfFileReader(io.BytesIO(bytes(data)), strict=False).embedded_regular_signatures))

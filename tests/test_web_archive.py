@@ -202,3 +202,15 @@ def test_timestamps_are_shown_as_beijing_time_with_the_stored_value_kept() -> No
     # something that is not a timestamp is shown as text, escaped
     assert str(beijing_time("<b>x</b>")) == "&lt;b&gt;x&lt;/b&gt;"
     assert str(beijing_time(None)) == ""
+
+
+def test_the_audit_time_is_shown_in_beijing_time() -> None:
+    import datetime as dt
+
+    from gongu.web.render import _environment
+
+    # an audit run at 12:59:11 UTC was run at 20:59:11 in Beijing (UTC+8)
+    html = _environment().get_template("archive_audit.html").render(
+        result={"packages": 1, "bytes_checked": 2, "ok": True, "properties": {}},
+        at=dt.datetime(2026, 12, 7, 12, 59, 11, tzinfo=dt.UTC))
+    assert ">2026-12-07 20:59:11</time>（北京时间）" in html

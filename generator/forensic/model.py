@@ -21,6 +21,17 @@ from generator.types import Money, Timestamp
 # ─────────────────────────────── institution and its people ────────────────────────────────────
 
 
+class RegisteredAppraiser(Record):
+    """One appraiser on the institution's 执业鉴定人名册: the people it may designate for a matter of their
+    categories (通则 Art 19: the institution designates two of its appraisers; Sichuan 三(四): it keeps
+    its staff's practising records)."""
+
+    name: str = F("姓名", min_length=1)
+    licence_no: str = F("执业证号", min_length=1)
+    # 执业类别 as the licence reads, e.g. 法医临床鉴定 (the category of 伤残等级 and the three periods).
+    categories: list[str] = F("执业类别", min_length=1)
+
+
 class Institution(Record):
     """The 司法鉴定机构 (通则 Art 11: only the institution accepts a commission)."""
 
@@ -32,6 +43,8 @@ class Institution(Record):
     post_code: str | None = F("邮政编码", default=None, pattern=r"^\d{6}$")
     head: str = F("机构负责人", min_length=1)
     credit_code: str | None = F("统一社会信用代码", default=None)
+    # Every appraiser of a case must be on it for the matters' category (rule forensic.appraisers.registered).
+    appraiser_register: list[RegisteredAppraiser] = F("执业鉴定人名册", default_factory=list)
 
 
 class Appraiser(Record):

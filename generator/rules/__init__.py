@@ -3,7 +3,8 @@
 `run_rules(case, today=None, stage="issue")` returns every `Finding`; `all_rules()` lists the registry.
 Rules live in modules by clause: commission (4.x), survey (5.x), liability (6.x), loss (7–8),
 report (9–10) and review_rules (9.3 sign-off). The forensic kind's rules (Sichuan opinion, 通则) live in
-forensic_commission, forensic_disputes, forensic_process, forensic_opinion and forensic_time; each rule names its kinds and
+forensic_commission, forensic_disputes, forensic_process, forensic_opinion, forensic_time and
+forensic_appraisers; each rule names its kinds and
 `run_rules` runs those of the case's kind (`all_rules(kind)` lists them).
 """
 

@@ -202,3 +202,4 @@ def _load_rule_modules() -> None:
     # Importing registers; the modules import this one, so the import happens on first use.
     from generator.rules import commission, liability, loss, photos, report, review_rules, survey, text_safety  # noqa: F401, I001
     from generator.rules import forensic_commission, forensic_disputes, forensic_process, forensic_opinion, forensic_time  # noqa: F401, I001
+    from generator.rules import forensic_appraisers  # noqa: F401

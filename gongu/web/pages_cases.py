@@ -151,7 +151,7 @@ def case_context(request: Request, case_id: str) -> dict[str, Any] | None:
         "case": case, "adjustment": _adjustment(loaded), "qc": workspace.quality_review(loaded, stage),
         "stage": stage, "documents": _documents(loaded), "links": links_for(case.kind, account.roles),
         "reviews": [{"level": titles[r.level], "reviewer": r.reviewer, "decision": r.decision.value,
-                     "at": r.at.isoformat(timespec="minutes"), "comment": r.comment or ""} for r in case.reviews],
+                     "at": r.at.isoformat(timespec="seconds"), "comment": r.comment or ""} for r in case.reviews],
         "level_titles": {lv.value: titles[lv] for lv in LEVELS},
         "approved": [titles[lv] for lv in LEVELS if lv in state.approved],
         "last_return": state.last_return,
