@@ -2,12 +2,12 @@
 and the registry that says which documents a case needs.
 
 Formats follow 司发通〔2016〕112号 (the national formats of 委托书, 意见书, 延长鉴定时限告知书, 终止鉴定告知书,
-复核意见, 补正书) and the Sichuan opinion (川司鉴协〔2022〕7号) for the records it asks for (风险告知, 到场见证
+复核意见, 补正书, 告知书) and the Sichuan opinion (川司鉴协〔2022〕7号) for the records it asks for (风险告知, 到场见证
 通知与记录, 机构选择, 回避声明). Both renderers (HTML→PDF, DOCX) consume these objects; nothing here knows
 about HTML or Word. Missing data is never dropped: it shows the 「未提供」 marker, which the rules flag.
 
 The registry (`DOCUMENTS`): which documents a case needs —
-- 委托书, 机构选择记录, 回避声明: every case;
+- 委托书, 司法鉴定告知书, 机构选择记录, 回避声明: every case;
 - 随机选择鉴定机构记录: when the case names its `gongu draw` record (selection.draw_record; draw_document.py);
 - 单方委托风险告知书, 到场见证通知书: single commission only (Sichuan 二(二));
 - 到场见证记录: single commission, or whenever the case records a witnessing (joint: Sichuan 二(一));
@@ -82,6 +82,11 @@ RISK_WARNINGS = (
     "由于受鉴定材料或者其他因素限制，并非所有的鉴定都能得出明确的鉴定意见；",
     "鉴定活动遵循依法独立、客观、公正的原则，只对鉴定材料和案件事实负责，不会考虑是否有利于任何一方当事人。",
 )
+
+# Sichuan 四(四), word for word: what the insurer's attendees may and may not do while witnessing. The text
+# names photographing and filming (拍照、录像) and nothing else; sound recording is not mentioned.
+ATTENDEE_DUTY = ("保险机构到场人员必须遵守相关法律法规和《司法鉴定程序通则》，可以向司法鉴定人反映案件查勘有关情况，"
+                 "但不得干扰或干预司法鉴定人独立、公正执业，未经涉保当事人同意不得对司法鉴定过程进行拍照、录像。")
 
 # The 声明 page of the 意见书 (2007 national format; the 2016 wording is unverified, forensic-rules.md).
 DECLARATION = (
@@ -305,6 +310,72 @@ def build_commission(case: ForensicAppraisalCase) -> ForensicDocument:
                 "通则 Art 16; 司发通〔2016〕112号", sections)
 
 
+# ───────────────────────────── 司法鉴定告知书 (司发通〔2016〕112号) ─────────────────────────────
+# The national format's text is not at hand (forensic-rules.md: "告知书: rights, duties, risks"); each item
+# below restates a rule of the 通则 (2016) or the Sichuan opinion and names it. [unverified: the wording
+# and order of the 2016 format itself]
+
+
+def build_appraisal_notice(case: ForensicAppraisalCase) -> ForensicDocument:
+    """司法鉴定告知书: what the client is told when commissioning — rights, duties, recusal, materials, fees,
+    time limits, risks and the opinion's delivery — each with the article it comes from."""
+    c = case.commission
+    limit = c.agreed_working_days or DEFAULT_WORKING_DAYS
+    fee = _fee(c.fee)
+    items: list[tuple[str, str, list[str]]] = [
+        ("委托人的权利", "通则 Art 20–21, 30–31, 36–40；Sichuan 五(一)", [
+            "委托人认为鉴定人与委托人、鉴定事项或者案件有利害关系，或者曾参加过同一鉴定事项的鉴定、提供过咨询意见、"
+            "作为专家出庭的，可以申请其回避；是否回避由本机构决定，委托人对决定有异议的，可以撤销鉴定委托"
+            "（《司法鉴定程序通则》第二十条、第二十一条）。",
+            "鉴定意见书出具后，委托人可以要求鉴定机构及鉴定人作出解释和说明（《司法鉴定程序通则》第三十六条至第四十条）。",
+            "对鉴定意见有异议的，可以先行申请协商调解，未达成一致的，可以要求鉴定机构及鉴定人作出解释和说明，"
+            "或者申请补充鉴定、重新鉴定（川司鉴协〔2022〕7号 五（一）；《司法鉴定程序通则》第三十条、第三十一条）。",
+        ]),
+        ("委托人的义务", "通则 Art 12, 15；Sichuan 二(一)", [
+            "委托人应当向本机构提供真实、完整、充分的鉴定材料，并对鉴定材料的真实性、合法性负责（《司法鉴定程序通则》第十二条）。",
+            "共同委托鉴定的，双方应当确认鉴定材料，未经双方确认的，不得用于鉴定（川司鉴协〔2022〕7号 二（一））。",
+            "在出具鉴定意见书之前，不得就同一鉴定事项另行委托鉴定（川司鉴协〔2022〕7号 二（一）；"
+            "《司法鉴定程序通则》第十五条第（六）项）。",
+            "委托人应当按照委托书的约定支付鉴定费用（《司法鉴定程序通则》第十六条）。",
+        ]),
+        ("鉴定材料", "通则 Art 12, 16", [
+            "本机构对收到的鉴定材料逐件登记名称、种类、数量、性状、保存状况和收到时间（《司法鉴定程序通则》第十二条）。",
+            f"鉴定材料的提供方式：{c.materials_supply or MISSING}；退还或者处置：{c.materials_return or MISSING}"
+            "（按委托书的约定，《司法鉴定程序通则》第十六条）。",
+        ]),
+        ("鉴定费用", "通则 Art 16", [
+            f"预计鉴定费：{fee or MISSING}；支付方式：{c.fee_payment or MISSING}（按委托书的约定）。",
+        ]),
+        ("鉴定时限", "通则 Art 28", [
+            f"本机构自委托书生效之日起 {limit} 个工作日内完成鉴定"
+            + ("（委托人与本机构约定的时限）" if c.agreed_working_days else "") + "；"
+            "经本机构负责人批准，鉴定时限可以延长，延长不超过三十个工作日，并告知委托人；补充鉴定材料所需的时间，"
+            "不计入鉴定时限"
+            "（《司法鉴定程序通则》第二十八条）。",
+        ]),
+        ("鉴定风险", "通则 Art 16", list(RISK_WARNINGS)),
+        ("鉴定意见书", "通则 Art 36–40", [
+            f"鉴定意见书由鉴定人签名并加盖本机构司法鉴定专用章，一式四份，三份交委托人，一份存档；"
+            f"送达方式：{c.delivery_method or MISSING}（《司法鉴定程序通则》第三十六条至第四十条）。",
+        ]),
+    ]
+    sections: list[Section] = []
+    for n, (title, clause, lines) in enumerate(items, start=1):
+        blocks: list[Block] = [Paragraph(f"{i}. {line}") for i, line in enumerate(lines, start=1)]
+        sections.append(_sec(n, title, clause, f"notice-{n}", blocks))
+    sections.insert(0, Section("", "告知对象", None, "notice-to", [
+        Paragraph(f"致委托人 {clients(case)}："),
+        Paragraph(f"贵方委托本机构就“{'；'.join(matter_title(m) for m in c.matters)}”进行司法鉴定（委托书编号："
+                  f"{c.number}）。根据《司法鉴定程序通则》，现将有关事项告知如下："),
+    ]))
+    sections.append(Section("", "签署", None, "notice-sign", [
+        ReceiptBlock("委托人已知悉上述告知事项（签名或盖章）", "；".join(c.signed_by) or None, fmt_date(c.signed_on)),
+        _seal(case, c.signed_on, "告知日期"),
+    ]))
+    return _doc(case, "appraisal_notice", "司法鉴定告知书", c.number, c.signed_on or case.timeline.effective_on,
+                "司发通〔2016〕112号（告知书）；通则 Art 12, 15–16, 20–21, 28, 30–31, 36–40", sections)
+
+
 # ──────────────────────────────── 单方委托: 风险告知, 见证通知, 见证记录 ─────────────────────────
 
 
@@ -346,8 +417,9 @@ def build_witness_notice(case: ForensicAppraisalCase) -> ForensicDocument:
             Paragraph(f"本机构受{clients(case)}单方委托，对被鉴定人{person}进行司法鉴定（委托书编号：{case.commission.number}），"
                       f"定于{fmt_dt(w.scheduled_for)}在{w.place}实施检验。根据川司鉴协〔2022〕7号二（二），请贵公司派员到场见证。"),
             Paragraph("到场人员请携带工作证明及居民身份证，经查验并留存复印件后方可见证；未能出示证件的，不得参与见证"
-                      "（川司鉴协〔2022〕7号 四（四））。到场人员可旁观、旁听鉴定过程，不得干扰鉴定。"
+                      "（川司鉴协〔2022〕7号 四（四））。到场人员可旁观、旁听鉴定过程（二（二））。"
                       "贵公司不按时派员到场的，本机构将按规定实施鉴定。"),
+            Paragraph(f"依照川司鉴协〔2022〕7号 四（四），{ATTENDEE_DUTY}", style="emphasis"),
             Table(header=[["通知方式", "通知时间", "接收通知人", "联系号码或地址", "通知人", "通知书编号"]],
                   rows=[[NOTICE_CHANNEL_TITLES[w.channel], fmt_dt(w.at) or MISSING, w.person_reached,
                          w.contact or "—", w.notified_by, w.notice_number or "—"]],
@@ -803,6 +875,8 @@ DOCUMENTS: tuple[DocumentSpec, ...] = (
     DocumentSpec("termination", "终止鉴定告知书", "通则 Art 29", lambda c: c.termination is not None,
                  lambda c: [build_termination(c)]),
     DocumentSpec("commission", "司法鉴定委托书", "通则 Art 16", lambda c: True, lambda c: [build_commission(c)]),
+    DocumentSpec("appraisal_notice", "司法鉴定告知书", "司发通〔2016〕112号", lambda c: True,
+                 lambda c: [build_appraisal_notice(c)]),
     DocumentSpec("selection", "鉴定机构选择记录", "Sichuan 二(三)", lambda c: True, lambda c: [build_selection(c)]),
     DocumentSpec("draw", "随机选择鉴定机构记录", "Sichuan 二(三)", lambda c: c.selection.draw_record is not None,
                  lambda c: _build_draw(c, None), _build_draw),
