@@ -412,21 +412,54 @@ def test_additional_before_the_first_issue_is_refused(tmp_path: Path, world: Wor
     assert not (tmp_path / "o").exists() or not any((tmp_path / "o").rglob("*.pdf"))
 
 
-def test_archive_packages_every_issuance_then_refuses_more_documents(world: World) -> None:
-    """Ingest takes the documents of both issuances of the number; once archived, a further document
-    is refused with what to do (an archived package is never changed)."""
+@pytest.fixture(scope="module")
+def archived(world: World) -> Any:
+    """The case ingested once every document is issued (the archive's index listener indexes it)."""
     from archive.ingest import ingest
-    from archive.package_format import open_package
-    from generator.issuance import IssueRefused
     from generator.loading import load_case
-    from gongu.issuing import issue_additional
-    from gongu.settings import load_settings
     from tests.archivekit import open_archive
 
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("GONGU_FIRM_KEY_PASSPHRASE", PASSPHRASE)
         with open_archive(world.home) as archive:
-            result = ingest(archive, load_case(world.case_file), world.first.files["pdf"], by="档案员甲")
+            return ingest(archive, load_case(world.case_file), world.first.files["pdf"], by="档案员甲")
+
+
+def _search(world: World, query: str) -> list[str]:
+    from typer.testing import CliRunner
+
+    from gongu.cli import app
+
+    result = CliRunner().invoke(app, ["search", query, "--json"], env={"GONGU_HOME": str(world.home)})
+    assert result.exit_code == 0, result.output
+    return [h["case_id"] for h in json.loads(result.output)["hits"]]
+
+
+def test_words_only_in_dispute_documents_are_found_by_gongu_search(world: World, archived: Any) -> None:
+    """Sichuan 五(一)(二): the 调解记录, 解释说明, 专家意见 and 补充意见书 are searched with the opinion. Each query
+    below is printed in one of them and nowhere in the 意见书 (issued before the objection was raised)."""
+    from gongu.indexing import open_index
+    from gongu.settings import load_settings
+    from index.tantivy_backend import TantivyBackend
+
+    assert isinstance(open_index(load_settings(world.home)), TantivyBackend)  # the default engine of a new home
+    assert _search(world, "火星探测") == []  # no such word anywhere: the search can come back empty
+    for query in ("组织保险机构与被鉴定人协商调解",  # the 调解记录 (and the 异议登记表's 处理过程)
+                  "关节活动度的测量方法",  # the 鉴定人解释说明
+                  "华西基础医学与法医学院",  # only the 专家意见 names the experts' organisations
+                  "内固定在位"):  # the 补充意见书's findings
+        assert _search(world, query) == ["SJ-2026-0318"], query
+
+
+def test_archive_packages_every_issuance_then_refuses_more_documents(world: World, archived: Any) -> None:
+    """Ingest takes the documents of both issuances of the number; once archived, a further document
+    is refused with what to do (an archived package is never changed)."""
+    from archive.package_format import open_package
+    from generator.issuance import IssueRefused
+    from gongu.issuing import issue_additional
+    from gongu.settings import load_settings
+
+    result = archived
     payload = {p.name for p in Path(result.path).rglob("*.pdf")}
     for key in NEW_KEYS | {"commission", "review_opinion"}:
         issued = world.additional.documents.get(key) or world.first.documents[key]
