@@ -109,7 +109,7 @@ def render_documents(loaded: LoadedCase, work_dir: Path, templates: Path | None,
 def signer_problems(data: dict[str, Any]) -> list[str]:
     """A forensic case whose 意见书 or 补正书 has too few signing appraisers cannot be sealed: refused before
     anything is rendered (通则 Art 19: two appraisers per matter; Art 41: a 补正书 at least one)."""
-    from signing.signers import ROLE_REPORT, document_signers, is_forensic
+    from signing.signers import ROLE_REPORT, SIGNED_STEPS, document_signers, is_forensic
 
     if not is_forensic(data):
         return []
@@ -117,13 +117,21 @@ def signer_problems(data: dict[str, Any]) -> list[str]:
     roles = [] if data.get("termination") else [ROLE_REPORT]
     roles += [f"correction-{i}" for i in range(1, len(data.get("corrections") or []) + 1)]
     roles += [f"supplementary-{i}" for i in range(1, len(data.get("supplementary") or []) + 1)]
+    # Sichuan 五(一): a 调解记录 is signed by the parties who took part, a 解释说明 by its appraisers.
+    wheres = {}
+    for i, d in enumerate(data.get("disputes") or [], start=1):
+        for j, st in enumerate((d.get("steps") or []) if isinstance(d, dict) else [], start=1):
+            if isinstance(st, dict) and st.get("kind") in SIGNED_STEPS:
+                roles.append(f"dispute-{i}-step-{j}")
+                field = "participants" if st.get("kind") == "mediation" else "appraisers"
+                wheres[roles[-1]] = f"$.disputes[{i - 1}].steps[{j - 1}].{field}"
     out = []
     for role in roles:
         document = document_signers(data, role)
         if refusal := document.too_few():
             n = int(role.split("-")[1]) - 1 if "-" in role else 0
-            where = ("$.report.signatures" if role == ROLE_REPORT else f"$.corrections[{n}].signed_by"
-                     if role.startswith("correction-") else f"$.supplementary[{n}].appraisers")
+            where = wheres.get(role) or ("$.report.signatures" if role == ROLE_REPORT else f"$.corrections[{n}].signed_by"
+                                         if role.startswith("correction-") else f"$.supplementary[{n}].appraisers")
             assert document.minimum is not None
             out.append(f"[{document.minimum[1]}] {refusal}（{where}）")
     return out

@@ -130,10 +130,12 @@ def _case_people(case: dict[str, Any], role: str) -> tuple[str | None, list[tupl
     if not is_forensic(case) and not isinstance(case.get("handlers"), list):
         return firm_name(case), []
     try:
-        people = document_signers(case, role).people
+        signers = document_signers(case, role)
     except ValueError:  # a role naming a correction the case file does not have
-        people = ()
-    return firm_name(case), [(p.name, str(p.licence_no) if p.licence_no else None) for p in people]
+        return firm_name(case), []
+    # The seal is the issuer's: the institution's, or a mediation committee's on its 调解记录 (Sichuan 五(一)).
+    issuer = signers.firm_name if signers.own_seal else firm_name(case)
+    return issuer, [(p.name, str(p.licence_no) if p.licence_no else None) for p in signers.people]
 
 
 def _recorded_role(sig: Any) -> str | None:

@@ -16,7 +16,8 @@ The registry (`DOCUMENTS`): which documents a case needs —
 - 补正书: one per correction (通则 Art 41), `correction-1`, `correction-2` …;
 - 补充意见书: one per supplementary appraisal (通则 Art 30), `supplementary-1` …, signed by its appraisers;
 - per dispute (Sichuan 五(一)(二)): the 异议登记表 `dispute-<i>` and one document per mediation, explanation
-  or expert-opinion step, `dispute-<i>-step-<j>` (调解记录, 鉴定人解释说明, 专家意见), sealed by the institution.
+  or expert-opinion step, `dispute-<i>-step-<j>` (调解记录 — the mediation committee's, under its name and
+  seal, signed by the participants —, 鉴定人解释说明 — signed by its appraisers and sealed —, 专家意见).
 """
 
 from __future__ import annotations
@@ -117,6 +118,9 @@ class ForensicDocument:
     attachments: list[AttachmentRef] = field(default_factory=list)  # bound after the document (pypdf)
     attachment_table: Table | None = None  # its 页码 column is filled once the page count is known
     signers: list[str] = field(default_factory=list)  # handler-N fields, in this order
+    # Issued under another body's name and seal (a mediation committee's 调解记录, Sichuan 五(一)): the
+    # institution's logo and seal image are not shown on it.
+    foreign_issuer: bool = False
 
     @property
     def report_number(self) -> str:  # the header line of the DOCX renderer
@@ -636,22 +640,33 @@ def _person(case: ForensicAppraisalCase) -> str | None:
     return "，".join(parts)
 
 
-def _sign_off(case: ForensicAppraisalCase, names: list[str], day: date) -> list[Block]:
+def _sign_off(case: ForensicAppraisalCase, names: list[str], day: date, least: int = 2,
+              signer_title: str = "司法鉴定人签名") -> list[Block]:
     """Appraisers in the order given (PDF fields handler-1 …), the 专用章 (firm-seal) and the date."""
     handlers = []
     blocks: list[Block] = []
     for i, name in enumerate(names, start=1):
         a = _appraiser(case, name)
         handlers.append(HandlerSignature(i, name, a.licence_no if a else None, a.title if a else None))
-    if len(handlers) < 2:  # 通则 Art 19: two appraisers per matter — shown, not hidden
-        blocks.append(Paragraph(f"第二名司法鉴定人签名：{MISSING}", missing=True))
+    if len(handlers) < least:  # 通则 Art 19: two appraisers per matter — shown, not hidden
+        blocks.append(Paragraph(f"{'第二名' if least == 2 else ''}司法鉴定人签名：{MISSING}", missing=True))
     for s in case.report.signatures:
         if s.dissent and s.appraiser in names:  # 通则 Art 37: a dissent is written into the opinion
             blocks.append(Paragraph(f"鉴定人{s.appraiser}的不同意见：{s.dissent}", style="note"))
     blocks.append(SignatureBlock(handlers, case.institution.name, fmt_date(day) or MISSING,
-                                 signer_title="司法鉴定人签名", seal_title=f"鉴定机构（{SEAL_TITLE}）", date_label="日期",
+                                 signer_title=signer_title, seal_title=f"鉴定机构（{SEAL_TITLE}）", date_label="日期",
                                  licence_label="《司法鉴定人执业证》证号"))
     return blocks
+
+
+def party_signatures(case: ForensicAppraisalCase, names: list[str], issuer: str, seal_title: str, day: date | None,
+                     signer_title: str) -> SignatureBlock:
+    """Parties who sign (PDF fields handler-1 …, in the order given) above the issuer's seal (firm-seal):
+    each shown with their capacity (受害人, 保险机构 …) where a practising licence would be."""
+    roles = {p.name: PARTY_ROLE_TITLES[p.role] for p in case.parties}
+    people = [HandlerSignature(i, n, roles.get(n) or MISSING, None) for i, n in enumerate(names, start=1)]
+    return SignatureBlock(people, issuer, fmt_date(day) or MISSING, signer_title=signer_title, seal_title=seal_title,
+                          date_label="日期", licence_label="身份")
 
 
 # ───────────────────────────── 复核意见, 延长, 终止, 补正 ───────────────────────────────────
@@ -798,23 +813,25 @@ def build_objection(case: ForensicAppraisalCase, i: int, d: Dispute) -> Forensic
 
 
 def build_dispute_step(case: ForensicAppraisalCase, i: int, j: int, d: Dispute, st: DisputeStep) -> ForensicDocument:
-    """调解记录, 鉴定人解释说明 or 专家意见 (Sichuan 五(一)(二); 通则 Art 33): the step's record, sealed by
-    the institution; the experts' names, titles and signatures are on the 专家意见 (their paper signatures)."""
+    """调解记录, 鉴定人解释说明 or 专家意见 (Sichuan 五(一)(二); 通则 Art 33): the step's record. The 调解记录 is
+    the mediation committee's (its name, its seal, the participants' signatures); the 解释说明 carries the
+    explaining appraisers' signatures and the institution's seal; the 专家意见 the institution's seal, the
+    experts' names, titles and signatures being on it as their paper signatures."""
     title = {DisputeStepKind.mediation: "涉保司法鉴定争议调解记录",
              DisputeStepKind.explanation: "鉴定人解释说明",
              DisputeStepKind.expert_opinion: "专家意见"}[st.kind]
     clause = "Sichuan 五(二)；通则 Art 33" if st.kind is DisputeStepKind.expert_opinion else "Sichuan 五(一)"
+    mediation = st.kind is DisputeStepKind.mediation
+    who = [("调解组织", st.by), ("参加调解的当事人", "、".join(st.participants) or None)] if mediation else [("经办", st.by)]
     blocks: list[Block] = [
         KeyValues([("文书编号", st.number), ("鉴定文书编号", case.report.number), ("异议提出方", d.raised_by),
-                   ("异议提出日期", fmt_date(d.raised_on)), ("日期", fmt_date(st.on)), ("经办", st.by)]),
+                   ("异议提出日期", fmt_date(d.raised_on)), ("日期", fmt_date(st.on)), *who]),
         Paragraph("（一）处理内容", style="emphasis"), Paragraph(st.what),
         Paragraph("（二）处理结果", style="emphasis"), Paragraph(st.outcome or f"处理结果：{MISSING}",
                                                           missing=st.outcome is None),
     ]
     if st.kind is DisputeStepKind.explanation:
         blocks.append(KeyValues([("作出解释说明的鉴定人", "、".join(st.appraisers) or None)]))
-        for name in st.appraisers:
-            blocks.append(ReceiptBlock("鉴定人（签名）", name, fmt_date(st.on)))
     if st.kind is DisputeStepKind.expert_opinion:
         rows = [[str(k), e.name, e.title, e.organisation, "已签名" if e.signed else "未签名"]
                 for k, e in enumerate(st.experts, start=1)]
@@ -823,9 +840,25 @@ def build_dispute_step(case: ForensicAppraisalCase, i: int, j: int, d: Dispute, 
         for e in st.experts:
             blocks.append(ReceiptBlock("专家（签名）", e.name if e.signed else None, fmt_date(st.on) if e.signed else None))
         blocks.append(Paragraph("专家意见由出具意见的专家签名，存入鉴定档案（《司法鉴定程序通则》第三十三条）。", style="note"))
+    key = f"dispute-{i}-step-{j}"
+    sections = [Section("", DISPUTE_STEP_TITLES[st.kind], clause, key, blocks)]
+    if mediation:
+        # Sichuan 五(一): the associations' committee mediates and issues the record under its own name and
+        # seal; the parties who took part sign it (signing/signers.py). Not the institution's document.
+        sections.append(Section("", "签署", clause, f"{key}-sign", [
+            party_signatures(case, list(st.participants), st.by, "调解组织（印章）", st.on, "参加调解的当事人签名")]))
+        doc = _doc(case, key, title, st.number, st.on, clause, sections, signers=list(st.participants),
+                   foreign_issuer=True)
+        doc.firm_name = st.by
+        return doc
+    if st.kind is DisputeStepKind.explanation:
+        # Sichuan 五(一): 由鉴定机构及鉴定人作出解释和说明 — the appraisers sign, the institution seals.
+        sections.append(Section("", "鉴定人签名及鉴定机构印章", clause, f"{key}-sign",
+                                _sign_off(case, list(st.appraisers), st.on, least=1,
+                                          signer_title="作出解释说明的司法鉴定人签名")))
+        return _doc(case, key, title, st.number, st.on, clause, sections, signers=list(st.appraisers))
     blocks.append(_seal(case, st.on, "日期"))
-    sections = [Section("", DISPUTE_STEP_TITLES[st.kind], clause, f"dispute-{i}-step-{j}", blocks)]
-    return _doc(case, f"dispute-{i}-step-{j}", title, st.number, st.on, clause, sections)
+    return _doc(case, key, title, st.number, st.on, clause, sections)
 
 
 # The steps with a document of their own: 补充鉴定 has its 补充意见书, 重新鉴定 is another case.
