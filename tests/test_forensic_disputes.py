@@ -480,6 +480,37 @@ def test_the_institution_cannot_seal_the_committees_record(world: World, tmp_pat
     assert [(m.field, m.code) for m in missing] == [("firm-seal", "wrong_signer")]
 
 
+def test_cli_issue_without_the_committees_key_is_exit_2_and_publishes_nothing(world: World, tmp_path: Path) -> None:
+    """A later 调解记录 when gongu.toml has no [signing.firms] key for the committee: `gongu issue --additional`
+    ends with exit 2 and says which key is missing; nothing is published, nothing recorded."""
+    from typer.testing import CliRunner
+
+    from gongu.cli import app
+
+    home = tmp_path / "home"  # the world's settings, but a fresh archive: the report is not archived here
+    home.mkdir()
+    shutil.copyfile(world.home / "gongu.toml", home / "gongu.toml")
+    case_file = copy_case(tmp_path)
+    shutil.copyfile(world.case_file, case_file)
+
+    def second_mediation(d: dict) -> None:
+        d["disputes"][0]["steps"].append({"kind": "mediation", "on": "2026-07-25", "by": COMMITTEE,
+                                          "what": "应被鉴定人申请再次组织协商调解", "number": "川涉保调〔2026〕第21号",
+                                          "participants": ["何建平", INSURER]})
+        for r in d["reviews"][-3:]:
+            r["at"] = "2026-07-26" + r["at"][10:]  # 三级审核 again, after the step
+
+    edit_file(case_file, second_mediation)
+    before = case_file.read_bytes()
+    out = tmp_path / "out"
+    env = {"GONGU_HOME": str(home), "GONGU_FIRM_KEY_PASSPHRASE": PASSPHRASE, "GONGU_HANDLER_KEY_PASSPHRASE": PASSPHRASE}
+    result = CliRunner().invoke(app, ["issue", str(case_file), "--additional", "-o", str(out)], env=env)
+    assert result.exit_code == 2, result.output
+    assert f"没有「{COMMITTEE}」的印章密钥" in result.output and "Traceback" not in result.output
+    assert case_file.read_bytes() == before  # no issuance recorded
+    assert not out.exists() or not any(out.glob("*.pdf"))  # nothing published
+
+
 def test_too_few_signers_of_a_dispute_record_refuse_the_issue_with_the_path() -> None:
     """Sichuan 五(一): a mediation is between the party and the insurer (two participants); an explanation
     is given by at least one appraiser. Refused before anything is rendered, naming the JSON path."""
