@@ -32,6 +32,7 @@ from generator.forensic.model import (
     PARTY_ROLE_TITLES,
     RECORDING_KIND_TITLES,
     TERMINATION_GROUND_TITLES,
+    DisputeStepKind,
     ForensicAppraisalCase,
     MatterResult,
     Outcome,
@@ -127,6 +128,21 @@ class _Names:
         return f"{folder}/{candidate}"
 
 
+_STEP_KEY = re.compile(r"^dispute-(\d+)-step-(\d+)$")
+
+
+def issuer_of(case: ForensicAppraisalCase, key: str | None) -> str:
+    """Who issued the document of `key` (its 责任者 in the 卷内目录): the institution, except a mediation
+    committee's 调解记录 (Sichuan 五(一)), issued under the committee's name (generator.forensic.documents)."""
+    match = _STEP_KEY.match(key or "")
+    if match:
+        i, j = int(match[1]) - 1, int(match[2]) - 1
+        steps = case.disputes[i].steps if i < len(case.disputes) else []
+        if j < len(steps) and steps[j].kind is DisputeStepKind.mediation:
+            return steps[j].by
+    return case.organization_name
+
+
 def issued_files(case: ForensicAppraisalCase, report_pdf: Path, names: _Names) -> tuple[list[Filed], list[str]]:
     """The primary sealed PDF, its DOCX and the companion documents of its issuance and of every later
     additional issuance under the same number, each
@@ -173,14 +189,16 @@ def issued_files(case: ForensicAppraisalCase, report_pdf: Path, names: _Names) -
         each_on = _date(each.issued_at)
         for i, doc in enumerate(_field(each, "documents") or []):
             doc_title = str(_field(doc, "title") or _field(doc, "key") or f"文书 {i + 1}")
+            key = str(_field(doc, "key") or "") or None
+            by = issuer_of(case, key)
             pdf = issued(_field(doc, "pdf_file"), _field(doc, "pdf_sha256"), doc_title)
             if pdf is not None:
                 filed.append(Filed(package.PayloadFile(names.rel("documents", pdf.name), "document", source=pdf),
-                                   doc_title, org, each_on, str(_field(doc, "key") or "") or None))
+                                   doc_title, by, each_on, key))
             doc_docx = issued(_field(doc, "docx_file"), _field(doc, "docx_sha256"), f"{doc_title} DOCX")
             if doc_docx is not None:
                 filed.append(Filed(package.PayloadFile(names.rel("documents", doc_docx.name), "document_docx",
-                                                       source=doc_docx), f"{doc_title}（DOCX）", org, each_on))
+                                                       source=doc_docx), f"{doc_title}（DOCX）", by, each_on))
     return filed, problems
 
 

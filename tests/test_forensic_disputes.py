@@ -618,7 +618,13 @@ def test_archive_packages_every_issuance_then_refuses_more_documents(world: Worl
     for key in NEW_KEYS | {"commission", "review_opinion"}:
         issued = world.additional.documents.get(key) or world.first.documents[key]
         assert issued[1]["pdf"].name in payload, key
-    assert open_package(result.path) is not None
+    pkg = open_package(result.path)
+    assert pkg is not None
+    # 卷内目录: each issued document with its key; the 调解记录's 责任者 is the committee that issued it
+    rows = {r["key"]: r for r in (pkg.tag_json("file-index.json") or {})["entries"] if r.get("key")}
+    assert NEW_KEYS | {"commission", "appraisal_notice"} <= set(rows)
+    assert rows["dispute-1-step-1"]["responsible"] == COMMITTEE
+    assert {rows[k]["responsible"] for k in rows if k != "dispute-1-step-1"} == {INSTITUTION}
 
     def second_explanation(d: dict) -> None:
         d["disputes"][0]["steps"].append({"kind": "explanation", "on": "2026-07-25", "by": INSTITUTION,
