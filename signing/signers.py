@@ -272,11 +272,27 @@ def role_from_reason(reason: str | None) -> str | None:
     return match[1] if match else None
 
 
-def infer_role(raw: dict[str, Any], field_names: Iterable[str]) -> str:
-    """Without a recorded role: a forensic PDF with appraisers' fields is the 意见书, one without is sealed
-    by the institution alone; a survey report is always the report."""
+def infer_role(raw: dict[str, Any], field_names: Iterable[str], *, title: str | None = None,
+               keywords: Iterable[str] = ()) -> str:
+    """Without a recorded role: a forensic PDF titled 随机选择鉴定机构记录 is the draw record; one titled as a
+    调解记录 or 解释说明 is the dispute step whose `number` its keywords name (the renderer writes the document's
+    number there); otherwise a PDF with appraisers' fields is the 意见书, one without is sealed by the
+    institution alone. A survey report is always the report."""
     if not is_forensic(raw):
         return ROLE_REPORT
+    if title is not None:
+        # The titles the renderer gives these documents (one place: generator.forensic).
+        from generator.forensic.documents import STEP_DOCUMENT_TITLES
+        from generator.forensic.draw_document import TITLE as DRAW_TITLE
+
+        if title == DRAW_TITLE:
+            return ROLE_DRAW
+        kinds = {t: k.value for k, t in STEP_DOCUMENT_TITLES.items() if k.value in SIGNED_STEPS}
+        words = set(keywords)
+        for i, d in enumerate((raw.get("disputes") or []) if title in kinds else [], start=1):
+            for j, st in enumerate((d.get("steps") or []) if isinstance(d, dict) else [], start=1):
+                if isinstance(st, dict) and st.get("kind") == kinds[title] and st.get("number") in words:
+                    return f"dispute-{i}-step-{j}"
     return ROLE_REPORT if any(n.startswith("handler-") for n in field_names) else ROLE_INSTITUTION
 
 

@@ -85,6 +85,11 @@ def test_draw_document_is_certified_by_each_side_not_only_the_chosen_institution
     # the renderer's fields handler-1, handler-2 are the two parties, shown with their capacity
     assert [(h.index, h.name, h.licence_no) for h in block.handlers] == [(1, "何建平", "受害人"), (2, INSURER, "保险机构")]
     assert block.firm_name == "绵阳涪城正衡司法鉴定中心" and block.licence_label == "身份"
+    # `gongu seal` of the record alone knows it by its title (signing.signers.infer_role)
+    from signing.signers import infer_role
+
+    assert infer_role(raw, ["firm-seal", "handler-1", "handler-2"], title=TITLE) == ROLE_DRAW
+    assert infer_role(raw, ["firm-seal", "handler-1", "handler-2"]) == "report"  # without it: by the fields
     # nobody named as taking part: nobody but the institution would certify it — refused before sealing
     raw["selection"]["agreed_by"] = []
     assert document_signers(raw, ROLE_DRAW).too_few() is not None

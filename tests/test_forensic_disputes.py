@@ -277,6 +277,23 @@ def _fields(pdf: Path) -> list[str]:
         return sorted(name for name, *_ in enumerate_sig_fields(PdfFileReader(fh)))
 
 
+def test_gongu_seal_knows_each_record_by_the_title_and_number_it_states(rendered: dict[str, Any]) -> None:
+    """`gongu seal` of one PDF (no role given): the 调解记录 川涉保调〔2026〕第15号 is step 1 of dispute 1, the
+    解释说明 蜀正司鉴〔2026〕解字第0318号 step 2; the 异议登记表 is the institution's alone, the 意见书 the report."""
+    from gongu.sealing import _document_role
+    from signing.embedded import embedded_case
+
+    raw = embedded_case(rendered["opinion"].pdf)
+    assert raw is not None
+    assert _document_role(rendered["dispute-1-step-1"].pdf, raw) == "dispute-1-step-1"
+    assert _document_role(rendered["dispute-1-step-2"].pdf, raw) == "dispute-1-step-2"
+    assert _document_role(rendered["dispute-1"].pdf, raw) == "institution"
+    assert _document_role(rendered["opinion"].pdf, raw) == "report"
+    # a 解释说明 whose number the case does not list falls back to the fields (two appraisers' → the 意见书)
+    raw["disputes"][0]["steps"][1]["number"] = "另一编号"
+    assert _document_role(rendered["dispute-1-step-2"].pdf, raw) == "report"
+
+
 def test_mediation_record_is_the_committees_with_the_participants_signatures(rendered: dict[str, Any]) -> None:
     """Sichuan 五(一): the committee mediates; its record is headed with the committee, not the institution,
     and has a field for the committee's seal and one per participant (何建平, the insurer)."""

@@ -812,14 +812,18 @@ def build_objection(case: ForensicAppraisalCase, i: int, d: Dispute) -> Forensic
     return _doc(case, f"dispute-{i}", "鉴定意见异议登记表", d.number, d.raised_on, "Sichuan 五(一)", sections)
 
 
+# The title of each dispute step's own document (signing.signers reads them to know a PDF's role).
+STEP_DOCUMENT_TITLES = {DisputeStepKind.mediation: "涉保司法鉴定争议调解记录",
+                        DisputeStepKind.explanation: "鉴定人解释说明",
+                        DisputeStepKind.expert_opinion: "专家意见"}
+
+
 def build_dispute_step(case: ForensicAppraisalCase, i: int, j: int, d: Dispute, st: DisputeStep) -> ForensicDocument:
     """调解记录, 鉴定人解释说明 or 专家意见 (Sichuan 五(一)(二); 通则 Art 33): the step's record. The 调解记录 is
     the mediation committee's (its name, its seal, the participants' signatures); the 解释说明 carries the
     explaining appraisers' signatures and the institution's seal; the 专家意见 the institution's seal, the
     experts' names, titles and signatures being on it as their paper signatures."""
-    title = {DisputeStepKind.mediation: "涉保司法鉴定争议调解记录",
-             DisputeStepKind.explanation: "鉴定人解释说明",
-             DisputeStepKind.expert_opinion: "专家意见"}[st.kind]
+    title = STEP_DOCUMENT_TITLES[st.kind]
     clause = "Sichuan 五(二)；通则 Art 33" if st.kind is DisputeStepKind.expert_opinion else "Sichuan 五(一)"
     mediation = st.kind is DisputeStepKind.mediation
     who = [("调解组织", st.by), ("参加调解的当事人", "、".join(st.participants) or None)] if mediation else [("经办", st.by)]
