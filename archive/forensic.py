@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -23,7 +24,7 @@ from typing import Any
 from archive import metadata as md
 from archive import package
 from archive.names import UnsafePathError, relative_inside, safe_component
-from archive.package_format import SEARCH_RECORD_2
+from archive.package_format import SEARCH_RECORD_2, ArchivedPackage
 from archive.retention import RetentionClass
 from generator.forensic.model import (
     GRADE_NUMERALS,
@@ -31,6 +32,7 @@ from generator.forensic.model import (
     PARTY_ROLE_TITLES,
     RECORDING_KIND_TITLES,
     TERMINATION_GROUND_TITLES,
+    DisputeStepKind,
     ForensicAppraisalCase,
     MatterResult,
     Outcome,
@@ -59,6 +61,7 @@ class Filed:
     title: str
     responsible: str
     on: date | None
+    key: str | None = None  # an issued document's key (generator.forensic.documents), e.g. dispute-1-step-1
 
 
 def _date(value: datetime | date | None) -> date | None:
@@ -125,6 +128,21 @@ class _Names:
         return f"{folder}/{candidate}"
 
 
+_STEP_KEY = re.compile(r"^dispute-(\d+)-step-(\d+)$")
+
+
+def issuer_of(case: ForensicAppraisalCase, key: str | None) -> str:
+    """Who issued the document of `key` (its 责任者 in the 卷内目录): the institution, except a mediation
+    committee's 调解记录 (Sichuan 五(一)), issued under the committee's name (generator.forensic.documents)."""
+    match = _STEP_KEY.match(key or "")
+    if match:
+        i, j = int(match[1]) - 1, int(match[2]) - 1
+        steps = case.disputes[i].steps if i < len(case.disputes) else []
+        if j < len(steps) and steps[j].kind is DisputeStepKind.mediation:
+            return steps[j].by
+    return case.organization_name
+
+
 def issued_files(case: ForensicAppraisalCase, report_pdf: Path, names: _Names) -> tuple[list[Filed], list[str]]:
     """The primary sealed PDF, its DOCX and the companion documents of its issuance and of every later
     additional issuance under the same number, each
@@ -171,14 +189,16 @@ def issued_files(case: ForensicAppraisalCase, report_pdf: Path, names: _Names) -
         each_on = _date(each.issued_at)
         for i, doc in enumerate(_field(each, "documents") or []):
             doc_title = str(_field(doc, "title") or _field(doc, "key") or f"文书 {i + 1}")
+            key = str(_field(doc, "key") or "") or None
+            by = issuer_of(case, key)
             pdf = issued(_field(doc, "pdf_file"), _field(doc, "pdf_sha256"), doc_title)
             if pdf is not None:
                 filed.append(Filed(package.PayloadFile(names.rel("documents", pdf.name), "document", source=pdf),
-                                   doc_title, org, each_on))
+                                   doc_title, by, each_on, key))
             doc_docx = issued(_field(doc, "docx_file"), _field(doc, "docx_sha256"), f"{doc_title} DOCX")
             if doc_docx is not None:
                 filed.append(Filed(package.PayloadFile(names.rel("documents", doc_docx.name), "document_docx",
-                                                       source=doc_docx), f"{doc_title}（DOCX）", org, each_on))
+                                                       source=doc_docx), f"{doc_title}（DOCX）", by, each_on))
     return filed, problems
 
 
@@ -283,6 +303,35 @@ def plan(case: ForensicAppraisalCase, raw: bytes, case_dir: Path, report_pdf: Pa
     return [*issued, *working_records(case, names), *documents, case_file, *recordings], problems
 
 
+# ──────────────────────────────── documents the search index reads ────────────────────────────────
+
+# Besides the primary document, the index reads the documents of the dispute path (Sichuan 五(一)(二)) and
+# the 补充意见书 (通则 Art 30): they carry findings and reasons of their own, found nowhere else. The other
+# companion documents restate the case file (委托书, notices, records …) and are left out.
+SEARCHED_DOCUMENT_KEY = re.compile(r"^(dispute-\d+(-step-\d+)?|supplementary-\d+)$")
+# A file index without keys (packages filed before they were recorded): the same documents by title.
+SEARCHED_DOCUMENT_TITLES = frozenset({"鉴定意见异议登记表", "涉保司法鉴定争议调解记录", "鉴定人解释说明", "专家意见",
+                                      "司法鉴定补充意见书"})
+
+
+def searched_document_pdfs(pkg: ArchivedPackage) -> list[Path]:
+    """The PDFs of `pkg` whose text the search index adds to the primary document's, in file-index order:
+    issued documents (role `document`) of the dispute path and supplementary opinions. Only files the
+    package's own metadata lists are read (a file index naming anything else is ignored)."""
+    index = pkg.tag_json(FILE_INDEX_JSON)
+    if index is None:
+        return []
+    listed = {f.path for f in pkg.files if f.role == "document"}
+    out = []
+    for row in index.get("entries") or []:
+        if not isinstance(row, dict) or row.get("path") not in listed:
+            continue
+        key = row.get("key")
+        if (SEARCHED_DOCUMENT_KEY.match(key) if isinstance(key, str) else row.get("title") in SEARCHED_DOCUMENT_TITLES):
+            out.append(pkg.file_path(str(row["path"])))
+    return out
+
+
 # ─────────────────────────────────────── 卷内目录 and 备考表 ───────────────────────────────────────
 
 
@@ -307,7 +356,7 @@ def file_index(case: ForensicAppraisalCase, filed: list[Filed], entries: list[md
         rows.append({"number": n, "title": f.title, "responsible": f.responsible,
                      "date": f.on.isoformat() if f.on else None, "pages": pages, "size": entry.size,
                      "path": entry.path, "role": entry.role, "sha256": entry.sha256,
-                     "kept_apart": entry.role in KEPT_APART_ROLES})
+                     "kept_apart": entry.role in KEPT_APART_ROLES, "key": f.key})
     return {"schema": FILE_INDEX_SCHEMA, "case_id": case.case_id, "report_number": case.report.number,
             "title": f"卷内目录：{case.case_name}", "entries": rows}
 

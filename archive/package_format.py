@@ -132,6 +132,10 @@ class ArchivedPackage:
     def package_hash(self) -> str:
         return package.package_hash(self.path)
 
+    def file_path(self, rel: str) -> Path:
+        """The file at `rel` ("data/…") of the package; PackageFormatError if it points outside data/."""
+        return self._inside(rel)
+
     def _inside(self, rel: str) -> Path:
         data = (self.path / "data").resolve()
         target = (self.path / rel).resolve()

@@ -59,8 +59,9 @@ def build_forensic_html(loaded: LoadedCase, doc: ForensicDocument, templates: Pa
     firm_css = _firm_asset(templates, "firm", (".css",))
     if firm_css:
         stylesheets.append(firm_css.as_uri())
-    logo = _firm_asset(templates, "logo", (".png", ".svg", ".jpg"))
-    seal = _firm_asset(templates, "seal", (".png", ".svg"))
+    # A document another body issues (a mediation committee's 调解记录) never shows the institution's logo or seal.
+    logo = None if doc.foreign_issuer else _firm_asset(templates, "logo", (".png", ".svg", ".jpg"))
+    seal = None if doc.foreign_issuer else _firm_asset(templates, "seal", (".png", ".svg"))
     issued = loaded.case.report.issued_on
     try:
         html = environment(templates).get_template("forensic.html").render(

@@ -25,7 +25,7 @@ from generator.pdf_binding import BoundAttachment, bind
 from generator.pdf_internals import add_dublin_core, page_boxes, pin_incremental_update
 from generator.render_html import HtmlReport, gongu_version
 from generator.render_safety import FolderFetcher, RefusedResource, RenderError
-from generator.signature_fields import person_field, seal_field
+from generator.signature_fields import PARTY_FIELD, person_field, seal_field
 from generator.types import SHANGHAI
 
 # The PDF signature fields the sealing step fills are named in generator/signature_fields.py; they sit
@@ -59,11 +59,13 @@ def signature_boxes(document: Document, *, forensic: bool = False) -> list[Field
         for box in page_boxes(page):
             element = getattr(box, "element", None)
             ident = element.get("id") if element is not None and hasattr(element, "get") else None
-            if ident and (ident.startswith("sig-handler-") or ident == "sig-firm-seal") and ident not in found:
+            if ident and (ident.startswith(("sig-handler-", "sig-party-")) or ident == "sig-firm-seal") \
+                    and ident not in found:
                 x, y = box.border_box_x(), box.border_box_y()
                 w, h = box.border_width(), box.border_height()
-                name = (seal_field(forensic) if ident == "sig-firm-seal"
-                        else person_field(forensic).format(ident.rsplit("-", 1)[1]))
+                number = ident.rsplit("-", 1)[1]
+                name = (seal_field(forensic) if ident == "sig-firm-seal" else PARTY_FIELD.format(number)
+                        if ident.startswith("sig-party-") else person_field(forensic).format(number))
                 rect = (x * PX_TO_PT, (height - y - h) * PX_TO_PT, (x + w) * PX_TO_PT, (height - y) * PX_TO_PT)
                 found[ident] = FieldBox(name, index, tuple(round(v, 2) for v in rect))  # type: ignore[arg-type]
     return list(found.values())

@@ -93,6 +93,7 @@ class SignatureBlock:
     seal_title: str = "保险公估机构印章"
     date_label: str = "报告日期"
     licence_label: str = "执业证号"
+    box_id: str = "handler"  # HTML id sig-<box_id>-N: "party" for parties (generator/signature_fields.py)
 
 
 @dataclass

@@ -214,10 +214,32 @@ def _example_cases(examples: Path) -> Iterator[dict]:
 
 def _seal_purposes(examples: Path) -> dict[str, str]:
     """A forensic institution's demo seal certificate reads 司法鉴定专用章 (通则 Art 36–40), not 公估专用章."""
-    from signing.signers import firm_name, is_forensic
+    from signing.signers import MEDIATION_SEAL, firm_name, is_forensic
 
-    return {name: "司法鉴定专用章" for raw in _example_cases(examples)
-            if is_forensic(raw) and (name := firm_name(raw))}
+    purposes = {name: "司法鉴定专用章" for raw in _example_cases(examples)
+                if is_forensic(raw) and (name := firm_name(raw))}
+    # A mediation committee seals its own 调解记录 (Sichuan 五(一); signing.signers).
+    for raw in _example_cases(examples):
+        for committee in _committees(raw):
+            purposes.setdefault(committee, MEDIATION_SEAL)
+    return purposes
+
+
+def _committees(raw: dict) -> list[str]:
+    """The mediation committees of a forensic case's dispute steps (their 调解记录 carry their own seal)."""
+    return [str(st["by"]) for d in raw.get("disputes") or [] if isinstance(d, dict)
+            for st in d.get("steps") or [] if isinstance(st, dict) and st.get("kind") == "mediation" and st.get("by")]
+
+
+def _party_signers(raw: dict) -> list[str]:
+    """The parties who sign a forensic case's documents: the sides of a verifiable draw (its record,
+    Sichuan 二(三)) and the participants of a mediation (the committee's 调解记录, 五(一))."""
+    selection = raw.get("selection") if isinstance(raw.get("selection"), dict) else {}
+    names = [str(n) for n in selection.get("agreed_by") or []] if selection.get("draw_record") else []
+    names += [str(n) for d in raw.get("disputes") or [] if isinstance(d, dict)
+              for st in d.get("steps") or [] if isinstance(st, dict) and st.get("kind") == "mediation"
+              for n in st.get("participants") or []]
+    return names
 
 
 def _example_people(examples: Path) -> tuple[list[str], list[tuple[str, str | None]], dict[str, str]]:
@@ -242,6 +264,11 @@ def _example_people(examples: Path) -> tuple[list[str], list[tuple[str, str | No
                 people.setdefault(str(h["name"]), h.get("licence_no"))
                 if name:
                     organisations.setdefault(str(h["name"]), name)
+        if is_forensic(raw):
+            for committee in _committees(raw):
+                firms.setdefault(committee)
+            for party in _party_signers(raw):
+                people.setdefault(party, None)  # a party holds no practising licence and no institution
     if not people:
         raise GonguError(escape(f"{examples} 中没有示例案件的承办人员（no handlers found in examples）"))
     return list(firms) or ["公估机构"], list(people.items()), organisations

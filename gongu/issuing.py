@@ -125,7 +125,7 @@ def signer_problems(data: dict[str, Any]) -> list[str]:
 
 def signer_findings(data: dict[str, Any]) -> list[Finding]:
     """`signer_problems` as findings (rule id forensic.issue.signers)."""
-    from signing.signers import ROLE_REPORT, document_signers, is_forensic
+    from signing.signers import ROLE_REPORT, SIGNED_STEPS, document_signers, is_forensic
 
     if not is_forensic(data):
         return []
@@ -133,13 +133,21 @@ def signer_findings(data: dict[str, Any]) -> list[Finding]:
     roles = [] if data.get("termination") else [ROLE_REPORT]
     roles += [f"correction-{i}" for i in range(1, len(data.get("corrections") or []) + 1)]
     roles += [f"supplementary-{i}" for i in range(1, len(data.get("supplementary") or []) + 1)]
+    # Sichuan 五(一): a 调解记录 is signed by the parties who took part, a 解释说明 by its appraisers.
+    wheres = {}
+    for i, d in enumerate(data.get("disputes") or [], start=1):
+        for j, st in enumerate((d.get("steps") or []) if isinstance(d, dict) else [], start=1):
+            if isinstance(st, dict) and st.get("kind") in SIGNED_STEPS:
+                roles.append(f"dispute-{i}-step-{j}")
+                field = "participants" if st.get("kind") == "mediation" else "appraisers"
+                wheres[roles[-1]] = f"$.disputes[{i - 1}].steps[{j - 1}].{field}"
     out: list[Finding] = []
     for role in roles:
         document = document_signers(data, role)
         if refusal := document.too_few():
             n = int(role.split("-")[1]) - 1 if "-" in role else 0
-            where = ("$.report.signatures" if role == ROLE_REPORT else f"$.corrections[{n}].signed_by"
-                     if role.startswith("correction-") else f"$.supplementary[{n}].appraisers")
+            where = wheres.get(role) or ("$.report.signatures" if role == ROLE_REPORT else f"$.corrections[{n}].signed_by"
+                                         if role.startswith("correction-") else f"$.supplementary[{n}].appraisers")
             assert document.minimum is not None
             out.append(Finding("forensic.issue.signers", document.minimum[1], "blocking", where, refusal))
     return out

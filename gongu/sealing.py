@@ -90,13 +90,18 @@ def _embedded_case(report: Path) -> dict[str, Any]:
 
 
 def _document_role(report: Path, case_raw: dict[str, Any]) -> str:
+    """Which document of a forensic case `report` is: by the title and number it states (the draw record, a
+    调解记录 or 解释说明), else by its fields (signing.signers.infer_role)."""
+    from signing.embedded import document_info
     from signing.seal import signature_field_names
     from signing.signers import infer_role, is_forensic
 
     if not is_forensic(case_raw):
         return "report"
     try:
-        return infer_role(case_raw, signature_field_names(report.read_bytes()))
+        data = report.read_bytes()
+        title, keywords = document_info(data)
+        return infer_role(case_raw, signature_field_names(data), title=title, keywords=keywords)
     except Exception:  # unreadable here: seal_report says what is wrong with the file
         return "report"
 

@@ -18,6 +18,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from archive.forensic import searched_document_pdfs
 from archive.package_format import ArchivedPackage, PackageFormatError, build_search_record, open_package
 from generator.kinds import Case
 from generator.loading import CaseFileError, load_case
@@ -353,6 +354,13 @@ def read_package(package_dir: Path, *, doc_id: str, status: str = "archived") ->
             text = case_text(json.loads(raw))
         except ValueError:
             text = ""
+    # A forensic package: the dispute documents and supplementary opinions are searched with the opinion.
+    try:
+        more = [t for p in searched_document_pdfs(pkg) if p.is_file() and (t := pdf_text(p))]
+    except PackageFormatError as exc:
+        raise PackageReadError(str(exc)) from None
+    if more:
+        text = "\n\n".join([text, *more]) if text else "\n\n".join(more)
     return document_from_metadata(pkg.metadata, doc_id=doc_id, package_path=doc_id, status=status,
                                   record=record, text=text)
 

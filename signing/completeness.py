@@ -144,8 +144,10 @@ def _case_people(case: dict[str, Any], role: str,
     except ValueError:  # a role naming a correction the case file does not have
         document = document_signers(case, ROLE_INSTITUTION)
         return firm_name(case), [], document.person_field
+    # The seal is the issuer's: the institution's, or a mediation committee's on its 调解记录 (Sichuan 五(一)).
+    issuer = document.firm_name if document.own_seal else firm_name(case)
     people = [(p.name, str(p.licence_no) if p.licence_no else None) for p in document.people]
-    return firm_name(case), people, document.person_field
+    return issuer, people, document.person_field
 
 
 def _register_licences(case: dict[str, Any] | None) -> set[str]:
@@ -226,14 +228,15 @@ def check_completeness(pdf: bytes, policy: CompletenessPolicy = CompletenessPoli
                                    f"签名证书属于「{cn}」{f'（执业证号 {serial}）' if serial else ''}，"
                                    f"不是{who}「{person}」{f'（执业证号 {licence}）' if licence else ''}"
                                    "（signed by someone other than the handler）"))
-        elif forensic and subject.get("organization_name") != firm_name:
+        elif forensic and licence and subject.get("organization_name") != firm_name:
             # 通则 Art 19: the institution's own appraisers sign its opinion; a certificate of another
-            # organisation (a survey firm, an insurer) is not one of them, whoever the person is.
+            # organisation (a survey firm, an insurer) is not one of them, whoever the person is. A party
+            # signing a draw record or a 调解记录 holds no 执业证号 and belongs to no institution.
             org = subject.get("organization_name")
             missing.append(Missing(name, "wrong_organisation",
                                    f"鉴定人「{person}」的签名证书属于「{org or '未载明机构'}」，不是出具本文书的鉴定机构"
                                    f"「{firm_name}」（appraiser's certificate names another organisation）"))
-        elif forensic and (registered := _register_licences(case)) and (licence or "") not in registered:
+        elif forensic and licence and (registered := _register_licences(case)) and licence not in registered:
             missing.append(Missing(name, "not_registered",
                                    f"鉴定人「{person}」（执业证号 {licence or '—'}）不在案件文件所载鉴定机构「{firm_name}」"
                                    "的执业鉴定人名册上（appraiser not on the institution's register）"))

@@ -56,6 +56,19 @@ def embedded_case(pdf: bytes | Path) -> dict[str, Any] | None:
     return None if data is None else _case_object(data)
 
 
+def document_info(pdf: bytes | Path) -> tuple[str | None, tuple[str, ...]]:
+    """The document information's /Title and /Keywords (split at commas) as the renderer wrote them; (None, ())
+    when absent or unreadable. Only says which document of a case a PDF claims to be, never that it is."""
+    try:
+        info = _reader(pdf).metadata
+        title = info.get("/Title") if info else None
+        keywords = info.get("/Keywords") if info else None
+    except (ReportPdfError, PyPdfError, ValueError, KeyError, TypeError, AttributeError):
+        return None, ()
+    words = tuple(w.strip() for w in str(keywords).split(",") if w.strip()) if keywords else ()
+    return (str(title) if title else None), words
+
+
 def page_count(pdf: bytes | Path) -> int:
     reader = _reader(pdf)
     try:

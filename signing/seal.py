@@ -154,7 +154,8 @@ def handler_stamp_text(person: Signatory) -> str:
     lines = [f"{person.label}：{person.name}"]
     if person.role:
         lines[0] += f"（{person.role}）"
-    lines.append(f"执业证号：{person.licence_no or '—'}")
+    if person.licensed:  # a party (当事人) holds no practising licence
+        lines.append(f"执业证号：{person.licence_no or '—'}")
     lines.append("签名时间：%(signed_at)s（北京时间）")
     return "\n".join(lines)
 
@@ -429,12 +430,17 @@ def seal_report(
     people = list(document.people)
     unknown = [p.name for p in people if p.name not in config.handlers]
     if unknown:
-        who = "鉴定人" if document.forensic else "承办人员"
+        who = (document.signer_words or ("鉴定人",))[0] if document.forensic else "承办人员"
         raise SealError(
             f"gongu.toml [signing.handlers] 中没有{who} {', '.join(unknown)} 的密钥"
             f"（no key configured for handler: {', '.join(unknown)}）"
         )
-    firm_name = firm_name_from_case(case_raw)
+    # The issuer's seal: the institution's, or a mediation committee's on its 调解记录 (Sichuan 五(一)), whose
+    # key is only ever its own (never the institution's firm_p12 standing in for it).
+    firm_name = document.firm_name if document.own_seal else firm_name_from_case(case_raw)
+    if document.own_seal and firm_name not in config.firms:
+        raise SealError(f"gongu.toml [signing.firms] 中没有「{firm_name}」的印章密钥：该文书由其出具并盖章，"
+                        f"不能以本机构印章代替（no seal key configured for {firm_name}）")
     try:
         firm_key = config.firm_key(firm_name)
         firm_signer = load_signer(firm_key, passphrase("firm", firm_name, firm_key))
@@ -460,7 +466,7 @@ def seal_report(
             firm_signer=firm_signer,
             handlers=handler_signers,
             tsa_url=config.tsa_url,
-            seal_image=config.seal_image,
+            seal_image=None if document.own_seal else config.seal_image,  # the institution's image is its own
             ltv=config.ltv,
             vc=vc,
             location=config.location,

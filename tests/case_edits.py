@@ -116,7 +116,8 @@ def with_supplementary(d: dict[str, Any]) -> None:
 
 
 def with_dispute_path(d: dict[str, Any]) -> None:
-    """The insurer objects on 5 June; mediation fails; the appraisers explain; a supplementary appraisal;
+    """The insurer objects on 5 June; mediation by the associations' committee with 何建平 and the insurer
+    fails; the appraisers explain; a supplementary appraisal;
     the expert panel (three outside experts, all signed) upholds the opinion (Sichuan 五(一)(二))."""
     with_supplementary(d)
     d["disputes"] = [{
@@ -124,7 +125,8 @@ def with_dispute_path(d: dict[str, Any]) -> None:
         "number": "蜀正异〔2026〕第003号", "note": "对左膝关节功能丧失程度的测量及十级伤残条款的适用有异议",
         "steps": [
             {"kind": "mediation", "on": "2026-06-12", "by": "四川省涉保司法鉴定纠纷调解委员会",
-             "what": "组织保险机构与被鉴定人协商调解", "outcome": "未达成一致", "number": "川涉保调〔2026〕第15号"},
+             "what": "组织保险机构与被鉴定人协商调解", "outcome": "未达成一致", "number": "川涉保调〔2026〕第15号",
+             "participants": ["何建平", INSURER]},
             {"kind": "explanation", "on": "2026-06-19", "by": "四川蜀正司法鉴定中心",
              "what": "就关节活动度的测量方法及标准第5.10.6.11条的适用作出书面解释和说明",
              "outcome": "保险机构提供复查影像并申请补充鉴定", "number": "蜀正司鉴〔2026〕解字第0318号",

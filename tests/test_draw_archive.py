@@ -23,6 +23,9 @@ ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "forensic-reappraisal"
 INSTITUTION = "绵阳涪城正衡司法鉴定中心"
 APPRAISERS = [("陈国栋", "510703011004"), ("林雪", "510703016021")]
+INSURER = "中国人民财产保险股份有限公司成都市分公司"
+# The sides of the draw (selection.agreed_by) sign its record (Sichuan 二(三)); parties hold no licence.
+PARTIES = [("何建平", None), (INSURER, None)]
 PASSPHRASE = "gongu-demo"
 RECORD_SHA = hashlib.sha256((EXAMPLE / "draw-record.json").read_bytes()).hexdigest()
 
@@ -50,7 +53,7 @@ def issued(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Issued]:
     base = tmp_path_factory.mktemp("draw-archive")
     tsa = LocalTsa(base / "keys").start()
     try:
-        pki = make_demo_pki(base / "keys", INSTITUTION, APPRAISERS, crl_url=tsa.crl_url,
+        pki = make_demo_pki(base / "keys", INSTITUTION, APPRAISERS + PARTIES, crl_url=tsa.crl_url,
                             seal_purposes={INSTITUTION: "司法鉴定专用章"})
         config = SigningConfig(firm_p12=pki.firm_p12, handlers=dict(pki.handler_p12), tsa_url=tsa.url,
                                trust_roots=(pki.root_pem,), crls=(pki.crl,))
@@ -95,19 +98,24 @@ def ingest_into(home: Path, issued: Issued, monkeypatch: pytest.MonkeyPatch):  #
         return ingest(archive, load_case(issued.case_file), issued.primary, by="档案员甲")
 
 
-def test_the_draw_document_is_issued_sealed_by_the_institution(issued: Issued) -> None:
-    from pyhanko.pdf_utils.reader import PdfFileReader
-
+def test_the_draw_document_is_issued_signed_by_both_sides_and_sealed(issued: Issued) -> None:
     from generator.loading import load_case
+    from signing.completeness import CompletenessPolicy
+    from signing.verify import verify_issued_report
 
     case = load_case(issued.case_file).case
     doc = next(d for d in case.issuances[-1].documents if d.key == "draw")
     assert doc.title == "随机选择鉴定机构记录" and doc.pdf_file
     pdf = issued.primary.parent / doc.pdf_file
     assert hashlib.sha256(pdf.read_bytes()).hexdigest() == doc.pdf_sha256
-    with pdf.open("rb") as fh:
-        sigs = PdfFileReader(fh).embedded_signatures
-        assert [s.field_name for s in sigs] == ["institution-seal"]  # the institution's seal alone, no appraiser
+    root = issued.base / "keys" / "trust"
+    report, completeness = verify_issued_report(pdf, [root / "root.pem"], crls=[root / "root.crl"],
+                                                policy=CompletenessPolicy(require_timestamp=True))
+    assert report.ok, report.all_problems()
+    # Sichuan 二(三): not the chosen institution's word alone — each side that took part signs
+    assert [s.field for s in report.signatures] == ["institution-seal", "party-1", "party-2"]
+    assert report.signatures[1].signer == "何建平 (DEMO)" and report.signatures[2].signer.startswith("中国人民财产保险")
+    assert completeness.complete and completeness.role == "draw" and completeness.handlers == ("何建平", INSURER)
 
 
 def test_ingest_packs_the_record_and_logs_the_draw_in_the_same_transaction(

@@ -1,4 +1,5 @@
-"""随机选择鉴定机构记录 (issue 14): the draw record as a document of the case, sealed by the institution alone."""
+"""随机选择鉴定机构记录: the draw record as a document of the case, signed by every side that took part in the
+choice and sealed by the institution (Sichuan 二(三))."""
 
 from __future__ import annotations
 
@@ -9,11 +10,12 @@ from pathlib import Path
 from generator.forensic.documents import build_documents
 from generator.forensic.draw_document import TITLE
 from generator.loading import load_case
-from generator.report_content import KeyValues, Paragraph, Table
-from signing.signers import ROLE_INSTITUTION, document_role
+from generator.report_content import KeyValues, Paragraph, SignatureBlock, Table
+from signing.signers import ROLE_DRAW, document_role, document_signers
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "forensic-reappraisal"
+INSURER = "中国人民财产保险股份有限公司成都市分公司"
 
 
 def texts(doc: object) -> str:
@@ -35,7 +37,8 @@ def test_draw_document_lists_every_input() -> None:
     record = json.loads((EXAMPLE / "draw-record.json").read_text(encoding="utf-8"))
     docs = build_documents(loaded.case, EXAMPLE)  # type: ignore[arg-type]
     doc = next(d for d in docs if d.key == "draw")
-    assert doc.title == TITLE and not doc.primary and doc.signers == []
+    # the sides that took part in the choice (the example's selection.agreed_by) sign, in that order
+    assert doc.title == TITLE and not doc.primary and doc.signers == ["何建平", INSURER]
     text = texts(doc)
     for value in (record["roster"]["source"], record["roster"]["source_sha256"], record["roster"]["sha256"],
                   record["list_hash"], record["seed"], record["declaration"]["issue"], "5.11.16.22.28.33.12./",
@@ -66,6 +69,27 @@ def test_only_a_case_with_a_draw_record_has_the_document(tmp_path: Path) -> None
     assert len(missing) == 1 and "随机抽取记录文件不存在" in missing[0].text
 
 
-def test_draw_document_is_sealed_by_the_institution_alone() -> None:
+def test_draw_document_is_certified_by_each_side_not_only_the_chosen_institution() -> None:
+    """Sichuan 二(三): the chosen institution benefits from the draw; the record carries a signature field for
+    each side that took part (selection.agreed_by) above the institution's seal."""
     raw = json.loads((EXAMPLE / "case.json").read_text(encoding="utf-8"))
-    assert document_role(raw, key="draw", title=TITLE, primary=False) == ROLE_INSTITUTION
+    assert document_role(raw, key="draw", title=TITLE, primary=False) == ROLE_DRAW
+    signers = document_signers(raw, ROLE_DRAW)
+    assert [p.name for p in signers.people] == ["何建平", INSURER] and signers.fields == ["party-1", "party-2"]
+    assert signers.firm_name == "绵阳涪城正衡司法鉴定中心" and not signers.own_seal
+    assert [p.licensed for p in signers.people] == [False, False]  # parties: no 执业证号 in their stamp
+    assert "二（三）" in signers.person_reason(signers.people[0])
+    loaded = load_case(EXAMPLE / "case.json")
+    doc = next(d for d in build_documents(loaded.case, EXAMPLE) if d.key == "draw")  # type: ignore[arg-type]
+    block = next(b for s in doc.sections for b in s.blocks if isinstance(b, SignatureBlock))
+    # the renderer's fields party-1, party-2 (boxes sig-party-N) are the two parties, with their capacity
+    assert [(h.index, h.name, h.licence_no) for h in block.handlers] == [(1, "何建平", "受害人"), (2, INSURER, "保险机构")]
+    assert block.firm_name == "绵阳涪城正衡司法鉴定中心" and block.licence_label == "身份" and block.box_id == "party"
+    # `gongu seal` of the record alone knows it by its title (signing.signers.infer_role)
+    from signing.signers import infer_role
+
+    assert infer_role(raw, ["institution-seal", "party-1", "party-2"], title=TITLE) == ROLE_DRAW
+    assert infer_role(raw, ["institution-seal", "appraiser-1", "appraiser-2"]) == "report"  # without it: by the fields
+    # nobody named as taking part: nobody but the institution would certify it — refused before sealing
+    raw["selection"]["agreed_by"] = []
+    assert document_signers(raw, ROLE_DRAW).too_few() is not None

@@ -204,6 +204,8 @@ ROOT = Path(__file__).resolve().parents[1]
 JOINT = ROOT / "examples" / "forensic-joint-grade10"
 NUMBER = "蜀正司鉴〔2026〕临鉴字第0318号"
 NEW_KEYS = {"supplementary-1", "dispute-1", "dispute-1-step-1", "dispute-1-step-2", "dispute-1-step-4"}
+INSTITUTION = "四川蜀正司法鉴定中心"
+COMMITTEE = "四川省涉保司法鉴定纠纷调解委员会"  # the associations' committee of Sichuan 五(一)
 
 
 def text_of(pdf: Path) -> str:
@@ -232,7 +234,7 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 
     base = tmp_path_factory.mktemp("dispute-docs")
     case_file = copy_case(base, then(with_dispute_path, reappraisal(ground="agreement", agreed_by=["何建平", INSURER])))
-    docs = render_case_documents(load_case(case_file), base / "out", formats=("pdf",))
+    docs = render_case_documents(load_case(case_file), base / "out", formats=("pdf", "docx"))
     return {d.key: d for d in docs}
 
 
@@ -265,9 +267,61 @@ def test_objection_lists_the_path_and_each_step_has_its_record(rendered: dict[st
                   "2026年6月12日", "未达成一致", "2026年7月20日"):
         assert words in objection, words
     mediation = text_of(rendered["dispute-1-step-1"].pdf)
-    assert "川涉保调〔2026〕第15号" in mediation and "四川省涉保司法鉴定纠纷调解委员会" in mediation
+    assert "川涉保调〔2026〕第15号" in mediation and COMMITTEE in mediation
     explanation = text_of(rendered["dispute-1-step-2"].pdf)
     assert "作出解释说明的鉴定人唐志明、邓晓梅" in explanation and "蜀正司鉴〔2026〕解字第0318号" in explanation
+
+
+def _fields(pdf: Path) -> list[str]:
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.fields import enumerate_sig_fields
+
+    with open(pdf, "rb") as fh:
+        return sorted(name for name, *_ in enumerate_sig_fields(PdfFileReader(fh)))
+
+
+def test_gongu_seal_knows_each_record_by_the_title_and_number_it_states(rendered: dict[str, Any]) -> None:
+    """`gongu seal` of one PDF (no role given): the 调解记录 川涉保调〔2026〕第15号 is step 1 of dispute 1, the
+    解释说明 蜀正司鉴〔2026〕解字第0318号 step 2; the 异议登记表 is the institution's alone, the 意见书 the report."""
+    from gongu.sealing import _document_role
+    from signing.embedded import embedded_case
+
+    raw = embedded_case(rendered["opinion"].pdf)
+    assert raw is not None
+    assert _document_role(rendered["dispute-1-step-1"].pdf, raw) == "dispute-1-step-1"
+    assert _document_role(rendered["dispute-1-step-2"].pdf, raw) == "dispute-1-step-2"
+    assert _document_role(rendered["dispute-1"].pdf, raw) == "institution"
+    assert _document_role(rendered["opinion"].pdf, raw) == "report"
+    # a 解释说明 whose number the case does not list falls back to the fields (two appraisers' → the 意见书)
+    raw["disputes"][0]["steps"][1]["number"] = "另一编号"
+    assert _document_role(rendered["dispute-1-step-2"].pdf, raw) == "report"
+
+
+def test_mediation_record_is_the_committees_with_the_participants_signatures(rendered: dict[str, Any]) -> None:
+    """Sichuan 五(一): the committee mediates; its record is headed with the committee, not the institution,
+    and has a field for the committee's seal and one per participant (何建平, the insurer)."""
+    doc = rendered["dispute-1-step-1"]
+    flat = text_of(doc.pdf)
+    assert flat.startswith(COMMITTEE)  # the header line is the issuer's name
+    assert INSTITUTION not in flat  # nowhere the institution's name: it is not the issuer
+    assert "调解组织（印章）" in flat and "参加调解的当事人签名" in flat
+    assert f"参加调解的当事人何建平、{INSURER}" in flat and "身份：受害人" in flat and "身份：保险机构" in flat
+    assert _fields(doc.pdf) == ["institution-seal", "party-1", "party-2"]  # the committee's seal, two parties
+    from docx import Document
+
+    word = Document(str(doc.docx)) if doc.docx else None
+    if word is not None:
+        assert word.paragraphs[0].text == COMMITTEE
+
+
+def test_explanation_carries_a_signature_field_per_explaining_appraiser(rendered: dict[str, Any]) -> None:
+    """Sichuan 五(一) 由鉴定机构及鉴定人作出解释和说明: the appraisers sign (fields), the institution seals."""
+    doc = rendered["dispute-1-step-2"]
+    flat = text_of(doc.pdf)
+    assert "作出解释说明的司法鉴定人签名" in flat and "510106012001" in flat and "510109013007" in flat
+    assert flat.startswith(INSTITUTION)
+    assert _fields(doc.pdf) == ["appraiser-1", "appraiser-2", "institution-seal"]
+    assert doc.title == "鉴定人解释说明"
 
 
 def test_expert_opinion_names_each_expert_with_title_and_signature(rendered: dict[str, Any]) -> None:
@@ -285,8 +339,9 @@ def test_commission_and_opinion_print_the_reappraisal_record(rendered: dict[str,
 
 # ─────────────── issuing the later documents (gongu issue --additional), sealed, then archived ───────────────
 
-INSTITUTION = "四川蜀正司法鉴定中心"
 APPRAISERS = [("唐志明", "510106012001"), ("邓晓梅", "510109013007")]
+# The parties who sign the 调解记录 (and no practising licence): keys under [signing.handlers] by name.
+PARTIES = [("何建平", None), (INSURER, None)]
 PASSPHRASE = "gongu-demo"
 
 
@@ -333,10 +388,11 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     base = tmp_path_factory.mktemp("issue-additional")
     tsa = LocalTsa(base / "keys").start()
     try:
-        pki = make_demo_pki(base / "keys", INSTITUTION, APPRAISERS, crl_url=tsa.crl_url,
-                            seal_purposes={INSTITUTION: "司法鉴定专用章"})
+        pki = make_demo_pki(base / "keys", INSTITUTION, APPRAISERS + PARTIES, crl_url=tsa.crl_url,
+                            other_firms=[COMMITTEE], seal_purposes={INSTITUTION: "司法鉴定专用章", COMMITTEE: "调解专用章"})
+        # The committee seals its own 调解记录 with its own key (Sichuan 五(一)), configured under its name.
         config = SigningConfig(firm_p12=pki.firm_p12, handlers=dict(pki.handler_p12), tsa_url=tsa.url,
-                               trust_roots=(pki.root_pem,), crls=(pki.crl,))
+                               trust_roots=(pki.root_pem,), crls=(pki.crl,), firms=dict(pki.firm_p12s))
         home = base / "home"
         home.mkdir()
         handlers = "\n".join(f'"{name}" = "{path}"' for name, path in pki.handler_p12.items())
@@ -394,13 +450,129 @@ def test_the_supplementary_opinion_is_signed_by_the_institution_and_its_appraise
     assert completeness.complete and completeness.role == "supplementary-1"
 
 
-def test_dispute_records_are_sealed_by_the_institution_alone(world: World) -> None:
-    for key in NEW_KEYS - {"supplementary-1"}:
+def test_objection_and_expert_opinion_are_sealed_by_the_institution_alone(world: World) -> None:
+    for key in ("dispute-1", "dispute-1-step-4"):
         _title, files = world.additional.documents[key]
         report, completeness = _verify(world, files["pdf"])
         assert report.ok, (key, report.all_problems())
         assert [s.field for s in report.signatures] == ["institution-seal"], key
         assert completeness.complete and completeness.role == "institution", key
+
+
+def test_explanation_is_signed_by_each_explaining_appraiser_and_sealed(world: World) -> None:
+    _title, files = world.additional.documents["dispute-1-step-2"]
+    report, completeness = _verify(world, files["pdf"])
+    assert report.ok, report.all_problems()
+    assert [s.field for s in report.signatures] == ["institution-seal", "appraiser-1", "appraiser-2"]
+    # the step's `appraisers`, in that order, each by their own certificate
+    assert [s.signer for s in report.signatures[1:]] == ["唐志明 (DEMO)", "邓晓梅 (DEMO)"]
+    assert completeness.complete and completeness.role == "dispute-1-step-2"
+    assert completeness.firm == INSTITUTION and completeness.handlers == ("唐志明", "邓晓梅")
+
+
+def test_mediation_record_is_sealed_by_the_committee_and_signed_by_the_participants(world: World) -> None:
+    _title, files = world.additional.documents["dispute-1-step-1"]
+    report, completeness = _verify(world, files["pdf"])
+    assert report.ok, report.all_problems()
+    assert [s.field for s in report.signatures] == ["institution-seal", "party-1", "party-2"]
+    assert [s.role for s in report.signatures[1:]] == ["当事人", "当事人"]
+    seal = report.signatures[0]
+    assert COMMITTEE in seal.subject and INSTITUTION not in seal.subject  # the committee's certificate
+    assert [s.signer for s in report.signatures[1:]] == ["何建平 (DEMO)", report.signatures[2].signer]
+    assert report.signatures[2].signer.startswith("中国人民财产保险")  # the insurer (CN cut to 64 bytes)
+    assert completeness.complete and completeness.role == "dispute-1-step-1" and completeness.firm == COMMITTEE
+
+
+def test_the_institution_cannot_seal_the_committees_record(world: World, tmp_path: Path) -> None:
+    """Never the institution's seal on the 调解记录: without the committee's key sealing is refused, and a record
+    sealed with the institution's key is reported incomplete (wrong signer) by verification."""
+    from dataclasses import replace as with_
+
+    from generator.loading import load_case
+    from generator.render import render_case_documents
+    from signing.completeness import CompletenessPolicy, check_completeness
+    from signing.seal import SealError, load_signer, seal_pdf, seal_report
+    from signing.signers import document_signers
+
+    raw = json.loads(world.case_file.read_text("utf-8"))
+    docs = render_case_documents(load_case(world.case_file), tmp_path / "r", formats=("pdf",))
+    record = next(d for d in docs if d.key == "dispute-1-step-1").pdf
+    without = with_(world.signer.config, firms={})  # only the institution's firm_p12
+    with pytest.raises(SealError, match=f"没有「{COMMITTEE}」的印章密钥"):
+        seal_report(record, tmp_path / "x.pdf", without, lambda *_: PASSPHRASE.encode(), case_raw=raw,
+                    role="dispute-1-step-1")
+    assert not (tmp_path / "x.pdf").exists()
+    key = PASSPHRASE.encode()
+    document = document_signers(raw, "dispute-1-step-1")
+    forged = seal_pdf(record.read_bytes(), firm_name=COMMITTEE, firm_signer=load_signer(world.pki.firm_p12, key),
+                      handlers=[(p, load_signer(world.pki.handler_p12[p.name], key)) for p in document.people],
+                      document=document)
+    missing = check_completeness(forged, CompletenessPolicy()).missing
+    assert [(m.field, m.code) for m in missing] == [("institution-seal", "wrong_signer")]
+
+
+def test_cli_issue_without_the_committees_key_is_exit_2_and_publishes_nothing(world: World, tmp_path: Path) -> None:
+    """A later 调解记录 when gongu.toml has no [signing.firms] key for the committee: `gongu issue --additional`
+    ends with exit 2 and says which key is missing; nothing is published, nothing recorded."""
+    from typer.testing import CliRunner
+
+    from gongu.cli import app
+
+    home = tmp_path / "home"  # the world's settings, but a fresh archive: the report is not archived here
+    home.mkdir()
+    shutil.copyfile(world.home / "gongu.toml", home / "gongu.toml")
+    case_file = copy_case(tmp_path)
+    shutil.copyfile(world.case_file, case_file)
+
+    def second_mediation(d: dict) -> None:
+        d["disputes"][0]["steps"].append({"kind": "mediation", "on": "2026-07-25", "by": COMMITTEE,
+                                          "what": "应被鉴定人申请再次组织协商调解", "number": "川涉保调〔2026〕第21号",
+                                          "participants": ["何建平", INSURER]})
+        for r in d["reviews"][-3:]:
+            r["at"] = "2026-07-26" + r["at"][10:]  # 三级审核 again, after the step
+
+    edit_file(case_file, second_mediation)
+    before = case_file.read_bytes()
+    out = tmp_path / "out"
+    env = {"GONGU_HOME": str(home), "GONGU_FIRM_KEY_PASSPHRASE": PASSPHRASE, "GONGU_HANDLER_KEY_PASSPHRASE": PASSPHRASE}
+    result = CliRunner().invoke(app, ["issue", str(case_file), "--additional", "-o", str(out)], env=env)
+    assert result.exit_code == 2, result.output
+    assert f"没有「{COMMITTEE}」的印章密钥" in result.output and "Traceback" not in result.output
+    assert case_file.read_bytes() == before  # no issuance recorded
+    assert not out.exists() or not any(out.glob("*.pdf"))  # nothing published
+
+
+def test_too_few_signers_of_a_dispute_record_refuse_the_issue_with_the_path() -> None:
+    """Sichuan 五(一): a mediation is between the party and the insurer (two participants); an explanation
+    is given by at least one appraiser. Refused before anything is rendered, naming the JSON path."""
+    from case_edits import forensic_joint
+
+    from gongu.issuing import signer_problems
+
+    d = forensic_joint()
+    with_dispute_path(d)
+    assert signer_problems(d) == []
+    d["disputes"][0]["steps"][0]["participants"] = ["何建平"]
+    d["disputes"][0]["steps"][1]["appraisers"] = []
+    assert signer_problems(d) == [
+        "[Sichuan 五(一)] 至少需要两名参加调解的当事人签名，当前 1 名（at least 2 parties who took part must sign, "
+        "Sichuan 五(一)）（$.disputes[0].steps[0].participants）",
+        "[Sichuan 五(一)] 至少需要一名鉴定人签名，当前 0 名（at least 1 appraisers must sign, Sichuan 五(一)）"
+        "（$.disputes[0].steps[1].appraisers）"]
+
+
+def test_participants_must_be_parties_of_the_case() -> None:
+    import pytest as _pytest
+    from case_edits import forensic_joint
+
+    from generator.loading import CaseFileError, validate_data
+
+    d = forensic_joint()
+    with_dispute_path(d)
+    d["disputes"][0]["steps"][0]["participants"] = ["何建平", "张三"]
+    with _pytest.raises(CaseFileError) as err:
+        validate_data(d, "<test>")
+    assert [(p.path, p.value) for p in err.value.problems] == [("$.disputes[0].steps[0].participants[1]", "张三")]
 
 
 def test_nothing_new_to_issue_is_refused(world: World) -> None:
@@ -425,26 +597,65 @@ def test_additional_before_the_first_issue_is_refused(tmp_path: Path, world: Wor
     assert not (tmp_path / "o").exists() or not any((tmp_path / "o").rglob("*.pdf"))
 
 
-def test_archive_packages_every_issuance_then_refuses_more_documents(world: World) -> None:
-    """Ingest takes the documents of both issuances of the number; once archived, a further document
-    is refused with what to do (an archived package is never changed)."""
+@pytest.fixture(scope="module")
+def archived(world: World) -> Any:
+    """The case ingested once every document is issued (the archive's index listener indexes it)."""
     from archive.ingest import ingest
-    from archive.package_format import open_package
-    from generator.issuance import IssueRefused
     from generator.loading import load_case
-    from gongu.issuing import issue_additional
-    from gongu.settings import load_settings
     from tests.archivekit import open_archive
 
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("GONGU_FIRM_KEY_PASSPHRASE", PASSPHRASE)
         with open_archive(world.home) as archive:
-            result = ingest(archive, load_case(world.case_file), world.first.files["pdf"], by="档案员甲")
+            return ingest(archive, load_case(world.case_file), world.first.files["pdf"], by="档案员甲")
+
+
+def _search(world: World, query: str) -> list[str]:
+    from typer.testing import CliRunner
+
+    from gongu.cli import app
+
+    result = CliRunner().invoke(app, ["search", query, "--json"], env={"GONGU_HOME": str(world.home)})
+    assert result.exit_code == 0, result.output
+    return [h["case_id"] for h in json.loads(result.output)["hits"]]
+
+
+def test_words_only_in_dispute_documents_are_found_by_gongu_search(world: World, archived: Any) -> None:
+    """Sichuan 五(一)(二): the 调解记录, 解释说明, 专家意见 and 补充意见书 are searched with the opinion. Each query
+    below is printed in one of them and nowhere in the 意见书 (issued before the objection was raised)."""
+    from gongu.indexing import open_index
+    from gongu.settings import load_settings
+    from index.tantivy_backend import TantivyBackend
+
+    assert isinstance(open_index(load_settings(world.home)), TantivyBackend)  # the default engine of a new home
+    assert _search(world, "火星探测") == []  # no such word anywhere: the search can come back empty
+    for query in ("组织保险机构与被鉴定人协商调解",  # the 调解记录 (and the 异议登记表's 处理过程)
+                  "关节活动度的测量方法",  # the 鉴定人解释说明
+                  "华西基础医学与法医学院",  # only the 专家意见 names the experts' organisations
+                  "内固定在位"):  # the 补充意见书's findings
+        assert _search(world, query) == ["SJ-2026-0318"], query
+
+
+def test_archive_packages_every_issuance_then_refuses_more_documents(world: World, archived: Any) -> None:
+    """Ingest takes the documents of both issuances of the number; once archived, a further document
+    is refused with what to do (an archived package is never changed)."""
+    from archive.package_format import open_package
+    from generator.issuance import IssueRefused
+    from gongu.issuing import issue_additional
+    from gongu.settings import load_settings
+
+    result = archived
     payload = {p.name for p in Path(result.path).rglob("*.pdf")}
     for key in NEW_KEYS | {"commission", "review_opinion"}:
         issued = world.additional.documents.get(key) or world.first.documents[key]
         assert issued[1]["pdf"].name in payload, key
-    assert open_package(result.path) is not None
+    pkg = open_package(result.path)
+    assert pkg is not None
+    # 卷内目录: each issued document with its key; the 调解记录's 责任者 is the committee that issued it
+    rows = {r["key"]: r for r in (pkg.tag_json("file-index.json") or {})["entries"] if r.get("key")}
+    assert NEW_KEYS | {"commission", "appraisal_notice"} <= set(rows)
+    assert rows["dispute-1-step-1"]["responsible"] == COMMITTEE
+    assert {rows[k]["responsible"] for k in rows if k != "dispute-1-step-1"} == {INSTITUTION}
 
     def second_explanation(d: dict) -> None:
         d["disputes"][0]["steps"].append({"kind": "explanation", "on": "2026-07-25", "by": INSTITUTION,

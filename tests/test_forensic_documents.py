@@ -24,6 +24,7 @@ from generator.forensic.documents import build_documents
 from generator.loading import load_case
 from generator.render import RenderedDocument, render_case_documents, render_report
 from generator.render_forensic import build_forensic_html
+from generator.render_pdf import FIRM_SEAL_FIELD
 from generator.render_safety import RenderError
 from gongu.cli import app
 
@@ -104,7 +105,9 @@ def single(tmp_path_factory: pytest.TempPathFactory) -> dict[str, RenderedDocume
 
 def test_joint_case_renders_its_documents_with_the_report_number_as_stem(joint: dict[str, RenderedDocument]) -> None:
     # Joint commission (Sichuan 二(一)): no risk notice or witness notice; the witnessing was recorded.
-    assert list(joint) == ["opinion", "commission", "selection", "recusal", "attendance", "review_opinion"]
+    # 司法鉴定告知书 (司发通〔2016〕112号) in every case, after the 委托书.
+    assert list(joint) == ["opinion", "commission", "appraisal_notice", "selection", "recusal", "attendance",
+                           "review_opinion"]
     assert [k for k, d in joint.items() if d.primary] == ["opinion"]
     assert joint["opinion"].title == "司法鉴定意见书"
     assert joint["opinion"].pdf.name == f"{STEM}.pdf" and joint["opinion"].docx.name == f"{STEM}.docx"
@@ -115,7 +118,8 @@ def test_joint_case_renders_its_documents_with_the_report_number_as_stem(joint: 
 
 def test_single_commission_adds_risk_witness_extension_and_correction(single: dict[str, RenderedDocument]) -> None:
     # Sichuan 二(二): risk notice and witness notice for a single commission; 通则 Art 28 / 41.
-    assert list(single) == ["opinion", "commission", "selection", "recusal", "risk_notice", "witness_notice",
+    assert list(single) == ["opinion", "commission", "appraisal_notice", "selection", "recusal", "risk_notice",
+                            "witness_notice",
                             "attendance", "review_opinion", "extension", "correction-1"]
     assert all(d.docx is None for d in single.values())
     assert single["correction-1"].pdf.name == f"{STEM}-correction-1.pdf"
@@ -184,6 +188,51 @@ def test_witness_notice_and_absent_insurer(single: dict[str, RenderedDocument]) 
     assert "本机构按规定实施鉴定（川司鉴协〔2022〕7号二（二））" in record
     risk = squash(pdftotext(single["risk_notice"].pdf))
     assert "单方委托风险告知书" in risk and "告知人：王一帆" in risk and "2026年5月11日09:20" in risk
+
+
+def test_witness_notice_states_the_no_photo_no_film_rule_of_sichuan_4_4(single: dict[str, RenderedDocument]) -> None:
+    """Sichuan 四(四): insurer attendees may not photograph or film the appraisal without the party's consent.
+    The sentence is quoted word for word: it must be found verbatim in the opinion's text itself."""
+    from generator.forensic.documents import ATTENDEE_DUTY
+
+    source = squash((Path("/work/shared/reference/四川省涉保司法鉴定实施意见-2022.txt")).read_text("utf-8")) \
+        if Path("/work/shared/reference/四川省涉保司法鉴定实施意见-2022.txt").is_file() else None
+    if source is not None:
+        assert squash(ATTENDEE_DUTY) in source  # the exact wording, not a paraphrase
+    notice = squash(pdftotext(single["witness_notice"].pdf))
+    assert "依照川司鉴协〔2022〕7号四（四），保险机构到场人员必须遵守相关法律法规" in notice
+    assert "未经涉保当事人同意不得对司法鉴定过程进行拍照、录像。" in notice
+    assert "不得干扰或干预司法鉴定人独立、公正执业" in notice
+
+
+def test_appraisal_notice_tells_rights_duties_recusal_materials_fees_limits_and_risks(
+        joint: dict[str, RenderedDocument]) -> None:
+    """司法鉴定告知书 (司发通〔2016〕112号): each item restates an article of the 通则 or the Sichuan opinion."""
+    notice = joint["appraisal_notice"]
+    assert notice.title == "司法鉴定告知书" and not notice.primary
+    flat = squash(pdftotext(notice.pdf))
+    case = json.loads((JOINT / "case.json").read_text("utf-8"))
+    c = case["commission"]
+    for expected in (
+        "司法鉴定告知书", c["number"], "致委托人何建平、中国人民财产保险股份有限公司成都市分公司",
+        "一、委托人的权利", "可以申请其回避", "可以撤销鉴定委托", "第二十条、第二十一条",  # 通则 Art 20–21
+        "申请补充鉴定、重新鉴定（川司鉴协〔2022〕7号五（一）",  # Sichuan 五(一)
+        "二、委托人的义务", "对鉴定材料的真实性、合法性负责（《司法鉴定程序通则》第十二条）",
+        "不得就同一鉴定事项另行委托鉴定",  # Sichuan 二(一)
+        "三、鉴定材料", "四、鉴定费用", "五、鉴定时限", "六、鉴定风险", "七、鉴定意见书",
+        # example (a) agreed 20 working days (通则 Art 28: an agreed limit prevails)
+        "自委托书生效之日起20个工作日内完成鉴定（委托人与本机构约定的时限）", "延长不超过三十个工作日",
+        "并非所有的鉴定都能得出明确的鉴定意见",  # the second risk warning (通则 Art 16)
+        "一式四份，三份交委托人，一份存档",  # 通则 Art 36–40
+        "委托人已知悉上述告知事项",
+    ):
+        assert expected in flat, expected
+    assert c["materials_supply"].replace(" ", "") in flat and c["fee_payment"].replace(" ", "") in flat
+    with open(notice.pdf, "rb") as fh:  # sealed by the institution alone
+        assert [name for name, *_ in enumerate_sig_fields(PdfFileReader(fh))] == [FIRM_SEAL_FIELD]
+    headings = [p.text for p in Document(str(notice.docx)).paragraphs if p.style.name.startswith("Heading")]
+    assert headings == ["告知对象", "一、委托人的权利", "二、委托人的义务", "三、鉴定材料", "四、鉴定费用", "五、鉴定时限",
+                        "六、鉴定风险", "七、鉴定意见书", "签署"]
 
 
 def test_extension_shows_the_new_deadline_across_dragon_boat(single: dict[str, RenderedDocument]) -> None:
@@ -317,9 +366,9 @@ def test_cli_renders_every_document_and_refuses_a_missing_scan_with_exit_2(tmp_p
     out = tmp_path / "out"
     ok = runner.invoke(app, ["render", str(JOINT / "case.json"), "-o", str(out), "--format", "docx"])
     assert ok.exit_code == 0, ok.output
-    assert "6 份文书" in ok.output and "司法鉴定委托书" in ok.output and "到场见证记录" in ok.output
+    assert "7 份文书" in ok.output and "司法鉴定委托书" in ok.output and "到场见证记录" in ok.output
     assert sorted(p.name for p in out.iterdir()) == sorted(
-        [f"{STEM}.docx"] + [f"{STEM}-{k}.docx" for k in ("commission", "selection", "recusal", "attendance",
+        [f"{STEM}.docx"] + [f"{STEM}-{k}.docx" for k in ("commission", "appraisal_notice", "selection", "recusal", "attendance",
                                                          "review_opinion")])
 
     def edit(d: dict[str, Any]) -> None:

@@ -157,6 +157,14 @@ def test_cli_demo_uses_the_bundled_examples_handlers(tmp_path: Path) -> None:
         raw = json.loads(Path(path).read_text(encoding="utf-8"))
         # a survey case's handlers, a forensic case's appraisers: everyone who signs a document
         expected |= {h["name"] for h in raw.get("handlers", raw.get("appraisers", []))}
+        # and the parties who sign: each side of a verifiable draw signs its record (Sichuan 二(三)), each
+        # participant of a mediation the committee's 调解记录 (五(一))
+        if (raw.get("selection") or {}).get("draw_record"):
+            expected |= set(raw["selection"]["agreed_by"])
+        expected |= {n for d in raw.get("disputes", []) for st in d["steps"] if st["kind"] == "mediation"
+                     for n in st.get("participants", [])}
+    # examples/forensic-reappraisal was drawn by 何建平 and the insurer: both sign the draw record
+    assert {"何建平", "中国人民财产保险股份有限公司成都市分公司"} <= expected
     result = CliRunner().invoke(app, ["keys", "demo", str(tmp_path / "keys"), "--examples", str(examples)])
     assert result.exit_code == 0, result.output
     snippet = tomllib.loads((tmp_path / "keys" / "gongu.toml.snippet").read_text(encoding="utf-8"))

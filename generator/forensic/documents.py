@@ -2,12 +2,12 @@
 and the registry that says which documents a case needs.
 
 Formats follow 司发通〔2016〕112号 (the national formats of 委托书, 意见书, 延长鉴定时限告知书, 终止鉴定告知书,
-复核意见, 补正书) and the Sichuan opinion (川司鉴协〔2022〕7号) for the records it asks for (风险告知, 到场见证
+复核意见, 补正书, 告知书) and the Sichuan opinion (川司鉴协〔2022〕7号) for the records it asks for (风险告知, 到场见证
 通知与记录, 机构选择, 回避声明). Both renderers (HTML→PDF, DOCX) consume these objects; nothing here knows
 about HTML or Word. Missing data is never dropped: it shows the 「未提供」 marker, which the rules flag.
 
 The registry (`DOCUMENTS`): which documents a case needs —
-- 委托书, 机构选择记录, 回避声明: every case;
+- 委托书, 司法鉴定告知书, 机构选择记录, 回避声明: every case;
 - 随机选择鉴定机构记录: when the case names its `gongu draw` record (selection.draw_record; draw_document.py);
 - 单方委托风险告知书, 到场见证通知书: single commission only (Sichuan 二(二));
 - 到场见证记录: single commission, or whenever the case records a witnessing (joint: Sichuan 二(一));
@@ -16,7 +16,8 @@ The registry (`DOCUMENTS`): which documents a case needs —
 - 补正书: one per correction (通则 Art 41), `correction-1`, `correction-2` …;
 - 补充意见书: one per supplementary appraisal (通则 Art 30), `supplementary-1` …, signed by its appraisers;
 - per dispute (Sichuan 五(一)(二)): the 异议登记表 `dispute-<i>` and one document per mediation, explanation
-  or expert-opinion step, `dispute-<i>-step-<j>` (调解记录, 鉴定人解释说明, 专家意见), sealed by the institution.
+  or expert-opinion step, `dispute-<i>-step-<j>` (调解记录 — the mediation committee's, under its name and
+  seal, signed by the participants —, 鉴定人解释说明 — signed by its appraisers and sealed —, 专家意见).
 """
 
 from __future__ import annotations
@@ -83,6 +84,11 @@ RISK_WARNINGS = (
     "鉴定活动遵循依法独立、客观、公正的原则，只对鉴定材料和案件事实负责，不会考虑是否有利于任何一方当事人。",
 )
 
+# Sichuan 四(四), word for word: what the insurer's attendees may and may not do while witnessing. The text
+# names photographing and filming (拍照、录像) and nothing else; sound recording is not mentioned.
+ATTENDEE_DUTY = ("保险机构到场人员必须遵守相关法律法规和《司法鉴定程序通则》，可以向司法鉴定人反映案件查勘有关情况，"
+                 "但不得干扰或干预司法鉴定人独立、公正执业，未经涉保当事人同意不得对司法鉴定过程进行拍照、录像。")
+
 # The 声明 page of the 意见书 (2007 national format; the 2016 wording is unverified, forensic-rules.md).
 DECLARATION = (
     "委托人应当向鉴定人提供真实、完整、充分的鉴定材料，并对鉴定材料的真实性、合法性负责。",
@@ -112,6 +118,9 @@ class ForensicDocument:
     attachments: list[AttachmentRef] = field(default_factory=list)  # bound after the document (pypdf)
     attachment_table: Table | None = None  # its 页码 column is filled once the page count is known
     signers: list[str] = field(default_factory=list)  # handler-N fields, in this order
+    # Issued under another body's name and seal (a mediation committee's 调解记录, Sichuan 五(一)): the
+    # institution's logo and seal image are not shown on it.
+    foreign_issuer: bool = False
 
     @property
     def report_number(self) -> str:  # the header line of the DOCX renderer
@@ -317,6 +326,72 @@ def build_commission(case: ForensicAppraisalCase) -> ForensicDocument:
                 "通则 Art 16; 司发通〔2016〕112号", sections)
 
 
+# ───────────────────────────── 司法鉴定告知书 (司发通〔2016〕112号) ─────────────────────────────
+# The national format's text is not at hand (forensic-rules.md: "告知书: rights, duties, risks"); each item
+# below restates a rule of the 通则 (2016) or the Sichuan opinion and names it. [unverified: the wording
+# and order of the 2016 format itself]
+
+
+def build_appraisal_notice(case: ForensicAppraisalCase) -> ForensicDocument:
+    """司法鉴定告知书: what the client is told when commissioning — rights, duties, recusal, materials, fees,
+    time limits, risks and the opinion's delivery — each with the article it comes from."""
+    c = case.commission
+    limit = c.agreed_working_days or DEFAULT_WORKING_DAYS
+    fee = _fee(c.fee)
+    items: list[tuple[str, str, list[str]]] = [
+        ("委托人的权利", "通则 Art 20–21, 30–31, 36–40；Sichuan 五(一)", [
+            "委托人认为鉴定人与委托人、鉴定事项或者案件有利害关系，或者曾参加过同一鉴定事项的鉴定、提供过咨询意见、"
+            "作为专家出庭的，可以申请其回避；是否回避由本机构决定，委托人对决定有异议的，可以撤销鉴定委托"
+            "（《司法鉴定程序通则》第二十条、第二十一条）。",
+            "鉴定意见书出具后，委托人可以要求鉴定机构及鉴定人作出解释和说明（《司法鉴定程序通则》第三十六条至第四十条）。",
+            "对鉴定意见有异议的，可以先行申请协商调解，未达成一致的，可以要求鉴定机构及鉴定人作出解释和说明，"
+            "或者申请补充鉴定、重新鉴定（川司鉴协〔2022〕7号 五（一）；《司法鉴定程序通则》第三十条、第三十一条）。",
+        ]),
+        ("委托人的义务", "通则 Art 12, 15；Sichuan 二(一)", [
+            "委托人应当向本机构提供真实、完整、充分的鉴定材料，并对鉴定材料的真实性、合法性负责（《司法鉴定程序通则》第十二条）。",
+            "共同委托鉴定的，双方应当确认鉴定材料，未经双方确认的，不得用于鉴定（川司鉴协〔2022〕7号 二（一））。",
+            "在出具鉴定意见书之前，不得就同一鉴定事项另行委托鉴定（川司鉴协〔2022〕7号 二（一）；"
+            "《司法鉴定程序通则》第十五条第（六）项）。",
+            "委托人应当按照委托书的约定支付鉴定费用（《司法鉴定程序通则》第十六条）。",
+        ]),
+        ("鉴定材料", "通则 Art 12, 16", [
+            "本机构对收到的鉴定材料逐件登记名称、种类、数量、性状、保存状况和收到时间（《司法鉴定程序通则》第十二条）。",
+            f"鉴定材料的提供方式：{c.materials_supply or MISSING}；退还或者处置：{c.materials_return or MISSING}"
+            "（按委托书的约定，《司法鉴定程序通则》第十六条）。",
+        ]),
+        ("鉴定费用", "通则 Art 16", [
+            f"预计鉴定费：{fee or MISSING}；支付方式：{c.fee_payment or MISSING}（按委托书的约定）。",
+        ]),
+        ("鉴定时限", "通则 Art 28", [
+            f"本机构自委托书生效之日起 {limit} 个工作日内完成鉴定"
+            + ("（委托人与本机构约定的时限）" if c.agreed_working_days else "") + "；"
+            "经本机构负责人批准，鉴定时限可以延长，延长不超过三十个工作日，并告知委托人；补充鉴定材料所需的时间，"
+            "不计入鉴定时限"
+            "（《司法鉴定程序通则》第二十八条）。",
+        ]),
+        ("鉴定风险", "通则 Art 16", list(RISK_WARNINGS)),
+        ("鉴定意见书", "通则 Art 36–40", [
+            f"鉴定意见书由鉴定人签名并加盖本机构司法鉴定专用章，一式四份，三份交委托人，一份存档；"
+            f"送达方式：{c.delivery_method or MISSING}（《司法鉴定程序通则》第三十六条至第四十条）。",
+        ]),
+    ]
+    sections: list[Section] = []
+    for n, (title, clause, lines) in enumerate(items, start=1):
+        blocks: list[Block] = [Paragraph(f"{i}. {line}") for i, line in enumerate(lines, start=1)]
+        sections.append(_sec(n, title, clause, f"notice-{n}", blocks))
+    sections.insert(0, Section("", "告知对象", None, "notice-to", [
+        Paragraph(f"致委托人 {clients(case)}："),
+        Paragraph(f"贵方委托本机构就“{'；'.join(matter_title(m) for m in c.matters)}”进行司法鉴定（委托书编号："
+                  f"{c.number}）。根据《司法鉴定程序通则》，现将有关事项告知如下："),
+    ]))
+    sections.append(Section("", "签署", None, "notice-sign", [
+        ReceiptBlock("委托人已知悉上述告知事项（签名或盖章）", "；".join(c.signed_by) or None, fmt_date(c.signed_on)),
+        _seal(case, c.signed_on, "告知日期"),
+    ]))
+    return _doc(case, "appraisal_notice", "司法鉴定告知书", c.number, c.signed_on or case.timeline.effective_on,
+                "司发通〔2016〕112号（告知书）；通则 Art 12, 15–16, 20–21, 28, 30–31, 36–40", sections)
+
+
 # ──────────────────────────────── 单方委托: 风险告知, 见证通知, 见证记录 ─────────────────────────
 
 
@@ -358,8 +433,9 @@ def build_witness_notice(case: ForensicAppraisalCase) -> ForensicDocument:
             Paragraph(f"本机构受{clients(case)}单方委托，对被鉴定人{person}进行司法鉴定（委托书编号：{case.commission.number}），"
                       f"定于{fmt_dt(w.scheduled_for)}在{w.place}实施检验。根据川司鉴协〔2022〕7号二（二），请贵公司派员到场见证。"),
             Paragraph("到场人员请携带工作证明及居民身份证，经查验并留存复印件后方可见证；未能出示证件的，不得参与见证"
-                      "（川司鉴协〔2022〕7号 四（四））。到场人员可旁观、旁听鉴定过程，不得干扰鉴定。"
+                      "（川司鉴协〔2022〕7号 四（四））。到场人员可旁观、旁听鉴定过程（二（二））。"
                       "贵公司不按时派员到场的，本机构将按规定实施鉴定。"),
+            Paragraph(f"依照川司鉴协〔2022〕7号 四（四），{ATTENDEE_DUTY}", style="emphasis"),
             Table(header=[["通知方式", "通知时间", "接收通知人", "联系号码或地址", "通知人", "通知书编号"]],
                   rows=[[NOTICE_CHANNEL_TITLES[w.channel], fmt_dt(w.at) or MISSING, w.person_reached,
                          w.contact or "—", w.notified_by, w.notice_number or "—"]],
@@ -576,22 +652,33 @@ def _person(case: ForensicAppraisalCase) -> str | None:
     return "，".join(parts)
 
 
-def _sign_off(case: ForensicAppraisalCase, names: list[str], day: date) -> list[Block]:
+def _sign_off(case: ForensicAppraisalCase, names: list[str], day: date, least: int = 2,
+              signer_title: str = "司法鉴定人签名") -> list[Block]:
     """Appraisers in the order given (PDF fields handler-1 …), the 专用章 (firm-seal) and the date."""
     handlers = []
     blocks: list[Block] = []
     for i, name in enumerate(names, start=1):
         a = _appraiser(case, name)
         handlers.append(HandlerSignature(i, name, a.licence_no if a else None, a.title if a else None))
-    if len(handlers) < 2:  # 通则 Art 19: two appraisers per matter — shown, not hidden
-        blocks.append(Paragraph(f"第二名司法鉴定人签名：{MISSING}", missing=True))
+    if len(handlers) < least:  # 通则 Art 19: two appraisers per matter — shown, not hidden
+        blocks.append(Paragraph(f"{'第二名' if least == 2 else ''}司法鉴定人签名：{MISSING}", missing=True))
     for s in case.report.signatures:
         if s.dissent and s.appraiser in names:  # 通则 Art 37: a dissent is written into the opinion
             blocks.append(Paragraph(f"鉴定人{s.appraiser}的不同意见：{s.dissent}", style="note"))
     blocks.append(SignatureBlock(handlers, case.institution.name, fmt_date(day) or MISSING,
-                                 signer_title="司法鉴定人签名", seal_title=f"鉴定机构（{SEAL_TITLE}）", date_label="日期",
+                                 signer_title=signer_title, seal_title=f"鉴定机构（{SEAL_TITLE}）", date_label="日期",
                                  licence_label="《司法鉴定人执业证》证号"))
     return blocks
+
+
+def party_signatures(case: ForensicAppraisalCase, names: list[str], issuer: str, seal_title: str, day: date | None,
+                     signer_title: str) -> SignatureBlock:
+    """Parties who sign (PDF fields party-1 …, in the order given) above the issuer's seal:
+    each shown with their capacity (受害人, 保险机构 …) where a practising licence would be."""
+    roles = {p.name: PARTY_ROLE_TITLES[p.role] for p in case.parties}
+    people = [HandlerSignature(i, n, roles.get(n) or MISSING, None) for i, n in enumerate(names, start=1)]
+    return SignatureBlock(people, issuer, fmt_date(day) or MISSING, signer_title=signer_title, seal_title=seal_title,
+                          date_label="日期", licence_label="身份", box_id="party")
 
 
 # ───────────────────────────── 复核意见, 延长, 终止, 补正 ───────────────────────────────────
@@ -737,24 +824,30 @@ def build_objection(case: ForensicAppraisalCase, i: int, d: Dispute) -> Forensic
     return _doc(case, f"dispute-{i}", "鉴定意见异议登记表", d.number, d.raised_on, "Sichuan 五(一)", sections)
 
 
+# The title of each dispute step's own document (signing.signers reads them to know a PDF's role).
+STEP_DOCUMENT_TITLES = {DisputeStepKind.mediation: "涉保司法鉴定争议调解记录",
+                        DisputeStepKind.explanation: "鉴定人解释说明",
+                        DisputeStepKind.expert_opinion: "专家意见"}
+
+
 def build_dispute_step(case: ForensicAppraisalCase, i: int, j: int, d: Dispute, st: DisputeStep) -> ForensicDocument:
-    """调解记录, 鉴定人解释说明 or 专家意见 (Sichuan 五(一)(二); 通则 Art 33): the step's record, sealed by
-    the institution; the experts' names, titles and signatures are on the 专家意见 (their paper signatures)."""
-    title = {DisputeStepKind.mediation: "涉保司法鉴定争议调解记录",
-             DisputeStepKind.explanation: "鉴定人解释说明",
-             DisputeStepKind.expert_opinion: "专家意见"}[st.kind]
+    """调解记录, 鉴定人解释说明 or 专家意见 (Sichuan 五(一)(二); 通则 Art 33): the step's record. The 调解记录 is
+    the mediation committee's (its name, its seal, the participants' signatures); the 解释说明 carries the
+    explaining appraisers' signatures and the institution's seal; the 专家意见 the institution's seal, the
+    experts' names, titles and signatures being on it as their paper signatures."""
+    title = STEP_DOCUMENT_TITLES[st.kind]
     clause = "Sichuan 五(二)；通则 Art 33" if st.kind is DisputeStepKind.expert_opinion else "Sichuan 五(一)"
+    mediation = st.kind is DisputeStepKind.mediation
+    who = [("调解组织", st.by), ("参加调解的当事人", "、".join(st.participants) or None)] if mediation else [("经办", st.by)]
     blocks: list[Block] = [
         KeyValues([("文书编号", st.number), ("鉴定文书编号", case.report.number), ("异议提出方", d.raised_by),
-                   ("异议提出日期", fmt_date(d.raised_on)), ("日期", fmt_date(st.on)), ("经办", st.by)]),
+                   ("异议提出日期", fmt_date(d.raised_on)), ("日期", fmt_date(st.on)), *who]),
         Paragraph("（一）处理内容", style="emphasis"), Paragraph(st.what),
         Paragraph("（二）处理结果", style="emphasis"), Paragraph(st.outcome or f"处理结果：{MISSING}",
                                                           missing=st.outcome is None),
     ]
     if st.kind is DisputeStepKind.explanation:
         blocks.append(KeyValues([("作出解释说明的鉴定人", "、".join(st.appraisers) or None)]))
-        for name in st.appraisers:
-            blocks.append(ReceiptBlock("鉴定人（签名）", name, fmt_date(st.on)))
     if st.kind is DisputeStepKind.expert_opinion:
         rows = [[str(k), e.name, e.title, e.organisation, "已签名" if e.signed else "未签名"]
                 for k, e in enumerate(st.experts, start=1)]
@@ -763,9 +856,25 @@ def build_dispute_step(case: ForensicAppraisalCase, i: int, j: int, d: Dispute, 
         for e in st.experts:
             blocks.append(ReceiptBlock("专家（签名）", e.name if e.signed else None, fmt_date(st.on) if e.signed else None))
         blocks.append(Paragraph("专家意见由出具意见的专家签名，存入鉴定档案（《司法鉴定程序通则》第三十三条）。", style="note"))
+    key = f"dispute-{i}-step-{j}"
+    sections = [Section("", DISPUTE_STEP_TITLES[st.kind], clause, key, blocks)]
+    if mediation:
+        # Sichuan 五(一): the associations' committee mediates and issues the record under its own name and
+        # seal; the parties who took part sign it (signing/signers.py). Not the institution's document.
+        sections.append(Section("", "签署", clause, f"{key}-sign", [
+            party_signatures(case, list(st.participants), st.by, "调解组织（印章）", st.on, "参加调解的当事人签名")]))
+        doc = _doc(case, key, title, st.number, st.on, clause, sections, signers=list(st.participants),
+                   foreign_issuer=True)
+        doc.firm_name = st.by
+        return doc
+    if st.kind is DisputeStepKind.explanation:
+        # Sichuan 五(一): 由鉴定机构及鉴定人作出解释和说明 — the appraisers sign, the institution seals.
+        sections.append(Section("", "鉴定人签名及鉴定机构印章", clause, f"{key}-sign",
+                                _sign_off(case, list(st.appraisers), st.on, least=1,
+                                          signer_title="作出解释说明的司法鉴定人签名")))
+        return _doc(case, key, title, st.number, st.on, clause, sections, signers=list(st.appraisers))
     blocks.append(_seal(case, st.on, "日期"))
-    sections = [Section("", DISPUTE_STEP_TITLES[st.kind], clause, f"dispute-{i}-step-{j}", blocks)]
-    return _doc(case, f"dispute-{i}-step-{j}", title, st.number, st.on, clause, sections)
+    return _doc(case, key, title, st.number, st.on, clause, sections)
 
 
 # The steps with a document of their own: 补充鉴定 has its 补充意见书, 重新鉴定 is another case.
@@ -815,6 +924,8 @@ DOCUMENTS: tuple[DocumentSpec, ...] = (
     DocumentSpec("termination", "终止鉴定告知书", "通则 Art 29", lambda c: c.termination is not None,
                  lambda c: [build_termination(c)]),
     DocumentSpec("commission", "司法鉴定委托书", "通则 Art 16", lambda c: True, lambda c: [build_commission(c)]),
+    DocumentSpec("appraisal_notice", "司法鉴定告知书", "司发通〔2016〕112号", lambda c: True,
+                 lambda c: [build_appraisal_notice(c)]),
     DocumentSpec("selection", "鉴定机构选择记录", "Sichuan 二(三)", lambda c: True, lambda c: [build_selection(c)]),
     DocumentSpec("draw", "随机选择鉴定机构记录", "Sichuan 二(三)", lambda c: c.selection.draw_record is not None,
                  lambda c: _build_draw(c, None), _build_draw),

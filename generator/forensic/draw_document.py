@@ -1,11 +1,12 @@
-"""随机选择鉴定机构记录: the `gongu draw` record as a document of the case (issue 14; Sichuan 二(三)).
+"""随机选择鉴定机构记录: the `gongu draw` record as a document of the case (Sichuan 二(三)).
 
 Rendered from the record JSON the case names in `selection.draw_record` (generator/forensic/draw_link.py):
 every input a reader needs to redo the draw by hand — the roster snapshot (source, date, SHA-256), each
 exclusion with its reason and clause, the eligible list and its hash, the acknowledgements, the public
 value named in advance and its published result, the commitments and reveals, the seed, the order, the
 chosen institution and any declines — and a short "how to check" paragraph pointing at docs/draw.md.
-Sealed by the institution alone, like the other companion records (signing/signers.document_role).
+Signed by every side that took part in the choice and sealed by the institution (signing/signers.py, role
+"draw"): the chosen institution's seal alone would be the word of the one who benefits.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from generator.forensic import draw
-from generator.forensic.documents import ForensicDocument, _doc, _seal
+from generator.forensic.documents import SEAL_TITLE, ForensicDocument, _doc, party_signatures
 from generator.forensic.draw_link import DrawRecordError, read_draw_record
 from generator.forensic.model import MATTER_KIND_TITLES, ForensicAppraisalCase, MatterKind
 from generator.report_content import MISSING, Block, KeyValues, Paragraph, Section, Table, fmt_dt
@@ -133,10 +134,21 @@ def build_draw(case: ForensicAppraisalCase, case_dir: Path | None) -> list[Foren
         linked = read_draw_record(case_dir, reference)
     except DrawRecordError as exc:
         sections = [Section("", "随机抽取记录", "Sichuan 二(三)", "draw-missing",
-                            [Paragraph(f"{MISSING}：{exc}", missing=True), _seal(case, case.selection.at.date(), "记录日期")])]
-        return [_doc(case, "draw", TITLE, case.selection.draw_reference, case.selection.at.date(), BASIS, sections)]
+                            [Paragraph(f"{MISSING}：{exc}", missing=True)]),
+                    _certification(case, case.selection.at.date())]
+        return [_doc(case, "draw", TITLE, case.selection.draw_reference, case.selection.at.date(), BASIS, sections,
+                     signers=list(case.selection.agreed_by))]
     record = linked.data
     day = _day(record.get("drawn_at")) or case.selection.at.date()
     sections = _sections(record, linked.sha256, reference)
-    sections.append(Section("", "鉴定机构", None, "draw-seal", [_seal(case, day, "记录日期")]))
-    return [_doc(case, "draw", TITLE, case.selection.draw_reference, day, BASIS, sections)]
+    sections.append(_certification(case, day))
+    return [_doc(case, "draw", TITLE, case.selection.draw_reference, day, BASIS, sections,
+                 signers=list(case.selection.agreed_by))]
+
+
+def _certification(case: ForensicAppraisalCase, day: date | None) -> Section:
+    """Sichuan 二(三): the chosen institution benefits from the draw, so its seal alone does not certify the
+    record: every side that took part in the choice (`selection.agreed_by`) signs it (PDF fields handler-1 …)."""
+    return Section("", "参与选定的当事人签名及鉴定机构印章", "Sichuan 二(三)", "draw-seal", [
+        party_signatures(case, list(case.selection.agreed_by), case.institution.name,
+                         f"鉴定机构（{SEAL_TITLE}）", day, "参与选定的当事人签名（确认本记录与抽取经过一致）")])

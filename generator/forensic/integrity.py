@@ -93,6 +93,14 @@ def integrity_problems(case: ForensicAppraisalCase) -> list[Problem]:
         for j, step in enumerate(dispute.steps):
             if step.kind is DisputeStepKind.supplementary and step.reference and step.reference not in numbers:
                 out.append(_at(f"$.disputes[{i}].steps[{j}].reference", "补充鉴定中没有该补充意见书编号", step.reference))
+            # They sign the committee's 调解记录 (Sichuan 五(一)): only parties of the case can.
+            for k, name in enumerate(step.participants):
+                if name not in parties:
+                    out.append(_at(f"$.disputes[{i}].steps[{j}].participants[{k}]",
+                                   "不是本案当事人 (not a party of this case)", name))
+            if step.participants and step.kind is not DisputeStepKind.mediation:
+                out.append(_at(f"$.disputes[{i}].steps[{j}].participants",
+                               "只有调解步骤记录参加调解的当事人 (participants belong to a mediation)", step.participants))
 
     named = [(f"$.materials[{i}].file", m.file) for i, m in enumerate(case.materials) if m.file]
     named += [(f"$.attachments[{i}].file", a.file) for i, a in enumerate(case.attachments) if a.file]

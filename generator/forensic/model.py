@@ -644,8 +644,10 @@ class DisputeStep(Record):
     what: str = F("处理内容", min_length=1)
     outcome: str | None = F("处理结果", default=None)
     number: str | None = F("文书编号", default=None)
-    # explanation: the appraisers of the case who explained (Sichuan 五(一)).
+    # explanation: the appraisers of the case who explained (Sichuan 五(一)); they sign its record.
     appraisers: list[str] = F("作出解释说明的鉴定人", default_factory=list)
+    # mediation: the parties (names of `parties[]`) who took part; they sign the committee's record (五(一)).
+    participants: list[str] = F("参加调解的当事人", default_factory=list)
     # expert_opinion: the panel; `complex_case` asks for ≥ 3 experts (通则 Art 35's panel size).
     experts: list[Expert] = F("专家", default_factory=list)
     complex_case: bool = F("重大疑难复杂", default=False)
