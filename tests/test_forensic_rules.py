@@ -369,6 +369,123 @@ def test_art_41_correction_must_not_change_opinion() -> None:
     assert hit(opinion_touched) == {"forensic.correction.keeps_opinion"}
 
 
+NUMBER = "蜀正司鉴〔2026〕临鉴字第0318号"  # example (a)'s opinion
+
+
+def as_issued(edit: Edit = None, *, number: str = NUMBER) -> list[Any]:
+    """The findings of the Art 41 comparison when example (a) was issued as it stands in the examples and
+    `edit` is what the case file became afterwards (the issued copy's case data is the unedited example)."""
+    from generator.forensic.issued import IssuedOpinion
+
+    data = forensic_joint()
+    if edit is not None:
+        edit(data)
+    issued = IssuedOpinion(number=number, source="<issued>", data=forensic_joint())
+    found = run_rules(validate_data(data, "<test>"), issued=issued)
+    return [f for f in found if f.rule == "forensic.correction.opinion_as_issued"]
+
+
+def regrade(d: dict) -> None:
+    """九级 instead of the issued 十级 (5.10.6.11 → 5.9.6.1), the words edited to match."""
+    d["results"][0].update(grade=9, clause="5.9.6.1",
+                           text=d["results"][0]["text"].replace("构成十级伤残", "构成九级伤残"))
+
+
+def test_art_41_correction_is_checked_against_the_issued_opinion_not_its_flag() -> None:
+    # A wording correction elsewhere, nothing in the results touched: no finding.
+    assert as_issued(_correction()) == []
+    # The grade changed and a 补正书 claiming it does not touch the opinion (changes_opinion false): the
+    # grade, its clause and the opinion words each differ from the issued copy, each a blocking finding.
+    found = as_issued(both(regrade, _correction()))
+    assert [f.path for f in found] == ["$.results[0].grade", "$.results[0].clause", "$.results[0].text"]
+    assert {(f.severity, f.clause) for f in found} == {("blocking", "通则 Art 41")}
+    grade = found[0]
+    assert grade.value == 9 and "出具时为「10」，现为「9」" in grade.message and NUMBER in grade.message
+    assert "蜀正司鉴补〔2026〕第1号 却记载不涉及鉴定意见" in grade.message
+    assert "须补充鉴定或重新鉴定" in grade.message
+    # The issued copy is what counts: the same case, not yet issued, has nothing to compare with.
+    assert "forensic.correction.opinion_as_issued" not in hit(both(regrade, _correction()))
+
+
+def test_art_41_periods_matters_and_a_reissue() -> None:
+    # 误工期 180 → 200 days without any 补正书 recorded: still a change of the issued opinion.
+    (f,) = as_issued(lambda d: d["results"][1].update(days=200))
+    assert (f.path, f.value) == ("$.results[1].days", 200) and "却记载" not in f.message
+    # A matter's result dropped: named by its matter id.
+    (g,) = as_issued(lambda d: d["results"].pop(3))
+    assert g.path == "$.results" and "M4" in g.message
+    # A reissue under a new number is compared with its own issued copy, not the old number's.
+    assert as_issued(lambda d: d["results"][1].update(days=200), number=NUMBER + "R0") == []
+
+
+def test_art_41_words_corrected_by_the_items_keep_the_conclusion() -> None:
+    name_fix = {"location": "鉴定意见", "before": "何建平", "after": "何建萍"}
+    # The name in the opinion's words corrected by a recorded item: a correction, not a change.
+    renamed = both(lambda d: d["results"][0].update(text=d["results"][0]["text"].replace("何建平", "何建萍")),
+                   _correction(items=[name_fix]))
+    assert as_issued(renamed) == []
+    # The same words changed with no item recording it: the words differ from the issued copy.
+    (f,) = as_issued(lambda d: d["results"][0].update(text=d["results"][0]["text"].replace("何建平", "何建萍")))
+    assert f.path == "$.results[0].text"
+    # An item that rewrites the grade in the words, the grade field left as issued: the conclusion words
+    # (十级伤残 → 九级伤残) changed, so the correction explaining it does not make it a correction.
+    words = both(lambda d: d["results"][0].update(text=d["results"][0]["text"].replace("十级", "九级")),
+                 _correction(items=[{"location": "鉴定意见", "before": "十级伤残", "after": "九级伤残"}]))
+    (g,) = as_issued(words)
+    assert g.path == "$.results[0].text" and "九级伤残" in g.message
+
+
+# ── dates in order: examination → 复核 (通则 Art 35) → signed and dated (Arts 36–37) → 补正 (Art 41) ──
+# Example (a): examined 15 May 09:40, 复核 27 May 15:00, signed 28 May 16:00 / 16:05, dated 29 May.
+
+def test_art_36_opinion_not_dated_before_its_examination() -> None:
+    # Dated 14 May, the day before the examination; the 复核 and the signatures now lie after the opinion
+    # date too, and each pair is its own finding.
+    early = lambda d: d["report"].update(issued_on="2026-05-14")  # noqa: E731
+    found = {f.rule: f for f in forensic_findings(early) if f.rule.startswith("forensic.dates.")}
+    assert set(found) == {"forensic.dates.examination_before_opinion", "forensic.dates.review_before_opinion",
+                          "forensic.dates.signed_before_opinion"}
+    f = found["forensic.dates.examination_before_opinion"]
+    assert (f.severity, f.clause, f.path, f.value) == ("blocking", "通则 Art 36", "$.report.issued_on", "2026-05-14")
+    assert "$.examination.at" in f.message and "2026-05-15T09:40" in f.message and "检验时间" in f.message
+    # Dated the day of the examination: in order.
+    assert "forensic.dates.examination_before_opinion" not in hit(
+        both(lambda d: d["report"].update(issued_on="2026-05-15"),
+             lambda d: d["review_opinion"].update(at="2026-05-15T15:00:00"),
+             lambda d: [s.update(signed_at="2026-05-15T16:00:00") for s in d["report"]["signatures"]]))
+
+
+def test_art_35_review_after_examination_and_before_the_opinion_date() -> None:
+    # 复核 on 30 May, after the opinion dated 29 May: one finding on the opinion date naming both.
+    (f,) = forensic_findings(lambda d: d["review_opinion"].update(at="2026-05-30T09:00:00"),
+                             rule="forensic.dates.review_before_opinion")
+    assert (f.severity, f.clause, f.path) == ("blocking", "通则 Art 35", "$.report.issued_on")
+    assert "$.review_opinion.at" in f.message and "2026-05-30T09:00" in f.message and "2026-05-29" in f.message
+    # 复核 on the opinion's own day: in order (a date against a timestamp compares Beijing days).
+    assert hit(lambda d: d["review_opinion"].update(at="2026-05-29T08:00:00")) == set()
+    # 复核 at 09:00 on the examination day, 40 minutes before the examination began: the pair is timed.
+    (g,) = forensic_findings(lambda d: d["review_opinion"].update(at="2026-05-15T09:00:00"),
+                             rule="forensic.dates.review_before_opinion")
+    assert g.path == "$.review_opinion.at" and "$.examination.at" in g.message
+
+
+def test_art_37_signatures_between_examination_and_the_opinion_date() -> None:
+    (f,) = forensic_findings(lambda d: d["report"]["signatures"][1].update(signed_at="2026-05-30T10:00:00"))
+    assert (f.rule, f.severity, f.clause) == ("forensic.dates.signed_before_opinion", "blocking", "通则 Art 37")
+    assert f.path == "$.report.issued_on" and "$.report.signatures[1].signed_at" in f.message and "邓晓梅" in f.message
+    (g,) = forensic_findings(lambda d: d["report"]["signatures"][0].update(signed_at="2026-05-14T10:00:00"))
+    assert g.path == "$.report.signatures[0].signed_at" and "$.examination.at" in g.message
+
+
+def test_art_41_correction_dated_after_the_opinion() -> None:
+    # The correction of example (a) is dated 3 June, after the opinion of 29 May; 28 May is before it.
+    (f,) = forensic_findings(_correction(issued_on="2026-05-28"))
+    assert (f.rule, f.severity, f.path) == ("forensic.dates.correction_after_opinion", "blocking",
+                                            "$.corrections[0].issued_on")
+    assert "$.report.issued_on" in f.message and "2026-05-29" in f.message
+    assert hit(_correction(issued_on="2026-05-29")) == set()
+
+
 # ── 通则 Art 13 / 28: time limits (warnings) ──
 
 def test_art_13_acceptance_within_7_working_days() -> None:
@@ -408,6 +525,30 @@ def test_art_28_extension_limit_head_and_client_told() -> None:
     # 20 + 11 = 31 working days in total: over 30 though each is within.
     (f,) = forensic_findings(both(add(working_days=20), add(working_days=11)), rule="forensic.time.extension")
     assert f.value == 31 and f.severity == "warning"
+
+
+def test_art_28_extension_approved_before_the_limit_ran_out() -> None:
+    # Agreed 20 working days from Mon 11 May: the limit runs out on Mon 8 Jun (test above). An extension
+    # approved that day is in time; approved Tue 9 Jun, the limit had already run out: blocking.
+    ext = {"working_days": 5, "reason": "需补充影像检查", "approved_by": "罗永康", "approved_on": "2026-06-08",
+           "client_notified_at": "2026-06-08T15:00:00"}
+    add = lambda **kw: lambda d: d["timeline"]["extensions"].append({**ext, **kw})  # noqa: E731
+    assert hit(add()) == set()
+    (f,) = forensic_findings(add(approved_on="2026-06-09", client_notified_at="2026-06-09T15:00:00"))
+    assert (f.rule, f.severity, f.clause) == ("forensic.time.extension_before_deadline", "blocking", "通则 Art 28")
+    assert (f.path, f.value) == ("$.timeline.extensions[0].approved_on", "2026-06-09")
+    assert "2026-06-08" in f.message and "$.timeline.effective_on" in f.message and "批准日期" in f.message
+    # A second extension is measured against the deadline as the first left it: 20 + 5 working days from
+    # 11 May is Mon 15 Jun (8 Jun + 9, 10, 11, 12, 15 Jun; no holiday in between). Approved on the 15th, in
+    # time; on the 16th, too late — listed first but approved last, it is still judged second.
+    assert hit(both(add(approved_on="2026-06-01"), add(working_days=3, approved_on="2026-06-15"))) == set()
+    (g,) = forensic_findings(both(add(working_days=3, approved_on="2026-06-16"), add(approved_on="2026-06-01")))
+    assert g.path == "$.timeline.extensions[0].approved_on" and "2026-06-15" in g.message
+    # A suspension moves the deadline: 1–5 Jun suspended (5 working days skipped) → Mon 15 Jun, so an
+    # extension approved on 12 Jun is in time.
+    suspended = lambda d: d["timeline"]["suspensions"].append(  # noqa: E731
+        {"start": "2026-06-01", "end": "2026-06-05", "reason": "等待补充材料"})
+    assert "forensic.time.extension_before_deadline" not in hit(both(suspended, add(approved_on="2026-06-12")))
 
 
 def test_art_28_date_outside_calendar_is_a_finding_not_a_traceback() -> None:
