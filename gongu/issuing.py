@@ -26,6 +26,7 @@ from typing import Any, Protocol
 
 from generator.casefile import atomic_write, dump_case_data, read_case_data, write_case_data
 from generator.clock import SYSTEM_CLOCK, Clock
+from generator.forensic.issued import IssuedOpinion
 from generator.issuance import IssueRefused, check_issuable, first_issue_problems, issuance_entry, reissued_data
 from generator.kinds import Case, is_forensic
 from generator.loading import LoadedCase, load_case, validate_data
@@ -349,7 +350,9 @@ def issue_additional(
                        "（尚未支持）——请在归档前补充出具，或将新文书作为新的鉴定文书编号另行出具、归档")
     if signer is None:
         reasons.append("未配置签章（gongu.toml [signing]）：补充出具的文书须由鉴定机构盖章（no signer configured）")
-    reasons += check_issuable(case, case_dir=loaded.source.parent)
+    issued, unchecked = _issued_opinion(case, settings, out_dir, new_keys)
+    reasons += unchecked
+    reasons += check_issuable(case, case_dir=loaded.source.parent, issued=issued)
     reasons += unregistered_reviewers(case, settings)
     reasons += signer_problems(data)
     if reasons:
@@ -384,6 +387,22 @@ def issue_additional(
                        files={"pdf": target_dir / str(primary.pdf_file)}, qc_sheet=target_dir / "internal",
                        case_file=case_path, sealed=True,
                        documents={d.key: (d.title, targets[d.key]) for d in documents})
+
+
+def _issued_opinion(case: Case, settings: Settings, out_dir: str | Path | None,
+                    new_keys: set[str]) -> tuple[IssuedOpinion | None, list[str]]:
+    """The opinion as issued, which a 补正书 issued now must not change (通则 Art 41), and the reasons to
+    refuse: a 补正书 is not issued unchecked, so without the issued copy (moved, or issued to another
+    folder than `out_dir`) the issue is refused, saying where it was looked for."""
+    from gongu.issued_opinion import find_issued_opinion
+
+    found = find_issued_opinion(case, settings, Path(out_dir) if out_dir is not None else None)
+    if found.opinion is not None or not any(key.startswith("correction-") for key in new_keys):
+        return found.opinion, []
+    where = Path(out_dir) if out_dir is not None else default_out_dir(case, settings)
+    return None, [f"[通则 Art 41] 未找到已出具的司法鉴定意见书 {case.report.number}（在 {where} 及档案中），"
+                  "无法核对补正书是否改变鉴定意见；请用 -o 指明当初出具的目录"
+                  "（the issued opinion was not found: a correction cannot be checked against it）", *found.problems]
 
 
 def _seal_documents(documents: list[CaseDocument], data: dict[str, Any], signer: ReportSigner | None, work: Path,
