@@ -64,7 +64,7 @@ def issued(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Issued]:
         (home / "gongu.toml").write_text(
             f'[signing]\nfirm_p12 = "{pki.firm_p12}"\ntrust_roots = ["{pki.root_pem}"]\ncrls = ["{pki.crl}"]\n'
             f"[signing.handlers]\n{handlers}\n"
-            '[people]\nnames = ["王一帆", "宋建华", "罗永康"]\n', encoding="utf-8")
+            '[people]\nnames = ["王一帆", "宋建华", "罗永康", "档案员甲"]\n', encoding="utf-8")
         folder = base / "case"
         shutil.copytree(JOINT, folder)
         signer = ConfiguredSigner(config, lambda *_: PASSPHRASE.encode())
@@ -210,3 +210,28 @@ def test_a_wording_correction_is_issued_and_keeps_the_opinion(issued: Issued, tm
     title, files = result.documents["correction-1"]
     flat = text_of(files["pdf"])
     assert title == "司法鉴定意见补正书" and "不改变原鉴定意见" in flat and "受理日期：2026年5月11日" in flat
+
+
+def test_after_archiving_the_package_is_the_reference(issued: Issued, tmp_path: Path) -> None:
+    """Once ingested, the 意见书 inside the archive package is the issued copy, even with the issue folder
+    gone: a later change of the grade is still found by `gongu check`."""
+    from archive.ingest import ingest
+    from generator.loading import load_case
+    from gongu.cli import app
+    from gongu.issued_opinion import find_issued_opinion
+    from gongu.settings import load_settings
+    from tests.archivekit import open_archive
+
+    home = tmp_path / "home"
+    shutil.copytree(issued.home, home, ignore=shutil.ignore_patterns("issued"))
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("GONGU_FIRM_KEY_PASSPHRASE", PASSPHRASE)
+        with open_archive(home) as archive:
+            package = Path(ingest(archive, load_case(issued.case_file), issued.pdf, by="档案员甲").path)
+    found = find_issued_opinion(load_case(issued.case_file).case, load_settings(home))
+    assert found.opinion is not None and Path(found.opinion.source).is_relative_to(package)
+    case_file = later(issued, tmp_path, regrade)
+    result = CliRunner().invoke(app, ["check", str(case_file), "--json"], env={"GONGU_HOME": str(home)})
+    assert result.exit_code == 1, result.output
+    paths = [f["path"] for f in json.loads(result.stdout)["findings"] if f["rule"] == "forensic.correction.opinion_as_issued"]
+    assert paths == ["$.results[0].grade", "$.results[0].clause", "$.results[0].text"]
