@@ -235,3 +235,17 @@ def test_after_archiving_the_package_is_the_reference(issued: Issued, tmp_path: 
     assert result.exit_code == 1, result.output
     paths = [f["path"] for f in json.loads(result.stdout)["findings"] if f["rule"] == "forensic.correction.opinion_as_issued"]
     assert paths == ["$.results[0].grade", "$.results[0].clause", "$.results[0].text"]
+
+
+def test_the_workspace_findings_hold_the_case_against_the_issued_copy(issued: Issued, tmp_path: Path) -> None:
+    """The web workspace's case page lists what `gongu check` lists (gongu.forensic_workspace)."""
+    from generator.loading import load_case
+    from gongu.forensic_workspace import findings_by_clause
+    from gongu.settings import load_settings
+
+    loaded = load_case(later(issued, tmp_path, lambda d: d["results"][2].update(days=60)))
+    (group,) = findings_by_clause(loaded, settings=load_settings(issued.home))
+    (f,) = group.findings
+    assert (group.clause, f.rule, f.path, f.value) == ("通则 Art 41", "forensic.correction.opinion_as_issued",
+                                                       "$.results[2].days", 60)
+    assert findings_by_clause(loaded) == []  # without settings nothing is looked for
