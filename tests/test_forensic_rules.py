@@ -372,15 +372,15 @@ def test_art_41_correction_must_not_change_opinion() -> None:
 NUMBER = "蜀正司鉴〔2026〕临鉴字第0318号"  # example (a)'s opinion
 
 
-def as_issued(edit: Edit = None, *, number: str = NUMBER) -> list[Any]:
-    """The findings of the Art 41 comparison when example (a) was issued as it stands in the examples and
-    `edit` is what the case file became afterwards (the issued copy's case data is the unedited example)."""
+def as_issued(edit: Edit = None, *, number: str = NUMBER, issued_data: dict | None = None) -> list[Any]:
+    """The findings of the Art 41 comparison when example (a) was issued as it stands in the examples (or as
+    `issued_data`) and `edit` is what the case file became afterwards."""
     from generator.forensic.issued import IssuedOpinion
 
     data = forensic_joint()
     if edit is not None:
         edit(data)
-    issued = IssuedOpinion(number=number, source="<issued>", data=forensic_joint())
+    issued = IssuedOpinion(number=number, source="<issued>", data=issued_data or forensic_joint())
     found = run_rules(validate_data(data, "<test>"), issued=issued)
     return [f for f in found if f.rule == "forensic.correction.opinion_as_issued"]
 
@@ -424,6 +424,15 @@ def test_art_41_words_corrected_by_the_items_keep_the_conclusion() -> None:
     renamed = both(lambda d: d["results"][0].update(text=d["results"][0]["text"].replace("何建平", "何建萍")),
                    _correction(items=[name_fix]))
     assert as_issued(renamed) == []
+    # A date in the words corrected by an item: the day of a date (12日 → 22日) is not a period of days,
+    # so the conclusion words are unchanged and the item accounts for the rest; without the item, a change.
+    issued_dated = forensic_joint()
+    issued_dated["results"][0]["text"] = "2026年5月12日受伤，" + issued_dated["results"][0]["text"]
+    redate = lambda d: d["results"][0].update(  # noqa: E731
+        text=issued_dated["results"][0]["text"].replace("5月12日", "5月22日"))
+    date_fix = _correction(items=[{"location": "鉴定意见", "before": "5月12日", "after": "5月22日"}])
+    assert as_issued(both(redate, date_fix), issued_data=issued_dated) == []
+    assert [f.path for f in as_issued(redate, issued_data=issued_dated)] == ["$.results[0].text"]
     # The same words changed with no item recording it: the words differ from the issued copy.
     (f,) = as_issued(lambda d: d["results"][0].update(text=d["results"][0]["text"].replace("何建平", "何建萍")))
     assert f.path == "$.results[0].text"
