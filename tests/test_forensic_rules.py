@@ -486,6 +486,30 @@ def test_art_37_signatures_between_examination_and_the_opinion_date() -> None:
     assert g.path == "$.report.signatures[0].signed_at" and "$.examination.at" in g.message
 
 
+def test_art_35_review_signatures_and_date_precede_the_recorded_issue() -> None:
+    def issued_at(moment: str) -> Edit:
+        return lambda d: d.setdefault("issuances", []).append(
+            {"number": NUMBER, "issued_at": moment, "sealed": True, "pdf_file": "opinion.pdf"})
+
+    # Issued 29 May 10:00: 复核 27 May, signatures 28 May, dated 29 May — all before or on it.
+    assert hit(issued_at("2026-05-29T10:00:00")) == set()
+    # Recorded as issued 28 May 12:00: both signatures (16:00, 16:05) came later, and the opinion is dated
+    # the day after; each is its own finding on the field to put right, naming the issuance.
+    found = forensic_findings(issued_at("2026-05-28T12:00:00"), rule="forensic.dates.before_issuance")
+    assert [f.path for f in found] == ["$.report.signatures[0].signed_at", "$.report.signatures[1].signed_at",
+                                       "$.report.issued_on"]
+    assert all(f.severity == "blocking" and f.clause == "通则 Art 35" and "$.issuances[0].issued_at" in f.message
+               for f in found)
+    assert found[2].value == "2026-05-29" and "2026-05-28T12:00" in found[2].message
+    # Issued 27 May 12:00, before the 复核 at 15:00 that day: the 复核 is named too (timestamps compared exactly).
+    early = forensic_findings(issued_at("2026-05-27T12:00:00"), rule="forensic.dates.before_issuance")
+    assert early[0].path == "$.review_opinion.at" and len(early) == 4
+    # Another number's issuance (the one a reissue replaces) says nothing about this opinion.
+    other = lambda d: d["issuances"].append({"number": "蜀正司鉴〔2026〕临鉴字第0001号",  # noqa: E731
+                                             "issued_at": "2026-05-01T10:00:00", "pdf_file": "old.pdf"})
+    assert hit(both(lambda d: d.setdefault("issuances", []), other)) == set()
+
+
 def test_art_41_correction_dated_after_the_opinion() -> None:
     # The correction of example (a) is dated 3 June, after the opinion of 29 May; 28 May is before it.
     (f,) = forensic_findings(_correction(issued_on="2026-05-28"))

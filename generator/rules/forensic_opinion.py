@@ -151,9 +151,10 @@ def _shown(value: object) -> str:
 
 
 def _out_of_order(later: tuple[str, str, datetime | date], earlier: tuple[str, str, datetime | date],
-                  why: str) -> Miss | None:
+                  why: str, *, blame_earlier: bool = False) -> Miss | None:
     """A Miss when `later` (path, Chinese title, value) lies before `earlier`; a timestamp is compared with
-    a date on its Beijing date (generator.types.beijing_date), two timestamps exactly."""
+    a date on its Beijing date (generator.types.beijing_date), two timestamps exactly. The finding is on
+    `later`'s path, or on `earlier`'s when that is the field to put right (`blame_earlier`)."""
     (path, title, value), (e_path, e_title, e_value) = later, earlier
     if isinstance(value, datetime) and isinstance(e_value, datetime):
         wrong = value < e_value
@@ -161,8 +162,9 @@ def _out_of_order(later: tuple[str, str, datetime | date], earlier: tuple[str, s
         wrong = _day(value) < _day(e_value)
     if not wrong:
         return None
-    return Miss(path, f"日期顺序：{title}（{path}）{_iso(value)} 早于{e_title}（{e_path}）{_iso(e_value)}；{why}",
-                _iso(value))
+    return Miss(e_path if blame_earlier else path,
+                f"日期顺序：{title}（{path}）{_iso(value)} 早于{e_title}（{e_path}）{_iso(e_value)}；{why}",
+                _iso(e_value if blame_earlier else value))
 
 
 def _day(value: datetime | date) -> date:
@@ -220,6 +222,32 @@ def signed_before_opinion(ctx: RuleContext) -> Iterator[Miss]:
         if miss := _out_of_order((*_OPINION, case.report.issued_on), signed,
                                  "意见书所署出具日期不能早于鉴定人签名"):
             yield miss
+
+
+@rule("forensic.dates.before_issuance", "通则 Art 35", "blocking",
+      "复核、鉴定人签名和意见书所署日期均不晚于意见书实际出具的时间（文书出具记录）", kinds=FORENSIC)
+def before_issuance(ctx: RuleContext) -> Iterator[Miss]:
+    # Once `gongu issue` has recorded when the opinion went out, nothing that had to precede it may be
+    # dated later: a 复核 (Art 35) or a signature (Art 37) after the issue, or an opinion post-dated.
+    case = ctx.forensic
+    if case.termination is not None:
+        return
+    first = next(((i, x) for i, x in enumerate(case.issuances) if x.number == case.report.number and x.pdf_file), None)
+    if first is None:
+        return  # not issued under this number yet
+    index, issuance = first
+    issued = (f"$.issuances[{index}].issued_at", f"文书出具记录 {issuance.number} / 出具时间", issuance.issued_at)
+    if case.review_opinion is not None and (miss := _out_of_order(
+            issued, (*_REVIEW, case.review_opinion.at), "复核须在意见书出具之前完成", blame_earlier=True)):
+        yield miss
+    for i, sig in enumerate(case.report.signatures):
+        if sig.signed_at is not None and (miss := _out_of_order(
+                issued, (f"$.report.signatures[{i}].signed_at", f"鉴定人「{sig.appraiser}」/ 签名时间", sig.signed_at),
+                "鉴定人须在意见书出具之前签名", blame_earlier=True)):
+            yield miss
+    if miss := _out_of_order(issued, (*_OPINION, case.report.issued_on), "意见书所署出具日期不能晚于实际出具的日期",
+                             blame_earlier=True):
+        yield miss
 
 
 @rule("forensic.dates.correction_after_opinion", "通则 Art 41", "blocking",
