@@ -2,8 +2,9 @@
 
 A missed time limit is a recorded fact that cannot be undone: a warning the reviewer sees, never a block
 (registry severity policy). An extension approved after the limit it extends had run out is blocking: it
-is not a valid extension, and counting it would show a late appraisal as in time. Working days follow the official calendar (generator.forensic.workdays); a
-date the calendar does not cover becomes a finding naming the year, never a traceback.
+is not a valid extension, and counting it would show a late appraisal as in time. Working days follow the
+official calendar (generator.forensic.workdays); a date the calendar does not cover becomes a finding
+naming the year, never a traceback.
 """
 
 from __future__ import annotations
