@@ -1,7 +1,8 @@
 """Find the issued 司法鉴定意见书 of a forensic case and read the case data it carries, so the rules can
 hold a later 补正 against the opinion as issued (通则 Art 41; generator.forensic.issued).
 
-The issued copy is the primary PDF the case's last `issuances[]` entry of its report number names: in the
+The issued copy is the primary PDF the case's last `issuances[]` entry of its report number names (for a
+reissue being made, of the number it supersedes): in the
 folder it was issued to (`gongu issue -o`, else GONGU_HOME/issued/<case_id>/), accepted only when its
 SHA-256 is the one recorded at issue; else the copy in the archive package of the case and number. The
 PDF/A carries the case file it was rendered from (`case.json`, signing.embedded), which is the reference.
@@ -28,9 +29,13 @@ class IssuedReference:
 
 
 def issued_primary(case: Case) -> Issuance | None:
-    """The last issuance of the case's current report number that published the primary document."""
-    mine = [i for i in case.issuances if i.number == case.report.number and i.pdf_file]
-    return mine[-1] if mine else None
+    """The last issuance of the case's current report number that published the primary document; for a
+    reissue not yet issued (a new number superseding the old), that of the number it supersedes."""
+    for number in (case.report.number, case.report.supersedes):
+        mine = [i for i in case.issuances if number is not None and i.number == number and i.pdf_file]
+        if mine:
+            return mine[-1]
+    return None
 
 
 def find_issued_opinion(case: Case, settings: Settings, out_dir: Path | None = None) -> IssuedReference:
@@ -54,7 +59,7 @@ def find_issued_opinion(case: Case, settings: Settings, out_dir: Path | None = N
         opinion = _from_pdf(pdf, issuance.number, problems)
         if opinion is not None:
             return IssuedReference(opinion, problems)
-    opinion = _from_archive(case, settings, problems)
+    opinion = _from_archive(case, issuance.number, settings, problems)
     return IssuedReference(opinion, problems)
 
 
@@ -72,7 +77,7 @@ def _from_pdf(pdf: Path, number: str, problems: list[str]) -> IssuedOpinion | No
     return IssuedOpinion(number=number, source=str(pdf), data=data)
 
 
-def _from_archive(case: Case, settings: Settings, problems: list[str]) -> IssuedOpinion | None:
+def _from_archive(case: Case, number: str, settings: Settings, problems: list[str]) -> IssuedOpinion | None:
     """The opinion PDF inside the archive package of this case and report number, if one was ingested."""
     from archive.catalog import Catalog
     from archive.errors import ArchiveError
@@ -85,7 +90,7 @@ def _from_archive(case: Case, settings: Settings, problems: list[str]) -> Issued
     try:
         catalog = Catalog(server or catalog_path, check=False)
         try:
-            row = catalog.package(case.case_id, case.report.number)
+            row = catalog.package(case.case_id, number)
         finally:
             catalog.close()
         if row is None:
@@ -98,7 +103,7 @@ def _from_archive(case: Case, settings: Settings, problems: list[str]) -> Issued
     if pdf is None:
         problems.append(f"{package}：档案包中没有鉴定意见书 PDF，未能与已出具的鉴定意见核对")
         return None
-    return _from_pdf(pdf, case.report.number, problems)
+    return _from_pdf(pdf, number, problems)
 
 
 def _sha256(path: Path) -> str:

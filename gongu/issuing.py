@@ -32,6 +32,7 @@ from generator.kinds import Case, is_forensic
 from generator.loading import LoadedCase, load_case, validate_data
 from generator.qc_sheet import render_qc_sheet
 from generator.review import level_titles, review_clause, review_state
+from gongu.issued_opinion import find_issued_opinion
 from gongu.settings import Settings, load_settings
 from gongu.templates import firm_templates
 
@@ -180,8 +181,10 @@ def issue_case(
         case = loaded.case
         if problems := first_issue_problems(case):
             raise IssueRefused(problems)
-    # Overdue documents are judged as of the report date; photos in the case's folder are decoded (5.3.1 d).
-    reasons = check_issuable(case, case_dir=loaded.source.parent)
+    # Overdue documents are judged as of the report date; photos in the case's folder are decoded (5.3.1 d);
+    # a forensic reissue is held against the opinion it supersedes (通则 Art 41, gongu.issued_opinion).
+    issued = find_issued_opinion(case, settings, Path(out_dir) if out_dir is not None else None).opinion
+    reasons = check_issuable(case, case_dir=loaded.source.parent, issued=issued)
     reasons += unregistered_reviewers(case, settings)
     if signer is not None:
         reasons += signer_problems(data)
@@ -394,8 +397,6 @@ def _issued_opinion(case: Case, settings: Settings, out_dir: str | Path | None,
     """The opinion as issued, which a 补正书 issued now must not change (通则 Art 41), and the reasons to
     refuse: a 补正书 is not issued unchecked, so without the issued copy (moved, or issued to another
     folder than `out_dir`) the issue is refused, saying where it was looked for."""
-    from gongu.issued_opinion import find_issued_opinion
-
     found = find_issued_opinion(case, settings, Path(out_dir) if out_dir is not None else None)
     if found.opinion is not None or not any(key.startswith("correction-") for key in new_keys):
         return found.opinion, []

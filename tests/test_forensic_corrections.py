@@ -249,3 +249,22 @@ def test_the_workspace_findings_hold_the_case_against_the_issued_copy(issued: Is
     assert (group.clause, f.rule, f.path, f.value) == ("通则 Art 41", "forensic.correction.opinion_as_issued",
                                                        "$.results[2].days", 60)
     assert findings_by_clause(loaded) == []  # without settings nothing is looked for
+
+
+def test_a_reissue_that_regrades_is_refused_citing_art_41(issued: Issued, tmp_path: Path) -> None:
+    """`gongu issue --reissue` of a forensic opinion is held against the issued opinion it supersedes:
+    a changed grade needs 补充鉴定 or 重新鉴定, and nothing is rendered or recorded."""
+    from generator.clock import FixedClock
+    from generator.issuance import IssueRefused
+    from gongu.issuing import issue_case
+    from gongu.settings import load_settings
+
+    case_file = later(issued, tmp_path, regrade, review_again)
+    before, published = case_file.read_bytes(), sorted(issued.out.glob("*.pdf"))
+    with pytest.raises(IssueRefused) as err:
+        issue_case(case_file, signer=issued.signer, settings=load_settings(issued.home), reissue_reason="更正伤残等级",
+                   clock=FixedClock(datetime(2026, 6, 5, 10, 0)))
+    reasons = err.value.reasons
+    assert len(reasons) == 3 and all(r.startswith("[通则 Art 41]") for r in reasons), reasons
+    assert f"重新出具（{NUMBER}R1 替代 {NUMBER}）不得改变鉴定意见" in reasons[0] and "$.results[0].grade" in reasons[0]
+    assert case_file.read_bytes() == before and sorted(issued.out.glob("*.pdf")) == published

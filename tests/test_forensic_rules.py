@@ -418,6 +418,21 @@ def test_art_41_periods_matters_and_a_reissue() -> None:
     assert as_issued(lambda d: d["results"][1].update(days=200), number=NUMBER + "R0") == []
 
 
+def reissue(d: dict) -> None:
+    """What `gongu issue --reissue` makes of the case: R1 superseding the issued number, dated 7 Dec."""
+    d["report"].update(number=NUMBER + "R1", supersedes=NUMBER, reissue_reason="更正", issued_on="2026-12-07")
+    d["issuances"] = [{"number": NUMBER, "issued_at": "2026-05-29T10:00:00", "sealed": True, "pdf_file": "o.pdf"}]
+
+
+def test_art_41_a_reissue_is_held_against_the_opinion_it_supersedes() -> None:
+    # Reissued unchanged: nothing. Reissued with 护理期 90 → 120 days: the reissue would change the
+    # conclusion of the opinion it replaces, which only 补充鉴定 or 重新鉴定 may do.
+    assert as_issued(reissue) == []
+    (f,) = as_issued(both(reissue, lambda d: d["results"][2].update(days=120)))
+    assert (f.path, f.value) == ("$.results[2].days", 120)
+    assert f"重新出具（{NUMBER}R1 替代 {NUMBER}）不得改变鉴定意见" in f.message
+
+
 def test_art_41_words_corrected_by_the_items_keep_the_conclusion() -> None:
     name_fix = {"location": "鉴定意见", "before": "何建平", "after": "何建萍"}
     # The name in the opinion's words corrected by a recorded item: a correction, not a change.
@@ -517,6 +532,12 @@ def test_art_41_correction_dated_after_the_opinion() -> None:
                                             "$.corrections[0].issued_on")
     assert "$.report.issued_on" in f.message and "2026-05-29" in f.message
     assert hit(_correction(issued_on="2026-05-29")) == set()
+    # After a reissue dated 7 Dec, a correction of 3 June corrected the opinion first issued on 29 May:
+    # in order. One dated 28 May is still before that first issue, named by its issuance record.
+    assert hit(both(reissue, _correction())) == set()
+    (g,) = forensic_findings(both(reissue, _correction(issued_on="2026-05-28")),
+                             rule="forensic.dates.correction_after_opinion")
+    assert "$.issuances[0].issued_at" in g.message and "2026-05-29T10:00" in g.message
 
 
 # ── 通则 Art 13 / 28: time limits (warnings) ──

@@ -131,15 +131,19 @@ def correction_keeps_opinion(ctx: RuleContext) -> Iterator[Miss]:
 def opinion_as_issued(ctx: RuleContext) -> Iterator[Miss]:
     # Judged against the issued copy's own case data (generator.forensic.issued), not the case's flag:
     # a correction that claims `changes_opinion: false` while the results differ is caught here too.
+    # A reissue (重新出具, a new number superseding the old) is held against the opinion it replaces: the
+    # conclusion of an issued opinion changes only by 补充鉴定 (Art 30) or 重新鉴定 (Art 31), never by
+    # correcting or reissuing it.
     case, issued = ctx.forensic, ctx.issued
-    if issued is None or issued.number != case.report.number:
-        return  # not issued yet, the issued copy was not found, or a reissue under a new number
+    if issued is None or issued.number not in (case.report.number, case.report.supersedes):
+        return  # not issued yet, or the issued copy was not found
     claimed = [c.number for c in case.corrections if not c.changes_opinion]
     claim = f"；补正书 {'、'.join(claimed)} 却记载不涉及鉴定意见" if claimed else ""
+    how = "补正" if issued.number == case.report.number else f"重新出具（{case.report.number} 替代 {issued.number}）"
     for change in opinion_changes(issued.data, case):
         yield Miss(change.path, f"{change.title}与已出具的司法鉴定意见书 {issued.number} 不一致：出具时为"
-                   f"「{_shown(change.issued)}」，现为「{_shown(change.current)}」{claim}。补正不得改变鉴定意见，"
-                   "须补充鉴定或重新鉴定，不能以补正处理", change.current)
+                   f"「{_shown(change.issued)}」，现为「{_shown(change.current)}」{claim}。{how}不得改变鉴定意见，"
+                   f"须补充鉴定或重新鉴定，不能以{how}处理", change.current)
 
 
 def _shown(value: object) -> str:
@@ -254,9 +258,16 @@ def before_issuance(ctx: RuleContext) -> Iterator[Miss]:
       "补正书在所补正的鉴定意见书出具之后作出", kinds=FORENSIC)
 def correction_after_opinion(ctx: RuleContext) -> Iterator[Miss]:
     case = ctx.forensic
+    # After a reissue the report date is the reissue's; a correction may be of the opinion it replaced,
+    # so the reference is the first recorded issue of the opinion (its Beijing day) when there is one.
+    opinion = (*_OPINION, case.report.issued_on)
+    if case.report.supersedes and case.issuances:
+        first = min(range(len(case.issuances)), key=lambda n: case.issuances[n].issued_at)
+        opinion = (f"$.issuances[{first}].issued_at", f"文书出具记录 {case.issuances[first].number} / 出具时间",
+                   case.issuances[first].issued_at)
     for i, corr in enumerate(case.corrections):
         if miss := _out_of_order((f"$.corrections[{i}].issued_on", f"补正书 {corr.number} / 补正日期", corr.issued_on),
-                                 (*_OPINION, case.report.issued_on), "补正的是已出具的鉴定意见书"):
+                                 opinion, "补正的是已出具的鉴定意见书"):
             yield miss
 
 
