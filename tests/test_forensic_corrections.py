@@ -268,3 +268,23 @@ def test_a_reissue_that_regrades_is_refused_citing_art_41(issued: Issued, tmp_pa
     assert len(reasons) == 3 and all(r.startswith("[通则 Art 41]") for r in reasons), reasons
     assert f"重新出具（{NUMBER}R1 替代 {NUMBER}）不得改变鉴定意见" in reasons[0] and "$.results[0].grade" in reasons[0]
     assert case_file.read_bytes() == before and sorted(issued.out.glob("*.pdf")) == published
+
+
+def test_the_archive_refuses_a_case_file_whose_results_left_the_issued_opinion(issued: Issued, tmp_path: Path) -> None:
+    """Ingest holds the case file against the 意见书 it archives: a package must not keep a 九级 case file
+    beside a 十级 opinion (通则 Art 41)."""
+    from archive.ingest import IngestRefused, ingest
+    from generator.loading import load_case
+    from tests.archivekit import open_archive
+
+    home = tmp_path / "home"
+    shutil.copytree(issued.home, home, ignore=shutil.ignore_patterns("issued"))
+    case_file = later(issued, tmp_path, regrade)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("GONGU_FIRM_KEY_PASSPHRASE", PASSPHRASE)
+        with open_archive(home) as archive, pytest.raises(IngestRefused) as err:
+            ingest(archive, load_case(case_file), issued.pdf, by="档案员甲")
+    art_41 = [r for r in err.value.reasons if r.startswith("[通则 Art 41]")]
+    assert [r.rsplit("（", 1)[1] for r in art_41] == ["$.results[0].grade）", "$.results[0].clause）",
+                                                     "$.results[0].text）"]
+    assert not list((home / "archive").rglob("bagit.txt"))
