@@ -288,3 +288,15 @@ def test_the_archive_refuses_a_case_file_whose_results_left_the_issued_opinion(i
     assert [r.rsplit("（", 1)[1] for r in art_41] == ["$.results[0].grade）", "$.results[0].clause）",
                                                      "$.results[0].text）"]
     assert not list((home / "archive").rglob("bagit.txt"))
+
+
+def test_cli_issue_additional_lists_the_art_41_reasons(issued: Issued, tmp_path: Path) -> None:
+    from gongu.cli import app
+
+    case_file = later(issued, tmp_path, regrade, correction, review_again)
+    env = {"GONGU_HOME": str(issued.home), "GONGU_FIRM_KEY_PASSPHRASE": PASSPHRASE}
+    result = CliRunner().invoke(app, ["issue", str(case_file), "--additional"], env=env)
+    assert result.exit_code == 1, result.output
+    assert "不予出具" in result.output and "（3 项原因）" in result.output
+    assert result.output.count("[通则 Art 41]") == 3 and "$.results[0].grade" in result.output
+    assert "Traceback" not in result.output
