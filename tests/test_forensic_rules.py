@@ -462,6 +462,22 @@ def test_art_41_words_corrected_by_the_items_keep_the_conclusion() -> None:
 # ── dates in order: examination → 复核 (通则 Art 35) → signed and dated (Arts 36–37) → 补正 (Art 41) ──
 # Example (a): examined 15 May 09:40, 复核 27 May 15:00, signed 28 May 16:00 / 16:05, dated 29 May.
 
+def test_art_13_received_accepted_and_in_effect_before_the_examination() -> None:
+    # Example (a): received 8 May 10:05, accepted 11 May 09:30, in effect 11 May, examined 15 May 09:40.
+    rule = "forensic.dates.commission_before_examination"
+    (f,) = forensic_findings(lambda d: d["timeline"].update(accepted_at="2026-05-08T09:00:00"), rule=rule)
+    assert (f.severity, f.clause, f.path) == ("blocking", "通则 Art 13", "$.timeline.accepted_at")
+    assert "$.timeline.received_at" in f.message and "2026-05-08T10:05" in f.message and "收到委托时间" in f.message
+    # Examined at 09:00 on 11 May, half an hour before the acceptance; the 委托书 in effect that day is a
+    # date, so the same day is in order for it: one finding only.
+    (g,) = forensic_findings(lambda d: d["examination"].update(at="2026-05-11T09:00:00"), rule=rule)
+    assert g.path == "$.examination.at" and "$.timeline.accepted_at" in g.message
+    # The 委托书 in effect only on 18 May, after the examination of the 15th.
+    (h,) = forensic_findings(lambda d: d["timeline"].update(effective_on="2026-05-18"), rule=rule)
+    assert h.path == "$.examination.at" and "$.timeline.effective_on" in h.message and "2026-05-18" in h.message
+    assert hit(lambda d: d["timeline"].update(accepted_at="2026-05-08T10:05:00")) == set()
+
+
 def test_art_36_opinion_not_dated_before_its_examination() -> None:
     # Dated 14 May, the day before the examination; the 复核 and the signatures now lie after the opinion
     # date too, and each pair is its own finding.
@@ -544,9 +560,12 @@ def test_art_41_correction_dated_after_the_opinion() -> None:
 
 def test_art_13_acceptance_within_7_working_days() -> None:
     # Received Fri 8 May; due Mon 18 May (Sat 9 May is a make-up working day). Accepted on the 18th: met.
-    on_time = lambda d: d["timeline"].update(accepted_at="2026-05-18T17:00:00")  # noqa: E731
+    # The examination moves to 20 May with it: examining before the acceptance is its own finding
+    # (forensic.dates.commission_before_examination).
+    examined_later = lambda d: d["examination"].update(at="2026-05-20T09:40:00")  # noqa: E731
+    on_time = both(lambda d: d["timeline"].update(accepted_at="2026-05-18T17:00:00"), examined_later)
     assert hit(on_time) == set()
-    late = lambda d: d["timeline"].update(accepted_at="2026-05-19T09:00:00")  # noqa: E731
+    late = both(lambda d: d["timeline"].update(accepted_at="2026-05-19T09:00:00"), examined_later)
     (f,) = forensic_findings(late)
     assert (f.rule, f.severity) == ("forensic.time.acceptance", "warning") and "2026-05-18" in f.message
 

@@ -150,8 +150,9 @@ def _shown(value: object) -> str:
     return "（无）" if value is None else str(value)
 
 
-# ── dates in the order the 通则 implies: examination → 复核 (Art 35) → the opinion signed and dated ──
-# (Arts 36–37) → any 补正 of it (Art 41). Each pair out of order is its own finding naming both dates.
+# ── dates in the order the 通则 implies: commission received → accepted (Art 13) and in effect (Art 28) →
+# examination → 复核 (Art 35) → the opinion signed and dated (Arts 36–37) → issued → any 补正 of it
+# (Art 41). Each pair out of order is its own finding naming both dates.
 
 
 def _out_of_order(later: tuple[str, str, datetime | date], earlier: tuple[str, str, datetime | date],
@@ -182,6 +183,27 @@ def _iso(value: datetime | date) -> str:
 _EXAM = ("$.examination.at", "检验 / 检验时间")
 _REVIEW = ("$.review_opinion.at", "复核意见 / 复核时间")
 _OPINION = ("$.report.issued_on", "司法鉴定意见书 / 出具日期")
+
+
+@rule("forensic.dates.commission_before_examination", "通则 Art 13", "blocking",
+      "先收到委托、决定受理、委托书生效，再检验：受理不早于收到委托，检验不早于受理和委托书生效", kinds=FORENSIC)
+def commission_before_examination(ctx: RuleContext) -> Iterator[Miss]:
+    # Art 13: the institution decides on a commission it has received; Art 28: the work runs from the
+    # 委托书 taking effect. An examination before either is appraisal work without a commission (Art 11).
+    case = ctx.forensic
+    tl = case.timeline
+    received = ("$.timeline.received_at", "鉴定时限 / 收到委托时间", tl.received_at)
+    accepted = ("$.timeline.accepted_at", "鉴定时限 / 决定受理时间", tl.accepted_at) if tl.accepted_at else None
+    if accepted is not None and (miss := _out_of_order(accepted, received, "须先收到委托，再决定是否受理")):
+        yield miss
+    if case.examination is None:
+        return
+    exam = (*_EXAM, case.examination.at)
+    if accepted is not None and (miss := _out_of_order(exam, accepted, "决定受理之前不能实施鉴定")):
+        yield miss
+    if tl.effective_on is not None and (miss := _out_of_order(
+            exam, ("$.timeline.effective_on", "鉴定时限 / 委托书生效日期", tl.effective_on), "委托书生效之前不能实施鉴定")):
+        yield miss
 
 
 @rule("forensic.dates.examination_before_opinion", "通则 Art 36", "blocking",
