@@ -29,6 +29,7 @@ from archive.names import UnsafePathError, inside, relative_inside, safe_compone
 from archive.retention import class_for, retention_until
 from archive.store import Archive, ArchiveError, crash_point
 from generator.adjust import adjust, adjustment_to_dict
+from generator.forensic.issued import IssuedOpinion
 from generator.kinds import Case, is_forensic
 from generator.loading import LoadedCase
 from generator.types import beijing_date
@@ -51,14 +52,15 @@ class IngestResult:
     package_hash: str
 
 
-def archivable_problems(case: Case, today: date | None = None) -> list[str]:
+def archivable_problems(case: Case, today: date | None = None, issued: IssuedOpinion | None = None) -> list[str]:
     """May the case be closed and archived? The review rules answer for 10.1 (report delivered to the
     client, fee received) and every other rule that blocks archiving, for either kind — one rule, one
-    place (generator.rules, stage "archive"). The archive adds only what it needs itself: the closure
-    date, from which retention is counted (10.4)."""
+    place (generator.rules, stage "archive"); `issued` is the forensic opinion as the report being archived
+    carries it, which the case file must not have changed since (通则 Art 41). The archive adds only what it
+    needs itself: the closure date, from which retention is counted (10.4)."""
     from generator.rules import blocking_reasons
 
-    problems = blocking_reasons(case, stage="archive", today=today)
+    problems = blocking_reasons(case, stage="archive", today=today, issued=issued)
     if case.delivery.closed_at is None:
         problems.append("[10.4] 交付与收费 / 结案时间：未记录；保管期限自结案起算（$.delivery.closed_at）")
     return problems
@@ -81,6 +83,23 @@ def report_mismatch(report_pdf: Path, case: Case) -> list[str]:
     if theirs != (case.case_id, case.report.number):
         return [f"报告属于案件 {theirs[0]} 报告 {theirs[1]}，不是本案件 {case.case_id} 报告 {case.report.number}"]
     return []
+
+
+def issued_opinion_of(report_pdf: Path | None, case: Case) -> IssuedOpinion | None:
+    """The case data the forensic 意见书 being archived carries, when it is this case's report (通则 Art 41:
+    the archived file must not hold a conclusion other than the one issued); None otherwise."""
+    from signing.embedded import embedded_case
+
+    if not is_forensic(case) or report_pdf is None or not report_pdf.is_file():
+        return None
+    try:
+        raw = embedded_case(report_pdf.read_bytes())
+    except Exception:  # a hostile or odd PDF: report_mismatch names it
+        return None
+    report = raw.get("report") if raw is not None and isinstance(raw.get("report"), dict) else {}
+    if raw is None or (str(raw.get("case_id")), str(report.get("number"))) != (case.case_id, case.report.number):
+        return None
+    return IssuedOpinion(number=case.report.number, source=str(report_pdf), data=raw)
 
 
 def _unique(name: str, taken: set[str]) -> str:
@@ -187,7 +206,7 @@ def package_location(case: Case) -> str:
 def ingest(archive: Archive, loaded: LoadedCase, report_pdf: Path | None, *,
            extras: list[tuple[str, Path]] = (), by: str) -> IngestResult:  # type: ignore[assignment]
     case = loaded.case
-    reasons = archivable_problems(case, archive.today())
+    reasons = archivable_problems(case, archive.today(), issued_opinion_of(report_pdf, case))
     if report_pdf is None:
         reasons.append("缺少已签章的公估报告（--report）")
     elif not report_pdf.is_file():

@@ -19,6 +19,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from generator.forensic.issued import IssuedOpinion
 from generator.forensic.model import ForensicAppraisalCase
 from generator.kinds import Case
 from generator.review import level_titles, review_clause, review_state
@@ -35,10 +36,12 @@ class IssueRefused(Exception):
         super().__init__("; ".join(reasons))
 
 
-def check_issuable(case: Case, today: date | None = None, case_dir: Path | None = None) -> list[str]:
+def check_issuable(case: Case, today: date | None = None, case_dir: Path | None = None,
+                   issued: IssuedOpinion | None = None) -> list[str]:
     """Every reason the report may not be issued now (empty when it may); `case_dir` lets the photo
-    files be checked (5.3.1 d)."""
-    reasons = blocking_reasons(case, stage="issue", today=today, case_dir=case_dir)
+    files be checked (5.3.1 d); `issued` is a forensic opinion as issued, which the documents issued
+    after it must not change (通则 Art 41; found by gongu.issued_opinion)."""
+    reasons = blocking_reasons(case, stage="issue", today=today, case_dir=case_dir, issued=issued)
     return reasons + [finding_reason(f) for f in issuance_findings(case)]
 
 

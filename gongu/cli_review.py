@@ -22,6 +22,7 @@ from rich.table import Table
 from generator.casefile import atomic_write
 from generator.clock import SYSTEM_CLOCK
 from generator.issuance import IssueRefused
+from generator.kinds import Case, is_forensic
 from generator.loading import CaseFileError, LoadedCase
 from generator.model import ReviewDecision, ReviewLevel
 from generator.qc_sheet import render_qc_sheet
@@ -30,6 +31,7 @@ from generator.rules import Finding, Stage, run_rules
 from generator.rules.registry import SEVERITY_TITLES, clause_key
 from generator.types import beijing_date
 from gongu.cli import CaseArg, app, load_or_exit
+from gongu.issued_opinion import IssuedReference, find_issued_opinion, issued_primary
 from gongu.output import GonguError, console, err_console, fail, print_problems, print_table, text_column, whole_column
 from gongu.settings import load_settings
 
@@ -63,11 +65,13 @@ def check(
     loaded = load_or_exit(case_file, as_json=as_json)
     case = loaded.case
     st: Stage = stage  # type: ignore[assignment]
+    reference = _issued_reference(loaded.case)
     issuance: dict[str, str] = {}
     if st == "issue":  # what `gongu issue` would refuse now: the one function both call
-        findings, issuance = _issue_stage_findings(loaded, the_day)
+        findings, issuance = _issue_stage_findings(loaded, the_day, reference)
     else:
-        findings = run_rules(case, today=the_day, stage=st, case_dir=loaded.source.parent)  # photos too (5.3.1 d)
+        # photos too (5.3.1 d); a forensic opinion already issued is what a later 补正 is held against (通则 Art 41)
+        findings = run_rules(case, today=the_day, stage=st, case_dir=loaded.source.parent, issued=reference.opinion)
     blocking = [f for f in findings if f.blocking]
     if html is not None:
         text = render_qc_sheet(case, today=the_day, stage=st, findings=findings)
@@ -75,7 +79,9 @@ def check(
     if as_json:
         payload = {"file": str(case_file), "case_id": case.case_id, "stage": stage,
                    "today": (the_day or case.report.issued_on).isoformat(), **issuance, "blocking": len(blocking),
-                   "warnings": len(findings) - len(blocking), "findings": [f.as_dict() for f in findings]}
+                   "warnings": len(findings) - len(blocking), "findings": [f.as_dict() for f in findings],
+                   "issued_opinion": reference.opinion.source if reference.opinion else None,
+                   "issued_opinion_problems": reference.problems}
         sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
     else:
         if issuance:
@@ -84,12 +90,17 @@ def check(
             console.print(escape(f"出具条件：按下一次出具 {ISSUE_KIND_TITLES[issuance['issuance']]}，"
                                  f"盖章日期 {issuance['sealing_day']}（北京时间）"))
         _print_findings(str(case_file), findings)
+        if reference.opinion is not None:
+            console.print(f"已与已出具的鉴定意见书核对（通则第四十一条）：{escape(reference.opinion.source)}")
+        for problem in reference.problems:
+            err_console.print(f"[yellow]注意[/]：{escape(problem)}")
         if html is not None:
             console.print(f"品质审核表 → {html}")
     raise typer.Exit(1 if blocking else 0)
 
 
-def _issue_stage_findings(loaded: LoadedCase, the_day: date | None) -> tuple[list[Finding], dict[str, str]]:
+def _issue_stage_findings(loaded: LoadedCase, the_day: date | None,
+                          reference: IssuedReference) -> tuple[list[Finding], dict[str, str]]:
     """The findings of the next issuance the case is ready for (gongu.issuing.next_issuance: the first
     issue, a forensic case's additional issue, or a reissue), as `gongu issue` decides them, sealed on
     `--today` or else today (Beijing date of the one clock)."""
@@ -111,8 +122,26 @@ def _issue_stage_findings(loaded: LoadedCase, the_day: date | None) -> tuple[lis
                              f"重新出具后的案件文件无效：{p.title}：{p.message}", p.value) for p in exc.problems],
                     {"issuance": kind, "sealing_day": sealing_day.isoformat()})
     findings = issue_findings(case, data, settings, kind=kind, sealing_day=sealing_day,
-                              case_dir=loaded.source.parent, today=the_day)  # photos too (5.3.1 d)
+                              case_dir=loaded.source.parent, today=the_day,  # photos too (5.3.1 d)
+                              issued=reference.opinion)  # a later 补正 is held against it (通则 Art 41)
     return findings, {"issuance": kind, "sealing_day": sealing_day.isoformat()}
+
+
+def _issued_reference(case: Case) -> IssuedReference:
+    """The issued opinion of a forensic case already issued (gongu.issued_opinion), looked for under the
+    settings' GONGU_HOME only then: checking a case never issued needs no settings."""
+    if not is_forensic(case) or issued_primary(case) is None:
+        return IssuedReference(None)
+    try:
+        settings = load_settings()
+    except GonguError as exc:
+        fail(escape(str(exc)))
+    found = find_issued_opinion(case, settings)
+    if found.opinion is None and not found.problems:
+        where = settings.home / "issued" / case.case_id
+        return IssuedReference(None, [f"未找到已出具的鉴定意见书 {case.report.number}（{where} 及档案中），"
+                                      "未能核对补正是否改变鉴定意见（通则第四十一条）"])
+    return found
 
 
 def _print_findings(source: str, findings: list[Finding]) -> None:

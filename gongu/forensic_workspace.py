@@ -29,9 +29,11 @@ from generator.rules import Finding, run_rules
 from generator.rules.registry import SEVERITY_TITLES, clause_key
 from gongu.adjust_view import time_limits_rows
 from gongu.draw_records import DrawRecordError, read_record
+from gongu.issued_opinion import find_issued_opinion
 from gongu.ledger import Ledger, LedgerCase, build_ledger
 from gongu.ledger_export import to_csv, to_xlsx
 from gongu.ledger_sources import FORENSIC, cases_from_archive, cases_from_folder, kind_of
+from gongu.settings import Settings
 
 WORKSPACE = "workspace"
 # A case id names a folder: no separators, no dot-dot (it comes from a URL).
@@ -215,9 +217,12 @@ class ClauseFindings:
     findings: list[Finding] = field(default_factory=list)
 
 
-def findings_by_clause(loaded: LoadedCase, stage: str = "issue") -> list[ClauseFindings]:
-    """`gongu check` for the case, grouped by article in the order of the code (clause_key)."""
-    findings = run_rules(loaded.case, stage=stage, case_dir=loaded.source.parent)  # type: ignore[arg-type]
+def findings_by_clause(loaded: LoadedCase, stage: str = "issue", settings: Settings | None = None) -> list[ClauseFindings]:
+    """`gongu check` for the case, grouped by article in the order of the code (clause_key). With `settings`,
+    an opinion already issued is looked for and held against later corrections, as `gongu check` does
+    (通则 Art 41, gongu.issued_opinion)."""
+    issued = find_issued_opinion(loaded.case, settings).opinion if settings is not None else None
+    findings = run_rules(loaded.case, stage=stage, case_dir=loaded.source.parent, issued=issued)  # type: ignore[arg-type]
     groups: dict[str, list[Finding]] = defaultdict(list)
     for f in findings:
         groups[f.clause].append(f)

@@ -27,6 +27,7 @@ from typing import Any, Literal, Protocol
 
 from generator.casefile import atomic_write, dump_case_data, read_case_data, write_case_data
 from generator.clock import SYSTEM_CLOCK, Clock
+from generator.forensic.issued import IssuedOpinion
 from generator.forensic.model import ForensicAppraisalCase
 from generator.issuance import (
     IssueRefused,
@@ -42,6 +43,7 @@ from generator.qc_sheet import render_qc_sheet
 from generator.review import level_titles, review_clause, review_state
 from generator.rules import Finding, run_rules
 from generator.types import beijing_date
+from gongu.issued_opinion import find_issued_opinion
 from gongu.settings import Settings, load_settings
 from gongu.templates import firm_templates
 
@@ -203,14 +205,16 @@ def next_issuance(case: Case) -> IssueKind:
 
 
 def issue_findings(case: Case, data: dict[str, Any], settings: Settings, *, kind: IssueKind, sealing_day: date,
-                   case_dir: Path | None, sealed: bool = True, today: date | None = None) -> list[Finding]:
+                   case_dir: Path | None, sealed: bool = True, today: date | None = None,
+                   issued: IssuedOpinion | None = None) -> list[Finding]:
     """Every finding that decides an issuance of `kind` sealed on `sealing_day` (a Beijing date): the
     completeness rules at the "issue" stage (warnings too), approvals older than the last issuance, a
     forensic document dated another day than its sealing, approvals by unregistered persons, too few
     signers (`sealed`), and for an additional issue an archived report. `gongu issue` refuses on the
     blocking ones; `gongu check --stage issue` shows them all. For a reissue `case` and `data` are the
-    case as reissued (generator.issuance.reissued_data)."""
-    findings = run_rules(case, today=today, stage="issue", case_dir=case_dir)
+    case as reissued (generator.issuance.reissued_data). `issued`: the forensic opinion as issued, which a
+    later document must not change (通则 Art 41; gongu.issued_opinion finds it)."""
+    findings = run_rules(case, today=today, stage="issue", case_dir=case_dir, issued=issued)
     documents = tuple(new_documents(case)) if kind == "additional" else ("opinion",)
     findings += issuance_findings(case, sealing_day=sealing_day, documents=documents)
     findings += reviewer_findings(case, settings)
@@ -270,9 +274,12 @@ def issue_case(
         case, data = loaded.case, read_case_data(loaded)
         if problems := first_issue_problems(case):
             raise IssueRefused(problems)
-    # Overdue documents are judged as of the report date; photos in the case's folder are decoded (5.3.1 d).
+    # Overdue documents are judged as of the report date; photos in the case's folder are decoded (5.3.1 d);
+    # a forensic reissue is held against the opinion it supersedes (通则 Art 41, gongu.issued_opinion).
+    issued = find_issued_opinion(case, settings, Path(out_dir) if out_dir is not None else None).opinion
     reasons = _blocking(issue_findings(case, data, settings, kind="reissue" if reissue_reason is not None else "issue",
-                                       sealing_day=day, case_dir=loaded.source.parent, sealed=signer is not None))
+                                       sealing_day=day, case_dir=loaded.source.parent, sealed=signer is not None,
+                                       issued=issued))
     if signer is None and not unsealed:
         reasons.append("未配置签章（gongu.toml [signing]），正式报告须由公估机构盖章、承办人员签名；"
                        "如只需未签章副本，请用 --unsealed（no signer configured: a final report must be sealed）")
@@ -432,9 +439,11 @@ def issue_additional(
     reasons: list[str] = []
     if signer is None:
         reasons.append("未配置签章（gongu.toml [signing]）：补充出具的文书须由鉴定机构盖章（no signer configured）")
+    issued, unchecked = _issued_opinion(case, settings, out_dir, new_keys)
+    reasons += unchecked
     # The same conditions `gongu check --stage issue` shows for the additional issue the case is ready for.
     reasons += _blocking(issue_findings(case, data, settings, kind="additional", sealing_day=beijing_date(now),
-                                        case_dir=loaded.source.parent))
+                                        case_dir=loaded.source.parent, issued=issued))
     if reasons:
         raise IssueRefused(reasons)
     assert signer is not None
@@ -467,6 +476,20 @@ def issue_additional(
                        files={"pdf": target_dir / str(primary.pdf_file)}, qc_sheet=target_dir / "internal",
                        case_file=case_path, sealed=True,
                        documents={d.key: (d.title, targets[d.key]) for d in documents})
+
+
+def _issued_opinion(case: Case, settings: Settings, out_dir: str | Path | None,
+                    new_keys: set[str]) -> tuple[IssuedOpinion | None, list[str]]:
+    """The opinion as issued, which a 补正书 issued now must not change (通则 Art 41), and the reasons to
+    refuse: a 补正书 is not issued unchecked, so without the issued copy (moved, or issued to another
+    folder than `out_dir`) the issue is refused, saying where it was looked for."""
+    found = find_issued_opinion(case, settings, Path(out_dir) if out_dir is not None else None)
+    if found.opinion is not None or not any(key.startswith("correction-") for key in new_keys):
+        return found.opinion, []
+    where = Path(out_dir) if out_dir is not None else default_out_dir(case, settings)
+    return None, [f"[通则 Art 41] 未找到已出具的司法鉴定意见书 {case.report.number}（在 {where} 及档案中），"
+                  "无法核对补正书是否改变鉴定意见；请用 -o 指明当初出具的目录"
+                  "（the issued opinion was not found: a correction cannot be checked against it）", *found.problems]
 
 
 def _seal_documents(documents: list[CaseDocument], data: dict[str, Any], signer: ReportSigner | None, work: Path,

@@ -177,3 +177,19 @@ def test_examples_differ_in_place_insurer_and_commission() -> None:
     court = [c for c in cases if c.commission.type is CommissionType.court]
     assert court and court[0].statutory and all(h.licensed_appraiser for h in court[0].handlers)
     assert any(not c.statutory for c in cases)
+
+
+FORENSIC = ("forensic-joint-grade10", "forensic-single-no-disability", "forensic-extension-correction",
+            "forensic-reappraisal")
+
+
+@pytest.mark.parametrize("name", FORENSIC)
+def test_forensic_examples_have_no_blocking_finding(name: str) -> None:
+    """Every forensic example may be issued as it stands: its dates run examination → 复核 → signatures →
+    opinion date → 补正 (通则 Arts 35–37, 41) and (c)'s extension was approved on 12 Oct, before the limit
+    it extends ran out on 19 Oct (通则 Art 28: 30 working days from 19 Aug, 1–11 Sep suspended)."""
+    from generator.rules import run_rules
+
+    loaded = load_case(EXAMPLES / name / "case.json")
+    blocking = [f for f in run_rules(loaded.case, case_dir=loaded.source.parent) if f.blocking]
+    assert blocking == []

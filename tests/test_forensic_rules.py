@@ -430,13 +430,203 @@ def test_art_41_correction_must_not_change_opinion() -> None:
     assert hit(opinion_touched) == {"forensic.correction.keeps_opinion"}
 
 
+NUMBER = "蜀正司鉴〔2026〕临鉴字第0318号"  # example (a)'s opinion
+
+
+def as_issued(edit: Edit = None, *, number: str = NUMBER, issued_data: dict | None = None) -> list[Any]:
+    """The findings of the Art 41 comparison when example (a) was issued as it stands in the examples (or as
+    `issued_data`) and `edit` is what the case file became afterwards."""
+    from generator.forensic.issued import IssuedOpinion
+
+    data = forensic_joint()
+    if edit is not None:
+        edit(data)
+    issued = IssuedOpinion(number=number, source="<issued>", data=issued_data or forensic_joint())
+    found = run_rules(validate_data(data, "<test>"), issued=issued)
+    return [f for f in found if f.rule == "forensic.correction.opinion_as_issued"]
+
+
+def regrade(d: dict) -> None:
+    """九级 instead of the issued 十级 (5.10.6.11 → 5.9.6.1), the words edited to match."""
+    d["results"][0].update(grade=9, clause="5.9.6.1",
+                           text=d["results"][0]["text"].replace("构成十级伤残", "构成九级伤残"))
+
+
+def test_art_41_correction_is_checked_against_the_issued_opinion_not_its_flag() -> None:
+    # A wording correction elsewhere, nothing in the results touched: no finding.
+    assert as_issued(_correction()) == []
+    # The grade changed and a 补正书 claiming it does not touch the opinion (changes_opinion false): the
+    # grade, its clause and the opinion words each differ from the issued copy, each a blocking finding.
+    found = as_issued(both(regrade, _correction()))
+    assert [f.path for f in found] == ["$.results[0].grade", "$.results[0].clause", "$.results[0].text"]
+    assert {(f.severity, f.clause) for f in found} == {("blocking", "通则 Art 41")}
+    grade = found[0]
+    assert grade.value == 9 and "出具时为「10」，现为「9」" in grade.message and NUMBER in grade.message
+    assert "蜀正司鉴补〔2026〕第1号 却记载不涉及鉴定意见" in grade.message
+    assert "须补充鉴定或重新鉴定" in grade.message
+    # The issued copy is what counts: the same case, not yet issued, has nothing to compare with.
+    assert "forensic.correction.opinion_as_issued" not in hit(both(regrade, _correction()))
+
+
+def test_art_41_periods_matters_and_a_reissue() -> None:
+    # 误工期 180 → 200 days without any 补正书 recorded: still a change of the issued opinion.
+    (f,) = as_issued(lambda d: d["results"][1].update(days=200))
+    assert (f.path, f.value) == ("$.results[1].days", 200) and "却记载" not in f.message
+    # A matter's result dropped: named by its matter id.
+    (g,) = as_issued(lambda d: d["results"].pop(3))
+    assert g.path == "$.results" and "M4" in g.message
+    # A reissue under a new number is compared with its own issued copy, not the old number's.
+    assert as_issued(lambda d: d["results"][1].update(days=200), number=NUMBER + "R0") == []
+
+
+def reissue(d: dict) -> None:
+    """What `gongu issue --reissue` makes of the case: R1 superseding the issued number, dated 7 Dec."""
+    d["report"].update(number=NUMBER + "R1", supersedes=NUMBER, reissue_reason="更正", issued_on="2026-12-07")
+    d["issuances"] = [{"number": NUMBER, "issued_at": "2026-05-29T10:00:00", "sealed": True, "pdf_file": "o.pdf"}]
+
+
+def test_art_41_a_reissue_is_held_against_the_opinion_it_supersedes() -> None:
+    # Reissued unchanged: nothing. Reissued with 护理期 90 → 120 days: the reissue would change the
+    # conclusion of the opinion it replaces, which only 补充鉴定 or 重新鉴定 may do.
+    assert as_issued(reissue) == []
+    (f,) = as_issued(both(reissue, lambda d: d["results"][2].update(days=120)))
+    assert (f.path, f.value) == ("$.results[2].days", 120)
+    assert f"重新出具（{NUMBER}R1 替代 {NUMBER}）不得改变鉴定意见" in f.message
+
+
+def test_art_41_words_corrected_by_the_items_keep_the_conclusion() -> None:
+    name_fix = {"location": "鉴定意见", "before": "何建平", "after": "何建萍"}
+    # The name in the opinion's words corrected by a recorded item: a correction, not a change.
+    renamed = both(lambda d: d["results"][0].update(text=d["results"][0]["text"].replace("何建平", "何建萍")),
+                   _correction(items=[name_fix]))
+    assert as_issued(renamed) == []
+    # A date in the words corrected by an item: the day of a date (12日 → 22日) is not a period of days,
+    # so the conclusion words are unchanged and the item accounts for the rest; without the item, a change.
+    issued_dated = forensic_joint()
+    issued_dated["results"][0]["text"] = "2026年5月12日受伤，" + issued_dated["results"][0]["text"]
+    redate = lambda d: d["results"][0].update(  # noqa: E731
+        text=issued_dated["results"][0]["text"].replace("5月12日", "5月22日"))
+    date_fix = _correction(items=[{"location": "鉴定意见", "before": "5月12日", "after": "5月22日"}])
+    assert as_issued(both(redate, date_fix), issued_data=issued_dated) == []
+    assert [f.path for f in as_issued(redate, issued_data=issued_dated)] == ["$.results[0].text"]
+    # The same words changed with no item recording it: the words differ from the issued copy.
+    (f,) = as_issued(lambda d: d["results"][0].update(text=d["results"][0]["text"].replace("何建平", "何建萍")))
+    assert f.path == "$.results[0].text"
+    # An item that rewrites the grade in the words, the grade field left as issued: the conclusion words
+    # (十级伤残 → 九级伤残) changed, so the correction explaining it does not make it a correction.
+    words = both(lambda d: d["results"][0].update(text=d["results"][0]["text"].replace("十级", "九级")),
+                 _correction(items=[{"location": "鉴定意见", "before": "十级伤残", "after": "九级伤残"}]))
+    (g,) = as_issued(words)
+    assert g.path == "$.results[0].text" and "九级伤残" in g.message
+
+
+# ── dates in order: examination → 复核 (通则 Art 35) → signed and dated (Arts 36–37) → 补正 (Art 41) ──
+# Example (a): examined 15 May 09:40, 复核 27 May 15:00, signed 28 May 16:00 / 16:05, dated 29 May.
+
+def test_art_13_received_accepted_and_in_effect_before_the_examination() -> None:
+    # Example (a): received 8 May 10:05, accepted 11 May 09:30, in effect 11 May, examined 15 May 09:40.
+    rule = "forensic.dates.commission_before_examination"
+    (f,) = forensic_findings(lambda d: d["timeline"].update(accepted_at="2026-05-08T09:00:00"), rule=rule)
+    assert (f.severity, f.clause, f.path) == ("blocking", "通则 Art 13", "$.timeline.accepted_at")
+    assert "$.timeline.received_at" in f.message and "2026-05-08T10:05" in f.message and "收到委托时间" in f.message
+    # Examined at 09:00 on 11 May, half an hour before the acceptance; the 委托书 in effect that day is a
+    # date, so the same day is in order for it: one finding only.
+    (g,) = forensic_findings(lambda d: d["examination"].update(at="2026-05-11T09:00:00"), rule=rule)
+    assert g.path == "$.examination.at" and "$.timeline.accepted_at" in g.message
+    # The 委托书 in effect only on 18 May, after the examination of the 15th.
+    (h,) = forensic_findings(lambda d: d["timeline"].update(effective_on="2026-05-18"), rule=rule)
+    assert h.path == "$.examination.at" and "$.timeline.effective_on" in h.message and "2026-05-18" in h.message
+    assert hit(lambda d: d["timeline"].update(accepted_at="2026-05-08T10:05:00")) == set()
+
+
+def test_art_36_opinion_not_dated_before_its_examination() -> None:
+    # Dated 14 May, the day before the examination; the 复核 and the signatures now lie after the opinion
+    # date too, and each pair is its own finding.
+    early = lambda d: d["report"].update(issued_on="2026-05-14")  # noqa: E731
+    found = {f.rule: f for f in forensic_findings(early) if f.rule.startswith("forensic.dates.")}
+    assert set(found) == {"forensic.dates.examination_before_opinion", "forensic.dates.review_before_opinion",
+                          "forensic.dates.signed_before_opinion"}
+    f = found["forensic.dates.examination_before_opinion"]
+    assert (f.severity, f.clause, f.path, f.value) == ("blocking", "通则 Art 36", "$.report.issued_on", "2026-05-14")
+    assert "$.examination.at" in f.message and "2026-05-15T09:40" in f.message and "检验时间" in f.message
+    # Dated the day of the examination: in order.
+    assert "forensic.dates.examination_before_opinion" not in hit(
+        both(lambda d: d["report"].update(issued_on="2026-05-15"),
+             lambda d: d["review_opinion"].update(at="2026-05-15T15:00:00"),
+             lambda d: [s.update(signed_at="2026-05-15T16:00:00") for s in d["report"]["signatures"]]))
+
+
+def test_art_35_review_after_examination_and_before_the_opinion_date() -> None:
+    # 复核 on 30 May, after the opinion dated 29 May: one finding on the opinion date naming both.
+    (f,) = forensic_findings(lambda d: d["review_opinion"].update(at="2026-05-30T09:00:00"),
+                             rule="forensic.dates.review_before_opinion")
+    assert (f.severity, f.clause, f.path) == ("blocking", "通则 Art 35", "$.report.issued_on")
+    assert "$.review_opinion.at" in f.message and "2026-05-30T09:00" in f.message and "2026-05-29" in f.message
+    # 复核 on the opinion's own day: in order (a date against a timestamp compares Beijing days).
+    assert hit(lambda d: d["review_opinion"].update(at="2026-05-29T08:00:00")) == set()
+    # 复核 at 09:00 on the examination day, 40 minutes before the examination began: the pair is timed.
+    (g,) = forensic_findings(lambda d: d["review_opinion"].update(at="2026-05-15T09:00:00"),
+                             rule="forensic.dates.review_before_opinion")
+    assert g.path == "$.review_opinion.at" and "$.examination.at" in g.message
+
+
+def test_art_37_signatures_between_examination_and_the_opinion_date() -> None:
+    (f,) = forensic_findings(lambda d: d["report"]["signatures"][1].update(signed_at="2026-05-30T10:00:00"))
+    assert (f.rule, f.severity, f.clause) == ("forensic.dates.signed_before_opinion", "blocking", "通则 Art 37")
+    assert f.path == "$.report.issued_on" and "$.report.signatures[1].signed_at" in f.message and "邓晓梅" in f.message
+    (g,) = forensic_findings(lambda d: d["report"]["signatures"][0].update(signed_at="2026-05-14T10:00:00"))
+    assert g.path == "$.report.signatures[0].signed_at" and "$.examination.at" in g.message
+
+
+def test_art_35_review_signatures_and_date_precede_the_recorded_issue() -> None:
+    def issued_at(moment: str) -> Edit:
+        return lambda d: d.setdefault("issuances", []).append(
+            {"number": NUMBER, "issued_at": moment, "sealed": True, "pdf_file": "opinion.pdf"})
+
+    # Issued 29 May 10:00: 复核 27 May, signatures 28 May, dated 29 May — all before or on it.
+    assert hit(issued_at("2026-05-29T10:00:00")) == set()
+    # Recorded as issued 28 May 12:00: both signatures (16:00, 16:05) came later, and the opinion is dated
+    # the day after; each is its own finding on the field to put right, naming the issuance.
+    found = forensic_findings(issued_at("2026-05-28T12:00:00"), rule="forensic.dates.before_issuance")
+    assert [f.path for f in found] == ["$.report.signatures[0].signed_at", "$.report.signatures[1].signed_at",
+                                       "$.report.issued_on"]
+    assert all(f.severity == "blocking" and f.clause == "通则 Art 35" and "$.issuances[0].issued_at" in f.message
+               for f in found)
+    assert found[2].value == "2026-05-29" and "2026-05-28T12:00" in found[2].message
+    # Issued 27 May 12:00, before the 复核 at 15:00 that day: the 复核 is named too (timestamps compared exactly).
+    early = forensic_findings(issued_at("2026-05-27T12:00:00"), rule="forensic.dates.before_issuance")
+    assert early[0].path == "$.review_opinion.at" and len(early) == 4
+    # Another number's issuance (the one a reissue replaces) says nothing about this opinion.
+    other = lambda d: d["issuances"].append({"number": "蜀正司鉴〔2026〕临鉴字第0001号",  # noqa: E731
+                                             "issued_at": "2026-05-01T10:00:00", "pdf_file": "old.pdf"})
+    assert hit(both(lambda d: d.setdefault("issuances", []), other)) == set()
+
+
+def test_art_41_correction_dated_after_the_opinion() -> None:
+    # The correction of example (a) is dated 3 June, after the opinion of 29 May; 28 May is before it.
+    (f,) = forensic_findings(_correction(issued_on="2026-05-28"))
+    assert (f.rule, f.severity, f.path) == ("forensic.dates.correction_after_opinion", "blocking",
+                                            "$.corrections[0].issued_on")
+    assert "$.report.issued_on" in f.message and "2026-05-29" in f.message
+    assert hit(_correction(issued_on="2026-05-29")) == set()
+    # After a reissue dated 7 Dec, a correction of 3 June corrected the opinion first issued on 29 May:
+    # in order. One dated 28 May is still before that first issue, named by its issuance record.
+    assert hit(both(reissue, _correction())) == set()
+    (g,) = forensic_findings(both(reissue, _correction(issued_on="2026-05-28")),
+                             rule="forensic.dates.correction_after_opinion")
+    assert "$.issuances[0].issued_at" in g.message and "2026-05-29T10:00" in g.message
+
+
 # ── 通则 Art 13 / 28: time limits (warnings) ──
 
 def test_art_13_acceptance_within_7_working_days() -> None:
     # Received Fri 8 May; due Mon 18 May (Sat 9 May is a make-up working day). Accepted on the 18th: met.
-    on_time = lambda d: d["timeline"].update(accepted_at="2026-05-18T17:00:00")  # noqa: E731
+    # The examination moves to 20 May with it: examining before the acceptance is its own finding
+    # (forensic.dates.commission_before_examination).
+    examined_later = lambda d: d["examination"].update(at="2026-05-20T09:40:00")  # noqa: E731
+    on_time = both(lambda d: d["timeline"].update(accepted_at="2026-05-18T17:00:00"), examined_later)
     assert hit(on_time) == set()
-    late = lambda d: d["timeline"].update(accepted_at="2026-05-19T09:00:00")  # noqa: E731
+    late = both(lambda d: d["timeline"].update(accepted_at="2026-05-19T09:00:00"), examined_later)
     (f,) = forensic_findings(late)
     assert (f.rule, f.severity) == ("forensic.time.acceptance", "warning") and "2026-05-18" in f.message
 
@@ -469,6 +659,30 @@ def test_art_28_extension_limit_head_and_client_told() -> None:
     # 20 + 11 = 31 working days in total: over 30 though each is within.
     (f,) = forensic_findings(both(add(working_days=20), add(working_days=11)), rule="forensic.time.extension")
     assert f.value == 31 and f.severity == "warning"
+
+
+def test_art_28_extension_approved_before_the_limit_ran_out() -> None:
+    # Agreed 20 working days from Mon 11 May: the limit runs out on Mon 8 Jun (test above). An extension
+    # approved that day is in time; approved Tue 9 Jun, the limit had already run out: blocking.
+    ext = {"working_days": 5, "reason": "需补充影像检查", "approved_by": "罗永康", "approved_on": "2026-06-08",
+           "client_notified_at": "2026-06-08T15:00:00"}
+    add = lambda **kw: lambda d: d["timeline"]["extensions"].append({**ext, **kw})  # noqa: E731
+    assert hit(add()) == set()
+    (f,) = forensic_findings(add(approved_on="2026-06-09", client_notified_at="2026-06-09T15:00:00"))
+    assert (f.rule, f.severity, f.clause) == ("forensic.time.extension_before_deadline", "blocking", "通则 Art 28")
+    assert (f.path, f.value) == ("$.timeline.extensions[0].approved_on", "2026-06-09")
+    assert "2026-06-08" in f.message and "$.timeline.effective_on" in f.message and "批准日期" in f.message
+    # A second extension is measured against the deadline as the first left it: 20 + 5 working days from
+    # 11 May is Mon 15 Jun (8 Jun + 9, 10, 11, 12, 15 Jun; no holiday in between). Approved on the 15th, in
+    # time; on the 16th, too late — listed first but approved last, it is still judged second.
+    assert hit(both(add(approved_on="2026-06-01"), add(working_days=3, approved_on="2026-06-15"))) == set()
+    (g,) = forensic_findings(both(add(working_days=3, approved_on="2026-06-16"), add(approved_on="2026-06-01")))
+    assert g.path == "$.timeline.extensions[0].approved_on" and "2026-06-15" in g.message
+    # A suspension moves the deadline: 1–5 Jun suspended (5 working days skipped) → Mon 15 Jun, so an
+    # extension approved on 12 Jun is in time.
+    suspended = lambda d: d["timeline"]["suspensions"].append(  # noqa: E731
+        {"start": "2026-06-01", "end": "2026-06-05", "reason": "等待补充材料"})
+    assert "forensic.time.extension_before_deadline" not in hit(both(suspended, add(approved_on="2026-06-12")))
 
 
 def test_art_28_completion_in_a_year_without_a_file_is_compared_with_the_exact_deadline() -> None:

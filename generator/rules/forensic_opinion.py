@@ -2,18 +2,24 @@
 35, 36–40, 41).
 
 A gap the institution can still close is blocking; a dissent (Art 37) is a warning the reviewer sees.
+Dates out of order (an opinion dated before its examination or its 复核, a 补正 before the opinion) are
+blocking: the record contradicts itself and must be put right before anything goes out. A correction
+that changes the issued opinion is blocking (Art 41): that needs a 补充鉴定 or 重新鉴定.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date, datetime
 
+from generator.forensic.issued import opinion_changes
 from generator.forensic.model import Outcome, Standard
 from generator.model import ReviewLevel
 from generator.persons import person_key, same_person
 from generator.review import level_signer_problem, review_state
 from generator.rules.registry import FORENSIC, Miss, RuleContext, rule
 from generator.rules.text_safety import text_bidi_controls
+from generator.types import beijing_date
 
 
 @rule("forensic.examination.standard", "通则 Art 23", "blocking",
@@ -118,6 +124,173 @@ def correction_keeps_opinion(ctx: RuleContext) -> Iterator[Miss]:
             if opinion_text and item.before and item.before in opinion_text:
                 yield Miss(f"$.corrections[{i}].items[{j}].before",
                            f"补正书 {corr.number}：被补正的表述出自鉴定意见，补正不得改变鉴定意见", item.before)
+
+
+@rule("forensic.correction.opinion_as_issued", "通则 Art 41", "blocking",
+      "补正不得改变已出具的鉴定意见：鉴定结果与已出具的司法鉴定意见书一致；改变须补充鉴定或重新鉴定", kinds=FORENSIC)
+def opinion_as_issued(ctx: RuleContext) -> Iterator[Miss]:
+    # Judged against the issued copy's own case data (generator.forensic.issued), not the case's flag:
+    # a correction that claims `changes_opinion: false` while the results differ is caught here too.
+    # A reissue (重新出具, a new number superseding the old) is held against the opinion it replaces: the
+    # conclusion of an issued opinion changes only by 补充鉴定 (Art 30) or 重新鉴定 (Art 31), never by
+    # correcting or reissuing it.
+    case, issued = ctx.forensic, ctx.issued
+    if issued is None or issued.number not in (case.report.number, case.report.supersedes):
+        return  # not issued yet, or the issued copy was not found
+    claimed = [c.number for c in case.corrections if not c.changes_opinion]
+    claim = f"；补正书 {'、'.join(claimed)} 却记载不涉及鉴定意见" if claimed else ""
+    how = "补正" if issued.number == case.report.number else f"重新出具（{case.report.number} 替代 {issued.number}）"
+    for change in opinion_changes(issued.data, case):
+        yield Miss(change.path, f"{change.title}与已出具的司法鉴定意见书 {issued.number} 不一致：出具时为"
+                   f"「{_shown(change.issued)}」，现为「{_shown(change.current)}」{claim}。{how}不得改变鉴定意见，"
+                   f"须补充鉴定或重新鉴定，不能以{how}处理", change.current)
+
+
+def _shown(value: object) -> str:
+    return "（无）" if value is None else str(value)
+
+
+# ── dates in the order the 通则 implies: commission received → accepted (Art 13) and in effect (Art 28) →
+# examination → 复核 (Art 35) → the opinion signed and dated (Arts 36–37) → issued → any 补正 of it
+# (Art 41). Each pair out of order is its own finding naming both dates.
+
+
+def _out_of_order(later: tuple[str, str, datetime | date], earlier: tuple[str, str, datetime | date],
+                  why: str, *, blame_earlier: bool = False) -> Miss | None:
+    """A Miss when `later` (path, Chinese title, value) lies before `earlier`; a timestamp is compared with
+    a date on its Beijing date (generator.types.beijing_date), two timestamps exactly. The finding is on
+    `later`'s path, or on `earlier`'s when that is the field to put right (`blame_earlier`)."""
+    (path, title, value), (e_path, e_title, e_value) = later, earlier
+    if isinstance(value, datetime) and isinstance(e_value, datetime):
+        wrong = value < e_value
+    else:
+        wrong = _day(value) < _day(e_value)
+    if not wrong:
+        return None
+    return Miss(e_path if blame_earlier else path,
+                f"日期顺序：{title}（{path}）{_iso(value)} 早于{e_title}（{e_path}）{_iso(e_value)}；{why}",
+                _iso(e_value if blame_earlier else value))
+
+
+def _day(value: datetime | date) -> date:
+    return beijing_date(value) if isinstance(value, datetime) else value
+
+
+def _iso(value: datetime | date) -> str:
+    return value.isoformat(timespec="minutes") if isinstance(value, datetime) else value.isoformat()
+
+
+_EXAM = ("$.examination.at", "检验 / 检验时间")
+_REVIEW = ("$.review_opinion.at", "复核意见 / 复核时间")
+_OPINION = ("$.report.issued_on", "司法鉴定意见书 / 出具日期")
+
+
+@rule("forensic.dates.commission_before_examination", "通则 Art 13", "blocking",
+      "先收到委托、决定受理、委托书生效，再检验：受理不早于收到委托，检验不早于受理和委托书生效", kinds=FORENSIC)
+def commission_before_examination(ctx: RuleContext) -> Iterator[Miss]:
+    # Art 13: the institution decides on a commission it has received; Art 28: the work runs from the
+    # 委托书 taking effect. An examination before either is appraisal work without a commission (Art 11).
+    case = ctx.forensic
+    tl = case.timeline
+    received = ("$.timeline.received_at", "鉴定时限 / 收到委托时间", tl.received_at)
+    accepted = ("$.timeline.accepted_at", "鉴定时限 / 决定受理时间", tl.accepted_at) if tl.accepted_at else None
+    if accepted is not None and (miss := _out_of_order(accepted, received, "须先收到委托，再决定是否受理")):
+        yield miss
+    if case.examination is None:
+        return
+    exam = (*_EXAM, case.examination.at)
+    if accepted is not None and (miss := _out_of_order(exam, accepted, "决定受理之前不能实施鉴定")):
+        yield miss
+    if tl.effective_on is not None and (miss := _out_of_order(
+            exam, ("$.timeline.effective_on", "鉴定时限 / 委托书生效日期", tl.effective_on), "委托书生效之前不能实施鉴定")):
+        yield miss
+
+
+@rule("forensic.dates.examination_before_opinion", "通则 Art 36", "blocking",
+      "鉴定意见书在检验之后出具：出具日期不早于检验日期", kinds=FORENSIC)
+def examination_before_opinion(ctx: RuleContext) -> Iterator[Miss]:
+    case = ctx.forensic
+    if case.termination is not None or case.examination is None:
+        return  # a terminated appraisal issues no opinion (通则 Art 29); a missing examination is Art 23's
+    if miss := _out_of_order((*_OPINION, case.report.issued_on), (*_EXAM, case.examination.at),
+                             "鉴定意见须在检验完成后作出"):
+        yield miss
+
+
+@rule("forensic.dates.review_before_opinion", "通则 Art 35", "blocking",
+      "复核在检验之后、鉴定意见书出具之前：复核时间不早于检验，出具日期不早于复核", kinds=FORENSIC)
+def review_before_opinion(ctx: RuleContext) -> Iterator[Miss]:
+    case = ctx.forensic
+    review = case.review_opinion
+    if case.termination is not None or review is None:
+        return  # no opinion, or no 复核意见 (forensic.review.opinion asks for it)
+    if case.examination is not None and (miss := _out_of_order(
+            (*_REVIEW, review.at), (*_EXAM, case.examination.at), "复核的是检验和鉴定意见，不能在检验之前")):
+        yield miss
+    if miss := _out_of_order((*_OPINION, case.report.issued_on), (*_REVIEW, review.at),
+                             "鉴定意见书须经复核后出具，出具日期不能早于复核"):
+        yield miss
+
+
+@rule("forensic.dates.signed_before_opinion", "通则 Art 37", "blocking",
+      "鉴定人在检验之后、鉴定意见书所署日期之前（含当日）签名", kinds=FORENSIC)
+def signed_before_opinion(ctx: RuleContext) -> Iterator[Miss]:
+    case = ctx.forensic
+    if case.termination is not None:
+        return
+    for i, sig in enumerate(case.report.signatures):
+        if sig.signed_at is None:
+            continue
+        signed = (f"$.report.signatures[{i}].signed_at", f"鉴定人「{sig.appraiser}」/ 签名时间", sig.signed_at)
+        if case.examination is not None and (miss := _out_of_order(
+                signed, (*_EXAM, case.examination.at), "鉴定人在检验之后签署鉴定意见")):
+            yield miss
+        if miss := _out_of_order((*_OPINION, case.report.issued_on), signed,
+                                 "意见书所署出具日期不能早于鉴定人签名"):
+            yield miss
+
+
+@rule("forensic.dates.before_issuance", "通则 Art 35", "blocking",
+      "复核、鉴定人签名和意见书所署日期均不晚于意见书实际出具的时间（文书出具记录）", kinds=FORENSIC)
+def before_issuance(ctx: RuleContext) -> Iterator[Miss]:
+    # Once `gongu issue` has recorded when the opinion went out, nothing that had to precede it may be
+    # dated later: a 复核 (Art 35) or a signature (Art 37) after the issue, or an opinion post-dated.
+    case = ctx.forensic
+    if case.termination is not None:
+        return
+    first = next(((i, x) for i, x in enumerate(case.issuances) if x.number == case.report.number and x.pdf_file), None)
+    if first is None:
+        return  # not issued under this number yet
+    index, issuance = first
+    issued = (f"$.issuances[{index}].issued_at", f"文书出具记录 {issuance.number} / 出具时间", issuance.issued_at)
+    if case.review_opinion is not None and (miss := _out_of_order(
+            issued, (*_REVIEW, case.review_opinion.at), "复核须在意见书出具之前完成", blame_earlier=True)):
+        yield miss
+    for i, sig in enumerate(case.report.signatures):
+        if sig.signed_at is not None and (miss := _out_of_order(
+                issued, (f"$.report.signatures[{i}].signed_at", f"鉴定人「{sig.appraiser}」/ 签名时间", sig.signed_at),
+                "鉴定人须在意见书出具之前签名", blame_earlier=True)):
+            yield miss
+    if miss := _out_of_order(issued, (*_OPINION, case.report.issued_on), "意见书所署出具日期不能晚于实际出具的日期",
+                             blame_earlier=True):
+        yield miss
+
+
+@rule("forensic.dates.correction_after_opinion", "通则 Art 41", "blocking",
+      "补正书在所补正的鉴定意见书出具之后作出", kinds=FORENSIC)
+def correction_after_opinion(ctx: RuleContext) -> Iterator[Miss]:
+    case = ctx.forensic
+    # After a reissue the report date is the reissue's; a correction may be of the opinion it replaced,
+    # so the reference is the first recorded issue of the opinion (its Beijing day) when there is one.
+    opinion = (*_OPINION, case.report.issued_on)
+    if case.report.supersedes and case.issuances:
+        first = min(range(len(case.issuances)), key=lambda n: case.issuances[n].issued_at)
+        opinion = (f"$.issuances[{first}].issued_at", f"文书出具记录 {case.issuances[first].number} / 出具时间",
+                   case.issuances[first].issued_at)
+    for i, corr in enumerate(case.corrections):
+        if miss := _out_of_order((f"$.corrections[{i}].issued_on", f"补正书 {corr.number} / 补正日期", corr.issued_on),
+                                 opinion, "补正的是已出具的鉴定意见书"):
+            yield miss
 
 
 # Text that displays differently from what it stores: the survey kind's rule, for this kind too.

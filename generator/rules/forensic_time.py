@@ -1,10 +1,11 @@
 """Forensic kind — time limits (通则 Arts 13, 28) and closing the file (通则 Art 42).
 
 A missed time limit is a recorded fact that cannot be undone: a warning the reviewer sees, never a block
-(registry severity policy). Working days follow the holiday calendar (generator.forensic.workdays); a
-figure counted through a year that has no official file is an estimate, said in the finding (估算) and by
-its own warning that names the year and how to add it; a year that cannot be estimated either becomes a
-finding naming it, never a traceback.
+(registry severity policy). An extension approved after the limit it extends had run out is blocking: it
+is not a valid extension, and counting it would show a late appraisal as in time. Working days follow the
+holiday calendar (generator.forensic.workdays); a figure counted through a year that has no official file
+is an estimate, said in the finding (估算) and by its own warning that names the year and how to add it; a
+year that cannot be estimated either becomes a finding naming it, never a traceback.
 """
 
 from __future__ import annotations
@@ -104,6 +105,40 @@ def extension(ctx: RuleContext) -> Iterator[Miss]:
     total = sum(e.working_days for e in extensions)
     if len(extensions) > 1 and total > MAX_EXTENSION_WORKING_DAYS:
         yield Miss("$.timeline.extensions", f"延长鉴定时限：累计延长 {total} 个工作日，超过30个工作日", total)
+
+
+@rule("forensic.time.extension_before_deadline", "通则 Art 28", "blocking",
+      "延长鉴定时限在原鉴定时限届满前（含当日）批准", kinds=FORENSIC)
+def extension_before_deadline(ctx: RuleContext) -> Iterator[Miss]:
+    # Art 28: the head extends a limit that is still running. An extension approved after the deadline it
+    # extends had passed is no extension; the completion figures built on it would show a late appraisal as
+    # in time, so it is blocking (unlike a missed limit, a warning) until the record is put right.
+    case = ctx.forensic
+    tl = case.timeline
+    if tl.effective_on is None or not tl.extensions:
+        return  # no deadline yet (forensic.acceptance.recorded asks for the effective date)
+    limits = _limits(ctx)
+    if isinstance(limits, CalendarNotCovered):
+        return  # forensic.time.completion reports the uncovered year
+    days, spans = limits.base_working_days, limits.suspensions  # 30, or the agreed limit that prevails
+    # In the order approved: each extension moves the deadline the next one is measured against.
+    for i in sorted(range(len(tl.extensions)), key=lambda n: tl.extensions[n].approved_on):
+        ext = tl.extensions[i]
+        try:
+            deadline = add_working_days(tl.effective_on, days, spans)
+        except CalendarNotCovered:
+            return  # forensic.time.completion reports the uncovered year
+        if estimated_years_between(tl.effective_on, deadline):
+            # An estimated deadline may be a few days off around a holiday: it does not block an issue; the
+            # forensic.time.calendar warning asks for the year's file, after which this check is exact.
+            days += ext.working_days
+            continue
+        if ext.approved_on > deadline:
+            yield Miss(f"$.timeline.extensions[{i}].approved_on",
+                       f"延长鉴定时限 / 批准日期（$.timeline.extensions[{i}].approved_on）{ext.approved_on} 晚于延长前的"
+                       f"鉴定时限截止日 {deadline}（自委托书生效日期 $.timeline.effective_on {tl.effective_on} 起 {days} 个"
+                       f"工作日{'，扣除补充材料期间' if spans else ''}）：时限届满后不能再延长", ext.approved_on.isoformat())
+        days += ext.working_days
 
 
 @rule("forensic.archive.closed", "通则 Art 42", "warning",

@@ -24,6 +24,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Literal, NamedTuple
 
+from generator.forensic.issued import IssuedOpinion
 from generator.forensic.model import ForensicAppraisalCase
 from generator.kinds import CASE_KINDS, Case
 from generator.model import CarSurveyCase
@@ -57,6 +58,9 @@ class RuleContext:
     # The case's folder, where its photos lie (5.3.1 d). None for a case held only in memory: the
     # photo rule then has no files to look at; every command passes the folder of the file it read.
     case_dir: Path | None = None
+    # The forensic opinion as issued (read from the issued PDF by the caller, gongu.issued_opinion), which a
+    # later 补正 must leave unchanged (通则 Art 41). None: not issued yet, or the issued copy was not found.
+    issued: IssuedOpinion | None = None
 
     @property
     def survey(self) -> CarSurveyCase:
@@ -175,12 +179,14 @@ def evaluate(rule_: Rule, ctx: RuleContext) -> list[Finding]:
 
 
 def run_rules(case: Case, today: date | None = None, stage: Stage = "issue",
-              case_dir: Path | None = None) -> list[Finding]:
+              case_dir: Path | None = None, issued: IssuedOpinion | None = None) -> list[Finding]:
     """All findings for a case, by the rules of its kind. `today` defaults to the report date (the file
-    as of its issue); `case_dir` is the case file's folder, so the photos it names are checked too."""
+    as of its issue); `case_dir` is the case file's folder, so the photos it names are checked too;
+    `issued` is the forensic opinion as issued, which corrections must not change (通则 Art 41)."""
     if stage not in STAGES:
         raise ValueError(f"unknown stage {stage!r}")
-    ctx = RuleContext(case=case, today=today or case.report.issued_on, stage=stage, case_dir=case_dir)
+    ctx = RuleContext(case=case, today=today or case.report.issued_on, stage=stage, case_dir=case_dir,
+                      issued=issued)
     findings: list[Finding] = []
     for rule_ in all_rules(case.kind):
         findings.extend(evaluate(rule_, ctx))
@@ -192,9 +198,9 @@ def has_blocking(findings: Iterable[Finding]) -> bool:
 
 
 def blocking_reasons(case: Case, stage: Stage = "issue", today: date | None = None,
-                     case_dir: Path | None = None) -> list[str]:
+                     case_dir: Path | None = None, issued: IssuedOpinion | None = None) -> list[str]:
     """One line per blocking finding, e.g. for "may this be archived?" (stage="archive", 10.1)."""
-    findings = run_rules(case, today=today, stage=stage, case_dir=case_dir)
+    findings = run_rules(case, today=today, stage=stage, case_dir=case_dir, issued=issued)
     return [f"[{f.clause}] {f.message}（{f.path}）" for f in findings if f.blocking]
 
 

@@ -93,7 +93,7 @@ def case_page(request: Request) -> Response:
         return loaded
     case = loaded.case
     limits, limits_error, limits_note = fw.time_limit_table(case)  # type: ignore[arg-type]
-    groups = fw.findings_by_clause(loaded)
+    groups = fw.findings_by_clause(loaded, settings=web_settings(request))  # issued opinion too (通则 Art 41)
     blocking = sum(1 for g in groups for f in g.findings if f.blocking)
     return render(request, "forensic/case.html", {
         "case": case, "documents": fw.document_states(loaded), "limits": limits, "limits_error": limits_error,
