@@ -17,8 +17,10 @@ Any other later change (page content, a new annotation, a new field) breaks /P 2
 difference analysis flags it against every signature (see signing.verify).
 
 The visible appearances go into the report's signature block: fields named `handler-1`, `handler-2`, …
-and `firm-seal`, created empty by the renderer where there is room (never over text, except the firm
-seal which sits over the firm name and date, as a Chinese report is sealed).
+and `firm-seal`, created empty by the renderer where there is room (never over text, except the survey
+report's firm seal, which sits over the firm name and date; a forensic document's date stands beside it).
+The seal on the 意见书 cover and the optional cross-page seal are page content drawn before the first
+signature (signing/seal_marks.py).
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ from generator.clock import SYSTEM_CLOCK, Clock
 from signing.embedded import ReportPdfError, embedded_case
 from signing.keys import KeyError_, load_p12_signer
 from signing.seal_image import CJK_FONT_FILE, NOTO_SC_INDEX, load_seal_image
+from signing.seal_marks import draw_seal_marks
 from signing.signers import (
     FIRM_FIELD,
     HANDLER_FIELD,
@@ -91,6 +94,8 @@ class SigningConfig:
     location: str | None = None
     # Optional per-firm seal keys (one installation serving several firms); firm_p12 otherwise.
     firms: dict[str, Path] = field(default_factory=dict)
+    # A strip of the seal at the right edge of every page (骑缝章, signing/seal_marks.py).
+    cross_page_seal: bool = False
 
     def firm_key(self, firm_name: str) -> Path:
         return self.firms.get(firm_name, self.firm_p12)
@@ -241,6 +246,7 @@ def seal_pdf(
     clock: Clock = SYSTEM_CLOCK,
     document: DocumentSigners | None = None,
     title: str | None = None,
+    cross_page_seal: bool = False,
 ) -> bytes:
     """Sign `pdf` (bytes) into the fields `firm-seal` (or `firm`), `handler-1` …; return the sealed bytes.
 
@@ -248,6 +254,10 @@ def seal_pdf(
     it, a survey report: the firm and at least two handlers (4.3). With `document.minimum` None the
     institution seals alone (a forensic companion document): the certification signature, timestamped,
     and with LTV the document timestamp after it.
+
+    Before any signature, the seal's impressions in the page content (signing/seal_marks.py): on the cover
+    where the renderer reserved its place (the 意见书), and with `cross_page_seal` a strip at every page's
+    right edge (骑缝章); the certification signature covers them.
     """
     if document is None:
         document = DocumentSigners(firm_name, "公估专用章", tuple(p for p, _s in handlers), ROLE_REPORT, (2, "4.3"))
@@ -328,7 +338,8 @@ def seal_pdf(
                     handler_style(person, font, heights.get(HANDLER_FIELD.format(index), 0.0)),
                 )
             )
-        current = pdf
+        seal_ink = load_seal_image(seal_image, firm_name, document.seal_purpose)
+        current = draw_seal_marks(pdf, seal_ink, cross_page=cross_page_seal)
         for meta, signer, style in steps:
             writer = IncrementalPdfFileWriter(io.BytesIO(current), strict=False)
             out = io.BytesIO()
@@ -440,6 +451,7 @@ def seal_report(
             clock=clock,
             document=document,
             title=title,
+            cross_page_seal=config.cross_page_seal,
         )
     except SealError:
         raise
