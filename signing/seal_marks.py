@@ -12,7 +12,8 @@ draws nothing, so an unsealed copy never shows a seal.
   document) gets no cover seal.
 - **Cross-page seal** (`[signing] cross_page_seal = true`): the common practice for a bound document — the pages
   are fanned out, each one a strip further right than the one above, and one seal is stamped across the fan,
-  so each page carries one equal vertical strip of the seal at its right edge, page 1 the leftmost strip. One
+  so each page carries one equal vertical strip of the seal at its right edge as shown (a turned page's /Rotate
+  is followed), page 1 the leftmost strip. One
   impression spans at most CROSS_PAGE_MAX_PAGES pages (strips stay ≥ 4 mm wide); a longer document is split
   into consecutive groups of as equal a size as possible, one impression each. A one-page document has no
   cross-page seal (nothing to join).
@@ -26,6 +27,7 @@ from __future__ import annotations
 import io
 import math
 from dataclasses import dataclass
+from typing import Any
 
 from PIL import Image
 from pyhanko.pdf_utils.images import PdfImage
@@ -96,6 +98,24 @@ def _stamp(writer: IncrementalPdfFileWriter, image: Image.Image, page: int, x: f
     writer.mark_update(page_ref)
 
 
+def _strip_placement(piece: Image.Image, seal_width: int, box: Any, rotate: int
+                     ) -> tuple[Image.Image, float, float, float, float]:
+    """The strip as drawn in the page's own coordinates: (image, x, y, width, height). It goes flush with the
+    right edge *as the page is shown* — the visible area (crop box) turned by /Rotate (clockwise) — half-way
+    down it, clear of header and footer, and upright as shown."""
+    diameter = CROSS_PAGE_SEAL_MM * MM
+    width = diameter * piece.width / seal_width
+    left, bottom, right, top = float(box.left), float(box.bottom), float(box.right), float(box.top)
+    middle_x, middle_y = (left + right - diameter) / 2, (bottom + top - diameter) / 2
+    if rotate == 90:  # the top edge is shown on the right; turned back a quarter (anticlockwise) to stand upright
+        return piece.rotate(90, expand=True), middle_x, top - width, diameter, width
+    if rotate == 180:
+        return piece.rotate(180, expand=True), left, middle_y, width, diameter
+    if rotate == 270:
+        return piece.rotate(-90, expand=True), middle_x, bottom, diameter, width
+    return piece, right - width, middle_y, width, diameter
+
+
 def draw_seal_marks(pdf: bytes, seal: Image.Image, *, cross_page: bool) -> bytes:
     """`pdf` with the cover seal (where the renderer reserved its place) and, with `cross_page`, the
     cross-page seal strips, as one incremental update; `pdf` itself when there is nothing to draw."""
@@ -109,14 +129,11 @@ def draw_seal_marks(pdf: bytes, seal: Image.Image, *, cross_page: bool) -> bytes
         page, left, top = cover
         size = COVER_SEAL_MM * MM
         _stamp(writer, seal, page, left, top - size, size, size)
-    diameter = CROSS_PAGE_SEAL_MM * MM
     for s in strips:
-        piece = strip_image(seal, s.part, s.parts)
-        width = diameter * piece.width / seal.width
-        box = reader.pages[s.page].cropbox  # the visible page: its right edge is where the fan shows
-        x = float(box.right) - width
-        y = (float(box.bottom) + float(box.top) - diameter) / 2  # the middle of the edge, clear of header and footer
-        _stamp(writer, piece, s.page, x, y, width, diameter)
+        page = reader.pages[s.page]
+        piece, x, y, w, h = _strip_placement(strip_image(seal, s.part, s.parts), seal.width,
+                                             page.cropbox, page.rotation % 360)
+        _stamp(writer, piece, s.page, x, y, w, h)
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()

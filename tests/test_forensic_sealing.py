@@ -629,3 +629,32 @@ def test_a_document_without_cover_place_and_without_the_option_is_left_as_it_is(
     pdf = forensic_pdf(example(), 0)  # a companion: no cover-seal destination
     assert draw_seal_marks(pdf, draw_seal(INSTITUTION), cross_page=False) is pdf
     assert draw_seal_marks(pdf, draw_seal(INSTITUTION), cross_page=True) is pdf  # one page: no strip either
+
+
+def test_a_turned_page_gets_its_strip_on_the_right_edge_as_shown(tmp_path: Path) -> None:
+    """A bound scan may be turned (/Rotate 90, 180, 270): the strip goes where the page shows its right edge."""
+    from pypdf import PdfReader, PdfWriter
+
+    from signing.seal_image import draw_seal
+    from signing.seal_marks import draw_seal_marks
+
+    one = PdfReader(io.BytesIO(forensic_pdf(example(), 0))).pages[0]
+    writer = PdfWriter()
+    for turn in (0, 90, 180, 270):
+        writer.add_page(one)
+        if turn:
+            writer.pages[-1].rotate(turn)
+    plain = io.BytesIO()
+    writer.write(plain)
+    marked = tmp_path / "turned.pdf"
+    marked.write_bytes(draw_seal_marks(plain.getvalue(), draw_seal(INSTITUTION, "司法鉴定专用章"), cross_page=True))
+    pages = _pages(marked, tmp_path / "png")
+    assert [p.width > p.height for p in pages] == [False, True, False, True]  # shown turned
+    strip = round(10 * MM_PX_100DPI)  # 4 pages: each a quarter of the 40 mm seal, 10 mm ≈ 39 px
+    for n, page in enumerate(pages, start=1):
+        y0, y1 = _middle_band(page)
+        assert _red_columns(page, page.width - strip + 2, page.width, y0, y1), f"page {n}: no strip at the right"
+        assert not _red_columns(page, 0, strip, 0, page.height), f"page {n}: ink at the left edge"
+        top_and_bottom = [(x, y) for x in range(0, page.width, 2) for y in (*range(0, strip), *range(page.height - strip, page.height))
+                          if _red(page.getpixel((x, y)))]
+        assert not top_and_bottom, f"page {n}: ink at the top or bottom edge"
