@@ -10,7 +10,7 @@ each verified as a complete issued document (signing.verify.verify_issued_report
 from __future__ import annotations
 
 import shutil
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +48,8 @@ def demo_forensic(settings: Settings, cases: list[Path], examples: Path) -> list
     if not cases:
         return results
     with demo_signing(settings.home, examples) as config:
-        signer = ConfiguredSigner(config, passphrase=lambda *_: DEMO_PASSPHRASE.encode())
+        # The demo shows the optional cross-page seal (骑缝章, docs/sealing.md) on every issued document.
+        signer = ConfiguredSigner(replace(config, cross_page_seal=True), passphrase=lambda *_: DEMO_PASSPHRASE.encode())
         people = settings.people.model_copy(update={"names": _with_reviewers(settings.people.names, cases)})
         run_settings = settings.model_copy(update={"toml": settings.toml.model_copy(update={"people": people})})
         for source in cases:
