@@ -483,3 +483,20 @@ def test_the_cover_reserves_the_seal_place_clear_of_its_text(opinions: dict[str,
         assert any(w[0] == "出具日期" for w in words)
         under = [w[0] for w in words if w[1] < left + size and w[3] > left and w[2] < top + size and w[4] > top]
         assert under == [], f"{name}: the cover seal would cover {under}"
+
+
+def test_every_sign_off_section_shares_its_page_with_text_before_it(joint: dict[str, RenderedDocument],
+                                                                    single: dict[str, RenderedDocument]) -> None:
+    """The 补正书's sign-off too (and any document with a 鉴定人签名及鉴定机构印章 section): on its page, body text
+    comes before it — the running header is the page's first line, so at least one more line precedes it."""
+    documents = {f"joint {k}": d for k, d in joint.items()} | {f"single {k}": d for k, d in single.items()}
+    checked = []
+    for name, d in documents.items():
+        assert d.pdf is not None
+        for n in range(1, d.pages + 1):
+            lines = _lines(d.pdf, n)
+            at = next((i for i, line in enumerate(lines) if SIGN_OFF in line), None)
+            if at is not None:
+                assert at >= 1, f"{name}: the sign-off opens page {n}"
+                checked.append(name)
+    assert {"joint opinion", "single opinion", "single correction-1"} <= set(checked)
