@@ -345,12 +345,6 @@ def test_survey_report_lists_bound_attachment_pages(tmp_path: Path) -> None:
     assert f"第2页共{total}页" in squash(pdftotext(result.pdf, 2))  # the footer counts the bound pages
 
 
-def test_same_case_gives_byte_identical_bound_opinion(joint: dict[str, RenderedDocument], tmp_path: Path) -> None:
-    # issue 3 §7: binding with pypdf keeps the render deterministic (the /ID and Info are the render's).
-    again = {d.key: d for d in render_case_documents(load_case(JOINT / "case.json"), tmp_path, formats=("pdf",))}
-    assert again["opinion"].pdf.read_bytes() == joint["opinion"].pdf.read_bytes()
-
-
 # ───────────────────────── the 意见书's layout: headings, sign-off, seal and date ─────────────────────────
 
 EXAMPLES = ("forensic-joint-grade10", "forensic-single-no-disability", "forensic-extension-correction",
@@ -500,3 +494,9 @@ def test_every_sign_off_section_shares_its_page_with_text_before_it(joint: dict[
                 assert at >= 1, f"{name}: the sign-off opens page {n}"
                 checked.append(name)
     assert {"joint opinion", "single opinion", "single correction-1"} <= set(checked)
+
+
+def test_same_case_gives_byte_identical_bound_opinion(joint: dict[str, RenderedDocument], tmp_path: Path) -> None:
+    # issue 3 §7: binding with pypdf keeps the render deterministic (the /ID and Info are the render's).
+    again = {d.key: d for d in render_case_documents(load_case(JOINT / "case.json"), tmp_path, formats=("pdf",))}
+    assert again["opinion"].pdf.read_bytes() == joint["opinion"].pdf.read_bytes()
