@@ -10,7 +10,7 @@ each verified as a complete issued document (signing.verify.verify_issued_report
 from __future__ import annotations
 
 import shutil
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +35,8 @@ class ForensicDemoResult:
 def demo_forensic(settings: Settings, cases: list[Path], examples: Path) -> list[ForensicDemoResult]:
     """Run the forensic examples `cases` through check → issue (render + seal) → verify. Every example is
     tried; GonguError (exit 2, as for the survey examples) names each one that failed a step."""
+    from dataclasses import replace
+
     from generator.issuance import IssueRefused
     from generator.render import RenderError
     from generator.rules import run_rules

@@ -17,10 +17,8 @@ Any other later change (page content, a new annotation, a new field) breaks /P 2
 difference analysis flags it against every signature (see signing.verify).
 
 The visible appearances go into the report's signature block: fields named `handler-1`, `handler-2`, …
-and `firm-seal`, created empty by the renderer where there is room (never over text, except the survey
-report's firm seal, which sits over the firm name and date; a forensic document's date stands beside it).
-The seal on the 意见书 cover and the optional cross-page seal are page content drawn before the first
-signature (signing/seal_marks.py).
+and `firm-seal`, created empty by the renderer where there is room (never over text, except the firm
+seal which sits over the firm name and date, as a Chinese report is sealed).
 """
 
 from __future__ import annotations

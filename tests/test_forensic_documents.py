@@ -435,15 +435,17 @@ def _words(pdf: Path, page: int) -> list[tuple[str, float, float, float, float]]
 
 
 def _seal_field_box(pdf: Path) -> tuple[int, tuple[float, float, float, float]]:
-    """(1-based page, (x0, top, x1, bottom) from the top-left) of the firm-seal field's widget."""
+    """(1-based page, (x0, top, x1, bottom) from the top-left) of the seal field's widget."""
+    from signing.signers import FIRM_FIELD_ALIASES
+
     for n, page in enumerate(PdfReader(str(pdf)).pages, start=1):
         for annot in page.get("/Annots") or []:
             widget = annot.get_object()
-            if widget.get("/T") == "firm-seal":
+            if widget.get("/T") in FIRM_FIELD_ALIASES:
                 x0, y0, x1, y1 = (float(v) for v in widget["/Rect"])
                 height = float(page.mediabox.top)
                 return n, (x0, height - y1, x1, height - y0)
-    raise AssertionError("no firm-seal field")
+    raise AssertionError("no seal field")
 
 
 def test_the_date_stands_beside_the_seal_never_under_it(opinions: dict[str, tuple[Path, Any]],
