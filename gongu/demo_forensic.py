@@ -39,6 +39,8 @@ class ForensicDemoResult:
 def demo_forensic(settings: Settings, cases: list[Path], examples: Path) -> list[ForensicDemoResult]:
     """Run the forensic examples `cases` through check → issue (render + seal) → verify. Every example is
     tried; GonguError (exit 2, as for the survey examples) names each one that failed a step."""
+    from dataclasses import replace
+
     from generator.issuance import IssueRefused
     from generator.render import RenderError
     from generator.rules import run_rules
@@ -52,7 +54,8 @@ def demo_forensic(settings: Settings, cases: list[Path], examples: Path) -> list
     if not cases:
         return results
     with demo_signing(settings.home, examples) as config:
-        signer = ConfiguredSigner(config, passphrase=lambda *_: DEMO_PASSPHRASE.encode())
+        # The demo shows the optional cross-page seal (骑缝章, docs/sealing.md) on every issued document.
+        signer = ConfiguredSigner(replace(config, cross_page_seal=True), passphrase=lambda *_: DEMO_PASSPHRASE.encode())
         people = settings.people.model_copy(update={"names": _with_reviewers(settings.people.names, cases)})
         run_settings = settings.model_copy(update={"toml": settings.toml.model_copy(update={"people": people})})
         for source in cases:

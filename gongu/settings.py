@@ -129,6 +129,7 @@ class SigningSettings(_Section):
     crls: list[str] = Field(default_factory=list)
     fetch_revocation: bool = False
     location: str | None = None
+    cross_page_seal: bool = Field(False, description="骑缝章：每页右侧边缘加盖印章的一条")
 
     def to_config(self, base: Path) -> SigningConfig:
         """Paths resolved against `base` (GONGU_HOME, or the demo key folder)."""
@@ -143,6 +144,7 @@ class SigningSettings(_Section):
             ltv=self.ltv, trust_roots=tuple(p(x) for x in self.trust_roots), crls=tuple(p(x) for x in self.crls),
             fetch_revocation=self.fetch_revocation, location=self.location or None,
             firms={k: p(v) for k, v in self.firms.items()},
+            cross_page_seal=self.cross_page_seal,
         )
 
 

@@ -50,6 +50,7 @@ from generator.clock import SYSTEM_CLOCK, Clock
 from signing.embedded import ReportPdfError, embedded_case
 from signing.keys import KeyError_, load_p12_signer
 from signing.seal_image import CJK_FONT_FILE, NOTO_SC_INDEX, load_seal_image
+from signing.seal_marks import draw_seal_marks
 from signing.signers import (
     FIRM_FIELD,
     HANDLER_FIELD,
@@ -96,6 +97,8 @@ class SigningConfig:
     location: str | None = None
     # Optional per-firm seal keys (one installation serving several firms); firm_p12 otherwise.
     firms: dict[str, Path] = field(default_factory=dict)
+    # A strip of the seal at the right edge of every page (骑缝章, signing/seal_marks.py).
+    cross_page_seal: bool = False
 
     def firm_key(self, firm_name: str) -> Path:
         return self.firms.get(firm_name, self.firm_p12)
@@ -264,6 +267,7 @@ def seal_pdf(
     clock: Clock = SYSTEM_CLOCK,
     document: DocumentSigners | None = None,
     title: str | None = None,
+    cross_page_seal: bool = False,
 ) -> bytes:
     """Sign `pdf` (bytes) into the seal's field (`firm-seal`; a forensic document's `institution-seal`) and the
     people's (`handler-1` …; `appraiser-1` …); return the sealed bytes.
@@ -272,6 +276,10 @@ def seal_pdf(
     it, a survey report: the firm and at least two handlers (4.3). With `document.minimum` None the
     institution seals alone (a forensic companion document): the certification signature, timestamped,
     and with LTV the document timestamp after it.
+
+    Before any signature, the seal's impressions in the page content (signing/seal_marks.py): on the cover
+    where the renderer reserved its place (the 意见书), and with `cross_page_seal` a strip at every page's
+    right edge (骑缝章); the certification signature covers them.
     """
     if document is None:
         document = DocumentSigners(firm_name, "公估专用章", tuple(p for p, _s in handlers), ROLE_REPORT, (2, "4.3"))
@@ -353,7 +361,8 @@ def seal_pdf(
                     handler_style(person, font, heights.get(document.person_field.format(index), 0.0)),
                 )
             )
-        current = pdf
+        seal_ink = load_seal_image(seal_image, firm_name, document.seal_purpose)
+        current = draw_seal_marks(pdf, seal_ink, cross_page=cross_page_seal)
         for meta, signer, style in steps:
             writer = IncrementalPdfFileWriter(io.BytesIO(current), strict=False)
             out = io.BytesIO()
@@ -473,6 +482,7 @@ def seal_report(
             clock=clock,
             document=document,
             title=title,
+            cross_page_seal=config.cross_page_seal,
         )
     except SealError:
         raise

@@ -394,6 +394,159 @@ def test_survey_report_lists_bound_attachment_pages(tmp_path: Path) -> None:
     assert f"第2页共{total}页" in squash(pdftotext(result.pdf, 2))  # the footer counts the bound pages
 
 
+# ───────────────────────── the 意见书's layout: headings, sign-off, seal and date ─────────────────────────
+
+EXAMPLES = ("forensic-joint-grade10", "forensic-single-no-disability", "forensic-extension-correction",
+            "forensic-reappraisal")
+SIGN_OFF = "鉴定人签名及鉴定机构印章"
+
+
+@pytest.fixture(scope="module")
+def opinions(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, Any]]:
+    """Every example's 意见书 as rendered (PDF) and as content (ForensicDocument)."""
+    from generator.render import render_forensic_document
+
+    out = tmp_path_factory.mktemp("opinions")
+    found: dict[str, tuple[Path, Any]] = {}
+    for name in EXAMPLES:
+        loaded = load_case(ROOT / "examples" / name / "case.json")
+        rendered = render_forensic_document(loaded, "opinion", out / name, formats=("pdf",))
+        assert rendered is not None and rendered.pdf is not None
+        doc = next(d for d in build_documents(loaded.case, loaded.source.parent) if d.key == "opinion")  # type: ignore[arg-type]
+        found[name] = (rendered.pdf, doc)
+    return found
+
+
+def _lines(pdf: Path, page: int) -> list[str]:
+    """The page's text lines as laid out (a key-value row is one line), without blanks, the running header
+    and the 「第 X 页 共 Y 页」 footer."""
+    args = ["pdftotext", "-enc", "UTF-8", "-layout", "-f", str(page), "-l", str(page), str(pdf), "-"]
+    text = subprocess.run(args, check=True, capture_output=True, text=True).stdout
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return [line for line in lines[1:] if not re.fullmatch(r"第\s*\d+\s*页\s*共\s*\d+\s*页", line)]
+
+
+def _headings(doc: Any) -> set[str]:
+    """What reads as a heading in the 意见书: section headings, the （一）… sub-headings, the sign-off's
+    titles, the 附件 caption, and a key-value label standing alone (its value overleaf)."""
+    from generator.report_content import KeyValues, Paragraph
+
+    found = {s.heading for s in doc.sections} | {"司法鉴定人签名", "鉴定机构（司法鉴定专用章）", "附件（装订于本文书之后）"}
+    for s in doc.sections:
+        for b in s.blocks:
+            if isinstance(b, Paragraph) and b.style == "emphasis" and b.text.startswith("（"):
+                found.add(b.text)
+            if isinstance(b, KeyValues):
+                found |= {label for label, _v in b.pairs}
+    return {squash(h) for h in found}
+
+
+def test_no_page_of_an_opinion_ends_with_a_heading(opinions: dict[str, tuple[Path, Any]]) -> None:
+    """Every page of each example's 意见书, up to its sign-off, ends with text, not with a heading or a label
+    whose value went overleaf (such as 「四、鉴定过程」 over a lone 「检验方法」)."""
+    for name, (pdf, doc) in opinions.items():
+        headings = _headings(doc)
+        page = 1
+        while True:
+            lines = _lines(pdf, page)
+            assert lines, f"{name} page {page} is empty"
+            if any(SIGN_OFF in line for line in lines):
+                break  # the sign-off page ends with the seal's date
+            assert squash(lines[-1]) not in headings, f"{name} page {page} ends with the heading {lines[-1]!r}"
+            page += 1
+
+
+def test_the_sign_off_shares_its_page_with_the_last_lines_of_the_opinion(opinions: dict[str, tuple[Path, Any]]) -> None:
+    """落款应当与正文同页 (司法鉴定文书规范 2007): the page with the appraisers' signatures and the seal also carries
+    the last paragraph of 鉴定意见, so the signatures never stand alone on a page."""
+    from generator.report_content import Paragraph
+
+    for name, (pdf, doc) in opinions.items():
+        pages = PdfReader(str(pdf)).pages
+        sign_off = next(n for n in range(1, len(pages) + 1) if SIGN_OFF in pdftotext(pdf, n))
+        opinion = next(s for s in doc.sections if s.anchor == "op-opinion")
+        last = [b for b in opinion.blocks if isinstance(b, Paragraph)][-1].text
+        page_text = squash(pdftotext(pdf, sign_off))
+        assert squash(last) in page_text, f"{name}: the sign-off on page {sign_off} without the opinion's end"
+        assert page_text.index(squash(last)) < page_text.index(SIGN_OFF)
+    # Example (a) by hand: its opinion ends with the fourth matter, 营养期 90 日, and the sign-off is on page 5
+    # (cover, 声明, then three pages of text; the three attachment pages follow).
+    joint_pdf = opinions["forensic-joint-grade10"][0]
+    assert "4.营养期：90日。" in squash(pdftotext(joint_pdf, 5)) and SIGN_OFF in pdftotext(joint_pdf, 5)
+
+
+def _words(pdf: Path, page: int) -> list[tuple[str, float, float, float, float]]:
+    """(text, x0, top, x1, bottom) of every word on the page, in points from the top-left (pdftotext -bbox)."""
+    args = ["pdftotext", "-enc", "UTF-8", "-bbox", "-f", str(page), "-l", str(page), str(pdf), "-"]
+    html_text = subprocess.run(args, check=True, capture_output=True, text=True).stdout
+    return [(w, float(a), float(b), float(c), float(d)) for a, b, c, d, w in re.findall(
+        r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)</word>', html_text)]
+
+
+def _seal_field_box(pdf: Path) -> tuple[int, tuple[float, float, float, float]]:
+    """(1-based page, (x0, top, x1, bottom) from the top-left) of the seal field's widget."""
+    from signing.signers import FIRM_FIELD_ALIASES
+
+    for n, page in enumerate(PdfReader(str(pdf)).pages, start=1):
+        for annot in page.get("/Annots") or []:
+            widget = annot.get_object()
+            if widget.get("/T") in FIRM_FIELD_ALIASES:
+                x0, y0, x1, y1 = (float(v) for v in widget["/Rect"])
+                height = float(page.mediabox.top)
+                return n, (x0, height - y1, x1, height - y0)
+    raise AssertionError("no seal field")
+
+
+def test_the_date_stands_beside_the_seal_never_under_it(opinions: dict[str, tuple[Path, Any]],
+                                                      joint: dict[str, RenderedDocument]) -> None:
+    """The seal's box (where the 司法鉴定专用章 is stamped) and the date do not overlap: the date ends at least
+    4 mm (≈ 11.3 pt) left of the seal (a 120 mm area: the text's right margin 48 mm, the seal 42 mm wide)."""
+    documents = {name: pdf for name, (pdf, _doc) in opinions.items()}
+    documents["commission"] = joint["commission"].pdf  # a document the institution seals alone: the same block
+    for name, pdf in documents.items():
+        assert pdf is not None
+        page, (sx0, stop, _sx1, sbottom) = _seal_field_box(pdf)
+        # The seal block's date (日期：, 签订日期：…), level with the seal: the one "…日期：" word in its height.
+        dates = [w for w in _words(pdf, page) if "日期：" in w[0] and stop <= w[2] and w[4] <= sbottom]
+        assert len(dates) == 1, (name, dates)
+        _text, _dx0, _dtop, dx1, _dbottom = dates[0]
+        assert dx1 <= sx0 - 11, f"{name}: the date reaches under the seal ({dx1:.1f} > {sx0:.1f} − 11)"
+
+
+def test_the_cover_reserves_the_seal_place_clear_of_its_text(opinions: dict[str, tuple[Path, Any]]) -> None:
+    """The renderer marks the cover's seal place (named destination cover-seal, 40 mm square) and draws nothing
+    there; no word of the cover lies under it, so the 出具日期 stays legible once the seal is stamped."""
+    from signing.seal_marks import COVER_SEAL_MM, cover_seal_place
+
+    size = COVER_SEAL_MM * 72 / 25.4  # 113.4 pt
+    for name, (pdf, _doc) in opinions.items():
+        place = cover_seal_place(pdf.read_bytes())
+        assert place is not None and place[0] == 0, name  # on page 1, the cover
+        _page, left, top_pt = place
+        top = 841.889764 - top_pt  # from the top of the A4 page
+        words = _words(pdf, 1)
+        assert any(w[0] == "出具日期" for w in words)
+        under = [w[0] for w in words if w[1] < left + size and w[3] > left and w[2] < top + size and w[4] > top]
+        assert under == [], f"{name}: the cover seal would cover {under}"
+
+
+def test_every_sign_off_section_shares_its_page_with_text_before_it(joint: dict[str, RenderedDocument],
+                                                                    single: dict[str, RenderedDocument]) -> None:
+    """The 补正书's sign-off too (and any document with a 鉴定人签名及鉴定机构印章 section): on its page, body text
+    comes before it — the running header is the page's first line, so at least one more line precedes it."""
+    documents = {f"joint {k}": d for k, d in joint.items()} | {f"single {k}": d for k, d in single.items()}
+    checked = []
+    for name, d in documents.items():
+        assert d.pdf is not None
+        for n in range(1, d.pages + 1):
+            lines = _lines(d.pdf, n)
+            at = next((i for i, line in enumerate(lines) if SIGN_OFF in line), None)
+            if at is not None:
+                assert at >= 1, f"{name}: the sign-off opens page {n}"
+                checked.append(name)
+    assert {"joint opinion", "single opinion", "single correction-1"} <= set(checked)
+
+
 def test_same_case_gives_byte_identical_bound_opinion(joint: dict[str, RenderedDocument], tmp_path: Path) -> None:
     # issue 3 §7: binding with pypdf keeps the render deterministic (the /ID and Info are the render's).
     again = {d.key: d for d in render_case_documents(load_case(JOINT / "case.json"), tmp_path, formats=("pdf",))}

@@ -22,7 +22,7 @@ from generator.clock import FixedClock
 from signing.completeness import CompletenessPolicy
 from signing.keys import DemoPki, make_demo_pki
 from signing.seal import SealError, SigningConfig, seal_report, signature_field_names
-from signing.signers import document_role, document_signers
+from signing.signers import FIRM_FIELD_ALIASES, document_role, document_signers
 from signing.tsa import LocalTsa
 from signing.verify import verify_issued_report
 
@@ -105,6 +105,224 @@ def opinion(world: Forensic) -> Path:
 def companion(world: Forensic) -> Path:
     """A document the institution seals alone (e.g. the 委托书): only the seal field."""
     return world.seal("companion", forensic_pdf(example(), 0))
+
+
+# ─────────────────── the seal in the page content: on the cover, across the pages (骑缝章) ───────────────────
+
+MM_PX_100DPI = 100 / 25.4  # pixels per mm in a 100 dpi rendering
+
+
+@pytest.fixture(scope="module")
+def rendered_opinion(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The real renderer's 意见书 of example (a): 5 pages of its own and 3 bound attachment pages."""
+    from generator.loading import load_case
+    from generator.render import render_forensic_document
+
+    doc = render_forensic_document(load_case(EXAMPLE), "opinion", tmp_path_factory.mktemp("opinion"), formats=("pdf",))
+    assert doc is not None and doc.pdf is not None and doc.pages == 8
+    return doc.pdf
+
+
+def _cli_home(world: Forensic, base: Path, extra: str) -> dict[str, str]:
+    home = base / "home"
+    home.mkdir()
+    (home / "gongu.toml").write_text(
+        "[signing]\n"
+        f'firm_p12 = "{world.pki.firm_p12}"\ntsa_url = "{world.tsa.url}"\n'
+        f'trust_roots = ["{world.pki.root_pem}"]\ncrls = ["{world.pki.crl}"]\n' + extra +
+        "[signing.handlers]\n" + "".join(f'"{n}" = "{p}"\n' for n, p in world.pki.handler_p12.items()),
+        encoding="utf-8")
+    return {"GONGU_HOME": str(home), "GONGU_FIRM_KEY_PASSPHRASE": "gongu-demo",
+            "GONGU_HANDLER_KEY_PASSPHRASE": "gongu-demo"}
+
+
+@pytest.fixture(scope="module")
+def cross_sealed(world: Forensic, rendered_opinion: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The 意见书 sealed by `gongu seal` with `[signing] cross_page_seal = true`."""
+    from typer.testing import CliRunner
+
+    from gongu.cli import app
+
+    base = tmp_path_factory.mktemp("cross")
+    env = _cli_home(world, base, "cross_page_seal = true\n")
+    unsealed = base / "opinion.pdf"
+    unsealed.write_bytes(rendered_opinion.read_bytes())
+    result = CliRunner().invoke(app, ["seal", str(unsealed)], env=env)
+    assert result.exit_code == 0, result.output
+    return base / "opinion-sealed.pdf"
+
+
+@pytest.fixture(scope="module")
+def plain_sealed(world: Forensic, rendered_opinion: Path) -> Path:
+    """The same 意见书 sealed without the option."""
+    return world.seal("opinion-plain", rendered_opinion.read_bytes())
+
+
+def _pages(pdf: Path, out: Path) -> list[Any]:
+    """Every page rendered at 100 dpi, as RGB images in page order."""
+    import subprocess
+
+    from PIL import Image
+
+    out.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["pdftoppm", "-r", "100", "-png", str(pdf), str(out / "p")], check=True, capture_output=True)
+    return [Image.open(p).convert("RGB") for p in sorted(out.glob("p-*.png"))]
+
+
+def _red(pixel: tuple[int, int, int]) -> bool:
+    r, g, b = pixel
+    return r > 150 and g < 110 and b < 110  # seal red (214, 0, 0) at 0.92 over white; the text is blue-black
+
+
+def _red_columns(page: Any, x0: int, x1: int, y0: int, y1: int) -> set[int]:
+    return {x for x in range(x0, x1) for y in range(y0, y1, 2) if _red(page.getpixel((x, y)))}
+
+
+def _middle_band(page: Any) -> tuple[int, int]:
+    """The rows of the cross-page seal: 40 mm centred on the page's height."""
+    half = round(20 * MM_PX_100DPI)
+    return page.height // 2 - half, page.height // 2 + half
+
+
+def test_cross_page_seal_puts_one_strip_on_every_page_and_verify_passes(world: Forensic, cross_sealed: Path,
+                                                                          tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from gongu.cli import app
+
+    env = _cli_home(world, tmp_path, "cross_page_seal = true\n")
+    result = CliRunner().invoke(app, ["verify", str(cross_sealed), "--json"], env=env)
+    assert result.exit_code == 0, result.output  # every signature intact, valid, no change after the seal
+    data = json.loads(result.stdout)
+    assert data["complete"] is True
+    fields = [s["field"] for s in data["signatures"]]
+    assert len(fields) == 3 and fields[0] in FIRM_FIELD_ALIASES  # the institution's seal, then both appraisers
+
+    pages = _pages(cross_sealed, tmp_path / "png")
+    assert len(pages) == 8
+    # 8 pages ≤ 10: one impression, each page 1/8 of the 40 mm seal = 5 mm ≈ 19.7 px at 100 dpi, at the right edge.
+    strip = 5 * MM_PX_100DPI
+    for n, page in enumerate(pages, start=1):
+        y0, y1 = _middle_band(page)
+        inside = _red_columns(page, page.width - round(strip) + 1, page.width, y0, y1)
+        # between the strip and the text column (18 mm margin ≈ 71 px): no ink, so the strip is 5 mm, not more
+        beside = _red_columns(page, page.width - round(strip) - 40, page.width - round(strip) - 2, y0, y1)
+        assert inside, f"page {n}: no seal strip at the right edge"
+        assert not beside, f"page {n}: red ink left of the 5 mm strip at x {sorted(beside)[:5]}"
+
+
+def test_the_strips_side_by_side_make_the_institutions_seal(cross_sealed: Path, tmp_path: Path) -> None:
+    """Fanned out, page 1's strip is the seal's leftmost eighth, page 8's its rightmost: put side by side they
+    give back the seal drawn from the institution's name (signing/seal_image.py)."""
+    from PIL import Image
+
+    from signing.seal_image import draw_seal
+
+    pages = _pages(cross_sealed, tmp_path / "png")
+    size = round(40 * MM_PX_100DPI)  # 157 px: the seal's diameter at 100 dpi
+    fan = Image.new("RGB", (size, size), "white")
+    for i, page in enumerate(pages):
+        left, right = round(i * size / 8), round((i + 1) * size / 8)
+        y0 = page.height // 2 - size // 2
+        fan.paste(page.crop((page.width - (right - left), y0, page.width, y0 + size)), (left, 0))
+    seal = draw_seal(INSTITUTION, "司法鉴定专用章").resize((size, size)).convert("RGBA")
+    ink = Image.new("RGB", (size, size), "white")
+    ink.paste(seal, (0, 0), seal)
+    fanned = {(x, y) for x in range(size) for y in range(size) if _red(fan.getpixel((x, y)))}
+    drawn = {(x, y) for x in range(size) for y in range(size) if _red(ink.getpixel((x, y)))}
+    overlap = len(fanned & drawn) / len(fanned | drawn)
+    # 1 would be a perfect match; pixel-rounded strip edges and anti-aliasing at 100 dpi cost some of it.
+    assert overlap > 0.7, overlap
+    shuffled = Image.new("RGB", (size, size), "white")
+    for i, page in enumerate(reversed(pages)):  # the same strips in the wrong order do not make the seal
+        left, right = round(i * size / 8), round((i + 1) * size / 8)
+        y0 = page.height // 2 - size // 2
+        shuffled.paste(page.crop((page.width - (right - left), y0, page.width, y0 + size)), (left, 0))
+    wrong = {(x, y) for x in range(size) for y in range(size) if _red(shuffled.getpixel((x, y)))}
+    assert len(wrong & drawn) / len(wrong | drawn) < 0.4
+
+
+def test_without_the_option_no_strip_but_the_cover_and_sign_off_carry_the_seal(world: Forensic, plain_sealed: Path,
+                                                                               rendered_opinion: Path,
+                                                                               tmp_path: Path) -> None:
+    from signing.seal_marks import COVER_SEAL_MM, cover_seal_place
+
+    report, completeness = world.verify(plain_sealed, require_timestamp=True)
+    assert report.ok, report.all_problems()
+    assert completeness.complete
+    sealed = _pages(plain_sealed, tmp_path / "sealed")
+    unsealed = _pages(rendered_opinion, tmp_path / "unsealed")
+    for n, page in enumerate(sealed, start=1):
+        y0, y1 = _middle_band(page)
+        assert not _red_columns(page, page.width - 60, page.width, y0, y1), f"page {n}: a strip without the option"
+    # The cover: the renderer reserves the box (named destination cover-seal) and draws nothing in it; sealing
+    # stamps the 40 mm seal there.
+    place = cover_seal_place(rendered_opinion.read_bytes())
+    assert place is not None and place[0] == 0  # on the cover, page 1
+    _page, left, top = place
+    scale = 100 / 72  # PDF points → pixels at 100 dpi
+    height_pt = 297 * 72 / 25.4
+    x0, y0 = round(left * scale), round((height_pt - top) * scale)
+    size = round(COVER_SEAL_MM * MM_PX_100DPI)
+    assert _red_columns(sealed[0], x0, x0 + size, y0, y0 + size)
+    assert not _red_columns(unsealed[0], x0, x0 + size, y0, y0 + size)
+    # The sign-off page (page 5) carries the seal field's appearance; nothing red before sealing.
+    assert _red_columns(sealed[4], 0, sealed[4].width, 0, sealed[4].height)
+    assert not _red_columns(unsealed[4], 0, unsealed[4].width, 0, unsealed[4].height)
+
+
+def test_cross_page_strips_are_groups_of_at_most_ten_pages() -> None:
+    from signing.seal_image import draw_seal
+    from signing.seal_marks import Strip, cross_page_strips, strip_image
+
+    assert cross_page_strips(1) == []  # one page: nothing to join
+    assert cross_page_strips(2) == [Strip(0, 0, 2), Strip(1, 1, 2)]
+    assert [s.parts for s in cross_page_strips(10)] == [10] * 10  # one impression
+    # 23 pages: ceil(23 / 10) = 3 impressions; 23 = 3 × 7 + 2, so the first two take 8 pages and the last 7.
+    strips = cross_page_strips(23)
+    assert [s.parts for s in strips] == [8] * 16 + [7] * 7
+    assert [s.part for s in strips[14:18]] == [6, 7, 0, 1] and [s.page for s in strips] == list(range(23))
+    # 7 strips of a 600 px seal: edges at round(600 k / 7) = 0, 86, 171, 257, 343, 429, 514, 600.
+    seal = draw_seal(INSTITUTION, "司法鉴定专用章")
+    assert [strip_image(seal, k, 7).width for k in range(7)] == [86, 85, 86, 86, 86, 85, 86]
+
+
+def test_a_document_without_cover_place_and_without_the_option_is_left_as_it_is() -> None:
+    from signing.seal_image import draw_seal
+    from signing.seal_marks import draw_seal_marks
+
+    pdf = forensic_pdf(example(), 0)  # a companion: no cover-seal destination
+    assert draw_seal_marks(pdf, draw_seal(INSTITUTION), cross_page=False) is pdf
+    assert draw_seal_marks(pdf, draw_seal(INSTITUTION), cross_page=True) is pdf  # one page: no strip either
+
+
+def test_a_turned_page_gets_its_strip_on_the_right_edge_as_shown(tmp_path: Path) -> None:
+    """A bound scan may be turned (/Rotate 90, 180, 270): the strip goes where the page shows its right edge."""
+    from pypdf import PdfReader, PdfWriter
+
+    from signing.seal_image import draw_seal
+    from signing.seal_marks import draw_seal_marks
+
+    one = PdfReader(io.BytesIO(forensic_pdf(example(), 0))).pages[0]
+    writer = PdfWriter()
+    for turn in (0, 90, 180, 270):
+        writer.add_page(one)
+        if turn:
+            writer.pages[-1].rotate(turn)
+    plain = io.BytesIO()
+    writer.write(plain)
+    marked = tmp_path / "turned.pdf"
+    marked.write_bytes(draw_seal_marks(plain.getvalue(), draw_seal(INSTITUTION, "司法鉴定专用章"), cross_page=True))
+    pages = _pages(marked, tmp_path / "png")
+    assert [p.width > p.height for p in pages] == [False, True, False, True]  # shown turned
+    strip = round(10 * MM_PX_100DPI)  # 4 pages: each a quarter of the 40 mm seal, 10 mm ≈ 39 px
+    for n, page in enumerate(pages, start=1):
+        y0, y1 = _middle_band(page)
+        assert _red_columns(page, page.width - strip + 2, page.width, y0, y1), f"page {n}: no strip at the right"
+        assert not _red_columns(page, 0, strip, 0, page.height), f"page {n}: ink at the left edge"
+        top_and_bottom = [(x, y) for x in range(0, page.width, 2) for y in (*range(0, strip), *range(page.height - strip, page.height))
+                          if _red(page.getpixel((x, y)))]
+        assert not top_and_bottom, f"page {n}: ink at the top or bottom edge"
 
 
 # ─────────────────────────────── who signs which document ──────────────────────────────────────

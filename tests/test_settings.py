@@ -183,3 +183,21 @@ def test_a_hostile_value_is_quoted_verbatim(tmp_path: Path, monkeypatch: pytest.
     result = runner.invoke(app, ["search", "边坡"])
     assert result.exit_code == 2 and "Traceback" not in result.output
     assert "render.theme" in result.output and "[/x] [bold]y" in result.output
+
+
+# ───────────────────────────── the cross-page seal (骑缝章) ─────────────────────────────
+
+def test_cross_page_seal_is_off_unless_set_and_reaches_the_signing_config(tmp_path: Path) -> None:
+    base = '[signing]\nfirm_p12 = "f.p12"\n'
+    off = parse_config(base).signing
+    assert off is not None and off.to_config(tmp_path).cross_page_seal is False  # default: no strips
+    on = parse_config(base + "cross_page_seal = true\n").signing
+    assert on is not None and on.to_config(tmp_path).cross_page_seal is True
+
+
+def test_cross_page_seal_must_be_a_boolean(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _home(tmp_path, '[signing]\nfirm_p12 = "f.p12"\ncross_page_seal = "yes"\n', monkeypatch)
+    result = runner.invoke(app, ["archive", "list"])
+    assert result.exit_code == 2, result.output
+    out = " ".join(result.output.split())
+    assert "signing.cross_page_seal：" in out and "设置有误" in out and "Traceback" not in out
