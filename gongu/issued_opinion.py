@@ -2,10 +2,10 @@
 hold a later 补正 against the opinion as issued (通则 Art 41; generator.forensic.issued).
 
 The issued copy is the primary PDF the case's last `issuances[]` entry of its report number names (for a
-reissue being made, of the number it supersedes): in the
-folder it was issued to (`gongu issue -o`, else GONGU_HOME/issued/<case_id>/), accepted only when its
-SHA-256 is the one recorded at issue; else the copy in the archive package of the case and number. The
-PDF/A carries the case file it was rendered from (`case.json`, signing.embedded), which is the reference.
+reissue being made, of the number it supersedes): in the folder it was issued to (`gongu issue -o`, else
+GONGU_HOME/issued/<case_id>/), accepted only when its SHA-256 is the one recorded at issue; else the copy
+in the archive package of the case and number. The PDF/A carries the case file it was rendered from
+(`case.json`, signing.embedded), which is the reference.
 """
 
 from __future__ import annotations
@@ -47,6 +47,9 @@ def find_issued_opinion(case: Case, settings: Settings, out_dir: Path | None = N
     if issuance is None or issuance.pdf_file is None:
         return IssuedReference(None)
     problems: list[str] = []
+    if Path(issuance.pdf_file).name != issuance.pdf_file:  # `gongu issue` records a bare file name
+        problems.append(f"出具记录的 PDF 文件名 {issuance.pdf_file!r} 不是文件名（$.issuances 的 pdf_file），不在出具目录中查找")
+        return IssuedReference(_from_archive(case, issuance.number, settings, problems), problems)
     folders = [Path(out_dir)] if out_dir is not None else []
     folders.append(settings.home / "issued" / case.case_id)
     for folder in dict.fromkeys(folders):

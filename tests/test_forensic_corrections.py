@@ -183,6 +183,19 @@ def test_a_copy_that_is_not_the_issued_file_is_not_the_reference(issued: Issued,
     assert found.opinion is not None and found.opinion.source == str(issued.pdf)
 
 
+def test_a_recorded_file_name_with_a_folder_is_not_followed(issued: Issued, tmp_path: Path) -> None:
+    """`issuances[].pdf_file` names a file in the issue folder; a path (../…) typed into the case file is
+    reported, never read."""
+    from generator.loading import load_case
+    from gongu.issued_opinion import find_issued_opinion
+    from gongu.settings import load_settings
+
+    outside = lambda d: d["issuances"][0].update(pdf_file="../../" + issued.pdf.name)  # noqa: E731
+    found = find_issued_opinion(load_case(later(issued, tmp_path, outside)).case, load_settings(issued.home))
+    (problem,) = found.problems
+    assert found.opinion is None and "../../" in problem and "$.issuances" in problem
+
+
 def test_a_correction_is_not_issued_unchecked(issued: Issued, tmp_path: Path) -> None:
     """With no issued copy where it is looked for, --additional refuses a 补正书 and says where it looked."""
     from generator.issuance import IssueRefused
