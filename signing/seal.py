@@ -238,6 +238,8 @@ def appraiser_certificate_problems(document: DocumentSigners, certs: Sequence[tu
     appraisers), or its 执业证号 (subject serialNumber) is not the one the case file gives them."""
     out = []
     for person, cert in certs:
+        if not person.licensed:
+            continue  # a party signing a draw record or a 调解记录 belongs to no institution (signing.signers)
         names = cert.subject.native
         org, serial = names.get("organization_name"), names.get("serial_number")
         if org != document.firm_name:

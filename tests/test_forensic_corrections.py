@@ -22,10 +22,14 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+from generator.clock import FixedClock
+
 ROOT = Path(__file__).resolve().parents[1]
 JOINT = ROOT / "examples" / "forensic-joint-grade10"
 CASE_ID = "SJ-2026-0318"
 NUMBER = "蜀正司鉴〔2026〕临鉴字第0318号"
+# The 补正书 below is dated 3 June: it is sealed that day (通则 Art 41: the document carries its sealing day).
+CORRECTION_DAY = FixedClock(datetime(2026, 6, 3, 10, 0))
 INSTITUTION = "四川蜀正司法鉴定中心"
 APPRAISERS = [("唐志明", "510106012001"), ("邓晓梅", "510109013007")]
 PASSPHRASE = "gongu-demo"
@@ -132,7 +136,7 @@ def test_additional_correction_that_regrades_is_refused_citing_art_41(issued: Is
     case_file = later(issued, tmp_path, regrade, correction, review_again)
     before, published = case_file.read_bytes(), sorted(issued.out.glob("*.pdf"))
     with pytest.raises(IssueRefused) as err:
-        issue_additional(case_file, signer=issued.signer, settings=load_settings(issued.home))
+        issue_additional(case_file, signer=issued.signer, settings=load_settings(issued.home), clock=CORRECTION_DAY)
     reasons = err.value.reasons
     # Only the Art 41 findings refuse it: grade, clause and words each differ from the issued copy.
     assert len(reasons) == 3 and all(r.startswith("[通则 Art 41]") for r in reasons), reasons
@@ -150,12 +154,12 @@ def test_check_holds_the_case_against_the_issued_pdf(issued: Issued, tmp_path: P
     env = {"GONGU_HOME": str(issued.home)}
     runner = CliRunner()
     # The issued case as recorded: compared with its issued copy, nothing differs.
-    same = runner.invoke(app, ["check", str(issued.case_file)], env=env)
+    same = runner.invoke(app, ["check", str(issued.case_file), "--stage", "review"], env=env)
     assert same.exit_code == 0, same.output
     assert "已与已出具的鉴定意见书核对" in same.output
     # 误工期 180 → 200 days with no 补正书 at all: a blocking finding on the period, exit 1.
     case_file = later(issued, tmp_path, lambda d: d["results"][1].update(days=200))
-    changed = runner.invoke(app, ["check", str(case_file), "--json"], env=env)
+    changed = runner.invoke(app, ["check", str(case_file), "--json", "--stage", "review"], env=env)
     assert changed.exit_code == 1, changed.output
     payload = json.loads(changed.stdout)
     (f,) = payload["findings"]
@@ -163,7 +167,8 @@ def test_check_holds_the_case_against_the_issued_pdf(issued: Issued, tmp_path: P
         "forensic.correction.opinion_as_issued", "通则 Art 41", "blocking", "$.results[1].days", 200)
     assert payload["issued_opinion"] == str(issued.pdf)
     # Without the issued copy under GONGU_HOME the comparison cannot run: said so, not silently passed.
-    empty = runner.invoke(app, ["check", str(case_file)], env={"GONGU_HOME": str(tmp_path / "elsewhere")})
+    empty = runner.invoke(app, ["check", str(case_file), "--stage", "review"],
+                          env={"GONGU_HOME": str(tmp_path / "elsewhere")})
     assert empty.exit_code == 0 and "未找到已出具的鉴定意见书" in empty.output and "Traceback" not in empty.output
 
 
@@ -206,7 +211,7 @@ def test_a_correction_is_not_issued_unchecked(issued: Issued, tmp_path: Path) ->
     shutil.copytree(issued.home, home, ignore=shutil.ignore_patterns("issued"))
     case_file = later(issued, tmp_path, correction, review_again)
     with pytest.raises(IssueRefused) as err:
-        issue_additional(case_file, signer=issued.signer, settings=load_settings(home))
+        issue_additional(case_file, signer=issued.signer, settings=load_settings(home), clock=CORRECTION_DAY)
     (reason,) = err.value.reasons
     assert reason.startswith("[通则 Art 41] 未找到已出具的司法鉴定意见书") and str(home / "issued" / CASE_ID) in reason
 
@@ -218,7 +223,8 @@ def test_a_wording_correction_is_issued_and_keeps_the_opinion(issued: Issued, tm
     out = tmp_path / "out"
     shutil.copytree(issued.out, out)  # issued here: the module's folder stays as the first issue left it
     case_file = later(issued, tmp_path, correction, review_again)
-    result = issue_additional(case_file, signer=issued.signer, settings=load_settings(issued.home), out_dir=out)
+    result = issue_additional(case_file, signer=issued.signer, settings=load_settings(issued.home), out_dir=out,
+                              clock=CORRECTION_DAY)
     assert set(result.documents) == {"correction-1"}
     title, files = result.documents["correction-1"]
     flat = text_of(files["pdf"])
@@ -244,7 +250,8 @@ def test_after_archiving_the_package_is_the_reference(issued: Issued, tmp_path: 
     found = find_issued_opinion(load_case(issued.case_file).case, load_settings(home))
     assert found.opinion is not None and Path(found.opinion.source).is_relative_to(package)
     case_file = later(issued, tmp_path, regrade)
-    result = CliRunner().invoke(app, ["check", str(case_file), "--json"], env={"GONGU_HOME": str(home)})
+    result = CliRunner().invoke(app, ["check", str(case_file), "--json", "--stage", "review"],
+                                env={"GONGU_HOME": str(home)})
     assert result.exit_code == 1, result.output
     paths = [f["path"] for f in json.loads(result.stdout)["findings"] if f["rule"] == "forensic.correction.opinion_as_issued"]
     assert paths == ["$.results[0].grade", "$.results[0].clause", "$.results[0].text"]
@@ -304,9 +311,14 @@ def test_the_archive_refuses_a_case_file_whose_results_left_the_issued_opinion(i
 
 
 def test_cli_issue_additional_lists_the_art_41_reasons(issued: Issued, tmp_path: Path) -> None:
+    from generator.clock import SYSTEM_CLOCK
+    from generator.types import beijing_date
     from gongu.cli import app
 
-    case_file = later(issued, tmp_path, regrade, correction, review_again)
+    # The CLI seals today: the 补正书 is dated today, so only the Art 41 findings refuse it.
+    today = beijing_date(SYSTEM_CLOCK.now()).isoformat()
+    dated_today = lambda d: d["corrections"][0].update(issued_on=today)  # noqa: E731
+    case_file = later(issued, tmp_path, regrade, correction, dated_today, review_again)
     env = {"GONGU_HOME": str(issued.home), "GONGU_FIRM_KEY_PASSPHRASE": PASSPHRASE}
     result = CliRunner().invoke(app, ["issue", str(case_file), "--additional"], env=env)
     assert result.exit_code == 1, result.output

@@ -24,8 +24,8 @@ from generator.forensic.documents import build_documents
 from generator.loading import load_case
 from generator.render import RenderedDocument, render_case_documents, render_report
 from generator.render_forensic import build_forensic_html
-from generator.render_pdf import FIRM_SEAL_FIELD
 from generator.render_safety import RenderError
+from generator.signature_fields import INSTITUTION_SEAL_FIELD
 from gongu.cli import app
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -229,7 +229,7 @@ def test_appraisal_notice_tells_rights_duties_recusal_materials_fees_limits_and_
         assert expected in flat, expected
     assert c["materials_supply"].replace(" ", "") in flat and c["fee_payment"].replace(" ", "") in flat
     with open(notice.pdf, "rb") as fh:  # sealed by the institution alone
-        assert [name for name, *_ in enumerate_sig_fields(PdfFileReader(fh))] == [FIRM_SEAL_FIELD]
+        assert [name for name, *_ in enumerate_sig_fields(PdfFileReader(fh))] == [INSTITUTION_SEAL_FIELD]
     headings = [p.text for p in Document(str(notice.docx)).paragraphs if p.style.name.startswith("Heading")]
     assert headings == ["告知对象", "一、委托人的权利", "二、委托人的义务", "三、鉴定材料", "四、鉴定费用", "五、鉴定时限",
                         "六、鉴定风险", "七、鉴定意见书", "签署"]

@@ -697,7 +697,8 @@ def test_art_28_deadline_counted_through_an_estimated_year_is_marked_and_warned(
     into_2027 = both(lambda d: d["timeline"].update(received_at="2026-12-21T10:00:00",
                                                     accepted_at="2026-12-22T09:00:00", effective_on="2026-12-22",
                                                     completed_on="2027-01-21"))
-    by_rule = {f.rule: f for f in forensic_findings(into_2027)}
+    # (the examination of May now comes before the December acceptance: the date-order rules say so apart)
+    by_rule = {f.rule: f for f in forensic_findings(into_2027) if f.rule.startswith("forensic.time.")}
     assert set(by_rule) == {"forensic.time.completion", "forensic.time.calendar"}
     assert "2027-01-20（估算）" in by_rule["forensic.time.completion"].message
     hint = by_rule["forensic.time.calendar"]

@@ -727,7 +727,7 @@ def test_issue_refuses_an_appraiser_certified_by_another_organisation(world: For
     out = tmp_path / "issued"
     with pytest.raises(IssueRefused) as err:
         issue_case(case_file, signer=ConfiguredSigner(world.config(handlers=handlers), lambda *_: PASSPHRASE),
-                   settings=settings, out_dir=out)
+                   settings=settings, out_dir=out, clock=OPINION_DAY)
     assert err.value.reasons == [f"[通则 Art 19] 鉴定人「唐志明」的签名证书属于「{SURVEY_FIRM}」，不是出具本文书的"
                                  f"鉴定机构「{INSTITUTION}」（appraiser's certificate names another organisation）"]
     assert [p for p in out.rglob("*") if p.is_file()] == []
