@@ -17,8 +17,11 @@ Any other later change (page content, a new annotation, a new field) breaks /P 2
 difference analysis flags it against every signature (see signing.verify).
 
 The visible appearances go into the report's signature block: fields named `handler-1`, `handler-2`, …
-and `firm-seal` (a forensic document: `appraiser-1` … and `institution-seal`), created empty by the renderer where there is room (never over text, except the firm
-seal which sits over the firm name and date, as a Chinese report is sealed).
+and `firm-seal` (a forensic document: `appraiser-1` …, `party-1` … for parties, and `institution-seal`),
+created empty by the renderer where there is room. A survey report's seal sits over the firm name and
+date, as a Chinese report is sealed; a forensic document's seal sits beside them, so the date stays legible
+(forms/styles/forensic.css). The 意见书's cover seal and the optional cross-page seal are drawn into the
+page content before the first signature (signing/seal_marks.py), so every signature covers them.
 """
 
 from __future__ import annotations
