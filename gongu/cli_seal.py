@@ -268,7 +268,8 @@ def _example_people(examples: Path) -> tuple[list[str], list[tuple[str, str | No
             for committee in _committees(raw):
                 firms.setdefault(committee)
             for party in _party_signers(raw):
-                people.setdefault(party, None)  # a party holds no practising licence and no institution
+                people.setdefault(party, None)  # a party holds no practising licence and no institution:
+                organisations.setdefault(party, party)  # its certificate names the party itself, not a firm
     if not people:
         raise GonguError(escape(f"{examples} 中没有示例案件的承办人员（no handlers found in examples）"))
     return list(firms) or ["公估机构"], list(people.items()), organisations
