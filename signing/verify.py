@@ -27,7 +27,7 @@ from pyhanko.sign.validation.status import ModificationInfo, SignatureCoverageLe
 from pyhanko_certvalidator import ValidationContext
 
 from signing.completeness import CompletenessPolicy, CompletenessReport, check_completeness
-from signing.signers import field_role_title, firm_name
+from signing.signers import field_role_title, firm_name, role_from_reason
 from signing.status import (
     SignatureReport,
     TimestampInfo,
@@ -219,17 +219,28 @@ def _check_doc_timestamp(sig: EmbeddedPdfSignature, kwargs: dict[str, Any],
     )
 
 
-def _with_roles(signatures: list[SignatureReport], pdf: bytes) -> list[SignatureReport]:
-    """Each signature's role by its field and whether its certificate is the document's organisation's, from
-    the case file embedded in the PDF (signing.embedded; none or unreadable: the role by field name alone)."""
+def _with_roles(signatures: list[SignatureReport], pdf: bytes, recorded_role: str | None = None,
+                seal_field: str | None = None) -> list[SignatureReport]:
+    """Each signature's role by its field and whether its certificate is the document's issuer's, from the
+    case file embedded in the PDF (signing.embedded; none or unreadable: the role by field name alone). The
+    issuer is the institution (or firm), except on a mediation committee's 调解记录, whose role the seal's
+    /Reason records (Sichuan 五(一)): there the seal is the committee's and so is the document."""
     from signing.embedded import embedded_case
+    from signing.signers import document_signers, is_forensic
 
     try:
         case = embedded_case(pdf)
     except Exception:  # a hostile attachment: judged without the case file
         case = None
-    owner = firm_name(case)
-    return [replace(s, role=field_role_title(s.field, case),
+    owner, seal_title = firm_name(case), None
+    if case is not None and is_forensic(case) and recorded_role is not None:
+        try:
+            document = document_signers(case, recorded_role)
+        except ValueError:  # a role the case file does not have: the completeness check reports it
+            document = None
+        if document is not None and document.own_seal:
+            owner, seal_title = document.firm_name, f"{document.seal_purpose}（{document.firm_name}）"
+    return [replace(s, role=seal_title if seal_title and s.field == seal_field else field_role_title(s.field, case),
                     own_organisation=None if owner is None else s.organisation == owner) for s in signatures]
 
 
@@ -275,7 +286,14 @@ def verify_pdf(path: Path | str, trust_roots: Sequence[Path] = (), *, crls: Sequ
         else:
             signatures.append(_check_signature(sig, kwargs, dss, certification_field))
 
-    signatures = _with_roles(signatures, data)
+    recorded = None
+    for sig in embedded:
+        if sig.field_name == certification_field:
+            try:
+                recorded = role_from_reason(str(sig.sig_object.get("/Reason", "")))
+            except Exception:  # a damaged signature dictionary: the role by field name alone
+                recorded = None
+    signatures = _with_roles(signatures, data, recorded, certification_field)
     problems = []
     if not signatures:
         problems.append("文件中没有签名（no signatures in the file）")

@@ -464,6 +464,8 @@ def test_explanation_is_signed_by_each_explaining_appraiser_and_sealed(world: Wo
     report, completeness = _verify(world, files["pdf"])
     assert report.ok, report.all_problems()
     assert [s.field for s in report.signatures] == ["institution-seal", "appraiser-1", "appraiser-2"]
+    assert [(s.role, s.own_organisation) for s in report.signatures] == [("司法鉴定专用章", True), ("鉴定人", True),
+                                                                        ("鉴定人", True)]
     # the step's `appraisers`, in that order, each by their own certificate
     assert [s.signer for s in report.signatures[1:]] == ["唐志明 (DEMO)", "邓晓梅 (DEMO)"]
     assert completeness.complete and completeness.role == "dispute-1-step-2"
@@ -478,6 +480,8 @@ def test_mediation_record_is_sealed_by_the_committee_and_signed_by_the_participa
     assert [s.role for s in report.signatures[1:]] == ["当事人", "当事人"]
     seal = report.signatures[0]
     assert COMMITTEE in seal.subject and INSTITUTION not in seal.subject  # the committee's certificate
+    # verify names it as the committee's seal, and the committee as the document's own issuer
+    assert seal.role == f"调解专用章（{COMMITTEE}）" and seal.own_organisation is True
     assert [s.signer for s in report.signatures[1:]] == ["何建平 (DEMO)", report.signatures[2].signer]
     assert report.signatures[2].signer.startswith("中国人民财产保险")  # the insurer (CN cut to 64 bytes)
     assert completeness.complete and completeness.role == "dispute-1-step-1" and completeness.firm == COMMITTEE
