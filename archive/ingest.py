@@ -32,6 +32,7 @@ from generator.adjust import adjust, adjustment_to_dict
 from generator.forensic.issued import IssuedOpinion
 from generator.kinds import Case, is_forensic
 from generator.loading import LoadedCase
+from generator.text_safety import csv_cell
 from generator.types import beijing_date
 
 SOFTWARE = "gongu archive 1"
@@ -125,8 +126,9 @@ def working_papers(loaded: LoadedCase) -> list[package.PayloadFile]:
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(["clause", "label", "formula", "inputs", "result", "kind"])
     for s in adj["steps"]:  # type: ignore[union-attr]
-        writer.writerow([s["clause"], s["label"], s["formula"], json.dumps(s["inputs"], ensure_ascii=False),
-                         s["result"], s["kind"]])
+        # labels carry case text (item names): never a formula when the file is opened (text_safety.csv_cell)
+        writer.writerow([s["clause"], csv_cell(s["label"]), csv_cell(s["formula"]),
+                         json.dumps(s["inputs"], ensure_ascii=False), s["result"], s["kind"]])
     survey = {"case_id": case.case_id, "survey": case.survey.model_dump(mode="json")}
     inquiry = {"case_id": case.case_id,
                "inquiries": [s.model_dump(mode="json") for s in (case.cause.sources if case.cause else [])

@@ -31,3 +31,14 @@ def neutralise(text: str) -> str:
     if not _HIDDEN.search(text):
         return text
     return _HIDDEN.sub(lambda m: f"〔U+{ord(m.group()):04X}〕", text)
+
+
+# A spreadsheet cell whose text starts with one of these is taken for a formula by Excel, LibreOffice or
+# WPS when a CSV is opened (`=HYPERLINK(…)`, `+cmd|…`, `-2+3`, `@SUM(…)`; tab and CR hide the start).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: str) -> str:
+    """`value` as a CSV cell that stays text: one leading apostrophe when it would start a formula (the
+    OWASP "CSV injection" advice; Excel hides the apostrophe, and it is only added where needed)."""
+    return "'" + value if value.startswith(FORMULA_STARTS) else value

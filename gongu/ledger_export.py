@@ -1,7 +1,9 @@
 """The work ledger as file bytes: xlsx (openpyxl) or csv (UTF-8 with BOM, so Excel reads the Chinese).
 
 Bytes, not files: the command writes them with generator/atomic.py, so a failed export leaves
-nothing half-written."""
+nothing half-written. Case text is data, never a formula: every text cell of the xlsx is stored as a
+string (openpyxl would store `=…` as a formula), and a csv cell that would start a formula gets a leading
+apostrophe (generator/text_safety.py `csv_cell`)."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ import csv
 import io
 from datetime import date
 
+from generator.text_safety import csv_cell
 from gongu.ledger import COLUMNS, LedgerRow
 
 FORMATS = ("xlsx", "csv")
@@ -21,7 +24,8 @@ def to_csv(rows: list[LedgerRow]) -> bytes:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow([c.header for c in COLUMNS])
     for row in rows:
-        writer.writerow(["" if v is None else v.isoformat() if isinstance(v, date) else v for v in row.cells()])
+        writer.writerow(["" if v is None else v.isoformat() if isinstance(v, date) else csv_cell(str(v))
+                         for v in row.cells()])
     return out.getvalue().encode("utf-8-sig")
 
 
@@ -43,6 +47,9 @@ def to_xlsx(rows: list[LedgerRow], *, period: str) -> bytes:
         cell.alignment = Alignment(wrap_text=True, vertical="center")
     for row in rows:
         ws.append(row.cells())
+        for cell in ws[ws.max_row]:
+            if isinstance(cell.value, str):
+                cell.data_type = "s"  # text as typed: openpyxl takes a string starting "=" for a formula
     for index, column in enumerate(COLUMNS, start=1):
         letter = get_column_letter(index)
         ws.column_dimensions[letter].width = column.width

@@ -411,3 +411,26 @@ def test_a_failed_bag_validation_is_returned_not_logged_to_stderr(tmp_path: Path
     assert proc.returncode == 0, proc.stderr
     assert int(proc.stdout) == 1  # the failure is returned to the caller …
     assert proc.stderr == ""  # … and not also logged raw
+
+
+def test_the_calculation_working_paper_keeps_case_text_out_of_formulas() -> None:
+    """10.2 working papers: an insured item named like a formula is a text cell of calculation.csv (a leading
+    apostrophe), while clause numbers and amounts are written as they are."""
+    import csv
+    import io
+
+    from archive.ingest import working_papers
+    from generator.loading import LoadedCase, validate_data
+    from tests.car_case_factory import build_data, item, loss
+
+    data = build_data(items=[item("I1", "1000000", "1000000", name="=HYPERLINK(1)")],
+                      losses=[loss("L1", "I1", "1", "5000")])
+    raw = json.dumps(data, ensure_ascii=False).encode("utf-8")
+    loaded = LoadedCase(case=validate_data(data, "<test>"), source=Path("case.json"), raw=raw)
+    paper = next(p for p in working_papers(loaded) if p.rel == "working-papers/calculation.csv")
+    assert paper.content is not None
+    rows = list(csv.reader(io.StringIO(paper.content.decode("utf-8-sig"))))
+    labels = [r[1] for r in rows[1:]]
+    assert "'=HYPERLINK(1) 投保比例" in labels and not any(label.startswith("=") for label in labels)
+    # 1 × 5,000 with a full sum insured: the loss line's amount stays a plain number
+    assert any(r[4] == "5000.00" for r in rows[1:])

