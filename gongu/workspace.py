@@ -47,12 +47,25 @@ PREVIEW_MARK = "审核预览 — 非正式报告"
 MAX_FILE_BYTES = 64 * 1024 * 1024
 MAX_TOTAL_BYTES = 512 * 1024 * 1024
 MAX_FILES = 500
-# Which role reviews which level (gongu/web/access.py ROLES); a forensic case's 复核 is the 鉴定复核 role too.
-LEVEL_ROLES: dict[str, frozenset[str]] = {
-    "proofread": frozenset({"proofreader"}),
-    "recheck": frozenset({"rechecker", "reviewer"}),
-    "approve": frozenset({"approver"}),
+# Which role reviews which level, per case kind (gongu/web/access.py ROLES): a survey report's 复核 is the
+# rechecker's (9.3), a forensic appraisal's the 鉴定复核 reviewer's (通则 Art 35) — never the other kind's.
+LEVEL_ROLES: dict[str, dict[str, frozenset[str]]] = {
+    "car_survey": {"proofread": frozenset({"proofreader"}), "recheck": frozenset({"rechecker"}),
+                   "approve": frozenset({"approver"})},
+    "forensic_appraisal": {"proofread": frozenset({"proofreader"}), "recheck": frozenset({"reviewer"}),
+                           "approve": frozenset({"approver"})},
 }
+REVIEW_LEVELS = ("proofread", "recheck", "approve")
+
+
+def level_roles(kind: str, level: str) -> frozenset[str]:
+    """The roles that may decide `level` of a case of `kind` (none for an unknown kind or level)."""
+    return LEVEL_ROLES.get(kind, {}).get(level, frozenset())
+
+
+def kinds_reviewed(roles: frozenset[str], level: str) -> list[str]:
+    """The case kinds whose `level` an account with `roles` decides: what its queue of that level lists."""
+    return [kind for kind in LEVEL_ROLES if roles & level_roles(kind, level)]
 _SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 _CHUNK = 1 << 20
 
@@ -345,7 +358,7 @@ def account_review_problems(catalog: Catalog, row: WorkspaceCase, account: Actor
     reviewed this case at another level in the current round (after the latest return: earlier decisions
     are history, as for persons in generator.review), and only with the role of the level."""
     reasons = []
-    if not account.roles & LEVEL_ROLES[level]:
+    if not account.roles & level_roles(row.kind, level):
         reasons.append(f"账户 {account.username} 没有{titles[ReviewLevel(level)]}的角色")
     if account.username == row.handler:
         reasons.append(f"账户 {account.username} 上传了本案（承办），不能审核本案")
@@ -372,7 +385,7 @@ def review_case(catalog: Catalog, home: Path, case_id: str, *, account: Actor, l
     from gongu.reviewing import ReviewRefused, record_review
 
     row = _require(catalog, case_id)
-    if level not in LEVEL_ROLES or decision not in ("approve", "return"):
+    if level not in REVIEW_LEVELS or decision not in ("approve", "return"):
         raise WorkspaceRefused([f"审核级别或决定无效：{level!r} {decision!r}"])
     if row.status != "in_review":
         raise WorkspaceRefused([f"案件状态为「{row.status_title}」，不在审核中"])

@@ -265,3 +265,36 @@ def test_a_forensic_case_is_uploaded_by_an_appraiser(catalog: Catalog, home: Pat
     assert (row.kind, row.insured, row.project) == ("forensic_appraisal", "、".join(insured), "")
     assert list_cases(catalog, kind="forensic_appraisal").total == 1
     assert quality_review(load_ws(home, row.case_id)).groups  # the forensic rules ran (at least the review rule)
+
+
+def test_each_kind_has_its_own_recheck_role(catalog: Catalog, home: Path) -> None:
+    """A survey report's 复核 is the rechecker's (9.3), a forensic appraisal's the 鉴定复核 reviewer's (通则 Art
+    35): neither role decides the other kind's level, and each queue lists only the kinds it decides."""
+    from dataclasses import replace
+
+    from generator.review import level_titles
+    from gongu.workspace import account_review_problems, kinds_reviewed
+
+    settings = load_settings(home)
+    forensic_reviewer = Acct(7, "huang", "黄敏", frozenset({"reviewer"}))
+    case_id = _submitted(catalog, home)
+    review_case(catalog, home, case_id, account=PROOF, level="proofread", decision="approve", comment=None,
+                now="2026-01-05T10:00:00+08:00", settings=settings)
+    with pytest.raises(WorkspaceRefused) as info:
+        review_case(catalog, home, case_id, account=forensic_reviewer, level="recheck", decision="approve",
+                    comment=None, now="2026-01-05T11:00:00+08:00", settings=settings)
+    assert any("没有" in r and "角色" in r for r in info.value.reasons)
+    row = get_case(catalog, case_id)
+    assert row is not None
+    forensic = replace(row, kind="forensic_appraisal")
+    titles = level_titles("forensic_appraisal")
+    assert account_review_problems(catalog, forensic, forensic_reviewer, "recheck", titles) == []
+    assert any("角色" in r for r in account_review_problems(catalog, forensic, RECHECK, "recheck", titles))
+    assert kinds_reviewed(forensic_reviewer.roles, "recheck") == ["forensic_appraisal"]
+    assert kinds_reviewed(RECHECK.roles, "recheck") == ["car_survey"]
+    assert kinds_reviewed(frozenset({"rechecker", "reviewer"}), "recheck") == ["car_survey", "forensic_appraisal"]
+    assert kinds_reviewed(forensic_reviewer.roles, "proofread") == []
+    # the survey case goes on with its own rechecker
+    review_case(catalog, home, case_id, account=RECHECK, level="recheck", decision="approve", comment=None,
+                now="2026-01-05T11:00:00+08:00", settings=settings)
+    assert get_case(catalog, case_id).next_level == "approve"  # type: ignore[union-attr]

@@ -158,7 +158,7 @@ def case_context(request: Request, case_id: str) -> dict[str, Any] | None:
         "may_replace": row.status in ("draft", "returned") and row.handler == account.username,
         "may_submit": row.status in ("draft", "returned") and row.handler == account.username,
         "review_level": (row.next_level if row.status == "in_review" and row.next_level
-                         and account.roles & workspace.LEVEL_ROLES[row.next_level] else None),
+                         and account.roles & workspace.level_roles(row.kind, row.next_level) else None),
         "may_issue": row.status == "in_review" and row.next_level is None and "approver" in account.roles,
         "may_archive": row.status == "issued" and "approver" in account.roles,
         "issued": workspace.issued_files(home, loaded),

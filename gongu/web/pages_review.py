@@ -22,7 +22,7 @@ QUEUES = {"proofread": "校对", "recheck": "复核", "approve": "审核", "issu
 
 
 def _queues_for(roles: frozenset[str]) -> list[str]:
-    out = [level for level, need in workspace.LEVEL_ROLES.items() if roles & need]
+    out = [level for level in workspace.REVIEW_LEVELS if workspace.kinds_reviewed(roles, level)]
     if "approver" in roles:
         out.append("issue")
     return out
@@ -39,7 +39,10 @@ def queues(request: Request) -> Response:
     def queue(q: str, page_no: int = 1, size: int = PAGE_SIZE) -> CasePage:
         if q == "issue":
             return list_cases(catalog, ready=True, page=page_no, page_size=size)
-        return list_cases(catalog, status="in_review", next_level=q, page=page_no, page_size=size)
+        # only the kinds whose level this account decides: a survey 复核 is not the 鉴定复核's work
+        kinds = workspace.kinds_reviewed(account.roles, q)
+        only = kinds[0] if len(kinds) == 1 else None
+        return list_cases(catalog, status="in_review", next_level=q, kind=only, page=page_no, page_size=size)
 
     result = queue(level, _int(request.query_params.get("page"), 1))
     counts = {q: queue(q, 1, 1).total for q in mine}
