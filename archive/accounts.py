@@ -7,6 +7,7 @@ across server workers and restarts."""
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -75,8 +76,17 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
+def _row(catalog: Catalog, username: str) -> dict | None:
+    """The account row by the name as typed, else by its stored form (username_key)."""
+    table = accounts_table.c.username
+    row = catalog._one(select(accounts_table).where(table == username))
+    if row is None and username_key(username) != username:
+        row = catalog._one(select(accounts_table).where(table == username_key(username)))
+    return row
+
+
 def _load(catalog: Catalog, username: str) -> Account | None:
-    row = catalog._one(select(accounts_table).where(accounts_table.c.username == username))
+    row = _row(catalog, username)
     if row is None:
         return None
     roles = catalog._rows(select(account_roles_table.c.role).where(account_roles_table.c.account_id == row["id"]))
@@ -107,11 +117,27 @@ def _check_roles(roles: set[str] | frozenset[str]) -> None:
         raise AccountError("账户至少须有一个角色（--role）")
 
 
+def username_key(username: str) -> str:
+    """The one form a username is stored and looked up in: NFKC, case-folded, so `Demo-Admin` and
+    `ｄｅｍｏ-admin` are the account `demo-admin`, never a second one beside it."""
+    return unicodedata.normalize("NFKC", username.strip()).casefold()
+
+
+def _clean_username(username: str) -> str:
+    """A new username in its stored form; refused when empty or carrying whitespace, control, format
+    (zero-width, bidi) or unassigned characters, which make two names look alike (`admin\u200b`)."""
+    name = username.strip()
+    bad = [c for c in name if c.isspace() or unicodedata.category(c) in ("Cc", "Cf", "Cs", "Co", "Cn")]
+    if not name or bad:
+        shown = "、".join(f"U+{ord(c):04X}" for c in dict.fromkeys(bad))
+        raise AccountError(f"用户名不能为空，也不能含空白、控制字符或不可见的格式字符（invalid username）"
+                           f"{('：' + shown) if shown else ''}：{username!r}")
+    return username_key(name)
+
+
 def add_account(catalog: Catalog, username: str, *, password: str, roles: set[str] | frozenset[str],
                 person: str, now: datetime) -> Account:
-    username = username.strip()
-    if not username or any(c.isspace() for c in username):
-        raise AccountError(f"用户名不能为空或含空白（invalid username）：{username!r}")
+    username = _clean_username(username)
     if not person.strip():
         raise AccountError("须写明姓名（--person）")
     if len(password) < 8:
@@ -138,8 +164,19 @@ def _require(catalog: Catalog, username: str) -> Account:
     return account
 
 
+def _keep_an_admin(catalog: Catalog, account: Account, *, losing: bool) -> None:
+    """The last enabled admin may not lose the role or be disabled: no command could restore it."""
+    if not losing or "admin" not in account.roles or account.disabled:
+        return
+    others = [a for a in list_accounts(catalog) if a.id != account.id and "admin" in a.roles and not a.disabled]
+    if not others:
+        raise AccountError(f"账户 {account.username} 是最后一个可用的管理员（admin），不能取消其管理员角色或停用它"
+                           "（the last admin keeps the role）")
+
+
 def set_disabled(catalog: Catalog, username: str, disabled: bool = True) -> Account:
     account = _require(catalog, username)
+    _keep_an_admin(catalog, account, losing=disabled)
     with catalog.write():
         catalog._writing().execute(update(accounts_table).where(accounts_table.c.id == account.id)
                                    .values(disabled=int(disabled)))
@@ -158,6 +195,7 @@ def set_password(catalog: Catalog, username: str, password: str) -> None:
 def set_roles(catalog: Catalog, username: str, roles: set[str] | frozenset[str]) -> Account:
     _check_roles(roles)
     account = _require(catalog, username)
+    _keep_an_admin(catalog, account, losing="admin" not in roles)
     with catalog.write():
         conn = catalog._writing()
         conn.execute(delete(account_roles_table).where(account_roles_table.c.account_id == account.id))
@@ -186,10 +224,12 @@ def locked_until(catalog: Catalog, username: str, client: str, now: datetime) ->
 def check_login(catalog: Catalog, username: str, password: str, client: str, now: datetime) -> LoginOutcome:
     """The account when the password is right, it is enabled and the pair is not locked. A locked pair
     is refused without checking the password, so guessing on during the lock teaches nothing."""
+    row = _row(catalog, username)
+    # one counter per account whatever the spelling typed (Demo-Admin, ｄｅｍｏ-admin): no fresh tries by case
+    username = str(row["username"]) if row is not None else username_key(username)
     until = locked_until(catalog, username, client, now)
     if until is not None:
         return LoginOutcome(None, until)
-    row = catalog._one(select(accounts_table).where(accounts_table.c.username == username))
     ok = False
     if row is not None and not row["disabled"]:
         try:

@@ -4,6 +4,7 @@ migrate` carries the accounts over so people log in on the server with the passw
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -97,3 +98,40 @@ def test_web_pages_say_when_the_shared_server_is_down_and_work_again_after(tmp_p
             pg.start()
             again = client.get("/archive/search", params={"q": "边坡坍塌"})
             assert again.status_code == 200 and "共 <strong>0</strong> 件" in again.text
+
+
+def test_usernames_are_one_form_and_carry_no_invisible_characters(catalog: Catalog) -> None:
+    """`Demo-Admin` is the account `demo-admin`, not a second one beside it; `admin\\u200b` and `evil\\u202euser`
+    (a zero-width space, a right-to-left override) are refused, naming the character."""
+    from datetime import UTC, datetime
+
+    from archive.accounts import AccountError, add_account, check_login
+
+    now = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
+    made = add_account(catalog, "Demo-Admin", password="a-long-password-1", roles={"admin"}, person="管理员", now=now)
+    assert made.username == "demo-admin"
+    for twin in ("demo-admin", "DEMO-ADMIN", "ｄｅｍｏ-admin"):
+        with pytest.raises(AccountError, match="已存在"):
+            add_account(catalog, twin, password="a-long-password-1", roles={"handler"}, person="甲", now=now)
+    for hidden, code in (("admin\u200b", "U+200B"), ("evil\u202euser", "U+202E"), ("a\tb", "U+0009")):
+        with pytest.raises(AccountError, match=re.escape(code)):
+            add_account(catalog, hidden, password="a-long-password-1", roles={"handler"}, person="甲", now=now)
+    # the stored form logs in whatever the case typed
+    assert check_login(catalog, "DEMO-Admin", "a-long-password-1", "127.0.0.1", now).account is not None
+
+
+def test_the_last_admin_keeps_the_role(catalog: Catalog) -> None:
+    from datetime import UTC, datetime
+
+    from archive.accounts import AccountError, add_account, set_disabled, set_roles
+
+    now = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
+    add_account(catalog, "root1", password="a-long-password-1", roles={"admin"}, person="管理员甲", now=now)
+    with pytest.raises(AccountError, match="最后一个"):
+        set_roles(catalog, "root1", {"handler"})
+    with pytest.raises(AccountError, match="最后一个"):
+        set_disabled(catalog, "root1")
+    add_account(catalog, "root2", password="a-long-password-1", roles={"admin"}, person="管理员乙", now=now)
+    assert "admin" not in set_roles(catalog, "root1", {"handler"}).roles  # a second admin remains
+    with pytest.raises(AccountError, match="最后一个"):
+        set_roles(catalog, "root2", {"archivist"})
