@@ -13,11 +13,15 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from generator.forensic.issued import IssuedOpinion
 from generator.kinds import Case, is_forensic
 from generator.model import Issuance
 from gongu.settings import Settings
+
+if TYPE_CHECKING:
+    from sqlalchemy import RowMapping
 
 
 @dataclass(frozen=True)
@@ -80,22 +84,29 @@ def _from_pdf(pdf: Path, number: str, problems: list[str]) -> IssuedOpinion | No
     return IssuedOpinion(number=number, source=str(pdf), data=data)
 
 
+def archived_package(settings: Settings, case_id: str, number: str) -> RowMapping | None:
+    """The catalog row of the archive package of this case and report number, or None (no package, or no
+    catalog yet: an embedded home that never archived has no file, which is not created here)."""
+    from archive.catalog import Catalog
+
+    catalog_path = settings.resolve(settings.archive.catalog)
+    server = settings.server_store()  # a PostgreSQL catalog (gongu.toml [store])
+    if server is None and not catalog_path.is_file():
+        return None
+    catalog = Catalog(server or catalog_path, check=False)
+    try:
+        return catalog.package(case_id, number)
+    finally:
+        catalog.close()
+
+
 def _from_archive(case: Case, number: str, settings: Settings, problems: list[str]) -> IssuedOpinion | None:
     """The opinion PDF inside the archive package of this case and report number, if one was ingested."""
-    from archive.catalog import Catalog
     from archive.errors import ArchiveError
     from archive.package_format import open_package
 
-    catalog_path = settings.resolve(settings.archive.catalog)
-    server = settings.server_store()
-    if server is None and not catalog_path.is_file():
-        return None
     try:
-        catalog = Catalog(server or catalog_path, check=False)
-        try:
-            row = catalog.package(case.case_id, number)
-        finally:
-            catalog.close()
+        row = archived_package(settings, case.case_id, number)
         if row is None:
             return None
         package = settings.resolve(settings.archive.root).joinpath(*str(row["rel_path"]).split("/"))
@@ -110,8 +121,5 @@ def _from_archive(case: Case, number: str, settings: Settings, problems: list[st
 
 
 def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
     with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+        return hashlib.file_digest(fh, "sha256").hexdigest()

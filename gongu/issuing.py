@@ -43,7 +43,7 @@ from generator.qc_sheet import render_qc_sheet
 from generator.review import level_titles, review_clause, review_state
 from generator.rules import Finding, run_rules
 from generator.types import beijing_date
-from gongu.issued_opinion import find_issued_opinion
+from gongu.issued_opinion import archived_package, find_issued_opinion
 from gongu.settings import Settings, load_settings
 from gongu.templates import firm_templates
 
@@ -388,17 +388,7 @@ def _issue_documents(staged: LoadedCase, data: dict[str, Any], case_path: Path, 
 
 def archived_report(settings: Settings, case_id: str, number: str) -> bool:
     """Whether the archive catalog of `settings` holds a package of this case and report number."""
-    from archive.catalog import Catalog
-
-    catalog_path = settings.home / settings.archive.catalog
-    server = settings.server_store()  # a PostgreSQL catalog (gongu.toml [store])
-    if server is None and not catalog_path.is_file():
-        return False
-    catalog = Catalog(server or catalog_path, check=False)
-    try:
-        return catalog.package(case_id, number) is not None
-    finally:
-        catalog.close()
+    return archived_package(settings, case_id, number) is not None
 
 
 def issue_additional(
@@ -559,8 +549,5 @@ def _publish(source: Path, target: Path) -> None:
 
 
 def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
     with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+        return hashlib.file_digest(fh, "sha256").hexdigest()

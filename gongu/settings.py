@@ -6,6 +6,7 @@ only the environment or a prompt."""
 from __future__ import annotations
 
 import difflib
+import functools
 import os
 import tomllib
 from pathlib import Path
@@ -352,14 +353,18 @@ def load_settings(home: str | Path | None = None) -> Settings:
     return Settings(home=root, toml=toml)
 
 
-def home_calendar_dir() -> Path | None:
-    """The calendar folder of the current GONGU_HOME, for generator.forensic.holiday_calendar.use_calendar:
-    asked on each use, so a test or a server that changes GONGU_HOME is followed."""
-    return load_settings().calendar_dir
-
-
 def use_home_calendar(settings: Settings | None = None) -> None:
-    """Count time limits on the shipped years plus this home's (or the current GONGU_HOME's) year files."""
+    """Count time limits on the shipped years plus this home's year files. Without `settings` (a CLI
+    command), the current GONGU_HOME's gongu.toml is read when a time limit is first counted, once for
+    the command: a command that counts none never reads it, one that counts many reads it once."""
     from generator.forensic.holiday_calendar import use_calendar
 
-    use_calendar(settings.calendar_dir if settings is not None else home_calendar_dir)
+    if settings is not None:
+        use_calendar(settings.calendar_dir)
+        return
+
+    @functools.cache
+    def home_calendar_dir() -> Path:
+        return load_settings().calendar_dir
+
+    use_calendar(home_calendar_dir)

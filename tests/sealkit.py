@@ -209,3 +209,19 @@ def pdfa_claim(pdf: bytes) -> tuple[str | None, str | None]:
     part = re.search(r"pdfaid:part(?:>|=\")(\d)", xmp)
     conf = re.search(r"pdfaid:conformance(?:>|=\")([A-Za-z])", xmp)
     return (part.group(1) if part else None, conf.group(1) if conf else None)
+
+
+# The forensic examples' reviewers (校对, 复核, 签发) and an archivist, registered as people of a test home.
+FORENSIC_PEOPLE = ("王一帆", "宋建华", "罗永康", "档案员甲")
+
+
+def forensic_signing_home(home: Path, pki: Any) -> Path:
+    """A GONGU_HOME whose gongu.toml seals with `pki` (signing.keys.make_demo_pki: the institution's key, each
+    appraiser's key by name, the demo root and CRL) and registers FORENSIC_PEOPLE."""
+    home.mkdir(parents=True, exist_ok=True)
+    handlers = "\n".join(f'"{name}" = "{path}"' for name, path in pki.handler_p12.items())
+    names = ", ".join(f'"{n}"' for n in FORENSIC_PEOPLE)
+    (home / "gongu.toml").write_text(
+        f'[signing]\nfirm_p12 = "{pki.firm_p12}"\ntrust_roots = ["{pki.root_pem}"]\ncrls = ["{pki.crl}"]\n'
+        f"[signing.handlers]\n{handlers}\n[people]\nnames = [{names}]\n", encoding="utf-8")
+    return home

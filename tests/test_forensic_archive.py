@@ -231,6 +231,7 @@ def archived(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Archived]:
     from signing.seal import SigningConfig
     from signing.tsa import LocalTsa
     from tests.archivekit import open_archive
+    from tests.sealkit import forensic_signing_home
 
     if not hasattr(generator.model, "IssuedDocument"):  # forensic issuing (branch f-seal) not merged yet
         pytest.skip("forensic issuing (Issuance.documents) is not on this branch yet")
@@ -241,13 +242,7 @@ def archived(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Archived]:
                             seal_purposes={INSTITUTION: "司法鉴定专用章"})
         config = SigningConfig(firm_p12=pki.firm_p12, handlers=dict(pki.handler_p12), tsa_url=tsa.url,
                                trust_roots=(pki.root_pem,), crls=(pki.crl,))
-        home = base / "home"
-        home.mkdir()
-        handlers = "\n".join(f'"{name}" = "{path}"' for name, path in pki.handler_p12.items())
-        (home / "gongu.toml").write_text(
-            f'[signing]\nfirm_p12 = "{pki.firm_p12}"\ntrust_roots = ["{pki.root_pem}"]\ncrls = ["{pki.crl}"]\n'
-            f"[signing.handlers]\n{handlers}\n"
-            '[people]\nnames = ["王一帆", "宋建华", "罗永康", "档案员甲"]\n', encoding="utf-8")
+        home = forensic_signing_home(base / "home", pki)
         data = with_files(example_data())
         case_file = write_forensic_case(base / "case", data)
         settings = load_settings(home)

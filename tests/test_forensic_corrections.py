@@ -54,6 +54,7 @@ def issued(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Issued]:
     from signing.keys import make_demo_pki
     from signing.seal import SigningConfig
     from signing.tsa import LocalTsa
+    from tests.sealkit import forensic_signing_home
 
     base = tmp_path_factory.mktemp("corrections")
     tsa = LocalTsa(base / "keys").start()
@@ -62,13 +63,7 @@ def issued(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Issued]:
                             seal_purposes={INSTITUTION: "司法鉴定专用章"})
         config = SigningConfig(firm_p12=pki.firm_p12, handlers=dict(pki.handler_p12), tsa_url=tsa.url,
                                trust_roots=(pki.root_pem,), crls=(pki.crl,))
-        home = base / "home"
-        home.mkdir()
-        handlers = "\n".join(f'"{name}" = "{path}"' for name, path in pki.handler_p12.items())
-        (home / "gongu.toml").write_text(
-            f'[signing]\nfirm_p12 = "{pki.firm_p12}"\ntrust_roots = ["{pki.root_pem}"]\ncrls = ["{pki.crl}"]\n'
-            f"[signing.handlers]\n{handlers}\n"
-            '[people]\nnames = ["王一帆", "宋建华", "罗永康", "档案员甲"]\n', encoding="utf-8")
+        home = forensic_signing_home(base / "home", pki)
         folder = base / "case"
         shutil.copytree(JOINT, folder)
         signer = ConfiguredSigner(config, lambda *_: PASSPHRASE.encode())

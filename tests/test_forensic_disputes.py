@@ -384,6 +384,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     from signing.keys import make_demo_pki
     from signing.seal import SigningConfig
     from signing.tsa import LocalTsa
+    from tests.sealkit import forensic_signing_home
 
     base = tmp_path_factory.mktemp("issue-additional")
     tsa = LocalTsa(base / "keys").start()
@@ -393,13 +394,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         # The committee seals its own 调解记录 with its own key (Sichuan 五(一)), configured under its name.
         config = SigningConfig(firm_p12=pki.firm_p12, handlers=dict(pki.handler_p12), tsa_url=tsa.url,
                                trust_roots=(pki.root_pem,), crls=(pki.crl,), firms=dict(pki.firm_p12s))
-        home = base / "home"
-        home.mkdir()
-        handlers = "\n".join(f'"{name}" = "{path}"' for name, path in pki.handler_p12.items())
-        (home / "gongu.toml").write_text(
-            f'[signing]\nfirm_p12 = "{pki.firm_p12}"\ntrust_roots = ["{pki.root_pem}"]\ncrls = ["{pki.crl}"]\n'
-            f"[signing.handlers]\n{handlers}\n"
-            '[people]\nnames = ["王一帆", "宋建华", "罗永康", "档案员甲"]\n', encoding="utf-8")
+        home = forensic_signing_home(base / "home", pki)
         case_file = copy_case(base)
         settings = load_settings(home)
         signer = ConfiguredSigner(config, lambda *_: PASSPHRASE.encode())

@@ -13,8 +13,8 @@ from collections.abc import Iterator
 from datetime import date, datetime
 
 from generator.forensic.issued import opinion_changes
-from generator.forensic.model import Outcome, Standard
-from generator.model import ReviewLevel
+from generator.forensic.model import AppraiserSignature, Outcome, Standard
+from generator.model import Issuance, ReviewLevel
 from generator.persons import person_key, same_person
 from generator.review import level_signer_problem, review_state
 from generator.rules.registry import FORENSIC, Miss, RuleContext, rule
@@ -155,8 +155,10 @@ def _shown(value: object) -> str:
 # (Art 41). Each pair out of order is its own finding naming both dates.
 
 
-def _out_of_order(later: tuple[str, str, datetime | date], earlier: tuple[str, str, datetime | date],
-                  why: str, *, blame_earlier: bool = False) -> Miss | None:
+Dated = tuple[str, str, datetime | date]  # (JSON path, Chinese title, the date) of one dated fact
+
+
+def _out_of_order(later: Dated, earlier: Dated, why: str, *, blame_earlier: bool = False) -> Miss | None:
     """A Miss when `later` (path, Chinese title, value) lies before `earlier`; a timestamp is compared with
     a date on its Beijing date (generator.types.beijing_date), two timestamps exactly. The finding is on
     `later`'s path, or on `earlier`'s when that is the field to put right (`blame_earlier`)."""
@@ -183,6 +185,15 @@ def _iso(value: datetime | date) -> str:
 _EXAM = ("$.examination.at", "检验 / 检验时间")
 _REVIEW = ("$.review_opinion.at", "复核意见 / 复核时间")
 _OPINION = ("$.report.issued_on", "司法鉴定意见书 / 出具日期")
+
+
+def _signed(i: int, sig: AppraiserSignature) -> Dated:
+    """A signature as a dated fact; called only for a signature that carries its time."""
+    return f"$.report.signatures[{i}].signed_at", f"鉴定人「{sig.appraiser}」/ 签名时间", sig.signed_at  # type: ignore[return-value]
+
+
+def _issued(i: int, issuance: Issuance) -> Dated:
+    return f"$.issuances[{i}].issued_at", f"文书出具记录 {issuance.number} / 出具时间", issuance.issued_at
 
 
 @rule("forensic.dates.commission_before_examination", "通则 Art 13", "blocking",
@@ -241,7 +252,7 @@ def signed_before_opinion(ctx: RuleContext) -> Iterator[Miss]:
     for i, sig in enumerate(case.report.signatures):
         if sig.signed_at is None:
             continue
-        signed = (f"$.report.signatures[{i}].signed_at", f"鉴定人「{sig.appraiser}」/ 签名时间", sig.signed_at)
+        signed = _signed(i, sig)
         if case.examination is not None and (miss := _out_of_order(
                 signed, (*_EXAM, case.examination.at), "鉴定人在检验之后签署鉴定意见")):
             yield miss
@@ -262,14 +273,13 @@ def before_issuance(ctx: RuleContext) -> Iterator[Miss]:
     if first is None:
         return  # not issued under this number yet
     index, issuance = first
-    issued = (f"$.issuances[{index}].issued_at", f"文书出具记录 {issuance.number} / 出具时间", issuance.issued_at)
+    issued = _issued(index, issuance)
     if case.review_opinion is not None and (miss := _out_of_order(
             issued, (*_REVIEW, case.review_opinion.at), "复核须在意见书出具之前完成", blame_earlier=True)):
         yield miss
     for i, sig in enumerate(case.report.signatures):
         if sig.signed_at is not None and (miss := _out_of_order(
-                issued, (f"$.report.signatures[{i}].signed_at", f"鉴定人「{sig.appraiser}」/ 签名时间", sig.signed_at),
-                "鉴定人须在意见书出具之前签名", blame_earlier=True)):
+                issued, _signed(i, sig), "鉴定人须在意见书出具之前签名", blame_earlier=True)):
             yield miss
     if miss := _out_of_order(issued, (*_OPINION, case.report.issued_on), "意见书所署出具日期不能晚于实际出具的日期",
                              blame_earlier=True):
@@ -285,8 +295,7 @@ def correction_after_opinion(ctx: RuleContext) -> Iterator[Miss]:
     opinion = (*_OPINION, case.report.issued_on)
     if case.report.supersedes and case.issuances:
         first = min(range(len(case.issuances)), key=lambda n: case.issuances[n].issued_at)
-        opinion = (f"$.issuances[{first}].issued_at", f"文书出具记录 {case.issuances[first].number} / 出具时间",
-                   case.issuances[first].issued_at)
+        opinion = _issued(first, case.issuances[first])
     for i, corr in enumerate(case.corrections):
         if miss := _out_of_order((f"$.corrections[{i}].issued_on", f"补正书 {corr.number} / 补正日期", corr.issued_on),
                                  opinion, "补正的是已出具的鉴定意见书"):
