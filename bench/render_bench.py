@@ -8,6 +8,8 @@
    Target: ratio ≤ 1.3 (HarfBuzz subsetting instead of fontTools makes writing the PDF cheap).
 2. `--jobs 2` against `--jobs 1` on 20 reports. Target: speed-up ≥ 1.8×.
 3. A stress case of 5,000 loss items, rendered in a child process: peak RSS (target < 1.5 GB) and time.
+4. `--only text`: a forensic case with as much text as validation allows (generator/limits.py
+   MAX_FORENSIC_TEXT_CHARS), every document as PDF and DOCX: time and pages, beside the stress case's.
 """
 
 from __future__ import annotations
@@ -140,10 +142,28 @@ def bench_stress(tmp: Path) -> None:
           "(target < 1.5 GB)")
 
 
+def bench_text(tmp: Path) -> None:
+    from generator.limits import MAX_FORENSIC_TEXT_CHARS
+    from generator.render import render_case_documents
+    from tests.textfill import EXAMPLE, fill_text
+
+    folder = tmp / "text"
+    shutil.copytree(EXAMPLE, folder)
+    data = json.loads((folder / "case.json").read_text(encoding="utf-8"))
+    total = fill_text(data, MAX_FORENSIC_TEXT_CHARS)
+    (folder / "case.json").write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    loaded = load_case(folder / "case.json")
+    t0 = time.perf_counter()
+    docs = render_case_documents(loaded, tmp / "text-out", ("pdf", "docx"))
+    elapsed = time.perf_counter() - t0
+    print(f"[4] forensic case at the text limit ({total:,} characters): {len(docs)} documents, "
+          f"{sum(d.pages for d in docs)} pages, pdf+docx {elapsed:.0f} s")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="skip the 5,000-item stress case")
-    parser.add_argument("--only", choices=("stress", "large", "jobs"), help="run one part")
+    parser.add_argument("--only", choices=("stress", "large", "jobs", "text"), help="run one part")
     parser.add_argument("--stress-child", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.stress_child:
@@ -156,6 +176,8 @@ def main() -> None:
             bench_stress(tmp)  # first, so RUSAGE_CHILDREN holds only this child's peak
         if "large" in parts:
             bench_large(tmp)
+        if "text" in parts:
+            bench_text(tmp)
         if "jobs" in parts:
             (tmp / "jobs").mkdir()
             bench_jobs(tmp / "jobs")

@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+MAX_NAME_BYTES = 255  # one path component on ext4, XFS, APFS, NTFS (UTF-8: 3 bytes per Chinese character)
+MAX_PATH_BYTES = 1024  # a whole relative reference; PATH_MAX is 4096 with the case folder before it
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 _WINDOWS_DRIVE = re.compile(r"^[A-Za-z]:[\\/]?")
 
@@ -27,6 +29,10 @@ def resolve_case_file(case_dir: Path, reference: str, what: str) -> Path:
     if _SCHEME.match(ref) and not _WINDOWS_DRIVE.match(ref):
         raise CasePathError(f"{what} “{reference}” 是网址，只能使用案件文件夹内的文件 (URLs are refused)")
     norm = ref.replace("\\", "/")
+    if len(norm.encode("utf-8", "surrogatepass")) > MAX_PATH_BYTES or any(
+            len(part.encode("utf-8", "surrogatepass")) > MAX_NAME_BYTES for part in norm.split("/")):
+        raise CasePathError(f"{what} “{ref[:40]}…”（共 {len(ref)} 字符）过长：文件名最多 {MAX_NAME_BYTES} 字节，路径最多 "
+                            f"{MAX_PATH_BYTES} 字节 (file name too long)")
     if norm.startswith("/") or _WINDOWS_DRIVE.match(ref):
         raise CasePathError(f"{what} “{reference}” 是绝对路径，请写相对于案件文件夹的路径 (absolute paths are refused)")
     root = case_dir.resolve()

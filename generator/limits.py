@@ -15,7 +15,18 @@ leaves room of several orders of magnitude. README.md ("The case file") states t
   (`"\\ud800"` is legal JSON escape syntax but no character: it cannot be written out as UTF-8);
 - lists: at most MAX_LIST_ITEMS items; the whole file at most MAX_FILE_BYTES bytes;
 - duplicate keys: an object naming a key twice is refused (JSON parsers keep the last, silently
-  losing the first — against "never silently lose data").
+  losing the first — against "never silently lose data");
+- the whole text: all strings together at most MAX_SURVEY_TEXT_CHARS (a survey: one report, its bulk in
+  table rows — bench/render_bench.py's 5,000-item stress case holds ~1.0 million) or MAX_FORENSIC_TEXT_CHARS
+  (a forensic case: its prose is repeated in up to nine documents, each as PDF and DOCX; the bench's
+  `--only text` renders a case at this limit), so that whatever validates also renders (120 fields of
+  19,000 characters each validated and then rendered for minutes);
+- report numbers: at most MAX_REPORT_NUMBER_CHARS characters, because file names are made from them
+  (`<number>-dispute-12-step-3.docx`, its temporary `.<name>.XXXXXXXX.tmp`) and a file name holds
+  255 bytes — 4 per character at worst in UTF-8; case ids at most MAX_CASE_ID_CHARS (ASCII) for the
+  same reason (workspace and issue folders).
+
+Draw records (`gongu draw …`) are read with the same limits (parse_limited).
 """
 
 from __future__ import annotations
@@ -36,6 +47,10 @@ MAX_DECIMAL_PLACES = 10
 MAX_STRING_CHARS = 20_000
 MAX_KEY_CHARS = 100
 MAX_LIST_ITEMS = 1_000
+MAX_SURVEY_TEXT_CHARS = 1_100_000
+MAX_FORENSIC_TEXT_CHARS = 50_000
+MAX_REPORT_NUMBER_CHARS = 50
+MAX_CASE_ID_CHARS = 64
 MAX_PROBLEMS = 50  # a hostile file can break a limit a million times; the first fifty say enough
 
 TITLE = "案件文件"
@@ -141,14 +156,63 @@ def _line_col(text: str, pos: int) -> str:
 # ──────────────────────────────── every value, after parsing ─────────────────────────────────────
 
 
-def limit_problems(data: Any, titles: Titles = lambda loc: TITLE) -> list[Problem]:
-    """Every value beyond a limit, with its JSON path and Chinese title; at most MAX_PROBLEMS of them."""
+def limit_problems(data: Any, titles: Titles = lambda loc: TITLE, *, max_text: int | None = None) -> list[Problem]:
+    """Every value beyond a limit, with its JSON path and Chinese title; at most MAX_PROBLEMS of them.
+    `max_text` bounds the characters of all strings together (None: no bound)."""
     problems: list[Problem] = []
     for loc, message, value in _walk(data, ()):
         problems.append(Problem(json_path(loc), titles(loc) or TITLE, message, value))
         if len(problems) >= MAX_PROBLEMS:
-            break
+            return problems
+    total = text_chars(data)
+    if max_text is not None and total > max_text:
+        problems.append(Problem("$", TITLE, f"全部文字共 {total:,} 个字符，超过 {max_text:,} 个字符的上限；请把长篇材料作为附件 "
+                                f"(more than {max_text:,} characters of text in all)", f"{total:,} 字符"))
     return problems
+
+
+def text_chars(data: Any) -> int:
+    """The characters of every string (keys included) in parsed JSON."""
+    if isinstance(data, str):
+        return len(data)
+    if isinstance(data, dict):
+        return sum(len(key) + text_chars(value) for key, value in data.items())
+    if isinstance(data, list):
+        return sum(text_chars(item) for item in data)
+    return 0
+
+
+def parse_limited(text: str, titles: Titles = lambda loc: TITLE, *, parse_int: Callable[[str], Any] = read_number,
+                  max_text: int | None = None) -> tuple[Any, list[Problem]]:
+    """Parse JSON text under every limit of this module: (data, []) or (None, the problems).
+    For JSON that is not a case file (a draw record); the case loader (generator.loading) adds its own
+    messages. Numbers are exact Decimals unless `parse_int` says otherwise; NaN / Infinity refused."""
+    if len(text) > MAX_FILE_BYTES:
+        return None, [Problem("$", TITLE, f"文件超过 {MAX_FILE_BYTES // (1024 * 1024)} MiB (larger than {MAX_FILE_BYTES} bytes)",
+                              f"{len(text)} 字符")]
+    deep = nesting_problem(text, titles)
+    if deep is not None:
+        return None, [deep]
+
+    def constant(name: str) -> Any:
+        raise ValueError(f"JSON 中不允许 {name} (NaN/Infinity)")
+
+    try:
+        data = json.loads(text, parse_float=read_number, parse_int=parse_int, parse_constant=constant,
+                          object_pairs_hook=read_object)
+    except json.JSONDecodeError as exc:
+        return None, [Problem("$", TITLE, f"JSON 格式错误：第 {exc.lineno} 行第 {exc.colno} 列 ({exc.msg})", None)]
+    except (ValueError, RecursionError) as exc:
+        return None, [Problem("$", TITLE, str(exc) if isinstance(exc, ValueError) else "嵌套过深 (nested too deep)", None)]
+    problems = limit_problems(data, titles, max_text=max_text)
+    return (None, problems) if problems else (data, [])
+
+
+def read_whole_number(literal: str) -> int | OversizeNumber:
+    """A parse_int for JSON whose integers are plain ints (draw numbers): never converts a huge literal."""
+    if len(literal) > MAX_NUMBER_CHARS:
+        return OversizeNumber(literal)
+    return int(literal)
 
 
 _Found = tuple[tuple[str | int, ...], str, str]

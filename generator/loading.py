@@ -51,6 +51,7 @@ _MESSAGES = {
     "int_type": "应为整数 (expected an integer)",
     "int_parsing": "应为整数 (expected an integer)",
     "int_from_float": "应为整数 (expected an integer)",
+    "string_too_long": "过长 (too long)",
     "value_error": "取值无效 (invalid value)",
 }
 
@@ -98,7 +99,7 @@ def parse_json(text: str, source: str = "<case>") -> Any:
     except RecursionError:  # a second line of defence: the flat scan above should always stop it first
         message = f"嵌套过深 (nested deeper than {limits.MAX_DEPTH} levels)"
         raise CaseFileError(source, [Problem("$", "案件文件", message, None)]) from None
-    problems = limits.limit_problems(data, _titles(data))
+    problems = limits.limit_problems(data, _titles(data), max_text=_text_limit(data))
     if problems:
         raise CaseFileError(source, problems)
     return data
@@ -110,6 +111,12 @@ def _titles(data: Any) -> limits.Titles:
     model = CASE_KINDS.get(kind) if isinstance(kind, str) else None
     model = model or next(iter(CASE_KINDS.values()))
     return lambda loc: title_for(model, loc)
+
+
+def _text_limit(data: Any) -> int:
+    """The bound on all the text of a case of this kind (generator/limits.py); the survey's when unknown."""
+    kind = data.get("kind") if isinstance(data, dict) else None
+    return limits.MAX_FORENSIC_TEXT_CHARS if kind == "forensic_appraisal" else limits.MAX_SURVEY_TEXT_CHARS
 
 
 def _too_big(size: int) -> Problem:
@@ -181,6 +188,8 @@ def _problem_from_error(model: type[BaseModel], err: Any) -> Problem:
         bound = str(ctx.get("ge", ctx.get("le", ctx.get("lt"))))
         bound = bound.removeprefix("Decimal('").removesuffix("')")  # pydantic gives Decimal bounds as repr
         message += f"：{bound}"
+    elif err["type"] == "string_too_long":
+        message = f"过长，最多 {ctx.get('max_length')} 个字符 (more than {ctx.get('max_length')} characters)"
     elif err["type"] == "value_error":
         message = str(ctx.get("error", err["msg"]))
     value = None if err["type"] == "missing" else err.get("input")

@@ -5,14 +5,14 @@ and in error messages.
 
 from __future__ import annotations
 
-from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from generator.types import Money, Quantity, Rate, Timestamp
+from generator.limits import MAX_CASE_ID_CHARS, MAX_REPORT_NUMBER_CHARS
+from generator.types import Count, Day, Flag, Money, Name, Quantity, Rate, Timestamp
 
 
 class Record(BaseModel):
@@ -31,12 +31,12 @@ def F(title: str, **kw: object) -> object:  # noqa: N802 — short, reads like a
 class Firm(Record):
     """Appendix A (客户告知书) is filled from these."""
 
-    name: str = F("公估机构名称", min_length=1)
+    name: Name = F("公估机构名称", min_length=1)
     address: str = F("公司地址", min_length=1)
     post_code: str = F("邮政编码", pattern=r"^\d{6}$")
     hotline: str = F("客服二十四小时联系电话", min_length=1)
     business_scope: str = F("业务范围", min_length=1)
-    credit_code: str | None = F("统一社会信用代码", default=None)
+    credit_code: Name | None = F("统一社会信用代码", default=None)
 
 
 class CommissionType(StrEnum):
@@ -64,15 +64,15 @@ class PartyRole(StrEnum):
 
 
 class CommissionLetter(Record):
-    issuer: str = F("出具方", min_length=1)
+    issuer: Name = F("出具方", min_length=1)
     issuer_role: PartyRole = F("出具方身份")
-    reference: str | None = F("委托书编号", default=None)
-    issued_on: date | None = F("出具日期", default=None)
+    reference: Name | None = F("委托书编号", default=None)
+    issued_on: Day | None = F("出具日期", default=None)
 
 
 class Commission(Record):
     type: CommissionType = F("委托方式")
-    commissioning_party: str = F("委托人", min_length=1)
+    commissioning_party: Name = F("委托人", min_length=1)
     letters: list[CommissionLetter] = F("委托书", default_factory=list)
     received_at: Timestamp = F("接受委托时间")
     subject: str = F("评估标的", min_length=1)
@@ -85,26 +85,26 @@ class Acceptance(Record):
     competence: str = F("专业能力评价")
     independence: str = F("独立性评价")
     business_risk: str = F("业务风险评价")
-    accepted: bool = F("是否接受委托")
-    decided_by: str | None = F("决定人", default=None)
+    accepted: Flag = F("是否接受委托")
+    decided_by: Name | None = F("决定人", default=None)
     decided_at: Timestamp | None = F("决定时间", default=None)
 
 
 class Handler(Record):
     """4.3: at least two 公估从业人员 are assigned."""
 
-    name: str = F("姓名", min_length=1)
-    licence_no: str | None = F("执业证号", default=None)
+    name: Name = F("姓名", min_length=1)
+    licence_no: Name | None = F("执业证号", default=None)
     role: str | None = F("角色", default=None)
     # 资产评估法 Art. 28: statutory work is signed by licensed appraisers.
-    licensed_appraiser: bool = F("持证评估师", default=False)
+    licensed_appraiser: Flag = F("持证评估师", default=False)
 
 
 class Contact(Record):
     """4.4: contact with the insured within 30 minutes of assignment."""
 
     contacted_at: Timestamp = F("联系被保险人时间")
-    person: str = F("联系人", min_length=1)
+    person: Name = F("联系人", min_length=1)
     method: str = F("联系方式", min_length=1)
     agreed_survey_time: Timestamp | None = F("约定查勘时间", default=None)
 
@@ -144,8 +144,8 @@ class ValueComponent(Record):
 
 
 class InsuredItem(Record):
-    id: str = F("项目编号", min_length=1)
-    name: str = F("保险项目名称", min_length=1)
+    id: Name = F("项目编号", min_length=1)
+    name: Name = F("保险项目名称", min_length=1)
     sum_insured: Money = F("保险金额")
     insurable_value: Money = F("应保金额")
     value_components: list[ValueComponent] = F("应保金额构成", default_factory=list)
@@ -158,22 +158,22 @@ class DeductibleMode(StrEnum):
 
 
 class Deductible(Record):
-    id: str = F("免赔编号", min_length=1)
+    id: Name = F("免赔编号", min_length=1)
     description: str = F("免赔条款", min_length=1)
     mode: DeductibleMode = F("免赔方式")
     amount: Money | None = F("免赔额", default=None)
     rate: Rate | None = F("免赔率", default=None)
     # Empty: applies to every insured item not named by a more specific deductible.
-    items: list[str] = F("适用保险项目", default_factory=list)
+    items: list[Name] = F("适用保险项目", default_factory=list)
 
 
 class SpecialClause(Record):
     """7.4 restrictive clauses (赔偿基础、水工工程、地下工程…) and 8.2.4 special agreements."""
 
-    code: str | None = F("条款编号", default=None)
+    code: Name | None = F("条款编号", default=None)
     title: str = F("条款名称", min_length=1)
     text: str = F("条款内容", min_length=1)
-    restrictive: bool = F("限制性条款", default=False)
+    restrictive: Flag = F("限制性条款", default=False)
     effect: str | None = F("对本案的影响", default=None)
 
 
@@ -186,19 +186,19 @@ class OtherInsurance(Record):
     """8.1: another policy covering the same subject, interest and peril."""
 
     relation: OtherInsuranceRelation = F("关系")
-    insurer: str = F("保险人", min_length=1)
-    policy_no: str = F("保单号", min_length=1)
+    insurer: Name = F("保险人", min_length=1)
+    policy_no: Name = F("保单号", min_length=1)
     sum_insured: Money = F("保险金额")
-    items: list[str] = F("涉及保险项目", default_factory=list)
+    items: list[Name] = F("涉及保险项目", default_factory=list)
     note: str | None = F("说明", default=None)
 
 
 class Policy(Record):
-    number: str = F("保单号", min_length=1)
+    number: Name = F("保单号", min_length=1)
     product: str = F("险种", default="建筑工程一切险")
-    insurer: str = F("保险人", min_length=1)
-    policyholder: str = F("投保人", min_length=1)
-    insured: str = F("被保险人", min_length=1)
+    insurer: Name = F("保险人", min_length=1)
+    policyholder: Name = F("投保人", min_length=1)
+    insured: Name = F("被保险人", min_length=1)
     period_start: Timestamp = F("保险期间起")
     period_end: Timestamp = F("保险期间止")
     insured_site: str = F("保险地址", min_length=1)
@@ -207,7 +207,7 @@ class Policy(Record):
     special_clauses: list[SpecialClause] = F("特别约定及限制性条款", default_factory=list)
     other_insurance: list[OtherInsurance] = F("其他保险", default_factory=list)
     # 7.1: betterment is excluded "unless the policy says otherwise".
-    betterment_covered: bool = F("条款约定承担变更改进费用", default=False)
+    betterment_covered: Flag = F("条款约定承担变更改进费用", default=False)
     # 8.1: "按照保险合同约定及行业惯例" — an agreed share replaces the sum-insured proportion.
     agreed_share: Rate | None = F("约定分摊比例", default=None)
     agreed_share_basis: str | None = F("约定分摊依据", default=None)
@@ -217,15 +217,15 @@ class Policy(Record):
 
 
 class Project(Record):
-    name: str = F("工程名称", min_length=1)
+    name: Name = F("工程名称", min_length=1)
     location: str = F("工程地点", min_length=1)
     province: str | None = F("省份", default=None)
     city: str | None = F("城市", default=None)
-    owner: str = F("业主", min_length=1)
-    contractor: str = F("施工方", min_length=1)
-    subcontractors: list[str] = F("分包方", default_factory=list)
-    supervisor: str | None = F("监理", default=None)
-    designer: str | None = F("设计单位", default=None)
+    owner: Name = F("业主", min_length=1)
+    contractor: Name = F("施工方", min_length=1)
+    subcontractors: list[Name] = F("分包方", default_factory=list)
+    supervisor: Name | None = F("监理", default=None)
+    designer: Name | None = F("设计单位", default=None)
     overview: str = F("工程概况", min_length=1)
     progress_before_loss: str = F("出险前施工形象进度", min_length=1)
     methods: str | None = F("主要工艺工法", default=None)
@@ -241,7 +241,7 @@ class Incident(Record):
     occurred_at: Timestamp = F("出险时间")
     place: str = F("出险地点", min_length=1)
     # Whether the place lies inside the policy's insured site, as the handlers found (6.2.3).
-    within_insured_site: bool | None = F("是否在保险地址内", default=None)
+    within_insured_site: Flag | None = F("是否在保险地址内", default=None)
     course: str = F("出险经过", min_length=1)
     measures_taken: str = F("采取的措施", min_length=1)
     reported_cause: str = F("报称事故原因", min_length=1)
@@ -275,7 +275,7 @@ class NoticeReceipt(Record):
     """5.2.1 (客户告知书) and 5.2.6 (施救告知书): delivered, and signed for or recorded why not."""
 
     issued_at: Timestamp | None = F("出具时间", default=None)
-    signed_by: str | None = F("签收人", default=None)
+    signed_by: Name | None = F("签收人", default=None)
     signed_at: Timestamp | None = F("签收时间", default=None)
     electronic_proof: str | None = F("电子凭证", default=None)
     # When no receipt could be had: the written record and that the client was told (5.2.1).
@@ -286,9 +286,9 @@ class NoticeReceipt(Record):
 class PolicyCheck(Record):
     """5.2.3: the policy's address, subject and period compared with what was found."""
 
-    address_checked: bool = F("已核对保险地址", default=False)
-    subject_checked: bool = F("已核对保险标的", default=False)
-    period_checked: bool = F("已核对保险期限", default=False)
+    address_checked: Flag = F("已核对保险地址", default=False)
+    subject_checked: Flag = F("已核对保险标的", default=False)
+    period_checked: Flag = F("已核对保险期限", default=False)
     remarks: str | None = F("核对说明", default=None)
 
 
@@ -301,8 +301,8 @@ class Measurement(Record):
 class SurveyRecordItem(Record):
     """5.3.1 c): name, parameters, position, quantity and state of each damaged work."""
 
-    id: str = F("记录编号", min_length=1)
-    name: str = F("受损工程名称", min_length=1)
+    id: Name = F("记录编号", min_length=1)
+    name: Name = F("受损工程名称", min_length=1)
     location: str = F("位置", min_length=1)
     parameters: str | None = F("参数", default=None)
     quantity: Quantity | None = F("数量", default=None)
@@ -314,20 +314,20 @@ class SurveyRecordItem(Record):
 class Photo(Record):
     """5.3.1 d): each photo shows a loss and corresponds to a survey-record item."""
 
-    id: str = F("照片编号", min_length=1)
+    id: Name = F("照片编号", min_length=1)
     file: str = F("照片文件", min_length=1)
     caption: str = F("说明", min_length=1)
-    record_item: str | None = F("对应查勘记录", default=None)
+    record_item: Name | None = F("对应查勘记录", default=None)
     taken_at: Timestamp | None = F("拍摄时间", default=None)
 
 
 class SurveyConfirmation(Record):
     """5.3.2: confirmed on site with the insured, signed and sealed, or a written record."""
 
-    all_property_surveyed: bool = F("受损财产已全部查勘", default=False)
-    representative: str | None = F("被保险人代表", default=None)
-    signed: bool = F("已签字", default=False)
-    sealed: bool = F("已盖章", default=False)
+    all_property_surveyed: Flag = F("受损财产已全部查勘", default=False)
+    representative: Name | None = F("被保险人代表", default=None)
+    signed: Flag = F("已签字", default=False)
+    sealed: Flag = F("已盖章", default=False)
     confirmed_at: Timestamp | None = F("确认时间", default=None)
     unsigned_record: str | None = F("未签章书面记录", default=None)
     client_informed_at: Timestamp | None = F("告知委托人时间", default=None)
@@ -342,12 +342,12 @@ class DocumentStatus(StrEnum):
 class DocumentRequest(Record):
     """5.3.3: one line of the 索赔资料清单 (Appendix C), by its catalogue code or free text."""
 
-    code: str | None = F("清单条目编号", default=None)
+    code: Name | None = F("清单条目编号", default=None)
     name: str | None = F("资料名称", default=None)
     status: DocumentStatus = F("状态")
-    requested_on: date | None = F("索要日期", default=None)
-    due_on: date | None = F("约定提供日期", default=None)
-    received_on: date | None = F("收到日期", default=None)
+    requested_on: Day | None = F("索要日期", default=None)
+    due_on: Day | None = F("约定提供日期", default=None)
+    received_on: Day | None = F("收到日期", default=None)
 
 
 class Survey(Record):
@@ -355,8 +355,8 @@ class Survey(Record):
     arrived_at: Timestamp = F("到达现场时间")
     surveyed_at: Timestamp | None = F("查勘时间", default=None)
     finished_at: Timestamp | None = F("查勘结束时间", default=None)
-    participants: list[str] = F("参与人员", default_factory=list)
-    insured_representative: str | None = F("被保险人指定配合人员", default=None)
+    participants: list[Name] = F("参与人员", default_factory=list)
+    insured_representative: Name | None = F("被保险人指定配合人员", default=None)
     client_notice: NoticeReceipt | None = F("客户告知书签收", default=None)
     policy_check: PolicyCheck | None = F("保单信息核对", default=None)
     rescue_notice: NoticeReceipt | None = F("施救告知书签收", default=None)
@@ -366,9 +366,9 @@ class Survey(Record):
     record_items: list[SurveyRecordItem] = F("现场查勘记录", default_factory=list)
     photos: list[Photo] = F("现场照片", default_factory=list)
     confirmation: SurveyConfirmation | None = F("查勘记录确认", default=None)
-    checklist_issued_on: date | None = F("索赔资料清单出具日期", default=None)
-    checklist_signed_by: str | None = F("索赔资料清单签收人", default=None)
-    checklist_signed_on: date | None = F("索赔资料清单签收日期", default=None)
+    checklist_issued_on: Day | None = F("索赔资料清单出具日期", default=None)
+    checklist_signed_by: Name | None = F("索赔资料清单签收人", default=None)
+    checklist_signed_on: Day | None = F("索赔资料清单签收日期", default=None)
     documents: list[DocumentRequest] = F("索赔资料", default_factory=list)
     communication: str | None = F("查勘后与保险双方沟通情况", default=None)
 
@@ -411,7 +411,7 @@ class Liability(Record):
     insured_property: LiabilityCheck | None = F("出险财产为保险标的（6.2.4）", default=None)
     not_excluded: LiabilityCheck | None = F("出险原因不属除外责任（6.2.5）", default=None)
     recommendation: str | None = F("保险责任建议", default=None)
-    covered: bool | None = F("属于保险责任", default=None)
+    covered: Flag | None = F("属于保险责任", default=None)
 
 
 # ─────────────────────────────────────── losses (7) ────────────────────────────────────────────
@@ -448,10 +448,10 @@ SALVAGE_METHOD_TITLES = {
 
 
 class LossItem(Record):
-    id: str = F("损失项目编号", min_length=1)
-    name: str = F("损失项目名称", min_length=1)
-    insured_item: str = F("所属保险项目", min_length=1)
-    record_item: str | None = F("对应查勘记录", default=None)
+    id: Name = F("损失项目编号", min_length=1)
+    name: Name = F("损失项目名称", min_length=1)
+    insured_item: Name = F("所属保险项目", min_length=1)
+    record_item: Name | None = F("对应查勘记录", default=None)
     quantity: Quantity = F("核损数量")
     unit: str = F("单位", min_length=1)
     unit_price: Money = F("核损单价")
@@ -461,7 +461,7 @@ class LossItem(Record):
     betterment: Money = F("变更改进费用", default=Decimal(0))
     pre_loss_value: Money | None = F("损失前实际价值", default=None)
     # A physically destroyed item is a total loss whatever its repair estimate (7.1.2).
-    destroyed: bool = F("实际全损", default=False)
+    destroyed: Flag = F("实际全损", default=False)
     salvage: Money = F("残值", default=Decimal(0))
     salvage_method: SalvageMethod | None = F("残值处理方式", default=None)
     claimed_amount: Money | None = F("报损金额", default=None)
@@ -471,24 +471,24 @@ class LossItem(Record):
 class RescueCost(Record):
     """7.1.3: reasonable and necessary costs of reducing the loss."""
 
-    id: str = F("施救费用编号", min_length=1)
+    id: Name = F("施救费用编号", min_length=1)
     description: str = F("施救措施", min_length=1)
     claimed: Money = F("报损金额")
     # The part found reasonable and necessary; the rest is disallowed with a reason.
     reasonable: Money = F("合理必要部分")
     disallowed_reason: str | None = F("不予认可原因", default=None)
-    rescued_items: list[str] = F("被施救保险项目", min_length=1)
+    rescued_items: list[Name] = F("被施救保险项目", min_length=1)
     # 应保金额 of the insured property rescued, and the value of everything rescued.
     insured_value_rescued: Money = F("被施救财产应保金额")
     total_value_rescued: Money = F("全部被施救财产价值")
 
 
 class ThirdParty(Record):
-    involved: bool = F("涉及第三者", default=False)
+    involved: Flag = F("涉及第三者", default=False)
     description: str | None = F("第三者情况", default=None)
-    liable_party: str | None = F("责任方", default=None)
+    liable_party: Name | None = F("责任方", default=None)
     recovery: str | None = F("追偿建议", default=None)
-    subrogation_form: bool = F("已取得权益转让书", default=False)
+    subrogation_form: Flag = F("已取得权益转让书", default=False)
 
 
 class Conclusion(Record):
@@ -499,7 +499,7 @@ class Conclusion(Record):
 class Attachment(Record):
     title: str = F("附件名称", min_length=1)
     file: str | None = F("文件", default=None)
-    pages: int | None = F("页数", default=None, ge=0)
+    pages: Count | None = F("页数", default=None, ge=0)
 
 
 # ─────────────────────────────────── report, review, delivery (9–10) ──────────────────────────
@@ -527,7 +527,7 @@ class ReviewDecision(StrEnum):
 
 class Review(Record):
     level: ReviewLevel = F("审核级别")
-    reviewer: str = F("审核人", min_length=1)
+    reviewer: Name = F("审核人", min_length=1)
     at: Timestamp = F("审核时间")
     decision: ReviewDecision = F("审核意见")
     comment: str | None = F("审核说明", default=None)
@@ -536,20 +536,20 @@ class Review(Record):
 class Signature(Record):
     """9.2 / 资产评估法 Art. 27: handlers sign the report."""
 
-    handler: str = F("签名人", min_length=1)
+    handler: Name = F("签名人", min_length=1)
     signed_at: Timestamp | None = F("签名时间", default=None)
 
 
 class Report(Record):
-    number: str = F("报告编号", min_length=1)
-    issued_on: date = F("报告日期")
+    number: Name = F("报告编号", max_length=MAX_REPORT_NUMBER_CHARS, min_length=1)
+    issued_on: Day = F("报告日期")
     title: str | None = F("报告名称", default=None)
     summary: str | None = F("摘要", default=None)
     principles: str | None = F("公估依据的原则、手段及方法", default=None)
     signatures: list[Signature] = F("承办人员签名", default_factory=list)
-    firm_seal: bool = F("加盖公估机构印章", default=False)
+    firm_seal: Flag = F("加盖公估机构印章", default=False)
     # A reissue (R1, R2 …) names the report it supersedes.
-    supersedes: str | None = F("替代报告编号", default=None)
+    supersedes: Name | None = F("替代报告编号", max_length=MAX_REPORT_NUMBER_CHARS, default=None)
     reissue_reason: str | None = F("重新出具原因", default=None)
 
 
@@ -557,7 +557,7 @@ class Delivery(Record):
     """10.1: the report delivered to the client and the fee received before closing and archiving."""
 
     delivered_at: Timestamp | None = F("报告交付时间", default=None)
-    delivered_to: str | None = F("交付对象", default=None)
+    delivered_to: Name | None = F("交付对象", default=None)
     fee_amount: Money | None = F("公估费", default=None)
     fee_received_at: Timestamp | None = F("公估费到账时间", default=None)
     closed_at: Timestamp | None = F("结案时间", default=None)
@@ -566,7 +566,7 @@ class Delivery(Record):
 class IssuedDocument(Record):
     """A document issued with the primary one (a forensic case's 委托书, 告知书, 补正书 …), with its hashes."""
 
-    key: str = F("文书代码", min_length=1)
+    key: Name = F("文书代码", min_length=1)
     title: str = F("文书名称", min_length=1)
     pdf_file: str | None = F("PDF 文件", default=None)
     pdf_sha256: str | None = F("PDF SHA-256", default=None, pattern=r"^[0-9a-f]{64}$")
@@ -579,16 +579,16 @@ class Issuance(Record):
     The pdf / docx fields name the primary document (the survey report, the 司法鉴定意见书); `documents`
     lists the others issued with it, each sealed likewise."""
 
-    number: str = F("报告编号", min_length=1)
+    number: Name = F("报告编号", max_length=MAX_REPORT_NUMBER_CHARS, min_length=1)
     issued_at: Timestamp = F("出具时间")
-    supersedes: str | None = F("替代报告编号", default=None)
+    supersedes: Name | None = F("替代报告编号", max_length=MAX_REPORT_NUMBER_CHARS, default=None)
     reason: str | None = F("重新出具原因", default=None)
     pdf_file: str | None = F("PDF 文件", default=None)
     pdf_sha256: str | None = F("PDF SHA-256", default=None, pattern=r"^[0-9a-f]{64}$")
     docx_file: str | None = F("DOCX 文件", default=None)
     docx_sha256: str | None = F("DOCX SHA-256", default=None, pattern=r"^[0-9a-f]{64}$")
     # False: an unsealed copy (gongu issue --unsealed, marked on every page); None: recorded before this field.
-    sealed: bool | None = F("已签章", default=None)
+    sealed: Flag | None = F("已签章", default=None)
     documents: list[IssuedDocument] = F("随同出具的文书", default_factory=list)
 
 
@@ -600,9 +600,9 @@ class CarSurveyCase(Record):
 
     schema_version: Literal["1"] = F("格式版本", default="1")
     kind: Literal["car_survey"] = F("案件类型")
-    case_id: str = F("案件编号", min_length=1, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
-    case_name: str = F("案件名称", min_length=1)
-    statutory: bool = F("法定公估业务", default=False)
+    case_id: Name = F("案件编号", min_length=1, max_length=MAX_CASE_ID_CHARS, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+    case_name: Name = F("案件名称", min_length=1)
+    statutory: Flag = F("法定公估业务", default=False)
     firm: Firm = F("公估机构")
     commission: Commission = F("委托")
     acceptance: Acceptance | None = F("委托受理评估", default=None)

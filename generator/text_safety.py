@@ -16,6 +16,9 @@ BIDI_CONTROLS = frozenset(
     [chr(c) for c in range(0x202A, 0x202F)] + [chr(c) for c in range(0x2066, 0x206A)]
     + ["\u200e", "\u200f", "\u061c"]
 )
+# Zero-width space / non-joiner / joiner, word joiner, BOM: invisible, yet they make two names differ.
+ZERO_WIDTH = frozenset(["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff"])
+_INVISIBLE = re.compile("[" + "".join(sorted(BIDI_CONTROLS | ZERO_WIDTH)) + "]")
 _BIDI = re.compile("[" + "".join(sorted(BIDI_CONTROLS)) + "]")
 # Controls a report must not carry invisibly: C0 except \t \n, DEL, C1, and the bidi controls.
 _HIDDEN = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f" + "".join(sorted(BIDI_CONTROLS)) + "]")
@@ -24,6 +27,11 @@ _HIDDEN = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f" + "".join(sorted(BIDI_CONTRO
 def bidi_controls_in(text: str) -> list[str]:
     """The bidi controls in `text`, as 'U+202E' codes in order of appearance (empty when none)."""
     return [f"U+{ord(ch):04X}" for ch in _BIDI.findall(text)]
+
+
+def invisible_controls_in(text: str) -> list[str]:
+    """The bidi and zero-width controls in `text`, as 'U+200B' codes in order of appearance."""
+    return [f"U+{ord(ch):04X}" for ch in _INVISIBLE.findall(text)]
 
 
 def neutralise(text: str) -> str:

@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 
 from generator.clock import FixedClock
 from generator.issuance import IssueRefused, check_issuable, reissue_number
-from generator.loading import LoadedCase, load_case, parse_json
+from generator.loading import CaseFileError, LoadedCase, load_case, parse_json
 from generator.types import SHANGHAI
 from gongu.cli import app
 from gongu.issuing import IssueFileExists, issue_case
@@ -270,8 +270,12 @@ def test_9_3_approvals_typed_into_the_case_file_must_be_by_registered_persons(tm
     assert "$.reviews[2]" in unregistered[1]
     assert signer.seen == [] and case_file.read_bytes() == before and not (tmp_path / "issued").exists()
 
-    data["reviews"][0]["reviewer"] = "赵\u200b丽"  # the registered 赵丽 with a zero-width space
+    data["reviews"][0]["reviewer"] = "赵\u200b丽"  # a zero-width space: refused at validation (types.Name)
     data["reviews"][2]["reviewer"] = "刘建国"
+    with pytest.raises(CaseFileError, match="1 problem"):
+        issue_case(write_case(tmp_path / "case3", data), out_dir=tmp_path / "issued", clock=FixedClock(FIRST),
+                   render=fake_render, signer=signer)
+    data["reviews"][0]["reviewer"] = "赵丽"
     case_file = write_case(tmp_path / "case2", data)
     assert issue_case(case_file, out_dir=tmp_path / "issued", clock=FixedClock(FIRST), render=fake_render,
                       signer=signer).sealed

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from case_edits import FORENSIC_JOINT, SLOPE, case_from, forensic_findings, forensic_joint, slope
+from pydantic import ValidationError
 from typer.testing import CliRunner
 
 from generator.loading import load_case, parse_json, validate_data
@@ -84,12 +85,15 @@ def test_9_3_one_person_rule_looks_at_the_current_round_only() -> None:
 
 
 def test_9_3_names_compare_as_persons_not_as_typed_strings() -> None:
-    """Issue 12 item 2: a zero-width space, full-width letters or another case do not make a new person."""
-    (reason,) = reasons_for(unreviewed(), review("proofread", "王\u200b志强", "2025-09-02T15:00:00"))
+    """Full-width letters or another case do not make a new person; a zero-width space is refused outright
+    (no name carries one: generator/types.Name)."""
+    with pytest.raises(ValidationError, match="U\\+200B"):
+        Review.model_validate(review("proofread", "王\u200b志强", "2025-09-02T15:00:00"))
+    (reason,) = reasons_for(unreviewed(), review("proofread", "王志强", "2025-09-02T15:00:00"))
     assert "承办人员" in reason
     data = unreviewed()
     data["reviews"] = [review("proofread", "Zhao Li", "2025-09-02T15:00:00")]
-    for alias in ("zhao li", "ZHAO\u200b LI", "Ｚｈａｏ Ｌｉ"):
+    for alias in ("zhao li", "ZHAO LI", "Ｚｈａｏ Ｌｉ"):
         reasons = reasons_for(data, review("recheck", alias, "2025-09-03T11:00:00"))
         assert any("同一人不能担任两级审核" in r for r in reasons), alias
 

@@ -9,14 +9,14 @@ every field, unknown keys refused, money exact. The spine the pipeline shares wi
 
 from __future__ import annotations
 
-from datetime import date
 from enum import StrEnum
 from typing import Literal
 
 from pydantic import Field
 
+from generator.limits import MAX_CASE_ID_CHARS, MAX_REPORT_NUMBER_CHARS
 from generator.model import F, Issuance, Record, Review
-from generator.types import Money, Timestamp
+from generator.types import Count, Day, Flag, Money, Name, Timestamp
 
 # ─────────────────────────────── institution and its people ────────────────────────────────────
 
@@ -26,8 +26,8 @@ class RegisteredAppraiser(Record):
     categories (通则 Art 19: the institution designates two of its appraisers; Sichuan 三(四): it keeps
     its staff's practising records)."""
 
-    name: str = F("姓名", min_length=1)
-    licence_no: str = F("执业证号", min_length=1)
+    name: Name = F("姓名", min_length=1)
+    licence_no: Name = F("执业证号", min_length=1)
     # 执业类别 as the licence reads, e.g. 法医临床鉴定 (the category of 伤残等级 and the three periods).
     categories: list[str] = F("执业类别", min_length=1)
 
@@ -35,14 +35,14 @@ class RegisteredAppraiser(Record):
 class Institution(Record):
     """The 司法鉴定机构 (通则 Art 11: only the institution accepts a commission)."""
 
-    name: str = F("鉴定机构名称", min_length=1)
-    licence_no: str = F("许可证号", min_length=1)
+    name: Name = F("鉴定机构名称", min_length=1)
+    licence_no: Name = F("许可证号", min_length=1)
     qualification_scope: list[str] = F("业务范围", min_length=1)
     address: str = F("机构地址", min_length=1)
     phone: str = F("联系电话", min_length=1)
     post_code: str | None = F("邮政编码", default=None, pattern=r"^\d{6}$")
-    head: str = F("机构负责人", min_length=1)
-    credit_code: str | None = F("统一社会信用代码", default=None)
+    head: Name = F("机构负责人", min_length=1)
+    credit_code: Name | None = F("统一社会信用代码", default=None)
     # Every appraiser of a case must be on it for the matters' category (rule forensic.appraisers.registered).
     appraiser_register: list[RegisteredAppraiser] = F("执业鉴定人名册", default_factory=list)
 
@@ -50,25 +50,25 @@ class Institution(Record):
 class Appraiser(Record):
     """A 司法鉴定人 (通则 Art 19: two per matter; Art 32 / Sichuan 二(四): a senior title for re-appraisal)."""
 
-    name: str = F("鉴定人姓名", min_length=1)
-    licence_no: str = F("执业证号", min_length=1)
+    name: Name = F("鉴定人姓名", min_length=1)
+    licence_no: Name = F("执业证号", min_length=1)
     title: str = F("专业技术职称", min_length=1)
-    senior_title: bool = F("高级专业技术职称", default=False)
+    senior_title: Flag = F("高级专业技术职称", default=False)
     specialty: str | None = F("执业类别", default=None)
 
 
 class Assistant(Record):
     """A 鉴定人助理 (Sichuan 三(二): shows the 助理证 before the work starts)."""
 
-    name: str = F("助理姓名", min_length=1)
-    assistant_no: str = F("助理证号", min_length=1)
+    name: Name = F("助理姓名", min_length=1)
+    assistant_no: Name = F("助理证号", min_length=1)
 
 
 class StaffMember(Record):
     """A qualified member of staff who is not an appraiser of this case, e.g. the 复核人 (通则 Art 35)."""
 
-    name: str = F("姓名", min_length=1)
-    licence_no: str | None = F("执业证号", default=None)
+    name: Name = F("姓名", min_length=1)
+    licence_no: Name | None = F("执业证号", default=None)
     title: str | None = F("专业技术职称", default=None)
 
 
@@ -103,12 +103,12 @@ PARTY_ROLE_TITLES = {
 
 
 class Party(Record):
-    id: str = F("当事人编号", min_length=1)
-    name: str = F("名称或姓名", min_length=1)
+    id: Name = F("当事人编号", min_length=1)
+    name: Name = F("名称或姓名", min_length=1)
     role: PartyRole = F("身份")
-    client: bool = F("委托人", default=False)
-    id_number: str | None = F("证件号码", default=None)
-    contact_person: str | None = F("联系人", default=None)
+    client: Flag = F("委托人", default=False)
+    id_number: Name | None = F("证件号码", default=None)
+    contact_person: Name | None = F("联系人", default=None)
     phone: str | None = F("联系电话", default=None)
     address: str | None = F("地址", default=None)
 
@@ -135,7 +135,7 @@ MATTER_KIND_TITLES = {
 
 
 class Matter(Record):
-    id: str = F("鉴定事项编号", min_length=1)
+    id: Name = F("鉴定事项编号", min_length=1)
     kind: MatterKind = F("鉴定事项类别")
     description: str = F("鉴定事项", min_length=1)
 
@@ -143,7 +143,7 @@ class Matter(Record):
 class RecusalRequest(Record):
     """An appraiser a client asks to be recused, with the reason (通则 Art 16 agreed terms)."""
 
-    appraiser: str = F("申请回避的鉴定人", min_length=1)
+    appraiser: Name = F("申请回避的鉴定人", min_length=1)
     reason: str = F("回避理由", min_length=1)
 
 
@@ -174,11 +174,11 @@ class Reappraisal(Record):
 
     ground: ReappraisalGround = F("重新鉴定理由")
     ground_text: str = F("理由说明", min_length=1)
-    agreed_by: list[str] = F("申请或同意的当事人", default_factory=list)
-    original_case_id: str | None = F("原鉴定案件编号", default=None)
-    original_opinion_number: str = F("原鉴定意见书编号", min_length=1)
-    original_institution: str = F("原鉴定机构名称", min_length=1)
-    original_licence_no: str = F("原鉴定机构许可证号", min_length=1)
+    agreed_by: list[Name] = F("申请或同意的当事人", default_factory=list)
+    original_case_id: Name | None = F("原鉴定案件编号", default=None)
+    original_opinion_number: Name = F("原鉴定意见书编号", min_length=1)
+    original_institution: Name = F("原鉴定机构名称", min_length=1)
+    original_licence_no: Name = F("原鉴定机构许可证号", min_length=1)
     # The original's 业务范围 when known: "qualifications not lower" is checked against them (通则 Art 32).
     original_scopes: list[str] = F("原鉴定机构业务范围", default_factory=list)
 
@@ -186,13 +186,13 @@ class Reappraisal(Record):
 class Commission(Record):
     """The 司法鉴定委托书 (通则 Art 16; the Sichuan opinion still says 协议书, 通则 Art 49)."""
 
-    number: str = F("委托书编号", min_length=1)
+    number: Name = F("委托书编号", min_length=1)
     kind: CommissionKind = F("委托方式")
     matters: list[Matter] = F("鉴定事项", min_length=1)
     purpose: str = F("鉴定用途", min_length=1)
     # Sichuan 二(二): asked and recorded in the 委托书 — None means the question was never asked.
-    for_insurance_claim: bool | None = F("鉴定文书是否用于保险理赔", default=None)
-    is_reappraisal: bool = F("是否属于重新鉴定", default=False)
+    for_insurance_claim: Flag | None = F("鉴定文书是否用于保险理赔", default=None)
+    is_reappraisal: Flag = F("是否属于重新鉴定", default=False)
     original_opinion: str | None = F("原鉴定意见书编号及机构", default=None)
     # The structured record; `original_opinion` stays the one-line text the 委托书 prints.
     reappraisal: Reappraisal | None = F("重新鉴定记录", default=None)
@@ -202,13 +202,13 @@ class Commission(Record):
     fee: Money = F("鉴定费")
     fee_payment: str = F("鉴定费支付方式", min_length=1)
     delivery_method: str = F("鉴定意见书送达方式", min_length=1)
-    agreed_working_days: int | None = F("约定鉴定时限（工作日）", default=None, ge=1, le=365)
+    agreed_working_days: Count | None = F("约定鉴定时限（工作日）", default=None, ge=1, le=365)
     recusal_requests: list[RecusalRequest] = F("需要回避的鉴定人", default_factory=list)
     # 通则 Art 16 / 司发通〔2016〕112号: the three risk warnings, read and signed by the client(s).
-    risk_warnings_acknowledged: bool = F("已告知鉴定风险", default=False)
-    signed_by: list[str] = F("委托人签名", default_factory=list)
-    signed_on: date | None = F("委托书签订日期", default=None)
-    handling_staff: str | None = F("委托人经办人", default=None)
+    risk_warnings_acknowledged: Flag = F("已告知鉴定风险", default=False)
+    signed_by: list[Name] = F("委托人签名", default_factory=list)
+    signed_on: Day | None = F("委托书签订日期", default=None)
+    handling_staff: Name | None = F("委托人经办人", default=None)
 
 
 # ────────────────────────────────────────── materials ─────────────────────────────────────────
@@ -236,8 +236,8 @@ MATERIAL_TYPE_TITLES = {
 class Confirmation(Record):
     """One party's confirmation of a material (Sichuan 二(一): unconfirmed materials cannot be used)."""
 
-    party: str = F("确认方", min_length=1)
-    confirmed: bool = F("是否确认")
+    party: Name = F("确认方", min_length=1)
+    confirmed: Flag = F("是否确认")
     at: Timestamp | None = F("确认时间", default=None)
     note: str | None = F("说明", default=None)
 
@@ -245,17 +245,17 @@ class Confirmation(Record):
 class Material(Record):
     """通则 Art 12: name, type, quantity, condition, storage and time received are recorded."""
 
-    id: str = F("材料编号", min_length=1)
+    id: Name = F("材料编号", min_length=1)
     name: str = F("材料名称", min_length=1)
     type: MaterialType = F("材料类型")
-    quantity: int = F("数量", ge=1)
+    quantity: Count = F("数量", ge=1)
     unit: str = F("单位", min_length=1)
     condition: str = F("材料状况", min_length=1)
     storage: str | None = F("保存状态", default=None)
     received_at: Timestamp = F("接收时间")
-    provided_by: str = F("提供方", min_length=1)
+    provided_by: Name = F("提供方", min_length=1)
     confirmations: list[Confirmation] = F("当事人确认", default_factory=list)
-    used: bool = F("用于鉴定", default=True)
+    used: Flag = F("用于鉴定", default=True)
     summary: str | None = F("资料摘要", default=None)
     # A scanned copy (PDF) in the case's folder, bound after the opinion when listed as an attachment.
     file: str | None = F("扫描件", default=None)
@@ -267,19 +267,19 @@ class Material(Record):
 class Extension(Record):
     """通则 Art 28: the head may extend by at most 30 working days; the client is told."""
 
-    working_days: int = F("延长工作日数", ge=1)
+    working_days: Count = F("延长工作日数", ge=1)
     reason: str = F("延长理由", min_length=1)
-    approved_by: str = F("批准人", min_length=1)
-    approved_on: date = F("批准日期")
-    notice_number: str | None = F("告知书编号", default=None)
+    approved_by: Name = F("批准人", min_length=1)
+    approved_on: Day = F("批准日期")
+    notice_number: Name | None = F("告知书编号", default=None)
     client_notified_at: Timestamp | None = F("告知委托人时间", default=None)
 
 
 class Suspension(Record):
     """Time spent waiting for supplementary materials, excluded from the limit (通则 Art 28)."""
 
-    start: date = F("起始日期")
-    end: date = F("终止日期")
+    start: Day = F("起始日期")
+    end: Day = F("终止日期")
     reason: str = F("事由", min_length=1)
 
 
@@ -288,10 +288,10 @@ class Timeline(Record):
     # 通则 Art 13: accept or refuse within 7 working days of receipt.
     accepted_at: Timestamp | None = F("决定受理时间", default=None)
     # 通则 Art 28: the 30 working days run from the day the 委托书 takes effect.
-    effective_on: date | None = F("委托书生效日期", default=None)
+    effective_on: Day | None = F("委托书生效日期", default=None)
     extensions: list[Extension] = F("延长鉴定时限", default_factory=list)
     suspensions: list[Suspension] = F("补充材料期间", default_factory=list)
-    completed_on: date | None = F("鉴定完成日期", default=None)
+    completed_on: Day | None = F("鉴定完成日期", default=None)
 
 
 # ──────────────────────────── choosing the institution; recusal ───────────────────────────────
@@ -310,10 +310,10 @@ class Selection(Record):
 
     method: SelectionMethod = F("选择方式")
     at: Timestamp = F("选定时间")
-    agreed_by: list[str] = F("参与选定的当事人", min_length=1)
+    agreed_by: list[Name] = F("参与选定的当事人", min_length=1)
     from_roster: str = F("名册", min_length=1)
     record: str = F("选择过程记录", min_length=1)
-    draw_reference: str | None = F("随机抽取记录编号", default=None)
+    draw_reference: Name | None = F("随机抽取记录编号", default=None)
     # The `gongu draw` record (JSON, gongu-draw-record/1) in the case folder, relative to it (issue 14).
     draw_record: str | None = F("随机抽取记录文件", default=None)
 
@@ -321,8 +321,8 @@ class Selection(Record):
 class RecusalDeclaration(Record):
     """通则 Art 20–21, Sichuan 三(四): each appraiser declares any interest or earlier work on the matter."""
 
-    appraiser: str = F("声明人", min_length=1)
-    has_interest: bool = F("存在利害关系或应回避情形")
+    appraiser: Name = F("声明人", min_length=1)
+    has_interest: Flag = F("存在利害关系或应回避情形")
     statement: str = F("声明内容", min_length=1)
     declared_at: Timestamp = F("声明时间")
     decision: str | None = F("机构决定", default=None)
@@ -334,9 +334,9 @@ class RecusalDeclaration(Record):
 class RiskNotice(Record):
     """Sichuan 二(二): the party is told the risks and legal consequences of a single commission and signs."""
 
-    signed_by: str = F("签字确认人", min_length=1)
+    signed_by: Name = F("签字确认人", min_length=1)
     signed_at: Timestamp = F("签字时间")
-    told_by: str = F("告知人", min_length=1)
+    told_by: Name = F("告知人", min_length=1)
 
 
 class NoticeChannel(StrEnum):
@@ -359,40 +359,40 @@ NOTICE_CHANNEL_TITLES = {
 class WitnessNotice(Record):
     """Sichuan 二(二): the institution notifies the insurer (a phone call counts) to witness."""
 
-    insurer: str = F("被通知保险机构", min_length=1)
+    insurer: Name = F("被通知保险机构", min_length=1)
     channel: NoticeChannel = F("通知方式")
     at: Timestamp = F("通知时间")
-    person_reached: str = F("接收通知人", min_length=1)
+    person_reached: Name = F("接收通知人", min_length=1)
     contact: str | None = F("联系号码或地址", default=None)
-    notified_by: str = F("通知人", min_length=1)
+    notified_by: Name = F("通知人", min_length=1)
     scheduled_for: Timestamp = F("约定鉴定时间")
     place: str = F("鉴定地点", min_length=1)
-    notice_number: str | None = F("通知书编号", default=None)
+    notice_number: Name | None = F("通知书编号", default=None)
 
 
 class Attendee(Record):
     """Sichuan 四(四): work ID and identity document shown, copies kept; no ID, no witnessing."""
 
-    name: str = F("到场人员", min_length=1)
-    organisation: str = F("所在单位", min_length=1)
-    id_checked: bool = F("已查验身份证件", default=False)
-    work_id_checked: bool = F("已查验工作证明", default=False)
-    copies_kept: bool = F("复印件已留存", default=False)
+    name: Name = F("到场人员", min_length=1)
+    organisation: Name = F("所在单位", min_length=1)
+    id_checked: Flag = F("已查验身份证件", default=False)
+    work_id_checked: Flag = F("已查验工作证明", default=False)
+    copies_kept: Flag = F("复印件已留存", default=False)
     id_copy_file: str | None = F("证件复印件文件", default=None)
-    signed: bool = F("已签字确认", default=False)
+    signed: Flag = F("已签字确认", default=False)
 
 
 class Attendance(Record):
     """Sichuan 二(二): who came, recorded truthfully and signed by both sides."""
 
     at: Timestamp = F("见证时间")
-    insurer_attended: bool = F("保险机构到场")
+    insurer_attended: Flag = F("保险机构到场")
     attendees: list[Attendee] = F("保险机构到场人员", default_factory=list)
-    party_present: list[str] = F("当事人到场人员", default_factory=list)
-    party_signed: bool = F("当事人签字确认", default=False)
+    party_present: list[Name] = F("当事人到场人员", default_factory=list)
+    party_signed: Flag = F("当事人签字确认", default=False)
     # When the insurer did not come: the note, and that the appraisal went ahead (Sichuan 二(二)).
     absence_note: str | None = F("未到场情况说明", default=None)
-    proceeded: bool = F("按规定实施鉴定", default=True)
+    proceeded: Flag = F("按规定实施鉴定", default=True)
 
 
 class SingleCommission(Record):
@@ -405,9 +405,9 @@ class SingleCommission(Record):
 
 class ProcessNote(Record):
     at: Timestamp = F("记录时间")
-    by: str = F("记录人", min_length=1)
+    by: Name = F("记录人", min_length=1)
     text: str = F("记录内容", min_length=1)
-    signed: bool = F("已签名", default=False)
+    signed: Flag = F("已签名", default=False)
 
 
 class RecordingKind(StrEnum):
@@ -424,13 +424,13 @@ class Recording(Record):
 
     file: str = F("文件", min_length=1)
     kind: RecordingKind = F("类别")
-    made_by: str = F("制作人", min_length=1)
+    made_by: Name = F("制作人", min_length=1)
     made_at: Timestamp = F("制作时间")
     description: str = F("内容说明", min_length=1)
 
 
 class ProcessRecord(Record):
-    identity_shown: bool = F("已出示执业证、助理证", default=False)
+    identity_shown: Flag = F("已出示执业证、助理证", default=False)
     identity_shown_to: list[str] = F("出示对象", default_factory=list)
     notes: list[ProcessNote] = F("实时记录", default_factory=list)
     recordings: list[Recording] = F("音像资料", default_factory=list)
@@ -453,17 +453,17 @@ STANDARD_TITLES = {
 
 
 class ExaminedPerson(Record):
-    name: str = F("被鉴定人", min_length=1)
+    name: Name = F("被鉴定人", min_length=1)
     sex: Literal["男", "女"] = F("性别")
-    birth_date: date | None = F("出生日期", default=None)
-    id_number: str | None = F("身份证号码", default=None)
+    birth_date: Day | None = F("出生日期", default=None)
+    id_number: Name | None = F("身份证号码", default=None)
     address: str | None = F("住址", default=None)
 
 
 class Examination(Record):
     at: Timestamp = F("检验时间")
     place: str = F("检验地点", min_length=1)
-    present: list[str] = F("在场人员", default_factory=list)
+    present: list[Name] = F("在场人员", default_factory=list)
     person: ExaminedPerson = F("被鉴定人")
     incident: str = F("基本案情", min_length=1)
     complaint: str = F("被鉴定人自诉", min_length=1)
@@ -497,11 +497,11 @@ GRADE_NUMERALS = ("一", "二", "三", "四", "五", "六", "七", "八", "九",
 
 
 class MatterResult(Record):
-    matter: str = F("鉴定事项编号", min_length=1)
+    matter: Name = F("鉴定事项编号", min_length=1)
     outcome: Outcome = F("鉴定结果")
-    grade: int | None = F("伤残等级", default=None, ge=1, le=10)
+    grade: Count | None = F("伤残等级", default=None, ge=1, le=10)
     clause: str | None = F("标准条款", default=None)
-    days: int | None = F("天数", default=None, ge=0, le=3650)
+    days: Count | None = F("天数", default=None, ge=0, le=3650)
     text: str | None = F("意见表述", default=None)
 
 
@@ -511,7 +511,7 @@ class MatterResult(Record):
 class AppraiserSignature(Record):
     """通则 Art 19 / 37: at least two appraisers sign; a dissent is written down."""
 
-    appraiser: str = F("签名鉴定人", min_length=1)
+    appraiser: Name = F("签名鉴定人", min_length=1)
     signed_at: Timestamp | None = F("签名时间", default=None)
     dissent: str | None = F("不同意见", default=None)
 
@@ -523,7 +523,7 @@ class ReviewOpinion(Record):
     at: Timestamp = F("复核时间")
     procedure: str = F("程序复核意见", min_length=1)
     substance: str = F("鉴定意见复核意见", min_length=1)
-    agrees: bool = F("同意鉴定意见")
+    agrees: Flag = F("同意鉴定意见")
 
 
 class TerminationGround(StrEnum):
@@ -546,11 +546,11 @@ TERMINATION_GROUND_TITLES = {
 class Termination(Record):
     """通则 Art 29: a written notice with the reasons; materials returned; the fee refunded as agreed."""
 
-    number: str = F("终止鉴定告知书编号", min_length=1)
+    number: Name = F("终止鉴定告知书编号", min_length=1)
     ground: TerminationGround = F("终止理由")
     explanation: str = F("终止情况说明", min_length=1)
-    decided_on: date = F("决定日期")
-    materials_returned: bool = F("鉴定材料已退还", default=False)
+    decided_on: Day = F("决定日期")
+    materials_returned: Flag = F("鉴定材料已退还", default=False)
     refund: Money | None = F("退还鉴定费", default=None)
 
 
@@ -563,13 +563,13 @@ class CorrectionItem(Record):
 class Correction(Record):
     """通则 Art 41: a 补正书 corrects wording; it must never change the opinion."""
 
-    number: str = F("补正书编号", min_length=1)
-    issued_on: date = F("补正日期")
+    number: Name = F("补正书编号", min_length=1)
+    issued_on: Day = F("补正日期")
     items: list[CorrectionItem] = F("补正内容", min_length=1)
     reason: str = F("补正原因", min_length=1)
-    signed_by: list[str] = F("签名鉴定人", min_length=1)
+    signed_by: list[Name] = F("签名鉴定人", min_length=1)
     # The opinion (鉴定意见) is left as it was; set when an item touches it, and the rule refuses that.
-    changes_opinion: bool = F("涉及鉴定意见", default=False)
+    changes_opinion: Flag = F("涉及鉴定意见", default=False)
 
 
 class SupplementaryReason(StrEnum):
@@ -591,13 +591,13 @@ class Supplementary(Record):
     """A 补充鉴定 (通则 Art 30): part of the original appraisal, by its appraisers; its document is the
     司法鉴定补充意见书, sealed like the 意见书 (institution seal + these appraisers)."""
 
-    number: str = F("补充意见书编号", min_length=1)
+    number: Name = F("补充意见书编号", min_length=1)
     reason: SupplementaryReason = F("补充鉴定原因")
     reason_text: str = F("原因说明", min_length=1)
-    new_materials: list[str] = F("新的鉴定材料编号", default_factory=list)
-    appraisers: list[str] = F("鉴定人", min_length=1)
-    requested_on: date | None = F("申请日期", default=None)
-    issued_on: date = F("出具日期")
+    new_materials: list[Name] = F("新的鉴定材料编号", default_factory=list)
+    appraisers: list[Name] = F("鉴定人", min_length=1)
+    requested_on: Day | None = F("申请日期", default=None)
+    issued_on: Day = F("出具日期")
     findings: str = F("补充检验及分析", min_length=1)
     result: str = F("补充鉴定意见", min_length=1)
 
@@ -629,62 +629,62 @@ DISPUTE_STEP_TITLES = {
 class Expert(Record):
     """An outside expert of the panel (通则 Art 33: outside experts sign; their opinion is filed)."""
 
-    name: str = F("专家姓名", min_length=1)
+    name: Name = F("专家姓名", min_length=1)
     title: str = F("专业技术职称", min_length=1)
-    organisation: str = F("工作单位", min_length=1)
-    signed: bool = F("已签名", default=False)
+    organisation: Name = F("工作单位", min_length=1)
+    signed: Flag = F("已签名", default=False)
 
 
 class DisputeStep(Record):
     """One dated step of a dispute: who acted, when, what was done, and how it ended."""
 
     kind: DisputeStepKind = F("处理步骤")
-    on: date = F("日期")
-    by: str = F("经办人或组织", min_length=1)
+    on: Day = F("日期")
+    by: Name = F("经办人或组织", min_length=1)
     what: str = F("处理内容", min_length=1)
     outcome: str | None = F("处理结果", default=None)
-    number: str | None = F("文书编号", default=None)
+    number: Name | None = F("文书编号", default=None)
     # explanation: the appraisers of the case who explained (Sichuan 五(一)); they sign its record.
-    appraisers: list[str] = F("作出解释说明的鉴定人", default_factory=list)
+    appraisers: list[Name] = F("作出解释说明的鉴定人", default_factory=list)
     # mediation: the parties (names of `parties[]`) who took part; they sign the committee's record (五(一)).
-    participants: list[str] = F("参加调解的当事人", default_factory=list)
+    participants: list[Name] = F("参加调解的当事人", default_factory=list)
     # expert_opinion: the panel; `complex_case` asks for ≥ 3 experts (通则 Art 35's panel size).
     experts: list[Expert] = F("专家", default_factory=list)
-    complex_case: bool = F("重大疑难复杂", default=False)
+    complex_case: Flag = F("重大疑难复杂", default=False)
     # supplementary: the number of the `supplementary[]` record; reappraisal: the new case's id.
-    reference: str | None = F("关联记录", default=None)
+    reference: Name | None = F("关联记录", default=None)
 
 
 class Dispute(Record):
     """Sichuan 五(一): an objection to the opinion, then its steps (mediation, explanation, supplementary
     or re-appraisal, expert opinion), each a dated record with its document."""
 
-    raised_on: date = F("提出日期")
-    raised_by: str = F("提出方", min_length=1)
+    raised_on: Day = F("提出日期")
+    raised_by: Name = F("提出方", min_length=1)
     request: Literal["mediation", "explanation", "supplementary", "reappraisal"] = F("请求")
     status: DisputeStatus = F("处理状态", default=DisputeStatus.open)
     note: str | None = F("说明", default=None)
-    number: str | None = F("异议登记编号", default=None)
+    number: Name | None = F("异议登记编号", default=None)
     steps: list[DisputeStep] = F("处理过程", default_factory=list)
 
 
 class ForensicReport(Record):
     """The 司法鉴定意见书 as issued: its number (e.g. 川XX〔2026〕临鉴字第12号) and date."""
 
-    number: str = F("鉴定文书编号", min_length=1)
-    issued_on: date = F("出具日期")
+    number: Name = F("鉴定文书编号", max_length=MAX_REPORT_NUMBER_CHARS, min_length=1)
+    issued_on: Day = F("出具日期")
     title: str | None = F("文书名称", default=None)
     opinion: str | None = F("鉴定意见", default=None)
     signatures: list[AppraiserSignature] = F("鉴定人签名", default_factory=list)
-    institution_seal: bool = F("加盖司法鉴定专用章", default=False)
-    copies: int = F("份数", default=4, ge=1)  # 通则 Art 36–40: 3 to the client, 1 archived
-    supersedes: str | None = F("替代文书编号", default=None)
+    institution_seal: Flag = F("加盖司法鉴定专用章", default=False)
+    copies: Count = F("份数", default=4, ge=1)  # 通则 Art 36–40: 3 to the client, 1 archived
+    supersedes: Name | None = F("替代文书编号", max_length=MAX_REPORT_NUMBER_CHARS, default=None)
     reissue_reason: str | None = F("重新出具原因", default=None)
 
 
 class ForensicDelivery(Record):
     delivered_at: Timestamp | None = F("送达时间", default=None)
-    delivered_to: str | None = F("送达对象", default=None)
+    delivered_to: Name | None = F("送达对象", default=None)
     fee_amount: Money | None = F("鉴定费", default=None)
     fee_received_at: Timestamp | None = F("鉴定费到账时间", default=None)
     closed_at: Timestamp | None = F("结案时间", default=None)
@@ -695,7 +695,7 @@ class ForensicAttachment(Record):
 
     title: str = F("附件名称", min_length=1)
     file: str | None = F("文件", default=None)
-    pages: int | None = F("页数", default=None, ge=0)
+    pages: Count | None = F("页数", default=None, ge=0)
 
 
 # ───────────────────────────────────────── the case ──────────────────────────────────────────
@@ -706,8 +706,8 @@ class ForensicAppraisalCase(Record):
 
     schema_version: Literal["1"] = F("格式版本", default="1")
     kind: Literal["forensic_appraisal"] = F("案件类型")
-    case_id: str = F("案件编号", min_length=1, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
-    case_name: str = F("案件名称", min_length=1)
+    case_id: Name = F("案件编号", min_length=1, max_length=MAX_CASE_ID_CHARS, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+    case_name: Name = F("案件名称", min_length=1)
     institution: Institution = F("鉴定机构")
     appraisers: list[Appraiser] = F("鉴定人", min_length=1)
     assistants: list[Assistant] = F("鉴定人助理", default_factory=list)
