@@ -106,6 +106,7 @@ def audit(archive: Archive, *, progress: Callable[[str, int], None] | None = Non
     hashing.shutdown()
     _audit_catalog_vs_disk(archive, rows, result)
     _audit_disposals(archive, result)
+    _audit_draws(archive, result)
     _audit_log(archive, result, trusted_certs)
     _audit_clock(archive, result)
     if log_events and outcomes:
@@ -284,6 +285,26 @@ def _audit_disposals(archive: Archive, result: AuditResult) -> None:
     for d in archive.catalog.disposals():
         problems += approval_log_problems(archive.catalog, d, approved=d["state"] in ("approved", "executed"))
     result.add("authenticity", "销毁提议与批准均有日志记录（目录与日志一致）", not problems, "；".join(problems[:5]))
+
+
+def _audit_draws(archive: Archive, result: AuditResult) -> None:
+    """One draw per case (archive/draw_log.py): every case whose log holds more than one draw record is
+    listed; a chain of re-draws, each naming the record before it, is a warning, anything else an error."""
+    by_case: dict[str, list[Event]] = {}
+    for e in archive.catalog.draw_events():
+        records = by_case.setdefault(str(e.case_id), [])
+        if all(r.details.get("record_sha256") != e.details.get("record_sha256") for r in records):
+            records.append(e)
+    chained: list[str] = []
+    unchained: list[str] = []
+    for case_id, records in sorted(by_case.items()):
+        if len(records) < 2:
+            continue
+        line = f"案件 {case_id}：{len(records)} 份抽取记录（日志第 {'、'.join(str(r.seq) for r in records)} 条）"
+        ok = all(r.details.get("replaces") == records[i - 1].details.get("record_sha256") for i, r in enumerate(records) if i)
+        (chained if ok else unchained).append(line)
+    result.add("authenticity", "每个案件只有一份抽取记录（或依次取代的重新抽取）", not unchained, "；".join(unchained))
+    result.add("authenticity", "重新抽取的案件", not chained, "；".join(chained), level="warning")
 
 
 def _audit_log(archive: Archive, result: AuditResult, trusted: list[Any]) -> None:

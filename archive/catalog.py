@@ -501,13 +501,15 @@ class Catalog:
             conn.execute(insert(index_queue_table).values(seq=seq, queued_at=ev.at))
         return ev
 
-    def draw_events(self, record_sha256: str) -> list[Event]:
-        """The "draw" events that logged the record with this SHA-256 (archive/draw_log.py); inside a write
-        transaction it reads through it, so a check-then-append there cannot race."""
+    def draw_events(self, record_sha256: str | None = None, *, case_id: str | None = None) -> list[Event]:
+        """The "draw" events that logged the record with this SHA-256 and/or of this case (archive/draw_log.py);
+        inside a write transaction it reads through it, so a check-then-append there cannot race."""
         stmt = select(events_table.c.entry).where(events_table.c.kind == "draw").order_by(events_table.c.seq)
+        if case_id is not None:
+            stmt = stmt.where(events_table.c.case_id == case_id)
         rows = (list(self._tx.execute(stmt).mappings()) if self._tx is not None else self._rows(stmt))
         found = [Event.from_entry(r["entry"]) for r in rows]
-        return [e for e in found if e.details.get("record_sha256") == record_sha256]
+        return [e for e in found if record_sha256 is None or e.details.get("record_sha256") == record_sha256]
 
     def events(self, case_id: str | None = None) -> list[Event]:
         stmt = select(events_table.c.entry).order_by(events_table.c.seq)

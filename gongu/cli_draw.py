@@ -28,7 +28,7 @@ from generator.forensic import draw
 from generator.forensic.roster import RosterError, RosterSnapshot, import_roster
 from generator.kinds import is_forensic
 from gongu.cli import app, load_or_exit
-from gongu.draw_records import DrawRecordError, read_record
+from gongu.draw_records import DrawRecordError, read_record, read_record_bytes
 from gongu.output import console, fail, print_problems, print_table, text_column, whole_column
 
 draw_app = typer.Typer(help="随机抽取鉴定机构（可验证）：名册、名单确认、事先指定的公开随机值、承诺与公开、抽取、验证", no_args_is_help=True)
@@ -62,6 +62,19 @@ def _read_record(path: Path) -> dict[str, Any]:
     try:
         return read_record(path)
     except DrawRecordError as exc:
+        if exc.problems:
+            print_problems(str(path), exc.problems)
+            raise typer.Exit(2) from None
+        fail(escape(str(exc)))
+
+
+def _read_record_bytes(path: Path) -> tuple[dict[str, Any], bytes]:
+    try:
+        return read_record_bytes(path)
+    except DrawRecordError as exc:
+        if exc.problems:
+            print_problems(str(path), exc.problems)
+            raise typer.Exit(2) from None
         fail(escape(str(exc)))
 
 
@@ -125,16 +138,29 @@ def prepare(
     recusal: Annotated[list[str] | None, typer.Option("--recusal", help="回避申请「许可证号|提出人|理由」")] = None,
     original: Annotated[str | None, typer.Option("--original", help="重新鉴定：原鉴定机构的许可证号")] = None,
     side: Annotated[list[str] | None, typer.Option("--side", help="须确认名单的当事人（缺省：委托人和保险机构）")] = None,
+    redraw_of: Annotated[Path | None, typer.Option("--redraw-of", help="重新抽取：被取代的抽取记录文件（已登记进日志的那一份）")] = None,
+    redraw_reason: Annotated[str, typer.Option("--redraw-reason", help="重新抽取的理由（与 --redraw-of 同用）")] = "",
     at: AtOpt = None,
 ) -> None:
     """第一步：名册快照、排除（逐条理由）、符合条件的名单及其哈希。"""
     if output.exists():
         fail(f"{escape(str(output))} 已存在：抽取记录不能覆盖")
+    redraw: dict[str, str] | None = None
+    if redraw_of is not None:
+        previous, raw = _read_record_bytes(redraw_of)
+        try:
+            redraw = draw.redraw_of(raw, redraw_reason)
+        except draw.DrawRefused as exc:
+            fail(escape(str(exc)))
+    elif redraw_reason:
+        fail("--redraw-reason 须与 --redraw-of 同用")
     when = _now(at)
     loaded = load_or_exit(case_file)
     case = loaded.case
     if not is_forensic(case):
         fail("随机抽取鉴定机构只适用于司法鉴定案件（kind = forensic_appraisal）")
+    if redraw_of is not None and previous.get("case_id") != case.case_id:
+        fail(f"--redraw-of 的记录属于案件 {escape(str(previous.get('case_id')))}，不是本案 {escape(case.case_id)}")
     scopes = list(dict.fromkeys(scope or []))
     if not scopes:
         unknown = [m.id for m in case.commission.matters if m.kind.value not in draw.MATTER_SCOPES]
@@ -159,6 +185,7 @@ def prepare(
             case_id=case.case_id, case_name=case.case_name,
             matters=[{"id": m.id, "kind": m.kind.value, "description": m.description} for m in case.commission.matters],
             required_scopes=scopes, roster=snap, sides=sides, prepared_at=when, objections=objections, original=orig,
+            redraw=redraw,
         )
     except draw.DrawRefused as exc:
         fail(escape(str(exc)))

@@ -1,26 +1,36 @@
 """Reading a draw record file (`gongu draw …`, docs/draw.md) for every caller: the CLI and the web
-workspace's draw page read and check it the same way."""
+workspace's draw page read and check it the same way — under the case file's limits (generator/limits.py)."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
+from generator import limits
 from generator.forensic import draw
+from generator.problems import Problem
 
 
 class DrawRecordError(Exception):
-    """The file cannot be read or is no draw record: the message says which and why."""
+    """The file cannot be read or is no draw record: the message says which and why, `problems` where."""
+
+    def __init__(self, message: str, problems: list[Problem] | None = None) -> None:
+        super().__init__(message)
+        self.problems = problems or []
+
+
+def read_record_bytes(path: Path) -> tuple[dict[str, Any], bytes]:
+    """The record and the exact bytes read (their SHA-256 is what the log records)."""
+    try:
+        with path.open("rb") as fh:
+            raw = fh.read(limits.MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise DrawRecordError(f"无法读取抽取记录 {path}（{exc.strerror or exc}）") from None
+    try:
+        return draw.parse_record(raw, str(path)), raw
+    except draw.RecordUnreadable as exc:
+        raise DrawRecordError(str(exc), exc.problems) from None
 
 
 def read_record(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_bytes().decode("utf-8"))
-    except OSError as exc:
-        raise DrawRecordError(f"无法读取抽取记录 {path}（{exc.strerror or exc}）") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise DrawRecordError(f"抽取记录 {path} 不是有效的 UTF-8 JSON：{exc}") from None
-    if not isinstance(data, dict) or data.get("format") != draw.RECORD_FORMAT:
-        raise DrawRecordError(f"{path} 不是抽取记录（format 应为 {draw.RECORD_FORMAT}）")
-    return data
+    return read_record_bytes(path)[0]

@@ -262,6 +262,8 @@ def test_changed_order_fails_verification() -> None:
 def test_changed_chosen_fails_verification() -> None:
     r = complete_record()
     r["chosen"] = r["order"][1]
+    assert paths(r) == {"$.chosen", "$.record_digest"}
+    r["record_digest"] = draw.record_digest(r)  # a forger who recomputes the digest: the recomputation still sees it
     assert paths(r) == {"$.chosen"}
 
 
@@ -503,7 +505,7 @@ def test_negative_or_non_integer_numbers_fail_verification() -> None:
 def test_changed_method_statement_fails_verification() -> None:
     r = complete_record()
     r["method"]["sampling"] = "u mod m"
-    assert paths(r) == {"$.method"}
+    assert paths(r) == {"$.method", "$.record_digest"}
 
 
 def test_scope_compared_after_nfc_normalisation() -> None:

@@ -49,9 +49,10 @@ def test_example_record_verifies_and_links(tmp_path: Path) -> None:
 
 
 def test_record_for_another_case_is_refused(tmp_path: Path) -> None:
-    # The same record under another case id: it no longer re-computes (the case id is in the seed) …
+    # The same record under another case id: it no longer re-computes (the case id is in the seed and the
+    # record digest) …
     path = folder(tmp_path, record_edit=lambda r: {**r, "case_id": "SJ-2026-0318"})
-    assert findings(path) == [(RULE, "blocking", "$.selection.draw_record")]
+    assert findings(path) == [(RULE, "blocking", "$.selection.draw_record")] * 2
     # … and a case whose id differs from a record that verifies is refused for the case id.
     path = folder(tmp_path / "b", case_edit=lambda d: d.update(case_id="CX-2026-0618"))
     loaded = load_case(path)
@@ -83,9 +84,9 @@ def test_tampered_record_is_refused(tmp_path: Path) -> None:
         r["chosen"] = r["order"][0]
         return r
 
-    # Two discrepancies, each reported: the order and the chosen institution do not re-compute.
+    # Three discrepancies, each reported: the record digest, the order and the chosen institution.
     found = findings(folder(tmp_path, record_edit=swap_order))
-    assert len(found) == 2 and set(found) == {(RULE, "blocking", "$.selection.draw_record")}
+    assert len(found) == 3 and set(found) == {(RULE, "blocking", "$.selection.draw_record")}
 
 
 def test_missing_or_outside_record_is_refused(tmp_path: Path) -> None:

@@ -28,12 +28,19 @@ Exact definitions (docs/draw.md repeats them in Chinese):
   of the order; the last one left comes last. (Fisher and Yates' original striking-out method.)
 - The first in the order is chosen; a decline or recusal (a recorded event with its reason) passes the
   choice to the next in the order — never a new draw.
+- Record digest (`record_digest`) = SHA-256 of the record without this key, as compact JSON with sorted
+  keys and unescaped characters. It covers what the draw does not compute from — case name, matters,
+  the roster's source, who declared, every time — so that no field changes after a step unnoticed;
+  `gongu draw log` writes it into the archive's tamper-evident log, which binds it for good.
+- A re-draw (`redraw`: the SHA-256 of the record it replaces and the reason) is the only second draw
+  the log takes for a case.
 """
 
 from __future__ import annotations
 
 import copy
 import hashlib
+import json
 import unicodedata
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -41,6 +48,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from generator import limits
 from generator.forensic.roster import RosterEntry, RosterError, RosterSnapshot, snapshot_from_dict
 from generator.problems import Problem
 
@@ -51,6 +59,8 @@ COMMIT_TAG = b"gongu-draw-commit/1"
 MIN_SECRET_CHARS = 16  # a short secret could be guessed from its commitment
 BEIJING = ZoneInfo("Asia/Shanghai")
 MALFORMED = "抽取记录结构"  # the title of the one problem verify_record gives for a record it cannot read
+DIGEST_KEY = "record_digest"
+MIN_REDRAW_REASON_CHARS = 4
 
 # The scope (业务范围) a matter needs: every matter of an insurance claim is 法医临床 work.
 MATTER_SCOPES: dict[str, str] = {
@@ -90,6 +100,57 @@ METHOD: dict[str, str] = {
 
 class DrawRefused(Exception):
     """A step of the draw that may not happen; the message says why and cites the clause."""
+
+
+class RecordUnreadable(Exception):
+    """The bytes are no readable draw record: the message says why, `problems` where (JSON paths)."""
+
+    def __init__(self, message: str, problems: Sequence[Problem] = ()) -> None:
+        super().__init__(message)
+        self.problems = list(problems)
+
+
+def parse_record(raw: bytes, source: str) -> dict[str, Any]:
+    """A draw record's bytes read under the case file's limits (generator/limits.py: size, nesting,
+    number length, string length, duplicate keys refused); RecordUnreadable otherwise."""
+    if len(raw) > limits.MAX_FILE_BYTES:
+        raise RecordUnreadable(f"抽取记录 {source} 超过 {limits.MAX_FILE_BYTES // (1024 * 1024)} MiB")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise RecordUnreadable(f"抽取记录 {source} 不是 UTF-8 编码（第 {exc.start} 字节）") from None
+    data, problems = limits.parse_limited(text, lambda loc: "抽取记录", parse_int=limits.read_whole_number)
+    if problems:
+        first = "；".join(f"{p.path} {p.message}" for p in problems[:3])
+        raise RecordUnreadable(f"抽取记录 {source} 无法读取：{first}", problems)
+    if not isinstance(data, dict) or data.get("format") != RECORD_FORMAT:
+        raise RecordUnreadable(f"{source} 不是抽取记录（format 应为 {RECORD_FORMAT}）")
+    return data
+
+
+def record_digest(record: dict[str, Any]) -> str:
+    """SHA-256 of the record without its digest: compact JSON, keys sorted, characters unescaped."""
+    body = {k: v for k, v in record.items() if k != DIGEST_KEY}
+    text = json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _sealed(record: dict[str, Any]) -> dict[str, Any]:
+    record[DIGEST_KEY] = record_digest(record)
+    return record
+
+
+def _intact(record: dict[str, Any]) -> None:
+    """A step works only on a record as the previous step left it."""
+    if record.get(DIGEST_KEY) != record_digest(record):
+        raise DrawRefused("抽取记录在上一步之后被改动过（记录摘要 record_digest 不符），不能继续；请用原记录")
+
+
+def redraw_of(previous_raw: bytes, reason: str) -> dict[str, str]:
+    """The `redraw` entry of a record replacing an earlier one: its file's SHA-256 and why."""
+    if len(reason.strip()) < MIN_REDRAW_REASON_CHARS:
+        raise DrawRefused(f"重新抽取须写明理由（至少 {MIN_REDRAW_REASON_CHARS} 个字符）")
+    return {"replaces": hashlib.sha256(previous_raw).hexdigest(), "reason": nfc(reason.strip())}
 
 
 @dataclass(frozen=True)
@@ -301,15 +362,18 @@ def new_record(
     prepared_at: str,
     objections: Sequence[Objection] = (),
     original: Original | None = None,
+    redraw: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """The draw record at its first step: roster snapshot, exclusions, the eligible list and its hash."""
+    """The draw record at its first step: roster snapshot, exclusions, the eligible list and its hash.
+    `redraw` (from redraw_of) when it replaces an earlier record of the case."""
     if len(set(map(nfc, sides))) < 2:
         raise DrawRefused("双方都须确认名单：至少需要两个不同的当事人（Sichuan 二(三)）")
     result = eligibility(roster.entries, required_scopes, objections, original)
     refuse_empty(result)
-    return {
+    return _sealed({
         "format": RECORD_FORMAT,
         "method": METHOD,
+        "redraw": redraw,
         "case_id": case_id,
         "case_name": case_name,
         "matters": matters,
@@ -336,7 +400,7 @@ def new_record(
         "drawn_at": None,
         "declines": [],
         "chosen": None,
-    }
+    })
 
 
 def _copy(record: dict[str, Any]) -> dict[str, Any]:
@@ -352,6 +416,7 @@ def _side(record: dict[str, Any], party: str) -> str:
 
 def acknowledge(record: dict[str, Any], party: str, acknowledged_hash: str, at: str) -> dict[str, Any]:
     """One side confirms the eligible list by its hash; a different hash is refused."""
+    _intact(record)
     side = _side(record, party)
     if record["declaration"] is not None:
         raise DrawRefused("公开随机值来源已经指定，名单确认必须在此之前")
@@ -360,11 +425,12 @@ def acknowledge(record: dict[str, Any], party: str, acknowledged_hash: str, at: 
     out = _copy(record)
     out["acknowledgements"] = [a for a in out["acknowledgements"] if a["party"] != side]
     out["acknowledgements"].append({"party": side, "at": at, "list_hash": record["list_hash"]})
-    return out
+    return _sealed(out)
 
 
 def declare(record: dict[str, Any], source: str, issue: str, at: str, declared_by: str = "") -> dict[str, Any]:
     """Name the public value before it is known: which source (e.g. a lottery) and which future issue."""
+    _intact(record)
     missing = [s for s in record["sides"] if s not in {a["party"] for a in record["acknowledgements"]}]
     if missing:
         raise DrawRefused(f"名单尚未经 {'、'.join(missing)} 确认，不能指定随机值来源")
@@ -376,10 +442,11 @@ def declare(record: dict[str, Any], source: str, issue: str, at: str, declared_b
         raise DrawRefused("指定随机值来源的时间早于名单确认时间：名单必须先确认")
     out = _copy(record)
     out["declaration"] = {"source": nfc(source.strip()), "issue": nfc(issue.strip()), "declared_at": at, "declared_by": declared_by}
-    return out
+    return _sealed(out)
 
 
 def commit(record: dict[str, Any], party: str, commitment_hex: str, at: str) -> dict[str, Any]:
+    _intact(record)
     side = _side(record, party)
     if record["result"] is not None:
         raise DrawRefused("公开随机值已经录入，不能再提交承诺")
@@ -391,10 +458,11 @@ def commit(record: dict[str, Any], party: str, commitment_hex: str, at: str) -> 
     out = _copy(record)
     out["commitments"] = [c for c in out["commitments"] if c["party"] != side]
     out["commitments"].append({"party": side, "commitment": value, "committed_at": at})
-    return out
+    return _sealed(out)
 
 
 def reveal(record: dict[str, Any], party: str, secret: str, at: str) -> dict[str, Any]:
+    _intact(record)
     side = _side(record, party)
     promised = next((c for c in record["commitments"] if c["party"] == side), None)
     if promised is None:
@@ -406,7 +474,7 @@ def reveal(record: dict[str, Any], party: str, secret: str, at: str) -> dict[str
     out = _copy(record)
     out["reveals"] = [r for r in out["reveals"] if r["party"] != side]
     out["reveals"].append({"party": side, "secret": nfc(secret), "revealed_at": at})
-    return out
+    return _sealed(out)
 
 
 def compute_order(record: dict[str, Any], numbers: Sequence[int]) -> tuple[str, list[dict[str, str]]]:
@@ -421,6 +489,7 @@ def compute_order(record: dict[str, Any], numbers: Sequence[int]) -> tuple[str, 
 def run(record: dict[str, Any], numbers: Sequence[int], published_at: str, at: str) -> dict[str, Any]:
     """Enter the published value and draw: refused when the value was published before it was named,
     or a commitment was not revealed."""
+    _intact(record)
     decl = record["declaration"]
     if decl is None:
         raise DrawRefused("尚未事先指定公开随机值的来源和期号")
@@ -444,7 +513,7 @@ def run(record: dict[str, Any], numbers: Sequence[int], published_at: str, at: s
     out["seed"], out["order"] = compute_order(out, numbers)
     out["drawn_at"] = at
     out["chosen"] = out["order"][0]
-    return out
+    return _sealed(out)
 
 
 def chosen_after(order: Sequence[dict[str, str]], declines: Sequence[dict[str, str]]) -> dict[str, str] | None:
@@ -455,6 +524,7 @@ def chosen_after(order: Sequence[dict[str, str]], declines: Sequence[dict[str, s
 
 def decline(record: dict[str, Any], licence_no: str, reason: str, at: str, kind: str = "declined") -> dict[str, Any]:
     """The chosen institution declines (or must recuse): the next in the order is chosen, never a redraw."""
+    _intact(record)
     if record["result"] is None or record["chosen"] is None:
         raise DrawRefused("没有被选中的机构可以拒绝或回避")
     if kind not in ("declined", "recused"):
@@ -468,7 +538,7 @@ def decline(record: dict[str, Any], licence_no: str, reason: str, at: str, kind:
     out = _copy(record)
     out["declines"].append({"licence_no": licence_no, "name": record["chosen"]["name"], "kind": kind, "reason": reason, "at": at})
     out["chosen"] = chosen_after(out["order"], out["declines"])
-    return out
+    return _sealed(out)
 
 
 # ────────────────────────────────────── verification ─────────────────────────────────────────
@@ -494,13 +564,59 @@ def verify_record(record: Any) -> list[Problem]:
         return [Problem("$", MALFORMED, f"记录不完整或格式不对：{exc!r}", None)]
 
 
+def _check_redraw(redraw: Any, bad: Any) -> None:
+    if redraw is None:
+        return
+    replaces, reason = redraw.get("replaces"), redraw.get("reason")
+    if not (isinstance(replaces, str) and len(replaces) == 64 and all(c in "0123456789abcdef" for c in replaces)):
+        bad("$.redraw.replaces", "被取代的抽取记录", "应为被取代记录文件的 SHA-256（64 位小写十六进制）", replaces)
+    if not (isinstance(reason, str) and len(reason.strip()) >= MIN_REDRAW_REASON_CHARS):
+        bad("$.redraw.reason", "重新抽取理由", f"须写明理由（至少 {MIN_REDRAW_REASON_CHARS} 个字符）", reason)
+
+
+def _check_unique(record: dict[str, Any], bad: Any) -> None:
+    """One acknowledgement, one commitment and one reveal per party: a second entry would go unchecked."""
+    for key, title in (("acknowledgements", "名单确认"), ("commitments", "承诺值"), ("reveals", "公开秘密值")):
+        seen: set[str] = set()
+        for i, entry in enumerate(record[key]):
+            party = nfc(str(entry["party"]))
+            if party in seen:
+                bad(f"$.{key}[{i}].party", title, "同一当事人出现两次", entry["party"])
+            seen.add(party)
+
+
+def _check_times(record: dict[str, Any], bad: Any) -> None:
+    """The record's times in the order of its steps: roster import ≤ prepared ≤ acknowledgements ≤
+    declaration; prepared ≤ commitments < publication ≤ draw; commitments ≤ reveals ≤ draw ≤ declines;
+    each list in the order it was written."""
+    prepared = instant(record["prepared_at"])
+    imported = record["roster"].get("imported_at")
+    if isinstance(imported, str) and instant(imported) > prepared:
+        bad("$.roster.imported_at", "名册导入时间", "晚于名单生成时间", imported)
+    decl = record["declaration"]
+    if decl is not None and instant(decl["declared_at"]) < prepared:
+        bad("$.declaration.declared_at", "指定来源时间", "早于名单生成时间", decl["declared_at"])
+    drawn = instant(record["drawn_at"]) if record["drawn_at"] else None
+    for key, field_, title in (("acknowledgements", "at", "确认时间"), ("commitments", "committed_at", "承诺时间"),
+                               ("reveals", "revealed_at", "公开时间"), ("declines", "at", "拒绝或回避时间")):
+        times = [instant(e[field_]) for e in record[key]]
+        for i, t in enumerate(times):
+            if i and t < times[i - 1]:
+                bad(f"$.{key}[{i}].{field_}", title, "早于前一条记录的时间：记录应按发生顺序", record[key][i][field_])
+            if key == "commitments" and t < prepared:
+                bad(f"$.{key}[{i}].{field_}", title, "早于名单生成时间", record[key][i][field_])
+            if key == "reveals" and drawn is not None and t > drawn:
+                bad(f"$.{key}[{i}].{field_}", title, "晚于抽取时间", record[key][i][field_])
+
+
 # The shape of a record: each key and the JSON type it must have (None allowed where the step is pending).
 SHAPE: dict[str, tuple[type, ...]] = {
     "case_id": (str,), "required_scopes": (list,), "prepared_at": (str,), "roster": (dict,), "objections": (list,),
     "exclusions": (list,), "eligible": (list,), "list_hash": (str,), "sides": (list,), "acknowledgements": (list,),
     "declaration": (dict, type(None)), "commitments": (list,), "reveals": (list,), "result": (dict, type(None)),
     "seed": (str, type(None)), "order": (list,), "drawn_at": (str, type(None)), "declines": (list,),
-    "chosen": (dict, type(None)), "reappraisal": (dict, type(None)),
+    "chosen": (dict, type(None)), "reappraisal": (dict, type(None)), "redraw": (dict, type(None)),
+    "case_name": (str,), "matters": (list,), DIGEST_KEY: (str,),
 }
 
 
@@ -521,6 +637,11 @@ def _verify(record: dict[str, Any]) -> list[Problem]:
         return out
     if record.get("method") != METHOD:
         bad("$.method", "计算方法说明", f"与 {RECORD_FORMAT} 规定的方法说明不同", None)
+    digest = record_digest(record)
+    if record[DIGEST_KEY] != digest:
+        bad(f"$.{DIGEST_KEY}", "记录摘要", f"记录在最后一步之后被改动过：按全部字段重算得 {digest}", record[DIGEST_KEY])
+    _check_redraw(record["redraw"], bad)
+    _check_unique(record, bad)
     try:
         roster = snapshot_from_dict(record["roster"])
     except RosterError as exc:
@@ -589,9 +710,14 @@ def _verify(record: dict[str, Any]) -> list[Problem]:
         if any(instant(r["revealed_at"]) < instant(x["committed_at"]) for x in record["commitments"]):
             bad(f"$.reveals[{i}].revealed_at", "公开时间", "有承诺在秘密值公开之后才提交", r["revealed_at"])
         revealed[r["party"]] = r["secret"]
-    for party in committed:
-        if party not in revealed:
-            bad("$.reveals", "公开秘密值", f"{party} 的承诺没有公开", party)
+    for i, c in enumerate(record["commitments"]):  # each one: a second commitment of a party is one too
+        r = next((r for r in record["reveals"] if r["party"] == c["party"] and commitment(r["secret"]) == c["commitment"]), None)
+        if r is None:
+            bad(f"$.commitments[{i}]", "公开秘密值", f"{c['party']} 的承诺没有公开，抽取不能进行（docs/draw.md 第五节）",
+                c["commitment"])
+        if c["party"] not in sides:
+            bad(f"$.commitments[{i}].party", "承诺人", "不是本次抽取的当事人", c["party"])
+    _check_times(record, bad)
     seed_hex = seed(record["case_id"], expected_hash, decl["source"], decl["issue"], res["numbers"], revealed)
     if record["seed"] != seed_hex:
         bad("$.seed", "种子", f"重算得 {seed_hex}", record["seed"])

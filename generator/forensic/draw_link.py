@@ -9,11 +9,11 @@ readable record is; `link_problems` says whether it belongs to this case and thi
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from generator import limits
 from generator.case_paths import CasePathError, resolve_case_file
 from generator.forensic import draw
 from generator.forensic.model import ForensicAppraisalCase
@@ -45,13 +45,12 @@ def read_draw_record(case_dir: Path, reference: str) -> LinkedRecord:
         raise DrawRecordError(str(exc)) from None
     if not path.is_file():
         raise DrawRecordError(f"随机抽取记录文件不存在：{reference}")
-    raw = path.read_bytes()
+    with path.open("rb") as fh:  # never more than the limit, whatever the file holds
+        raw = fh.read(limits.MAX_FILE_BYTES + 1)
     try:
-        data = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise DrawRecordError(f"随机抽取记录 {reference} 不是有效的 UTF-8 JSON：{exc}") from None
-    if not isinstance(data, dict) or data.get("format") != draw.RECORD_FORMAT:
-        raise DrawRecordError(f"{reference} 不是抽取记录（format 应为 {draw.RECORD_FORMAT}）")
+        data = draw.parse_record(raw, reference)
+    except draw.RecordUnreadable as exc:
+        raise DrawRecordError(str(exc)) from None
     return LinkedRecord(path, data, raw)
 
 
