@@ -190,3 +190,81 @@ def test_draw_log_refuses_a_record_that_does_not_recompute(issued: Issued, tmp_p
     not_a_record = tmp_path / "x.json"
     not_a_record.write_text("{}", encoding="utf-8")
     assert CliRunner().invoke(app, ["draw", "log", str(not_a_record), "--by", "蒲晓燕"]).exit_code == 2
+
+
+# ───────────────────────────── one draw per case in the log ─────────────────────────────────────
+
+
+def _variant(tmp_path: Path, name: str, **changes: object) -> Path:
+    """The example record with other fields (not the draw's inputs: it still re-computes) and its digest
+    recomputed: a second, different record of the same case."""
+    from generator.forensic import draw
+
+    record = json.loads((EXAMPLE / "draw-record.json").read_text(encoding="utf-8"))
+    record.update(changes)
+    record[draw.DIGEST_KEY] = draw.record_digest(record)
+    assert draw.verify_record(record) == []
+    path = tmp_path / name
+    path.write_text(json.dumps(record, ensure_ascii=False, indent=2), encoding="utf-8")
+    return path
+
+
+def _draw_checks(home: Path) -> dict[str, tuple[bool, str, str]]:
+    from archive.audit import audit
+    from tests.archivekit import open_archive
+
+    with open_archive(home) as archive:
+        result = audit(archive, log_events=False)
+    return {c.name: (c.ok, c.detail, c.level) for c in result.checks if "抽取" in c.name}
+
+
+def test_draw_log_refuses_a_second_record_unless_a_redraw_names_the_first(
+        issued: Issued, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from gongu.cli import app
+
+    home = fresh_home(issued, "home-second")
+    monkeypatch.setenv("GONGU_HOME", str(home))
+    runner = CliRunner()
+    assert runner.invoke(app, ["draw", "log", str(EXAMPLE / "draw-record.json"), "--by", "蒲晓燕"]).exit_code == 0
+    substitute = _variant(tmp_path, "substitute.json", case_name="何建平伤残等级重新鉴定（替换）")
+    refused = runner.invoke(app, ["draw", "log", str(substitute), "--by", "蒲晓燕"])
+    assert refused.exit_code == 2 and "Traceback" not in refused.output
+    assert "已登记过另一份抽取记录" in refused.output.replace("\n", "") and RECORD_SHA in refused.output.replace("\n", "")
+    # a re-draw that names a record which is not the one logged is refused too
+    wrong = _variant(tmp_path, "wrong.json", redraw={"replaces": "0" * 64, "reason": "首次抽取选中的机构回避"})
+    assert runner.invoke(app, ["draw", "log", str(wrong), "--by", "蒲晓燕"]).exit_code == 2
+    assert len(draw_events(home)) == 1
+    redraw = _variant(tmp_path, "redraw.json", redraw={"replaces": RECORD_SHA, "reason": "首次抽取选中的机构回避"})
+    accepted = runner.invoke(app, ["draw", "log", str(redraw), "--by", "蒲晓燕"])
+    assert accepted.exit_code == 0, accepted.output
+    logged = draw_events(home)
+    assert [e.details["replaces"] for e in logged] == [None, RECORD_SHA]
+    assert logged[1].details["record_digest"] == json.loads(redraw.read_text(encoding="utf-8"))["record_digest"]
+    checks = _draw_checks(home)
+    assert checks["每个案件只有一份抽取记录（或依次取代的重新抽取）"][0] is True
+    ok, detail, level = checks["重新抽取的案件"]
+    assert not ok and level == "warning" and "CX-2026-0617：2 份抽取记录" in detail
+
+
+def test_draw_log_refuses_a_new_record_for_an_archived_case_and_audit_lists_a_second_one(
+        issued: Issued, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from archive.draw_log import append_draw
+    from gongu.cli import app
+    from tests.archivekit import open_archive
+
+    home = fresh_home(issued, "home-archived")
+    monkeypatch.setenv("GONGU_HOME", str(home))
+    ingest_into(home, issued, monkeypatch)
+    redraw = _variant(tmp_path, "late.json", redraw={"replaces": RECORD_SHA, "reason": "归档后补抽"})
+    refused = CliRunner().invoke(app, ["draw", "log", str(redraw), "--by", "蒲晓燕"])
+    assert refused.exit_code == 2 and "已归档" in refused.output
+    assert len(draw_events(home)) == 1
+    # A second record that reached the log another way (a package bringing its own): audit names the case.
+    substitute = _variant(tmp_path, "substitute.json", case_name="替换")
+    with open_archive(home) as archive:
+        raw = substitute.read_bytes()
+        with archive.catalog.write():
+            event = append_draw(archive, json.loads(raw), raw, by="档案员甲", via="ingest")
+        archive.committed([event])
+    ok, detail, level = _draw_checks(home)["每个案件只有一份抽取记录（或依次取代的重新抽取）"]
+    assert not ok and level == "error" and "CX-2026-0617：2 份抽取记录" in detail

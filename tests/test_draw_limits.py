@@ -5,6 +5,7 @@ never a traceback and never "verified"."""
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -179,3 +180,21 @@ def test_a_redraw_names_the_record_it_replaces() -> None:
         draw.redraw_of(first, " ")
     again["redraw"]["reason"] = ""
     assert "$.redraw.reason" in {p.path for p in draw.verify_record(resealed(again))}
+
+
+def test_cli_prepare_a_redraw(tmp_path: Path) -> None:
+    root = Path(__file__).resolve().parents[1]
+    first = root / "docs" / "draw-example-record.json"  # the draw of SJ-2026-0318
+    base = ["draw", "prepare", "--case", str(root / "examples" / "forensic-joint-grade10" / "case.json"),
+            "--roster", str(root / "forms" / "rosters" / "demo-sichuan-roster-FICTIONAL.csv"),
+            "--conflict", "510104021|中国人民财产保险股份有限公司成都市分公司|同学", "--at", "2026-05-08T10:00:00+08:00"]
+    runner = CliRunner()
+    result = runner.invoke(app, [*base, "-o", str(tmp_path / "a.json"), "--redraw-of", str(first)])
+    assert result.exit_code == 2 and "理由" in result.output and not (tmp_path / "a.json").exists()
+    result = runner.invoke(app, [*base, "-o", str(tmp_path / "b.json"), "--redraw-of", str(first),
+                                 "--redraw-reason", "选中机构回避，双方同意重新抽取"])
+    assert result.exit_code == 0, result.output
+    record = json.loads((tmp_path / "b.json").read_text(encoding="utf-8"))
+    assert record["redraw"] == {"replaces": hashlib.sha256(first.read_bytes()).hexdigest(),
+                                "reason": "选中机构回避，双方同意重新抽取"}
+    assert record[draw.DIGEST_KEY] == draw.record_digest(record)
