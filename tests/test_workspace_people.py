@@ -176,3 +176,29 @@ def test_a_second_issue_while_one_runs_is_told_it_is_running(catalog: Catalog, h
     assert current_lock(catalog, case_id).token == token  # type: ignore[union-attr]  # the first keeps its lock
 
 
+
+
+def test_a_forensic_case_needs_each_appraisers_own_account(catalog: Catalog, home: Path) -> None:
+    """通则 Art 19: the 意见书 is signed by its appraisers — 李建国 uploads, 周静 confirms for herself."""
+    import io
+
+    folder = store.EXAMPLE.parent / "forensic-single-no-disability"
+    data = json.loads((folder / "case.json").read_text(encoding="utf-8"))
+    data.pop("reviews")
+    data.pop("issuances", None)
+
+    def files() -> list[tuple[str, io.BytesIO]]:
+        out = [("case.json", io.BytesIO(json.dumps(data, ensure_ascii=False).encode()))]
+        return out + [(str(p.relative_to(folder)), io.BytesIO(p.read_bytes())) for p in sorted(folder.rglob("*"))
+                      if p.is_file() and p.name != "case.json"]
+
+    with pytest.raises(WorkspaceRefused) as info:  # an appraiser of another case
+        upload_case(catalog, home, files(), account=Acct(7, "liu", "刘国华", frozenset({"appraiser"})), now=NOW)
+    assert info.value.reasons[0].startswith("账户 liu（刘国华）不是本案的鉴定人（李建国、周静）")
+    row = upload_case(catalog, home, files(), account=Acct(7, "li", "李建国", frozenset({"appraiser"})), now=NOW)
+    assert unconfirmed_signers(catalog, row, load_ws(home, row.case_id)) == [
+        "鉴定人「周静」尚未用本人账户确认署名（案件页「确认署名」），不能以其名义签名"]
+    with pytest.raises(WorkspaceRefused):  # a survey handler's role is not an appraiser's
+        confirm_signature(catalog, home, row.case_id, account=Acct(8, "zj", "周静", frozenset({"handler"})), now=NOW)
+    confirm_signature(catalog, home, row.case_id, account=Acct(9, "zhou", "周静", frozenset({"appraiser"})), now=NOW)
+    assert unconfirmed_signers(catalog, row, load_ws(home, row.case_id)) == []
