@@ -15,14 +15,17 @@ from gongu.web.access import ROLES
 # demo person names (fictional); a firm registers its own people in gongu.toml people.names
 DEMO_PEOPLE = {"handler": "演示承办", "proofreader": "演示校对", "rechecker": "演示复核", "approver": "演示审核",
                "archivist": "演示档案员", "appraiser": "演示鉴定人", "reviewer": "演示鉴定复核", "admin": "演示管理员"}
-# the second archivist: disposal needs two different accounts (one proposes, another approves)
-EXTRA = {"demo-archivist2": ("archivist", "演示档案员乙")}
+# the second archivist: disposal needs two different accounts (one proposes, another approves); the second
+# handler and appraiser: each person named on a case confirms their own signature (「确认署名」) before issue
+EXTRA = {"demo-archivist2": ("archivist", "演示档案员乙"), "demo-handler2": ("handler", "演示承办乙"),
+         "demo-appraiser2": ("appraiser", "演示鉴定人乙")}
 # Persons of the bundled examples (registered in the demo home's people.names, with demo signing keys):
-# the slope-collapse example's handler and three review levels, a forensic example's appraiser and
-# proofreader, so a demo account can work those cases through the pages under its own name.
-EXAMPLE_PEOPLE = {"demo-handler": "王志强", "demo-proofreader": "赵丽", "demo-rechecker": "孙立军",
-                  "demo-approver": "刘建国", "demo-appraiser": "刘国华", "demo-reviewer": "黄敏",
-                  "demo-archivist": "周静", "demo-archivist2": "钟文华"}
+# the slope-collapse example's two handlers and three review levels, a forensic example's two appraisers
+# and its reviewer, so demo accounts can work those cases through the pages, each under its own name.
+EXAMPLE_PEOPLE = {"demo-handler": "王志强", "demo-handler2": "陈晓梅", "demo-proofreader": "赵丽",
+                  "demo-rechecker": "孙立军", "demo-approver": "刘建国", "demo-appraiser": "刘国华",
+                  "demo-appraiser2": "陈丽君", "demo-reviewer": "黄敏", "demo-archivist": "周静",
+                  "demo-archivist2": "钟文华"}
 
 
 def demo_accounts(settings: Settings, host: str = "127.0.0.1", port: int = 8080) -> dict[str, str]:

@@ -23,6 +23,8 @@ from gongu.settings import Settings
 if TYPE_CHECKING:
     from sqlalchemy import RowMapping
 
+    from archive.catalog import Catalog
+
 
 @dataclass(frozen=True)
 class IssuedReference:
@@ -84,16 +86,23 @@ def _from_pdf(pdf: Path, number: str, problems: list[str]) -> IssuedOpinion | No
     return IssuedOpinion(number=number, source=str(pdf), data=data)
 
 
-def archived_package(settings: Settings, case_id: str, number: str) -> RowMapping | None:
-    """The catalog row of the archive package of this case and report number, or None (no package, or no
-    catalog yet: an embedded home that never archived has no file, which is not created here)."""
+def open_catalog(settings: Settings) -> Catalog | None:
+    """The catalog of `settings` opened for reading, or None when an embedded home has none yet (not created here)."""
     from archive.catalog import Catalog
 
     catalog_path = settings.resolve(settings.archive.catalog)
     server = settings.server_store()  # a PostgreSQL catalog (gongu.toml [store])
     if server is None and not catalog_path.is_file():
         return None
-    catalog = Catalog(server or catalog_path, check=False)
+    return Catalog(server or catalog_path, check=False)
+
+
+def archived_package(settings: Settings, case_id: str, number: str) -> RowMapping | None:
+    """The catalog row of the archive package of this case and report number, or None (no package, or no
+    catalog yet: an embedded home that never archived has no file, which is not created here)."""
+    catalog = open_catalog(settings)
+    if catalog is None:
+        return None
     try:
         return catalog.package(case_id, number)
     finally:

@@ -221,6 +221,12 @@ def issue_findings(case: Case, data: dict[str, Any], settings: Settings, *, kind
     if sealed:  # too few signers: where a rule already blocks the same path (Art 19), not said twice
         blocked = {f.path for f in findings if f.blocking}
         findings += [f for f in signer_findings(data) if f.path not in blocked]
+    if kind != "additional":  # a report number belongs to one report: an archived one is not issued again
+        from gongu.report_numbers import taken_number_reasons
+
+        findings += [Finding("issue.report_number_taken", "regulations.md 报告编号", "blocking", "$.report.number", reason,
+                             case.report.number) for reason in taken_number_reasons(settings, case.case_id,
+                                                                                   case.report.number)]
     if kind == "additional" and archived_report(settings, case.case_id, case.report.number):
         findings.append(Finding(
             "forensic.issue.archived", "通则 Art 42", "blocking", "$.issuances",

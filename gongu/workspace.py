@@ -18,6 +18,7 @@ import tempfile
 import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path, PurePosixPath
 from typing import Any, BinaryIO, Protocol
 
@@ -221,6 +222,10 @@ def upload_case(catalog: Catalog, home: Path, files: list[tuple[str, BinaryIO]],
         if not _SAFE_ID.match(case.case_id):
             raise UploadRefused([Problem("$.case_id", "案件编号", "只能由字母、数字和 . _ - 组成（用作文件夹名）",
                                          case.case_id)])
+        if refusal := _not_a_signer(case, account):
+            raise WorkspaceRefused([refusal])
+        if taken := _number_problems(catalog, home, loaded):
+            raise UploadRefused([Problem("$.report.number", "报告编号", r, case.report.number) for r in taken])
         existing = get_case(catalog, case.case_id)
         data = read_case_data(loaded)
         carried = _carry_over(home, existing, data, account)
@@ -245,6 +250,94 @@ def upload_case(catalog: Catalog, home: Path, files: list[tuple[str, BinaryIO]],
         return stored
     finally:
         shutil.rmtree(stage, ignore_errors=True)
+
+
+def case_signers(case: Case) -> list[str]:
+    """The people whose signatures the case's documents carry: a survey report's handlers (4.3), a forensic
+    case's appraisers (通则 Art 19). Each signs only for a step taken under their own account."""
+    if is_forensic(case):
+        return [a.name for a in case.appraisers]  # type: ignore[union-attr]
+    return [h.name for h in case.handlers]  # type: ignore[union-attr]
+
+
+def signer_title(case: Case) -> str:
+    return "鉴定人" if is_forensic(case) else "承办人员"
+
+
+def _not_a_signer(case: Case, account: Actor) -> str | None:
+    """Why `account` may not put this case forward: its person is not one of the case's signers."""
+    signers = case_signers(case)
+    if account.person in signers:
+        return None
+    return (f"账户 {account.username}（{account.person}）不是本案的{signer_title(case)}（{'、'.join(signers) or '未载明'}）："
+            f"只能上传、确认本人署名的案件——报告上的签名只属于用本人账户办理的人")
+
+
+def content_digest(data: dict[str, Any]) -> str:
+    """The SHA-256 of what a signer confirms: the case file without the records the workspace adds to it
+    (reviews, issuances), so a review does not undo a confirmation but any change of content does."""
+    body = {k: v for k, v in data.items() if k not in ("reviews", "issuances")}
+    return hashlib.sha256(json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":"),
+                                     default=str).encode("utf-8")).hexdigest()
+
+
+def unconfirmed_signers(catalog: Catalog, row: WorkspaceCase, loaded: LoadedCase) -> list[str]:
+    """Every signer of the case other than the uploading account's person who has not confirmed, under their
+    own account, the case as it is now (「确认署名」); each reason names the person."""
+    from archive.workspace_steps import confirmations
+
+    digest = content_digest(read_case_data(loaded))
+    done = confirmations(catalog, row.case_id)
+    title = signer_title(loaded.case)
+    out = []
+    for person in case_signers(loaded.case):
+        if person == row.handler_person:
+            continue  # the uploading account's own step (it was checked to be a signer at upload)
+        found = done.get(person)
+        if found is None:
+            out.append(f"{title}「{person}」尚未用本人账户确认署名（案件页「确认署名」），不能以其名义签名")
+        elif found.content_sha256 != digest:
+            out.append(f"{title}「{person}」确认署名后案件内容已改动，须用本人账户重新确认署名")
+    return out
+
+
+def confirm_signature(catalog: Catalog, home: Path, case_id: str, *, account: Actor, now: str) -> WorkspaceCase:
+    """「确认署名」: a signer named on the case (not the uploading account) confirms, under their own account,
+    that they sign the case as it is now; recorded in the catalog with the content's digest."""
+    from archive.workspace_steps import confirm
+
+    row = _require(catalog, case_id)
+    if row.status in ("issued", "archived"):
+        raise WorkspaceRefused([f"案件状态为「{row.status_title}」，已不能确认署名"])
+    try:
+        loaded = load(home, case_id)
+    except CaseFileError as exc:
+        raise WorkspaceRefused([f"{p.path} {p.title}：{p.message}" for p in exc.problems]) from None
+    need = "appraiser" if is_forensic(loaded.case) else "handler"
+    reasons = [refusal] if (refusal := _not_a_signer(loaded.case, account)) else []
+    if need not in account.roles:
+        reasons.append(f"确认署名须有「{'鉴定人' if need == 'appraiser' else '承办'}」角色")
+    if account.username == row.handler:
+        reasons.append(f"账户 {account.username} 上传了本案，其署名已由上传确认")
+    if reasons:
+        raise WorkspaceRefused(reasons)
+    with catalog.write():
+        confirm(catalog, case_id=case_id, person=account.person, account=account.username,
+                content_sha256=content_digest(read_case_data(loaded)), at=now)
+    return _require(catalog, case_id)
+
+
+def _number_problems(catalog: Catalog, home: Path, loaded: LoadedCase) -> list[str]:
+    """gongu.report_numbers for this case: is its report number already another report's?"""
+    from generator.render import report_file_stem
+    from generator.render_safety import RenderError
+    from gongu.report_numbers import number_problems
+
+    try:
+        stem: str | None = report_file_stem(loaded)
+    except RenderError:
+        stem = None  # a number unusable as a file name: the renderer says so at issue
+    return number_problems(catalog, home, loaded.case.case_id, loaded.case.report.number, stem=stem)
 
 
 def _carry_over(home: Path, existing: WorkspaceCase | None, data: dict[str, Any],
@@ -345,6 +438,7 @@ def submit_case(catalog: Catalog, home: Path, case_id: str, *, account: Actor, n
         raise WorkspaceRefused([f"{p.path} {p.title}：{p.message}" for p in exc.problems]) from None
     review = quality_review(loaded, "review")
     blocking = [f"[{g.clause}] {f.message}（{f.path}）" for g in review.groups for f in g.findings if f.blocking]
+    blocking += [f"{r}（$.report.number）" for r in _number_problems(catalog, home, loaded)]
     if blocking:
         raise WorkspaceRefused(["有阻止提交的问题，请修改案件文件后重新上传：", *blocking])
     with catalog.write():
@@ -436,6 +530,7 @@ def issue_and_archive(catalog: Catalog, home: Path, case_id: str, *, account: Ac
     """`gongu issue` (gongu.issuing.issue_case with the server's configured signer; passphrases from the
     server's environment), then the archive step of `gongu archive ingest`. Refused (WorkspaceRefused,
     every reason) when not ready or no signer is configured; a refused archive leaves the case issued."""
+    from archive.workspace_steps import release_lock, take_lock
     from generator.issuance import IssueRefused
     from generator.render import RenderError
     from gongu.issuing import IssueFileExists, issue_case
@@ -443,25 +538,54 @@ def issue_and_archive(catalog: Catalog, home: Path, case_id: str, *, account: Ac
     from gongu.sealing import configured_signer
     from signing.seal import SealError
 
-    row = _require(catalog, case_id)
     if "approver" not in account.roles:
         raise WorkspaceRefused(["只有审核（approver）角色可以出具并签章"])
+    _ready_to_issue(_require(catalog, case_id))
+    # One issuance of a case at a time (web workers, offices): the status is judged again under the lock,
+    # since a request that waited may find the case issued by the one before it.
+    token, held = take_lock(catalog, case_id, account=account.username, now=datetime.fromisoformat(now))
+    if token is None:
+        assert held is not None
+        raise IssueInProgress(held.account, held.started_at)
+    try:
+        row = _ready_to_issue(_require(catalog, case_id))
+        try:
+            loaded = load(home, case_id)
+        except CaseFileError as exc:
+            raise WorkspaceRefused([f"{p.path} {p.title}：{p.message}" for p in exc.problems]) from None
+        if reasons := unconfirmed_signers(catalog, row, loaded) + _number_problems(catalog, home, loaded):
+            raise WorkspaceRefused(reasons)
+        try:
+            signer = configured_signer(settings)
+            result = issue_case(loaded.source, signer=signer, settings=settings)
+        except IssueRefused as exc:
+            raise WorkspaceRefused(exc.reasons) from None
+        except (RenderError, IssueFileExists, SealError, GonguError, CaseFileError, OSError) as exc:
+            raise WorkspaceRefused([f"出具失败：{exc}"]) from None
+        with catalog.write():
+            set_status(catalog, case_id, "issued", next_level=None, at=now)
+        reasons = archive_issued(catalog, home, case_id, account=account, now=now, settings=settings,
+                                 report=result.files["pdf"])
+    finally:
+        release_lock(catalog, case_id, token)
+    return IssueOutcome(result.number, dict(result.files), not reasons, reasons)
+
+
+class IssueInProgress(WorkspaceRefused):
+    """Another request is issuing this case right now (the catalog's issue lock): answered 「正在出具」."""
+
+    def __init__(self, account: str, started_at: str) -> None:
+        self.account = account
+        self.started_at = started_at
+        super().__init__([f"正在出具：账户 {account} 于 {started_at} 开始出具本案报告，请勿重复提交；"
+                          "完成后案件页显示出具结果"])
+
+
+def _ready_to_issue(row: WorkspaceCase) -> WorkspaceCase:
     if row.status != "in_review" or row.next_level is not None:
         raise WorkspaceRefused([f"案件状态为「{row.status_title}」"
                                 + ("，三级审核尚未全部通过" if row.status == "in_review" else "") + "，不能出具"])
-    path = case_file(home, case_id)
-    try:
-        signer = configured_signer(settings)
-        result = issue_case(path, signer=signer, settings=settings)
-    except IssueRefused as exc:
-        raise WorkspaceRefused(exc.reasons) from None
-    except (RenderError, IssueFileExists, SealError, GonguError, CaseFileError) as exc:
-        raise WorkspaceRefused([f"出具失败：{exc}"]) from None
-    with catalog.write():
-        set_status(catalog, case_id, "issued", next_level=None, at=now)
-    reasons = archive_issued(catalog, home, case_id, account=account, now=now, settings=settings,
-                             report=result.files["pdf"])
-    return IssueOutcome(result.number, dict(result.files), not reasons, reasons)
+    return row
 
 
 def issued_files(home: Path, loaded: LoadedCase) -> dict[str, Path]:

@@ -108,7 +108,8 @@ class CompletenessReport:
         return [f"报告不完整（incomplete report）：{m}" for m in self.missing]
 
 
-def _name_fits(cert_name: str | None, name: str) -> bool:
+def name_fits(cert_name: str | None, name: str) -> bool:
+    """Whether a certificate's common name is this person's (the demo PKI adds " (DEMO)"; a CN is cut at 64 bytes)."""
     if not cert_name:
         return False
     candidates = {name, name + _DEMO_SUFFIX}
@@ -223,7 +224,7 @@ def check_completeness(pdf: bytes, policy: CompletenessPolicy = CompletenessPoli
         cn = subject.get("common_name")
         serial = subject.get("serial_number")
         who = "鉴定人" if forensic else "承办人员"
-        if not _name_fits(cn, person) or (licence and serial and serial != licence):
+        if not name_fits(cn, person) or (licence and serial and serial != licence):
             missing.append(Missing(name, "wrong_signer",
                                    f"签名证书属于「{cn}」{f'（执业证号 {serial}）' if serial else ''}，"
                                    f"不是{who}「{person}」{f'（执业证号 {licence}）' if licence else ''}"

@@ -30,7 +30,7 @@ import io
 import string
 import tempfile
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -254,6 +254,29 @@ def appraiser_certificate_problems(document: DocumentSigners, certs: Sequence[tu
     return out
 
 
+def key_owner_problems(document: DocumentSigners, firm_cert: Any, certs: Sequence[tuple[Signatory, Any]]) -> list[str]:
+    """Why a configured key is not the one the case calls for, before anything is signed: a person's
+    certificate (subject CN, and serialNumber when the case gives a 执业证号) names someone else — e.g.
+    `[signing.handlers]` pointing a handler at a colleague's key — or the seal's certificate (subject O)
+    is another firm's (电子签名法 Art 13: a signature is the signatory's own; 资产评估法 Art 27)."""
+    from signing.completeness import name_fits
+
+    out = []
+    org = firm_cert.subject.native.get("organization_name")
+    if org != document.firm_name:
+        kind = "鉴定机构" if document.forensic else "公估机构"
+        out.append(f"印章密钥的证书属于「{org or firm_cert.subject.native.get('common_name') or '未载明机构'}」，"
+                   f"不是本案{kind}「{document.firm_name}」：只能为本机构的案件盖章（seal key of another organisation）")
+    for person, cert in certs:
+        names = cert.subject.native
+        cn, serial = names.get("common_name"), names.get("serial_number")
+        if not name_fits(cn, person.name) or (person.licence_no and serial and serial != person.licence_no):
+            out.append(f"[signing.handlers] 中「{person.name}」的密钥证书属于「{cn or '未载明姓名'}」"
+                       f"{f'（执业证号 {serial}）' if serial else ''}，不是「{person.name}」本人的证书"
+                       "（key certificate belongs to another person）")
+    return out
+
+
 def _timestamper(url: str | None) -> HTTPTimeStamper | None:
     return HTTPTimeStamper(url, timeout=10) if url else None
 
@@ -464,6 +487,10 @@ def seal_report(
         ]
     except KeyError_ as exc:
         raise SealError(str(exc)) from None
+    refusals = key_owner_problems(document if document.own_seal else replace(document, firm_name=firm_name),
+                                  firm_signer.signing_cert, [(p, s.signing_cert) for p, s in handler_signers])
+    if refusals:  # before anything is written
+        raise SignerRefused("；".join(refusals))
     if document.forensic:
         if refusals := appraiser_certificate_problems(document, [(p, s.signing_cert) for p, s in handler_signers]):
             raise SignerRefused("；".join(refusals))

@@ -134,6 +134,21 @@ class World:
         seal_report(self.report, out, self.config(**overrides), lambda role, who, path: PASSPHRASE)
         return out
 
+    def forge(self, name: str, **overrides: Any) -> Path:
+        """Seal as `seal` does but through signing.seal.seal_pdf, skipping seal_report's check of whose key
+        is whose: a forger's own tool, for tests of what the verifier finds in such a file."""
+        from signing.seal import load_signer, seal_pdf, signatories_from_case
+
+        config = self.config(**overrides)
+        people = signatories_from_case(self.case)
+        out = self.root / f"{name}.pdf"
+        out.write_bytes(seal_pdf(
+            self.report.read_bytes(), firm_name=self.case["firm"]["name"],
+            firm_signer=load_signer(config.firm_p12, PASSPHRASE),
+            handlers=[(p, load_signer(config.handlers[p.name], PASSPHRASE)) for p in people],
+            tsa_url=config.tsa_url))
+        return out
+
     def toml(self, **extra: Any) -> str:
         lines = [
             "[signing]",
@@ -163,7 +178,7 @@ class World:
         key = serialization.load_pem_private_key((self.keys / "trust" / "root-key.pem").read_bytes(), PASSPHRASE)
         root = Issued(cert, key)  # type: ignore[arg-type]
         past = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
-        expired = issue(root, _name(f"{name} (DEMO expired)", self.case["firm"]["name"], serial=licence),
+        expired = issue(root, _name(f"{name} (DEMO)", self.case["firm"]["name"], serial=licence),
                         not_before=past, not_after=past + dt.timedelta(days=365))
         return write_p12(self.root / f"expired-{licence}.p12", expired, [root.cert], DEMO_PASSPHRASE, name)
 

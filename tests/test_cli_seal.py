@@ -295,3 +295,36 @@ def test_seal_without_signing_config_says_so(world: World, tmp_path: Path) -> No
     assert "[signing]" in result.output  # printed literally, not eaten as rich markup
     assert not (tmp_path / "o.pdf").exists()
 
+
+
+def _home_with(world: World, tmp_path: Path, **keys: str) -> dict[str, str]:
+    """A home whose [signing] points at `keys` (firm_p12, a handler's name → key path) instead of the right ones."""
+    home = tmp_path / "home"
+    home.mkdir()
+    text = world.toml()
+    for name, path in keys.items():
+        old = str(world.pki.firm_p12) if name == "firm_p12" else str(world.pki.handler_p12[name])
+        text = text.replace(f'"{old}"', f'"{path}"')
+    (home / "gongu.toml").write_text(text, encoding="utf-8")
+    return {"GONGU_HOME": str(home), **GOOD_ENV}
+
+
+def test_seal_refuses_a_handler_pointed_at_a_colleagues_key_before_writing(world: World, tmp_path: Path) -> None:
+    """电子签名法 Art 13: [signing.handlers] giving 王志强 陈晓梅's key signs nothing (verify would reject it later)."""
+    first, second = (h["name"] for h in world.case["handlers"])
+    env = _home_with(world, tmp_path, **{first: str(world.pki.handler_p12[second])})
+    out = tmp_path / "forged.pdf"
+    result = runner.invoke(app, ["seal", str(world.report), "-o", str(out)], env=env)
+    assert result.exit_code == 2, result.output
+    assert f"「{first}」的密钥证书属于「{second} (DEMO)」" in result.output
+    assert "Traceback" not in result.output and not out.exists()
+
+
+def test_seal_refuses_another_firms_seal_key_before_writing(world: World, tmp_path: Path) -> None:
+    other = world.other_firm_p12("别家保险公估有限公司")
+    env = _home_with(world, tmp_path, firm_p12=str(other))
+    out = tmp_path / "other-firm.pdf"
+    result = runner.invoke(app, ["seal", str(world.report), "-o", str(out)], env=env)
+    assert result.exit_code == 2, result.output
+    assert "印章密钥的证书属于「别家保险公估有限公司」" in result.output
+    assert world.case["firm"]["name"] in result.output.replace("\n", "") and not out.exists()

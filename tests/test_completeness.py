@@ -123,7 +123,7 @@ def test_without_timestamps_when_the_firm_requires_them(world: World) -> None:
 
 def test_another_firms_seal_chaining_to_the_same_root_is_refused(world: World) -> None:
     other = world.other_firm_p12("别家保险公估有限公司")
-    forged = world.seal("other-firm", firm_p12=other)
+    forged = world.forge("other-firm", firm_p12=other)
     assert verify_pdf(forged, [world.pki.root_pem]).ok  # chains to the trusted root
     report, completeness = verify_issued_report(forged, [world.pki.root_pem])
     assert not report.ok
@@ -134,7 +134,7 @@ def test_another_firms_seal_chaining_to_the_same_root_is_refused(world: World) -
 def test_a_handler_field_signed_by_the_other_handler_is_refused(world: World) -> None:
     first, second = (h["name"] for h in world.case["handlers"])
     swapped = {first: world.pki.handler_p12[second], second: world.pki.handler_p12[first]}
-    forged = world.seal("swapped", handlers=swapped)
+    forged = world.forge("swapped", handlers=swapped)
     assert verify_pdf(forged, [world.pki.root_pem]).ok
     codes = _codes(forged, CompletenessPolicy())
     assert codes == {("handler-1", "wrong_signer"), ("handler-2", "wrong_signer")}

@@ -475,7 +475,17 @@ def test_an_appraiser_without_a_key_is_refused(world: Forensic) -> None:
 def test_the_seal_of_another_institution_is_not_the_case_institution(world: Forensic) -> None:
     case = example()
     case["institution"]["name"] = "成都另一司法鉴定所"
-    sealed = world.seal("other-institution", forensic_pdf(case, 0), case=case)
+    from signing.seal import SignerRefused, load_signer, seal_pdf
+    from signing.signers import document_signers
+
+    with pytest.raises(SignerRefused, match=f"印章密钥的证书属于「{INSTITUTION}」，不是本案鉴定机构「成都另一司法鉴定所」"):
+        world.seal("other-institution", forensic_pdf(case, 0), case=case)
+    assert not (world.root / "other-institution.pdf").exists()
+    # A forger's own tool skips that check: the verifier still names the wrong seal.
+    sealed = world.root / "other-institution-forged.pdf"
+    sealed.write_bytes(seal_pdf(forensic_pdf(case, 0), firm_name="成都另一司法鉴定所",
+                                firm_signer=load_signer(world.pki.firm_p12, PASSPHRASE), handlers=[],
+                                tsa_url=world.tsa.url, document=document_signers(case, "institution")))
     _report, completeness = world.verify(sealed)
     assert [m.code for m in completeness.missing] == ["wrong_signer"]
     assert "不是本案鉴定机构「成都另一司法鉴定所」" in completeness.missing[0].message

@@ -120,7 +120,7 @@ def test_demo_accounts_one_per_role_with_the_examples_people(tmp_path: Path) -> 
 
     (tmp_path / "gongu.toml").write_text('[people]\nnames = ["王志强", "赵丽"]\n', encoding="utf-8")
     passwords = demo_accounts(load_settings(tmp_path))
-    assert set(passwords) == {f"demo-{r}" for r in ROLES} | {"demo-archivist2"}
+    assert set(passwords) == {f"demo-{r}" for r in ROLES} | {"demo-archivist2", "demo-handler2", "demo-appraiser2"}
     cat = _catalog(tmp_path)
     try:
         assert get_account(cat, "demo-handler").person == "王志强"  # registered: the example's handler

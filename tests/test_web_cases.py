@@ -31,6 +31,7 @@ ACCOUNTS = {
     "sun": ("孙立军", {"rechecker"}),
     "liu": ("刘建国", {"approver"}),
     "wu": ("吴敏", {"handler", "proofreader"}),  # uploads a case, then tries to proofread it
+    "chen": ("陈晓梅", {"handler"}),  # the example's second handler: confirms her own signature
 }
 
 
@@ -60,12 +61,18 @@ class World:
         for username, (person, roles) in ACCOUNTS.items():
             make_account(self.home, username, roles, person, PASSWORD)
 
-    def case_folder(self, name: str, *, signatures: int = 2, case_id: str | None = None) -> Path:
+    def case_folder(self, name: str, *, signatures: int = 2, case_id: str | None = None,
+                    second_handler: str | None = None) -> Path:
         """The example as a folder to upload: without its reviews (recorded in the workspace), with
-        `signatures` of its two handler signatures."""
+        `signatures` of its two handler signatures; `second_handler` in place of 陈晓梅."""
         data = json.loads((EXAMPLE / "case.json").read_text(encoding="utf-8"))
         data.pop("reviews")
         data["report"]["signatures"] = data["report"]["signatures"][:signatures]
+        if second_handler:
+            data["handlers"][1]["name"] = second_handler
+            for sig in data["report"]["signatures"]:
+                if sig["handler"] == "陈晓梅":
+                    sig["handler"] = second_handler
         if case_id:
             data["case_id"] = case_id
             data["report"]["number"] = f"{data['report']['number']}-{case_id[-1]}"
@@ -160,7 +167,7 @@ def test_a_bad_case_file_shows_json_path_and_chinese_title(world: World, base_ur
 
 def test_the_handlers_account_cannot_review_its_own_case(world: World, base_url: str, page: Any) -> None:
     as_user(page, base_url, "wu")
-    upload(page, base_url, world.case_folder("wu", case_id=f"{CASE_ID}-W"))
+    upload(page, base_url, world.case_folder("wu", case_id=f"{CASE_ID}-W", second_handler="吴敏"))
     page.click("#submit-case")
     page.wait_for_load_state()
     # wu holds the proofreader role: the form is shown, the decision is refused on the account
@@ -209,6 +216,38 @@ def test_three_accounts_review_with_a_return_the_handler_sees(world: World, base
         ("recheck", "孙立军", "approve"), ("approve", "刘建国", "approve")]
 
 
+def test_a_handler_not_named_on_the_case_cannot_upload_it(world: World, base_url: str, page: Any) -> None:
+    """Signatures follow people: 吴敏 holds the handler role but the case's handlers are 王志强 and 陈晓梅."""
+    as_user(page, base_url, "wu")
+    upload(page, base_url, world.case_folder("not-wus", case_id=f"{CASE_ID}-X"))
+    assert "账户 wu（吴敏）不是本案的承办人员（王志强、陈晓梅）" in page.inner_text("#refusals")
+    assert not (world.home / "workspace" / f"{CASE_ID}-X").exists()
+
+
+def test_the_other_handler_confirms_her_signature_before_the_issue(world: World, base_url: str, page: Any) -> None:
+    case_url = f"{base_url}/cases/{CASE_ID}"
+    as_user(page, base_url, "liu")
+    page.goto(case_url)
+    assert "陈晓梅」尚未用本人账户确认署名" in page.inner_text("#unconfirmed")
+    page.click("#issue")
+    page.wait_for_load_state()
+    assert "承办人员「陈晓梅」尚未用本人账户确认署名" in page.inner_text("#errors")
+    assert page.inner_text("#case-status") == "审核中" and not (world.home / "issued" / CASE_ID).exists()
+    # 吴敏 is not on the case: no button, and the request itself is refused naming the case's handlers
+    as_user(page, base_url, "wu")
+    page.goto(case_url)
+    assert not page.query_selector("#confirm-signature")
+    token = page.get_attribute("input[name=csrf_token]", "value")
+    response = page.request.post(f"{case_url}/confirm", form={"csrf_token": token or ""})
+    assert response.status == 409 and "不是本案的承办人员（王志强、陈晓梅）" in response.text()
+    as_user(page, base_url, "chen")
+    page.goto(case_url)
+    page.click("#confirm-signature")
+    page.wait_for_load_state()
+    assert not page.query_selector("#errors") and not page.query_selector("#unconfirmed")
+    assert "均已由本人账户办理或确认" in page.inner_text("#signers")
+
+
 def test_the_approver_issues_and_the_downloaded_report_verifies(world: World, base_url: str, page: Any) -> None:
     from signing.verify import verify_issued_report
 
@@ -254,7 +293,7 @@ def test_the_trail_records_every_action(world: World, base_url: str) -> None:
     finally:
         catalog.close()
     actions = [(e.actor, e.details["action"]) for e in events]
-    for expected in (("wang", "case_upload"), ("wang", "case_submit"), ("zhao", "review_approve"),
+    for expected in (("wang", "case_upload"), ("wang", "case_submit"), ("zhao", "review_approve"), ("chen", "case_confirm"),
                      ("sun", "review_return"), ("liu", "case_issue"), ("liu", "case_archive")):
         assert expected in actions
     assert os.environ["GONGU_FIRM_KEY_PASSPHRASE"] not in json.dumps([e.details for e in events], ensure_ascii=False)

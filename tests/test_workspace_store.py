@@ -22,6 +22,7 @@ from gongu.workspace import (
     WorkspaceRefused,
     case_file,
     clean_name,
+    confirm_signature,
     quality_review,
     review_case,
     submit_case,
@@ -46,7 +47,7 @@ HANDLER = Acct(1, "wang", "王志强", frozenset({"handler"}))
 OTHER_HANDLER = Acct(2, "chen", "陈晓梅", frozenset({"handler"}))
 PROOF = Acct(3, "zhao", "赵丽", frozenset({"proofreader", "rechecker"}))
 RECHECK = Acct(4, "sun", "孙立军", frozenset({"rechecker"}))
-HANDLER_REVIEWER = Acct(5, "wang2", "王五", frozenset({"handler", "proofreader"}))
+HANDLER_REVIEWER = Acct(5, "chen2", "陈晓梅", frozenset({"handler", "proofreader"}))  # the example's 2nd handler
 LIU = Acct(6, "liu", "刘建国", frozenset({"proofreader", "rechecker"}))
 
 
@@ -237,6 +238,7 @@ def test_issue_without_a_configured_signer_is_refused_with_the_reason(catalog: C
         review_case(catalog, home, case_id, account=who, level=level, decision="approve", comment=None,
                     now=f"2026-01-05T1{n}:00:00+08:00", settings=settings)
     assert get_case(catalog, case_id).next_level is None  # type: ignore[union-attr]
+    confirm_signature(catalog, home, case_id, account=OTHER_HANDLER, now=NOW)  # 陈晓梅 signs too
     with pytest.raises(WorkspaceRefused):  # only the approver role issues
         issue_and_archive(catalog, home, case_id, account=RECHECK, now=NOW, settings=settings)
     with pytest.raises(WorkspaceRefused) as info:
@@ -259,7 +261,7 @@ def test_a_forensic_case_is_uploaded_by_an_appraiser(catalog: Catalog, home: Pat
         upload_case(catalog, home, files, account=HANDLER, now=NOW)
     for _name, fh in files:
         fh.seek(0)
-    appraiser = Acct(7, "li", "李明", frozenset({"appraiser"}))
+    appraiser = Acct(7, "li", "李建国", frozenset({"appraiser"}))  # an appraiser of the case
     row = upload_case(catalog, home, files, account=appraiser, now=NOW)
     insured = [p["name"] for p in data["parties"] if p["role"] == "insured"]
     assert (row.kind, row.insured, row.project) == ("forensic_appraisal", "、".join(insured), "")

@@ -164,6 +164,19 @@ async def _unavailable(request: Request, exc: Exception) -> Response:
     return render(request, "error.html", {"title": "数据库暂时不可用", "message": str(exc)}, status=503)
 
 
+async def _server_error(request: Request, exc: Exception) -> Response:
+    """Any unexpected failure (Starlette's default is a bare English "Internal Server Error"): a Chinese
+    page with 500, no traceback shown. It runs outside the session middleware (ServerErrorMiddleware), so
+    it is a self-contained page rather than a template needing the account; the traceback still goes to
+    the server log (Starlette re-raises after answering)."""
+    from starlette.responses import HTMLResponse
+
+    body = ("<!doctype html><html lang=\"zh-CN\"><meta charset=\"utf-8\"><title>服务器内部错误</title>"
+            "<h1>服务器内部错误</h1><p>处理本次请求时出错，操作可能未完成。错误已记入服务器日志，请稍后重试；"
+            "如一再出现，请联系系统管理员。</p><p><a href=\"/\">返回首页</a></p></html>")
+    return HTMLResponse(body, status_code=500)
+
+
 def load_page_modules() -> None:
     for name in PAGE_MODULES:
         importlib.import_module(name)
@@ -195,6 +208,6 @@ def create_app(home: Path | None = None, *, clock: Clock = SYSTEM_CLOCK) -> Star
     ]
     app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan,
                     exception_handlers={HTTPException: _http_error, CatalogUnavailable: _unavailable,
-                                        SearchUnavailableError: _unavailable})
+                                        SearchUnavailableError: _unavailable, Exception: _server_error})
     app.state.web = web
     return app

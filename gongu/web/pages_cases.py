@@ -32,7 +32,8 @@ KINDS = {"car_survey": "建筑工程一切险公估", "forensic_appraisal": "司
 PAGE_SIZE = 50
 # Messages shown once after a redirect (gongu.web.render.flash).
 DONE = {"uploaded": "已上传并校验通过。", "submitted": "已提交审核。", "approve": "审核意见已记录：通过。",
-        "return": "审核意见已记录：退回承办人员。", "issued": "报告已出具并签章。", "archived": "已归档。"}
+        "return": "审核意见已记录：退回承办人员。", "issued": "报告已出具并签章。", "archived": "已归档。",
+        "confirmed": "已确认署名。"}
 
 
 def _home(request: Request) -> Path:
@@ -163,7 +164,23 @@ def case_context(request: Request, case_id: str) -> dict[str, Any] | None:
         "may_archive": row.status == "issued" and "approver" in account.roles,
         "issued": workspace.issued_files(home, loaded),
     })
+    context.update(_signatures(request, row, loaded))
     return context
+
+
+def _signatures(request: Request, row: Any, loaded: LoadedCase) -> dict[str, Any]:
+    """Who signs the case and who has confirmed (「确认署名」), and whether this account may confirm now."""
+    from archive.workspace_steps import current_lock
+
+    account = request.state.account
+    catalog = web_archive(request).catalog
+    signers = workspace.case_signers(loaded.case)
+    missing = workspace.unconfirmed_signers(catalog, row, loaded)
+    open_ = row.status not in ("issued", "archived")
+    return {"signers": signers, "signer_title": workspace.signer_title(loaded.case), "unconfirmed": missing,
+            "may_confirm": open_ and account.person in signers and account.username != row.handler
+            and bool(account.roles & UPLOAD_ROLES) and any(f"「{account.person}」" in m for m in missing),
+            "issue_lock": current_lock(catalog, row.case_id)}
 
 
 def _not_found(request: Request, case_id: str) -> Response:
@@ -231,4 +248,18 @@ def submit(request: Request) -> Response:
         return case_page_with_errors(request, case_id, exc.reasons)
     trail.record(request, "case_submit", case_id=case_id, report_number=row.report_number)
     flash(request, DONE["submitted"])
+    return RedirectResponse(f"/cases/{quote(case_id)}", status_code=303)
+
+
+@page("/cases/{case_id}/confirm", methods=("POST",), roles=UPLOAD_ROLES, name="case_confirm")
+def confirm(request: Request) -> Response:
+    """「确认署名」: a handler / appraiser named on the case confirms, under their own account, that they sign it."""
+    case_id = request.path_params["case_id"]
+    try:
+        row = workspace.confirm_signature(web_archive(request).catalog, _home(request), case_id,
+                                          account=request.state.account, now=_now(request))
+    except workspace.WorkspaceRefused as exc:
+        return case_page_with_errors(request, case_id, exc.reasons)
+    trail.record(request, "case_confirm", case_id=case_id, report_number=row.report_number)
+    flash(request, DONE["confirmed"])
     return RedirectResponse(f"/cases/{quote(case_id)}", status_code=303)

@@ -75,6 +75,8 @@ def issue(request: Request) -> Response:
         outcome = workspace.issue_and_archive(web_archive(request).catalog, _home(request), case_id,
                                               account=request.state.account, now=_now(request),
                                               settings=web_settings(request))
+    except workspace.IssueInProgress as exc:  # a second click: the first one is running, not an error page
+        return case_page_with_errors(request, case_id, exc.reasons)
     except workspace.WorkspaceRefused as exc:
         return case_page_with_errors(request, case_id, ["不予出具：", *exc.reasons])
     trail.record(request, "case_issue", case_id=case_id, report_number=outcome.number, sealed=True)
