@@ -207,6 +207,7 @@ def package_location(case: Case) -> str:
 
 def ingest(archive: Archive, loaded: LoadedCase, report_pdf: Path | None, *,
            extras: list[tuple[str, Path]] = (), by: str) -> IngestResult:  # type: ignore[assignment]
+    archive.require_root()  # the shared package tree is mounted (archive/identity.py): else nothing is written
     case = loaded.case
     reasons = archivable_problems(case, archive.today(), issued_opinion_of(report_pdf, case))
     if report_pdf is None:

@@ -121,7 +121,19 @@ def write_home(home: Path, kit: Kit, *, checkpoint_every: int = 50, store_url: s
         f"checkpoint_every = {checkpoint_every}\n"
         "[people]\n"
         f"names = {json.dumps(PEOPLE, ensure_ascii=False)}\n", encoding="utf-8")
+    init_home(home)
     return home
+
+
+def init_home(home: Path) -> None:
+    """`gongu archive init` for a test home: the archive's identity in its root and its catalog
+    (archive/identity.py), as a firm does once before its first ingest."""
+    from archive.identity import init_archive
+    from gongu.archiving import build_archive
+    from gongu.settings import load_settings
+
+    with build_archive(load_settings(home), catch_up=False) as archive:
+        init_archive(archive.catalog, archive.root, at=archive.now(), by="test")
 
 
 def copied_home(prepared: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
