@@ -113,7 +113,7 @@ def root_state(catalog: Catalog, root: Path) -> RootState:
     if found is None:
         where = "不存在" if not root.exists() else "中没有档案标识文件 " + IDENTITY_FILE
         return RootState("missing", root, f"档案根目录 {root} {where}：共享目录似乎未挂载，或 [archive] root "
-                         f"指向了错误的路径（本目录的档案标识 {expected.archive_id}）。请检查挂载，不要从备份恢复"
+                         f"指向了错误的路径（本目录的档案标识 {expected.archive_id}）。请检查挂载后重试（这不是档案包丢失）"
                          "（the archive share looks unmounted: check the mount）")
     if found != expected:
         what = ("属于另一个档案（标识 " + found.archive_id + "）" if found.archive_id != expected.archive_id

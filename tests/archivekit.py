@@ -108,8 +108,10 @@ def write_case(folder: Path, data: dict[str, Any], *, photos: bool = True) -> Pa
     return path
 
 
-def write_home(home: Path, kit: Kit, *, checkpoint_every: int = 50, store_url: str | None = None) -> Path:
-    """A GONGU_HOME wired to the kit; `store_url`: the catalog on a PostgreSQL server (tests/storekit.py)."""
+def write_home(home: Path, kit: Kit, *, checkpoint_every: int = 50, store_url: str | None = None,
+               init: bool = True) -> Path:
+    """A GONGU_HOME wired to the kit; `store_url`: the catalog on a PostgreSQL server (tests/storekit.py);
+    `init`: run `gongu archive init` (a caller that moves `[archive] root` first passes False)."""
     home.mkdir(parents=True, exist_ok=True)
     store = f'[store]\nurl = "{store_url}"\n' if store_url else ""
     (home / "gongu.toml").write_text(store +
@@ -121,7 +123,8 @@ def write_home(home: Path, kit: Kit, *, checkpoint_every: int = 50, store_url: s
         f"checkpoint_every = {checkpoint_every}\n"
         "[people]\n"
         f"names = {json.dumps(PEOPLE, ensure_ascii=False)}\n", encoding="utf-8")
-    init_home(home)
+    if init:
+        init_home(home)
     return home
 
 
