@@ -12,7 +12,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from archive.catalog import Catalog, Event
+from archive.catalog import Catalog, CatalogError, Event
 from archive.catalog_server import ServerStore
 from archive.errors import ArchiveError
 from archive.eventlog import CheckpointSigner, make_checkpoint
@@ -123,7 +123,12 @@ class Archive:
         if not events:
             return
         self.listener_failures += self.listeners.notify(events, self.root)
-        self.maybe_checkpoint()
+        try:
+            self.maybe_checkpoint()
+        except CatalogError as exc:  # the change is committed: say so, and what to run when the server is back
+            self.listener_failures.append(
+                f"已写入（事件 {events[0].seq}–{events[-1].seq}）；随后未能签署日志检查点（{type(exc).__name__}）："
+                "服务器恢复后运行 gongu index sync 与 gongu archive log checkpoint")
 
     def maybe_checkpoint(self) -> dict[str, Any] | None:
         if self.signer is None or self.config.checkpoint_every <= 0:

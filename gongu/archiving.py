@@ -16,6 +16,7 @@ from signing.status import Verifier, VerifyOutcome
 
 if TYPE_CHECKING:  # the archive (SQLAlchemy) loads when a command opens it, not at every start-up
     from archive.audit import AuditResult
+    from archive.catalog import Catalog
     from archive.store import Archive, ArchiveConfig
 
 FIRM_PASSPHRASE_ENV = "GONGU_FIRM_KEY_PASSPHRASE"
@@ -59,6 +60,22 @@ def archive_config(settings: Settings) -> ArchiveConfig:
     return ArchiveConfig.under(settings.home, root=a.root, catalog=a.catalog, checkpoint_dir=a.checkpoint_dir,
                                checkpoint_every=a.checkpoint_every, retention=a.retention_table(a.retention),
                                server=settings.server_store())
+
+
+def open_store(settings: Settings, *, check: bool = True, create: bool = True) -> Catalog:
+    """The one store factory: the catalog of `settings` — the PostgreSQL server of `[store] url` when set
+    (never a SQLite file then), else the home's SQLite file. Every command and page opens the catalog
+    here or through build_archive, which uses the same location. `create=False`: a SQLite file that does
+    not exist yet is not created (GonguError instead)."""
+    from archive.catalog import Catalog, CatalogError
+
+    location = archive_config(settings).catalog_location
+    if not create and isinstance(location, Path) and not location.is_file():
+        raise GonguError(f"目录数据库 {location} 尚不存在（本数据目录还没有账户或档案）")
+    try:
+        return Catalog(location, check=check)
+    except CatalogError as exc:
+        raise GonguError(str(exc)) from None
 
 
 def build_archive(settings: Settings, *, need_signer: bool = False, clock: Clock = SYSTEM_CLOCK,

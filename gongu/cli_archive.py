@@ -87,7 +87,7 @@ def opened(*, need_signer: bool = False, catch_up: bool = True, write: bool = Fa
     finally:
         archive.close()
         for failure in archive.listener_failures:
-            err_console.print(f"[yellow]检索索引未能同步[/]：{escape(failure)}（可运行 gongu index rebuild）")
+            err_console.print(f"[yellow]检索索引未能同步[/]：{escape(failure)}（操作本身已写入；服务器恢复后运行 gongu index sync）")
 
 
 def _parse_add(items: list[str]) -> list[tuple[str, Path]]:

@@ -87,13 +87,12 @@ def _from_pdf(pdf: Path, number: str, problems: list[str]) -> IssuedOpinion | No
 def archived_package(settings: Settings, case_id: str, number: str) -> RowMapping | None:
     """The catalog row of the archive package of this case and report number, or None (no package, or no
     catalog yet: an embedded home that never archived has no file, which is not created here)."""
-    from archive.catalog import Catalog
+    from gongu.archiving import open_store
 
     catalog_path = settings.resolve(settings.archive.catalog)
-    server = settings.server_store()  # a PostgreSQL catalog (gongu.toml [store])
-    if server is None and not catalog_path.is_file():
+    if settings.server_store() is None and not catalog_path.is_file():
         return None
-    catalog = Catalog(server or catalog_path, check=False)
+    catalog = open_store(settings, check=False)
     try:
         return catalog.package(case_id, number)
     finally:
