@@ -181,6 +181,7 @@ def trusted_firm_certs(archive: Archive) -> list[Any]:
 def _demo_archive(settings: Settings) -> tuple[Archive, Any]:
     """The demo home's archive: checkpoints signed with the demo firm key, reports verified against the
     demo PKI, the search index following it."""
+    from archive.errors import ArchiveError
     from archive.eventlog import CheckpointSigner
     from archive.store import Archive
     from signing.keys import DEMO_PASSPHRASE
@@ -189,10 +190,17 @@ def _demo_archive(settings: Settings) -> tuple[Archive, Any]:
     snippet = keys / "gongu.toml.snippet"
     signing = parse_config(snippet.read_text(encoding="utf-8"), str(snippet)).signing
     assert signing is not None  # make_demo_pki always writes [signing]
-    cfg = signing.to_config(keys)
+    cfg = signing.to_config(settings.home)  # the snippet's paths are relative to GONGU_HOME (signing/keys.py)
     signer = CheckpointSigner.from_pkcs12(cfg.firm_p12, DEMO_PASSPHRASE.encode())
     archive = Archive(archive_config(settings), signer=signer,
                       verifier=make_verifier(list(cfg.trust_roots), list(cfg.crls), _policy(cfg)))
+    from archive.identity import init_archive
+
+    try:  # the demo home is its own archive: initialised on its first run (a firm runs gongu archive init)
+        init_archive(archive.catalog, archive.root, at=archive.now(), by="demo")
+    except ArchiveError as exc:
+        archive.close()
+        raise GonguError(str(exc)) from None
     try:
         from gongu.indexing import subscribe_index
 
