@@ -175,6 +175,7 @@ EVENT_KINDS = {
     "disposal_executed": "执行销毁",
     "draw": "随机抽取鉴定机构（抽取记录登记）",
     "web": "工作台操作（账户登录、查看、提交等，issue 15）",
+    "archive_joined": "并入另一办公室的档案（其原事件日志原样保存于 joined/）",
 }
 # Events that change what search shows; each is queued for the index with the change it records.
 INDEXED_EVENT_KINDS = frozenset({"ingest", "ingest_recovered", "hold", "release", "disposal_executed"})

@@ -374,6 +374,9 @@ def log_verify(
     with opened() as archive:
         report = verify_log(archive.catalog, extra_checkpoints=list(checkpoint or []),
                             export_dir=archive.config.checkpoint_dir, trusted=trusted_firm_certs(archive))
+        from archive.join import joined_log_problems
+
+        report.problems += joined_log_problems(archive)  # the old logs of joined archives, kept beside this one
     if as_json:
         console.print_json(json.dumps(report.as_dict(), ensure_ascii=False))
     else:
