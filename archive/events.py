@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
-from archive.catalog import EVENT_KINDS, CatalogError, Event
+from archive.catalog import EVENT_KINDS, CatalogError, CatalogUnavailable, Event
 
 Listener = Callable[[Event, Path], None]
 log = logging.getLogger(__name__)
@@ -45,6 +45,8 @@ class Listeners:
 def plain_reason(exc: BaseException) -> str:
     """A failure as a person reads it: our own errors as they are, anything else by its first line,
     never an object's address."""
+    if isinstance(exc, CatalogUnavailable):  # its own advice speaks of the operation, which was written
+        return "与目录数据库服务器的连接随后中断（服务器恢复后运行 gongu index sync）"
     if isinstance(exc, CatalogError):
         return str(exc)
     first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]

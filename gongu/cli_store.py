@@ -127,7 +127,7 @@ def migrate_cmd(
     if switch:
         console.print(f"[green]✓[/] gongu.toml 已写入 [store] url；源文件 {escape(str(source_path))} 保留未动（不再使用）")
     else:
-        err_console.print("gongu.toml 未改动：确认后在 [store] 中写入 url（或重新运行并加 --switch）即切换到数据库服务器")
+        err_console.print(escape("gongu.toml 未改动：确认后在 [store] 中写入 url（或重新运行并加 --switch）即切换到数据库服务器"))
 
 
 def _has_password(url: str) -> bool:

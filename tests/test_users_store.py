@@ -13,6 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from archive.accounts import check_login
+from archive.catalog import CatalogUnavailable
 from archive.events import Listeners
 from generator.types import SHANGHAI
 from gongu.archiving import open_store
@@ -109,3 +110,9 @@ def test_a_failed_follow_up_names_the_event_and_never_an_object_address() -> Non
 
     failures = Listeners([Maintainer()]).notify([Event(7, "ingest", T0.isoformat(), "甲", "C-1", "R-1")], Path("."))
     assert failures == ["事件 7（归档入库）已写入，其后续更新未完成：connection to server lost"]
+
+    def lost(event: Event, root: Path) -> None:  # the server went away after the commit
+        raise CatalogUnavailable("无法连接目录数据库服务器 …：本次操作未写入")
+
+    (failure,) = Listeners([lost]).notify([Event(8, "hold", T0.isoformat(), "甲", "C-1", None)], Path("."))
+    assert "已写入" in failure and "gongu index sync" in failure and "未写入" not in failure
