@@ -74,6 +74,15 @@ def audit(archive: Archive, *, progress: Callable[[str, int], None] | None = Non
     # the database's own check first: a damaged B-tree page hides rows from every query below
     damaged = cat.integrity_problems()
     result.add("integrity", "目录数据库完整性检查（integrity_check）", not damaged, "；".join(damaged[:5]))
+    # The root must be this archive's (archive/identity.py). An unmounted or foreign share is a mount to
+    # fix, not lost packages to restore: the package checks are skipped, so none says "restore from backup".
+    state = archive.root_state()
+    result.add("integrity", "档案根目录为本档案（共享目录已挂载，标识一致）", state.ok, state.message)
+    if state.mount_problem:
+        _audit_disposals(archive, result)
+        _audit_log(archive, result, trusted_certs)
+        _audit_clock(archive, result)
+        return result
     rows = cat.packages(state="active")
     result.packages = len(rows)
     ingest_events: dict[tuple[str, str], Event] = {}
@@ -109,7 +118,7 @@ def audit(archive: Archive, *, progress: Callable[[str, int], None] | None = Non
     _audit_draws(archive, result)
     _audit_log(archive, result, trusted_certs)
     _audit_clock(archive, result)
-    if log_events and outcomes:
+    if log_events and outcomes and state.ok:
         events = []
         with cat.write():
             at = archive.now()

@@ -175,6 +175,7 @@ EVENT_KINDS = {
     "disposal_executed": "执行销毁",
     "draw": "随机抽取鉴定机构（抽取记录登记）",
     "web": "工作台操作（账户登录、查看、提交等，issue 15）",
+    "archive_joined": "并入另一办公室的档案（其原事件日志原样保存于 joined/）",
 }
 # Events that change what search shows; each is queued for the index with the change it records.
 INDEXED_EVENT_KINDS = frozenset({"ingest", "ingest_recovered", "hold", "release", "disposal_executed"})
@@ -290,6 +291,8 @@ class Catalog:
             self.engine.dispose()
             if self.server is None:
                 raise
+            if catalog_server.refused_login(error):
+                raise self._refused(error) from None
             # e.g. a role without the right to create the tables: what the server said, no traceback
             orig = str(getattr(error, "orig", error)).strip().splitlines()
             raise CatalogError(f"目录数据库服务器 {self.label} 拒绝了操作：{orig[0] if orig else type(error).__name__}"
@@ -328,11 +331,17 @@ class Catalog:
             return CatalogUnavailable(
                 f"目录数据库服务器 {self.label} 未在规定时间内完成操作（statement_timeout）：{detail}。"
                 "本次操作未写入；请稍后重试，或在 gongu.toml [store] 中调整 statement_timeout")
-        outcome = ("连接在提交时中断，本次操作是否已写入无法确定：请运行 gongu archive fsck 核对（档案包与目录），"
+        outcome = ("连接在提交时中断，本次操作是否已写入无法确定：服务器恢复后运行 gongu archive fsck 核对（档案包与目录），"
                    "再重新执行该命令（归档可安全重做）" if committed_unknown else
-                   "本次操作未写入（服务器已回滚未提交的事务），服务器恢复后重新执行该命令即可")
+                   "本次操作未写入（服务器已回滚未提交的事务），请稍后在服务器恢复后重新执行该命令")
         return CatalogUnavailable(f"无法连接目录数据库服务器 {self.label}（已重试一次）：{detail}。{outcome}"
                                   "（catalog database server unreachable）")
+
+    def _refused(self, error: BaseException) -> CatalogError:
+        detail = str(getattr(error, "orig", None) or error).strip().splitlines()
+        return CatalogError(f"目录数据库服务器 {self.label} 拒绝登录：{detail[-1] if detail else ''}。请检查 gongu.toml "
+                            "[store] url 中的用户名与数据库名，以及口令（环境变量 PGPASSWORD 或 ~/.pgpass）；"
+                            "重试不会改变结果（authentication failed: check the credentials）")
 
     def _retrying(self, unit: Callable[[], T]) -> T:
         """Run `unit` (a whole unit of work that starts from nothing: opening, a read, the start of a

@@ -97,8 +97,27 @@ def is_connection_lost(error: BaseException) -> bool:
         orig = error.orig
         if isinstance(orig, psycopg.errors.QueryCanceled):  # statement_timeout: the server is there
             return False
-        return isinstance(orig, psycopg.OperationalError)
+        return isinstance(orig, psycopg.OperationalError) and not refused_login(error)
     return False
+
+
+# SQLSTATE classes that no retry will fix: 28 — invalid authorization (wrong password, unknown role);
+# 3D — the database named in the URL does not exist.
+_AUTH_WORDS = ("password authentication failed", "no password supplied", "authentication failed",
+               "does not exist", "pg_hba.conf", "permission denied for database")
+
+
+def refused_login(error: BaseException) -> bool:
+    """The server answered and refused these credentials or this database: check the settings, retrying
+    later changes nothing."""
+    if not isinstance(error, exc.DBAPIError):
+        return False
+    orig = error.orig
+    state = getattr(orig, "sqlstate", None) or ""
+    if state.startswith(("28", "3D")):
+        return True
+    text_ = str(orig).lower()
+    return any(word in text_ for word in _AUTH_WORDS) and "connection refused" not in text_
 
 
 def is_timeout(error: BaseException) -> bool:
@@ -132,4 +151,5 @@ def integrity_problems(conn: Connection) -> list[str]:
 
 
 __all__ = ["ADVISORY_LOCK_KEY", "ServerStore", "integrity_problems", "is_connection_lost", "is_server_url",
+           "refused_login",
            "redact", "server_engine", "sqlalchemy_url", "take_write_lock"]

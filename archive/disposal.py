@@ -149,6 +149,7 @@ def eligibility(archive: Archive) -> list[Eligibility]:
 
 
 def propose(archive: Archive, case_id: str, *, by: str) -> int:
+    archive.require_root()
     _need_person(by)
     cat = archive.catalog
     with cat.write():
@@ -163,6 +164,7 @@ def propose(archive: Archive, case_id: str, *, by: str) -> int:
 
 
 def approve(archive: Archive, case_id: str, *, by: str) -> None:
+    archive.require_root()
     _need_person(by)
     cat = archive.catalog
     with cat.write():
@@ -183,6 +185,7 @@ def approve(archive: Archive, case_id: str, *, by: str) -> None:
 
 
 def execute(archive: Archive, case_id: str, *, by: str) -> list[dict[str, object]]:
+    archive.require_root()
     _need_person(by)
     cat = archive.catalog
     with cat.write():

@@ -10,10 +10,11 @@ change: the archive is the source of truth and the index can be rebuilt from pac
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from pathlib import Path
 
-from archive.catalog import Event
+from archive.catalog import EVENT_KINDS, CatalogError, CatalogUnavailable, Event
 
 Listener = Callable[[Event, Path], None]
 log = logging.getLogger(__name__)
@@ -35,6 +36,18 @@ class Listeners:
                 try:
                     callback(event, root)
                 except Exception as exc:  # noqa: BLE001 — a listener must not undo a committed archive change
-                    log.warning("archive listener failed on event %s: %s", event.seq, exc)
-                    failures.append(f"{getattr(callback, '__name__', callback)}: {exc}")
+                    log.debug("archive listener failed on event %s", event.seq, exc_info=True)
+                    failures.append(f"事件 {event.seq}（{EVENT_KINDS.get(event.kind, event.kind)}）已写入，"
+                                    f"其后续更新未完成：{plain_reason(exc)}")
         return failures
+
+
+def plain_reason(exc: BaseException) -> str:
+    """A failure as a person reads it: our own errors as they are, anything else by its first line,
+    never an object's address."""
+    if isinstance(exc, CatalogUnavailable):  # its own advice speaks of the operation, which was written
+        return "与目录数据库服务器的连接随后中断（服务器恢复后运行 gongu index sync）"
+    if isinstance(exc, CatalogError):
+        return str(exc)
+    first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    return re.sub(r" at 0x[0-9a-fA-F]+", "", first)[:300]

@@ -32,14 +32,19 @@ class FsckReport:
     schema_revision: str | None = None  # the catalog's recorded schema version (Alembic revision)
     catalog_problems: list[str] = field(default_factory=list)  # the database's own integrity check
     index_problems: list[str] = field(default_factory=list)  # catalog vs search index (filled by the gongu layer)
+    # The root does not hold the catalog's identity (archive/identity.py): unmounted or foreign share —
+    # check the mount; packages it "misses" are then not reported as lost (nothing to restore).
+    root_problem: str = ""
+    root_kind: str = "ok"
 
     @property
     def clean(self) -> bool:
-        return not (self.temp_folders or self.trash_folders or self.orphan_packages or self.invalid_packages
+        return not (self.root_problem or self.temp_folders or self.trash_folders or self.orphan_packages or self.invalid_packages
                     or self.missing_packages or self.catalog_problems or self.index_problems)
 
     def as_dict(self) -> dict[str, Any]:
         return {"clean": self.clean, "schema_revision": self.schema_revision,
+                "root_problem": self.root_problem, "root_kind": self.root_kind,
                 "catalog_problems": self.catalog_problems, "temp_folders": self.temp_folders,
                 "trash_folders": self.trash_folders, "orphan_packages": self.orphan_packages,
                 "invalid_packages": self.invalid_packages, "missing_packages": self.missing_packages,
@@ -79,6 +84,12 @@ def fsck(archive: Archive, *, repair: bool = False, by: str = "fsck") -> FsckRep
     rep.catalog_problems = archive.catalog.integrity_problems()
     if rep.catalog_problems:
         return rep  # nothing is repaired on a damaged database: a write could spread the damage
+    state = archive.root_state()
+    if not state.ok:
+        rep.root_problem, rep.root_kind = state.message, state.kind
+        if state.mount_problem:
+            return rep  # an unmounted or foreign share: nothing there is this catalog's to compare or repair
+        repair = False  # uninitialised: report, but write nothing until `gongu archive init`
     root = archive.root
     tmp_root = root / package.TMP_DIR
     if tmp_root.is_dir():

@@ -11,6 +11,7 @@ HOLD_KINDS = {"dispute": "委托人争议", "litigation": "诉讼", "regulator":
 
 
 def place_hold(archive: Archive, case_id: str, *, kind: str, reason: str, reference: str, by: str) -> int:
+    archive.require_root()
     if kind not in HOLD_KINDS:
         raise ArchiveError(f"冻结类别应为 {', '.join(HOLD_KINDS)} 之一，收到 {kind!r}")
     for label, value in (("原因（--reason）", reason), ("文号（--reference）", reference), ("操作人（--by）", by)):
@@ -29,6 +30,7 @@ def place_hold(archive: Archive, case_id: str, *, kind: str, reason: str, refere
 
 
 def release_hold(archive: Archive, case_id: str, *, by: str, reason: str, reference: str | None = None) -> RowMapping:
+    archive.require_root()
     if not by.strip() or not reason.strip():
         raise ArchiveError("解除冻结须写明操作人（--by）和原因（--reason）")
     cat = archive.catalog

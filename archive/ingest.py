@@ -207,6 +207,7 @@ def package_location(case: Case) -> str:
 
 def ingest(archive: Archive, loaded: LoadedCase, report_pdf: Path | None, *,
            extras: list[tuple[str, Path]] = (), by: str) -> IngestResult:  # type: ignore[assignment]
+    archive.require_root()  # the shared package tree is mounted (archive/identity.py): else nothing is written
     case = loaded.case
     reasons = archivable_problems(case, archive.today(), issued_opinion_of(report_pdf, case))
     if report_pdf is None:
@@ -326,8 +327,10 @@ def _build(archive: Archive, loaded: LoadedCase, payload: list[package.PayloadFi
     return entries
 
 
-def register(archive: Archive, final: Path, rel: str, *, by: str, kind: str, entries_count: int | None = None) -> IngestResult:
-    """Record a complete package on disk in the catalog and the log (idempotent)."""
+def register(archive: Archive, final: Path, rel: str, *, by: str, kind: str, entries_count: int | None = None,
+             extra: dict[str, Any] | None = None) -> IngestResult:
+    """Record a complete package on disk in the catalog and the log (idempotent); `extra`: more details
+    for the ingest event (a joined package names the archive it came from, archive/join.py)."""
     meta = fmt.open_package(final).metadata
     pkg_hash = package.package_hash(final)
     payload_hash = hashlib.sha256(package.payload_manifest(final).encode()).hexdigest()
@@ -348,7 +351,7 @@ def register(archive: Archive, final: Path, rel: str, *, by: str, kind: str, ent
                 {"rel_path": rel, "package_hash": pkg_hash, "payload_hash": payload_hash,
                  "files": meta["totals"]["files"], "bytes": meta["totals"]["bytes"],
                  "retention_class": meta["retention"]["class"], "retention_until": meta["retention"]["until"],
-                 "supersedes": meta["report"]["supersedes"]}))
+                 "supersedes": meta["report"]["supersedes"], **(extra or {})}))
             # the draw that chose the institution, in the same transaction (idempotent per record hash)
             events += package_draw_events(archive, final, meta, by=by)
             created = True

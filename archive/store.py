@@ -10,9 +10,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from archive.catalog import Catalog, Event
+from archive.catalog import Catalog, CatalogError, Event
 from archive.catalog_server import ServerStore
 from archive.errors import ArchiveError
 from archive.eventlog import CheckpointSigner, make_checkpoint
@@ -21,6 +21,9 @@ from archive.retention import RetentionClass, load_classes
 from generator.clock import SYSTEM_CLOCK, Clock
 from generator.types import SHANGHAI, beijing_date
 from signing.status import Verifier
+
+if TYPE_CHECKING:
+    from archive.identity import RootState
 
 CRASH_ENV = "GONGU_ARCHIVE_CRASH_AT"
 
@@ -72,9 +75,9 @@ class Archive:
                  verifier: Verifier | None = None, clock: Clock = SYSTEM_CLOCK,
                  listeners: list[Listener] | tuple[Listener, ...] = ()) -> None:
         self.config = config
-        self.root = config.root
-        self.root.mkdir(parents=True, exist_ok=True)
+        self.root = config.root  # not created here: `gongu archive init` makes it (archive/identity.py)
         self.catalog = Catalog(config.catalog_location)
+        self._root_checked = False
         self.signer = signer
         self.verifier = verifier
         self.clock = clock
@@ -90,6 +93,22 @@ class Archive:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def root_state(self) -> RootState:
+        """Whether the root holds this catalog's identity (archive/identity.py)."""
+        from archive.identity import root_state
+
+        return root_state(self.catalog, self.root)
+
+    def require_root(self) -> None:
+        """Every write into the archive starts here: the root must hold the identity the catalog
+        expects (the shared package tree is mounted), else ArchiveRootError before anything is created."""
+        if self._root_checked:
+            return
+        from archive.identity import require_root
+
+        require_root(self.catalog, self.root)
+        self._root_checked = True
+
     def now(self) -> datetime:
         return self.clock.now().astimezone(SHANGHAI)
 
@@ -104,7 +123,12 @@ class Archive:
         if not events:
             return
         self.listener_failures += self.listeners.notify(events, self.root)
-        self.maybe_checkpoint()
+        try:
+            self.maybe_checkpoint()
+        except CatalogError as exc:  # the change is committed: say so, and what to run when the server is back
+            self.listener_failures.append(
+                f"已写入（事件 {events[0].seq}–{events[-1].seq}）；随后未能签署日志检查点（{type(exc).__name__}）："
+                "服务器恢复后运行 gongu index sync 与 gongu archive log checkpoint")
 
     def maybe_checkpoint(self) -> dict[str, Any] | None:
         if self.signer is None or self.config.checkpoint_every <= 0:
@@ -118,4 +142,5 @@ class Archive:
     def checkpoint(self) -> dict[str, Any]:
         if self.signer is None:
             raise ArchiveError("未配置机构签章密钥（gongu.toml [signing]），无法签署日志检查点")
+        self.require_root()  # the pin and the exported checkpoint go with the archive, never into an empty mount
         return make_checkpoint(self.catalog, self.signer, self.now(), self.config.checkpoint_dir)

@@ -16,6 +16,7 @@ from signing.status import Verifier, VerifyOutcome
 
 if TYPE_CHECKING:  # the archive (SQLAlchemy) loads when a command opens it, not at every start-up
     from archive.audit import AuditResult
+    from archive.catalog import Catalog
     from archive.store import Archive, ArchiveConfig
 
 FIRM_PASSPHRASE_ENV = "GONGU_FIRM_KEY_PASSPHRASE"
@@ -61,54 +62,111 @@ def archive_config(settings: Settings) -> ArchiveConfig:
                                server=settings.server_store())
 
 
+def open_store(settings: Settings, *, check: bool = True, create: bool = True) -> Catalog:
+    """The one store factory: the catalog of `settings` — the PostgreSQL server of `[store] url` when set
+    (never a SQLite file then), else the home's SQLite file. Every command and page opens the catalog
+    here or through build_archive, which uses the same location. `create=False`: a SQLite file that does
+    not exist yet is not created (GonguError instead)."""
+    from archive.catalog import Catalog, CatalogError
+
+    location = archive_config(settings).catalog_location
+    if not create and isinstance(location, Path) and not location.is_file():
+        raise GonguError(f"目录数据库 {location} 尚不存在（本数据目录还没有账户或档案）")
+    try:
+        return Catalog(location, check=check)
+    except CatalogError as exc:
+        raise GonguError(str(exc)) from None
+
+
 def build_archive(settings: Settings, *, need_signer: bool = False, clock: Clock = SYSTEM_CLOCK,
-                  catch_up: bool = True) -> Archive:
+                  catch_up: bool = True, write: bool = False) -> Archive:
     """The archive of `settings`, telling time by `clock` (the wall clock unless a test passes a
-    generator.clock.FixedClock: no option or environment variable moves it)."""
-    from archive.eventlog import CheckpointSigner, SignerError
+    generator.clock.FixedClock: no option or environment variable moves it).
+
+    `write`: the caller is about to write (ingest, hold, disposal, checkpoint, fsck repair, index
+    rebuild): the root must hold the identity the catalog expects (archive/identity.py), checked before
+    anything is created or pinned; otherwise GonguError naming the path. Readers get the archive as it
+    is, and never pin a certificate into a root that is not this archive's."""
+    from archive.errors import ArchiveError
     from archive.store import Archive
 
     config = archive_config(settings)
     cfg = settings.signing_config()
-    signer = None
-    if cfg is not None:
-        passphrase = os.environ.get(FIRM_PASSPHRASE_ENV)
-        try:
-            signer = CheckpointSigner.from_pkcs12(cfg.firm_p12, passphrase.encode() if passphrase is not None else None)
-        except SignerError as exc:
-            if need_signer:
-                raise GonguError(f"{exc}（口令取自环境变量 {FIRM_PASSPHRASE_ENV}）") from None
-    if need_signer and signer is None:
-        raise GonguError("未配置机构签章密钥（gongu.toml [signing] firm_p12），无法签署日志检查点")
-    if signer is not None:
-        _check_pin(config, signer.certificate)
+    signer = firm_signer(cfg, need_signer=need_signer)
     verifier = make_verifier(list(cfg.trust_roots), list(cfg.crls), _policy(cfg)) if cfg else None
     archive = Archive(config, signer=signer, verifier=verifier, clock=clock)
     try:
-        from gongu.indexing import subscribe_index
+        if write:
+            archive.require_root()
+        if signer is not None:
+            _check_pin(config, signer.certificate, may_pin=write or archive.root_state().ok)
+        try:
+            from gongu.indexing import subscribe_index
 
-        subscribe_index(archive, settings, catch_up=catch_up)
-    except ImportError:  # the search index is optional for the archive
-        pass
+            subscribe_index(archive, settings, catch_up=catch_up)
+        except ImportError:  # the search index is optional for the archive
+            pass
+    except ArchiveError as exc:
+        archive.close()
+        raise GonguError(str(exc)) from None
+    except BaseException:
+        archive.close()
+        raise
     return archive
 
 
-def _check_pin(config: ArchiveConfig, certificate: Any) -> None:
+def firm_signer(cfg: Any, *, need_signer: bool = False) -> Any:
+    """The firm key that signs checkpoints (archive.eventlog.CheckpointSigner), unlocked with
+    GONGU_FIRM_KEY_PASSPHRASE; None when not configured or not unlocked and not needed. When needed, a
+    variable that is not set is reported as missing, not as a wrong passphrase."""
+    from archive.eventlog import CheckpointSigner, SignerError
+
+    if cfg is None:
+        if need_signer:
+            raise GonguError("未配置机构签章密钥（gongu.toml [signing] firm_p12），无法签署日志检查点")
+        return None
+    passphrase = os.environ.get(FIRM_PASSPHRASE_ENV)
+    if passphrase is None:
+        if need_signer:
+            raise GonguError(f"未设置环境变量 {FIRM_PASSPHRASE_ENV}：机构签章密钥 {cfg.firm_p12} 的口令从该变量读取"
+                             f"（{FIRM_PASSPHRASE_ENV} is not set）")
+        return None
+    try:
+        return CheckpointSigner.from_pkcs12(cfg.firm_p12, passphrase.encode())
+    except SignerError as exc:
+        if need_signer:
+            raise GonguError(f"{exc}（口令取自环境变量 {FIRM_PASSPHRASE_ENV}）") from None
+        return None
+
+
+def _check_pin(config: ArchiveConfig, certificate: Any, *, may_pin: bool = True) -> None:
     """Pin the unlocked firm key's certificate with the archive when nothing is pinned yet (a new
-    archive, or one made before pinning: whoever holds the key and passphrase pins it), and refuse a key
-    that is not the pinned one before any work, not when the first checkpoint is due (archive/firmcert.py)."""
+    archive, or one made before pinning: whoever holds the key and passphrase pins it) — only into a
+    root that is this archive's (`may_pin`) — and refuse a key that is not the pinned one before any
+    work, not when the first checkpoint is due (archive/firmcert.py)."""
     from archive.firmcert import PinError, add_pin, fingerprint, pin_file, pinned_certificates
 
     path = pin_file(config.files_dir)
     try:
         pinned = pinned_certificates(path)
-        if not pinned:
+        if not pinned and may_pin:
             add_pin(path, certificate)
     except (PinError, OSError) as exc:
         raise GonguError(str(exc)) from None
     if pinned and not any(fingerprint(c) == fingerprint(certificate) for c in pinned):
         raise GonguError(f"机构签章密钥的证书（{certificate.subject.rfc4514_string()}）不是本档案固定的机构证书"
                          f" {path}（firm key not pinned for this archive）")
+
+
+def pin_firm_certificate(config: ArchiveConfig, signer: Any) -> str | None:
+    """`gongu archive init`: pin the unlocked firm key's certificate with the archive now (for a shared
+    catalog, in the shared package tree every office reads); returns what was pinned, None without a key."""
+    if signer is None:
+        return None
+    from archive.firmcert import pin_file
+
+    _check_pin(config, signer.certificate, may_pin=True)
+    return f"{signer.certificate.subject.rfc4514_string()} → {pin_file(config.files_dir)}"
 
 
 def trusted_firm_certs(archive: Archive) -> list[Any]:
@@ -123,6 +181,7 @@ def trusted_firm_certs(archive: Archive) -> list[Any]:
 def _demo_archive(settings: Settings) -> tuple[Archive, Any]:
     """The demo home's archive: checkpoints signed with the demo firm key, reports verified against the
     demo PKI, the search index following it."""
+    from archive.errors import ArchiveError
     from archive.eventlog import CheckpointSigner
     from archive.store import Archive
     from signing.keys import DEMO_PASSPHRASE
@@ -131,10 +190,17 @@ def _demo_archive(settings: Settings) -> tuple[Archive, Any]:
     snippet = keys / "gongu.toml.snippet"
     signing = parse_config(snippet.read_text(encoding="utf-8"), str(snippet)).signing
     assert signing is not None  # make_demo_pki always writes [signing]
-    cfg = signing.to_config(keys)
+    cfg = signing.to_config(settings.home)  # the snippet's paths are relative to GONGU_HOME (signing/keys.py)
     signer = CheckpointSigner.from_pkcs12(cfg.firm_p12, DEMO_PASSPHRASE.encode())
     archive = Archive(archive_config(settings), signer=signer,
                       verifier=make_verifier(list(cfg.trust_roots), list(cfg.crls), _policy(cfg)))
+    from archive.identity import init_archive
+
+    try:  # the demo home is its own archive: initialised on its first run (a firm runs gongu archive init)
+        init_archive(archive.catalog, archive.root, at=archive.now(), by="demo")
+    except ArchiveError as exc:
+        archive.close()
+        raise GonguError(str(exc)) from None
     try:
         from gongu.indexing import subscribe_index
 

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import Annotated
 
+import click
 import typer
 from rich.console import Console
 from rich.markup import escape
@@ -24,13 +25,21 @@ from gongu.output import GonguError, console, fail, print_problems, print_table,
 
 class GonguGroup(TyperGroup):
     """A GonguError (bad settings, a refused operation) from any command ends in exit code 2 with a
-    plain message — also under typer's test runner, which does not go through `main`."""
+    plain message — also under typer's test runner, which does not go through `main`.
+
+    Help texts are written as plain text: a literal `[store]` or `[archive] root` in a command's or
+    option's help must print as written, so every help text of the tree is escaped for rich markup
+    once, when the command tree is built (typer renders help with rich markup on)."""
+
+    def __init__(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003 — click.Group's own signature
+        super().__init__(*args, **kwargs)
+        _escape_help(self)
 
     def invoke(self, ctx):  # noqa: ANN001, ANN201 — click.Context → the command's return value
         try:
             return super().invoke(ctx)
         except GonguError as exc:
-            fail(escape(str(exc)) if exc.plain else str(exc))
+            fail(escape(str(exc)))  # a message is text: `[signing]` in it prints as written
         except Exception as exc:
             # A catalog that cannot be used (damaged, or its database server unreachable: issue 16) is a
             # plain message wherever a command meets it, never a traceback.
@@ -40,6 +49,23 @@ class GonguGroup(TyperGroup):
             if isinstance(exc, CatalogError | CalendarFileError):
                 fail(escape(str(exc)))
             raise
+
+
+def _escape_help(command: click.Command, seen: set[int] | None = None) -> None:
+    """Escape rich markup in the help of `command`, its parameters and every sub-command, once each."""
+    seen = set() if seen is None else seen
+    if id(command) in seen:
+        return
+    seen.add(id(command))
+    for attr in ("help", "short_help", "epilog"):
+        value = getattr(command, attr, None)
+        if isinstance(value, str):
+            setattr(command, attr, escape(value))
+    for param in command.params:
+        if isinstance(getattr(param, "help", None), str):
+            param.help = escape(param.help)  # type: ignore[attr-defined]
+    for sub in getattr(command, "commands", {}).values():
+        _escape_help(sub, seen)
 
 
 app = typer.Typer(
@@ -161,7 +187,7 @@ def main() -> None:
     try:
         app()
     except GonguError as exc:
-        fail(str(exc))
+        fail(escape(str(exc)))
 
 
 if __name__ == "__main__":

@@ -65,14 +65,17 @@ def _archive(ctx: typer.Context) -> None:
 
 
 @contextmanager
-def opened(*, need_signer: bool = False, catch_up: bool = True) -> Iterator[Archive]:
+def opened(*, need_signer: bool = False, catch_up: bool = True, write: bool = False) -> Iterator[Archive]:
+    """The archive for one command; `write`: the command writes, so the root must be this archive's
+    (archive/identity.py) — else exit 2 naming the path, before anything is created."""
     # Errors end here with exit code 2 and a plain message (also under typer's test runner, which
     # does not go through gongu.cli.main).
     from archive.catalog import CatalogError
     from archive.store import ArchiveError
 
     try:
-        archive = build_archive(load_settings(), need_signer=need_signer, clock=_clock.get(), catch_up=catch_up)
+        archive = build_archive(load_settings(), need_signer=need_signer, clock=_clock.get(), catch_up=catch_up,
+                                write=write)
     except (GonguError, CatalogError) as exc:  # CatalogError: a damaged catalog, never a traceback
         fail(escape(str(exc)))
     try:
@@ -84,7 +87,7 @@ def opened(*, need_signer: bool = False, catch_up: bool = True) -> Iterator[Arch
     finally:
         archive.close()
         for failure in archive.listener_failures:
-            err_console.print(f"[yellow]检索索引未能同步[/]：{escape(failure)}（可运行 gongu index rebuild）")
+            err_console.print(f"[yellow]检索索引未能同步[/]：{escape(failure)}（操作本身已写入；服务器恢复后运行 gongu index sync）")
 
 
 def _parse_add(items: list[str]) -> list[tuple[str, Path]]:
@@ -122,7 +125,7 @@ def ingest_cmd(
         names = [Path(issued[-1]).name] if issued else []
         folder = settings.home / "issued" / case.case_id
         report = next((folder / n for n in [*names, f"{case.report.number}.pdf"] if (folder / n).is_file()), None)
-    with opened() as archive:
+    with opened(write=True) as archive:
         try:
             result = ingest(archive, loaded, report, extras=_parse_add(add or []), by=by or _default_user())
         except IngestRefused as exc:
@@ -132,6 +135,26 @@ def ingest_cmd(
             raise typer.Exit(2) from None
     verb = "已归档" if result.created else "已在档案中（内容相同，未重复归档）"
     console.print(f"[green]✓[/] {verb}：" + escape(f"{result.case_id} 报告 {result.report_number} → {result.path}"))
+
+
+@archive_app.command("init")
+def init_cmd(by: By = "") -> None:
+    """新建档案（或为旧档案补写标识）：在 [archive] root 写入档案标识 gongu-archive.json 并记入目录；此后每个写入命令先核对两者一致（共享目录已挂载）。"""
+    from archive.identity import ArchiveRootError, init_archive
+    from gongu.archiving import archive_config, pin_firm_certificate
+
+    settings = load_settings()
+    with opened(catch_up=False) as archive:
+        try:
+            result = init_archive(archive.catalog, archive.root, at=archive.now(), by=by or _default_user() or "init")
+        except ArchiveRootError as exc:
+            fail(escape(str(exc)))
+        pinned = pin_firm_certificate(archive_config(settings), archive.signer)
+        label = archive.catalog.label
+    verb = "已初始化档案" if result.created else "档案已初始化过（标识一致，未改动）"
+    console.print(f"[green]✓[/] {verb} {result.identity.archive_id}：" + escape(f"{archive.root} ↔ 目录 {label}"))
+    if pinned:
+        console.print("  机构证书已固定：" + escape(pinned))
 
 
 @archive_app.command("list")
@@ -187,7 +210,7 @@ def hold_cmd(
     """冻结：争议、诉讼或监管期间，无论保管期限是否届满都不得销毁。"""
     from archive.holds import place_hold
 
-    with opened() as archive:
+    with opened(write=True) as archive:
         hold_id = place_hold(archive, case_id, kind=kind, reason=reason, reference=reference, by=by or _default_user())
     console.print("[green]✓[/] " + escape(f"已冻结案件 {case_id}（冻结 #{hold_id}，文号 {reference}）"))
 
@@ -202,7 +225,7 @@ def release_cmd(
     """解除冻结（记录在案，不删除冻结记录）。"""
     from archive.holds import release_hold
 
-    with opened() as archive:
+    with opened(write=True) as archive:
         # Releasing a hold makes the package disposable again: like a disposal, only a registered person
         # may do it (issue 12 item 2; the probe released one as "Mallory").
         hold = release_hold(archive, case_id, by=registered_person(by or _default_user()), reason=reason,
@@ -240,7 +263,7 @@ def dispose_propose(case_id: Annotated[str, typer.Argument(help="案件编号")]
     """提议销毁（保管期限须已届满、无冻结）。"""
     from archive.disposal import propose
 
-    with opened() as archive:
+    with opened(write=True) as archive:
         propose(archive, case_id, by=registered_person(by or _default_user()))
     console.print("[green]✓[/] " + escape(f"已提议销毁案件 {case_id}；须由另一人批准"))
 
@@ -250,7 +273,7 @@ def dispose_approve(case_id: Annotated[str, typer.Argument(help="案件编号")]
     """批准销毁（批准人不得为提议人）。"""
     from archive.disposal import approve
 
-    with opened() as archive:
+    with opened(write=True) as archive:
         approve(archive, case_id, by=registered_person(by or _default_user()))
     console.print("[green]✓[/] " + escape(f"已批准销毁案件 {case_id}"))
 
@@ -260,7 +283,7 @@ def dispose_execute(case_id: Annotated[str, typer.Argument(help="案件编号")]
     """执行销毁：删除档案内容，在目录与日志中保留墓碑（著录信息、清单哈希、审批）。"""
     from archive.disposal import execute
 
-    with opened() as archive:
+    with opened(write=True) as archive:
         tombs = execute(archive, case_id, by=registered_person(by or _default_user()))
     for t in tombs:
         console.print("[green]✓[/] " + escape(f"已销毁 {t['case_id']} 报告 {t['report_number']}；墓碑保留于目录与日志"))
@@ -298,7 +321,7 @@ def fsck_cmd(
     """核对目录与磁盘：临时目录、未登记的档案包、登记了却不存在的档案包。"""
     from archive.fsck import fsck
 
-    with opened(catch_up=False) as archive:
+    with opened(catch_up=False, write=repair) as archive:
         report = fsck(archive, repair=repair)
         if not report.catalog_problems:
             settings = load_settings()
@@ -312,6 +335,8 @@ def fsck_cmd(
         console.print_json(json.dumps(report.as_dict(), ensure_ascii=False))
     else:
         console.print(f"目录数据库结构版本：{report.schema_revision}")
+        if report.root_problem:
+            console.print(f"[red]档案根目录[/]：{escape(report.root_problem)}")
         labels = {"catalog_problems": "目录数据库完整性检查未通过", "index_problems": "检索索引与目录不一致",
                   "temp_folders": "中断归档的临时目录", "trash_folders": "中断销毁的残留",
                   "orphan_packages": "完整但未登记的档案包", "invalid_packages": "不完整且未登记的目录",
@@ -323,7 +348,7 @@ def fsck_cmd(
         for item in report.repaired:
             console.print(f"[green]修复[/]：{escape(item)}")
         console.print("目录与磁盘一致" if report.clean else "发现不一致" + ("（已修复可修复的部分）" if repair else "（--repair 可修复）"))
-    if (report.missing_packages or report.invalid_packages or report.catalog_problems or report.index_problems
+    if (report.root_problem or report.missing_packages or report.invalid_packages or report.catalog_problems or report.index_problems
             or (not repair and not report.clean)):
         raise typer.Exit(1)
 
@@ -331,7 +356,7 @@ def fsck_cmd(
 @log_app.command("checkpoint")
 def log_checkpoint() -> None:
     """立即用机构密钥签署一个检查点（树大小 + 根哈希 + 时间）并导出为文件。"""
-    with opened(need_signer=True) as archive:
+    with opened(need_signer=True, write=True) as archive:
         doc = archive.checkpoint()
         folder = archive.config.checkpoint_dir
     console.print(f"[green]✓[/] 检查点：{doc['tree_size']} 个事件，根哈希 {doc['root_hash']}"
@@ -349,6 +374,9 @@ def log_verify(
     with opened() as archive:
         report = verify_log(archive.catalog, extra_checkpoints=list(checkpoint or []),
                             export_dir=archive.config.checkpoint_dir, trusted=trusted_firm_certs(archive))
+        from archive.join import joined_log_problems
+
+        report.problems += joined_log_problems(archive)  # the old logs of joined archives, kept beside this one
     if as_json:
         console.print_json(json.dumps(report.as_dict(), ensure_ascii=False))
     else:

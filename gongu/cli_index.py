@@ -22,7 +22,8 @@ from gongu.settings import load_settings
 @index_app.command("sync")
 def sync_cmd(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """补做中断留下的索引更新，并按目录核对检索索引（已归档的档案包都能检索到）。"""
-    with opened(catch_up=False) as archive:  # the queue is drained by sync itself, and reported
+    # the queue is drained by sync itself, and reported; the index follows the root, which must be this archive's
+    with opened(catch_up=False, write=True) as archive:
         drift, repaired, failures = sync_index(archive, load_settings())
     if as_json:
         console.print_json(json.dumps({"found": drift.lines(), "repaired": repaired, "failures": failures},

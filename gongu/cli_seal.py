@@ -191,8 +191,13 @@ def keys_demo(
 
     with user_errors():
         firms, handlers, organisations = _example_people(examples)
+    from gongu.settings import home_dir
+
+    # gongu.toml resolves paths against GONGU_HOME: the snippet's paths are relative to it when the keys
+    # are inside the home, else absolute — never relative to whatever folder this ran in
     pki = make_demo_pki(directory, firms[0], handlers, crl_url=crl_url, other_firms=firms[1:],
-                        seal_purposes=_seal_purposes(examples), organisations=organisations)
+                        seal_purposes=_seal_purposes(examples), organisations=organisations,
+                        home=home_dir())
     console.print(f"[bold yellow]{DEMO_MARK}[/] 演示密钥已生成：{directory}（口令 {DEMO_PASSPHRASE}，仅供演示）")
     console.print(f"  根证书：{pki.root_pem}\n  机构：{pki.firm_p12}")
     for name, path in pki.firm_p12s.items():

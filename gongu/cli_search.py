@@ -137,13 +137,21 @@ def rebuild(
     settings = load_settings()
     root, _ = archive_root_and_catalog_path(settings)
     if not root.is_dir():
-        fail(f"档案库目录不存在：{root}")
+        fail(escape(f"档案根目录 {root} 不存在：共享目录似乎未挂载，或 [archive] root 指向了错误的路径"
+                    "（check the mount）"))
     from index.maintenance import archive_documents
     before, after = index_engine(settings), index_engine(settings, rebuilding=True)
     backend = open_index(settings, procs=max(1, procs), rebuilding=True)
     errors: list[str] = []
     with open_catalog(settings) as catalog:
+        from archive.identity import ArchiveRootError, require_root
         from archive.package import iter_bags
+
+        if catalog is not None:  # an unmounted share would rebuild an empty index: refuse first
+            try:
+                require_root(catalog, root)
+            except ArchiveRootError as exc:
+                fail(escape(str(exc)))
 
         total = sum(1 for _ in iter_bags(root))
         with Progress(TextColumn("重建索引"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),

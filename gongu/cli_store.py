@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import tomllib
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -19,7 +20,7 @@ from gongu.cli import app
 from gongu.output import GonguError, console, err_console
 from gongu.settings import CONFIG_NAME, Settings, StoreSettings, load_settings
 
-store_app = typer.Typer(help="目录数据库（SQLite 或 PostgreSQL 服务器）：迁移", no_args_is_help=True)
+store_app = typer.Typer(help="目录数据库（SQLite 或 PostgreSQL 服务器）：迁移、并入另一办公室的档案", no_args_is_help=True)
 app.add_typer(store_app, name="store")
 
 
@@ -126,10 +127,49 @@ def migrate_cmd(
     if switch:
         console.print(f"[green]✓[/] gongu.toml 已写入 [store] url；源文件 {escape(str(source_path))} 保留未动（不再使用）")
     else:
-        err_console.print("gongu.toml 未改动：确认后在 [store] 中写入 url（或重新运行并加 --switch）即切换到数据库服务器")
+        err_console.print(escape("gongu.toml 未改动：确认后在 [store] 中写入 url（或重新运行并加 --switch）即切换到数据库服务器"))
 
 
 def _has_password(url: str) -> bool:
     from sqlalchemy.engine import make_url
 
     return make_url(url).password is not None
+
+
+@store_app.command("join")
+def join_cmd(
+    source: Annotated[Path, typer.Option("--from", help="要并入的办公室的数据目录（GONGU_HOME，SQLite 目录）")],
+    by: Annotated[str, typer.Option("--by", help="操作人（gongu.toml people.names 中登记的写法）")],
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """把另一办公室原有的 SQLite 档案并入本处共用的 PostgreSQL 档案：档案包原样复制并登记，原事件日志原样保存于共享目录 joined/ 并可核验。"""
+    from archive.errors import ArchiveError
+    from archive.join import join_archive
+    from gongu.archiving import build_archive
+
+    settings = load_settings()
+    if settings.store.url is None:
+        raise GonguError("并入须在使用共用数据库服务器的数据目录中运行（gongu.toml [store] url）；"
+                         "单一办公室改用服务器请用 gongu store migrate")
+    other = load_settings(source)
+    if other.store.url is not None:
+        raise GonguError(f"{other.home} 已使用数据库服务器（[store] url）：它的档案已在服务器上，无需并入")
+    person = settings.people.require(by)
+    with build_archive(settings, write=True, catch_up=False) as archive:
+        try:
+            report = join_archive(archive, other.resolve(other.archive.catalog), other.resolve(other.archive.root),
+                                  by=person, checkpoint_dir=other.resolve(other.archive.checkpoint_dir))
+        except ArchiveError as exc:
+            raise GonguError(str(exc)) from None
+        failures = list(archive.listener_failures)
+    if as_json:
+        console.print_json(json.dumps({"joined_id": report.joined_id, "tree_size": report.tree_size,
+                                       "root_hash": report.root_hash, "copied": report.copied,
+                                       "already": report.already}, ensure_ascii=False))
+    else:
+        console.print(f"[green]✓[/] 已并入 {escape(str(other.home))}：档案包 {len(report.copied)} 个"
+                      + (f"（另有 {len(report.already)} 个已在共享档案中）" if report.already else ""))
+        console.print(f"  原事件日志 {report.tree_size} 条，根哈希 {report.root_hash}，保存于 joined/{report.joined_id}/"
+                      "（gongu archive log verify 一并核验）")
+    for failure in failures:
+        err_console.print(f"[yellow]检索索引未能同步[/]：{escape(failure)}（运行 gongu index sync）")

@@ -39,12 +39,13 @@ def serve(
                 log_level="warning", access_log=False)
 
 
-def _catalog():  # noqa: ANN202 — archive.catalog.Catalog
-    from archive.catalog import Catalog
-    from gongu.archiving import archive_config
+def _catalog(create: bool = False):  # noqa: ANN202 — archive.catalog.Catalog
+    """The home's catalog through the one store factory: the PostgreSQL server when `[store] url` is set.
+    Only `users add` may create a new SQLite catalog."""
+    from gongu.archiving import open_store
     from gongu.settings import load_settings
 
-    return Catalog(archive_config(load_settings()).catalog_path)
+    return open_store(load_settings(), create=create)
 
 
 def _password(confirm: bool = True) -> str:
@@ -61,10 +62,10 @@ def _now():  # noqa: ANN202
     return SYSTEM_CLOCK.now().astimezone(SHANGHAI)
 
 
-def _run(func, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+def _run(func, *args, create: bool = False, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
     from archive.accounts import AccountError
 
-    catalog = _catalog()
+    catalog = _catalog(create)
     try:
         return func(catalog, *args, **kwargs)
     except AccountError as exc:
@@ -88,7 +89,7 @@ def users_add(
     who = person or name
     if people.names:
         who = people.require(who, "姓名（--person）")
-    account = _run(add_account, name, password=_password(), roles=set(role), person=who, now=_now())
+    account = _run(add_account, name, password=_password(), roles=set(role), person=who, now=_now(), create=True)
     console.print(f"[green]✓[/] 已添加账户 {account.username}（{account.person}；{', '.join(sorted(account.roles))}）")
 
 

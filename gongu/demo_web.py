@@ -6,8 +6,7 @@ from __future__ import annotations
 import secrets
 
 from archive.accounts import add_account, get_account, set_disabled, set_password
-from archive.catalog import Catalog
-from gongu.archiving import archive_config
+from gongu.archiving import open_store
 from gongu.output import console
 from gongu.settings import Settings, load_settings
 from gongu.web.access import ROLES
@@ -35,7 +34,7 @@ def demo_accounts(settings: Settings, host: str = "127.0.0.1", port: int = 8080)
     for username, person in EXAMPLE_PEOPLE.items():
         if registered.find(person):
             wanted[username] = (wanted[username][0], person)
-    catalog = Catalog(archive_config(settings).catalog_path)
+    catalog = open_store(settings)
     passwords: dict[str, str] = {}
     try:
         from generator.clock import SYSTEM_CLOCK

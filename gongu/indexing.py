@@ -56,18 +56,13 @@ def open_catalog(settings: Settings, *, check: bool = True) -> Iterator[Catalog 
     """The archive catalog if there is one (read for holds and tombstones); None for a fresh home.
     `check=False`: only reading, so no up-front integrity scan (archive.catalog.Catalog)."""
     _, path = archive_root_and_catalog_path(settings)
-    server = settings.server_store()  # a PostgreSQL catalog (gongu.toml [store]) is always there to open
-    if server is None and not path.is_file():
+    # a PostgreSQL catalog (gongu.toml [store]) is always there to open; a SQLite file only once made
+    if settings.server_store() is None and not path.is_file():
         yield None
         return
-    from archive.catalog import Catalog, CatalogError
+    from gongu.archiving import open_store
 
-    try:
-        catalog = Catalog(server or path, check=check)
-    except CatalogError as exc:
-        from gongu.output import GonguError
-
-        raise GonguError(str(exc)) from None
+    catalog = open_store(settings, check=check)
     try:
         yield catalog
     finally:

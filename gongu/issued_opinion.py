@@ -88,13 +88,12 @@ def _from_pdf(pdf: Path, number: str, problems: list[str]) -> IssuedOpinion | No
 
 def open_catalog(settings: Settings) -> Catalog | None:
     """The catalog of `settings` opened for reading, or None when an embedded home has none yet (not created here)."""
-    from archive.catalog import Catalog
+    from gongu.archiving import open_store
 
     catalog_path = settings.resolve(settings.archive.catalog)
-    server = settings.server_store()  # a PostgreSQL catalog (gongu.toml [store])
-    if server is None and not catalog_path.is_file():
+    if settings.server_store() is None and not catalog_path.is_file():
         return None
-    return Catalog(server or catalog_path, check=False)
+    return open_store(settings, check=False)
 
 
 def archived_package(settings: Settings, case_id: str, number: str) -> RowMapping | None:

@@ -183,7 +183,7 @@ def demo_signing(home: Path, examples: Path) -> Iterator[SigningConfig]:
         firms, handlers, organisations = _example_people(examples)
         if not (keys / "trust" / "root.pem").is_file():
             make_demo_pki(keys, firms[0], handlers, crl_url=tsa.crl_url, other_firms=firms[1:],
-                          seal_purposes=_seal_purposes(examples), organisations=organisations)
+                          seal_purposes=_seal_purposes(examples), organisations=organisations, home=home)
         snippet = (keys / "gongu.toml.snippet").read_text(encoding="utf-8")
         config_file = home / "gongu.toml"
         if not config_file.exists():
@@ -192,7 +192,7 @@ def demo_signing(home: Path, examples: Path) -> Iterator[SigningConfig]:
             atomic_write(config_file, (snippet + demo_people_toml(examples)).encode("utf-8"))
         signing = parse_config(snippet, str(keys / "gongu.toml.snippet")).signing
         assert signing is not None  # make_demo_pki always writes [signing]
-        config = signing.model_copy(update={"tsa_url": tsa.url}).to_config(keys)
+        config = signing.model_copy(update={"tsa_url": tsa.url}).to_config(home)  # paths relative to GONGU_HOME
         made_for = demo_organisations(keys)
         # a person missing, or bound to another organisation than the examples now say (keys made before
         # appraisers were bound to their institutions): the demo would be refused at issue, so remake

@@ -340,8 +340,13 @@ def parse_config(text: str, source: str = CONFIG_NAME) -> GonguToml:
         raise SettingsError(f"{source} 设置有误（invalid settings）：\n  " + "\n  ".join(lines)) from None
 
 
+def home_dir(home: str | Path | None = None) -> Path:
+    """GONGU_HOME (default ./gongu-data), absolute."""
+    return Path(home or os.environ.get("GONGU_HOME") or "gongu-data").expanduser().resolve()
+
+
 def load_settings(home: str | Path | None = None) -> Settings:
-    root = Path(home or os.environ.get("GONGU_HOME") or "gongu-data").expanduser().resolve()
+    root = home_dir(home)
     config_file = root / CONFIG_NAME
     toml = GonguToml()
     if config_file.is_file():

@@ -68,24 +68,37 @@ class DemoPki:
     firm_p12s: dict[str, Path] = field(default_factory=dict)
     passphrase: str = DEMO_PASSPHRASE
 
-    def toml_snippet(self, tsa_url: str = "http://127.0.0.1:8731/tsa") -> str:
+    def toml_snippet(self, tsa_url: str = "http://127.0.0.1:8731/tsa", *, home: Path | None = None) -> str:
+        """The `[signing]` section for gongu.toml. With `home` (GONGU_HOME) every path inside it is written
+        relative to it — gongu.toml resolves paths against GONGU_HOME, so a copied or moved home keeps
+        using its own keys — and every other path absolute."""
+
+        def w(path: Path) -> str:
+            if home is None:
+                return str(path)
+            full = Path(path).resolve()
+            try:
+                return full.relative_to(Path(home).resolve()).as_posix()
+            except ValueError:
+                return str(full)
+
         lines = [
             "# DEMO — NOT FOR PRODUCTION: demo keys made by `gongu keys demo`.",
             "# Passphrases: GONGU_FIRM_KEY_PASSPHRASE / GONGU_HANDLER_KEY_PASSPHRASE (demo: gongu-demo).",
             "[signing]",
-            f'firm_p12 = "{self.firm_p12}"',
-            f'trust_roots = ["{self.root_pem}"]',
-            f'crls = ["{self.crl}"]',
+            f'firm_p12 = "{w(self.firm_p12)}"',
+            f'trust_roots = ["{w(self.root_pem)}"]',
+            f'crls = ["{w(self.crl)}"]',
             f'tsa_url = "{tsa_url}"',
             "ltv = true",
             "# seal_image = \"firm-seal.png\"   # the firm's own seal image; generated from the firm name if unset",
             "",
             "[signing.handlers]",
         ]
-        lines += [f'"{name}" = "{path}"' for name, path in self.handler_p12.items()]
+        lines += [f'"{name}" = "{w(path)}"' for name, path in self.handler_p12.items()]
         if self.firm_p12s:
             lines += ["", "[signing.firms]   # per firm name; firm_p12 seals for any other firm"]
-            lines += [f'"{name}" = "{path}"' for name, path in self.firm_p12s.items()]
+            lines += [f'"{name}" = "{w(path)}"' for name, path in self.firm_p12s.items()]
         return "\n".join(lines) + "\n"
 
 
@@ -225,6 +238,7 @@ def make_demo_pki(
     other_firms: Sequence[str] = (),
     seal_purposes: dict[str, str] | None = None,
     organisations: Mapping[str, str] | None = None,
+    home: Path | None = None,
 ) -> DemoPki:
     """Root CA, the firm's organisation (seal) certificate, one certificate per handler, a TSA.
 
@@ -235,7 +249,8 @@ def make_demo_pki(
     anyone not in it is issued under `firm_name`. The TSA has its own identity (DEMO_TSA_ORGANISATION).
 
     Writes PKCS#12 files, `trust/root.pem`, `trust/root.crl` (an empty CRL signed by the root so
-    LTV validation data exist offline) and `gongu.toml.snippet`.
+    LTV validation data exist offline) and `gongu.toml.snippet` (paths relative to `home`, GONGU_HOME,
+    when inside it).
     """
     directory = Path(directory)
     purposes = seal_purposes or {}
@@ -271,7 +286,7 @@ def make_demo_pki(
         ),
         mode=0o600,
     )
-    atomic_write(directory / "gongu.toml.snippet", pki.toml_snippet().encode("utf-8"))
+    atomic_write(directory / "gongu.toml.snippet", pki.toml_snippet(home=home).encode("utf-8"))
     people = {name: bound[name] for name in pki.handler_p12}
     atomic_write(directory / ORGANISATIONS_FILE, json.dumps(people, ensure_ascii=False, indent=1).encode("utf-8"))
     return pki

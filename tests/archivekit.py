@@ -108,8 +108,10 @@ def write_case(folder: Path, data: dict[str, Any], *, photos: bool = True) -> Pa
     return path
 
 
-def write_home(home: Path, kit: Kit, *, checkpoint_every: int = 50, store_url: str | None = None) -> Path:
-    """A GONGU_HOME wired to the kit; `store_url`: the catalog on a PostgreSQL server (tests/storekit.py)."""
+def write_home(home: Path, kit: Kit, *, checkpoint_every: int = 50, store_url: str | None = None,
+               init: bool = True) -> Path:
+    """A GONGU_HOME wired to the kit; `store_url`: the catalog on a PostgreSQL server (tests/storekit.py);
+    `init`: run `gongu archive init` (a caller that moves `[archive] root` first passes False)."""
     home.mkdir(parents=True, exist_ok=True)
     store = f'[store]\nurl = "{store_url}"\n' if store_url else ""
     (home / "gongu.toml").write_text(store +
@@ -121,7 +123,20 @@ def write_home(home: Path, kit: Kit, *, checkpoint_every: int = 50, store_url: s
         f"checkpoint_every = {checkpoint_every}\n"
         "[people]\n"
         f"names = {json.dumps(PEOPLE, ensure_ascii=False)}\n", encoding="utf-8")
+    if init:
+        init_home(home)
     return home
+
+
+def init_home(home: Path) -> None:
+    """`gongu archive init` for a test home: the archive's identity in its root and its catalog
+    (archive/identity.py), as a firm does once before its first ingest."""
+    from archive.identity import init_archive
+    from gongu.archiving import build_archive
+    from gongu.settings import load_settings
+
+    with build_archive(load_settings(home), catch_up=False) as archive:
+        init_archive(archive.catalog, archive.root, at=archive.now(), by="test")
 
 
 def copied_home(prepared: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:

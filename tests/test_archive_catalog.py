@@ -242,6 +242,11 @@ def test_previous_version_catalog_is_migrated_forward_with_no_data_lost(tmp_path
 
 def test_fsck_prints_the_schema_version(tmp_path: Path) -> None:
     result = _cli(tmp_path / "home", "archive", "fsck")
+    # before `gongu archive init` fsck says so (exit 1) and still names the schema version
+    assert result.returncode == 1 and "gongu archive init" in result.stdout.replace("\n", ""), result.stdout
+    assert f"目录数据库结构版本：{SCHEMA_REVISION}" in result.stdout
+    assert _cli(tmp_path / "home", "archive", "init").returncode == 0
+    result = _cli(tmp_path / "home", "archive", "fsck")
     assert result.returncode == 0, result.stdout + result.stderr
     assert f"目录数据库结构版本：{SCHEMA_REVISION}" in result.stdout
 

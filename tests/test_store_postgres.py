@@ -32,7 +32,7 @@ from gongu.settings import SettingsError, load_settings, parse_config
 from index.maintenance import index_drift
 from signing.keys import DEMO_PASSPHRASE
 from tests import pgkit
-from tests.archivekit import Kit, ingested_home, write_case, write_home
+from tests.archivekit import Kit, ingested_home, init_home, write_case, write_home
 from tests.sealkit import example_case
 
 REPO = Path(__file__).resolve().parent.parent
@@ -252,10 +252,11 @@ def test_store_migrate_refuses_a_table_the_schema_does_not_know_and_leaves_the_t
 
 def _office(base: Path, name: str, kit: Kit, url: str, shared: Path) -> Path:
     """One office's GONGU_HOME: its own checkpoint folder, the shared package tree, index and server."""
-    home = write_home(base / name, kit, store_url=url)
+    home = write_home(base / name, kit, store_url=url, init=False)
     config = home / "gongu.toml"
     text = config.read_text(encoding="utf-8").replace("[archive]\n", f'[archive]\nroot = "{shared / "packages"}"\n')
     config.write_text(f'[paths]\nindex = "{shared / "index"}"\n' + text, encoding="utf-8")
+    init_home(home)  # the first office initialises the shared archive; the others find it initialised
     return home
 
 

@@ -60,6 +60,9 @@ class World:
                     "GONGU_HANDLER_KEY_PASSPHRASE": DEMO_PASSPHRASE}
         for username, (person, roles) in ACCOUNTS.items():
             make_account(self.home, username, roles, person, PASSWORD)
+        from tests.archivekit import init_home
+
+        init_home(self.home)  # `gongu archive init`: the workspace archives into this home
 
     def case_folder(self, name: str, *, signatures: int = 2, case_id: str | None = None,
                     second_handler: str | None = None) -> Path:
