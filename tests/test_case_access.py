@@ -124,3 +124,19 @@ def test_revision_0005_puts_the_uploader_on_cases_uploaded_before_it(tmp_path: P
         assert visible_case(catalog, _who("wang", "王志强", "handler"), "OLD-1") is not None
     finally:
         catalog.close()
+
+
+def test_archive_search_hits_of_forensic_packages_are_masked_and_survey_hits_are_not() -> None:
+    from gongu.web.pages_archive import masked_results
+    from index.query import SearchHit, SearchQuery, SearchResults
+
+    forensic = SearchHit("f", 1.0, {"kind": "forensic_appraisal", "case_id": "CX-2026-0617", "case_name": "张三 13800138000",
+                                    "package_path": "2026/CX-2026-0617/R-2026-0001234"},
+                         ("病历号：MR20260456 <mark>骨折</mark>",))
+    survey = SearchHit("s", 1.0, {"kind": "car_survey", "case_id": "S-1", "case_name": "联系 13800138000"},
+                       ("保单 6610012345678",))
+    out = masked_results(SearchResults(SearchQuery(), 2, (forensic, survey))).hits
+    assert out[0].fields["case_name"] == "张三 13*******00"
+    assert out[0].fields["package_path"] == "2026/CX-2026-0617/R-2026-0001234"  # not a personal identifier
+    assert out[0].snippets == ("病历号：M********* <mark>骨折</mark>",)
+    assert out[1] == survey
