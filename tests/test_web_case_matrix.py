@@ -207,6 +207,11 @@ def test_lists_counts_and_search_hits_show_only_the_accounts_cases(site: Site, u
     client = site.clients[username]
     roles = ACCOUNTS[username][1]
     mine = {c for c in (SURVEY, FORENSIC) if username in SEES[c]}
+    # the archive's search is the archivist's (archived packages; neither case is archived): no hit of a
+    # case in progress, and no one else may search the archive
+    archive = client.get("/archive/search", params={"q": "边坡"})
+    assert archive.status_code == (200 if "archivist" in roles else 403)
+    assert SURVEY not in archive.text and FORENSIC not in archive.text
     r = client.get("/cases")
     if r.status_code == 403:  # a role without the case pages: archivist, admin
         assert not mine and roles <= {"archivist", "admin"}
