@@ -19,15 +19,18 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    PrimaryKeyConstraint,
     Table,
     Text,
     and_,
+    delete,
     func,
     insert,
     or_,
     select,
     update,
 )
+from sqlalchemy.sql.elements import ColumnElement
 
 from archive.catalog import Catalog, metadata
 
@@ -69,6 +72,15 @@ workspace_comments_table = Table(
     CheckConstraint("level IN ('proofread', 'recheck', 'approve')"),
     CheckConstraint("decision IN ('approve', 'return')"),
     Index("workspace_comments_case", "case_id", "id"),
+)
+# The people named on the case (handlers / appraisers, registered names): the need-to-know filter
+# (gongu/case_access.py) matches an account's person against these (revision 0005).
+workspace_case_people_table = Table(
+    "workspace_case_people", metadata,
+    Column("case_id", Text, ForeignKey("workspace_cases.case_id"), nullable=False),
+    Column("person", Text, nullable=False),
+    PrimaryKeyConstraint("case_id", "person"),
+    Index("workspace_case_people_person", "person", "case_id"),
 )
 
 
@@ -132,17 +144,22 @@ def get_case(catalog: Catalog, case_id: str) -> WorkspaceCase | None:
     return _case(row) if row is not None else None
 
 
-def cases_by_id(catalog: Catalog, case_ids: list[str]) -> dict[str, WorkspaceCase]:
-    """The workspace rows of these cases, in one query (a list page shows each case's status)."""
+def cases_by_id(catalog: Catalog, case_ids: list[str],
+                visible: ColumnElement[bool] | None = None) -> dict[str, WorkspaceCase]:
+    """The workspace rows of these cases, in one query (a list page shows each case's status);
+    `visible`: only the rows this condition admits (the need-to-know filter)."""
     if not case_ids:
         return {}
-    rows = catalog._rows(select(*_CASE_COLUMNS).where(workspace_cases_table.c.case_id.in_(case_ids)))
+    query = select(*_CASE_COLUMNS).where(workspace_cases_table.c.case_id.in_(case_ids))
+    rows = catalog._rows(query.where(visible) if visible is not None else query)
     return {r["case_id"]: _case(r) for r in rows}
 
 
 def put_case(catalog: Catalog, *, case_id: str, kind: str, status: str, handler: str, handler_person: str,
-             case_name: str, project: str, insured: str, report_number: str, next_level: str | None, at: str) -> None:
-    """Insert the case or update its row (inside the caller's write transaction)."""
+             case_name: str, project: str, insured: str, report_number: str, next_level: str | None, at: str,
+             people: list[str] | None = None) -> None:
+    """Insert the case or update its row (inside the caller's write transaction); `people`: the names the
+    case file puts on it (handlers / appraisers), stored with the uploader's person."""
     conn = catalog._writing()
     values = {"kind": kind, "status": status, "handler": handler, "handler_person": handler_person,
               "case_name": case_name, "project": project, "insured": insured, "report_number": report_number,
@@ -154,6 +171,15 @@ def put_case(catalog: Catalog, *, case_id: str, kind: str, status: str, handler:
         conn.execute(insert(workspace_cases_table).values(case_id=case_id, created_at=at, **values))
     else:
         conn.execute(update(workspace_cases_table).where(workspace_cases_table.c.case_id == case_id).values(**values))
+    p = workspace_case_people_table
+    conn.execute(delete(p).where(p.c.case_id == case_id))
+    for person in sorted({handler_person, *(people or [])} - {""}):
+        conn.execute(insert(p).values(case_id=case_id, person=person))
+
+
+def case_people(catalog: Catalog, case_id: str) -> list[str]:
+    p = workspace_case_people_table
+    return [r["person"] for r in catalog._rows(select(p.c.person).where(p.c.case_id == case_id).order_by(p.c.person))]
 
 
 def set_status(catalog: Catalog, case_id: str, status: str, *, next_level: str | None, at: str) -> None:
@@ -175,12 +201,12 @@ def comments(catalog: Catalog, case_id: str) -> list[ReviewComment]:
 
 def list_cases(catalog: Catalog, *, status: str | None = None, kind: str | None = None, handler: str | None = None,
                text: str | None = None, next_level: str | None = None, ready: bool = False, page: int = 1,
-               page_size: int = 50) -> CasePage:
+               page_size: int = 50, visible: ColumnElement[bool] | None = None) -> CasePage:
     """One page of cases, newest change first; every filter is an indexed column except the text search
     (a LIKE over one lower-cased column: case id, project, insured and case name). `ready`: in review
     with every level passed (waiting for the approver to issue)."""
     t = workspace_cases_table
-    where = []
+    where = [] if visible is None else [visible]
     if status:
         where.append(t.c.status == status)
     if kind:
@@ -206,12 +232,14 @@ def list_cases(catalog: Catalog, *, status: str | None = None, kind: str | None 
     return CasePage([_case(r) for r in rows], int(catalog._scalar(count)), page, page_size)
 
 
-def status_counts(catalog: Catalog) -> dict[str, int]:
+def status_counts(catalog: Catalog, visible: ColumnElement[bool] | None = None) -> dict[str, int]:
     t = workspace_cases_table
-    rows = catalog._rows(select(t.c.status, func.count().label("n")).group_by(t.c.status))
+    query = select(t.c.status, func.count().label("n")).group_by(t.c.status)
+    rows = catalog._rows(query.where(visible) if visible is not None else query)
     return {r["status"]: int(r["n"]) for r in rows}
 
 
-__all__ = ["STATUSES", "CasePage", "ReviewComment", "WorkspaceCase", "add_comment", "comments", "get_case",
+__all__ = ["STATUSES", "CasePage", "ReviewComment", "WorkspaceCase", "add_comment", "case_people", "comments",
+           "get_case",
            "list_cases", "put_case", "set_status", "status_counts", "workspace_cases_table",
-           "workspace_comments_table"]
+           "workspace_case_people_table", "workspace_comments_table"]

@@ -13,7 +13,8 @@ from gongu.web.access import ROLES
 
 # demo person names (fictional); a firm registers its own people in gongu.toml people.names
 DEMO_PEOPLE = {"handler": "演示承办", "proofreader": "演示校对", "rechecker": "演示复核", "approver": "演示审核",
-               "archivist": "演示档案员", "appraiser": "演示鉴定人", "reviewer": "演示鉴定复核", "admin": "演示管理员"}
+               "archivist": "演示档案员", "appraiser": "演示鉴定人", "reviewer": "演示鉴定复核", "admin": "演示管理员",
+               "supervisor": "演示公估主管", "forensic_supervisor": "演示鉴定主管"}
 # the second archivist: disposal needs two different accounts (one proposes, another approves); the second
 # handler and appraiser: each person named on a case confirms their own signature (「确认署名」) before issue
 EXTRA = {"demo-archivist2": ("archivist", "演示档案员乙"), "demo-handler2": ("handler", "演示承办乙"),

@@ -201,6 +201,13 @@ def _summary(case: Case) -> dict[str, str]:
             "report_number": case.report.number}
 
 
+def people_named(case: Case) -> list[str]:
+    """The registered names the case file puts on the case: its appraisers, or its handlers (survey)."""
+    if is_forensic(case):
+        return list(case.appraiser_names)  # type: ignore[union-attr]
+    return [h.name for h in case.handlers]  # type: ignore[union-attr]
+
+
 def upload_case(catalog: Catalog, home: Path, files: list[tuple[str, BinaryIO]], *, account: Actor,
                 now: str) -> WorkspaceCase:
     """Store an uploaded case (new, or replacing a draft or returned one of the same handler account).
@@ -243,7 +250,8 @@ def upload_case(catalog: Catalog, home: Path, files: list[tuple[str, BinaryIO]],
         with catalog.write():
             put_case(catalog, case_id=case.case_id, kind=case.kind,
                      status=existing.status if existing is not None else "draft",
-                     handler=account.username, handler_person=account.person, next_level=None, at=now, **summary)
+                     handler=account.username, handler_person=account.person, next_level=None, at=now,
+                     people=people_named(loaded.case), **summary)
             _swap_in(stage, folder)
         stored = get_case(catalog, case.case_id)
         assert stored is not None

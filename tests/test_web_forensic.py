@@ -20,7 +20,7 @@ import openpyxl
 import pytest
 
 from gongu.ledger import COLUMNS
-from tests.webkit import browser, login, make_account, serve  # noqa: F401  (browser: the module-scoped fixture)
+from tests.webkit import browser, login, make_account, register_cases, serve  # noqa: F401  (browser: the module-scoped fixture)
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 FOLDERS = {"SJ-2026-0318": "forensic-joint-grade10", "MK-2026-0087": "forensic-single-no-disability",
@@ -37,6 +37,7 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
         shutil.copytree(EXAMPLES / folder, root / "workspace" / case_id)
     make_account(root, "chen", {"appraiser"}, "陈国栋", PASSWORD)
     make_account(root, "handler1", {"handler"}, "王磊", PASSWORD)
+    register_cases(root, "chen", list(FOLDERS))  # chen uploaded the four: need to know puts him on them
     return root
 
 

@@ -40,7 +40,9 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     record = json.loads((ws / "CX-2026-0617" / "draw-record.json").read_text(encoding="utf-8"))
     record["seed"] = "0" * 64  # a changed record must not verify
     (ws / "CX-2026-0617" / "draw-record.json").write_text(json.dumps(record, ensure_ascii=False), encoding="utf-8")
-    make_account(root, "rev", {"reviewer"}, "李复核", PASSWORD)
+    # folders put there by hand (no workspace row), one of them invalid: need to know shows them to the
+    # forensic supervisor only (gongu/case_access.py), whose view of every folder these tests check
+    make_account(root, "rev", {"forensic_supervisor"}, "李主管", PASSWORD)
     return root
 
 

@@ -102,3 +102,29 @@ def csrf_from(html: str) -> str:
     found = re.search(r'name="csrf_token" value="([^"]+)"', html)
     assert found, "page has no csrf_token field"
     return found.group(1)
+
+
+def register_cases(home: Path, username: str, case_ids: list[str]) -> None:
+    """Record folders already in GONGU_HOME/workspace as uploaded by `username` (draft), with the people
+    their case files name — as the upload page records them — so need to know puts that account on them."""
+    from archive.accounts import get_account
+    from archive.catalog import Catalog
+    from archive.workspace import put_case
+    from generator.loading import load_case
+    from gongu.archiving import archive_config
+    from gongu.settings import load_settings
+    from gongu.workspace import _summary, case_file, people_named
+
+    settings = load_settings(home)
+    catalog = Catalog(settings.server_store() or archive_config(settings).catalog_path)
+    try:
+        account = get_account(catalog, username)
+        assert account is not None, username
+        with catalog.write():
+            for case_id in case_ids:
+                case = load_case(case_file(home, case_id)).case
+                put_case(catalog, case_id=case_id, kind=case.kind, status="draft", handler=account.username,
+                         handler_person=account.person, next_level=None, at="2026-03-01T09:00:00+08:00",
+                         people=people_named(case), **_summary(case))
+    finally:
+        catalog.close()

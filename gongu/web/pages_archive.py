@@ -10,6 +10,7 @@ import io
 import re
 import tempfile
 import zipfile
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -26,15 +27,16 @@ from archive.names import inside
 from archive.retrieval import get
 from archive.store import ArchiveError
 from gongu.archiving import full_audit
+from gongu.case_access import mask_identifiers
 from gongu.searching import build_query, catch_up, resolve_hits
 from gongu.web.access import page
 from gongu.web.render import env, flash, render
 from gongu.web.state import web_archive, web_index, web_settings
 from gongu.web.trail import record
 from index.extract import STATUS_TITLES
-from index.query import KIND_TITLES, QueryError
+from index.query import KIND_TITLES, QueryError, SearchResults
 
-VIEWERS = {"archivist", "admin"}  # admin may look; only archivists act on the archive
+VIEWERS = {"archivist"}  # archivists see and act on archived packages; admin sees no case content
 ACTORS = {"archivist"}
 HOLD_KINDS = {"dispute": "委托人争议", "litigation": "诉讼", "regulator": "监管"}
 PAGE_SIZE = 10
@@ -95,6 +97,7 @@ def archive_search(request: Request) -> Response:
     except SearchUnavailableError as exc:  # the shared search server is down or too slow: say so
         context["error"] = str(exc)
         return render(request, "archive_search.html", context, status=503)
+    results = masked_results(results)
     missing = resolve_hits(settings, results)
     for problem in failures:
         flash(request, f"索引更新未能补做：{problem}；请运行 gongu index sync", "error")
@@ -104,6 +107,22 @@ def archive_search(request: Request) -> Response:
     base = {k: v for k, v in params.items() if k != "page"}
     context.update(results=results, pager_base="&".join(f"{quote(k)}={quote(v)}" for k, v in base.items()))
     return render(request, "archive_search.html", context)
+
+
+_FREE_TEXT_FIELDS = frozenset({"case_name", "insured", "insurer", "project", "parties", "clients"})
+
+
+def masked_results(results: SearchResults) -> SearchResults:
+    """Forensic hits as a list shows them: personal identifiers masked in the snippets and the fields
+    (in full only on the case page)."""
+    hits = []
+    for hit in results.hits:
+        if hit.fields.get("kind") == "forensic_appraisal":
+            fields = {k: mask_identifiers(v) if isinstance(v, str) and k in _FREE_TEXT_FIELDS else v
+                      for k, v in hit.fields.items()}
+            hit = replace(hit, fields=fields, snippets=tuple(mask_identifiers(s) for s in hit.snippets))
+        hits.append(hit)
+    return replace(results, hits=tuple(hits))
 
 
 # ── the package page ──

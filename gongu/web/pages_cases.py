@@ -7,6 +7,7 @@ the request, call it, record the action in the trail and render."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -14,19 +15,23 @@ from urllib.parse import quote
 from starlette.requests import Request
 from starlette.responses import FileResponse, RedirectResponse, Response
 
-from archive.workspace import STATUSES, comments, get_case, list_cases, status_counts
+from archive.workspace import STATUSES, WorkspaceCase, comments, list_cases, status_counts
 from generator.kinds import is_forensic
 from generator.loading import CaseFileError, LoadedCase
 from generator.review import LEVELS, level_titles, review_state
 from gongu import workspace
+from gongu.case_access import mask_identifiers
 from gongu.web import trail
 from gongu.web.access import page
 from gongu.web.case_links import links_for
+from gongu.web.need_to_know import log_read, not_found, require_case, visible
 from gongu.web.render import flash, render
 from gongu.web.state import web_archive, web_settings
 
-# Who sees cases in progress: the people who write and review them.
-CASE_ROLES = frozenset({"handler", "proofreader", "rechecker", "approver", "appraiser", "reviewer", "admin"})
+# Who may use the case pages: the people who write, review and supervise cases. Which cases each one
+# sees is the need-to-know rule (gongu/case_access.py); admin manages accounts and sees no case.
+CASE_ROLES = frozenset({"handler", "proofreader", "rechecker", "approver", "appraiser", "reviewer", "supervisor",
+                        "forensic_supervisor"})
 UPLOAD_ROLES = frozenset({"handler", "appraiser"})
 KINDS = {"car_survey": "建筑工程一切险公估", "forensic_appraisal": "司法鉴定"}
 PAGE_SIZE = 50
@@ -59,13 +64,23 @@ def cases_page(request: Request) -> Response:
     handler = (q.get("handler") or "").strip()[:100] or None
     text = (q.get("q") or "").strip()[:200] or None
     catalog = web_archive(request).catalog
+    mine = visible(request)
     result = list_cases(catalog, status=status, kind=kind, handler=handler, text=text, page=_int(q.get("page"), 1),
-                        page_size=PAGE_SIZE)
+                        page_size=PAGE_SIZE, visible=mine)
+    result = replace(result, rows=[masked(row) for row in result.rows])
     filters = {k: v for k, v in (("status", status), ("kind", kind), ("handler", handler), ("q", text)) if v}
     base = "&".join(f"{k}={quote(v)}" for k, v in filters.items())
     return render(request, "cases.html", {
         "result": result, "filters": filters, "query": base, "statuses": STATUSES, "kinds": KINDS,
-        "counts": status_counts(catalog), "may_upload": bool(request.state.account.roles & UPLOAD_ROLES)})
+        "counts": status_counts(catalog, mine), "may_upload": bool(request.state.account.roles & UPLOAD_ROLES)})
+
+
+def masked(row: WorkspaceCase) -> WorkspaceCase:
+    """A forensic case's row as a list shows it: personal identifiers masked (in full on the case page)."""
+    if row.kind != "forensic_appraisal":
+        return row
+    return replace(row, case_name=mask_identifiers(row.case_name), project=mask_identifiers(row.project),
+                   insured=mask_identifiers(row.insured))
 
 
 @page("/cases/upload", roles=UPLOAD_ROLES, name="case_upload_form")
@@ -131,10 +146,11 @@ def _documents(loaded: LoadedCase) -> list[str]:
 
 
 def case_context(request: Request, case_id: str) -> dict[str, Any] | None:
-    """Everything the case page shows; None when the workspace has no such case."""
+    """Everything the case page shows; None when the workspace has no such case or the account may not
+    see it (need to know). Showing a forensic case is a logged read."""
     catalog = web_archive(request).catalog
-    row = get_case(catalog, case_id)
-    if row is None:
+    row = require_case(request, case_id)
+    if not isinstance(row, WorkspaceCase):
         return None
     account = request.state.account
     home = _home(request)
@@ -145,6 +161,7 @@ def case_context(request: Request, case_id: str) -> dict[str, Any] | None:
         context["load_problems"] = [p.as_dict() for p in exc.problems]
         return context
     case = loaded.case
+    log_read(request, case, "case_page")
     titles = level_titles(case)
     state = review_state(case)
     stage = "archive" if row.status in ("issued", "archived") else "review"
@@ -184,7 +201,7 @@ def _signatures(request: Request, row: Any, loaded: LoadedCase) -> dict[str, Any
 
 
 def _not_found(request: Request, case_id: str) -> Response:
-    return render(request, "error.html", {"title": "没有此案件", "message": f"工作台中没有案件 {case_id}"}, status=404)
+    return not_found(request, case_id)
 
 
 @page("/cases/{case_id}", roles=CASE_ROLES, name="case")
@@ -207,8 +224,9 @@ def case_page_with_errors(request: Request, case_id: str, errors: list[str], sta
 
 def _report(request: Request, kind: str) -> Response:
     case_id = request.path_params["case_id"]
-    if get_case(web_archive(request).catalog, case_id) is None:
-        return _not_found(request, case_id)
+    row = require_case(request, case_id)
+    if not isinstance(row, WorkspaceCase):
+        return row
     loaded = workspace.load(_home(request), case_id)
     from gongu.templates import firm_templates
 
@@ -221,6 +239,7 @@ def _report(request: Request, kind: str) -> Response:
              "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document"}[kind]
     if issued:
         trail.record(request, f"report_{kind}", case_id=case_id, report_number=loaded.case.report.number)
+    log_read(request, loaded.case, f"report.{kind}", issued=bool(issued))
     disposition = "inline" if kind == "pdf" else "attachment"
     # The PDF is shown in the case page's <iframe>: framed by this site only (the app's default is 'none').
     headers = {"content-security-policy": "frame-ancestors 'self'"} if kind == "pdf" else None
@@ -241,6 +260,8 @@ def report_docx(request: Request) -> Response:
 @page("/cases/{case_id}/submit", methods=("POST",), roles=UPLOAD_ROLES, name="case_submit")
 def submit(request: Request) -> Response:
     case_id = request.path_params["case_id"]
+    if not isinstance(found := require_case(request, case_id), WorkspaceCase):
+        return found
     try:
         row = workspace.submit_case(web_archive(request).catalog, _home(request), case_id,
                                     account=request.state.account, now=_now(request))

@@ -7,6 +7,7 @@ Every figure comes from gongu/forensic_workspace.py, which calls the same functi
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -18,17 +19,20 @@ from starlette.responses import RedirectResponse, Response
 from archive.workspace import cases_by_id
 from generator.loading import CaseFileError, LoadedCase
 from gongu import forensic_workspace as fw
+from gongu.case_access import mask_identifiers, supervises, visible_ids
 from gongu.ledger import COLUMNS, LedgerRow
 from gongu.ledger_export import FORMATS
 from gongu.ledger_sources import LedgerSourceError
 from gongu.web import trail
 from gongu.web.access import page
 from gongu.web.case_links import CaseLink, register
+from gongu.web.need_to_know import log_read, may_see_folder, reads
 from gongu.web.render import render
 from gongu.web.state import now, web_archive, web_settings
 
-# Appraisers and reviewers work the cases; approvers sign them off (签发) and admins see everything.
-FORENSIC_ROLES = frozenset({"appraiser", "reviewer", "approver", "admin"})
+# Appraisers and reviewers work the cases, approvers sign them off (签发), the forensic supervisor oversees
+# them; which cases each one sees is the need-to-know rule (gongu/case_access.py). admin sees none.
+FORENSIC_ROLES = frozenset({"appraiser", "reviewer", "approver", "forensic_supervisor"})
 PREFIX = "/forensic"
 LEDGER_FILTERS = {"source": "来源", "commission_kind": "委托方式", "selection": "机构选择方式",
                   "completion_in_time": "按期完成"}
@@ -66,6 +70,8 @@ def _problem(request: Request, title: str, message: str, status: int, problems: 
 
 def _load(request: Request) -> LoadedCase | Response:
     case_id = request.path_params["case_id"]
+    if not may_see_folder(request, case_id, fw.FORENSIC):  # need to know: the same answer as no such case
+        return _problem(request, "没有这个司法鉴定案件", f"案件编号：{case_id}", 404)
     try:
         return fw.load_forensic_case(_home(request), case_id)
     except fw.CaseNotFound:
@@ -80,9 +86,15 @@ def _load(request: Request) -> LoadedCase | Response:
 @page(f"{PREFIX}/cases", methods=("GET",), roles=FORENSIC_ROLES, name="forensic_cases", nav="司法鉴定")
 def cases_page(request: Request) -> Response:
     cases, invalid = fw.list_cases(_home(request))
+    # need to know: only the cases this account may see, identifiers masked (in full on the case page)
+    catalog = web_archive(request).catalog
+    mine = visible_ids(catalog, request.state.account, [c.case_id for c in cases] + [i for i, _ in invalid],
+                       fw.FORENSIC)
+    cases = [replace(c, case_name=mask_identifiers(c.case_name)) for c in cases if c.case_id in mine]
+    invalid = [entry for entry in invalid if entry[0] in mine]
     # Where each case stands in the three-level review (issue 15 §3): a case put in the folder by hand,
     # not uploaded through the workspace, has no row and is shown as not registered.
-    rows = cases_by_id(web_archive(request).catalog, [c.case_id for c in cases])
+    rows = cases_by_id(catalog, [c.case_id for c in cases])
     return render(request, "forensic/cases.html", {"cases": cases, "invalid": invalid, "rows": rows})
 
 
@@ -95,7 +107,10 @@ def case_page(request: Request) -> Response:
     limits, limits_error, limits_note = fw.time_limit_table(case)  # type: ignore[arg-type]
     groups = fw.findings_by_clause(loaded, settings=web_settings(request))  # issued opinion too (通则 Art 41)
     blocking = sum(1 for g in groups for f in g.findings if f.blocking)
+    log_read(request, case, "forensic_case_page")
+    account = request.state.account
     return render(request, "forensic/case.html", {
+        "reads": reads(request, case.case_id) if supervises(account, fw.FORENSIC) else None,
         "case": case, "documents": fw.document_states(loaded), "limits": limits, "limits_error": limits_error,
         "limits_note": limits_note,
         "groups": groups, "severity_title": fw.severity_title,
@@ -125,6 +140,7 @@ def document_page(request: Request) -> Response:
     doc = _rendered(request, loaded, request.path_params["key"])
     if isinstance(doc, Response):
         return doc
+    log_read(request, loaded.case, "document_page", document=doc.key)
     return render(request, "forensic/document.html", {"case": loaded.case, "doc": doc})
 
 
@@ -139,8 +155,7 @@ def _document_file(request: Request, fmt: str) -> Response:
     path = doc.pdf if fmt == "pdf" else doc.docx
     if path is None:
         return _problem(request, "没有这种格式", fmt, 404)
-    trail.record(request, f"forensic.document.{'view' if fmt == 'pdf' else 'download'}",
-                 case_id=loaded.case.case_id, document=key, format=fmt)
+    log_read(request, loaded.case, f"document.{'view' if fmt == 'pdf' else 'download'}", document=key, format=fmt)
     media = ("application/pdf" if fmt == "pdf"
              else "application/vnd.openxmlformats-officedocument.wordprocessingml.document")
     disposition = "inline" if fmt == "pdf" else "attachment"
@@ -253,7 +268,16 @@ def _ledger(request: Request) -> tuple[date, date, list[LedgerRow], list[LedgerR
         ledger = fw.workspace_ledger(_home(request), root, start, end)
     except LedgerSourceError as exc:
         return _problem(request, "台账未能生成", exc.message, 422, exc.problems)
-    return start, end, ledger.rows, _filtered(ledger.rows, request), ledger.warnings
+    rows = _visible_rows(request, ledger.rows)
+    return start, end, rows, _filtered(rows, request), ledger.warnings
+
+
+def _visible_rows(request: Request, rows: list[LedgerRow]) -> list[LedgerRow]:
+    """Need to know for the ledger: the rows of cases this account may see (all of them for the forensic
+    supervisor, whose register it is); an archived case counts for the people who were on it."""
+    mine = visible_ids(web_archive(request).catalog, request.state.account, sorted({r.case_id for r in rows}),
+                       fw.FORENSIC)
+    return [r for r in rows if r.case_id in mine]
 
 
 @page(PREFIX + "/ledger", methods=("GET",), roles=FORENSIC_ROLES, name="forensic_ledger", nav="工作台账")
@@ -266,6 +290,8 @@ def ledger_page(request: Request) -> Response:
     params = {k: v for k, v in request.query_params.items() if k in (*LEDGER_FILTERS, "q") and v}
     export = {fmt: f"{PREFIX}/ledger/export?" + urlencode({"from": start, "to": end, **params, "format": fmt})
               for fmt in FORMATS}
+    # a list: personal identifiers masked (the export is the register itself, in full)
+    rows = [replace(r, case_name=mask_identifiers(r.case_name), clients=mask_identifiers(r.clients)) for r in rows]
     return render(request, "forensic/ledger.html", {
         "start": start, "end": end, "columns": COLUMNS, "rows": rows, "total": len(every), "warnings": warnings,
         "filters": LEDGER_FILTERS, "choices": choices, "params": params, "export": export,

@@ -4,16 +4,18 @@ pipeline of `gongu issue`) and archives it (`gongu archive ingest`). The rules a
 
 from __future__ import annotations
 
+from dataclasses import replace
 from urllib.parse import quote
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from archive.workspace import CasePage, list_cases
+from archive.workspace import CasePage, WorkspaceCase, list_cases
 from gongu import workspace
 from gongu.web import trail
 from gongu.web.access import page
-from gongu.web.pages_cases import DONE, KINDS, PAGE_SIZE, _home, _int, _now, case_page_with_errors
+from gongu.web.need_to_know import require_case, visible
+from gongu.web.pages_cases import DONE, KINDS, PAGE_SIZE, _home, _int, _now, case_page_with_errors, masked
 from gongu.web.render import flash, render
 from gongu.web.state import web_archive, web_settings
 
@@ -35,16 +37,19 @@ def queues(request: Request) -> Response:
     level = request.query_params.get("level")
     level = level if level in mine else mine[0]
     catalog = web_archive(request).catalog
+    mine_only = visible(request)  # need to know: a queue lists only cases this account may see
 
     def queue(q: str, page_no: int = 1, size: int = PAGE_SIZE) -> CasePage:
         if q == "issue":
-            return list_cases(catalog, ready=True, page=page_no, page_size=size)
+            return list_cases(catalog, ready=True, page=page_no, page_size=size, visible=mine_only)
         # only the kinds whose level this account decides: a survey 复核 is not the 鉴定复核's work
         kinds = workspace.kinds_reviewed(account.roles, q)
         only = kinds[0] if len(kinds) == 1 else None
-        return list_cases(catalog, status="in_review", next_level=q, kind=only, page=page_no, page_size=size)
+        return list_cases(catalog, status="in_review", next_level=q, kind=only, page=page_no, page_size=size,
+                          visible=mine_only)
 
     result = queue(level, _int(request.query_params.get("page"), 1))
+    result = replace(result, rows=[masked(row) for row in result.rows])
     counts = {q: queue(q, 1, 1).total for q in mine}
     return render(request, "review_queues.html", {"queues": {q: QUEUES[q] for q in mine}, "level": level,
                                                   "result": result, "counts": counts, "kinds": KINDS,
@@ -54,6 +59,8 @@ def queues(request: Request) -> Response:
 @page("/cases/{case_id}/review", methods=("POST",), roles=REVIEW_ROLES, name="case_review")
 def decide(request: Request) -> Response:
     case_id = request.path_params["case_id"]
+    if not isinstance(found := require_case(request, case_id), WorkspaceCase):
+        return found
     form = request.state.form
     level, decision = str(form.get("level", "")), str(form.get("decision", ""))
     comment = str(form.get("comment", ""))[:2000]
@@ -71,6 +78,8 @@ def decide(request: Request) -> Response:
 @page("/cases/{case_id}/issue", methods=("POST",), roles={"approver"}, name="case_issue")
 def issue(request: Request) -> Response:
     case_id = request.path_params["case_id"]
+    if not isinstance(found := require_case(request, case_id), WorkspaceCase):
+        return found
     try:
         outcome = workspace.issue_and_archive(web_archive(request).catalog, _home(request), case_id,
                                               account=request.state.account, now=_now(request),
@@ -91,6 +100,8 @@ def issue(request: Request) -> Response:
 @page("/cases/{case_id}/archive", methods=("POST",), roles={"approver"}, name="case_archive")
 def archive(request: Request) -> Response:
     case_id = request.path_params["case_id"]
+    if not isinstance(found := require_case(request, case_id), WorkspaceCase):
+        return found
     try:
         reasons = workspace.archive_issued(web_archive(request).catalog, _home(request), case_id,
                                            account=request.state.account, now=_now(request),
