@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import re
+import secrets
 import socket
 import threading
 import time
@@ -67,7 +68,7 @@ def make_account(home: Path, username: str, roles: set[str] | list[str] | tuple[
     try:
         if fresh:
             return add_account(catalog, username, password=password, roles=set(roles), person=person, now=now)
-        made = add_account(catalog, username, password=password + "-admin-set", roles=set(roles), person=person,
+        made = add_account(catalog, username, password=secrets.token_urlsafe(12), roles=set(roles), person=person,
                            now=now - timedelta(days=30))
         set_password(catalog, made.username, password, own=True, now=now - timedelta(days=29))
         return get_account(catalog, made.username)

@@ -30,8 +30,9 @@ def accounts(request: Request) -> Response:
     archive = web_archive(request)
     now = archive.now()
     delay = settings.accounts.grant_delay_hours
+    # the grants still waiting: each counts once confirmed or once its wait is over
     pending = [{"grant": g, "age": (now - g.granted_at).total_seconds() / 3600, "wait": grant_wait(g, now, delay)}
-               for g in grants(archive.catalog, pending_only=True)]
+               for g in grants(archive.catalog, pending_only=True) if grant_wait(g, now, delay) > 0]
     return render(request, "accounts.html", {"accounts": list_accounts(archive.catalog), "pending": pending,
                                              "delay": delay, "people": settings.people.names, "roles": ROLES,
                                              "me": request.state.account.username})
