@@ -38,12 +38,19 @@ def beijing_time(value: object) -> Markup:
     return Markup('<time datetime="{}" title="{}">{}</time>').format(text, text, shown)
 
 
+def bdi(value: object) -> Markup:
+    """Case text (names, comments, reasons, numbers) isolated from the text around it: a U+202E or a
+    right-to-left name inside cannot reorder the dates and names beside it (UAX #9 isolates)."""
+    return Markup("<bdi>{}</bdi>").format("" if value is None else value)
+
+
 def _environment() -> Environment:
     # autoescape=True for every template, whatever its extension: no page may opt out by file name.
     env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=True, trim_blocks=True, lstrip_blocks=True)
     env.globals["csrf_field"] = _csrf_field
     env.globals["ROLES"] = ROLES
     env.filters["beijing_time"] = beijing_time
+    env.filters["bdi"] = bdi
     return env
 
 
