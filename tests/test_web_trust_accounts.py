@@ -222,7 +222,7 @@ def test_case_text_with_a_bidi_override_is_isolated(home: Path, base_url: str, t
     page.click("#hold-form button[type=submit]")
     page.wait_for_load_state()
     checked = 0
-    for path in (f"/archive/cases/{CASE}", "/archive/disposal", "/review?level=proofread", "/"):
+    for path in (f"/archive/cases/{CASE}", "/archive/disposal", "/review?level=proofread", "/cases", "/"):
         page.goto(base_url + path)
         found = page.evaluate(UNISOLATED)
         assert found["bad"] == [], (path, found["bad"])
@@ -231,4 +231,40 @@ def test_case_text_with_a_bidi_override_is_isolated(home: Path, base_url: str, t
     page.goto(f"{base_url}/archive/cases/{CASE}")
     assert "2046-05-20" in page.inner_text("#holds li")
     assert checked >= 8  # hold reason and reference, the person (header, tables), case name, handler
+    logout(page)
+
+
+def test_a_freshly_granted_reviewer_cannot_record_a_review_level(base_url: str, two: tuple[Any, Any]) -> None:
+    admin, page = two
+    login(admin, base_url, "root1", PASSWORD)
+    admin.goto(f"{base_url}/accounts")
+    row = admin.locator("#accounts tr", has_text="mover")
+    row.locator("input[value=proofreader]").check()
+    row.locator("button", has_text="保存角色").click()
+    admin.wait_for_load_state()
+    login(page, base_url, "mover", "shifter-own-key-2046")
+    # the review page shows the grant's age and that it cannot decide yet
+    page.goto(f"{base_url}/review?level=proofread")
+    standing = page.locator("#standing tr", has_text="mover").inner_text()
+    assert "校对：0 小时" in standing and "否" in standing
+    token = page.get_attribute("input[name=csrf_token]", "value")
+    response = page.request.post(f"{base_url}/cases/SAGC-2046-0001/review",
+                                 form={"csrf_token": token, "level": "proofread", "decision": "approve", "comment": ""})
+    assert response.status == 409
+    assert "不能记录此级审核" in response.text() and "角色 proofreader" in response.text()
+    logout(page)
+
+
+def test_a_fresh_archivist_cannot_release_a_hold(home: Path, base_url: str, two: tuple[Any, Any]) -> None:
+    page, _ = two
+    with open_archive(home, NOW) as archive:
+        assert archive.catalog.active_holds(CASE)  # placed by the bidi test above
+    login(page, base_url, "arch-a", "root1-now-knows-a-1")  # own password set, grant not confirmed
+    page.goto(f"{base_url}/archive/cases/{CASE}")
+    page.fill("#holds input[name=reason]", "诉讼已撤回")
+    page.click("#holds form[action$='/release'] button[type=submit]")
+    page.wait_for_load_state()
+    assert "不能解除冻结" in page.inner_text(".flash.error")
+    with open_archive(home, NOW) as archive:
+        assert archive.catalog.active_holds(CASE)
     logout(page)
