@@ -9,9 +9,7 @@ they hold across server workers and restarts."""
 from __future__ import annotations
 
 import functools
-import hashlib
 import re
-import secrets
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -35,6 +33,7 @@ from sqlalchemy import (
 
 from archive.catalog import Catalog, metadata
 from archive.errors import ArchiveError
+from archive.sessions import end_all as _end_sessions
 
 accounts_table = Table(
     "accounts", metadata,
@@ -63,12 +62,6 @@ login_failures_table = Table(
     PrimaryKeyConstraint("username", "client"),
 )
 
-web_sessions_table = Table(
-    "web_sessions", metadata,
-    Column("token_hash", Text, primary_key=True),  # sha256 of the cookie's token: a read of the table logs no one in
-    Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),
-    Column("created_at", Text, nullable=False),
-)
 account_grants_table = Table(
     "account_grants", metadata,
     Column("id", Integer, primary_key=True),
@@ -395,44 +388,6 @@ def decision_blocker(catalog: Catalog, username: str, now: datetime, delay_hours
 def account_age_hours(catalog: Catalog, username: str, now: datetime) -> float | None:
     row = _row(catalog, username)
     return _hours(now - datetime.fromisoformat(row["created_at"])) if row is not None else None
-
-
-# ── server-side sessions ──
-
-def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def start_session(catalog: Catalog, account_id: int, now: datetime) -> str:
-    """A new session of the account; returns the random token the signed cookie carries."""
-    token = secrets.token_urlsafe(32)
-    with catalog.write():
-        catalog._writing().execute(insert(web_sessions_table).values(
-            token_hash=_token_hash(token), account_id=account_id, created_at=now.isoformat()))
-    return token
-
-
-def session_account(catalog: Catalog, token: str) -> int | None:
-    """The account of a live session, None when the session was ended (or never was)."""
-    value = catalog._scalar(select(web_sessions_table.c.account_id)
-                            .where(web_sessions_table.c.token_hash == _token_hash(token)))
-    return int(value) if value is not None else None
-
-
-def end_session(catalog: Catalog, token: str) -> None:
-    with catalog.write():
-        catalog._writing().execute(delete(web_sessions_table).where(web_sessions_table.c.token_hash == _token_hash(token)))
-
-
-def _end_sessions(conn: Any, account_id: int) -> None:
-    conn.execute(delete(web_sessions_table).where(web_sessions_table.c.account_id == account_id))
-
-
-def end_sessions(catalog: Catalog, username: str) -> None:
-    """End every session of the account (each copy of its cookies stops working)."""
-    account = _require(catalog, username)
-    with catalog.write():
-        _end_sessions(catalog._writing(), account.id)
 
 
 # ── login and its rate limit ──

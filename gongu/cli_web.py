@@ -106,8 +106,8 @@ def users_list() -> None:
         return
     table = Table("用户名", "姓名", "角色", "状态")
     for a in rows:
-        table.add_row(a.username, a.person, "、".join(f"{ROLES.get(r, r)}（{r}）" for r in sorted(a.roles)),
-                      "已停用" if a.disabled else "启用")
+        state = "已停用" if a.disabled else ("启用；待本人设置密码" if not a.password_own else "启用")
+        table.add_row(a.username, a.person, "、".join(f"{ROLES.get(r, r)}（{r}）" for r in sorted(a.roles)), state)
     print_table(table)
 
 

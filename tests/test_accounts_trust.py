@@ -22,16 +22,14 @@ from archive.accounts import (
     common_password,
     confirm_grants,
     decision_blocker,
-    end_session,
     get_account,
     grants,
-    session_account,
     set_disabled,
     set_password,
     set_roles,
-    start_session,
 )
 from archive.catalog import Catalog
+from archive.sessions import end_session, session_account, start_session
 from generator.types import SHANGHAI
 from gongu.cli import app
 from gongu.settings import SettingsError, parse_config

@@ -135,7 +135,7 @@ def _server_session(site: dict[str, Any], account_id: int) -> str:
     """A session recorded in the catalog, as logging in makes one; its id goes into the cookie."""
     from datetime import datetime
 
-    from archive.accounts import start_session
+    from archive.sessions import start_session
 
     catalog = Catalog(site["home"] / "archive" / "catalog.sqlite", check=False)
     try:

@@ -99,7 +99,8 @@ class AccountMiddleware:
         await self.app(scope, receive, send)
 
     def _load(self, sid: str) -> Account | None:
-        from archive.accounts import get_account_by_id, session_account
+        from archive.accounts import get_account_by_id
+        from archive.sessions import session_account
 
         catalog = self.web.archive().catalog
         account_id = session_account(catalog, sid)

@@ -11,15 +11,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from archive.accounts import (
-    LOCK_MINUTES,
-    MAX_FAILURES,
-    AccountError,
-    check_login,
-    end_session,
-    set_password,
-    start_session,
-)
+from archive.accounts import LOCK_MINUTES, MAX_FAILURES, AccountError, check_login, set_password
+from archive.sessions import end_session, start_session
 from gongu.web.access import ALL_ROLES, csrf_ok, page
 from gongu.web.render import flash, render
 from gongu.web.state import web_archive
