@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Column, ForeignKey, Integer, Table, Text, delete, insert, select
@@ -25,12 +25,20 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def start_session(catalog: Catalog, account_id: int, now: datetime) -> str:
-    """A new session of the account; returns the random token the signed cookie carries."""
+def start_session(catalog: Catalog, account_id: int, now: datetime, *, max_hours: int | None = None) -> str:
+    """A new session of the account; returns the random token the signed cookie carries. `max_hours`:
+    the account's sessions older than this are deleted on the way (they have expired anyway)."""
     token = secrets.token_urlsafe(32)
+    table = web_sessions_table
     with catalog.write():
-        catalog._writing().execute(insert(web_sessions_table).values(
-            token_hash=_token_hash(token), account_id=account_id, created_at=now.isoformat()))
+        conn = catalog._writing()
+        if max_hours is not None:
+            rows = conn.execute(select(table.c.token_hash, table.c.created_at).where(table.c.account_id == account_id))
+            stale = [r[0] for r in rows if now - datetime.fromisoformat(r[1]) > timedelta(hours=max_hours)]
+            if stale:
+                conn.execute(delete(table).where(table.c.token_hash.in_(stale)))
+        conn.execute(insert(table).values(token_hash=_token_hash(token), account_id=account_id,
+                                          created_at=now.isoformat()))
     return token
 
 

@@ -166,6 +166,14 @@ def test_sessions_end_with_logout_password_roles_and_disable(cat: Catalog) -> No
     assert session_account(cat, five) is None
 
 
+def test_a_login_clears_the_accounts_expired_sessions(cat: Catalog) -> None:
+    made = add_account(cat, "qian", password=GOOD, roles={"handler"}, person="钱", now=T0)
+    old = start_session(cat, made.id, T0)
+    recent = start_session(cat, made.id, T0 + timedelta(hours=7))
+    start_session(cat, made.id, T0 + timedelta(hours=8, minutes=1), max_hours=8)
+    assert session_account(cat, old) is None and session_account(cat, recent) == made.id
+
+
 # ── the two-person rule, account side ──
 
 def test_a_new_account_decides_only_after_its_own_password_and_a_second_admin_or_the_wait(cat: Catalog) -> None:

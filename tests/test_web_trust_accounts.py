@@ -221,6 +221,9 @@ def test_case_text_with_a_bidi_override_is_isolated(home: Path, base_url: str, t
     page.fill("#hold-form input[name=reference]", f"(2046){RLO}川01民初7号")
     page.click("#hold-form button[type=submit]")
     page.wait_for_load_state()
+    # the system's own message quoting the reference shows the control instead of obeying it
+    assert "(2046)[U+202E]川01民初7号" in page.inner_text(".flash")
+    assert page.evaluate(UNISOLATED)["bad"] == []
     checked = 0
     for path in (f"/archive/cases/{CASE}", "/archive/disposal", "/review?level=proofread", "/cases", "/"):
         page.goto(base_url + path)

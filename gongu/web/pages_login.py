@@ -15,7 +15,7 @@ from archive.accounts import LOCK_MINUTES, MAX_FAILURES, AccountError, check_log
 from archive.sessions import end_session, start_session
 from gongu.web.access import ALL_ROLES, csrf_ok, page
 from gongu.web.render import flash, render
-from gongu.web.state import web_archive
+from gongu.web.state import web_archive, web_settings
 from gongu.web.trail import append, client_of, record
 
 
@@ -77,7 +77,8 @@ def _new_session(request: Request, account_id: int) -> None:
     old = request.session.get("sid")
     if old:
         end_session(archive.catalog, str(old))
-    sid = start_session(archive.catalog, account_id, archive.now())
+    sid = start_session(archive.catalog, account_id, archive.now(),
+                        max_hours=web_settings(request).web.session_hours)
     request.session.clear()
     request.session.update({"sid": sid, "login_at": int(time.time()), "csrf": secrets.token_urlsafe(32)})
 
