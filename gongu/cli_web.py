@@ -12,7 +12,7 @@ from gongu.output import GonguError, console, print_table
 
 PASSWORD_ENV = "GONGU_PASSWORD"
 
-users = typer.Typer(help="工作台账户：添加、列出、停用、改密码", no_args_is_help=True)
+users = typer.Typer(help="工作台账户：添加、列出、停用、改密码、改角色", no_args_is_help=True)
 app.add_typer(users, name="users")
 
 
@@ -107,8 +107,8 @@ def users_list() -> None:
         return
     table = Table("用户名", "姓名", "角色", "状态")
     for a in rows:
-        table.add_row(a.username, a.person, "、".join(f"{ROLES.get(r, r)}（{r}）" for r in sorted(a.roles)),
-                      "已停用" if a.disabled else "启用")
+        state = "已停用" if a.disabled else ("启用；待本人设置密码" if not a.password_own else "启用")
+        table.add_row(a.username, a.person, "、".join(f"{ROLES.get(r, r)}（{r}）" for r in sorted(a.roles)), state)
     print_table(table)
 
 
@@ -126,5 +126,34 @@ def users_passwd(name: Annotated[str, typer.Argument(help="用户名")]) -> None
     """修改账户密码（提示输入或 GONGU_PASSWORD）。"""
     from archive.accounts import set_password
 
-    _run(set_password, name, _password())
-    console.print(f"[green]✓[/] 已修改账户 {name} 的密码")
+    _run(set_password, name, _password(), now=_now())
+    console.print(f"[green]✓[/] 已修改账户 {name} 的密码；其会话均已结束，本人下次登录时须改设自己的密码")
+
+
+@users.command("roles")
+def users_roles(
+    name: Annotated[str, typer.Argument(help="用户名")],
+    add: Annotated[list[str] | None, typer.Option("--add", help="授予角色，可重复")] = None,
+    remove: Annotated[list[str] | None, typer.Option("--remove", help="取消角色，可重复")] = None,
+) -> None:
+    """增减账户的角色（其会话随即失效；新授予的角色须经第二名管理员确认或满等待时间才参与双人决定）。"""
+    from archive.accounts import get_account, set_roles
+
+    added, removed = set(add or ()), set(remove or ())
+    if not added and not removed:
+        raise AccountRefused("须用 --add 或 --remove 指明要增减的角色")
+    if added & removed:
+        raise AccountRefused(f"同一角色不能既增又减：{'、'.join(sorted(added & removed))}")
+
+    def change(catalog, username):  # noqa: ANN001, ANN202
+        from archive.accounts import AccountError
+
+        account = get_account(catalog, username)
+        if account is None:
+            raise AccountError(f"没有账户 {username}（no such account）")
+        if removed - account.roles:
+            raise AccountError(f"账户 {account.username} 没有角色：{'、'.join(sorted(removed - account.roles))}")
+        return set_roles(catalog, username, (set(account.roles) | added) - removed, now=_now())
+
+    account = _run(change, name)
+    console.print(f"[green]✓[/] 账户 {account.username} 的角色：{'、'.join(sorted(account.roles))}")

@@ -4,8 +4,19 @@ how to start the server. Each run sets new random passwords: they are printed he
 from __future__ import annotations
 
 import secrets
+from datetime import datetime
 
-from archive.accounts import add_account, get_account, set_disabled, set_password
+from sqlalchemy import update
+
+from archive.accounts import (
+    account_grants_table,
+    accounts_table,
+    add_account,
+    get_account,
+    set_disabled,
+    set_password,
+)
+from archive.catalog import Catalog
 from gongu.archiving import open_store
 from gongu.output import console
 from gongu.settings import Settings, load_settings
@@ -28,6 +39,20 @@ EXAMPLE_PEOPLE = {"demo-handler": "王志强", "demo-handler2": "陈晓梅", "de
                   "demo-archivist2": "钟文华"}
 
 
+def _settle(catalog: Catalog, username: str, now: datetime) -> None:
+    """Demo only: the one person running `make demo` is every demo person, so each demo password counts
+    as its person's own and its grants as confirmed — the demo can show disposal and review at once. A
+    real account waits for its person's own password and a second admin (archive/accounts.py)."""
+    account = get_account(catalog, username)
+    assert account is not None
+    with catalog.write():
+        conn = catalog._writing()
+        conn.execute(update(accounts_table).where(accounts_table.c.id == account.id).values(password_own=1))
+        conn.execute(update(account_grants_table).where(account_grants_table.c.account_id == account.id,
+                                                        account_grants_table.c.confirmed_by.is_(None))
+                     .values(confirmed_by="make demo（演示）", confirmed_at=now.isoformat()))
+
+
 def demo_accounts(settings: Settings, host: str = "127.0.0.1", port: int = 8080) -> dict[str, str]:
     """Create (or re-enable) the demo accounts with fresh passwords; returns username → password."""
     wanted = {f"demo-{role}": (role, DEMO_PEOPLE[role]) for role in ROLES} | EXTRA
@@ -45,10 +70,12 @@ def demo_accounts(settings: Settings, host: str = "127.0.0.1", port: int = 8080)
         for username, (role, person) in wanted.items():
             password = secrets.token_urlsafe(9)
             if get_account(catalog, username) is None:
-                add_account(catalog, username, password=password, roles={role}, person=person, now=now)
+                add_account(catalog, username, password=password, roles={role}, person=person, now=now,
+                            by="make demo")
             else:
-                set_password(catalog, username, password)
+                set_password(catalog, username, password, by="make demo", now=now)
                 set_disabled(catalog, username, False)
+            _settle(catalog, username, now)
             passwords[username] = password
     finally:
         catalog.close()

@@ -193,6 +193,14 @@ class WebSettings(_Section):
     session_hours: int = Field(8, ge=1, le=24 * 7, description="会话有效小时数")
 
 
+class AccountsSettings(_Section):
+    """Two-person decisions: a new account, a role granted or a password an admin set counts in a
+    disposal, hold release or review level only once a second admin confirmed it or this many hours
+    passed with the grant listed on every admin's accounts page."""
+
+    grant_delay_hours: int = Field(72, ge=0, le=24 * 90, description="授予生效等待小时数")
+
+
 class CalendarSettings(_Section):
     """The firm's holiday-calendar year files (YYYY.toml), which win over the shipped years
     (generator/forensic/holiday_calendar.py); relative to GONGU_HOME. A missing folder means none."""
@@ -211,6 +219,7 @@ class GonguToml(_Section):
     signing: SigningSettings | None = None
     people: PeopleSettings = Field(default_factory=PeopleSettings)
     web: WebSettings = Field(default_factory=WebSettings)
+    accounts: AccountsSettings = Field(default_factory=AccountsSettings)
     calendar: CalendarSettings = Field(default_factory=CalendarSettings)
 
 
@@ -261,6 +270,10 @@ class Settings(BaseModel):
     @property
     def web(self) -> WebSettings:
         return self.toml.web
+
+    @property
+    def accounts(self) -> AccountsSettings:
+        return self.toml.accounts
 
     @property
     def calendar_dir(self) -> Path:

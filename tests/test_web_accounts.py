@@ -79,7 +79,7 @@ def test_refusals_exit_2_with_a_message(tmp_path: Path, args: list[str], message
 
 def test_short_password_refused(tmp_path: Path) -> None:
     r = _users(tmp_path, "add", "wang", "--role", "admin", password="short")
-    assert r.exit_code == 2 and "至少8个字符" in "".join(r.output.split())
+    assert r.exit_code == 2 and "至少12个字符" in "".join(r.output.split())
 
 
 def test_registered_people_are_required_when_the_register_exists(tmp_path: Path) -> None:

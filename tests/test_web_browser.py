@@ -131,16 +131,35 @@ def _cookie(site: dict[str, Any], session: dict[str, Any]) -> dict[str, Any]:
     return {"name": SESSION_COOKIE, "value": value, "url": site["url"]}
 
 
+def _server_session(site: dict[str, Any], account_id: int) -> str:
+    """A session recorded in the catalog, as logging in makes one; its id goes into the cookie."""
+    from datetime import datetime
+
+    from archive.sessions import start_session
+
+    catalog = Catalog(site["home"] / "archive" / "catalog.sqlite", check=False)
+    try:
+        return start_session(catalog, account_id, datetime.now().astimezone())
+    finally:
+        catalog.close()
+
+
 def test_a_session_older_than_session_hours_is_ended(site: dict[str, Any], page: Any) -> None:
     account_id = site["ids"]["handler1"]
-    # control: a fresh login time opens the home page, so the cookie itself is a valid one
+    # a validly signed cookie naming the account but no server-side session logs no one in
     page.context.add_cookies([_cookie(site, {"account_id": account_id, "login_at": int(time.time()), "csrf": "c"})])
+    page.goto(site["url"] + "/")
+    assert page.url == site["url"] + "/login?next=/"
+    sid = _server_session(site, account_id)
+    # control: a fresh login time opens the home page, so the cookie itself is a valid one
+    page.context.clear_cookies()
+    page.context.add_cookies([_cookie(site, {"sid": sid, "login_at": int(time.time()), "csrf": "c"})])
     page.goto(site["url"] + "/")
     assert page.url == site["url"] + "/" and page.inner_text("header .who .person") == "张三"
     # 8 h is the default [web] session_hours: logged in 8 h 1 min ago → sent to the login page
     stale = int(time.time()) - 8 * 3600 - 60
     page.context.clear_cookies()
-    page.context.add_cookies([_cookie(site, {"account_id": account_id, "login_at": stale, "csrf": "c"})])
+    page.context.add_cookies([_cookie(site, {"sid": sid, "login_at": stale, "csrf": "c"})])
     page.goto(site["url"] + "/")
     assert page.url == site["url"] + "/login?next=/"
 
@@ -154,7 +173,7 @@ def test_admin_actions_are_recorded_and_a_disabled_account_is_logged_out(site: d
     page.goto(site["url"] + "/accounts")
     page.fill("form.card input[name=username]", "newbie")
     page.fill("form.card input[name=person]", "钱七")
-    page.fill("form.card input[name=password]", "newbie-pass-1")
+    page.fill("form.card input[name=password]", "qian-first-key-7")
     page.check("form.card input[name=roles][value=archivist]")
     page.click("form.card button[type=submit]")
     assert "已添加账户 newbie" in page.inner_text("main")
@@ -177,7 +196,7 @@ def test_admin_actions_are_recorded_and_a_disabled_account_is_logged_out(site: d
     assert admin_events[-1].details["roles"] == ["archivist", "handler"]
     # the failed attempt of the wrong-password test carries the name typed, not an account
     assert all(e.details["person"] == "管理员甲" for e in admin_events if e.details["action"] != "login_failed")
-    assert "newbie-pass-1" not in json.dumps([e.details for e in events(site)], ensure_ascii=False)
+    assert "qian-first-key-7" not in json.dumps([e.details for e in events(site)], ensure_ascii=False)
 
 
 def test_hostile_text_is_shown_as_text_and_never_runs(site: dict[str, Any], page: Any) -> None:

@@ -4,12 +4,13 @@
 from __future__ import annotations
 
 import re
+import secrets
 import socket
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -51,9 +52,11 @@ def serve(home: Path, clock: Any = None) -> Iterator[str]:
 
 
 def make_account(home: Path, username: str, roles: set[str] | list[str] | tuple[str, ...], person: str,
-                 password: str) -> Any:
-    """Add an account to the catalog of `home` (the same function as `gongu users add`)."""
-    from archive.accounts import add_account
+                 password: str, *, fresh: bool = False) -> Any:
+    """Add an account to the catalog of `home` (the same function as `gongu users add`). Unless `fresh`,
+    it is an account in use for a while: added 30 days ago (its grants past any wait) and its person has
+    set `password` as their own. `fresh`: just added, with the password an admin chose."""
+    from archive.accounts import add_account, get_account, set_password
     from archive.catalog import Catalog
     from generator.types import SHANGHAI
     from gongu.archiving import archive_config
@@ -61,9 +64,14 @@ def make_account(home: Path, username: str, roles: set[str] | list[str] | tuple[
 
     settings = load_settings(home)
     catalog = Catalog(settings.server_store() or archive_config(settings).catalog_path)  # either store
+    now = datetime.now(SHANGHAI)
     try:
-        return add_account(catalog, username, password=password, roles=set(roles), person=person,
-                           now=datetime.now(SHANGHAI))
+        if fresh:
+            return add_account(catalog, username, password=password, roles=set(roles), person=person, now=now)
+        made = add_account(catalog, username, password=secrets.token_urlsafe(12), roles=set(roles), person=person,
+                           now=now - timedelta(days=30))
+        set_password(catalog, made.username, password, own=True, now=now - timedelta(days=29))
+        return get_account(catalog, made.username)
     finally:
         catalog.close()
 

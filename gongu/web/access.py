@@ -43,6 +43,11 @@ class Account:
     username: str
     person: str
     roles: frozenset[str]
+    password_own: bool = True  # False: an admin set the password; every page but setting one's own is closed
+
+
+# the pages open to an account whose password an admin set: it sets its own first
+OWN_PASSWORD_PAGES = frozenset({"account_password", "account_password_set", "logout"})
 
 
 @dataclass(frozen=True)
@@ -91,6 +96,10 @@ def page(path: str, methods: Iterable[str] = ("GET",), *, roles: Iterable[str], 
                     back = request.url.path + (f"?{request.url.query}" if request.url.query else "")
                     return RedirectResponse(f"/login?next={quote(back)}", status_code=303)
                 return PlainTextResponse("未登录（login required）", status_code=401)
+            if not account.password_own and name not in OWN_PASSWORD_PAGES:
+                if request.method in SAFE_METHODS:
+                    return RedirectResponse("/account/password", status_code=303)
+                return _forbidden(request, "请先设置本人密码（管理员设置的密码只用于首次登录）")
             if not account.roles & allowed:
                 need = "、".join(ROLES[r] for r in sorted(allowed))
                 return _forbidden(request, f"此页面仅限以下角色使用：{need}")

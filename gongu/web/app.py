@@ -63,8 +63,10 @@ def secret_key(home: Path) -> str:
 
 
 class AccountMiddleware:
-    """Puts the logged-in Account in request.state.account (None when not logged in). A session older
-    than [web] session_hours, or of a disabled or deleted account, is ended here."""
+    """Puts the logged-in Account in request.state.account (None when not logged in). The signed cookie
+    carries a random session id; its account comes from the catalog's session table on every request, so
+    a session ended by logout, a password or role change or disabling is refused even from a copied
+    cookie. A session older than [web] session_hours, or of a disabled or deleted account, ends here."""
 
     def __init__(self, app: ASGIApp, web: WebState) -> None:
         self.app = app
@@ -78,15 +80,15 @@ class AccountMiddleware:
         state = scope.setdefault("state", {})
         state["account"] = None
         session = scope.get("session", {})
-        account_id = session.get("account_id")
-        if account_id is not None:
+        sid = session.get("sid")
+        if sid is not None:
             login_at = session.get("login_at", 0)
             account = None
             if isinstance(login_at, (int, float)) and 0 <= time.time() - login_at <= self.max_seconds:
                 from starlette.concurrency import run_in_threadpool
 
                 try:
-                    account = await run_in_threadpool(self._load, int(account_id))
+                    account = await run_in_threadpool(self._load, str(sid))
                 except CatalogUnavailable as exc:  # the shared server is down: say so, not a 500
                     await _server_down(str(exc))(scope, receive, send)
                     return
@@ -96,13 +98,16 @@ class AccountMiddleware:
                 state["account"] = account
         await self.app(scope, receive, send)
 
-    def _load(self, account_id: int) -> Account | None:
+    def _load(self, sid: str) -> Account | None:
         from archive.accounts import get_account_by_id
+        from archive.sessions import session_account
 
-        found = get_account_by_id(self.web.archive().catalog, account_id)
+        catalog = self.web.archive().catalog
+        account_id = session_account(catalog, sid)
+        found = get_account_by_id(catalog, account_id) if account_id is not None else None
         if found is None or found.disabled:
             return None
-        return Account(found.id, found.username, found.person, found.roles)
+        return Account(found.id, found.username, found.person, found.roles, found.password_own)
 
 
 def _server_down(message: str) -> Response:

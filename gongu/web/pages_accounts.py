@@ -1,12 +1,22 @@
-"""Accounts administration (admin): list, add, disable/enable, roles. The same functions as
-`gongu users …` (archive/accounts.py); every change is recorded in the trail."""
+"""Accounts administration (admin): list, add, disable/enable, roles, and confirming another admin's
+grants. The same functions as `gongu users …` (archive/accounts.py); every change is recorded in the
+trail. Every pending grant is listed here with its age, so every admin sees it before it counts."""
 
 from __future__ import annotations
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from archive.accounts import AccountError, add_account, list_accounts, set_disabled, set_roles
+from archive.accounts import (
+    AccountError,
+    add_account,
+    confirm_grants,
+    grant_wait,
+    grants,
+    list_accounts,
+    set_disabled,
+    set_roles,
+)
 from gongu.settings import UnknownPerson
 from gongu.web.access import ROLES, page
 from gongu.web.render import flash, render
@@ -16,9 +26,16 @@ from gongu.web.trail import record
 
 @page("/accounts", roles={"admin"}, name="accounts", nav="账户管理")
 def accounts(request: Request) -> Response:
-    people = web_settings(request).people.names
-    return render(request, "accounts.html", {"accounts": list_accounts(web_archive(request).catalog),
-                                             "people": people, "roles": ROLES})
+    settings = web_settings(request)
+    archive = web_archive(request)
+    now = archive.now()
+    delay = settings.accounts.grant_delay_hours
+    # the grants still waiting: each counts once confirmed or once its wait is over
+    pending = [{"grant": g, "age": (now - g.granted_at).total_seconds() / 3600, "wait": grant_wait(g, now, delay)}
+               for g in grants(archive.catalog, pending_only=True) if grant_wait(g, now, delay) > 0]
+    return render(request, "accounts.html", {"accounts": list_accounts(archive.catalog), "pending": pending,
+                                             "delay": delay, "people": settings.people.names, "roles": ROLES,
+                                             "me": request.state.account.username})
 
 
 def _roles_from(form: object) -> set[str]:
@@ -37,7 +54,7 @@ def account_add(request: Request) -> Response:
         if settings.people.names:
             person = settings.people.require(person, "姓名")
         add_account(archive.catalog, username, password=str(form.get("password", "")), roles=roles,
-                    person=person, now=archive.now())
+                    person=person, now=archive.now(), by=request.state.account.username)
     except (AccountError, UnknownPerson) as exc:  # shown on the page, never a traceback
         flash(request, str(exc), "error")
         return RedirectResponse("/accounts", status_code=303)
@@ -68,10 +85,26 @@ def account_roles(request: Request) -> Response:
     username = request.path_params["username"]
     roles = _roles_from(request.state.form)
     try:
-        set_roles(web_archive(request).catalog, username, roles)
+        archive = web_archive(request)
+        set_roles(archive.catalog, username, roles, by=request.state.account.username, now=archive.now())
     except AccountError as exc:
         flash(request, str(exc), "error")
         return RedirectResponse("/accounts", status_code=303)
     record(request, "account_roles", username=username, roles=sorted(roles))
     flash(request, f"已更新账户 {username} 的角色")
+    return RedirectResponse("/accounts", status_code=303)
+
+
+@page("/accounts/{username}/confirm", methods=("POST",), roles={"admin"}, name="account_confirm")
+def account_confirm(request: Request) -> Response:
+    """A second admin confirms the account's pending grants (roles, an admin-set password)."""
+    username = request.path_params["username"]
+    archive = web_archive(request)
+    try:
+        count = confirm_grants(archive.catalog, username, by=request.state.account.username, now=archive.now())
+    except AccountError as exc:
+        flash(request, str(exc), "error")
+        return RedirectResponse("/accounts", status_code=303)
+    record(request, "account_confirm", username=username, grants=count)
+    flash(request, f"已确认账户 {username} 的 {count} 项授予")
     return RedirectResponse("/accounts", status_code=303)

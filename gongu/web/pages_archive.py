@@ -33,6 +33,7 @@ from gongu.web.access import page
 from gongu.web.render import env, flash, render
 from gongu.web.state import web_archive, web_index, web_settings
 from gongu.web.trail import record
+from gongu.web.two_person import blocker, standing
 from index.extract import STATUS_TITLES
 from index.query import KIND_TITLES, QueryError, SearchResults
 
@@ -237,6 +238,10 @@ def archive_release(request: Request) -> Response:
     if not reason:
         flash(request, "解除冻结须写明原因", "error")
         return _back(case_id)
+    refused = blocker(request, "archivist")
+    if refused:
+        flash(request, f"不能解除冻结：{refused}", "error")
+        return _back(case_id)
     try:
         hold = release_hold(web_archive(request), case_id, by=request.state.account.person, reason=reason,
                             reference=reference)
@@ -266,13 +271,19 @@ def archive_disposal(request: Request) -> Response:
     pending = archive.catalog.disposals(states=("proposed", "approved"))
     return render(request, "archive_disposal.html", {"eligible": [r for r in rows if r.eligible],
                                                      "blocked": [r for r in rows if not r.eligible],
-                                                     "pending": pending, "today": archive.today()})
+                                                     "pending": pending, "today": archive.today(),
+                                                     "standing": standing(request, frozenset(ACTORS)),
+                                                     "grant_delay": web_settings(request).accounts.grant_delay_hours})
 
 
 def _disposal_step(request: Request, step: str) -> Response:
     case_id = request.path_params["case_id"]
     account = request.state.account
     archive = web_archive(request)
+    refused = blocker(request, "archivist") if step in ("approve", "execute") else None
+    if refused:
+        flash(request, f"不能{'批准' if step == 'approve' else '执行'}销毁：{refused}", "error")
+        return _back(case_id)
     try:
         if step == "propose":
             disposal_id = propose(archive, case_id, by=account.person)

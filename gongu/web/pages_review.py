@@ -18,6 +18,7 @@ from gongu.web.need_to_know import require_case, visible
 from gongu.web.pages_cases import DONE, KINDS, PAGE_SIZE, _home, _int, _now, case_page_with_errors, masked
 from gongu.web.render import flash, render
 from gongu.web.state import web_archive, web_settings
+from gongu.web.two_person import blocker, standing
 
 REVIEW_ROLES = frozenset({"proofreader", "rechecker", "approver", "reviewer"})
 QUEUES = {"proofread": "校对", "recheck": "复核", "approve": "审核", "issue": "待出具"}
@@ -53,7 +54,9 @@ def queues(request: Request) -> Response:
     counts = {q: queue(q, 1, 1).total for q in mine}
     return render(request, "review_queues.html", {"queues": {q: QUEUES[q] for q in mine}, "level": level,
                                                   "result": result, "counts": counts, "kinds": KINDS,
-                                                  "me": account.username})
+                                                  "me": account.username,
+                                                  "standing": standing(request, REVIEW_ROLES),
+                                                  "grant_delay": web_settings(request).accounts.grant_delay_hours})
 
 
 @page("/cases/{case_id}/review", methods=("POST",), roles=REVIEW_ROLES, name="case_review")
@@ -64,6 +67,9 @@ def decide(request: Request) -> Response:
     form = request.state.form
     level, decision = str(form.get("level", "")), str(form.get("decision", ""))
     comment = str(form.get("comment", ""))[:2000]
+    refused = _level_blocker(request, case_id, level)
+    if refused:
+        return case_page_with_errors(request, case_id, [f"不能记录此级审核：{refused}"])
     try:
         row = workspace.review_case(web_archive(request).catalog, _home(request), case_id,
                                     account=request.state.account, level=level, decision=decision,
@@ -73,6 +79,18 @@ def decide(request: Request) -> Response:
     trail.record(request, f"review_{decision}", case_id=case_id, report_number=row.report_number, level=level)
     flash(request, DONE[decision])
     return RedirectResponse(f"/cases/{quote(case_id)}", status_code=303)
+
+
+def _level_blocker(request: Request, case_id: str, level: str) -> str | None:
+    """The two-person rule for the account deciding `level`: judged on the role that decides it for the
+    case's kind (the review rules themselves refuse a role that does not)."""
+    from archive.workspace import get_case
+
+    row = get_case(web_archive(request).catalog, case_id)
+    if row is None:
+        return None
+    held = sorted(request.state.account.roles & workspace.level_roles(row.kind, level))
+    return blocker(request, held[0]) if held else None
 
 
 @page("/cases/{case_id}/issue", methods=("POST",), roles={"approver"}, name="case_issue")

@@ -38,12 +38,31 @@ def beijing_time(value: object) -> Markup:
     return Markup('<time datetime="{}" title="{}">{}</time>').format(text, text, shown)
 
 
+def bdi(value: object) -> Markup:
+    """Case text (names, comments, reasons, numbers) isolated from the text around it: a U+202E or a
+    right-to-left name inside cannot reorder the dates and names beside it (UAX #9 isolates)."""
+    return Markup("<bdi>{}</bdi>").format("" if value is None else value)
+
+
+# Explicit directional formatting characters (UAX #9 §2): embeddings, overrides, isolates, marks.
+_BIDI_CONTROLS = {c: f"[U+{c:04X}]" for c in (0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A))}
+
+
+def shown_controls(value: object) -> str:
+    """A message the system composed (flash, refusal, blocker) that may quote case text: its bidi
+    controls are shown as [U+202E] instead of acting, so a quoted name cannot reorder the message."""
+    text = "" if value is None else str(value)
+    return text.translate(_BIDI_CONTROLS)
+
+
 def _environment() -> Environment:
     # autoescape=True for every template, whatever its extension: no page may opt out by file name.
     env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=True, trim_blocks=True, lstrip_blocks=True)
     env.globals["csrf_field"] = _csrf_field
     env.globals["ROLES"] = ROLES
     env.filters["beijing_time"] = beijing_time
+    env.filters["bdi"] = bdi
+    env.filters["shown_controls"] = shown_controls
     return env
 
 
