@@ -77,7 +77,6 @@ class Archive:
         self.config = config
         self.root = config.root  # not created here: `gongu archive init` makes it (archive/identity.py)
         self.catalog = Catalog(config.catalog_location)
-        self._root_checked = False
         self.signer = signer
         self.verifier = verifier
         self.clock = clock
@@ -101,13 +100,11 @@ class Archive:
 
     def require_root(self) -> None:
         """Every write into the archive starts here: the root must hold the identity the catalog
-        expects (the shared package tree is mounted), else ArchiveRootError before anything is created."""
-        if self._root_checked:
-            return
+        expects (the shared package tree is mounted), else ArchiveRootError before anything is created.
+        Checked on every write, not once: a long-lived Archive (a web worker's) outlives a mount."""
         from archive.identity import require_root
 
         require_root(self.catalog, self.root)
-        self._root_checked = True
 
     def now(self) -> datetime:
         return self.clock.now().astimezone(SHANGHAI)
