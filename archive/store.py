@@ -122,10 +122,11 @@ class Archive:
         self.listener_failures += self.listeners.notify(events, self.root)
         try:
             self.maybe_checkpoint()
-        except CatalogError as exc:  # the change is committed: say so, and what to run when the server is back
+        except (CatalogError, ArchiveError) as exc:  # the change is committed: say so, and what to run next
+            why = "与目录数据库服务器的连接中断" if isinstance(exc, CatalogError) else str(exc)
             self.listener_failures.append(
-                f"已写入（事件 {events[0].seq}–{events[-1].seq}）；随后未能签署日志检查点（{type(exc).__name__}）："
-                "服务器恢复后运行 gongu index sync 与 gongu archive log checkpoint")
+                f"已写入（事件 {events[0].seq}–{events[-1].seq}）；随后未能签署日志检查点（{why}）："
+                "恢复后运行 gongu index sync 与 gongu archive log checkpoint")
 
     def maybe_checkpoint(self) -> dict[str, Any] | None:
         if self.signer is None or self.config.checkpoint_every <= 0:
