@@ -77,7 +77,6 @@ class Archive:
         self.config = config
         self.root = config.root  # not created here: `gongu archive init` makes it (archive/identity.py)
         self.catalog = Catalog(config.catalog_location)
-        self._root_checked = False
         self.signer = signer
         self.verifier = verifier
         self.clock = clock
@@ -101,13 +100,11 @@ class Archive:
 
     def require_root(self) -> None:
         """Every write into the archive starts here: the root must hold the identity the catalog
-        expects (the shared package tree is mounted), else ArchiveRootError before anything is created."""
-        if self._root_checked:
-            return
+        expects (the shared package tree is mounted), else ArchiveRootError before anything is created.
+        Checked on every write, not once: a long-lived Archive (a web worker's) outlives a mount."""
         from archive.identity import require_root
 
         require_root(self.catalog, self.root)
-        self._root_checked = True
 
     def now(self) -> datetime:
         return self.clock.now().astimezone(SHANGHAI)
@@ -125,10 +122,11 @@ class Archive:
         self.listener_failures += self.listeners.notify(events, self.root)
         try:
             self.maybe_checkpoint()
-        except CatalogError as exc:  # the change is committed: say so, and what to run when the server is back
+        except (CatalogError, ArchiveError) as exc:  # the change is committed: say so, and what to run next
+            why = "与目录数据库服务器的连接中断" if isinstance(exc, CatalogError) else str(exc)
             self.listener_failures.append(
-                f"已写入（事件 {events[0].seq}–{events[-1].seq}）；随后未能签署日志检查点（{type(exc).__name__}）："
-                "服务器恢复后运行 gongu index sync 与 gongu archive log checkpoint")
+                f"已写入（事件 {events[0].seq}–{events[-1].seq}）；随后未能签署日志检查点（{why}）："
+                "恢复后运行 gongu index sync 与 gongu archive log checkpoint")
 
     def maybe_checkpoint(self) -> dict[str, Any] | None:
         if self.signer is None or self.config.checkpoint_every <= 0:

@@ -78,6 +78,22 @@ def open_store(settings: Settings, *, check: bool = True, create: bool = True) -
         raise GonguError(str(exc)) from None
 
 
+def missing_package_advice(settings: Settings, *, command: str = "gongu archive audit") -> str:
+    """What to do about a package the catalog lists but the root does not hold: check the mount when the
+    root is not this archive's (archive/identity.py), else it is an incident — audit, restore from backup."""
+    from archive.identity import root_state
+
+    try:
+        catalog = open_store(settings, check=False, create=False)
+    except GonguError:
+        return f"事故：请运行 {command}，从备份恢复"
+    try:
+        state = root_state(catalog, settings.resolve(settings.archive.root))
+    finally:
+        catalog.close()
+    return state.message if state.mount_problem else f"事故：请运行 {command}，从备份恢复"
+
+
 def build_archive(settings: Settings, *, need_signer: bool = False, clock: Clock = SYSTEM_CLOCK,
                   catch_up: bool = True, write: bool = False) -> Archive:
     """The archive of `settings`, telling time by `clock` (the wall clock unless a test passes a

@@ -84,8 +84,11 @@ def search(
         err_console.print("检索索引为空：若档案中已有案件（或刚在 gongu.toml 中切换了检索引擎），请运行 gongu index rebuild")
     missing = resolve_hits(settings, results)
     if not as_json:  # --json carries it as "package_missing"
+        from gongu.archiving import missing_package_advice
+
+        advice = missing_package_advice(settings) if missing else ""
         for path in missing:
-            err_console.print(f"[red]档案包不在磁盘上[/]：{path}（事故：请运行 gongu archive audit，从备份恢复）")
+            err_console.print(f"[red]档案包不在磁盘上[/]：{escape(f'{path}（{advice}）')}")
     if as_json:
         sys.stdout.write(json.dumps(results.as_dict(), ensure_ascii=False, indent=2) + "\n")
         return

@@ -126,8 +126,8 @@ def _longest_token(column: Column) -> int:
 
 
 class GonguError(Exception):
-    """A problem the user can act on: printed plainly, exit code 2. The message is rich markup unless
-    `plain` (then it may quote user text such as a gongu.toml value verbatim)."""
+    """A problem the user can act on: printed plainly (as text, never as rich markup: `[store]` in it
+    prints as written), exit code 2. `plain` is kept for subclasses that said so before."""
 
     plain: bool = False
 

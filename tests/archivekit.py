@@ -155,12 +155,17 @@ def copied_home(prepared: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
 
 
 def open_archive(home: Path, now: str | None = None) -> Any:  # archive.store.Archive
-    """The archive of `home` as the CLI builds it, telling time by a FixedClock at `now` when given."""
+    """The archive of `home` as the CLI builds it, telling time by a FixedClock at `now` when given;
+    initialised (`gongu archive init`) if the test wrote the home by hand."""
+    from archive.identity import catalog_identity, init_archive
     from generator.clock import SYSTEM_CLOCK, FixedClock
     from gongu.archiving import build_archive
     from gongu.settings import load_settings
 
-    return build_archive(load_settings(home), clock=FixedClock.parse(now) if now is not None else SYSTEM_CLOCK)
+    archive = build_archive(load_settings(home), clock=FixedClock.parse(now) if now is not None else SYSTEM_CLOCK)
+    if catalog_identity(archive.catalog) is None:  # a test home written by hand: `gongu archive init` first
+        init_archive(archive.catalog, archive.root, at=archive.now(), by="test")
+    return archive
 
 
 def ingested_home(base: Path, kit: Kit, *, reissue: bool = False, checkpoint: bool = False,

@@ -127,6 +127,10 @@ def test_an_unmounted_share_refuses_every_write_and_creates_nothing(
     flat = out.replace("\n", "")
     assert code == 1 and "未挂载" in flat and "从备份恢复" not in flat, out
     assert _tree(root) == []
+    # a search hit whose package is not there: check the mount, not an incident
+    code, out = _cli(monkeypatch, guiyang, "search", "MNT-1")
+    flat = out.replace("\n", "")
+    assert code == 0 and "档案包不在磁盘上" in flat and "未挂载" in flat and "从备份恢复" not in flat, out
 
     # a mount point that does not exist at all is not created either
     root.rmdir()

@@ -26,7 +26,7 @@ from archive.holds import place_hold, release_hold
 from archive.names import inside
 from archive.retrieval import get
 from archive.store import ArchiveError
-from gongu.archiving import full_audit
+from gongu.archiving import full_audit, missing_package_advice
 from gongu.case_access import mask_identifiers
 from gongu.searching import build_query, catch_up, resolve_hits
 from gongu.web.access import page
@@ -102,8 +102,9 @@ def archive_search(request: Request) -> Response:
     missing = resolve_hits(settings, results)
     for problem in failures:
         flash(request, f"索引更新未能补做：{problem}；请运行 gongu index sync", "error")
+    advice = missing_package_advice(settings, command="四性检测") if missing else ""  # or: check the mount
     for path in missing:
-        flash(request, f"档案包不在磁盘上：{path}（事故：请运行四性检测，从备份恢复）", "error")
+        flash(request, f"档案包不在磁盘上：{path}（{advice}）", "error")
     record(request, "archive_search", query=text, kind=kind, status=status, page=page_no, total=results.total)
     base = {k: v for k, v in params.items() if k != "page"}
     context.update(results=results, pager_base="&".join(f"{quote(k)}={quote(v)}" for k, v in base.items()))
