@@ -202,3 +202,17 @@ def test_a_forensic_case_needs_each_appraisers_own_account(catalog: Catalog, hom
         confirm_signature(catalog, home, row.case_id, account=Acct(8, "zj", "周静", frozenset({"handler"})), now=NOW)
     confirm_signature(catalog, home, row.case_id, account=Acct(9, "zhou", "周静", frozenset({"appraiser"})), now=NOW)
     assert unconfirmed_signers(catalog, row, load_ws(home, row.case_id)) == []
+
+
+def test_a_report_published_meanwhile_is_a_refusal_not_a_traceback(tmp_path: Path) -> None:
+    """The publish step of gongu issue: a run that lost the race to another (same target) is told so
+    (IssueFileExists, exit 2 on the CLI) and the winner's file is left as it was."""
+    from gongu.issuing import IssueFileExists, _publish
+
+    source, target = tmp_path / "sealed.pdf", tmp_path / "SA-017.pdf"
+    source.write_bytes(b"%PDF loser")
+    target.write_bytes(b"%PDF winner")
+    with pytest.raises(IssueFileExists) as info:
+        _publish(source, target)
+    assert info.value.paths == [str(target)] and target.read_bytes() == b"%PDF winner"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["SA-017.pdf", "sealed.pdf"]  # no temp file left
