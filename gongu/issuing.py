@@ -550,6 +550,8 @@ def _publish(source: Path, target: Path) -> None:
         os.fsync(fh.fileno())
     try:
         os.link(tmp, target)
+    except FileExistsError:  # another run published it since the clash check: refused, never overwritten
+        raise IssueFileExists([str(target)]) from None
     finally:
         tmp.unlink(missing_ok=True)
 

@@ -289,24 +289,29 @@ def content_digest(data: dict[str, Any]) -> str:
                                      default=str).encode("utf-8")).hexdigest()
 
 
-def unconfirmed_signers(catalog: Catalog, row: WorkspaceCase, loaded: LoadedCase) -> list[str]:
+def unconfirmed_people(catalog: Catalog, row: WorkspaceCase, loaded: LoadedCase) -> dict[str, bool]:
     """Every signer of the case other than the uploading account's person who has not confirmed, under their
-    own account, the case as it is now (「确认署名」); each reason names the person."""
+    own account, the case as it is now (「确认署名」): person → whether they confirmed an earlier content."""
     from archive.workspace_steps import confirmations
 
     digest = content_digest(read_case_data(loaded))
     done = confirmations(catalog, row.case_id)
-    title = signer_title(loaded.case)
-    out = []
+    out = {}
     for person in case_signers(loaded.case):
         if person == row.handler_person:
             continue  # the uploading account's own step (it was checked to be a signer at upload)
         found = done.get(person)
-        if found is None:
-            out.append(f"{title}「{person}」尚未用本人账户确认署名（案件页「确认署名」），不能以其名义签名")
-        elif found.content_sha256 != digest:
-            out.append(f"{title}「{person}」确认署名后案件内容已改动，须用本人账户重新确认署名")
+        if found is None or found.content_sha256 != digest:
+            out[person] = found is not None
     return out
+
+
+def unconfirmed_signers(catalog: Catalog, row: WorkspaceCase, loaded: LoadedCase) -> list[str]:
+    """`unconfirmed_people` as reasons to refuse the issue, each naming the person."""
+    title = signer_title(loaded.case)
+    return [f"{title}「{person}」确认署名后案件内容已改动，须用本人账户重新确认署名" if earlier else
+            f"{title}「{person}」尚未用本人账户确认署名（案件页「确认署名」），不能以其名义签名"
+            for person, earlier in unconfirmed_people(catalog, row, loaded).items()]
 
 
 def confirm_signature(catalog: Catalog, home: Path, case_id: str, *, account: Actor, now: str) -> WorkspaceCase:

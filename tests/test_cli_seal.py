@@ -328,3 +328,20 @@ def test_seal_refuses_another_firms_seal_key_before_writing(world: World, tmp_pa
     assert result.exit_code == 2, result.output
     assert "印章密钥的证书属于「别家保险公估有限公司」" in result.output
     assert world.case["firm"]["name"] in result.output.replace("\n", "") and not out.exists()
+
+
+def test_gongu_issue_of_another_firms_case_is_refused_with_nothing_published(world: World, tmp_path: Path) -> None:
+    """The firm seal goes only on the firm's own cases: a case naming another firm is refused at the seal
+    step, before anything is published or recorded (the configured seal certificate names this firm)."""
+    shutil.copytree(world.case_path.parent, tmp_path / "case")
+    case_file = tmp_path / "case" / "case.json"
+    data = json.loads(case_file.read_text(encoding="utf-8"))
+    data["firm"]["name"] = "别家保险公估有限公司"
+    case_file.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
+    result = runner.invoke(app, ["issue", str(case_file), "-o", str(tmp_path / "issued")], env=_env(world))
+    assert result.exit_code == 2, result.output
+    flat = result.output.replace("\n", "")
+    assert f"印章密钥的证书属于「{world.case['firm']['name']}」，不是本案公估机构「别家保险公估有限公司」" in flat
+    assert "issuances" not in json.loads(case_file.read_text(encoding="utf-8"))
+    issued = tmp_path / "issued"
+    assert not issued.exists() or not [p for p in issued.rglob("*") if p.is_file()]

@@ -202,3 +202,51 @@ def test_a_forensic_case_needs_each_appraisers_own_account(catalog: Catalog, hom
         confirm_signature(catalog, home, row.case_id, account=Acct(8, "zj", "周静", frozenset({"handler"})), now=NOW)
     confirm_signature(catalog, home, row.case_id, account=Acct(9, "zhou", "周静", frozenset({"appraiser"})), now=NOW)
     assert unconfirmed_signers(catalog, row, load_ws(home, row.case_id)) == []
+
+
+def test_a_report_published_meanwhile_is_a_refusal_not_a_traceback(tmp_path: Path) -> None:
+    """The publish step of gongu issue: a run that lost the race to another (same target) is told so
+    (IssueFileExists, exit 2 on the CLI) and the winner's file is left as it was."""
+    from gongu.issuing import IssueFileExists, _publish
+
+    source, target = tmp_path / "sealed.pdf", tmp_path / "SA-017.pdf"
+    source.write_bytes(b"%PDF loser")
+    target.write_bytes(b"%PDF winner")
+    with pytest.raises(IssueFileExists) as info:
+        _publish(source, target)
+    assert info.value.paths == [str(target)] and target.read_bytes() == b"%PDF winner"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["SA-017.pdf", "sealed.pdf"]  # no temp file left
+
+
+def test_racing_workers_each_with_its_own_catalog_get_one_lock(catalog: Catalog, home: Path) -> None:
+    """Four workers (threads, each with its own Catalog connection, as web workers or offices have) ask for the
+    same case's issue lock at once: exactly one gets it, the others are told who holds it."""
+    import threading
+
+    from archive.catalog import ServerStore
+
+    url = load_settings(home).store.url
+    workers = [Catalog(ServerStore(url, files_dir=home / "archive" / "packages") if url
+                       else home / "archive" / "catalog.sqlite") for _ in range(4)]
+    start = threading.Barrier(len(workers))
+    results: list[tuple[str | None, str | None]] = []
+
+    def run(index: int) -> None:
+        start.wait()
+        token, held = take_lock(workers[index], "C-RACE", account=f"w{index}", now=datetime.fromisoformat(NOW))
+        results.append((token, held.account if held else None))
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(workers))]
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=60)
+    finally:
+        for w in workers:
+            w.close()
+    winners = [token for token, _ in results if token]
+    assert len(results) == 4 and len(winners) == 1
+    holder = current_lock(catalog, "C-RACE")
+    assert holder is not None and holder.token == winners[0]
+    assert {who for token, who in results if not token} == {holder.account}

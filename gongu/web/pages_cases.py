@@ -192,12 +192,12 @@ def _signatures(request: Request, row: Any, loaded: LoadedCase) -> dict[str, Any
     account = request.state.account
     catalog = web_archive(request).catalog
     signers = workspace.case_signers(loaded.case)
-    missing = workspace.unconfirmed_signers(catalog, row, loaded)
+    waiting = workspace.unconfirmed_people(catalog, row, loaded)
     open_ = row.status not in ("issued", "archived")
-    return {"signers": signers, "signer_title": workspace.signer_title(loaded.case), "unconfirmed": missing,
-            "may_confirm": open_ and account.person in signers and account.username != row.handler
-            and bool(account.roles & UPLOAD_ROLES) and any(f"「{account.person}」" in m for m in missing),
-            "issue_lock": current_lock(catalog, row.case_id)}
+    return {"signers": signers, "signer_title": workspace.signer_title(loaded.case),
+            "unconfirmed": workspace.unconfirmed_signers(catalog, row, loaded),
+            "may_confirm": open_ and account.person in waiting and account.username != row.handler
+            and bool(account.roles & UPLOAD_ROLES), "issue_lock": current_lock(catalog, row.case_id)}
 
 
 def _not_found(request: Request, case_id: str) -> Response:
