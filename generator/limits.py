@@ -164,7 +164,7 @@ def limit_problems(data: Any, titles: Titles = lambda loc: TITLE, *, max_text: i
         problems.append(Problem(json_path(loc), titles(loc) or TITLE, message, value))
         if len(problems) >= MAX_PROBLEMS:
             return problems
-    total = text_chars(data)
+    total = text_chars(data) if max_text is not None else 0
     if max_text is not None and total > max_text:
         problems.append(Problem("$", TITLE, f"全部文字共 {total:,} 个字符，超过 {max_text:,} 个字符的上限；请把长篇材料作为附件 "
                                 f"(more than {max_text:,} characters of text in all)", f"{total:,} 字符"))

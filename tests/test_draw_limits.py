@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 from generator.forensic import draw
 from gongu.cli import app
 from tests.test_draw import SECRET_A, SIDES, complete_record
+from tests.test_draw import snapshot as draw_snapshot
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "forensic-reappraisal" / "draw-record.json"
 
@@ -198,3 +199,14 @@ def test_cli_prepare_a_redraw(tmp_path: Path) -> None:
     assert record["redraw"] == {"replaces": hashlib.sha256(first.read_bytes()).hexdigest(),
                                 "reason": "选中机构回避，双方同意重新抽取"}
     assert record[draw.DIGEST_KEY] == draw.record_digest(record)
+
+
+def test_a_step_that_would_put_times_out_of_order_is_refused() -> None:
+    """A step never writes a record that verify would reject for the order of its times."""
+    record = draw.new_record(case_id="SJ-T-1", case_name="测试", matters=[], required_scopes=["法医临床鉴定"],
+                             roster=draw_snapshot(), sides=SIDES, prepared_at="2026-05-06T10:00:00+08:00")
+    record = draw.acknowledge(record, SIDES[0], record["list_hash"], "2026-05-06T10:05:00+08:00")
+    with pytest.raises(draw.DrawRefused, match="时间顺序不对"):
+        draw.acknowledge(record, SIDES[1], record["list_hash"], "2026-05-06T10:04:00+08:00")
+    with pytest.raises(draw.DrawRefused, match="时间顺序不对"):
+        draw.acknowledge(record, SIDES[1], record["list_hash"], "2026-05-06T09:59:00+08:00")

@@ -201,3 +201,12 @@ def test_total_text_is_bounded(tmp_path: Path, make: Callable[[], dict[str, Any]
     assert code == 2
     assert [p["path"] for p in problems] == ["$"]
     assert f"超过 {limit:,} 个字符" in problems[0]["message"]
+
+
+def test_a_file_name_too_long_for_the_file_system_is_a_clear_error(tmp_path: Path) -> None:
+    """300 bytes in one component (100 Chinese characters) used to reach the OS ("File name too long")."""
+    from generator.case_paths import CasePathError, resolve_case_file
+
+    with pytest.raises(CasePathError, match="过长"):
+        resolve_case_file(tmp_path, "照片" * 50 + ".jpg", "照片 P1 的文件")
+    assert resolve_case_file(tmp_path, "照" * 80 + ".jpg", "照片").name == "照" * 80 + ".jpg"  # 244 bytes: fits

@@ -136,6 +136,11 @@ def record_digest(record: dict[str, Any]) -> str:
 
 
 def _sealed(record: dict[str, Any]) -> dict[str, Any]:
+    """The record as a step writes it: its times in order (else refused, as verify would) and its digest."""
+    late: list[str] = []
+    _check_times(record, lambda path, title, message, value=None: late.append(f"{path} {title}{message}（{value}）"))
+    if late:
+        raise DrawRefused("时间顺序不对：" + "；".join(late))
     record[DIGEST_KEY] = record_digest(record)
     return record
 
@@ -603,7 +608,7 @@ def _check_times(record: dict[str, Any], bad: Any) -> None:
         for i, t in enumerate(times):
             if i and t < times[i - 1]:
                 bad(f"$.{key}[{i}].{field_}", title, "早于前一条记录的时间：记录应按发生顺序", record[key][i][field_])
-            if key == "commitments" and t < prepared:
+            if key in ("acknowledgements", "commitments") and t < prepared:
                 bad(f"$.{key}[{i}].{field_}", title, "早于名单生成时间", record[key][i][field_])
             if key == "reveals" and drawn is not None and t > drawn:
                 bad(f"$.{key}[{i}].{field_}", title, "晚于抽取时间", record[key][i][field_])
@@ -679,8 +684,6 @@ def _verify(record: dict[str, Any]) -> list[Problem]:
             bad(f"$.acknowledgements[{i}].list_hash", "确认的名单哈希", f"{a['party']} 确认的哈希与重算的名单哈希 {expected_hash} 不一致", a["list_hash"])
         if a["party"] not in sides:
             bad(f"$.acknowledgements[{i}].party", "确认人", "不是本次抽取的当事人", a["party"])
-        if instant(a["at"]) < instant(record["prepared_at"]):
-            bad(f"$.acknowledgements[{i}].at", "确认时间", "名单确认早于名单生成", a["at"])
         if decl and instant(a["at"]) > instant(decl["declared_at"]):
             bad(f"$.acknowledgements[{i}].at", "确认时间", "名单确认晚于指定随机值来源", a["at"])
     if decl is None or record["result"] is None:
