@@ -220,3 +220,20 @@ def test_grant_delay_hours_is_a_setting() -> None:
     assert parse_config("[accounts]\ngrant_delay_hours = 24\n").accounts.grant_delay_hours == 24
     with pytest.raises(SettingsError, match="accounts.grant_delay_hours"):
         parse_config("[accounts]\ngrant_delay_hours = -1\n")
+
+
+def test_the_demo_accounts_may_decide_at_once(tmp_path: Path) -> None:
+    """`make demo` is one person trying every role: its accounts count as settled (own password,
+    grants confirmed), so disposal and review can be shown without waiting 72 hours."""
+    from gongu.demo_web import demo_accounts
+    from gongu.settings import load_settings
+
+    passwords = demo_accounts(load_settings(tmp_path))
+    catalog = Catalog(tmp_path / "archive" / "catalog.sqlite")
+    try:
+        now = datetime.now(SHANGHAI)
+        for username in ("demo-archivist", "demo-archivist2", "demo-proofreader"):
+            assert decision_blocker(catalog, username, now, 72) is None
+            assert check_login(catalog, username, passwords[username], "demo", now).account.password_own
+    finally:
+        catalog.close()
