@@ -14,6 +14,7 @@ from urllib.parse import quote
 from starlette.requests import Request
 from starlette.responses import FileResponse, RedirectResponse, Response
 
+from archive.disposal import destroyed, destroyed_case_ids
 from archive.workspace import STATUSES, comments, get_case, list_cases, status_counts
 from generator.kinds import is_forensic
 from generator.loading import CaseFileError, LoadedCase
@@ -64,6 +65,7 @@ def cases_page(request: Request) -> Response:
     base = "&".join(f"{k}={quote(v)}" for k, v in filters.items())
     return render(request, "cases.html", {
         "result": result, "filters": filters, "query": base, "statuses": STATUSES, "kinds": KINDS,
+        "destroyed": destroyed_case_ids(catalog, [r.case_id for r in result.rows]),
         "counts": status_counts(catalog), "may_upload": bool(request.state.account.roles & UPLOAD_ROLES)})
 
 
@@ -166,6 +168,27 @@ def case_context(request: Request, case_id: str) -> dict[str, Any] | None:
     return context
 
 
+def destroyed_page(request: Request, case_id: str, *, status: int = 200) -> Response | None:
+    """The page of a case whose archived report was destroyed at the end of its retention (10.4): 已销毁
+    and the tombstone, never the report (its copies went with the package: archive/disposal.py)."""
+    catalog = web_archive(request).catalog
+    tombs = destroyed(catalog, case_id)
+    if not tombs:
+        return None
+    row = get_case(catalog, case_id)
+    return render(request, "case_disposed.html", {"case_id": case_id, "row": row, "kinds": KINDS,
+                                                  "tombstones": [_tombstone(t) for t in tombs]}, status=status)
+
+
+def _tombstone(t: Any) -> dict[str, Any]:
+    import json
+
+    approvals = json.loads(t["approvals"]) if isinstance(t["approvals"], str) else dict(t["approvals"] or {})
+    return {"report_number": t["report_number"], "disposed_at": t["disposed_at"], "disposed_by": t["disposed_by"],
+            "proposed_by": approvals.get("proposed_by"), "approved_by": approvals.get("approved_by"),
+            "package_hash": t["package_hash"]}
+
+
 def _not_found(request: Request, case_id: str) -> Response:
     return render(request, "error.html", {"title": "没有此案件", "message": f"工作台中没有案件 {case_id}"}, status=404)
 
@@ -173,6 +196,9 @@ def _not_found(request: Request, case_id: str) -> Response:
 @page("/cases/{case_id}", roles=CASE_ROLES, name="case")
 def case_page(request: Request) -> Response:
     case_id = request.path_params["case_id"]
+    gone = destroyed_page(request, case_id)
+    if gone is not None:
+        return gone
     context = case_context(request, case_id)
     if context is None:
         return _not_found(request, case_id)
@@ -190,6 +216,9 @@ def case_page_with_errors(request: Request, case_id: str, errors: list[str], sta
 
 def _report(request: Request, kind: str) -> Response:
     case_id = request.path_params["case_id"]
+    gone = destroyed_page(request, case_id, status=410)  # 410 Gone: destroyed on purpose, never served again
+    if gone is not None:
+        return gone
     if get_case(web_archive(request).catalog, case_id) is None:
         return _not_found(request, case_id)
     loaded = workspace.load(_home(request), case_id)
