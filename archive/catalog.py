@@ -293,7 +293,11 @@ class Catalog:
             self.engine = catalog_server.server_engine(self.server)
         else:
             assert self.path is not None
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise CatalogError(f"档案目录数据库无法使用：{self.path}（无法创建其所在目录：{exc.strerror or exc}）"
+                                   "——检查路径与权限") from None
             self.files_dir = self.path.parent
             self.engine = _sqlite_engine(self.path)
         self._tx: Connection | None = None

@@ -259,6 +259,7 @@ def _remove_packages(archive: Archive, case_id: str, disposal: RowMapping,
             disposed_ids.append(int(row["id"]))
         if disposed_ids:  # named after a package this execution disposes: its state decides after a crash
             moved += _move_copies_aside(archive, case_id, disposed_ids[0])
+            crash_point("disposal_after_copies")
         cat.execute_disposal(disposal["id"], by=by, at=at.isoformat())
     except BaseException:
         for trash, original in reversed(moved):

@@ -95,7 +95,7 @@ class ArchivedPackage:
         facts = self.metadata["retention"].get("facts")
         if not isinstance(facts, dict):
             return closure
-        ingested = beijing_date(datetime.fromisoformat(str(self.metadata["ingest"]["at"])))
+        ingested = date.fromisoformat(str(facts["ingest"]))  # the day of `ingest.at`, as ingest took it
         issued = date.fromisoformat(str(facts["issuance"])) if facts.get("issuance") else None
         return max(d for d in (closure, issued, ingested) if d is not None)
 

@@ -84,3 +84,17 @@ def test_fsck_names_a_package_on_disk_the_catalog_does_not_list(prepared: Path, 
     result = runner.invoke(app, ["archive", "fsck"])
     assert result.exit_code == 1, result.output
     assert "完整但未登记的档案包：2025/STRAY-1/SA-GC-20250905-017" in result.output
+
+
+def test_a_catalog_whose_folder_cannot_be_made_names_the_path(prepared: Path, tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    home = copied_home(prepared, tmp_path, monkeypatch)
+    (home / "blocker").write_text("a file where the catalog's folder should be", encoding="utf-8")
+    toml = home / "gongu.toml"
+    toml.write_text(toml.read_text(encoding="utf-8").replace("[archive]\n", '[archive]\ncatalog = "blocker/catalog.sqlite"\n'),
+                    encoding="utf-8")
+    result = runner.invoke(app, ["archive", "audit"])
+    assert result.exit_code == 2, (result.output, result.exception)
+    out = " ".join(result.output.split()).replace(" ", "")
+    # the first file read there (the pinned firm certificate, then the catalog) names the path
+    assert "home/blocker/" in out and "Notadirectory" in out and "Traceback" not in result.output

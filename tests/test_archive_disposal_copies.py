@@ -61,7 +61,7 @@ def test_10_4_disposal_removes_the_workspace_and_issued_copies(home: Path) -> No
     assert _present(home) == {f: [OTHER] for f in COPIES}
 
 
-@pytest.mark.parametrize("point", ["disposal_after_move", "disposal_after_commit"])
+@pytest.mark.parametrize("point", ["disposal_after_move", "disposal_after_copies", "disposal_after_commit"])
 def test_a_crash_mid_disposal_restores_or_finishes_the_copies(home: Path, point: str) -> None:
     with open_archive(home, AFTER_END) as archive:
         propose(archive, CASE, by="甲")
@@ -72,8 +72,12 @@ def test_a_crash_mid_disposal_restores_or_finishes_the_copies(home: Path, point:
                           timeout=120)
     assert proc.returncode == 137, proc.stderr[-2000:]
     with open_archive(home, AFTER_END) as archive:
+        seen = fsck(archive)
+        aside = [t for t in seen.trash_folders if "/.disposed-" in t]
+        assert len(aside) == (0 if point == "disposal_after_move" else len(COPIES)) and not seen.clean
         fsck(archive, repair=True)
-    expected = [CASE, OTHER] if point == "disposal_after_move" else [OTHER]
+        assert fsck(archive).clean
+    expected = [OTHER] if point == "disposal_after_commit" else [CASE, OTHER]  # put back unless committed
     assert _present(home) == {f: expected for f in COPIES}
 
 

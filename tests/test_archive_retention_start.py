@@ -17,7 +17,7 @@ from archive.disposal import DisposalRefused, eligibility, propose
 from archive.ingest import IngestRefused, ingest
 from generator.loading import load_case
 from generator.rules import blocking_reasons
-from tests.archivekit import Kit, open_archive, write_case, write_home
+from tests.archivekit import Kit, open_archive, reissue_of, write_case, write_home
 from tests.sealkit import example_case
 
 CASE = "SAGC-2025-0712"
@@ -84,6 +84,11 @@ def test_10_1_a_closure_before_the_report_date_blocks_archiving(home: Path, kit:
                 "报告出具、交付之后方可结案，保管期限不能从报告出具前起算（$.delivery.closed_at）")
     assert expected in blocking_reasons(loaded.case, stage="archive")
     assert expected not in blocking_reasons(loaded.case, stage="review")  # a warning before archiving
+    # a reissue (…R1) may be dated after the closure of the case whose report it corrects
+    reissue = reissue_of(example_case())
+    reissue["report"]["issued_on"] = "2025-11-01"
+    assert not [r for r in blocking_reasons(load_case(write_case(tmp_path / "r1", reissue)).case, stage="archive")
+                if "结案时间" in r]
     with open_archive(home, "2025-10-16T17:00:00+08:00") as archive, pytest.raises(IngestRefused) as refused:
         ingest(archive, loaded, kit.sealed, by="档案员甲")
     assert expected in refused.value.reasons

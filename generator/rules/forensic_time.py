@@ -156,5 +156,6 @@ def closed_before_archive(ctx: RuleContext) -> Iterator[Miss]:
 def closed_after_opinion(ctx: RuleContext) -> Iterator[Miss]:
     from generator.rules.report import closed_before_issue
 
-    if miss := closed_before_issue(ctx.forensic.delivery.closed_at, ctx.forensic.report.issued_on):
+    report = ctx.forensic.report
+    if miss := closed_before_issue(ctx.forensic.delivery.closed_at, report.issued_on, report.supersedes):
         yield miss

@@ -95,14 +95,15 @@ def delivery_before_archive(ctx: RuleContext) -> Iterator[Miss]:
             yield Miss(f"$.delivery.{key}", f"交付与收费 / {title}：未记录，结案归档前须记录")
 
 
-def closed_before_issue(case_closed: object, issued_on: object) -> Miss | None:
+def closed_before_issue(case_closed: object, issued_on: object, supersedes: object = None) -> Miss | None:
     """A closure dated before the report it closes on (Beijing dates): the report must exist before the
-    case is closed, and retention must not be counted from a day before the report was issued."""
+    case is closed, and retention must not be counted from a day before the report was issued. A
+    reissue (`report.supersedes`) may be dated after the closure of the case whose report it corrects."""
     from datetime import date, datetime
 
     from generator.types import beijing_date
 
-    if not isinstance(case_closed, datetime) or not isinstance(issued_on, date):
+    if supersedes or not isinstance(case_closed, datetime) or not isinstance(issued_on, date):
         return None
     closed = beijing_date(case_closed)
     if closed >= issued_on:
@@ -115,5 +116,6 @@ def closed_before_issue(case_closed: object, issued_on: object) -> Miss | None:
 @rule("delivery.closed_after_issue", "10.1", "warning", "结案不得早于报告出具日期",
       stage_severity=(("archive", "blocking"),))
 def closed_after_issue(ctx: RuleContext) -> Iterator[Miss]:
-    if miss := closed_before_issue(ctx.case.delivery.closed_at, ctx.case.report.issued_on):
+    report = ctx.case.report
+    if miss := closed_before_issue(ctx.case.delivery.closed_at, report.issued_on, report.supersedes):
         yield miss
