@@ -226,6 +226,15 @@ def _corrupt_message(path: Path, detail: str) -> str:
 # ─────────────────────────── SQLite-specific: the one place (PRAGMAs, locking) ───────────────────────────
 
 _SQLITE_CORRUPT_CODES = {11, 26}  # SQLITE_CORRUPT, SQLITE_NOTADB
+# The file cannot be used as it is: what to check, by SQLite's primary result code.
+_SQLITE_UNUSABLE = {
+    3: "没有访问权限：检查文件及其所在目录的权限",  # SQLITE_PERM
+    8: "只能读、不能写：检查文件及其所在目录的权限与挂载方式（须可读写）；若文件头被改动，从备份恢复",  # SQLITE_READONLY
+    10: "读写出错：检查磁盘与挂载",  # SQLITE_IOERR
+    13: "磁盘已满：腾出空间后重新执行",  # SQLITE_FULL
+    14: "无法打开：检查路径是否存在、是否为文件、所在目录是否可写",  # SQLITE_CANTOPEN
+    23: "没有访问权限",  # SQLITE_AUTH
+}
 
 
 def _sqlite_engine(path: Path) -> Engine:
@@ -252,6 +261,10 @@ def _sqlite_engine(path: Path) -> Engine:
         code = getattr(orig, "sqlite_errorcode", None)
         if isinstance(orig, sqlite3.DatabaseError) and code is not None and code & 0xFF in _SQLITE_CORRUPT_CODES:
             raise CatalogCorrupt(_corrupt_message(path, str(orig))) from None
+        if isinstance(orig, sqlite3.DatabaseError) and code is not None and code & 0xFF in _SQLITE_UNUSABLE:
+            # what SQLite said, and where: a read-only or unopenable file is a message, never a traceback
+            raise CatalogError(f"档案目录数据库无法使用：{path}（SQLite：{orig}）——{_SQLITE_UNUSABLE[code & 0xFF]}。"
+                               "本次操作未写入目录") from None
 
     return engine
 
@@ -281,7 +294,11 @@ class Catalog:
             self.engine = catalog_server.server_engine(self.server)
         else:
             assert self.path is not None
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise CatalogError(f"档案目录数据库无法使用：{self.path}（无法创建其所在目录：{exc.strerror or exc}）"
+                                   "——检查路径与权限") from None
             self.files_dir = self.path.parent
             self.engine = _sqlite_engine(self.path)
         self._tx: Connection | None = None

@@ -1,6 +1,8 @@
 """Disposal at the end of retention (10.4): propose → approve by a different person → execute.
 Execution removes the payload and keeps a tombstone (metadata, manifest hashes, approvals) in the
-catalog and the log.
+catalog and the log. It reaches every copy of the case the system keeps (`ArchiveConfig.copies`: the
+workspace case folder, the issued reports, rendered previews), moved aside in the same guarded step
+and deleted after the commit, so no page serves a destroyed report.
 
 `assert_disposable` is the ONE guard: every path that removes a package goes through
 `_remove_packages`, which calls it inside the same write transaction, so no hold can slip in between
@@ -13,18 +15,20 @@ import json
 import os
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
-from sqlalchemy import RowMapping
+from sqlalchemy import RowMapping, func, select
+from sqlalchemy import case as sql_case
 
 from archive import package
 from archive import package_format as fmt
-from archive.catalog import Catalog, Event, canonical
+from archive.catalog import Catalog, Event, canonical, packages_table
 from archive.eventlog import latest_event, verify_log
-from archive.names import inside
+from archive.names import UnsafePathError, inside
 from archive.store import Archive, ArchiveError, crash_point
 from generator.persons import same_person
+from generator.types import beijing_date
 
 
 class DisposalRefused(ArchiveError):
@@ -44,7 +48,8 @@ def disposal_blockers(archive: Archive, case_id: str, today: date, *, clock_prob
     `clock_set_back` result when the caller already has it (one log scan for many cases).
 
     The retention end is taken from what cannot be edited silently — the sealed package's own
-    metadata (closure date and class, recomputed) and the signed log's ingest event — and the
+    metadata (its start and class, recomputed), the signed log's ingest event (its end, and its time
+    plus the class's years, which holds for packages written before ingest recorded its date) — and the
     catalog's `retention_until` can only make it later, never earlier. A package missing from disk is
     an incident to report and restore, never a disposal."""
     catalog = archive.catalog
@@ -78,6 +83,9 @@ def disposal_blockers(archive: Archive, case_id: str, today: date, *, clock_prob
             reasons.append(f"{where} 目录登记的保管期限类别 {r['retention_class']} 与档案包著录 "
                            f"{pkg.retention_class} 不一致（请运行 gongu archive audit）")
         candidates = [sealed_until, date.fromisoformat(r["retention_until"])]
+        cls = archive.config.retention.get(pkg.retention_class)
+        if cls is not None:  # never before N years from the day the signed log saw it arrive (10.4)
+            candidates.append(cls.until(beijing_date(datetime.fromisoformat(event.at))))
         if event.details.get("retention_until"):
             candidates.append(date.fromisoformat(str(event.details["retention_until"])))
         until = max(candidates)
@@ -223,6 +231,7 @@ def _remove_packages(archive: Archive, case_id: str, disposal: RowMapping,
     moved: list[tuple[Path, Path]] = []
     tombstones: list[tuple[str, dict[str, object]]] = []
     events: list[Event] = []
+    disposed_ids: list[int] = []
     try:
         for row in cat.packages(case_id, state="active"):
             path = inside(archive.root, *row["rel_path"].split("/"))
@@ -250,12 +259,53 @@ def _remove_packages(archive: Archive, case_id: str, disposal: RowMapping,
                  "manifest_sha256": {k: hashlib.sha256(v.encode()).hexdigest()
                                      for k, v in manifests.items()}}))
             tombstones.append((row["rel_path"], tomb))
+            disposed_ids.append(int(row["id"]))
+        if disposed_ids:  # named after a package this execution disposes: its state decides after a crash
+            moved += _move_copies_aside(archive, case_id, disposed_ids[0])
+            crash_point("disposal_after_copies")
         cat.execute_disposal(disposal["id"], by=by, at=at.isoformat())
     except BaseException:
         for trash, original in reversed(moved):
             os.rename(trash, original)
         raise
     return tombstones, events
+
+
+COPY_ASIDE = ".disposed-"  # <copies folder>/.disposed-<package id>-<uuid>-<case id>: awaiting the commit
+
+
+def _move_copies_aside(archive: Archive, case_id: str, package_id: int) -> list[tuple[Path, Path]]:
+    """Rename each copy folder of the case (within its folder, so atomic) to a name that says which
+    package's disposal it waits for; the caller renames them back if the transaction fails."""
+    moved: list[tuple[Path, Path]] = []
+    for folder in archive.config.copies:
+        try:
+            copy = inside(folder, case_id)
+        except UnsafePathError:
+            continue
+        if copy == folder or not copy.exists():
+            continue
+        aside = folder / f"{COPY_ASIDE}{package_id}-{uuid.uuid4().hex}-{case_id}"
+        os.rename(copy, aside)
+        moved.append((aside, copy))
+    return moved
+
+
+def _purge_copies_locked(archive: Archive, done: list[str]) -> None:
+    """Copies moved aside: deleted once their package is recorded disposed; put back while it is still
+    active (an execution that died before its commit)."""
+    for folder in archive.config.copies:
+        if not folder.is_dir():
+            continue
+        for aside in sorted(folder.glob(f"{COPY_ASIDE}*")):
+            pid, _uuid, case_id = (aside.name[len(COPY_ASIDE):].split("-", 2) + ["", ""])[:3]
+            row = archive.catalog.package_by_id(int(pid)) if pid.isdigit() else None
+            if row is not None and row["state"] == "disposed":
+                package.remove_tree(aside)
+                done.append(f"已清除已销毁案件的副本：{folder.name}/{case_id}")
+            elif row is not None and case_id and not (folder / case_id).exists():
+                os.rename(aside, folder / case_id)
+                done.append(f"已恢复未完成销毁的案件副本：{folder.name}/{case_id}")
 
 
 def _write_tombstone_file(root: Path, rel: str, tomb: dict[str, object]) -> None:
@@ -270,13 +320,15 @@ def _purge_trash(archive: Archive) -> list[str]:
     restore any whose package is still active (an execution that crashed before its commit)."""
     done: list[str] = []
     trash_root = archive.root / package.TRASH_DIR
-    if not trash_root.is_dir():
+    if not trash_root.is_dir() and not any(any(f.glob(f"{COPY_ASIDE}*")) for f in archive.config.copies if f.is_dir()):
         return done
     # Under the catalog's write lock: an execution running elsewhere (another process, another office
     # sharing the package tree) holds it from moving its packages into .trash until its commit, so its
     # trash is never mistaken for a crashed execution and put back.
     with archive.catalog.write():
-        _purge_trash_locked(archive, trash_root, done)
+        if trash_root.is_dir():
+            _purge_trash_locked(archive, trash_root, done)
+        _purge_copies_locked(archive, done)
     return done
 
 
@@ -292,6 +344,24 @@ def _purge_trash_locked(archive: Archive, trash_root: Path, done: list[str]) -> 
             if not original.exists():
                 os.rename(trash, original)
                 done.append(f"已恢复未完成销毁的档案包：{row['rel_path']}")
+
+
+def destroyed(catalog: Catalog, case_id: str) -> list[RowMapping]:
+    """The tombstones of a case whose every archived package was destroyed ([] otherwise): what a page
+    shows instead of the case's report."""
+    if catalog.packages(case_id, state="active"):
+        return []
+    return catalog.tombstones(case_id)
+
+
+def destroyed_case_ids(catalog: Catalog, case_ids: list[str]) -> set[str]:
+    """Of these cases, those with packages and none left active (one query, for a list page)."""
+    if not case_ids:
+        return set()
+    t = packages_table
+    rows = catalog._rows(select(t.c.case_id, func.sum(sql_case((t.c.state == "active", 1), else_=0)).label("active"))
+                         .where(t.c.case_id.in_(case_ids)).group_by(t.c.case_id))
+    return {r["case_id"] for r in rows if not r["active"]}
 
 
 def _need_person(by: str) -> None:

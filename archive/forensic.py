@@ -25,7 +25,7 @@ from archive import metadata as md
 from archive import package
 from archive.names import UnsafePathError, relative_inside, safe_component
 from archive.package_format import SEARCH_RECORD_2, ArchivedPackage
-from archive.retention import RetentionClass
+from archive.retention import RetentionClass, RetentionStart
 from generator.forensic.model import (
     GRADE_NUMERALS,
     MATTER_KIND_TITLES,
@@ -495,12 +495,13 @@ def time_limits_record(case: ForensicAppraisalCase) -> dict[str, Any]:
     return record
 
 
-def build_metadata(case: ForensicAppraisalCase, files: list[md.FileEntry], retention: RetentionClass, until: date,
+def build_metadata(case: ForensicAppraisalCase, files: list[md.FileEntry], retention: RetentionClass, start: RetentionStart,
                    *, ingested_at: datetime, ingested_by: str, software: str) -> dict[str, Any]:
     """metadata.json of format 2: every key of format 1 (null where the kind has no such thing: policy,
     project, loss date, amounts) plus the `forensic` block."""
     d = case.delivery
     iso = md._iso
+    until = retention.until(start.start)  # 10.4, from the latest of closure, issuance and ingest
     return {
         "schema": md.SCHEMA_2,
         "case_id": case.case_id,
@@ -521,8 +522,8 @@ def build_metadata(case: ForensicAppraisalCase, files: list[md.FileEntry], reten
                   "fee_received": iso(d.fee_received_at), "closure": iso(d.closed_at)},
         "amounts": {"claimed": None, "total_payable": None},
         "retention": {"class": retention.name, "title": retention.title, "years": retention.years,
-                      "counted_from": "closure", "start": iso(beijing_date(d.closed_at) if d.closed_at else None),
-                      "until": until.isoformat(), "basis": retention.basis},
+                      "counted_from": start.counted_from, "start": start.start.isoformat(),
+                      "facts": start.as_dict(), "until": until.isoformat(), "basis": retention.basis},
         "ingest": {"at": ingested_at.isoformat(), "by": ingested_by, "software": software},
         "files": [f.as_dict() for f in files],
         "totals": {"files": len(files), "bytes": sum(f.size for f in files)},

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from archive import package
-from archive.disposal import _purge_trash
+from archive.disposal import COPY_ASIDE, _purge_trash
 from archive.ingest import register
 from archive.store import Archive
 
@@ -103,8 +103,11 @@ def fsck(archive: Archive, *, repair: bool = False, by: str = "fsck") -> FsckRep
     trash_root = root / package.TRASH_DIR
     if trash_root.is_dir():
         rep.trash_folders = sorted(p.name for p in trash_root.iterdir())
-        if repair:
-            rep.repaired += _purge_trash(archive)
+    # a disposal interrupted after setting the case's workspace / issued copies aside (archive/disposal.py)
+    rep.trash_folders += sorted(f"{folder.name}/{p.name}" for folder in archive.config.copies if folder.is_dir()
+                                for p in folder.glob(f"{COPY_ASIDE}*"))
+    if repair and rep.trash_folders:
+        rep.repaired += _purge_trash(archive)
 
     rows = {r["rel_path"]: r for r in archive.catalog.packages()}
     for bag in package.iter_bags(root):

@@ -17,7 +17,7 @@ import json
 import os
 import uuid
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -26,14 +26,14 @@ from archive import metadata as md
 from archive import package_format as fmt
 from archive.draw_log import package_draw_events
 from archive.names import UnsafePathError, inside, relative_inside, safe_component
-from archive.retention import class_for, retention_until
+from archive.retention import RetentionStart, class_for, retention_start
 from archive.store import Archive, ArchiveError, crash_point
 from generator.adjust import adjust, adjustment_to_dict
 from generator.forensic.issued import IssuedOpinion
 from generator.kinds import Case, is_forensic
 from generator.loading import LoadedCase
 from generator.text_safety import csv_cell
-from generator.types import beijing_date
+from generator.types import SHANGHAI, beijing_date
 
 SOFTWARE = "gongu archive 1"
 
@@ -210,6 +210,7 @@ def ingest(archive: Archive, loaded: LoadedCase, report_pdf: Path | None, *,
     archive.require_root()  # the shared package tree is mounted (archive/identity.py): else nothing is written
     case = loaded.case
     reasons = archivable_problems(case, archive.today(), issued_opinion_of(report_pdf, case))
+    timestamped: str | None = None
     if report_pdf is None:
         reasons.append("缺少已签章的公估报告（--report）")
     elif not report_pdf.is_file():
@@ -222,6 +223,7 @@ def ingest(archive: Archive, loaded: LoadedCase, report_pdf: Path | None, *,
             reasons.append(f"报告签章核验未通过：{outcome.summary}")
         else:
             reasons += report_mismatch(report_pdf, case)
+            timestamped = outcome.details.get("timestamped_at")
     if not by.strip():
         reasons.append("须写明归档人（--by）")
     if reasons:
@@ -242,7 +244,8 @@ def ingest(archive: Archive, loaded: LoadedCase, report_pdf: Path | None, *,
     # ingest here for a dead one (archive/fsck.py)
     tmp = tmp_root / f"{uuid.uuid4().hex}-{package.host_tag()}-{os.getpid()}"
     try:
-        entries = _build(archive, loaded, payload, tmp, by, filed)
+        start = start_of_retention(case, timestamped, archive.now())
+        entries = _build(archive, loaded, payload, tmp, by, start, filed)
         payload_hash = hashlib.sha256(package.payload_manifest(tmp).encode()).hexdigest()
         if existing is not None:
             if not package.is_bag(final):
@@ -254,8 +257,10 @@ def ingest(archive: Archive, loaded: LoadedCase, report_pdf: Path | None, *,
                                  "更正后的报告应以新的报告编号（R 后缀）重新出具并归档（替代关系见 report.supersedes）"])
         crash_point("before_rename")
         final.parent.mkdir(parents=True, exist_ok=True)
+        placed = False
         try:
             os.rename(tmp, final)
+            placed = True
         except OSError as exc:
             if exc.errno not in (errno.ENOTEMPTY, errno.EEXIST):
                 raise
@@ -270,7 +275,12 @@ def ingest(archive: Archive, loaded: LoadedCase, report_pdf: Path | None, *,
             package.fsync_dir(final.parent)
             package.fsync_dir(tmp_root)
         crash_point("after_rename")
-        result = register(archive, final, rel, by=by, kind="ingest", entries_count=len(entries))
+        try:
+            result = register(archive, final, rel, by=by, kind="ingest", entries_count=len(entries))
+        except BaseException:
+            if placed:
+                _withdraw(archive, case, final, tmp)
+            raise
         crash_point("after_commit")
         return result
     finally:
@@ -278,8 +288,42 @@ def ingest(archive: Archive, loaded: LoadedCase, report_pdf: Path | None, *,
             package.remove_tree(tmp)
 
 
+def _withdraw(archive: Archive, case: Case, final: Path, tmp: Path) -> None:
+    """Take back a package this ingest placed when its catalog write failed (a read-only or damaged
+    catalog, a refused statement): no package on the shelf that the catalog does not list. When the
+    catalog cannot say whether the write landed (a server gone at COMMIT), the package stays for
+    `fsck`, which registers it or reports it."""
+    try:
+        if archive.catalog.package(case.case_id, case.report.number) is not None:
+            return
+    except Exception:  # the catalog cannot tell: leave it to fsck
+        return
+    os.rename(final, tmp)  # off the shelf atomically, then deleted (the caller's finally)
+    try:
+        final.parent.rmdir()  # <year>/<case>/, when this package was its only content
+    except OSError:
+        pass
+
+
+def issued_at(case: Case, timestamped: str | None) -> datetime | None:
+    """When the report being archived was issued, as the system saw it: the latest of the issuance the
+    issuing step recorded for this report number (`issuances[].issued_at`) and the trusted RFC 3161
+    time on the sealed report; None when neither exists."""
+    seen = [i.issued_at for i in case.issuances if i.number == case.report.number and i.issued_at is not None]
+    if timestamped:
+        seen.append(datetime.fromisoformat(timestamped))
+    return max(seen, key=lambda t: t.timestamp() if t.tzinfo else t.replace(tzinfo=SHANGHAI).timestamp(),
+               default=None)
+
+
+def start_of_retention(case: Case, timestamped: str | None, now: datetime) -> RetentionStart:
+    """10.4: the latest of the recorded closure, the issuance and this ingest (archive/retention.py)."""
+    assert case.delivery.closed_at is not None
+    return retention_start(case.delivery.closed_at, issued_at(case, timestamped), now)
+
+
 def _build(archive: Archive, loaded: LoadedCase, payload: list[package.PayloadFile], tmp: Path,
-           by: str, filed: list[forensic.Filed] | None = None) -> list[md.FileEntry]:
+           by: str, start: RetentionStart, filed: list[forensic.Filed] | None = None) -> list[md.FileEntry]:
     case = loaded.case
     tmp.mkdir()
     entries: list[md.FileEntry] = []
@@ -295,19 +339,17 @@ def _build(archive: Archive, loaded: LoadedCase, payload: list[package.PayloadFi
         entries.append(md.FileEntry(f"data/{item.rel}", item.role, size, md.media_type_for(item.rel), digest))
     crash_point("after_payload")
     cls = class_for(case, archive.config.retention)
-    assert case.delivery.closed_at is not None
-    until = retention_until(case.delivery.closed_at, cls)
     tags: dict[str, bytes] = {}
     if is_forensic(case):
         assert filed is not None
         titled = {f"data/{f.item.rel}": f.title for f in filed}
         entries = [replace(e, title=titled.get(e.path)) for e in entries]
-        meta = forensic.build_metadata(case, entries, cls, until, ingested_at=archive.now(), ingested_by=by,
+        meta = forensic.build_metadata(case, entries, cls, start, ingested_at=archive.now(), ingested_by=by,
                                        software=SOFTWARE)
         what = f"司法鉴定档案 {case.case_id} 文书 {case.report.number}"
     else:
         total = adjustment_to_dict(case, adjust(case))["totals"]["total_payable"]  # type: ignore[index]
-        meta = md.build_metadata(case, entries, cls, until, total_payable=str(total), ingested_at=archive.now(),
+        meta = md.build_metadata(case, entries, cls, start, total_payable=str(total), ingested_at=archive.now(),
                                  ingested_by=by, software=SOFTWARE)
         what = f"公估档案 {case.case_id} 报告 {case.report.number}"
     package.make_bag(tmp, {"Source-Organization": case.organization_name, "External-Identifier": case.case_id,

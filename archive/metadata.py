@@ -24,9 +24,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from archive.retention import RetentionClass
+from archive.retention import RetentionClass, RetentionStart
 from generator.model import CarSurveyCase
-from generator.types import beijing_date
 
 SCHEMA = "gongu-archive-package/1"
 # Format 2 (forensic appraisal packages): format 1's keys plus a `forensic` block, the roles below and
@@ -127,10 +126,11 @@ def _iso(value: datetime | date | None) -> str | None:
     return None if value is None else value.isoformat()
 
 
-def build_metadata(case: CarSurveyCase, files: list[FileEntry], retention: RetentionClass, until: date,
+def build_metadata(case: CarSurveyCase, files: list[FileEntry], retention: RetentionClass, start: RetentionStart,
                    *, total_payable: str | None, ingested_at: datetime, ingested_by: str,
                    software: str) -> dict[str, Any]:
     d = case.delivery
+    until = retention.until(start.start)  # 10.4, from the latest of closure, issuance and ingest
     return {
         "schema": SCHEMA,
         "case_id": case.case_id,
@@ -152,8 +152,8 @@ def build_metadata(case: CarSurveyCase, files: list[FileEntry], retention: Reten
         "amounts": {"claimed": None if case.incident.claimed_amount is None else str(case.incident.claimed_amount),
                     "total_payable": total_payable},
         "retention": {"class": retention.name, "title": retention.title, "years": retention.years,
-                      "counted_from": "closure", "start": _iso(beijing_date(d.closed_at) if d.closed_at else None),
-                      "until": until.isoformat(), "basis": retention.basis},
+                      "counted_from": start.counted_from, "start": start.start.isoformat(),
+                      "facts": start.as_dict(), "until": until.isoformat(), "basis": retention.basis},
         "ingest": {"at": ingested_at.isoformat(), "by": ingested_by, "software": software},
         "files": [f.as_dict() for f in files],
         "totals": {"files": len(files), "bytes": sum(f.size for f in files)},

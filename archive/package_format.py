@@ -23,7 +23,7 @@ from typing import Any
 from archive import metadata as md
 from archive import package
 from archive.errors import ArchiveError
-from archive.retention import RetentionClass, retention_until
+from archive.retention import RetentionClass
 from generator.adjust import adjust
 from generator.amounts import to_fen
 from generator.kinds import Case, is_forensic
@@ -85,13 +85,27 @@ class ArchivedPackage:
     def closed_at(self) -> datetime:
         return datetime.fromisoformat(str(self.metadata["dates"]["closure"]))
 
+    @property
+    def retention_start(self) -> date:
+        """The day retention counts from, recomputed from the package's own dates (archive/retention.py):
+        the latest of closure, the issuance the system saw and the ingest. A package written before
+        ingest recorded those facts (no `retention.facts`) counts from closure, as it was written;
+        disposal still holds it to its ingest date from the signed log (archive/disposal.py)."""
+        closure = beijing_date(self.closed_at)
+        facts = self.metadata["retention"].get("facts")
+        if not isinstance(facts, dict):
+            return closure
+        ingested = date.fromisoformat(str(facts["ingest"]))  # the day of `ingest.at`, as ingest took it
+        issued = date.fromisoformat(str(facts["issuance"])) if facts.get("issuance") else None
+        return max(d for d in (closure, issued, ingested) if d is not None)
+
     def retention_until(self, classes: Mapping[str, RetentionClass]) -> date:
-        """The retention end this sealed package proves (10.4): closure date + its class's years under
+        """The retention end this sealed package proves (10.4): its start + its class's years under
         today's table, never earlier than the end written into the package at ingest."""
         cls = classes.get(self.retention_class)
         if cls is None:
             raise PackageFormatError(f"{self.path / METADATA_FILE}：未知的保管期限类别 {self.retention_class!r}")
-        return max(retention_until(self.closed_at, cls), self.recorded_retention_until)
+        return max(cls.until(self.retention_start), self.recorded_retention_until)
 
     def file_with_role(self, role: str) -> Path | None:
         for f in self.files:
@@ -250,10 +264,29 @@ def metadata_problems(meta: Mapping[str, Any]) -> list[str]:
         problems.append("retention.until / dates.closure 不是有效的日期")
     if not isinstance(meta["retention"].get("class"), str):
         problems.append("retention.class 应为字符串")
+    problems += _facts_problems(meta)
     totals = meta["totals"]
     if not isinstance(totals.get("files"), int) or not isinstance(totals.get("bytes"), int):
         problems.append("totals.files / totals.bytes 应为整数")
     return problems
+
+
+def _facts_problems(meta: Mapping[str, Any]) -> list[str]:
+    """`retention.facts` (the dates retention may start from) and `ingest.at`, when the package has facts."""
+    facts = meta["retention"].get("facts")
+    if facts is None:
+        return []
+    if not isinstance(facts, dict):
+        return ["retention.facts 应为对象"]
+    try:
+        datetime.fromisoformat(str(meta["ingest"].get("at")))
+        for key in ("closure", "ingest"):
+            date.fromisoformat(str(facts.get(key)))
+        if facts.get("issuance") is not None:
+            date.fromisoformat(str(facts["issuance"]))
+    except ValueError:
+        return ["retention.facts（closure / issuance / ingest）或 ingest.at 不是有效的日期"]
+    return []
 
 
 def required_roles(meta: Mapping[str, Any]) -> frozenset[str]:

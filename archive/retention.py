@@ -1,6 +1,12 @@
-"""Retention classes (10.4; 资产评估法 Art. 29): ordinary ≥ 15 years, statutory ≥ 30 years, counted
-from case closure; forensic appraisal files ≥ 30 years (广东省司法鉴定管理条例 2022 Art 51). The classes are data (forms/retention.toml), overridable per firm but never
-below the legal minimum."""
+"""Retention classes (10.4; 资产评估法 Art. 29): ordinary ≥ 15 years, statutory ≥ 30 years; forensic
+appraisal files ≥ 30 years (广东省司法鉴定管理条例 2022 Art 51). The classes are data
+(forms/retention.toml), overridable per firm but never below the legal minimum.
+
+The period starts on the latest of three dates (`retention_start`): the closure recorded in the case
+file, the issuance the system saw (the report's sealing / issue time) and the ingest. The code counts
+"不少于" N years from closure (10.1: closure follows the report's delivery); a closure typed years back
+must not shorten what the archive keeps from the day it received the report, so only facts the
+archive saw itself can move the start earlier than today's ingest — none can."""
 
 from __future__ import annotations
 
@@ -71,6 +77,36 @@ def class_for(case: Case, classes: dict[str, RetentionClass]) -> RetentionClass:
     if case.kind == "forensic_appraisal":
         return classes["forensic"]
     return classes["statutory" if getattr(case, "statutory", False) else "ordinary"]
+
+
+@dataclass(frozen=True)
+class RetentionStart:
+    """The dates retention may start from (Beijing dates) and the latest of them."""
+
+    closure: date
+    issuance: date | None
+    ingest: date
+
+    @property
+    def start(self) -> date:
+        return max(d for d in (self.closure, self.issuance, self.ingest) if d is not None)
+
+    @property
+    def counted_from(self) -> str:
+        """Which fact set the start ("ingest" on a tie with it: the archive's own)."""
+        start = self.start
+        return "ingest" if self.ingest == start else "issuance" if self.issuance == start else "closure"
+
+    def as_dict(self) -> dict[str, str | None]:
+        return {"closure": self.closure.isoformat(),
+                "issuance": None if self.issuance is None else self.issuance.isoformat(),
+                "ingest": self.ingest.isoformat()}
+
+
+def retention_start(closed_at: datetime, issued_at: datetime | date | None, ingested_at: datetime) -> RetentionStart:
+    """10.4 counted from the latest of closure, issuance and ingest, each as a Beijing date."""
+    issued = beijing_date(issued_at) if isinstance(issued_at, datetime) else issued_at
+    return RetentionStart(beijing_date(closed_at), issued, beijing_date(ingested_at))
 
 
 def retention_until(closed_at: datetime, cls: RetentionClass) -> date:

@@ -43,6 +43,9 @@ class ArchiveConfig:
     checkpoint_every: int = 50  # sign a checkpoint after this many new events
     retention: dict[str, RetentionClass] = field(default_factory=load_classes)
     server: ServerStore | None = None  # a shared PostgreSQL catalog instead of the SQLite file (issue 16)
+    # Folders holding other copies of a case as <folder>/<case id>/ (the workspace, the issued reports,
+    # rendered previews): a disposal removes them with the package (archive/disposal.py)
+    copies: tuple[Path, ...] = ()
 
     @property
     def catalog_location(self) -> Path | ServerStore:
@@ -58,7 +61,7 @@ class ArchiveConfig:
     def under(cls, home: Path, *, root: str | Path = "archive/packages",
               catalog: str | Path = "archive/catalog.sqlite", checkpoint_dir: str | Path = "archive/checkpoints",
               checkpoint_every: int = 50, retention: dict[str, Any] | None = None,
-              server: ServerStore | None = None) -> ArchiveConfig:
+              server: ServerStore | None = None, copies: tuple[str | Path, ...] = ()) -> ArchiveConfig:
         """Defaults under GONGU_HOME/archive, overridable by gongu.toml [archive] (gongu/settings.py);
         `server`: gongu.toml [store] names a PostgreSQL catalog."""
 
@@ -67,7 +70,8 @@ class ArchiveConfig:
             return path if path.is_absolute() else home / path
 
         return cls(root=p(root), catalog_path=p(catalog), checkpoint_dir=p(checkpoint_dir),
-                   checkpoint_every=checkpoint_every, retention=load_classes(retention or {}), server=server)
+                   checkpoint_every=checkpoint_every, retention=load_classes(retention or {}), server=server,
+                   copies=tuple(p(c) for c in copies))
 
 
 class Archive:

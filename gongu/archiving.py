@@ -20,6 +20,10 @@ if TYPE_CHECKING:  # the archive (SQLAlchemy) loads when a command opens it, not
     from archive.store import Archive, ArchiveConfig
 
 FIRM_PASSPHRASE_ENV = "GONGU_FIRM_KEY_PASSPHRASE"
+# Where GONGU_HOME keeps other copies of a case, each as <folder>/<case id>/: the workspace case folder,
+# the issued reports, the workspace's previews and the forensic pages' renderings. Disposal removes
+# them with the package (10.4: nothing of a destroyed file is kept or served).
+CASE_COPIES = ("workspace", "issued", "workspace-previews", "web-cache/forensic")
 
 
 def make_verifier(trust_roots: list[Path], crls: list[Path], policy: Any = None) -> Verifier | None:
@@ -41,8 +45,13 @@ def make_verifier(trust_roots: list[Path], crls: list[Path], policy: Any = None)
         problems = report.all_problems()
         signers = [s.signer for s in report.signatures]
         summary = f"{len(signers)} 个签名有效：{'、'.join(signers)}" if report.ok else "；".join(problems[:4])
+        # the latest trusted timestamp (RFC 3161) on the report: when it was sealed, by a clock not ours;
+        # ingest counts retention from no earlier than that (archive/retention.py)
+        stamps = [s.timestamp.time for s in report.signatures + report.document_timestamps
+                  if s.timestamp is not None and s.timestamp.intact and s.timestamp.valid and s.timestamp.trusted]
         return VerifyOutcome(report.ok, summary, {"signers": signers, "certified": report.certified,
-                                                  "problems": problems})
+                                                  "problems": problems,
+                                                  "timestamped_at": max(stamps).isoformat() if stamps else None})
 
     return verify
 
@@ -59,7 +68,7 @@ def archive_config(settings: Settings) -> ArchiveConfig:
     a = settings.archive
     return ArchiveConfig.under(settings.home, root=a.root, catalog=a.catalog, checkpoint_dir=a.checkpoint_dir,
                                checkpoint_every=a.checkpoint_every, retention=a.retention_table(a.retention),
-                               server=settings.server_store())
+                               server=settings.server_store(), copies=CASE_COPIES)
 
 
 def open_store(settings: Settings, *, check: bool = True, create: bool = True) -> Catalog:

@@ -234,6 +234,7 @@ def upload_case(catalog: Catalog, home: Path, files: list[tuple[str, BinaryIO]],
         if taken := _number_problems(catalog, home, loaded):
             raise UploadRefused([Problem("$.report.number", "报告编号", r, case.report.number) for r in taken])
         existing = get_case(catalog, case.case_id)
+        _not_held(catalog, case.case_id)
         data = read_case_data(loaded)
         carried = _carry_over(home, existing, data, account)
         if carried is not None:
@@ -441,6 +442,7 @@ def submit_case(catalog: Catalog, home: Path, case_id: str, *, account: Actor, n
     """Submit a draft or returned case for review: only its handler account, and only when nothing blocks
     at the review stage (what `gongu check --stage review` reports)."""
     row = _require(catalog, case_id)
+    _not_held(catalog, case_id)
     if row.handler != account.username:
         raise WorkspaceRefused([f"只有上传本案的账户 {row.handler}（{row.handler_person}）可以提交审核"])
     if row.status not in ("draft", "returned"):
@@ -496,6 +498,7 @@ def review_case(catalog: Catalog, home: Path, case_id: str, *, account: Actor, l
         raise WorkspaceRefused([f"审核级别或决定无效：{level!r} {decision!r}"])
     if row.status != "in_review":
         raise WorkspaceRefused([f"案件状态为「{row.status_title}」，不在审核中"])
+    _not_held(catalog, case_id)
     loaded = load(home, case_id)
     titles = level_titles(loaded.case)
     reasons = account_review_problems(catalog, row, account, level, titles)
@@ -528,6 +531,15 @@ def _require(catalog: Catalog, case_id: str) -> WorkspaceCase:
     return row
 
 
+def _not_held(catalog: Catalog, case_id: str) -> None:
+    """A legal hold freezes every copy of the case, the workspace's included: no replacement, submission,
+    review or issue while it stands (the archive's holds table, archive/holds.py)."""
+    holds = catalog.active_holds(case_id)
+    if holds:
+        raise WorkspaceRefused([f"案件 {case_id} 处于冻结状态（{h['kind']}，文号 {h['reference']}，原因 {h['reason']}），"
+                                "工作台中的案件文件不得修改、提交、审核或出具，待冻结解除后再办理" for h in holds])
+
+
 # ───────────────────────────── issue, seal and archive ─────────────────────────────
 
 @dataclass(frozen=True)
@@ -553,6 +565,7 @@ def issue_and_archive(catalog: Catalog, home: Path, case_id: str, *, account: Ac
 
     if "approver" not in account.roles:
         raise WorkspaceRefused(["只有审核（approver）角色可以出具并签章"])
+    _not_held(catalog, case_id)
     _ready_to_issue(_require(catalog, case_id))
     # One issuance of a case at a time (web workers, offices): the status is judged again under the lock,
     # since a request that waited may find the case issued by the one before it.

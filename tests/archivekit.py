@@ -21,6 +21,10 @@ from signing.keys import DEMO_PASSPHRASE, make_demo_pki
 from signing.seal import SigningConfig, seal_report
 from tests.sealkit import example_case, sample_report
 
+# The day the example (closed 2025-10-16 09:00) is ingested by default: the afternoon of its closure, so its
+# retention (10.4: from the latest of closure, issuance and ingest) ends on 2040-10-16 as the tests expect.
+INGESTED_AT = "2025-10-16T17:00:00+08:00"
+
 # Registered in gongu.toml [people]: the CLI accepts only these as --by for disposals.
 PEOPLE = ["甲", "乙", "丙", "档案员甲", "主任乙", "档案员丙", "法务", "Alice", "bob"]
 
@@ -169,9 +173,9 @@ def open_archive(home: Path, now: str | None = None) -> Any:  # archive.store.Ar
 
 
 def ingested_home(base: Path, kit: Kit, *, reissue: bool = False, checkpoint: bool = False,
-                  checkpoint_every: int = 50, at: str | None = None, store_url: str | None = None) -> Path:
+                  checkpoint_every: int = 50, at: str = INGESTED_AT, store_url: str | None = None) -> Path:
     """A GONGU_HOME where the example (and, with `reissue`, its R1) was ingested by 档案员甲 and indexed
-    by the listener (at the time `at`, when given); `checkpoint` signs a checkpoint after the ingests.
+    by the listener at the time `at` (by default on the day of its closure); `checkpoint` signs a checkpoint after the ingests.
     Tests copy it (copied_home)."""
     from archive.ingest import ingest
     from generator.loading import load_case

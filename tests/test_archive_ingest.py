@@ -13,7 +13,7 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import date
+from datetime import UTC, datetime
 from pathlib import Path
 
 import bagit
@@ -29,6 +29,7 @@ from archive.names import UnsafePathError, inside, relative_inside, safe_compone
 from archive.package import iter_bags, validate
 from generator.adjust import adjust, adjustment_to_dict
 from generator.loading import load_case
+from generator.types import beijing_date
 from gongu.archiving import build_archive
 from gongu.cli import app
 from gongu.indexing import open_index
@@ -122,10 +123,12 @@ def test_10_4_metadata_parties_dates_and_retention(home: Path, kit: Kit, tmp_pat
     assert meta["parties"]["insured"] == data["policy"]["insured"]
     assert meta["parties"]["policyholder"] == data["policy"]["policyholder"]
     assert meta["dates"]["closure"].startswith(data["delivery"]["closed_at"])
-    # ordinary work: 15 years from closure (closed 2025-10-16 → kept until 2040-10-16)
-    closed = date.fromisoformat(data["delivery"]["closed_at"][:10])
-    assert meta["retention"] == {**meta["retention"], "class": "ordinary", "years": 15,
-                                 "until": closed.replace(year=closed.year + 15).isoformat()}
+    # ordinary work: 15 years (10.4) from the latest of closure (2025-10-16), issuance and ingest (today)
+    ingested = beijing_date(datetime.fromisoformat(meta["ingest"]["at"]))
+    assert meta["retention"] == {**meta["retention"], "class": "ordinary", "years": 15, "counted_from": "ingest",
+                                 "start": ingested.isoformat(),
+                                 "facts": {"closure": "2025-10-16", "issuance": None, "ingest": ingested.isoformat()},
+                                 "until": ingested.replace(year=ingested.year + 15).isoformat()}
 
     statutory = copy.deepcopy(data)
     statutory["case_id"] = "SAGC-2025-0999"
@@ -136,7 +139,7 @@ def test_10_4_metadata_parties_dates_and_retention(home: Path, kit: Kit, tmp_pat
         res = ingest(archive, load_case(write_case(tmp_path / "s", statutory)), kit.sealed_for(statutory), by="档案员甲")
         row = archive.catalog.packages("SAGC-2025-0999")[0]
     assert row["retention_class"] == "statutory"
-    assert row["retention_until"] == closed.replace(year=closed.year + 30).isoformat()  # 30 years (10.4)
+    assert row["retention_until"] == ingested.replace(year=ingested.year + 30).isoformat()  # 30 years (10.4)
     assert res.created
 
 
@@ -361,7 +364,9 @@ def test_cli_ingest_with_audio_video_and_attachment(home: Path, kit: Kit, case_p
     assert result.exit_code == 0, result.output
     listed = runner.invoke(app, ["archive", "list", "--json"])
     rows = json.loads(listed.output)
-    assert [(r["case_id"], r["state"], r["retention_until"]) for r in rows] == [("SAGC-2025-0712", "active", "2040-10-16")]
+    today = beijing_date(datetime.now(UTC))  # ingested now: kept 15 years from today (10.4)
+    assert [(r["case_id"], r["state"], r["retention_until"]) for r in rows] == [
+        ("SAGC-2025-0712", "active", today.replace(year=today.year + 15).isoformat())]
     bag = home / "archive" / "packages" / rows[0]["path"]
     meta = json.loads((bag / "metadata.json").read_text(encoding="utf-8"))
     roles = {f["role"]: f for f in meta["files"] if f["role"] in ("audio", "video", "attachment")}

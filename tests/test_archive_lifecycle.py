@@ -27,7 +27,7 @@ from generator.clock import FixedClock
 from generator.loading import load_case
 from gongu.cli import app
 from tests import storekit
-from tests.archivekit import Kit, copied_home, ingested_home, open_archive, write_case
+from tests.archivekit import INGESTED_AT, Kit, copied_home, ingested_home, open_archive, write_case
 from tests.sealkit import example_case
 
 runner = CliRunner()
@@ -383,11 +383,13 @@ def test_periodic_checkpoints_are_signed_and_exported(home: Path) -> None:
 
 def test_listeners_follow_ingest_hold_release_disposal(home: Path, kit: Kit, tmp_path: Path) -> None:
     seen: list[tuple[str, str | None]] = []
-    with open_archive(home, AFTER_END) as archive:
+    with open_archive(home, INGESTED_AT) as archive:  # ingested on its closure day: kept until 2040-10-16
         archive.subscribe(lambda ev, root: seen.append((ev.kind, ev.details.get("rel_path"))))
         data = example_case()
         data["case_id"] = "LISTEN-1"
         ingest(archive, load_case(write_case(tmp_path / "c", data)), kit.sealed_for(data), by="甲")
+    with open_archive(home, AFTER_END) as archive:
+        archive.subscribe(lambda ev, root: seen.append((ev.kind, ev.details.get("rel_path"))))
         place_hold(archive, "LISTEN-1", kind="dispute", reason="r", reference="x", by="甲")
         release_hold(archive, "LISTEN-1", by="甲", reason="r")
         propose(archive, "LISTEN-1", by="甲")

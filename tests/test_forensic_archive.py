@@ -299,7 +299,12 @@ def test_the_package_holds_every_file_with_its_hash(archived: Archived) -> None:
     bagit.Bag(str(pkg.path)).validate()
     meta = pkg.metadata
     assert meta["kind"] == "forensic_appraisal" and meta["parties"]["firm"] == INSTITUTION
-    assert meta["retention"]["class"] == "forensic" and meta["retention"]["until"] == "2056-06-01"
+    # 30 years from the latest of closure (2026-06-01), the TSA's time on the sealed 意见书 and the ingest
+    # (both today: the loopback TSA tells real time) — never from the closure alone
+    start = date.fromisoformat(meta["retention"]["facts"]["ingest"])
+    assert meta["retention"]["facts"]["closure"] == "2026-06-01" and meta["retention"]["facts"]["issuance"]
+    assert meta["retention"]["class"] == "forensic" and meta["retention"]["start"] == start.isoformat()
+    assert meta["retention"]["until"] == start.replace(year=start.year + 30).isoformat()
     assert meta["forensic"]["results"][0] == "十级伤残"
     assert [a["name"] for a in meta["forensic"]["appraisers"]] == ["唐志明", "邓晓梅"]
     by_path = {f["path"]: f for f in meta["files"]}
@@ -336,8 +341,11 @@ def test_the_catalog_keeps_it_30_years(archived: Archived) -> None:
     with open_archive(archived.home) as archive:
         row = archive.catalog.package("SJ-2026-0318", "蜀正司鉴〔2026〕临鉴字第0318号")
     assert row is not None
-    # closed 2026-06-01 (Beijing) + 30 years
-    assert (row["retention_class"], row["retention_until"], row["kind"]) == ("forensic", "2056-06-01", "forensic_appraisal")
+    # 30 years from the day it was archived (later than its closure on 2026-06-01)
+    start = date.fromisoformat(archived.package.metadata["retention"]["start"])
+    assert start > date(2026, 6, 1)
+    assert (row["retention_class"], row["retention_until"], row["kind"]) == (
+        "forensic", start.replace(year=start.year + 30).isoformat(), "forensic_appraisal")
 
 
 def test_file_index_lists_the_volume_in_order(archived: Archived) -> None:

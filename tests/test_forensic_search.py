@@ -191,11 +191,11 @@ def test_a_disposed_forensic_package_stays_findable_by_its_fields() -> None:
     from datetime import UTC, date, datetime
 
     from archive.forensic import build_metadata
-    from archive.retention import load_classes
+    from archive.retention import RetentionStart, load_classes
     from index.extract import document_from_metadata
 
     case = _forensic_case()
-    meta = build_metadata(case, [], load_classes()["forensic"], date(2056, 6, 1),
+    meta = build_metadata(case, [], load_classes()["forensic"], RetentionStart(date(2026, 6, 1), None, date(2026, 6, 2)),
                           ingested_at=datetime(2026, 6, 2, tzinfo=UTC), ingested_by="档案员甲", software="t")
     tomb = document_from_metadata(meta, doc_id="d", status="disposed")
     live = document_from_case(case, doc_id="d", text="")

@@ -75,10 +75,12 @@ def read_as_documented(folder: Path) -> dict[str, Any]:
         assert f["role"] in roles, f["role"]
     assert meta["totals"] == {"files": len(meta["files"]), "bytes": sum(f["size"] for f in meta["files"])}
     assert {"report", "case_file", "calculation", "review_record"} <= {f["role"] for f in meta["files"]}
-    # retention.until = closure date + years (section 3)
-    closure = date.fromisoformat(meta["dates"]["closure"][:10])
-    assert meta["retention"]["counted_from"] == "closure"
-    assert date.fromisoformat(meta["retention"]["until"]) == closure.replace(year=closure.year + meta["retention"]["years"])
+    # retention.until = start + years, the start the latest of closure, issuance and ingest (section 3)
+    facts = meta["retention"]["facts"]
+    start = max(date.fromisoformat(d) for d in facts.values() if d)
+    assert meta["retention"]["start"] == start.isoformat() and facts["closure"] == meta["dates"]["closure"][:10]
+    assert meta["retention"]["counted_from"] in ("closure", "issuance", "ingest")
+    assert date.fromisoformat(meta["retention"]["until"]) == start.replace(year=start.year + meta["retention"]["years"])
     # section 6: the search record, its own version
     record = json.loads((folder / "search-record.json").read_text(encoding="utf-8"))
     assert record["schema"] == "gongu-search-record/1"

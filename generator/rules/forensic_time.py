@@ -149,3 +149,13 @@ def closed_before_archive(ctx: RuleContext) -> Iterator[Miss]:
                        ("closed_at", "结案时间")):
         if not getattr(delivery, key):
             yield Miss(f"$.delivery.{key}", f"送达与收费 / {title}：未记录，结案归档前须记录")
+
+
+@rule("forensic.archive.closed_after_issue", "通则 Art 42", "warning", "结案不得早于鉴定意见书出具日期",
+      stage_severity=(("archive", "blocking"),), kinds=FORENSIC)
+def closed_after_opinion(ctx: RuleContext) -> Iterator[Miss]:
+    from generator.rules.report import closed_before_issue
+
+    report = ctx.forensic.report
+    if miss := closed_before_issue(ctx.forensic.delivery.closed_at, report.issued_on, report.supersedes):
+        yield miss

@@ -93,3 +93,29 @@ def delivery_before_archive(ctx: RuleContext) -> Iterator[Miss]:
     for key, title in (("delivered_at", "报告交付时间"), ("delivered_to", "交付对象"), ("fee_received_at", "公估费到账时间")):
         if not getattr(delivery, key):
             yield Miss(f"$.delivery.{key}", f"交付与收费 / {title}：未记录，结案归档前须记录")
+
+
+def closed_before_issue(case_closed: object, issued_on: object, supersedes: object = None) -> Miss | None:
+    """A closure dated before the report it closes on (Beijing dates): the report must exist before the
+    case is closed, and retention must not be counted from a day before the report was issued. A
+    reissue (`report.supersedes`) may be dated after the closure of the case whose report it corrects."""
+    from datetime import date, datetime
+
+    from generator.types import beijing_date
+
+    if supersedes or not isinstance(case_closed, datetime) or not isinstance(issued_on, date):
+        return None
+    closed = beijing_date(case_closed)
+    if closed >= issued_on:
+        return None
+    return Miss("$.delivery.closed_at", f"结案时间（$.delivery.closed_at）{closed.isoformat()} 早于报告出具日期"
+                f"（$.report.issued_on）{issued_on.isoformat()}：报告出具、交付之后方可结案，保管期限不能从报告出具前起算",
+                case_closed.isoformat())
+
+
+@rule("delivery.closed_after_issue", "10.1", "warning", "结案不得早于报告出具日期",
+      stage_severity=(("archive", "blocking"),))
+def closed_after_issue(ctx: RuleContext) -> Iterator[Miss]:
+    report = ctx.case.report
+    if miss := closed_before_issue(ctx.case.delivery.closed_at, report.issued_on, report.supersedes):
+        yield miss

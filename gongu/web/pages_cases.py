@@ -15,7 +15,8 @@ from urllib.parse import quote
 from starlette.requests import Request
 from starlette.responses import FileResponse, RedirectResponse, Response
 
-from archive.workspace import STATUSES, WorkspaceCase, comments, list_cases, status_counts
+from archive.disposal import destroyed, destroyed_case_ids
+from archive.workspace import STATUSES, WorkspaceCase, comments, get_case, list_cases, status_counts
 from generator.kinds import is_forensic
 from generator.loading import CaseFileError, LoadedCase
 from generator.review import LEVELS, level_titles, review_state
@@ -72,6 +73,7 @@ def cases_page(request: Request) -> Response:
     base = "&".join(f"{k}={quote(v)}" for k, v in filters.items())
     return render(request, "cases.html", {
         "result": result, "filters": filters, "query": base, "statuses": STATUSES, "kinds": KINDS,
+        "destroyed": destroyed_case_ids(catalog, [r.case_id for r in result.rows]),
         "counts": status_counts(catalog, mine), "may_upload": bool(request.state.account.roles & UPLOAD_ROLES)})
 
 
@@ -200,6 +202,31 @@ def _signatures(request: Request, row: Any, loaded: LoadedCase) -> dict[str, Any
             and bool(account.roles & UPLOAD_ROLES), "issue_lock": current_lock(catalog, row.case_id)}
 
 
+def destroyed_page(request: Request, case_id: str, *, status: int = 200) -> Response | None:
+    """The page of a case whose archived report was destroyed at the end of its retention (10.4): 已销毁
+    and the tombstone, never the report (its copies went with the package: archive/disposal.py)."""
+    catalog = web_archive(request).catalog
+    tombs = destroyed(catalog, case_id)
+    if not tombs:
+        return None
+    row = get_case(catalog, case_id)
+    # need to know: the people who could see the case see its tombstone; the archivists keep the register
+    if "archivist" not in request.state.account.roles and (
+            row is None or not isinstance(require_case(request, case_id), WorkspaceCase)):
+        return not_found(request, case_id)
+    return render(request, "case_disposed.html", {"case_id": case_id, "row": row, "kinds": KINDS,
+                                                  "tombstones": [_tombstone(t) for t in tombs]}, status=status)
+
+
+def _tombstone(t: Any) -> dict[str, Any]:
+    import json
+
+    approvals = json.loads(t["approvals"]) if isinstance(t["approvals"], str) else dict(t["approvals"] or {})
+    return {"report_number": t["report_number"], "disposed_at": t["disposed_at"], "disposed_by": t["disposed_by"],
+            "proposed_by": approvals.get("proposed_by"), "approved_by": approvals.get("approved_by"),
+            "package_hash": t["package_hash"]}
+
+
 def _not_found(request: Request, case_id: str) -> Response:
     return not_found(request, case_id)
 
@@ -207,6 +234,9 @@ def _not_found(request: Request, case_id: str) -> Response:
 @page("/cases/{case_id}", roles=CASE_ROLES, name="case")
 def case_page(request: Request) -> Response:
     case_id = request.path_params["case_id"]
+    gone = destroyed_page(request, case_id)
+    if gone is not None:
+        return gone
     context = case_context(request, case_id)
     if context is None:
         return _not_found(request, case_id)
@@ -224,6 +254,9 @@ def case_page_with_errors(request: Request, case_id: str, errors: list[str], sta
 
 def _report(request: Request, kind: str) -> Response:
     case_id = request.path_params["case_id"]
+    gone = destroyed_page(request, case_id, status=410)  # 410 Gone: destroyed on purpose, never served again
+    if gone is not None:
+        return gone
     row = require_case(request, case_id)
     if not isinstance(row, WorkspaceCase):
         return row

@@ -75,7 +75,10 @@ def _load(request: Request) -> LoadedCase | Response:
     try:
         return fw.load_forensic_case(_home(request), case_id)
     except fw.CaseNotFound:
-        return _problem(request, "没有这个司法鉴定案件", f"案件编号：{case_id}", 404)
+        from gongu.web.pages_cases import destroyed_page
+
+        gone = destroyed_page(request, case_id, status=410)  # destroyed at the end of retention: its tombstone
+        return gone or _problem(request, "没有这个司法鉴定案件", f"案件编号：{case_id}", 404)
     except CaseFileError as exc:
         return _problem(request, "案件文件校验未通过", f"{case_id}：请按 JSON 路径改正后再打开", 422, exc.problems)
 
