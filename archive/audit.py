@@ -21,6 +21,7 @@ from archive import package_format as fmt
 from archive.catalog import Event
 from archive.disposal import approval_log_problems
 from archive.eventlog import CLOCK_TOLERANCE, event_times, future_events, time_reversals, verify_log
+from archive.holds import hold_log_problems
 from archive.names import UnsafePathError, inside
 from archive.store import Archive
 from signing.pdfa import profile
@@ -106,6 +107,8 @@ def audit(archive: Archive, *, progress: Callable[[str, int], None] | None = Non
     hashing.shutdown()
     _audit_catalog_vs_disk(archive, rows, result)
     _audit_disposals(archive, result)
+    result.add("authenticity", "冻结记录与日志一致（冻结、解除均有日志事件）", not (holds := hold_log_problems(cat)),
+               "；".join(holds[:5]))
     _audit_log(archive, result, trusted_certs)
     _audit_clock(archive, result)
     if log_events and outcomes:

@@ -587,6 +587,9 @@ class Catalog:
         return self._rows(select(holds_table).where(holds_table.c.case_id == case_id,
                                                     holds_table.c.released_at.is_(None)).order_by(holds_table.c.id))
 
+    def all_holds(self) -> list[RowMapping]:
+        return self._rows(select(holds_table).order_by(holds_table.c.id))
+
     def held_case_ids(self) -> set[str]:
         return {r["case_id"] for r in self._rows(select(holds_table.c.case_id).where(holds_table.c.released_at.is_(None)))}
 

@@ -22,6 +22,7 @@ from archive import package
 from archive import package_format as fmt
 from archive.catalog import Catalog, Event, canonical
 from archive.eventlog import latest_event, verify_log
+from archive.holds import logged_holds
 from archive.names import inside
 from archive.store import Archive, ArchiveError, crash_point
 from generator.persons import same_person
@@ -84,9 +85,23 @@ def disposal_blockers(archive: Archive, case_id: str, today: date, *, clock_prob
         # 10.4 / 资产评估法 Art. 29: kept at least N years — disposal only once that date has passed.
         if today < until:
             reasons.append(f"报告 {r['report_number']} 保管期限至 {until.isoformat()}，尚未届满（10.4）")
-    for h in catalog.active_holds(case_id):
-        reasons.append(f"案件处于冻结状态：{h['kind']}，文号 {h['reference']}，原因 {h['reason']}")
+    reasons += hold_blockers(catalog, case_id)
     return reasons + (clock_set_back(archive) if clock_problems is None else clock_problems)
+
+
+def hold_blockers(catalog: Catalog, case_id: str) -> list[str]:
+    """Holds standing in the holds table or in the signed log: a hold whose row was released or deleted by
+    SQL, without its "release" event, still blocks (archive/holds.py)."""
+    reasons = []
+    table = catalog.active_holds(case_id)
+    for h in table:
+        reasons.append(f"案件处于冻结状态：{h['kind']}，文号 {h['reference']}，原因 {h['reason']}")
+    shown = {h["id"] for h in table}
+    for h in logged_holds(catalog, case_id):
+        if h.get("hold_id") not in shown:
+            reasons.append(f"签名日志显示案件处于冻结状态（冻结 #{h.get('hold_id')}，文号 {h.get('reference')}），"
+                           "目录中却没有这项有效冻结——冻结记录被改动，这是事故（请运行 gongu archive audit）")
+    return reasons
 
 
 def clock_set_back(archive: Archive) -> list[str]:
@@ -148,7 +163,8 @@ def eligibility(archive: Archive) -> list[Eligibility]:
     return out
 
 
-def propose(archive: Archive, case_id: str, *, by: str) -> int:
+def propose(archive: Archive, case_id: str, *, by: str, credential: dict[str, object] | None = None) -> int:
+    """`credential` (every step): how the person proved who they are, recorded in the step's log event."""
     _need_person(by)
     cat = archive.catalog
     with cat.write():
@@ -157,12 +173,13 @@ def propose(archive: Archive, case_id: str, *, by: str) -> int:
             raise DisposalRefused(f"案件 {case_id} 已有待处理的销毁提议")
         at = archive.now()
         did = cat.add_disposal(case_id, by=by, at=at.isoformat())
-        event = cat.append_event("disposal_proposed", at, by, case_id, None, {"disposal_id": did})
+        event = cat.append_event("disposal_proposed", at, by, case_id, None,
+                                 {"disposal_id": did, **_credential(credential)})
     archive.committed([event])
     return did
 
 
-def approve(archive: Archive, case_id: str, *, by: str) -> None:
+def approve(archive: Archive, case_id: str, *, by: str, credential: dict[str, object] | None = None) -> None:
     _need_person(by)
     cat = archive.catalog
     with cat.write():
@@ -178,18 +195,19 @@ def approve(archive: Archive, case_id: str, *, by: str) -> None:
         at = archive.now()
         cat.approve_disposal(d["id"], by=by, at=at.isoformat())
         event = cat.append_event("disposal_approved", at, by, case_id, None,
-                                 {"disposal_id": d["id"], "proposed_by": d["proposed_by"]})
+                                 {"disposal_id": d["id"], "proposed_by": d["proposed_by"], **_credential(credential)})
     archive.committed([event])
 
 
-def execute(archive: Archive, case_id: str, *, by: str) -> list[dict[str, object]]:
+def execute(archive: Archive, case_id: str, *, by: str,
+            credential: dict[str, object] | None = None) -> list[dict[str, object]]:
     _need_person(by)
     cat = archive.catalog
     with cat.write():
         d = cat.open_disposal(case_id)
         if d is None or d["state"] != "approved":
             raise DisposalRefused(f"案件 {case_id} 的销毁尚未获批准（须先提议，再由另一人批准）")
-        tombstones, events = _remove_packages(archive, case_id, d, by)
+        tombstones, events = _remove_packages(archive, case_id, d, by, _credential(credential))
     crash_point("disposal_after_commit")
     for rel, tomb in tombstones:
         _write_tombstone_file(archive.root, rel, tomb)
@@ -198,8 +216,8 @@ def execute(archive: Archive, case_id: str, *, by: str) -> list[dict[str, object
     return [t for _, t in tombstones]
 
 
-def _remove_packages(archive: Archive, case_id: str, disposal: RowMapping,
-                     by: str) -> tuple[list[tuple[str, dict[str, object]]], list[Event]]:
+def _remove_packages(archive: Archive, case_id: str, disposal: RowMapping, by: str,
+                     decision: dict[str, object] | None = None) -> tuple[list[tuple[str, dict[str, object]]], list[Event]]:
     """The only code that removes package payloads. Guarded here, inside the caller's transaction."""
     cat = archive.catalog
     assert cat.in_transaction
@@ -245,7 +263,7 @@ def _remove_packages(archive: Archive, case_id: str, disposal: RowMapping,
                 "disposal_executed", at, by, case_id, row["report_number"],
                 {"rel_path": row["rel_path"], "package_hash": row["package_hash"], "approvals": approvals,
                  "manifest_sha256": {k: hashlib.sha256(v.encode()).hexdigest()
-                                     for k, v in manifests.items()}}))
+                                     for k, v in manifests.items()}, **(decision or {})}))
             tombstones.append((row["rel_path"], tomb))
         cat.execute_disposal(disposal["id"], by=by, at=at.isoformat())
     except BaseException:
@@ -289,6 +307,10 @@ def _purge_trash_locked(archive: Archive, trash_root: Path, done: list[str]) -> 
             if not original.exists():
                 os.rename(trash, original)
                 done.append(f"已恢复未完成销毁的档案包：{row['rel_path']}")
+
+
+def _credential(credential: dict[str, object] | None) -> dict[str, object]:
+    return {"credential": credential} if credential is not None else {}
 
 
 def _need_person(by: str) -> None:
