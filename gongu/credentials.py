@@ -29,6 +29,7 @@ from gongu.settings import Settings
 PASSWORD_ENV = "GONGU_PASSWORD"
 KEY_PASSPHRASE_ENV = "GONGU_HANDLER_KEY_PASSPHRASE"
 CLI_CLIENT = "cli"  # the failed-login counter's client for the command line
+DEMO_MARK = " (DEMO)"  # the demo PKI's common names: "王志强 (DEMO)" (signing/keys.py)
 
 
 class CredentialRefused(GonguError):
@@ -60,7 +61,7 @@ def confirm_person(catalog: Catalog, settings: Settings, person: str, *, roles: 
     if password is not None:
         return _by_password(catalog, person, accounts, password, now)
     if key is not None:
-        return _by_key(person, accounts, key, decision, now)
+        return _by_key(person, accounts, key, _trust_roots(settings), decision, now)
     raise CredentialRefused(f"须由 {person} 本人确认：请在终端输入其账户密码，或设置环境变量 {PASSWORD_ENV}"
                             "（也可在 gongu.toml [signing.handlers] 配置其签名密钥）")
 
@@ -84,7 +85,39 @@ def _person_key(settings: Settings, person: str) -> Any:
     return next((path for name, path in cfg.handlers.items() if same_person(name, person)), None)
 
 
-def _by_key(person: str, accounts: list[Account], path: Any, decision: dict[str, Any],
+def _trust_roots(settings: Settings) -> list[Any]:
+    from cryptography import x509
+
+    cfg = settings.signing_config()
+    roots = []
+    for path in cfg.trust_roots if cfg is not None else ():
+        try:
+            roots += x509.load_pem_x509_certificates(path.read_bytes())
+        except (OSError, ValueError) as exc:
+            raise CredentialRefused(f"无法读取信任根 {path}：{exc}") from None
+    return roots
+
+
+def _chains_to(cert: Any, chain: list[Any], roots: list[Any]) -> bool:
+    """The certificate is issued by a trust root, directly or through certificates of the key file."""
+    from cryptography.exceptions import InvalidSignature
+
+    current, seen = cert, 0
+    while seen <= len(chain):
+        for root in roots:
+            try:
+                current.verify_directly_issued_by(root)
+                return True
+            except (InvalidSignature, ValueError, TypeError):  # not issued by this root
+                continue
+        parent = next((c for c in chain if c.subject == current.issuer and c != current), None)
+        if parent is None:
+            return False
+        current, seen = parent, seen + 1
+    return False
+
+
+def _by_key(person: str, accounts: list[Account], path: Any, roots: list[Any], decision: dict[str, Any],
             now: datetime) -> dict[str, Any]:
     from cryptography.hazmat.primitives import hashes
     from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
@@ -105,9 +138,11 @@ def _by_key(person: str, accounts: list[Account], path: Any, decision: dict[str,
         key, cert, _chain = read_p12(path, passphrase)
     except KeyError_ as exc:
         raise CredentialRefused(f"{person} 的签名密钥：{exc}") from None
-    names = [a.value for a in cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)]
-    if not any(same_person(str(n), person) for n in names):
-        raise CredentialRefused(f"密钥 {path.name} 的证书属于 {'、'.join(map(str, names)) or '（无名）'}，不是 {person}")
+    names = [str(a.value) for a in cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)]
+    if not any(same_person(n.removesuffix(DEMO_MARK), person) for n in names):
+        raise CredentialRefused(f"密钥 {path.name} 的证书属于 {'、'.join(names) or '（无名）'}，不是 {person}")
+    if not _chains_to(cert, list(_chain), roots):
+        raise CredentialRefused(f"密钥 {path.name} 的证书不是由 gongu.toml [signing] trust_roots 中的根证书签发的")
     body = canonical({**decision, "person": person, "at": now.isoformat()}).encode()
     if isinstance(key, rsa.RSAPrivateKey):
         signature = key.sign(body, padding.PKCS1v15(), hashes.SHA256())
