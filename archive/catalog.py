@@ -175,6 +175,7 @@ EVENT_KINDS = {
     "disposal_executed": "执行销毁",
     "draw": "随机抽取鉴定机构（抽取记录登记）",
     "web": "工作台操作（账户登录、查看、提交等，issue 15）",
+    "review": "三级审核意见（命令行，含审核人凭据）",
 }
 # Events that change what search shows; each is queued for the index with the change it records.
 INDEXED_EVENT_KINDS = frozenset({"ingest", "ingest_recovered", "hold", "release", "disposal_executed"})
