@@ -13,8 +13,9 @@ import json
 import os
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, date
+from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import RowMapping
 
@@ -25,7 +26,9 @@ from archive.eventlog import latest_event, verify_log
 from archive.holds import logged_holds
 from archive.names import inside
 from archive.store import Archive, ArchiveError, crash_point
+from archive.timestamps import stamp_decision
 from generator.persons import same_person
+from generator.types import beijing_date
 
 
 class DisposalRefused(ArchiveError):
@@ -166,21 +169,24 @@ def eligibility(archive: Archive) -> list[Eligibility]:
 def propose(archive: Archive, case_id: str, *, by: str, credential: dict[str, object] | None = None) -> int:
     """`credential` (every step): how the person proved who they are, recorded in the step's log event."""
     _need_person(by)
+    stamp = outside_time(archive, "disposal_proposed", case_id, by)
     cat = archive.catalog
     with cat.write():
         assert_disposable(archive, case_id, archive.today())
+        _assert_disposable_by_token(archive, case_id, stamp)
         if cat.open_disposal(case_id) is not None:
             raise DisposalRefused(f"案件 {case_id} 已有待处理的销毁提议")
         at = archive.now()
         did = cat.add_disposal(case_id, by=by, at=at.isoformat())
         event = cat.append_event("disposal_proposed", at, by, case_id, None,
-                                 {"disposal_id": did, **_credential(credential)})
+                                 {"disposal_id": did, **_credential(credential), **_stamped(stamp)})
     archive.committed([event])
     return did
 
 
 def approve(archive: Archive, case_id: str, *, by: str, credential: dict[str, object] | None = None) -> None:
     _need_person(by)
+    stamp = outside_time(archive, "disposal_approved", case_id, by)
     cat = archive.catalog
     with cat.write():
         d = cat.open_disposal(case_id)
@@ -192,22 +198,26 @@ def approve(archive: Archive, case_id: str, *, by: str, credential: dict[str, ob
         if logged:
             raise DisposalRefused("不得批准：" + "；".join(logged))
         assert_disposable(archive, case_id, archive.today())
+        _assert_disposable_by_token(archive, case_id, stamp)
         at = archive.now()
         cat.approve_disposal(d["id"], by=by, at=at.isoformat())
         event = cat.append_event("disposal_approved", at, by, case_id, None,
-                                 {"disposal_id": d["id"], "proposed_by": d["proposed_by"], **_credential(credential)})
+                                 {"disposal_id": d["id"], "proposed_by": d["proposed_by"], **_credential(credential),
+                                  **_stamped(stamp)})
     archive.committed([event])
 
 
 def execute(archive: Archive, case_id: str, *, by: str,
             credential: dict[str, object] | None = None) -> list[dict[str, object]]:
     _need_person(by)
+    stamp = outside_time(archive, "disposal_executed", case_id, by)
     cat = archive.catalog
     with cat.write():
         d = cat.open_disposal(case_id)
         if d is None or d["state"] != "approved":
             raise DisposalRefused(f"案件 {case_id} 的销毁尚未获批准（须先提议，再由另一人批准）")
-        tombstones, events = _remove_packages(archive, case_id, d, by, _credential(credential))
+        _assert_disposable_by_token(archive, case_id, stamp)
+        tombstones, events = _remove_packages(archive, case_id, d, by, {**_credential(credential), **_stamped(stamp)})
     crash_point("disposal_after_commit")
     for rel, tomb in tombstones:
         _write_tombstone_file(archive.root, rel, tomb)
@@ -307,6 +317,31 @@ def _purge_trash_locked(archive: Archive, trash_root: Path, done: list[str]) -> 
             if not original.exists():
                 os.rename(trash, original)
                 done.append(f"已恢复未完成销毁的档案包：{row['rel_path']}")
+
+
+def outside_time(archive: Archive, step: str, case_id: str, by: str) -> dict[str, Any] | None:
+    """An RFC 3161 token over this disposal step, when a timestamp authority is configured (None
+    otherwise). Asked before the write lock is taken: a slow TSA never holds up other writers."""
+    if archive.timestamper is None:
+        return None
+    decision = {"step": step, "case_id": case_id, "by": by, "at": archive.now().isoformat()}
+    return stamp_decision(archive.timestamper, decision, archive.timestamp_roots)
+
+
+def _assert_disposable_by_token(archive: Archive, case_id: str, stamp: dict[str, Any] | None) -> None:
+    """10.4 judged on the timestamp authority's time, not the local clock: a clock set forward does not
+    make a package expire."""
+    if stamp is None:
+        return
+    day = beijing_date(datetime.fromisoformat(stamp["time"]))
+    reasons = [r for r in disposal_blockers(archive, case_id, day, clock_problems=[]) if "尚未届满" in r]
+    if reasons:
+        raise DisposalRefused(f"不得销毁：按时间戳服务的时间（{day.isoformat()}，本机时钟 {archive.today().isoformat()}）"
+                              "判断：" + "；".join(reasons))
+
+
+def _stamped(stamp: dict[str, Any] | None) -> dict[str, object]:
+    return {"timestamp": stamp} if stamp is not None else {}
 
 
 def _credential(credential: dict[str, object] | None) -> dict[str, object]:

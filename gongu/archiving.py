@@ -61,6 +61,23 @@ def archive_config(settings: Settings) -> ArchiveConfig:
                                server=settings.server_store())
 
 
+def _asn1_roots(paths: tuple[Path, ...] | list[Path]) -> list[Any]:
+    """The trust roots as asn1crypto certificates (what pyHanko's validation takes); an unreadable file is
+    reported by the seal verifier built from the same list."""
+    from asn1crypto import pem
+    from asn1crypto import x509 as asn1_x509
+
+    roots = []
+    for path in paths:
+        try:
+            data = Path(path).read_bytes()
+        except OSError:
+            continue
+        blocks = [der for _t, _h, der in pem.unarmor(data, multiple=True)] if pem.detect(data) else [data]
+        roots += [asn1_x509.Certificate.load(der) for der in blocks]
+    return roots
+
+
 def build_archive(settings: Settings, *, need_signer: bool = False, clock: Clock = SYSTEM_CLOCK,
                   catch_up: bool = True) -> Archive:
     """The archive of `settings`, telling time by `clock` (the wall clock unless a test passes a
@@ -84,6 +101,11 @@ def build_archive(settings: Settings, *, need_signer: bool = False, clock: Clock
         _check_pin(config, signer.certificate)
     verifier = make_verifier(list(cfg.trust_roots), list(cfg.crls), _policy(cfg)) if cfg else None
     archive = Archive(config, signer=signer, verifier=verifier, clock=clock)
+    if cfg is not None and cfg.tsa_url:  # time for disposal from outside the machine (archive/timestamps.py)
+        from archive.timestamps import http_timestamper
+
+        archive.timestamper = http_timestamper(cfg.tsa_url)
+        archive.timestamp_roots = tuple(_asn1_roots(cfg.trust_roots))
     try:
         from gongu.indexing import subscribe_index
 
