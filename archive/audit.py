@@ -21,8 +21,11 @@ from archive import package_format as fmt
 from archive.catalog import Event
 from archive.disposal import approval_log_problems
 from archive.eventlog import CLOCK_TOLERANCE, event_times, future_events, time_reversals, verify_log
+from archive.holds import hold_log_problems
 from archive.names import UnsafePathError, inside
 from archive.store import Archive
+from archive.timestamps import check_token
+from generator.types import beijing_date
 from signing.pdfa import profile
 from signing.status import VerifyOutcome
 
@@ -116,6 +119,9 @@ def audit(archive: Archive, *, progress: Callable[[str, int], None] | None = Non
     _audit_catalog_vs_disk(archive, rows, result)
     _audit_disposals(archive, result)
     _audit_draws(archive, result)
+    result.add("authenticity", "冻结记录与日志一致（冻结、解除均有日志事件）", not (holds := hold_log_problems(cat)),
+               "；".join(holds[:5]))
+    _audit_disposal_times(archive, result)
     _audit_log(archive, result, trusted_certs)
     _audit_clock(archive, result)
     if log_events and outcomes and state.ok:
@@ -314,6 +320,55 @@ def _audit_draws(archive: Archive, result: AuditResult) -> None:
         (chained if ok else unchained).append(line)
     result.add("authenticity", "每个案件只有一份抽取记录（或依次取代的重新抽取）", not unchained, "；".join(unchained))
     result.add("authenticity", "重新抽取的案件", not chained, "；".join(chained), level="warning")
+
+
+_DISPOSAL_STEPS = ("disposal_proposed", "disposal_approved", "disposal_executed")
+
+
+def _audit_disposal_times(archive: Archive, result: AuditResult) -> None:
+    """Each disposal step's RFC 3161 token re-checked: intact, signed by a trusted TSA, over this very step
+    (its message names the step and the case), and no package destroyed before its retention end by the
+    token's time (10.4) — whatever the machine's clock said then."""
+    cat = archive.catalog
+    retention: dict[tuple[str, str], date] = {}
+    for e in cat.events():
+        if e.kind in ("ingest", "ingest_recovered") and e.case_id and e.report_number and e.details.get("retention_until"):
+            retention.setdefault((e.case_id, e.report_number), date.fromisoformat(str(e.details["retention_until"])))
+    for row in cat.packages(state="disposed"):
+        key = (row["case_id"], row["report_number"])
+        ends = [date.fromisoformat(row["retention_until"])] + ([retention[key]] if key in retention else [])
+        retention[key] = max(ends)
+    problems: list[str] = []
+    early: list[str] = []
+    unstamped: list[str] = []
+    for e in cat.events():
+        if e.kind not in _DISPOSAL_STEPS:
+            continue
+        record = e.details.get("timestamp")
+        where = f"日志事件 {e.seq}（{e.kind}，案件 {e.case_id}）"
+        if not isinstance(record, dict):
+            unstamped.append(where)
+            continue
+        check = check_token(record, archive.timestamp_roots)
+        problems += [f"{where}：{p}" for p in check.problems]
+        try:
+            message = json.loads(str(record.get("message")))
+        except ValueError:
+            message = {}
+        if not isinstance(message, dict) or (message.get("step"), message.get("case_id"), message.get("by")) != (
+                e.kind, e.case_id, e.actor):
+            problems.append(f"{where}：时间戳所覆盖的决定与事件不符（{str(record.get('message'))[:120]}）")
+        until = retention.get((str(e.case_id), str(e.report_number)))
+        if e.kind == "disposal_executed" and check.time is not None and until is not None:
+            day = beijing_date(check.time)
+            if day < until:
+                early.append(f"{e.case_id} 报告 {e.report_number} 于 {day.isoformat()}（时间戳服务的时间）销毁，"
+                             f"保管期限至 {until.isoformat()}（10.4）")
+    result.add("authenticity", "销毁各步的可信时间戳有效且属于该步", not problems, "；".join(problems[:5]))
+    result.add("authenticity", "无提前销毁（按时间戳服务的时间核对保管期限，10.4）", not early, "；".join(early[:5]))
+    if archive.timestamper is not None:
+        result.add("authenticity", "销毁各步均带可信时间戳（已配置时间戳服务）", not unstamped,
+                   "无时间戳：" + "；".join(unstamped[:5]), level="warning")
 
 
 def _audit_log(archive: Archive, result: AuditResult, trusted: list[Any]) -> None:

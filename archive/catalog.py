@@ -176,6 +176,7 @@ EVENT_KINDS = {
     "draw": "随机抽取鉴定机构（抽取记录登记）",
     "web": "工作台操作（账户登录、查看、提交等，issue 15）",
     "archive_joined": "并入另一办公室的档案（其原事件日志原样保存于 joined/）",
+    "review": "三级审核意见（命令行，含审核人凭据）",
 }
 # Events that change what search shows; each is queued for the index with the change it records.
 INDEXED_EVENT_KINDS = frozenset({"ingest", "ingest_recovered", "hold", "release", "disposal_executed"})
@@ -614,6 +615,9 @@ class Catalog:
     def active_holds(self, case_id: str) -> list[RowMapping]:
         return self._rows(select(holds_table).where(holds_table.c.case_id == case_id,
                                                     holds_table.c.released_at.is_(None)).order_by(holds_table.c.id))
+
+    def all_holds(self) -> list[RowMapping]:
+        return self._rows(select(holds_table).order_by(holds_table.c.id))
 
     def held_case_ids(self) -> set[str]:
         return {r["case_id"] for r in self._rows(select(holds_table.c.case_id).where(holds_table.c.released_at.is_(None)))}

@@ -17,6 +17,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import RowMapping, func, select
 from sqlalchemy import case as sql_case
@@ -25,8 +26,10 @@ from archive import package
 from archive import package_format as fmt
 from archive.catalog import Catalog, Event, canonical, packages_table
 from archive.eventlog import latest_event, verify_log
+from archive.holds import logged_holds
 from archive.names import UnsafePathError, inside
 from archive.store import Archive, ArchiveError, crash_point
+from archive.timestamps import stamp_decision
 from generator.persons import same_person
 from generator.types import beijing_date
 
@@ -92,9 +95,23 @@ def disposal_blockers(archive: Archive, case_id: str, today: date, *, clock_prob
         # 10.4 / 资产评估法 Art. 29: kept at least N years — disposal only once that date has passed.
         if today < until:
             reasons.append(f"报告 {r['report_number']} 保管期限至 {until.isoformat()}，尚未届满（10.4）")
-    for h in catalog.active_holds(case_id):
-        reasons.append(f"案件处于冻结状态：{h['kind']}，文号 {h['reference']}，原因 {h['reason']}")
+    reasons += hold_blockers(catalog, case_id)
     return reasons + (clock_set_back(archive) if clock_problems is None else clock_problems)
+
+
+def hold_blockers(catalog: Catalog, case_id: str) -> list[str]:
+    """Holds standing in the holds table or in the signed log: a hold whose row was released or deleted by
+    SQL, without its "release" event, still blocks (archive/holds.py)."""
+    reasons = []
+    table = catalog.active_holds(case_id)
+    for h in table:
+        reasons.append(f"案件处于冻结状态：{h['kind']}，文号 {h['reference']}，原因 {h['reason']}")
+    shown = {h["id"] for h in table}
+    for h in logged_holds(catalog, case_id):
+        if h.get("hold_id") not in shown:
+            reasons.append(f"签名日志显示案件处于冻结状态（冻结 #{h.get('hold_id')}，文号 {h.get('reference')}），"
+                           "目录中却没有这项有效冻结——冻结记录被改动，这是事故（请运行 gongu archive audit）")
+    return reasons
 
 
 def clock_set_back(archive: Archive) -> list[str]:
@@ -156,24 +173,29 @@ def eligibility(archive: Archive) -> list[Eligibility]:
     return out
 
 
-def propose(archive: Archive, case_id: str, *, by: str) -> int:
+def propose(archive: Archive, case_id: str, *, by: str, credential: dict[str, object] | None = None) -> int:
+    """`credential` (every step): how the person proved who they are, recorded in the step's log event."""
     archive.require_root()
     _need_person(by)
+    stamp = outside_time(archive, "disposal_proposed", case_id, by)
     cat = archive.catalog
     with cat.write():
         assert_disposable(archive, case_id, archive.today())
+        _assert_disposable_by_token(archive, case_id, stamp)
         if cat.open_disposal(case_id) is not None:
             raise DisposalRefused(f"案件 {case_id} 已有待处理的销毁提议")
         at = archive.now()
         did = cat.add_disposal(case_id, by=by, at=at.isoformat())
-        event = cat.append_event("disposal_proposed", at, by, case_id, None, {"disposal_id": did})
+        event = cat.append_event("disposal_proposed", at, by, case_id, None,
+                                 {"disposal_id": did, **_credential(credential), **_stamped(stamp)})
     archive.committed([event])
     return did
 
 
-def approve(archive: Archive, case_id: str, *, by: str) -> None:
+def approve(archive: Archive, case_id: str, *, by: str, credential: dict[str, object] | None = None) -> None:
     archive.require_root()
     _need_person(by)
+    stamp = outside_time(archive, "disposal_approved", case_id, by)
     cat = archive.catalog
     with cat.write():
         d = cat.open_disposal(case_id)
@@ -185,22 +207,27 @@ def approve(archive: Archive, case_id: str, *, by: str) -> None:
         if logged:
             raise DisposalRefused("不得批准：" + "；".join(logged))
         assert_disposable(archive, case_id, archive.today())
+        _assert_disposable_by_token(archive, case_id, stamp)
         at = archive.now()
         cat.approve_disposal(d["id"], by=by, at=at.isoformat())
         event = cat.append_event("disposal_approved", at, by, case_id, None,
-                                 {"disposal_id": d["id"], "proposed_by": d["proposed_by"]})
+                                 {"disposal_id": d["id"], "proposed_by": d["proposed_by"], **_credential(credential),
+                                  **_stamped(stamp)})
     archive.committed([event])
 
 
-def execute(archive: Archive, case_id: str, *, by: str) -> list[dict[str, object]]:
+def execute(archive: Archive, case_id: str, *, by: str,
+            credential: dict[str, object] | None = None) -> list[dict[str, object]]:
     archive.require_root()
     _need_person(by)
+    stamp = outside_time(archive, "disposal_executed", case_id, by)
     cat = archive.catalog
     with cat.write():
         d = cat.open_disposal(case_id)
         if d is None or d["state"] != "approved":
             raise DisposalRefused(f"案件 {case_id} 的销毁尚未获批准（须先提议，再由另一人批准）")
-        tombstones, events = _remove_packages(archive, case_id, d, by)
+        _assert_disposable_by_token(archive, case_id, stamp)
+        tombstones, events = _remove_packages(archive, case_id, d, by, {**_credential(credential), **_stamped(stamp)})
     crash_point("disposal_after_commit")
     for rel, tomb in tombstones:
         _write_tombstone_file(archive.root, rel, tomb)
@@ -209,8 +236,8 @@ def execute(archive: Archive, case_id: str, *, by: str) -> list[dict[str, object
     return [t for _, t in tombstones]
 
 
-def _remove_packages(archive: Archive, case_id: str, disposal: RowMapping,
-                     by: str) -> tuple[list[tuple[str, dict[str, object]]], list[Event]]:
+def _remove_packages(archive: Archive, case_id: str, disposal: RowMapping, by: str,
+                     decision: dict[str, object] | None = None) -> tuple[list[tuple[str, dict[str, object]]], list[Event]]:
     """The only code that removes package payloads. Guarded here, inside the caller's transaction."""
     cat = archive.catalog
     assert cat.in_transaction
@@ -257,7 +284,7 @@ def _remove_packages(archive: Archive, case_id: str, disposal: RowMapping,
                 "disposal_executed", at, by, case_id, row["report_number"],
                 {"rel_path": row["rel_path"], "package_hash": row["package_hash"], "approvals": approvals,
                  "manifest_sha256": {k: hashlib.sha256(v.encode()).hexdigest()
-                                     for k, v in manifests.items()}}))
+                                     for k, v in manifests.items()}, **(decision or {})}))
             tombstones.append((row["rel_path"], tomb))
             disposed_ids.append(int(row["id"]))
         if disposed_ids:  # named after a package this execution disposes: its state decides after a crash
@@ -362,6 +389,35 @@ def destroyed_case_ids(catalog: Catalog, case_ids: list[str]) -> set[str]:
     rows = catalog._rows(select(t.c.case_id, func.sum(sql_case((t.c.state == "active", 1), else_=0)).label("active"))
                          .where(t.c.case_id.in_(case_ids)).group_by(t.c.case_id))
     return {r["case_id"] for r in rows if not r["active"]}
+
+
+def outside_time(archive: Archive, step: str, case_id: str, by: str) -> dict[str, Any] | None:
+    """An RFC 3161 token over this disposal step, when a timestamp authority is configured (None
+    otherwise). Asked before the write lock is taken: a slow TSA never holds up other writers."""
+    if archive.timestamper is None:
+        return None
+    decision = {"step": step, "case_id": case_id, "by": by, "at": archive.now().isoformat()}
+    return stamp_decision(archive.timestamper, decision, archive.timestamp_roots)
+
+
+def _assert_disposable_by_token(archive: Archive, case_id: str, stamp: dict[str, Any] | None) -> None:
+    """10.4 judged on the timestamp authority's time, not the local clock: a clock set forward does not
+    make a package expire."""
+    if stamp is None:
+        return
+    day = beijing_date(datetime.fromisoformat(stamp["time"]))
+    reasons = [r for r in disposal_blockers(archive, case_id, day, clock_problems=[]) if "尚未届满" in r]
+    if reasons:
+        raise DisposalRefused(f"不得销毁：按时间戳服务的时间（{day.isoformat()}，本机时钟 {archive.today().isoformat()}）"
+                              "判断：" + "；".join(reasons))
+
+
+def _stamped(stamp: dict[str, Any] | None) -> dict[str, object]:
+    return {"timestamp": stamp} if stamp is not None else {}
+
+
+def _credential(credential: dict[str, object] | None) -> dict[str, object]:
+    return {"credential": credential} if credential is not None else {}
 
 
 def _need_person(by: str) -> None:

@@ -75,6 +75,12 @@ class ArchiveConfig:
 
 
 class Archive:
+    # RFC 3161 client and the roots its tokens must chain to, when a timestamp authority is configured
+    # (set by the application, gongu/archiving.py): disposal steps then carry a token and are judged on its
+    # time (archive/timestamps.py).
+    timestamper: Callable[[bytes], bytes] | None = None
+    timestamp_roots: tuple[Any, ...] = ()
+
     def __init__(self, config: ArchiveConfig, *, signer: CheckpointSigner | None = None,
                  verifier: Verifier | None = None, clock: Clock = SYSTEM_CLOCK,
                  listeners: list[Listener] | tuple[Listener, ...] = ()) -> None:

@@ -103,6 +103,23 @@ def missing_package_advice(settings: Settings, *, command: str = "gongu archive 
     return state.message if state.mount_problem else f"事故：请运行 {command}，从备份恢复"
 
 
+def _asn1_roots(paths: tuple[Path, ...] | list[Path]) -> list[Any]:
+    """The trust roots as asn1crypto certificates (what pyHanko's validation takes); an unreadable file is
+    reported by the seal verifier built from the same list."""
+    from asn1crypto import pem
+    from asn1crypto import x509 as asn1_x509
+
+    roots = []
+    for path in paths:
+        try:
+            data = Path(path).read_bytes()
+        except OSError:
+            continue
+        blocks = [der for _t, _h, der in pem.unarmor(data, multiple=True)] if pem.detect(data) else [data]
+        roots += [asn1_x509.Certificate.load(der) for der in blocks]
+    return roots
+
+
 def build_archive(settings: Settings, *, need_signer: bool = False, clock: Clock = SYSTEM_CLOCK,
                   catch_up: bool = True, write: bool = False) -> Archive:
     """The archive of `settings`, telling time by `clock` (the wall clock unless a test passes a
@@ -120,6 +137,11 @@ def build_archive(settings: Settings, *, need_signer: bool = False, clock: Clock
     signer = firm_signer(cfg, need_signer=need_signer)
     verifier = make_verifier(list(cfg.trust_roots), list(cfg.crls), _policy(cfg)) if cfg else None
     archive = Archive(config, signer=signer, verifier=verifier, clock=clock)
+    if cfg is not None and cfg.tsa_url:  # time for disposal from outside the machine (archive/timestamps.py)
+        from archive.timestamps import http_timestamper
+
+        archive.timestamper = http_timestamper(cfg.tsa_url)
+        archive.timestamp_roots = tuple(_asn1_roots(cfg.trust_roots))
     try:
         if write:
             archive.require_root()

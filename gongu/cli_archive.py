@@ -36,7 +36,8 @@ archive_app.add_typer(dispose_app, name="dispose")
 archive_app.add_typer(log_app, name="log")
 app.add_typer(archive_app, name="archive")
 
-By = Annotated[str, typer.Option("--by", help="操作人姓名（缺省为 GONGU_USER 或登录名）")]
+By = Annotated[str, typer.Option("--by", help="操作人姓名（缺省为 GONGU_USER 或登录名）；冻结、解冻与销毁各步须本人凭据："
+                                               "账户密码（提示输入或环境变量 GONGU_PASSWORD）或其签名密钥")]
 
 
 def _default_user() -> str:
@@ -47,9 +48,20 @@ def _default_user() -> str:
         return ""
 
 
-def registered_person(name: str) -> str:
-    """The registered spelling of the person acting (gongu.toml people.names); exit 2 otherwise."""
-    return load_settings().people.require(name)
+# Holds and disposal steps are archivists' decisions (the web's archive pages: gongu/web/pages_archive.py).
+DECIDING_ROLES = frozenset({"archivist"})
+
+
+def deciding_person(archive: Archive, by: str, action: str, case_id: str) -> tuple[str, dict[str, object]]:
+    """The registered person named by --by (or GONGU_USER / the login name), confirmed by their own
+    credential (gongu/credentials.py), and the credential record for the log event."""
+    from gongu.credentials import confirm_person
+
+    settings = load_settings()
+    person = settings.people.require(by or _default_user())
+    credential = confirm_person(archive.catalog, settings, person, roles=DECIDING_ROLES,
+                                decision={"action": action, "case_id": case_id}, now=archive.now())
+    return person, credential
 
 
 # The archive's clock for this invocation: the wall clock. Only Python code can construct a command with
@@ -211,7 +223,9 @@ def hold_cmd(
     from archive.holds import place_hold
 
     with opened(write=True) as archive:
-        hold_id = place_hold(archive, case_id, kind=kind, reason=reason, reference=reference, by=by or _default_user())
+        person, credential = deciding_person(archive, by, "hold", case_id)
+        hold_id = place_hold(archive, case_id, kind=kind, reason=reason, reference=reference, by=person,
+                             credential=credential)
     console.print("[green]✓[/] " + escape(f"已冻结案件 {case_id}（冻结 #{hold_id}，文号 {reference}）"))
 
 
@@ -219,17 +233,18 @@ def hold_cmd(
 def release_cmd(
     case_id: Annotated[str, typer.Argument(help="案件编号")],
     reason: Annotated[str, typer.Option("--reason", help="解除原因")],
+    decision_reference: Annotated[str, typer.Option("--decision-reference", help="解除冻结决定的文号（裁定书、撤诉通知、监管函等）")] = "",
     reference: Annotated[str | None, typer.Option("--reference", help="解除哪一项冻结（有多项时必填）")] = None,
     by: By = "",
 ) -> None:
-    """解除冻结（记录在案，不删除冻结记录）。"""
+    """解除冻结：须由冻结人、被冻结阻止的销毁的提议人以外的另一名档案管理人员，以本人凭据、解除决定文号和事由解除（记录在案，不删除冻结记录）。"""
     from archive.holds import release_hold
 
     with opened(write=True) as archive:
-        # Releasing a hold makes the package disposable again: like a disposal, only a registered person
-        # may do it (issue 12 item 2; the probe released one as "Mallory").
-        hold = release_hold(archive, case_id, by=registered_person(by or _default_user()), reason=reason,
-                            reference=reference)
+        # Releasing a hold makes the package disposable again: a registered archivist's own decision.
+        person, credential = deciding_person(archive, by, "release", case_id)
+        hold = release_hold(archive, case_id, by=person, reason=reason, reference=reference,
+                            decision_reference=decision_reference, credential=credential)
     console.print("[green]✓[/] " + escape(f"已解除案件 {case_id} 的冻结（文号 {hold['reference']}）"))
 
 
@@ -264,7 +279,8 @@ def dispose_propose(case_id: Annotated[str, typer.Argument(help="案件编号")]
     from archive.disposal import propose
 
     with opened(write=True) as archive:
-        propose(archive, case_id, by=registered_person(by or _default_user()))
+        person, credential = deciding_person(archive, by, "dispose_propose", case_id)
+        propose(archive, case_id, by=person, credential=credential)
     console.print("[green]✓[/] " + escape(f"已提议销毁案件 {case_id}；须由另一人批准"))
 
 
@@ -274,7 +290,8 @@ def dispose_approve(case_id: Annotated[str, typer.Argument(help="案件编号")]
     from archive.disposal import approve
 
     with opened(write=True) as archive:
-        approve(archive, case_id, by=registered_person(by or _default_user()))
+        person, credential = deciding_person(archive, by, "dispose_approve", case_id)
+        approve(archive, case_id, by=person, credential=credential)
     console.print("[green]✓[/] " + escape(f"已批准销毁案件 {case_id}"))
 
 
@@ -284,7 +301,8 @@ def dispose_execute(case_id: Annotated[str, typer.Argument(help="案件编号")]
     from archive.disposal import execute
 
     with opened(write=True) as archive:
-        tombs = execute(archive, case_id, by=registered_person(by or _default_user()))
+        person, credential = deciding_person(archive, by, "dispose_execute", case_id)
+        tombs = execute(archive, case_id, by=person, credential=credential)
     for t in tombs:
         console.print("[green]✓[/] " + escape(f"已销毁 {t['case_id']} 报告 {t['report_number']}；墓碑保留于目录与日志"))
 

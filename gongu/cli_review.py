@@ -168,19 +168,22 @@ def _print_findings(source: str, findings: list[Finding]) -> None:
 def review(
     case_file: CaseArg,
     level: Annotated[ReviewLevel, typer.Option("--level", help="proofread 校对 | recheck 复核 | approve 审核（司法鉴定：签发）")],
-    reviewer: Annotated[str, typer.Option("--reviewer", help="审核人姓名")],
+    reviewer: Annotated[str, typer.Option("--reviewer", help="审核人姓名；须本人凭据：具有该级审核角色的账户密码（提示输入或环境变量 GONGU_PASSWORD）或其签名密钥")],
     decision: Annotated[ReviewDecision, typer.Option("--decision", help="approve 通过 | return 退回")],
     comment: Annotated[str | None, typer.Option("--comment", help="审核说明")] = None,
     at: Annotated[str | None, typer.Option("--at", help="审核时间 ISO 8601，缺省为现在（北京时间）")] = None,
 ) -> None:
     """记录一级审核意见（9.3；司法鉴定为校对、复核、签发，通则第三十五条）：写入案件文件的 reviews；不合规的审核被拒绝并说明原因（退出码 2）。"""
-    from gongu.reviewing import ReviewRefused, record_review
+    from gongu.reviewing import ReviewRefused, decision_log, record_review
 
     loaded = load_or_exit(case_file)
     titles = level_titles(loaded.case)
+    settings = load_settings()
     try:
-        recorded = record_review(case_file, level=level, reviewer=reviewer, decision=decision, comment=comment,
-                                 at=at, settings=load_settings(), loaded=loaded)
+        with decision_log(settings) as log:
+            recorded = record_review(case_file, level=level, reviewer=reviewer, decision=decision, comment=comment,
+                                     at=at, settings=settings, loaded=loaded, confirm=log.confirm_reviewer(level, decision))
+            log.record(recorded)
     except GonguError as exc:
         fail(escape(str(exc)))
     except ReviewRefused as exc:

@@ -6,9 +6,11 @@ the reviewer is a registered person, appends the review and writes the file back
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
@@ -17,7 +19,11 @@ from generator.clock import SYSTEM_CLOCK
 from generator.loading import LoadedCase, load_case
 from generator.model import Review, ReviewDecision, ReviewLevel
 from generator.review import check_new_review
+from gongu.output import GonguError
 from gongu.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from archive.store import Archive
 
 
 class ReviewRefused(Exception):
@@ -34,11 +40,17 @@ class ReviewRefused(Exception):
 class RecordedReview:
     review: dict[str, Any]  # as written into `reviews`
     written: LoadedCase  # the case file after writing
+    credential: dict[str, Any] | None = None  # what `confirm` returned: how the reviewer proved who they are
+
+
+# Called with (registered reviewer, the case) once the review passed its rules, before anything is
+# written: raises when the person's own credential is missing or wrong (gongu/credentials.py).
+Confirm = Callable[[str, str], dict[str, Any]]
 
 
 def record_review(case_path: Path, *, level: ReviewLevel, reviewer: str, decision: ReviewDecision,
                   comment: str | None = None, at: str | None = None, settings: Settings | None = None,
-                  loaded: LoadedCase | None = None) -> RecordedReview:
+                  loaded: LoadedCase | None = None, confirm: Confirm | None = None) -> RecordedReview:
     """Append one review to the case file at `case_path`.
 
     Raises generator.loading.CaseFileError (the file is invalid), gongu.output.GonguError (the reviewer
@@ -57,7 +69,57 @@ def record_review(case_path: Path, *, level: ReviewLevel, reviewer: str, decisio
     reasons = check_new_review(loaded.case, new)
     if reasons:
         raise ReviewRefused(reasons, reviewer=reviewer)
+    credential = confirm(reviewer, loaded.case) if confirm is not None else None
     data = read_case_data(loaded)
     data.setdefault("reviews", []).append(raw_review)
     written = write_case_data(case_path, data)
-    return RecordedReview(raw_review, written)
+    return RecordedReview(raw_review, written, credential)
+
+
+class DecisionLog:
+    """The archive's signed log as the place a reviewer's decision given on the command line is recorded,
+    with the credential that proved it was theirs."""
+
+    def __init__(self, archive: Archive, settings: Settings) -> None:
+        self.archive = archive
+        self.settings = settings
+
+    def confirm_reviewer(self, level: ReviewLevel, decision: ReviewDecision) -> Confirm:
+        def confirm(reviewer: str, case: Any) -> dict[str, Any]:
+            from gongu.credentials import confirm_person
+            from gongu.workspace import level_roles
+
+            return confirm_person(self.archive.catalog, self.settings, reviewer, roles=level_roles(case.kind, level.value),
+                                  decision={"action": "review", "case_id": case.case_id,
+                                            "report_number": case.report.number, "level": level.value,
+                                            "decision": decision.value},
+                                  now=self.archive.now())
+        return confirm
+
+    def record(self, recorded: RecordedReview) -> None:
+        case = recorded.written.case
+        review = recorded.review
+        cat = self.archive.catalog
+        with cat.write():
+            event = cat.append_event("review", self.archive.now(), review["reviewer"], case.case_id, case.report.number,
+                                     {"level": review["level"], "decision": review["decision"], "at": review["at"],
+                                      "credential": recorded.credential})
+        self.archive.committed([event])
+
+
+@contextmanager
+def decision_log(settings: Settings) -> Iterator[DecisionLog]:
+    from archive.catalog import CatalogError
+    from archive.errors import ArchiveError
+    from gongu.archiving import build_archive
+
+    try:
+        archive = build_archive(settings, catch_up=False)
+    except (CatalogError, ArchiveError) as exc:
+        raise GonguError(f"无法打开档案目录以核对审核人的账户：{exc}") from None
+    try:
+        yield DecisionLog(archive, settings)
+    except (CatalogError, ArchiveError) as exc:
+        raise GonguError(str(exc)) from None
+    finally:
+        archive.close()

@@ -9,6 +9,7 @@ PKI's CRLs under /crl/ so long-term validation data can be fetched with no inter
 from __future__ import annotations
 
 import threading
+from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
@@ -22,10 +23,10 @@ TSA_PATH = "/tsa"
 CRL_PREFIX = "/crl/"
 
 
-def load_timestamper(tsa_p12: Path, passphrase: bytes | None) -> DummyTimeStamper:
+def load_timestamper(tsa_p12: Path, passphrase: bytes | None, at: datetime | None = None) -> DummyTimeStamper:
     signer = load_p12_signer(tsa_p12, passphrase)
     return DummyTimeStamper(tsa_cert=signer.signing_cert, tsa_key=signer.signing_key,
-                            certs_to_embed=signer.cert_registry)
+                            certs_to_embed=signer.cert_registry, fixed_dt=at)
 
 
 def tsa_passphrase(explicit: bytes | None = None) -> bytes:
@@ -40,8 +41,11 @@ class LocalTsa:
     the URL first and bake it into the demo certificates' CRL distribution points.
     """
 
-    def __init__(self, keys_dir: Path, passphrase: bytes | None = None, *, port: int = 0) -> None:
+    def __init__(self, keys_dir: Path, passphrase: bytes | None = None, *, port: int = 0,
+                 at: datetime | None = None) -> None:
+        """`at`: the time every token states (tests of a TSA whose time differs from the machine's)."""
         self.keys_dir = Path(keys_dir)
+        self._at = at
         self._passphrase = tsa_passphrase(passphrase)
         self.last_error: str | None = None
         self._stamper: DummyTimeStamper | None = None
@@ -113,7 +117,7 @@ class LocalTsa:
     def _answer(self, req: tsp.TimeStampReq) -> tsp.TimeStampResp:
         with self._lock:
             if self._stamper is None:
-                self._stamper = load_timestamper(self.keys_dir / "tsa.p12", self._passphrase)
+                self._stamper = load_timestamper(self.keys_dir / "tsa.p12", self._passphrase, self._at)
             self.requests += 1
         return self._stamper.request_tsa_response(req)
 

@@ -193,3 +193,30 @@ def ingested_home(base: Path, kit: Kit, *, reissue: bool = False, checkpoint: bo
                 archive.checkpoint()
             assert archive.listener_failures == []
     return home
+
+
+def person_password(person: str) -> str:
+    """The account password of a registered person in these tests (what they would type)."""
+    return f"pw-{person}-gongu-2026"
+
+
+def add_archivists(home: Path, names: list[str] | tuple[str, ...] = tuple(PEOPLE)) -> Path:
+    """An archivist account for each person (username = the name), password `person_password`: the CLI's
+    hold and disposal steps need the person's own credential (gongu/credentials.py)."""
+    from tests.webkit import make_account
+
+    for name in names:
+        make_account(home, name, {"archivist"}, name, person_password(name))
+    return home
+
+
+def by_env(args: tuple[str, ...] | list[str]) -> dict[str, str]:
+    """GONGU_PASSWORD for the person a command names with --by (as if they typed their own password)."""
+    from generator.persons import same_person
+
+    args = list(args)
+    if "--by" not in args or args.index("--by") + 1 >= len(args):
+        return {}
+    named = args[args.index("--by") + 1]
+    person = next((p for p in PEOPLE if same_person(p, named)), named)
+    return {"GONGU_PASSWORD": person_password(person)}

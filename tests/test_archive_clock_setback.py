@@ -17,7 +17,7 @@ from archive.eventlog import CLOCK_TOLERANCE
 from archive.holds import place_hold, release_hold
 from generator.clock import FixedClock
 from gongu.cli import app
-from tests.archivekit import Kit, copied_home, ingested_home, open_archive
+from tests.archivekit import Kit, add_archivists, by_env, copied_home, ingested_home, open_archive
 
 runner = CliRunner()
 CASE = "SAGC-2025-0712"  # closed 2025-10-16, ordinary: kept until 2040-10-16 (10.4)
@@ -28,7 +28,7 @@ FUTURE = "日志中没有晚于档案时钟的事件（容差 5 分钟）"
 
 @pytest.fixture(scope="module")
 def prepared(kit: Kit, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return ingested_home(tmp_path_factory.mktemp("prepared"), kit, at=T0)
+    return add_archivists(ingested_home(tmp_path_factory.mktemp("prepared"), kit, at=T0))
 
 
 @pytest.fixture()
@@ -38,7 +38,7 @@ def home(prepared: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Pat
 
 
 def _cli_at(now: str, *args: str) -> tuple[int, str]:
-    result = runner.invoke(app, ["archive", *args], obj=FixedClock.parse(now))
+    result = runner.invoke(app, ["archive", *args], obj=FixedClock.parse(now), env=by_env(args))
     return result.exit_code, "".join(result.output.split())  # the console may wrap long lines
 
 
@@ -49,7 +49,7 @@ def _hold(home: Path, now: str, reference: str) -> None:
 
 def _release(home: Path, now: str) -> None:
     with open_archive(home, now) as archive:
-        release_hold(archive, CASE, by="法务", reason="已和解")
+        release_hold(archive, CASE, by="档案员丙", reason="双方已达成和解协议", decision_reference="和解协议-1")
 
 
 def _package_files(home: Path) -> dict[str, bytes]:

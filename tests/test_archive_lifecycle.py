@@ -27,7 +27,16 @@ from generator.clock import FixedClock
 from generator.loading import load_case
 from gongu.cli import app
 from tests import storekit
-from tests.archivekit import INGESTED_AT, Kit, copied_home, ingested_home, open_archive, write_case
+from tests.archivekit import (
+    INGESTED_AT,
+    Kit,
+    add_archivists,
+    by_env,
+    copied_home,
+    ingested_home,
+    open_archive,
+    write_case,
+)
 from tests.sealkit import example_case
 
 runner = CliRunner()
@@ -40,8 +49,8 @@ AFTER_END = "2040-10-16T09:00:00+08:00"
 def prepared(kit: Kit, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest,
              store_kind: str) -> Path:
     """A home holding the example case and its R1 reissue, with a signed checkpoint; copied per test."""
-    return ingested_home(tmp_path_factory.mktemp("prepared"), kit, reissue=True, checkpoint=True,
-                         checkpoint_every=3, store_url=storekit.store_url(request, store_kind))
+    return add_archivists(ingested_home(tmp_path_factory.mktemp("prepared"), kit, reissue=True, checkpoint=True,
+                                        checkpoint_every=3, store_url=storekit.store_url(request, store_kind)))
 
 
 @pytest.fixture()
@@ -51,13 +60,13 @@ def home(prepared: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Pat
 
 
 def _cli(*args: str) -> tuple[int, str]:
-    result = runner.invoke(app, ["archive", *args])
+    result = runner.invoke(app, ["archive", *args], env=by_env(args))
     return result.exit_code, result.output
 
 
 def _cli_at(now: str, *args: str) -> tuple[int, str]:
     """The CLI constructed with a fixed clock (click's context object: reachable from Python only)."""
-    result = runner.invoke(app, ["archive", *args], obj=FixedClock.parse(now))
+    result = runner.invoke(app, ["archive", *args], obj=FixedClock.parse(now), env=by_env(args))
     return result.exit_code, result.output
 
 
@@ -131,8 +140,12 @@ def test_hold_blocks_disposal_whatever_the_date(home: Path) -> None:
     with open_archive(home, AFTER_END) as archive:
         assert [e.kind for e in archive.catalog.events(CASE)].count("release") == 0
     # a hold placed after approval still blocks execution
-    code, _ = _cli_at(AFTER_END, "release", CASE, "--reason", "争议已调解", "--by", "法务")
-    assert code == 0
+    code, out = _cli_at(AFTER_END, "release", CASE, "--reason", "争议已由双方调解解决", "--decision-reference",
+                        "调解书2040-3", "--by", "法务")
+    assert code == 2 and "冻结人以外" in out  # 法务 placed it
+    code, out = _cli_at(AFTER_END, "release", CASE, "--reason", "争议已由双方调解解决", "--decision-reference",
+                        "调解书2040-3", "--by", "档案员丙")
+    assert code == 0, out
     with open_archive(home, AFTER_END) as archive:
         propose(archive, CASE, by="甲")
         approve(archive, CASE, by="乙")
@@ -351,7 +364,7 @@ def test_log_verify_catches_rewritten_history_against_an_exported_checkpoint(hom
     # more history is fine: the old checkpoint is consistent with the grown tree
     with open_archive(home) as archive:
         place_hold(archive, CASE, kind="dispute", reason="异议", reference="R-1", by="法务")
-        release_hold(archive, CASE, by="法务", reason="撤回")
+        release_hold(archive, CASE, by="档案员丙", reason="委托人书面撤回异议", decision_reference="撤回函-1")
     assert _cli("log", "verify", "--checkpoint", str(kept))[0] == 0
     # the forger rewrites an event and erases every checkpoint the archive holds …
     _rewrite_event(home, 1, "冒名者")
@@ -391,7 +404,7 @@ def test_listeners_follow_ingest_hold_release_disposal(home: Path, kit: Kit, tmp
     with open_archive(home, AFTER_END) as archive:
         archive.subscribe(lambda ev, root: seen.append((ev.kind, ev.details.get("rel_path"))))
         place_hold(archive, "LISTEN-1", kind="dispute", reason="r", reference="x", by="甲")
-        release_hold(archive, "LISTEN-1", by="甲", reason="r")
+        release_hold(archive, "LISTEN-1", by="丙", reason="委托人书面撤回异议", decision_reference="撤回函-2")
         propose(archive, "LISTEN-1", by="甲")
         approve(archive, "LISTEN-1", by="乙")
         execute(archive, "LISTEN-1", by="乙")

@@ -29,7 +29,7 @@ OPINION_DAY = "2026-05-29"  # example (a)'s report.issued_on: the day its 意见
 @pytest.fixture(autouse=True)
 def _registered_staff(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """`gongu check --stage issue` shows what `gongu issue` refuses, approvals by unregistered persons too."""
-    people_home(tmp_path / "gongu-home", monkeypatch, names=STAFF)
+    people_home(tmp_path / "gongu-home", monkeypatch, names=STAFF, accounts=True)
 
 
 def write(tmp_path: Path, data: dict) -> Path:
@@ -106,7 +106,7 @@ def test_qc_sheet_for_forensic_kind_lists_its_rules_and_levels(tmp_path: Path) -
 # ── gongu review ──
 
 def test_review_records_forensic_levels_with_its_titles(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    people_home(tmp_path / "home", monkeypatch, names=STAFF)
+    people_home(tmp_path / "home", monkeypatch, names=STAFF, accounts=True)
     data = forensic_joint()
     data["reviews"] = []
     case_file = write(tmp_path, data)
@@ -123,7 +123,7 @@ def test_review_records_forensic_levels_with_its_titles(tmp_path: Path, monkeypa
 
 
 def test_review_refuses_an_appraiser_of_the_case(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    people_home(tmp_path / "home", monkeypatch, names=STAFF)
+    people_home(tmp_path / "home", monkeypatch, names=STAFF, accounts=True)
     data = forensic_joint()
     data["reviews"] = []
     case_file = write(tmp_path, data)

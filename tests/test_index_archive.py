@@ -88,7 +88,7 @@ def test_hold_and_release_change_the_status(home: Path) -> None:
     assert sorted(h["doc_id"] for h in _search("状态:保全中")["hits"]) == REPORTS
     assert _search("边坡坍塌", "--status", "archived")["total"] == 0
     with build_archive(load_settings(home)) as archive:
-        release_hold(archive, CASE, by="法务甲", reason="诉讼终结")
+        release_hold(archive, CASE, by="档案员乙", reason="诉讼终结，判决已生效", decision_reference="(2026)川01民初1号判决")
     assert _search("状态:保全中")["total"] == 0
     assert _search("边坡坍塌", "--status", "已归档")["total"] == 2
 

@@ -24,7 +24,7 @@ from generator.loading import CaseFileError, LoadedCase, load_case, parse_json
 from generator.types import SHANGHAI
 from gongu.cli import app
 from gongu.issuing import IssueFileExists, issue_case
-from tests.peoplekit import people_home
+from tests.peoplekit import STAFF_PASSWORD, people_home
 
 runner = CliRunner()
 MARK = "未签章副本 — 非正式报告"  # issue 12 item 10: what an unsealed copy says on every page
@@ -36,7 +36,7 @@ LATEST = datetime(2025, 10, 8, 10, 0, tzinfo=SHANGHAI)
 @pytest.fixture(autouse=True)
 def _registered_staff(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """`gongu review` accepts only reviewers registered in gongu.toml [people]."""
-    people_home(tmp_path / "gongu-home", monkeypatch)
+    people_home(tmp_path / "gongu-home", monkeypatch, accounts=True)
 
 
 def fake_render(loaded: LoadedCase, work_dir: Path, templates: Path | None, mark: str | None) -> dict[str, Path]:
@@ -329,8 +329,8 @@ def issued_for_real(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     case_file = root / "case" / "case.json"
     home = root / "home"
     with pytest.MonkeyPatch.context() as mp:
-        people_home(home, mp)  # the reviewers are registered persons
-    env = {"GONGU_HOME": str(home)}
+        people_home(home, mp, accounts=True)  # the reviewers are registered persons with accounts
+    env = {"GONGU_HOME": str(home), "GONGU_PASSWORD": STAFF_PASSWORD}
     refused = runner.invoke(app, ["issue", str(case_file)], env=env)  # no [signing] in this home
     first = runner.invoke(app, ["issue", str(case_file), "--unsealed"], env=env)
     add_round(case_file, "2099-01-01", env)  # after "now": the reissue's fresh review round

@@ -24,7 +24,7 @@ runner = CliRunner()
 @pytest.fixture(autouse=True)
 def _registered_staff(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """`gongu review` accepts only reviewers registered in gongu.toml [people]."""
-    people_home(tmp_path / "gongu-home", monkeypatch)
+    people_home(tmp_path / "gongu-home", monkeypatch, accounts=True)
 
 
 def review(level: str, reviewer: str, at: str, decision: str = "approve", comment: str | None = None) -> dict:
@@ -99,7 +99,7 @@ def test_9_3_names_compare_as_persons_not_as_typed_strings() -> None:
 
 
 def test_gongu_review_accepts_only_registered_persons(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    people_home(tmp_path / "firm", monkeypatch, names=["Zhao Li", "孙立军"])
+    people_home(tmp_path / "firm", monkeypatch, names=["Zhao Li", "孙立军"], accounts=True)
     case_file = _copy_example(tmp_path, reviews=[])
     before = case_file.read_bytes()
     result = runner.invoke(app, ["review", str(case_file), "--level", "proofread", "--reviewer", "赵丽",
@@ -323,3 +323,40 @@ def test_art_35_a_mistaken_entry_and_a_return_no_longer_lock_out_the_regular_rev
     state = review_state(validate_data(data, "<test>"))
     assert state.complete and state.problems == []
     assert forensic_findings(lambda d: d.update(reviews=data["reviews"])) == []
+
+
+def test_gongu_review_needs_the_reviewers_own_credential_and_logs_it(tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """One shell user could record all three levels under three registered names: each level now needs the
+    reviewer's own account password (or signing key), for an account holding that level's role."""
+    from tests.archivekit import open_archive
+    from tests.webkit import make_account
+
+    home = tmp_path / "firm"
+    people_home(home, monkeypatch, names=["赵丽", "孙立军", "刘建国"])
+    make_account(home, "zhaoli", {"proofreader"}, "赵丽", "zhaoli-own-password")
+    make_account(home, "sun", {"proofreader"}, "孙立军", "sun-own-password-1")  # not a 复核 (rechecker) account
+    case_file = _copy_example(tmp_path, reviews=[])
+    before = case_file.read_bytes()
+
+    def review_as(level: str, who: str, password: str | None) -> Any:
+        env = {"GONGU_PASSWORD": password} if password is not None else {}
+        monkeypatch.delenv("GONGU_PASSWORD", raising=False)
+        return runner.invoke(app, ["review", str(case_file), "--level", level, "--reviewer", who,
+                                   "--decision", "approve", "--at", "2025-09-02T15:00:00"], env=env)
+
+    for password, why in ((None, "须由 赵丽 本人确认"), ("sun-own-password-1", "赵丽 的账户密码不正确")):
+        result = review_as("proofread", "赵丽", password)
+        assert result.exit_code == 2 and why in " ".join(result.output.split()), result.output
+    assert case_file.read_bytes() == before  # nothing written
+    result = review_as("proofread", "赵丽", "zhaoli-own-password")
+    assert result.exit_code == 0, result.output
+    result = review_as("recheck", "孙立军", "sun-own-password-1")
+    assert result.exit_code == 2 and "rechecker" in result.output
+    result = review_as("recheck", "刘建国", "whatever-password")
+    assert result.exit_code == 2 and "刘建国 没有可用的" in " ".join(result.output.split())
+    assert [r["reviewer"] for r in json.loads(case_file.read_text(encoding="utf-8"))["reviews"]] == ["赵丽"]
+    with open_archive(home) as archive:
+        [event] = [e for e in archive.catalog.events() if e.kind == "review"]
+    assert (event.actor, event.case_id, event.details["level"], event.details["credential"]) == (
+        "赵丽", "SAGC-2025-0712", "proofread", {"method": "password", "account": "zhaoli"})

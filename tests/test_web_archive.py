@@ -134,10 +134,26 @@ def test_disposal_needs_two_accounts_and_no_hold(home: Path, base_url: str, page
     with open_archive(home) as archive:
         assert archive.catalog.open_disposal(CASE) is None
 
-    page.fill("#holds input[name=reason]", "诉讼已撤回")
+    # the one who placed the hold cannot lift it: a second archivist does, with the lifting decision's 文号
+    page.fill("#holds input[name=reason]", "原告已撤诉，法院准许撤诉")
+    page.fill("#holds input[name=decision_reference]", "(2040)川01民初7号之一")
+    page.click("#holds form[action$='/release'] button[type=submit]")
+    page.wait_for_load_state()
+    assert "冻结人以外" in page.inner_text(".flash.error")
+    logout(page)
+    login(page, base_url, "bing", PASSWORD)
+    page.goto(f"{base_url}/archive/cases/{CASE}")
+    page.fill("#holds input[name=reason]", "原告已撤诉，法院准许撤诉")
+    page.fill("#holds input[name=decision_reference]", "(2040)川01民初7号之一")
     page.click("#holds form[action$='/release'] button[type=submit]")
     page.wait_for_load_state()
     assert "已解除" in page.inner_text("main")
+    released = [e for e in _events(home) if e.kind == "release"][-1]
+    assert (released.actor, released.details["decision_reference"], released.details["credential"]) == (
+        "档案员丙", "(2040)川01民初7号之一", {"method": "web_session", "account": "bing"})
+    logout(page)
+    login(page, base_url, "jia", PASSWORD)
+    page.goto(f"{base_url}/archive/cases/{CASE}")
 
     page.click("#propose")
     page.wait_for_load_state()
