@@ -231,10 +231,10 @@ def upload_case(catalog: Catalog, home: Path, files: list[tuple[str, BinaryIO]],
                                          case.case_id)])
         if refusal := _not_a_signer(case, account):
             raise WorkspaceRefused([refusal])
+        _not_held(catalog, case.case_id)  # a frozen case's copy stays as it is, whatever else is wrong
         if taken := _number_problems(catalog, home, loaded):
             raise UploadRefused([Problem("$.report.number", "报告编号", r, case.report.number) for r in taken])
         existing = get_case(catalog, case.case_id)
-        _not_held(catalog, case.case_id)
         data = read_case_data(loaded)
         carried = _carry_over(home, existing, data, account)
         if carried is not None:

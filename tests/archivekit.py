@@ -196,8 +196,11 @@ def ingested_home(base: Path, kit: Kit, *, reissue: bool = False, checkpoint: bo
 
 
 def person_password(person: str) -> str:
-    """The account password of a registered person in these tests (what they would type)."""
-    return f"pw-{person}-gongu-2026"
+    """The account password of a registered person in these tests (what they would type): one per person,
+    never containing the username (the name itself), which the password rules refuse."""
+    import hashlib
+
+    return "pw-" + hashlib.sha256(person.encode()).hexdigest()[:12] + "-gongu-2026"
 
 
 def add_archivists(home: Path, names: list[str] | tuple[str, ...] = tuple(PEOPLE)) -> Path:

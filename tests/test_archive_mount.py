@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 from generator.clock import FixedClock
 from gongu.cli import app
 from signing.keys import DEMO_PASSPHRASE
-from tests.archivekit import Kit, write_case, write_home
+from tests.archivekit import Kit, add_archivists, by_env, write_case, write_home
 from tests.sealkit import example_case
 from tests.storekit import execute
 
@@ -39,6 +39,8 @@ def _office(base: Path, name: str, kit: Kit, url: str, shared: Path) -> Path:
 def _cli(monkeypatch: pytest.MonkeyPatch, home: Path, *args: str, clock: FixedClock | None = None) -> tuple[int, str]:
     monkeypatch.setenv("GONGU_HOME", str(home))
     monkeypatch.setenv("GONGU_FIRM_KEY_PASSPHRASE", DEMO_PASSPHRASE)
+    for name, value in by_env(args).items():  # the person named by --by types their own password
+        monkeypatch.setenv(name, value)
     result = runner.invoke(app, list(args), obj=clock)
     assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
     return result.exit_code, result.output
@@ -63,6 +65,7 @@ def _tree(folder: Path) -> list[str]:
 def offices(kit: Kit, pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Path]:
     shared = tmp_path / "shared"
     homes = {name: _office(tmp_path, name, kit, pg_url, shared) for name in ("chengdu", "guiyang")}
+    add_archivists(homes["chengdu"], ["档案员甲", "主任乙", "档案员丙"])  # accounts live in the shared catalog
     code, out = _cli(monkeypatch, homes["chengdu"], "archive", "init", "--by", "档案员甲")
     assert code == 0 and "已初始化档案" in out, out
     identity = json.loads((shared / "packages" / "gongu-archive.json").read_text(encoding="utf-8"))

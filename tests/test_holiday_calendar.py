@@ -205,7 +205,8 @@ def test_the_workspace_case_page_marks_the_estimate_and_a_dropped_in_file_makes_
                             effective_on="2026-12-14", completed_on=None)
     data["commission"].pop("agreed_working_days")
     (case_dir / "case.json").write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
-    make_account(home, "rev", {"reviewer"}, "李复核", "calendar-page-password-1")
+    # a folder put in the workspace by hand is seen by the kind's supervisor (need to know)
+    make_account(home, "rev", {"forensic_supervisor"}, "李主管", "calendar-page-password-1")
     with TestClient(create_app(home), base_url="http://127.0.0.1") as client:
         token = csrf_from(client.get("/login").text)
         client.post("/login", data={"username": "rev", "password": "calendar-page-password-1", "csrf_token": token})

@@ -334,7 +334,7 @@ def test_gongu_review_needs_the_reviewers_own_credential_and_logs_it(tmp_path: P
 
     home = tmp_path / "firm"
     people_home(home, monkeypatch, names=["赵丽", "孙立军", "刘建国"])
-    make_account(home, "zhaoli", {"proofreader"}, "赵丽", "zhaoli-own-password")
+    make_account(home, "zhaoli", {"proofreader"}, "赵丽", "zl-own-pass-2026-q")
     make_account(home, "sun", {"proofreader"}, "孙立军", "sun-own-password-1")  # not a 复核 (rechecker) account
     case_file = _copy_example(tmp_path, reviews=[])
     before = case_file.read_bytes()
@@ -349,7 +349,7 @@ def test_gongu_review_needs_the_reviewers_own_credential_and_logs_it(tmp_path: P
         result = review_as("proofread", "赵丽", password)
         assert result.exit_code == 2 and why in " ".join(result.output.split()), result.output
     assert case_file.read_bytes() == before  # nothing written
-    result = review_as("proofread", "赵丽", "zhaoli-own-password")
+    result = review_as("proofread", "赵丽", "zl-own-pass-2026-q")
     assert result.exit_code == 0, result.output
     result = review_as("recheck", "孙立军", "sun-own-password-1")
     assert result.exit_code == 2 and "rechecker" in result.output

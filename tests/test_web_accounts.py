@@ -64,7 +64,7 @@ def test_users_add_list_disable_passwd(tmp_path: Path, monkeypatch: pytest.Monke
 @pytest.mark.parametrize(("args", "message"), [
     (["add", "li", "--role", "boss"], "未知角色"),
     (["add", "li", "--role", "handler"], None),  # then a duplicate below
-    (["disable", "nobody"], "没有账户nobody"),
+    (["disable", "nobody"], "尚不存在（本数据目录还没有账户或档案）"),  # a fresh home: no catalog is created
 ])
 def test_refusals_exit_2_with_a_message(tmp_path: Path, args: list[str], message: str | None) -> None:
     r = _users(tmp_path, *args)

@@ -78,7 +78,7 @@ def test_10_4_archived_today_is_not_disposable_and_after_disposal_every_page_say
         page.goto(f"{url}/archive/disposal")
         eligible, blocked = page.inner_text("section:nth-of-type(2)"), page.inner_text("section:nth-of-type(3)")
         assert "可销毁" in eligible and CASE not in eligible
-        assert f"{CASE}：报告 {NUMBER} 保管期限至 2041-12-07，尚未届满（10.4）" in page.content()
+        assert f"{CASE}：报告 {NUMBER} 保管期限至 2041-12-07，尚未届满（10.4）" in page.text_content("body")  # the text, names inside <bdi>
         assert "不可销毁（1）" in blocked
         logout(page)
         login(page, url, "wang", PASSWORD)

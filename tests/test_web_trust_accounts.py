@@ -264,7 +264,8 @@ def test_a_fresh_archivist_cannot_release_a_hold(home: Path, base_url: str, two:
         assert archive.catalog.active_holds(CASE)  # placed by the bidi test above
     login(page, base_url, "arch-a", "root1-now-knows-a-1")  # own password set, grant not confirmed
     page.goto(f"{base_url}/archive/cases/{CASE}")
-    page.fill("#holds input[name=reason]", "诉讼已撤回")
+    page.fill("#holds input[name=reason]", "原告已撤回起诉，诉讼终结")
+    page.fill("#holds input[name=decision_reference]", "（2026）川01民初1号之一")
     page.click("#holds form[action$='/release'] button[type=submit]")
     page.wait_for_load_state()
     assert "不能解除冻结" in page.inner_text(".flash.error")
