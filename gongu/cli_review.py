@@ -3,15 +3,20 @@
 Exit codes: check — 0 no blocking finding, 1 blocking findings, 2 invalid input. review — 0 recorded,
 2 invalid input or a decision refused. issue — 0 issued, 1 refused because the case is not ready or no
 signer is configured without --unsealed (every reason listed), 2 invalid input or usage (e.g. --reissue
-without --reason, a file already there, a key or passphrase that cannot seal).
+without --reason, a file already there, a key or passphrase that cannot seal, another issuance of the case
+holding the catalog's issue lock: 「正在出具」).
 """
 
 from __future__ import annotations
 
+import getpass
 import json
+import os
 import sys
 from collections import defaultdict
-from datetime import date
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -29,11 +34,11 @@ from generator.qc_sheet import render_qc_sheet
 from generator.review import LEVELS, level_titles, review_clause, review_state
 from generator.rules import Finding, Stage, run_rules
 from generator.rules.registry import SEVERITY_TITLES, clause_key
-from generator.types import beijing_date
+from generator.types import SHANGHAI, beijing_date
 from gongu.cli import CaseArg, app, load_or_exit
 from gongu.issued_opinion import IssuedReference, find_issued_opinion, issued_primary
 from gongu.output import GonguError, console, err_console, fail, print_problems, print_table, text_column, whole_column
-from gongu.settings import load_settings
+from gongu.settings import Settings, load_settings
 
 
 def _parse_date(value: str | None) -> date | None:
@@ -219,12 +224,6 @@ def issue_command(
 
     未配置签章（gongu.toml [signing]）时拒绝出具；--unsealed 出具每页标明未签章的副本。
     """
-    from generator.render import RenderError
-    from gongu.issuing import IssueFileExists, issue_additional, issue_case
-    from gongu.sealing import configured_signer
-    from gongu.settings import load_settings
-    from signing.seal import SealError
-
     if additional and (reissue or unsealed or reason):
         err_console.print("[bold red]错误[/]：--additional 不能与 --reissue、--reason 或 --unsealed 同用（补充出具的文书须签章）")
         raise typer.Exit(2)
@@ -234,8 +233,65 @@ def issue_command(
     if reason and not reissue:
         err_console.print("[bold red]错误[/]：--reason 只用于 --reissue")
         raise typer.Exit(2)
-    load_or_exit(case_file)  # invalid input → exit 2 with every problem
+    loaded = load_or_exit(case_file)  # invalid input → exit 2 with every problem
     settings = load_settings()
+    with issue_lock(settings, loaded.case.case_id):
+        _issue(case_file, settings, output=output, reissue=reissue, reason=reason, templates=templates,
+               unsealed=unsealed, additional=additional)
+
+
+@contextmanager
+def issue_lock(settings: Settings, case_id: str) -> Iterator[None]:
+    """The catalog's per-case issue lock (archive/workspace_steps.py), the one the web workspace takes, held
+    while the case is issued and given back however the issue ends: a CLI and a web issuance of one case
+    never both render and seal. A home without a catalog (no SQLite file, no [store] url) issues unlocked."""
+    from archive.catalog import CatalogError
+    from archive.workspace_steps import release_lock, take_lock
+    from gongu.archiving import archive_config, open_store
+
+    location = archive_config(settings).catalog_location
+    if isinstance(location, Path) and not location.is_file():
+        yield
+        return
+    try:
+        catalog = open_store(settings, check=False, create=False)
+    except GonguError as exc:
+        err_console.print(f"[bold red]错误[/]：{escape(str(exc))}")
+        raise typer.Exit(2) from None
+    try:
+        try:
+            token, held = take_lock(catalog, case_id, account=f"{_shell_user()}（命令行）",
+                                    now=datetime.now(SHANGHAI).replace(microsecond=0))
+        except CatalogError as exc:
+            err_console.print(f"[bold red]错误[/]：{escape(str(exc))}")
+            raise typer.Exit(2) from None
+        if token is None:
+            assert held is not None
+            err_console.print(escape(f"正在出具：{held.account} 于 {held.started_at} 开始出具案件 {case_id} 的报告，"
+                                     "请勿重复出具；待其完成后查看结果"))
+            raise typer.Exit(2)
+        try:
+            yield
+        finally:
+            release_lock(catalog, case_id, token)
+    finally:
+        catalog.close()
+
+
+def _shell_user() -> str:
+    try:
+        return os.environ.get("GONGU_USER") or getpass.getuser()
+    except (KeyError, OSError):  # a container user without a passwd entry
+        return "未知用户"
+
+
+def _issue(case_file: Path, settings: Settings, *, output: Path | None, reissue: bool, reason: str | None,
+           templates: Path | None, unsealed: bool, additional: bool) -> None:
+    from generator.render import RenderError
+    from gongu.issuing import IssueFileExists, issue_additional, issue_case
+    from gongu.sealing import configured_signer
+    from signing.seal import SealError
+
     try:
         signer = None if unsealed else configured_signer(settings)  # --unsealed: never seal, even if configured
         if additional:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from archive.accounts import check_login
+from archive.accounts import check_login, get_account
 from archive.catalog import CatalogUnavailable
 from archive.events import Listeners
 from generator.types import SHANGHAI
@@ -49,6 +49,16 @@ def _login(home: Path, username: str, password: str) -> bool:
         catalog.close()
 
 
+def _roles(home: Path, username: str) -> set[str]:
+    catalog = open_store(load_settings(home))
+    try:
+        account = get_account(catalog, username)
+        assert account is not None
+        return set(account.roles)
+    finally:
+        catalog.close()
+
+
 def test_every_users_command_reads_and_writes_the_server(pg_url: str, tmp_path: Path,
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     office_a, office_b = _home(tmp_path / "a", pg_url), _home(tmp_path / "b", pg_url)
@@ -63,6 +73,13 @@ def test_every_users_command_reads_and_writes_the_server(pg_url: str, tmp_path: 
     code, out = _users(monkeypatch, office_a, "passwd", "zhou", password=SECOND)
     assert code == 0, out
     assert _login(office_b, "zhou", SECOND) and not _login(office_b, "zhou", FIRST)
+    # roles changed in office B are the server's: office A reads them back
+    code, out = _users(monkeypatch, office_b, "roles", "zhou", "--add", "handler", "--remove", "archivist")
+    assert code == 0 and "handler" in out, out
+    assert _roles(office_a, "zhou") == {"handler"}
+    code, out = _users(monkeypatch, office_b, "roles", "zhou", "--remove", "approver")  # a role zhou lacks
+    assert code == 2 and "没有角色" in out, out
+    assert _roles(office_a, "zhou") == {"handler"}
     code, out = _users(monkeypatch, office_b, "disable", "zhou")
     assert code == 0, out
     code, out = _users(monkeypatch, office_a, "list")
