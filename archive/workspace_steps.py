@@ -1,4 +1,4 @@
-"""Two workspace records that make signatures and issuance belong to people (catalog revision 0010):
+"""Two workspace records that make signatures and issuance belong to people (catalog revision 0008):
 
 - `workspace_signatures`: a handler (survey) or appraiser (forensic) named on a case who is not the
   uploading account confirms, under their own account, that they sign this content (「确认署名」). A

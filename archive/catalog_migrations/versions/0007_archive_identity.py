@@ -1,4 +1,4 @@
-"""Revision 0009: archive_identity — the archive id and the catalog's fingerprint written by
+"""Revision 0007: archive_identity — the archive id and the catalog's fingerprint written by
 `gongu archive init`, which the package tree's gongu-archive.json must match before anything is written
 there (archive/identity.py)."""
 
@@ -7,7 +7,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0009"
+revision = "0007"
 down_revision = "0006"
 branch_labels = None
 depends_on = None

@@ -1,4 +1,4 @@
-"""Revision 0010: workspace_signatures (each signer's own confirmation of a case's content, 「确认署名」) and
+"""Revision 0008: workspace_signatures (each signer's own confirmation of a case's content, 「确认署名」) and
 issue_locks (one issuance of a case at a time, across web workers and offices) — archive/workspace_steps.py."""
 
 from __future__ import annotations
@@ -6,8 +6,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0010"
-down_revision = "0009"
+revision = "0008"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
