@@ -289,7 +289,8 @@ def test_handler_b_changing_the_id_in_the_url_is_refused_in_a_browser(
         page = context.new_page()
         try:
             login(page, base_url, "handler_a", PASSWORD)
-            page.goto(f"{base_url}/cases/{SURVEY}")
+            # the page itself, not its report preview <iframe> (rendered on demand: slow on a busy machine)
+            page.goto(f"{base_url}/cases/{SURVEY}", wait_until="domcontentloaded")
             assert page.inner_text("#case-status") == "审核中"
             context.clear_cookies()
             login(page, base_url, "handler_b", PASSWORD)
