@@ -18,13 +18,19 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 LOCK := requirements.lock
 UV_VERSION := 0.13.9
 
-.PHONY: demo test lint sysdeps bootstrap clean lock
+.PHONY: demo test screenshots lint sysdeps bootstrap clean lock
 
 demo: bootstrap
 	$(BIN)/gongu demo
 
 test: bootstrap
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile
+
+# The images under docs/web: the browser tests' own flows, saving their screenshots there instead of
+# into a temporary folder (tests/webkit.py, screenshot_dir). `make test` leaves docs/web as it is.
+WEB_TESTS := tests/test_web_browser.py tests/test_web_cases.py tests/test_web_forensic.py tests/test_web_archive.py
+screenshots: bootstrap
+	GONGU_SCREENSHOTS=$(CURDIR)/docs/web $(BIN)/python -m pytest -q $(WEB_TESTS)
 
 lint: bootstrap
 	$(BIN)/ruff check .

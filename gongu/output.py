@@ -6,7 +6,10 @@ Two promises hold for every command (issue 12 items 8 and 15):
   `--json` string is exactly the JSON escape for it, so the JSON stays valid and UTF-8;
 - a table never breaks a JSON path, amount, number, identifier or date across lines: those columns are
   `whole_column`s, the text columns wrap instead, and `print_table` widens the table past the terminal
-  (or, when piped, prints each row on one line) rather than cut a whole column.
+  (or, when piped, prints each row on one line) rather than cut a whole column;
+- output that is not a terminal (a file, a pipe, `make demo | cat`) is never wrapped: each printed line
+  stays one line, so a path, an amount or a report number is never split. On a terminal rich wraps
+  at spaces, and a rule whose title does not fit prints the title under the line instead of cutting it.
 """
 
 from __future__ import annotations
@@ -27,8 +30,34 @@ from rich.text import Text
 
 from generator.problems import Problem
 
-console = Console(highlight=False)
-err_console = Console(stderr=True, highlight=False)
+
+class GonguConsole(Console):
+    """A rich Console that decides per print whether to wrap: on a terminal at its width, else not at all.
+
+    Deciding per print (not once at start) follows the stream in use, e.g. a test runner's captured stdout.
+    """
+
+    def print(self, *objects: Any, soft_wrap: bool | None = None, **options: Any) -> None:
+        if soft_wrap is None and not self.is_terminal:
+            soft_wrap = True  # no wrapping, no cropping: a line longer than the width stays whole
+        super().print(*objects, soft_wrap=soft_wrap, **options)
+
+    def rule(self, title: str | Text = "", *, characters: str = "─", style: str = "rule.line",
+             align: Any = "center") -> None:
+        """A rule; rich would cut a title wider than the line with "…", so such a title goes under it."""
+        plain = title.plain if isinstance(title, Text) else Text.from_markup(title).plain
+        if cell_len(plain) + RULE_TITLE_SPACE <= self.width:
+            super().rule(title, characters=characters, style=style, align=align)
+            return
+        super().rule(characters=characters, style=style)
+        self.print(title, style="rule.text")
+
+
+# A centred rule title needs two cells of line and a space on each side.
+RULE_TITLE_SPACE = 6
+
+console = GonguConsole(highlight=False)
+err_console = GonguConsole(stderr=True, highlight=False)
 
 
 def safe_streams() -> None:

@@ -15,12 +15,11 @@ from typing import Any
 import pytest
 
 from tests.archivekit import Kit, ingested_home, open_archive
-from tests.webkit import browser, login, logout, make_account, serve  # noqa: F401 — browser is a fixture
+from tests.webkit import browser, login, logout, make_account, screenshot, serve  # noqa: F401 — browser is a fixture
 
 CASE = "SAGC-2025-0712"  # examples/slope-collapse: 雅康高速C3合同段K42边坡暴雨坍塌
 # closed 2025-10-16, ordinary work: kept 15 years (10.4), so on this day the package may be disposed
 AFTER_END = "2040-10-16T09:00:00+08:00"
-SHOTS = Path(__file__).resolve().parents[1] / "docs" / "web"
 PASSWORD = "archive-pass-2040"
 
 
@@ -68,8 +67,7 @@ def test_an_archivist_searches_opens_the_package_and_downloads_a_copy_that_verif
     assert "共 1 件" in page.inner_text("#total")
     marks = page.eval_on_selector_all(".snippet mark", "els => els.map(e => e.textContent)")
     assert marks and all(m in "边坡坍塌" for m in marks), marks  # the matched words, highlighted
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / "archive-search.png"))
+    screenshot(page, "archive-search.png")
 
     page.click(".hit a.case-link")
     page.wait_for_load_state()
@@ -82,7 +80,7 @@ def test_an_archivist_searches_opens_the_package_and_downloads_a_copy_that_verif
     # the package's files with their hashes, read from the bag's manifest
     files = page.eval_on_selector_all(".package table.grid tbody tr td:first-child", "els => els.map(e => e.textContent)")
     assert any(f.startswith("data/report/") and f.endswith(".pdf") for f in files)
-    page.screenshot(path=str(SHOTS / "archive-package.png"), full_page=False)
+    screenshot(page, "archive-package.png", full_page=False)
 
     with page.expect_download() as download_info:
         page.click("#download-copy")

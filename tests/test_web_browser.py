@@ -17,11 +17,10 @@ from itsdangerous import TimestampSigner
 
 from archive.catalog import Catalog, Event
 from gongu.web.app import SECRET_FILE, SESSION_COOKIE
-from tests.webkit import browser, login, logout, make_account, serve  # noqa: F401 — browser is a fixture
+from tests.webkit import browser, login, logout, make_account, screenshot, serve  # noqa: F401 — browser is a fixture
 
 PASSWORD = "browser-pass-1"
 HOSTILE = '<script>alert("x")</script><img src=x onerror="window.__pwned=1;alert(2)">王五'
-DOCS_WEB = Path(__file__).resolve().parents[1] / "docs" / "web"
 
 
 @pytest.fixture(scope="module")
@@ -214,15 +213,14 @@ def test_hostile_text_is_shown_as_text_and_never_runs(site: dict[str, Any], page
 
 
 def test_screenshots_of_the_core_pages(site: dict[str, Any], page: Any) -> None:
-    """docs/web/*.png at 1366×768 (linked from docs/web.md)."""
-    DOCS_WEB.mkdir(parents=True, exist_ok=True)
+    """The core pages at 1366×768 (`make screenshots` writes them to docs/web, linked from docs/web.md)."""
     page.goto(site["url"] + "/login")
-    page.screenshot(path=str(DOCS_WEB / "login.png"))
+    shots = [screenshot(page, "login.png")]
     login(page, site["url"], "admin", PASSWORD)
-    page.screenshot(path=str(DOCS_WEB / "home.png"))
+    shots.append(screenshot(page, "home.png"))
     page.goto(site["url"] + "/accounts")
-    page.screenshot(path=str(DOCS_WEB / "accounts.png"))
-    for name in ("login", "home", "accounts"):
-        data = (DOCS_WEB / f"{name}.png").read_bytes()
+    shots.append(screenshot(page, "accounts.png"))
+    for shot in shots:
+        data = shot.read_bytes()
         assert data[:8] == b"\x89PNG\r\n\x1a\n"
         assert int.from_bytes(data[16:20], "big") == 1366 and int.from_bytes(data[20:24], "big") == 768

@@ -19,11 +19,10 @@ from typing import Any
 
 import pytest
 
-from tests.webkit import browser, login, logout, make_account, serve  # noqa: F401 — browser is a fixture
+from tests.webkit import browser, login, logout, make_account, screenshot, serve  # noqa: F401 — browser is a fixture
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "slope-collapse"
 PASSWORD = "correct-horse-9"
-SHOTS = Path(__file__).resolve().parents[1] / "docs" / "web"
 # username → (person as registered in gongu.toml [people], roles)
 ACCOUNTS = {
     "wang": ("王志强", {"handler"}),  # a handler of the example ($.handlers)
@@ -125,8 +124,7 @@ def upload(page: Any, base_url: str, folder: Path) -> None:
 
 
 def shot(page: Any, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"))
+    screenshot(page, f"{name}.png")
 
 
 CASE_ID = json.loads((EXAMPLE / "case.json").read_text(encoding="utf-8"))["case_id"]

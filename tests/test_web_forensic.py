@@ -20,12 +20,11 @@ import openpyxl
 import pytest
 
 from gongu.ledger import COLUMNS
-from tests.webkit import browser, login, make_account, register_cases, serve  # noqa: F401  (browser: the module-scoped fixture)
+from tests.webkit import browser, login, make_account, register_cases, screenshot, serve  # noqa: F401  (browser: the module-scoped fixture)
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 FOLDERS = {"SJ-2026-0318": "forensic-joint-grade10", "MK-2026-0087": "forensic-single-no-disability",
            "JC-2026-0512": "forensic-extension-correction", "CX-2026-0617": "forensic-reappraisal"}
-SHOTS = Path(__file__).resolve().parent.parent / "docs" / "web"
 PASSWORD = "forensic-e2e-password-1"
 VIEWPORT = {"width": 1366, "height": 768}
 
@@ -62,8 +61,7 @@ def _case(case_id: str) -> dict[str, Any]:
 
 
 def _shot(page: Any, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / name), full_page=False)
+    screenshot(page, name, full_page=False)
 
 
 def test_appraiser_opens_a_case_its_documents_and_one_inline(page: Any, base_url: str) -> None:

@@ -3,9 +3,12 @@
 
 from __future__ import annotations
 
+import functools
+import os
 import re
 import secrets
 import socket
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -17,6 +20,29 @@ from typing import Any
 import pytest
 
 CHROMIUM = "/usr/bin/chromium"
+# The folder screenshots go to: `make screenshots` points it at docs/web; a test run leaves it unset, so
+# the tracked images stay as they are and the tests write only into a temporary folder.
+SCREENSHOTS_ENV = "GONGU_SCREENSHOTS"
+
+
+@functools.cache
+def _temporary_shots() -> Path:
+    return Path(tempfile.mkdtemp(prefix="gongu-shots-"))
+
+
+def screenshot_dir() -> Path:
+    """Where `screenshot` writes: $GONGU_SCREENSHOTS if set, else one temporary folder per test process."""
+    target = os.environ.get(SCREENSHOTS_ENV)
+    folder = Path(target) if target else _temporary_shots()
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def screenshot(page: Any, name: str, **options: Any) -> Path:
+    """Save a screenshot of `page` as `name` (e.g. "home.png") in `screenshot_dir()`; returns its path."""
+    path = screenshot_dir() / name
+    page.screenshot(path=str(path), **options)
+    return path
 
 
 def free_port() -> int:
