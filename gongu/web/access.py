@@ -1,4 +1,4 @@
-"""The page registry: every page declares its path, methods and the roles that may use it (issue 15 §2).
+"""The page registry: every page declares its path, methods and the roles that may use it.
 
 `page` records an `Endpoint` in `ENDPOINTS` — the role × endpoint matrix test enumerates it, so a page
 added later is covered without touching the test — and wraps the function so that:
