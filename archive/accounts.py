@@ -35,6 +35,15 @@ from archive.catalog import Catalog, metadata
 from archive.errors import ArchiveError
 from archive.sessions import end_all as _end_sessions
 
+# The one list of roles an account may hold, with the title pages and messages show. Defined here, where
+# accounts are stored, so the archive checks them without depending on the web.
+# supervisor / forensic_supervisor: every case of one kind, given on purpose (gongu/case_access.py)
+ROLES: dict[str, str] = {
+    "handler": "承办", "proofreader": "校对", "rechecker": "复核", "approver": "审核",
+    "archivist": "档案管理", "appraiser": "鉴定人", "reviewer": "鉴定复核", "admin": "管理员",
+    "supervisor": "公估主管", "forensic_supervisor": "鉴定主管"}
+ALL_ROLES = frozenset(ROLES)
+
 accounts_table = Table(
     "accounts", metadata,
     Column("id", Integer, primary_key=True),
@@ -137,8 +146,6 @@ def list_accounts(catalog: Catalog) -> list[Account]:
 
 
 def _check_roles(roles: set[str] | frozenset[str]) -> None:
-    from gongu.web.access import ROLES  # the one list of roles
-
     unknown = sorted(set(roles) - set(ROLES))
     if unknown:
         raise AccountError(f"未知角色（unknown role）：{'、'.join(unknown)}；可选：{'、'.join(f'{k}（{v}）' for k, v in ROLES.items())}")

@@ -1,8 +1,8 @@
 """The catalog: packages, retention, holds, disposals, tombstones, the event log and pending index
-work — the ONE module that knows the schema and holds every query (issue 11).
+work — the ONE module that knows the schema and holds every query.
 
 Tables are SQLAlchemy Core definitions, dialect-neutral: a shared PostgreSQL catalog (gongu.toml
-`[store] url`, issue 16) is a second dialect of the same definitions and the same migrations. The
+`[store] url`) is a second dialect of the same definitions and the same migrations. The
 schema carries a recorded version (Alembic's revision, migration scripts in
 archive/catalog_migrations/), brought forward when a catalog is opened. Everything SQLite-specific
 (WAL, busy timeout, BEGIN IMMEDIATE, integrity_check) sits in `_sqlite_engine` and `_sqlite_check`,
@@ -155,7 +155,7 @@ checkpoints_table = Table(
     Column("at", Text, nullable=False),
     Column("document", Text, nullable=False),
 )
-# Revision 0002: index work recorded in the same transaction as the change (issue 12 item 6), so a
+# Revision 0002: index work recorded in the same transaction as the change, so a
 # crash between the catalog commit and the index update leaves work the next command finishes.
 index_queue_table = Table(
     "index_queue", metadata,
@@ -174,7 +174,7 @@ EVENT_KINDS = {
     "disposal_approved": "批准销毁",
     "disposal_executed": "执行销毁",
     "draw": "随机抽取鉴定机构（抽取记录登记）",
-    "web": "工作台操作（账户登录、查看、提交等，issue 15）",
+    "web": "工作台操作（账户登录、查看、提交等）",
     "archive_joined": "并入另一办公室的档案（其原事件日志原样保存于 joined/）",
     "review": "三级审核意见（命令行，含审核人凭据）",
 }

@@ -1,4 +1,4 @@
-"""Copy a whole SQLite catalog into an empty PostgreSQL database (`gongu store migrate`, issue 16).
+"""Copy a whole SQLite catalog into an empty PostgreSQL database (`gongu store migrate`).
 
 Generic over the schema: every table the source holds (packages, holds, disposals, tombstones, the
 event log, checkpoints, index work, and whatever later revisions add — accounts, workspaces) is

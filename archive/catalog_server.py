@@ -1,4 +1,4 @@
-"""The catalog on a PostgreSQL server (issue 16 §2): everything PostgreSQL-specific in one place, as
+"""The catalog on a PostgreSQL server: everything PostgreSQL-specific in one place, as
 `archive/catalog.py` keeps the SQLite-specific parts in one place.
 
 - The engine: psycopg 3 (`postgresql+psycopg://`), a small pool checked before use (`pool_pre_ping`,

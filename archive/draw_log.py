@@ -1,4 +1,4 @@
-"""The draw of the institution as an event of the archive's tamper-evident log (issue 14 §2).
+"""The draw of the institution as an event of the archive's tamper-evident log (Sichuan 二(三) 公平随机).
 
 A "draw" event names the case, the SHA-256 of the draw record's bytes, the seed and the chosen licence
 (after declines). It is appended two ways, both idempotent for the same record hash:

@@ -89,7 +89,7 @@ def export_checkpoint(document: dict[str, Any], export_dir: Path) -> Path:
 def check_signature(document: dict[str, Any], trusted: list[x509.Certificate]) -> str | None:
     """None when the checkpoint's signature is good and by one of the `trusted` certificates (the firm's
     pinned certificate). The certificate inside the checkpoint proves nothing alone: anyone can sign
-    with their own key and embed their own certificate (issue 12 item 5), so no trusted certificate
+    with their own key and embed their own certificate, so no trusted certificate
     means no checkpoint can be accepted."""
     try:
         body = {k: document[k] for k in ("origin", "tree_size", "root_hash", "time")}

@@ -1,5 +1,5 @@
-"""The firm's certificate pinned with the archive: who may sign the event log's checkpoints (issue 12
-item 5).
+"""The firm's certificate pinned with the archive: who may sign the event log's checkpoints
+(a certificate embedded in a checkpoint proves nothing alone).
 
 Checking a checkpoint needs the firm's certificate, never its private key. The certificate inside a
 checkpoint proves nothing (a forger signs with their own key and embeds their own certificate), and

@@ -240,7 +240,7 @@ def case_named_files(case: ForensicAppraisalCase, case_dir: Path, names: _Names)
     problems: list[str] = []
     wanted: list[tuple[str, str, str, str, str, date | None]] = []  # label, file, role, title, responsible, date
     if case.selection.draw_record:
-        # the draw record itself (issue 14): the file `gongu draw verify` re-computes, its SHA-256 in the manifest
+        # the draw record itself: the file `gongu draw verify` re-computes, its SHA-256 in the manifest
         wanted.append(("随机抽取记录", case.selection.draw_record, "draw_record",
                        f"随机抽取鉴定机构记录（{case.selection.draw_reference or case.selection.draw_record}）",
                        "、".join(case.selection.agreed_by), _date(case.selection.at)))

@@ -42,7 +42,7 @@ class ArchiveConfig:
     checkpoint_dir: Path | None = None
     checkpoint_every: int = 50  # sign a checkpoint after this many new events
     retention: dict[str, RetentionClass] = field(default_factory=load_classes)
-    server: ServerStore | None = None  # a shared PostgreSQL catalog instead of the SQLite file (issue 16)
+    server: ServerStore | None = None  # a shared PostgreSQL catalog instead of the SQLite file
     # Folders holding other copies of a case as <folder>/<case id>/ (the workspace, the issued reports,
     # rendered previews): a disposal removes them with the package (archive/disposal.py)
     copies: tuple[Path, ...] = ()

@@ -1,4 +1,4 @@
-"""The web workspace's cases in progress (issue 15 §3): one row per case uploaded to
+"""The web workspace's cases in progress: one row per case uploaded to
 GONGU_HOME/workspace/<case_id>/, its status, and the review decisions made through the workspace with
 the account that made them.
 

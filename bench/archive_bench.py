@@ -1,4 +1,4 @@
-"""Archive bench (issue 6 §7): audit throughput against `sha256sum` over the same files, as a ratio
+"""Archive bench: audit throughput against `sha256sum` over the same files, as a ratio
 (target ≥ 0.8), and ingest time per package. Prints figures measured side by side in one run.
 
 usage: .venv/bin/python bench/archive_bench.py [--packages N] [--mb-per-package M]"""

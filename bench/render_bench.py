@@ -1,4 +1,4 @@
-"""Rendering speed and memory (issue 3 §8). Prints figures measured side by side in one run; never a test.
+"""Rendering speed and memory. Prints figures measured side by side in one run; never a test.
 
     .venv/bin/python bench/render_bench.py            # everything
     .venv/bin/python bench/render_bench.py --quick    # skip the 5,000-item stress case

@@ -1,4 +1,4 @@
-"""Search bench (issue 7): indexing time against jieba-only tokenisation, query latency, recall.
+"""Search bench: indexing time against jieba-only tokenisation, query latency, recall.
 
     .venv/bin/python -m bench.search_bench 20000 [--procs 2] [--seed 7] [--stock-sample 2000]
         [--backend whoosh|tantivy|postgresql|both|tantivy,postgresql] [--pg-url postgresql://…]

@@ -1,4 +1,4 @@
-"""Web workspace bench (issue 15 "done"): with 10,000 archived cases, the case-list and search pages
+"""Web workspace bench: with 10,000 archived cases, the case-list and search pages
 answer with p95 ≤ 100 ms server-side, measured with a bounded loop against 127.0.0.1.
 
     .venv/bin/python -m bench.web_bench [--cases 10000] [--requests 200] [--home DIR] [--text-bytes 3000]
@@ -84,7 +84,7 @@ def build_archive_rows(home: Path, n: int, text_bytes: int) -> None:
 
 
 def _workspace_rows(catalog: Any, docs: list[Any]) -> None:
-    """Archived rows in the workspace case table (issue 15 web-cases, migration 0004) when it exists:
+    """Archived rows in the workspace case table (migration 0004) when it exists:
     the case list lists them. Columns are filled by name, so the bench follows that table's shape."""
     from sqlalchemy import insert
 

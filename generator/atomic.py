@@ -1,4 +1,4 @@
-"""The one atomic file write (issue 11 counted five, with different fsync and mode behaviour).
+"""The one atomic file write: every file Gongu writes gets the same fsync and mode behaviour.
 
 Temp file in the target's folder → write → fsync the file → rename over the target → fsync the
 folder: a reader sees the old file or the new one, never half of one, and the rename survives a

@@ -1,6 +1,6 @@
 """The one clock. Everything that needs "now" is given a Clock: production code gets SYSTEM_CLOCK, tests
 construct objects with a FixedClock. No environment variable or command-line option moves time in
-production (issue 11/12: `GONGU_NOW` once let anyone dispose a package before its retention end)."""
+production: time that moves on request would let anyone dispose a package before its retention end."""
 
 from __future__ import annotations
 

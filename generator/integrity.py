@@ -96,7 +96,7 @@ def integrity_problems(case: CarSurveyCase) -> list[Problem]:
             out.append(_at(f"$.survey.photos[{i}].record_item", "查勘记录中没有该编号",
                                photo.record_item))
 
-    # A file name must show what it stores: bidi controls would display another name (issue 12 §9).
+    # A file name must show what it stores: bidi controls would display another name.
     named = [(f"$.survey.photos[{i}].file", p.file) for i, p in enumerate(case.survey.photos)]
     named += [(f"$.attachments[{i}].file", a.file) for i, a in enumerate(case.attachments) if a.file]
     for path, name in named:

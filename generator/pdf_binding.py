@@ -138,7 +138,7 @@ def bind(pdf: bytes, attachments: Sequence[BoundAttachment]) -> bytes:
         if "/Annots" in added:
             del added[NameObject("/Annots")]
         added.merge_page(number)
-    # The render's identifier (deterministic, issue 3 §7) and WeasyPrint's Info (matching the XMP).
+    # The render's identifier (deterministic) and WeasyPrint's Info (matching the XMP).
     first = reader.trailer["/ID"]
     writer._ID = ArrayObject([ByteStringObject(first[0].original_bytes),  # noqa: SLF001 — no public setter
                               ByteStringObject(first[1].original_bytes)])

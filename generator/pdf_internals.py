@@ -1,6 +1,6 @@
 """The one place Gongu reaches into private internals of WeasyPrint and pyHanko, because neither has a
-public API for what the deterministic render needs (issue 3 §7: same case + same version → the same
-bytes; issue 5: signature fields where the layout put the signature boxes).
+public API for what the deterministic render needs (same case + same version → the same bytes) and
+for signature fields where the layout put the signature boxes.
 
 - WeasyPrint: the laid-out box tree of a page (`Page._page_box`). The public `Page.anchors` gives an
   element's position but not its size, and a signature field needs the whole box.

@@ -1,4 +1,4 @@
-"""How a person's name is compared (issue 12 item 2): typed names are the only identity until the web
+"""How a person's name is compared: typed names are the only identity until the web
 workspace brings accounts, so `Alice` must be `alice` and `b\u200bob` must be `bob` — otherwise one person
 approves their own proposal, or holds two review levels, by spelling their name twice."""
 

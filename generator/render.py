@@ -1,6 +1,6 @@
 """Public rendering API: a loaded case → `<report number>.pdf` (PDF/A-3b) and `.docx`.
 
-Used by the CLI, the demo, sealing (issue 5) and archiving (issue 6). Files are written atomically
+Used by the CLI, the demo, sealing and archiving. Files are written atomically
 (temp file in the output folder, then rename), so a failed render never leaves a half-written report.
 
 `render_case_documents` renders every document a case needs (generator/forensic/documents.py's

@@ -3,7 +3,7 @@
 Templates and CSS ship in `forms/templates` and `forms/styles`. A firm's folder (``--templates DIR`` or
 ``[render] templates`` in gongu.toml) comes first in the loader, so it can replace any template, and it
 may hold `report.css` (replaces ours), `firm.css` (added after ours, e.g. CSS variables for colours),
-`logo.png|svg|jpg` and `seal.png|svg` — no code change needed (issue 3 §6).
+`logo.png|svg|jpg` and `seal.png|svg` — no code change needed.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """HTML → PDF/A-3b with WeasyPrint, the case JSON embedded (relationship Source), then empty signature
 fields added with pyHanko at the signature boxes' positions.
 
-Deterministic (issue 3 §7): metadata dates come from the report date, the file identifier is a hash of
+Deterministic: metadata dates come from the report date, the file identifier is a hash of
 the input and the Gongu version, attachment dates are fixed, and pyHanko's incremental update is
 pinned (no random second ID, no clock in /ModDate). Same case + same version → byte-identical PDF.
 """

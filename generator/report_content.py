@@ -255,7 +255,7 @@ def build_report(case: CarSurveyCase, adj: Adjustment, gongu_version: str = "") 
 
 def _visible(value: Any) -> Any:
     """Every text of the document with bidi and control characters shown as codes (〔U+202E〕), so the
-    report never displays something other than what the case stores (issue 12 §9). In place."""
+    report never displays something other than what the case stores. In place."""
     if isinstance(value, str):
         return neutralise(value)
     if isinstance(value, list):

@@ -1,7 +1,7 @@
 """Layout decisions shared by the PDF and DOCX renderers: what never breaks, and how wide a column is.
 
 A reviewer reads a wrapped amount as another figure (`3,208,900.0` / `0`), so amounts, dates and
-identifiers are kept whole (issue 12 §15): every run of printable ASCII up to `MAX_TOKEN` characters
+identifiers are kept whole: every run of printable ASCII up to `MAX_TOKEN` characters
 (amounts, ratios, policy and report numbers, item codes) and every written date is a *protected token*.
 A table's columns are then sized so each protected token fits: a column narrower than its widest
 token takes width from the text columns (CJK text breaks between any two characters); when the tokens

@@ -258,7 +258,7 @@ def _demo_archive(settings: Settings) -> tuple[Archive, Any]:
 
 
 def demo_archive_forensic(settings: Settings, issued: list[tuple[Path, Path]]) -> bool:
-    """`make demo` (issue 13): archive each issued forensic example — (its case file, its sealed primary
+    """`make demo`: archive each issued forensic example — (its case file, its sealed primary
     PDF), the companion documents beside it — then audit the archive and search it for 类型:司法鉴定.
     A case already archived is kept as it is (the demo re-issues every run; an archived package is never
     overwritten). Returns the verdict."""
@@ -283,7 +283,7 @@ def demo_archive_forensic(settings: Settings, issued: list[tuple[Path, Path]]) -
                 console.print("[red]✗[/] " + escape(f"未归档 {case_id}：{'；'.join(exc.reasons)}"))
                 return False
             console.print(escape(f"✓ 已归档：{case_id} 文书 {number} → {result.path}"))
-            for ev in archive.catalog.events(case_id):  # issue 14: the draw, logged with the ingest
+            for ev in archive.catalog.events(case_id):  # the draw, logged with the ingest
                 if ev.kind == "draw":
                     console.print(escape(f"  ✓ 防篡改日志第 {ev.seq} 条：随机抽取（记录 SHA-256 {ev.details['record_sha256'][:16]}…，"
                                          f"选定 {ev.details['chosen_name']} {ev.details['chosen_licence']}）"), soft_wrap=True)

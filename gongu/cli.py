@@ -41,7 +41,7 @@ class GonguGroup(TyperGroup):
         except GonguError as exc:
             fail(escape(str(exc)))  # a message is text: `[signing]` in it prints as written
         except Exception as exc:
-            # A catalog that cannot be used (damaged, or its database server unreachable: issue 16) is a
+            # A catalog that cannot be used (damaged, or its database server unreachable) is a
             # plain message wherever a command meets it, never a traceback.
             from archive.catalog import CatalogError
             from generator.forensic.holiday_calendar import CalendarFileError

@@ -67,7 +67,7 @@ def deciding_person(archive: Archive, by: str, action: str, case_id: str) -> tup
 # The archive's clock for this invocation: the wall clock. Only Python code can construct a command with
 # another clock, through click's context object (tests: `CliRunner().invoke(app, args,
 # obj=FixedClock(...))`); nothing on the `gongu` command line or in the environment moves time
-# (issue 12: GONGU_NOW and a hidden --now once allowed disposal before the retention end).
+# (time that moves on request would allow disposal before the retention end).
 _clock: ContextVar[Clock] = ContextVar("gongu_archive_clock", default=SYSTEM_CLOCK)
 
 

@@ -1,4 +1,4 @@
-"""`gongu draw …`: the verifiable random draw of the appraisal institution (issue 14; Sichuan 二(三)).
+"""`gongu draw …`: the verifiable random draw of the appraisal institution (Sichuan 二(三)).
 
 The draw goes step by step, each step writing the draw record (`gongu-draw-record/1`, atomically) so
 that the order of events is on file: prepare (roster snapshot, exclusions, eligible list and its hash)

@@ -1,4 +1,4 @@
-"""`gongu seal`, `gongu verify`, `gongu keys demo`, `gongu tsa serve` (issue 5). `gongu issue` seals
+"""`gongu seal`, `gongu verify`, `gongu keys demo`, `gongu tsa serve`. `gongu issue` seals
 through the signer it passes to gongu.issuing.issue_case (gongu.sealing.configured_signer)."""
 
 from __future__ import annotations
@@ -76,7 +76,7 @@ def verify_command(
     roots = list(trust or (config.trust_roots if config else ()))
     crls = list(config.crls) if config else []
     try:
-        # Every signature good AND the complete issued report (issue 12 item 4): each handler of the
+        # Every signature good AND the complete issued report: each handler of the
         # embedded case file signed, the firm seal, no empty field, timestamps / LTV when [signing] asks.
         report, completeness = verify_issued_report(pdf, roots, crls=crls,
                                                     policy=CompletenessPolicy.from_config(config))

@@ -68,7 +68,7 @@ def search(
     settings = load_settings()
     _catch_up(settings)
     engine = index_engine(settings)
-    if engine.note:  # a home keeping the engine its index was built with says so (issue 16 §1)
+    if engine.note:  # a home keeping the engine its index was built with says so
         err_console.print(escape(engine.note))
     if engine.engine != "postgresql" and not index_dir(settings).is_dir():
         fail(f"检索索引尚未建立（{index_dir(settings)}）：请先归档案件或运行 gongu index rebuild")

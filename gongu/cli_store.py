@@ -32,7 +32,7 @@ def target_settings(settings: Settings, url: str) -> Settings:
 
 
 def rebuild_search_index_in_target(target: Settings) -> int:
-    """The search-index part of a move (issue 16 §2): the index is rebuilt from the packages — the
+    """The search-index part of a move: the index is rebuilt from the packages — the
     source of truth — for the target settings, through the same `open_index` every command uses. With a
     server-side engine (index/postgres_backend.py, chosen by open_index for a PostgreSQL store) this
     fills the index in the target database; with an embedded engine it rebuilds the local index, which

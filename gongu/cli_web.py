@@ -1,4 +1,4 @@
-"""`gongu serve` and `gongu users …`: the web workspace server and its accounts (issue 15)."""
+"""`gongu serve` and `gongu users …`: the web workspace server and its accounts."""
 
 from __future__ import annotations
 

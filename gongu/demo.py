@@ -21,7 +21,7 @@ def run_demo(examples: Path) -> None:
     if not cases:
         raise GonguError(f"{examples} 中没有示例案件")
     console.rule(f"Gongu demo — {len(cases)} 个示例，数据目录 {settings.home}")
-    forensic: list[Path] = []  # issue 13: run through gongu.demo_forensic after the survey examples
+    forensic: list[Path] = []  # run through gongu.demo_forensic after the survey examples
     for path in cases:
         try:
             loaded = load_case(path)
@@ -37,7 +37,7 @@ def run_demo(examples: Path) -> None:
         result = adjust(case)
         console.print(adjustment_table(case, result))
         console.print(f"理算金额：[bold]{format_amount(result.total_payable)}[/] 元（{rmb_uppercase(result.total_payable)}）")
-    # Issue 3: every example also becomes a report (PDF/A-3b + DOCX) in GONGU_HOME/reports.
+    # Every example also becomes a report (PDF/A-3b + DOCX) in GONGU_HOME/reports.
     from gongu.cli_render import render_many
 
     reports = settings.home / "reports"
@@ -49,7 +49,7 @@ def run_demo(examples: Path) -> None:
             raise GonguError(f"示例 {outcome.case_file} 报告生成失败：{outcome.message}")
         console.print(f"[green]✓[/] {outcome.case_file} → {', '.join(outcome.outputs)}（{outcome.pages} 页）")
         pdfs += [Path(p) for p in outcome.outputs if p.endswith(".pdf")]
-    # Issue 5: seal each report (demo PKI, loopback TSA), then verify it.
+    # Seal each report (demo PKI, loopback TSA), then verify it.
     from gongu.sealing import demo_seal
 
     console.rule("签章与验证（DEMO — NOT FOR PRODUCTION 演示密钥）")
@@ -57,19 +57,19 @@ def run_demo(examples: Path) -> None:
         if not ok:
             raise GonguError(f"签章后验证失败：{sealed}")
         console.print(f"[green]✓[/] 已签章并验证：{sealed}")
-    # Issue 6: archive every sealed example (BagIt package, catalog, signed log) and audit the archive.
+    # Archive every sealed example (BagIt package, catalog, signed log) and audit the archive.
     from gongu.archiving import demo_archive
 
     console.rule(f"归档与四性检测 → {settings.home / 'archive'}")
     if not demo_archive(settings, cases, sorted(reports.rglob("*-sealed.pdf"))):
         raise GonguError("档案审计未通过")
-    # Issue 7: full-text search over the archived examples (index rebuilt from the packages on disk).
+    # Full-text search over the archived examples (index rebuilt from the packages on disk).
     from gongu.cli_search import demo_search
 
     console.rule("全文检索（Whoosh + jieba）")
     if not demo_search(settings):
         raise GonguError("检索未找到已归档的示例")
-    # Issue 13: the forensic examples — check, issue every document (rendered, sealed), verify each; then
+    # The forensic examples — check, issue every document (rendered, sealed), verify each; then
     # the archive, once it takes forensic cases (gongu.demo_forensic.archive_forensic says if it does not).
     if forensic:
         from gongu.demo_forensic import archive_forensic, demo_forensic
@@ -89,7 +89,7 @@ def run_demo(examples: Path) -> None:
 
         console.rule("在办案件的鉴定时限：期限跨入尚无官方节假日安排的年份（估算）")
         show_estimated_deadline(forensic[0])
-    # Issue 15: the web workspace over this demo home, one account per role.
+    # The web workspace over this demo home, one account per role.
     from gongu.demo_web import demo_accounts
 
     console.rule("网页工作台（gongu serve）演示账户")

@@ -1,5 +1,5 @@
-"""`make demo` for the forensic examples (issue 13): validate → check → (a draw record: `gongu draw verify`,
-issue 14) → render → seal and issue → verify (→ archive, once the archive takes forensic cases).
+"""`make demo` for the forensic examples: validate → check → (a draw record: `gongu draw verify`) →
+render → seal and issue → verify (→ archive, once the archive takes forensic cases).
 
 Each example is copied into GONGU_HOME/demo-forensic/<case_id>/ (fresh every run: issuing records the
 issuance in the case file, and the bundled example must stay as it is), then issued there with the demo
@@ -96,7 +96,7 @@ def _on_its_date(case: Case) -> FixedClock:
 
 
 def _verify_draw(case_dir: Path, reference: str) -> bool:
-    """`gongu draw verify` on the example's draw record (issue 14): the seed, the order and the chosen
+    """`gongu draw verify` on the example's draw record: the seed, the order and the chosen
     institution re-computed from the record alone."""
     from generator.forensic import draw
     from generator.forensic.draw_link import DrawRecordError, read_draw_record

@@ -1,4 +1,4 @@
-"""`make demo`: demo accounts for the web workspace, one per role (issue 15 §1), printed with the URL and
+"""`make demo`: demo accounts for the web workspace, one per role, printed with the URL and
 how to start the server. Each run sets new random passwords: they are printed here and nowhere else."""
 
 from __future__ import annotations

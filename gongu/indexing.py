@@ -23,7 +23,7 @@ def index_dir(settings: Settings) -> Path:
 
 
 def store_url(settings: Settings) -> str | None:
-    """gongu.toml `[store] url` when the catalog is on PostgreSQL (issue 16 §2), else None."""
+    """gongu.toml `[store] url` when the catalog is on PostgreSQL, else None."""
     return settings.store.url
 
 

@@ -4,9 +4,9 @@ The domain decisions (may it be issued, the reissue number) are generator.issuan
 composes them with rendering, sealing and the file system. The signer is a parameter: nothing registers
 itself at import time, so `issue_case` does the same from the CLI, a test or the web workspace.
 Without a signer a report is refused, unless the caller asks for an unsealed copy, which is marked as
-such on every page and in the case file (issue 12 item 10).
+such on every page and in the case file.
 
-A forensic appraisal (issue 13) issues several documents at once: the 司法鉴定意见书 (primary) and the
+A forensic appraisal issues several documents at once: the 司法鉴定意见书 (primary) and the
 documents of the case (委托书, 告知书, records, 补正书 …), all rendered, all sealed — the 意见书 and each
 补正书 by the institution and their appraisers, the others by the institution alone (signing.signers) —
 before any is published; one `Issuance` records the primary's files and hashes and `documents` the rest.
@@ -156,8 +156,8 @@ def signer_findings(data: dict[str, Any]) -> list[Finding]:
 
 
 def unregistered_reviewers(case: Case, settings: Settings) -> list[str]:
-    """Every approval counted for this issue whose reviewer is not a registered person (9.3; issue 12
-    item 2). `gongu review` refuses such names, but reviews typed into the case file by hand never pass
+    """Every approval counted for this issue whose reviewer is not a registered person
+    (9.3). `gongu review` refuses such names, but reviews typed into the case file by hand never pass
     through it: without this, "Mallory" or a full-width spelling could approve a report."""
     return [finding_reason(f) for f in reviewer_findings(case, settings)]
 

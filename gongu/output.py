@@ -1,6 +1,6 @@
 """Printing for people: problems as a table, user errors with exit code 2 and never a traceback.
 
-Two promises hold for every command (issue 12 items 8 and 15):
+Two promises hold for every command:
 - output never crashes on text that is not valid Unicode (a lone surrogate such as `\\ud800`, or a file
   name that is not UTF-8): `safe_streams` writes such a character as its `\\uXXXX` escape, which inside a
   `--json` string is exactly the JSON escape for it, so the JSON stays valid and UTF-8;

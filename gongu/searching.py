@@ -63,7 +63,7 @@ def resolve_hits(settings: Settings, results: SearchResults) -> list[str]:
 def catch_up(settings: Settings) -> list[str]:
     """Apply index work a crashed ingest, hold or disposal left queued in the catalog before searching:
     a package archived just before a kill -9 is found by the very next search, not only after the next
-    archive command (issue 12 item 6). What cannot be applied is said; `gongu index sync` retries it."""
+    archive command. What cannot be applied is said; `gongu index sync` retries it."""
     from index.maintenance import apply_queued
 
     # Most searches find nothing queued: ask without the full-file integrity scan, which would cost

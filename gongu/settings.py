@@ -89,8 +89,8 @@ class ArchiveSettings(_Section):
 
 
 class StoreSettings(_Section):
-    """Where the catalog, the event log (and, with a server, the search index and accounts) live
-    (issue 16). Absent: the embedded SQLite file `[archive] catalog`. A PostgreSQL URL: a server shared
+    """Where the catalog, the event log (and, with a server, the search index and accounts) live.
+    Absent: the embedded SQLite file `[archive] catalog`. A PostgreSQL URL: a server shared
     by every office (docs/deployment.md); the packages stay on `[archive] root`, which every office
     mounts. A password belongs in PGPASSWORD or ~/.pgpass (libpq reads both), not in this file; a URL
     is never printed with its password."""
@@ -176,7 +176,7 @@ class PeopleSettings(_Section):
     def require(self, name: str, role: str = "操作人") -> str:
         """The registered spelling of the person acting; UnknownPerson (exit 2) when not registered.
         Until the web workspace brings accounts, the register is what makes two approvals (or two
-        review levels) two different persons (issue 12 item 2)."""
+        review levels) two different persons (9.3)."""
         found = self.find(name)
         if found is None:
             registered = "、".join(self.names) or "尚无登记人员"
@@ -186,7 +186,7 @@ class PeopleSettings(_Section):
 
 
 class WebSettings(_Section):
-    """The web workspace (issue 15): cookies marked Secure only behind HTTPS (a reverse proxy with TLS);
+    """The web workspace: cookies marked Secure only behind HTTPS (a reverse proxy with TLS);
     off by default because the embedded server listens on loopback over plain HTTP."""
 
     secure_cookies: bool = Field(False, description="会话 Cookie 仅经 HTTPS 发送")

@@ -1,4 +1,4 @@
-"""The web workspace's cases in progress (issue 15 §3): upload, submit, the three-level review, issue and
+"""The web workspace's cases in progress: upload, submit, the three-level review, issue and
 seal, archive — each step the same code the command line runs (load_case, run_rules, record_review,
 issue_case, ingest), plus the status row in the catalog (archive/workspace.py).
 

@@ -85,7 +85,7 @@ class SearchBackend(ABC):
 
 
 Engine = Literal["tantivy", "whoosh", "postgresql"]
-DEFAULT_ENGINE: Engine = "tantivy"  # issue 16 §1: p95 12 ms and 1.24× jieba at 20,000 (docs/search.md)
+DEFAULT_ENGINE: Engine = "tantivy"  # p95 12 ms and 1.24× jieba at 20,000 (docs/search.md)
 TANTIVY_FOLDER = "tantivy"  # GONGU_HOME/index/tantivy; Whoosh's files sit in GONGU_HOME/index itself
 
 

@@ -12,7 +12,7 @@ Free text matches a string *as a substring* (whatever the word segmentation), so
 misses a document that contains what was typed.
 
 Queries come from people and from the web workspace, so everything is bounded before an engine sees
-it (issue 12 item 13): the query's length and number of terms (each term is a clause the engine nests
+it: the query's length and number of terms (each term is a clause the engine nests
 and scores), dates between 1900 and 2199, amounts of at most 10^15 yuan written as plain decimals, and
 a result window of 10,000 (page × page size). Beyond a bound, `QueryError` says which and why.
 """

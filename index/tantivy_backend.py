@@ -1,6 +1,6 @@
 """The second embedded engine: tantivy (Rust, via tantivy-py), selected with `[index] backend = "tantivy"`.
 
-Why: Whoosh is pure Python and misses the speed targets of issue 7 (docs/search.md). The analysis is
+Why: Whoosh is pure Python and misses the search speed targets (docs/search.md). The analysis is
 the SAME as the Whoosh backend's (index/analysis.py: jieba words with the domain dictionary, and
 overlapping character bigrams): we tokenize in Python and hand tantivy the tokens joined by spaces,
 into text fields whose analyzer only splits on whitespace and lowercases. Tokens never contain

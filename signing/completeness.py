@@ -1,4 +1,4 @@
-"""What a complete issued report is, checked on the file alone (issue 12 item 4).
+"""What a complete issued report is, checked on the file alone.
 
 Every signature of a report can be intact, valid and trusted while the report is still not the one
 issued: cut back to an earlier revision (just after the firm seal, before the last handler, before the

@@ -1,4 +1,4 @@
-"""A verifiable random draw of the appraisal institution (issue 14 §2; Sichuan 二(三) 公平随机, 二(四)).
+"""A verifiable random draw of the appraisal institution (Sichuan 二(三) 公平随机, 二(四)).
 
 Pure functions, no I/O and no clock: every time is an input. The method follows RFC 3797 (publicly
 verifiable nominations committee random selection): the list is fixed and published first, the random

@@ -1,4 +1,4 @@
-"""The link between a case and its draw record (issue 14; Sichuan 二(三) 公平随机).
+"""The link between a case and its draw record (Sichuan 二(三) 公平随机).
 
 A case chosen by `gongu draw` names the record in `selection.draw_record`: a JSON file in the case
 folder (relative path, never outside it). The rule `forensic.selection.draw_record`, the 随机选择鉴定机构

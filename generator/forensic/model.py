@@ -314,7 +314,7 @@ class Selection(Record):
     from_roster: str = F("名册", min_length=1)
     record: str = F("选择过程记录", min_length=1)
     draw_reference: Name | None = F("随机抽取记录编号", default=None)
-    # The `gongu draw` record (JSON, gongu-draw-record/1) in the case folder, relative to it (issue 14).
+    # The `gongu draw` record (JSON, gongu-draw-record/1) in the case folder, relative to it.
     draw_record: str | None = F("随机抽取记录文件", default=None)
 
 

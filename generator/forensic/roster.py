@@ -1,4 +1,4 @@
-"""The roster a random draw chooses from (issue 14 §1; Sichuan 二(三): 司法行政机关公布的司法鉴定机构名册).
+"""The roster a random draw chooses from (Sichuan 二(三): 司法行政机关公布的司法鉴定机构名册).
 
 A firm imports the roster as CSV or JSON; every row is checked strictly (an unknown column, an empty
 field, a duplicate licence number, a control character is an error naming the file, the row or JSON

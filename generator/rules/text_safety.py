@@ -1,4 +1,4 @@
-"""Text that displays differently from what it stores (issue 12 §9): bidi controls in any text of the case.
+"""Text that displays differently from what it stores: bidi controls in any text of the case.
 
 File names carrying them are refused when the case is validated (generator/integrity.py); in free text
 the report shows each as a visible code (generator/text_safety.py), and this rule tells the reviewer

@@ -1,1 +1,1 @@
-"""The web workspace (issue 15): server-rendered pages over the same pipeline the CLI uses."""
+"""The web workspace: server-rendered pages over the same pipeline the CLI uses."""

@@ -1,4 +1,4 @@
-"""The page registry: every page declares its path, methods and the roles that may use it (issue 15 §2).
+"""The page registry: every page declares its path, methods and the roles that may use it.
 
 `page` records an `Endpoint` in `ENDPOINTS` — the role × endpoint matrix test enumerates it, so a page
 added later is covered without touching the test — and wraps the function so that:
@@ -24,11 +24,8 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 
-# supervisor / forensic_supervisor: every case of one kind, given on purpose (gongu/case_access.py)
-ROLES = {"handler": "承办", "proofreader": "校对", "rechecker": "复核", "approver": "审核",
-         "archivist": "档案管理", "appraiser": "鉴定人", "reviewer": "鉴定复核", "admin": "管理员",
-         "supervisor": "公估主管", "forensic_supervisor": "鉴定主管"}
-ALL_ROLES = frozenset(ROLES)
+from archive.accounts import ALL_ROLES, ROLES  # defined where accounts are stored; pages import them here
+
 SAFE_METHODS = frozenset({"GET", "HEAD"})
 
 PageFunc = Callable[[Request], Response] | Callable[[Request], Awaitable[Response]]

@@ -1,4 +1,4 @@
-"""The ASGI app (issue 15 §1): Starlette, signed-cookie sessions, the account of each request, the
+"""The ASGI app: Starlette, signed-cookie sessions, the account of each request, the
 pages registered with `gongu.web.access.page`, static files (vendored htmx), security headers.
 
 `create_app(home)` reads settings like every command (GONGU_HOME, gongu.toml), opens (and migrates) the

@@ -1,5 +1,5 @@
-"""Links a case page shows for a kind (issue 15 §3): the generic case page (pages_cases.py) stays
-generic, and an area with its own pages for a kind (W4's forensic pages: documents, draw, ledger) adds
+"""Links a case page shows for a kind: the generic case page (pages_cases.py) stays
+generic, and an area with its own pages for a kind (the forensic pages: documents, draw, ledger) adds
 a link here instead of editing the case page.
 
     from gongu.web.case_links import CaseLink, register

@@ -1,4 +1,4 @@
-"""The archivist's pages (issue 15 §3 "Archive"): search, a package page, retrieval of a verified copy,
+"""The archivist's pages: search, a package page, retrieval of a verified copy,
 holds, two-account disposal and the 四性 audit. Every rule is the archive's own (archive/retrieval.py,
 holds.py, disposal.py, audit.py) and every search goes through the engine the CLI opens; this module only
 gathers what a page shows. Every view of an archived package and every action is in the trail."""

@@ -1,4 +1,4 @@
-"""Cases (issue 15 §3): the list with status, filters, search and pages; upload (case.json with its photos
+"""Cases: the list with status, filters, search and pages; upload (case.json with its photos
 and attachments); the case page (adjustment steps, the report inline with its DOCX, QC findings by clause,
 reviews and return comments, the actions the account may take); submit for review.
 

@@ -1,4 +1,4 @@
-"""The forensic pages of the web workspace (issue 15 §3 "Forensic"): a case's documents with their
+"""The forensic pages of the web workspace: a case's documents with their
 state, each inline (PDF) and as DOCX; its time limits and rule findings by article; the draw with its
 verification; the work ledger (川司鉴协〔2022〕7号 五（三）) with filters and its export.
 
@@ -95,7 +95,7 @@ def cases_page(request: Request) -> Response:
                        fw.FORENSIC)
     cases = [replace(c, case_name=mask_identifiers(c.case_name)) for c in cases if c.case_id in mine]
     invalid = [entry for entry in invalid if entry[0] in mine]
-    # Where each case stands in the three-level review (issue 15 §3): a case put in the folder by hand,
+    # Where each case stands in the three-level review: a case put in the folder by hand,
     # not uploaded through the workspace, has no row and is shown as not registered.
     rows = cases_by_id(catalog, [c.case_id for c in cases])
     return render(request, "forensic/cases.html", {"cases": cases, "invalid": invalid, "rows": rows})

@@ -1,4 +1,4 @@
-"""Review queues per level and the decisions (issue 15 §3; 9.3 three-level review, forensic 通则 Art 35):
+"""Review queues per level and the decisions (9.3 three-level review, forensic 通则 Art 35):
 approve or return with a comment; the approver's one button that issues and seals the report (the
 pipeline of `gongu issue`) and archives it (`gongu archive ingest`). The rules are gongu/workspace.py's."""
 

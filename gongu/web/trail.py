@@ -1,4 +1,4 @@
-"""The action trail (issue 15 §2): every state-changing action, every view or download of an archived
+"""The action trail: every state-changing action, every view or download of an archived
 package, log in/out and failed logins go into the archive's tamper-evident event log (kind "web"),
 with the account's username as the actor. Never pass a password or passphrase in `detail`."""
 

@@ -3,7 +3,7 @@ tombstones, the event log and its signed checkpoints). A catalog holding exactly
 alembic_version is recognised as this revision and stamped (archive.catalog.Catalog._migrate).
 
 Frozen: later changes go into new revisions, never here. (One amendment made before any PostgreSQL
-catalog existed, issue 16: `byte_count` is BIGINT on PostgreSQL — SQLite's INTEGER was 64-bit all
+catalog existed: `byte_count` is BIGINT on PostgreSQL — SQLite's INTEGER was 64-bit all
 along, so SQLite catalogs are untouched.)"""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
-"""Revision 0002: index_queue — index work recorded in the same transaction as the change it follows
-(issue 12 item 6). A crash after the catalog commit and before the index update leaves the event
+"""Revision 0002: index_queue — index work recorded in the same transaction as the change it follows.
+A crash after the catalog commit and before the index update leaves the event
 queued; the next command (or `gongu index sync`) applies it and removes it.
 
 A catalog migrated from 0001 may hold packages the index never saw; `gongu index sync` compares the

@@ -1,4 +1,4 @@
-"""Revision 0003: web workspace accounts (issue 15 §2) — accounts, their roles, and the login rate-limit
+"""Revision 0003: web workspace accounts — accounts, their roles, and the login rate-limit
 state (per username + client), in the catalog so the trail and the accounts share one database."""
 
 from __future__ import annotations

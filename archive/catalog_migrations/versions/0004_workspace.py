@@ -1,4 +1,4 @@
-"""Revision 0004: the web workspace's cases in progress (issue 15 §3) — workspace_cases (status, handler
+"""Revision 0004: the web workspace's cases in progress — workspace_cases (status, handler
 account and the columns the case list shows and searches, indexed) and workspace_comments (each review
 decision made in the workspace, with the account)."""
 
