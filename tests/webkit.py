@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
+import atexit
 import functools
 import os
 import re
 import secrets
+import shutil
 import socket
 import tempfile
 import threading
@@ -27,7 +29,9 @@ SCREENSHOTS_ENV = "GONGU_SCREENSHOTS"
 
 @functools.cache
 def _temporary_shots() -> Path:
-    return Path(tempfile.mkdtemp(prefix="gongu-shots-"))
+    folder = Path(tempfile.mkdtemp(prefix="gongu-shots-"))
+    atexit.register(shutil.rmtree, folder, True)  # a test run leaves nothing behind
+    return folder
 
 
 def screenshot_dir() -> Path:
