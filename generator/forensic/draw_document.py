@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from generator.forensic import draw
-from generator.forensic.documents import SEAL_TITLE, ForensicDocument, _doc, party_signatures
+from generator.forensic.documents_common import SEAL_TITLE, ForensicDocument, _doc, party_signatures
 from generator.forensic.draw_link import DrawRecordError, read_draw_record
 from generator.forensic.model import MATTER_KIND_TITLES, ForensicAppraisalCase, MatterKind
 from generator.report_content import MISSING, Block, KeyValues, Paragraph, Section, Table, fmt_dt

@@ -46,7 +46,7 @@ def reappraisal_qualification(ctx: RuleContext) -> Iterator[Miss]:
     record = case.commission.reappraisal
     if not case.commission.is_reappraisal or record is None or not record.original_scopes:
         return  # the original's scopes not recorded: nothing to compare (the draw record holds them when drawn)
-    # The same measure the draw applies (generator/forensic/draw.py): the original's scopes in the
+    # The same measure the draw applies (generator/forensic/draw_eligibility.py): the original's scopes in the
     # categories of the matters must all be held by this institution.
     required = [MATTER_SCOPES[m.kind.value] for m in case.commission.matters if m.kind.value in MATTER_SCOPES]
     original = Original(record.original_licence_no, record.original_institution, tuple(record.original_scopes))
