@@ -120,6 +120,15 @@ def _asn1_roots(paths: tuple[Path, ...] | list[Path]) -> list[Any]:
     return roots
 
 
+def existing_store(settings: Settings, *, check: bool = True) -> Catalog | None:
+    """The catalog of `settings` (open_store), or None when an embedded home has none yet: a reader or a
+    lock that only matters where a catalog exists never creates one."""
+    location = archive_config(settings).catalog_location
+    if isinstance(location, Path) and not location.is_file():
+        return None
+    return open_store(settings, check=check, create=False)
+
+
 def build_archive(settings: Settings, *, need_signer: bool = False, clock: Clock = SYSTEM_CLOCK,
                   catch_up: bool = True, write: bool = False) -> Archive:
     """The archive of `settings`, telling time by `clock` (the wall clock unless a test passes a

@@ -247,17 +247,16 @@ def issue_lock(settings: Settings, case_id: str) -> Iterator[None]:
     never both render and seal. A home without a catalog (no SQLite file, no [store] url) issues unlocked."""
     from archive.catalog import CatalogError
     from archive.workspace_steps import release_lock, take_lock
-    from gongu.archiving import archive_config, open_store
+    from gongu.archiving import existing_store
 
-    location = archive_config(settings).catalog_location
-    if isinstance(location, Path) and not location.is_file():
-        yield
-        return
     try:
-        catalog = open_store(settings, check=False, create=False)
+        catalog = existing_store(settings, check=False)
     except GonguError as exc:
         err_console.print(f"[bold red]错误[/]：{escape(str(exc))}")
         raise typer.Exit(2) from None
+    if catalog is None:
+        yield
+        return
     try:
         try:
             token, held = take_lock(catalog, case_id, account=f"{_shell_user()}（命令行）",

@@ -88,12 +88,9 @@ def _from_pdf(pdf: Path, number: str, problems: list[str]) -> IssuedOpinion | No
 
 def open_catalog(settings: Settings) -> Catalog | None:
     """The catalog of `settings` opened for reading, or None when an embedded home has none yet (not created here)."""
-    from gongu.archiving import open_store
+    from gongu.archiving import existing_store
 
-    catalog_path = settings.resolve(settings.archive.catalog)
-    if settings.server_store() is None and not catalog_path.is_file():
-        return None
-    return open_store(settings, check=False)
+    return existing_store(settings, check=False)
 
 
 def archived_package(settings: Settings, case_id: str, number: str) -> RowMapping | None:
