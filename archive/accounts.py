@@ -37,12 +37,33 @@ from archive.sessions import end_all as _end_sessions
 
 # The one list of roles an account may hold, with the title pages and messages show. Defined here, where
 # accounts are stored, so the archive checks them without depending on the web.
-# supervisor / forensic_supervisor: every case of one kind, given on purpose (gongu/case_access.py)
+# supervisor / forensic_supervisor: every case of one kind, given on purpose (gongu/pipeline/case_access.py)
 ROLES: dict[str, str] = {
     "handler": "承办", "proofreader": "校对", "rechecker": "复核", "approver": "审核",
     "archivist": "档案管理", "appraiser": "鉴定人", "reviewer": "鉴定复核", "admin": "管理员",
     "supervisor": "公估主管", "forensic_supervisor": "鉴定主管"}
 ALL_ROLES = frozenset(ROLES)
+
+# Which role reviews which level, per case kind (ROLES above): a survey report's 复核 is the
+# rechecker's (9.3), a forensic appraisal's the 鉴定复核 reviewer's (通则 Art 35) — never the other kind's.
+LEVEL_ROLES: dict[str, dict[str, frozenset[str]]] = {
+    "car_survey": {"proofread": frozenset({"proofreader"}), "recheck": frozenset({"rechecker"}),
+                   "approve": frozenset({"approver"})},
+    "forensic_appraisal": {"proofread": frozenset({"proofreader"}), "recheck": frozenset({"reviewer"}),
+                           "approve": frozenset({"approver"})},
+}
+REVIEW_LEVELS = ("proofread", "recheck", "approve")
+
+
+def level_roles(kind: str, level: str) -> frozenset[str]:
+    """The roles that may decide `level` of a case of `kind` (none for an unknown kind or level)."""
+    return LEVEL_ROLES.get(kind, {}).get(level, frozenset())
+
+
+def kinds_reviewed(roles: frozenset[str], level: str) -> list[str]:
+    """The case kinds whose `level` an account with `roles` decides: what its queue of that level lists."""
+    return [kind for kind in LEVEL_ROLES if roles & level_roles(kind, level)]
+
 
 accounts_table = Table(
     "accounts", metadata,

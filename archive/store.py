@@ -76,7 +76,7 @@ class ArchiveConfig:
 
 class Archive:
     # RFC 3161 client and the roots its tokens must chain to, when a timestamp authority is configured
-    # (set by the application, gongu/archiving.py): disposal steps then carry a token and are judged on its
+    # (set by the application, gongu/pipeline/archiving.py): disposal steps then carry a token and are judged on its
     # time (archive/timestamps.py).
     timestamper: Callable[[bytes], bytes] | None = None
     timestamp_roots: tuple[Any, ...] = ()

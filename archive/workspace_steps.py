@@ -25,7 +25,7 @@ workspace_signatures_table = Table(
     Column("case_id", Text, ForeignKey("workspace_cases.case_id"), nullable=False),
     Column("person", Text, nullable=False),  # the registered name as the case file names the signer
     Column("account", Text, nullable=False),  # the username that confirmed (its person is `person`)
-    Column("content_sha256", Text, nullable=False),  # the case content confirmed (gongu.workspace.content_digest)
+    Column("content_sha256", Text, nullable=False),  # the case content confirmed (gongu.pipeline.workspace.content_digest)
     Column("at", Text, nullable=False),
     PrimaryKeyConstraint("case_id", "person"),
 )

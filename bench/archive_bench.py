@@ -21,7 +21,7 @@ from archive.audit import audit  # noqa: E402
 from archive.ingest import ingest  # noqa: E402
 from archive.package import iter_bags, validate  # noqa: E402
 from generator.loading import load_case  # noqa: E402
-from gongu.archiving import build_archive  # noqa: E402
+from gongu.pipeline.archiving import build_archive  # noqa: E402
 from gongu.settings import load_settings  # noqa: E402
 from tests.archivekit import build_kit, write_case, write_home  # noqa: E402
 from tests.sealkit import example_case  # noqa: E402

@@ -35,7 +35,7 @@ from generator.loading import load_case  # noqa: E402
 from generator.render import render_report  # noqa: E402
 from generator.render_html import build_html  # noqa: E402
 from generator.render_pdf import layout  # noqa: E402
-from gongu.cli_render import render_many  # noqa: E402
+from gongu.cli.render import render_many  # noqa: E402
 
 SLOPE_DIR = ROOT / "examples" / "slope-collapse"
 

@@ -48,8 +48,8 @@ def build_archive_rows(home: Path, n: int, text_bytes: int) -> None:
 
     from archive.catalog import Catalog, packages_table
     from generator.types import SHANGHAI
-    from gongu.archiving import archive_config
-    from gongu.indexing import open_index
+    from gongu.pipeline.archiving import archive_config
+    from gongu.pipeline.indexing import open_index
     from gongu.settings import load_settings
 
     settings = load_settings(home)
@@ -194,7 +194,7 @@ def main() -> None:
         from archive.accounts import add_account
         from archive.catalog import Catalog
         from generator.types import SHANGHAI
-        from gongu.archiving import archive_config
+        from gongu.pipeline.archiving import archive_config
         from gongu.settings import load_settings
 
         catalog = Catalog(archive_config(load_settings(home)).catalog_path)

@@ -8,7 +8,7 @@ A reissue must be reviewed again: its three approvals must all be later than the
 
 `issuance_findings` holds the conditions of issuing that are not completeness rules of the file alone —
 they depend on the issuances recorded and on the day of sealing — as findings, so `gongu check --stage
-issue` shows exactly what `gongu issue` refuses (gongu.issuing.issue_findings composes them).
+issue` shows exactly what `gongu issue` refuses (gongu.pipeline.issuing.issue_findings composes them).
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ def check_issuable(case: Case, today: date | None = None, case_dir: Path | None 
                    issued: IssuedOpinion | None = None) -> list[str]:
     """Every reason the report may not be issued now (empty when it may); `case_dir` lets the photo
     files be checked (5.3.1 d); `issued` is a forensic opinion as issued, which the documents issued
-    after it must not change (通则 Art 41; found by gongu.issued_opinion)."""
+    after it must not change (通则 Art 41; found by gongu.pipeline.issued_opinion)."""
     reasons = blocking_reasons(case, stage="issue", today=today, case_dir=case_dir, issued=issued)
     return reasons + [finding_reason(f) for f in issuance_findings(case)]
 

@@ -39,7 +39,7 @@ def rule_rows(findings: list[Finding], stage: Stage, kind: str = "car_survey") -
         by_rule.setdefault(f.rule, []).append(f)
     registered = all_rules(kind)
     rows = [RuleRow(r, r.severity_at(stage), by_rule.pop(r.id, [])) for r in registered]
-    # The conditions of issuing that are not registered rules (gongu.issuing.issue_findings: stale approvals,
+    # The conditions of issuing that are not registered rules (gongu.pipeline.issuing.issue_findings: stale approvals,
     # the date of sealing, the register …) get a row each, never dropped from the sheet.
     for rule_id, found in by_rule.items():
         condition = Rule(id=rule_id, clause=found[0].clause, severity=found[0].severity, title="出具条件",

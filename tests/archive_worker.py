@@ -12,7 +12,7 @@ from pathlib import Path
 def main() -> int:
     action, home = sys.argv[1:3]
     from generator.clock import FixedClock
-    from gongu.archiving import build_archive
+    from gongu.pipeline.archiving import build_archive
     from gongu.settings import load_settings
 
     archive = build_archive(load_settings(home))

@@ -136,7 +136,7 @@ def init_home(home: Path) -> None:
     """`gongu archive init` for a test home: the archive's identity in its root and its catalog
     (archive/identity.py), as a firm does once before its first ingest."""
     from archive.identity import init_archive
-    from gongu.archiving import build_archive
+    from gongu.pipeline.archiving import build_archive
     from gongu.settings import load_settings
 
     with build_archive(load_settings(home), catch_up=False) as archive:
@@ -163,7 +163,7 @@ def open_archive(home: Path, now: str | None = None) -> Any:  # archive.store.Ar
     initialised (`gongu archive init`) if the test wrote the home by hand."""
     from archive.identity import catalog_identity, init_archive
     from generator.clock import SYSTEM_CLOCK, FixedClock
-    from gongu.archiving import build_archive
+    from gongu.pipeline.archiving import build_archive
     from gongu.settings import load_settings
 
     archive = build_archive(load_settings(home), clock=FixedClock.parse(now) if now is not None else SYSTEM_CLOCK)
@@ -205,7 +205,7 @@ def person_password(person: str) -> str:
 
 def add_archivists(home: Path, names: list[str] | tuple[str, ...] = tuple(PEOPLE)) -> Path:
     """An archivist account for each person (username = the name), password `person_password`: the CLI's
-    hold and disposal steps need the person's own credential (gongu/credentials.py)."""
+    hold and disposal steps need the person's own credential (gongu/pipeline/credentials.py)."""
     from tests.webkit import make_account
 
     for name in names:

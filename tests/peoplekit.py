@@ -22,7 +22,7 @@ def example_staff() -> list[str]:
     return [n for n in names if n]
 
 
-# The review-level roles (gongu/workspace.py LEVEL_ROLES): a staff account here may decide any level; the
+# The review-level roles (archive/accounts.py LEVEL_ROLES): a staff account here may decide any level; the
 # review rules (generator/review.py) still decide who may take which level of which case.
 REVIEW_ROLES = frozenset({"proofreader", "rechecker", "approver", "reviewer"})
 STAFF_PASSWORD = "staff-password-2026"  # every test staff account's: `gongu review` needs the reviewer's own

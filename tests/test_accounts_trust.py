@@ -31,7 +31,7 @@ from archive.accounts import (
 from archive.catalog import Catalog
 from archive.sessions import end_session, session_account, start_session
 from generator.types import SHANGHAI
-from gongu.cli import app
+from gongu.cli.app import app
 from gongu.settings import SettingsError, parse_config
 
 runner = CliRunner()
@@ -225,7 +225,7 @@ def test_grant_delay_hours_is_a_setting() -> None:
 def test_the_demo_accounts_may_decide_at_once(tmp_path: Path) -> None:
     """`make demo` is one person trying every role: its accounts count as settled (own password,
     grants confirmed), so disposal and review can be shown without waiting 72 hours."""
-    from gongu.demo_web import demo_accounts
+    from gongu.demo.web import demo_accounts
     from gongu.settings import load_settings
 
     passwords = demo_accounts(load_settings(tmp_path))

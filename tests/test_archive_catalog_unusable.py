@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from archive import package
-from gongu.cli import app
+from gongu.cli.app import app
 from tests.archivekit import Kit, add_archivists, copied_home, ingested_home, person_password, write_case
 from tests.sealkit import example_case
 

@@ -16,7 +16,7 @@ from archive.disposal import DisposalRefused, _remove_packages
 from archive.eventlog import CLOCK_TOLERANCE
 from archive.holds import place_hold, release_hold
 from generator.clock import FixedClock
-from gongu.cli import app
+from gongu.cli.app import app
 from tests.archivekit import Kit, add_archivists, by_env, copied_home, ingested_home, open_archive
 
 runner = CliRunner()

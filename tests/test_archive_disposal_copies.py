@@ -91,7 +91,7 @@ class Acct:
 
 def test_a_hold_freezes_the_workspace_copy(home: Path) -> None:
     from archive.workspace import put_case
-    from gongu.workspace import WorkspaceRefused, submit_case, upload_case
+    from gongu.pipeline.workspace import WorkspaceRefused, submit_case, upload_case
 
     handler = Acct(1, "wang", "王志强", frozenset({"handler"}))
     with open_archive(home, AFTER_END) as archive:

@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from archive.audit import audit
 from archive.disposal import _remove_packages, outside_time
 from generator.clock import FixedClock
-from gongu.cli import app
+from gongu.cli.app import app
 from signing.tsa import LocalTsa
 from tests.archivekit import Kit, add_archivists, by_env, copied_home, ingested_home, open_archive
 

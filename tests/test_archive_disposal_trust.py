@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 from archive.audit import audit
 from archive.disposal import DisposalRefused, approve, execute, propose
 from archive.fsck import fsck
-from gongu.cli import app
+from gongu.cli.app import app
 from tests import storekit
 from tests.archivekit import Kit, copied_home, ingested_home, open_archive
 

@@ -22,7 +22,7 @@ from archive.disposal import DisposalRefused, propose
 from archive.holds import RELEASE_REASON_MIN, place_hold, release_hold
 from archive.store import ArchiveError
 from generator.clock import FixedClock
-from gongu.cli import app
+from gongu.cli.app import app
 from signing.keys import DEMO_PASSPHRASE
 from tests import storekit
 from tests.archivekit import (

@@ -30,9 +30,9 @@ from archive.package import iter_bags, validate
 from generator.adjust import adjust, adjustment_to_dict
 from generator.loading import load_case
 from generator.types import beijing_date
-from gongu.archiving import build_archive
-from gongu.cli import app
-from gongu.indexing import open_index
+from gongu.cli.app import app
+from gongu.pipeline.archiving import build_archive
+from gongu.pipeline.indexing import open_index
 from gongu.settings import load_settings
 from index.maintenance import index_drift
 from tests import storekit

@@ -25,7 +25,7 @@ from archive.merkle import leaf_hash
 from archive.retention import RetentionConfigError, load_classes
 from generator.clock import FixedClock
 from generator.loading import load_case
-from gongu.cli import app
+from gongu.cli.app import app
 from tests import storekit
 from tests.archivekit import (
     INGESTED_AT,

@@ -18,7 +18,7 @@ import pytest
 from typer.testing import CliRunner
 
 from generator.clock import FixedClock
-from gongu.cli import app
+from gongu.cli.app import app
 from signing.keys import DEMO_PASSPHRASE
 from tests.archivekit import Kit, add_archivists, by_env, write_case, write_home
 from tests.sealkit import example_case

@@ -20,7 +20,7 @@ from car_case_factory import minimal_case
 from typer.testing import CliRunner
 
 from generator.amounts import to_fen
-from gongu.cli import app
+from gongu.cli.app import app
 
 ROOT = Path(__file__).resolve().parents[1]
 GONGU = Path(sys.executable).with_name("gongu")

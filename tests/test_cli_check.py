@@ -10,7 +10,7 @@ from case_edits import ROOT, copy_photos, slope
 from typer.testing import CliRunner
 
 from generator.rules import all_rules
-from gongu.cli import app
+from gongu.cli.app import app
 from tests.peoplekit import people_home
 
 runner = CliRunner()

@@ -1,4 +1,4 @@
-"""Help texts and messages are plain text: rich markup never eats a literal `[section]` (gongu/cli.py
+"""Help texts and messages are plain text: rich markup never eats a literal `[section]` (gongu/cli/app.py
 GonguGroup escapes every help text of the command tree; GonguError messages are printed escaped)."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import click
 import typer
 from typer.testing import CliRunner
 
-from gongu.cli import app
+from gongu.cli.app import app
 
 runner = CliRunner()
 BRACKETED = re.compile(r"\[[A-Za-z_.]+\]")

@@ -16,8 +16,8 @@ from typer.testing import CliRunner
 from archive.workspace_steps import current_lock, release_lock, take_lock
 from generator.loading import load_case
 from generator.types import SHANGHAI
-from gongu.archiving import open_store
-from gongu.cli import app
+from gongu.cli.app import app
+from gongu.pipeline.archiving import open_store
 from gongu.settings import load_settings
 from tests.peoplekit import people_home
 

@@ -1,4 +1,4 @@
-"""`gongu render` (gongu/cli_render.py): several cases in parallel, per-file errors with exit code 2,
+"""`gongu render` (gongu/cli/render.py): several cases in parallel, per-file errors with exit code 2,
 firm templates from --templates or gongu.toml."""
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ import pytest
 from PIL import Image
 from typer.testing import CliRunner
 
-from gongu.cli import app
-from gongu.cli_render import default_templates, parse_formats
+from gongu.cli.app import app
+from gongu.cli.render import default_templates, parse_formats
 from gongu.output import GonguError
 from gongu.settings import load_settings
 

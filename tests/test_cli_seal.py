@@ -14,7 +14,7 @@ import pytest
 from sealkit import PASSPHRASE, World, sample_report
 from typer.testing import CliRunner
 
-from gongu.cli import app
+from gongu.cli.app import app
 
 runner = CliRunner()
 GOOD_ENV = {"GONGU_FIRM_KEY_PASSPHRASE": "gongu-demo", "GONGU_HANDLER_KEY_PASSPHRASE": "gongu-demo"}
@@ -138,13 +138,13 @@ def test_issue_case_from_plain_python_with_a_signer(world: World, tmp_path: Path
     import hashlib
 
     import gongu.cli  # noqa: F401 — every CLI module imported: must change nothing below
-    import gongu.issuing
-    from gongu.issuing import issue_case
-    from gongu.sealing import ConfiguredSigner
+    import gongu.pipeline.issuing
+    from gongu.pipeline.issuing import issue_case
+    from gongu.pipeline.sealing import ConfiguredSigner
     from gongu.settings import load_settings
     from signing.verify import verify_pdf
 
-    assert not [name for name, value in vars(gongu.issuing).items() if isinstance(value, list)]  # no hook list
+    assert not [name for name, value in vars(gongu.pipeline.issuing).items() if isinstance(value, list)]  # no hook list
     shutil.copytree(world.case_path.parent, tmp_path / "case")
     case_file = tmp_path / "case" / "case.json"
     signer = ConfiguredSigner(world.config(), passphrase=lambda role, name, path: PASSPHRASE)

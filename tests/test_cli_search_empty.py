@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from gongu.cli import app
+from gongu.cli.app import app
 
 
 @pytest.mark.parametrize("engine", ["whoosh", "tantivy"])

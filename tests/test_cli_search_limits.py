@@ -11,7 +11,7 @@ import pytest
 from test_index_search import _doc
 from typer.testing import CliRunner
 
-from gongu.cli import app
+from gongu.cli.app import app
 from index.query import MAX_TERMS, parse_query
 from index.tantivy_backend import TantivyBackend
 from index.whoosh_backend import WhooshBackend

@@ -26,7 +26,7 @@ from rich.table import Table
 from typer.testing import CliRunner
 
 from generator.amounts import format_amount
-from gongu.cli import app
+from gongu.cli.app import app
 from gongu.output import print_table, text_column, whole_column
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -15,7 +15,7 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from sealkit import World
 from typer.testing import CliRunner
 
-from gongu.cli import app
+from gongu.cli.app import app
 from signing.completeness import CompletenessPolicy, check_completeness
 from signing.verify import verify_issued_report, verify_pdf
 

@@ -1,4 +1,4 @@
-"""`make demo` for the forensic examples (gongu/demo_forensic.py): the demo PKI binds every appraiser to the
+"""`make demo` for the forensic examples (gongu/demo/forensic.py): the demo PKI binds every appraiser to the
 institution of their example, so the opinion the demo issues is signed by that institution's appraisers.
 Real demo PKI, loopback TSA, renderer, pyHanko signing and validation."""
 
@@ -13,7 +13,7 @@ REAPPRAISAL = EXAMPLES / "forensic-reappraisal" / "case.json"
 
 
 def test_demo_opinion_is_signed_by_the_institutions_own_appraisers(tmp_path: Path) -> None:
-    from gongu.demo_forensic import demo_forensic
+    from gongu.demo.forensic import demo_forensic
     from gongu.settings import load_settings
     from signing.verify import verify_issued_report
 

@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 from generator.forensic import draw
 from generator.forensic.draw import DrawRefused, Objection, Original
 from generator.forensic.roster import RosterEntry, RosterSnapshot
-from gongu.cli import app
+from gongu.cli.app import app
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "forms" / "rosters" / "demo-sichuan-roster-FICTIONAL.csv"

@@ -43,8 +43,8 @@ def issued(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Issued]:
     from datetime import datetime
 
     from generator.clock import FixedClock
-    from gongu.issuing import issue_case
-    from gongu.sealing import ConfiguredSigner
+    from gongu.pipeline.issuing import issue_case
+    from gongu.pipeline.sealing import ConfiguredSigner
     from gongu.settings import load_settings
     from signing.keys import make_demo_pki
     from signing.seal import SigningConfig
@@ -156,7 +156,7 @@ def test_ingest_packs_the_record_and_logs_the_draw_in_the_same_transaction(
 
 
 def test_draw_log_before_archiving_then_ingest_logs_once(issued: Issued, monkeypatch: pytest.MonkeyPatch) -> None:
-    from gongu.cli import app
+    from gongu.cli.app import app
 
     home = fresh_home(issued, "home-log")
     monkeypatch.setenv("GONGU_HOME", str(home))
@@ -175,7 +175,7 @@ def test_draw_log_before_archiving_then_ingest_logs_once(issued: Issued, monkeyp
 
 def test_draw_log_refuses_a_record_that_does_not_recompute(issued: Issued, tmp_path: Path,
                                                            monkeypatch: pytest.MonkeyPatch) -> None:
-    from gongu.cli import app
+    from gongu.cli.app import app
 
     home = fresh_home(issued, "home-refuse")
     monkeypatch.setenv("GONGU_HOME", str(home))
@@ -220,7 +220,7 @@ def _draw_checks(home: Path) -> dict[str, tuple[bool, str, str]]:
 
 def test_draw_log_refuses_a_second_record_unless_a_redraw_names_the_first(
         issued: Issued, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from gongu.cli import app
+    from gongu.cli.app import app
 
     home = fresh_home(issued, "home-second")
     monkeypatch.setenv("GONGU_HOME", str(home))
@@ -249,7 +249,7 @@ def test_draw_log_refuses_a_second_record_unless_a_redraw_names_the_first(
 def test_draw_log_refuses_a_new_record_for_an_archived_case_and_audit_lists_a_second_one(
         issued: Issued, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from archive.draw_log import append_draw
-    from gongu.cli import app
+    from gongu.cli.app import app
     from tests.archivekit import open_archive
 
     home = fresh_home(issued, "home-archived")

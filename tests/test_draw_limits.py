@@ -15,7 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from generator.forensic import draw
-from gongu.cli import app
+from gongu.cli.app import app
 from tests.test_draw import SECRET_A, SIDES, complete_record
 from tests.test_draw import snapshot as draw_snapshot
 

@@ -224,8 +224,8 @@ def archived(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Archived]:
     from archive.ingest import ingest
     from archive.package_format import open_package
     from generator.clock import FixedClock
-    from gongu.issuing import issue_case
-    from gongu.sealing import ConfiguredSigner
+    from gongu.pipeline.issuing import issue_case
+    from gongu.pipeline.sealing import ConfiguredSigner
     from gongu.settings import load_settings
     from signing.keys import make_demo_pki
     from signing.seal import SigningConfig
@@ -397,7 +397,7 @@ def test_ingesting_the_same_content_again_is_a_no_op(archived: Archived, tmp_pat
     """Through the command line, whose --report defaults to the PDF the issuance recorded."""
     from typer.testing import CliRunner
 
-    from gongu.cli import app
+    from gongu.cli.app import app
     from tests.archivekit import copied_home
 
     home = copied_home(archived.home, tmp_path, monkeypatch)
@@ -445,7 +445,7 @@ def test_a_recording_changed_after_ingest_fails_the_fixity_audit(archived: Archi
 
 
 def test_search_finds_the_archived_appraisal(archived: Archived) -> None:
-    from gongu.indexing import open_index
+    from gongu.pipeline.indexing import open_index
     from gongu.settings import load_settings
     from index.query import parse_query
 

@@ -16,8 +16,8 @@ from generator.issuance import check_issuable, first_issue_problems, issuance_en
 from generator.loading import load_case, validate_data
 from generator.review import review_state
 from generator.rules import all_rules
-from gongu.cli import app
-from gongu.issuing import unregistered_reviewers
+from gongu.cli.app import app
+from gongu.pipeline.issuing import unregistered_reviewers
 from gongu.settings import load_settings
 from tests.peoplekit import people_home
 
@@ -208,7 +208,7 @@ def test_issue_refuses_an_opinion_dated_other_than_the_beijing_day_of_sealing(tm
 
     from generator.clock import FixedClock
     from generator.issuance import IssueRefused
-    from gongu.issuing import issue_case
+    from gongu.pipeline.issuing import issue_case
 
     case_file = write(tmp_path, forensic_joint())
     before = case_file.read_bytes()

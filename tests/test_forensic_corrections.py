@@ -48,8 +48,8 @@ class Issued:
 @pytest.fixture(scope="module")
 def issued(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Issued]:
     from generator.clock import FixedClock
-    from gongu.issuing import issue_case
-    from gongu.sealing import ConfiguredSigner
+    from gongu.pipeline.issuing import issue_case
+    from gongu.pipeline.sealing import ConfiguredSigner
     from gongu.settings import load_settings
     from signing.keys import make_demo_pki
     from signing.seal import SigningConfig
@@ -112,7 +112,7 @@ def text_of(pdf: Path) -> str:
 
 def test_the_issued_pdf_carries_the_reference(issued: Issued) -> None:
     from generator.loading import load_case
-    from gongu.issued_opinion import find_issued_opinion
+    from gongu.pipeline.issued_opinion import find_issued_opinion
     from gongu.settings import load_settings
 
     found = find_issued_opinion(load_case(issued.case_file).case, load_settings(issued.home))
@@ -125,7 +125,7 @@ def test_the_issued_pdf_carries_the_reference(issued: Issued) -> None:
 
 def test_additional_correction_that_regrades_is_refused_citing_art_41(issued: Issued, tmp_path: Path) -> None:
     from generator.issuance import IssueRefused
-    from gongu.issuing import issue_additional
+    from gongu.pipeline.issuing import issue_additional
     from gongu.settings import load_settings
 
     case_file = later(issued, tmp_path, regrade, correction, review_again)
@@ -144,7 +144,7 @@ def test_additional_correction_that_regrades_is_refused_citing_art_41(issued: Is
 
 
 def test_check_holds_the_case_against_the_issued_pdf(issued: Issued, tmp_path: Path) -> None:
-    from gongu.cli import app
+    from gongu.cli.app import app
 
     env = {"GONGU_HOME": str(issued.home)}
     runner = CliRunner()
@@ -171,7 +171,7 @@ def test_a_copy_that_is_not_the_issued_file_is_not_the_reference(issued: Issued,
     """A file of the issued name whose SHA-256 is not the recorded one is named and passed over; the
     copy in GONGU_HOME/issued/<case_id>/ is used."""
     from generator.loading import load_case
-    from gongu.issued_opinion import find_issued_opinion
+    from gongu.pipeline.issued_opinion import find_issued_opinion
     from gongu.settings import load_settings
 
     other = tmp_path / "other"
@@ -187,7 +187,7 @@ def test_a_recorded_file_name_with_a_folder_is_not_followed(issued: Issued, tmp_
     """`issuances[].pdf_file` names a file in the issue folder; a path (../…) typed into the case file is
     reported, never read."""
     from generator.loading import load_case
-    from gongu.issued_opinion import find_issued_opinion
+    from gongu.pipeline.issued_opinion import find_issued_opinion
     from gongu.settings import load_settings
 
     outside = lambda d: d["issuances"][0].update(pdf_file="../../" + issued.pdf.name)  # noqa: E731
@@ -199,7 +199,7 @@ def test_a_recorded_file_name_with_a_folder_is_not_followed(issued: Issued, tmp_
 def test_a_correction_is_not_issued_unchecked(issued: Issued, tmp_path: Path) -> None:
     """With no issued copy where it is looked for, --additional refuses a 补正书 and says where it looked."""
     from generator.issuance import IssueRefused
-    from gongu.issuing import issue_additional
+    from gongu.pipeline.issuing import issue_additional
     from gongu.settings import load_settings
 
     home = tmp_path / "home"
@@ -212,7 +212,7 @@ def test_a_correction_is_not_issued_unchecked(issued: Issued, tmp_path: Path) ->
 
 
 def test_a_wording_correction_is_issued_and_keeps_the_opinion(issued: Issued, tmp_path: Path) -> None:
-    from gongu.issuing import issue_additional
+    from gongu.pipeline.issuing import issue_additional
     from gongu.settings import load_settings
 
     out = tmp_path / "out"
@@ -231,8 +231,8 @@ def test_after_archiving_the_package_is_the_reference(issued: Issued, tmp_path: 
     gone: a later change of the grade is still found by `gongu check`."""
     from archive.ingest import ingest
     from generator.loading import load_case
-    from gongu.cli import app
-    from gongu.issued_opinion import find_issued_opinion
+    from gongu.cli.app import app
+    from gongu.pipeline.issued_opinion import find_issued_opinion
     from gongu.settings import load_settings
     from tests.archivekit import open_archive
 
@@ -253,9 +253,9 @@ def test_after_archiving_the_package_is_the_reference(issued: Issued, tmp_path: 
 
 
 def test_the_workspace_findings_hold_the_case_against_the_issued_copy(issued: Issued, tmp_path: Path) -> None:
-    """The web workspace's case page lists what `gongu check` lists (gongu.forensic_workspace)."""
+    """The web workspace's case page lists what `gongu check` lists (gongu.pipeline.forensic_workspace)."""
     from generator.loading import load_case
-    from gongu.forensic_workspace import findings_by_clause
+    from gongu.pipeline.forensic_workspace import findings_by_clause
     from gongu.settings import load_settings
 
     loaded = load_case(later(issued, tmp_path, lambda d: d["results"][2].update(days=60)))
@@ -271,7 +271,7 @@ def test_a_reissue_that_regrades_is_refused_citing_art_41(issued: Issued, tmp_pa
     a changed grade needs 补充鉴定 or 重新鉴定, and nothing is rendered or recorded."""
     from generator.clock import FixedClock
     from generator.issuance import IssueRefused
-    from gongu.issuing import issue_case
+    from gongu.pipeline.issuing import issue_case
     from gongu.settings import load_settings
 
     case_file = later(issued, tmp_path, regrade, review_again)
@@ -308,7 +308,7 @@ def test_the_archive_refuses_a_case_file_whose_results_left_the_issued_opinion(i
 def test_cli_issue_additional_lists_the_art_41_reasons(issued: Issued, tmp_path: Path) -> None:
     from generator.clock import SYSTEM_CLOCK
     from generator.types import beijing_date
-    from gongu.cli import app
+    from gongu.cli.app import app
 
     # The CLI seals today: the 补正书 is dated today, so only the Art 41 findings refuse it.
     today = beijing_date(SYSTEM_CLOCK.now()).isoformat()

@@ -283,7 +283,7 @@ def _fields(pdf: Path) -> list[str]:
 def test_gongu_seal_knows_each_record_by_the_title_and_number_it_states(rendered: dict[str, Any]) -> None:
     """`gongu seal` of one PDF (no role given): the 调解记录 川涉保调〔2026〕第15号 is step 1 of dispute 1, the
     解释说明 蜀正司鉴〔2026〕解字第0318号 step 2; the 异议登记表 is the institution's alone, the 意见书 the report."""
-    from gongu.sealing import _document_role
+    from gongu.pipeline.sealing import _document_role
     from signing.embedded import embedded_case
 
     raw = embedded_case(rendered["opinion"].pdf)
@@ -378,8 +378,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
 
     from generator.clock import FixedClock
     from generator.issuance import IssueRefused
-    from gongu.issuing import issue_additional, issue_case
-    from gongu.sealing import ConfiguredSigner
+    from gongu.pipeline.issuing import issue_additional, issue_case
+    from gongu.pipeline.sealing import ConfiguredSigner
     from gongu.settings import load_settings
     from signing.keys import make_demo_pki
     from signing.seal import SigningConfig
@@ -515,7 +515,7 @@ def test_cli_issue_without_the_committees_key_is_exit_2_and_publishes_nothing(wo
     ends with exit 2 and says which key is missing; nothing is published, nothing recorded."""
     from typer.testing import CliRunner
 
-    from gongu.cli import app
+    from gongu.cli.app import app
 
     home = tmp_path / "home"  # the world's settings, but a fresh archive: the report is not archived here
     home.mkdir()
@@ -546,7 +546,7 @@ def test_too_few_signers_of_a_dispute_record_refuse_the_issue_with_the_path() ->
     is given by at least one appraiser. Refused before anything is rendered, naming the JSON path."""
     from case_edits import forensic_joint
 
-    from gongu.issuing import signer_problems
+    from gongu.pipeline.issuing import signer_problems
 
     d = forensic_joint()
     with_dispute_path(d)
@@ -576,7 +576,7 @@ def test_participants_must_be_parties_of_the_case() -> None:
 
 def test_nothing_new_to_issue_is_refused(world: World) -> None:
     from generator.issuance import IssueRefused
-    from gongu.issuing import issue_additional
+    from gongu.pipeline.issuing import issue_additional
     from gongu.settings import load_settings
 
     before = world.case_file.read_bytes()
@@ -587,7 +587,7 @@ def test_nothing_new_to_issue_is_refused(world: World) -> None:
 
 def test_additional_before_the_first_issue_is_refused(tmp_path: Path, world: World) -> None:
     from generator.issuance import IssueRefused
-    from gongu.issuing import issue_additional
+    from gongu.pipeline.issuing import issue_additional
     from gongu.settings import load_settings
 
     case_file = copy_case(tmp_path, then(with_dispute_path, review_again))
@@ -612,7 +612,7 @@ def archived(world: World) -> Any:
 def _search(world: World, query: str) -> list[str]:
     from typer.testing import CliRunner
 
-    from gongu.cli import app
+    from gongu.cli.app import app
 
     result = CliRunner().invoke(app, ["search", query, "--json"], env={"GONGU_HOME": str(world.home)})
     assert result.exit_code == 0, result.output
@@ -622,7 +622,7 @@ def _search(world: World, query: str) -> list[str]:
 def test_words_only_in_dispute_documents_are_found_by_gongu_search(world: World, archived: Any) -> None:
     """Sichuan 五(一)(二): the 调解记录, 解释说明, 专家意见 and 补充意见书 are searched with the opinion. Each query
     below is printed in one of them and nowhere in the 意见书 (issued before the objection was raised)."""
-    from gongu.indexing import open_index
+    from gongu.pipeline.indexing import open_index
     from gongu.settings import load_settings
     from index.tantivy_backend import TantivyBackend
 
@@ -640,7 +640,7 @@ def test_archive_packages_every_issuance_then_refuses_more_documents(world: Worl
     is refused with what to do (an archived package is never changed)."""
     from archive.package_format import open_package
     from generator.issuance import IssueRefused
-    from gongu.issuing import issue_additional
+    from gongu.pipeline.issuing import issue_additional
     from gongu.settings import load_settings
 
     result = archived
@@ -671,7 +671,7 @@ def test_archive_packages_every_issuance_then_refuses_more_documents(world: Worl
 def test_cli_issue_additional_refusals(tmp_path: Path) -> None:
     from typer.testing import CliRunner
 
-    from gongu.cli import app
+    from gongu.cli.app import app
 
     case_file = copy_case(tmp_path)
     env = {"GONGU_HOME": str(tmp_path / "home")}
@@ -701,8 +701,8 @@ def test_check_stage_issue_shows_what_issue_additional_refuses(world: World, tmp
 
     from generator.clock import FixedClock
     from generator.issuance import IssueRefused
-    from gongu.cli import app
-    from gongu.issuing import issue_additional
+    from gongu.cli.app import app
+    from gongu.pipeline.issuing import issue_additional
     from gongu.settings import load_settings
 
     home = _unarchived_home(tmp_path)
@@ -730,8 +730,8 @@ def test_additional_issue_refuses_a_supplementary_opinion_dated_before_its_seali
 
     from generator.clock import FixedClock
     from generator.issuance import IssueRefused
-    from gongu.cli import app
-    from gongu.issuing import issue_additional
+    from gongu.cli.app import app
+    from gongu.pipeline.issuing import issue_additional
     from gongu.settings import load_settings
 
     case_file = tmp_path / "case" / "case.json"

@@ -26,7 +26,7 @@ from generator.render import RenderedDocument, render_case_documents, render_rep
 from generator.render_forensic import build_forensic_html
 from generator.render_safety import RenderError
 from generator.signature_fields import INSTITUTION_SEAL_FIELD
-from gongu.cli import app
+from gongu.cli.app import app
 
 ROOT = Path(__file__).resolve().parents[1]
 JOINT = ROOT / "examples" / "forensic-joint-grade10"

@@ -141,7 +141,7 @@ def cross_sealed(world: Forensic, rendered_opinion: Path, tmp_path_factory: pyte
     """The 意见书 sealed by `gongu seal` with `[signing] cross_page_seal = true`."""
     from typer.testing import CliRunner
 
-    from gongu.cli import app
+    from gongu.cli.app import app
 
     base = tmp_path_factory.mktemp("cross")
     env = _cli_home(world, base, "cross_page_seal = true\n")
@@ -188,7 +188,7 @@ def test_cross_page_seal_puts_one_strip_on_every_page_and_verify_passes(world: F
                                                                           tmp_path: Path) -> None:
     from typer.testing import CliRunner
 
-    from gongu.cli import app
+    from gongu.cli.app import app
 
     env = _cli_home(world, tmp_path, "cross_page_seal = true\n")
     result = CliRunner().invoke(app, ["verify", str(cross_sealed), "--json"], env=env)
@@ -362,7 +362,7 @@ def test_keys_demo_makes_certificates_for_the_institution_and_the_appraisers(tmp
     from cryptography.hazmat.primitives.serialization import pkcs12
     from typer.testing import CliRunner
 
-    from gongu.cli import app
+    from gongu.cli.app import app
 
     examples = tmp_path / "examples"
     (examples / "a").mkdir(parents=True)
@@ -501,8 +501,8 @@ def test_fields_the_opinion_lacks_are_refused(world: Forensic) -> None:
 
 def test_issue_refuses_one_signing_appraiser_before_rendering(tmp_path: Path, world: Forensic) -> None:
     from generator.issuance import IssueRefused
-    from gongu.issuing import issue_case
-    from gongu.sealing import ConfiguredSigner
+    from gongu.pipeline.issuing import issue_case
+    from gongu.pipeline.sealing import ConfiguredSigner
     from gongu.settings import load_settings
 
     case = copy.deepcopy(example())
@@ -530,7 +530,7 @@ def test_gongu_seal_and_verify_a_forensic_companion_from_the_command_line(world:
     institution seals alone with its own key ([signing] firm_p12); `gongu verify` finds it complete."""
     from typer.testing import CliRunner
 
-    from gongu.cli import app
+    from gongu.cli.app import app
 
     home = tmp_path / "home"
     home.mkdir()
@@ -574,14 +574,14 @@ def _issue_home(base: Path) -> tuple[Path, Any]:
 @dataclass
 class Issued:
     case_file: Path
-    result: Any  # gongu.issuing.IssueResult
+    result: Any  # gongu.pipeline.issuing.IssueResult
     out: Path
 
 
 @pytest.fixture(scope="module")
 def issued(world: Forensic, tmp_path_factory: pytest.TempPathFactory) -> Issued:
-    from gongu.issuing import issue_case
-    from gongu.sealing import ConfiguredSigner
+    from gongu.pipeline.issuing import issue_case
+    from gongu.pipeline.sealing import ConfiguredSigner
 
     base = tmp_path_factory.mktemp("issue-a")
     case_file, settings = _issue_home(base)
@@ -655,8 +655,8 @@ def test_an_issued_companion_tampered_with_fails_verification(world: Forensic, i
 
 def test_issuing_twice_is_refused(world: Forensic, issued: Issued) -> None:
     from generator.issuance import IssueRefused
-    from gongu.issuing import issue_case
-    from gongu.sealing import ConfiguredSigner
+    from gongu.pipeline.issuing import issue_case
+    from gongu.pipeline.sealing import ConfiguredSigner
     from gongu.settings import load_settings
 
     with pytest.raises(IssueRefused, match="已于"):
@@ -666,8 +666,8 @@ def test_issuing_twice_is_refused(world: Forensic, issued: Issued) -> None:
 
 def test_a_document_that_cannot_be_sealed_publishes_nothing(world: Forensic, tmp_path: Path) -> None:
     """The 意见书 seals, then a companion fails: nothing is published, the case file is unchanged."""
-    from gongu.issuing import issue_case
-    from gongu.sealing import ConfiguredSigner
+    from gongu.pipeline.issuing import issue_case
+    from gongu.pipeline.sealing import ConfiguredSigner
 
     case_file, settings = _issue_home(tmp_path)
     before = case_file.read_bytes()
@@ -727,8 +727,8 @@ def test_issue_refuses_an_appraiser_certified_by_another_organisation(world: For
     """`gongu issue`: the 意见书 is refused with the reason (IssueRefused: exit 1), nothing is published and
     the case file is left as it was."""
     from generator.issuance import IssueRefused
-    from gongu.issuing import issue_case
-    from gongu.sealing import ConfiguredSigner
+    from gongu.pipeline.issuing import issue_case
+    from gongu.pipeline.sealing import ConfiguredSigner
 
     case_file, settings = _issue_home(tmp_path)
     before = case_file.read_bytes()
@@ -748,8 +748,8 @@ def test_issue_refuses_a_claims_handler_entered_as_appraiser(world: Forensic, tm
     """The insurer's claims handler 陈敏 typed in as the second appraiser: refused before rendering, by the
     register (通则 Art 19) and as the insurer's person (Sichuan 四(一))."""
     from generator.issuance import IssueRefused
-    from gongu.issuing import issue_case
-    from gongu.sealing import ConfiguredSigner
+    from gongu.pipeline.issuing import issue_case
+    from gongu.pipeline.sealing import ConfiguredSigner
 
     case_file, settings = _issue_home(tmp_path)
     data = json.loads(case_file.read_text(encoding="utf-8"))
@@ -797,7 +797,7 @@ def test_verify_names_roles_licences_and_the_institution_in_beijing_time(world: 
 
     from typer.testing import CliRunner
 
-    from gongu.cli import app
+    from gongu.cli.app import app
 
     home = tmp_path / "home"
     home.mkdir()

@@ -1,4 +1,4 @@
-"""The data behind the web workspace's forensic pages (gongu/forensic_workspace.py), over the four
+"""The data behind the web workspace's forensic pages (gongu/pipeline/forensic_workspace.py), over the four
 forensic examples copied into a workspace store folder. Expected figures are read off the example
 case files and worked out by hand (dates, working days), not copied from the output."""
 
@@ -14,7 +14,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from gongu.forensic_workspace import (
+from gongu.pipeline.forensic_workspace import (
     CaseNotFound,
     document_states,
     draw_view,
@@ -26,7 +26,7 @@ from gongu.forensic_workspace import (
     time_limit_table,
     workspace_ledger,
 )
-from gongu.ledger import COLUMNS
+from gongu.pipeline.ledger import COLUMNS
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 FOLDERS = {"SJ-2026-0318": "forensic-joint-grade10", "MK-2026-0087": "forensic-single-no-disability",

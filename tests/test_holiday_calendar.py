@@ -30,7 +30,7 @@ from generator.forensic.holiday_calendar import (
 )
 from generator.forensic.workdays import add_working_days, is_working_day, time_limits, working_days_between
 from generator.loading import validate_data
-from gongu.cli import app
+from gongu.cli.app import app
 
 ROOT = Path(__file__).resolve().parents[1]
 JOINT = ROOT / "examples" / "forensic-joint-grade10" / "case.json"

@@ -18,9 +18,9 @@ from typer.testing import CliRunner
 from archive.disposal import approve, execute, propose
 from archive.holds import place_hold, release_hold
 from generator.clock import FixedClock
-from gongu.archiving import build_archive
-from gongu.cli import app
-from gongu.indexing import index_dir, open_index
+from gongu.cli.app import app
+from gongu.pipeline.archiving import build_archive
+from gongu.pipeline.indexing import index_dir, open_index
 from gongu.settings import load_settings
 from index.extract import join_wrapped_lines
 from index.postgres_backend import PostgresBackend

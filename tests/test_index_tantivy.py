@@ -124,8 +124,8 @@ def test_readers_are_not_blocked_by_a_writer(tmp_path: Path) -> None:
 
 
 def test_gongu_toml_selects_the_engine(tmp_path: Path) -> None:
-    from gongu.indexing import open_index
     from gongu.output import GonguError
+    from gongu.pipeline.indexing import open_index
     from index.whoosh_backend import WhooshBackend
 
     # issue 16 §1: a new home searches with tantivy; Whoosh and PostgreSQL are chosen in gongu.toml.
@@ -150,9 +150,9 @@ def test_archive_listener_and_cli_follow_the_tantivy_engine(
     from typer.testing import CliRunner
 
     from archive.holds import place_hold
-    from gongu.archiving import build_archive
-    from gongu.cli import app
-    from gongu.indexing import open_index
+    from gongu.cli.app import app
+    from gongu.pipeline.archiving import build_archive
+    from gongu.pipeline.indexing import open_index
     from gongu.settings import load_settings
 
     home = tmp_path / "home"
@@ -190,8 +190,8 @@ def test_a_home_with_a_whoosh_index_keeps_whoosh_until_rebuild_and_says_so(
     the Whoosh files."""
     from typer.testing import CliRunner
 
-    from gongu.cli import app
-    from gongu.indexing import index_engine, open_index
+    from gongu.cli.app import app
+    from gongu.pipeline.indexing import index_engine, open_index
     from gongu.settings import load_settings
     from index.maintenance import archive_documents
     from index.whoosh_backend import WhooshBackend

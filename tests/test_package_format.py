@@ -18,7 +18,7 @@ import pytest
 from typer.testing import CliRunner
 
 from generator.loading import load_case
-from gongu.cli import app
+from gongu.cli.app import app
 from tests.archivekit import Kit, copied_home, ingested_home
 from tests.sealkit import example_case
 

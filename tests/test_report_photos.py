@@ -23,7 +23,7 @@ from typer.testing import CliRunner
 from generator.loading import CaseFileError, load_case
 from generator.photos import MAX_PIXELS, PRINT_LONG_SIDE, PhotoError, inspect_photo, print_copy
 from generator.render import render_html, render_report
-from gongu.cli import app
+from gongu.cli.app import app
 
 runner = CliRunner()
 JUNK = b"JUNK-AFTER-EOI-" * 4096  # 60 KB appended after the JPEG's end-of-image marker

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from generator.loading import load_case, parse_json, validate_data
 from generator.model import Review
 from generator.review import check_new_review, review_state
-from gongu.cli import app
+from gongu.cli.app import app
 from tests.peoplekit import people_home
 
 runner = CliRunner()

@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from generator.forensic.roster import RosterError, import_roster, snapshot_from_bytes
-from gongu.cli import app
+from gongu.cli.app import app
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "forms" / "rosters" / "demo-sichuan-roster-FICTIONAL.csv"

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from gongu.cli import app
+from gongu.cli.app import app
 from signing.keys import DEMO_PASSPHRASE, make_demo_pki
 from signing.seal import SigningConfig
 from tests.archivekit import Kit, _seal, write_case, write_home

@@ -13,8 +13,8 @@ import pytest
 from typer.testing import CliRunner
 
 from generator.persons import person_key, same_person
-from gongu.archiving import archive_config
-from gongu.cli import app
+from gongu.cli.app import app
+from gongu.pipeline.archiving import archive_config
 from gongu.settings import SettingsError, load_settings, parse_config
 
 runner = CliRunner()

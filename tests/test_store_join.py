@@ -10,8 +10,8 @@ import pytest
 from typer.testing import CliRunner
 
 from archive.package import payload_manifest
-from gongu.archiving import build_archive
-from gongu.cli import app
+from gongu.cli.app import app
+from gongu.pipeline.archiving import build_archive
 from gongu.settings import load_settings
 from signing.keys import DEMO_PASSPHRASE
 from tests.archivekit import Kit, ingested_home, write_case, write_home

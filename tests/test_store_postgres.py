@@ -25,9 +25,9 @@ from archive.holds import place_hold
 from archive.ingest import ingest
 from archive.package import iter_bags, validate
 from generator.loading import load_case
-from gongu.archiving import build_archive
-from gongu.cli import app
-from gongu.indexing import open_index
+from gongu.cli.app import app
+from gongu.pipeline.archiving import build_archive
+from gongu.pipeline.indexing import open_index
 from gongu.settings import SettingsError, load_settings, parse_config
 from index.maintenance import index_drift
 from signing.keys import DEMO_PASSPHRASE

@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 
 from generator import limits
 from generator.loading import CaseFileError, validate_data
-from gongu.cli import app
+from gongu.cli.app import app
 
 
 def validate_json(tmp_path: Path, data: dict[str, Any]) -> tuple[int, list[dict[str, Any]]]:

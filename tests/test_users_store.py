@@ -1,4 +1,4 @@
-"""Every `gongu users` sub-command works on the configured store (gongu/archiving.py open_store): on a
+"""Every `gongu users` sub-command works on the configured store (gongu/pipeline/archiving.py open_store): on a
 home whose `[store] url` names PostgreSQL they read and write the server — a password changed in one
 office works in the other — and no SQLite catalog appears in the home. Errors from the server say what
 to do for their cause: refused credentials → check them; unreachable → retry later."""
@@ -16,8 +16,8 @@ from archive.accounts import check_login, get_account
 from archive.catalog import CatalogUnavailable
 from archive.events import Listeners
 from generator.types import SHANGHAI
-from gongu.archiving import open_store
-from gongu.cli import app
+from gongu.cli.app import app
+from gongu.pipeline.archiving import open_store
 from gongu.settings import load_settings
 
 runner = CliRunner()

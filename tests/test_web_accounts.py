@@ -19,7 +19,7 @@ from archive.accounts import (
 )
 from archive.catalog import Catalog
 from generator.types import SHANGHAI
-from gongu.cli import app
+from gongu.cli.app import app
 from gongu.settings import SettingsError, parse_config
 
 runner = CliRunner()
@@ -114,7 +114,7 @@ def test_rate_limit_is_per_username_and_client_and_expires(tmp_path: Path) -> No
 
 
 def test_demo_accounts_one_per_role_with_the_examples_people(tmp_path: Path) -> None:
-    from gongu.demo_web import demo_accounts
+    from gongu.demo.web import demo_accounts
     from gongu.settings import load_settings
     from gongu.web.access import ROLES
 

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from archive.accounts import LOCK_MINUTES, MAX_FAILURES, add_account, check_login, set_disabled
 from archive.catalog import Catalog, ServerStore
 from generator.types import SHANGHAI
-from gongu.cli import app
+from gongu.cli.app import app
 from tests.storekit import store_kind  # noqa: F401  (module-scoped, parametrised: sqlite, postgresql)
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=SHANGHAI)

@@ -1,4 +1,4 @@
-"""Need to know, role × case (gongu/case_access.py; 个人信息保护法 Art 28): every page, download, action,
+"""Need to know, role × case (gongu/pipeline/case_access.py; 个人信息保护法 Art 28): every page, download, action,
 list, count, queue and search hit of a survey case and a forensic case, for every account below, on
 SQLite and on PostgreSQL → 200 only where the account may see the case, 403 (role) or 404 (not the
 account's case: its existence is not revealed) everywhere else.
@@ -187,7 +187,7 @@ def test_an_action_on_a_case_the_account_may_not_see_is_refused_and_changes_noth
 def _row(site: Site, case_id: str) -> Any:
     from archive.catalog import Catalog
     from archive.workspace import comments, get_case
-    from gongu.archiving import archive_config
+    from gongu.pipeline.archiving import archive_config
     from gongu.settings import load_settings
 
     settings = load_settings(site.home)
@@ -269,7 +269,7 @@ def _parties() -> list[str]:
 
 def _reads(site: Site) -> list[Any]:
     from archive.catalog import Catalog
-    from gongu.archiving import archive_config
+    from gongu.pipeline.archiving import archive_config
     from gongu.settings import load_settings
 
     settings = load_settings(site.home)

@@ -19,7 +19,7 @@ from typing import Any
 import openpyxl
 import pytest
 
-from gongu.ledger import COLUMNS
+from gongu.pipeline.ledger import COLUMNS
 from tests.webkit import browser, login, make_account, register_cases, screenshot, serve  # noqa: F401  (browser: the module-scoped fixture)
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
@@ -109,7 +109,7 @@ def test_draw_page_verifies_and_logs_the_draw(page: Any, base_url: str, home: Pa
     assert "已登记进档案事件日志" in page.locator("#draw-logged").inner_text()
     page.click("#draw-log")  # the same record is logged once
     assert "已登记过" in page.wait_for_selector("#draw-logged").inner_text()
-    from gongu.archiving import build_archive
+    from gongu.pipeline.archiving import build_archive
     from gongu.settings import load_settings
 
     archive = build_archive(load_settings(home))

@@ -15,7 +15,7 @@ from starlette.testclient import TestClient
 
 from archive.workspace_steps import current_lock, take_lock
 from generator.types import SHANGHAI
-from gongu.workspace import review_case, submit_case, upload_case
+from gongu.pipeline.workspace import review_case, submit_case, upload_case
 from tests.test_workspace_store import NOW, Acct, example_data, files_of
 from tests.webkit import csrf_from, make_account
 

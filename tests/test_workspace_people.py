@@ -1,5 +1,5 @@
 """Signatures follow people, a report number belongs to one report, one issuance at a time — in the web
-workspace's store (gongu/workspace.py, archive/workspace_steps.py, gongu/report_numbers.py), on the
+workspace's store (gongu/pipeline/workspace.py, archive/workspace_steps.py, gongu/pipeline/report_numbers.py), on the
 embedded SQLite catalog and on PostgreSQL, with the real loader, rules and case files."""
 
 from __future__ import annotations
@@ -13,8 +13,7 @@ import pytest
 from archive.catalog import Catalog
 from archive.workspace import get_case, put_case
 from archive.workspace_steps import STALE_AFTER, confirmations, current_lock, release_lock, take_lock
-from gongu.settings import load_settings
-from gongu.workspace import (
+from gongu.pipeline.workspace import (
     IssueInProgress,
     UploadRefused,
     WorkspaceRefused,
@@ -26,7 +25,8 @@ from gongu.workspace import (
     unconfirmed_signers,
     upload_case,
 )
-from gongu.workspace import load as load_ws
+from gongu.pipeline.workspace import load as load_ws
+from gongu.settings import load_settings
 from tests import test_workspace_store as store
 from tests.storekit import store_kind  # noqa: F401  (module-scoped, parametrised: sqlite, postgresql)
 from tests.test_workspace_store import HANDLER, NOW, OTHER_HANDLER, PROOF, RECHECK, Acct, example_data, files_of
@@ -207,7 +207,7 @@ def test_a_forensic_case_needs_each_appraisers_own_account(catalog: Catalog, hom
 def test_a_report_published_meanwhile_is_a_refusal_not_a_traceback(tmp_path: Path) -> None:
     """The publish step of gongu issue: a run that lost the race to another (same target) is told so
     (IssueFileExists, exit 2 on the CLI) and the winner's file is left as it was."""
-    from gongu.issuing import IssueFileExists, _publish
+    from gongu.pipeline.issuing import IssueFileExists, _publish
 
     source, target = tmp_path / "sealed.pdf", tmp_path / "SA-017.pdf"
     source.write_bytes(b"%PDF loser")

@@ -1,4 +1,4 @@
-"""The web workspace's case store (archive/workspace.py, gongu/workspace.py): upload into
+"""The web workspace's case store (archive/workspace.py, gongu/pipeline/workspace.py): upload into
 GONGU_HOME/workspace/<case_id>/, status rows, the list's filters and pages, submit, and the three-level
 review (9.3) enforced on accounts — real loader and rules, real case files, and a real catalog of
 either kind: every test runs on the embedded SQLite catalog and on a PostgreSQL server (issue 16:
@@ -16,8 +16,7 @@ import pytest
 
 from archive.catalog import Catalog, ServerStore
 from archive.workspace import comments, get_case, list_cases, put_case, status_counts
-from gongu.settings import load_settings
-from gongu.workspace import (
+from gongu.pipeline.workspace import (
     UploadRefused,
     WorkspaceRefused,
     case_file,
@@ -28,7 +27,8 @@ from gongu.workspace import (
     submit_case,
     upload_case,
 )
-from gongu.workspace import load as load_ws
+from gongu.pipeline.workspace import load as load_ws
+from gongu.settings import load_settings
 from tests.storekit import store_kind  # noqa: F401  (module-scoped, parametrised: sqlite, postgresql)
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "slope-collapse"
@@ -229,7 +229,7 @@ def test_list_filters_search_and_pages(catalog: Catalog, home: Path) -> None:
 def test_issue_without_a_configured_signer_is_refused_with_the_reason(catalog: Catalog, home: Path) -> None:
     """No [signing] in gongu.toml: issue_case refuses (nothing rendered, nothing recorded), the case stays
     in review, and the reason says so — as `gongu issue` does without --unsealed."""
-    from gongu.workspace import issue_and_archive
+    from gongu.pipeline.workspace import issue_and_archive
 
     settings = load_settings(home)
     case_id = _submitted(catalog, home)
@@ -275,7 +275,7 @@ def test_each_kind_has_its_own_recheck_role(catalog: Catalog, home: Path) -> Non
     from dataclasses import replace
 
     from generator.review import level_titles
-    from gongu.workspace import account_review_problems, kinds_reviewed
+    from gongu.pipeline.workspace import account_review_problems, kinds_reviewed
 
     settings = load_settings(home)
     forensic_reviewer = Acct(7, "huang", "黄敏", frozenset({"reviewer"}))

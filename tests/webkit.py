@@ -89,7 +89,7 @@ def make_account(home: Path, username: str, roles: set[str] | list[str] | tuple[
     from archive.accounts import add_account, get_account, set_password
     from archive.catalog import Catalog
     from generator.types import SHANGHAI
-    from gongu.archiving import archive_config
+    from gongu.pipeline.archiving import archive_config
     from gongu.settings import load_settings
 
     settings = load_settings(home)
@@ -149,9 +149,9 @@ def register_cases(home: Path, username: str, case_ids: list[str]) -> None:
     from archive.catalog import Catalog
     from archive.workspace import put_case
     from generator.loading import load_case
-    from gongu.archiving import archive_config
+    from gongu.pipeline.archiving import archive_config
+    from gongu.pipeline.workspace import _summary, case_file, people_named
     from gongu.settings import load_settings
-    from gongu.workspace import _summary, case_file, people_named
 
     settings = load_settings(home)
     catalog = Catalog(settings.server_store() or archive_config(settings).catalog_path)

@@ -3,7 +3,7 @@
 A 补正书 may correct wording, never the opinion. Whether it does is decided by comparing the case as it
 stands with the case data the issued 司法鉴定意见书 carries (the `case.json` attached to the issued PDF/A,
 or to its archived copy) — never by a flag the case file sets about itself. This module only compares;
-finding the issued copy is the application's business (gongu.issued_opinion), which hands it to the
+finding the issued copy is the application's business (gongu.pipeline.issued_opinion), which hands it to the
 rules as `RuleContext.issued`.
 
 What counts as the opinion: every result's `outcome`, `grade`, `clause` and `days` exactly, the set of

@@ -58,7 +58,7 @@ class RuleContext:
     # The case's folder, where its photos lie (5.3.1 d). None for a case held only in memory: the
     # photo rule then has no files to look at; every command passes the folder of the file it read.
     case_dir: Path | None = None
-    # The forensic opinion as issued (read from the issued PDF by the caller, gongu.issued_opinion), which a
+    # The forensic opinion as issued (read from the issued PDF by the caller, gongu.pipeline.issued_opinion), which a
     # later 补正 must leave unchanged (通则 Art 41). None: not issued yet, or the issued copy was not found.
     issued: IssuedOpinion | None = None
 

@@ -25,8 +25,8 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 
 from archive.accounts import ALL_ROLES, ROLES  # defined where accounts are stored; pages import them here
-
-SAFE_METHODS = frozenset({"GET", "HEAD"})
+from gongu.web.endpoints import ENDPOINTS, SAFE_METHODS, Endpoint
+from gongu.web.render import render
 
 PageFunc = Callable[[Request], Response] | Callable[[Request], Awaitable[Response]]
 
@@ -47,22 +47,9 @@ class Account:
 OWN_PASSWORD_PAGES = frozenset({"account_password", "account_password_set", "logout"})
 
 
-@dataclass(frozen=True)
-class Endpoint:
-    path: str
-    methods: tuple[str, ...]
-    roles: frozenset[str]
-    name: str
-    func: Callable[[Request], Awaitable[Response]]
-    nav: str | None = None  # label in the navigation bar (GET pages without path parameters)
-
-
-ENDPOINTS: list[Endpoint] = []
 
 
 def _forbidden(request: Request, message: str) -> Response:
-    from gongu.web.render import render
-
     return render(request, "error.html", {"title": "无权访问", "message": message}, status=403)
 
 

@@ -1,4 +1,4 @@
-"""The per-request side of need to know (gongu/case_access.py holds the rule): every page, download and
+"""The per-request side of need to know (gongu/pipeline/case_access.py holds the rule): every page, download and
 action on one case asks `require_case` first, every list adds `visible(request)` to its query, and every
 opening of a forensic appraisal's content is a `forensic_read` event in the tamper-evident log — who
 read whose file, when — that the kind's supervisor sees on the case page."""
@@ -14,7 +14,7 @@ from starlette.responses import Response
 from archive.catalog import Event
 from archive.workspace import WorkspaceCase
 from generator.kinds import is_forensic
-from gongu import case_access
+from gongu.pipeline import case_access
 from gongu.web import trail
 from gongu.web.render import render
 from gongu.web.state import web_archive

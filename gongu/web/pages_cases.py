@@ -2,7 +2,7 @@
 and attachments); the case page (adjustment steps, the report inline with its DOCX, QC findings by clause,
 reviews and return comments, the actions the account may take); submit for review.
 
-Every rule and step is gongu/workspace.py's (the CLI's functions underneath); these functions only read
+Every rule and step is gongu/pipeline/workspace.py's (the CLI's functions underneath); these functions only read
 the request, call it, record the action in the trail and render."""
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from archive.workspace import STATUSES, WorkspaceCase, comments, get_case, list_
 from generator.kinds import is_forensic
 from generator.loading import CaseFileError, LoadedCase
 from generator.review import LEVELS, level_titles, review_state
-from gongu import workspace
-from gongu.case_access import mask_identifiers
+from gongu.pipeline import workspace
+from gongu.pipeline.case_access import mask_identifiers
 from gongu.web import trail
 from gongu.web.access import page
 from gongu.web.case_links import links_for
@@ -30,7 +30,7 @@ from gongu.web.render import flash, render
 from gongu.web.state import web_archive, web_settings
 
 # Who may use the case pages: the people who write, review and supervise cases. Which cases each one
-# sees is the need-to-know rule (gongu/case_access.py); admin manages accounts and sees no case.
+# sees is the need-to-know rule (gongu/pipeline/case_access.py); admin manages accounts and sees no case.
 CASE_ROLES = frozenset({"handler", "proofreader", "rechecker", "approver", "appraiser", "reviewer", "supervisor",
                         "forensic_supervisor"})
 UPLOAD_ROLES = frozenset({"handler", "appraiser"})
@@ -117,8 +117,8 @@ def upload(request: Request) -> Response:
 
 
 def _adjustment(loaded: LoadedCase) -> dict[str, Any]:
-    """What `gongu adjust` shows (gongu/adjust_view.py rows): the 理算 steps, or a forensic case's time limits."""
-    from gongu.adjust_view import adjustment_rows, time_limits_rows
+    """What `gongu adjust` shows (gongu/pipeline/adjust_view.py rows): the 理算 steps, or a forensic case's time limits."""
+    from gongu.pipeline.adjust_view import adjustment_rows, time_limits_rows
 
     case = loaded.case
     if is_forensic(case):
@@ -261,7 +261,7 @@ def _report(request: Request, kind: str) -> Response:
     if not isinstance(row, WorkspaceCase):
         return row
     loaded = workspace.load(_home(request), case_id)
-    from gongu.templates import firm_templates
+    from gongu.pipeline.templates import firm_templates
 
     issued = workspace.issued_files(_home(request), loaded)  # the sealed report once issued, else a preview
     files = issued or workspace.report_files(_home(request), loaded, firm_templates(web_settings(request), None))

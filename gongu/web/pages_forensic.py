@@ -2,7 +2,7 @@
 state, each inline (PDF) and as DOCX; its time limits and rule findings by article; the draw with its
 verification; the work ledger (川司鉴协〔2022〕7号 五（三）) with filters and its export.
 
-Every figure comes from gongu/forensic_workspace.py, which calls the same functions as `gongu render`,
+Every figure comes from gongu/pipeline/forensic_workspace.py, which calls the same functions as `gongu render`,
 `gongu adjust`, `gongu check`, `gongu draw verify|log` and `gongu ledger export`."""
 
 from __future__ import annotations
@@ -18,11 +18,11 @@ from starlette.responses import RedirectResponse, Response
 
 from archive.workspace import cases_by_id
 from generator.loading import CaseFileError, LoadedCase
-from gongu import forensic_workspace as fw
-from gongu.case_access import mask_identifiers, supervises, visible_ids
-from gongu.ledger import COLUMNS, LedgerRow
-from gongu.ledger_export import FORMATS
-from gongu.ledger_sources import LedgerSourceError
+from gongu.pipeline import forensic_workspace as fw
+from gongu.pipeline.case_access import mask_identifiers, supervises, visible_ids
+from gongu.pipeline.ledger import COLUMNS, LedgerRow
+from gongu.pipeline.ledger_export import FORMATS
+from gongu.pipeline.ledger_sources import LedgerSourceError
 from gongu.web import trail
 from gongu.web.access import page
 from gongu.web.case_links import CaseLink, register
@@ -31,7 +31,7 @@ from gongu.web.render import render
 from gongu.web.state import now, web_archive, web_settings
 
 # Appraisers and reviewers work the cases, approvers sign them off (签发), the forensic supervisor oversees
-# them; which cases each one sees is the need-to-know rule (gongu/case_access.py). admin sees none.
+# them; which cases each one sees is the need-to-know rule (gongu/pipeline/case_access.py). admin sees none.
 FORENSIC_ROLES = frozenset({"appraiser", "reviewer", "approver", "forensic_supervisor"})
 PREFIX = "/forensic"
 LEDGER_FILTERS = {"source": "来源", "commission_kind": "委托方式", "selection": "机构选择方式",
@@ -264,7 +264,7 @@ def _ledger(request: Request) -> tuple[date, date, list[LedgerRow], list[LedgerR
     if isinstance(period, str):
         return _problem(request, "台账期间不对", period, 400)
     start, end = period
-    from gongu.archiving import archive_config
+    from gongu.pipeline.archiving import archive_config
 
     root = archive_config(web_settings(request)).root
     try:
@@ -310,7 +310,7 @@ def ledger_export(request: Request) -> Response:
     if isinstance(got, Response):
         return got
     start, end, _, rows, _ = got
-    from gongu.ledger import Ledger
+    from gongu.pipeline.ledger import Ledger
 
     data, name, media = fw.ledger_file(Ledger(rows=rows, warnings=[]), fmt, start, end)
     trail.record(request, "forensic.ledger.export", period=f"{start}/{end}", format=fmt, rows=len(rows))

@@ -1,6 +1,6 @@
 """Review queues per level and the decisions (9.3 three-level review, forensic 通则 Art 35):
 approve or return with a comment; the approver's one button that issues and seals the report (the
-pipeline of `gongu issue`) and archives it (`gongu archive ingest`). The rules are gongu/workspace.py's."""
+pipeline of `gongu issue`) and archives it (`gongu archive ingest`). The rules are gongu/pipeline/workspace.py's."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from archive.workspace import CasePage, WorkspaceCase, list_cases
-from gongu import workspace
+from gongu.pipeline import workspace
 from gongu.web import trail
 from gongu.web.access import page
 from gongu.web.need_to_know import require_case, visible

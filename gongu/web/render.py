@@ -13,8 +13,9 @@ from markupsafe import Markup, escape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
+from archive.accounts import ROLES
 from generator.types import SHANGHAI
-from gongu.web.access import ENDPOINTS, ROLES, SAFE_METHODS
+from gongu.web.endpoints import ENDPOINTS, SAFE_METHODS
 
 TEMPLATES = Path(__file__).with_name("templates")
 

@@ -28,7 +28,7 @@ class WebState:
     def archive(self) -> Archive:
         found: Archive | None = getattr(self._local, "archive", None)
         if found is None:
-            from gongu.archiving import build_archive
+            from gongu.pipeline.archiving import build_archive
 
             # catch_up=False: the index is brought up to date by the commands that change it, not per request
             found = build_archive(self.settings, catch_up=False, clock=self.clock)
@@ -41,7 +41,7 @@ class WebState:
         """The search engine for this thread. A PostgreSQL engine keeps its connection open between
         requests (one per worker thread, like the Archive); an embedded engine is opened per request,
         so every request reads the index's newest commit."""
-        from gongu.indexing import index_engine, open_index
+        from gongu.pipeline.indexing import index_engine, open_index
 
         if index_engine(self.settings).engine != "postgresql":
             return open_index(self.settings)

@@ -1,0 +1,5 @@
+"""`python -m gongu`: the same command line as `.venv/bin/gongu`."""
+
+from gongu.cli.app import main
+
+main()

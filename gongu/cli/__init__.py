@@ -1,0 +1,1 @@
+"""The command line: `app` (gongu.cli.app) is the root; each other module holds one command group."""

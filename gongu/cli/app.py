@@ -1,0 +1,95 @@
+"""The `gongu` command line: the root command, assembled from one module per command group.
+
+Thin: the commands compose generator / archive / index through gongu.pipeline and hold no domain rule.
+Each command module keeps its commands on its own `commands` (a typer.Typer) and never imports this
+module; the list below is the whole registry."""
+
+from __future__ import annotations
+
+import click
+import typer
+from rich.markup import escape
+from typer.core import TyperGroup
+
+from gongu.cli import archive, calendar, case, draw, index, ledger, render, review, seal, search, store, web
+from gongu.output import GonguError, fail, safe_streams
+
+# the command groups, in the order `gongu --help` lists them (`index` adds `index sync` to search's group)
+COMMAND_MODULES = (case, archive, calendar, draw, index, ledger, render, review, seal, search, store, web)
+
+
+class GonguGroup(TyperGroup):
+    """A GonguError (bad settings, a refused operation) from any command ends in exit code 2 with a
+    plain message — also under typer's test runner, which does not go through `main`.
+
+    Help texts are written as plain text: a literal `[store]` or `[archive] root` in a command's or
+    option's help must print as written, so every help text of the tree is escaped for rich markup
+    once, when the command tree is built (typer renders help with rich markup on)."""
+
+    def __init__(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003 — click.Group's own signature
+        super().__init__(*args, **kwargs)
+        _escape_help(self)
+
+    def invoke(self, ctx):  # noqa: ANN001, ANN201 — click.Context → the command's return value
+        try:
+            return super().invoke(ctx)
+        except GonguError as exc:
+            fail(escape(str(exc)))  # a message is text: `[signing]` in it prints as written
+        except Exception as exc:
+            # A catalog that cannot be used (damaged, or its database server unreachable) is a
+            # plain message wherever a command meets it, never a traceback.
+            from archive.catalog import CatalogError
+            from generator.forensic.holiday_calendar import CalendarFileError
+
+            if isinstance(exc, CatalogError | CalendarFileError):
+                fail(escape(str(exc)))
+            raise
+
+
+def _escape_help(command: click.Command, seen: set[int] | None = None) -> None:
+    """Escape rich markup in the help of `command`, its parameters and every sub-command, once each."""
+    seen = set() if seen is None else seen
+    if id(command) in seen:
+        return
+    seen.add(id(command))
+    for attr in ("help", "short_help", "epilog"):
+        value = getattr(command, attr, None)
+        if isinstance(value, str):
+            setattr(command, attr, escape(value))
+    for param in command.params:
+        if isinstance(getattr(param, "help", None), str):
+            param.help = escape(param.help)  # type: ignore[attr-defined]
+    for sub in getattr(command, "commands", {}).values():
+        _escape_help(sub, seen)
+
+
+app = typer.Typer(
+    cls=GonguGroup,
+    name="gongu",
+    help="Gongu 公估：案件文件 → 公估报告 → 签章 → 归档 → 检索",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+@app.callback()
+def _every_command() -> None:
+    safe_streams()  # no output path may crash on a lone surrogate
+    from gongu.settings import use_home_calendar
+
+    use_home_calendar()  # time limits count on the firm's calendar files ([calendar] dir), read when first needed
+
+
+for _module in COMMAND_MODULES:
+    app.add_typer(_module.commands)  # no name: its commands and groups join the root
+
+
+def main() -> None:
+    try:
+        app()
+    except GonguError as exc:
+        fail(escape(str(exc)))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""The demo over the bundled examples (`make demo`): survey reports, forensic appraisals, the web workspace."""
