@@ -37,7 +37,7 @@ from archive.sessions import end_all as _end_sessions
 
 # The one list of roles an account may hold, with the title pages and messages show. Defined here, where
 # accounts are stored, so the archive checks them without depending on the web.
-# supervisor / forensic_supervisor: every case of one kind, given on purpose (gongu/pipeline/case_access.py)
+# supervisor / forensic_supervisor: every case of one kind, given on purpose (gongu/access/case_access.py)
 ROLES: dict[str, str] = {
     "handler": "承办", "proofreader": "校对", "rechecker": "复核", "approver": "审核",
     "archivist": "档案管理", "appraiser": "鉴定人", "reviewer": "鉴定复核", "admin": "管理员",

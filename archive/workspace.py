@@ -74,7 +74,7 @@ workspace_comments_table = Table(
     Index("workspace_comments_case", "case_id", "id"),
 )
 # The people named on the case (handlers / appraisers, registered names): the need-to-know filter
-# (gongu/pipeline/case_access.py) matches an account's person against these (revision 0005).
+# (gongu/access/case_access.py) matches an account's person against these (revision 0005).
 workspace_case_people_table = Table(
     "workspace_case_people", metadata,
     Column("case_id", Text, ForeignKey("workspace_cases.case_id"), nullable=False),

@@ -205,7 +205,7 @@ def person_password(person: str) -> str:
 
 def add_archivists(home: Path, names: list[str] | tuple[str, ...] = tuple(PEOPLE)) -> Path:
     """An archivist account for each person (username = the name), password `person_password`: the CLI's
-    hold and disposal steps need the person's own credential (gongu/pipeline/credentials.py)."""
+    hold and disposal steps need the person's own credential (gongu/access/credentials.py)."""
     from tests.webkit import make_account
 
     for name in names:

@@ -1,4 +1,4 @@
-"""The need-to-know rule's parts without a server (gongu/pipeline/case_access.py): the filter over catalog rows
+"""The need-to-know rule's parts without a server (gongu/access/case_access.py): the filter over catalog rows
 (a reviewer who decided keeps sight of a returned case, one who did not loses it; an account holding
 both kinds' supervisor roles sees both), the masking of forensic personal identifiers (个人信息保护法
 Art 28) with expected strings worked out by hand, and revision 0005's backfill of the people on cases
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from archive.catalog import MIGRATIONS, Catalog
 from archive.workspace import add_comment, case_people, list_cases, put_case, set_status
-from gongu.pipeline.case_access import mask_identifiers, visible_case, visible_filter
+from gongu.access.case_access import mask_identifiers, visible_case, visible_filter
 
 
 @dataclass(frozen=True)

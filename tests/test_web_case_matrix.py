@@ -1,4 +1,4 @@
-"""Need to know, role × case (gongu/pipeline/case_access.py; 个人信息保护法 Art 28): every page, download, action,
+"""Need to know, role × case (gongu/access/case_access.py; 个人信息保护法 Art 28): every page, download, action,
 list, count, queue and search hit of a survey case and a forensic case, for every account below, on
 SQLite and on PostgreSQL → 200 only where the account may see the case, 403 (role) or 404 (not the
 account's case: its existence is not revealed) everywhere else.

@@ -276,7 +276,7 @@ def test_the_approver_issues_and_the_downloaded_report_verifies(world: World, ba
 
 def test_issue_is_refused_with_reasons_before_the_review_is_complete(world: World, base_url: str, page: Any) -> None:
     as_user(page, base_url, "liu")
-    # need to know: the approver sees a case only once it reaches the 审核 level (gongu/pipeline/case_access.py)
+    # need to know: the approver sees a case only once it reaches the 审核 level (gongu/access/case_access.py)
     assert page.goto(f"{base_url}/cases/{CASE_ID}-W").status == 404
     for username in ("zhao", "sun"):  # proofread and rechecked: it now waits for the approver's 审核
         as_user(page, base_url, username)

@@ -41,7 +41,7 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     record["seed"] = "0" * 64  # a changed record must not verify
     (ws / "CX-2026-0617" / "draw-record.json").write_text(json.dumps(record, ensure_ascii=False), encoding="utf-8")
     # folders put there by hand (no workspace row), one of them invalid: need to know shows them to the
-    # forensic supervisor only (gongu/pipeline/case_access.py), whose view of every folder these tests check
+    # forensic supervisor only (gongu/access/case_access.py), whose view of every folder these tests check
     make_account(root, "rev", {"forensic_supervisor"}, "李主管", PASSWORD)
     return root
 

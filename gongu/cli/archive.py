@@ -56,8 +56,8 @@ DECIDING_ROLES = frozenset({"archivist"})
 
 def deciding_person(archive: Archive, by: str, action: str, case_id: str) -> tuple[str, dict[str, object]]:
     """The registered person named by --by (or GONGU_USER / the login name), confirmed by their own
-    credential (gongu/pipeline/credentials.py), and the credential record for the log event."""
-    from gongu.pipeline.credentials import confirm_person
+    credential (gongu/access/credentials.py), and the credential record for the log event."""
+    from gongu.access.credentials import confirm_person
 
     settings = load_settings()
     person = settings.people.require(by or _default_user())

@@ -112,7 +112,7 @@ def _issue_stage_findings(loaded: LoadedCase, the_day: date | None,
     issue, a forensic case's additional issue, or a reissue), as `gongu issue` decides them, sealed on
     `--today` or else today (Beijing date of the one clock)."""
     from generator.casefile import read_case_data
-    from gongu.pipeline.issuing import issue_findings, next_issuance, reissue_candidate
+    from gongu.pipeline.issuing import issue_findings, next_issuance, staged_case
 
     settings = load_settings()
     sealing_day = the_day or beijing_date(SYSTEM_CLOCK.now())
@@ -120,7 +120,8 @@ def _issue_stage_findings(loaded: LoadedCase, the_day: date | None,
     case, data = loaded.case, read_case_data(loaded)
     if kind == "reissue":
         try:
-            case, data = reissue_candidate(loaded, "（出具前检查）", sealing_day)
+            staged, data = staged_case(loaded, sealing_day, "（出具前检查）")
+            case = staged.case
         except IssueRefused as exc:  # e.g. the next number already taken: what `gongu issue --reissue` says
             return ([Finding("issue.reissue", review_clause(loaded.case), "blocking", "$.issuances", r) for r in exc.reasons],
                     {"issuance": kind, "sealing_day": sealing_day.isoformat()})
@@ -238,7 +239,7 @@ def issue_command(
     loaded = load_or_exit(case_file)  # invalid input → exit 2 with every problem
     settings = load_settings()
     with issue_lock(settings, loaded.case.case_id):
-        _issue(case_file, settings, output=output, reissue=reissue, reason=reason, templates=templates,
+        _issue(loaded, settings, output=output, reissue=reissue, reason=reason, templates=templates,
                unsealed=unsealed, additional=additional)
 
 
@@ -286,7 +287,7 @@ def _shell_user() -> str:
         return "未知用户"
 
 
-def _issue(case_file: Path, settings: Settings, *, output: Path | None, reissue: bool, reason: str | None,
+def _issue(loaded: LoadedCase, settings: Settings, *, output: Path | None, reissue: bool, reason: str | None,
            templates: Path | None, unsealed: bool, additional: bool) -> None:
     from generator.render import RenderError
     from gongu.pipeline.issuing import IssueFileExists, issue_additional, issue_case
@@ -296,12 +297,12 @@ def _issue(case_file: Path, settings: Settings, *, output: Path | None, reissue:
     try:
         signer = None if unsealed else configured_signer(settings)  # --unsealed: never seal, even if configured
         if additional:
-            result = issue_additional(case_file, signer=signer, out_dir=output, templates=templates, settings=settings)
+            result = issue_additional(loaded, signer=signer, out_dir=output, templates=templates, settings=settings)
         else:
-            result = issue_case(case_file, signer=signer, unsealed=unsealed, out_dir=output, templates=templates,
+            result = issue_case(loaded, signer=signer, unsealed=unsealed, out_dir=output, templates=templates,
                                 settings=settings, reissue_reason=reason if reissue else None)
     except IssueRefused as exc:
-        err_console.print(f"[bold red]不予出具[/]：{escape(str(case_file))}（{len(exc.reasons)} 项原因）")
+        err_console.print(f"[bold red]不予出具[/]：{escape(str(loaded.source))}（{len(exc.reasons)} 项原因）")
         for r in exc.reasons:  # plain text: "[signing]" or a name from the case file is not rich markup
             err_console.print(f"  • {escape(r)}")
         raise typer.Exit(1) from None

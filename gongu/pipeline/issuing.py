@@ -235,18 +235,35 @@ def issue_findings(case: Case, data: dict[str, Any], settings: Settings, *, kind
     return findings
 
 
-def reissue_candidate(loaded: LoadedCase, reason: str, day: date) -> tuple[Case, dict[str, Any]]:
-    """The case and its data as a reissue on `day` would issue them (new number, `supersedes`, date)."""
-    data = reissued_data(read_case_data(loaded), loaded.case, reason, day)
-    return validate_data(data, str(loaded.source)), data
+def staged_case(loaded: LoadedCase, day: date, reissue_reason: str | None = None) -> tuple[LoadedCase, dict[str, Any]]:
+    """The case as this issue puts it into the documents, and its data: as loaded for a first issue; for
+    a reissue on `day` with a new number, `supersedes` and date (generator.issuance.reissued_data),
+    validated as any case file is."""
+    data = read_case_data(loaded)
+    if reissue_reason is None:
+        return loaded, data
+    data = reissued_data(data, loaded.case, reissue_reason, day)
+    case = validate_data(data, str(loaded.source))
+    return LoadedCase(case=case, source=loaded.source, raw=dump_case_data(data)), data
 
 
 def _blocking(findings: list[Finding]) -> list[str]:
     return [finding_reason(f) for f in findings if f.blocking]
 
 
+@dataclass(frozen=True)
+class _Report:
+    """A survey's one document, as render_documents gives a forensic case's many."""
+
+    pdf: Path
+    docx: Path
+    key: str = "report"
+    title: str = "公估报告"
+    primary: bool = True
+
+
 def issue_case(
-    case_path: str | Path,
+    case_file: str | Path | LoadedCase,
     *,
     signer: ReportSigner | None,
     unsealed: bool = False,
@@ -258,33 +275,36 @@ def issue_case(
     render: Renderer = render_files,
     render_many: DocumentsRenderer = render_documents,
 ) -> IssueResult:
-    """Issue (or reissue) the report of the case at `case_path`. Raises IssueRefused with every reason.
+    """Issue (or, with `reissue_reason`, reissue) the report of a case — a case file's path, or the case
+    as the caller already loaded it. Raises IssueRefused with every reason.
 
-    `signer` seals the PDF before anything is published; with `signer=None` the report is refused unless
+    `signer` seals each PDF before anything is published; with `signer=None` the report is refused unless
     `unsealed=True`, which issues a copy marked 「未签章副本 — 非正式报告」, recorded with `sealed: false`.
     `templates` overrides the firm's configured templates (gongu.pipeline.templates decides, as for `gongu render`).
-    A forensic case issues every document `render_many` renders (see the module docstring).
+    A survey issues its report (`render`); a forensic case every document `render_many` renders (see the
+    module docstring).
     """
     if signer is not None and unsealed:
         raise ValueError("unsealed=True is for issuing without a signer")
     settings = settings or load_settings()
-    case_path = Path(case_path)
     now = clock.now()  # the one injected clock (generator/clock.py); tests pass a FixedClock
-
-    # 1. Decide: may this report go out (9.3), and with which number.
-    loaded = load_case(case_path)
     day = beijing_date(now)  # the day of sealing: a forensic document must carry it (通则 Art 37)
-    if reissue_reason is not None:
-        case, data = reissue_candidate(loaded, reissue_reason, day)
-    else:
-        case, data = loaded.case, read_case_data(loaded)
-        if problems := first_issue_problems(case):
-            raise IssueRefused(problems)
-    # Overdue documents are judged as of the report date; photos in the case's folder are decoded (5.3.1 d);
-    # a forensic reissue is held against the opinion it supersedes (通则 Art 41, gongu.pipeline.issued_opinion).
+
+    # 1. Load once, and stage the case as this issue puts it out (a reissue: new number, supersedes).
+    loaded = case_file if isinstance(case_file, LoadedCase) else load_case(case_file)
+    case_path = Path(loaded.source)
+    staged, data = staged_case(loaded, day, reissue_reason)
+    case = staged.case
+    forensic = is_forensic(case)
+
+    # 2. Check: may this report go out (9.3). Overdue documents are judged as of the report date; photos in
+    # the case's folder are decoded (5.3.1 d); a forensic reissue is held against the opinion it supersedes
+    # (通则 Art 41, gongu.pipeline.issued_opinion).
+    if reissue_reason is None and (problems := first_issue_problems(case)):
+        raise IssueRefused(problems)
     issued = find_issued_opinion(case, settings, Path(out_dir) if out_dir is not None else None).opinion
     reasons = _blocking(issue_findings(case, data, settings, kind="reissue" if reissue_reason is not None else "issue",
-                                       sealing_day=day, case_dir=loaded.source.parent, sealed=signer is not None,
+                                       sealing_day=day, case_dir=case_path.parent, sealed=signer is not None,
                                        issued=issued))
     if signer is None and not unsealed:
         reasons.append("未配置签章（gongu.toml [signing]），正式报告须由公估机构盖章、承办人员签名；"
@@ -295,94 +315,47 @@ def issue_case(
 
     from generator.render import report_file_stem
 
-    staged = LoadedCase(case=case, source=loaded.source, raw=dump_case_data(data) if reissue_reason else loaded.raw)
-    if is_forensic(case):
-        return _issue_documents(staged, data, case_path, signer=signer, out_dir=out_dir, templates=chosen_templates,
-                                settings=settings, now=now, render_many=render_many)
     stem = report_file_stem(staged)  # the report number, made safe as a file name
     target_dir = Path(out_dir) if out_dir is not None else default_out_dir(case, settings)
-    targets = {kind: target_dir / f"{stem}.{kind}" for kind in ("pdf", "docx")}
     # The QC sheet is for the firm's file: kept apart from the client copies, never inside them.
     qc_target = target_dir / "internal" / f"{stem}-qc-sheet.html"
-    clash = [str(p) for p in (*targets.values(), qc_target) if p.exists()]
+    clash = [str(p) for p in (*(target_dir / f"{stem}.{kind}" for kind in ("pdf", "docx")), qc_target) if p.exists()]
     if clash:  # an issued report is never overwritten
         raise IssueFileExists(clash)
 
     target_dir.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=".issue-", dir=target_dir))
+    mark = None if signer else UNSEALED_MARK  # an unsealed copy is marked on every page
     try:
-        # 2. Render, with the firm's templates; an unsealed copy is marked on every page.
-        files = render(staged, work / "render", chosen_templates, None if signer else UNSEALED_MARK)
-        # 3. Seal the PDF before anything is published: what is recorded is what the client gets.
-        if signer is not None:
-            files["pdf"] = signer.seal(files["pdf"], work / "sealed.pdf", data)
-        # 4. Publish (never over an existing file) and record in the case file; undo on failure.
-        qc_html = render_qc_sheet(case, stage="issue", case_dir=loaded.source.parent)
-        recorded: dict[str, tuple[str, str]] = {}
-        published: list[Path] = []
-        try:
-            for kind, target in targets.items():
-                _publish(files[kind], target)
-                published.append(target)
-                recorded[kind] = (target.name, _sha256(target))
-            qc_target.parent.mkdir(exist_ok=True)
-            atomic_write(qc_target, qc_html.encode("utf-8"))
-            published.append(qc_target)
-            data.setdefault("issuances", []).append(issuance_entry(case, now, recorded, sealed=signer is not None))
-            write_case_data(case_path, data)
-        except BaseException:
-            # Not recorded, so not issued: take back the files this run created (only those).
-            for path in published:
-                path.unlink(missing_ok=True)
-            raise
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-    return IssueResult(number=case.report.number, supersedes=case.report.supersedes, files=targets,
-                       qc_sheet=qc_target, case_file=case_path, sealed=signer is not None)
-
-
-def _issue_documents(staged: LoadedCase, data: dict[str, Any], case_path: Path, *, signer: ReportSigner | None,
-                     out_dir: str | Path | None, templates: Path | None, settings: Settings, now: Any,
-                     render_many: DocumentsRenderer) -> IssueResult:
-    """Render → seal every document → publish all → record one Issuance; nothing is published unless every
-    document rendered and sealed, and a failure while publishing takes back what this run created."""
-    from generator.render import report_file_stem
-
-    case = staged.case
-    stem = report_file_stem(staged)
-    target_dir = Path(out_dir) if out_dir is not None else default_out_dir(case, settings)
-    qc_target = target_dir / "internal" / f"{stem}-qc-sheet.html"
-    primary_targets = {kind: target_dir / f"{stem}.{kind}" for kind in ("pdf", "docx")}
-    clash = [str(p) for p in (*primary_targets.values(), qc_target) if p.exists()]
-    if clash:  # an issued document is never overwritten
-        raise IssueFileExists(clash)
-
-    target_dir.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=".issue-", dir=target_dir))
-    try:
-        # 2. Render every document of the case; an unsealed copy is marked on every page of each.
-        documents = render_many(staged, work / "render", templates, None if signer else UNSEALED_MARK)
+        # 3. Render with the firm's templates: the survey report, or every document of a forensic case.
+        if forensic:
+            documents = render_many(staged, work / "render", chosen_templates, mark)
+        else:
+            files = render(staged, work / "render", chosen_templates, mark)
+            documents = [_Report(pdf=files["pdf"], docx=files["docx"])]
         primaries = [d for d in documents if d.primary]
         if len(primaries) != 1:
             raise IssueRefused([f"应有一份主文书（司法鉴定意见书），渲染结果有 {len(primaries)} 份"
                                 "（exactly one primary document expected）"])
-        # 3. Seal each PDF before anything is published; any failure refuses the whole issue.
-        files, targets = _seal_documents(documents, data, signer, work, target_dir, stem, primaries[0].key)
-        # 4. Publish (never over an existing file) and record in the case file; undo on failure.
-        qc_html = render_qc_sheet(case, stage="issue", case_dir=staged.source.parent)
+        primary = primaries[0]
+        # 4. Seal each PDF before anything is published: what is recorded is what the client gets.
+        sealed, targets = _seal_documents(documents, data, signer, work, target_dir, stem, primary.key,
+                                          forensic=forensic)
+        # 5. Publish (never over an existing file) and record in the case file; undo on failure.
+        qc_html = render_qc_sheet(case, stage="issue", case_dir=case_path.parent)
         published: list[Path] = []
         try:
-            recorded = _publish_documents(documents, files, targets, published)
+            recorded = _publish_documents(documents, sealed, targets, published)
             qc_target.parent.mkdir(exist_ok=True)
             atomic_write(qc_target, qc_html.encode("utf-8"))
             published.append(qc_target)
-            primary = primaries[0]
             entry = issuance_entry(case, now, recorded[primary.key], sealed=signer is not None)
-            entry["documents"] = [_document_entry(d.key, d.title, recorded[d.key]) for d in documents if not d.primary]
+            if forensic:
+                entry["documents"] = [_document_entry(d.key, d.title, recorded[d.key]) for d in documents if not d.primary]
             data.setdefault("issuances", []).append(entry)
             write_case_data(case_path, data)
         except BaseException:
-            for path in published:  # not recorded, so not issued: take back what this run created
+            for path in published:  # not recorded, so not issued: take back what this run created (only those)
                 path.unlink(missing_ok=True)
             raise
     finally:
@@ -398,7 +371,7 @@ def archived_report(settings: Settings, case_id: str, number: str) -> bool:
 
 
 def issue_additional(
-    case_path: str | Path,
+    case_file: str | Path | LoadedCase,
     *,
     signer: ReportSigner | None,
     out_dir: str | Path | None = None,
@@ -418,9 +391,9 @@ def issue_additional(
     report is already archived (an archived package is never changed: a later package for the same
     number is not supported yet)."""
     settings = settings or load_settings()
-    case_path = Path(case_path)
     now = clock.now()
-    loaded = load_case(case_path)
+    loaded = case_file if isinstance(case_file, LoadedCase) else load_case(case_file)
+    case_path = Path(loaded.source)
     data = read_case_data(loaded)
     case = loaded.case
     if not is_forensic(case):
@@ -489,7 +462,7 @@ def _issued_opinion(case: Case, settings: Settings, out_dir: str | Path | None,
 
 
 def _seal_documents(documents: list[CaseDocument], data: dict[str, Any], signer: ReportSigner | None, work: Path,
-                    target_dir: Path, stem: str, primary_key: str | None,
+                    target_dir: Path, stem: str, primary_key: str | None, *, forensic: bool = True,
                     ) -> tuple[dict[str, dict[str, Path]], dict[str, dict[str, Path]]]:
     """Seal each rendered PDF (when there is a signer) and name where each file will be published: the
     primary under the report number, the others `<number>-<key>`. Refuses a missing PDF or a name taken, and
@@ -504,7 +477,9 @@ def _seal_documents(documents: list[CaseDocument], data: dict[str, Any], signer:
         if "pdf" not in got:
             raise IssueRefused([f"文书「{doc.title}」没有生成 PDF（no PDF rendered for {doc.key}）"])
         primary = doc.key == primary_key
-        if signer is not None:
+        if signer is not None and not forensic:  # a survey report: the firm and its handlers sign
+            got["pdf"] = signer.seal(got["pdf"], work / f"sealed-{index}.pdf", data)
+        elif signer is not None:
             role = document_role(data, key=doc.key, title=doc.title, primary=primary)
             try:
                 got["pdf"] = signer.seal(got["pdf"], work / f"sealed-{index}.pdf", data, role=role, title=doc.title)

@@ -44,7 +44,7 @@ class RecordedReview:
 
 
 # Called with (registered reviewer, the case) once the review passed its rules, before anything is
-# written: raises when the person's own credential is missing or wrong (gongu/pipeline/credentials.py).
+# written: raises when the person's own credential is missing or wrong (gongu/access/credentials.py).
 Confirm = Callable[[str, str], dict[str, Any]]
 
 
@@ -87,7 +87,7 @@ class DecisionLog:
     def confirm_reviewer(self, level: ReviewLevel, decision: ReviewDecision) -> Confirm:
         def confirm(reviewer: str, case: Any) -> dict[str, Any]:
             from archive.accounts import level_roles
-            from gongu.pipeline.credentials import confirm_person
+            from gongu.access.credentials import confirm_person
 
             return confirm_person(self.archive.catalog, self.settings, reviewer, roles=level_roles(case.kind, level.value),
                                   decision={"action": "review", "case_id": case.case_id,

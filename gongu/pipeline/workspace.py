@@ -565,7 +565,7 @@ def issue_and_archive(catalog: Catalog, home: Path, case_id: str, *, account: Ac
             raise WorkspaceRefused(reasons)
         try:
             signer = configured_signer(settings)
-            result = issue_case(loaded.source, signer=signer, settings=settings)
+            result = issue_case(loaded, signer=signer, settings=settings)
         except IssueRefused as exc:
             raise WorkspaceRefused(exc.reasons) from None
         except (RenderError, IssueFileExists, SealError, GonguError, CaseFileError, OSError) as exc:

@@ -1,4 +1,4 @@
-"""The per-request side of need to know (gongu/pipeline/case_access.py holds the rule): every page, download and
+"""The per-request side of need to know (gongu/access/case_access.py holds the rule): every page, download and
 action on one case asks `require_case` first, every list adds `visible(request)` to its query, and every
 opening of a forensic appraisal's content is a `forensic_read` event in the tamper-evident log — who
 read whose file, when — that the kind's supervisor sees on the case page."""

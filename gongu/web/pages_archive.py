@@ -26,8 +26,8 @@ from archive.holds import place_hold, release_hold
 from archive.names import inside
 from archive.retrieval import get
 from archive.store import ArchiveError
+from gongu.access.case_access import mask_identifiers
 from gongu.pipeline.archiving import full_audit, missing_package_advice
-from gongu.pipeline.case_access import mask_identifiers
 from gongu.pipeline.searching import build_query, catch_up, resolve_hits
 from gongu.web.access import page
 from gongu.web.render import env, flash, render

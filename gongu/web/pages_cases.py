@@ -20,8 +20,8 @@ from archive.workspace import STATUSES, WorkspaceCase, comments, get_case, list_
 from generator.kinds import is_forensic
 from generator.loading import CaseFileError, LoadedCase
 from generator.review import LEVELS, level_titles, review_state
+from gongu.access.case_access import mask_identifiers
 from gongu.pipeline import workspace
-from gongu.pipeline.case_access import mask_identifiers
 from gongu.web import trail
 from gongu.web.access import page
 from gongu.web.case_links import links_for
@@ -30,7 +30,7 @@ from gongu.web.render import flash, render
 from gongu.web.state import web_archive, web_settings
 
 # Who may use the case pages: the people who write, review and supervise cases. Which cases each one
-# sees is the need-to-know rule (gongu/pipeline/case_access.py); admin manages accounts and sees no case.
+# sees is the need-to-know rule (gongu/access/case_access.py); admin manages accounts and sees no case.
 CASE_ROLES = frozenset({"handler", "proofreader", "rechecker", "approver", "appraiser", "reviewer", "supervisor",
                         "forensic_supervisor"})
 UPLOAD_ROLES = frozenset({"handler", "appraiser"})

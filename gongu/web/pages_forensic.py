@@ -18,8 +18,8 @@ from starlette.responses import RedirectResponse, Response
 
 from archive.workspace import cases_by_id
 from generator.loading import CaseFileError, LoadedCase
+from gongu.access.case_access import mask_identifiers, supervises, visible_ids
 from gongu.pipeline import forensic_workspace as fw
-from gongu.pipeline.case_access import mask_identifiers, supervises, visible_ids
 from gongu.pipeline.ledger import COLUMNS, LedgerRow
 from gongu.pipeline.ledger_export import FORMATS
 from gongu.pipeline.ledger_sources import LedgerSourceError
@@ -31,7 +31,7 @@ from gongu.web.render import render
 from gongu.web.state import now, web_archive, web_settings
 
 # Appraisers and reviewers work the cases, approvers sign them off (签发), the forensic supervisor oversees
-# them; which cases each one sees is the need-to-know rule (gongu/pipeline/case_access.py). admin sees none.
+# them; which cases each one sees is the need-to-know rule (gongu/access/case_access.py). admin sees none.
 FORENSIC_ROLES = frozenset({"appraiser", "reviewer", "approver", "forensic_supervisor"})
 PREFIX = "/forensic"
 LEDGER_FILTERS = {"source": "来源", "commission_kind": "委托方式", "selection": "机构选择方式",

@@ -1,5 +1,5 @@
 """Revision 0005: the people named on a workspace case (its handlers or appraisers, by registered name),
-so the need-to-know filter (gongu/pipeline/case_access.py) is one query, never a read of every case file. Rows
+so the need-to-know filter (gongu/access/case_access.py) is one query, never a read of every case file. Rows
 of cases uploaded before this revision get the uploading account's person (the one name recorded then)."""
 
 from __future__ import annotations
