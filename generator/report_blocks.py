@@ -133,16 +133,21 @@ class ReportDocument:
     photo_files: list[str]
 
     def all_sections(self) -> list[Section]:
-        out: list[Section] = []
+        return flatten_sections(self.sections, self.appendices)
 
-        def walk(sections: list[Section]) -> None:
-            for s in sections:
-                out.append(s)
-                walk(s.subsections)
 
-        walk(self.sections)
-        walk(self.appendices)
-        return out
+def flatten_sections(*trees: list[Section]) -> list[Section]:
+    """Every section of the trees, each before its subsections: the order the renderers number them in."""
+    out: list[Section] = []
+
+    def walk(sections: list[Section]) -> None:
+        for s in sections:
+            out.append(s)
+            walk(s.subsections)
+
+    for tree in trees:
+        walk(tree)
+    return out
 
 
 # ─────────────────────────────────────────── helpers ──────────────────────────────────────────

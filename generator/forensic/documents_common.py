@@ -22,6 +22,7 @@ from generator.forensic.model import (
     Standard,
 )
 from generator.pdf_binding import AttachmentRef
+from generator.report_blocks import flatten_sections
 from generator.report_content import (
     MISSING,
     Block,
@@ -69,15 +70,7 @@ class ForensicDocument:
         return self.number or ""
 
     def all_sections(self) -> list[Section]:
-        out: list[Section] = []
-
-        def walk(sections: list[Section]) -> None:
-            for s in sections:
-                out.append(s)
-                walk(s.subsections)
-
-        walk(self.sections)
-        return out
+        return flatten_sections(self.sections)
 
 
 # ─────────────────────────────────────────── helpers ──────────────────────────────────────────
