@@ -151,3 +151,16 @@ def test_no_import_cycles_among_our_modules() -> None:
     graph = import_graph(ROOT)
     assert len(graph) > 100
     assert cycles(graph) == []
+
+
+def test_gongu_is_a_few_entry_modules_and_sub_packages() -> None:
+    top = sorted(p.name for p in (ROOT / "gongu").glob("*.py"))
+    assert "__main__.py" in top and "settings.py" in top
+    assert len(top) <= 8, top
+    assert {"cli", "pipeline", "web", "demo"} <= {p.name for p in (ROOT / "gongu").iterdir() if (p / "__init__.py").is_file()}
+
+
+def test_no_module_over_700_lines() -> None:
+    files = [f for pkg in PACKAGES for f in sorted((ROOT / pkg).rglob("*.py"))]
+    long = [f"{f.relative_to(ROOT)}: {n}" for f in files if (n := len(f.read_text(encoding="utf-8").splitlines())) > 700]
+    assert long == []
