@@ -21,7 +21,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from archive import forensic, package
+from archive import forensic, forensic_metadata, package
 from archive import metadata as md
 from archive import package_format as fmt
 from archive.draw_log import package_draw_events
@@ -344,7 +344,7 @@ def _build(archive: Archive, loaded: LoadedCase, payload: list[package.PayloadFi
         assert filed is not None
         titled = {f"data/{f.item.rel}": f.title for f in filed}
         entries = [replace(e, title=titled.get(e.path)) for e in entries]
-        meta = forensic.build_metadata(case, entries, cls, start, ingested_at=archive.now(), ingested_by=by,
+        meta = forensic_metadata.build_metadata(case, entries, cls, start, ingested_at=archive.now(), ingested_by=by,
                                        software=SOFTWARE)
         what = f"司法鉴定档案 {case.case_id} 文书 {case.report.number}"
     else:

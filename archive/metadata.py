@@ -168,11 +168,8 @@ REQUIRED_KEYS = ("schema", "case_id", "kind", "report", "parties", "dates", "ret
 
 
 def readme_text(metadata: dict[str, Any]) -> str:
+    """README.txt of a format 1 (survey) package; format 2's is archive/forensic_metadata.py's."""
     m = metadata
-    if m.get("kind") == "forensic_appraisal":
-        from archive.forensic import readme_text as forensic_readme
-
-        return forensic_readme(m)
     lines = [
         "公估档案包说明",
         "=" * 20,

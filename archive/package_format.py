@@ -2,7 +2,8 @@
 it is read. docs/package-format.md describes the same rules for a person with standard tools only.
 
 Writing: `describe` adds the tag files (metadata.json, README.txt, search-record.json) to a bag that
-`archive/package.py` made; `archive/metadata.py` holds the content of metadata.json and README.txt.
+`archive/package.py` made; `archive/metadata.py` holds the content of metadata.json and README.txt of
+format 1, `archive/forensic_metadata.py` that of format 2 and its search record.
 Reading: `open_package` checks the format name in metadata.json and hands the package to the reader
 of that version (`READERS`); every other module (ingest, audit, disposal, index) asks this module.
 Format 2 (forensic appraisal packages) is format 1 plus a `forensic` block in metadata.json, the roles
@@ -20,6 +21,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from archive import forensic_metadata as fmd
 from archive import metadata as md
 from archive import package
 from archive.errors import ArchiveError
@@ -36,7 +38,7 @@ METADATA_FILE = md.METADATA_FILE
 README_FILE = md.README_FILE
 SEARCH_RECORD_FILE = "search-record.json"
 SEARCH_RECORD_1 = "gongu-search-record/1"
-SEARCH_RECORD_2 = "gongu-search-record/2"
+SEARCH_RECORD_2 = fmd.SEARCH_RECORD_SCHEMA  # "gongu-search-record/2"
 # Content a package of each kind must hold (10.2 for a survey; the opinion, the case file and the
 # review for a forensic appraisal, 通则 Art 35).
 REQUIRED_ROLES = {"car_survey": frozenset({"report", "case_file", "calculation", "review_record"}),
@@ -362,11 +364,9 @@ def read_search_record(path: Path) -> dict[str, Any] | None:
 
 def build_search_record(case: Case) -> dict[str, Any]:
     """The search record of a case: gongu-search-record/1 for a survey (amounts in fen, integers),
-    gongu-search-record/2 for a forensic appraisal (archive/forensic.py)."""
+    gongu-search-record/2 for a forensic appraisal (archive/forensic_metadata.py)."""
     if is_forensic(case):
-        from archive.forensic import search_record
-
-        return search_record(case)
+        return fmd.search_record(case)
 
     def fen(value: Decimal | None) -> int | None:
         return None if value is None else int(to_fen(value) * 100)
@@ -403,13 +403,20 @@ def build_search_record(case: Case) -> dict[str, Any]:
 
 # ─────────────────────────────────────────── writing ───────────────────────────────────────────
 
+def readme_text(metadata: dict[str, Any]) -> str:
+    """README.txt of a package: format 2's for a forensic appraisal, else format 1's."""
+    if metadata.get("kind") == "forensic_appraisal":
+        return fmd.readme_text(metadata)
+    return md.readme_text(metadata)
+
+
 def describe(folder: Path, metadata: dict[str, Any], search_record: dict[str, Any],
              extra: Mapping[str, bytes] | None = None) -> None:
     """Add the tag files of the package's format to a bag made by `package.make_bag` (`extra`: format 2's
     卷内目录 and 备考表); the tag manifests then cover them (RFC 8493 §2.2.1)."""
     package.add_tag_files(folder, {
         METADATA_FILE: md.dumps(metadata),
-        README_FILE: md.readme_text(metadata).encode("utf-8"),
+        README_FILE: readme_text(metadata).encode("utf-8"),
         SEARCH_RECORD_FILE: (json.dumps(search_record, ensure_ascii=False, indent=2) + "\n").encode("utf-8"),
         **(extra or {}),
     })

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from index.api import SearchBackend
+from index.backend import SearchBackend
 from index.extract import IndexDocument, PackageReadError, document_from_metadata, read_package
 
 if TYPE_CHECKING:

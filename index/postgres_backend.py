@@ -59,7 +59,7 @@ import psycopg
 from psycopg import sql
 
 from index.analysis import WORD_RUN, query_bigrams, query_words, word_spans
-from index.api import Progress, SearchBackend, analysed_in_order
+from index.backend import Progress, SearchBackend, analysed_in_order
 from index.extract import DEFAULT_KIND, IndexDocument
 from index.fields import TEXT_FIELDS
 from index.highlight import snippets

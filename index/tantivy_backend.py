@@ -41,7 +41,7 @@ from typing import Any
 import tantivy
 
 from index.analysis import WORD_RUN, query_bigrams, query_words, word_spans
-from index.api import Progress, SearchBackend, analysed_in_order
+from index.backend import Progress, SearchBackend, analysed_in_order
 from index.extract import IndexDocument
 from index.fields import AMOUNT_FIELDS, DATE_FIELDS, KEYWORD_FIELDS, TEXT_FIELDS, field_values
 from index.highlight import snippets

@@ -31,7 +31,7 @@ from whoosh.index import LockError
 from whoosh.writing import CLEAR, IndexWriter
 
 from index.analysis import bigram_spans, query_bigrams, query_words, word_spans
-from index.api import Progress, SearchBackend
+from index.backend import Progress, SearchBackend
 from index.extract import IndexDocument
 from index.fields import AMOUNT_FIELDS, DATE_FIELDS, TEXT_FIELDS, as_datetime, field_values
 from index.highlight import snippets

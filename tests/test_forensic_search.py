@@ -190,7 +190,7 @@ def test_a_disposed_forensic_package_stays_findable_by_its_fields() -> None:
     `forensic` block gives the same field values the search record gave."""
     from datetime import UTC, date, datetime
 
-    from archive.forensic import build_metadata
+    from archive.forensic_metadata import build_metadata
     from archive.retention import RetentionStart, load_classes
     from index.extract import document_from_metadata
 

@@ -8,20 +8,8 @@ forensic_appraisers; each rule names its kinds and
 `run_rules` runs those of the case's kind (`all_rules(kind)` lists them).
 """
 
-from generator.rules.registry import (
-    STAGES,
-    Finding,
-    Miss,
-    Rule,
-    RuleContext,
-    Severity,
-    Stage,
-    all_rules,
-    blocking_reasons,
-    get_rule,
-    has_blocking,
-    run_rules,
-)
+from generator.rules.registry import Finding, all_rules, blocking_reasons, get_rule, has_blocking, run_rules
+from generator.rules.rule import STAGES, Miss, Rule, RuleContext, Severity, Stage
 
 __all__ = ["STAGES", "Finding", "Miss", "Rule", "RuleContext", "Severity", "Stage", "all_rules", "blocking_reasons", "get_rule",
            "has_blocking", "run_rules"]

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 from generator.model import COMMISSION_TYPE_TITLES, CommissionType, PartyRole
-from generator.rules.registry import Miss, RuleContext, rule
+from generator.rules.rule import Miss, RuleContext, rule
 
 # 4.1: who must have issued a letter for each commission type.
 _LETTER_ROLES = {

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from generator.forensic.draw import MATTER_SCOPES
 from generator.forensic.model import ForensicAppraisalCase, PartyRole
 from generator.persons import same_person
-from generator.rules.registry import FORENSIC, Miss, RuleContext, rule
+from generator.rules.rule import FORENSIC, Miss, RuleContext, rule
 
 
 def required_categories(case: ForensicAppraisalCase) -> list[str]:

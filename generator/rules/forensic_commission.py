@@ -13,7 +13,7 @@ from generator.forensic.draw_link import PATH as DRAW_PATH
 from generator.forensic.draw_link import DrawRecordError, link_problems, read_draw_record
 from generator.forensic.model import CommissionKind, PartyRole, SelectionMethod
 from generator.persons import person_key, same_person
-from generator.rules.registry import FORENSIC, Miss, RuleContext, rule
+from generator.rules.rule import FORENSIC, Miss, RuleContext, rule
 
 
 @rule("forensic.joint.materials_confirmed", "Sichuan 二(一)", "blocking",

@@ -16,7 +16,7 @@ from datetime import date
 from generator.forensic.draw import MATTER_SCOPES, Original, relevant_original_scopes
 from generator.forensic.model import DisputeStepKind, ForensicAppraisalCase, ReappraisalGround
 from generator.persons import person_key
-from generator.rules.registry import FORENSIC, Miss, RuleContext, rule
+from generator.rules.rule import FORENSIC, Miss, RuleContext, rule
 
 # Sichuan 二(四) / 通则 Art 35: a complex or major case is reviewed by a panel of at least three experts.
 COMPLEX_PANEL = 3

@@ -17,7 +17,7 @@ from generator.forensic.model import AppraiserSignature, Outcome, Standard
 from generator.model import Issuance, ReviewLevel
 from generator.persons import person_key, same_person
 from generator.review import level_signer_problem, review_state
-from generator.rules.registry import FORENSIC, Miss, RuleContext, rule
+from generator.rules.rule import FORENSIC, Miss, RuleContext, rule
 from generator.rules.text_safety import text_bidi_controls
 from generator.types import beijing_date
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from generator.persons import person_key
-from generator.rules.registry import FORENSIC, Miss, RuleContext, rule
+from generator.rules.rule import FORENSIC, Miss, RuleContext, rule
 
 
 @rule("forensic.process.identity_shown", "Sichuan 三(二)", "blocking",

@@ -24,7 +24,7 @@ from generator.forensic.workdays import (
     time_limits,
 )
 from generator.persons import same_person
-from generator.rules.registry import FORENSIC, Miss, RuleContext, rule
+from generator.rules.rule import FORENSIC, Miss, RuleContext, rule
 from generator.types import beijing_date
 
 

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from generator.model import Finding as CheckFinding
 from generator.model import LiabilityCheck
-from generator.rules.registry import Miss, RuleContext, rule
+from generator.rules.rule import Miss, RuleContext, rule
 
 _CHECKS = {
     "insurable_interest": ("6.2.1", "保险利益"),

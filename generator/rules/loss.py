@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from generator.rules.registry import Miss, RuleContext, rule
+from generator.rules.rule import Miss, RuleContext, rule
 
 
 @rule("loss.price_basis", "7.3", "blocking", "每项损失列明单价依据")

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 from generator.case_paths import CasePathError, resolve_case_file
 from generator.photos import PhotoError, inspect_photo
-from generator.rules.registry import Miss, RuleContext, rule
+from generator.rules.rule import Miss, RuleContext, rule
 from generator.text_safety import neutralise
 
 

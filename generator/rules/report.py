@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 from generator.model import CarSurveyCase
-from generator.rules.registry import Miss, RuleContext, rule
+from generator.rules.rule import Miss, RuleContext, rule
 
 # One rule per element the code lists: (id, clause, element title, JSON paths checked, test).
 # A test returns the paths (and their Chinese field titles) that are missing or empty.

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 from generator.model import LOCATION_BAND_TITLES, DocumentStatus, LocationBand, NoticeReceipt
-from generator.rules.registry import Miss, RuleContext, rule
+from generator.rules.rule import Miss, RuleContext, rule
 
 # 5.1.1–5.1.4: "宜在 N 小时内赶到现场", counted from the assignment (4.4 starts the clock there too).
 ARRIVAL_LIMITS = {

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from generator.rules.registry import Miss, RuleContext, rule
+from generator.rules.rule import Miss, RuleContext, rule
 from generator.text_safety import bidi_controls_in, neutralise
 
 
