@@ -25,7 +25,7 @@ from typing import Any
 from archive import metadata as md
 from archive import package
 from archive.forensic_metadata import FILE_INDEX_JSON, FILE_INDEX_TXT, FILING_NOTE_JSON, FILING_NOTE_TXT, primary_title
-from archive.names import UnsafePathError, relative_inside, safe_component
+from archive.names import UnsafePathError, named_case_file, relative_inside, safe_component
 from archive.package_format import ArchivedPackage
 from generator.forensic.model import (
     RECORDING_KIND_TITLES,
@@ -248,13 +248,7 @@ def case_named_files(case: ForensicAppraisalCase, case_dir: Path, names: _Names)
                        f"{RECORDING_KIND_TITLES[r.kind]}：{r.description}", r.made_by, _date(r.made_at)))
     filed: list[Filed] = []
     for label, reference, role, title, responsible, on in wanted:
-        try:
-            path = relative_inside(case_dir, reference)
-        except UnsafePathError as exc:
-            problems.append(f"{label}：{exc}")
-            continue
-        if not path.is_file():
-            problems.append(f"{label} 的文件不存在：{reference}（档案应完整）")
+        if (path := named_case_file(case_dir, label, reference, problems, why="档案应完整")) is None:
             continue
         filed.append(Filed(package.PayloadFile(names.rel(md.FOLDERS[role], path.name), role, source=path),
                            title, responsible, on))

@@ -237,7 +237,4 @@ def readme_text(m: dict[str, Any]) -> str:
         "",
         "四、文件清单",
     ]
-    for file in m["files"]:
-        lines.append(f"  {file['path']}    {file['title']}    {file['size']} 字节")
-    lines += ["", f"归档时间：{m['ingest']['at']}    归档人：{m['ingest']['by']}", ""]
-    return "\n".join(lines)
+    return "\n".join(lines + md.readme_file_list(m))

@@ -25,7 +25,7 @@ from archive import forensic, forensic_metadata, package
 from archive import metadata as md
 from archive import package_format as fmt
 from archive.draw_log import package_draw_events
-from archive.names import UnsafePathError, inside, relative_inside, safe_component
+from archive.names import inside, named_case_file, safe_component
 from archive.retention import RetentionStart, class_for, retention_start
 from archive.store import Archive, ArchiveError, crash_point
 from generator.adjust import adjust, adjustment_to_dict
@@ -164,13 +164,7 @@ def plan_payload(loaded: LoadedCase, report_pdf: Path, extras: list[tuple[str, P
     named += [(f"附件 {i + 1}（{a.title}）", a.file, "attachment", "attachments")
               for i, a in enumerate(case.attachments) if a.file]
     for label, reference, role, folder in named:
-        try:
-            path = relative_inside(case_dir, reference)
-        except UnsafePathError as exc:
-            problems.append(f"{label}：{exc}")
-            continue
-        if not path.is_file():
-            problems.append(f"{label} 的文件不存在：{reference}（10.3 档案应完整）")
+        if (path := named_case_file(case_dir, label, reference, problems, why="10.3 档案应完整")) is None:
             continue
         name = _unique(safe_component(path.name), taken.setdefault(folder, set()))
         files.append(package.PayloadFile(f"{folder}/{name}", role, source=path))

@@ -208,7 +208,10 @@ def readme_text(metadata: dict[str, Any]) -> str:
         "",
         "四、文件清单",
     ]
-    for f in m["files"]:
-        lines.append(f"  {f['path']}    {f['title']}    {f['size']} 字节")
-    lines += ["", f"归档时间：{m['ingest']['at']}    归档人：{m['ingest']['by']}", ""]
-    return "\n".join(lines)
+    return "\n".join(lines + readme_file_list(m))
+
+
+def readme_file_list(m: dict[str, Any]) -> list[str]:
+    """The end of a package's README, either kind: every file with its title and size, then who archived it when."""
+    lines = [f"  {f['path']}    {f['title']}    {f['size']} 字节" for f in m["files"]]
+    return [*lines, "", f"归档时间：{m['ingest']['at']}    归档人：{m['ingest']['by']}", ""]

@@ -53,3 +53,18 @@ def relative_inside(base: Path, relative: str) -> Path:
         return resolve_case_file(base, relative, "文件")
     except CasePathError as exc:
         raise UnsafePathError(str(exc)) from None
+
+
+def named_case_file(case_dir: Path, label: str, reference: str, problems: list[str], *, why: str) -> Path | None:
+    """The file a case names (`label`: what it is, for the message), inside the case's folder and present;
+    otherwise None, with the problem appended — outside the folder, or missing (`why`: the clause that
+    wants the archive complete)."""
+    try:
+        path = relative_inside(case_dir, reference)
+    except UnsafePathError as exc:
+        problems.append(f"{label}：{exc}")
+        return None
+    if not path.is_file():
+        problems.append(f"{label} 的文件不存在：{reference}（{why}）")
+        return None
+    return path
