@@ -14,7 +14,7 @@ from starlette.responses import Response
 from archive.catalog import Event
 from archive.workspace import WorkspaceCase
 from generator.kinds import is_forensic
-from gongu.pipeline import case_access
+from gongu.access import case_access
 from gongu.web import trail
 from gongu.web.render import render
 from gongu.web.state import web_archive
