@@ -53,7 +53,7 @@ UNSAFE = [(e, m) for e in ENDPOINTS for m in e.methods if m not in SAFE_METHODS]
 def clients(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, TestClient]]:
     """One logged-in client per role (an account holding only that role)."""
     home = Path(tmp_path_factory.mktemp("matrix-home"))
-    app = create_app(home)
+    app = create_app(home, workers=0)  # no job runs here: each client's lifespan would start its own worker
     out: dict[str, TestClient] = {}
     for role in ROLES:
         make_account(home, f"m-{role}", {role}, f"测试{ROLES[role]}", PASSWORD)

@@ -56,14 +56,15 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve(home: Path, clock: Any = None) -> Iterator[str]:
+def serve(home: Path, clock: Any = None, workers: int | None = None) -> Iterator[str]:
     """The workspace app of `home` served by uvicorn in a thread on 127.0.0.1:<free port>; yields the base URL.
-    `clock`: a generator.clock.FixedClock to run the archive at another time (retention tests)."""
+    `clock`: a generator.clock.FixedClock to run the archive at another time (retention tests); `workers`:
+    job worker threads inside the server (None: the home's default, as `gongu serve`)."""
     import uvicorn
 
     from gongu.web.app import create_app
 
-    app = create_app(home) if clock is None else create_app(home, clock=clock)
+    app = create_app(home, workers=workers) if clock is None else create_app(home, clock=clock, workers=workers)
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False,
                                            lifespan="on"))

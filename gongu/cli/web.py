@@ -28,14 +28,20 @@ def serve(
     proxy_headers: Annotated[bool, typer.Option("--proxy-headers/--no-proxy-headers",
                                                 help="信任反向代理的 X-Forwarded-For/Proto")] = False,
     forwarded_allow_ips: Annotated[str, typer.Option(help="可信反向代理地址（逗号分隔）")] = "127.0.0.1",
+    workers: Annotated[int | None, typer.Option(
+        "--workers", min=0, help="工作台进程内运行后台任务的线程数；缺省：SQLite 数据目录 1 个，PostgreSQL 数据目录 0 个"
+                                 "（由 gongu worker 进程运行）；0 = 不运行（另行启动 gongu worker）")] = None,
 ) -> None:
     """启动网页工作台（uvicorn）。签章口令只从服务器环境变量读取，从不在网页中输入。"""
     import uvicorn
 
-    from gongu.web.app import create_app
+    from gongu.web.app import create_app, worker_count
 
-    web = create_app()
-    console.print(f"Gongu 工作台：http://{host}:{port}/ （数据目录 {web.state.web.settings.home}；Ctrl-C 停止）")
+    web = create_app(workers=workers)
+    settings = web.state.web.settings
+    threads = worker_count(settings, workers)
+    jobs = f"后台任务线程 {threads} 个" if threads else "本进程不运行后台任务（请启动 gongu worker）"
+    console.print(f"Gongu 工作台：http://{host}:{port}/ （数据目录 {settings.home}；{jobs}；Ctrl-C 停止）")
     uvicorn.run(web, host=host, port=port, proxy_headers=proxy_headers, forwarded_allow_ips=forwarded_allow_ips,
                 log_level="warning", access_log=False)
 

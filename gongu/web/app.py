@@ -26,7 +26,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from archive.catalog import CatalogUnavailable
 from generator.clock import SYSTEM_CLOCK, Clock
-from gongu.settings import load_settings, use_home_calendar
+from gongu.settings import Settings, load_settings, use_home_calendar
 from gongu.web.access import ENDPOINTS, Account
 from gongu.web.state import WebState
 from index.postgres_backend import SearchUnavailableError
@@ -39,6 +39,7 @@ PAGE_MODULES = [
     "gongu.web.pages_review",
     "gongu.web.pages_forensic",
     "gongu.web.pages_archive",
+    "gongu.web.pages_jobs",
 ]
 
 SECRET_FILE = "web-secret.key"
@@ -187,8 +188,21 @@ def load_page_modules() -> None:
         importlib.import_module(name)
 
 
-def create_app(home: Path | None = None, *, clock: Clock = SYSTEM_CLOCK) -> Starlette:
+def worker_count(settings: Settings, workers: int | None) -> int:
+    """How many job worker threads run inside the web server: as asked, else one on an embedded (SQLite)
+    home — no other process to install — and none on a PostgreSQL home, whose workers are `gongu worker`
+    processes on any machine."""
+    if workers is not None:
+        if workers < 0:
+            raise ValueError("workers must be 0 or more")
+        return workers
+    return 1 if settings.server_store() is None else 0
+
+
+def create_app(home: Path | None = None, *, clock: Clock = SYSTEM_CLOCK, workers: int | None = None) -> Starlette:
+    """`workers`: job worker threads inside the server (worker_count: None = the home's default)."""
     settings = load_settings(home)
+    threads = worker_count(settings, workers)
     use_home_calendar(settings)  # time limits on every page count on this home's calendar files
     web = WebState(settings, clock)  # clock: tests inject a FixedClock; nothing moves it in production
     web.archive()  # open and migrate the catalog now, not inside the first request
@@ -202,8 +216,18 @@ def create_app(home: Path | None = None, *, clock: Clock = SYSTEM_CLOCK) -> Star
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
-        yield
-        web.close()
+        runner = None
+        if threads:
+            from gongu.jobs.runner import EmbeddedWorker
+
+            runner = EmbeddedWorker(settings, concurrency=threads)
+            runner.start()
+        try:
+            yield
+        finally:
+            if runner is not None:
+                runner.stop()  # a job in its step finishes that step first: nothing is left half-written
+            web.close()
 
     middleware = [
         Middleware(SecurityHeaders),

@@ -1,5 +1,4 @@
-"""What the pages show of jobs beyond the job API: the active job of a case, the last job of a kind,
-and what a job's page links to once the job is done — the issued report (PDF, DOCX), the archived
+"""What the pages show of jobs: the active job of a case, the last job of a kind, and what a job's page links to once the job is done — the issued report (PDF, DOCX), the archived
 package, the 四性 audit report — each only for the roles whose pages open it, so a page never offers
 a link that answers 403. Links the task itself returns in its result are added after these."""
 
@@ -9,6 +8,7 @@ from typing import Any
 from urllib.parse import quote
 
 from archive.catalog import Catalog
+from gongu.jobs.api import list_jobs
 from gongu.jobs.model import Job
 
 ACTIVE = ("queued", "running")
@@ -54,15 +54,18 @@ def job_steps(job: Job) -> list[dict[str, str]]:
 
 def active_job(catalog: Catalog, case_id: str) -> Job | None:
     """The case's queued or running job (at most one: the catalog's one-active-job-per-case index)."""
-    from archive.jobs import jobs
-
-    found = jobs(catalog, case_id=case_id, states=ACTIVE, limit=1)
-    return Job.from_row(found[0]) if found else None
+    found = list_jobs(catalog, case_id=case_id, states=ACTIVE, limit=1)
+    return found[0] if found else None
 
 
 def last_job(catalog: Catalog, kind: str, *, states: tuple[str, ...] | None = None) -> Job | None:
     """The newest job of `kind` (in one of `states` when given)."""
-    from archive.jobs import jobs
+    found = list_jobs(catalog, kind=kind, states=states, limit=1)
+    return found[0] if found else None
 
-    found = jobs(catalog, kind=kind, states=states, limit=1)
-    return Job.from_row(found[0]) if found else None
+
+def audit_report(job: Job) -> dict[str, Any] | None:
+    """The 四性 audit's result as the audit page shows it (archive/audit.py's as_dict), from a done job."""
+    result = job.result or {}
+    report = result.get("audit", result)
+    return report if isinstance(report, dict) and "properties" in report else None

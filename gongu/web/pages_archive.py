@@ -27,7 +27,7 @@ from archive.names import inside
 from archive.retrieval import get
 from archive.store import ArchiveError
 from gongu.access.case_access import mask_identifiers
-from gongu.pipeline.archiving import full_audit, missing_package_advice
+from gongu.pipeline.archiving import missing_package_advice
 from gongu.pipeline.searching import build_query, catch_up, resolve_hits
 from gongu.web.access import page
 from gongu.web.render import env, flash, render
@@ -333,12 +333,30 @@ def archive_dispose_execute(request: Request) -> Response:
 
 @page("/archive/audit", roles=VIEWERS, name="archive_audit", nav="四性检测")
 def archive_audit(request: Request) -> Response:
-    return render(request, "archive_audit.html", {"result": None})
+    """The last finished 四性 audit (run weekly by the workers, or on request) and, if one is queued or
+    running, a link to it."""
+    from gongu.web.job_view import audit_report, last_job
+
+    catalog = web_archive(request).catalog
+    done = last_job(catalog, "audit", states=("done",))
+    return render(request, "archive_audit.html", {
+        "result": audit_report(done) if done else None, "audit_job": done,
+        "running": last_job(catalog, "audit", states=("queued", "running")),
+        "failed": last_job(catalog, "audit", states=("failed",))})
 
 
 @page("/archive/audit", methods=("POST",), roles=VIEWERS, name="archive_audit_run")
 def archive_audit_run(request: Request) -> Response:
+    """A new audit is a background job (it reads every package): 303 to its page; while one is queued or
+    running, a second click goes to that one instead of queuing another."""
+    from gongu.jobs.api import enqueue
+    from gongu.web.job_view import last_job
+    from gongu.web.pages_jobs import to_job
+
     archive = web_archive(request)
-    result = full_audit(archive, web_settings(request), by=request.state.account.person)
-    record(request, "archive_audit", ok=result.ok, packages=result.packages)
-    return render(request, "archive_audit.html", {"result": result.as_dict(), "at": archive.now()})
+    account = request.state.account
+    if (running := last_job(archive.catalog, "audit", states=("queued", "running"))) is not None:
+        return to_job(running)
+    job = enqueue(archive.catalog, "audit", {}, by=account.username, person=account.person, now=archive.now())
+    record(request, "archive_audit", job=job.id)
+    return to_job(job)

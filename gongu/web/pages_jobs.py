@@ -20,7 +20,7 @@ from starlette.responses import RedirectResponse, Response
 from archive.accounts import ALL_ROLES
 from archive.workspace import cases_by_id
 from gongu.access.case_access import visible_filter
-from gongu.jobs.api import JobBusy, cancel, get_job, list_jobs, retry
+from gongu.jobs.api import JobBusy, JobError, cancel, get_job, list_jobs, retry
 from gongu.jobs.model import KIND_TITLES, STATE_TITLES, Job
 from gongu.web import trail
 from gongu.web.access import Account, page
@@ -123,8 +123,6 @@ def job_status(request: Request) -> Response:
 
 
 def _change(request: Request, verb: str) -> Response:
-    from archive.jobs import JobStateError
-
     if not isinstance(job := _visible_job(request), Job):
         return job
     if not may_act(request, job):
@@ -142,7 +140,7 @@ def _change(request: Request, verb: str) -> Response:
     except JobBusy as exc:  # the case meanwhile has another active job: follow that one
         flash(request, f"本案已有后台任务 #{exc.existing.id}（{exc.existing.state_title}），请等它结束", "error")
         return to_job(exc.existing)
-    except JobStateError as exc:
+    except JobError as exc:
         flash(request, str(exc), "error")
         return to_job(job)
     trail.record(request, f"job_{verb}", case_id=job.case_id, job=job.id, kind=job.kind)

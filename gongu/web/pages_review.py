@@ -95,24 +95,35 @@ def _level_blocker(request: Request, case_id: str, level: str) -> str | None:
 
 @page("/cases/{case_id}/issue", methods=("POST",), roles={"approver"}, name="case_issue")
 def issue(request: Request) -> Response:
+    """The approver's 「出具」: the quick checks now (a refusal is shown on the case page with every reason),
+    then render → seal → record → archive as an "issue" job, answered 303 to the job's page. A second
+    click while the case has a job queued or running lands on that job: one issue per case at a time."""
+    from gongu.jobs.api import JobBusy, enqueue
+    from gongu.pipeline.issue_checks import issue_refusals
+    from gongu.web.job_view import active_job
+    from gongu.web.pages_jobs import to_job
+
     case_id = request.path_params["case_id"]
     if not isinstance(found := require_case(request, case_id), WorkspaceCase):
         return found
+    account = request.state.account
+    archive_ = web_archive(request)
+    if (running := active_job(archive_.catalog, case_id)) is not None:
+        return to_job(running)
     try:
-        outcome = workspace.issue_and_archive(web_archive(request).catalog, _home(request), case_id,
-                                              account=request.state.account, now=_now(request),
-                                              settings=web_settings(request))
-    except workspace.IssueInProgress as exc:  # a second click: the first one is running, not an error page
+        issue_refusals(archive_.catalog, _home(request), case_id, account=account, now=archive_.now())
+    except workspace.IssueInProgress as exc:  # an issue from the CLI holds the case's lock
         return case_page_with_errors(request, case_id, exc.reasons)
     except workspace.WorkspaceRefused as exc:
         return case_page_with_errors(request, case_id, ["不予出具：", *exc.reasons])
-    trail.record(request, "case_issue", case_id=case_id, report_number=outcome.number, sealed=True)
-    if not outcome.archived:
-        return case_page_with_errors(request, case_id, ["报告已出具并签章，但未能归档：", *outcome.archive_reasons],
-                                     status=200)
-    trail.record(request, "case_archive", case_id=case_id, report_number=outcome.number)
-    flash(request, DONE["archived"])
-    return RedirectResponse(f"/cases/{quote(case_id)}", status_code=303)
+    try:
+        job = enqueue(archive_.catalog, "issue", {"case_id": case_id, "account_id": account.id,
+                                                  "account": account.username},
+                      by=account.username, person=account.person, case_id=case_id, now=archive_.now())
+    except JobBusy as exc:  # another click queued it a moment ago
+        return to_job(exc.existing)
+    trail.record(request, "case_issue", case_id=case_id, report_number=found.report_number, job=job.id)
+    return to_job(job)
 
 
 @page("/cases/{case_id}/archive", methods=("POST",), roles={"approver"}, name="case_archive")
