@@ -183,14 +183,24 @@ def test_disposal_needs_two_accounts_and_no_hold(home: Path, base_url: str, page
     logout(page)
 
 
-def test_the_audit_page_runs_the_four_properties_check(base_url: str, page: Any) -> None:
+def test_the_audit_page_runs_the_four_properties_check_as_a_job(base_url: str, page: Any) -> None:
+    """「运行检测」 queues an audit job (the server's worker thread runs it) and lands on its page; once it
+    is done, its link opens the audit page, which shows that job's report."""
+    import re
+
     login(page, base_url, "bing", PASSWORD)
     page.goto(f"{base_url}/archive/audit")
     page.click("#run-audit")
+    page.wait_for_url(re.compile(r"/jobs/\d+$"))
+    job_id = page.url.rsplit("/", 1)[1]
+    page.wait_for_selector("#job-state.done, #job-state.failed", timeout=240_000)
+    assert page.inner_text("#job-state") == "已完成", page.inner_text("#job")
+    page.click("#job-links a:text('四性检测报告')")
     page.wait_for_load_state()
     text = page.inner_text("#audit-result")
     for title in ("真实性", "完整性", "可用性", "安全性"):
         assert title in text
+    assert f"/jobs/{job_id}" in (page.get_attribute("#audit-result a", "href") or "")
     assert page.inner_text("#verdict") in ("审计通过", "审计未通过")
     logout(page)
 
