@@ -203,6 +203,8 @@ def test_issue_is_a_job_whose_page_updates_itself_and_the_sealed_report_download
     assert navigations == []  # the page updated itself in place (htmx), no reload
     seen = page.evaluate("window.__steps")
     assert len(seen) >= 2 and seen[-1] == "完成", seen  # more than one step shown as the job went
+    steps = page.eval_on_selector_all("#job-steps li", "els => els.map(e => [e.className, e.textContent])")
+    assert steps == [["done", "检查 ✓"], ["done", "渲染 ✓"], ["done", "签章并记录 ✓"], ["done", "归档 ✓"]]
     assert socket.gethostname() in page.inner_text("#job-machine")
     assert "刘建国" in page.inner_text("#job") and not page.query_selector("#job-retry")
     # polling stopped: the finished section carries no trigger

@@ -10,10 +10,13 @@ from urllib.parse import quote
 from archive.catalog import Catalog
 from gongu.jobs.api import list_jobs
 from gongu.jobs.model import Job
+from gongu.jobs.tasks import _ISSUE_STEPS
 
 ACTIVE = ("queued", "running")
 
 ARCHIVE_ROLES = frozenset({"archivist"})  # gongu/web/pages_archive.py VIEWERS
+# The steps a kind's task goes through, in order (gongu/jobs/tasks.py reports them with ctx.step).
+STEP_PLANS: dict[str, tuple[str, ...]] = {"issue": _ISSUE_STEPS}
 
 
 def _link(title: str, href: str) -> dict[str, str]:
@@ -37,19 +40,35 @@ def job_links(job: Job, roles: frozenset[str]) -> list[dict[str, str]]:
         out.append(_link("四性检测报告", "/archive/audit"))
     known = {link["href"] for link in out}
     for link in result.get("links") or []:
-        if isinstance(link, dict) and str(link.get("href", "")).startswith("/") and link["href"] not in known:
+        if not isinstance(link, dict) or not str(link.get("href", "")).startswith("/"):
+            continue
+        if str(link["href"]).startswith("/archive/") and not roles & ARCHIVE_ROLES:
+            continue  # the archive's pages are the archivists'
+        if link["href"] not in known:
             out.append(_link(str(link.get("title") or link["href"]), str(link["href"])))
             known.add(link["href"])
     return out
 
 
 def job_steps(job: Job) -> list[dict[str, str]]:
-    """The steps the job went through, when its task reports them in its result (`steps`); the page
-    otherwise shows the current step and its progress."""
-    taken = (job.result or {}).get("steps")
-    if not isinstance(taken, list):
+    """The steps of a kind whose task declares them (the issue: 检查 → 渲染 → 签章并记录 → 归档), each
+    done, current or to come, judged by the job's progress; [] for other kinds (the page shows the
+    current step and its count)."""
+    plan = STEP_PLANS.get(job.kind)
+    if not plan or (job.kind == "issue" and "case_file" in job.params):
         return []
-    return [{"text": str(s), "state": "done"} for s in taken]
+    out = []
+    for i, text in enumerate(plan):
+        if job.state == "done" or i < job.done:
+            state = "done"
+        elif i == job.done and job.state == "running":
+            state = "now"
+        elif i == job.done and job.state == "failed":
+            state = "failed"
+        else:
+            state = "todo"
+        out.append({"text": text, "state": state})
+    return out
 
 
 def active_job(catalog: Catalog, case_id: str) -> Job | None:
@@ -65,7 +84,8 @@ def last_job(catalog: Catalog, kind: str, *, states: tuple[str, ...] | None = No
 
 
 def audit_report(job: Job) -> dict[str, Any] | None:
-    """The 四性 audit's result as the audit page shows it (archive/audit.py's as_dict), from a done job."""
+    """The 四性 audit's report as the audit page shows it (archive/audit.py's as_dict) from a finished
+    audit job — done, or failed because the audit found problems (the report is kept then too)."""
     result = job.result or {}
-    report = result.get("audit", result)
+    report = result.get("report", result)
     return report if isinstance(report, dict) and "properties" in report else None

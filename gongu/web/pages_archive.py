@@ -338,11 +338,11 @@ def archive_audit(request: Request) -> Response:
     from gongu.web.job_view import audit_report, last_job
 
     catalog = web_archive(request).catalog
-    done = last_job(catalog, "audit", states=("done",))
+    ended = last_job(catalog, "audit", states=("done", "failed"))  # failed: it found problems, or could not run
+    report = audit_report(ended) if ended else None
     return render(request, "archive_audit.html", {
-        "result": audit_report(done) if done else None, "audit_job": done,
-        "running": last_job(catalog, "audit", states=("queued", "running")),
-        "failed": last_job(catalog, "audit", states=("failed",))})
+        "result": report, "audit_job": ended, "failed": ended if ended and report is None and ended.state == "failed"
+        else None, "running": last_job(catalog, "audit", states=("queued", "running"))})
 
 
 @page("/archive/audit", methods=("POST",), roles=VIEWERS, name="archive_audit_run")
