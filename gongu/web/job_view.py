@@ -24,19 +24,21 @@ def _link(title: str, href: str) -> dict[str, str]:
 
 
 def job_links(job: Job, roles: frozenset[str]) -> list[dict[str, str]]:
-    if job.state != "done":
+    """Done, or failed with a result kept (an audit that found problems, a report issued but not archived)."""
+    if not (job.state == "done" or (job.state == "failed" and job.result)):
         return []
     result: dict[str, Any] = job.result or {}
     out: list[dict[str, str]] = []
     case = quote(job.case_id, safe="") if job.case_id else None
-    if job.kind in ("issue", "issue_additional") and case:
-        number = result.get("number")
-        out.append(_link(f"下载已出具的报告（PDF，已签章）{number or ''}".strip(), f"/cases/{case}/report.pdf"))
+    issued = job.state == "done" or bool(result.get("number") and result.get("files"))
+    if job.kind in ("issue", "issue_additional") and case and issued:
+        number = f" {result['number']}" if result.get("number") else ""
+        out.append(_link(f"下载已出具的报告{number}（PDF，已签章）", f"/cases/{case}/report.pdf"))
         out.append(_link("下载报告（DOCX）", f"/cases/{case}/report.docx"))
         out.append(_link("案件页", f"/cases/{case}"))
-    if job.kind in ("issue", "ingest") and case and roles & ARCHIVE_ROLES and result.get("archived", True):
+    if job.kind in ("issue", "ingest") and case and roles & ARCHIVE_ROLES and job.state == "done":
         out.append(_link("档案包", f"/archive/cases/{case}"))
-    if job.kind == "audit" and roles & ARCHIVE_ROLES:
+    if job.kind == "audit" and roles & ARCHIVE_ROLES and "report" in result:
         out.append(_link("四性检测报告", "/archive/audit"))
     known = {link["href"] for link in out}
     for link in result.get("links") or []:
