@@ -190,6 +190,7 @@ def case_context(request: Request, case_id: str) -> dict[str, Any] | None:
 def _signatures(request: Request, row: Any, loaded: LoadedCase) -> dict[str, Any]:
     """Who signs the case and who has confirmed (「确认署名」), and whether this account may confirm now."""
     from archive.workspace_steps import current_lock
+    from gongu.web.job_view import active_job
 
     account = request.state.account
     catalog = web_archive(request).catalog
@@ -199,7 +200,8 @@ def _signatures(request: Request, row: Any, loaded: LoadedCase) -> dict[str, Any
     return {"signers": signers, "signer_title": workspace.signer_title(loaded.case),
             "unconfirmed": workspace.unconfirmed_signers(catalog, row, loaded),
             "may_confirm": open_ and account.person in waiting and account.username != row.handler
-            and bool(account.roles & UPLOAD_ROLES), "issue_lock": current_lock(catalog, row.case_id)}
+            and bool(account.roles & UPLOAD_ROLES), "issue_lock": current_lock(catalog, row.case_id),
+            "case_job": active_job(catalog, row.case_id)}
 
 
 def destroyed_page(request: Request, case_id: str, *, status: int = 200) -> Response | None:
