@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -18,7 +18,7 @@ from gongu.jobs import api
 from gongu.jobs.model import Job
 from tests.storekit import store_kind  # noqa: F401  (module-scoped, parametrised: sqlite, postgresql)
 
-T0 = datetime(2026, 3, 2, 1, 0, 0, tzinfo=timezone.utc)  # 09:00 Beijing time
+T0 = datetime(2026, 3, 2, 1, 0, 0, tzinfo=UTC)  # 09:00 Beijing time
 
 
 @pytest.fixture()
