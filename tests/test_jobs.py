@@ -309,16 +309,16 @@ def test_the_embedded_worker_runs_a_queued_job_and_queues_the_periodic_ones(home
     from gongu.settings import load_settings
 
     catalog = Catalog(home / "archive" / "catalog.sqlite")
-    job = _queue(catalog, None, kind="deadline_scan")  # queued before the worker starts
+    job = _queue(catalog, None, kind="index_sync")  # queued before the worker starts
     worker = EmbeddedWorker(load_settings(home), concurrency=2, poll_s=0.1).start()
     try:
         done = wait_for(catalog, job.id, timeout_s=60)
         assert (done.state, done.machine is not None, done.attempts) == ("done", True, 1)
-        assert done.result == {"connected": False, "note": "每日期限扫描尚未接入（gongu.pipeline.reminders.daily_scan）"}
-        # housekeeping queued the periodic kinds the catalog had none of, as "system"; not the deadline
-        # scan, of which one was queued already
+        assert done.result == {"note": "档案库尚未建立（gongu archive init），无需同步"}
+        # housekeeping queued the periodic kinds the catalog had none of, as "system"; not the index
+        # sync, of which one was queued already
         periodic = [j for j in api.list_jobs(catalog) if j.started_by == "system"]
-        assert sorted(j.kind for j in periodic) == ["audit", "index_sync"]
+        assert sorted(j.kind for j in periodic) == ["audit", "deadline_scan"]
     finally:
         worker.stop()
         catalog.close()
