@@ -266,7 +266,7 @@ def ingest_task(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
     try:
         with build_archive(ctx.settings, write=True) as archive:
             result = ingest(archive, loaded, Path(params["report"]) if params.get("report") else None, extras=extras,
-                            by=ctx.job.started_by)
+                            by=params.get("by") or ctx.job.started_by)
     except IngestRefused as exc:
         raise TaskFailed(["拒绝归档：", *exc.reasons]) from None
     except _archive_errors() as exc:
@@ -355,7 +355,7 @@ def audit_task(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
                 if seen[1] % 10 == 0:
                     ctx.step(f"审计档案包（{rel}）", seen[0], total)
 
-            result = full_audit(archive, ctx.settings, by=ctx.job.started_by, progress=progress)
+            result = full_audit(archive, ctx.settings, by=params.get("by") or ctx.job.started_by, progress=progress)
     except _archive_errors() as exc:
         raise TaskFailed([f"审计未能完成：{exc}"]) from None
     report = result.as_dict()
@@ -433,7 +433,7 @@ def deadline_scan_task(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any
         return {"connected": False, "note": "每日期限扫描尚未接入（gongu.pipeline.reminders.daily_scan）"}
     ctx.step("扫描到期事项", 0, 1)
     found = reminders.daily_scan(ctx.settings, ctx.catalog, _now())
-    return found if isinstance(found, dict) else {"connected": True, "summary": str(found)}
+    return found.to_json() if hasattr(found, "to_json") else dict(found or {})
 
 
 TASKS: dict[str, Task] = {
