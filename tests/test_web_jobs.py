@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 
 from tests.storekit import store_kind, store_url  # noqa: F401 — store_kind is a fixture
-from tests.webkit import browser, login, logout, make_account, serve  # noqa: F401 — browser is a fixture
+from tests.webkit import browser, login, logout, make_account, screenshot, serve  # noqa: F401 — browser is a fixture
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "slope-collapse"
 PASSWORD = "jobs-pass-123"
@@ -210,6 +210,7 @@ def test_issue_is_a_job_whose_page_updates_itself_and_the_sealed_report_download
     # polling stopped: the finished section carries no trigger
     assert page.get_attribute("#job", "hx-trigger") is None
     assert world.status(CASE_OK) == "archived" and len(world.issuances(CASE_OK)) == 1
+    screenshot(page, "job-done.png")
     link = page.locator("#job-links a", has_text="下载已出具的报告")
     href = link.get_attribute("href")
     assert href == f"/cases/{CASE_OK}/report.pdf"
@@ -251,6 +252,7 @@ def test_a_seal_that_cannot_be_made_shows_the_reason_and_leaves_the_case_unissue
         assert wait_until_ended(page) == "失败"
         reason = page.inner_text("#job-error")
         assert f"无法读取密钥文件 {key}" in reason, reason
+        screenshot(page, "job-failed.png")
         assert "Traceback" not in page.content()
         unissued()
         page.goto(f"{base_url}/cases/{CASE_NO_KEY}")
@@ -299,6 +301,7 @@ def test_a_job_of_a_case_is_shown_only_to_those_who_may_see_the_case(world: Worl
     rows = page.locator("#jobs tbody tr")
     assert rows.count() == 3  # J1, J2 (failed, then retried: the same job), J3 — nothing of anyone else's
     text = page.inner_text("#jobs")
+    screenshot(page, "jobs.png")
     assert CASE_OK in text and "已完成" in text and socket.gethostname() in text
     assert "后台任务" in page.inner_text("header nav")
     as_user(page, base_url, "root")  # admin: every job's state and machine, no case it is not on
