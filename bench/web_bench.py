@@ -132,7 +132,7 @@ def start_server(home: Path) -> tuple[str, Any, threading.Thread]:
 
     from gongu.web.app import create_app
 
-    app = create_app(home)
+    app = create_app(home, workers=0)  # the pages alone: no periodic job (a whole-archive audit) beside them
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
