@@ -148,6 +148,9 @@ def test_retry_and_cancel_are_the_starters_and_polling_stops_when_the_job_ends(s
     assert 'id="job-retry"' in fragment and "由 liu 在开始前取消" in fragment
     assert site.post(f"{job_url}/retry", csrf).headers["location"] == job_url
     assert site.jobs_of(READY)[0].state == "queued"
+    assert "hx-trigger" in site.client.get(f"{job_url}/status").text  # waiting again: the section polls again
+    # the poll leaves the session's message for the page the redirect leads to
+    assert f"已重新排队：任务 #{job_url.rsplit('/', 1)[1]}" in site.client.get(job_url).text
     assert site.post(f"{job_url}/retry", csrf).status_code == 303  # not failed or cancelled: refused, said why
     assert "只有失败或已取消的任务可以重试" in site.client.get(job_url).text
 

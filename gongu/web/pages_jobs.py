@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import quote
 
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from archive.accounts import ALL_ROLES
 from archive.workspace import cases_by_id
@@ -25,7 +25,7 @@ from gongu.jobs.model import KIND_TITLES, STATE_TITLES, Job
 from gongu.web import trail
 from gongu.web.access import Account, page
 from gongu.web.job_view import job_links, job_steps
-from gongu.web.render import flash, render
+from gongu.web.render import csrf_token, env, flash, render
 from gongu.web.state import web_archive
 
 # Jobs of no case that the owners of the work may follow, whoever started them (a periodic audit is
@@ -119,7 +119,9 @@ def job_status(request: Request) -> Response:
     """The job's state section alone: what the job page's htmx polling swaps in."""
     if not isinstance(job := _visible_job(request), Job):
         return job
-    return render(request, "_job.html", job_context(request, job))
+    # not render(): that takes the session's pending flash messages, which the next full page must show
+    html = env.get_template("_job.html").render({**job_context(request, job), "csrf_token": csrf_token(request)})
+    return HTMLResponse(html)
 
 
 def _change(request: Request, verb: str) -> Response:
