@@ -25,7 +25,8 @@ PASSWORD = "correct-horse-9"
 NOW = datetime(2026, 1, 5, 9, 10, tzinfo=SHANGHAI)  # the server's clock: Monday 09:10 Beijing time
 ACCOUNTS = {
     "wang": ("王志强", {"handler"}), "chen": ("陈晓梅", {"handler"}), "boss": ("王五", {"supervisor"}),
-    "zhao": ("赵丽", {"proofreader"}), "sun": ("孙立军", {"proofreader", "rechecker"}),
+    "zhao": ("赵丽", {"proofreader", "rechecker"}), "sun": ("孙立军", {"proofreader", "rechecker"}),
+    "boss2": ("吴敏", {"supervisor"}),
 }
 NEW, LATE, REVIEWED = "SA-Q-NEW", "SA-Q-LATE", "SA-Q-REV"
 
@@ -166,3 +167,25 @@ def test_two_reviewers_at_once_the_second_sees_the_conflict_and_the_first_decisi
     assert "复核" in sun.inner_text(".case-meta")  # the page now shows the case waiting for 复核
     data = json.loads((home / "workspace" / REVIEWED / "case.json").read_text(encoding="utf-8"))
     assert [(r["level"], r["reviewer"], r["decision"]) for r in data["reviews"]] == [("proofread", "赵丽", "approve")]
+
+
+def test_two_supervisors_assigning_at_once_the_second_is_told_and_the_first_assignment_stands(
+        base_url: str, pages: Any) -> None:
+    first, second = pages(), pages()
+    login(first, base_url, "boss", PASSWORD)
+    login(second, base_url, "boss2", PASSWORD)
+    for pg in (first, second):
+        pg.goto(f"{base_url}/cases/{LATE}")
+        pg.select_option("#assign-duty", "recheck")
+    first.select_option("#assign-to", "sun")
+    first.fill("#assign-reason", "孙立军熟悉边坡工程")
+    second.select_option("#assign-to", "zhao")
+    second.fill("#assign-reason", "赵丽有空")
+    first.click("#assign")
+    first.wait_for_load_state()
+    assert "已指派：复核 → 孙立军（sun）" in first.inner_text("main")
+    second.click("#assign")
+    second.wait_for_load_state()
+    assert "案件已被他人更新，请刷新后重试" in second.inner_text("#errors")
+    held = second.inner_text("#assignees")  # the page shown with the refusal is the case as it is now
+    assert "孙立军（sun）" in held and "孙立军熟悉边坡工程" in held and "赵丽有空" not in held
