@@ -70,3 +70,10 @@ def put_assignment(catalog: Catalog, *, case_id: str, duty: str, account: str, p
         values.update(handler=account, handler_person=person, assigned_at=at)
     conn.execute(update(cases).where(cases.c.case_id == case_id).values(**values))
     return previous
+
+
+def handed_over(catalog: Catalog, case_id: str) -> bool:
+    """A supervisor gave the case's handler / appraiser duty: the handler account then did not sign by
+    uploading, and confirms its own signature like every other signer (「确认署名」)."""
+    t = workspace_assignments_table
+    return catalog._one(select(t.c.duty).where(t.c.case_id == case_id, t.c.duty.in_(WORKER_DUTIES))) is not None

@@ -21,7 +21,16 @@ from generator.loading import load_case
 from generator.types import SHANGHAI
 from gongu.pipeline.assigning import assign_case
 from gongu.pipeline.queue import DueItem, case_steps, open_steps, time_left
-from gongu.pipeline.workspace import CaseConflict, WorkspaceRefused, review_case, submit_case, upload_case
+from gongu.pipeline.workspace import (
+    CaseConflict,
+    WorkspaceRefused,
+    confirm_signature,
+    review_case,
+    submit_case,
+    unconfirmed_people,
+    upload_case,
+)
+from gongu.pipeline.workspace import load as load_ws
 from gongu.settings import load_settings
 from tests import test_workspace_store as store
 from tests.storekit import store_kind  # noqa: F401  (module-scoped, parametrised: sqlite, postgresql)
@@ -209,13 +218,18 @@ def test_a_supervisor_hands_the_case_over_and_the_contact_clock_restarts(catalog
         "chen", "陈晓梅", "2026-01-05T10:00:00+08:00", 2)
     items = open_steps(settings, catalog, now=at("2026-01-05T10:10:00"), person="陈晓梅")
     assert [i.stage for i in items] == ["write"]  # the example records its contact and survey: done
-    # a second supervisor acting on the page rendered at version 1 is told, and nothing changes
+    # a hand-over signs nothing: both handlers now confirm their own signatures (「确认署名」) before an issue
+    assert unconfirmed_people(catalog, done.row, load_ws(home, case_id)) == {"王志强": False, "陈晓梅": False}
+    confirm_signature(catalog, home, case_id, account=other, now="2026-01-05T10:00:30+08:00")
+    assert unconfirmed_people(catalog, get_case(catalog, case_id), load_ws(home, case_id)) == {"王志强": False}
+    assert get_case(catalog, case_id).version == 3  # type: ignore[union-attr]  # the confirmation changed the case
+    # a second supervisor acting on a page rendered before the confirmation is told, and nothing changes
     with pytest.raises(CaseConflict) as info:
         assign_case(catalog, case_id, duty="handler", assignee="wang", reason="再移交", account=SUPERVISOR,
-                    now="2026-01-05T10:01:00+08:00", expected_version=1)
+                    now="2026-01-05T10:01:00+08:00", expected_version=2)
     assert "案件已被他人更新，请刷新后重试" in info.value.reasons[0]
     assert assignments(catalog, case_id)["handler"].account == "chen"
-    assert get_case(catalog, case_id).version == 2  # type: ignore[union-attr]
+    assert get_case(catalog, case_id).version == 3  # type: ignore[union-attr]
 
 
 def test_assignment_is_refused_with_reasons_and_leaves_nothing(catalog: Catalog, home: Path) -> None:

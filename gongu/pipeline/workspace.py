@@ -33,6 +33,7 @@ from archive.workspace import (
     put_case,
     set_status,
 )
+from archive.workspace_assign import assignments, handed_over
 from generator.casefile import read_case_data, write_case_data
 from generator.kinds import Case, is_forensic
 from generator.loading import CaseFileError, LoadedCase, load_case
@@ -292,7 +293,7 @@ def unconfirmed_people(catalog: Catalog, row: WorkspaceCase, loaded: LoadedCase)
     done = confirmations(catalog, row.case_id)
     out = {}
     for person in case_signers(loaded.case):
-        if person == row.handler_person:
+        if person == row.handler_person and not handed_over(catalog, row.case_id):
             continue  # the uploading account's own step (it was checked to be a signer at upload)
         found = done.get(person)
         if found is None or found.content_sha256 != digest:
@@ -324,7 +325,7 @@ def confirm_signature(catalog: Catalog, home: Path, case_id: str, *, account: Ac
     reasons = [refusal] if (refusal := _not_a_signer(loaded.case, account)) else []
     if need not in account.roles:
         reasons.append(f"确认署名须有「{'鉴定人' if need == 'appraiser' else '承办'}」角色")
-    if account.username == row.handler:
+    if account.username == row.handler and not handed_over(catalog, case_id):
         reasons.append(f"账户 {account.username} 上传了本案，其署名已由上传确认")
     if reasons:
         raise WorkspaceRefused(reasons)
@@ -503,7 +504,6 @@ def review_case(catalog: Catalog, home: Path, case_id: str, *, account: Actor, l
 
 def _review_locked(catalog: Catalog, home: Path, case_id: str, *, account: Actor, level: str, decision: str,
                    comment: str | None, now: str, settings: Settings) -> WorkspaceCase:
-    from archive.workspace_assign import assignments
     from gongu.output import GonguError
     from gongu.pipeline.reviewing import ReviewRefused, record_review
 

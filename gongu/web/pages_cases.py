@@ -214,7 +214,7 @@ def _signatures(request: Request, row: Any, loaded: LoadedCase) -> dict[str, Any
     open_ = row.status not in ("issued", "archived")
     return {"signers": signers, "signer_title": workspace.signer_title(loaded.case),
             "unconfirmed": workspace.unconfirmed_signers(catalog, row, loaded),
-            "may_confirm": open_ and account.person in waiting and account.username != row.handler
+            "may_confirm": open_ and account.person in waiting
             and bool(account.roles & UPLOAD_ROLES), "issue_lock": current_lock(catalog, row.case_id)}
 
 
