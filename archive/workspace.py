@@ -111,7 +111,7 @@ class VersionConflict(ArchiveError):
 
     def __init__(self, case_id: str, expected: int, found: int | None) -> None:
         self.case_id, self.expected, self.found = case_id, expected, found
-        super().__init__(f"案件 {case_id} 已被他人更新（页面版本 {expected}，现为 {found}），请刷新后重试")
+        super().__init__(f"案件 {case_id} 的页面版本为 {expected}，现为 {found}")
 
 
 @dataclass(frozen=True)

@@ -259,7 +259,7 @@ def test_two_reviewers_deciding_at_once_the_second_is_told_and_the_first_stands(
     with pytest.raises(CaseConflict) as info:
         review_case(catalog, home, case_id, account=RECHECK, level="proofread", decision="return", comment="重写",
                     now="2026-01-05T10:00:01+08:00", settings=settings, expected_version=shown)
-    assert info.value.reasons[0].startswith("案件已被他人更新，请刷新后重试")
+    assert info.value.reasons == [f"案件已被他人更新，请刷新后重试（案件 {case_id} 的页面版本为 {shown}，现为 {shown + 1}）"]
     after = get_case(catalog, case_id)
     assert after is not None and (after.status, after.next_level, after.version) == ("in_review", "recheck", shown + 1)
     data = json.loads((home / "workspace" / case_id / "case.json").read_text(encoding="utf-8"))

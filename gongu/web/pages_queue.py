@@ -30,6 +30,7 @@ from gongu.web.render import flash, render
 from gongu.web.state import now, web_archive, web_settings
 
 SUPERVISOR_ROLES = frozenset({"supervisor", "forensic_supervisor"})
+SHOWN = 300  # rows a page shows (overdue and soonest first); the count says how many there are in all
 
 
 def _takes(account: Any, item: queue.DueItem) -> bool:
@@ -69,10 +70,11 @@ def queue_page(request: Request) -> Response:
     catalog = web_archive(request).catalog
     from archive.workspace import cases_by_id
 
-    rows = {cid: masked(r) for cid, r in cases_by_id(catalog, sorted({i.case_id for i in items})).items()}
+    rows = {cid: masked(r) for cid, r in cases_by_id(catalog, sorted({i.case_id for i in items[:SHOWN]})).items()}
     account = request.state.account
     return render(request, "queue.html", {
-        "items": [(i, queue.time_left(i)) for i in items], "rows": rows, "kinds": KINDS, "stages": queue.STAGES,
+        "items": [(i, queue.time_left(i)) for i in items[:SHOWN]], "total": len(items), "rows": rows,
+        "kinds": KINDS, "stages": queue.STAGES,
         "filters": {"kind": kind, "stage": stage, "person": person}, "people": people,
         "overdue": sum(1 for i in items if i.overdue),
         "supervisor": bool(account.roles & SUPERVISOR_ROLES)})
