@@ -26,6 +26,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 
@@ -115,20 +116,60 @@ class _Steps:
                                   False, clause))
 
     def by_days(self, stage: str, person: str, due: date | None, estimated: bool, clause: str) -> None:
-        from generator.forensic.workdays import CalendarNotCovered, working_days_between
+        from generator.forensic.holiday_calendar import active_calendar
 
         if due is None:
             self.items.append(DueItem(self.row.case_id, self.row.kind, stage, STAGES[stage], person, None, None,
                                       None, False, estimated, clause))
             return
         today = beijing_date(self.now)
-        try:
-            left = (working_days_between(today, due) if today <= due else -working_days_between(due, today))
-        except CalendarNotCovered:
-            left = None
+        left = _days_left(today, due, active_calendar())
         due_at = datetime.combine(due, time(23, 59, 59), SHANGHAI)  # the whole Beijing day counts
         self.items.append(DueItem(self.row.case_id, self.row.kind, stage, STAGES[stage], person, due_at, left,
                                   None, today > due, estimated, clause))
+
+
+_DAYS: dict[tuple[date, date], int | None] = {}
+_DAYS_CALENDAR: list[Any] = [None]  # the calendar _DAYS was counted on
+
+
+def _days_left(today: date, due: date, calendar: Any) -> int | None:
+    """Working days from today to the due day (negative past it), remembered: many cases share a due day."""
+    from generator.forensic.workdays import CalendarNotCovered, working_days_between
+
+    if _DAYS_CALENDAR[0] is not calendar or len(_DAYS) > 10_000:
+        _DAYS.clear()
+        _DAYS_CALENDAR[0] = calendar
+    if (today, due) not in _DAYS:
+        try:
+            _DAYS[today, due] = (working_days_between(today, due, calendar=calendar) if today <= due
+                                 else -working_days_between(due, today, calendar=calendar))
+        except CalendarNotCovered:
+            _DAYS[today, due] = None
+    return _DAYS[today, due]
+
+
+_LIMITS: dict[int, tuple[Case, Any, Any]] = {}  # id(case) → (case, calendar, its TimeLimits or None)
+
+
+def _time_limits(case: Case) -> Any:
+    """generator.forensic.workdays.time_limits of a case, computed once per case file version and calendar
+    (the calendar object changes when the firm's calendar files do); None when a year cannot be counted."""
+    from generator.forensic.holiday_calendar import active_calendar
+    from generator.forensic.workdays import CalendarNotCovered, time_limits
+
+    calendar = active_calendar()
+    hit = _LIMITS.get(id(case))
+    if hit is not None and hit[0] is case and hit[1] is calendar:
+        return hit[2]
+    try:
+        limits = time_limits(case, calendar)  # type: ignore[arg-type]
+    except CalendarNotCovered:
+        limits = None  # the checks name the year that cannot be counted; the step is still open
+    if len(_LIMITS) >= _CACHE_MAX:
+        _LIMITS.clear()
+    _LIMITS[id(case)] = (case, calendar, limits)
+    return limits
 
 
 def _survey_steps(steps: _Steps, case: Case) -> None:
@@ -152,15 +193,10 @@ def _survey_steps(steps: _Steps, case: Case) -> None:
 
 
 def _forensic_steps(steps: _Steps, case: Case) -> None:
-    from generator.forensic.workdays import CalendarNotCovered, time_limits
-
     row = steps.row
     if row.status in ("draft", "returned"):
         tl = case.timeline  # type: ignore[union-attr]
-        try:
-            limits = time_limits(case)  # type: ignore[arg-type]
-        except CalendarNotCovered:
-            limits = None  # the checks name the year that cannot be counted; the step is still open
+        limits = _time_limits(case)
         if tl.accepted_at is None:
             steps.by_days("acceptance", row.handler_person, limits.decision_due if limits else None,
                           bool(limits and limits.decision_due_estimated), "通则 Art 13")
