@@ -182,6 +182,18 @@ def test_completion_due_the_agreed_twenty_working_days_after_the_commission_take
         at("2026-06-08T23:59:59"), "通则 Art 28", True, -1)
 
 
+def test_an_approved_extension_moves_the_completion_deadline(tmp_path: Path) -> None:
+    # 20 agreed working days end Mon 8 June; 5 more: 9, 10, 11, 12 June (21–24), Mon 15 June (25)
+    def extended(data: dict[str, Any]) -> None:
+        _received("2026-05-08T10:05:00", effective="2026-05-11")(data)
+        data["timeline"]["extensions"] = [{"working_days": 5, "reason": "需会诊", "approved_by": "机构负责人",
+                                           "approved_on": "2026-06-05"}]
+
+    case = case_of(tmp_path, "forensic-joint-grade10", extended)
+    done = by_stage(case_steps(row("F1", kind="forensic_appraisal"), case, {}, at("2026-06-09T09:00:00")))["appraisal"]
+    assert (done.due_at, done.overdue, done.working_days_left) == (at("2026-06-15T23:59:59"), False, 4)
+
+
 def test_a_year_without_an_official_calendar_is_marked_estimated(tmp_path: Path) -> None:
     case = case_of(tmp_path, "forensic-joint-grade10", _received("2027-09-28T10:00:00"))
     acc = by_stage(case_steps(row("F1", kind="forensic_appraisal"), case, {}, at("2027-09-28T11:00:00")))["acceptance"]

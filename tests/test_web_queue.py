@@ -114,7 +114,20 @@ def queue_rows(page: Any) -> list[tuple[str, str, str, str]]:
              r.locator("td.left").inner_text()) for r in rows.all()]
 
 
-def test_a_supervisor_hands_a_case_over_and_the_new_handlers_queue_shows_it_due(base_url: str, pages: Any) -> None:
+def _events(home: Path, case_id: str) -> list[Any]:
+    from archive.catalog import Catalog, ServerStore
+    from gongu.settings import load_settings
+
+    url = load_settings(home).store.url
+    catalog = Catalog(ServerStore(url, files_dir=home / "archive" / "packages") if url else home / "archive" / "catalog.sqlite")
+    try:
+        return list(catalog.events(case_id))
+    finally:
+        catalog.close()
+
+
+def test_a_supervisor_hands_a_case_over_and_the_new_handlers_queue_shows_it_due(home: Path, base_url: str,
+                                                                               pages: Any) -> None:
     boss = pages()
     login(boss, base_url, "boss", PASSWORD)
     boss.goto(f"{base_url}/cases/{NEW}")
@@ -126,6 +139,12 @@ def test_a_supervisor_hands_a_case_over_and_the_new_handlers_queue_shows_it_due(
     assert "已指派：承办人员 → 陈晓梅（chen）" in boss.inner_text("main")
     held = boss.inner_text("#assignees")
     assert "陈晓梅（chen）" in held and "王志强出差，移交陈晓梅承办" in held and "2026-01-05 09:10:00" in held
+
+    # the case's trail: who assigned, when, to whom and why (a `web` event of the tamper-evident log)
+    [event] = [e for e in _events(home, NEW) if e.details.get("action") == "case_assign"]
+    assert (event.actor, event.details["to"], event.details["duty"], event.details["reason"]) == (
+        "boss", "chen", "handler", "王志强出差，移交陈晓梅承办")
+    assert event.details["assigned_at"] == "2026-01-05T09:10:00+08:00"
 
     chen = pages()
     login(chen, base_url, "chen", PASSWORD)
