@@ -139,6 +139,11 @@ def test_review_steps_are_held_by_the_assigned_reviewer_or_by_the_role(tmp_path:
     [archive] = case_steps(row("X", status="issued"), case, {}, at("2026-01-05T10:00:00"))
     assert (issue.stage, issue.clause, archive.stage, archive.clause) == ("issue", "9.3", "archive", "10.1")
     assert case_steps(row("X", status="archived"), case, {}, at("2026-01-05T10:00:00")) == []
+    # a case in review is its catalog row alone (its file is not read); a draft whose file cannot be read
+    # leaves its handler the one step of putting it right
+    assert [i.stage for i in case_steps(r, None, held, at("2026-01-05T10:00:00"))] == ["recheck"]
+    [fix] = case_steps(row("X"), None, {}, at("2026-01-05T10:00:00"))
+    assert (fix.stage, fix.person, fix.due_at) == ("write", "王志强", None)
 
 
 # ───────────────────────────── forensic: 通则 Arts 13 and 28 in working days ─────────────────────────────

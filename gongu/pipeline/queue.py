@@ -33,7 +33,7 @@ from sqlalchemy import select
 from archive.catalog import Catalog
 from archive.workspace import WorkspaceCase, workspace_cases_table
 from archive.workspace_assign import Assignment, assignments_of
-from generator.kinds import Case, is_forensic
+from generator.kinds import Case
 from generator.loading import CaseFileError, load_case
 from generator.types import SHANGHAI, beijing_date
 from gongu.settings import Settings
@@ -172,7 +172,7 @@ def _time_limits(case: Case) -> Any:
     return limits
 
 
-def _survey_steps(steps: _Steps, case: Case) -> None:
+def _survey_steps(steps: _Steps, case: Case | None) -> None:
     from generator.rules.commission import contact_due
     from generator.rules.survey import arrival_due
 
@@ -192,11 +192,11 @@ def _survey_steps(steps: _Steps, case: Case) -> None:
         steps.by_hours("archive", steps.person("approve"), None, "10.1")
 
 
-def _forensic_steps(steps: _Steps, case: Case) -> None:
+def _forensic_steps(steps: _Steps, case: Case | None) -> None:
     row = steps.row
     if row.status in ("draft", "returned"):
         tl = case.timeline  # type: ignore[union-attr]
-        limits = _time_limits(case)
+        limits = _time_limits(case)  # type: ignore[arg-type]
         if tl.accepted_at is None:
             steps.by_days("acceptance", row.handler_person, limits.decision_due if limits else None,
                           bool(limits and limits.decision_due_estimated), "通则 Art 13")
@@ -211,8 +211,15 @@ def _forensic_steps(steps: _Steps, case: Case) -> None:
         else:
             steps.by_days("issue", steps.person("approve"), None, False, "通则 Art 37")
     elif row.status == "issued":
-        delivered = case.delivery.delivered_at is not None and case.delivery.closed_at is not None
+        delivery = case.delivery  # type: ignore[union-attr]
+        delivered = delivery.delivered_at is not None and delivery.closed_at is not None
         steps.by_days("archive" if delivered else "delivery", steps.person("approve"), None, False, "通则 Art 42")
+
+
+def needs_case_file(row: WorkspaceCase) -> bool:
+    """Whether the steps of the case are read from its file (its contact, survey, time limits, delivery);
+    a case in review, or an issued survey report, is its catalog row alone."""
+    return row.status in ("draft", "returned") or (row.status == "issued" and row.kind == "forensic_appraisal")
 
 
 def case_steps(row: WorkspaceCase, case: Case | None, held: dict[str, Assignment], now: datetime) -> list[DueItem]:
@@ -221,9 +228,9 @@ def case_steps(row: WorkspaceCase, case: Case | None, held: dict[str, Assignment
     steps = _Steps(row, held, now)
     if row.status == "archived":
         return []
-    if case is None:
+    if case is None and needs_case_file(row):
         steps.by_hours("write", row.handler_person, None, "9.1" if row.kind == "car_survey" else "通则 Art 36")
-    elif is_forensic(case):
+    elif row.kind == "forensic_appraisal":
         _forensic_steps(steps, case)
     else:
         _survey_steps(steps, case)
@@ -250,7 +257,7 @@ def open_steps(settings: Settings, catalog: Catalog, *, now: datetime, person: s
     held = assignments_of(catalog, [r.case_id for r in rows])
     items: list[DueItem] = []
     for row in rows:
-        case = _load(case_file(settings.home, row.case_id))
+        case = _load(case_file(settings.home, row.case_id)) if needs_case_file(row) else None
         items += case_steps(row, case, held.get(row.case_id, {}), now)
     if person is not None:
         items = [i for i in items if i.person == person]
