@@ -407,3 +407,55 @@ def test_daily_scan_reads_the_work_queue(firm, inbox: Inbox, monkeypatch: pytest
     result = daily_scan(settings, catalog, MON_0900)
     assert result.day == date(2026, 3, 2)
     assert sys.modules["gongu.pipeline.queue"].DueItem is DueItem
+
+
+# ──────────────────────────────────────── the SMTP session ────────────────────────────────────────
+
+def _only_wang(now: datetime) -> list[DueItem]:
+    return [s for s in _steps(now) if s.case_id == "C-1"]
+
+
+def test_login_uses_the_password_from_the_environment_only(tmp_path: Path, smtp_port: int,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    from aiosmtpd.smtp import AuthResult, LoginPassword
+
+    def authenticator(server, session, envelope, mechanism, auth_data):  # noqa: ANN001, ANN202
+        ok = isinstance(auth_data, LoginPassword) and auth_data.login in ("gongu", b"gongu") \
+            and auth_data.password in ("s3cret-pw", b"s3cret-pw")
+        return AuthResult(success=ok, handled=False)  # not handled: the server answers 535 itself
+
+    box = Inbox()
+    controller = Controller(box, hostname="127.0.0.1", port=smtp_port, authenticator=authenticator,
+                            auth_require_tls=False, auth_exclude_mechanism=["LOGIN"])  # AUTH PLAIN, as smtplib first tries
+    controller.start()
+    settings = _home(tmp_path / "home", _mail_toml(smtp_port) + 'username = "gongu"\n')
+    catalog = open_store(settings)
+    try:
+        _people(catalog)
+        monkeypatch.delenv("GONGU_MAIL_PASSWORD", raising=False)
+        [missing] = scan(settings, catalog, _only_wang(MON_0900), MON_0900).digests
+        assert missing.error is not None and "GONGU_MAIL_PASSWORD" in missing.error
+        monkeypatch.setenv("GONGU_MAIL_PASSWORD", "wrong-password")
+        [refused] = scan(settings, catalog, _only_wang(MON_0900), MON_0900).digests
+        assert refused.error is not None and "拒绝登录" in refused.error and "wrong-password" not in refused.error
+        assert box.messages == [] and reminders_for(catalog, WANG, date(2026, 3, 2))[0].sent_at is None
+        monkeypatch.setenv("GONGU_MAIL_PASSWORD", "s3cret-pw")
+        [sent] = scan(settings, catalog, _only_wang(MON_0900), MON_0900).digests
+        assert sent.sent and len(box.messages) == 1
+    finally:
+        catalog.close()
+        controller.stop()
+
+
+def test_starttls_refused_by_the_server_is_a_failure_not_a_plain_text_send(tmp_path: Path, inbox: Inbox,
+                                                                           smtp_port: int) -> None:
+    toml = _mail_toml(smtp_port).replace('security = "none"', 'security = "starttls"')
+    settings = _home(tmp_path / "home", toml)
+    catalog = open_store(settings)
+    try:
+        _people(catalog)
+        [digest] = scan(settings, catalog, _only_wang(MON_0900), MON_0900).digests
+        assert not digest.sent and digest.error is not None and "STARTTLS" in digest.error
+        assert inbox.messages == []
+    finally:
+        catalog.close()
