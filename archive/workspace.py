@@ -33,6 +33,7 @@ from sqlalchemy import (
 from sqlalchemy.sql.elements import ColumnElement
 
 from archive.catalog import Catalog, metadata
+from archive.errors import ArchiveError
 
 STATUSES = {"draft": "草稿", "in_review": "审核中", "returned": "已退回", "issued": "已出具", "archived": "已归档"}
 LEVEL_VALUES = ("proofread", "recheck", "approve")
@@ -52,6 +53,10 @@ workspace_cases_table = Table(
     Column("search_text", Text, nullable=False),  # case id, project, insured, name: lower-cased, for LIKE
     Column("created_at", Text, nullable=False),
     Column("updated_at", Text, nullable=False),
+    # Raised on every change of the case (revision 0010): a decision or assignment made on a page rendered
+    # at an older version is refused (VersionConflict), so two people acting at once never both succeed.
+    Column("version", Integer, nullable=False, server_default="0"),
+    Column("assigned_at", Text),  # when a supervisor last assigned the handler: the 4.4 clock starts here
     CheckConstraint("status IN ('draft', 'in_review', 'returned', 'issued', 'archived')"),
     Index("workspace_cases_status", "status", "updated_at"),
     Index("workspace_cases_handler", "handler", "updated_at"),
@@ -82,6 +87,31 @@ workspace_case_people_table = Table(
     PrimaryKeyConstraint("case_id", "person"),
     Index("workspace_case_people_person", "person", "case_id"),
 )
+# Who holds each duty on a case as a supervisor assigned it (revision 0010): the handler (survey) or
+# appraiser (forensic), and the reviewer of each level. One row per duty; the history of assignments is
+# the case's trail in the event log. Functions: archive/workspace_assign.py.
+DUTIES = {"handler": "承办人员", "appraiser": "鉴定人", "proofread": "校对", "recheck": "复核", "approve": "审核"}
+workspace_assignments_table = Table(
+    "workspace_assignments", metadata,
+    Column("case_id", Text, ForeignKey("workspace_cases.case_id"), nullable=False),
+    Column("duty", Text, nullable=False),
+    Column("account", Text, nullable=False),  # username
+    Column("person", Text, nullable=False),  # its registered person, as the case people table holds names
+    Column("assigned_by", Text, nullable=False),  # the supervisor's username
+    Column("assigned_at", Text, nullable=False),
+    Column("reason", Text, nullable=False),
+    PrimaryKeyConstraint("case_id", "duty"),
+    CheckConstraint("duty IN ('handler', 'appraiser', 'proofread', 'recheck', 'approve')"),
+    Index("workspace_assignments_person", "person", "case_id"),
+)
+
+
+class VersionConflict(ArchiveError):
+    """The case changed since the page the action came from was rendered (another person acted first)."""
+
+    def __init__(self, case_id: str, expected: int, found: int | None) -> None:
+        self.case_id, self.expected, self.found = case_id, expected, found
+        super().__init__(f"案件 {case_id} 已被他人更新（页面版本 {expected}，现为 {found}），请刷新后重试")
 
 
 @dataclass(frozen=True)
@@ -98,6 +128,8 @@ class WorkspaceCase:
     next_level: str | None
     created_at: str
     updated_at: str
+    version: int = 0
+    assigned_at: str | None = None
 
     @property
     def status_title(self) -> str:
@@ -168,12 +200,16 @@ def put_case(catalog: Catalog, *, case_id: str, kind: str, status: str, handler:
     found = conn.execute(select(workspace_cases_table.c.case_id)
                          .where(workspace_cases_table.c.case_id == case_id)).first()
     if found is None:
-        conn.execute(insert(workspace_cases_table).values(case_id=case_id, created_at=at, **values))
+        conn.execute(insert(workspace_cases_table).values(case_id=case_id, created_at=at, version=1, **values))
     else:
-        conn.execute(update(workspace_cases_table).where(workspace_cases_table.c.case_id == case_id).values(**values))
+        conn.execute(update(workspace_cases_table).where(workspace_cases_table.c.case_id == case_id)
+                     .values(version=workspace_cases_table.c.version + 1, **values))
     p = workspace_case_people_table
     conn.execute(delete(p).where(p.c.case_id == case_id))
-    for person in sorted({handler_person, *(people or [])} - {""}):
+    # people a supervisor assigned stay on the case through a re-upload (archive/workspace_assign.py)
+    assigned = [r[0] for r in conn.execute(select(workspace_assignments_table.c.person)
+                                           .where(workspace_assignments_table.c.case_id == case_id))]
+    for person in sorted({handler_person, *(people or []), *assigned} - {""}):
         conn.execute(insert(p).values(case_id=case_id, person=person))
 
 
@@ -183,8 +219,26 @@ def case_people(catalog: Catalog, case_id: str) -> list[str]:
 
 
 def set_status(catalog: Catalog, case_id: str, status: str, *, next_level: str | None, at: str) -> None:
-    catalog._writing().execute(update(workspace_cases_table).where(workspace_cases_table.c.case_id == case_id)
-                               .values(status=status, next_level=next_level, updated_at=at))
+    t = workspace_cases_table
+    catalog._writing().execute(update(t).where(t.c.case_id == case_id)
+                               .values(status=status, next_level=next_level, updated_at=at, version=t.c.version + 1))
+
+
+def check_version(catalog: Catalog, case_id: str, expected: int | None) -> None:
+    """Inside the caller's write transaction (the catalog's write lock orders racers): VersionConflict
+    unless the case is still at `expected` (None: the caller has no page version to hold it to)."""
+    if expected is None:
+        return
+    t = workspace_cases_table
+    found = catalog._writing().execute(select(t.c.version).where(t.c.case_id == case_id)).scalar()
+    if found != expected:
+        raise VersionConflict(case_id, expected, found)
+
+
+def bump_version(catalog: Catalog, case_id: str, *, at: str) -> None:
+    """Record a change of the case that touches no other column of its row (inside the caller's write)."""
+    t = workspace_cases_table
+    catalog._writing().execute(update(t).where(t.c.case_id == case_id).values(version=t.c.version + 1, updated_at=at))
 
 
 def add_comment(catalog: Catalog, *, case_id: str, level: str, decision: str, account: str, person: str,
@@ -239,7 +293,7 @@ def status_counts(catalog: Catalog, visible: ColumnElement[bool] | None = None) 
     return {r["status"]: int(r["n"]) for r in rows}
 
 
-__all__ = ["STATUSES", "CasePage", "ReviewComment", "WorkspaceCase", "add_comment", "case_people", "comments",
-           "get_case",
+__all__ = ["STATUSES", "CasePage", "ReviewComment", "VersionConflict", "WorkspaceCase", "add_comment", "bump_version",
+           "case_people", "check_version", "comments", "get_case",
            "list_cases", "put_case", "set_status", "status_counts", "workspace_cases_table",
-           "workspace_case_people_table", "workspace_comments_table"]
+           "workspace_assignments_table", "workspace_case_people_table", "workspace_comments_table"]

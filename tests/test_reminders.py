@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import email
 import email.policy
+import json
 import socket
-import sys
 import threading
-import types
-from dataclasses import dataclass
 from datetime import date, datetime
 from email.message import EmailMessage
 from pathlib import Path
@@ -31,6 +29,7 @@ from archive.reminders import reminders_table
 from generator.types import SHANGHAI
 from gongu.cli.app import app
 from gongu.pipeline.archiving import open_store
+from gongu.pipeline.queue import DueItem
 from gongu.pipeline.reminders import daily_scan, reminders_for, scan
 from gongu.settings import Settings, load_settings
 
@@ -44,28 +43,10 @@ TUE_0900 = datetime(2026, 3, 3, 9, 0, tzinfo=SHANGHAI)
 
 # ─────────────────────────────────────────── fixtures ───────────────────────────────────────────
 
-try:
-    from gongu.pipeline.queue import DueItem  # type: ignore[import-not-found, unused-ignore]
-except ImportError:  # the work queue is not on this branch yet: the same frozen record, for the fixtures only
-    @dataclass(frozen=True)
-    class DueItem:  # type: ignore[no-redef]
-        case_id: str
-        kind: str
-        stage: str
-        stage_title: str
-        person: str
-        due_at: datetime | None
-        working_days_left: int | None
-        hours_left: float | None
-        overdue: bool
-        estimated: bool
-        clause: str
-
-
 def _step(case_id: str, stage: str, title: str, person: str, due: datetime | None, now: datetime, *,
           kind: str = "car_survey", clause: str = "4.4", working_days: int | None = None,
           estimated: bool = False) -> DueItem:
-    hours = None if due is None or working_days is not None else round((due - now).total_seconds() / 3600, 1)
+    hours = None if due is None or working_days is not None else round((due - now).total_seconds() / 3600, 2)
     overdue = due is not None and due < now
     return DueItem(case_id=case_id, kind=kind, stage=stage, stage_title=title, person=person, due_at=due,
                    working_days_left=working_days, hours_left=hours, overdue=overdue, estimated=estimated,
@@ -79,9 +60,10 @@ def _steps(now: datetime) -> list[DueItem]:
         _step("C-1", "contact", "联系被保险人", WANG, datetime(2026, 3, 2, 8, 30, tzinfo=SHANGHAI), now),
         # C-2 contacted Mon 09:00 with a 12-hour arrival limit (5.1) → due Mon 21:00
         _step("C-2", "survey", "到达现场查勘", WANG, datetime(2026, 3, 2, 21, 0, tzinfo=SHANGHAI), now, clause="5.1"),
-        # F-1 forensic appraisal, last working day of the limit is Mon 2 March (通则 Art 28) → due Mon 24:00
-        _step("F-1", "appraise", "鉴定", WANG, datetime(2026, 3, 3, 0, 0, tzinfo=SHANGHAI), now,
-              kind="forensic_appraisal", clause="通则 第二十八条", working_days=0 if now.day == 2 else -1),
+        # F-1 forensic appraisal whose last working day is Mon 2 March (通则 Art 28): due at the end of that
+        # Beijing day, 23:59:59; Tuesday it is one working day overdue
+        _step("F-1", "appraisal", "完成鉴定", WANG, datetime(2026, 3, 2, 23, 59, 59, tzinfo=SHANGHAI), now,
+              kind="forensic_appraisal", clause="通则 Art 28", working_days=0 if now.day == 2 else -1),
         # C-4 report due Tue 14:00: not within a day at Mon 09:00 (29 h), within a day at Mon 15:00 (23 h)
         _step("C-4", "write", "撰写报告", WANG, datetime(2026, 3, 3, 14, 0, tzinfo=SHANGHAI), now, clause="7.1"),
         # C-5 for 周静 (no e-mail address): due Mon 12:00
@@ -177,12 +159,12 @@ def test_the_digest_arrives_with_the_overdue_and_due_within_a_day(firm, inbox: I
         "截至 2026-03-02 09:00（北京时间），以下待办逾期或将在一日内到期：\n\n"
         "【逾期】\n"
         "1. 案件 C-1 · 联系被保险人\n"
-        "   到期：2026-03-02 08:30　逾期 0.5 小时　依据：4.4\n\n"
+        "   到期：2026-03-02 08:30　逾期 30 分钟　依据：4.4\n\n"
         "【一日内到期】\n"
         "2. 案件 C-2 · 到达现场查勘\n"
         "   到期：2026-03-02 21:00　剩 12.0 小时　依据：5.1\n"
-        "3. 案件 F-1 · 鉴定\n"
-        "   到期：2026-03-03 00:00　今日到期　依据：通则 第二十八条\n\n"
+        "3. 案件 F-1 · 完成鉴定\n"
+        "   到期：2026-03-02 23:59　剩 0 个工作日　依据：通则 Art 28\n\n"
         "详见工作台「我的待办」页面。同一步骤每天只提醒一次。\n\n"
         "—— Gongu 公估工作台（系统自动发送，请勿回复）\n")
 
@@ -227,7 +209,7 @@ def test_the_next_day_reminds_again_of_what_is_still_due(firm, inbox: Inbox) -> 
     assert msg["Subject"] == "Gongu 待办提醒 2026-03-03：逾期 2 项，一日内到期 1 项"
     body = _body(msg)
     assert "1. 案件 C-1 · 联系被保险人\n   到期：2026-03-02 08:30　逾期 24.5 小时　依据：4.4\n" in body
-    assert "2. 案件 F-1 · 鉴定\n   到期：2026-03-03 00:00　逾期 1 个工作日　依据：通则 第二十八条\n" in body
+    assert "2. 案件 F-1 · 完成鉴定\n   到期：2026-03-02 23:59　逾期 1 个工作日　依据：通则 Art 28\n" in body
     assert "3. 案件 C-4 · 撰写报告\n   到期：2026-03-03 14:00　剩 5.0 小时　依据：7.1\n" in body
     assert [r.case_id for r in reminders_for(catalog, WANG, date(2026, 3, 3))] == ["C-1", "F-1", "C-4"]
     # Monday's record is kept as it was
@@ -393,22 +375,6 @@ def test_users_email_sets_and_clears_an_address(tmp_path: Path, monkeypatch: pyt
     assert result.exit_code == 0 and email_of("zhou") is None
 
 
-def test_daily_scan_reads_the_work_queue(firm, inbox: Inbox, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: ANN001
-    """daily_scan(settings, catalog, now), the periodic job's entry, takes its steps from open_steps."""
-    settings, catalog = firm
-    if "gongu.pipeline.queue" not in sys.modules:
-        try:
-            import gongu.pipeline.queue  # noqa: F401
-        except ImportError:
-            standin = types.ModuleType("gongu.pipeline.queue")
-            standin.DueItem = DueItem  # type: ignore[attr-defined]
-            standin.open_steps = lambda settings, catalog, *, now, person=None: _steps(now)  # type: ignore[attr-defined]
-            monkeypatch.setitem(sys.modules, "gongu.pipeline.queue", standin)
-    result = daily_scan(settings, catalog, MON_0900)
-    assert result.day == date(2026, 3, 2)
-    assert sys.modules["gongu.pipeline.queue"].DueItem is DueItem
-
-
 # ──────────────────────────────────────── the SMTP session ────────────────────────────────────────
 
 def _only_wang(now: datetime) -> list[DueItem]:
@@ -459,3 +425,74 @@ def test_starttls_refused_by_the_server_is_a_failure_not_a_plain_text_send(tmp_p
         assert inbox.messages == []
     finally:
         catalog.close()
+
+
+# ─────────────────────────────── from the work queue (daily_scan, gongu remind) ───────────────────────────────
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "slope-collapse"
+
+
+def _uploaded_uncontacted(settings: Settings, catalog: Catalog) -> str:
+    """The slope-collapse example, uploaded by 王志强 before any contact or survey: its 指派时间 is
+    2025-07-12 09:40 and its site is in the city's surroundings (5.1.2, 6 hours)."""
+    from gongu.pipeline.workspace import upload_case
+    from tests.test_workspace_store import HANDLER, example_data, files_of
+
+    data = example_data()
+    data.pop("contact")
+    data["survey"]["record_items"] = []
+    for item in (*data["survey"]["photos"], *data["losses"]):
+        item.pop("record_item", None)
+    assert data["assigned_at"] == "2025-07-12T09:40:00"
+    assert data["survey"]["location_band"] == "surrounding"
+    return upload_case(catalog, settings.home, files_of(data), account=HANDLER,
+                       now="2025-07-12T09:45:00+08:00").case_id
+
+
+def test_the_daily_scan_reminds_of_the_work_queues_steps(firm, inbox: Inbox) -> None:  # noqa: ANN001
+    settings, catalog = firm
+    case_id = _uploaded_uncontacted(settings, catalog)
+    # 4.4: contact due 09:40 + 30 min = 10:10; 5.1.2: arrival due 09:40 + 6 h = 15:40; writing has no limit
+    daily_scan(settings, catalog, datetime(2025, 7, 12, 10, 0, tzinfo=SHANGHAI))
+    [(_, to, msg)] = inbox.messages
+    assert to == ["wang@firm.example"] and msg["Subject"] == "Gongu 待办提醒 2025-07-12：一日内到期 2 项"
+    assert _body(msg).count(f"案件 {case_id} ·") == 2
+    assert (f"1. 案件 {case_id} · 联系被保险人\n   到期：2025-07-12 10:10　剩 10 分钟　依据：4.4\n"
+            f"2. 案件 {case_id} · 到达现场查勘\n   到期：2025-07-12 15:40　剩 5.7 小时　依据：5.1.2\n") in _body(msg)
+
+    # 16:00 the same day both are overdue, but were reminded today already
+    assert daily_scan(settings, catalog, datetime(2025, 7, 12, 16, 0, tzinfo=SHANGHAI)).digests == ()
+    assert len(inbox.messages) == 1
+    # next morning 09:00: overdue by 22 h 50 min and 17 h 20 min
+    daily_scan(settings, catalog, datetime(2025, 7, 13, 9, 0, tzinfo=SHANGHAI))
+    msg = inbox.messages[1][2]
+    assert msg["Subject"] == "Gongu 待办提醒 2025-07-13：逾期 2 项"
+    assert (f"1. 案件 {case_id} · 联系被保险人\n   到期：2025-07-12 10:10　逾期 22.8 小时　依据：4.4\n"
+            f"2. 案件 {case_id} · 到达现场查勘\n   到期：2025-07-12 15:40　逾期 17.3 小时　依据：5.1.2\n") in _body(msg)
+
+
+def test_gongu_remind_prints_what_was_or_would_be_sent(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = _home(tmp_path / "home", '[people]\nnames = ["王志强", "周静"]\n')  # no [mail]: the page only
+    catalog = open_store(settings)
+    try:
+        _people(catalog)
+        case_id = _uploaded_uncontacted(settings, catalog)
+    finally:
+        catalog.close()
+    monkeypatch.setenv("GONGU_HOME", str(settings.home))
+
+    dry = runner.invoke(app, ["remind", "--dry-run", "--json"])  # the wall clock: both steps long overdue
+    assert dry.exit_code == 0, dry.output
+    report = json.loads(dry.output)
+    assert report["dry_run"] is True and report["mail_configured"] is False
+    [digest] = report["digests"]
+    assert (digest["person"], digest["channel"], digest["sent"]) == (WANG, "page", False)
+    assert [(i["case_id"], i["stage"], i["overdue"], i["clause"]) for i in digest["items"]] == [
+        (case_id, "contact", True, "4.4"), (case_id, "survey", True, "5.1.2")]
+
+    done = runner.invoke(app, ["remind"])
+    assert done.exit_code == 0, done.output
+    assert "王志强：2 项，已记录于待办页面" in done.output and "联系被保险人" in done.output
+    again = runner.invoke(app, ["remind", "--json"])
+    assert again.exit_code == 0 and json.loads(again.output)["digests"] == []
+    assert json.loads(again.output)["already_reminded_today"] == 2

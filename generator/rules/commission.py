@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from generator.model import COMMISSION_TYPE_TITLES, CommissionType, PartyRole
 from generator.rules.rule import Miss, RuleContext, rule
@@ -19,6 +19,11 @@ _ROLE_TITLES = {PartyRole.insurer: "保险人", PartyRole.insured: "被保险人
                 PartyRole.other: "其他"}
 
 CONTACT_LIMIT = timedelta(minutes=30)  # 4.4
+
+
+def contact_due(assigned_at: datetime) -> datetime:
+    """4.4: the insured is to be contacted within 30 minutes of the assignment (30:00 exactly is within)."""
+    return assigned_at + CONTACT_LIMIT
 
 
 @rule("commission.letters", "4.1", "blocking", "委托书与委托方式相符")
@@ -63,7 +68,7 @@ def contact_within_30_min(ctx: RuleContext) -> Iterator[Miss]:
     if contact is None:
         return  # contact.recorded reports the gap
     delay = contact.contacted_at - ctx.case.assigned_at
-    if delay > CONTACT_LIMIT:  # exactly 30:00 is still "within" 30 minutes
+    if contact.contacted_at > contact_due(ctx.case.assigned_at):  # exactly 30:00 is still "within" 30 minutes
         minutes = delay.total_seconds() / 60
         yield Miss("$.contact.contacted_at", f"约定查勘联系 / 联系被保险人时间：指派后 {minutes:g} 分钟才联系，超过30分钟",
                    contact.contacted_at.isoformat())

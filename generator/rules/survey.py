@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from generator.model import LOCATION_BAND_TITLES, DocumentStatus, LocationBand, NoticeReceipt
+from generator.model import LOCATION_BAND_TITLES, CarSurveyCase, DocumentStatus, LocationBand, NoticeReceipt
 from generator.rules.rule import Miss, RuleContext, rule
 
 # 5.1.1–5.1.4: "宜在 N 小时内赶到现场", counted from the assignment (4.4 starts the clock there too).
@@ -15,6 +15,19 @@ ARRIVAL_LIMITS = {
     LocationBand.province: timedelta(hours=12),
     LocationBand.out_of_province: timedelta(hours=24),
 }
+ARRIVAL_CLAUSES = {LocationBand.city: "5.1.1", LocationBand.surrounding: "5.1.2", LocationBand.province: "5.1.3",
+                   LocationBand.out_of_province: "5.1.4"}
+
+
+def arrival_due(case: CarSurveyCase, assigned_at: datetime | None = None) -> tuple[datetime, str]:
+    """When the surveyor should be on site and the clause that says so: the time agreed with the parties
+    (5.1.5, which replaces the band limit), else the assignment plus the band's limit (5.1.1–5.1.4).
+    `assigned_at`: the clock's start when not the case file's (a supervisor's later assignment)."""
+    contact = case.contact
+    if contact is not None and contact.agreed_survey_time is not None:
+        return contact.agreed_survey_time, "5.1.5"
+    band = case.survey.location_band
+    return (assigned_at or case.assigned_at) + ARRIVAL_LIMITS[band], ARRIVAL_CLAUSES[band]
 
 
 def _arrival_rule(band: LocationBand, ctx: RuleContext) -> Iterator[Miss]:
@@ -24,7 +37,7 @@ def _arrival_rule(band: LocationBand, ctx: RuleContext) -> Iterator[Miss]:
         return
     limit = ARRIVAL_LIMITS[band]
     delay = case.survey.arrived_at - case.assigned_at
-    if delay > limit:  # arriving exactly at the limit is within it
+    if case.survey.arrived_at > arrival_due(case)[0]:  # arriving exactly at the limit is within it
         hours = delay.total_seconds() / 3600
         yield Miss("$.survey.arrived_at", f"现场查勘 / 到达现场时间：{LOCATION_BAND_TITLES[band]}的案件宜在指派后 "
                    f"{limit.total_seconds() / 3600:g} 小时内到达，实际 {hours:.2f} 小时", case.survey.arrived_at.isoformat())
@@ -57,7 +70,7 @@ def arrival_agreed_time(ctx: RuleContext) -> Iterator[Miss]:
         return
     # Tolerance: none after the agreed time; arriving earlier and waiting is keeping the appointment.
     arrived = ctx.case.survey.arrived_at
-    if arrived > contact.agreed_survey_time:
+    if arrived > arrival_due(ctx.case)[0]:
         late = (arrived - contact.agreed_survey_time).total_seconds() / 60
         yield Miss("$.survey.arrived_at", f"现场查勘 / 到达现场时间：晚于约定查勘时间 {late:g} 分钟 "
                    f"（约定 {contact.agreed_survey_time.isoformat()}）", arrived.isoformat())

@@ -14,12 +14,13 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from archive import reminders as store
 from archive.accounts import addresses_of
 from archive.reminders import ReminderRow
 from generator.types import SHANGHAI, beijing_date
+from gongu.pipeline.queue import DueItem, open_steps, time_left
 from gongu.settings import Settings
 
 if TYPE_CHECKING:
@@ -27,22 +28,6 @@ if TYPE_CHECKING:
 
 # "falls due within a day": a due time at most this far ahead
 WITHIN = timedelta(days=1)
-
-
-class Step(Protocol):
-    """What the scan reads of an open step (gongu.pipeline.queue.DueItem)."""
-
-    case_id: str
-    kind: str
-    stage: str
-    stage_title: str
-    person: str
-    due_at: datetime | None
-    working_days_left: int | None
-    hours_left: float | None
-    overdue: bool
-    estimated: bool
-    clause: str
 
 
 @dataclass(frozen=True)
@@ -89,7 +74,7 @@ def _item_json(r: ReminderRow) -> dict[str, Any]:
 
 # ───────────────────────────────────────── what is due ─────────────────────────────────────────
 
-def due_soon(step: Step, now: datetime) -> bool:
+def due_soon(step: DueItem, now: datetime) -> bool:
     """Overdue, or due within a day: by the due time when known; else a limit counted in working days
     with at most one working day left; else at most 24 hours left."""
     if step.overdue:
@@ -101,21 +86,7 @@ def due_soon(step: Step, now: datetime) -> bool:
     return step.hours_left is not None and step.hours_left <= WITHIN.total_seconds() / 3600
 
 
-def time_left(step: Step) -> str:
-    """剩 5.5 小时 / 剩 1 个工作日 / 今日到期 / 逾期 2.0 小时 (working days for the forensic limits), 估算 when the
-    holiday calendar of that year is estimated."""
-    if step.working_days_left is not None:
-        days = step.working_days_left
-        text = (f"逾期 {abs(days)} 个工作日" if step.overdue and days else "逾期" if step.overdue
-                else "今日到期" if days == 0 else f"剩 {days} 个工作日")
-    elif step.hours_left is not None:
-        text = f"逾期 {abs(step.hours_left):.1f} 小时" if step.overdue else f"剩 {step.hours_left:.1f} 小时"
-    else:
-        text = "逾期" if step.overdue else "—"
-    return text + ("（估算）" if step.estimated else "")
-
-
-def _entry(step: Step) -> dict[str, Any]:
+def _entry(step: DueItem) -> dict[str, Any]:
     return {"case_id": step.case_id, "stage": step.stage, "kind": step.kind, "stage_title": step.stage_title,
             "due_at": step.due_at.astimezone(SHANGHAI).isoformat(timespec="seconds") if step.due_at else None,
             "time_left": time_left(step), "overdue": step.overdue, "estimated": step.estimated,
@@ -140,19 +111,17 @@ def _ordered(rows: Sequence[ReminderRow]) -> tuple[ReminderRow, ...]:
 def daily_scan(settings: Settings, catalog: Catalog, now: datetime, *, dry_run: bool = False) -> ScanResult:
     """The periodic deadline scan (the "deadline_scan" job and `gongu remind`): every open step of every
     person from the work queue, reminded once a day."""
-    from gongu.pipeline.queue import open_steps
-
     return scan(settings, catalog, open_steps(settings, catalog, now=now), now, dry_run=dry_run)
 
 
-def scan(settings: Settings, catalog: Catalog, steps: Sequence[Step], now: datetime, *,
+def scan(settings: Settings, catalog: Catalog, steps: Sequence[DueItem], now: datetime, *,
          dry_run: bool = False) -> ScanResult:
     """Remind each person of `steps` that are overdue or due within a day, once per step and day.
     `dry_run`: what would be recorded and sent; nothing is written or sent."""
     now = now.astimezone(SHANGHAI)
     day = beijing_date(now)
     mail = settings.mail
-    per_person: dict[str, list[Step]] = {}
+    per_person: dict[str, list[DueItem]] = {}
     skipped: list[str] = []
     for step in steps:
         if not due_soon(step, now):
@@ -241,5 +210,4 @@ def reminders_for(catalog: Catalog, person: str, day: date) -> list[ReminderRow]
     return list(_ordered(store.recorded(catalog, day, person)))
 
 
-__all__ = ["Digest", "ScanResult", "Step", "daily_scan", "digest_text", "due_soon", "reminders_for", "scan",
-           "time_left"]
+__all__ = ["Digest", "ScanResult", "daily_scan", "digest_text", "due_soon", "reminders_for", "scan"]

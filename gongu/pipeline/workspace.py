@@ -27,6 +27,7 @@ from archive.catalog import Catalog
 from archive.workspace import (
     WorkspaceCase,
     add_comment,
+    bump_version,
     comments,
     get_case,
     put_case,
@@ -77,6 +78,16 @@ class WorkspaceRefused(Exception):
     def __init__(self, reasons: list[str]) -> None:
         self.reasons = reasons
         super().__init__("; ".join(reasons))
+
+
+CONFLICT = "案件已被他人更新，请刷新后重试"
+
+
+class CaseConflict(WorkspaceRefused):
+    """The case changed since the page the action came from (its version): another person acted first."""
+
+    def __init__(self, conflict: Exception) -> None:
+        super().__init__([f"{CONFLICT}（{conflict}）"])
 
 
 def workspace_root(home: Path) -> Path:
@@ -320,6 +331,7 @@ def confirm_signature(catalog: Catalog, home: Path, case_id: str, *, account: Ac
     with catalog.write():
         confirm(catalog, case_id=case_id, person=account.person, account=account.username,
                 content_sha256=content_digest(read_case_data(loaded)), at=now)
+        bump_version(catalog, case_id, at=now)
     return _require(catalog, case_id)
 
 
@@ -469,21 +481,41 @@ def _level_index(level: str) -> int:
 
 
 def review_case(catalog: Catalog, home: Path, case_id: str, *, account: Actor, level: str, decision: str,
-                comment: str | None, now: str, settings: Settings) -> WorkspaceCase:
+                comment: str | None, now: str, settings: Settings,
+                expected_version: int | None = None) -> WorkspaceCase:
     """Record one level's decision in case.json exactly as `gongu review` does (gongu.pipeline.reviewing), after the
-    account rules; a return sends the case back to its handler with the comment."""
+    account rules; a return sends the case back to its handler with the comment. `expected_version`: the
+    case version the deciding page showed (CaseConflict when the case changed since)."""
+    from archive.workspace import VersionConflict, check_version
+
+    if level not in REVIEW_LEVELS or decision not in ("approve", "return"):
+        raise WorkspaceRefused([f"审核级别或决定无效：{level!r} {decision!r}"])
+    # Under the catalog's write lock from the version check to the recorded decision: of two reviewers
+    # deciding at once, the second finds the version moved on and is refused before writing anything.
+    try:
+        with catalog.write():
+            check_version(catalog, case_id, expected_version)
+            return _review_locked(catalog, home, case_id, account=account, level=level, decision=decision,
+                                  comment=comment, now=now, settings=settings)
+    except VersionConflict as exc:
+        raise CaseConflict(exc) from None
+
+
+def _review_locked(catalog: Catalog, home: Path, case_id: str, *, account: Actor, level: str, decision: str,
+                   comment: str | None, now: str, settings: Settings) -> WorkspaceCase:
+    from archive.workspace_assign import assignments
     from gongu.output import GonguError
     from gongu.pipeline.reviewing import ReviewRefused, record_review
 
     row = _require(catalog, case_id)
-    if level not in REVIEW_LEVELS or decision not in ("approve", "return"):
-        raise WorkspaceRefused([f"审核级别或决定无效：{level!r} {decision!r}"])
     if row.status != "in_review":
         raise WorkspaceRefused([f"案件状态为「{row.status_title}」，不在审核中"])
     _not_held(catalog, case_id)
     loaded = load(home, case_id)
     titles = level_titles(loaded.case)
     reasons = account_review_problems(catalog, row, account, level, titles)
+    if (held := assignments(catalog, case_id).get(level)) is not None and held.account != account.username:
+        reasons.append(f"本案的{titles[ReviewLevel(level)]}已由主管指派给账户 {held.account}（{held.person}）")
     if decision == "return" and not (comment and comment.strip()):
         reasons.append("退回须写明意见，承办人员据此修改")
     if reasons:

@@ -37,6 +37,7 @@ PAGE_MODULES = [
     "gongu.web.pages_accounts",
     "gongu.web.pages_cases",
     "gongu.web.pages_review",
+    "gongu.web.pages_queue",
     "gongu.web.pages_forensic",
     "gongu.web.pages_archive",
 ]

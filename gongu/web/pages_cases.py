@@ -184,7 +184,23 @@ def case_context(request: Request, case_id: str) -> dict[str, Any] | None:
         "issued": workspace.issued_files(home, loaded),
     })
     context.update(_signatures(request, row, loaded))
+    context["assign"] = _assignment(request, row)
     return context
+
+
+def _assignment(request: Request, row: WorkspaceCase) -> dict[str, Any]:
+    """Who holds each duty on the case; for the kind's supervisor, the accounts each duty may go to."""
+    from archive.accounts import list_accounts
+    from archive.workspace_assign import assignments
+    from gongu.access.case_access import supervises
+    from gongu.pipeline.assigning import duties_of, duty_roles
+
+    catalog = web_archive(request).catalog
+    duties = duties_of(row.kind)
+    may = supervises(request.state.account, row.kind) and row.status not in ("issued", "archived")
+    wanted = frozenset().union(*(duty_roles(row.kind, d) for d in duties))
+    accounts = [a for a in list_accounts(catalog) if not a.disabled and a.roles & wanted] if may else []
+    return {"duties": duties, "held": assignments(catalog, row.case_id), "may": may, "accounts": accounts}
 
 
 def _signatures(request: Request, row: Any, loaded: LoadedCase) -> dict[str, Any]:

@@ -5,6 +5,7 @@ pipeline of `gongu issue`) and archives it (`gongu archive ingest`). The rules a
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 from urllib.parse import quote
 
 from starlette.requests import Request
@@ -73,12 +74,25 @@ def decide(request: Request) -> Response:
     try:
         row = workspace.review_case(web_archive(request).catalog, _home(request), case_id,
                                     account=request.state.account, level=level, decision=decision,
-                                    comment=comment, now=_now(request), settings=web_settings(request))
+                                    comment=comment, now=_now(request), settings=web_settings(request),
+                                    expected_version=form_version(form))
+    except workspace.CaseConflict as exc:  # another reviewer decided first: theirs stands, nothing of this was written
+        trail.record(request, "review_conflict", case_id=case_id, level=level, decision=decision)
+        return case_page_with_errors(request, case_id, exc.reasons)
     except workspace.WorkspaceRefused as exc:
         return case_page_with_errors(request, case_id, exc.reasons)
     trail.record(request, f"review_{decision}", case_id=case_id, report_number=row.report_number, level=level)
     flash(request, DONE[decision])
     return RedirectResponse(f"/cases/{quote(case_id)}", status_code=303)
+
+
+def form_version(form: Any) -> int | None:
+    """The case version the form was rendered with; None when the request carries none (a script's POST:
+    the catalog's write lock and the status checks still order it), -1 when malformed (never matches)."""
+    raw = form.get("version")
+    if raw is None:
+        return None
+    return int(raw) if str(raw).isdigit() and len(str(raw)) < 12 else -1
 
 
 def _level_blocker(request: Request, case_id: str, level: str) -> str | None:

@@ -1,4 +1,4 @@
-"""Revision 0011: the reminders the daily deadline scan recorded, one per person, case step and Beijing
+"""Revision 0011 (after 0010, the work queue's assignments): the reminders the daily deadline scan recorded, one per person, case step and Beijing
 date (archive/reminders.py), and an optional e-mail address on each account for the reminder digest."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0011"
-down_revision = "0008"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,99 @@
+"""「我的待办」: the work queue (gongu/pipeline/queue.py) of the logged-in account — each open step of the
+cases it has, with its due time, time left and clause, 逾期 first — and the supervisor's assignment and
+hand-over of a case's duties (gongu/pipeline/assigning.py), each recorded in the case's trail with who,
+when and why.
+
+Which steps an account sees: the cases need to know admits (gongu/access/case_access.py), and of them the
+steps its person holds, the unassigned review steps of levels its roles decide, and for the kind's
+supervisor every step of every case of the kind (filterable by person)."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from sqlalchemy import select
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from archive.accounts import level_roles
+from archive.workspace import workspace_cases_table
+from gongu.access.case_access import supervises
+from gongu.pipeline import queue, workspace
+from gongu.pipeline.assigning import assign_case
+from gongu.web import trail
+from gongu.web.access import page
+from gongu.web.need_to_know import require_case, visible
+from gongu.web.pages_cases import CASE_ROLES, KINDS, _now, case_page_with_errors, masked
+from gongu.web.pages_review import form_version
+from gongu.web.render import flash, render
+from gongu.web.state import now, web_archive, web_settings
+
+SUPERVISOR_ROLES = frozenset({"supervisor", "forensic_supervisor"})
+
+
+def _takes(account: Any, item: queue.DueItem) -> bool:
+    """An unassigned step this account may take: a review level its roles decide, or issuing / archiving
+    (the approver's, 9.3 / 10.1)."""
+    if item.person != queue.UNASSIGNED:
+        return False
+    if item.stage in queue.REVIEW_STAGES:
+        return bool(account.roles & level_roles(item.kind, item.stage))
+    return item.stage in ("issue", "delivery", "archive") and "approver" in account.roles
+
+
+def items_for(request: Request) -> list[queue.DueItem]:
+    """The steps the account sees (see the module's docstring), overdue first then by due time."""
+    account = request.state.account
+    catalog = web_archive(request).catalog
+    t = workspace_cases_table
+    ids = [r["case_id"] for r in catalog._rows(select(t.c.case_id).where(visible(request), t.c.status != "archived"))]
+    items = queue.open_steps(web_settings(request), catalog, now=now(request), case_ids=ids) if ids else []
+    return [i for i in items if supervises(account, i.kind) or i.person == account.person or _takes(account, i)]
+
+
+@page("/queue", roles=CASE_ROLES, name="queue", nav="我的待办")
+def queue_page(request: Request) -> Response:
+    q = request.query_params
+    kind = q.get("kind") if q.get("kind") in KINDS else None
+    stage = q.get("stage") if q.get("stage") in queue.STAGES else None
+    person = (q.get("person") or "").strip()[:100] or None
+    items = items_for(request)
+    people = sorted({i.person for i in items if i.person})
+    if kind:
+        items = [i for i in items if i.kind == kind]
+    if stage:
+        items = [i for i in items if i.stage == stage]
+    if person:
+        items = [i for i in items if i.person == person]
+    catalog = web_archive(request).catalog
+    from archive.workspace import cases_by_id
+
+    rows = {cid: masked(r) for cid, r in cases_by_id(catalog, sorted({i.case_id for i in items})).items()}
+    account = request.state.account
+    return render(request, "queue.html", {
+        "items": [(i, queue.time_left(i)) for i in items], "rows": rows, "kinds": KINDS, "stages": queue.STAGES,
+        "filters": {"kind": kind, "stage": stage, "person": person}, "people": people,
+        "overdue": sum(1 for i in items if i.overdue),
+        "supervisor": bool(account.roles & SUPERVISOR_ROLES)})
+
+
+@page("/cases/{case_id}/assign", methods=("POST",), roles=SUPERVISOR_ROLES, name="case_assign")
+def assign(request: Request) -> Response:
+    case_id = request.path_params["case_id"]
+    if not isinstance(found := require_case(request, case_id), workspace.WorkspaceCase):
+        return found
+    form = request.state.form
+    duty, assignee = str(form.get("duty", ""))[:20], str(form.get("assignee", ""))[:200]
+    reason = str(form.get("reason", ""))[:2000]
+    try:
+        done = assign_case(web_archive(request).catalog, case_id, duty=duty, assignee=assignee, reason=reason,
+                           account=request.state.account, now=_now(request), expected_version=form_version(form))
+    except workspace.WorkspaceRefused as exc:
+        return case_page_with_errors(request, case_id, ["未能指派：", *exc.reasons])
+    a, before = done.assignment, done.previous
+    trail.record(request, "case_assign" if before is None else "case_handover", case_id=case_id,
+                 report_number=done.row.report_number, duty=duty, to=a.account, to_person=a.person,
+                 previous=before.account if before else None, reason=a.reason, assigned_at=a.assigned_at)
+    flash(request, f"已{'移交' if before else '指派'}：{a.duty_title} → {a.person}（{a.account}）")
+    return RedirectResponse(f"/cases/{quote(case_id)}", status_code=303)
