@@ -1,5 +1,6 @@
-"""Revision 0011 (after 0010, the work queue's assignments): the reminders the daily deadline scan recorded, one per person, case step and Beijing
-date (archive/reminders.py), and an optional e-mail address on each account for the reminder digest."""
+"""Revision 0011 (after 0010, the work queue's assignments): the reminders the daily deadline scan
+recorded, one per person, case step and Beijing date (archive/reminders.py), and an optional e-mail
+address on each account for the reminder digest."""
 
 from __future__ import annotations
 
