@@ -148,11 +148,12 @@ def recorded(catalog: Catalog, day: date, person: str | None = None) -> list[Rem
                                        r.due_at or datetime.max.replace(tzinfo=r.recorded_at.tzinfo), r.case_id))
 
 
-def known_steps(catalog: Catalog, day: date, person: str) -> set[tuple[str, str]]:
-    """(case_id, stage) of every reminder of `person` already recorded for `day`."""
+def known_steps(catalog: Catalog, day: date, person: str) -> dict[tuple[str, str], bool]:
+    """(case_id, stage) → delivered, for every reminder of `person` already recorded for `day`."""
     t = reminders_table
-    rows = catalog._rows(select(t.c.case_id, t.c.stage).where(and_(t.c.day == day.isoformat(), t.c.person == person)))
-    return {(r["case_id"], r["stage"]) for r in rows}
+    rows = catalog._rows(select(t.c.case_id, t.c.stage, t.c.sent_at)
+                         .where(and_(t.c.day == day.isoformat(), t.c.person == person)))
+    return {(r["case_id"], r["stage"]): r["sent_at"] is not None for r in rows}
 
 
 __all__ = ["CHANNELS", "CLAIM_STALE_AFTER", "ReminderRow", "claim", "known_steps", "recorded", "reminders_table",

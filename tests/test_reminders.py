@@ -250,6 +250,7 @@ def test_smtp_down_records_the_failure_and_the_next_scan_sends(firm, smtp_port: 
     rows = reminders_for(catalog, WANG, date(2026, 3, 2))
     assert [r.case_id for r in rows] == ["C-1", "C-2", "F-1"]
     assert all(r.sent_at is None and r.error == wang.error for r in rows)
+    assert result.already == 0
 
     box = Inbox()
     controller = Controller(box, hostname="127.0.0.1", port=smtp_port)
@@ -260,7 +261,7 @@ def test_smtp_down_records_the_failure_and_the_next_scan_sends(firm, smtp_port: 
         body = _body(box.messages[0][2])
         for case_id in ("C-1", "C-2", "F-1", "C-4"):  # the unsent three, and C-4 that fell due since
             assert f"案件 {case_id} ·" in body
-        assert [d.sent for d in retry.digests] == [True]
+        assert [d.sent for d in retry.digests] == [True] and retry.already == 1  # 周静's C-5, on the page
         assert all(r.sent_at == MON_1500 and r.error is None for r in reminders_for(catalog, WANG, date(2026, 3, 2)))
         scan(settings, catalog, _steps(MON_1500), MON_1500)
         assert len(box.messages) == 1  # sent is sent: never again that day

@@ -49,7 +49,7 @@ class ScanResult:
     dry_run: bool
     mail_configured: bool
     digests: tuple[Digest, ...]
-    already: int = 0  # steps due or overdue that were reminded earlier today (not repeated)
+    already: int = 0  # steps due or overdue whose reminder was delivered earlier today (not repeated)
     skipped: tuple[str, ...] = field(default_factory=tuple)  # steps with nobody named to remind
 
     @property
@@ -142,7 +142,7 @@ def scan(settings: Settings, catalog: Catalog, steps: Sequence[DueItem], now: da
         to = tuple(addresses_of(catalog, person)) if mail is not None else ()
         channel = "mail" if to else "page"
         known = store.known_steps(catalog, day, person)
-        already += sum((e["case_id"], e["stage"]) in known for e in entries)
+        already += sum(known.get((e["case_id"], e["stage"]), False) for e in entries)
         if dry_run:
             fresh = [_preview(person, day, channel, e, now) for e in entries if (e["case_id"], e["stage"]) not in known]
             retry = [r for r in store.recorded(catalog, day, person)
