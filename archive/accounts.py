@@ -34,6 +34,7 @@ from sqlalchemy import (
 from archive.catalog import Catalog, metadata
 from archive.errors import ArchiveError
 from archive.sessions import end_all as _end_sessions
+from generator.persons import person_key
 
 # The one list of roles an account may hold, with the title pages and messages show. Defined here, where
 # accounts are stored, so the archive checks them without depending on the web.
@@ -75,6 +76,7 @@ accounts_table = Table(
     Column("created_at", Text, nullable=False),
     # 0 while the password is one an admin set: the person sets their own at the next login
     Column("password_own", Integer, nullable=False, server_default="1"),
+    Column("email", Text),  # where the daily reminder digest goes (revision 0011); none: the queue page only
 )
 account_roles_table = Table(
     "account_roles", metadata,
@@ -128,6 +130,7 @@ class Account:
     roles: frozenset[str]
     disabled: bool = False
     password_own: bool = True  # False: an admin set it; the person must set their own before anything else
+    email: str | None = None
 
 
 def hash_password(password: str) -> str:
@@ -149,7 +152,7 @@ def _load(catalog: Catalog, username: str) -> Account | None:
         return None
     roles = catalog._rows(select(account_roles_table.c.role).where(account_roles_table.c.account_id == row["id"]))
     return Account(row["id"], row["username"], row["person"], frozenset(r["role"] for r in roles), bool(row["disabled"]),
-                   bool(row["password_own"]))
+                   bool(row["password_own"]), row["email"])
 
 
 def get_account(catalog: Catalog, username: str) -> Account | None:
@@ -319,6 +322,36 @@ def set_roles(catalog: Catalog, username: str, roles: set[str] | frozenset[str],
         if set(roles) != set(account.roles):
             _end_sessions(conn, account.id)
     return _require(catalog, username)
+
+
+_ADDRESS = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+                      r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+")
+
+
+def check_address(address: str) -> str:
+    """An e-mail address as the SMTP envelope takes it (local@domain, ASCII, at most 254 characters);
+    AccountError otherwise. A display name ("王志强 <a@b>") is not an address."""
+    value = address.strip()
+    if len(value) > 254 or not _ADDRESS.fullmatch(value):
+        raise AccountError(f"电子邮件地址无效（invalid e-mail address; local@domain, ASCII only）：{address!r}")
+    return value
+
+
+def set_email(catalog: Catalog, username: str, address: str | None) -> Account:
+    """Set (or, with None, remove) the address the account's person gets reminder digests at."""
+    value = check_address(address) if address is not None else None
+    account = _require(catalog, username)
+    with catalog.write():
+        catalog._writing().execute(update(accounts_table).where(accounts_table.c.id == account.id).values(email=value))
+    return _require(catalog, username)
+
+
+def addresses_of(catalog: Catalog, person: str) -> list[str]:
+    """The distinct e-mail addresses of the enabled accounts of `person` (compared by person_key)."""
+    key = person_key(person)
+    rows = catalog._rows(select(accounts_table.c.person, accounts_table.c.email).where(
+        accounts_table.c.disabled == 0, accounts_table.c.email.is_not(None)).order_by(accounts_table.c.username))
+    return list(dict.fromkeys(r["email"] for r in rows if person_key(r["person"]) == key))
 
 
 def _clock_now() -> datetime:

@@ -12,7 +12,7 @@ import tomllib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from generator.persons import person_key
 from gongu.output import GonguError
@@ -208,6 +208,46 @@ class CalendarSettings(_Section):
     dir: str = Field("calendar", description="节假日日历年度文件目录")
 
 
+MAIL_PASSWORD_ENV = "GONGU_MAIL_PASSWORD"
+
+
+class MailSettings(_Section):
+    """The SMTP server the daily reminder digests go through (gongu/pipeline/mailing.py). Absent: the
+    reminders are shown on the queue page only. The password comes only from the environment
+    (GONGU_MAIL_PASSWORD), never from this file."""
+
+    host: str = Field(description="SMTP 服务器地址", min_length=1)
+    port: int = Field(587, ge=1, le=65535, description="SMTP 端口")
+    sender: str = Field(description="发件人地址", min_length=3)
+    security: Literal["starttls", "ssl", "none"] = Field(
+        "starttls", description="连接加密：starttls（587）、ssl（465）或 none（仅限本机或内网中继）")
+    username: str | None = Field(None, description="SMTP 登录名；口令只从环境变量 GONGU_MAIL_PASSWORD 读取")
+    timeout: int = Field(30, ge=1, le=600, description="连接与每次应答的超时（秒）")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_password_here(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "password" in data:
+            raise ValueError(f"口令不得写入 gongu.toml：删去 mail.password，改在环境变量 {MAIL_PASSWORD_ENV} 中设置"
+                             "（the SMTP password comes from the environment only）")
+        return data
+
+    @field_validator("sender")
+    @classmethod
+    def _address(cls, value: str) -> str:
+        from archive.accounts import AccountError, check_address
+
+        try:
+            return check_address(value)
+        except AccountError:
+            raise ValueError(f"发件人地址无效（须为 local@domain 形式的 ASCII 地址）：{value!r}") from None
+
+    @field_validator("security", mode="before")
+    @classmethod
+    def _lower(cls, value: Any) -> Any:
+        return value.lower() if isinstance(value, str) else value
+
+
 class GonguToml(_Section):
     """gongu.toml, every section the code reads."""
 
@@ -221,6 +261,7 @@ class GonguToml(_Section):
     web: WebSettings = Field(default_factory=WebSettings)
     accounts: AccountsSettings = Field(default_factory=AccountsSettings)
     calendar: CalendarSettings = Field(default_factory=CalendarSettings)
+    mail: MailSettings | None = None
 
 
 class Settings(BaseModel):
@@ -274,6 +315,10 @@ class Settings(BaseModel):
     @property
     def accounts(self) -> AccountsSettings:
         return self.toml.accounts
+
+    @property
+    def mail(self) -> MailSettings | None:
+        return self.toml.mail
 
     @property
     def calendar_dir(self) -> Path:

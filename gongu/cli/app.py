@@ -20,6 +20,7 @@ from gongu.cli import (
     jobs,
     ledger,
     queue,
+    remind,
     render,
     review,
     seal,
@@ -29,8 +30,10 @@ from gongu.cli import (
 )
 from gongu.output import GonguError, fail, safe_streams
 
-# the command groups, in the order `gongu --help` lists them
-COMMAND_MODULES = (case, archive, calendar, draw, index, ledger, queue, render, review, seal, search, store, web, jobs)
+    jobs,
+    ledger,
+    queue,
+    remind,
 
 
 class GonguGroup(TyperGroup):

@@ -13,7 +13,7 @@ PASSWORD_ENV = "GONGU_PASSWORD"
 
 commands = typer.Typer()  # this module's commands; gongu.cli.app adds them to the root
 
-users = typer.Typer(help="工作台账户：添加、列出、停用、改密码、改角色", no_args_is_help=True)
+users = typer.Typer(help="工作台账户：添加、列出、停用、改密码、改角色、设邮箱", no_args_is_help=True)
 commands.add_typer(users, name="users")
 
 
@@ -112,10 +112,11 @@ def users_list() -> None:
     if not rows:
         console.print("尚无账户；用 gongu users add NAME --role R 添加")
         return
-    table = Table("用户名", "姓名", "角色", "状态")
+    table = Table("用户名", "姓名", "角色", "状态", "邮箱")
     for a in rows:
         state = "已停用" if a.disabled else ("启用；待本人设置密码" if not a.password_own else "启用")
-        table.add_row(a.username, a.person, "、".join(f"{ROLES.get(r, r)}（{r}）" for r in sorted(a.roles)), state)
+        table.add_row(a.username, a.person, "、".join(f"{ROLES.get(r, r)}（{r}）" for r in sorted(a.roles)), state,
+                      a.email or "")
     print_table(table)
 
 
@@ -164,3 +165,19 @@ def users_roles(
 
     account = _run(change, name)
     console.print(f"[green]✓[/] 账户 {account.username} 的角色：{'、'.join(sorted(account.roles))}")
+
+
+@users.command("email")
+def users_email(
+    name: Annotated[str, typer.Argument(help="用户名")],
+    address: Annotated[str | None, typer.Argument(help="电子邮件地址（接收每日待办提醒）")] = None,
+    clear: Annotated[bool, typer.Option("--clear", help="删除该账户的邮箱（提醒只在待办页面显示）")] = False,
+) -> None:
+    """设置账户的电子邮件地址：配置了 [mail] 时，每日到期提醒发往此地址。"""
+    from archive.accounts import set_email
+
+    if clear == (address is not None):
+        raise AccountRefused("须给出邮箱地址，或用 --clear 删除邮箱（二者取一）")
+    account = _run(set_email, name, None if clear else address)
+    shown = account.email or "（无：提醒只在待办页面显示）"
+    console.print(f"[green]✓[/] 账户 {account.username}（{account.person}）的邮箱：{shown}")

@@ -1,0 +1,499 @@
+"""The daily deadline scan (gongu/pipeline/reminders.py): per person, what is overdue or falls due within a
+day, recorded once per step and Beijing day (archive/reminders.py, unique key) and sent as one UTF-8
+e-mail digest per person through a real SMTP server (aiosmtpd on 127.0.0.1) when `[mail]` is configured.
+
+The steps are the work queue's DueItem records; the due times in them are set by hand here (4.4: contact
+within 30 minutes of assignment; 5.1: arrival within 12 hours; the forensic limits in working days), and
+every expected line of the digest is written out from them."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import json
+import socket
+import threading
+from datetime import date, datetime
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+from aiosmtpd.controller import Controller
+from sqlalchemy import exc as sa_exc
+from sqlalchemy import insert
+from typer.testing import CliRunner
+
+from archive.accounts import add_account, get_account, set_email
+from archive.catalog import Catalog
+from archive.reminders import reminders_table
+from generator.types import SHANGHAI
+from gongu.cli.app import app
+from gongu.pipeline.archiving import open_store
+from gongu.pipeline.queue import DueItem
+from gongu.pipeline.reminders import daily_scan, reminders_for, scan
+from gongu.settings import Settings, load_settings
+
+runner = CliRunner()
+PASSWORD = "lantern-orchard-copper-41"
+WANG, ZHOU = "王志强", "周静"
+MON_0900 = datetime(2026, 3, 2, 9, 0, tzinfo=SHANGHAI)  # a Monday, Beijing time
+MON_1500 = datetime(2026, 3, 2, 15, 0, tzinfo=SHANGHAI)
+TUE_0900 = datetime(2026, 3, 3, 9, 0, tzinfo=SHANGHAI)
+
+
+# ─────────────────────────────────────────── fixtures ───────────────────────────────────────────
+
+def _step(case_id: str, stage: str, title: str, person: str, due: datetime | None, now: datetime, *,
+          kind: str = "car_survey", clause: str = "4.4", working_days: int | None = None,
+          estimated: bool = False) -> DueItem:
+    hours = None if due is None or working_days is not None else round((due - now).total_seconds() / 3600, 2)
+    overdue = due is not None and due < now
+    return DueItem(case_id=case_id, kind=kind, stage=stage, stage_title=title, person=person, due_at=due,
+                   working_days_left=working_days, hours_left=hours, overdue=overdue, estimated=estimated,
+                   clause=clause)
+
+
+def _steps(now: datetime) -> list[DueItem]:
+    """The open steps of the firm at `now`, with due times worked out by hand."""
+    return [
+        # C-1 assigned Mon 08:00: contact within 30 minutes (4.4) → due Mon 08:30
+        _step("C-1", "contact", "联系被保险人", WANG, datetime(2026, 3, 2, 8, 30, tzinfo=SHANGHAI), now),
+        # C-2 contacted Mon 09:00 with a 12-hour arrival limit (5.1) → due Mon 21:00
+        _step("C-2", "survey", "到达现场查勘", WANG, datetime(2026, 3, 2, 21, 0, tzinfo=SHANGHAI), now, clause="5.1"),
+        # F-1 forensic appraisal whose last working day is Mon 2 March (通则 Art 28): due at the end of that
+        # Beijing day, 23:59:59; Tuesday it is one working day overdue
+        _step("F-1", "appraisal", "完成鉴定", WANG, datetime(2026, 3, 2, 23, 59, 59, tzinfo=SHANGHAI), now,
+              kind="forensic_appraisal", clause="通则 Art 28", working_days=0 if now.day == 2 else -1),
+        # C-4 report due Tue 14:00: not within a day at Mon 09:00 (29 h), within a day at Mon 15:00 (23 h)
+        _step("C-4", "write", "撰写报告", WANG, datetime(2026, 3, 3, 14, 0, tzinfo=SHANGHAI), now, clause="7.1"),
+        # C-5 for 周静 (no e-mail address): due Mon 12:00
+        _step("C-5", "proofread", "校对", ZHOU, datetime(2026, 3, 2, 12, 0, tzinfo=SHANGHAI), now, clause="9.3"),
+        # C-6 due next week: never in today's digest
+        _step("C-6", "archive", "归档", WANG, datetime(2026, 3, 9, 17, 0, tzinfo=SHANGHAI), now, clause="10.1"),
+        # C-7 nobody named yet: listed as unassigned, reminded to nobody
+        _step("C-7", "contact", "联系被保险人", "", datetime(2026, 3, 2, 9, 30, tzinfo=SHANGHAI), now),
+    ]
+
+
+class Inbox:
+    """aiosmtpd handler: keeps every message the server accepted."""
+
+    def __init__(self) -> None:
+        self.messages: list[tuple[str, list[str], EmailMessage]] = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: ANN001, ANN201 — aiosmtpd's hook
+        msg = email.message_from_bytes(envelope.original_content, policy=email.policy.default)
+        self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), msg))
+        return "250 Message accepted for delivery"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def smtp_port() -> int:
+    return _free_port()
+
+
+@pytest.fixture
+def inbox(smtp_port: int):  # noqa: ANN201
+    box = Inbox()
+    controller = Controller(box, hostname="127.0.0.1", port=smtp_port)
+    controller.start()
+    try:
+        yield box
+    finally:
+        controller.stop()
+
+
+def _mail_toml(port: int) -> str:
+    return (f'[mail]\nhost = "127.0.0.1"\nport = {port}\nsender = "gongu@firm.example"\nsecurity = "none"\n'
+            "timeout = 5\n")
+
+
+def _home(base: Path, toml: str) -> Settings:
+    base.mkdir(parents=True, exist_ok=True)
+    (base / "gongu.toml").write_text(toml, encoding="utf-8")
+    return load_settings(base)
+
+
+def _people(catalog: Catalog) -> None:
+    add_account(catalog, "wang", password=PASSWORD, roles={"handler"}, person=WANG, now=MON_0900)
+    add_account(catalog, "zhou", password=PASSWORD, roles={"proofreader"}, person=ZHOU, now=MON_0900)
+    set_email(catalog, "wang", "wang@firm.example")
+
+
+@pytest.fixture
+def firm(tmp_path: Path, smtp_port: int):  # noqa: ANN201
+    settings = _home(tmp_path / "home", _mail_toml(smtp_port))
+    catalog = open_store(settings)
+    _people(catalog)
+    try:
+        yield settings, catalog
+    finally:
+        catalog.close()
+
+
+def _body(msg: EmailMessage) -> str:
+    part = msg.get_body(preferencelist=("plain",))
+    assert part is not None
+    return part.get_content()
+
+
+# ─────────────────────────────────────────── the digest ───────────────────────────────────────────
+
+def test_the_digest_arrives_with_the_overdue_and_due_within_a_day(firm, inbox: Inbox) -> None:  # noqa: ANN001
+    settings, catalog = firm
+    result = scan(settings, catalog, _steps(MON_0900), MON_0900)
+
+    assert len(inbox.messages) == 1
+    sender, recipients, msg = inbox.messages[0]
+    assert sender == "gongu@firm.example" and recipients == ["wang@firm.example"]
+    assert msg["Subject"] == "Gongu 待办提醒 2026-03-02：逾期 1 项，一日内到期 2 项"
+    assert msg.get_body(preferencelist=("plain",)).get_content_charset() == "utf-8"
+    assert _body(msg) == (
+        "王志强，您好：\n\n"
+        "截至 2026-03-02 09:00（北京时间），以下待办逾期或将在一日内到期：\n\n"
+        "【逾期】\n"
+        "1. 案件 C-1 · 联系被保险人\n"
+        "   到期：2026-03-02 08:30　逾期 30 分钟　依据：4.4\n\n"
+        "【一日内到期】\n"
+        "2. 案件 C-2 · 到达现场查勘\n"
+        "   到期：2026-03-02 21:00　剩 12.0 小时　依据：5.1\n"
+        "3. 案件 F-1 · 完成鉴定\n"
+        "   到期：2026-03-02 23:59　剩 0 个工作日　依据：通则 Art 28\n\n"
+        "详见工作台「我的待办」页面。同一步骤每天只提醒一次。\n\n"
+        "—— Gongu 公估工作台（系统自动发送，请勿回复）\n")
+
+    # 周静 has no address: her reminder is on the queue page only; C-7 has nobody to remind
+    by_person = {d.person: d for d in result.digests}
+    assert set(by_person) == {WANG, ZHOU}
+    assert by_person[WANG].channel == "mail" and by_person[WANG].sent
+    assert by_person[ZHOU].channel == "page" and by_person[ZHOU].sent
+    assert result.skipped == ("C-7·联系被保险人",)
+    zhou = reminders_for(catalog, ZHOU, date(2026, 3, 2))
+    assert [(r.case_id, r.stage, r.channel, r.time_left) for r in zhou] == [("C-5", "proofread", "page", "剩 3.0 小时")]
+    assert zhou[0].sent_at == MON_0900
+    wang = reminders_for(catalog, WANG, date(2026, 3, 2))
+    assert [(r.case_id, r.overdue, r.sent_at) for r in wang] == [("C-1", True, MON_0900), ("C-2", False, MON_0900),
+                                                                 ("F-1", False, MON_0900)]
+
+
+def test_a_second_scan_the_same_day_sends_only_what_newly_fell_due(firm, inbox: Inbox) -> None:  # noqa: ANN001
+    settings, catalog = firm
+    scan(settings, catalog, _steps(MON_0900), MON_0900)
+    again = scan(settings, catalog, _steps(MON_0900), MON_0900)
+    assert len(inbox.messages) == 1 and again.digests == () and again.already == 4  # C-1, C-2, F-1, C-5
+
+    # at 15:00 C-4 (due Tue 14:00) is 23 hours away: that step alone, in a digest of its own
+    later = scan(settings, catalog, _steps(MON_1500), MON_1500)
+    assert len(inbox.messages) == 2
+    msg = inbox.messages[1][2]
+    assert msg["Subject"] == "Gongu 待办提醒 2026-03-02：一日内到期 1 项"
+    assert "1. 案件 C-4 · 撰写报告\n   到期：2026-03-03 14:00　剩 23.0 小时　依据：7.1\n" in _body(msg)
+    assert "C-1" not in _body(msg) and "C-2" not in _body(msg)
+    assert [d.person for d in later.digests] == [WANG]
+
+
+def test_the_next_day_reminds_again_of_what_is_still_due(firm, inbox: Inbox) -> None:  # noqa: ANN001
+    settings, catalog = firm
+    scan(settings, catalog, _steps(MON_0900), MON_0900)
+    # Tuesday 09:00: C-1 and F-1 still open (C-2 and C-5 done, so no longer in the queue)
+    tuesday = [s for s in _steps(TUE_0900) if s.case_id in ("C-1", "F-1", "C-4")]
+    scan(settings, catalog, tuesday, TUE_0900)
+    assert len(inbox.messages) == 2
+    msg = inbox.messages[1][2]
+    assert msg["Subject"] == "Gongu 待办提醒 2026-03-03：逾期 2 项，一日内到期 1 项"
+    body = _body(msg)
+    assert "1. 案件 C-1 · 联系被保险人\n   到期：2026-03-02 08:30　逾期 24.5 小时　依据：4.4\n" in body
+    assert "2. 案件 F-1 · 完成鉴定\n   到期：2026-03-02 23:59　逾期 1 个工作日　依据：通则 Art 28\n" in body
+    assert "3. 案件 C-4 · 撰写报告\n   到期：2026-03-03 14:00　剩 5.0 小时　依据：7.1\n" in body
+    assert [r.case_id for r in reminders_for(catalog, WANG, date(2026, 3, 3))] == ["C-1", "F-1", "C-4"]
+    # Monday's record is kept as it was
+    assert [r.case_id for r in reminders_for(catalog, WANG, date(2026, 3, 2))] == ["C-1", "C-2", "F-1"]
+
+
+def test_without_mail_settings_the_reminders_are_on_the_page_only(tmp_path: Path, inbox: Inbox) -> None:
+    settings = _home(tmp_path / "home", '[people]\nnames = ["王志强", "周静"]\n')
+    catalog = open_store(settings)
+    try:
+        _people(catalog)
+        result = scan(settings, catalog, _steps(MON_0900), MON_0900)
+        assert inbox.messages == []
+        assert not result.mail_configured
+        assert {d.person: (d.channel, d.sent) for d in result.digests} == {WANG: ("page", True), ZHOU: ("page", True)}
+        assert [r.case_id for r in reminders_for(catalog, WANG, date(2026, 3, 2))] == ["C-1", "C-2", "F-1"]
+        assert all(r.channel == "page" and r.delivered for r in reminders_for(catalog, WANG, date(2026, 3, 2)))
+    finally:
+        catalog.close()
+
+
+def test_a_dry_run_records_and_sends_nothing(firm, inbox: Inbox) -> None:  # noqa: ANN001
+    settings, catalog = firm
+    preview = scan(settings, catalog, _steps(MON_0900), MON_0900, dry_run=True)
+    assert inbox.messages == [] and reminders_for(catalog, WANG, date(2026, 3, 2)) == []
+    assert {d.person: [r.case_id for r in d.items] for d in preview.digests} == {WANG: ["C-1", "C-2", "F-1"],
+                                                                                 ZHOU: ["C-5"]}
+    assert not any(d.sent for d in preview.digests)
+
+
+# ─────────────────────────────────────────── failures ───────────────────────────────────────────
+
+def test_smtp_down_records_the_failure_and_the_next_scan_sends(firm, smtp_port: int) -> None:  # noqa: ANN001
+    settings, catalog = firm
+    result = scan(settings, catalog, _steps(MON_0900), MON_0900)  # nothing listens on the port yet
+    [wang] = [d for d in result.digests if d.person == WANG]
+    assert not wang.sent and wang.error is not None and f"127.0.0.1:{smtp_port}" in wang.error
+    rows = reminders_for(catalog, WANG, date(2026, 3, 2))
+    assert [r.case_id for r in rows] == ["C-1", "C-2", "F-1"]
+    assert all(r.sent_at is None and r.error == wang.error for r in rows)
+    assert result.already == 0
+
+    box = Inbox()
+    controller = Controller(box, hostname="127.0.0.1", port=smtp_port)
+    controller.start()
+    try:
+        retry = scan(settings, catalog, _steps(MON_1500), MON_1500)
+        assert len(box.messages) == 1
+        body = _body(box.messages[0][2])
+        for case_id in ("C-1", "C-2", "F-1", "C-4"):  # the unsent three, and C-4 that fell due since
+            assert f"案件 {case_id} ·" in body
+        assert [d.sent for d in retry.digests] == [True] and retry.already == 1  # 周静's C-5, on the page
+        assert all(r.sent_at == MON_1500 and r.error is None for r in reminders_for(catalog, WANG, date(2026, 3, 2)))
+        scan(settings, catalog, _steps(MON_1500), MON_1500)
+        assert len(box.messages) == 1  # sent is sent: never again that day
+    finally:
+        controller.stop()
+
+
+@pytest.mark.parametrize(("section", "expected"), [
+    ('host = "127.0.0.1"\nport = "25"\nsender = "gongu@firm.example"\n', "mail.port：类型错误"),
+    ('host = "127.0.0.1"\nsender = "gongu@firm.example"\npassword = "secret-in-file"\n', "GONGU_MAIL_PASSWORD"),
+    ('host = "127.0.0.1"\nsender = "gongu@firm.example"\nsecurity = "tls"\n', "mail.security：取值不在允许范围内"),
+    ('host = "127.0.0.1"\nsender = "王志强 <gongu@firm.example>"\n', "mail.sender：取值无效"),
+    ('hots = "127.0.0.1"\nsender = "gongu@firm.example"\n', "是否应为 mail.host"),
+])
+def test_a_bad_mail_section_is_a_settings_error_with_exit_2(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                            section: str, expected: str) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "gongu.toml").write_text("[mail]\n" + section, encoding="utf-8")
+    monkeypatch.setenv("GONGU_HOME", str(home))
+    result = runner.invoke(app, ["remind"])
+    assert result.exit_code == 2, result.output
+    assert expected in result.output and "Traceback" not in result.output
+    assert "secret-in-file" not in result.output  # a password written in the file is never echoed
+
+
+# ───────────────────────────────────── once a day, on both stores ─────────────────────────────────────
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_settings(request: pytest.FixtureRequest, tmp_path: Path, smtp_port: int) -> Settings:
+    toml = _mail_toml(smtp_port)
+    if request.param == "postgresql":
+        toml += f'[store]\nurl = "{request.getfixturevalue("pg_url")}"\nconnect_timeout = 5\n'
+    return _home(tmp_path / "home", toml)
+
+
+def test_two_scans_at_once_send_each_step_once(store_settings: Settings, inbox: Inbox) -> None:
+    first = open_store(store_settings)
+    second = open_store(store_settings)
+    try:
+        _people(first)
+        steps = _steps(MON_0900)
+        results: list[object] = []
+        barrier = threading.Barrier(2)
+
+        def run(catalog: Catalog) -> None:
+            barrier.wait()
+            results.append(scan(store_settings, catalog, steps, MON_0900))
+
+        threads = [threading.Thread(target=run, args=(c,)) for c in (first, second)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        assert len(results) == 2
+        assert [m[1] for m in inbox.messages] == [["wang@firm.example"]]
+        assert sorted(f"{r.person}:{r.case_id}" for r in reminders_for(first, WANG, date(2026, 3, 2))
+                      + reminders_for(first, ZHOU, date(2026, 3, 2))) == [
+            "周静:C-5", "王志强:C-1", "王志强:C-2", "王志强:F-1"]
+    finally:
+        first.close()
+        second.close()
+
+
+def test_the_store_itself_refuses_a_second_row_for_a_step_and_day(store_settings: Settings) -> None:
+    catalog = open_store(store_settings)
+    try:
+        row = {"person": WANG, "case_id": "C-1", "stage": "contact", "day": "2026-03-02", "channel": "mail",
+               "kind": "car_survey", "stage_title": "联系被保险人", "time_left": "逾期", "overdue": 1, "estimated": 0,
+               "clause": "4.4", "recorded_at": MON_0900.isoformat()}
+        with catalog.write():
+            catalog._writing().execute(insert(reminders_table).values(**row))
+        with pytest.raises(sa_exc.IntegrityError), catalog.write():
+            catalog._writing().execute(insert(reminders_table).values(**{**row, "channel": "page"}))
+        with catalog.write():  # another day is another reminder
+            catalog._writing().execute(insert(reminders_table).values(**{**row, "day": "2026-03-03"}))
+        assert len(reminders_for(catalog, WANG, date(2026, 3, 2))) == 1
+    finally:
+        catalog.close()
+
+
+# ─────────────────────────────────────────── addresses ───────────────────────────────────────────
+
+def test_users_email_sets_and_clears_an_address(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = _home(tmp_path / "home", "")
+    catalog = open_store(settings)
+    try:
+        _people(catalog)
+    finally:
+        catalog.close()
+    monkeypatch.setenv("GONGU_HOME", str(settings.home))
+
+    def email_of(username: str) -> str | None:
+        catalog = open_store(settings)
+        try:
+            account = get_account(catalog, username)
+            assert account is not None
+            return account.email
+        finally:
+            catalog.close()
+
+    result = runner.invoke(app, ["users", "email", "zhou", "zhou.jing@firm.example"])
+    assert result.exit_code == 0, result.output
+    assert email_of("zhou") == "zhou.jing@firm.example"
+    for bad in ("zhou.jing", "周静 <zhou@firm.example>", "zhou@", "zhou jing@firm.example"):
+        result = runner.invoke(app, ["users", "email", "zhou", bad])
+        assert result.exit_code == 2 and "电子邮件地址无效" in result.output, (bad, result.output)
+    assert email_of("zhou") == "zhou.jing@firm.example"  # a refused address changes nothing
+    result = runner.invoke(app, ["users", "email", "nobody", "a@firm.example"])
+    assert result.exit_code == 2 and "没有账户 nobody" in result.output
+    result = runner.invoke(app, ["users", "email", "zhou", "--clear"])
+    assert result.exit_code == 0 and email_of("zhou") is None
+
+
+# ──────────────────────────────────────── the SMTP session ────────────────────────────────────────
+
+def _only_wang(now: datetime) -> list[DueItem]:
+    return [s for s in _steps(now) if s.case_id == "C-1"]
+
+
+def test_login_uses_the_password_from_the_environment_only(tmp_path: Path, smtp_port: int,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    from aiosmtpd.smtp import AuthResult, LoginPassword
+
+    def authenticator(server, session, envelope, mechanism, auth_data):  # noqa: ANN001, ANN202
+        ok = isinstance(auth_data, LoginPassword) and auth_data.login in ("gongu", b"gongu") \
+            and auth_data.password in ("s3cret-pw", b"s3cret-pw")
+        return AuthResult(success=ok, handled=False)  # not handled: the server answers 535 itself
+
+    box = Inbox()
+    controller = Controller(box, hostname="127.0.0.1", port=smtp_port, authenticator=authenticator,
+                            auth_require_tls=False, auth_exclude_mechanism=["LOGIN"])  # AUTH PLAIN, as smtplib first tries
+    controller.start()
+    settings = _home(tmp_path / "home", _mail_toml(smtp_port) + 'username = "gongu"\n')
+    catalog = open_store(settings)
+    try:
+        _people(catalog)
+        monkeypatch.delenv("GONGU_MAIL_PASSWORD", raising=False)
+        [missing] = scan(settings, catalog, _only_wang(MON_0900), MON_0900).digests
+        assert missing.error is not None and "GONGU_MAIL_PASSWORD" in missing.error
+        monkeypatch.setenv("GONGU_MAIL_PASSWORD", "wrong-password")
+        [refused] = scan(settings, catalog, _only_wang(MON_0900), MON_0900).digests
+        assert refused.error is not None and "拒绝登录" in refused.error and "wrong-password" not in refused.error
+        assert box.messages == [] and reminders_for(catalog, WANG, date(2026, 3, 2))[0].sent_at is None
+        monkeypatch.setenv("GONGU_MAIL_PASSWORD", "s3cret-pw")
+        [sent] = scan(settings, catalog, _only_wang(MON_0900), MON_0900).digests
+        assert sent.sent and len(box.messages) == 1
+    finally:
+        catalog.close()
+        controller.stop()
+
+
+def test_starttls_refused_by_the_server_is_a_failure_not_a_plain_text_send(tmp_path: Path, inbox: Inbox,
+                                                                           smtp_port: int) -> None:
+    toml = _mail_toml(smtp_port).replace('security = "none"', 'security = "starttls"')
+    settings = _home(tmp_path / "home", toml)
+    catalog = open_store(settings)
+    try:
+        _people(catalog)
+        [digest] = scan(settings, catalog, _only_wang(MON_0900), MON_0900).digests
+        assert not digest.sent and digest.error is not None and "STARTTLS" in digest.error
+        assert inbox.messages == []
+    finally:
+        catalog.close()
+
+
+# ─────────────────────────────── from the work queue (daily_scan, gongu remind) ───────────────────────────────
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "slope-collapse"
+
+
+def _uploaded_uncontacted(settings: Settings, catalog: Catalog) -> str:
+    """The slope-collapse example, uploaded by 王志强 before any contact or survey: its 指派时间 is
+    2025-07-12 09:40 and its site is in the city's surroundings (5.1.2, 6 hours)."""
+    from gongu.pipeline.workspace import upload_case
+    from tests.test_workspace_store import HANDLER, example_data, files_of
+
+    data = example_data()
+    data.pop("contact")
+    data["survey"]["record_items"] = []
+    for item in (*data["survey"]["photos"], *data["losses"]):
+        item.pop("record_item", None)
+    assert data["assigned_at"] == "2025-07-12T09:40:00"
+    assert data["survey"]["location_band"] == "surrounding"
+    return upload_case(catalog, settings.home, files_of(data), account=HANDLER,
+                       now="2025-07-12T09:45:00+08:00").case_id
+
+
+def test_the_daily_scan_reminds_of_the_work_queues_steps(firm, inbox: Inbox) -> None:  # noqa: ANN001
+    settings, catalog = firm
+    case_id = _uploaded_uncontacted(settings, catalog)
+    # 4.4: contact due 09:40 + 30 min = 10:10; 5.1.2: arrival due 09:40 + 6 h = 15:40; writing has no limit
+    daily_scan(settings, catalog, datetime(2025, 7, 12, 10, 0, tzinfo=SHANGHAI))
+    [(_, to, msg)] = inbox.messages
+    assert to == ["wang@firm.example"] and msg["Subject"] == "Gongu 待办提醒 2025-07-12：一日内到期 2 项"
+    assert _body(msg).count(f"案件 {case_id} ·") == 2
+    assert (f"1. 案件 {case_id} · 联系被保险人\n   到期：2025-07-12 10:10　剩 10 分钟　依据：4.4\n"
+            f"2. 案件 {case_id} · 到达现场查勘\n   到期：2025-07-12 15:40　剩 5.7 小时　依据：5.1.2\n") in _body(msg)
+
+    # 16:00 the same day both are overdue, but were reminded today already
+    assert daily_scan(settings, catalog, datetime(2025, 7, 12, 16, 0, tzinfo=SHANGHAI)).digests == ()
+    assert len(inbox.messages) == 1
+    # next morning 09:00: overdue by 22 h 50 min and 17 h 20 min
+    daily_scan(settings, catalog, datetime(2025, 7, 13, 9, 0, tzinfo=SHANGHAI))
+    msg = inbox.messages[1][2]
+    assert msg["Subject"] == "Gongu 待办提醒 2025-07-13：逾期 2 项"
+    assert (f"1. 案件 {case_id} · 联系被保险人\n   到期：2025-07-12 10:10　逾期 22.8 小时　依据：4.4\n"
+            f"2. 案件 {case_id} · 到达现场查勘\n   到期：2025-07-12 15:40　逾期 17.3 小时　依据：5.1.2\n") in _body(msg)
+
+
+def test_gongu_remind_prints_what_was_or_would_be_sent(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = _home(tmp_path / "home", '[people]\nnames = ["王志强", "周静"]\n')  # no [mail]: the page only
+    catalog = open_store(settings)
+    try:
+        _people(catalog)
+        case_id = _uploaded_uncontacted(settings, catalog)
+    finally:
+        catalog.close()
+    monkeypatch.setenv("GONGU_HOME", str(settings.home))
+
+    dry = runner.invoke(app, ["remind", "--dry-run", "--json"])  # the wall clock: both steps long overdue
+    assert dry.exit_code == 0, dry.output
+    report = json.loads(dry.output)
+    assert report["dry_run"] is True and report["mail_configured"] is False
+    [digest] = report["digests"]
+    assert (digest["person"], digest["channel"], digest["sent"]) == (WANG, "page", False)
+    assert [(i["case_id"], i["stage"], i["overdue"], i["clause"]) for i in digest["items"]] == [
+        (case_id, "contact", True, "4.4"), (case_id, "survey", True, "5.1.2")]
+
+    done = runner.invoke(app, ["remind"])
+    assert done.exit_code == 0, done.output
+    assert "王志强：2 项，已记录于待办页面" in done.output and "联系被保险人" in done.output
+    again = runner.invoke(app, ["remind", "--json"])
+    assert again.exit_code == 0 and json.loads(again.output)["digests"] == []
+    assert json.loads(again.output)["already_reminded_today"] == 2
