@@ -30,10 +30,9 @@ from gongu.cli import (
 )
 from gongu.output import GonguError, fail, safe_streams
 
-    jobs,
-    ledger,
-    queue,
-    remind,
+# the command groups, in the order `gongu --help` lists them
+COMMAND_MODULES = (case, archive, calendar, draw, index, ledger, queue, remind, render, review, seal, search, store, web,
+                   jobs)
 
 
 class GonguGroup(TyperGroup):

@@ -15,12 +15,11 @@ import json
 import re
 import shutil
 import tempfile
-import unicodedata
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any, BinaryIO, Protocol
 
 from archive.accounts import REVIEW_LEVELS, kinds_reviewed, level_roles  # noqa: F401 — the queues' names
@@ -43,17 +42,20 @@ from generator.problems import Problem
 from generator.review import LEVELS, level_titles, review_state
 from generator.rules import Finding, run_rules
 from generator.rules.registry import SEVERITY_TITLES, clause_key
+from gongu.pipeline.upload_staging import (  # noqa: F401 — the upload limits and refusal, as pages name them
+    MAX_FILE_BYTES,
+    MAX_FILES,
+    MAX_TOTAL_BYTES,
+    UploadRefused,
+    stage_upload,
+    swap_in,
+)
 from gongu.settings import Settings
 
 WORKSPACE = "workspace"
 PREVIEWS = "workspace-previews"
 PREVIEW_MARK = "审核预览 — 非正式报告"
-# Upload limits: a case file is at most 4 MiB anyway (generator/limits.py); photos and scans are big.
-MAX_FILE_BYTES = 64 * 1024 * 1024
-MAX_TOTAL_BYTES = 512 * 1024 * 1024
-MAX_FILES = 500
 _SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
-_CHUNK = 1 << 20
 
 
 class Actor(Protocol):
@@ -63,15 +65,6 @@ class Actor(Protocol):
     username: str
     person: str
     roles: frozenset[str]
-
-
-class UploadRefused(Exception):
-    """The upload was not stored; `problems` are the loader's problems (JSON path, Chinese title, what is
-    wrong, value), or the same shape for a file name or size."""
-
-    def __init__(self, problems: list[Problem]) -> None:
-        self.problems = problems
-        super().__init__(f"{len(problems)} problem(s)")
 
 
 class WorkspaceRefused(Exception):
@@ -106,83 +99,6 @@ def case_file(home: Path, case_id: str) -> Path:
     return case_folder(home, case_id) / "case.json"
 
 
-# ───────────────────────────── upload ─────────────────────────────
-
-def _file_problem(name: str, message: str, value: Any = None) -> Problem:
-    return Problem(name, "上传的文件", message, value)
-
-
-def clean_name(raw: str) -> str:
-    """An uploaded file's relative name, or ValueError: '/'-separated, no absolute path, drive, '..',
-    empty or hidden component, control character; Unicode NFC."""
-    name = unicodedata.normalize("NFC", raw.replace("\\", "/"))
-    if not name or any(unicodedata.category(c) in ("Cc", "Cf") for c in name):
-        raise ValueError("文件名为空或含控制字符")
-    if name.startswith("/") or re.match(r"^[A-Za-z]:", name):
-        raise ValueError("不能使用绝对路径")
-    parts = PurePosixPath(name).parts
-    if any(p in ("", ".", "..") or p.startswith(".") for p in parts) or ".." in name.split("/"):
-        raise ValueError("文件名不能包含 ..、. 开头的部分或空的部分（不得写到案件文件夹之外）")
-    if len(name) > 255:
-        raise ValueError("文件名过长")
-    return "/".join(parts)
-
-
-def _placed_names(names: list[str]) -> dict[str, str]:
-    """Uploaded name → name inside the case folder. A folder upload ("slope-collapse/case.json",
-    "slope-collapse/photos/P01.jpg") loses its top folder; everything else keeps its relative name."""
-    if "case.json" not in names:
-        tops = {n.split("/", 1)[0] for n in names}
-        if len(tops) == 1 and f"{next(iter(tops))}/case.json" in names:
-            return {n: n.split("/", 1)[1] for n in names}
-    return {n: n for n in names}
-
-
-def _stage(home: Path, files: list[tuple[str, BinaryIO]]) -> tuple[Path, list[str]]:
-    """Write the upload into a fresh staging folder; (folder, placed names). UploadRefused on a bad name,
-    size or count (nothing left behind)."""
-    problems: list[Problem] = []
-    if not files:
-        raise UploadRefused([_file_problem("case.json", "没有上传文件：须上传 case.json 及其照片、附件")])
-    if len(files) > MAX_FILES:
-        raise UploadRefused([_file_problem("（全部）", f"一次最多上传 {MAX_FILES} 个文件", len(files))])
-    names: list[str] = []
-    for raw, _fh in files:
-        try:
-            names.append(clean_name(raw))
-        except ValueError as exc:
-            problems.append(_file_problem(raw, str(exc), raw))
-    if problems:
-        raise UploadRefused(problems)
-    placed = _placed_names(names)
-    if "case.json" not in placed.values():
-        raise UploadRefused([_file_problem("case.json", "上传中没有 case.json（案件文件须在最上层）", sorted(names)[:5])])
-    if len(set(placed.values())) != len(placed) or len(names) != len(set(names)):
-        raise UploadRefused([_file_problem("（全部）", "同一个文件名上传了两次")])
-    root = workspace_root(home)
-    root.mkdir(parents=True, exist_ok=True)
-    stage = Path(tempfile.mkdtemp(prefix=".upload-", dir=root))
-    total = 0
-    try:
-        for (raw, fh), name in zip(files, names, strict=True):
-            target = stage / placed[name]
-            target.parent.mkdir(parents=True, exist_ok=True)
-            size = 0
-            with open(target, "wb") as out:
-                while block := fh.read(_CHUNK):
-                    size += len(block)
-                    total += len(block)
-                    if size > MAX_FILE_BYTES:
-                        raise UploadRefused([_file_problem(raw, f"文件超过 {MAX_FILE_BYTES // (1 << 20)} MiB", size)])
-                    if total > MAX_TOTAL_BYTES:
-                        raise UploadRefused([_file_problem("（全部）", f"上传总量超过 {MAX_TOTAL_BYTES // (1 << 20)} MiB")])
-                    out.write(block)
-    except BaseException:
-        shutil.rmtree(stage, ignore_errors=True)
-        raise
-    return stage, sorted(placed.values())
-
-
 def _summary(case: Case) -> dict[str, str]:
     """The columns the case list shows and searches (copied from case.json, so the list reads no file)."""
     if is_forensic(case):
@@ -209,7 +125,7 @@ def upload_case(catalog: Catalog, home: Path, files: list[tuple[str, BinaryIO]],
 
     Raises UploadRefused with the loader's problems (JSON path, Chinese title, what is wrong, value) or
     WorkspaceRefused when the case may not be stored by this account; nothing is written then."""
-    stage, _placed = _stage(home, files)
+    stage, _placed = stage_upload(workspace_root(home), files)
     try:
         try:
             loaded = load_case(stage / "case.json")
@@ -248,7 +164,7 @@ def upload_case(catalog: Catalog, home: Path, files: list[tuple[str, BinaryIO]],
                      status=existing.status if existing is not None else "draft",
                      handler=account.username, handler_person=account.person, next_level=None, at=now,
                      people=people_named(loaded.case), **summary)
-            _swap_in(stage, folder)
+            swap_in(stage, folder)
         stored = get_case(catalog, case.case_id)
         assert stored is not None
         return stored
@@ -378,22 +294,6 @@ def _carry_over(home: Path, existing: WorkspaceCase | None, data: dict[str, Any]
             raise UploadRefused([Problem(f"$.{key}", title, "与工作台已记录的内容不同：这些记录只能由工作台写入，"
                                          "请删去该项或保留原样", f"{len(mine)} 条")])
     return kept
-
-
-def _swap_in(stage: Path, folder: Path) -> None:
-    """Put the staged folder in place of the case folder (the old one removed only once the new one is in)."""
-    old = None
-    if folder.exists():
-        old = folder.with_name(f".replaced-{folder.name}-{hashlib.sha256(str(stage).encode()).hexdigest()[:8]}")
-        folder.rename(old)
-    try:
-        stage.rename(folder)
-    except BaseException:
-        if old is not None:
-            old.rename(folder)
-        raise
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
 
 
 # ───────────────────────────── reading a case ─────────────────────────────
