@@ -16,11 +16,11 @@ import pytest
 
 from archive.catalog import Catalog, ServerStore
 from archive.workspace import comments, get_case, list_cases, put_case, status_counts
+from gongu.pipeline.upload_staging import clean_name
 from gongu.pipeline.workspace import (
     UploadRefused,
     WorkspaceRefused,
     case_file,
-    clean_name,
     confirm_signature,
     quality_review,
     review_case,

@@ -94,6 +94,10 @@ def run_demo(examples: Path) -> None:
 
     console.rule("网页工作台（gongu serve）演示账户")
     demo_accounts(settings)
+    from gongu.demo.workday import demo_workday
+
+    console.rule("工作台的一天：在办案件、待办期限、经后台任务出具")
+    demo_workday(settings, examples)
 
 
 def _received_dates(paths: list[Path]) -> list[date]:
