@@ -497,3 +497,36 @@ def test_gongu_remind_prints_what_was_or_would_be_sent(tmp_path: Path, monkeypat
     again = runner.invoke(app, ["remind", "--json"])
     assert again.exit_code == 0 and json.loads(again.output)["digests"] == []
     assert json.loads(again.output)["already_reminded_today"] == 2
+
+
+def test_the_queue_page_lists_todays_reminders_of_cases_the_account_sees(firm, inbox: Inbox) -> None:  # noqa: ANN001
+    from starlette.testclient import TestClient
+
+    from gongu.web.app import create_app
+    from tests.webkit import csrf_from
+
+    settings, catalog = firm
+    case_id = _uploaded_uncontacted(settings, catalog)
+    # today (the page's day): assigned 2025-07-12, so the contact (4.4) and the arrival (5.1.2) are overdue
+    result = daily_scan(settings, catalog, datetime.now(SHANGHAI))
+    assert [len(d.items) for d in result.digests] == [2]
+
+    from archive.accounts import set_password
+
+    for username in ("wang", "zhou"):  # each person's own password: every page open to them
+        set_password(catalog, username, PASSWORD, own=True, now=datetime.now(SHANGHAI))
+
+    def queue_page(username: str) -> str:
+        with TestClient(create_app(settings.home, workers=0), base_url="http://127.0.0.1") as client:
+            token = csrf_from(client.get("/login").text)
+            r = client.post("/login", data={"username": username, "password": PASSWORD, "csrf_token": token},
+                            follow_redirects=False)
+            assert r.status_code == 303, r.text
+            return client.get("/queue").text
+
+    page = queue_page("wang")
+    section = page[page.index('id="reminders"'):page.index('id="queue"')]
+    assert section.count(f">{case_id}</a>") == 2
+    assert "联系被保险人" in section and "到达现场查勘" in section and "已发邮件" in section
+    # 周静 (a proofreader) was reminded of nothing and may not open the draft: no section
+    assert 'id="reminders"' not in queue_page("zhou")

@@ -18,6 +18,7 @@ from starlette.responses import RedirectResponse, Response
 
 from archive.accounts import level_roles
 from archive.workspace import workspace_cases_table
+from generator.types import beijing_date
 from gongu.access.case_access import supervises
 from gongu.pipeline import queue, workspace
 from gongu.pipeline.assigning import assign_case
@@ -53,6 +54,15 @@ def items_for(request: Request) -> list[queue.DueItem]:
     return [i for i in items if supervises(account, i.kind) or i.person == account.person or _takes(account, i)]
 
 
+def visible_ids(request: Request, case_ids: set[str]) -> set[str]:
+    """Of `case_ids`, those the account may see (need to know): a reminder names only a case it may open."""
+    if not case_ids:
+        return set()
+    t = workspace_cases_table
+    rows = web_archive(request).catalog._rows(select(t.c.case_id).where(visible(request), t.c.case_id.in_(sorted(case_ids))))
+    return {r["case_id"] for r in rows}
+
+
 @page("/queue", roles=CASE_ROLES, name="queue", nav="我的待办")
 def queue_page(request: Request) -> Response:
     q = request.query_params
@@ -72,7 +82,11 @@ def queue_page(request: Request) -> Response:
 
     rows = {cid: masked(r) for cid, r in cases_by_id(catalog, sorted({i.case_id for i in items[:SHOWN]})).items()}
     account = request.state.account
+    from gongu.pipeline.reminders import reminders_for
+
+    reminders = reminders_for(catalog, account.person, beijing_date(now(request)))  # the daily scan's, for this person
     return render(request, "queue.html", {
+        "reminders": [r for r in reminders if r.case_id in visible_ids(request, {r.case_id for r in reminders})],
         "items": [(i, queue.time_left(i)) for i in items[:SHOWN]], "total": len(items), "rows": rows,
         "kinds": KINDS, "stages": queue.STAGES,
         "filters": {"kind": kind, "stage": stage, "person": person}, "people": people,
