@@ -205,8 +205,9 @@ def retry_job(catalog: Catalog, job_id: int, *, by: str, now: datetime) -> dict[
 # ───────────────────────────── workers' side ─────────────────────────────
 
 def claim_job(catalog: Catalog, *, worker: str, machine: str, now: datetime,
-              kinds: tuple[str, ...] | None = None) -> dict[str, Any] | None:
-    """Take the oldest queued job, atomically: two workers never get the same row."""
+              kinds: tuple[str, ...] | None = None, job_id: int | None = None) -> dict[str, Any] | None:
+    """Take the oldest queued job (or the job `job_id`, when it is still queued), atomically: two workers
+    never get the same row."""
     t = jobs_table
     at = stamp(now)
     running = dict(state="running", step="开始", started_at=at, heartbeat_at=at, worker=worker, machine=machine,
@@ -214,24 +215,26 @@ def claim_job(catalog: Catalog, *, worker: str, machine: str, now: datetime,
     oldest = select(t.c.id).where(t.c.state == "queued")
     if kinds is not None:
         oldest = oldest.where(t.c.kind.in_(kinds))
+    if job_id is not None:
+        oldest = oldest.where(t.c.id == job_id)
     oldest = oldest.order_by(t.c.id).limit(1)
     with _tx(catalog) as conn:
         if conn.dialect.name == "postgresql":
-            job_id = conn.execute(oldest.with_for_update(skip_locked=True)).scalar()
-            if job_id is None:
+            found = conn.execute(oldest.with_for_update(skip_locked=True)).scalar()
+            if found is None:
                 return None
-            conn.execute(update(t).where(t.c.id == job_id).values(**running))
+            conn.execute(update(t).where(t.c.id == found).values(**running))
         else:
             # SQLite: the write transaction (BEGIN IMMEDIATE) holds the only write lock; the state
             # condition repeated in the UPDATE keeps the statement right on its own.
-            job_id = conn.execute(oldest).scalar()
-            if job_id is None:
+            found = conn.execute(oldest).scalar()
+            if found is None:
                 return None
             done = conn.execute(update(t).where(t.c.id == oldest.scalar_subquery(), t.c.state == "queued")
                                 .values(**running))
             if done.rowcount != 1:
                 return None
-        return _get(conn, int(job_id))
+        return _get(conn, int(found))
 
 
 def set_step(catalog: Catalog, job_id: int, text_: str, done: int, total: int, now: datetime) -> bool:

@@ -9,21 +9,18 @@ and its next start adds one more. Times are `datetime`s with an offset, stored i
 
 from __future__ import annotations
 
-import time
 from datetime import datetime
 from typing import Any
 
 from archive import jobs as store
 from archive.catalog import Catalog
 from gongu.jobs.model import KIND_TITLES, STATE_TITLES, Job
+from gongu.jobs.runner import STALE_AFTER_S, wait_for
 from gongu.output import GonguError
 
 __all__ = ["Job", "JobBusy", "JobError", "KIND_TITLES", "STATE_TITLES", "cancel", "claim", "enqueue", "fail", "finish",
            "get_job", "list_jobs", "reap", "retry", "step", "wait_for"]
 
-# A running job's heartbeat older than this means its worker died (every step writes one; the runner
-# also beats every few seconds while a step runs).
-STALE_AFTER_S = 120.0
 
 
 class JobError(GonguError):
@@ -98,8 +95,9 @@ def retry(catalog: Catalog, job_id: int, *, by: str, now: datetime) -> Job:
 # ───────────────────────────── the runner's side ─────────────────────────────
 
 def claim(catalog: Catalog, *, worker: str, machine: str, now: datetime,
-          kinds: tuple[str, ...] | None = None) -> Job | None:
-    row = store.claim_job(catalog, worker=worker, machine=machine, now=now, kinds=kinds)
+          kinds: tuple[str, ...] | None = None, job_id: int | None = None) -> Job | None:
+    """The oldest queued job (or `job_id` while it is queued: a procrastinate task's own job), now running."""
+    row = store.claim_job(catalog, worker=worker, machine=machine, now=now, kinds=kinds, job_id=job_id)
     return Job.from_row(row) if row is not None else None
 
 
@@ -130,16 +128,3 @@ def reap(catalog: Catalog, *, now: datetime, stale_after_s: float = STALE_AFTER_
          max_attempts: int = store.MAX_ATTEMPTS) -> list[Job]:
     return [Job.from_row(r) for r in store.reap_jobs(catalog, now=now, stale_after_s=stale_after_s,
                                                      max_attempts=max_attempts)]
-
-
-def wait_for(catalog: Catalog, job_id: int, timeout_s: float, *, poll_s: float = 0.2) -> Job:
-    """Poll until the job is done, failed or cancelled (or the timeout passes: the job as it is then)."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        job = get_job(catalog, job_id)
-        if job is None:
-            raise JobError(f"没有编号为 {job_id} 的任务")
-        if not job.active or time.monotonic() >= deadline:
-            return job
-        time.sleep(poll_s)
-

@@ -365,6 +365,27 @@ def issue_case(
                        documents={d.key: (d.title, targets[d.key]) for d in documents if not d.primary})
 
 
+def stepped_renderers(progress: Callable[[str], None] | None) -> dict[str, Any]:
+    """`render` and `render_many` for issue_case that tell `progress` each step as it begins: 渲染, then
+    签章并记录 (sealing and recording follow the render in issue_case); {} without `progress`."""
+    if progress is None:
+        return {}
+
+    def one(loaded: LoadedCase, work_dir: Path, templates: Path | None, mark: str | None) -> dict[str, Path]:
+        progress("渲染")
+        files = render_files(loaded, work_dir, templates, mark)
+        progress("签章并记录")
+        return files
+
+    def many(loaded: LoadedCase, work_dir: Path, templates: Path | None, mark: str | None) -> list[CaseDocument]:
+        progress("渲染")
+        documents = render_documents(loaded, work_dir, templates, mark)
+        progress("签章并记录")
+        return documents
+
+    return {"render": one, "render_many": many}
+
+
 def archived_report(settings: Settings, case_id: str, number: str) -> bool:
     """Whether the archive catalog of `settings` holds a package of this case and report number."""
     return archived_package(settings, case_id, number) is not None

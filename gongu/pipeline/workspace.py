@@ -17,6 +17,7 @@ import shutil
 import tempfile
 import unicodedata
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path, PurePosixPath
@@ -533,15 +534,16 @@ class IssueOutcome:
 
 
 def issue_and_archive(catalog: Catalog, home: Path, case_id: str, *, account: Actor, now: str,
-                      settings: Settings) -> IssueOutcome:
+                      settings: Settings, progress: Callable[[str], None] | None = None) -> IssueOutcome:
     """`gongu issue` (gongu.pipeline.issuing.issue_case with the server's configured signer; passphrases from the
     server's environment), then the archive step of `gongu archive ingest`. Refused (WorkspaceRefused,
-    every reason) when not ready or no signer is configured; a refused archive leaves the case issued."""
+    every reason) when not ready or no signer is configured; a refused archive leaves the case issued.
+    `progress` is told each step as it begins (渲染, 签章并记录, 归档): a background job shows it."""
     from archive.workspace_steps import release_lock, take_lock
     from generator.issuance import IssueRefused
     from generator.render import RenderError
     from gongu.output import GonguError
-    from gongu.pipeline.issuing import IssueFileExists, issue_case
+    from gongu.pipeline.issuing import IssueFileExists, issue_case, stepped_renderers
     from gongu.pipeline.sealing import configured_signer
     from signing.seal import SealError
 
@@ -565,13 +567,15 @@ def issue_and_archive(catalog: Catalog, home: Path, case_id: str, *, account: Ac
             raise WorkspaceRefused(reasons)
         try:
             signer = configured_signer(settings)
-            result = issue_case(loaded, signer=signer, settings=settings)
+            result = issue_case(loaded, signer=signer, settings=settings, **stepped_renderers(progress))
         except IssueRefused as exc:
             raise WorkspaceRefused(exc.reasons) from None
         except (RenderError, IssueFileExists, SealError, GonguError, CaseFileError, OSError) as exc:
             raise WorkspaceRefused([f"出具失败：{exc}"]) from None
         with catalog.write():
             set_status(catalog, case_id, "issued", next_level=None, at=now)
+        if progress is not None:
+            progress("归档")
         reasons = archive_issued(catalog, home, case_id, account=account, now=now, settings=settings,
                                  report=result.files["pdf"])
     finally:
