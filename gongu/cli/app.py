@@ -11,11 +11,11 @@ import typer
 from rich.markup import escape
 from typer.core import TyperGroup
 
-from gongu.cli import archive, calendar, case, draw, index, ledger, render, review, seal, search, store, web
+from gongu.cli import archive, calendar, case, draw, index, jobs, ledger, render, review, seal, search, store, web
 from gongu.output import GonguError, fail, safe_streams
 
 # the command groups, in the order `gongu --help` lists them (`index` adds `index sync` to search's group)
-COMMAND_MODULES = (case, archive, calendar, draw, index, ledger, render, review, seal, search, store, web)
+COMMAND_MODULES = (case, archive, calendar, draw, index, ledger, render, review, seal, search, store, web, jobs)
 
 
 class GonguGroup(TyperGroup):

@@ -125,6 +125,7 @@ def ingest_cmd(
     report: Annotated[Path | None, typer.Option("--report", help="已签章的报告 PDF（缺省：GONGU_HOME/issued/<案件号>/<报告编号>.pdf）")] = None,
     add: Annotated[list[str] | None, typer.Option("--add", help="附加文件：ROLE=FILE（audio、video、photo、attachment…）或 FILE")] = None,
     by: By = "",
+    background: Annotated[bool, typer.Option("--background", help="作为后台任务执行：立即返回任务编号（gongu jobs show 查看，gongu worker 执行）")] = False,
 ) -> None:
     """归档（10.1–10.3）：报告已交付、公估费已到账、签章核验通过后，生成 BagIt 档案包。"""
     from archive.ingest import IngestRefused, ingest
@@ -139,6 +140,14 @@ def ingest_cmd(
         names = [Path(issued[-1]).name] if issued else []
         folder = settings.home / "issued" / case.case_id
         report = next((folder / n for n in [*names, f"{case.report.number}.pdf"] if (folder / n).is_file()), None)
+    if background:
+        from gongu.cli.jobs import start_background
+
+        start_background("ingest", {"case_file": str(Path(loaded.source).resolve()),
+                                    "report": str(report.resolve()) if report else None,
+                                    "extras": [(role, str(p.resolve())) for role, p in _parse_add(add or [])],
+                                    "by": by or _default_user()},
+                         case_id=loaded.case.case_id, settings=settings)
     with opened(write=True) as archive:
         try:
             result = ingest(archive, loaded, report, extras=_parse_add(add or []), by=by or _default_user())
@@ -313,10 +322,17 @@ def dispose_execute(case_id: Annotated[str, typer.Argument(help="案件编号")]
 def audit_cmd(
     json_out: Annotated[Path | None, typer.Option("--json", help="把结果写入 JSON 文件")] = None,
     by: By = "",
+    background: Annotated[bool, typer.Option("--background", help="作为后台任务执行：立即返回任务编号（gongu jobs show 查看，gongu worker 执行）")] = False,
 ) -> None:
     """四性检测：真实性、完整性、可用性、安全性；任何一项未通过则以非零退出。"""
     from archive.audit import summary_lines
     from gongu.pipeline.archiving import full_audit
+
+    if background:
+        from gongu.cli.jobs import start_background
+
+        start_background("audit", {"json_out": str(json_out.resolve()) if json_out else None,
+                                   "by": by or _default_user() or "audit"})
 
     with opened(catch_up=False) as archive:
         total = sum(r["byte_count"] for r in archive.catalog.packages(state="active"))

@@ -31,9 +31,14 @@ commands.add_typer(index_app, name="index")
 @index_app.command("rebuild")
 def rebuild(
     procs: Annotated[int, typer.Option("--procs", help="并行分词进程数")] = 1,
+    background: Annotated[bool, typer.Option("--background", help="作为后台任务执行：立即返回任务编号（gongu jobs show 查看，gongu worker 执行）")] = False,
 ) -> None:
     """从磁盘上的档案包重建检索索引（档案包是唯一真实来源）。"""
     settings = load_settings()
+    if background:
+        from gongu.cli.jobs import start_background
+
+        start_background("index_rebuild", {"procs": max(1, procs)}, settings=settings)
     root, _ = archive_root_and_catalog_path(settings)
     if not root.is_dir():
         fail(escape(f"档案根目录 {root} 不存在：共享目录似乎未挂载，或 [archive] root 指向了错误的路径"
@@ -80,8 +85,13 @@ def rebuild(
 
 
 @index_app.command("sync")
-def sync_cmd(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+def sync_cmd(as_json: Annotated[bool, typer.Option("--json")] = False,
+             background: Annotated[bool, typer.Option("--background", help="作为后台任务执行：立即返回任务编号（gongu jobs show 查看，gongu worker 执行）")] = False,) -> None:
     """补做中断留下的索引更新，并按目录核对检索索引（已归档的档案包都能检索到）。"""
+    if background:
+        from gongu.cli.jobs import start_background
+
+        start_background("index_sync", {})
     # the queue is drained by sync itself, and reported; the index follows the root, which must be this archive's
     with opened(catch_up=False, write=True) as archive:
         drift, repaired, failures = sync_index(archive, load_settings())

@@ -74,6 +74,7 @@ def export_cmd(
                                                 show_default=False)] = None,
     cases: Annotated[Path | None, typer.Option("--cases", help="在办案件文件夹（递归查找 case.json）",
                                                show_default=False)] = None,
+    background: Annotated[bool, typer.Option("--background", help="作为后台任务执行：立即返回任务编号（gongu jobs show 查看，gongu worker 执行）")] = False,
 ) -> None:
     """导出涉保司法鉴定工作台账：每件一行（委托方式、机构选择、保险机构通知与到场、回避、复核、
     鉴定结果、时限、延长、重新鉴定与争议）。
@@ -86,6 +87,14 @@ def export_cmd(
         fail(f"--from {start.isoformat()} 晚于 --to {end.isoformat()}")
     kind = _format_for(fmt, output)
     target = output or Path(f"ledger-{start.isoformat()}-{end.isoformat()}.{kind}")
+    if background:
+        from gongu.cli.jobs import start_background
+
+        if target.is_dir():
+            fail(f"-o 是一个文件夹：{escape(str(target))}")
+        start_background("ledger_export", {"from": start.isoformat(), "to": end.isoformat(), "format": kind,
+                                           "output": str(target.resolve()),
+                                           "cases": str(cases.resolve()) if cases else None})
     try:
         archived, skipped_archive = _from_archive()
     except GonguError as exc:  # bad gongu.toml: a plain message, exit 2

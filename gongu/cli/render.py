@@ -108,6 +108,7 @@ def render(
     format: Annotated[str, typer.Option("--format", help="输出格式：pdf,docx")] = "pdf,docx",  # noqa: A002
     templates: Annotated[Path | None, typer.Option("--templates", help="机构模板目录（覆盖随附模板、标志、印章、配色）")] = None,
     jobs: Annotated[int, typer.Option("--jobs", "-j", help="并行进程数", min=1)] = min(2, os.cpu_count() or 1),
+    background: Annotated[bool, typer.Option("--background", help="作为后台任务执行：立即返回任务编号（gongu jobs show 查看，gongu worker 执行）")] = False,
 ) -> None:
     """生成报告：每个案件输出 <报告编号>.pdf（PDF/A-3b，内嵌案件文件）和 .docx；司法鉴定案件另输出其余各文书 <报告编号>-<文书>.pdf|.docx。"""
     settings = load_settings()
@@ -120,6 +121,16 @@ def render(
         templates = firm_templates(settings, templates)
     except GonguError as exc:
         fail(str(exc))
+    if background:
+        from gongu.cli.jobs import start_background
+
+        missing = [str(p) for p in case_files if not p.is_file()]
+        if missing:
+            fail(f"案件文件不存在：{'、'.join(missing)}")
+        start_background("render_batch", {"case_files": [str(p.resolve()) for p in case_files],
+                                          "out_dir": str(out_dir.resolve()), "formats": list(formats),
+                                          "templates": str(templates.resolve()) if templates else None},
+                         settings=settings)
     outcomes = render_many(case_files, out_dir, formats, templates, jobs)
     failed = 0
     for o in outcomes:

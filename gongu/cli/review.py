@@ -222,6 +222,7 @@ def issue_command(
     templates: Annotated[Path | None, typer.Option("--templates", help="机构模板目录；缺省 gongu.toml [render] templates（与 gongu render 相同）")] = None,
     unsealed: Annotated[bool, typer.Option("--unsealed", help="不签章，出具标明「未签章副本 — 非正式报告」的副本（案件文件中记为未签章）")] = False,
     additional: Annotated[bool, typer.Option("--additional", help="司法鉴定：补充出具意见书出具后新增的文书（补充意见书、异议与争议处理记录、专家意见），编号不变")] = False,
+    background: Annotated[bool, typer.Option("--background", help="作为后台任务执行：立即返回任务编号（gongu jobs show 查看，gongu worker 执行）")] = False,
 ) -> None:
     """出具公估报告：三级审核通过且无阻止出具的问题时生成、签章并记录最终报告，否则列出全部原因并以 1 退出。
 
@@ -238,9 +239,25 @@ def issue_command(
         raise typer.Exit(2)
     loaded = load_or_exit(case_file)  # invalid input → exit 2 with every problem
     settings = load_settings()
+    if background:
+        _issue_in_background(loaded, settings, output=output, reason=reason if reissue else None,
+                             templates=templates, unsealed=unsealed, additional=additional)
     with issue_lock(settings, loaded.case.case_id):
         _issue(loaded, settings, output=output, reissue=reissue, reason=reason, templates=templates,
                unsealed=unsealed, additional=additional)
+
+
+def _issue_in_background(loaded: LoadedCase, settings: Settings, *, output: Path | None, reason: str | None,
+                         templates: Path | None, unsealed: bool, additional: bool) -> None:
+    """Queue the issue as a job (gongu/jobs/tasks.py runs the same issue_case under the same lock). The
+    number of issuances already recorded goes with it: a retried job that finds more never issues again."""
+    from gongu.cli.jobs import start_background
+
+    params = {"case_file": str(Path(loaded.source).resolve()), "issuances_before": len(loaded.case.issuances),
+              "output": str(output.resolve()) if output else None, "reissue_reason": reason,
+              "templates": str(templates.resolve()) if templates else None, "unsealed": unsealed}
+    start_background("issue_additional" if additional else "issue", params, case_id=loaded.case.case_id,
+                     settings=settings)
 
 
 @contextmanager

@@ -266,7 +266,7 @@ def ingest_task(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
     try:
         with build_archive(ctx.settings, write=True) as archive:
             result = ingest(archive, loaded, Path(params["report"]) if params.get("report") else None, extras=extras,
-                            by=ctx.job.started_by)
+                            by=params.get("by") or ctx.job.started_by)
     except IngestRefused as exc:
         raise TaskFailed(["拒绝归档：", *exc.reasons]) from None
     except _archive_errors() as exc:
@@ -355,7 +355,7 @@ def audit_task(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
                 if seen[1] % 10 == 0:
                     ctx.step(f"审计档案包（{rel}）", seen[0], total)
 
-            result = full_audit(archive, ctx.settings, by=ctx.job.started_by, progress=progress)
+            result = full_audit(archive, ctx.settings, by=params.get("by") or ctx.job.started_by, progress=progress)
     except _archive_errors() as exc:
         raise TaskFailed([f"审计未能完成：{exc}"]) from None
     report = result.as_dict()
