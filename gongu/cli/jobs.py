@@ -181,14 +181,11 @@ def worker_cmd(
 ) -> None:
     """执行后台任务（出具、归档、索引、四性检测、台账导出、批量渲染）与定时任务（索引同步每小时、四性检测每周、期限扫描每日）。"""
     settings = load_settings()
-    if settings.store.url and not once:
-        try:
-            from gongu.jobs import pg_worker  # type: ignore[attr-defined]
-        except ImportError:
-            pg_worker = None
-        if pg_worker is not None:  # PostgreSQL home: procrastinate's worker runs the same job code
-            pg_worker.run_worker(settings, concurrency)
-            return
+    if settings.store.url and not once:  # PostgreSQL home: procrastinate's workers run the same job code
+        from gongu.jobs import pg_worker
+
+        pg_worker.run_worker(settings, concurrency, stale_after_s=stale_after)
+        return
     from gongu.jobs.runner import EmbeddedWorker, run_until_idle
 
     if once:

@@ -335,6 +335,12 @@ def run_worker(settings: Settings, concurrency: int = 1, *, stale_after_s: float
     """`gongu worker` on a PostgreSQL home: create procrastinate's schema if missing, then run
     `concurrency` worker processes (this one, when 1) until SIGINT / SIGTERM; each stops after its
     current job."""
+    from gongu.jobs.runner import HEARTBEAT_S
+    from gongu.output import GonguError
+
+    if stale_after_s < 2 * HEARTBEAT_S:
+        raise GonguError(f"--stale-after {stale_after_s:g} 太短：运行中的任务每 {HEARTBEAT_S:g} 秒写一次心跳，"
+                         f"须至少 {2 * HEARTBEAT_S:g} 秒，否则仍在运行的任务会被当作中断而重复执行")
     timing = Timing.of(stale_after_s, periodic=periodic)
     prepare(settings)
     if concurrency <= 1:
