@@ -1,5 +1,6 @@
-"""Jobs bench: issue-job throughput of 2 `gongu worker` processes ÷ 1 on a PostgreSQL home (target
-≥ 1.8× on 2 cores), both measured in one run on the same server and the same kind of case.
+"""Jobs bench: issue-job throughput of 2 worker processes ÷ 1 (`gongu worker --concurrency 2` against
+`--concurrency 1`) on a PostgreSQL home (target ≥ 1.8× on 2 cores), both measured in one run on the
+same server and the same kind of case.
 
 It starts its own throw-away PostgreSQL 15 (tests/pgkit.py), makes a home with the demo PKI and
 2 × N workspace cases ready to issue (tests/pgjobkit.py), then for 1 worker and for 2 workers:
@@ -49,12 +50,12 @@ def _wait_idle(catalog: Catalog, timeout_s: float) -> None:
 
 
 def run(home: Path, url: str, catalog: Catalog, cases: list[str], workers: int, logs: Path) -> float:
-    """Seconds for `cases` issue jobs on `workers` worker processes."""
-    procs = [kit.start_worker(home, logs / f"w{workers}-{i}.log") for i in range(workers)]
+    """Seconds for `cases` issue jobs on `gongu worker --concurrency <workers>` (that many processes)."""
+    procs = [kit.start_worker(home, logs / f"w{workers}.log", "--concurrency", str(workers))]
     try:
         deadline = time.monotonic() + 180
         while _registered(url) < workers:
-            if time.monotonic() > deadline or any(p.poll() is not None for p in procs):
+            if time.monotonic() > deadline or procs[0].poll() is not None:
                 raise SystemExit(f"workers did not start; see {logs}")
             time.sleep(0.5)
         time.sleep(12)  # the first sweep (every 10 s) queues the periodic jobs: let them run first

@@ -77,10 +77,10 @@ def _name(proc: subprocess.Popen[bytes]) -> str:
     return f"{socket.gethostname()}:{proc.pid}"  # how pg_worker names a worker process
 
 
-def _sql(w: World, query: str, *args: object) -> list[tuple[object, ...]]:
+def _sql(url: str, query: str, *args: object) -> list[tuple[object, ...]]:
     import psycopg
 
-    with psycopg.connect(pg_worker.conninfo(w.url), autocommit=True) as conn:
+    with psycopg.connect(pg_worker.conninfo(url), autocommit=True) as conn:
         return list(conn.execute(query, args).fetchall())  # type: ignore[arg-type]
 
 
@@ -89,8 +89,8 @@ def _wait_registered(w: World, procs: list[subprocess.Popen[bytes]], timeout_s: 
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         for p in procs:
-            assert p.poll() is None, (w.logs / "..").as_posix() + f": worker {p.pid} exited with {p.returncode}"
-        if pg_worker.schema_applied(w.url) and len(_sql(w, "SELECT id FROM procrastinate_workers")) >= len(procs):
+            assert p.poll() is None, f"worker {p.pid} exited with {p.returncode}:\n{_logs(w)}"
+        if pg_worker.schema_applied(w.url) and len(_sql(w.url, "SELECT id FROM procrastinate_workers")) >= len(procs):
             return
         time.sleep(0.5)
     raise AssertionError("workers did not register in time:\n" + _logs(w))
@@ -154,10 +154,10 @@ def test_twenty_issue_jobs_on_two_workers_are_each_done_once(world: World) -> No
     for i, case_id in enumerate(cases):
         _issued_once(w, i, case_id)
     # 20 packages in all, one per report number: no job archived twice
-    numbers = sorted(str(r[0]) for r in _sql(w, "SELECT report_number FROM packages"))
+    numbers = sorted(str(r[0]) for r in _sql(w.url, "SELECT report_number FROM packages"))
     assert numbers == sorted(kit.report_number(i) for i in range(20))
     # one procrastinate ticket per job, run once: no job was handed over twice
-    tickets = _sql(w, "SELECT args->>'job_id', status FROM procrastinate_jobs WHERE task_name = 'gongu.run_job'")
+    tickets = _sql(w.url, "SELECT args->>'job_id', status FROM procrastinate_jobs WHERE task_name = 'gongu.run_job'")
     ours = {j.id for j in done}  # (the workers also ran the periodic jobs they queued: index sync, audit…)
     assert sorted((int(str(j)), str(s)) for j, s in tickets if int(str(j)) in ours) == [(j.id, "succeeded") for j in done]
     assert [p.returncode for p in procs] == [0, 0]  # SIGTERM: each stopped after its job, cleanly
@@ -194,6 +194,52 @@ def test_a_worker_killed_mid_issue_leaves_the_job_to_the_other_worker_once(world
     assert final.attempts == 2  # the killed start and the survivor's
     _issued_once(w, index, case_id)
     # procrastinate's ticket held by the killed worker was closed; nothing of this job is left running
-    states = sorted(str(r[0]) for r in _sql(w, "SELECT status FROM procrastinate_jobs WHERE task_name = "
+    states = sorted(str(r[0]) for r in _sql(w.url, "SELECT status FROM procrastinate_jobs WHERE task_name = "
                                                "'gongu.run_job' AND args->>'job_id' = %s", str(job.id)))
     assert states == ["failed", "succeeded"], states  # the killed worker's ticket closed, the survivor's run
+
+
+def test_hand_over_is_one_ticket_per_case_and_the_sweep_hands_over_what_was_missed(pg_cluster, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """In process, no worker: what enqueue hands to procrastinate, and what the sweep does about the rest."""
+    import asyncio
+
+    url = pg_cluster.create_database()
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "gongu.toml").write_text(f'[store]\nurl = "{url}"\n', encoding="utf-8")
+    settings = load_settings(home)
+    catalog = Catalog(settings.server_store())  # type: ignore[arg-type]
+    now = datetime.now(SHANGHAI)
+
+    def tickets() -> list[tuple[int, str, str]]:
+        rows = _sql(url, "SELECT args->>'job_id', queueing_lock, status FROM "
+                    "procrastinate_jobs WHERE task_name = 'gongu.run_job' ORDER BY id")
+        return [(int(str(j)), str(lock), str(status)) for j, lock, status in rows]
+
+    try:
+        missed = api.enqueue(catalog, "index_sync", {}, by="wang", person="王志强", now=now)
+        assert not pg_worker.schema_applied(url) and missed.state == "queued"  # no queue yet: the row waits
+        assert pg_worker.ensure_schema(url) is True and pg_worker.ensure_schema(url) is False  # once
+        first = api.enqueue(catalog, "render_batch", {"case_files": []}, by="wang", person="王志强", case_id="C-1", now=now)
+        assert tickets() == [(first.id, "case:C-1", "todo")]
+        # cancelled before it ran, then queued anew: the old ticket (its run would do nothing) gives way
+        api.cancel(catalog, first.id, by="wang", now=now)
+        second = api.enqueue(catalog, "render_batch", {"case_files": []}, by="wang", person="王志强", case_id="C-1",
+                             now=now)
+        assert tickets() == [(second.id, "case:C-1", "todo")]
+        # a ticket of a job that is not queued claims nothing
+        worker = pg_worker._Worker(settings, name="test:1", machine="test", timing=pg_worker.Timing(periodic=False))
+        worker.run_job(first.id)
+        assert api.get_job(catalog, first.id).state == "cancelled"  # type: ignore[union-attr]
+
+        async def sweep() -> None:
+            app = pg_worker.build_app(worker)
+            async with app.open_async():
+                await pg_worker._sweep(app, worker)
+
+        asyncio.run(sweep())  # the job queued before the schema existed gets its ticket; no second one for C-1
+        assert tickets() == [(second.id, "case:C-1", "todo"), (missed.id, f"job:{missed.id}", "todo")]
+        asyncio.run(sweep())
+        assert len(tickets()) == 2
+    finally:
+        catalog.close()

@@ -114,7 +114,7 @@ def ensure_schema(url: str) -> bool:
         if row and row[0]:
             return False
         conn.execute(SchemaManager.get_schema())  # type: ignore[arg-type]  # procrastinate's own SQL, no parameters
-    log.info("procrastinate schema created")
+    log.warning("已在目录数据库中建立 procrastinate 的任务队列表")
     return True
 
 
@@ -125,17 +125,20 @@ _defer_lock = threading.Lock()
 
 
 def _defer_app(url: str) -> procrastinate.App:
+    """The app a web or CLI process hands jobs over with: a connection per hand-over, none kept open
+    (a process that only queues a job now and then holds no connection, and a database it once used
+    can still be dropped or cloned)."""
     import procrastinate
+    import psycopg_pool
 
     with _defer_lock:
         app = _defer_apps.get(url)
         if app is None:
-            connector = procrastinate.SyncPsycopgConnector(
-                conninfo=conninfo(url), min_size=1, max_size=2,
-                kwargs={"options": "-c application_name=gongu-defer"})
-            app = procrastinate.App(connector=connector).open()
+            pool = psycopg_pool.NullConnectionPool(
+                conninfo(url), kwargs={"options": "-c application_name=gongu-defer"}, open=True)
+            app = procrastinate.App(connector=procrastinate.SyncPsycopgConnector()).open(pool)
             _defer_apps[url] = app
-            atexit.register(app.close)
+            atexit.register(pool.close)
         return app
 
 
@@ -203,14 +206,18 @@ class _Worker:
             catalog.close()
 
     def sweep_catalog(self) -> list[Job]:
-        """The catalog's part of the sweep: reap dead workers' jobs and queue the periodic jobs that are
-        due (the runner's housekeeping, the same as on a SQLite home); the queued jobs, oldest first."""
-        from gongu.jobs.runner import housekeeping
+        """The catalog's part of the sweep, as the embedded runner's housekeeping: reap dead workers' jobs,
+        queue the periodic jobs that are due; then the queued jobs, oldest first."""
+        from gongu.jobs.runner import now, schedule_due
         from gongu.pipeline.archiving import open_store
 
         catalog = open_store(self.settings, check=False)
         try:
-            housekeeping(catalog, stale_after_s=self.timing.stale_after_s, periodic=self.timing.periodic)
+            for row in store.reap_jobs(catalog, now=now(), stale_after_s=self.timing.stale_after_s):
+                log.warning("任务 %s：%s 上的工作进程 %s 已 %g 秒无心跳，任务%s", row["id"], row["machine"], row["worker"],
+                            self.timing.stale_after_s, "重新排队" if row["state"] == "queued" else f"标记为{row['state']}")
+            if self.timing.periodic:
+                schedule_due(catalog)
             return [Job.from_row(r) for r in reversed(store.jobs(catalog, states=("queued",), limit=10_000))]
         finally:
             catalog.close()
@@ -225,7 +232,7 @@ async def _sweep(app: procrastinate.App, worker: _Worker) -> None:
     for ticket in stalled:  # held by a worker that stopped beating: its job row is reaped above
         assert ticket.id is not None
         await app.job_manager.finish_job_by_id_async(ticket.id, status=jobs.Status.FAILED, delete_job=False)
-        log.warning("procrastinate job %s of a stalled worker closed", ticket.id)
+        log.warning("已关闭失去心跳的工作进程持有的 procrastinate 任务票 %s", ticket.id)
     if not queued:
         return
     tickets = [*await app.job_manager.list_jobs_async(task=RUN_TASK, status="todo"),
@@ -236,7 +243,7 @@ async def _sweep(app: procrastinate.App, worker: _Worker) -> None:
             continue
         try:
             await app.configure_task(RUN_TASK, queue=QUEUE, queueing_lock=queueing_lock(job)).defer_async(job_id=job.id)
-            log.warning("job %s handed to procrastinate by the sweep", job.id)
+            log.warning("巡检：任务 %s 已交给 procrastinate", job.id)
         except exceptions.AlreadyEnqueued:
             # an older ticket of the case waits: replaced by the same rule as defer()
             await asyncio.to_thread(_defer_sync, _defer_app(worker.settings.store.url or ""), job)
@@ -285,6 +292,7 @@ def _run_process(settings: Settings, timing: Timing) -> None:
     parallel need processes, not threads)."""
     from gongu.jobs.runner import machine_name
 
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s gongu worker %(process)d: %(message)s")
     _warm_up()
     worker = _Worker(settings=settings, name=f"{machine_name()}:{os.getpid()}", machine=machine_name(), timing=timing)
     app = build_app(worker)
@@ -304,7 +312,6 @@ def _child(home: str, timing: Timing) -> None:
     from gongu.settings import load_settings
 
     _die_with_parent()
-    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
     _run_process(load_settings(home), timing)
 
 
