@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -18,7 +18,7 @@ from gongu.jobs import api
 from gongu.jobs.model import Job
 from tests.storekit import store_kind  # noqa: F401  (module-scoped, parametrised: sqlite, postgresql)
 
-T0 = datetime(2026, 3, 2, 1, 0, 0, tzinfo=timezone.utc)  # 09:00 Beijing time
+T0 = datetime(2026, 3, 2, 1, 0, 0, tzinfo=UTC)  # 09:00 Beijing time
 
 
 @pytest.fixture()
@@ -256,3 +256,70 @@ def test_postgresql_claim_skips_a_row_another_worker_has_locked(request: pytest.
         assert api.get_job(catalog, a.id).state == "queued"  # type: ignore[union-attr]
     finally:
         catalog.close()
+
+
+# ───────────────────────────── the runner (SQLite home) ─────────────────────────────
+
+@pytest.fixture()
+def home(tmp_path: Path) -> Path:
+    h = tmp_path / "home"
+    h.mkdir()
+    (h / "gongu.toml").write_text("", encoding="utf-8")
+    return h
+
+
+def test_a_cancel_request_stops_the_task_at_its_next_step(home: Path) -> None:
+    from gongu.jobs.runner import execute
+    from gongu.settings import load_settings
+
+    settings = load_settings(home)
+    catalog = Catalog(home / "archive" / "catalog.sqlite")
+    try:
+        job = _queue(catalog, None, kind="index_sync")
+        running = api.claim(catalog, worker="w", machine="m", now=T0)
+        assert running is not None
+        api.cancel(catalog, job.id, by="ma", now=T0)
+        ended = execute(settings, catalog, running)
+        assert (ended.state, ended.error) == (
+            "cancelled", "已按要求在「核对检索索引与目录」之前停止；此前完成的步骤保留（均为完整写入），可重试继续")
+    finally:
+        catalog.close()
+
+
+def test_a_failing_task_records_the_reason_a_person_can_act_on(home: Path) -> None:
+    from gongu.jobs.runner import run_one
+    from gongu.settings import load_settings
+
+    settings = load_settings(home)
+    catalog = Catalog(home / "archive" / "catalog.sqlite")
+    try:
+        job = _queue(catalog, None, kind="index_rebuild")
+        assert run_one(settings, catalog, worker="w", machine="m") is True
+        failed = api.get_job(catalog, job.id)
+        root = home / "archive" / "packages"
+        assert failed is not None and failed.state == "failed"
+        assert failed.error == f"档案根目录 {root} 不存在：共享目录似乎未挂载，或 [archive] root 指向了错误的路径"
+        assert run_one(settings, catalog, worker="w", machine="m") is False  # nothing left
+    finally:
+        catalog.close()
+
+
+def test_the_embedded_worker_runs_a_queued_job_and_queues_the_periodic_ones(home: Path) -> None:
+    from gongu.jobs.runner import EmbeddedWorker, wait_for
+    from gongu.settings import load_settings
+
+    catalog = Catalog(home / "archive" / "catalog.sqlite")
+    job = _queue(catalog, None, kind="index_sync")  # queued before the worker starts
+    worker = EmbeddedWorker(load_settings(home), concurrency=2, poll_s=0.1).start()
+    try:
+        done = wait_for(catalog, job.id, timeout_s=60)
+        assert (done.state, done.machine is not None, done.attempts) == ("done", True, 1)
+        assert done.result == {"note": "档案库尚未建立（gongu archive init），无需同步"}
+        # housekeeping queued the periodic kinds the catalog had none of, as "system"; not the index
+        # sync, of which one was queued already
+        periodic = [j for j in api.list_jobs(catalog) if j.started_by == "system"]
+        assert sorted(j.kind for j in periodic) == ["audit", "deadline_scan"]
+    finally:
+        worker.stop()
+        catalog.close()
+    assert not worker.running

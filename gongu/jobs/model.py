@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 KIND_TITLES: dict[str, str] = {
@@ -46,12 +46,11 @@ class Job:
     attempts: int
     result: dict[str, Any] | None
     error: str | None
-    cancel_requested: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    cancel_requested: str | None = None  # who asked to stop a running job (the task stops at its next step)
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Job:
-        return cls(**{k: row[k] for k in cls.__dataclass_fields__ if k in row and k != "extra"})
+        return cls(**{k: row[k] for k in cls.__dataclass_fields__ if k in row})
 
     @property
     def kind_title(self) -> str:
@@ -67,7 +66,7 @@ class Job:
 
     def to_json(self) -> dict[str, Any]:
         """The job as `gongu jobs show --json` and the web's JSON print it."""
-        out = {k: getattr(self, k) for k in self.__dataclass_fields__ if k != "extra"}
+        out = {k: getattr(self, k) for k in self.__dataclass_fields__}
         out["kind_title"] = self.kind_title
         out["state_title"] = self.state_title
         return out

@@ -433,7 +433,7 @@ def deadline_scan_task(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any
         return {"connected": False, "note": "每日期限扫描尚未接入（gongu.pipeline.reminders.daily_scan）"}
     ctx.step("扫描到期事项", 0, 1)
     found = reminders.daily_scan(ctx.settings, ctx.catalog, _now())
-    return found if isinstance(found, dict) else {"connected": True, "summary": str(found)}
+    return found.to_json() if hasattr(found, "to_json") else dict(found or {})
 
 
 TASKS: dict[str, Task] = {
