@@ -1,8 +1,8 @@
 """`gongu jobs list|show|retry|cancel` and `gongu worker`: background jobs on the command line.
 
 `gongu worker` runs queued jobs: on a SQLite home the embedded runner (gongu/jobs/runner.py), on a
-PostgreSQL home procrastinate's worker (gongu/jobs/pg_worker.py) when installed, else the same embedded
-runner, which claims with row locks on any number of machines. `--background` on the long commands
+PostgreSQL home procrastinate's workers (gongu/jobs/pg_worker.py; `--concurrency N`: N processes), on
+any number of machines (`--once` runs the embedded runner there too). `--background` on the long commands
 (issue, archive ingest, index rebuild / sync, archive audit, ledger export, render) queues a job through
 `start_background` and prints its number. Exit codes: 0 done, 1 `--wait`ed job failed, 2 bad input or
 a refused request (unknown job, wrong state, the case already has a job)."""

@@ -1,7 +1,7 @@
 """The job API every caller uses (CLI, web pages, the demo): enqueue and read jobs, cancel and retry
 them; and the runner's side (claim, step, finish, fail, reap). Callers never know which engine runs a
 job: on a SQLite home the embedded runner (runner.py) polls the same table; on a PostgreSQL home
-enqueue also hands the job to procrastinate (gongu/jobs/pg_worker.py, when installed), whose task runs
+enqueue also hands the job to procrastinate (gongu/jobs/pg_worker.py), whose task runs
 the same runner code for that job id.
 
 `attempts` counts how many times a worker started the job (claim adds one); a retry queues it again
