@@ -178,11 +178,16 @@ def test_a_worker_killed_mid_issue_leaves_nothing_half_written_and_the_job_finis
     # Nothing half-written: either the issue never got published (no file, no record, still in review), or
     # it was published and recorded together (issue_case publishes, then records, atomically).
     recorded = world.issuances(case_id)
+    orphan = world.home / "issued" / case_id / f"{NUMBER}.pdf"
     if recorded:
         assert world.published(case_id) == [f"{NUMBER}.pdf"]
     else:
         assert world.published(case_id) == []
         assert get_case(world.catalog, case_id).status == "in_review"  # type: ignore[union-attr]
+        # A kill between publishing and recording (too short a moment to hit on purpose) leaves a file that
+        # was never issued: left here as that worker would have, the retry must take it back and issue anew.
+        orphan.parent.mkdir(parents=True, exist_ok=True)
+        orphan.write_bytes(b"%PDF-1.7 published, never recorded")
 
     # The killed worker had queued the periodic jobs when it started (index sync, 四性 audit, deadline
     # scan: none had run yet), after the issue job it claimed first.
@@ -200,6 +205,7 @@ def test_a_worker_killed_mid_issue_leaves_nothing_half_written_and_the_job_finis
     assert done is not None and (done.state, done.attempts) == ("done", 2), done
     assert [i["number"] for i in world.issuances(case_id)] == [NUMBER]
     assert world.published(case_id) == [f"{NUMBER}.pdf"]
+    assert orphan.read_bytes() != b"%PDF-1.7 published, never recorded"  # the sealed report, as archived
     assert get_case(world.catalog, case_id).status == "archived"  # type: ignore[union-attr]
     assert [p["report_number"] for p in world.catalog.packages(case_id)] == [NUMBER]
 

@@ -105,6 +105,32 @@ def _release_own_dead_lock(ctx: JobContext, case_id: str) -> None:
         release_lock(ctx.catalog, case_id, held.token)
 
 
+def _take_back_unrecorded(ctx: JobContext, case_id: str) -> None:
+    """A worker killed after issue_case published the files but before it recorded the issuance in the
+    case file left files that were never issued (issue_case takes them back itself on any other failure).
+    A reaped job's retry of a case with no recorded issuance of its number removes what its dead attempt
+    left under that number — written after the job was queued — so the issue can publish again."""
+    import shutil
+
+    from generator.render import report_file_stem
+    from gongu.pipeline.workspace import load
+
+    if ctx.job.attempts < 2:
+        return
+    folder = ctx.settings.home / "issued" / case_id
+    if not folder.is_dir():
+        return
+    stem = report_file_stem(load(ctx.settings.home, case_id))
+    since = datetime.fromisoformat(ctx.job.created_at).timestamp()
+    left = [*folder.glob(f"{stem}.*"), *folder.glob(f"{stem}-*"), *folder.glob(f"internal/{stem}-qc-sheet.html")]
+    for path in left:
+        if path.is_file() and path.stat().st_mtime >= since:
+            path.unlink()
+    for work in folder.glob(".issue-*"):  # the dead attempt's work folder (render, seal)
+        if work.is_dir() and work.stat().st_mtime >= since:
+            shutil.rmtree(work, ignore_errors=True)
+
+
 def issue_task(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
     """"issue": a workspace case (params case_id, account_id) → issue_and_archive; a case file
     (params case_file, from `gongu issue --background`) → issue_case."""
@@ -142,6 +168,7 @@ def issue_task(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
             raise TaskFailed(["报告已出具并签章，但未能归档：", *reasons], result)
         return result
     _release_own_dead_lock(ctx, case_id)
+    _take_back_unrecorded(ctx, case_id)
 
     def progress(text: str) -> None:
         ctx.step(text, _ISSUE_STEPS.index(text), total)
