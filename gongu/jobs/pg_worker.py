@@ -293,6 +293,10 @@ def _run_process(settings: Settings, timing: Timing) -> None:
     from gongu.jobs.runner import machine_name
 
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s gongu worker %(process)d: %(message)s")
+    # procrastinate stops after the current job at the first SIGTERM and then puts back the handler it
+    # found: make that "ignore", so a second SIGTERM (systemd signalling the whole group, then the
+    # parent forwarding it) does not kill a job half-way. kill -9 still stops it (the sweep recovers).
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     _warm_up()
     worker = _Worker(settings=settings, name=f"{machine_name()}:{os.getpid()}", machine=machine_name(), timing=timing)
     app = build_app(worker)
@@ -311,6 +315,7 @@ def _run_process(settings: Settings, timing: Timing) -> None:
 def _child(home: str, timing: Timing) -> None:
     from gongu.settings import load_settings
 
+    os.setpgrp()  # Ctrl-C in a terminal reaches the parent only, which passes on one SIGTERM
     _die_with_parent()
     _run_process(load_settings(home), timing)
 
