@@ -27,6 +27,7 @@ import pytest
 from archive.accounts import get_account
 from archive.catalog import Catalog
 from archive.workspace import get_case
+from archive.workspace_steps import current_lock
 from generator.types import SHANGHAI
 from gongu.jobs import api, pg_worker
 from gongu.jobs.model import Job
@@ -34,7 +35,7 @@ from gongu.settings import load_settings
 from tests import pgjobkit as kit
 
 STALE_AFTER = 30  # seconds without a heartbeat before a running job counts as its worker's death
-CASES = 22  # 20 for the two-worker run, 2 for the kill -9 run
+CASES = 21  # 20 for the two-worker run, 1 for the kill -9 run
 
 
 @dataclass
@@ -193,6 +194,7 @@ def test_a_worker_killed_mid_issue_leaves_the_job_to_the_other_worker_once(world
     assert final.worker == _name(survivor)
     assert final.attempts == 2  # the killed start and the survivor's
     _issued_once(w, index, case_id)
+    assert current_lock(w.catalog, case_id) is None  # the killed start's issue lock was given back
     # procrastinate's ticket held by the killed worker was closed; nothing of this job is left running
     states = sorted(str(r[0]) for r in _sql(w.url, "SELECT status FROM procrastinate_jobs WHERE task_name = "
                                                "'gongu.run_job' AND args->>'job_id' = %s", str(job.id)))
