@@ -172,12 +172,12 @@ def test_a_worker_killed_mid_issue_leaves_the_job_to_the_other_worker_once(world
     try:
         _wait_registered(w, procs)
         job = _enqueue(w, case_id)
-        # Wait until a worker is rendering or sealing this job, then kill it without warning
+        # Wait until a worker is rendering this job (holding the case's issue lock), then kill it without warning
         deadline = time.monotonic() + 120
         while True:
             now = api.get_job(w.catalog, job.id)
             assert now is not None and now.state in ("queued", "running"), (now, _logs(w))
-            if now.state == "running" and now.step in ("渲染", "签章并记录"):
+            if now.state == "running" and now.step == "渲染":
                 break
             assert time.monotonic() < deadline, _logs(w)
             time.sleep(0.05)
