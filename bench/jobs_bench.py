@@ -22,6 +22,7 @@ import signal
 import sys
 import tempfile
 import time
+from collections import Counter
 from datetime import datetime
 from pathlib import Path
 
@@ -71,9 +72,12 @@ def run(home: Path, url: str, catalog: Catalog, cases: list[str], workers: int, 
                             person=kit.APPROVER.person, case_id=c, now=datetime.now(SHANGHAI)) for c in cases]
         _wait_idle(catalog, 3600)
         elapsed = time.perf_counter() - t0
-        failed = [j for j in (api.get_job(catalog, j.id) for j in jobs) if j is None or j.state != "done"]
+        ended = [api.get_job(catalog, j.id) for j in jobs]
+        failed = [j for j in ended if j is None or j.state != "done"]
         if failed:
             raise SystemExit(f"{len(failed)} jobs not done: {failed[0]}")
+        per_worker = Counter(j.worker for j in ended if j is not None)
+        print(f"  各工作进程完成：{dict(sorted(per_worker.items()))}", flush=True)
         return elapsed
     finally:
         for p in procs:
