@@ -129,8 +129,12 @@ def worker_env(home: Path) -> dict[str, str]:
             "GONGU_FIRM_KEY_PASSPHRASE": DEMO_PASSPHRASE, "GONGU_HANDLER_KEY_PASSPHRASE": DEMO_PASSPHRASE}
 
 
+def worker_command() -> list[str]:
+    return [sys.executable, "-m", "gongu", "worker"]
+
+
 def start_worker(home: Path, log: Path, *extra: str) -> subprocess.Popen[bytes]:
     """A real `gongu worker` process on the home (its output in `log`)."""
     with open(log, "ab") as out:
-        return subprocess.Popen([sys.executable, "-m", "gongu", "worker", *extra], env=worker_env(home),
-                                stdout=out, stderr=subprocess.STDOUT, cwd=ROOT)
+        return subprocess.Popen([*worker_command(), *extra], env=worker_env(home), stdout=out,
+                                stderr=subprocess.STDOUT, cwd=ROOT)

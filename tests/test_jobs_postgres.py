@@ -245,3 +245,31 @@ def test_hand_over_is_one_ticket_per_case_and_the_sweep_hands_over_what_was_miss
         assert len(tickets()) == 2
     finally:
         catalog.close()
+
+
+def test_concurrency_runs_worker_processes_that_stop_with_their_parent(world: World) -> None:
+    """`gongu worker --concurrency 2`: two worker processes under one command; one SIGTERM to the command
+    stops both (each after its job) and they unregister from procrastinate."""
+    w = world
+    parent = kit.start_worker(w.home, w.logs / "concurrency.log", "--concurrency", "2", "--stale-after", str(STALE_AFTER))
+    try:
+        deadline = time.monotonic() + 120
+        while len(_sql(w.url, "SELECT id FROM procrastinate_workers")) < 2:
+            assert parent.poll() is None and time.monotonic() < deadline, _logs(w)
+            time.sleep(0.5)
+        jobs = [api.enqueue(w.catalog, "index_sync", {}, by="liu", person="刘建国", now=datetime.now(SHANGHAI))
+                for _ in range(2)]
+        done = _wait_all(w, jobs, timeout_s=300)
+        assert [j.state for j in done] == ["done", "done"], _logs(w)
+        assert all(j.worker and j.worker != _name(parent) for j in done)  # run by the children, not the parent
+    finally:
+        _stop([parent])
+    assert parent.returncode == 0
+    assert _sql(w.url, "SELECT id FROM procrastinate_workers") == []  # both children stopped cleanly
+
+
+def test_a_stale_after_shorter_than_two_heartbeats_is_refused(world: World) -> None:
+    result = subprocess.run([*kit.worker_command(), "--stale-after", "10"], env=kit.worker_env(world.home),
+                            capture_output=True, text=True, timeout=120, cwd=kit.ROOT)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "--stale-after 10 太短" in result.stdout + result.stderr and "Traceback" not in result.stderr

@@ -70,8 +70,7 @@ class Timing:
 
     @classmethod
     def of(cls, stale_after_s: float, *, periodic: bool = True) -> Timing:
-        return cls(stale_after_s=stale_after_s, sweep_every_s=10 if stale_after_s < 300 else 30,
-                   heartbeat_s=max(1.0, min(10.0, stale_after_s / 6)), periodic=periodic)
+        return cls(stale_after_s=stale_after_s, heartbeat_s=max(1.0, min(10.0, stale_after_s / 6)), periodic=periodic)
 
     @property
     def cron(self) -> str:
