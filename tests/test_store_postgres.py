@@ -185,6 +185,9 @@ def test_store_migrate_copies_everything_and_the_log_root_is_unchanged(
     assert report["rows"]["packages"] == 2 and report["rows"]["events"] == 3 and report["rows"]["holds"] == 1
     assert report["rows"]["checkpoints"] == 1 and report["sequences"]["holds.id"] == 2
     assert "url" not in (home / "gongu.toml").read_text(encoding="utf-8")  # nothing switched unless asked
+    from gongu.jobs.pg_worker import schema_applied
+
+    assert schema_applied(pg_url)  # procrastinate's job queue beside the catalog (docs/deployment.md)
 
     # a second run is refused: the target is no longer empty
     code, out = _cli("store", "migrate", "--to", pg_url)

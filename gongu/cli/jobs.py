@@ -1,8 +1,8 @@
 """`gongu jobs list|show|retry|cancel` and `gongu worker`: background jobs on the command line.
 
 `gongu worker` runs queued jobs: on a SQLite home the embedded runner (gongu/jobs/runner.py), on a
-PostgreSQL home procrastinate's worker (gongu/jobs/pg_worker.py) when installed, else the same embedded
-runner, which claims with row locks on any number of machines. `--background` on the long commands
+PostgreSQL home procrastinate's workers (gongu/jobs/pg_worker.py; `--concurrency N`: N processes), on
+any number of machines (`--once` runs the embedded runner there too). `--background` on the long commands
 (issue, archive ingest, index rebuild / sync, archive audit, ledger export, render) queues a job through
 `start_background` and prints its number. Exit codes: 0 done, 1 `--wait`ed job failed, 2 bad input or
 a refused request (unknown job, wrong state, the case already has a job)."""
@@ -181,14 +181,11 @@ def worker_cmd(
 ) -> None:
     """执行后台任务（出具、归档、索引、四性检测、台账导出、批量渲染）与定时任务（索引同步每小时、四性检测每周、期限扫描每日）。"""
     settings = load_settings()
-    if settings.store.url and not once:
-        try:
-            from gongu.jobs import pg_worker  # type: ignore[attr-defined]
-        except ImportError:
-            pg_worker = None
-        if pg_worker is not None:  # PostgreSQL home: procrastinate's worker runs the same job code
-            pg_worker.run_worker(settings, concurrency)
-            return
+    if settings.store.url and not once:  # PostgreSQL home: procrastinate's workers run the same job code
+        from gongu.jobs import pg_worker
+
+        pg_worker.run_worker(settings, concurrency, stale_after_s=stale_after)
+        return
     from gongu.jobs.runner import EmbeddedWorker, run_until_idle
 
     if once:

@@ -115,6 +115,11 @@ def migrate_cmd(
     except (PinError, OSError) as exc:
         raise GonguError(f"目录已迁移，但未能复制固定的机构证书：{exc}") from None
     indexed = rebuild_search_index_in_target(target)
+    # procrastinate's tables (the queue `gongu worker` takes jobs from) beside the catalog's, now that
+    # the catalog is there; a worker would also create them at its first start.
+    from gongu.jobs.pg_worker import ensure_schema
+
+    ensure_schema(to)
     if switch:
         _switch(settings, to)
     if as_json:
@@ -126,6 +131,7 @@ def migrate_cmd(
         console.print(f"  {escape(table)}：{rows} 行（与源一致）")
     console.print(f"  事件日志：{report.tree_size} 条，根哈希 {report.root_hash}（与源一致）")
     console.print(f"  检索索引：已从档案包重建 {indexed} 件")
+    console.print("  后台任务队列（procrastinate）：已建表")
     if switch:
         console.print(f"[green]✓[/] gongu.toml 已写入 [store] url；源文件 {escape(str(source_path))} 保留未动（不再使用）")
     else:

@@ -1,7 +1,7 @@
 """The job API every caller uses (CLI, web pages, the demo): enqueue and read jobs, cancel and retry
 them; and the runner's side (claim, step, finish, fail, reap). Callers never know which engine runs a
 job: on a SQLite home the embedded runner (runner.py) polls the same table; on a PostgreSQL home
-enqueue also hands the job to procrastinate (gongu/jobs/pg_worker.py, when installed), whose task runs
+enqueue also hands the job to procrastinate (gongu/jobs/pg_worker.py), whose task runs
 the same runner code for that job id.
 
 `attempts` counts how many times a worker started the job (claim adds one); a retry queues it again
@@ -52,13 +52,12 @@ def enqueue(catalog: Catalog, kind: str, params: dict[str, Any], *, by: str, per
 
 def _hand_to_server_queue(catalog: Catalog, job: Job) -> None:
     """PostgreSQL home: procrastinate runs the job on any worker machine (gongu/jobs/pg_worker.py, which
-    must not import this module). Without it the row waits for `gongu worker`'s embedded runner."""
+    must not import this module). A hand-over that fails now loses nothing: the workers' sweep hands
+    every queued row procrastinate does not know to it again."""
     if catalog.server is None:
         return
-    try:
-        from gongu.jobs import pg_worker  # type: ignore[attr-defined]
-    except ImportError:
-        return
+    from gongu.jobs import pg_worker
+
     pg_worker.defer(catalog, job)
 
 
