@@ -237,31 +237,42 @@ def claim_job(catalog: Catalog, *, worker: str, machine: str, now: datetime,
         return _get(conn, int(found))
 
 
-def set_step(catalog: Catalog, job_id: int, text_: str, done: int, total: int, now: datetime) -> bool:
+def _running(job_id: int, attempt: int | None) -> list[Any]:
+    """The WHERE of a write by the worker running the job. `attempt` (the job's attempts when it was
+    claimed) fences a worker that was taken for dead and reaped: once another start has claimed the job,
+    the old worker's steps and outcome no longer land."""
+    t = jobs_table
+    conds = [t.c.id == job_id, t.c.state == "running"]
+    return conds if attempt is None else [*conds, t.c.attempts == attempt]
+
+
+def set_step(catalog: Catalog, job_id: int, text_: str, done: int, total: int, now: datetime, *,
+             attempt: int | None = None) -> bool:
     """Record the current step and progress (also the heartbeat). False when the job is no longer
     running under this worker's claim (reaped or cancelled meanwhile), or a cancel was requested."""
     t = jobs_table
     with _tx(catalog) as conn:
-        changed = conn.execute(update(t).where(t.c.id == job_id, t.c.state == "running").values(
+        changed = conn.execute(update(t).where(*_running(job_id, attempt)).values(
             step=text_, done=done, total=total, heartbeat_at=stamp(now))).rowcount
         row = conn.execute(select(t.c.cancel_requested).where(t.c.id == job_id)).first()
     return changed == 1 and row is not None and row[0] is None
 
 
-def heartbeat(catalog: Catalog, job_id: int, now: datetime) -> None:
+def heartbeat(catalog: Catalog, job_id: int, now: datetime, *, attempt: int | None = None) -> None:
     t = jobs_table
     with _tx(catalog) as conn:
-        conn.execute(update(t).where(t.c.id == job_id, t.c.state == "running").values(heartbeat_at=stamp(now)))
+        conn.execute(update(t).where(*_running(job_id, attempt)).values(heartbeat_at=stamp(now)))
 
 
 def finish_job(catalog: Catalog, job_id: int, result: dict[str, Any], now: datetime, *,
-               state: str = "done", error: str | None = None) -> dict[str, Any] | None:
-    """running → done (or cancelled / failed with the reason); a job no longer running is left alone."""
+               state: str = "done", error: str | None = None, attempt: int | None = None) -> dict[str, Any] | None:
+    """running → done (or cancelled / failed with the reason); a job no longer running (or, with `attempt`,
+    no longer running under that start) is left alone."""
     t = jobs_table
     assert state in ("done", "failed", "cancelled")
     step = {"done": "完成", "failed": "失败", "cancelled": "已取消"}[state]
     with _tx(catalog) as conn:
-        conn.execute(update(t).where(t.c.id == job_id, t.c.state == "running").values(
+        conn.execute(update(t).where(*_running(job_id, attempt)).values(
             state=state, step=step, result=json.dumps(result, ensure_ascii=False, sort_keys=True),
             error=error, finished_at=stamp(now), heartbeat_at=stamp(now)))
         return _get(conn, job_id)

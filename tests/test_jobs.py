@@ -161,6 +161,26 @@ def test_reap_requeues_a_dead_workers_job_then_fails_it_after_the_last_attempt(c
     assert api.retry(catalog, job.id, by="liu", now=T0).state == "queued"
 
 
+def test_a_reaped_worker_that_wakes_up_writes_nothing_over_the_next_start(catalog: Catalog) -> None:
+    from archive import jobs as store
+
+    job = _queue(catalog, "A")
+    first = api.claim(catalog, worker="w1", machine="host1", now=T0)
+    assert first is not None and first.attempts == 1
+    api.reap(catalog, now=T0 + timedelta(seconds=120), stale_after_s=120)  # w1 taken for dead
+    second = api.claim(catalog, worker="w2", machine="host2", now=T0 + timedelta(seconds=121))
+    assert second is not None and second.attempts == 2
+    # w1 was only cut off: its step, beat and outcome are fenced by its start (attempt 1)
+    assert store.set_step(catalog, job.id, "签章并记录", 2, 4, T0, attempt=1) is False
+    store.finish_job(catalog, job.id, {"number": "from w1"}, T0 + timedelta(seconds=130), attempt=1)
+    now_ = api.get_job(catalog, job.id)
+    assert now_ is not None and (now_.state, now_.worker, now_.result) == ("running", "w2", None)
+    assert store.set_step(catalog, job.id, "渲染", 1, 4, T0, attempt=2) is True
+    store.finish_job(catalog, job.id, {"number": "from w2"}, T0 + timedelta(seconds=140), attempt=2)
+    done = api.get_job(catalog, job.id)
+    assert done is not None and (done.state, done.result) == ("done", {"number": "from w2"})
+
+
 def test_a_dead_job_with_a_cancel_request_is_cancelled_not_retried(catalog: Catalog) -> None:
     job = _queue(catalog, "A")
     api.claim(catalog, worker="w", machine="m", now=T0)

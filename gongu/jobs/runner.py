@@ -52,8 +52,8 @@ def _open(settings: Settings) -> Catalog:
 class _Heartbeat:
     """Beats for a running job from its own thread and catalog connection while a long step runs."""
 
-    def __init__(self, settings: Settings, job_id: int, every_s: float = HEARTBEAT_S) -> None:
-        self.settings, self.job_id, self.every_s = settings, job_id, every_s
+    def __init__(self, settings: Settings, job_id: int, attempt: int, every_s: float = HEARTBEAT_S) -> None:
+        self.settings, self.job_id, self.attempt, self.every_s = settings, job_id, attempt, every_s
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"gongu-job-{job_id}-heartbeat", daemon=True)
 
@@ -70,7 +70,7 @@ class _Heartbeat:
         try:
             while not self._stop.wait(self.every_s):
                 catalog = catalog or _open(self.settings)
-                store.heartbeat(catalog, self.job_id, now())
+                store.heartbeat(catalog, self.job_id, now(), attempt=self.attempt)
         except Exception as exc:  # a missed beat only risks a retry, which the tasks make safe
             print(f"gongu worker: 任务 {self.job_id} 心跳未能写入：{exc}", file=sys.stderr)
         finally:
@@ -93,9 +93,10 @@ def execute(settings: Settings, catalog: Catalog, job: Job) -> Job:
                                error=f"未知的任务类型 {job.kind!r}：这一版本的 Gongu 不能执行，请升级工作进程")
         return Job.from_row(row) if row else job
     ctx = JobContext(settings, catalog, job,
-                     report=lambda text, done, total: store.set_step(catalog, job.id, text, done, total, now()))
+                     report=lambda text, done, total: store.set_step(catalog, job.id, text, done, total, now(),
+                                                                     attempt=job.attempts))
     state, result, error = "done", {}, None
-    with _Heartbeat(settings, job.id):
+    with _Heartbeat(settings, job.id, job.attempts):
         try:
             result = task(ctx, dict(job.params))
         except TaskCancelled as exc:
@@ -107,7 +108,7 @@ def execute(settings: Settings, catalog: Catalog, job: Job) -> Job:
         except Exception as exc:  # a bug: recorded with its type, the traceback goes to the worker's log
             traceback.print_exc(file=sys.stderr)
             state, error = "failed", f"内部错误（{type(exc).__name__}：{exc}），详见工作进程日志；可重试"
-    row = store.finish_job(catalog, job.id, result, now(), state=state, error=error)
+    row = store.finish_job(catalog, job.id, result, now(), state=state, error=error, attempt=job.attempts)
     return Job.from_row(row) if row else job
 
 

@@ -150,6 +150,8 @@ def issue_task(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
     if row is None:
         raise TaskFailed([f"工作台中没有案件 {case_id}"])
     home, now = ctx.settings.home, _now().isoformat()
+    # A start killed at any step left its issue lock: given back first, whatever is left to do.
+    _release_own_dead_lock(ctx, case_id)
     # Idempotent: what an earlier attempt finished is not done again.
     if row.status == "archived":
         return _workspace_result(ctx.settings, case_id, archived=True, reasons=[], note="已出具并归档（此前完成）")
@@ -167,7 +169,6 @@ def issue_task(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
         if reasons:
             raise TaskFailed(["报告已出具并签章，但未能归档：", *reasons], result)
         return result
-    _release_own_dead_lock(ctx, case_id)
     _take_back_unrecorded(ctx, case_id)
 
     def progress(text: str) -> None:
