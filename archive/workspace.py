@@ -57,12 +57,16 @@ workspace_cases_table = Table(
     # at an older version is refused (VersionConflict), so two people acting at once never both succeed.
     Column("version", Integer, nullable=False, server_default="0"),
     Column("assigned_at", Text),  # when a supervisor last assigned the handler: the 4.4 clock starts here
+    # 1 while the case's due rows (workspace_due, revision 0012) wait to be computed: set by a change made
+    # without computing them, cleared by gongu.pipeline.queue.refresh_due; the queue's read finds them by index
+    Column("due_pending", Integer, nullable=False, server_default="0"),
     CheckConstraint("status IN ('draft', 'in_review', 'returned', 'issued', 'archived')"),
     Index("workspace_cases_status", "status", "updated_at"),
     Index("workspace_cases_handler", "handler", "updated_at"),
     Index("workspace_cases_kind", "kind", "updated_at"),
     Index("workspace_cases_updated", "updated_at"),
     Index("workspace_cases_queue", "status", "next_level", "updated_at"),
+    Index("workspace_cases_due_pending", "due_pending"),
 )
 workspace_comments_table = Table(
     "workspace_comments", metadata,
@@ -119,8 +123,9 @@ workspace_due_table = Table(
     Column("clause", Text, nullable=False),
     Column("computed_at", Text, nullable=False),
     PrimaryKeyConstraint("case_id", "stage"),
-    Index("workspace_due_order", "due_at", "case_id"),
-    Index("workspace_due_person", "person", "due_at"),
+    # the queue's order (due_at, then case and stage: NULLs read apart), one person's or kind's steps
+    Index("workspace_due_order", "due_at", "case_id", "stage"),
+    Index("workspace_due_person", "person", "kind", "due_at"),
     Index("workspace_due_stage", "kind", "stage", "due_at"),
 )
 
@@ -179,7 +184,7 @@ class CasePage:
         return max(1, -(-self.total // self.page_size))
 
 
-_CASE_COLUMNS = [c for c in workspace_cases_table.c if c.name != "search_text"]
+_CASE_COLUMNS = [c for c in workspace_cases_table.c if c.name not in ("search_text", "due_pending")]
 
 
 def _case(row: Any) -> WorkspaceCase:
@@ -214,7 +219,7 @@ def put_case(catalog: Catalog, *, case_id: str, kind: str, status: str, handler:
     conn = catalog._writing()
     values = {"kind": kind, "status": status, "handler": handler, "handler_person": handler_person,
               "case_name": case_name, "project": project, "insured": insured, "report_number": report_number,
-              "next_level": next_level, "updated_at": at,
+              "next_level": next_level, "updated_at": at, "due_pending": 1,
               "search_text": search_text(case_id, project, insured, case_name)}
     found = conn.execute(select(workspace_cases_table.c.case_id)
                          .where(workspace_cases_table.c.case_id == case_id)).first()
@@ -242,7 +247,7 @@ def set_status(catalog: Catalog, case_id: str, status: str, *, next_level: str |
     t = workspace_cases_table
     conn = catalog._writing()
     conn.execute(update(t).where(t.c.case_id == case_id)
-                 .values(status=status, next_level=next_level, updated_at=at, version=t.c.version + 1))
+                 .values(status=status, next_level=next_level, updated_at=at, version=t.c.version + 1, due_pending=1))
     # its due facts no longer hold: refresh_due writes the new ones in this transaction (or the next read)
     conn.execute(delete(workspace_due_table).where(workspace_due_table.c.case_id == case_id))
 

@@ -66,7 +66,7 @@ def put_assignment(catalog: Catalog, *, case_id: str, duty: str, account: str, p
                                   assigned_at=at, reason=reason))
     if not conn.execute(select(people.c.person).where(people.c.case_id == case_id, people.c.person == person)).first():
         conn.execute(insert(people).values(case_id=case_id, person=person))
-    values: dict[str, object] = {"version": cases.c.version + 1, "updated_at": at}
+    values: dict[str, object] = {"version": cases.c.version + 1, "updated_at": at, "due_pending": 1}
     if duty in WORKER_DUTIES:
         values.update(handler=account, handler_person=person, assigned_at=at)
     conn.execute(update(cases).where(cases.c.case_id == case_id).values(**values))
