@@ -18,7 +18,11 @@ forensic appraisal (司法鉴定程序通则)
 - proofread / recheck / approve: Art 35; issue: Art 37; delivery and archive: Art 42.
 Working days follow the holiday calendar; a figure counted through a year with no official file is
 marked `estimated` (估算). A limit in days falls due at the end of its Beijing day and is overdue the
-day after, as the checks judge it."""
+day after, as the checks judge it.
+
+The steps are computed when a case changes (`refresh_due`, inside the change's write transaction) and
+kept in the catalog (archive/workspace_due.py); the queue reads those rows, never the case files, and
+counts the time left for the rows it shows."""
 
 from __future__ import annotations
 
