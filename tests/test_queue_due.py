@@ -105,3 +105,20 @@ def test_a_case_without_rows_is_computed_on_the_next_read_and_refresh_recomputes
     assert due(catalog)["contact"] == ("王志强", "2025-07-12T02:10:00.000000Z", "4.4")
     assert refresh_all(settings, catalog, at("2025-07-12T10:00:00")) == 1
     assert set(due(catalog)) == {"contact", "write"}
+
+
+def test_a_working_day_limit_keeps_its_beijing_day_and_counts_days_left_when_read() -> None:
+    from datetime import date
+
+    from archive.workspace_due import DueRow
+    from gongu.pipeline.queue import DueItem, due_rows, item_of
+
+    step = DueItem("F1", "forensic_appraisal", "appraisal", "完成鉴定", "李明", at("2026-06-15T23:59:59"), 4, None,
+                   False, False, "通则 Art 28")
+    [kept] = due_rows([step])
+    assert kept.due_day == date(2026, 6, 15)
+    # read on Tue 9 June: 10, 11, 12 and Mon 15 June are left (4); on Tue 16 June it is a day overdue
+    assert item_of(kept, at("2026-06-09T09:00:00")) == step
+    late = item_of(DueRow("F1", "appraisal", "forensic_appraisal", "李明", None, date(2026, 6, 15), False,
+                          "通则 Art 28"), at("2026-06-16T09:00:00"))
+    assert (late.due_at, late.overdue, late.working_days_left) == (at("2026-06-15T23:59:59"), True, -1)
