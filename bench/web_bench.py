@@ -177,8 +177,21 @@ def get_ms(client: Any, url: str) -> tuple[float, float]:
 Samples = dict[str, tuple[list[float], list[float]]]  # page label → (server ms, round-trip ms)
 
 
-def measure(client: Any, plan: list[tuple[str, list[str]]], rounds: int,
-            busy: Callable[[], bool] | None = None) -> Samples:
+def measure(client: Any, label: str, urls: list[str], requests: int) -> tuple[float, float, float]:
+    """One page alone: `requests` requests in turn over `urls` (after five to warm up); its p50, p95 and
+    max server-side ms, printed (other benches measure their pages with it)."""
+    for warm in urls[:5]:
+        client.get(warm)
+    server_ms, round_ms = [], []
+    for i in range(requests):
+        server, round_trip = get_ms(client, urls[i % len(urls)])
+        server_ms.append(server)
+        round_ms.append(round_trip)
+    return statistics.median(server_ms), show(label, server_ms, round_ms), max(server_ms)
+
+
+def measure_rounds(client: Any, plan: list[tuple[str, list[str]]], rounds: int,
+                   busy: Callable[[], bool] | None = None) -> Samples:
     """Up to `rounds` rounds, each one request to every page in turn (so a load that changes over time
     weighs on every page alike). With `busy`: only requests sent while it holds count, and the rounds stop
     as soon as it no longer does."""
@@ -254,7 +267,7 @@ def prepare_home(home: Path, args: argparse.Namespace) -> None:
             build_archive_rows(home, args.cases, args.text_bytes)
             in_progress = args.cases if args.in_progress is None else args.in_progress
             if in_progress:
-                web_load.build_open_cases(home, in_progress, datetime.now(SHANGHAI))
+                web_load.build_open_cases(home, in_progress, datetime.now(SHANGHAI), catalog)
         if get_account(catalog, "bench") is None:
             add_account(catalog, "bench", password=secrets.token_urlsafe(12), roles=set(ROLES),
                         person=web_load.BENCH_PERSON, now=datetime.now(SHANGHAI))
@@ -295,9 +308,12 @@ def main() -> None:
                 for _, urls in plan:  # warm-up: the first request of a page fills its caches
                     for url in urls[:5]:
                         client.get(url)
+                if plan[0][0].startswith("queue"):  # what the measured queue holds (not an empty page)
+                    shown = re.search(r'id="queue-summary">([^。<]+)', client.get(plan[0][1][0]).text)
+                    print(f"queue page as the bench account sees it: {shown.group(1) if shown else '?'}")
                 print(f"{args.cases} archived cases, {args.requests} requests per page, one at a time, {base}")
                 print("without jobs:")
-                idle = measure(client, plan, args.requests)
+                idle = measure_rounds(client, plan, args.requests)
                 idle_p95 = {label: show(label, *idle[label]) for label, _ in plan}
                 worst = max(idle_p95.values())
                 if load is not None:
@@ -305,7 +321,7 @@ def main() -> None:
                     print(f"while {args.jobs} issue jobs run (one `gongu worker --once` process), "
                           "measured until it has run them all:")
                     # measured until the worker has run every job (the cap only guards a stuck worker)
-                    busy = measure(client, plan, 20 * args.requests, load.busy)
+                    busy = measure_rounds(client, plan, 20 * args.requests, load.busy)
                     states = load.states()
                     for label, _ in plan:
                         p95 = show(label, *busy[label])

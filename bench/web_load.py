@@ -30,7 +30,7 @@ PASSWORD = "bench-jobs-pass-2046"
 PEOPLE = {"wang": ("王志强", {"handler"}), "chen": ("陈晓梅", {"handler"}), "zhao": ("赵丽", {"proofreader"}),
           "sun": ("孙立军", {"rechecker"}), "liu": ("刘建国", {"approver"})}
 BENCH_PERSON = "测试员"  # the measuring account's person (bench/web_bench.py)
-OPEN_PREFIX = "WQ-2026-"  # the cases in progress (the corpus's archived cases have other ids)
+OPEN_PREFIX = "WQ-"  # the cases in progress (the corpus's archived cases have other ids)
 
 
 def _example() -> dict[str, Any]:
@@ -58,20 +58,28 @@ def init_archive_root(home: Path) -> None:
 
 # ── cases in progress (the work queue) ──
 
-def build_open_cases(home: Path, n: int, now: datetime) -> None:
-    """`n` workspace cases in progress: 40 % drafts (a case file each; assigned 0–48 hours ago, so the 4.4
+def build_open_cases(home: Path, n: int, now: datetime, catalog: Any) -> None:
+    """`n` workspace cases in progress. When the build has the work queue's own builder
+    (bench/queue_bench.build_queue_rows: rows, people and the due rows the workspace records), that;
+    otherwise 40 % drafts (a case file each; assigned 0–48 hours ago, so the 4.4
     contact step is overdue for most and due soon for some), 40 % in review at one of the three levels,
     20 % issued and waiting to be archived."""
     from sqlalchemy import insert
 
-    from archive.catalog import Catalog
     from archive.workspace import workspace_cases_table
     from generator.types import SHANGHAI
-    from gongu.pipeline.archiving import archive_config
     from gongu.pipeline.workspace import case_file
-    from gongu.settings import load_settings
 
     started = time.perf_counter()
+    try:
+        from bench.queue_bench import build_queue_rows
+    except ImportError:
+        build_queue_rows = None
+    if build_queue_rows is not None:
+        due = build_queue_rows(catalog, n, now=now, prefix=OPEN_PREFIX.rstrip("-"))
+        print(f"workspace: {n} cases in progress, {due} due rows (bench/queue_bench.build_queue_rows) "
+              f"in {time.perf_counter() - started:.1f} s")
+        return
     base = _example()
     early = copy.deepcopy(base)
     early["survey"]["record_items"], early["losses"] = [], []
@@ -81,7 +89,7 @@ def build_open_cases(home: Path, n: int, now: datetime) -> None:
     levels = ("proofread", "recheck", "approve")
     rows = []
     for i in range(n):
-        case_id = f"{OPEN_PREFIX}{i:05d}"
+        case_id = f"{OPEN_PREFIX}{i:06d}"
         number = f"SA-GC-2026-Q{i:05d}"
         share = i % 10
         status = "draft" if share < 4 else "in_review" if share < 8 else "issued"
@@ -98,14 +106,10 @@ def build_open_cases(home: Path, n: int, now: datetime) -> None:
                      "report_number": number, "next_level": levels[i % 3] if status == "in_review" else None,
                      "search_text": f"{case_id} {base['case_name']}".lower(), "created_at": at, "updated_at": at,
                      "assigned_at": at if status == "draft" else None})
-    catalog = Catalog(archive_config(load_settings(home)).catalog_path)
-    try:
-        known = {c.name for c in workspace_cases_table.columns}
-        with catalog.write():
-            catalog._writing().execute(insert(workspace_cases_table), [
-                {k: v for k, v in r.items() if k in known} for r in rows])
-    finally:
-        catalog.close()
+    known = {c.name for c in workspace_cases_table.columns}
+    with catalog.write():
+        catalog._writing().execute(insert(workspace_cases_table), [
+            {k: v for k, v in r.items() if k in known} for r in rows])
     drafts = sum(1 for r in rows if r["status"] == "draft")
     print(f"workspace: {n} cases in progress ({drafts} drafts with a case file, "
           f"{sum(1 for r in rows if r['status'] == 'in_review')} in review, "
