@@ -57,12 +57,16 @@ workspace_cases_table = Table(
     # at an older version is refused (VersionConflict), so two people acting at once never both succeed.
     Column("version", Integer, nullable=False, server_default="0"),
     Column("assigned_at", Text),  # when a supervisor last assigned the handler: the 4.4 clock starts here
+    # 1 while the case's due rows (workspace_due, revision 0012) wait to be computed: set by a change made
+    # without computing them, cleared by gongu.pipeline.queue.refresh_due; the queue's read finds them by index
+    Column("due_pending", Integer, nullable=False, server_default="0"),
     CheckConstraint("status IN ('draft', 'in_review', 'returned', 'issued', 'archived')"),
     Index("workspace_cases_status", "status", "updated_at"),
     Index("workspace_cases_handler", "handler", "updated_at"),
     Index("workspace_cases_kind", "kind", "updated_at"),
     Index("workspace_cases_updated", "updated_at"),
     Index("workspace_cases_queue", "status", "next_level", "updated_at"),
+    Index("workspace_cases_due_pending", "due_pending"),
 )
 workspace_comments_table = Table(
     "workspace_comments", metadata,
@@ -103,6 +107,26 @@ workspace_assignments_table = Table(
     PrimaryKeyConstraint("case_id", "duty"),
     CheckConstraint("duty IN ('handler', 'appraiser', 'proofread', 'recheck', 'approve')"),
     Index("workspace_assignments_person", "person", "case_id"),
+)
+
+# The due facts of each case in progress (revision 0012): one row per open step, written by
+# gongu.pipeline.queue.refresh_due; functions and the rules of the rows: archive/workspace_due.py.
+workspace_due_table = Table(
+    "workspace_due", metadata,
+    Column("case_id", Text, nullable=False),
+    Column("stage", Text, nullable=False),
+    Column("kind", Text, nullable=False),
+    Column("person", Text, nullable=False),  # the registered name holding the step; "" = held by the role
+    Column("due_at", Text),  # UTC, fixed width (`stamp`); NULL: no time limit (or none can be counted yet)
+    Column("due_day", Text),  # the Beijing day a limit in working days falls due on (ISO date)
+    Column("estimated", Integer, nullable=False),  # counted through a year with no official calendar (估算)
+    Column("clause", Text, nullable=False),
+    Column("computed_at", Text, nullable=False),
+    PrimaryKeyConstraint("case_id", "stage"),
+    # the queue's order (due_at, then case and stage: NULLs read apart), one person's or kind's steps
+    Index("workspace_due_order", "due_at", "case_id", "stage"),
+    Index("workspace_due_person", "person", "kind", "due_at"),
+    Index("workspace_due_stage", "kind", "stage", "due_at"),
 )
 
 
@@ -160,7 +184,7 @@ class CasePage:
         return max(1, -(-self.total // self.page_size))
 
 
-_CASE_COLUMNS = [c for c in workspace_cases_table.c if c.name != "search_text"]
+_CASE_COLUMNS = [c for c in workspace_cases_table.c if c.name not in ("search_text", "due_pending")]
 
 
 def _case(row: Any) -> WorkspaceCase:
@@ -195,7 +219,7 @@ def put_case(catalog: Catalog, *, case_id: str, kind: str, status: str, handler:
     conn = catalog._writing()
     values = {"kind": kind, "status": status, "handler": handler, "handler_person": handler_person,
               "case_name": case_name, "project": project, "insured": insured, "report_number": report_number,
-              "next_level": next_level, "updated_at": at,
+              "next_level": next_level, "updated_at": at, "due_pending": 1,
               "search_text": search_text(case_id, project, insured, case_name)}
     found = conn.execute(select(workspace_cases_table.c.case_id)
                          .where(workspace_cases_table.c.case_id == case_id)).first()
@@ -204,6 +228,7 @@ def put_case(catalog: Catalog, *, case_id: str, kind: str, status: str, handler:
     else:
         conn.execute(update(workspace_cases_table).where(workspace_cases_table.c.case_id == case_id)
                      .values(version=workspace_cases_table.c.version + 1, **values))
+    conn.execute(delete(workspace_due_table).where(workspace_due_table.c.case_id == case_id))  # see set_status
     p = workspace_case_people_table
     conn.execute(delete(p).where(p.c.case_id == case_id))
     # people a supervisor assigned stay on the case through a re-upload (archive/workspace_assign.py)
@@ -220,8 +245,11 @@ def case_people(catalog: Catalog, case_id: str) -> list[str]:
 
 def set_status(catalog: Catalog, case_id: str, status: str, *, next_level: str | None, at: str) -> None:
     t = workspace_cases_table
-    catalog._writing().execute(update(t).where(t.c.case_id == case_id)
-                               .values(status=status, next_level=next_level, updated_at=at, version=t.c.version + 1))
+    conn = catalog._writing()
+    conn.execute(update(t).where(t.c.case_id == case_id)
+                 .values(status=status, next_level=next_level, updated_at=at, version=t.c.version + 1, due_pending=1))
+    # its due facts no longer hold: refresh_due writes the new ones in this transaction (or the next read)
+    conn.execute(delete(workspace_due_table).where(workspace_due_table.c.case_id == case_id))
 
 
 def check_version(catalog: Catalog, case_id: str, expected: int | None) -> None:
@@ -296,4 +324,5 @@ def status_counts(catalog: Catalog, visible: ColumnElement[bool] | None = None) 
 __all__ = ["STATUSES", "CasePage", "ReviewComment", "VersionConflict", "WorkspaceCase", "add_comment", "bump_version",
            "case_people", "check_version", "comments", "get_case",
            "list_cases", "put_case", "set_status", "status_counts", "workspace_cases_table",
-           "workspace_assignments_table", "workspace_case_people_table", "workspace_comments_table"]
+           "workspace_assignments_table", "workspace_case_people_table", "workspace_comments_table",
+           "workspace_due_table"]

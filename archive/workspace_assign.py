@@ -15,6 +15,7 @@ from archive.workspace import (
     workspace_assignments_table,
     workspace_case_people_table,
     workspace_cases_table,
+    workspace_due_table,
 )
 
 WORKER_DUTIES = frozenset({"handler", "appraiser"})  # the duty that makes an account the case's handler
@@ -65,10 +66,12 @@ def put_assignment(catalog: Catalog, *, case_id: str, duty: str, account: str, p
                                   assigned_at=at, reason=reason))
     if not conn.execute(select(people.c.person).where(people.c.case_id == case_id, people.c.person == person)).first():
         conn.execute(insert(people).values(case_id=case_id, person=person))
-    values: dict[str, object] = {"version": cases.c.version + 1, "updated_at": at}
+    values: dict[str, object] = {"version": cases.c.version + 1, "updated_at": at, "due_pending": 1}
     if duty in WORKER_DUTIES:
         values.update(handler=account, handler_person=person, assigned_at=at)
     conn.execute(update(cases).where(cases.c.case_id == case_id).values(**values))
+    # the holder (and for the worker duty the 4.4 clock) changed: refresh_due writes the new due facts
+    conn.execute(delete(workspace_due_table).where(workspace_due_table.c.case_id == case_id))
     return previous
 
 

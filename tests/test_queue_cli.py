@@ -114,3 +114,11 @@ def test_a_home_without_a_workspace_has_nothing_to_do(tmp_path: Path) -> None:
     (tmp_path / "gongu.toml").write_text("", encoding="utf-8")
     result = queue(tmp_path)
     assert result.exit_code == 0 and "没有待办事项" in result.output
+
+
+def test_refresh_recomputes_the_due_times_kept_in_the_catalog(home: Path) -> None:
+    result = queue(home, "--refresh")
+    assert result.exit_code == 0, result.output
+    assert "已重新计算 2 件在办案件的到期时间" in result.output
+    again = json.loads(queue(home, "--json", "--refresh").output)  # JSON stays JSON
+    assert [(i["case_id"], i["stage"]) for i in again] == [("Q-1", "contact"), ("Q-1", "write"), ("Q-2", "proofread")]

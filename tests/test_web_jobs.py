@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from tests.storekit import store_kind, store_url  # noqa: F401 — store_kind is a fixture
 from tests.webkit import browser, login, logout, make_account, screenshot, serve  # noqa: F401 — browser is a fixture
@@ -114,6 +115,16 @@ class World:
         finally:
             catalog.close()
 
+    def due_stages(self, case_id: str) -> list[str]:
+        """The case's open steps as the catalog records them (archive/workspace_due.py)."""
+        from archive.workspace import workspace_due_table as t
+
+        catalog = self.catalog()
+        try:
+            return [r["stage"] for r in catalog._rows(select(t.c.stage).where(t.c.case_id == case_id))]
+        finally:
+            catalog.close()
+
     def issuances(self, case_id: str) -> list[Any]:
         data = json.loads((self.home / "workspace" / case_id / "case.json").read_text(encoding="utf-8"))
         return list(data.get("issuances") or [])
@@ -191,6 +202,7 @@ def test_issue_is_a_job_whose_page_updates_itself_and_the_sealed_report_download
         world: World, base_url: str, page: Any) -> None:
     from pyhanko.pdf_utils.reader import PdfFileReader
 
+    assert world.due_stages(CASE_OK) == ["issue"]  # every level passed: the approver's step (9.3)
     as_user(page, base_url, "liu")
     job_id = click_issue(page, base_url, CASE_OK)
     navigations: list[str] = []
@@ -210,6 +222,7 @@ def test_issue_is_a_job_whose_page_updates_itself_and_the_sealed_report_download
     # polling stopped: the finished section carries no trigger
     assert page.get_attribute("#job", "hx-trigger") is None
     assert world.status(CASE_OK) == "archived" and len(world.issuances(CASE_OK)) == 1
+    assert world.due_stages(CASE_OK) == []  # archived: no open step left in the work queue
     screenshot(page, "job-done.png")
     link = page.locator("#job-links a", has_text="下载已出具的报告")
     href = link.get_attribute("href")

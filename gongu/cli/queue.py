@@ -1,6 +1,7 @@
 """`gongu queue`: the work queue of the workspace (gongu/pipeline/queue.py) — every open step of every case
 in progress, who has it, when it falls due (clause cited) and the time left, overdue first; the same list
-the web's 「我的待办」 shows."""
+the web's 「我的待办」 shows, read from the due times the catalog keeps (archive/workspace_due.py); `--refresh`
+computes them all again from the workspace's case files."""
 
 from __future__ import annotations
 
@@ -35,6 +36,7 @@ def queue_cmd(
     stage: Annotated[str | None, typer.Option("--stage", help="步骤，如 contact、survey、proofread、appraisal",
                                               show_default=False)] = None,
     as_json: Annotated[bool, typer.Option("--json", help="以 JSON 输出")] = False,
+    refresh: Annotated[bool, typer.Option("--refresh", help="按工作台中的案件文件重新计算全部在办案件的到期时间（记录于目录数据库）")] = False,
 ) -> None:
     """工作台待办：每件在办案件的每个未完成步骤，办理人、到期时间（注明条款）与剩余时间，逾期在前。"""
     from archive.catalog import CatalogError
@@ -47,6 +49,10 @@ def queue_cmd(
     settings = load_settings()
     try:
         with open_catalog(settings, check=False) as catalog:
+            if refresh and catalog is not None:
+                counted = work_queue.refresh_all(settings, catalog, clock.now())
+                if not as_json:
+                    console.print(f"已重新计算 {counted} 件在办案件的到期时间")
             items = ([] if catalog is None else
                      work_queue.open_steps(settings, catalog, now=clock.now(), person=person))
     except CatalogError as exc:

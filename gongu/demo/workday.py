@@ -124,7 +124,7 @@ def _cases_in_progress(catalog: Catalog, settings: Settings, examples: Path, peo
                     now=_iso(handed - timedelta(minutes=1)))
         done = assign_case(catalog, data["case_id"], duty="handler", assignee="demo-handler",
                            reason="演示：按地区分工移交", account=people["demo-supervisor"], now=_iso(handed),
-                           expected_version=None)
+                           expected_version=None, home=settings.home)
         _trail(settings, catalog, people["demo-supervisor"], "case_handover", data, handed,
                to="demo-handler", reason=done.assignment.reason)
         console.print(escape(f"✓ 在办案件 {data['case_id']}：{_iso(handed)} 移交 王志强"))

@@ -139,6 +139,7 @@ def issue_task(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
     from archive.accounts import get_account_by_id
     from archive.workspace import get_case, set_status
     from gongu.pipeline import workspace as ws
+    from gongu.pipeline.queue import refresh_due
 
     case_id = str(params["case_id"])
     total = len(_ISSUE_STEPS)
@@ -158,6 +159,7 @@ def issue_task(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
         if ws.issued_files(home, loaded):  # recorded in the case file, the status row not yet set
             with ctx.catalog.write():
                 set_status(ctx.catalog, case_id, "issued", next_level=None, at=now)
+                refresh_due(ctx.catalog, home, case_id, datetime.fromisoformat(now))
             row = get_case(ctx.catalog, case_id) or row
     if row.status == "issued":
         ctx.step("归档", 3, total)

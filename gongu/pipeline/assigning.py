@@ -11,12 +11,15 @@ CaseConflict, so two supervisors assigning at once never overwrite each other un
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
 
 from archive.accounts import get_account, level_roles
 from archive.catalog import Catalog
 from archive.workspace import DUTIES, VersionConflict, WorkspaceCase, check_version, get_case
 from archive.workspace_assign import WORKER_DUTIES, Assignment, assignments, put_assignment
 from gongu.access.case_access import KIND_ROLES, supervises
+from gongu.pipeline.queue import refresh_due
 from gongu.pipeline.workspace import Actor, CaseConflict, WorkspaceRefused
 
 MAX_REASON = 500
@@ -43,7 +46,7 @@ class Assigned:
 
 
 def assign_case(catalog: Catalog, case_id: str, *, duty: str, assignee: str, reason: str, account: Actor,
-                now: str, expected_version: int | None) -> Assigned:
+                now: str, expected_version: int | None, home: Path | None = None) -> Assigned:
     """Give `duty` on the case to the account `assignee`; WorkspaceRefused with every reason, or CaseConflict
     when the case changed since `expected_version`. Nothing is written when refused."""
     from archive.accounts import ROLES
@@ -98,6 +101,8 @@ def assign_case(catalog: Catalog, case_id: str, *, duty: str, assignee: str, rea
             check_version(catalog, case_id, expected_version)
             previous = put_assignment(catalog, case_id=case_id, duty=duty, account=target.username,
                                       person=target.person, by=account.username, at=now, reason=reason)
+            if home is not None:  # the new holder's due facts (without a home: computed on the queue's next read)
+                refresh_due(catalog, home, case_id, datetime.fromisoformat(now))
     except VersionConflict as exc:
         raise CaseConflict(exc) from None
     stored = get_case(catalog, case_id)

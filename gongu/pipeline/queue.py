@@ -18,21 +18,27 @@ forensic appraisal (司法鉴定程序通则)
 - proofread / recheck / approve: Art 35; issue: Art 37; delivery and archive: Art 42.
 Working days follow the holiday calendar; a figure counted through a year with no official file is
 marked `estimated` (估算). A limit in days falls due at the end of its Beijing day and is overdue the
-day after, as the checks judge it."""
+day after, as the checks judge it.
+
+The steps are computed when a case changes (`refresh_due`, inside the change's write transaction) and
+kept in the catalog (archive/workspace_due.py); the queue reads those rows, never the case files, and
+counts the time left for the rows it shows."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.sql.elements import ColumnElement
 
 from archive.catalog import Catalog
-from archive.workspace import WorkspaceCase, workspace_cases_table
-from archive.workspace_assign import Assignment, assignments_of
+from archive.workspace import WorkspaceCase, workspace_cases_table, workspace_due_table
+from archive.workspace_assign import Assignment
+from archive.workspace_due import DueRow, drop_due, due_page, missing_cases, replace_due
 from generator.kinds import Case
 from generator.loading import CaseFileError, load_case
 from generator.types import SHANGHAI, beijing_date
@@ -73,29 +79,7 @@ def sort_key(item: DueItem) -> tuple[int, int, datetime, str, str]:
             item.stage)
 
 
-# ── loading the case files (each read once per version of the file) ──
-
-_CACHE: dict[Path, tuple[tuple[int, int], Case | None]] = {}
 _CACHE_MAX = 20_000
-
-
-def _load(path: Path) -> Case | None:
-    try:
-        stat = path.stat()
-    except OSError:
-        return None
-    key = (stat.st_mtime_ns, stat.st_size)
-    hit = _CACHE.get(path)
-    if hit is not None and hit[0] == key:
-        return hit[1]
-    try:
-        case: Case | None = load_case(path).case
-    except (CaseFileError, OSError):
-        case = None
-    if len(_CACHE) >= _CACHE_MAX:
-        _CACHE.clear()
-    _CACHE[path] = (key, case)
-    return case
 
 
 # ── the steps of one case ──
@@ -237,30 +221,113 @@ def case_steps(row: WorkspaceCase, case: Case | None, held: dict[str, Assignment
     return steps.items
 
 
-def _rows(catalog: Catalog, case_ids: Iterable[str] | None) -> list[WorkspaceCase]:
-    from archive.workspace import cases_by_id
+# ── the due facts kept in the catalog (archive/workspace_due.py) ──
 
+def due_rows(items: Iterable[DueItem]) -> list[DueRow]:
+    """The catalog's rows of a case's steps: absolute due times (UTC) and, for a limit in working days
+    (the forensic kind's), its Beijing due day; the time left is counted when the rows are read."""
+    return [DueRow(i.case_id, i.stage, i.kind, i.person, i.due_at,
+                   beijing_date(i.due_at) if i.due_at is not None and i.kind == "forensic_appraisal" else None,
+                   i.estimated, i.clause) for i in items]
+
+
+def refresh_due(catalog: Catalog, home: Path, case_id: str, now: datetime) -> list[DueItem]:
+    """Compute the open steps of one case (`case_steps`, from its workspace row, its assignments and the
+    case file as the workspace holds it now) and make them the case's due rows, inside the caller's write
+    transaction (a write of its own when there is none); an archived or removed case keeps none."""
+    from archive.workspace import get_case
+    from archive.workspace_assign import assignments
+
+    with catalog.write():
+        row = get_case(catalog, case_id)
+        if row is None or row.status == "archived":
+            drop_due(catalog, case_id)
+            return []
+        case = None
+        if needs_case_file(row):
+            try:
+                # gongu.pipeline.workspace.case_file (not imported: the workspace calls this module)
+                case = load_case(home / "workspace" / case_id / "case.json").case
+            except (CaseFileError, OSError):
+                case = None
+        items = case_steps(row, case, assignments(catalog, case_id), now)
+        replace_due(catalog, case_id, due_rows(items), at=now)
+    return items
+
+
+def refresh_all(settings: Settings, catalog: Catalog, now: datetime, case_ids: Iterable[str] | None = None) -> int:
+    """`gongu queue --refresh`: the due rows of every case in progress (or of `case_ids`) computed again
+    from the workspace's case files, 200 cases to a write transaction; how many cases were computed."""
     t = workspace_cases_table
-    if case_ids is not None:
-        return list(cases_by_id(catalog, list(case_ids)).values())
-    ids = [r["case_id"] for r in catalog._rows(select(t.c.case_id).where(t.c.status != "archived"))]
-    return list(cases_by_id(catalog, ids).values()) if ids else []
+    ids = (list(case_ids) if case_ids is not None else
+           [r["case_id"] for r in catalog._rows(select(t.c.case_id).where(t.c.status != "archived")
+                                                .order_by(t.c.case_id))])
+    for start in range(0, len(ids), 200):
+        with catalog.write():
+            for case_id in ids[start:start + 200]:
+                refresh_due(catalog, settings.home, case_id, now)
+    return len(ids)
+
+
+def ensure_due(settings: Settings, catalog: Catalog, now: datetime) -> int:
+    """Compute the rows of the cases in progress that have none (a catalog from before the table, or a
+    change that dropped them without computing them): one indexed query when there are none."""
+    missing = missing_cases(catalog)
+    return refresh_all(settings, catalog, now, missing) if missing else 0
+
+
+def item_of(row: DueRow, now: datetime) -> DueItem:
+    """A DueItem from a catalog row: overdue and the time left as of `now` (working days by the calendar)."""
+    from generator.forensic.holiday_calendar import active_calendar
+
+    title = STAGES.get(row.stage, row.stage)
+    if row.due_day is not None:
+        today = beijing_date(now)
+        due_at = datetime.combine(row.due_day, time(23, 59, 59), SHANGHAI)  # the whole Beijing day counts
+        return DueItem(row.case_id, row.kind, row.stage, title, row.person, due_at,
+                       _days_left(today, row.due_day, active_calendar()), None, today > row.due_day, row.estimated,
+                       row.clause)
+    if row.due_at is None:
+        return DueItem(row.case_id, row.kind, row.stage, title, row.person, None, None, None, False, row.estimated,
+                       row.clause)
+    due = row.due_at.astimezone(SHANGHAI)
+    return DueItem(row.case_id, row.kind, row.stage, title, row.person, due, None,
+                   round((due - now).total_seconds() / 3600, 2), now > due, row.estimated, row.clause)
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    items: list[DueItem]  # at most the page's limit: overdue first, then by due time
+    total: int
+    overdue: int
+    people: list[str]
+
+
+def queue_page(settings: Settings, catalog: Catalog, *, now: datetime, where: Sequence[ColumnElement[bool]] = (),
+               narrow: Sequence[ColumnElement[bool]] = (), limit: int | None = None,
+               people: bool = False) -> QueuePage:
+    """One page of the queue from the catalog's due rows (archive.workspace_due.due_page: `where` on
+    workspace_due / workspace_cases, `narrow` the page's filters), the counts in SQL; no case file read."""
+    ensure_due(settings, catalog, now)
+    found = due_page(catalog, now=now, where=where, narrow=narrow, limit=limit, people=people)
+    return QueuePage(sorted((item_of(r, now) for r in found.rows), key=sort_key), found.total, found.overdue,
+                     found.people)
 
 
 def open_steps(settings: Settings, catalog: Catalog, *, now: datetime, person: str | None = None,
                case_ids: Iterable[str] | None = None) -> list[DueItem]:
     """Every open step of every case in the workspace (or of `case_ids`), overdue first then by due time;
-    `person`: only the steps that registered name holds."""
-    from gongu.pipeline.workspace import case_file
-
-    rows = _rows(catalog, case_ids)
-    held = assignments_of(catalog, [r.case_id for r in rows])
+    `person`: only the steps that registered name holds. Read from the catalog's due rows."""
+    d = workspace_due_table
+    where = [] if person is None else [d.c.person == person]
+    if case_ids is None:
+        return queue_page(settings, catalog, now=now, where=where).items
+    ids = sorted(set(case_ids))
+    ensure_due(settings, catalog, now)
     items: list[DueItem] = []
-    for row in rows:
-        case = _load(case_file(settings.home, row.case_id)) if needs_case_file(row) else None
-        items += case_steps(row, case, held.get(row.case_id, {}), now)
-    if person is not None:
-        items = [i for i in items if i.person == person]
+    for start in range(0, len(ids), 500):
+        found = due_page(catalog, now=now, where=[*where, d.c.case_id.in_(ids[start:start + 500])])
+        items += (item_of(r, now) for r in found.rows)
     return sorted(items, key=sort_key)
 
 

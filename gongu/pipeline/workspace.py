@@ -42,6 +42,7 @@ from generator.problems import Problem
 from generator.review import LEVELS, level_titles, review_state
 from generator.rules import Finding, run_rules
 from generator.rules.registry import SEVERITY_TITLES, clause_key
+from gongu.pipeline.queue import refresh_due
 from gongu.pipeline.upload_staging import (  # noqa: F401 — the upload limits and refusal, as pages name them
     MAX_FILE_BYTES,
     MAX_FILES,
@@ -165,6 +166,7 @@ def upload_case(catalog: Catalog, home: Path, files: list[tuple[str, BinaryIO]],
                      handler=account.username, handler_person=account.person, next_level=None, at=now,
                      people=people_named(loaded.case), **summary)
             swap_in(stage, folder)
+            refresh_due(catalog, home, case.case_id, datetime.fromisoformat(now))
         stored = get_case(catalog, case.case_id)
         assert stored is not None
         return stored
@@ -354,6 +356,7 @@ def submit_case(catalog: Catalog, home: Path, case_id: str, *, account: Actor, n
         raise WorkspaceRefused(["有阻止提交的问题，请修改案件文件后重新上传：", *blocking])
     with catalog.write():
         set_status(catalog, case_id, "in_review", next_level=_next_level(loaded.case) or "approve", at=now)
+        refresh_due(catalog, home, case_id, datetime.fromisoformat(now))
     return _require(catalog, case_id)
 
 
@@ -436,6 +439,7 @@ def _review_locked(catalog: Catalog, home: Path, case_id: str, *, account: Actor
             set_status(catalog, case_id, "returned", next_level=None, at=now)
         else:
             set_status(catalog, case_id, "in_review", next_level=_next_level(recorded.written.case), at=now)
+        refresh_due(catalog, home, case_id, datetime.fromisoformat(now))
     return _require(catalog, case_id)
 
 
@@ -506,6 +510,7 @@ def issue_and_archive(catalog: Catalog, home: Path, case_id: str, *, account: Ac
             raise WorkspaceRefused([f"出具失败：{exc}"]) from None
         with catalog.write():
             set_status(catalog, case_id, "issued", next_level=None, at=now)
+            refresh_due(catalog, home, case_id, datetime.fromisoformat(now))
         if progress is not None:
             progress("归档")
         reasons = archive_issued(catalog, home, case_id, account=account, now=now, settings=settings,
@@ -569,6 +574,7 @@ def archive_issued(catalog: Catalog, home: Path, case_id: str, *, account: Actor
         return [f"归档失败：{exc}"]
     with catalog.write():
         set_status(catalog, case_id, "archived", next_level=None, at=now)
+        refresh_due(catalog, home, case_id, datetime.fromisoformat(now))  # no open step is left: no rows
     return []
 
 
