@@ -8,7 +8,7 @@ with a bounded loop against 127.0.0.1.
 The 10,000 archived cases are made directly and fast, not by sealing 10,000 PDFs: catalog rows
 (packages table, as ingest writes them) and search index entries from the synthetic corpus of
 bench/corpus.py (deterministic), plus their workspace rows. The cases in progress (as many as --cases
-unless --in-progress says otherwise) are workspace rows with the drafts' case files (bench/web_load.py).
+unless --in-progress says otherwise) are workspace rows with their due rows (bench/queue_bench.py).
 A real server (uvicorn, the app of gongu.web.app.create_app) is started on 127.0.0.1 and a logged-in
 client (an account with every role: it sees every open step) asks the pages in rounds, one request at a
 time. Server-side time is the app's own `Server-Timing: app` header (from the first byte of the request to
@@ -267,7 +267,7 @@ def prepare_home(home: Path, args: argparse.Namespace) -> None:
             build_archive_rows(home, args.cases, args.text_bytes)
             in_progress = args.cases if args.in_progress is None else args.in_progress
             if in_progress:
-                web_load.build_open_cases(home, in_progress, datetime.now(SHANGHAI), catalog)
+                web_load.build_open_cases(catalog, in_progress, datetime.now(SHANGHAI))
         if get_account(catalog, "bench") is None:
             add_account(catalog, "bench", password=secrets.token_urlsafe(12), roles=set(ROLES),
                         person=web_load.BENCH_PERSON, now=datetime.now(SHANGHAI))
@@ -320,8 +320,7 @@ def main() -> None:
                     load.start()
                     print(f"while {args.jobs} issue jobs run (one `gongu worker --once` process), "
                           "measured until it has run them all:")
-                    # measured until the worker has run every job (the cap only guards a stuck worker)
-                    busy = measure_rounds(client, plan, 20 * args.requests, load.busy)
+                    busy = measure_rounds(client, plan, sys.maxsize, load.busy)  # until the worker is done
                     states = load.states()
                     for label, _ in plan:
                         p95 = show(label, *busy[label])

@@ -1,10 +1,8 @@
 """What bench/web_bench.py measures the pages beside: the work queue's cases in progress, and real issue
 jobs (render → seal → record → archive) run by a `gongu worker` process while the pages are asked.
 
-Cases in progress are made directly, as the bench makes its archived rows: workspace rows with their
-case files (only the drafts' steps are read from a file; a case in review or issued is its row alone),
-the example's case file with the survey not done yet, each assigned at a different time so that some
-steps are overdue, some due today and some later (4.4 contact, 5.1 survey).
+Cases in progress are made directly, as the bench makes its archived rows, by the work queue's bench
+builder (workspace rows, their people and due rows).
 
 The issue jobs are the approver's, on copies of the slope-collapse example approved at the three levels
 under real accounts, sealed with the demo PKI (signing.keys.make_demo_pki) and a loopback TSA, the way
@@ -12,7 +10,6 @@ tests/test_jobs_cli.py and `make demo` (gongu/demo/workday.py) set them up."""
 
 from __future__ import annotations
 
-import copy
 import io
 import json
 import os
@@ -30,7 +27,8 @@ PASSWORD = "bench-jobs-pass-2046"
 PEOPLE = {"wang": ("王志强", {"handler"}), "chen": ("陈晓梅", {"handler"}), "zhao": ("赵丽", {"proofreader"}),
           "sun": ("孙立军", {"rechecker"}), "liu": ("刘建国", {"approver"})}
 BENCH_PERSON = "测试员"  # the measuring account's person (bench/web_bench.py)
-OPEN_PREFIX = "WQ-"  # the cases in progress (the corpus's archived cases have other ids)
+OPEN_PREFIX = "WQ"
+LOAD_MAX_S = 1800.0  # the cases in progress (the corpus's archived cases have other ids)
 
 
 def _example() -> dict[str, Any]:
@@ -58,62 +56,16 @@ def init_archive_root(home: Path) -> None:
 
 # ── cases in progress (the work queue) ──
 
-def build_open_cases(home: Path, n: int, now: datetime, catalog: Any) -> None:
-    """`n` workspace cases in progress. When the build has the work queue's own builder
-    (bench/queue_bench.build_queue_rows: rows, people and the due rows the workspace records), that;
-    otherwise 40 % drafts (a case file each; assigned 0–48 hours ago, so the 4.4
-    contact step is overdue for most and due soon for some), 40 % in review at one of the three levels,
-    20 % issued and waiting to be archived."""
-    from sqlalchemy import insert
-
-    from archive.workspace import workspace_cases_table
-    from generator.types import SHANGHAI
-    from gongu.pipeline.workspace import case_file
+def build_open_cases(catalog: Any, n: int, now: datetime) -> None:
+    """`n` workspace cases in progress with the due rows the workspace records, by the work queue's own
+    bench builder (bench/queue_bench.build_queue_rows: drafts with steps due around `now`, some overdue,
+    cases in review, issued cases waiting to be archived; surveys and forensic appraisals)."""
+    from bench.queue_bench import build_queue_rows
 
     started = time.perf_counter()
-    try:
-        from bench.queue_bench import build_queue_rows
-    except ImportError:
-        build_queue_rows = None
-    if build_queue_rows is not None:
-        due = build_queue_rows(catalog, n, now=now, prefix=OPEN_PREFIX.rstrip("-"))
-        print(f"workspace: {n} cases in progress, {due} due rows (bench/queue_bench.build_queue_rows) "
-              f"in {time.perf_counter() - started:.1f} s")
-        return
-    base = _example()
-    early = copy.deepcopy(base)
-    early["survey"]["record_items"], early["losses"] = [], []
-    for photo in early["survey"].get("photos", []):
-        photo.pop("record_item", None)
-    early.pop("contact", None)  # not contacted yet: the 4.4 step is open
-    levels = ("proofread", "recheck", "approve")
-    rows = []
-    for i in range(n):
-        case_id = f"{OPEN_PREFIX}{i:06d}"
-        number = f"SA-GC-2026-Q{i:05d}"
-        share = i % 10
-        status = "draft" if share < 4 else "in_review" if share < 8 else "issued"
-        assigned = now - timedelta(minutes=(i * 37) % (48 * 60))
-        at = assigned.astimezone(SHANGHAI).isoformat(timespec="seconds")
-        if status == "draft":
-            data = dict(early, case_id=case_id, report=dict(early["report"], number=number))
-            path = case_file(home, case_id)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
-        rows.append({"case_id": case_id, "kind": "car_survey", "status": status, "handler": "wang",
-                     "handler_person": "王志强", "case_name": f"{base['case_name']}（在办 {i}）",
-                     "project": base["project"]["name"], "insured": base["policy"]["insured"],
-                     "report_number": number, "next_level": levels[i % 3] if status == "in_review" else None,
-                     "search_text": f"{case_id} {base['case_name']}".lower(), "created_at": at, "updated_at": at,
-                     "assigned_at": at if status == "draft" else None})
-    known = {c.name for c in workspace_cases_table.columns}
-    with catalog.write():
-        catalog._writing().execute(insert(workspace_cases_table), [
-            {k: v for k, v in r.items() if k in known} for r in rows])
-    drafts = sum(1 for r in rows if r["status"] == "draft")
-    print(f"workspace: {n} cases in progress ({drafts} drafts with a case file, "
-          f"{sum(1 for r in rows if r['status'] == 'in_review')} in review, "
-          f"{sum(1 for r in rows if r['status'] == 'issued')} issued) in {time.perf_counter() - started:.1f} s")
+    due = build_queue_rows(catalog, n, now=now, prefix=OPEN_PREFIX)
+    print(f"workspace: {n} cases in progress, {due} due rows (bench/queue_bench.build_queue_rows) "
+          f"in {time.perf_counter() - started:.1f} s")
 
 
 # ── the issue jobs ──
@@ -226,7 +178,9 @@ class JobLoad:
                                        cwd=self.home, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
     def busy(self) -> bool:
-        return self.worker is not None and self.worker.poll() is None
+        """The worker is still running jobs (for at most LOAD_MAX_S: a stuck worker ends the measurement)."""
+        return (self.worker is not None and self.worker.poll() is None
+                and time.perf_counter() - self.started_at < LOAD_MAX_S)
 
     def states(self) -> dict[str, int]:
         """How many of the bench's jobs are in each state (queued / running / done / failed)."""
