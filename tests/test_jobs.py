@@ -350,3 +350,30 @@ def test_the_embedded_worker_runs_a_queued_job_and_queues_the_periodic_ones(home
     finally:
         catalog.close()
     assert not worker.running
+
+
+def test_the_worker_runs_at_a_lower_priority_than_the_pages(home: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "GONGU_HOME": str(home), "PYTHONPATH": str(root)}
+    base = os.nice(0)  # the priority this test runs at; the worker lowers its own by --nice
+    proc = subprocess.Popen([sys.executable, "-m", "gongu", "worker", "--nice", "7"], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        seen = None
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and proc.poll() is None:
+            # /proc/<pid>/stat: field 19 is the nice value (after the command name in parentheses)
+            seen = int(Path(f"/proc/{proc.pid}/stat").read_text().rsplit(")", 1)[1].split()[16])
+            if seen == min(base + 7, 19):
+                break
+            time.sleep(0.1)
+        assert seen == min(base + 7, 19)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)

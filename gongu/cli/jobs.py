@@ -178,9 +178,14 @@ def worker_cmd(
     once: Annotated[bool, typer.Option("--once", help="执行完排队中的任务后退出")] = False,
     stale_after: Annotated[float, typer.Option("--stale-after", help="进行中的任务超过这么多秒没有心跳，"
                                                                         "视为其工作进程已中断，重新排队", min=0)] = 120.0,
+    nice: Annotated[int, typer.Option("--nice", help="工作进程的调度优先级降低多少（0–19）：后台任务让位于网页请求",
+                                      min=0, max=19)] = 10,
 ) -> None:
     """执行后台任务（出具、归档、索引、四性检测、台账导出、批量渲染）与定时任务（索引同步每小时、四性检测每周、期限扫描每日）。"""
     settings = load_settings()
+    # Rendering and sealing are CPU-bound: on a machine that also serves the workspace, the pages a person
+    # waits for come first and a job takes what is left (the worker's child processes inherit it).
+    os.nice(nice)
     if settings.store.url and not once:  # PostgreSQL home: procrastinate's workers run the same job code
         from gongu.jobs import pg_worker
 
