@@ -130,7 +130,7 @@ def worker_env(home: Path) -> dict[str, str]:
 
 
 def worker_command() -> list[str]:
-    return [sys.executable, "-m", "gongu", "worker"]
+    return [sys.executable, "-m", "gongu", "worker", "--nice", "0"]  # the test's own priority: a test waits on it
 
 
 def start_worker(home: Path, log: Path, *extra: str) -> subprocess.Popen[bytes]:

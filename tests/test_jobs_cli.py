@@ -115,7 +115,7 @@ def test_a_retried_issue_archives_without_a_second_report_number(world: World) -
     number. After `gongu archive init` the retried job archives that report: still one issuance, one number."""
     case_id = world.ready_case()
     job = world.issue_job(case_id)
-    first = world.gongu("worker", "--once")
+    first = world.gongu("worker", "--nice", "0", "--once")
     assert first.returncode == 0 and "已执行 1 个任务" in first.stdout, first.stderr
     failed = api.get_job(world.catalog, job.id)
     assert failed is not None and failed.state == "failed", failed
@@ -127,7 +127,7 @@ def test_a_retried_issue_archives_without_a_second_report_number(world: World) -
     init_home(world.home)
     shown = world.cli("jobs", "retry", str(job.id))
     assert shown.exit_code == 0 and shown.stdout.strip() == f"任务 {job.id} 已重新排队；查看进度：gongu jobs show {job.id}"
-    second = world.gongu("worker", "--once")
+    second = world.gongu("worker", "--nice", "0", "--once")
     assert second.returncode == 0, second.stderr
     done = api.get_job(world.catalog, job.id)
     assert done is not None and (done.state, done.attempts, done.error) == ("done", 2, None)
@@ -153,7 +153,7 @@ def test_a_worker_killed_mid_issue_leaves_nothing_half_written_and_the_job_finis
     init_home(world.home)
     case_id = world.ready_case()
     job = world.issue_job(case_id)
-    worker = subprocess.Popen([sys.executable, "-m", "gongu", "worker"], env=world.env, cwd=world.home,
+    worker = subprocess.Popen([sys.executable, "-m", "gongu", "worker", "--nice", "0"], env=world.env, cwd=world.home,
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         deadline = time.monotonic() + 120
@@ -195,7 +195,7 @@ def test_a_worker_killed_mid_issue_leaves_nothing_half_written_and_the_job_finis
         ("deadline_scan", "queued", "system"), ("audit", "queued", "system"), ("index_sync", "queued", "system"),
         ("issue", "running", "liu")]
     # A worker started later reaps the dead one's job and finishes it (one number, archived), then the rest.
-    rerun = world.gongu("worker", "--once", "--stale-after", "0")
+    rerun = world.gongu("worker", "--nice", "0", "--once", "--stale-after", "0")
     assert rerun.returncode == 0 and "已执行 4 个任务" in rerun.stdout, rerun.stderr
     finished = {j.kind: j for j in api.list_jobs(world.catalog)}
     assert {k: j.state for k, j in finished.items()} == {"issue": "done", "index_sync": "done", "audit": "done",
@@ -235,7 +235,7 @@ def test_list_cancel_and_background_commands(world: World, tmp_path: Path) -> No
     assert wrong.exit_code == 2 and "--state 只能是 queued、running、done、failed、cancelled" in wrong.output
 
     # the queued issue of the case file, run by a worker: issued and sealed under the example's number
-    ran = world.gongu("worker", "--once")
+    ran = world.gongu("worker", "--nice", "0", "--once")
     assert ran.returncode == 0 and "已执行 1 个任务" in ran.stdout, ran.stderr
     job = api.get_job(world.catalog, 1)
     assert job is not None and job.state == "done", job
