@@ -377,3 +377,20 @@ def test_the_worker_runs_at_a_lower_priority_than_the_pages(home: Path) -> None:
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=30)
+
+
+def test_the_servers_own_worker_queues_no_periodic_job_right_after_a_start(home: Path) -> None:
+    from gongu.jobs.runner import EmbeddedWorker, wait_for
+    from gongu.settings import load_settings
+    from gongu.web.app import SERVER_PERIODIC_AFTER_S
+
+    catalog = Catalog(home / "archive" / "catalog.sqlite")
+    job = _queue(catalog, None, kind="index_sync", at=now())
+    worker = EmbeddedWorker(load_settings(home), poll_s=0.1, periodic_after_s=SERVER_PERIODIC_AFTER_S).start()
+    try:
+        assert wait_for(catalog, job.id, timeout_s=60).state == "done"
+        time.sleep(0.5)  # housekeeping has run (it runs first in the loop): reaped, but queued nothing
+        assert [j.id for j in api.list_jobs(catalog)] == [job.id]
+    finally:
+        worker.stop()
+        catalog.close()

@@ -156,8 +156,12 @@ class EmbeddedWorker:
     workers' jobs and queues periodic jobs when due (every HOUSEKEEPING_S)."""
 
     def __init__(self, settings: Settings, concurrency: int = 1, *, poll_s: float = 1.0,
-                 stale_after_s: float = STALE_AFTER_S, periodic: bool = True, name: str | None = None) -> None:
+                 stale_after_s: float = STALE_AFTER_S, periodic: bool = True, periodic_after_s: float = 0.0,
+                 name: str | None = None) -> None:
+        """`periodic_after_s`: queue no periodic job before this long after the start (the web server's own
+        worker: a server just started answers its first pages before a whole-archive audit runs beside them)."""
         self.settings = settings
+        self.periodic_after_s = periodic_after_s
         self.concurrency = max(1, concurrency)
         self.poll_s, self.stale_after_s, self.periodic = poll_s, stale_after_s, periodic
         self.name = name or f"pid{os.getpid()}"
@@ -188,12 +192,14 @@ class EmbeddedWorker:
         catalog = _open(self.settings)
         worker = f"{self.name}-{n}"
         last_housekeeping = 0.0
+        started = time.monotonic()
         try:
             while not self._stop.is_set():
                 try:
                     if n == 0 and time.monotonic() - last_housekeeping >= HOUSEKEEPING_S:
                         last_housekeeping = time.monotonic()
-                        housekeeping(catalog, stale_after_s=self.stale_after_s, periodic=self.periodic)
+                        periodic = self.periodic and last_housekeeping - started >= self.periodic_after_s
+                        housekeeping(catalog, stale_after_s=self.stale_after_s, periodic=periodic)
                     if run_one(self.settings, catalog, worker=worker, machine=self.machine):
                         continue
                 except Exception as exc:  # the catalog away for a moment: keep polling, say so

@@ -190,6 +190,9 @@ def load_page_modules() -> None:
         importlib.import_module(name)
 
 
+SERVER_PERIODIC_AFTER_S = 600.0
+
+
 def worker_count(settings: Settings, workers: int | None) -> int:
     """How many job worker threads run inside the web server: as asked, else one on an embedded (SQLite)
     home — no other process to install — and none on a PostgreSQL home, whose workers are `gongu worker`
@@ -236,7 +239,9 @@ def create_app(home: Path | None = None, *, clock: Clock = SYSTEM_CLOCK, workers
         if threads:
             from gongu.jobs.runner import EmbeddedWorker
 
-            runner = EmbeddedWorker(settings, concurrency=threads)
+            # periodic jobs (the weekly whole-archive audit among them) wait until the server has been up a
+            # while: they run in this process, beside the pages people open right after a restart
+            runner = EmbeddedWorker(settings, concurrency=threads, periodic_after_s=SERVER_PERIODIC_AFTER_S)
             runner.start()
         try:
             yield
