@@ -188,7 +188,7 @@ def write_workbook(sheets: list[Sheet], notes: list[list[str]], notes_name: str 
                 option_column += 1
                 source_ref = _write_options(options, option_column, column)
                 if source_ref:
-                    _add_validation(ws, target, column, f"={source_ref}")
+                    _add_validation(ws, target, column, source_ref)
             elif isinstance(source, str):
                 _add_validation(ws, target, column, source)
             elif column.kind in ("number", "whole"):

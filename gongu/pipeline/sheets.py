@@ -143,7 +143,7 @@ def materials_template(data: dict[str, Any]) -> bytes:
         "「当事人确认」每行是一方当事人对一份材料的确认，按材料编号对应；确认方须是本案当事人的名称或姓名。",
         "上传后逐行校验，有任何问题则整表不予导入，案件不作任何改动。",
     ])
-    id_range = f"='{MATERIALS_SHEET}'!$A$2:$A${MAX_ROWS + 1}"  # the material ids, the first column
+    id_range = f"'{MATERIALS_SHEET}'!$A$2:$A${MAX_ROWS + 1}"  # the material ids, the first column
     return write_workbook([Sheet(MATERIALS_SHEET, columns, materials),
                            Sheet(CONFIRMATIONS_SHEET, confirmation, confirmations, lists={_MATERIAL_KEY: id_range})],
                           notes, NOTES_SHEET)
@@ -279,12 +279,13 @@ _CELL = re.compile(r" 第 (\d+) 行(?: ([A-Z]+) 列)?$")
 
 
 def _ordered(problems: list[Problem]) -> list[Problem]:
-    """A sheet's problems from top to bottom, left to right; those of the file or sheet first."""
+    """A sheet's problems from top to bottom, left to right, a whole row's after its cells'; those of the
+    file or the whole sheet first."""
     def key(problem: Problem) -> tuple[int, int]:
         match = _CELL.search(problem.path)
         if not match:
             return (0, 0)
-        return (int(match.group(1)), column_index_from_string(match.group(2)) if match.group(2) else 0)
+        return (int(match.group(1)), column_index_from_string(match.group(2)) if match.group(2) else 1 << 20)
 
     return sorted(problems, key=key)
 
