@@ -222,6 +222,16 @@ def test_a_zip_that_is_not_a_workbook_and_a_missing_sheet_are_refused() -> None:
     assert [(p.path, p.message) for p in problems] == [("损失清单", "找不到工作表「损失清单」(sheet not found)；文件中有：Sheet1")]
 
 
+def test_a_zip_bomb_is_refused_before_it_is_unpacked() -> None:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/worksheets/sheet1.xml", b"\0" * (65 * 1024 * 1024))  # 65 MiB of zeros, ~65 KiB packed
+    assert len(out.getvalue()) < 1024 * 1024
+    problems = refused(read_losses, out.getvalue(), {})
+    assert [(p.path, p.message) for p in problems] == [
+        ("Excel 文件", "解压后超过 64 MiB (unpacks to more than 67108864 bytes)")]
+
+
 def test_more_than_5000_rows_are_refused() -> None:
     wb = Workbook(write_only=True)
     ws = wb.create_sheet("损失清单")
@@ -229,7 +239,16 @@ def test_more_than_5000_rows_are_refused() -> None:
     for i in range(5001):
         ws.append([f"L{i}", "a", "A1", None, 1, "米", 1])
     problems = refused(read_losses, xlsx_of(wb), case("slope-collapse"))
-    assert [p.message[:10] for p in problems if p.path == "损失清单 第 5002 行"] == ["超过 5000 行，"]
+    assert [p.message.split("，")[0] for p in problems if p.path == "损失清单 第 5002 行"] == ["第 5001 行之后还有数据：超过 5000 行"]
+
+
+def test_styled_empty_rows_far_below_are_no_rows_but_a_value_there_is() -> None:
+    wb = sheet([LOSS_TITLES[:7], ["L1", "a", "A1", None, 1, "米", 1]])
+    wb.active.cell(row=60_000, column=3).number_format = "0.00"  # a styled, empty cell far below
+    assert len(read_losses(xlsx_of(wb), case("slope-collapse"))) == 1
+    wb.active.cell(row=60_001, column=2, value="遗漏")
+    problems = refused(read_losses, xlsx_of(wb), case("slope-collapse"))
+    assert [(p.path, p.title) for p in problems] == [("损失清单 第 5002 行", "损失清单")]
 
 
 def test_more_lines_than_a_case_file_holds_are_refused() -> None:

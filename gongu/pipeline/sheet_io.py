@@ -32,6 +32,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 from pydantic import BaseModel
 
+from generator.loading import _MESSAGES  # the words `gongu validate` uses, not a copy of them
 from generator.problems import Problem
 
 MAX_XLSX_BYTES = 10 * 1024 * 1024
@@ -44,6 +45,7 @@ TIME_FORMAT = "yyyy-mm-dd hh:mm:ss"
 DAY_FORMAT = "yyyy-mm-dd"
 MISSING: Any = object()  # a blank cell: the key is left out, as the case files leave out absent values
 _FORMULA_TAG = re.compile(rb"<(?:\w+:)?f[\s>/]")
+_VALUE_TAG = re.compile(rb"<(?:\w+:)?(?:v|is|f)[\s>/]")  # a cell's value, inline text or formula
 _NAIVE_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}")
 _PLAIN_NUMBER = re.compile(r"-?(?:0|[1-9]\d*)(?:\.\d+)?")
 _WHOLE = re.compile(r"-?(?:0|[1-9]\d*)")
@@ -348,29 +350,38 @@ def read_sheet(wb: Any, archive: zipfile.ZipFile, xlsx: bytes, name: str) -> Rea
     header_row, header, rows, problems = 0, {}, [], []
     formulas: list[tuple[int, int, str]] = []
     try:
-        has_formulas = bool(_FORMULA_TAG.search(archive.read(ws._worksheet_path)))
+        xml = archive.read(ws._worksheet_path)
+        has_formulas = bool(_FORMULA_TAG.search(xml))
         valued: set[tuple[int, int]] = set()  # cells with a cached value, "" included (only with formulas)
         for cells in ws.iter_rows():
+            row_number = next((cell.row for cell in cells if hasattr(cell, "row")), 0)
+            limit = (header_row or 1) + MAX_ROWS
+            if row_number > limit:
+                # Styled empty rows can run to row 1,048,576: the rest is searched for a value, not parsed.
+                if _VALUE_TAG.search(xml, _row_start(xml, row_number)):
+                    problems.append(Problem(f"{name} 第 {limit + 1} 行", name, f"第 {limit} 行之后还有数据：超过 {MAX_ROWS} 行，"
+                                            f"请分批上传 (more than {MAX_ROWS} rows below the header)", None))
+                break
             if has_formulas:
                 valued |= {(cell.row, cell.column) for cell in cells if cell.value is not None}
             filled = {cell.column: cell for cell in cells if cell.value is not None and not _blank(cell.value)}
             if not filled:
                 continue
-            row_number = next(iter(filled.values())).row
             if not header_row:
                 header_row = row_number
                 header = {col: _header_text(cell.value) for col, cell in filled.items()}
                 continue
-            if row_number - header_row > MAX_ROWS:
-                problems.append(Problem(f"{name} 第 {row_number} 行", name, f"超过 {MAX_ROWS} 行，请分批上传 "
-                                        f"(more than {MAX_ROWS} rows below the header)", None))
-                break
             rows.append((row_number, filled))
         if has_formulas:
             formulas = _formulas_without_value(xlsx, name, valued, header_row)
     except _BROKEN as exc:
         raise SheetRefused([not_xlsx(exc)]) from None
     return ReadSheet(header_row, header, rows, problems, formulas)
+
+
+def _row_start(xml: bytes, row_number: int) -> int:
+    found = re.search(rb'<(?:\w+:)?row\b[^>]*?\sr="%d"' % row_number, xml)
+    return found.start() if found else len(xml)
 
 
 def _blank(value: Any) -> bool:
@@ -440,8 +451,6 @@ def _choice(column: Column, text: str) -> tuple[Any, str | None]:
 
 
 def enum_message() -> str:
-    from generator.loading import _MESSAGES  # the words `gongu validate` uses
-
     return _MESSAGES["enum"]
 
 
