@@ -74,9 +74,10 @@ def test_the_template_of_an_example_reads_back_as_its_losses_exactly() -> None:
     lists = {str(dv.sqref)[0]: dv.formula1 for dv in ws.data_validations.dataValidation if dv.type == "list"}
     assert lists["C"] == "'选项'!$A$2:$A$3"
     assert [wb["选项"][f"A{r}"].value for r in (2, 3)] == ["A1 建筑工程（含永久及临时工程）", "A2 场地清理费"]
-    notes = {row[1]: row[3] for row in wb["说明"].iter_rows(min_row=2, values_only=True) if row[1]}
-    assert notes["单价依据"] == "从下拉列表选择：施工合同单价、定额、市场价格"
-    assert notes["实际全损"] == "是 或 否；留空即为否"
+    notes = {row[1]: row[3:5] for row in wb["说明"].iter_rows(min_row=2, values_only=True) if row[1]}
+    assert set(LOSS_TITLES) <= set(notes)
+    assert notes["单价依据"] == ("单价的来源（7.3）", "从下拉列表选择：施工合同单价、定额、市场价格")
+    assert notes["实际全损"][1] == "是 或 否；留空即为否"
 
 
 def test_a_template_of_an_incomplete_draft_has_the_header_and_no_lines() -> None:

@@ -205,10 +205,11 @@ def write_workbook(sheets: list[Sheet], notes: list[list[str]], notes_name: str 
         notes_ws.append([_safe_text(text) for text in line])
         for cell in notes_ws[notes_ws.max_row]:
             cell.data_type = "s"
-            cell.alignment = Alignment(wrap_text=True, vertical="top")
+            # A line of one cell is a sentence that runs on across the empty cells beside it.
+            cell.alignment = Alignment(wrap_text=len(line) > 1, vertical="top")
     for cell in notes_ws[1]:
         cell.font = Font(bold=True)
-    for letter, width in zip("ABCDEF", (8, 18, 8, 60, 18, 16), strict=False):
+    for letter, width in zip("ABCDEFG", (6, 16, 6, 48, 48, 16, 14), strict=False):
         notes_ws.column_dimensions[letter].width = width
     wb.remove(default)
     wb.move_sheet(options, offset=len(wb.sheetnames))

@@ -60,6 +60,49 @@ _NO_MATERIAL = "鉴定材料中没有该编号 (no such material)"
 _NO_PARTY = "当事人中没有该名称 (no such party)"
 _TOTAL_LOSS = "实际全损须给出损失前实际价值 (7.1.2)"
 
+# What each column means, for the 「说明」 sheet (the code of practice's clause where one applies).
+MEANINGS = {
+    LOSS_SHEET: {
+        "id": "本清单内唯一的编号，如 L1",
+        "name": "受损财产或费用项目的名称",
+        "insured_item": "该损失所属的保险项目",
+        "record_item": "对应的现场查勘记录",
+        "quantity": "根据现场查勘记录结合相关资料核定的数量（7.2）",
+        "unit": "数量的计量单位，如 立方米、米、套",
+        "unit_price": "核定的单价，元：原则上采用施工合同单价，否则参考定额或市场价格（7.3）",
+        "price_basis": "单价的来源（7.3）",
+        "price_reference": "单价所依据的合同条目、定额或询价记录",
+        "betterment": "变更、增加性能或改进所产生的额外费用，元；保险合同未约定承担的予以剔除（7.1）",
+        "pre_loss_value": "受损财产损失前的实际价值，元；实际全损时必填（7.1.2）",
+        "destroyed": "财产灭失或无修复价值，按实际全损核定（7.1.2）",
+        "salvage": "受损财产的残值，元（7.5）",
+        "salvage_method": "确定残值的方式（7.5）",
+        "claimed_amount": "被保险人报损的金额，元",
+        "note": "其他需要说明的情况",
+    },
+    MATERIALS_SHEET: {
+        "id": "本案内唯一的材料编号，如 C1",
+        "name": "材料名称（《司法鉴定程序通则》第十二条）",
+        "type": "材料类型",
+        "quantity": "份数、张数等",
+        "unit": "计量单位，如 份、张",
+        "condition": "材料状况：原件或复印件、是否完整清晰等",
+        "storage": "材料的保存状态",
+        "received_at": "接收材料的时间",
+        "provided_by": "提供材料的当事人或单位",
+        "used": "该材料是否用于鉴定",
+        "summary": "材料内容摘要",
+        "file": "扫描件在案件文件夹中的相对路径，如 scans/accident-report.pdf",
+    },
+    CONFIRMATIONS_SHEET: {
+        _MATERIAL_KEY: "所确认材料的材料编号（「鉴定材料清单」A 列）",
+        "party": "作出确认的当事人（名称或姓名）",
+        "confirmed": "该当事人是否确认该材料；未经确认的材料不得作为鉴定依据（川司鉴协〔2022〕7号 二(一)）",
+        "at": "确认时间",
+        "note": "其他需要说明的情况",
+    },
+}
+
 
 # ───────────────────────────────────────────── losses ─────────────────────────────────────────────
 
@@ -316,9 +359,9 @@ _KIND_NOTES: dict[str, Callable[[Column], str]] = {
 
 
 def _notes(sheets: list[tuple[str, list[Column]]], rules: list[str]) -> list[list[str]]:
-    rows: list[list[str]] = [["列", "标题", "必填", "填写说明", "字段", "工作表"]]
+    rows: list[list[str]] = [["列", "标题", "必填", "含义", "填写说明", "字段", "工作表"]]
     for sheet, columns in sheets:
         for index, column in enumerate(columns, start=1):
             rows.append([get_column_letter(index), column.title, YES if column.required else NO,
-                         _KIND_NOTES[column.kind](column), column.key, sheet])
-    return [*rows, [], *[["", rule] for rule in rules]]
+                         MEANINGS[sheet].get(column.key, ""), _KIND_NOTES[column.kind](column), column.key, sheet])
+    return [*rows, [], *[[rule] for rule in rules]]
