@@ -165,6 +165,13 @@ def test_unknown_repeated_and_missing_columns_are_named() -> None:
     assert problems[2].message == "缺少必填列 (required column missing)"  # said once, not for every row
 
 
+def test_a_missing_required_column_is_one_problem_not_one_per_row() -> None:
+    rows = [["损失项目编号", "损失项目名称", "核损数量", "单位", "核损单价"]] + [[f"L{i}", "a", 1, "米", 1] for i in range(3)]
+    problems = refused(read_losses, xlsx_of(sheet(rows)), case("slope-collapse"))
+    assert [(p.path, p.title, p.message) for p in problems] == [
+        ("损失清单 第 1 行", "所属保险项目", "缺少必填列 (required column missing)")]
+
+
 def test_cross_checks_duplicates_enums_flags_and_decimals() -> None:
     rows = [["损失项目编号", "损失项目名称", "所属保险项目", "对应查勘记录", "核损数量", "单位", "核损单价", "单价依据", "实际全损"],
             ["L1", "a", "A1", "R1 坍塌土石方", 1, "米", 0.123456789012, "合同价", "对"],

@@ -137,6 +137,7 @@ def read_losses(xlsx: bytes, data: dict[str, Any]) -> list[dict[str, Any]]:
         lines, problems, _present = read_lines(wb, archive, xlsx, LOSS_SHEET, columns)
     finally:
         wb.close()
+        archive.close()
     titles = _titles(columns)
     first_row: dict[str, int] = {}
     for line in lines:
@@ -205,6 +206,7 @@ def read_materials(xlsx: bytes, data: dict[str, Any]) -> list[dict[str, Any]]:
         conf_lines, conf_problems, present = read_lines(wb, archive, xlsx, CONFIRMATIONS_SHEET, confirmation)
     finally:
         wb.close()
+        archive.close()
     if not present:
         conf_problems = [Problem(CONFIRMATIONS_SHEET, "工作表", f"找不到工作表「{CONFIRMATIONS_SHEET}」(sheet not found)；"
                                  "没有确认记录时也请保留该表（只有标题行）", None)]
@@ -266,7 +268,7 @@ def _validate(model: type[BaseModel], line: Line, sheet: str, problems: list[Pro
     """The row through the model, and the keys a cross-check may still look at (no problem yet). Each error
     has the words of `gongu validate`, at the row's cell; an error for a cell already refused, or for a
     required column missing from the header (said once), is left out."""
-    clean = set(line.cols) - line.bad
+    clean = {key for key, col in line.cols.items() if col} - line.bad
     try:
         return model.model_validate(line.values), clean
     except ValidationError as exc:
