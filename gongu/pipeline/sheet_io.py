@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import re
+import types
 import typing
 import zipfile
 import zlib
@@ -141,7 +142,7 @@ def _base_type(annotation: Any) -> Any:
     origin = typing.get_origin(annotation)
     if origin is typing.Annotated:
         return _base_type(typing.get_args(annotation)[0])
-    if origin is typing.Union or (origin is not None and str(origin) == "<class 'types.UnionType'>"):
+    if origin in (typing.Union, types.UnionType):
         inner = [a for a in typing.get_args(annotation) if a is not type(None)]
         return _base_type(inner[0]) if len(inner) == 1 else annotation
     return annotation
@@ -150,8 +151,8 @@ def _base_type(annotation: Any) -> Any:
 def ref_choices(items: Any, name_key: str = "name") -> list[tuple[str, str]]:
     """(label, id) for the objects of a raw list: "A1 建筑工程" reads back as A1, and so does "A1". A label
     that is some other item's id would read back as that item, so such an item is offered by id alone."""
-    pairs = [(item["id"], item.get(name_key)) for item in items if isinstance(item, dict) and isinstance(item.get("id"), str)] \
-        if isinstance(items, list) else []
+    objects = items if isinstance(items, list) else []
+    pairs = [(item["id"], item.get(name_key)) for item in objects if isinstance(item, dict) and isinstance(item.get("id"), str)]
     ids = {item_id for item_id, _ in pairs}
     out: list[tuple[str, str]] = []
     for item_id, name in pairs:
@@ -459,7 +460,7 @@ def _date_value(column: Column, value: Any) -> tuple[Any, str | None]:
     if isinstance(value, datetime):
         if value.microsecond:  # Excel keeps time as a fraction of a day: round off the binary noise
             value = (value + timedelta(microseconds=500_000)).replace(microsecond=0)
-        if column.kind == "day" and value.time() == time(0):
+        if column.kind != "time" and value.time() == time(0):  # a date Excel made of text typed as 5-8
             return value.date().isoformat(), None
         return value.isoformat(timespec="seconds"), None
     if isinstance(value, date):
@@ -485,8 +486,7 @@ def number_text(value: int | float, number_format: str | None) -> str:
     exponent = number.as_tuple().exponent
     if places and isinstance(exponent, int) and -exponent < places:
         number = number.quantize(Decimal(1).scaleb(-places))
-    text = format(number, "f")
-    return text
+    return format(number, "f")
 
 
 def shown_places(number_format: str) -> int:
@@ -551,8 +551,8 @@ class Line:
     bad: set[str] = field(default_factory=set)  # keys whose cell could not be read (already a problem)
 
 
-def read_lines(wb: Any, archive: zipfile.ZipFile, xlsx: bytes, sheet: str, columns: list[Column],
-               ) -> tuple[list[Line], list[Problem], bool]:
+def read_lines(wb: Any, archive: zipfile.ZipFile, xlsx: bytes, sheet: str,
+               columns: list[Column]) -> tuple[list[Line], list[Problem], bool]:
     """The rows of `sheet` as JSON objects, the problems of the sheet, its header and its cells, and
     whether the sheet was there at all. A key with a blank cell (or no column) is left out."""
     read = read_sheet(wb, archive, xlsx, sheet)
