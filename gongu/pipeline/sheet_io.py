@@ -337,7 +337,7 @@ _BROKEN = (zipfile.BadZipFile, zipfile.LargeZipFile, InvalidFileException, KeyEr
 
 def not_xlsx(exc: BaseException) -> Problem:
     reason = type(exc).__name__
-    return Problem(FILE_TITLE, FILE_TITLE, f"不是有效的 .xlsx 文件，请用 Excel 另存为 .xlsx 后上传 (not an xlsx workbook: {reason})",
+    return Problem(FILE_TITLE, FILE_TITLE, f"不是有效的 .xlsx 文件（或文件设有密码），请用 Excel 另存为 .xlsx 后上传 (not an xlsx workbook: {reason})",
                    None)
 
 
