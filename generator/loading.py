@@ -148,7 +148,7 @@ def validate_data(data: Any, source: str = "<case>") -> Case:
     try:
         case = model.model_validate(data)
     except ValidationError as exc:
-        raise CaseFileError(source, [_problem_from_error(model, err) for err in exc.errors()]) from None
+        raise CaseFileError(source, [problem_from_error(model, err) for err in exc.errors()]) from None
     if isinstance(case, CarSurveyCase):
         problems = limits.product_problems(case.losses, model) or integrity_problems(case)
     else:
@@ -178,7 +178,9 @@ def load_case(path: str | Path) -> LoadedCase:
     return LoadedCase(case=case, source=path.resolve(), raw=raw)
 
 
-def _problem_from_error(model: type[BaseModel], err: Any) -> Problem:
+def problem_from_error(model: type[BaseModel], err: Any) -> Problem:
+    """One pydantic error as a Problem with the words `gongu validate` uses; `model` gives the titles (the
+    case model for a whole file, or a part's model for a part validated alone)."""
     loc = tuple(err["loc"])
     message = _MESSAGES.get(err["type"], err["msg"])
     ctx = err.get("ctx") or {}

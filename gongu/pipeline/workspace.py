@@ -56,6 +56,7 @@ from gongu.settings import Settings
 WORKSPACE = "workspace"
 PREVIEWS = "workspace-previews"
 PREVIEW_MARK = "审核预览 — 非正式报告"
+DRAFT_MARK = "草稿 — 非正式报告"
 _SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
 
@@ -586,23 +587,35 @@ def report_files(home: Path, loaded: LoadedCase, templates: Path | None = None) 
     issued = issued_files(home, loaded)
     if "pdf" in issued:
         return issued
+    return preview_files(home, loaded, templates)
+
+
+def preview_files(home: Path, loaded: LoadedCase, templates: Path | None = None, *, mark: str = PREVIEW_MARK,
+                  name: str = "report") -> dict[str, Path]:
+    """The report rendered with `mark` on every page, kept per case-file hash and mark (rendered once per
+    version): the reviewers' preview, or the handler's draft (DRAFT_MARK)."""
     from generator.render import render_report
 
     digest = hashlib.sha256(loaded.raw).hexdigest()[:16]
-    folder = home / PREVIEWS / loaded.case.case_id / digest
-    if not (folder / "done").is_file():
+    folder = preview_folder(home, loaded.case.case_id, digest)
+    if not (folder / f"{name}.done").is_file():
         work = Path(tempfile.mkdtemp(prefix=".render-", dir=_ensure(home / PREVIEWS)))
         try:
-            result = render_report(loaded, work, formats=("pdf", "docx"), templates=templates, mark=PREVIEW_MARK)
+            result = render_report(loaded, work, formats=("pdf", "docx"), templates=templates, mark=mark)
             assert result.pdf is not None and result.docx is not None
-            shutil.rmtree(folder, ignore_errors=True)
-            folder.mkdir(parents=True)
-            shutil.copyfile(result.pdf, folder / "report.pdf")
-            shutil.copyfile(result.docx, folder / "report.docx")
-            (folder / "done").write_text(digest, encoding="utf-8")
+            folder.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(result.pdf, folder / f"{name}.pdf")
+            shutil.copyfile(result.docx, folder / f"{name}.docx")
+            (folder / f"{name}.done").write_text(digest, encoding="utf-8")
         finally:
             shutil.rmtree(work, ignore_errors=True)
-    return {"pdf": folder / "report.pdf", "docx": folder / "report.docx"}
+    return {"pdf": folder / f"{name}.pdf", "docx": folder / f"{name}.docx"}
+
+
+def preview_folder(home: Path, case_id: str, digest: str) -> Path:
+    if not re.fullmatch(r"[0-9a-f]{16}", digest):
+        raise WorkspaceRefused(["预览版本号无效"])
+    return home / PREVIEWS / case_folder(home, case_id).name / digest
 
 
 def _ensure(path: Path) -> Path:

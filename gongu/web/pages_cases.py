@@ -74,7 +74,8 @@ def cases_page(request: Request) -> Response:
     return render(request, "cases.html", {
         "result": result, "filters": filters, "query": base, "statuses": STATUSES, "kinds": KINDS,
         "destroyed": destroyed_case_ids(catalog, [r.case_id for r in result.rows]),
-        "counts": status_counts(catalog, mine), "may_upload": bool(request.state.account.roles & UPLOAD_ROLES)})
+        "counts": status_counts(catalog, mine), "may_upload": bool(request.state.account.roles & UPLOAD_ROLES),
+        "may_create": bool(request.state.account.roles & (UPLOAD_ROLES | {"supervisor", "forensic_supervisor"}))})
 
 
 def masked(row: WorkspaceCase) -> WorkspaceCase:
@@ -157,6 +158,10 @@ def case_context(request: Request, case_id: str) -> dict[str, Any] | None:
     account = request.state.account
     home = _home(request)
     context: dict[str, Any] = {"row": row, "kinds": KINDS, "errors": [], "comments": comments(catalog, case_id)}
+    from archive.workspace import case_people
+    from gongu.pipeline.drafting import edit_refusal
+
+    context["may_edit"] = edit_refusal(row, account, case_people(catalog, case_id)) is None
     try:
         loaded = workspace.load(home, case_id)
     except CaseFileError as exc:
