@@ -101,6 +101,14 @@ def case_model(kind: str) -> type[BaseModel]:
         raise ValueError(f"未知的案件类型 {kind!r}（可用：{'、'.join(CASE_KINDS)}）") from None
 
 
+def section_keys(model: type[BaseModel], keys: tuple[str, ...]) -> list[str]:
+    """The keys a form renders, in the order asked; a key the model does not have is a caller's mistake."""
+    unknown = [k for k in keys if k not in model.model_fields]
+    if unknown:
+        raise ValueError(f"{model.__name__} 没有这些字段：{'、'.join(unknown)}")
+    return [k for k in keys if k not in NOT_RENDERED]
+
+
 def _unwrap(annotation: Any) -> Any:
     """Optional[X] / Annotated[X, …] → X."""
     while True:

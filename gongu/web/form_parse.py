@@ -23,7 +23,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from generator.problems import parse_json_path
-from gongu.web.form_fields import NOT_RENDERED, FieldSpec, case_model, field_spec, fields_of
+from gongu.web.form_fields import FieldSpec, case_model, field_spec, fields_of, section_keys
 
 _EMPTY = object()  # nothing was entered under this path
 KEEP = "_keep"  # hidden input: the path of an empty list / object the case file has
@@ -37,9 +37,7 @@ def parse_section(kind: str, keys: tuple[str, ...], form: Mapping[str, list[str]
     model = case_model(kind)
     submitted = _Form(form)
     out: dict[str, Any] = {}
-    for key in keys:
-        if key in NOT_RENDERED or key not in model.model_fields:
-            continue
+    for key in section_keys(model, keys):
         spec = field_spec(model, key)
         value = _value(spec, f"$.{key}", submitted)
         if value is not _EMPTY:

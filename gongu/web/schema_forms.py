@@ -7,6 +7,14 @@ the input whose path it names, or at the nearest rendered ancestor (the fieldset
 `$.policy.items` 至少需要一项, or a row). Inputs never carry `required`: a draft may be saved incomplete,
 and the save's validation names what is missing. Case text is hostile: everything goes through markupsafe.
 
+Never rendered: `schema_version`, `kind`, `case_id`, `reviews`, `issuances` (the workspace sets them), and
+a key the model does not define (a misspelt key): its 未定义的字段 problem shows at the enclosing fieldset,
+and saving the section drops it — the fix the problem asks for.
+Layout classes for the stylesheet: `field` (+ `field-invalid`, `field-<kind>`), `field-label`,
+`field-error`, `group` (an object's fieldset), `rows` (a list), `row` (one record's fieldset),
+`rows-table` (short flat records, one <tr> each; every <td> has `data-label` and a `cell-label` <label>,
+so narrow screens can stack the cells), `row-ops`, `rows-add`, `rows-empty`, `required` (the * mark).
+
 Parsing a submitted form back and the row buttons are in gongu/web/form_parse.py.
 """
 
@@ -20,7 +28,7 @@ from typing import Any
 from markupsafe import Markup
 
 from generator.problems import Problem
-from gongu.web.form_fields import NOT_RENDERED, FieldSpec, case_model, field_spec, fields_of, is_compact
+from gongu.web.form_fields import FieldSpec, case_model, field_spec, fields_of, is_compact, section_keys
 from gongu.web.form_parse import KEEP, apply_row_op, parse_section
 
 __all__ = ["apply_row_op", "input_id", "parse_section", "section_fields"]
@@ -41,8 +49,7 @@ def section_fields(kind: str, keys: tuple[str, ...], data: dict[str, Any], probl
     No <form> and no submit button: the page supplies them. Keys the workspace sets are not rendered."""
     model = case_model(kind)
     out = _Renderer(problems, readonly)
-    parts = [out.node(field_spec(model, key), f"$.{key}", data.get(key)) for key in keys
-             if key not in NOT_RENDERED and key in model.model_fields]
+    parts = [out.node(field_spec(model, key), f"$.{key}", data.get(key)) for key in section_keys(model, keys)]
     return Markup("\n").join(parts)
 
 
@@ -89,8 +96,8 @@ class _Renderer:
             return Markup("")
         lines = []
         for p in found:
-            value = Markup("") if p.value is None else Markup('<span class="problem-value">值：<bdi>{}</bdi></span>').format(_shown(p.value))
-            lines.append(Markup('<span class="problem">{} {}</span>').format(p.message, value))
+            value = Markup("") if p.value is None else Markup(' <span class="problem-value">值：<bdi>{}</bdi></span>').format(_shown(p.value))
+            lines.append(Markup('<span class="problem">{}{}</span>').format(p.message, value))
         return Markup('<div class="field-error" id="{}" role="alert">{}</div>').format(err_id, Markup("<br>").join(lines))
 
     # ── any field ──
@@ -199,15 +206,16 @@ class _Renderer:
                                                                      self._errors(found, err_id))
 
     def _control(self, spec: FieldSpec, path: str, value: Any, attrs: Markup) -> Markup:
+        # A <textarea>'s content starts with a line break, which HTML drops: a value's own leading break stays.
         text = _text(value)
         kind = spec.kind
         if kind in ("flag", "choice"):
             return self._select(spec, value, attrs)
         if kind == "lines":
             items = value if isinstance(value, list) else ([] if value is None else [value])
-            return self._keep(path, value) + Markup('<textarea {} rows="3">{}</textarea>').format(attrs, "\n".join(_text(v) for v in items))
+            return self._keep(path, value) + Markup('<textarea {} rows="3">\n{}</textarea>').format(attrs, "\n".join(_text(v) for v in items))
         if kind == "textarea" or "\n" in text:
-            return Markup('<textarea {} rows="4">{}</textarea>').format(attrs, text)
+            return Markup('<textarea {} rows="4">\n{}</textarea>').format(attrs, text)
         if kind == "timestamp" and (text == "" or (m := _TIMESTAMP.fullmatch(text))):
             # A stored value with seconds keeps them (step=1), so saving an untouched form changes nothing.
             if text and m.group(2) not in (None, "00"):
