@@ -216,12 +216,14 @@ def test_list_and_deep_problems_show_at_the_nearest_rendered_ancestor(tmp_path: 
     data = example("slope-collapse")
     data["policy"]["items"] = []
     data["losses"][1]["colour"] = "red"  # not a field of the model: no input carries this path
+    data["survey"]["participants"][1] = "陈晓梅\u200b"  # an item of a one-per-line textarea
     (tmp_path / "case.json").write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
     with pytest.raises(CaseFileError) as caught:
         load_case(tmp_path / "case.json")
     problems = caught.value.problems
-    assert {p.path for p in problems} == {"$.policy.items", "$.losses[1].colour"}
-    page = Page(str(section_fields("car_survey", ("policy", "losses"), data, problems)))
+    assert {p.path for p in problems} == {"$.policy.items", "$.losses[1].colour", "$.survey.participants[1]"}
+    page = Page(str(section_fields("car_survey", ("policy", "losses", "survey"), data, problems)))
+    assert "不可见的控制字符" in page.text["f-survey-participants-err"]
     assert "至少需要一项" in page.text["f-policy-items-err"]
     assert "未定义的字段" in page.text["f-losses-1-err"]  # the row's fieldset
     assert "f-losses-err" not in page.text
@@ -280,6 +282,16 @@ def test_row_buttons_add_remove_and_move_loss_lines() -> None:
     for bad in ("add:$.losses[0]", "remove:$.losses", "remove:$.losses[99]", "drop:$.losses[0]", "up:"):
         with pytest.raises(ValueError):
             apply_row_op(values, bad)
+
+
+def test_starlette_form_data_with_repeated_names_parses_like_lists() -> None:
+    from starlette.datastructures import FormData
+
+    data = example("forensic-joint-grade10")  # timeline.extensions and .suspensions are written as []
+    page = Page(str(section_fields("forensic_appraisal", ("timeline",), data, [])))
+    assert len(page.submitted["_keep"]) == 2
+    form = FormData([(name, value) for name, values in page.submitted.items() for value in values])
+    assert parse_section("forensic_appraisal", ("timeline",), form) == {"timeline": data["timeline"]}
 
 
 def test_hostile_text_is_escaped_and_comes_back_as_written() -> None:

@@ -76,7 +76,7 @@ LONG_TEXT = frozenset({
     "plan", "principles", "procedure", "progress_before_loss", "purpose", "reason", "reason_text",
     "recommendation", "record", "recovery", "reissue_reason", "remarks", "reported_cause", "result", "scope",
     "statement", "subject", "substance", "summary", "tendering", "text", "unsigned_record", "what",
-    "Examination.incident", "Examination.method", "Reappraisal.ground_text",
+    "Examination.incident", "Examination.method",
 })
 
 # A list of records is a compact table when its rows are flat and short; otherwise one fieldset per row.

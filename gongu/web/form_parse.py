@@ -48,8 +48,15 @@ def parse_section(kind: str, keys: tuple[str, ...], form: Mapping[str, list[str]
 class _Form(dict[str, list[str]]):
     """The submitted names → values, plus the paths of the empty containers to keep."""
 
-    def __init__(self, form: Mapping[str, list[str] | str]) -> None:
-        super().__init__({k: [v] if isinstance(v, str) else list(v) for k, v in form.items()})
+    def __init__(self, form: Mapping[str, Any]) -> None:
+        super().__init__()
+        # Starlette's FormData maps a name to its last value; multi_items() has every `_keep`.
+        multi = getattr(form, "multi_items", None)
+        pairs = multi() if callable(multi) else [(k, v) for k, vs in form.items()
+                                                 for v in ([vs] if isinstance(vs, str) else vs)]
+        for name, value in pairs:
+            if isinstance(value, str):  # an uploaded file is not a field of the case
+                self.setdefault(name, []).append(value)
         self.keep = frozenset(self.get(KEEP, []))
 
     def first(self, name: str) -> str:

@@ -216,9 +216,10 @@ class _Renderer:
             return self._keep(path, value) + Markup('<textarea {} rows="3">\n{}</textarea>').format(attrs, "\n".join(_text(v) for v in items))
         if kind == "textarea" or "\n" in text:
             return Markup('<textarea {} rows="4">\n{}</textarea>').format(attrs, text)
-        if kind == "timestamp" and (text == "" or (m := _TIMESTAMP.fullmatch(text))):
+        minute = _TIMESTAMP.fullmatch(text) if kind == "timestamp" else None
+        if kind == "timestamp" and (text == "" or minute):
             # A stored value with seconds keeps them (step=1), so saving an untouched form changes nothing.
-            if text and m.group(2) not in (None, "00"):
+            if minute and minute.group(2) not in (None, "00"):
                 return Markup('<input type="datetime-local" step="1" {} value="{}">').format(attrs, text)
             return Markup('<input type="datetime-local" step="60" {} value="{}">').format(attrs, text[:16])
         if kind == "date" and (text == "" or _DAY.fullmatch(text)):
