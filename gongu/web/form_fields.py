@@ -69,11 +69,11 @@ LITERAL_TITLES: dict[tuple[type[BaseModel], str], dict[str, str]] = {
 # key that is short elsewhere (Contact.method 联系方式 vs Examination.method 检验方法). Any stored value
 # with a line break also gets a textarea, since a one-line input would drop the break.
 LONG_TEXT = frozenset({
-    "absence_note", "after", "analysis", "background", "basis", "before", "business_risk", "claim_summary",
-    "communication", "competence", "complaint", "course", "decision", "description", "disallowed_reason",
-    "dissent", "effect", "explanation", "findings", "funding", "ground_text", "imaging", "independence",
-    "limits_of_use", "loss_spreading_action", "measures_taken", "methods", "note", "opinion", "overview",
-    "plan", "principles", "procedure", "progress_before_loss", "purpose", "reason", "reason_text",
+    "absence_note", "after", "analysis", "background", "basis", "before", "business_risk", "business_scope",
+    "claim_summary", "communication", "competence", "complaint", "course", "decision", "description",
+    "disallowed_reason", "dissent", "effect", "explanation", "findings", "funding", "ground_text", "imaging",
+    "independence", "limits_of_use", "loss_spreading_action", "measures_taken", "methods", "note", "opinion",
+    "overview", "plan", "principles", "procedure", "progress_before_loss", "purpose", "reason", "reason_text",
     "recommendation", "record", "recovery", "reissue_reason", "remarks", "reported_cause", "result", "scope",
     "statement", "subject", "substance", "summary", "tendering", "text", "unsigned_record", "what",
     "Examination.incident", "Examination.method",
