@@ -133,17 +133,15 @@ def changed_paths(old: Any, new: Any, path: str = "$") -> list[str]:
         old = type(new)()
     if new is None and isinstance(old, (dict, list)):
         new = type(old)()
+    out: list[str] = []
     if isinstance(old, dict) and isinstance(new, dict):
-        out: list[str] = []
         for key in sorted(set(old) | set(new), key=str):
             out += changed_paths(old.get(key), new.get(key), f"{path}.{key}")
-        return out
-    if isinstance(old, list) and isinstance(new, list):
-        out = []
+    elif isinstance(old, list) and isinstance(new, list):
         for i in range(max(len(old), len(new))):
             out += changed_paths(old[i] if i < len(old) else None, new[i] if i < len(new) else None, f"{path}[{i}]")
-        return out
-    return [] if old == new else [path]
+    # an empty row added or removed, a [] written where there was none: the container itself changed
+    return out or ([] if old == new else [path])
 
 
 # ───────────────────────────── who may write ─────────────────────────────

@@ -43,6 +43,7 @@ PAGE_MODULES = [
     "gongu.web.pages_archive",
     "gongu.web.pages_jobs",
     "gongu.web.pages_drafting",
+    "gongu.web.pages_photos",
 ]
 
 SECRET_FILE = "web-secret.key"

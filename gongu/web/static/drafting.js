@@ -14,3 +14,22 @@ document.addEventListener("DOMContentLoaded", function () {
     show();
   }
 });
+document.addEventListener("DOMContentLoaded", function () {
+  // Photos: one caption input per chosen file, in the order the files are sent.
+  var files = document.getElementById("photo-files");
+  var box = document.getElementById("photo-captions");
+  if (!files || !box) return;
+  files.addEventListener("change", function () {
+    box.textContent = "";
+    Array.prototype.forEach.call(files.files, function (file, n) {
+      var label = document.createElement("label");
+      label.textContent = file.name + " 说明 ";
+      var input = document.createElement("input");
+      input.name = "captions";
+      input.id = "caption-" + n;
+      input.maxLength = 500;
+      label.appendChild(input);
+      box.appendChild(label);
+    });
+  });
+});
