@@ -47,7 +47,9 @@ from gongu.pipeline.upload_staging import (  # noqa: F401 — the upload limits 
     MAX_FILE_BYTES,
     MAX_FILES,
     MAX_TOTAL_BYTES,
+    Placement,
     UploadRefused,
+    match_by_name,
     stage_upload,
     swap_in,
 )
@@ -121,19 +123,35 @@ def people_named(case: Case) -> list[str]:
     return [h.name for h in case.handlers]  # type: ignore[union-attr]
 
 
+@dataclass(frozen=True)
+class Received:
+    """A stored upload: the case row, and the files placed by base name or not named by the case."""
+
+    case: WorkspaceCase
+    placement: Placement
+
+
 def upload_case(catalog: Catalog, home: Path, files: list[tuple[str, BinaryIO]], *, account: Actor,
                 now: str) -> WorkspaceCase:
     """Store an uploaded case (new, or replacing a draft or returned one of the same handler account).
 
     Raises UploadRefused with the loader's problems (JSON path, Chinese title, what is wrong, value) or
     WorkspaceRefused when the case may not be stored by this account; nothing is written then."""
-    stage, _placed = stage_upload(workspace_root(home), files)
+    return receive_upload(catalog, home, files, account=account, now=now).case
+
+
+def receive_upload(catalog: Catalog, home: Path, files: list[tuple[str, BinaryIO]], *, account: Actor,
+                   now: str) -> Received:
+    """`upload_case`, saying which files were placed by base name and which the case does not name."""
+    stage, placed = stage_upload(workspace_root(home), files)
     try:
         try:
             loaded = load_case(stage / "case.json")
         except CaseFileError as exc:
             raise UploadRefused(exc.problems) from None
         case = loaded.case
+        # Files chosen one by one come under base names; the case says where each belongs.
+        placement = match_by_name(stage, placed, case)
         forensic = is_forensic(case)
         need = "appraiser" if forensic else "handler"
         if need not in account.roles:
@@ -170,7 +188,7 @@ def upload_case(catalog: Catalog, home: Path, files: list[tuple[str, BinaryIO]],
             refresh_due(catalog, home, case.case_id, datetime.fromisoformat(now))
         stored = get_case(catalog, case.case_id)
         assert stored is not None
-        return stored
+        return Received(stored, placement)
     finally:
         shutil.rmtree(stage, ignore_errors=True)
 
