@@ -387,7 +387,7 @@ def sheet_template(request: Request) -> Response:
 def sheet_import(request: Request) -> Response:
     """The list filled in Excel replaces the section's rows: every row is validated first and a refused
     sheet changes nothing (each problem names its row and column)."""
-    from gongu.pipeline import sheets
+    from gongu.pipeline import sheet_io, sheets
 
     found = _sheet_section(request)
     if isinstance(found, Response):
@@ -400,7 +400,7 @@ def sheet_import(request: Request) -> Response:
     if upload is None or not hasattr(upload, "file"):
         problems = ["请选择要导入的 .xlsx 文件"]
     else:
-        content = upload.file.read(sheets.MAX_SHEET_BYTES + 1)
+        content = upload.file.read(sheet_io.MAX_XLSX_BYTES + 1)
         try:
             rows = getattr(sheets, reader)(content, data)
         except sheets.SheetRefused as exc:
