@@ -29,15 +29,15 @@ ZHAO_PASSWORD = "willow-harbour-amber-77"
 BOSS = "王五"
 
 
-@pytest.fixture
-def home(tmp_path: Path) -> tuple[Path, str]:
+def _home(base: Path, store: str = "") -> tuple[Path, str]:
     """A home with registered people, five accounts and one case in progress (draft, version 1)."""
     from gongu.pipeline.workspace import upload_case
 
-    h = tmp_path / "home"
+    h = base / "home"
     h.mkdir()
     names = ["王志强", "陈晓梅", "赵丽", "刘建国", BOSS]
-    (h / "gongu.toml").write_text(f"[people]\nnames = {json.dumps(names, ensure_ascii=False)}\n", encoding="utf-8")
+    (h / "gongu.toml").write_text(f"[people]\nnames = {json.dumps(names, ensure_ascii=False)}\n{store}",
+                                  encoding="utf-8")
     catalog = open_store(load_settings(h))
     try:
         when = datetime(2026, 1, 5, 8, 0, tzinfo=SHANGHAI)
@@ -53,6 +53,19 @@ def home(tmp_path: Path) -> tuple[Path, str]:
     finally:
         catalog.close()
     return h, case_id
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> tuple[Path, str]:
+    return _home(tmp_path)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_store_home(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[Path, str]:
+    """The same home on the embedded SQLite catalog and on a PostgreSQL server ([store] url)."""
+    if request.param == "sqlite":
+        return _home(tmp_path)
+    return _home(tmp_path, f'[store]\nurl = "{request.getfixturevalue("pg_url")}"\nconnect_timeout = 5\n')
 
 
 def gongu(home: Path, *args: str, password: str = PASSWORD) -> subprocess.CompletedProcess[str]:
@@ -81,8 +94,9 @@ def state(home: Path, case_id: str) -> tuple[dict[str, str], int, list[Any]]:
         catalog.close()
 
 
-def test_a_supervisor_assigns_then_hands_over_a_level_with_the_trail_event_the_web_records(home: tuple[Path, str]) -> None:
-    h, case_id = home
+def test_a_supervisor_assigns_then_hands_over_a_level_with_the_trail_event_the_web_records(
+        any_store_home: tuple[Path, str]) -> None:
+    h, case_id = any_store_home
     done = gongu(h, "assign", case_id, "--role", "proofread", "--to", "zhao", "--reason", "专业对口",
                  "--by", BOSS, "--json")
     assert done.returncode == 0, done.stderr
