@@ -103,8 +103,9 @@ def case_file(home: Path, case_id: str) -> Path:
     return case_folder(home, case_id) / "case.json"
 
 
-def _summary(case: Case) -> dict[str, str]:
-    """The columns the case list shows and searches (copied from case.json, so the list reads no file)."""
+def case_summary(case: Case) -> dict[str, str]:
+    """The columns the case list shows and searches (copied from case.json, so the list reads no file):
+    what an upload stores with the case's row, and what a test putting a row by hand stores."""
     if is_forensic(case):
         from generator.forensic.model import PartyRole
 
@@ -162,8 +163,8 @@ def receive_upload(catalog: Catalog, home: Path, files: list[tuple[str, BinaryIO
                                          case.case_id)])
         if refusal := _not_a_signer(case, account):
             raise WorkspaceRefused([refusal])
-        _not_held(catalog, case.case_id)  # a frozen case's copy stays as it is, whatever else is wrong
-        if taken := _number_problems(catalog, home, loaded):
+        not_held(catalog, case.case_id)  # a frozen case's copy stays as it is, whatever else is wrong
+        if taken := report_number_problems(catalog, home, loaded):
             raise UploadRefused([Problem("$.report.number", "报告编号", r, case.report.number) for r in taken])
         existing = get_case(catalog, case.case_id)
         data = read_case_data(loaded)
@@ -177,7 +178,7 @@ def receive_upload(catalog: Catalog, home: Path, files: list[tuple[str, BinaryIO
             loaded = write_case_data(stage / "case.json", data)
         # A photo the case names but the upload lacks is a blocking QC finding (5.3.1 d) on the case page,
         # as in `gongu check`, not an upload error: the handler sees it with its clause.
-        summary = _summary(loaded.case)
+        summary = case_summary(loaded.case)
         folder = case_folder(home, case.case_id)
         with catalog.write():
             put_case(catalog, case_id=case.case_id, kind=case.kind,
@@ -252,7 +253,7 @@ def confirm_signature(catalog: Catalog, home: Path, case_id: str, *, account: Ac
     that they sign the case as it is now; recorded in the catalog with the content's digest."""
     from archive.workspace_steps import confirm
 
-    row = _require(catalog, case_id)
+    row = case_row(catalog, case_id)
     if row.status in ("issued", "archived"):
         raise WorkspaceRefused([f"案件状态为「{row.status_title}」，已不能确认署名"])
     try:
@@ -271,11 +272,12 @@ def confirm_signature(catalog: Catalog, home: Path, case_id: str, *, account: Ac
         confirm(catalog, case_id=case_id, person=account.person, account=account.username,
                 content_sha256=content_digest(read_case_data(loaded)), at=now)
         bump_version(catalog, case_id, at=now)
-    return _require(catalog, case_id)
+    return case_row(catalog, case_id)
 
 
-def _number_problems(catalog: Catalog, home: Path, loaded: LoadedCase) -> list[str]:
-    """gongu.pipeline.report_numbers for this case: is its report number already another report's?"""
+def report_number_problems(catalog: Catalog, home: Path, loaded: LoadedCase) -> list[str]:
+    """gongu.pipeline.report_numbers for this case: is its report number already another report's? Asked at
+    upload, submission and issue (and by gongu.pipeline.issue_checks at the click)."""
     from generator.render import report_file_stem
     from generator.render_safety import RenderError
     from gongu.pipeline.report_numbers import number_problems
@@ -358,8 +360,8 @@ def _next_level(case: Case) -> str | None:
 def submit_case(catalog: Catalog, home: Path, case_id: str, *, account: Actor, now: str) -> WorkspaceCase:
     """Submit a draft or returned case for review: only its handler account, and only when nothing blocks
     at the review stage (what `gongu check --stage review` reports)."""
-    row = _require(catalog, case_id)
-    _not_held(catalog, case_id)
+    row = case_row(catalog, case_id)
+    not_held(catalog, case_id)
     if row.handler != account.username:
         raise WorkspaceRefused([f"只有上传本案的账户 {row.handler}（{row.handler_person}）可以提交审核"])
     if row.status not in ("draft", "returned"):
@@ -370,13 +372,13 @@ def submit_case(catalog: Catalog, home: Path, case_id: str, *, account: Actor, n
         raise WorkspaceRefused([f"{p.path} {p.title}：{p.message}" for p in exc.problems]) from None
     review = quality_review(loaded, "review")
     blocking = [f"[{g.clause}] {f.message}（{f.path}）" for g in review.groups for f in g.findings if f.blocking]
-    blocking += [f"{r}（$.report.number）" for r in _number_problems(catalog, home, loaded)]
+    blocking += [f"{r}（$.report.number）" for r in report_number_problems(catalog, home, loaded)]
     if blocking:
         raise WorkspaceRefused(["有阻止提交的问题，请修改案件文件后重新上传：", *blocking])
     with catalog.write():
         set_status(catalog, case_id, "in_review", next_level=_next_level(loaded.case) or "approve", at=now)
         refresh_due(catalog, home, case_id, datetime.fromisoformat(now))
-    return _require(catalog, case_id)
+    return case_row(catalog, case_id)
 
 
 def account_review_problems(catalog: Catalog, row: WorkspaceCase, account: Actor, level: str,
@@ -430,10 +432,10 @@ def _review_locked(catalog: Catalog, home: Path, case_id: str, *, account: Actor
     from gongu.output import GonguError
     from gongu.pipeline.reviewing import ReviewRefused, record_review
 
-    row = _require(catalog, case_id)
+    row = case_row(catalog, case_id)
     if row.status != "in_review":
         raise WorkspaceRefused([f"案件状态为「{row.status_title}」，不在审核中"])
-    _not_held(catalog, case_id)
+    not_held(catalog, case_id)
     loaded = load(home, case_id)
     titles = level_titles(loaded.case)
     reasons = account_review_problems(catalog, row, account, level, titles)
@@ -459,19 +461,22 @@ def _review_locked(catalog: Catalog, home: Path, case_id: str, *, account: Actor
         else:
             set_status(catalog, case_id, "in_review", next_level=_next_level(recorded.written.case), at=now)
         refresh_due(catalog, home, case_id, datetime.fromisoformat(now))
-    return _require(catalog, case_id)
+    return case_row(catalog, case_id)
 
 
-def _require(catalog: Catalog, case_id: str) -> WorkspaceCase:
+def case_row(catalog: Catalog, case_id: str) -> WorkspaceCase:
+    """The workspace row of the case; WorkspaceRefused when the workspace has no such case (every action
+    on a case asks this first, as gongu.pipeline.issue_checks does)."""
     row = get_case(catalog, case_id)
     if row is None:
         raise WorkspaceRefused([f"工作台中没有案件 {case_id}"])
     return row
 
 
-def _not_held(catalog: Catalog, case_id: str) -> None:
+def not_held(catalog: Catalog, case_id: str) -> None:
     """A legal hold freezes every copy of the case, the workspace's included: no replacement, submission,
-    review or issue while it stands (the archive's holds table, archive/holds.py)."""
+    review or issue while it stands (the archive's holds table, archive/holds.py): WorkspaceRefused naming
+    each hold. Asked before every change of the case and by gongu.pipeline.issue_checks."""
     holds = catalog.active_holds(case_id)
     if holds:
         raise WorkspaceRefused([f"案件 {case_id} 处于冻结状态（{h['kind']}，文号 {h['reference']}，原因 {h['reason']}），"
@@ -504,8 +509,8 @@ def issue_and_archive(catalog: Catalog, home: Path, case_id: str, *, account: Ac
 
     if "approver" not in account.roles:
         raise WorkspaceRefused(["只有审核（approver）角色可以出具并签章"])
-    _not_held(catalog, case_id)
-    _ready_to_issue(_require(catalog, case_id))
+    not_held(catalog, case_id)
+    ready_to_issue(case_row(catalog, case_id))
     # One issuance of a case at a time (web workers, offices): the status is judged again under the lock,
     # since a request that waited may find the case issued by the one before it.
     token, held = take_lock(catalog, case_id, account=account.username, now=datetime.fromisoformat(now))
@@ -513,12 +518,12 @@ def issue_and_archive(catalog: Catalog, home: Path, case_id: str, *, account: Ac
         assert held is not None
         raise IssueInProgress(held.account, held.started_at)
     try:
-        row = _ready_to_issue(_require(catalog, case_id))
+        row = ready_to_issue(case_row(catalog, case_id))
         try:
             loaded = load(home, case_id)
         except CaseFileError as exc:
             raise WorkspaceRefused([f"{p.path} {p.title}：{p.message}" for p in exc.problems]) from None
-        if reasons := unconfirmed_signers(catalog, row, loaded) + _number_problems(catalog, home, loaded):
+        if reasons := unconfirmed_signers(catalog, row, loaded) + report_number_problems(catalog, home, loaded):
             raise WorkspaceRefused(reasons)
         try:
             signer = configured_signer(settings)
@@ -549,7 +554,9 @@ class IssueInProgress(WorkspaceRefused):
                           "完成后案件页显示出具结果"])
 
 
-def _ready_to_issue(row: WorkspaceCase) -> WorkspaceCase:
+def ready_to_issue(row: WorkspaceCase) -> WorkspaceCase:
+    """The row itself when all three review levels passed (9.3), else WorkspaceRefused saying the status:
+    asked by the issue and by the checks made at the click (gongu.pipeline.issue_checks)."""
     if row.status != "in_review" or row.next_level is not None:
         raise WorkspaceRefused([f"案件状态为「{row.status_title}」"
                                 + ("，三级审核尚未全部通过" if row.status == "in_review" else "") + "，不能出具"])
@@ -579,7 +586,7 @@ def archive_issued(catalog: Catalog, home: Path, case_id: str, *, account: Actor
     from gongu.output import GonguError
     from gongu.pipeline.archiving import build_archive
 
-    row = _require(catalog, case_id)
+    row = case_row(catalog, case_id)
     if row.status != "issued":
         return [f"案件状态为「{row.status_title}」，只有已出具的案件可以归档"]
     loaded = load(home, case_id)
