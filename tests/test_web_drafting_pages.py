@@ -12,18 +12,21 @@ import json
 import re
 import zipfile
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from starlette.testclient import TestClient
 
+from generator.types import SHANGHAI
 from gongu.pipeline import drafting
 from tests.webkit import csrf_from, make_account
 
 PASSWORD = "drafting-pages-123"
 PEOPLE = {"wang": ("王志强", {"handler"}), "chen": ("陈晓梅", {"handler"}), "zhao": ("赵丽", {"proofreader"}),
           "tang": ("唐志明", {"appraiser"})}
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "slope-collapse"
 BASE_RE = re.compile(r'name="_base" id="base" value="([0-9a-f]{64})"')
 
 
@@ -159,3 +162,109 @@ def test_preview_is_a_job(site: Site) -> None:
     assert r.status_code == 303 and re.fullmatch(r"/jobs/\d+", r.headers["location"])
     again = site.post(f"/cases/{case_id}/preview", {})
     assert again.headers["location"] == r.headers["location"]  # one job per case at a time
+
+
+def _save_from_example(site: Site, case_id: str, section: str, example: dict[str, Any]) -> None:
+    """Write a section straight into the case file through the pipeline (what the forms would save)."""
+    from gongu.pipeline import draft_saving
+    from gongu.web.access import Account
+
+    catalog = site.client.app.state.web.archive().catalog  # type: ignore[attr-defined]
+    keys = drafting.section("car_survey", section).keys
+    data = drafting.read_data(site.home, case_id)
+    draft_saving.save_section(catalog, site.home, case_id, section, {k: example[k] for k in keys if k in example},
+                              base=drafting.digest(data, keys), account=Account(0, "wang", "王志强", frozenset({"handler"})),
+                              now=datetime(2026, 12, 7, 10, 0, tzinfo=SHANGHAI))
+
+
+def test_the_loss_list_goes_to_excel_and_back(site: Site) -> None:
+    from openpyxl import load_workbook
+
+    example = json.loads((EXAMPLE / "case.json").read_text(encoding="utf-8"))
+    site.login("wang")
+    case_id = site.new_case()
+    _save_from_example(site, case_id, "policy", example)
+    template = site.client.get(f"/cases/{case_id}/losses.xlsx")
+    assert template.status_code == 200 and template.headers["content-type"].startswith("application/vnd.openxml")
+    wb = load_workbook(io.BytesIO(template.content))
+    ws = wb["损失清单"]
+    header = [c.value for c in ws[1]]
+    col = {title: n for n, title in enumerate(header)}
+    for n, loss in enumerate(example["losses"][:2], start=2):
+        for key, title in (("id", "损失项目编号"), ("name", "损失项目名称"), ("insured_item", "所属保险项目"),
+                           ("quantity", "核损数量"), ("unit", "单位"), ("unit_price", "核损单价")):
+            ws.cell(row=n, column=col[title] + 1, value=loss[key])
+    good = io.BytesIO()
+    wb.save(good)
+    r = site.client.post(f"/cases/{case_id}/losses.xlsx", data={"csrf_token": site.csrf, "_base": site.base(case_id, "losses")},
+                         files={"sheet": ("list.xlsx", good.getvalue(), "application/octet-stream")},
+                         follow_redirects=False)
+    assert r.status_code == 303, r.text
+    data = json.loads((site.home / "workspace" / case_id / "case.json").read_text(encoding="utf-8"))
+    assert [(x["id"], x["quantity"], x["unit_price"]) for x in data["losses"]] == [
+        (x["id"], x["quantity"], x["unit_price"]) for x in example["losses"][:2]]
+    # 7.1: L1 is 3250 立方米 × 28.50 = 92,625.00, shown on the page as the line's figure
+    page = site.client.get(f"/cases/{case_id}/edit/losses").text
+    assert "92,625.00" in page
+    # a sheet with a word in a number column changes nothing and names the row and column
+    ws.cell(row=2, column=col["核损数量"] + 1, value="三千")
+    bad = io.BytesIO()
+    wb.save(bad)
+    r = site.client.post(f"/cases/{case_id}/losses.xlsx", data={"csrf_token": site.csrf, "_base": site.base(case_id, "losses")},
+                         files={"sheet": ("list.xlsx", bad.getvalue(), "application/octet-stream")},
+                         follow_redirects=False)
+    letter = "ABCDEFGHIJKLMNOP"[col["核损数量"]]
+    assert r.status_code == 400 and "未导入" in r.text and f"第 2 行 {letter} 列" in r.text
+    assert json.loads((site.home / "workspace" / case_id / "case.json").read_text(encoding="utf-8")) == data
+
+
+def _jpeg_with_exif(when: str) -> bytes:
+    from PIL import Image
+
+    image = Image.new("RGB", (64, 48), (120, 160, 90))
+    exif = Image.Exif()
+    exif.get_ifd(0x8769)[0x9003] = when  # DateTimeOriginal
+    out = io.BytesIO()
+    image.save(out, "JPEG", exif=exif)
+    return out.getvalue()
+
+
+def test_photos_uploaded_together_with_captions_records_and_exif_time(site: Site) -> None:
+    site.login("wang")
+    case_id = site.new_case()
+    survey = {"location_band": "surrounding", "arrived_at": "2026-12-07T14:00:00",
+              "record_items": [{"id": "R1", "name": "边坡", "location": "K42", "condition": "坍塌"}]}
+    _save_from_example(site, case_id, "survey", {"survey": survey})
+    files = [("photos", ("IMG_0001.JPG", _jpeg_with_exif("2026:12:07 14:20:05"), "image/jpeg")),
+             ("photos", ("坡顶.jpg", _jpeg_with_exif("2026:12:07 14:31:00"), "image/jpeg"))]
+    r = site.client.post(f"/cases/{case_id}/photos", data={"csrf_token": site.csrf, "record_item": "R1",
+                                                          "captions": ["坍塌全貌", ""]},
+                         files=files, follow_redirects=False)
+    assert r.status_code == 303, r.text
+    photos = json.loads((site.home / "workspace" / case_id / "case.json").read_text(encoding="utf-8"))["survey"]["photos"]
+    assert photos == [
+        {"id": "P1", "file": "photos/IMG_0001.jpg", "caption": "坍塌全貌", "record_item": "R1",
+         "taken_at": "2026-12-07T14:20:05"},
+        {"id": "P2", "file": "photos/photo.jpg", "caption": "坡顶", "record_item": "R1", "taken_at": "2026-12-07T14:31:00"}]
+    assert site.client.get(f"/cases/{case_id}/files/photos/IMG_0001.jpg").headers["content-type"] == "image/jpeg"
+    assert site.client.get(f"/cases/{case_id}/files/case.json").status_code == 404
+    assert site.client.get(f"/cases/{case_id}/files/../../gongu.toml").status_code == 404
+    # the second photo moved up: the list's order is the report's order
+    page = site.client.get(f"/cases/{case_id}/photos").text
+    base = re.search(r'name="_base" value="([0-9a-f]{64})"', page)
+    assert base is not None
+    form = {"_base": base.group(1), "_op": "up:$.survey.photos[1]"}
+    for i, p in enumerate(photos):
+        form |= {f"$.survey.photos[{i}].file": p["file"], f"$.survey.photos[{i}].caption": p["caption"],
+                 f"$.survey.photos[{i}].record_item": "R1", f"$.survey.photos[{i}].taken_at": p["taken_at"][:16]}
+    r = site.post(f"/cases/{case_id}/photos/list", form)
+    assert r.status_code == 303
+    moved = json.loads((site.home / "workspace" / case_id / "case.json").read_text(encoding="utf-8"))["survey"]["photos"]
+    assert [p["id"] for p in moved] == ["P2", "P1"]
+    assert moved[1]["taken_at"] == "2026-12-07T14:20:00"  # the minute the form sent back
+    # a file that is not a photo refuses the whole upload
+    r = site.client.post(f"/cases/{case_id}/photos", data={"csrf_token": site.csrf},
+                         files=[("photos", ("a.jpg", _jpeg_with_exif("2026:12:07 15:00:00"), "image/jpeg")),
+                                ("photos", ("b.jpg", b"not a picture", "image/jpeg"))], follow_redirects=False)
+    assert r.status_code == 400 and "本案未作任何改动" in r.text
+    assert len(json.loads((site.home / "workspace" / case_id / "case.json").read_text(encoding="utf-8"))["survey"]["photos"]) == 2
