@@ -23,6 +23,14 @@ def _at(path: str, message: str, value: object = None) -> Problem:
     return problem_at(CarSurveyCase, path, message, value)
 
 
+def named_files(case: CarSurveyCase) -> list[tuple[str, str]]:
+    """Every file the case names, relative to its folder, as (JSON path, name): photos (5.3.1 d) and the
+    附件清单's files (9.1). Whoever reads or places those files goes through this list."""
+    named = [(f"$.survey.photos[{i}].file", p.file) for i, p in enumerate(case.survey.photos)]
+    named += [(f"$.attachments[{i}].file", a.file) for i, a in enumerate(case.attachments) if a.file]
+    return named
+
+
 def integrity_problems(case: CarSurveyCase) -> list[Problem]:
     out: list[Problem] = []
     policy = case.policy
@@ -97,9 +105,7 @@ def integrity_problems(case: CarSurveyCase) -> list[Problem]:
                                photo.record_item))
 
     # A file name must show what it stores: bidi controls would display another name.
-    named = [(f"$.survey.photos[{i}].file", p.file) for i, p in enumerate(case.survey.photos)]
-    named += [(f"$.attachments[{i}].file", a.file) for i, a in enumerate(case.attachments) if a.file]
-    for path, name in named:
+    for path, name in named_files(case):
         codes = bidi_controls_in(name)
         if codes:
             out.append(_at(path, f"文件名含有双向文字控制字符 {'、'.join(codes)}，显示的文件名与实际不同，请改名 "

@@ -20,7 +20,7 @@ from generator.model import CarSurveyCase
 from generator.problems import Problem, json_path, title_for
 
 # pydantic error types → what a Chinese reader is told (English kept for the firm's IT staff).
-_MESSAGES = {
+MESSAGES = {
     "missing": "缺少必填项 (required)",
     "extra_forbidden": "未定义的字段，可能拼写有误 (unknown field)",
     "string_too_short": "不能为空 (must not be empty)",
@@ -148,7 +148,7 @@ def validate_data(data: Any, source: str = "<case>") -> Case:
     try:
         case = model.model_validate(data)
     except ValidationError as exc:
-        raise CaseFileError(source, [_problem_from_error(model, err) for err in exc.errors()]) from None
+        raise CaseFileError(source, [problem_from_error(model, err) for err in exc.errors()]) from None
     if isinstance(case, CarSurveyCase):
         problems = limits.product_problems(case.losses, model) or integrity_problems(case)
     else:
@@ -178,9 +178,11 @@ def load_case(path: str | Path) -> LoadedCase:
     return LoadedCase(case=case, source=path.resolve(), raw=raw)
 
 
-def _problem_from_error(model: type[BaseModel], err: Any) -> Problem:
+def problem_from_error(model: type[BaseModel], err: Any) -> Problem:
+    """One pydantic error as a Problem with the words `gongu validate` uses; `model` gives the titles (the
+    case model for a whole file, or a part's model for a part validated alone)."""
     loc = tuple(err["loc"])
-    message = _MESSAGES.get(err["type"], err["msg"])
+    message = MESSAGES.get(err["type"], err["msg"])
     ctx = err.get("ctx") or {}
     if err["type"] in {"enum", "literal_error"} and "expected" in ctx:
         message += f"：{ctx['expected']}"

@@ -63,6 +63,14 @@ class PartyRole(StrEnum):
     other = "other"
 
 
+PARTY_ROLE_TITLES = {
+    PartyRole.insurer: "保险人",
+    PartyRole.insured: "被保险人",
+    PartyRole.court: "法院等委托方",
+    PartyRole.other: "其他",
+}
+
+
 class CommissionLetter(Record):
     issuer: Name = F("出具方", min_length=1)
     issuer_role: PartyRole = F("出具方身份")
@@ -157,6 +165,13 @@ class DeductibleMode(StrEnum):
     higher = "higher"  # 免赔额或损失金额的免赔率，以高者为准
 
 
+DEDUCTIBLE_MODE_TITLES = {
+    DeductibleMode.amount: "免赔额",
+    DeductibleMode.rate: "免赔率",
+    DeductibleMode.higher: "免赔额或损失金额的免赔率，以高者为准",
+}
+
+
 class Deductible(Record):
     id: Name = F("免赔编号", min_length=1)
     description: str = F("免赔条款", min_length=1)
@@ -180,6 +195,12 @@ class SpecialClause(Record):
 class OtherInsuranceRelation(StrEnum):
     duplicate = "duplicate"  # 重复保险
     concurrence = "concurrence"  # 保险竞合
+
+
+OTHER_INSURANCE_RELATION_TITLES = {
+    OtherInsuranceRelation.duplicate: "重复保险",
+    OtherInsuranceRelation.concurrence: "保险竞合",
+}
 
 
 class OtherInsurance(Record):
@@ -339,6 +360,13 @@ class DocumentStatus(StrEnum):
     waived = "waived"
 
 
+DOCUMENT_STATUS_TITLES = {
+    DocumentStatus.received: "已收到",
+    DocumentStatus.outstanding: "待提供",
+    DocumentStatus.waived: "免予提供",
+}
+
+
 class DocumentRequest(Record):
     """5.3.3: one line of the 索赔资料清单 (Appendix C), by its catalogue code or free text."""
 
@@ -376,6 +404,16 @@ class Survey(Record):
 # ─────────────────────────────────── cause and liability (6) ───────────────────────────────────
 
 
+# 6.1.1 被保险人的分析报告、会议纪要; 6.1.2 调查问询; 6.1.3 相关机构的分析、鉴定报告.
+CAUSE_SOURCE_KIND_TITLES = {
+    "insured_report": "被保险人分析报告",
+    "inquiry": "现场调查问询",
+    "expert_report": "相关机构分析、鉴定报告",
+    "meeting_minutes": "会议纪要",
+    "other": "其他",
+}
+
+
 class CauseSource(Record):
     """6.1.1–6.1.3: the insured's report, inquiries on site, third-party analyses."""
 
@@ -394,6 +432,9 @@ class Finding(StrEnum):
     yes = "yes"
     no = "no"
     undetermined = "undetermined"
+
+
+FINDING_TITLES = {Finding.yes: "是", Finding.no: "否", Finding.undetermined: "待定"}
 
 
 class LiabilityCheck(Record):
@@ -523,6 +564,9 @@ REVIEW_LEVEL_TITLES = {
 class ReviewDecision(StrEnum):
     approve = "approve"
     return_ = "return"
+
+
+REVIEW_DECISION_TITLES = {ReviewDecision.approve: "通过", ReviewDecision.return_: "退回"}
 
 
 class Review(Record):

@@ -40,11 +40,13 @@ class PhotoInfo:
     height: int
 
 
-def _open(path: Path) -> Image.Image:
-    """The image opened lazily (header only), with the size and format checks done before decoding."""
-    if not path.is_file():
+def open_photo(source: Path | bytes, *, max_pixels: int = MAX_PIXELS) -> Image.Image:
+    """The image opened lazily (header only), with the size and format checks done before decoding: a
+    file of the case folder, or the bytes of an upload."""
+    stream: Path | io.BytesIO = source if isinstance(source, Path) else io.BytesIO(source)
+    if isinstance(source, Path) and not source.is_file():
         raise PhotoError("照片文件缺失 (file not found)")
-    size = path.stat().st_size
+    size = source.stat().st_size if isinstance(source, Path) else len(source)
     if size > MAX_FILE_BYTES:
         raise PhotoError(f"照片文件过大：{size} 字节，上限 {MAX_FILE_BYTES} 字节 (file too large)")
     try:
@@ -52,7 +54,7 @@ def _open(path: Path) -> Image.Image:
             # Pillow warns above its MAX_IMAGE_PIXELS (~89 MP) and refuses above twice that; the warning
             # band is judged by our own limit below, the refusal stays (its guard is never switched off).
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            image = Image.open(path)
+            image = Image.open(stream)
     except Image.DecompressionBombError as exc:
         raise PhotoError(f"照片像素过多，超过上限 {MAX_PIXELS // 1_000_000} 百万像素 (decompression bomb: {exc})") from None
     except UnidentifiedImageError:
@@ -64,18 +66,18 @@ def _open(path: Path) -> Image.Image:
         image.close()
         raise PhotoError(f"照片格式为 {fmt}，只接受 JPEG 或 PNG (unsupported image format)")
     width, height = image.size
-    if width < 1 or height < 1 or width * height > MAX_PIXELS:
+    if width < 1 or height < 1 or width * height > max_pixels:
         image.close()
         raise PhotoError(f"照片 {width}×{height} 像素（{width * height / 1e6:.1f} 百万像素），超过上限 "
                          f"{MAX_PIXELS // 1_000_000} 百万像素 (too many pixels)")
     return image
 
 
-def _decode(image: Image.Image) -> Image.Image:
+def decode_photo(image: Image.Image, at_least: tuple[int, int] = (PRINT_LONG_SIDE, PRINT_LONG_SIDE)) -> Image.Image:
     """Decode the whole stream (a truncated or corrupt file fails here). JPEGs decode at a reduced DCT
-    scale no smaller than the print size: every byte is still read, at a fraction of the memory."""
+    scale no smaller than `at_least` (the print size): every byte is still read, at a fraction of the memory."""
     if image.format == "JPEG":
-        image.draft("RGB", (PRINT_LONG_SIDE, PRINT_LONG_SIDE))
+        image.draft("RGB", at_least)
     # WeasyPrint sets Pillow's LOAD_TRUNCATED_IMAGES on import, which would pass a cut-off file with a
     # grey bottom; the check needs every byte, so the flag is off while this photo decodes.
     tolerant = ImageFile.LOAD_TRUNCATED_IMAGES
@@ -93,9 +95,9 @@ def _decode(image: Image.Image) -> Image.Image:
 
 def inspect_photo(path: Path) -> PhotoInfo:
     """Check one photo fully (format, pixels, every byte decodable); raise PhotoError saying why not."""
-    with _open(path) as image:
+    with open_photo(path) as image:
         fmt, (width, height) = image.format or "", image.size
-        _decode(image)
+        decode_photo(image)
     return PhotoInfo(fmt, width, height)
 
 
@@ -103,18 +105,23 @@ def print_copy(path: Path) -> tuple[bytes, str]:
     """The photo as the report embeds it: (bytes, MIME type). EXIF orientation applied, longest side at
     most PRINT_LONG_SIDE, re-encoded (JPEG stays JPEG, PNG stays PNG) with no metadata or trailing data.
     Deterministic: the same file gives the same bytes, so the same case still gives the same PDF."""
-    with _open(path) as image:
-        source_format = image.format
-        decoded = _decode(image)
-        upright = ImageOps.exif_transpose(decoded)
+    with open_photo(path) as image:
+        source_format = image.format or ""
+        upright = ImageOps.exif_transpose(decode_photo(image))
         upright.thumbnail((PRINT_LONG_SIDE, PRINT_LONG_SIDE), Image.Resampling.LANCZOS)
-        out = io.BytesIO()
-        if source_format == "PNG":
-            if upright.mode not in ("RGB", "RGBA", "L", "LA"):
-                upright = upright.convert("RGBA" if "transparency" in upright.info or upright.mode == "PA" else "RGB")
-            upright.save(out, format="PNG", optimize=True, dpi=(PRINT_DPI, PRINT_DPI))
-            return out.getvalue(), "image/png"
-        if upright.mode != "RGB":
-            upright = upright.convert("RGB")  # CMYK / greyscale JPEGs print alike in every viewer
-        upright.save(out, format="JPEG", quality=JPEG_QUALITY, optimize=True, dpi=(PRINT_DPI, PRINT_DPI))
-        return out.getvalue(), "image/jpeg"
+        return encode_copy(upright, source_format)
+
+
+def encode_copy(upright: Image.Image, source_format: str) -> tuple[bytes, str]:
+    """A decoded, upright photo re-encoded as the report embeds it: (bytes, MIME type), JPEG stays JPEG and
+    PNG stays PNG, at the print resolution's dpi, with no metadata."""
+    out = io.BytesIO()
+    if source_format == "PNG":
+        if upright.mode not in ("RGB", "RGBA", "L", "LA"):
+            upright = upright.convert("RGBA" if "transparency" in upright.info or upright.mode == "PA" else "RGB")
+        upright.save(out, format="PNG", optimize=True, dpi=(PRINT_DPI, PRINT_DPI))
+        return out.getvalue(), "image/png"
+    if upright.mode != "RGB":
+        upright = upright.convert("RGB")  # CMYK / greyscale JPEGs print alike in every viewer
+    upright.save(out, format="JPEG", quality=JPEG_QUALITY, optimize=True, dpi=(PRINT_DPI, PRINT_DPI))
+    return out.getvalue(), "image/jpeg"

@@ -8,6 +8,7 @@ from __future__ import annotations
 import difflib
 import functools
 import os
+import re
 import tomllib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -208,6 +209,33 @@ class CalendarSettings(_Section):
     dir: str = Field("calendar", description="节假日日历年度文件目录")
 
 
+class NumberingSettings(_Section):
+    """Case ids of cases created in the workspace (/cases/new): a pattern per kind with `{yyyymmdd}`,
+    `{yyyy}`, `{mm}`, `{dd}` (the Beijing day the case is created) and `{seq}` (1, 2, … under the same
+    prefix; `{seq:03}` pads it). The id must stay a safe folder name (letters, digits, . _ -)."""
+
+    survey: str = Field("SA-GC-{yyyymmdd}-{seq:03}", description="公估案件编号格式")
+    forensic: str = Field("SJ-{yyyy}-{seq:04}", description="司法鉴定案件编号格式")
+
+    @field_validator("survey", "forensic")
+    @classmethod
+    def _pattern(cls, value: str) -> str:
+        if "{seq" not in value:
+            raise ValueError("编号格式须含 {seq}（顺序号）")
+        probe = re.sub(r"\{(yyyymmdd|yyyy|mm|dd|seq(:0?\d+)?)\}", "0", value)
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", probe):
+            raise ValueError("编号格式只能含字母、数字、. _ - 与 {yyyymmdd} {yyyy} {mm} {dd} {seq}")
+        return value
+
+
+class DraftingSettings(_Section):
+    """What a case created in the workspace starts with: the firm (survey, $.firm) or the institution
+    (forensic, $.institution) as the case file records it — copied into each new case, editable there."""
+
+    firm: dict[str, str] = Field(default_factory=dict, description="公估机构信息")
+    institution: dict[str, Any] = Field(default_factory=dict, description="鉴定机构信息")
+
+
 MAIL_PASSWORD_ENV = "GONGU_MAIL_PASSWORD"
 
 
@@ -262,6 +290,8 @@ class GonguToml(_Section):
     accounts: AccountsSettings = Field(default_factory=AccountsSettings)
     calendar: CalendarSettings = Field(default_factory=CalendarSettings)
     mail: MailSettings | None = None
+    numbering: NumberingSettings = Field(default_factory=NumberingSettings)
+    drafting: DraftingSettings = Field(default_factory=DraftingSettings)
 
 
 class Settings(BaseModel):

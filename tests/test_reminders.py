@@ -13,7 +13,7 @@ import email.policy
 import json
 import socket
 import threading
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -23,7 +23,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy import insert
 from typer.testing import CliRunner
 
-from archive.accounts import add_account, get_account, set_email
+from archive.accounts import add_account, get_account, set_disabled, set_email, set_password
 from archive.catalog import Catalog
 from archive.reminders import reminders_table
 from generator.types import SHANGHAI
@@ -530,3 +530,124 @@ def test_the_queue_page_lists_todays_reminders_of_cases_the_account_sees(firm, i
     assert "联系被保险人" in section and "到达现场查勘" in section and "已发邮件" in section
     # 周静 (a proofreader) was reminded of nothing and may not open the draft: no section
     assert 'id="reminders"' not in queue_page("zhou")
+
+
+# ─────────────────────── a review step held by a role (no reviewer assigned, 9.3) ───────────────────────
+
+LI, SUN, CHEN = "赵丽", "孙立军", "陈晓梅"  # 陈晓梅 is the example's second handler
+EARLIER = datetime(2026, 2, 20, 9, 0, tzinfo=SHANGHAI)  # older than the 72-hour grant delay by 2 March
+
+
+@pytest.fixture
+def review_firm(store_settings: Settings):  # noqa: ANN201
+    """Both stores; a people register (a review is recorded under a registered name) and the accounts below."""
+    text = (store_settings.home / "gongu.toml").read_text(encoding="utf-8")
+    names = [WANG, ZHOU, LI, SUN, CHEN, "刘建国", "吴敏", "方圆", "王五"]
+    settings = _home(store_settings.home, text + f"[people]\nnames = {json.dumps(names, ensure_ascii=False)}\n")
+    catalog = open_store(settings)
+
+    def add(username: str, person: str, roles: set[str], *, when: datetime = EARLIER, own: bool = True) -> None:
+        add_account(catalog, username, password=PASSWORD, roles=roles, person=person, now=when)
+        if own:  # the person set their own password
+            set_password(catalog, username, PASSWORD, own=True, now=when)
+
+    try:
+        add("wang", WANG, {"handler", "proofreader"})  # uploads the case; proofreads other cases
+        add("zhao", LI, {"proofreader", "rechecker"})
+        add("zhao-b", LI, {"proofreader"})  # 赵丽's second account: still one reminder for her
+        add("sun", SUN, {"rechecker"})  # 复核 only
+        add("chen2", CHEN, {"proofreader"})  # a handler named on the case (9.3: never its reviewer)
+        add("liu", "刘建国", {"proofreader"})
+        set_disabled(catalog, "liu")
+        add("wu", "吴敏", {"proofreader"}, when=MON_0900 - timedelta(hours=1))  # role granted an hour ago
+        add("zhou", ZHOU, {"proofreader"}, own=False)  # the password an admin set: her own first
+        add("fang", "方圆", {"reviewer"})  # 鉴定复核: the forensic kind's 复核, not a survey's
+        add("boss", "王五", {"supervisor"})
+        set_email(catalog, "zhao", "zhao@firm.example")
+        yield settings, catalog
+    finally:
+        catalog.close()
+
+
+def _submitted(settings: Settings, catalog: Catalog) -> str:
+    """The slope-collapse example uploaded by 王志强 (account wang) and put forward: waiting at 校对, nobody
+    assigned."""
+    from archive.workspace import get_case
+    from gongu.pipeline.workspace import submit_case, upload_case
+    from tests.test_workspace_store import HANDLER, example_data, files_of
+
+    case_id = upload_case(catalog, settings.home, files_of(example_data()), account=HANDLER,
+                          now="2026-03-02T08:00:00+08:00").case_id
+    submit_case(catalog, settings.home, case_id, account=HANDLER, now="2026-03-02T08:10:00+08:00")
+    row = get_case(catalog, case_id)
+    assert row is not None and (row.status, row.next_level) == ("in_review", "proofread")
+    return case_id
+
+
+def _everyone_else(catalog: Catalog, day: date, *people: str) -> list[str]:
+    return [f"{p}:{r.case_id}" for p in people for r in reminders_for(catalog, p, day)]
+
+
+def test_a_review_step_held_by_a_role_is_reminded_to_each_person_who_may_decide_it(review_firm, inbox: Inbox) -> None:  # noqa: ANN001
+    from gongu.pipeline.workspace import review_case
+    from tests.test_workspace_store import Acct
+
+    settings, catalog = review_firm
+    case_id = _submitted(settings, catalog)
+    # 校对 due 11:00 (set by hand): at 09:00 two hours left, due within a day; listed twice, reminded once
+    proofread = _step(case_id, "proofread", "校对", "", datetime(2026, 3, 2, 11, 0, tzinfo=SHANGHAI), MON_0900,
+                      clause="9.3")
+    result = scan(settings, catalog, [proofread, proofread], MON_0900)
+
+    # only 赵丽 may decide it: 王志强 uploaded it and 陈晓梅 is its handler (9.3), 孙立军 and 方圆 hold other
+    # roles, 刘建国's account is disabled, 吴敏's role is an hour old and 周静 has not set her own password
+    # (neither takes part in a review decision yet: archive/accounts.py decision_blocker)
+    assert [(d.person, d.channel, d.sent) for d in result.digests] == [(LI, "mail", True)]
+    assert result.skipped == ()
+    [(_, to, msg)] = inbox.messages
+    assert to == ["zhao@firm.example"] and msg["Subject"] == "Gongu 待办提醒 2026-03-02：一日内到期 1 项"
+    assert f"1. 案件 {case_id} · 校对\n   到期：2026-03-02 11:00　剩 2.0 小时　依据：9.3\n" in _body(msg)
+    assert [(r.case_id, r.stage, r.time_left) for r in reminders_for(catalog, LI, date(2026, 3, 2))] == [
+        (case_id, "proofread", "剩 2.0 小时")]
+    assert _everyone_else(catalog, date(2026, 3, 2), WANG, CHEN, SUN, "方圆", "刘建国", "吴敏", ZHOU, "王五") == []
+
+    # the same step again that day: never a second reminder
+    again = scan(settings, catalog, [proofread], MON_0900)
+    assert again.digests == () and again.already == 1 and len(inbox.messages) == 1
+
+    # 赵丽 passes 校对 at 09:30; 复核 (due 16:00) is then 孙立军's alone: 赵丽 holds the role too but took 校对
+    # in this round (one person, one level), and the stale 校对 step has nobody left to remind
+    review_case(catalog, settings.home, case_id, account=Acct(2, "zhao", LI, frozenset({"proofreader", "rechecker"})),
+                level="proofread", decision="approve", comment=None, now="2026-03-02T09:30:00+08:00",
+                settings=settings)
+    recheck = _step(case_id, "recheck", "复核", "", datetime(2026, 3, 2, 16, 0, tzinfo=SHANGHAI), MON_1500,
+                    clause="9.3")
+    later = scan(settings, catalog, [recheck, proofread], MON_1500)
+    assert [(d.person, d.channel, [r.stage for r in d.items]) for d in later.digests] == [(SUN, "page", ["recheck"])]
+    assert later.skipped == (f"{case_id}·校对",)
+    assert [r.stage for r in reminders_for(catalog, LI, date(2026, 3, 2))] == ["proofread"]
+    assert [(r.stage, r.time_left) for r in reminders_for(catalog, SUN, date(2026, 3, 2))] == [("recheck", "剩 1.0 小时")]
+    assert len(inbox.messages) == 1  # 孙立军 has no address: the queue page only
+
+
+def test_an_assigned_review_step_is_reminded_to_its_reviewer_alone(review_firm, inbox: Inbox) -> None:  # noqa: ANN001
+    from gongu.pipeline.assigning import assign_case
+    from tests.test_workspace_store import Acct
+
+    settings, catalog = review_firm
+    case_id = _submitted(settings, catalog)
+    assign_case(catalog, case_id, duty="proofread", assignee="zhao-b", reason="专业对口",
+                account=Acct(9, "boss", "王五", frozenset({"supervisor"})), now="2026-03-02T08:20:00+08:00",
+                expected_version=None, home=settings.home)
+    steps = [i for i in daily_scan_steps(settings, catalog, MON_0900) if i.case_id == case_id]
+    assert [(i.stage, i.person) for i in steps] == [("proofread", LI)]
+    held = _step(case_id, "proofread", "校对", LI, datetime(2026, 3, 2, 11, 0, tzinfo=SHANGHAI), MON_0900, clause="9.3")
+    result = scan(settings, catalog, [held], MON_0900)
+    assert [d.person for d in result.digests] == [LI]
+    assert _everyone_else(catalog, date(2026, 3, 2), WANG, CHEN, SUN, "吴敏", ZHOU) == []
+
+
+def daily_scan_steps(settings: Settings, catalog: Catalog, now: datetime) -> list[DueItem]:
+    from gongu.pipeline.queue import open_steps
+
+    return open_steps(settings, catalog, now=now)

@@ -226,6 +226,25 @@ def test_a_handler_not_named_on_the_case_cannot_upload_it(world: World, base_url
     assert not (world.home / "workspace" / f"{CASE_ID}-X").exists()
 
 
+def test_case_json_and_photos_chosen_one_by_one_are_matched_by_name(world: World, base_url: str, page: Any) -> None:
+    """A browser sends the multi-file input's files under base names (P01.jpg, not photos/P01.jpg): each is
+    put where the case names it, the case page says so, and no photo is missing (5.3.1 d)."""
+    as_user(page, base_url, "wang")
+    folder = world.case_folder("by-name", case_id=f"{CASE_ID}-N")
+    page.goto(f"{base_url}/cases/upload")
+    assert ".zip" in page.inner_text("#upload-form")
+    page.set_input_files("input[name=files]", [folder / "case.json", *sorted((folder / "photos").iterdir())])
+    page.click("#upload-form button[type=submit]")
+    page.wait_for_load_state()
+    assert page.url.endswith(f"/cases/{CASE_ID}-N")
+    note = page.locator(".flash", has_text="按文件名匹配").inner_text()
+    assert note.startswith("按文件名匹配：P01.jpg → photos/P01.jpg；P02.jpg → photos/P02.jpg")
+    assert "P05.jpg → photos/P05.jpg" in note
+    assert "照片文件缺失" not in page.inner_text("#qc")
+    assert (world.home / "workspace" / f"{CASE_ID}-N" / "photos" / "P05.jpg").is_file()
+    shot(page, "upload-matched-by-name")
+
+
 def test_the_other_handler_confirms_her_signature_before_the_issue(world: World, base_url: str, page: Any) -> None:
     case_url = f"{base_url}/cases/{CASE_ID}"
     as_user(page, base_url, "liu")

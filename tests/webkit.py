@@ -151,7 +151,7 @@ def register_cases(home: Path, username: str, case_ids: list[str]) -> None:
     from archive.workspace import put_case
     from generator.loading import load_case
     from gongu.pipeline.archiving import archive_config
-    from gongu.pipeline.workspace import _summary, case_file, people_named
+    from gongu.pipeline.workspace import case_file, case_summary, people_named
     from gongu.settings import load_settings
 
     settings = load_settings(home)
@@ -164,6 +164,6 @@ def register_cases(home: Path, username: str, case_ids: list[str]) -> None:
                 case = load_case(case_file(home, case_id)).case
                 put_case(catalog, case_id=case_id, kind=case.kind, status="draft", handler=account.username,
                          handler_person=account.person, next_level=None, at="2026-03-01T09:00:00+08:00",
-                         people=people_named(case), **_summary(case))
+                         people=people_named(case), **case_summary(case))
     finally:
         catalog.close()

@@ -22,6 +22,20 @@ def _at(path: str, message: str, value: object = None) -> Problem:
     return problem_at(ForensicAppraisalCase, path, message, value)
 
 
+def named_files(case: ForensicAppraisalCase) -> list[tuple[str, str]]:
+    """Every file the case names, relative to its folder, as (JSON path, name): the draw record, material
+    scans, attachments, recordings, attendees' ID copies — the files the archive package files too."""
+    named = [("$.selection.draw_record", case.selection.draw_record)] if case.selection.draw_record else []
+    named += [(f"$.materials[{i}].file", m.file) for i, m in enumerate(case.materials) if m.file]
+    named += [(f"$.attachments[{i}].file", a.file) for i, a in enumerate(case.attachments) if a.file]
+    named += [(f"$.process.recordings[{i}].file", r.file) for i, r in enumerate(case.process.recordings)]
+    if case.attendance is not None:
+        for i, att in enumerate(case.attendance.attendees):
+            if att.id_copy_file:
+                named.append((f"$.attendance.attendees[{i}].id_copy_file", att.id_copy_file))
+    return named
+
+
 def integrity_problems(case: ForensicAppraisalCase) -> list[Problem]:
     out: list[Problem] = []
     matters = {m.id: m for m in case.commission.matters}
@@ -102,14 +116,7 @@ def integrity_problems(case: ForensicAppraisalCase) -> list[Problem]:
                 out.append(_at(f"$.disputes[{i}].steps[{j}].participants",
                                "只有调解步骤记录参加调解的当事人 (participants belong to a mediation)", step.participants))
 
-    named = [(f"$.materials[{i}].file", m.file) for i, m in enumerate(case.materials) if m.file]
-    named += [(f"$.attachments[{i}].file", a.file) for i, a in enumerate(case.attachments) if a.file]
-    named += [(f"$.process.recordings[{i}].file", r.file) for i, r in enumerate(case.process.recordings)]
-    if case.attendance is not None:
-        for i, att in enumerate(case.attendance.attendees):
-            if att.id_copy_file:
-                named.append((f"$.attendance.attendees[{i}].id_copy_file", att.id_copy_file))
-    for path, name in named:
+    for path, name in named_files(case):
         codes = bidi_controls_in(name)
         if codes:
             out.append(_at(path, f"文件名含有双向文字控制字符 {'、'.join(codes)}，显示的文件名与实际不同，请改名 "

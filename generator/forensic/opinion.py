@@ -115,6 +115,9 @@ class DisputeStatus(StrEnum):
     resolved = "resolved"
 
 
+DISPUTE_STATUS_TITLES = {DisputeStatus.open: "处理中", DisputeStatus.resolved: "已解决"}
+
+
 class DisputeStepKind(StrEnum):
     """The path of Sichuan 五(一)(二) after an objection."""
 

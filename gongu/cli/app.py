@@ -13,6 +13,7 @@ from typer.core import TyperGroup
 
 from gongu.cli import (
     archive,
+    assign,
     calendar,
     case,
     draw,
@@ -31,8 +32,8 @@ from gongu.cli import (
 from gongu.output import GonguError, fail, safe_streams
 
 # the command groups, in the order `gongu --help` lists them
-COMMAND_MODULES = (case, archive, calendar, draw, index, ledger, queue, remind, render, review, seal, search, store, web,
-                   jobs)
+COMMAND_MODULES = (case, archive, calendar, draw, index, ledger, queue, assign, remind, render, review, seal, search, store,
+                   web, jobs)
 
 
 class GonguGroup(TyperGroup):

@@ -15,6 +15,7 @@ KIND_TITLES: dict[str, str] = {
     "ledger_export": "导出业务台账",
     "render_batch": "批量渲染",
     "deadline_scan": "每日期限扫描",
+    "preview": "预览草稿报告",
 }
 STATE_TITLES: dict[str, str] = {
     "queued": "排队中",

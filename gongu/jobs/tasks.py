@@ -455,6 +455,35 @@ def render_batch_task(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]
     return result
 
 
+def preview_task(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
+    """"preview": the draft report of a workspace case rendered with 「草稿 — 非正式报告」 on every page."""
+    from generator.loading import CaseFileError
+    from generator.render import RenderError
+    from gongu.pipeline import workspace as ws
+
+    case_id = str(params["case_id"])
+    ctx.step("校验案件文件", 0, 2)
+    try:
+        loaded = ws.load(ctx.settings.home, case_id)
+    except CaseFileError as exc:
+        raise TaskFailed(["案件文件尚未完整，不能预览：",
+                          *(f"{p.path} {p.title}：{p.message}" for p in exc.problems[:20])]) from None
+    ctx.step("渲染草稿报告", 1, 2)
+    from gongu.pipeline.templates import firm_templates
+
+    try:
+        files = ws.preview_files(ctx.settings.home, loaded, firm_templates(ctx.settings, None),
+                                 mark=ws.DRAFT_MARK, name="draft")
+    except (RenderError, OSError) as exc:
+        raise TaskFailed([f"渲染失败：{exc}"]) from None
+    version = files["pdf"].parent.name
+    q = quote(case_id)
+    return {"case_id": case_id, "files": [str(p) for p in files.values()], "links": [
+        {"title": "草稿报告 PDF", "href": f"/cases/{q}/draft/{version}.pdf"},
+        {"title": "草稿报告 DOCX", "href": f"/cases/{q}/draft/{version}.docx"},
+        {"title": "案件页", "href": f"/cases/{q}"}]}
+
+
 def deadline_scan_task(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
     """"deadline_scan": the daily scan of what falls due (gongu.pipeline.reminders.daily_scan)."""
     try:
@@ -476,6 +505,7 @@ TASKS: dict[str, Task] = {
     "ledger_export": ledger_export_task,
     "render_batch": render_batch_task,
     "deadline_scan": deadline_scan_task,
+    "preview": preview_task,
 }
 
 # Periodic jobs: kind → (period in seconds, params). The runner queues one when the last is older.

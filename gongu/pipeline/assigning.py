@@ -2,7 +2,8 @@
 `forensic_supervisor` for forensic appraisals — gongu/access/case_access.py) gives a duty on the case —
 its handler (4.3) or appraiser (通则 Art 19), or the reviewer of one level (9.3; 通则 Art 35) — to an
 account, with a reason. The holder is stored in the catalog (archive/workspace_assign.py); the caller
-records who / when / why in the case's trail. Giving the handler duty starts the 4.4 clock again.
+records who / when / why in the case's trail (`trail_entry`: the web's form and `gongu assign` record the
+same event). Giving the handler duty starts the 4.4 clock again.
 
 An assignment made from a page carries the case version the page was rendered with: when another
 person changed the case in between (an assignment, a review, a re-upload), it is refused with
@@ -13,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from archive.accounts import get_account, level_roles
 from archive.catalog import Catalog
@@ -108,3 +110,14 @@ def assign_case(catalog: Catalog, case_id: str, *, duty: str, assignee: str, rea
     stored = get_case(catalog, case_id)
     assert stored is not None
     return Assigned(stored, assignments(catalog, case_id)[duty], previous)
+
+
+def trail_entry(done: Assigned) -> tuple[str, dict[str, Any]]:
+    """The case trail's record of an assignment (a "web" event of the archive's log, whoever made it):
+    its action — case_assign, or case_handover when the duty had a holder — and its details, `case_id`
+    and `report_number` among them (the event's columns)."""
+    a, before = done.assignment, done.previous
+    return ("case_assign" if before is None else "case_handover",
+            {"case_id": a.case_id, "report_number": done.row.report_number, "duty": a.duty, "to": a.account,
+             "to_person": a.person, "previous": before.account if before else None, "reason": a.reason,
+             "assigned_at": a.assigned_at})

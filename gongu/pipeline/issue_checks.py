@@ -22,8 +22,8 @@ def issue_refusals(catalog: Catalog, home: Path, case_id: str, *, account: works
 
     if "approver" not in account.roles:
         raise workspace.WorkspaceRefused(["只有审核（approver）角色可以出具并签章"])
-    workspace._not_held(catalog, case_id)
-    row = workspace._ready_to_issue(workspace._require(catalog, case_id))
+    workspace.not_held(catalog, case_id)
+    row = workspace.ready_to_issue(workspace.case_row(catalog, case_id))
     held = current_lock(catalog, case_id)
     if held is not None and not _stale(held.started_at, now):
         raise workspace.IssueInProgress(held.account, held.started_at)
@@ -31,7 +31,7 @@ def issue_refusals(catalog: Catalog, home: Path, case_id: str, *, account: works
         loaded = workspace.load(home, case_id)
     except CaseFileError as exc:
         raise workspace.WorkspaceRefused([f"{p.path} {p.title}：{p.message}" for p in exc.problems]) from None
-    if reasons := workspace.unconfirmed_signers(catalog, row, loaded) + workspace._number_problems(catalog, home, loaded):
+    if reasons := workspace.unconfirmed_signers(catalog, row, loaded) + workspace.report_number_problems(catalog, home, loaded):
         raise workspace.WorkspaceRefused(reasons)
 
 

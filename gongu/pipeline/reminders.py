@@ -6,7 +6,15 @@ address, sent as one e-mail digest per person.
 Never a second reminder for the same step on the same Beijing day: the catalog's unique key (person,
 case, stage, day) decides which scan records a step, so running the scan twice, or on two machines at
 once, sends each step once. A digest the SMTP server did not accept leaves its reminders unsent with the
-reason; the next scan that day sends them again."""
+reason; the next scan that day sends them again.
+
+A review step no supervisor assigned is held by a role (9.3; 通则 Art 35): it is reminded to every person
+with an enabled account that may decide it now, by the rules the review itself applies — the level's role
+for the case's kind (archive/accounts.py level_roles), need to know (gongu/access/case_access.py), never the
+uploader, a person named on the case as its handler or appraiser, nor a reviewer of another level of the
+current round (gongu.pipeline.workspace.account_review_problems, generator.review.check_new_review), and
+not before a fresh role or an admin-set password lets the account take part (archive/accounts.py
+decision_blocker). A person with several such accounts gets the step once."""
 
 from __future__ import annotations
 
@@ -20,7 +28,7 @@ from archive import reminders as store
 from archive.accounts import addresses_of
 from archive.reminders import ReminderRow
 from generator.types import SHANGHAI, beijing_date
-from gongu.pipeline.queue import DueItem, open_steps, time_left
+from gongu.pipeline.queue import REVIEW_STAGES, DueItem, open_steps, time_left
 from gongu.settings import Settings
 
 if TYPE_CHECKING:
@@ -106,6 +114,62 @@ def _ordered(rows: Sequence[ReminderRow]) -> tuple[ReminderRow, ...]:
     return tuple(sorted(rows, key=lambda r: (not r.overdue, r.due_at or far, r.case_id, r.stage)))
 
 
+def _role_held(step: DueItem) -> bool:
+    return not step.person.strip() and step.stage in REVIEW_STAGES
+
+
+def deciders(settings: Settings, catalog: Catalog, steps: Sequence[DueItem],
+             now: datetime) -> dict[tuple[str, str], tuple[str, ...]]:
+    """(case, level) → the persons who may decide that review level now, for each step of `steps` held by a
+    role (see the module's docstring); a case no longer waiting at that level, or whose file cannot be read
+    (the decision itself would be refused), has none."""
+    from pydantic import ValidationError
+
+    from archive.accounts import decision_blocker, level_roles, list_accounts
+    from archive.workspace import cases_by_id
+    from generator.loading import CaseFileError, load_case
+    from generator.model import Review
+    from generator.review import check_new_review, level_titles
+    from gongu.access.case_access import visible_filter
+    from gongu.pipeline.workspace import account_review_problems, case_file
+
+    wanted = sorted({(s.case_id, s.stage) for s in steps if _role_held(s)})
+    rows = cases_by_id(catalog, sorted({case_id for case_id, _ in wanted}))
+    wanted = [(c, level) for c, level in wanted
+              if c in rows and rows[c].status == "in_review" and rows[c].next_level == level]
+    roles = {(c, level): level_roles(rows[c].kind, level) for c, level in wanted}
+    candidates = [a for a in list_accounts(catalog) if not a.disabled and any(a.roles & r for r in roles.values())]
+    ids = sorted({c for c, _ in wanted})
+    sees = {a.username: set(cases_by_id(catalog, ids, visible_filter(a))) for a in candidates}  # need to know
+    at = now.astimezone(SHANGHAI).isoformat(timespec="seconds")
+    found: dict[tuple[str, str], tuple[str, ...]] = {}
+    for case_id, level in wanted:
+        try:
+            case = load_case(case_file(settings.home, case_id)).case
+        except (CaseFileError, OSError):
+            continue
+        titles = level_titles(case)
+        people: list[str] = []
+        for account in candidates:
+            held = sorted(account.roles & roles[case_id, level])
+            if (not held or case_id not in sees[account.username] or account.person in people
+                    or account_review_problems(catalog, rows[case_id], account, level, titles)):
+                continue
+            try:
+                trial = Review.model_validate({"level": level, "reviewer": account.person, "at": at,
+                                               "decision": "approve"})
+            except ValidationError:  # a name no review could carry
+                continue
+            if check_new_review(case, trial):  # 9.3 on persons: a handler, or a reviewer of another level
+                continue
+            if decision_blocker(catalog, account.username, now, settings.accounts.grant_delay_hours, held[0]):
+                continue
+            people.append(account.person)
+        if people:
+            found[case_id, level] = tuple(people)
+    return found
+
+
 # ─────────────────────────────────────────── the scan ───────────────────────────────────────────
 
 def daily_scan(settings: Settings, catalog: Catalog, now: datetime, *, dry_run: bool = False) -> ScanResult:
@@ -123,13 +187,14 @@ def scan(settings: Settings, catalog: Catalog, steps: Sequence[DueItem], now: da
     mail = settings.mail
     per_person: dict[str, list[DueItem]] = {}
     skipped: list[str] = []
-    for step in steps:
-        if not due_soon(step, now):
-            continue
-        if not step.person.strip():
+    due = [step for step in steps if due_soon(step, now)]
+    by_role = deciders(settings, catalog, due, now) if any(_role_held(s) for s in due) else {}
+    for step in due:
+        people = (step.person,) if step.person.strip() else by_role.get((step.case_id, step.stage), ())
+        if not people:
             skipped.append(f"{step.case_id}·{step.stage_title}")
-            continue
-        per_person.setdefault(step.person, []).append(step)
+        for person in people:
+            per_person.setdefault(person, []).append(step)
     digests: list[Digest] = []
     already = 0
     for person in sorted(per_person):
@@ -210,4 +275,4 @@ def reminders_for(catalog: Catalog, person: str, day: date) -> list[ReminderRow]
     return list(_ordered(store.recorded(catalog, day, person)))
 
 
-__all__ = ["Digest", "ScanResult", "daily_scan", "digest_text", "due_soon", "reminders_for", "scan"]
+__all__ = ["Digest", "ScanResult", "daily_scan", "deciders", "digest_text", "due_soon", "reminders_for", "scan"]

@@ -33,7 +33,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 from pydantic import BaseModel
 
-from generator.loading import _MESSAGES  # the words `gongu validate` uses, not a copy of them
+from generator.loading import MESSAGES  # the words `gongu validate` uses, not a copy of them
 from generator.problems import Problem
 
 MAX_XLSX_BYTES = 10 * 1024 * 1024
@@ -453,7 +453,7 @@ def _choice(column: Column, text: str) -> tuple[Any, str | None]:
 
 
 def enum_message() -> str:
-    return _MESSAGES["enum"]
+    return MESSAGES["enum"]
 
 
 def _date_value(column: Column, value: Any) -> tuple[Any, str | None]:

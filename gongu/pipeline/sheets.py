@@ -19,7 +19,7 @@ from pydantic import BaseModel, ValidationError
 
 from generator import limits
 from generator.forensic.model import MATERIAL_TYPE_TITLES, Confirmation, ForensicAppraisalCase, Material, MaterialType
-from generator.loading import _MESSAGES, _problem_from_error  # the message table `gongu validate` prints
+from generator.loading import MESSAGES, problem_from_error  # the message table `gongu validate` prints
 from generator.model import (
     PRICE_BASIS_TITLES,
     SALVAGE_METHOD_TITLES,
@@ -223,7 +223,7 @@ def read_materials(xlsx: bytes, data: dict[str, Any]) -> list[dict[str, Any]]:
         _item, checked = _validate(Confirmation, Line(line.row, values, line.cols, line.bad), CONFIRMATIONS_SHEET,
                                    conf_problems)
         if material is None and _MATERIAL_KEY not in line.bad and line.cols[_MATERIAL_KEY]:
-            conf_problems.append(_at(line, CONFIRMATIONS_SHEET, _MATERIAL_KEY, conf_titles, _MESSAGES["missing"], value=None))
+            conf_problems.append(_at(line, CONFIRMATIONS_SHEET, _MATERIAL_KEY, conf_titles, MESSAGES["missing"], value=None))
         elif material is not None and str(material) not in first_row:
             conf_problems.append(_at(line, CONFIRMATIONS_SHEET, _MATERIAL_KEY, conf_titles, _NO_MATERIAL))
         if "party" in checked and "party" in values and values["party"] not in parties:
@@ -276,7 +276,7 @@ def _validate(model: type[BaseModel], line: Line, sheet: str, problems: list[Pro
             key = err["loc"][0] if err["loc"] else None
             if key in line.bad or (err["type"] == "missing" and isinstance(key, str) and not line.cols.get(key)):
                 continue
-            found = _problem_from_error(model, err)
+            found = problem_from_error(model, err)
             col = line.cols.get(key, 0) if isinstance(key, str) else 0
             problems.append(Problem(where(sheet, line.row, col or None), found.title, found.message, found.value))
             clean.discard(str(key))

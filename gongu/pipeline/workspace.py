@@ -47,7 +47,9 @@ from gongu.pipeline.upload_staging import (  # noqa: F401 — the upload limits 
     MAX_FILE_BYTES,
     MAX_FILES,
     MAX_TOTAL_BYTES,
+    Placement,
     UploadRefused,
+    match_by_name,
     stage_upload,
     swap_in,
 )
@@ -56,6 +58,7 @@ from gongu.settings import Settings
 WORKSPACE = "workspace"
 PREVIEWS = "workspace-previews"
 PREVIEW_MARK = "审核预览 — 非正式报告"
+DRAFT_MARK = "草稿 — 非正式报告"
 _SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
 
@@ -100,8 +103,9 @@ def case_file(home: Path, case_id: str) -> Path:
     return case_folder(home, case_id) / "case.json"
 
 
-def _summary(case: Case) -> dict[str, str]:
-    """The columns the case list shows and searches (copied from case.json, so the list reads no file)."""
+def case_summary(case: Case) -> dict[str, str]:
+    """The columns the case list shows and searches (copied from case.json, so the list reads no file):
+    what an upload stores with the case's row, and what a test putting a row by hand stores."""
     if is_forensic(case):
         from generator.forensic.model import PartyRole
 
@@ -120,19 +124,35 @@ def people_named(case: Case) -> list[str]:
     return [h.name for h in case.handlers]  # type: ignore[union-attr]
 
 
+@dataclass(frozen=True)
+class Received:
+    """A stored upload: the case row, and the files placed by base name or not named by the case."""
+
+    case: WorkspaceCase
+    placement: Placement
+
+
 def upload_case(catalog: Catalog, home: Path, files: list[tuple[str, BinaryIO]], *, account: Actor,
                 now: str) -> WorkspaceCase:
     """Store an uploaded case (new, or replacing a draft or returned one of the same handler account).
 
     Raises UploadRefused with the loader's problems (JSON path, Chinese title, what is wrong, value) or
     WorkspaceRefused when the case may not be stored by this account; nothing is written then."""
-    stage, _placed = stage_upload(workspace_root(home), files)
+    return receive_upload(catalog, home, files, account=account, now=now).case
+
+
+def receive_upload(catalog: Catalog, home: Path, files: list[tuple[str, BinaryIO]], *, account: Actor,
+                   now: str) -> Received:
+    """`upload_case`, saying which files were placed by base name and which the case does not name."""
+    stage, placed = stage_upload(workspace_root(home), files)
     try:
         try:
             loaded = load_case(stage / "case.json")
         except CaseFileError as exc:
             raise UploadRefused(exc.problems) from None
         case = loaded.case
+        # Files chosen one by one come under base names; the case says where each belongs.
+        placement = match_by_name(stage, placed, case)
         forensic = is_forensic(case)
         need = "appraiser" if forensic else "handler"
         if need not in account.roles:
@@ -143,8 +163,8 @@ def upload_case(catalog: Catalog, home: Path, files: list[tuple[str, BinaryIO]],
                                          case.case_id)])
         if refusal := _not_a_signer(case, account):
             raise WorkspaceRefused([refusal])
-        _not_held(catalog, case.case_id)  # a frozen case's copy stays as it is, whatever else is wrong
-        if taken := _number_problems(catalog, home, loaded):
+        not_held(catalog, case.case_id)  # a frozen case's copy stays as it is, whatever else is wrong
+        if taken := report_number_problems(catalog, home, loaded):
             raise UploadRefused([Problem("$.report.number", "报告编号", r, case.report.number) for r in taken])
         existing = get_case(catalog, case.case_id)
         data = read_case_data(loaded)
@@ -158,7 +178,7 @@ def upload_case(catalog: Catalog, home: Path, files: list[tuple[str, BinaryIO]],
             loaded = write_case_data(stage / "case.json", data)
         # A photo the case names but the upload lacks is a blocking QC finding (5.3.1 d) on the case page,
         # as in `gongu check`, not an upload error: the handler sees it with its clause.
-        summary = _summary(loaded.case)
+        summary = case_summary(loaded.case)
         folder = case_folder(home, case.case_id)
         with catalog.write():
             put_case(catalog, case_id=case.case_id, kind=case.kind,
@@ -169,7 +189,7 @@ def upload_case(catalog: Catalog, home: Path, files: list[tuple[str, BinaryIO]],
             refresh_due(catalog, home, case.case_id, datetime.fromisoformat(now))
         stored = get_case(catalog, case.case_id)
         assert stored is not None
-        return stored
+        return Received(stored, placement)
     finally:
         shutil.rmtree(stage, ignore_errors=True)
 
@@ -233,7 +253,7 @@ def confirm_signature(catalog: Catalog, home: Path, case_id: str, *, account: Ac
     that they sign the case as it is now; recorded in the catalog with the content's digest."""
     from archive.workspace_steps import confirm
 
-    row = _require(catalog, case_id)
+    row = case_row(catalog, case_id)
     if row.status in ("issued", "archived"):
         raise WorkspaceRefused([f"案件状态为「{row.status_title}」，已不能确认署名"])
     try:
@@ -252,11 +272,12 @@ def confirm_signature(catalog: Catalog, home: Path, case_id: str, *, account: Ac
         confirm(catalog, case_id=case_id, person=account.person, account=account.username,
                 content_sha256=content_digest(read_case_data(loaded)), at=now)
         bump_version(catalog, case_id, at=now)
-    return _require(catalog, case_id)
+    return case_row(catalog, case_id)
 
 
-def _number_problems(catalog: Catalog, home: Path, loaded: LoadedCase) -> list[str]:
-    """gongu.pipeline.report_numbers for this case: is its report number already another report's?"""
+def report_number_problems(catalog: Catalog, home: Path, loaded: LoadedCase) -> list[str]:
+    """gongu.pipeline.report_numbers for this case: is its report number already another report's? Asked at
+    upload, submission and issue (and by gongu.pipeline.issue_checks at the click)."""
     from generator.render import report_file_stem
     from generator.render_safety import RenderError
     from gongu.pipeline.report_numbers import number_problems
@@ -339,8 +360,8 @@ def _next_level(case: Case) -> str | None:
 def submit_case(catalog: Catalog, home: Path, case_id: str, *, account: Actor, now: str) -> WorkspaceCase:
     """Submit a draft or returned case for review: only its handler account, and only when nothing blocks
     at the review stage (what `gongu check --stage review` reports)."""
-    row = _require(catalog, case_id)
-    _not_held(catalog, case_id)
+    row = case_row(catalog, case_id)
+    not_held(catalog, case_id)
     if row.handler != account.username:
         raise WorkspaceRefused([f"只有上传本案的账户 {row.handler}（{row.handler_person}）可以提交审核"])
     if row.status not in ("draft", "returned"):
@@ -351,13 +372,13 @@ def submit_case(catalog: Catalog, home: Path, case_id: str, *, account: Actor, n
         raise WorkspaceRefused([f"{p.path} {p.title}：{p.message}" for p in exc.problems]) from None
     review = quality_review(loaded, "review")
     blocking = [f"[{g.clause}] {f.message}（{f.path}）" for g in review.groups for f in g.findings if f.blocking]
-    blocking += [f"{r}（$.report.number）" for r in _number_problems(catalog, home, loaded)]
+    blocking += [f"{r}（$.report.number）" for r in report_number_problems(catalog, home, loaded)]
     if blocking:
         raise WorkspaceRefused(["有阻止提交的问题，请修改案件文件后重新上传：", *blocking])
     with catalog.write():
         set_status(catalog, case_id, "in_review", next_level=_next_level(loaded.case) or "approve", at=now)
         refresh_due(catalog, home, case_id, datetime.fromisoformat(now))
-    return _require(catalog, case_id)
+    return case_row(catalog, case_id)
 
 
 def account_review_problems(catalog: Catalog, row: WorkspaceCase, account: Actor, level: str,
@@ -411,10 +432,10 @@ def _review_locked(catalog: Catalog, home: Path, case_id: str, *, account: Actor
     from gongu.output import GonguError
     from gongu.pipeline.reviewing import ReviewRefused, record_review
 
-    row = _require(catalog, case_id)
+    row = case_row(catalog, case_id)
     if row.status != "in_review":
         raise WorkspaceRefused([f"案件状态为「{row.status_title}」，不在审核中"])
-    _not_held(catalog, case_id)
+    not_held(catalog, case_id)
     loaded = load(home, case_id)
     titles = level_titles(loaded.case)
     reasons = account_review_problems(catalog, row, account, level, titles)
@@ -440,19 +461,22 @@ def _review_locked(catalog: Catalog, home: Path, case_id: str, *, account: Actor
         else:
             set_status(catalog, case_id, "in_review", next_level=_next_level(recorded.written.case), at=now)
         refresh_due(catalog, home, case_id, datetime.fromisoformat(now))
-    return _require(catalog, case_id)
+    return case_row(catalog, case_id)
 
 
-def _require(catalog: Catalog, case_id: str) -> WorkspaceCase:
+def case_row(catalog: Catalog, case_id: str) -> WorkspaceCase:
+    """The workspace row of the case; WorkspaceRefused when the workspace has no such case (every action
+    on a case asks this first, as gongu.pipeline.issue_checks does)."""
     row = get_case(catalog, case_id)
     if row is None:
         raise WorkspaceRefused([f"工作台中没有案件 {case_id}"])
     return row
 
 
-def _not_held(catalog: Catalog, case_id: str) -> None:
+def not_held(catalog: Catalog, case_id: str) -> None:
     """A legal hold freezes every copy of the case, the workspace's included: no replacement, submission,
-    review or issue while it stands (the archive's holds table, archive/holds.py)."""
+    review or issue while it stands (the archive's holds table, archive/holds.py): WorkspaceRefused naming
+    each hold. Asked before every change of the case and by gongu.pipeline.issue_checks."""
     holds = catalog.active_holds(case_id)
     if holds:
         raise WorkspaceRefused([f"案件 {case_id} 处于冻结状态（{h['kind']}，文号 {h['reference']}，原因 {h['reason']}），"
@@ -485,8 +509,8 @@ def issue_and_archive(catalog: Catalog, home: Path, case_id: str, *, account: Ac
 
     if "approver" not in account.roles:
         raise WorkspaceRefused(["只有审核（approver）角色可以出具并签章"])
-    _not_held(catalog, case_id)
-    _ready_to_issue(_require(catalog, case_id))
+    not_held(catalog, case_id)
+    ready_to_issue(case_row(catalog, case_id))
     # One issuance of a case at a time (web workers, offices): the status is judged again under the lock,
     # since a request that waited may find the case issued by the one before it.
     token, held = take_lock(catalog, case_id, account=account.username, now=datetime.fromisoformat(now))
@@ -494,12 +518,12 @@ def issue_and_archive(catalog: Catalog, home: Path, case_id: str, *, account: Ac
         assert held is not None
         raise IssueInProgress(held.account, held.started_at)
     try:
-        row = _ready_to_issue(_require(catalog, case_id))
+        row = ready_to_issue(case_row(catalog, case_id))
         try:
             loaded = load(home, case_id)
         except CaseFileError as exc:
             raise WorkspaceRefused([f"{p.path} {p.title}：{p.message}" for p in exc.problems]) from None
-        if reasons := unconfirmed_signers(catalog, row, loaded) + _number_problems(catalog, home, loaded):
+        if reasons := unconfirmed_signers(catalog, row, loaded) + report_number_problems(catalog, home, loaded):
             raise WorkspaceRefused(reasons)
         try:
             signer = configured_signer(settings)
@@ -530,7 +554,9 @@ class IssueInProgress(WorkspaceRefused):
                           "完成后案件页显示出具结果"])
 
 
-def _ready_to_issue(row: WorkspaceCase) -> WorkspaceCase:
+def ready_to_issue(row: WorkspaceCase) -> WorkspaceCase:
+    """The row itself when all three review levels passed (9.3), else WorkspaceRefused saying the status:
+    asked by the issue and by the checks made at the click (gongu.pipeline.issue_checks)."""
     if row.status != "in_review" or row.next_level is not None:
         raise WorkspaceRefused([f"案件状态为「{row.status_title}」"
                                 + ("，三级审核尚未全部通过" if row.status == "in_review" else "") + "，不能出具"])
@@ -560,7 +586,7 @@ def archive_issued(catalog: Catalog, home: Path, case_id: str, *, account: Actor
     from gongu.output import GonguError
     from gongu.pipeline.archiving import build_archive
 
-    row = _require(catalog, case_id)
+    row = case_row(catalog, case_id)
     if row.status != "issued":
         return [f"案件状态为「{row.status_title}」，只有已出具的案件可以归档"]
     loaded = load(home, case_id)
@@ -586,23 +612,35 @@ def report_files(home: Path, loaded: LoadedCase, templates: Path | None = None) 
     issued = issued_files(home, loaded)
     if "pdf" in issued:
         return issued
+    return preview_files(home, loaded, templates)
+
+
+def preview_files(home: Path, loaded: LoadedCase, templates: Path | None = None, *, mark: str = PREVIEW_MARK,
+                  name: str = "report") -> dict[str, Path]:
+    """The report rendered with `mark` on every page, kept per case-file hash and mark (rendered once per
+    version): the reviewers' preview, or the handler's draft (DRAFT_MARK)."""
     from generator.render import render_report
 
     digest = hashlib.sha256(loaded.raw).hexdigest()[:16]
-    folder = home / PREVIEWS / loaded.case.case_id / digest
-    if not (folder / "done").is_file():
+    folder = preview_folder(home, loaded.case.case_id, digest)
+    if not (folder / f"{name}.done").is_file():
         work = Path(tempfile.mkdtemp(prefix=".render-", dir=_ensure(home / PREVIEWS)))
         try:
-            result = render_report(loaded, work, formats=("pdf", "docx"), templates=templates, mark=PREVIEW_MARK)
+            result = render_report(loaded, work, formats=("pdf", "docx"), templates=templates, mark=mark)
             assert result.pdf is not None and result.docx is not None
-            shutil.rmtree(folder, ignore_errors=True)
-            folder.mkdir(parents=True)
-            shutil.copyfile(result.pdf, folder / "report.pdf")
-            shutil.copyfile(result.docx, folder / "report.docx")
-            (folder / "done").write_text(digest, encoding="utf-8")
+            folder.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(result.pdf, folder / f"{name}.pdf")
+            shutil.copyfile(result.docx, folder / f"{name}.docx")
+            (folder / f"{name}.done").write_text(digest, encoding="utf-8")
         finally:
             shutil.rmtree(work, ignore_errors=True)
-    return {"pdf": folder / "report.pdf", "docx": folder / "report.docx"}
+    return {"pdf": folder / f"{name}.pdf", "docx": folder / f"{name}.docx"}
+
+
+def preview_folder(home: Path, case_id: str, digest: str) -> Path:
+    if not re.fullmatch(r"[0-9a-f]{16}", digest):
+        raise WorkspaceRefused(["预览版本号无效"])
+    return home / PREVIEWS / case_folder(home, case_id).name / digest
 
 
 def _ensure(path: Path) -> Path:

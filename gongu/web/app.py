@@ -42,6 +42,8 @@ PAGE_MODULES = [
     "gongu.web.pages_forensic",
     "gongu.web.pages_archive",
     "gongu.web.pages_jobs",
+    "gongu.web.pages_drafting",
+    "gongu.web.pages_photos",
 ]
 
 SECRET_FILE = "web-secret.key"
@@ -229,7 +231,9 @@ def create_app(home: Path | None = None, *, clock: Clock = SYSTEM_CLOCK, workers
 
     # /login is the one public page (it is how one logs in), so it is not a `page` and not in ENDPOINTS.
     routes: list[Route | Mount] = [Route("/login", login, methods=["GET", "POST"], name="login")]
-    routes += [Route(e.path, e.func, methods=list(e.methods), name=e.name) for e in ENDPOINTS]
+    # paths without parameters first (stable): /cases/new is never taken for the case "new"
+    routes += [Route(e.path, e.func, methods=list(e.methods), name=e.name)
+               for e in sorted(ENDPOINTS, key=lambda e: "{" in e.path)]
     routes.append(Mount("/static", StaticFiles(directory=str(STATIC)), name="static"))
 
     @asynccontextmanager

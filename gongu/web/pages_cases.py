@@ -74,7 +74,8 @@ def cases_page(request: Request) -> Response:
     return render(request, "cases.html", {
         "result": result, "filters": filters, "query": base, "statuses": STATUSES, "kinds": KINDS,
         "destroyed": destroyed_case_ids(catalog, [r.case_id for r in result.rows]),
-        "counts": status_counts(catalog, mine), "may_upload": bool(request.state.account.roles & UPLOAD_ROLES)})
+        "counts": status_counts(catalog, mine), "may_upload": bool(request.state.account.roles & UPLOAD_ROLES),
+        "may_create": bool(request.state.account.roles & (UPLOAD_ROLES | {"supervisor", "forensic_supervisor"}))})
 
 
 def masked(row: WorkspaceCase) -> WorkspaceCase:
@@ -102,18 +103,43 @@ def upload(request: Request) -> Response:
              if hasattr(f, "filename") and f.filename]
     context: dict[str, Any] = {"problems": [], "refusals": [], "limits": _limits()}
     try:
-        row = workspace.upload_case(web_archive(request).catalog, _home(request), files,
-                                    account=request.state.account, now=_now(request))
+        received = workspace.receive_upload(web_archive(request).catalog, _home(request), files,
+                                            account=request.state.account, now=_now(request))
     except workspace.UploadRefused as exc:
         context["problems"] = [p.as_dict() for p in exc.problems]
         return render(request, "case_upload.html", context, status=400)
     except workspace.WorkspaceRefused as exc:
         context["refusals"] = exc.reasons
         return render(request, "case_upload.html", context, status=409)
+    row = received.case
     trail.record(request, "case_upload", case_id=row.case_id, report_number=row.report_number,
                  files=len(files))
     flash(request, DONE["uploaded"])
+    for kind, message in placement_notes(received.placement):
+        flash(request, message, kind)
     return RedirectResponse(f"/cases/{quote(row.case_id)}", status_code=303)
+
+
+# The notes travel in the signed session cookie (about 4 KB): a long list is cut, with its count.
+_NOTE_ITEMS = 10
+
+
+def _listed(items: list[str]) -> str:
+    shown = "；".join(items[:_NOTE_ITEMS])
+    return shown if len(items) <= _NOTE_ITEMS else f"{shown} 等共 {len(items)} 个"
+
+
+def placement_notes(placement: workspace.Placement) -> list[tuple[str, str]]:
+    """What the upload did with the files' names, for the case page after the redirect."""
+    notes: list[tuple[str, str]] = []
+    if placement.matched:
+        notes.append(("info", "按文件名匹配：" + _listed([f"{m.uploaded} → {m.placed}" for m in placement.matched])))
+    if placement.unmatched:
+        notes.append(("error", "未按文件名匹配：" + _listed(placement.unmatched)))
+    if placement.unreferenced:
+        notes.append(("info", "未被案件文件引用（已保存在案件文件夹中，不进入报告和归档）："
+                      + _listed(placement.unreferenced)))
+    return notes
 
 
 def _adjustment(loaded: LoadedCase) -> dict[str, Any]:
@@ -157,6 +183,10 @@ def case_context(request: Request, case_id: str) -> dict[str, Any] | None:
     account = request.state.account
     home = _home(request)
     context: dict[str, Any] = {"row": row, "kinds": KINDS, "errors": [], "comments": comments(catalog, case_id)}
+    from archive.workspace import case_people
+    from gongu.pipeline.drafting import edit_refusal
+
+    context["may_edit"] = edit_refusal(row, account, case_people(catalog, case_id)) is None
     try:
         loaded = workspace.load(home, case_id)
     except CaseFileError as exc:

@@ -21,7 +21,7 @@ from archive.workspace import workspace_cases_table, workspace_due_table
 from generator.types import beijing_date
 from gongu.access.case_access import supervises
 from gongu.pipeline import queue, workspace
-from gongu.pipeline.assigning import assign_case
+from gongu.pipeline.assigning import assign_case, trail_entry
 from gongu.web import trail
 from gongu.web.access import page
 from gongu.web.need_to_know import require_case, visible
@@ -129,8 +129,7 @@ def assign(request: Request) -> Response:
     except workspace.WorkspaceRefused as exc:
         return case_page_with_errors(request, case_id, ["未能指派：", *exc.reasons])
     a, before = done.assignment, done.previous
-    trail.record(request, "case_assign" if before is None else "case_handover", case_id=case_id,
-                 report_number=done.row.report_number, duty=duty, to=a.account, to_person=a.person,
-                 previous=before.account if before else None, reason=a.reason, assigned_at=a.assigned_at)
+    action, detail = trail_entry(done)
+    trail.record(request, action, **detail)
     flash(request, f"已{'移交' if before else '指派'}：{a.duty_title} → {a.person}（{a.account}）")
     return RedirectResponse(f"/cases/{quote(case_id)}", status_code=303)
