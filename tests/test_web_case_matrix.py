@@ -125,8 +125,14 @@ def site(store_kind: str, request: pytest.FixtureRequest,  # noqa: F811
             s.close()
 
 
+# A file each example's folder holds (the case's own files page), and its Excel list.
+A_FILE = {SURVEY: "photos/P01.jpg", FORENSIC: "scans/accident-report.pdf"}
+SHEET = {SURVEY: "losses", FORENSIC: "materials"}
+
+
 def concrete(path: str, case_id: str) -> str:
-    return path.replace("{case_id}", case_id).replace("{key}", "opinion")
+    return (path.replace("{case_id}", case_id).replace("{key}", "opinion").replace("{section}", "commission")
+            .replace("{section:str}", SHEET.get(case_id, "losses")).replace("{name:path}", A_FILE.get(case_id, "x.jpg")))
 
 
 CASE_GETS = [e for e in ENDPOINTS if "{case_id}" in e.path and "GET" in e.methods]
@@ -138,6 +144,8 @@ def applies(endpoint: Endpoint, case_id: str) -> bool:
     package page for archived cases (neither case is archived here)."""
     if endpoint.path.startswith("/forensic/"):
         return case_id == FORENSIC
+    if endpoint.name == "case_draft_file":
+        return False  # a draft report exists only once a preview job rendered one
     return not endpoint.path.startswith("/archive/")
 
 

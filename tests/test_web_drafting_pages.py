@@ -268,3 +268,39 @@ def test_photos_uploaded_together_with_captions_records_and_exif_time(site: Site
                                 ("photos", ("b.jpg", b"not a picture", "image/jpeg"))], follow_redirects=False)
     assert r.status_code == 400 and "本案未作任何改动" in r.text
     assert len(json.loads((site.home / "workspace" / case_id / "case.json").read_text(encoding="utf-8"))["survey"]["photos"]) == 2
+
+
+def test_preview_renders_the_draft_marked_on_every_page(site: Site, tmp_path: Path) -> None:
+    import subprocess
+
+    from gongu.jobs.api import get_job
+    from gongu.jobs.runner import run_one
+    from gongu.pipeline import draft_saving
+    from gongu.settings import load_settings
+    from gongu.web.access import Account
+
+    example = json.loads((EXAMPLE / "case.json").read_text(encoding="utf-8"))
+    site.login("wang")
+    case_id = site.new_case(people=["王志强", "陈晓梅"])
+    for sec in drafting.sections("car_survey"):
+        if sec.key != "survey":
+            _save_from_example(site, case_id, sec.key, example)
+    catalog = site.client.app.state.web.archive().catalog  # type: ignore[attr-defined]
+    photos = {p["file"]: (EXAMPLE / p["file"]).read_bytes() for p in example["survey"]["photos"]}
+    draft_saving.add_files(catalog, site.home, case_id, photos, {"survey": example["survey"]}, section_key="survey",
+                           account=Account(0, "wang", "王志强", frozenset({"handler"})),
+                           now=datetime(2026, 12, 7, 10, 0, tzinfo=SHANGHAI))
+    r = site.post(f"/cases/{case_id}/preview", {})
+    job_id = int(r.headers["location"].rsplit("/", 1)[1])
+    run_one(load_settings(site.home), catalog, worker="test", machine="test", job_id=job_id)
+    job = get_job(catalog, job_id)
+    assert job is not None and job.state == "done", job
+    [pdf_link] = [link["href"] for link in job.result["links"] if link["href"].endswith(".pdf")]
+    pdf = site.client.get(pdf_link)
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    (tmp_path / "draft.pdf").write_bytes(pdf.content)
+    pages = subprocess.run(["pdftotext", "-layout", str(tmp_path / "draft.pdf"), "-"], capture_output=True, text=True,
+                           check=True).stdout.split("\f")
+    pages = [p for p in pages if p.strip()]
+    assert len(pages) > 3 and all("草稿" in p for p in pages)  # the mark on every page
+    assert example["policy"]["number"] in "".join(pages)

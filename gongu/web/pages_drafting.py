@@ -177,15 +177,16 @@ def _case_and_section(request: Request) -> tuple[WorkspaceCase, drafting.Section
 
 @page("/cases/{case_id}/edit", roles=CASE_ROLES, name="case_edit_start")
 def edit_start(request: Request) -> Response:
-    found = _case_and_section(request)
-    if isinstance(found, Response):
-        return found
-    row, sec = found
-    return RedirectResponse(f"/cases/{quote(row.case_id)}/edit/{sec.key}", status_code=303)
+    """The case's first section (委托与受理)."""
+    return _edit_page(request)
 
 
 @page("/cases/{case_id}/edit/{section}", roles=CASE_ROLES, name="case_edit")
 def edit_page(request: Request) -> Response:
+    return _edit_page(request)
+
+
+def _edit_page(request: Request) -> Response:
     found = _case_and_section(request)
     if isinstance(found, Response):
         return found
