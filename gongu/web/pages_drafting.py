@@ -268,7 +268,10 @@ def history_page(request: Request) -> Response:
     import json
 
     rows = [(v, json.loads(v.paths)) for v in versions(web_archive(request).catalog, row.case_id)]
+    # the version the file holds now: the newest one not refused (a refused save never reached the file)
+    current = next((v.version for v, _ in rows if v.action != "refused"), None)
     return render(request, "draft_history.html", {"row": row, "versions": rows, "may_restore": refusal is None,
+                                                   "current": current,
                                                    "sections": {s.key: s.title for s in drafting.sections(row.kind)}})
 
 

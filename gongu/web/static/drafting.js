@@ -33,3 +33,11 @@ document.addEventListener("DOMContentLoaded", function () {
     });
   });
 });
+// A refused save (409: another person saved the section first, or the case became read-only) still shows
+// its message in the save status; htmx swaps only 2xx answers unless told.
+document.addEventListener("htmx:beforeSwap", function (event) {
+  if (event.detail.xhr.status === 409) {
+    event.detail.shouldSwap = true;
+    event.detail.isError = false;
+  }
+});
