@@ -163,6 +163,7 @@ def test_two_people_on_one_section_the_second_is_told_and_both_versions_kept(hom
     wang.fill("[name='$.incident.place']", "K42 右侧边坡")
     wang.press("[name='$.incident.place']", "Tab")  # the change event saves the section
     expect(wang.locator("#save-status")).to_contain_text("已自动保存")
+    screenshot(wang, "drafting-section.png")
     chen.fill("[name='$.incident.place']", "K43 左侧")
     chen.press("[name='$.incident.place']", "Tab")
     expect(chen.locator("#save-status")).to_contain_text("已被他人修改")

@@ -128,6 +128,10 @@ def _problems_by_section(kind: str, problems: list[Problem]) -> dict[str, int]:
     return counts
 
 
+def _in_section(sec: drafting.Section, problems: list[Problem]) -> list[Problem]:
+    return [p for p in problems if p.path.removeprefix("$.").split(".")[0].split("[")[0] in sec.keys]
+
+
 def _findings(request: Request, case_id: str, sec: drafting.Section) -> list[Any]:
     """The QC findings (`gongu check`) whose path lies in this section, once the case file loads."""
     from generator.loading import CaseFileError
@@ -152,7 +156,7 @@ def _section_context(request: Request, row: WorkspaceCase, sec: drafting.Section
         "row": row, "section": sec, "sections": drafting.sections(row.kind), "base": base, "errors": errors,
         "fields": section_fields(row.kind, sec.keys, data, problems, readonly=refusal is not None),
         "readonly": refusal, "counts": _problems_by_section(row.kind, problems), "problems": problems,
-        "in_section": [p for p in problems if p.path.removeprefix("$.").split(".")[0].split("[")[0] in sec.keys],
+        "in_section": _in_section(sec, problems),
         "findings": _findings(request, row.case_id, sec) if not problems else [],
         "kinds": KINDS,
     }
@@ -243,7 +247,7 @@ def edit_save(request: Request) -> Response:
         data = drafting.read_data(home, row.case_id)
         context = {"saved": saved, "base": saved.digest, "auto": True, "errors": [],
                    "counts": _problems_by_section(row.kind, saved.problems), "sections": drafting.sections(row.kind),
-                   "row": row, "section": sec}
+                   "row": row, "section": sec, "in_section": _in_section(sec, saved.problems)}
         if sec.key == "losses":
             from gongu.pipeline.draft_figures import running_adjustment
 
