@@ -110,6 +110,25 @@ def demo_people_toml(examples: Path) -> str:
     return f"\n[people]   # who may record reviews and disposals (gongu review --reviewer, archive dispose --by)\nnames = [{listed}]\n"
 
 
+def demo_drafting_toml(examples: Path) -> str:
+    """`[drafting]` for the demo home: the firm of the slope-collapse example and the institution of the first
+    forensic example, copied into each case created in the workspace (/cases/new)."""
+    import json
+
+    import tomli_w
+
+    found: dict[str, dict[str, object]] = {}
+    for path in sorted(examples.glob("*/case.json")):
+        try:
+            raw = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError):
+            continue
+        for key in ("firm", "institution"):
+            if isinstance(raw.get(key), dict):
+                found.setdefault(key, raw[key])
+    return "\n" + tomli_w.dumps({"drafting": found}) if found else ""
+
+
 @contextmanager
 def demo_signing(home: Path, examples: Path) -> Iterator[SigningConfig]:
     """The demo's signing set-up while the block runs: the demo PKI (made once in GONGU_HOME/demo-keys, for
@@ -130,7 +149,7 @@ def demo_signing(home: Path, examples: Path) -> Iterator[SigningConfig]:
         if not config_file.exists():
             # So that `gongu verify`, `gongu archive audit`, `gongu review` … work in the demo home
             # afterwards (the examples' staff registered as people); a firm's own gongu.toml is never touched.
-            atomic_write(config_file, (snippet + demo_people_toml(examples)).encode("utf-8"))
+            atomic_write(config_file, (snippet + demo_people_toml(examples) + demo_drafting_toml(examples)).encode("utf-8"))
         signing = parse_config(snippet, str(keys / "gongu.toml.snippet")).signing
         assert signing is not None  # make_demo_pki always writes [signing]
         config = signing.model_copy(update={"tsa_url": tsa.url}).to_config(home)  # paths relative to GONGU_HOME
