@@ -201,3 +201,12 @@ def test_files_and_the_folder_download(home: Path, catalog: Catalog, tmp_path: P
         zf.extractall(tmp_path / "out")
     loaded = load_case(tmp_path / "out" / case_id / "case.json")
     assert loaded.case.case_id == case_id and loaded.raw == path.read_bytes()
+
+
+@pytest.mark.parametrize("kind", ["car_survey", "forensic_appraisal"])
+def test_every_part_of_the_case_file_has_one_form(kind: str) -> None:
+    from generator.kinds import CASE_KINDS
+
+    keys = [k for s in drafting.sections(kind) for k in s.keys]
+    assert len(keys) == len(set(keys))  # no key edited from two forms
+    assert set(keys) == set(CASE_KINDS[kind].model_fields) - drafting.NEVER_EDITED

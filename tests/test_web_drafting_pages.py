@@ -304,3 +304,23 @@ def test_preview_renders_the_draft_marked_on_every_page(site: Site, tmp_path: Pa
     pages = [p for p in pages if p.strip()]
     assert len(pages) > 3 and all("草稿" in p for p in pages)  # the mark on every page
     assert example["policy"]["number"] in "".join(pages)
+
+
+def test_a_forensic_case_from_the_commission(site: Site) -> None:
+    site.login("tang")
+    r = site.post("/cases/new", {"kind": "forensic_appraisal", "case_name": "何建平伤残等级鉴定", "people": ["唐志明"],
+                                 "commission_number": "蜀正司鉴委〔2026〕第0318号", "party": "何建平",
+                                 "party_role": "victim", "received_at": "2026-12-07T08:50"})
+    assert r.status_code == 303, r.text
+    case_id = r.headers["location"].split("/")[2]
+    data = json.loads((site.home / "workspace" / case_id / "case.json").read_text(encoding="utf-8"))
+    assert data["parties"] == [{"id": "P1", "name": "何建平", "client": True, "role": "victim"}]
+    assert data["timeline"] == {"received_at": "2026-12-07T08:50:00"}  # the 受理 limit counts from here
+    assert data["appraisers"] == [{"name": "唐志明"}]
+    assert not [p for p in drafting.problems_of(data) if p.path.startswith("$.parties")]
+    for sec in drafting.sections("forensic_appraisal"):
+        assert site.client.get(f"/cases/{case_id}/edit/{sec.key}").status_code == 200
+    # a handler may not create a forensic case (the appraiser's role)
+    site.login("wang")
+    refused = site.post("/cases/new", {"kind": "forensic_appraisal", "case_name": "x", "people": ["唐志明"]})
+    assert refused.status_code == 400

@@ -53,8 +53,10 @@ def _new_context(request: Request, values: dict[str, Any], errors: list[str]) ->
     kinds = {k: t for k, t in KINDS.items()
              if drafting.writer_role(k) in account.roles
              or any(r in account.roles for r in ("supervisor" if k == "car_survey" else "forensic_supervisor",))}
-    return {"kinds": kinds, "values": values, "errors": errors,
-            "writers": {k: _writers(request, k) for k in kinds}}
+    from generator.forensic.commission import PARTY_ROLE_TITLES
+
+    return {"kinds": kinds, "values": values, "errors": errors, "writers": {k: _writers(request, k) for k in kinds},
+            "party_roles": {r.value: t for r, t in PARTY_ROLE_TITLES.items()}}
 
 
 @page("/cases/new", roles=CREATE_ROLES, name="case_new_form")
@@ -71,7 +73,11 @@ def _notice(kind: str, form: Any) -> dict[str, Any]:
 
     if kind == "forensic_appraisal":
         commission = {"number": text("commission_number"), "purpose": text("purpose"), "background": text("background")}
-        parties = [{"id": "P1", "name": text("party"), "role": "client", "client": True}] if text("party") else []
+        from generator.forensic.commission import PARTY_ROLE_TITLES
+
+        role = text("party_role") if text("party_role") in {r.value for r in PARTY_ROLE_TITLES} else None
+        parties = ([{"id": "P1", "name": text("party"), "client": True} | ({"role": role} if role else {})]
+                   if text("party") else [])
         return {"case_name": text("case_name"), "commission": {k: v for k, v in commission.items() if v},
                 "parties": parties}
     commission = {"commissioning_party": text("commissioning_party"), "subject": text("subject"),
