@@ -95,7 +95,8 @@ def who(context: Any, name: object, username: object = None) -> Markup:
         elif not user:
             user = "、".join(by_person.get(person, []))
     if person and user:
-        return Markup('<bdi class="person">{}</bdi>（<bdi class="username">{}</bdi>）').format(person, user)
+        return Markup('<span class="who-name"><bdi class="person">{}</bdi>（<bdi class="username">{}</bdi>）</span>').format(
+            person, user)
     return Markup('<bdi class="person">{}</bdi>').format(person or user)
 
 
