@@ -19,6 +19,11 @@ from gongu.pipeline import forensic_workspace as fw
 from gongu.web.need_to_know import reads
 from gongu.web.state import web_settings
 
+# What a `forensic_read` event says was opened (gongu/web/need_to_know.log_read), as the read log shows it.
+READ_TITLES = {"case_page": "案件页", "forensic_case_page": "司法鉴定页（未登记案件）", "document_page": "文书页",
+               "document.view": "查看文书 PDF", "document.download": "下载文书 DOCX",
+               "report.pdf": "报告 PDF", "report.docx": "下载报告 DOCX"}
+
 
 def findings(loaded: LoadedCase, request: Request, stage: str) -> dict[str, Any]:
     """`gongu check` for the case at `stage`, grouped by article, with the issued opinion looked for."""
@@ -51,4 +56,5 @@ def sections(request: Request, loaded: LoadedCase) -> dict[str, Any]:
         "documents": fw.document_states(loaded), "limits": limits, "limits_error": limits_error,
         "limits_note": limits_note, "has_draw": fw.draw_record_path(loaded) is not None,
         "reads": reads(request, case.case_id) if supervises(account, fw.FORENSIC) else None,
+        "read_titles": READ_TITLES,
     }

@@ -16,10 +16,10 @@ from urllib.parse import quote, urlencode
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from archive.workspace import cases_by_id, get_case
+from archive.workspace import cases_by_id
 from generator.loading import CaseFileError, LoadedCase
 from generator.rules.registry import severity_title
-from gongu.access.case_access import mask_identifiers, visible_ids
+from gongu.access.case_access import mask_identifiers, visible_case, visible_ids
 from gongu.pipeline import forensic_workspace as fw
 from gongu.pipeline.ledger import COLUMNS, LedgerRow
 from gongu.pipeline.ledger_export import FORMATS
@@ -109,7 +109,8 @@ def case_page(request: Request) -> Response:
     sections beside it (308 there, after the same need-to-know answer as every case page). A folder put
     in the workspace by hand has no workflow: its forensic sections are shown here, alone."""
     case_id = request.path_params["case_id"]
-    if may_see_folder(request, case_id, fw.FORENSIC) and get_case(web_archive(request).catalog, case_id) is not None:
+    row = visible_case(web_archive(request).catalog, request.state.account, case_id)
+    if row is not None and row.kind == fw.FORENSIC:
         return RedirectResponse(f"/cases/{quote(case_id, safe='')}", status_code=308)
     loaded = _load(request)
     if isinstance(loaded, Response):
