@@ -105,12 +105,13 @@ def _no_sideways_scroll(page: Any) -> None:
     assert width <= inner, f"{page.url}: the page is {width} px wide in a {inner} px window"
 
 
-def _both(narrow: Any, wide: Any, url: str, name: str) -> None:
-    """Open `url` at 768 and 1366 px: no sideways scroll at either; a screenshot of each."""
+def _both(narrow: Any, wide: Any, url: str, name: str, *, full_page: bool = False) -> None:
+    """Open `url` at 768 and 1366 px: no sideways scroll at either; a screenshot of each (`full_page`: the
+    whole page, for a case page whose sections run below the first screen)."""
     for page, suffix in ((narrow, "768"), (wide, "1366")):
         page.goto(url)
         _no_sideways_scroll(page)
-        screenshot(page, f"{name}-{suffix}.png", full_page=False)
+        screenshot(page, f"{name}-{suffix}.png", full_page=full_page)
 
 
 def test_case_list_fits_768_and_case_ids_never_wrap(narrow: Any, wide: Any, base_url: str) -> None:
@@ -136,7 +137,7 @@ def test_case_list_fits_768_and_case_ids_never_wrap(narrow: Any, wide: Any, base
 
 def test_survey_case_page_fits_768_and_its_qc_heading_matches_its_rows(narrow: Any, wide: Any,
                                                                         base_url: str) -> None:
-    _both(narrow, wide, f"{base_url}/cases/{UNSIGNED}", "layout-case-survey")
+    _both(narrow, wide, f"{base_url}/cases/{UNSIGNED}", "layout-case-survey", full_page=True)
     page = narrow
     page.goto(f"{base_url}/cases/{UNSIGNED}")
     assert "王志强（wang）" in page.inner_text(".case-meta")
@@ -179,10 +180,10 @@ def test_forensic_case_has_one_page_with_its_documents_limits_and_titles(narrow:
     # the forensic supervisor sees who opened the case: this very account, name and username
     page.reload()
     assert "李主管（boss）" in page.inner_text("#forensic-reads")
-    screenshot(page, "layout-case-forensic-768.png", full_page=False)
+    screenshot(page, "layout-case-forensic-768.png", full_page=True)
     wide.goto(f"{base_url}/cases/MK-2026-0087")
     _no_sideways_scroll(wide)
-    screenshot(wide, "layout-case-forensic-1366.png", full_page=False)
+    screenshot(wide, "layout-case-forensic-1366.png", full_page=True)
     # the opinion is not issued: no 补充出具 button, and a hand-made request is refused with the reason
     assert page.locator("#issue-additional").count() == 0
     token = page.get_attribute("input[name=csrf_token]", "value")
