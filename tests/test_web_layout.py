@@ -6,7 +6,8 @@ QC heading names what its blocking rows stop in the same words. Screenshots of e
 1366 and 768 px (docs/web.md).
 
 One server and one Chromium for the module, from a fresh GONGU_HOME holding 40 survey cases with long
-ids and names and the four forensic examples, uploaded by their handler / appraiser accounts."""
+ids and names, the four forensic examples and one of them with its opinion issued, uploaded by their
+handler / appraiser accounts."""
 
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ NARROW = {"width": 768, "height": 1024}
 SURVEY = [f"SA-GC-20250712-{n:04d}-BIS" for n in range(1, 41)]
 FORENSIC = {"SJ-2026-0318": "forensic-joint-grade10", "MK-2026-0087": "forensic-single-no-disability",
             "JC-2026-0512": "forensic-extension-correction", "CX-2026-0617": "forensic-reappraisal"}
+ISSUED = "MK-2026-0087-I"  # MK with its opinion issued: the documents written after it await 补充出具
 IN_REVIEW = SURVEY[:6]  # waiting for the approver: the review queue has rows
 UNSIGNED = SURVEY[-1]  # a draft with a blocking finding
 
@@ -47,17 +49,24 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
         (folder / "case.json").write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
     for case_id, folder in FORENSIC.items():
         shutil.copytree(EXAMPLES / folder, root / "workspace" / case_id)
+    issued = json.loads((EXAMPLES / FORENSIC["MK-2026-0087"] / "case.json").read_text(encoding="utf-8"))
+    issued["case_id"] = ISSUED
+    issued["issuances"] = [{"number": issued["report"]["number"], "issued_at": "2026-04-20T10:00:00",
+                            "pdf_file": "issued/opinion.pdf", "sealed": True}]
+    shutil.copytree(EXAMPLES / FORENSIC["MK-2026-0087"], root / "workspace" / ISSUED)
+    (root / "workspace" / ISSUED / "case.json").write_text(json.dumps(issued, ensure_ascii=False), encoding="utf-8")
     make_account(root, "wang", {"handler"}, "王志强", PASSWORD)
     make_account(root, "chen", {"appraiser"}, "陈国栋", PASSWORD)
     make_account(root, "zhou", {"appraiser"}, "周敏", PASSWORD)  # on no case: need to know hides them all
     make_account(root, "boss", {"supervisor", "forensic_supervisor", "approver"}, "李主管", PASSWORD)
     register_cases(root, "wang", SURVEY)
-    register_cases(root, "chen", list(FORENSIC))
-    _in_review(root, IN_REVIEW)
+    register_cases(root, "chen", [*FORENSIC, ISSUED])
+    _status(root, IN_REVIEW, "in_review", "approve")
+    _status(root, [ISSUED], "issued", None)
     return root
 
 
-def _in_review(home: Path, case_ids: list[str]) -> None:
+def _status(home: Path, case_ids: list[str], status: str, next_level: str | None) -> None:
     from archive.catalog import Catalog
     from archive.workspace import set_status
 
@@ -65,7 +74,7 @@ def _in_review(home: Path, case_ids: list[str]) -> None:
     try:
         with catalog.write():
             for case_id in case_ids:
-                set_status(catalog, case_id, "in_review", next_level="approve", at="2026-03-02T10:00:00+08:00")
+                set_status(catalog, case_id, status, next_level=next_level, at="2026-03-02T10:00:00+08:00")
     finally:
         catalog.close()
 
@@ -118,13 +127,13 @@ def test_case_list_fits_768_and_case_ids_never_wrap(narrow: Any, wide: Any, base
     _both(narrow, wide, f"{base_url}/cases", "layout-cases")
     narrow.goto(f"{base_url}/cases")
     rows = narrow.locator("#cases tbody tr")
-    assert rows.count() == 44  # 40 survey cases and the four forensic ones, one page of 50
+    assert rows.count() == 45  # 40 survey cases and the five forensic ones, one page of 50
     # each id on one line: its link is one box no taller than a line of text
     boxes = narrow.eval_on_selector_all(
         "#cases td.case-id a",
         "els => els.map(e => [e.getClientRects().length, e.getBoundingClientRect().height,"
         " parseFloat(getComputedStyle(e).fontSize)])")
-    assert len(boxes) == 44
+    assert len(boxes) == 45
     assert all(n == 1 and h < 2 * size for n, h, size in boxes), boxes
     # the columns dropped at this width are still read in the row, under the case name
     first = narrow.locator("#cases tbody tr", has_text=SURVEY[0])
@@ -225,3 +234,14 @@ def test_queues_fit_768(narrow: Any, wide: Any, base_url: str) -> None:
     _both(narrow, wide, f"{base_url}/review?level=approve", "layout-review-queue")
     assert narrow.locator("#queue tbody tr").count() == len(IN_REVIEW)
     assert "王志强（wang）" in narrow.inner_text("#queue")
+
+
+def test_an_issued_opinion_offers_the_additional_issuance_as_a_job(narrow: Any, base_url: str) -> None:
+    narrow.goto(f"{base_url}/forensic/cases/{ISSUED}")
+    assert narrow.url == f"{base_url}/cases/{ISSUED}"
+    # documents written after the opinion await issuance: the approver's button, queued as a job
+    narrow.click("#issue-additional")
+    narrow.wait_for_load_state()
+    assert "/jobs/" in narrow.url
+    assert "补充出具文书（鉴定）" in narrow.inner_text("main")
+    assert "李主管（boss）" in narrow.inner_text("main")  # who started it

@@ -189,8 +189,11 @@ def draw_page(request: Request) -> Response:
         return loaded
     view = fw.draw_view(loaded)
     checked = request.query_params.get("checked") == "1"
+    from generator.forensic.commission import MATTER_KIND_TITLES
+
     return render(request, "forensic/draw.html", {"case": loaded.case, "view": view, "checked": checked,
-                                                   "logged": request.query_params.get("logged", "")})
+                                                   "logged": request.query_params.get("logged", ""),
+                                                   "matter_titles": MATTER_KIND_TITLES})
 
 
 @page(PREFIX + "/cases/{case_id}/draw/verify", methods=("POST",), roles=FORENSIC_ROLES,
