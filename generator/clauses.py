@@ -23,9 +23,9 @@ def _article(n: str) -> str:
 
 
 def _articles(spec: str) -> str | None:
-    """"13" → 第十三条; "13, 28" → 第十三条、第二十八条; "20–21" → 第二十条至第二十一条."""
+    """"13" → 第十三条; "13, 28" or "16/28" → 第十三条、第二十八条; "20–21" → 第二十条至第二十一条."""
     parts = []
-    for piece in re.split(r"\s*[,，、]\s*", spec.strip()):
+    for piece in re.split(r"\s*[,，、/]\s*", spec.strip()):
         span = _RANGE.match(piece)
         if span:
             parts.append(f"{_article(span[1])}至{_article(span[2])}")
@@ -48,7 +48,7 @@ def _one(code: str) -> str:
 
 def clause_label(code: object) -> str:
     """The title of a stored clause code, for display; a code it does not know is returned unchanged.
-    Several codes joined by 「；」 are each named: "Sichuan 二(三)；通则 Art 15" →
+    Several codes joined by 「；」 (or ";") are each named: "Sichuan 二(三)；通则 Art 15" →
     "川司鉴协〔2022〕7号 二(三)；《司法鉴定程序通则》第十五条"."""
     text = "" if code is None else str(code)
-    return "；".join(_one(part) for part in text.split("；"))
+    return "；".join(_one(part) for part in re.split(r"\s*[；;]\s*", text))

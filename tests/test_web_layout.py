@@ -183,7 +183,7 @@ def test_forensic_case_has_one_page_with_its_documents_limits_and_titles(narrow:
     tabs = page.inner_text("#case-tabs")
     assert "文书" in tabs and "鉴定时限" in tabs and "审核记录" in tabs
     # clause codes as the documents' titles: 通则 Art 13 is the acceptance limit's article
-    text = page.inner_text("main")
+    text = page.evaluate("document.querySelector('main').textContent")  # hidden columns too (依据 at 768 px)
     assert "《司法鉴定程序通则》第十三条" in limits and "《司法鉴定程序通则》第二十八条" in limits
     assert "通则 Art" not in text and "Sichuan" not in text
     # the forensic supervisor sees who opened the case: this very account, name and username
