@@ -52,3 +52,13 @@ def clause_label(code: object) -> str:
     "川司鉴协〔2022〕7号 二(三)；《司法鉴定程序通则》第十五条"."""
     text = "" if code is None else str(code)
     return "；".join(_one(part) for part in re.split(r"\s*[；;]\s*", text))
+
+
+_CODE_IN_TEXT = re.compile(r"通则 Arts? \d+(?:\s*[–—-]\s*\d+)?(?:\s*[,/]\s*\d+(?:\s*[–—-]\s*\d+)?)*"
+                           r"|Sichuan [一二三四五六七八九十]+(?:\([一二三四五六七八九十]+\))*")
+
+
+def clauses_in(text: object) -> str:
+    """A message that cites clauses by code (a refusal's "[通则 Art 35] …", a job's failure) with each code
+    named as clause_label names it."""
+    return _CODE_IN_TEXT.sub(lambda m: clause_label(m[0]), "" if text is None else str(text))

@@ -212,6 +212,11 @@ def test_sichuan_clauses_carry_the_opinions_document_number(narrow: Any, base_ur
     assert clause_label("通则 Art 20–21") == "《司法鉴定程序通则》第二十条至第二十一条"
     assert clause_label("通则 Art 32；Sichuan 二(四)") == "《司法鉴定程序通则》第三十二条；川司鉴协〔2022〕7号 二(四)"
     assert clause_label("5.3.1") == "5.3.1"  # the CAR code's clause numbers are what a handler reads
+    from generator.clauses import clauses_in
+
+    # a refusal as the workspace words it, the codes inside named the same way
+    assert clauses_in("[通则 Art 35] 复核人不得为鉴定人；[9.2] 签名不足") == (
+        "[《司法鉴定程序通则》第三十五条] 复核人不得为鉴定人；[9.2] 签名不足")
 
 
 def test_forensic_redirect_keeps_need_to_know(browser: Any, base_url: str) -> None:  # noqa: F811

@@ -17,7 +17,7 @@ from starlette.responses import HTMLResponse
 from archive.accounts import ROLES
 from archive.catalog import EVENT_KINDS
 from archive.holds import HOLD_KINDS
-from generator.clauses import clause_label
+from generator.clauses import clause_label, clauses_in
 from generator.types import SHANGHAI
 from gongu.web.endpoints import ENDPOINTS, SAFE_METHODS
 
@@ -110,6 +110,7 @@ def _environment() -> Environment:
     env.filters["bdi"] = bdi
     env.filters["shown_controls"] = shown_controls
     env.filters["clause"] = clause_label  # stored codes stay codes; every page shows the document's title
+    env.filters["clauses_in"] = clauses_in  # the same inside a message that cites them
     env.filters["hold_kind"] = lambda kind: HOLD_KINDS.get(str(kind), str(kind))
     env.filters["event_kind"] = lambda kind: EVENT_KINDS.get(str(kind), str(kind)).split("（")[0]
     return env
