@@ -23,7 +23,7 @@ from generator.review import LEVELS, level_titles, review_state
 from generator.rules.registry import severity_title
 from gongu.access.case_access import mask_identifiers
 from gongu.pipeline import workspace
-from gongu.web import trail
+from gongu.web import forensic_view, trail
 from gongu.web.access import page
 from gongu.web.case_links import links_for
 from gongu.web.need_to_know import log_read, not_found, require_case, visible
@@ -155,8 +155,6 @@ def case_context(request: Request, case_id: str) -> dict[str, Any] | None:
     shown = "archive" if stage == "archive" else "issue" if row.status == "in_review" else "review"
     forensic = is_forensic(case)
     if forensic:  # the forensic sections beside the workflow: one case page per case
-        from gongu.web import forensic_view
-
         context["forensic"] = forensic_view.sections(request, loaded)
         context["may_issue_additional"] = forensic_view.may_issue_additional(request, loaded, row.status)
     context.update({
