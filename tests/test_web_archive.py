@@ -68,6 +68,12 @@ def test_an_archivist_searches_opens_the_package_and_downloads_a_copy_that_verif
     marks = page.eval_on_selector_all(".snippet mark", "els => els.map(e => e.textContent)")
     assert marks and all(m in "边坡坍塌" for m in marks), marks  # the matched words, highlighted
     screenshot(page, "archive-search.png")
+    # at 768 px the results and the form fit: nothing scrolls sideways
+    page.set_viewport_size({"width": 768, "height": 1024})
+    width, inner = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    assert width <= inner, (width, inner)
+    screenshot(page, "layout-archive-search-768.png", full_page=False)
+    page.set_viewport_size({"width": 1366, "height": 768})
 
     page.click(".hit a.case-link")
     page.wait_for_load_state()
@@ -123,6 +129,9 @@ def test_disposal_needs_two_accounts_and_no_hold(home: Path, base_url: str, page
     page.click("#hold-form button[type=submit]")
     page.wait_for_load_state()
     assert "已冻结" in page.inner_text("main")
+    # the kind in words (the stored code is "litigation"), the archivist by name with the account beside it
+    held = page.inner_text("#holds ul")
+    assert held.startswith("诉讼：被保险人起诉") and "litigation" not in held and "档案员甲（jia）" in held
     assert page.query_selector("#propose") is None
     assert "冻结" in page.inner_text("#disposal .blockers")
     # a proposal posted past the page (as a hand-made request would) is refused by the archive's own rule

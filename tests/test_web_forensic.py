@@ -1,5 +1,5 @@
-"""End to end in a real browser (Playwright on Debian's Chromium): an appraiser opens a forensic case,
-sees its documents and opens one inline, verifies and logs the draw, opens the work ledger, filters it
+"""End to end in a real browser (Playwright on Debian's Chromium): an appraiser opens a forensic case
+(its one case page), sees its documents and opens one inline, verifies and logs the draw, opens the work ledger, filters it
 and downloads the export, which is read back with openpyxl. One server and one browser for the module,
 from a fresh GONGU_HOME holding the four forensic examples in the workspace store's layout
 (GONGU_HOME/workspace/<case_id>/). Expected cells are read off the example case files or worked out by
@@ -69,6 +69,7 @@ def test_appraiser_opens_a_case_its_documents_and_one_inline(page: Any, base_url
     assert page.locator("#forensic-cases tbody tr").count() == 4
     page.click("text=MK-2026-0087")
     page.wait_for_selector("#forensic-documents")
+    assert page.url == f"{base_url}/cases/MK-2026-0087"  # one case page: the documents beside the workflow
     rows = page.locator("#forensic-documents tbody tr.needed")
     titles = [rows.nth(i).locator("td").first.inner_text() for i in range(rows.count())]
     # A single commission (Sichuan 二(二)): the risk notice and the witness notice are among its documents.

@@ -6,6 +6,7 @@ discrepancies listed), and a case of another kind (not listed, not found)."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -152,3 +153,17 @@ def test_list_shows_each_cases_review_status_from_the_workspace(client: TestClie
     assert '<a href="/cases/SJ-2026-0318">审核中（待复核）</a>' in rows["SJ-2026-0318"]
     # copied into the folder by hand, never uploaded through the workspace: no status to show
     assert "未登记" in rows["CX-2026-0617"] and 'href="/cases/CX-2026-0617"' not in rows["CX-2026-0617"]
+
+
+def test_one_case_page_the_forensic_address_leads_there_once_the_case_is_in_the_workflow(client: TestClient) -> None:
+    # SJ has a workspace row (the test above): its forensic address answers 308 to the case page
+    r = client.get("/forensic/cases/SJ-2026-0318", follow_redirects=False)
+    assert r.status_code == 308 and r.headers["location"] == "/cases/SJ-2026-0318"
+    page = client.get("/cases/SJ-2026-0318")
+    assert page.status_code == 200 and 'id="forensic-documents"' in page.text and 'id="forensic-limits"' in page.text
+    # CX was put in the folder by hand: no workflow, its forensic sections shown alone, clauses by title
+    r = client.get("/forensic/cases/CX-2026-0617", follow_redirects=False)
+    assert r.status_code == 200 and 'id="unregistered"' in r.text
+    shown = re.sub(r"<[^>]*>", "", r.text)  # what a reader sees; the codes stay as data (data-code="…")
+    assert "《司法鉴定程序通则》第十三条" in shown and "通则 Art" not in shown and "Sichuan" not in shown
+    assert 'data-code="Sichuan 二(三)">川司鉴协〔2022〕7号 二(三)<' in r.text  # a changed draw record

@@ -51,6 +51,15 @@ RULE_MODULES = (commission, survey, liability, loss, photos, report, review_rule
                 forensic_appraisers)
 
 SEVERITY_TITLES = {"blocking": "阻止出具", "warning": "提示"}
+# What a blocking finding stops at each stage: a draft is not submitted for review (review stage), a
+# reviewed case is not issued, an issued one is not archived (10.1). A page heading its findings and
+# labelling each row uses the same words.
+BLOCKING_TITLES: dict[str, str] = {"review": "阻止提交", "issue": "阻止出具", "archive": "阻止归档"}
+
+
+def severity_title(severity: str, stage: str = "issue") -> str:
+    """「阻止提交 / 阻止出具 / 阻止归档」 for a blocking finding at `stage`, 「提示」 for a warning."""
+    return BLOCKING_TITLES[stage] if severity == "blocking" else SEVERITY_TITLES[severity]
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from starlette.responses import RedirectResponse, Response
 
 from archive import package
 from archive.disposal import DisposalRefused, approve, eligibility, execute, propose
+from archive.holds import HOLD_KINDS as _HOLD_KINDS
 from archive.holds import place_hold, release_hold
 from archive.names import inside
 from archive.retrieval import get
@@ -39,7 +40,7 @@ from index.query import KIND_TITLES, QueryError, SearchResults
 
 VIEWERS = {"archivist"}  # archivists see and act on archived packages; admin sees no case content
 ACTORS = {"archivist"}
-HOLD_KINDS = {"dispute": "委托人争议", "litigation": "诉讼", "regulator": "监管"}
+HOLD_KINDS = _HOLD_KINDS  # the archive's own titles, as every page shows them
 PAGE_SIZE = 10
 
 _MARK = re.compile(r"(</?mark>)")

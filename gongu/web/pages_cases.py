@@ -20,9 +20,10 @@ from archive.workspace import STATUSES, WorkspaceCase, comments, get_case, list_
 from generator.kinds import is_forensic
 from generator.loading import CaseFileError, LoadedCase
 from generator.review import LEVELS, level_titles, review_state
+from generator.rules.registry import severity_title
 from gongu.access.case_access import mask_identifiers
 from gongu.pipeline import workspace
-from gongu.web import trail
+from gongu.web import forensic_view, trail
 from gongu.web.access import page
 from gongu.web.case_links import links_for
 from gongu.web.need_to_know import log_read, not_found, require_case, visible
@@ -143,34 +144,17 @@ def placement_notes(placement: workspace.Placement) -> list[tuple[str, str]]:
 
 
 def _adjustment(loaded: LoadedCase) -> dict[str, Any]:
-    """What `gongu adjust` shows (gongu/pipeline/adjust_view.py rows): the 理算 steps, or a forensic case's time limits."""
-    from gongu.pipeline.adjust_view import adjustment_rows, time_limits_rows
+    """What `gongu adjust` shows for a survey case (gongu/pipeline/adjust_view.py rows): the 理算 steps. A
+    forensic case's time limits are among its forensic sections (gongu/web/forensic_view.py)."""
+    from gongu.pipeline.adjust_view import adjustment_rows
 
     case = loaded.case
-    if is_forensic(case):
-        from generator.forensic.holiday_calendar import CalendarFileError
-        from generator.forensic.workdays import CalendarNotCovered, calendar_note, time_limits
-
-        try:
-            limits = time_limits(case)  # type: ignore[arg-type]
-        except (CalendarNotCovered, CalendarFileError) as exc:
-            return {"title": "鉴定时限", "headers": [], "rows": [], "error": f"鉴定时限（$.timeline）：{exc}"}
-        return {"title": "鉴定时限（工作日，按法定节假日及调休）", "headers": ["条款", "项目", "计算", "结果"],
-                "rows": time_limits_rows(case, limits), "note": calendar_note(limits)}  # type: ignore[arg-type]
     from generator.adjust import adjust
     from generator.amounts import format_amount, rmb_uppercase
 
     result = adjust(case)  # type: ignore[arg-type]
     return {"title": "理算过程", "headers": ["条款", "步骤", "公式", "输入", "结果"], "rows": adjustment_rows(result),
             "total": f"{format_amount(result.total_payable)} 元（{rmb_uppercase(result.total_payable)}）"}
-
-
-def _documents(loaded: LoadedCase) -> list[str]:
-    if not is_forensic(loaded.case):
-        return []
-    from generator.forensic.documents import build_documents
-
-    return [d.title + ("（主文书）" if d.primary else "") for d in build_documents(loaded.case)]  # type: ignore[arg-type]
 
 
 def case_context(request: Request, case_id: str) -> dict[str, Any] | None:
@@ -197,9 +181,16 @@ def case_context(request: Request, case_id: str) -> dict[str, Any] | None:
     titles = level_titles(case)
     state = review_state(case)
     stage = "archive" if row.status in ("issued", "archived") else "review"
+    # What a blocking finding stops now: the submission of a draft, the issue of a case in review, the archiving.
+    shown = "archive" if stage == "archive" else "issue" if row.status == "in_review" else "review"
+    forensic = is_forensic(case)
+    if forensic:  # the forensic sections beside the workflow: one case page per case
+        context["forensic"] = forensic_view.sections(request, loaded)
+        context["may_issue_additional"] = forensic_view.may_issue_additional(request, loaded, row.status)
     context.update({
-        "case": case, "adjustment": _adjustment(loaded), "qc": workspace.quality_review(loaded, stage),
-        "stage": stage, "documents": _documents(loaded), "links": links_for(case.kind, account.roles),
+        "case": case, "adjustment": None if forensic else _adjustment(loaded), "stage": stage, "qc_stage": shown,
+        "qc": forensic_view.findings(loaded, request, stage) if forensic else workspace.quality_review(loaded, stage),
+        "severity_title": severity_title, "links": links_for(case.kind, account.roles),
         "reviews": [{"level": titles[r.level], "reviewer": r.reviewer, "decision": r.decision.value,
                      "at": r.at.isoformat(timespec="seconds"), "comment": r.comment or ""} for r in case.reviews],
         "level_titles": {lv.value: titles[lv] for lv in LEVELS},

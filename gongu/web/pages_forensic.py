@@ -18,15 +18,16 @@ from starlette.responses import RedirectResponse, Response
 
 from archive.workspace import cases_by_id
 from generator.loading import CaseFileError, LoadedCase
-from gongu.access.case_access import mask_identifiers, supervises, visible_ids
+from generator.rules.registry import severity_title
+from gongu.access.case_access import mask_identifiers, visible_case, visible_ids
 from gongu.pipeline import forensic_workspace as fw
 from gongu.pipeline.ledger import COLUMNS, LedgerRow
 from gongu.pipeline.ledger_export import FORMATS
 from gongu.pipeline.ledger_sources import LedgerSourceError
-from gongu.web import trail
+from gongu.web import forensic_view, trail
 from gongu.web.access import page
 from gongu.web.case_links import CaseLink, register
-from gongu.web.need_to_know import log_read, may_see_folder, reads
+from gongu.web.need_to_know import log_read, may_see_folder
 from gongu.web.render import render
 from gongu.web.state import now, web_archive, web_settings
 
@@ -38,8 +39,9 @@ LEDGER_FILTERS = {"source": "来源", "commission_kind": "委托方式", "select
                   "completion_in_time": "按期完成"}
 
 
-# The links the generic case page shows for a forensic case: (title, path with {case_id}).
-CASE_LINKS = (("司法鉴定文书、时限与审核", PREFIX + "/cases/{case_id}"), ("随机抽取鉴定机构", PREFIX + "/cases/{case_id}/draw"))
+# The links the case page shows for a forensic case: (title, path with {case_id}). Its documents, time
+# limits and findings are sections of the case page itself (gongu/web/forensic_view.py).
+CASE_LINKS = (("随机抽取鉴定机构", PREFIX + "/cases/{case_id}/draw"),)
 
 
 def case_links(case_id: str) -> list[tuple[str, str]]:
@@ -103,23 +105,21 @@ def cases_page(request: Request) -> Response:
 
 @page(PREFIX + "/cases/{case_id}", methods=("GET",), roles=FORENSIC_ROLES, name="forensic_case")
 def case_page(request: Request) -> Response:
+    """One case page per case: a case in the workspace's workflow is shown at /cases/<id> with these
+    sections beside it (308 there, after the same need-to-know answer as every case page). A folder put
+    in the workspace by hand has no workflow: its forensic sections are shown here, alone."""
+    case_id = request.path_params["case_id"]
+    row = visible_case(web_archive(request).catalog, request.state.account, case_id)
+    if row is not None and row.kind == fw.FORENSIC:
+        return RedirectResponse(f"/cases/{quote(case_id, safe='')}", status_code=308)
     loaded = _load(request)
     if isinstance(loaded, Response):
         return loaded
-    case = loaded.case
-    limits, limits_error, limits_note = fw.time_limit_table(case)  # type: ignore[arg-type]
-    groups = fw.findings_by_clause(loaded, settings=web_settings(request))  # issued opinion too (通则 Art 41)
-    blocking = sum(1 for g in groups for f in g.findings if f.blocking)
-    log_read(request, case, "forensic_case_page")
-    account = request.state.account
-    return render(request, "forensic/case.html", {
-        "reads": reads(request, case.case_id) if supervises(account, fw.FORENSIC) else None,
-        "case": case, "documents": fw.document_states(loaded), "limits": limits, "limits_error": limits_error,
-        "limits_note": limits_note,
-        "groups": groups, "severity_title": fw.severity_title,
-        "blocking": blocking, "hints": sum(len(g.findings) for g in groups) - blocking,
-        "has_draw": fw.draw_record_path(loaded) is not None,
-    })
+    log_read(request, loaded.case, "forensic_case_page")
+    context: dict[str, Any] = {"case": loaded.case, **forensic_view.sections(request, loaded),
+                               "qc": forensic_view.findings(loaded, request, "issue"), "qc_stage": "issue",
+                               "severity_title": severity_title}
+    return render(request, "forensic/case.html", context)
 
 
 def _rendered(request: Request, loaded: LoadedCase, key: str) -> fw.RenderedFiles | Response:
@@ -189,8 +189,11 @@ def draw_page(request: Request) -> Response:
         return loaded
     view = fw.draw_view(loaded)
     checked = request.query_params.get("checked") == "1"
+    from generator.forensic.commission import MATTER_KIND_TITLES
+
     return render(request, "forensic/draw.html", {"case": loaded.case, "view": view, "checked": checked,
-                                                   "logged": request.query_params.get("logged", "")})
+                                                   "logged": request.query_params.get("logged", ""),
+                                                   "matter_titles": MATTER_KIND_TITLES})
 
 
 @page(PREFIX + "/cases/{case_id}/draw/verify", methods=("POST",), roles=FORENSIC_ROLES,

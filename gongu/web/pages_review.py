@@ -140,6 +140,42 @@ def issue(request: Request) -> Response:
     return to_job(job)
 
 
+@page("/cases/{case_id}/issue-additional", methods=("POST",), roles={"approver"}, name="case_issue_additional")
+def issue_additional(request: Request) -> Response:
+    """「补充出具文书」 of a forensic case (`gongu issue --additional`): the documents written after the
+    opinion (补充意见书, 异议登记表, 专家意见 …) rendered, sealed and recorded under the same number, as an
+    "issue_additional" job answered 303 to its page; the job lists every reason it refuses."""
+    from pathlib import Path
+
+    from generator.loading import CaseFileError
+    from gongu.jobs.api import JobBusy, enqueue
+    from gongu.web.forensic_view import additional_pending
+    from gongu.web.job_view import active_job
+    from gongu.web.pages_jobs import to_job
+
+    case_id = request.path_params["case_id"]
+    if not isinstance(found := require_case(request, case_id), WorkspaceCase):
+        return found
+    account = request.state.account
+    archive_ = web_archive(request)
+    if (running := active_job(archive_.catalog, case_id)) is not None:
+        return to_job(running)
+    try:
+        loaded = workspace.load(_home(request), case_id)
+    except CaseFileError as exc:
+        return case_page_with_errors(request, case_id, [f"{p.path} {p.title}：{p.message}" for p in exc.problems])
+    if found.kind != "forensic_appraisal" or not additional_pending(loaded):
+        return case_page_with_errors(request, case_id, ["没有待补充出具的文书：意见书尚未出具，或其后的文书均已出具"])
+    params = {"case_file": str(Path(loaded.source).resolve()), "output": None, "templates": None}
+    try:
+        job = enqueue(archive_.catalog, "issue_additional", params, by=account.username, person=account.person,
+                      case_id=case_id, now=archive_.now())
+    except JobBusy as exc:
+        return to_job(exc.existing)
+    trail.record(request, "case_issue_additional", case_id=case_id, report_number=found.report_number, job=job.id)
+    return to_job(job)
+
+
 @page("/cases/{case_id}/archive", methods=("POST",), roles={"approver"}, name="case_archive")
 def archive(request: Request) -> Response:
     case_id = request.path_params["case_id"]

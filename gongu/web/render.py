@@ -4,6 +4,7 @@ a case name is shown as text), plus what every page needs — account, CSRF toke
 from __future__ import annotations
 
 import secrets
+from collections import defaultdict
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,9 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from archive.accounts import ROLES
+from archive.catalog import EVENT_KINDS
+from archive.holds import HOLD_KINDS
+from generator.clauses import clause_label, clauses_in
 from generator.types import SHANGHAI
 from gongu.web.endpoints import ENDPOINTS, SAFE_METHODS
 
@@ -56,14 +60,59 @@ def shown_controls(value: object) -> str:
     return text.translate(_BIDI_CONTROLS)
 
 
+def _names(request: Request) -> tuple[dict[str, str], dict[str, list[str]]]:
+    """username → person and person → usernames of every account, read once per request."""
+    cached = getattr(request.state, "account_names", None)
+    if cached is None:
+        from sqlalchemy import select
+
+        from archive.accounts import accounts_table
+        from gongu.web.state import web_archive
+
+        t = accounts_table
+        rows = web_archive(request).catalog._rows(select(t.c.username, t.c.person).order_by(t.c.username))
+        people: dict[str, list[str]] = defaultdict(list)
+        for r in rows:
+            people[r["person"]].append(r["username"])
+        cached = ({r["username"]: r["person"] for r in rows}, dict(people))
+        request.state.account_names = cached
+    return cached
+
+
+@pass_context
+def who(context: Any, name: object, username: object = None) -> Markup:
+    """A person acting through an account, the same way on every page: 「姓名（username）」. Given one of
+    the two (archive events keep the name, the trail the username), the other is looked up among the
+    accounts; a name no account carries (a reviewer named in a case file) is shown alone."""
+    person, user = str(name or "").strip(), str(username or "").strip()
+    request = context.get("request")
+    if request is not None and (not person or not user) and "（" not in person:
+        by_user, by_person = _names(request)
+        if not person and user:
+            person = by_user.get(user, "")
+        elif person in by_user and person not in by_person:  # one value given, and it is a username
+            person, user = by_user[person], person
+        elif not user:
+            user = "、".join(by_person.get(person, []))
+    if person and user:
+        return Markup('<span class="who-name"><bdi class="person">{}</bdi>（<bdi class="username">{}</bdi>）</span>').format(
+            person, user)
+    return Markup('<bdi class="person">{}</bdi>').format(person or user)
+
+
 def _environment() -> Environment:
     # autoescape=True for every template, whatever its extension: no page may opt out by file name.
     env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=True, trim_blocks=True, lstrip_blocks=True)
     env.globals["csrf_field"] = _csrf_field
     env.globals["ROLES"] = ROLES
+    env.globals["who"] = who
     env.filters["beijing_time"] = beijing_time
     env.filters["bdi"] = bdi
     env.filters["shown_controls"] = shown_controls
+    env.filters["clause"] = clause_label  # stored codes stay codes; every page shows the document's title
+    env.filters["clauses_in"] = clauses_in  # the same inside a message that cites them
+    env.filters["hold_kind"] = lambda kind: HOLD_KINDS.get(str(kind), str(kind))
+    env.filters["event_kind"] = lambda kind: EVENT_KINDS.get(str(kind), str(kind)).split("（")[0]
     return env
 
 
