@@ -177,6 +177,34 @@ def add_files(catalog: Catalog, home: Path, case_id: str, files: dict[str, bytes
         raise
 
 
+def reopen_for_reissue(catalog: Catalog, home: Path, case_id: str, reason: str, *, account: Actor,
+                       now: datetime) -> int:
+    """An issued (or archived) case made a draft again to be corrected and reissued, as `gongu issue --reissue`
+    does: its report, reviews and issuances stay on record; the reason is kept in $.report.reissue_reason; the
+    next issue, after a new three-level review, is the report under the next R number superseding this one."""
+    from dataclasses import replace
+
+    from gongu.pipeline.workspace import not_held
+
+    row = get_case(catalog, case_id)
+    if row is None:
+        raise WorkspaceRefused([f"工作台中没有案件 {case_id}"])
+    if row.status not in ("issued", "archived"):
+        raise WorkspaceRefused([f"案件状态为「{row.status_title}」，只有已出具或已归档的案件可以重新出具"])
+    not_held(catalog, case_id)
+    data = read_data(home, case_id)
+    draft = replace(row, status="draft", next_level=None)
+    refusal = edit_refusal(draft, account, named_people(data))
+    if refusal:
+        raise WorkspaceRefused([refusal])
+    if not reason.strip():
+        raise WorkspaceRefused(["重新出具须说明原因"])
+    new = dict(data)
+    new["report"] = {**(data.get("report") or {}), "reissue_reason": reason.strip()[:2000]}
+    return _store(catalog, home, draft, new, account=account, at=now.isoformat(timespec="seconds"),
+                  section_key="reissue", action="saved", paths=changed_paths(data, new), now=now)
+
+
 def folder_zip(home: Path, case_id: str) -> bytes:
     """The case folder as `gongu` commands take it: case.json and every file under the folder (photos,
     scans), in one top folder named by the case id; hidden files left out (issued reports live elsewhere)."""

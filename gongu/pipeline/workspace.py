@@ -282,11 +282,21 @@ def report_number_problems(catalog: Catalog, home: Path, loaded: LoadedCase) -> 
     from generator.render_safety import RenderError
     from gongu.pipeline.report_numbers import number_problems
 
+    if pending_reissue(loaded.case):  # the number it will be issued under is the next R number
+        from generator.issuance import reissue_number
+
+        return number_problems(catalog, home, loaded.case.case_id, reissue_number(loaded.case), stem=None)
     try:
         stem: str | None = report_file_stem(loaded)
     except RenderError:
         stem = None  # a number unusable as a file name: the renderer says so at issue
     return number_problems(catalog, home, loaded.case.case_id, loaded.case.report.number, stem=stem)
+
+
+def pending_reissue(case: Case) -> bool:
+    """The case file's report number was issued already: the case was reopened after issue, and its next
+    issue is a reissue (R1, R2 …, superseding that report) with the reason recorded when it was reopened."""
+    return bool(case.issuances) and case.report.number in {i.number for i in case.issuances}
 
 
 def _carry_over(home: Path, existing: WorkspaceCase | None, data: dict[str, Any],
@@ -354,6 +364,9 @@ def quality_review(loaded: LoadedCase, stage: str = "review") -> QualityReview:
 
 def _next_level(case: Case) -> str | None:
     missing = review_state(case).missing
+    if pending_reissue(case) and not any(r.at > case.issuances[-1].issued_at for r in case.reviews):
+        # a reissue is reviewed anew at every level (9.3): the round before the issue does not carry over
+        missing = review_state(case.model_copy(update={"reviews": []})).missing
     return missing[0].value if missing else None
 
 
@@ -525,9 +538,15 @@ def issue_and_archive(catalog: Catalog, home: Path, case_id: str, *, account: Ac
             raise WorkspaceRefused([f"{p.path} {p.title}：{p.message}" for p in exc.problems]) from None
         if reasons := unconfirmed_signers(catalog, row, loaded) + report_number_problems(catalog, home, loaded):
             raise WorkspaceRefused(reasons)
+        reason = None
+        if pending_reissue(loaded.case):
+            reason = loaded.case.report.reissue_reason
+            if not reason:
+                raise WorkspaceRefused(["重新出具须说明原因（$.report.reissue_reason）"])
         try:
             signer = configured_signer(settings)
-            result = issue_case(loaded, signer=signer, settings=settings, **stepped_renderers(progress))
+            result = issue_case(loaded, signer=signer, settings=settings, reissue_reason=reason,
+                                **stepped_renderers(progress))
         except IssueRefused as exc:
             raise WorkspaceRefused(exc.reasons) from None
         except (RenderError, IssueFileExists, SealError, GonguError, CaseFileError, OSError) as exc:

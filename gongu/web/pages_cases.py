@@ -171,6 +171,8 @@ def case_context(request: Request, case_id: str) -> dict[str, Any] | None:
     from gongu.pipeline.drafting import edit_refusal
 
     context["may_edit"] = edit_refusal(row, account, case_people(catalog, case_id)) is None
+    context["may_reissue"] = row.status in ("issued", "archived") and edit_refusal(
+        replace(row, status="draft"), account, case_people(catalog, case_id)) is None
     try:
         loaded = workspace.load(home, case_id)
     except CaseFileError as exc:

@@ -437,3 +437,25 @@ def sheet_import(request: Request) -> Response:
     context = _section_context(request, row, sec, data, drafting.problems_of(data),
                                base=drafting.digest(data, sec.keys), errors=[f"{title}未导入，本案未作任何改动：", *problems])
     return render(request, "draft_section.html", context, status=400)
+
+
+@page("/cases/{case_id}/reissue", methods=("POST",), roles=CASE_ROLES, name="case_reissue")
+def reissue(request: Request) -> Response:
+    """「更正并重新出具」: the issued case becomes a draft again, to be corrected, reviewed at every level and
+    issued under the next R number (the first report stays on record and in the archive)."""
+    from gongu.web.pages_cases import case_page_with_errors
+
+    row = require_case(request, request.path_params["case_id"])
+    if not isinstance(row, WorkspaceCase):
+        return row
+    reason = str(request.state.form.get("reason", "")).strip()[:2000]
+    try:
+        version = draft_saving.reopen_for_reissue(web_archive(request).catalog, web_settings(request).home,
+                                                  row.case_id, reason, account=request.state.account,
+                                                  now=now(request))
+    except workspace.WorkspaceRefused as exc:
+        return case_page_with_errors(request, row.case_id, ["未能重新出具：", *exc.reasons])
+    trail.record(request, "case_reissue_start", case_id=row.case_id, report_number=row.report_number, reason=reason,
+                 version=version)
+    flash(request, "案件已转为草稿：请更正后提交审核，三级审核后以新编号（R 后缀）重新出具。")
+    return RedirectResponse(f"/cases/{quote(row.case_id)}/edit", status_code=303)
