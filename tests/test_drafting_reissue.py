@@ -50,6 +50,7 @@ def test_an_issued_case_is_corrected_reviewed_again_and_reissued_under_r1(world:
     settings = load_settings(world.home)
     number = f"{BASE['report']['number']}-RE"
     catalog = world.catalog()
+    _START.clear()
     try:
         first = issue_and_archive(catalog, world.home, CASE, account=a["liu"], now=_at(0), settings=settings)
         assert first.archived and first.number == number
@@ -90,14 +91,16 @@ def test_an_issued_case_is_corrected_reviewed_again_and_reissued_under_r1(world:
         catalog.close()
 
 
+_START: list[datetime] = []
+
+
 def _now(minutes: int) -> datetime:
-    """Minutes after the moment the test runs: the issue records the real clock's time, the steps after it
-    must come later."""
-    return _START + timedelta(minutes=minutes)
+    """Minutes after the test began: the issue records the real clock's time, so the steps after it are
+    dated from the moment the test runs (not when the module was collected)."""
+    if not _START:
+        _START.append(datetime.now(SHANGHAI) + timedelta(minutes=1))
+    return _START[0] + timedelta(minutes=minutes)
 
 
 def _at(minutes: int) -> str:
     return _now(minutes).isoformat(timespec="seconds")
-
-
-_START = datetime.now(SHANGHAI) + timedelta(minutes=1)

@@ -18,7 +18,9 @@ from starlette.responses import RedirectResponse, Response
 
 from archive.workspace import WorkspaceCase
 from archive.workspace_versions import versions
+from generator.forensic.commission import PARTY_ROLE_TITLES
 from generator.problems import Problem
+from gongu.access.case_access import supervises
 from gongu.pipeline import draft_saving, drafting, workspace
 from gongu.web import trail
 from gongu.web.access import page
@@ -50,11 +52,7 @@ def _writers(request: Request, kind: str) -> list[tuple[str, str]]:
 
 def _new_context(request: Request, values: dict[str, Any], errors: list[str]) -> dict[str, Any]:
     account = request.state.account
-    kinds = {k: t for k, t in KINDS.items()
-             if drafting.writer_role(k) in account.roles
-             or any(r in account.roles for r in ("supervisor" if k == "car_survey" else "forensic_supervisor",))}
-    from generator.forensic.commission import PARTY_ROLE_TITLES
-
+    kinds = {k: t for k, t in KINDS.items() if drafting.writer_role(k) in account.roles or supervises(account, k)}
     return {"kinds": kinds, "values": values, "errors": errors, "writers": {k: _writers(request, k) for k in kinds},
             "party_roles": {r.value: t for r, t in PARTY_ROLE_TITLES.items()}}
 
@@ -73,8 +71,6 @@ def _notice(kind: str, form: Any) -> dict[str, Any]:
 
     if kind == "forensic_appraisal":
         commission = {"number": text("commission_number"), "purpose": text("purpose"), "background": text("background")}
-        from generator.forensic.commission import PARTY_ROLE_TITLES
-
         role = text("party_role") if text("party_role") in {r.value for r in PARTY_ROLE_TITLES} else None
         parties = ([{"id": "P1", "name": text("party"), "client": True} | ({"role": role} if role else {})]
                    if text("party") else [])
