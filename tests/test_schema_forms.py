@@ -141,7 +141,7 @@ def test_inputs_by_kind_and_timestamps_keep_their_seconds() -> None:
     page = Page(str(section_fields("car_survey", ("policy", "assigned_at", "statutory", "attachments"), data, [])))
     controls = {a["name"]: (tag, a) for tag, a in page.controls if a.get("name") and a["name"] != "_keep"}
     start = controls["$.policy.period_start"][1]
-    assert (start["type"], start["step"], start["value"]) == ("datetime-local", "60", "2024-09-01T00:00")
+    assert (start["type"], start["step"], start["value"]) == ("datetime-local", "1", "2024-09-01T00:00:00")
     end = controls["$.policy.period_end"][1]
     assert (end["type"], end["step"], end["value"]) == ("datetime-local", "1", "2027-02-28T23:59:59")
     assert controls["$.assigned_at"][1]["type"] == "text"
@@ -157,6 +157,17 @@ def test_inputs_by_kind_and_timestamps_keep_their_seconds() -> None:
     form = {"$.assigned_at": ["2025-07-12T09:20"], "$.case_name": ["  x  "]}
     assert parse_section("car_survey", ("assigned_at", "case_name"), form) == {"assigned_at": "2025-07-12T09:20:00",
                                                                                  "case_name": "x"}
+
+
+def test_an_empty_timestamp_takes_a_time_to_the_second() -> None:
+    """A new policy's period ends at 23:59:59: the empty input must offer seconds (an input stepping by
+    minutes would refuse 23:59:59 as a step mismatch and the form would not submit), and it parses back."""
+    page = Page(str(section_fields("car_survey", ("policy",), {}, [])))
+    controls = {a["name"]: a for _, a in page.controls if a.get("name")}
+    end = controls["$.policy.period_end"]
+    assert (end["type"], end["step"], end["value"]) == ("datetime-local", "1", "")
+    parsed = parse_section("car_survey", ("policy",), {"$.policy.period_end": ["2026-08-31T23:59:59"]})
+    assert parsed["policy"]["period_end"] == "2026-08-31T23:59:59"
 
 
 def test_every_control_has_its_chinese_label_and_every_choice_a_chinese_title() -> None:

@@ -216,12 +216,10 @@ class _Renderer:
             return self._keep(path, value) + Markup('<textarea {} rows="3">\n{}</textarea>').format(attrs, "\n".join(_text(v) for v in items))
         if kind == "textarea" or "\n" in text:
             return Markup('<textarea {} rows="4">\n{}</textarea>').format(attrs, text)
-        minute = _TIMESTAMP.fullmatch(text) if kind == "timestamp" else None
-        if kind == "timestamp" and (text == "" or minute):
-            # A stored value with seconds keeps them (step=1), so saving an untouched form changes nothing.
-            if minute and minute.group(2) not in (None, "00"):
-                return Markup('<input type="datetime-local" step="1" {} value="{}">').format(attrs, text)
-            return Markup('<input type="datetime-local" step="60" {} value="{}">').format(attrs, text[:16])
+        if kind == "timestamp" and (text == "" or _TIMESTAMP.fullmatch(text)):
+            # To the second (step=1), empty or not: a policy period ends at 23:59:59, which an input stepping
+            # by minutes neither offers nor lets the form submit (a step mismatch fails its validation).
+            return Markup('<input type="datetime-local" step="1" {} value="{}">').format(attrs, text)
         if kind == "date" and (text == "" or _DAY.fullmatch(text)):
             return Markup('<input type="date" {} value="{}">').format(attrs, text)
         if kind == "decimal":
