@@ -140,9 +140,19 @@ class _Renderer:
         add = Markup("") if self.readonly else Markup(
             '<div class="rows-add"><button type="submit" name="_op" value="add:{}" formnovalidate>添加一行</button></div>'
         ).format(path)
-        empty = Markup('<p class="rows-empty">（无）</p>') + self._keep(path, value) if not rows else Markup("")
+        empty = Markup("")
+        if not rows:
+            empty = Markup('<p class="rows-empty">（无）</p>') + (
+                self._stated_none(path, value) if spec.stated_none else self._keep(path, value))
         return Markup('<fieldset class="rows" id="{}">{}{}{}{}{}</fieldset>').format(
             fid, self._legend(spec), errors, body, empty, add)
+
+    def _stated_none(self, path: str, value: Any) -> Markup:
+        """「经核实没有」: ticked, the form writes [] for the list (a finding), unticked it leaves the key out."""
+        fid = input_id(path) + "-none"
+        return Markup('<label class="rows-none" for="{}"><input type="checkbox" id="{}" name="{}" value="{}"{}{}>'
+                      " 经核实没有（写明“无”）</label>").format(
+            fid, fid, KEEP, path, Markup(" checked") if value == [] else "", Markup(" disabled") if self.readonly else "")
 
     def _ops(self, path: str, index: int, count: int) -> Markup:
         if self.readonly:
