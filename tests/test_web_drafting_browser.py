@@ -20,7 +20,7 @@ import sys
 import time
 import zipfile
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +37,9 @@ PASSWORD = "drafting-e2e-42"
 ACCOUNTS = {
     "wang": ("王志强", {"handler"}), "chen": ("陈晓梅", {"handler"}), "zhao": ("赵丽", {"proofreader"}),
     "sun": ("孙立军", {"rechecker"}), "liu": ("刘建国", {"approver"}),
+    # the forensic example's two appraisers, its 校对, 复核 (鉴定复核人) and 签发
+    "li": ("李建国", {"appraiser"}), "zhou": ("周静", {"appraiser"}), "pu": ("蒲晓燕", {"proofreader"}),
+    "zhong": ("钟文华", {"reviewer"}), "zhaodm": ("赵德明", {"approver"}),
 }
 # Written as [] on purpose (8.1: other insurance was looked for and none found): the form's 「经核实没有」 box.
 STATED_NONE = ("other_insurance",)
@@ -54,10 +57,41 @@ def survey_source() -> dict[str, Any]:
     return without_empty_lists(data)
 
 
+FORENSIC = ROOT / "examples" / "forensic-single-no-disability"
+SCAN = ROOT / "examples" / "forensic-joint-grade10" / "scans" / "accident-report.pdf"
+_ISO = re.compile(r"\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}:\d{2})?")
+
+
+def forensic_source() -> dict[str, Any]:
+    """The single-party forensic example moved in time so its 意见书 is dated today (Beijing): a forensic
+    document is dated the day it is sealed (通则第三十七条), and both the web and `gongu issue` seal today.
+    Every date and time moves by the same number of days (the birth date stays); the recordings are left out
+    (the drafting pages take photos and scans, not audio), and so are the reviews (the three accounts')."""
+    data = json.loads((FORENSIC / "case.json").read_text(encoding="utf-8"))
+    delta = datetime.now(SHANGHAI).date() - date.fromisoformat(data["report"]["issued_on"])
+
+    def moved(value: Any, key: str = "") -> Any:
+        if isinstance(value, dict):
+            return {k: moved(v, k) for k, v in value.items()}
+        if isinstance(value, list):
+            return [moved(v, key) for v in value]
+        if isinstance(value, str) and key != "birth_date" and _ISO.fullmatch(value):
+            if "T" in value:
+                return (datetime.fromisoformat(value) + delta).isoformat()
+            return (date.fromisoformat(value) + delta).isoformat()
+        return value
+
+    data = moved(data)
+    data["process"].pop("recordings")
+    data.pop("reviews")
+    return without_empty_lists(data)
+
+
 def without_empty_lists(value: Any) -> Any:
-    """An empty list is what the model defaults to: nobody types one, and the form leaves it out."""
+    """An empty list is what the model defaults to, null what it leaves out: nobody types either, and the
+    form leaves them out."""
     if isinstance(value, dict):
-        return {k: without_empty_lists(v) for k, v in value.items() if v != [] or k in STATED_NONE}
+        return {k: without_empty_lists(v) for k, v in value.items() if (v != [] or k in STATED_NONE) and v is not None}
     if isinstance(value, list):
         return [without_empty_lists(v) for v in value]
     return value
@@ -68,19 +102,26 @@ class World:
         from signing.keys import DEMO_PASSPHRASE, make_demo_pki
         from signing.tsa import LocalTsa
 
-        case = survey_source()
+        case, forensic = survey_source(), forensic_source()
         self.root = root
         self.home = root / "home"
         self.home.mkdir()
         keys = root / "keys"
         self.tsa = LocalTsa(keys).start()
-        self.pki = make_demo_pki(keys, case["firm"]["name"], [(h["name"], h.get("licence_no")) for h in case["handlers"]],
-                                 crl_url=self.tsa.crl_url)
+        # one demo root: the firm's 公估专用章, the institution's 司法鉴定专用章, the handlers and the appraisers
+        institution = forensic["institution"]["name"]
+        appraisers = [(a["name"], a.get("licence_no")) for a in forensic["appraisers"]]
+        self.pki = make_demo_pki(keys, case["firm"]["name"],
+                                 [(h["name"], h.get("licence_no")) for h in case["handlers"]] + appraisers,
+                                 crl_url=self.tsa.crl_url, other_firms=[institution],
+                                 seal_purposes={institution: "司法鉴定专用章"},
+                                 organisations={name: institution for name, _ in appraisers})
         people = [p for p, _ in ACCOUNTS.values()]
         (self.home / "gongu.toml").write_text("\n".join([
             "[signing]", f'firm_p12 = "{self.pki.firm_p12}"', f'tsa_url = "{self.tsa.url}"',
             f'trust_roots = ["{self.pki.root_pem}"]', f'crls = ["{self.pki.crl}"]', "[signing.handlers]",
             *[f'"{n}" = "{p}"' for n, p in self.pki.handler_p12.items()],
+            "[signing.firms]", f'"{institution}" = "{self.pki.firm_p12s[institution]}"',
             "[people]", f"names = {json.dumps(people, ensure_ascii=False)}",
             "[numbering]", 'survey = "SA-GC-{yyyymmdd}-{seq:03}"']) + "\n", encoding="utf-8")
         self.env = {"GONGU_HOME": str(self.home), "GONGU_FIRM_KEY_PASSPHRASE": DEMO_PASSPHRASE,
@@ -238,9 +279,19 @@ def open_section(page: Any, base_url: str, case_id: str, section: str) -> None:
 
 # ───────────────────────────── the issued report, compared ─────────────────────────────
 
-def first_revision(pdf: bytes) -> bytes:
-    """The PDF as rendered: its bytes up to the end of the revision the first signature was appended to
-    (the signatures are incremental updates; each carries its own TSA time)."""
+def _fields(pdf: bytes) -> set[str]:
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    root = PdfFileReader(io.BytesIO(pdf), strict=False).root
+    form = root.get("/AcroForm")
+    return {str(f.get_object().get("/T")) for f in form.get_object()["/Fields"]} if form is not None else set()
+
+
+def rendered_part(pdf: bytes) -> bytes:
+    """The PDF as the renderer wrote it: its revisions up to the one holding the empty signature fields
+    (WeasyPrint's PDF/A, then the renderer's own pinned update adding the fields). What follows is the
+    sealing: the seal drawn on the 意见书's pages (signing/seal_marks.py) and each signature with its TSA
+    time — the shortest revision prefix with every field the file had just before the first signature."""
     from pyhanko.pdf_utils.reader import PdfFileReader
 
     signatures = PdfFileReader(io.BytesIO(pdf)).embedded_signatures
@@ -248,7 +299,9 @@ def first_revision(pdf: bytes) -> bytes:
     signed_from = min(s.byte_range[1] for s in signatures)  # where the first signature's /Contents begins
     ends = [m.end() for m in re.finditer(rb"%%EOF\r?\n?", pdf[:signed_from])]
     assert ends, "no revision ends before the first signature"
-    return pdf[:ends[-1]]
+    fields = _fields(pdf[:ends[-1]])
+    assert fields, "no signature field before the first signature"
+    return next(pdf[:end] for end in ends if _fields(pdf[:end]) == fields)
 
 
 def embedded_case(pdf: bytes) -> bytes:
@@ -415,7 +468,102 @@ def test_the_web_issue_is_byte_for_byte_what_gongu_issue_gives_for_the_downloade
     assert docx.ok
     number = survey_source()["report"]["number"]
     cli_pdf = (out / f"{number}.pdf").read_bytes()
-    assert len(first_revision(web_pdf)) > 10_000
-    assert first_revision(web_pdf) == first_revision(cli_pdf)
+    assert len(rendered_part(web_pdf)) > 10_000
+    assert rendered_part(web_pdf) == rendered_part(cli_pdf)
     assert embedded_case(web_pdf) == embedded_case(cli_pdf) == handed
     assert docx.body() == (out / f"{number}.docx").read_bytes()
+
+
+# ───────────────────────────── the forensic case ─────────────────────────────
+
+def test_an_appraiser_writes_a_forensic_case_up_to_the_opinion(world: World, base_url: str, page: Any) -> None:
+    from gongu.pipeline.drafting import FORENSIC_SECTIONS
+
+    source = forensic_source()
+    as_user(page, base_url, "li")
+    page.goto(f"{base_url}/cases/new")
+    page.check("input[name=kind][value=forensic_appraisal]")
+    page.fill("input[name=case_name]", source["case_name"])
+    page.fill("input[name=received_at]", source["timeline"]["received_at"][:16])
+    page.fill("#new-case input[name=commission_number]", source["commission"]["number"])
+    page.fill("#new-case input[name=party]", source["parties"][0]["name"])
+    page.fill("#new-case input[name=purpose]", source["commission"]["purpose"])
+    page.check("input[name=people][value=李建国]")
+    page.check("input[name=people][value=周静]")
+    _submit(page, "#new-case button[type=submit]")
+    found = re.search(r"/cases/([^/]+)/edit/commission$", page.url)
+    assert found, page.url
+    case_id = world.cases["forensic"] = found.group(1)
+    assert world.case_data(case_id)["timeline"] == {"received_at": source["timeline"]["received_at"]}
+    for sec in FORENSIC_SECTIONS:
+        values = {k: copy.deepcopy(source[k]) for k in sec.keys if k in source}
+        if not values:
+            continue  # 终止、补正、补充与争议: none in this case
+        open_section(page, base_url, case_id, sec.key)
+        fill_section(page, values)
+        saved = world.case_data(case_id)
+        for k, v in values.items():
+            assert saved.get(k) == v, f"{sec.key}: $.{k} saved as {json.dumps(saved.get(k), ensure_ascii=False)[:300]}"
+    # the police report's scan, through the scans page (C3 is the third material)
+    page.goto(f"{base_url}/cases/{case_id}/photos")
+    page.set_input_files("#scan-2", SCAN)
+    _submit(page, "#scans button[type=submit]")
+    assert not page.query_selector("#errors"), page.inner_text("#errors")
+    shot(page, "scans")
+    materials = world.case_data(case_id)["materials"]
+    assert [m.get("file") for m in materials] == [None, None, "scans/accident-report.pdf", None]
+    assert (world.home / "workspace" / case_id / "scans" / "accident-report.pdf").read_bytes() == SCAN.read_bytes()
+
+
+def test_the_forensic_case_is_reviewed_and_its_opinion_issued_as_gongu_issue_gives_it(
+        world: World, base_url: str, page: Any) -> None:
+    case_id = world.cases["forensic"]
+    folder = download_folder(page, base_url, case_id, world.root / "forensic-draft")
+    checked = cli(world, "check", "--stage", "review", str(folder / "case.json"))
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    case_url = f"{base_url}/cases/{case_id}"
+    as_user(page, base_url, "li")
+    page.goto(case_url)
+    _submit(page, "#submit-case")
+    assert page.inner_text("#case-status") == "审核中", page.inner_text("main")[:2000]
+    as_user(page, base_url, "zhou")
+    page.goto(case_url)
+    _submit(page, "#confirm-signature")
+    assert not page.query_selector("#errors") and not page.query_selector("#unconfirmed")
+    for username, comment in (("pu", "文字、数字与检验记录核对一致"), ("zhong", "见复核意见"), ("zhaodm", "同意签发")):
+        as_user(page, base_url, username)
+        page.goto(case_url)
+        page.fill("#review-form textarea[name=comment]", comment)
+        _submit(page, "#approve")
+        assert not page.query_selector("#errors"), page.inner_text("#errors")
+    folder = download_folder(page, base_url, case_id, world.root / "forensic-issued-folder")
+    handed = (folder / "case.json").read_bytes()
+    out = world.root / "forensic-cli-issued"
+    issued = cli(world, "issue", str(folder / "case.json"), "-o", str(out))
+    assert issued.returncode == 0, issued.stdout + issued.stderr
+    page.goto(case_url)
+    page.click("#issue")
+    page.wait_for_url(re.compile(r"/jobs/\d+$"))
+    page.wait_for_selector("#job-state.done, #job-state.failed", timeout=WAIT_MS)
+    assert page.inner_text("#job-state") == "已完成", page.inner_text("#job")
+    response = page.request.get(f"{base_url}/cases/{case_id}/report.pdf")
+    assert response.ok and response.headers["content-type"] == "application/pdf"
+    web_pdf = response.body()
+    web_entry = world.case_data(case_id)["issuances"][-1]
+    cli_entry = json.loads((folder / "case.json").read_text(encoding="utf-8"))["issuances"][-1]
+    assert web_entry["pdf_file"] == cli_entry["pdf_file"] and web_entry["number"] == source_number()
+    cli_pdf = (out / cli_entry["pdf_file"]).read_bytes()
+    assert "司法鉴定意见书" in pdf_text(web_pdf)
+    assert rendered_part(web_pdf) == rendered_part(cli_pdf)
+    assert embedded_case(web_pdf) == embedded_case(cli_pdf) == handed
+    docx = page.request.get(f"{base_url}/cases/{case_id}/report.docx")
+    assert docx.ok and docx.body() == (out / cli_entry["docx_file"]).read_bytes()
+
+
+def source_number() -> str:
+    return str(forensic_source()["report"]["number"])
+
+
+def pdf_text(pdf: bytes) -> str:
+    out = subprocess.run(["pdftotext", "-l", "3", "-", "-"], input=pdf, capture_output=True, check=True)
+    return out.stdout.decode("utf-8")
