@@ -558,6 +558,16 @@ def test_the_forensic_case_is_reviewed_and_its_opinion_issued_as_gongu_issue_giv
     assert embedded_case(web_pdf) == embedded_case(cli_pdf) == handed
     docx = page.request.get(f"{base_url}/cases/{case_id}/report.docx")
     assert docx.ok and docx.body() == (out / cli_entry["docx_file"]).read_bytes()
+    # the documents issued with it (委托书, 告知书, records …), sealed by the institution: the same, each one
+    companions = sorted(p.name for p in out.glob("*-*.pdf"))
+    assert len(companions) >= 5, companions  # commission, risk notice, witness notice, recusal, review opinion …
+    issued_dir = world.home / "issued" / case_id
+    assert sorted(p.name for p in issued_dir.glob("*-*.pdf")) == companions
+    for name in companions:
+        web_doc, cli_doc = (issued_dir / name).read_bytes(), (out / name).read_bytes()
+        assert rendered_part(web_doc) == rendered_part(cli_doc), name
+        stem = name.removesuffix(".pdf")
+        assert (issued_dir / f"{stem}.docx").read_bytes() == (out / f"{stem}.docx").read_bytes(), stem
 
 
 def source_number() -> str:
