@@ -8,6 +8,7 @@ rows repeat across pages, and the footer carries PAGE / NUMPAGES fields.
 from __future__ import annotations
 
 import io
+import zipfile
 from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -342,4 +343,18 @@ def render_docx_bytes(report: ReportDocument, photos: Mapping[str, ReportPhoto])
         _section(doc, s, photos)
     out = io.BytesIO()
     doc.save(out)
+    return zip_dated(out.getvalue(), stamp)
+
+
+def zip_dated(docx: bytes, stamp: datetime) -> bytes:
+    """The .docx with every zip member dated `stamp` (the report date): python-docx dates the members with the
+    clock, so one case rendered twice (the web's issue, `gongu issue` on the downloaded folder) differed in
+    the zip headers alone. Members, order and compression stay as python-docx wrote them."""
+    when = (max(stamp.year, 1980), stamp.month, stamp.day, 0, 0, 0)  # a zip dates nothing before 1980
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(docx)) as src, zipfile.ZipFile(out, "w") as dst:
+        for info in src.infolist():
+            dated = zipfile.ZipInfo(info.filename, date_time=when)
+            dated.compress_type, dated.external_attr = info.compress_type, info.external_attr
+            dst.writestr(dated, src.read(info))
     return out.getvalue()

@@ -27,6 +27,7 @@ from generator.render_docx import (
     _paragraph,
     _section,
     _setup_styles,
+    zip_dated,
 )
 from generator.render_html import (
     FORMS_DIR,
@@ -113,4 +114,4 @@ def render_forensic_docx(doc: ForensicDocument) -> bytes:
         _section(word, s, {})
     out = io.BytesIO()
     word.save(out)
-    return out.getvalue()
+    return zip_dated(out.getvalue(), stamp)

@@ -85,3 +85,15 @@ def test_signature_block_names_every_handler(docs: dict) -> None:
     cells = [c.text for t in doc.tables for row in t.rows for c in row.cells]
     for h in loaded.case.handlers:
         assert any(h.name in c and "执业证号" in c for c in cells), h.name
+
+
+def test_every_zip_member_is_dated_the_report_date(tmp_path: Path) -> None:
+    """One case rendered twice gives the same bytes: python-docx dates its zip members with the clock, so the
+    members are dated the report date, as the core properties are."""
+    import zipfile
+
+    loaded = load_case(ROOT / "examples" / "slope-collapse" / "case.json")  # report.issued_on 2025-09-05
+    rendered = render_report(loaded, tmp_path, formats=("docx",))
+    assert rendered.docx is not None
+    with zipfile.ZipFile(rendered.docx) as zf:
+        assert {i.date_time for i in zf.infolist()} == {(2025, 9, 5, 0, 0, 0)}

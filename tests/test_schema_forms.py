@@ -141,7 +141,7 @@ def test_inputs_by_kind_and_timestamps_keep_their_seconds() -> None:
     page = Page(str(section_fields("car_survey", ("policy", "assigned_at", "statutory", "attachments"), data, [])))
     controls = {a["name"]: (tag, a) for tag, a in page.controls if a.get("name") and a["name"] != "_keep"}
     start = controls["$.policy.period_start"][1]
-    assert (start["type"], start["step"], start["value"]) == ("datetime-local", "60", "2024-09-01T00:00")
+    assert (start["type"], start["step"], start["value"]) == ("datetime-local", "1", "2024-09-01T00:00:00")
     end = controls["$.policy.period_end"][1]
     assert (end["type"], end["step"], end["value"]) == ("datetime-local", "1", "2027-02-28T23:59:59")
     assert controls["$.assigned_at"][1]["type"] == "text"
@@ -159,6 +159,37 @@ def test_inputs_by_kind_and_timestamps_keep_their_seconds() -> None:
                                                                                  "case_name": "x"}
 
 
+def test_an_empty_timestamp_takes_a_time_to_the_second() -> None:
+    """A new policy's period ends at 23:59:59: the empty input must offer seconds (an input stepping by
+    minutes would refuse 23:59:59 as a step mismatch and the form would not submit), and it parses back."""
+    page = Page(str(section_fields("car_survey", ("policy",), {}, [])))
+    controls = {a["name"]: a for _, a in page.controls if a.get("name")}
+    end = controls["$.policy.period_end"]
+    assert (end["type"], end["step"], end["value"]) == ("datetime-local", "1", "")
+    parsed = parse_section("car_survey", ("policy",), {"$.policy.period_end": ["2026-08-31T23:59:59"]})
+    assert parsed["policy"]["period_end"] == "2026-08-31T23:59:59"
+
+
+def test_no_other_insurance_is_a_finding_the_form_can_state() -> None:
+    """8.1 asks whether other insurance exists: [] (found none) is not the same as leaving it out (not asked),
+    so an empty 其他保险 has a 「经核实没有」 box, ticked when the file says [], that writes [] back."""
+    def box(data: dict[str, object]) -> dict[str, str]:
+        page = Page(str(section_fields("car_survey", ("policy",), data, [])))
+        [found] = [a for t, a in page.controls if a.get("id") == "f-policy-other_insurance-none"]
+        return found
+
+    unasked = box({"policy": {"number": "P1"}})
+    assert (unasked["type"], unasked["name"], unasked["value"]) == ("checkbox", "_keep", "$.policy.other_insurance")
+    assert "checked" not in unasked
+    assert "checked" in box({"policy": {"number": "P1", "other_insurance": []}})
+    ticked = {"$.policy.number": ["P1"], "_keep": ["$.policy.other_insurance"]}
+    assert parse_section("car_survey", ("policy",), ticked) == {"policy": {"number": "P1", "items": [], "other_insurance": []}}
+    assert parse_section("car_survey", ("policy",), {"$.policy.number": ["P1"]}) == {"policy": {"number": "P1", "items": []}}  # items: required
+    # a list where [] and absent mean the same keeps its hidden input only
+    page = Page(str(section_fields("car_survey", ("rescue_costs",), {"rescue_costs": []}, [])))
+    assert not any(a.get("type") == "checkbox" for _, a in page.controls)
+
+
 def test_every_control_has_its_chinese_label_and_every_choice_a_chinese_title() -> None:
     data = example("slope-collapse")
     keys = tuple(k for k in data if k not in NOT_RENDERED)
@@ -166,7 +197,8 @@ def test_every_control_has_its_chinese_label_and_every_choice_a_chinese_title() 
     shown = [(t, a) for t, a in page.controls if a.get("type") != "hidden"]
     assert len(shown) > 200
     for _, attrs in shown:
-        assert attrs["id"] == input_id(str(attrs["name"]))
+        named = str(attrs["value"]) if attrs["name"] == "_keep" else str(attrs["name"])  # 「经核实没有」 names its list
+        assert attrs["id"] == input_id(named) + ("-none" if attrs["name"] == "_keep" else "")
         assert page.labels.get(str(attrs["id"])), attrs["name"]
     assert page.labels["f-policy-items-0-sum_insured"] == "保险金额*"
     assert page.labels["f-losses-0-salvage"] == "残值"  # has a default: not marked required

@@ -79,6 +79,11 @@ LONG_TEXT = frozenset({
     "Examination.incident", "Examination.method",
 })
 
+# Lists where "none" is a statement the code of practice asks for, not the same as saying nothing: the rule
+# reads whether the key is written (8.1: whether other insurance exists must be found out and stated). An
+# empty one gets a 「经核实没有」 checkbox that writes [] (form_parse KEEP).
+STATED_NONE = frozenset({"Policy.other_insurance"})
+
 # A list of records is a compact table when its rows are flat and short; otherwise one fieldset per row.
 COMPACT_MAX_FIELDS = 7
 
@@ -92,6 +97,7 @@ class FieldSpec:
     required: bool
     choices: tuple[tuple[str, str], ...] = ()
     model: type[BaseModel] | None = None
+    stated_none: bool = False  # an empty list is written as [] when the 「经核实没有」 box is ticked
 
 
 def case_model(kind: str) -> type[BaseModel]:
@@ -140,7 +146,8 @@ def field_spec(model: type[BaseModel], key: str) -> FieldSpec:
     if typing.get_origin(tp) is list:
         inner = _unwrap(typing.get_args(tp)[0])
         if _is_model(inner):
-            return FieldSpec(key, title, "rows", required, model=inner)
+            return FieldSpec(key, title, "rows", required, model=inner,
+                             stated_none=f"{model.__name__}.{key}" in STATED_NONE)
         return FieldSpec(key, title, "lines", required)
     if _is_model(tp):
         return FieldSpec(key, title, "object", required, model=tp)

@@ -140,9 +140,19 @@ class _Renderer:
         add = Markup("") if self.readonly else Markup(
             '<div class="rows-add"><button type="submit" name="_op" value="add:{}" formnovalidate>添加一行</button></div>'
         ).format(path)
-        empty = Markup('<p class="rows-empty">（无）</p>') + self._keep(path, value) if not rows else Markup("")
+        empty = Markup("")
+        if not rows:
+            empty = Markup('<p class="rows-empty">（无）</p>') + (
+                self._stated_none(path, value) if spec.stated_none else self._keep(path, value))
         return Markup('<fieldset class="rows" id="{}">{}{}{}{}{}</fieldset>').format(
             fid, self._legend(spec), errors, body, empty, add)
+
+    def _stated_none(self, path: str, value: Any) -> Markup:
+        """「经核实没有」: ticked, the form writes [] for the list (a finding), unticked it leaves the key out."""
+        fid = input_id(path) + "-none"
+        return Markup('<label class="rows-none" for="{}"><input type="checkbox" id="{}" name="{}" value="{}"{}{}>'
+                      " 经核实没有（写明“无”）</label>").format(
+            fid, fid, KEEP, path, Markup(" checked") if value == [] else "", Markup(" disabled") if self.readonly else "")
 
     def _ops(self, path: str, index: int, count: int) -> Markup:
         if self.readonly:
@@ -216,12 +226,10 @@ class _Renderer:
             return self._keep(path, value) + Markup('<textarea {} rows="3">\n{}</textarea>').format(attrs, "\n".join(_text(v) for v in items))
         if kind == "textarea" or "\n" in text:
             return Markup('<textarea {} rows="4">\n{}</textarea>').format(attrs, text)
-        minute = _TIMESTAMP.fullmatch(text) if kind == "timestamp" else None
-        if kind == "timestamp" and (text == "" or minute):
-            # A stored value with seconds keeps them (step=1), so saving an untouched form changes nothing.
-            if minute and minute.group(2) not in (None, "00"):
-                return Markup('<input type="datetime-local" step="1" {} value="{}">').format(attrs, text)
-            return Markup('<input type="datetime-local" step="60" {} value="{}">').format(attrs, text[:16])
+        if kind == "timestamp" and (text == "" or _TIMESTAMP.fullmatch(text)):
+            # To the second (step=1), empty or not: a policy period ends at 23:59:59, which an input stepping
+            # by minutes neither offers nor lets the form submit (a step mismatch fails its validation).
+            return Markup('<input type="datetime-local" step="1" {} value="{}">').format(attrs, text)
         if kind == "date" and (text == "" or _DAY.fullmatch(text)):
             return Markup('<input type="date" {} value="{}">').format(attrs, text)
         if kind == "decimal":
