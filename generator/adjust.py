@@ -19,6 +19,7 @@ from generator.model import (
     DeductibleMode,
     InsuredItem,
     LossItem,
+    RateBase,
     RescueCost,
 )
 
@@ -80,6 +81,8 @@ class DeductibleApplication:
     base: Decimal  # the group's adjusted loss the deductible is taken from
     deducted: Decimal
     payable: Decimal
+    # What the rate was taken of (the group's 核定损失金额 or its 理算金额, per `rate_base`); None without a rate.
+    rate_base_amount: Decimal | None = None
 
 
 @dataclass(frozen=True)
@@ -242,19 +245,34 @@ def deductible_for_groups(case: CarSurveyCase) -> list[tuple[Deductible | None, 
     return [(ded, tuple(ids)) for ded, ids in groups.values()]
 
 
-def apply_deductible(ded: Deductible | None, base: Decimal) -> tuple[Decimal, str, tuple[tuple[str, str], ...]]:
-    """8.3: an amount, a rate of the loss (× (1 − 免赔率)), or whichever of the two is higher."""
+def rate_base_of(ded: Deductible | None, adjusted: Decimal, assessed: Decimal) -> Decimal | None:
+    """8.3: the amount a deductible's rate is taken of — the group's 理算金额 (after the insured ratio,
+    share and ceiling; 8.3's second formula) or, when the policy says so, its 核定损失金额 Σ(核损金额 − 残值)
+    of clause 7. None when no rate applies."""
+    if ded is None or ded.mode is DeductibleMode.amount:
+        return None
+    return assessed if ded.rate_base is RateBase.assessed_loss else adjusted
+
+
+def apply_deductible(ded: Deductible | None, base: Decimal,
+                     assessed: Decimal) -> tuple[Decimal, str, tuple[tuple[str, str], ...]]:
+    """8.3: an amount, a rate (× (1 − 免赔率)), or whichever of the two is higher, taken from `base` (the
+    group's 理算金额); the rate is taken of `base` or of `assessed` (its 核定损失金额) as `rate_base` says."""
     if ded is None or base <= 0:
         return ZERO, "无免赔", ()
     amount = ded.amount or ZERO
     rate = ded.rate or ZERO
     if ded.mode is DeductibleMode.amount:
         return amount, "免赔额", (("免赔额", _fmt(amount)),)
+    if ded.rate_base is RateBase.assessed_loss:
+        of, named, shown = assessed, "核定损失金额", (("核定损失金额", _fmt(assessed)),)
+    else:
+        of, named, shown = base, "理算金额", ()
+    by_rate = of * rate
     if ded.mode is DeductibleMode.rate:
-        return base * rate, "理算金额 × 免赔率", (("免赔率", format_ratio(rate)),)
-    by_rate = base * rate
-    return (max(amount, by_rate), "max(免赔额, 理算金额 × 免赔率)",
-            (("免赔额", _fmt(amount)), ("免赔率", format_ratio(rate)), ("按免赔率计", _fmt(by_rate))))
+        return by_rate, f"{named} × 免赔率", (*shown, ("免赔率", format_ratio(rate)))
+    return (max(amount, by_rate), f"max(免赔额, {named} × 免赔率)",
+            (*shown, ("免赔额", _fmt(amount)), ("免赔率", format_ratio(rate)), ("按免赔率计", _fmt(by_rate))))
 
 
 def assess_rescue(case: CarSurveyCase, rescue: RescueCost) -> tuple[RescueAssessment, list[Step]]:
@@ -326,7 +344,8 @@ def _adjust(case: CarSurveyCase) -> Adjustment:
         if not lines:
             continue
         base = _sum(line.adjusted for line in lines)
-        deducted, formula, inputs = apply_deductible(ded, base)
+        assessed = _sum(line.net_loss for line in lines)
+        deducted, formula, inputs = apply_deductible(ded, base, assessed)
         payable = max(base - deducted, ZERO)  # 8.3: never negative
         names = "、".join(line.item.name for line in lines)
         if ded is not None:
@@ -335,7 +354,8 @@ def _adjust(case: CarSurveyCase) -> Adjustment:
         result.steps.append(Step("8.3", f"{names} 扣除免赔后理算金额", "max(理算金额 − 免赔, 0)",
                                  (("理算金额", _fmt(base)), ("免赔", _fmt(deducted))), payable))
         result.deductibles.append(DeductibleApplication(ded, tuple(line.item.id for line in lines),
-                                                        base, deducted, payable))
+                                                        base, deducted, payable,
+                                                        rate_base_of(ded, base, assessed)))
 
     for rescue in case.rescue_costs:
         assessment_r, steps = assess_rescue(case, rescue)
@@ -372,6 +392,8 @@ def adjustment_to_dict(case: CarSurveyCase, adj: Adjustment) -> dict[str, object
         ],
         "deductibles": [
             {"id": d.deductible.id if d.deductible else None, "items": list(d.item_ids), "base": money(d.base),
+             "rate_base": str(d.deductible.rate_base) if d.rate_base_amount is not None and d.deductible else None,
+             "rate_base_amount": money(d.rate_base_amount) if d.rate_base_amount is not None else None,
              "deducted": money(d.deducted), "payable": money(d.payable)}
             for d in adj.deductibles
         ],

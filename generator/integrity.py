@@ -10,7 +10,7 @@ from collections import Counter
 from collections.abc import Iterable
 
 from forms.catalogue import appendix_c_items
-from generator.model import CarSurveyCase, DeductibleMode
+from generator.model import DEDUCTIBLE_MODE_TITLES, CarSurveyCase, DeductibleMode
 from generator.problems import Problem, problem_at
 from generator.text_safety import bidi_controls_in, neutralise
 
@@ -60,6 +60,12 @@ def integrity_problems(case: CarSurveyCase) -> list[Problem]:
             out.append(_at(f"{base}.amount", f"免赔方式 {ded.mode} 需要免赔额", None))
         if needs_rate and ded.rate is None:
             out.append(_at(f"{base}.rate", f"免赔方式 {ded.mode} 需要免赔率", None))
+        # 8.3: the base says what the rate is taken of; written on a deductible without a rate it would
+        # suggest a calculation the report never makes.
+        if "rate_base" in ded.model_fields_set and not needs_rate:
+            out.append(_at(f"{base}.rate_base",
+                           f"免赔方式为{DEDUCTIBLE_MODE_TITLES[ded.mode]}，不按免赔率计算，不应填写免赔率计算基数",
+                           str(ded.rate_base)))
         for j, ref in enumerate(ded.items):
             if ref not in item_ids:
                 out.append(_at(f"{base}.items[{j}]", "保单中没有该保险项目", ref))

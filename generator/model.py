@@ -172,12 +172,29 @@ DEDUCTIBLE_MODE_TITLES = {
 }
 
 
+class RateBase(StrEnum):
+    """8.3: what a deductible rate is taken of, as the policy's wording says. assessed_loss: the 核定损失金额
+    Σ(核损金额 − 残值) of clause 7, before the insured ratio and share; adjusted_loss (the default): the loss
+    after them, as 8.3's second formula. Either way the deductible is then taken from the adjusted loss."""
+
+    assessed_loss = "assessed_loss"  # 核定损失金额 Σ(核损金额 − 残值) of clause 7, before 8.1/8.2
+    adjusted_loss = "adjusted_loss"  # after the insured ratio and share, as 8.3's second formula
+
+
+RATE_BASE_TITLES = {
+    RateBase.assessed_loss: "核定损失金额",
+    RateBase.adjusted_loss: "理算金额（按投保比例、分摊比例理算后）",
+}
+
+
 class Deductible(Record):
     id: Name = F("免赔编号", min_length=1)
     description: str = F("免赔条款", min_length=1)
     mode: DeductibleMode = F("免赔方式")
     amount: Money | None = F("免赔额", default=None)
     rate: Rate | None = F("免赔率", default=None)
+    # Only for a mode with a rate; written only when the policy's wording says which loss it means.
+    rate_base: RateBase = F("免赔率计算基数", default=RateBase.adjusted_loss)
     # Empty: applies to every insured item not named by a more specific deductible.
     items: list[Name] = F("适用保险项目", default_factory=list)
 

@@ -6,6 +6,7 @@ copied from the engine's output. Cases are built small (tests/car_case_factory.p
 
 from __future__ import annotations
 
+import copy
 import random
 from collections.abc import Iterator
 from decimal import Decimal as D
@@ -412,6 +413,10 @@ def cases(draw: st.DrawFn) -> dict:
                                rate=draw(rate) if mode != "amount" else None))
     if n_items > 1 and draw(st.booleans()):
         deds.append(deductible("D2", "higher", amount=draw(money), rate=draw(rate), items=[ids[-1]]))
+    for ded in deds:
+        base = draw(st.sampled_from([None, "adjusted_loss", "assessed_loss"]))
+        if base is not None and ded["mode"] != "amount":
+            ded["rate_base"] = base
     others = [other(draw(positive), draw(st.sampled_from([[], [ids[0]]])))] if draw(st.booleans()) else []
     rescues = []
     if draw(st.booleans()):
@@ -451,6 +456,26 @@ def test_property_ratio_never_above_one(data: dict) -> None:
     adj = adjust(validate_data(data, "<hypothesis>"))
     assert all(0 < i.ratio <= 1 and 0 <= i.share <= 1 for i in adj.items)
     assert all(0 < r.ratio <= 1 and 0 <= r.share <= 1 for r in adj.rescues)
+
+
+@PROPS
+@given(cases())
+def test_property_rate_of_the_assessed_loss_never_pays_more(data: dict) -> None:
+    """8.3: the assessed loss is at least the adjusted loss (ratio ≤ 1, share ≤ 1, ceiling), so a rate
+    taken of it deducts at least as much — each group, and the total."""
+    def with_base(base: str) -> dict:
+        out = copy.deepcopy(data)
+        for ded in out["policy"]["deductibles"]:
+            if ded["mode"] != "amount":
+                ded["rate_base"] = base
+        return out
+
+    on_adjusted = adjust(validate_data(with_base("adjusted_loss"), "<hypothesis>"))
+    on_assessed = adjust(validate_data(with_base("assessed_loss"), "<hypothesis>"))
+    for a, b in zip(on_adjusted.deductibles, on_assessed.deductibles, strict=True):
+        assert a.base == b.base
+        assert b.deducted >= a.deducted and b.payable <= a.payable
+    assert on_assessed.total_payable <= on_adjusted.total_payable
 
 
 @PROPS

@@ -18,7 +18,14 @@ from PIL import Image
 from generator.adjust import PRECISION, Adjustment, adjust
 from generator.amounts import rmb_uppercase, to_fen
 from generator.loading import load_case
-from generator.model import CarSurveyCase, CommissionType, DeductibleMode, OtherInsuranceRelation, PartyRole
+from generator.model import (
+    CarSurveyCase,
+    CommissionType,
+    DeductibleMode,
+    OtherInsuranceRelation,
+    PartyRole,
+    RateBase,
+)
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 NAMES = ("slope-collapse", "tunnel-inrush", "pile-collapse")
@@ -72,8 +79,13 @@ def test_slope_collapse_by_hand() -> None:
     a2 = D("3250") * D("28.50")  # A2 场地清理费, ratio 500,000 / 500,000
     ratio = D("48000000") / D("52000000")  # 8.2.2 under-insurance
     base = a1 * ratio + a2
-    deducted = max(D("100000"), base * D("0.10"))  # 8.3 higher: 100,000 > 59,040.35
+    # 8.3 higher, the rate taken of the assessed loss (rate_base: assessed_loss, "损失金额的10%"):
+    # max(100,000, (539,260 + 92,625) × 10 % = 63,188.50) — on the adjusted loss it would be 59,040.35.
+    by_rate = (a1 + a2) * D("0.10")
+    assert by_rate == D("63188.5") and base * D("0.10") < by_rate
+    deducted = max(D("100000"), by_rate)
     assert deducted == D("100000")
+    assert adj.deductibles[0].rate_base_amount == a1 + a2
     rescue = min(D("152000"), D("3800000")) * ratio  # 7.1.3, nothing uninsured was rescued
     total = base - deducted + rescue
     assert adj.net_loss_total == a1 + a2
@@ -159,6 +171,9 @@ def test_between_them_the_examples_exercise_every_feature() -> None:
     # deductible amount, rate and "whichever higher" (8.3); per-item deductibles
     modes = {d.mode for c in (slope, tunnel, pile) for d in c.policy.deductibles}
     assert modes == {DeductibleMode.amount, DeductibleMode.rate, DeductibleMode.higher}
+    # the rate taken of the assessed loss (slope) and, by default, of the adjusted loss (pile, tunnel)
+    assert slope.policy.deductibles[0].rate_base is RateBase.assessed_loss
+    assert pile.policy.deductibles[0].rate_base is RateBase.adjusted_loss
     assert any(d.items for d in tunnel.policy.deductibles)
     # several insured items (8.2.3), price bases contract / quota / market (7.3)
     assert len(tunnel.policy.items) >= 3

@@ -34,6 +34,7 @@ ENUM_TITLES: dict[type[Enum], dict[Any, str]] = {
     car.PartyRole: car.PARTY_ROLE_TITLES,
     car.ValueComponentKind: car.VALUE_COMPONENT_TITLES,
     car.DeductibleMode: car.DEDUCTIBLE_MODE_TITLES,
+    car.RateBase: car.RATE_BASE_TITLES,
     car.OtherInsuranceRelation: car.OTHER_INSURANCE_RELATION_TITLES,
     car.LocationBand: car.LOCATION_BAND_TITLES,
     car.DocumentStatus: car.DOCUMENT_STATUS_TITLES,
