@@ -400,8 +400,6 @@ def test_one_photo_per_record_through_the_photos_page_on_a_phone(world: World, b
             pg.set_input_files("#photo-files", SURVEY / photo["file"])
             pg.fill("#caption-0", photo["caption"])
             pg.select_option("#photo-record", photo["record_item"])
-            if photo is source[-1]:
-                shot(pg, "photos-phone")
             _submit(pg, "#photo-submit")
             assert not pg.query_selector("#errors"), pg.inner_text("#errors")
         # the camera wrote no EXIF time: typed in the list, with the seconds the input shows
@@ -409,7 +407,6 @@ def test_one_photo_per_record_through_the_photos_page_on_a_phone(world: World, b
             pg.fill(f'[name="$.survey.photos[{i}].taken_at"]', photo["taken_at"])
         _submit(pg, "#photos-save")
         assert not pg.query_selector("#errors"), pg.inner_text("#errors")
-        shot(pg, "photos-list-phone")
     finally:
         phone.close()
     photos = world.case_data(case_id)["survey"]["photos"]
@@ -509,7 +506,6 @@ def test_an_appraiser_writes_a_forensic_case_up_to_the_opinion(world: World, bas
     page.set_input_files("#scan-2", SCAN)
     _submit(page, "#scans button[type=submit]")
     assert not page.query_selector("#errors"), page.inner_text("#errors")
-    shot(page, "scans")
     materials = world.case_data(case_id)["materials"]
     assert [m.get("file") for m in materials] == [None, None, "scans/accident-report.pdf", None]
     assert (world.home / "workspace" / case_id / "scans" / "accident-report.pdf").read_bytes() == SCAN.read_bytes()

@@ -127,7 +127,7 @@ def test_on_a_phone_three_photos_with_captions_go_to_their_records(home: Path, b
     for n, caption in enumerate(("坍塌全貌", "坡面冲刷", "截水沟损毁")):
         phone.fill(f"#caption-{n}", caption)
     phone.select_option("#photo-record", "R1")
-    screenshot(phone, "drafting-photos-phone.png", full_page=True)
+    screenshot(phone, "drafting-photo-upload-phone.png", full_page=True)
     phone.click("#photo-submit")
     phone.wait_for_load_state()
     assert "已上传 3 张照片" in phone.inner_text("main")
