@@ -210,3 +210,33 @@ def test_every_part_of_the_case_file_has_one_form(kind: str) -> None:
     keys = [k for s in drafting.sections(kind) for k in s.keys]
     assert len(keys) == len(set(keys))  # no key edited from two forms
     assert set(keys) == set(CASE_KINDS[kind].model_fields) - drafting.NEVER_EDITED
+
+
+def test_a_new_drafts_clock_shows_on_the_queue_before_the_file_is_complete(home: Path, catalog: Catalog) -> None:
+    from gongu.pipeline.queue import open_steps
+
+    case_id = new_case(catalog, home)  # created 2026-12-07 09:30 Beijing time, incomplete
+    settings = load_settings(home)
+    steps = {i.stage: i for i in open_steps(settings, catalog, now=NOW) if i.case_id == case_id}
+    # 4.4: contact within 30 minutes of the assignment, which is the creation → 10:00; no band yet: 5.1 open
+    assert steps["contact"].due_at == datetime(2026, 12, 7, 10, 0, tzinfo=SHANGHAI)
+    assert steps["contact"].person == "王志强" and steps["survey"].due_at is None
+    # the band chosen (5.1.2 city surroundings: 6 hours) and the contact made: the queue follows each save
+    save(catalog, home, case_id, "survey", {"survey": {"location_band": "surrounding"}})
+    steps = {i.stage: i for i in open_steps(settings, catalog, now=NOW) if i.case_id == case_id}
+    assert steps["survey"].due_at == datetime(2026, 12, 7, 15, 30, tzinfo=SHANGHAI)
+    save(catalog, home, case_id, "handlers", {"handlers": [{"name": "王志强"}], "assigned_at": "2026-12-07T09:30:00",
+                                              "contact": {"contacted_at": "2026-12-07T09:45:00"}})
+    steps = {i.stage: i for i in open_steps(settings, catalog, now=NOW) if i.case_id == case_id}
+    assert "contact" not in steps and "survey" in steps
+
+
+def test_a_new_forensic_drafts_acceptance_limit_counts_in_working_days(home: Path, catalog: Catalog) -> None:
+    from gongu.pipeline.queue import open_steps
+
+    appraiser = Acct(7, "tang", "王志强", frozenset({"appraiser"}))
+    # received Friday 2026-12-04: 通则第十三条, decide within 7 working days → Mon 7, …, Fri 11, Mon 14, Tue 15
+    case_id = new_case(catalog, home, kind="forensic_appraisal", account=appraiser,
+                       received_at="2026-12-04T16:00:00")
+    steps = {i.stage: i for i in open_steps(load_settings(home), catalog, now=NOW) if i.case_id == case_id}
+    assert steps["acceptance"].due_at == datetime(2026, 12, 15, 23, 59, 59, tzinfo=SHANGHAI)

@@ -166,8 +166,11 @@ def _survey_steps(steps: _Steps, case: Case | None) -> None:
         if case.contact is None:  # type: ignore[union-attr]
             steps.by_hours("contact", row.handler_person, contact_due(start), "4.4")
         if not case.survey.record_items:  # type: ignore[union-attr]
-            due, clause = arrival_due(case, start)  # type: ignore[arg-type]
-            steps.by_hours("survey", row.handler_person, due, clause)
+            if case.survey.location_band is None and not getattr(case.contact, "agreed_survey_time", None):  # type: ignore[union-attr]
+                steps.by_hours("survey", row.handler_person, None, "5.1")  # a draft without its band yet
+            else:
+                due, clause = arrival_due(case, start)  # type: ignore[arg-type]
+                steps.by_hours("survey", row.handler_person, due, clause)
         steps.by_hours("write", row.handler_person, None, "9.1")
     elif row.status == "in_review":
         stage = row.next_level or "issue"
@@ -223,6 +226,17 @@ def case_steps(row: WorkspaceCase, case: Case | None, held: dict[str, Assignment
 
 # ── the due facts kept in the catalog (archive/workspace_due.py) ──
 
+def _draft_view(path: Path) -> Any:
+    """An incomplete draft's fields the due times need (gongu/pipeline/draft_view.py), or None."""
+    from generator.loading import parse_json
+    from gongu.pipeline.draft_view import draft_view
+
+    try:
+        return draft_view(parse_json(path.read_bytes().decode("utf-8-sig"), str(path)))
+    except (CaseFileError, OSError, UnicodeDecodeError):
+        return None
+
+
 def due_rows(items: Iterable[DueItem]) -> list[DueRow]:
     """The catalog's rows of a case's steps: absolute due times (UTC) and, for a limit in working days
     (the forensic kind's), its Beijing due day; the time left is counted when the rows are read."""
@@ -245,11 +259,12 @@ def refresh_due(catalog: Catalog, home: Path, case_id: str, now: datetime) -> li
             return []
         case = None
         if needs_case_file(row):
+            # gongu.pipeline.workspace.case_file (not imported: the workspace calls this module)
+            path = home / "workspace" / case_id / "case.json"
             try:
-                # gongu.pipeline.workspace.case_file (not imported: the workspace calls this module)
-                case = load_case(home / "workspace" / case_id / "case.json").case
+                case = load_case(path).case
             except (CaseFileError, OSError):
-                case = None
+                case = _draft_view(path) if row.status in ("draft", "returned") else None
         items = case_steps(row, case, assignments(catalog, case_id), now)
         replace_due(catalog, case_id, due_rows(items), at=now)
     return items
