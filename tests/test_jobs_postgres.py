@@ -198,7 +198,10 @@ def test_a_worker_killed_mid_issue_leaves_the_job_to_the_other_worker_once(world
     # procrastinate's ticket held by the killed worker was closed; nothing of this job is left running
     states = sorted(str(r[0]) for r in _sql(w.url, "SELECT status FROM procrastinate_jobs WHERE task_name = "
                                                "'gongu.run_job' AND args->>'job_id' = %s", str(job.id)))
-    assert states == ["failed", "succeeded"], states  # the killed worker's ticket closed, the survivor's run
+    # the killed worker's ticket closed, the survivor's run; on a loaded machine the sweep may hand the
+    # requeued job over a second time before the survivor claims it — that ticket finds the job taken (the
+    # claim is fenced by attempt: attempts == 2 and one issue above) and succeeds doing nothing
+    assert states[0] == "failed" and set(states[1:]) == {"succeeded"} and len(states) <= 3, states
 
 
 def test_hand_over_is_one_ticket_per_case_and_the_sweep_hands_over_what_was_missed(pg_cluster, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
