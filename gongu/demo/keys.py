@@ -118,7 +118,9 @@ def demo_drafting_toml(examples: Path) -> str:
     import tomli_w
 
     found: dict[str, dict[str, object]] = {}
-    for path in sorted(examples.glob("*/case.json")):
+    # the demo accounts are the slope-collapse example's people: its firm first
+    paths = sorted(examples.glob("*/case.json"), key=lambda p: (p.parent.name != "slope-collapse", p.parent.name))
+    for path in paths:
         try:
             raw = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, json.JSONDecodeError):
