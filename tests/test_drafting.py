@@ -240,3 +240,18 @@ def test_a_new_forensic_drafts_acceptance_limit_counts_in_working_days(home: Pat
                        received_at="2026-12-04T16:00:00")
     steps = {i.stage: i for i in open_steps(load_settings(home), catalog, now=NOW) if i.case_id == case_id}
     assert steps["acceptance"].due_at == datetime(2026, 12, 15, 23, 59, 59, tzinfo=SHANGHAI)
+
+
+def test_the_demo_home_starts_new_cases_with_the_demo_peoples_firm_and_institution(tmp_path: Path) -> None:
+    import tomllib
+
+    from gongu.demo.keys import demo_drafting_toml
+
+    examples = Path(__file__).resolve().parents[1] / "examples"
+    (tmp_path / "gongu.toml").write_text(demo_drafting_toml(examples), encoding="utf-8")
+    settings = load_settings(tmp_path)  # the section validates as gongu.toml
+    slope = json.loads((examples / "slope-collapse" / "case.json").read_text(encoding="utf-8"))
+    forensic = json.loads((examples / "forensic-extension-correction" / "case.json").read_text(encoding="utf-8"))
+    assert settings.toml.drafting.firm == slope["firm"]  # 王志强's firm: the demo handler's
+    assert settings.toml.drafting.institution == forensic["institution"]  # 刘国华's: the demo appraiser's
+    assert tomllib.loads(demo_drafting_toml(examples))["drafting"]["firm"]["name"] == "四川蜀安保险公估有限公司"
