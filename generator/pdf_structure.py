@@ -1,0 +1,107 @@
+"""The tagged PDF's structure tree (ISO 32000-1 14.7–14.8) beyond what WeasyPrint writes: what is added to a
+rendered document after WeasyPrint, so a screen reader still meets every piece of content in page order.
+
+WeasyPrint (`pdf_variant="pdf/a-3a"`) tags the HTML: headings H1–H3, tables with TH/TD, every <img> a
+Figure with the img's alt as /Alt, text as P/Span, borders and backgrounds (the decorative rules) as
+/Artifact. Two things come later and are tagged here:
+
+- the empty signature fields (pyHanko widgets): each a /Form structure element holding its widget
+  (an OBJR), with the field's description as /Alt and the field's /TU, placed after the content of its
+  page; sealing fills the same widget, so the sealed appearance keeps that element;
+- attachment scans bound after the document (generator/pdf_binding.py): each scanned page one /Figure
+  with the attachment's title as /Alt, its page number line (第 X 页 共 Y 页) an /Artifact.
+
+The structure tree's /ParentTree maps a page's marked-content ids and an annotation's /StructParent to
+their elements; every addition here keeps that map whole.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from pyhanko.pdf_utils import generic
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+
+
+@dataclass(frozen=True)
+class TaggedWidget:
+    name: str  # the signature field's /T
+    page: int  # 0-based
+    alt: str  # e.g. 公估机构印章：四川蜀安保险公估有限公司
+
+
+def _number_keys(nums: Any) -> list[int]:
+    return [int(nums[i]) for i in range(0, len(nums), 2)]
+
+
+def _ref(value: Any) -> generic.IndirectObject:
+    """An indirect object (what a PDF object may hold) for what pyHanko's raw_get or page lookup returns."""
+    if isinstance(value, generic.Reference):
+        return generic.IndirectObject(value.idnum, value.generation, value.pdf)
+    return value
+
+
+def _same(a: Any, b: Any) -> bool:
+    return bool(_ref(a).reference == _ref(b).reference)
+
+
+def _field_refs(writer: IncrementalPdfFileWriter) -> dict[str, generic.IndirectObject]:
+    fields = writer.root["/AcroForm"]["/Fields"]
+    out: dict[str, generic.IndirectObject] = {}
+    for i in range(len(fields)):
+        ref = _ref(fields.raw_get(i))
+        field = ref.get_object()
+        if "/T" in field:
+            out[str(field["/T"])] = ref
+    return out
+
+
+def tag_widgets(writer: IncrementalPdfFileWriter, widgets: list[TaggedWidget]) -> None:
+    """Put each named signature field's widget (combined with its field, as pyHanko makes it) into the
+    structure tree as a /Form element after the last element of its page. No structure tree (an untagged
+    file) → nothing to do."""
+    root = writer.root
+    if "/StructTreeRoot" not in root or not widgets:
+        return
+    tree = root["/StructTreeRoot"]
+    parent_tree_ref = _ref(tree.raw_get("/ParentTree"))
+    parent_tree = parent_tree_ref.get_object()
+    top = tree["/K"]
+    document_ref = _ref(top.raw_get(0) if isinstance(top, generic.ArrayObject) else tree.raw_get("/K"))
+    document = document_ref.get_object()
+    kids = document["/K"]
+    nums = parent_tree["/Nums"]
+    next_key = max(_number_keys(nums), default=-1) + 1
+    fields = _field_refs(writer)
+    for w in widgets:
+        widget_ref = fields[w.name]
+        widget = widget_ref.get_object()
+        page_ref = _ref(writer.find_page_for_modification(w.page)[0])
+        widget["/StructParent"] = generic.NumberObject(next_key)
+        widget["/TU"] = generic.TextStringObject(w.alt)
+        objr = generic.DictionaryObject({
+            generic.NameObject("/Type"): generic.NameObject("/OBJR"),
+            generic.NameObject("/Obj"): widget_ref,
+            generic.NameObject("/Pg"): page_ref,
+        })
+        form_ref = writer.add_object(generic.DictionaryObject({
+            generic.NameObject("/Type"): generic.NameObject("/StructElem"),
+            generic.NameObject("/S"): generic.NameObject("/Form"),
+            generic.NameObject("/P"): document_ref,
+            generic.NameObject("/Pg"): page_ref,
+            generic.NameObject("/Alt"): generic.TextStringObject(w.alt),
+            generic.NameObject("/K"): generic.ArrayObject([objr]),
+        }))
+        # Reading order: after everything of the widget's page (WeasyPrint lists the pages' elements in order).
+        at = len(kids)
+        for i in range(len(kids) - 1, -1, -1):
+            if _same(kids[i].raw_get("/Pg"), page_ref):
+                at = i + 1
+                break
+        kids.insert(at, form_ref)
+        nums.extend([generic.NumberObject(next_key), form_ref])
+        next_key += 1
+        writer.mark_update(widget_ref)
+    writer.mark_update(document_ref)
+    writer.mark_update(parent_tree_ref)
