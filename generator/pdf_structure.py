@@ -22,6 +22,8 @@ from typing import Any
 
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pypdf import PageObject, PdfWriter
+from pypdf.generic import ArrayObject, DictionaryObject, NameObject, NumberObject, TextStringObject
 
 
 @dataclass(frozen=True)
@@ -105,3 +107,51 @@ def tag_widgets(writer: IncrementalPdfFileWriter, widgets: list[TaggedWidget]) -
         writer.mark_update(widget_ref)
     writer.mark_update(document_ref)
     writer.mark_update(parent_tree_ref)
+
+
+def _wrap(page: PageObject, before: tuple[list[Any], bytes]) -> None:
+    """`page`'s content as one marked-content sequence (`before` … EMC), its graphics state kept inside."""
+    content = page.get_contents()
+    if content is None:
+        return
+    ops = content.operations
+    content.operations = [before, ([], b"q"), *ops, ([], b"Q"), ([], b"EMC")]
+    page.replace_contents(content)
+
+
+def mark_figure(page: PageObject) -> None:
+    """A scanned page's whole content as real content: marked-content id 0, the page's one Figure."""
+    _wrap(page, ([NameObject("/Figure"), DictionaryObject({NameObject("/MCID"): NumberObject(0)})], b"BDC"))
+
+
+def mark_artifact(page: PageObject) -> None:
+    """`page`'s whole content as an artifact (a page number line laid over a scan: pagination, not content)."""
+    _wrap(page, ([NameObject("/Artifact")], b"BMC"))
+
+
+def tag_scans(writer: PdfWriter, pages: list[tuple[PageObject, str]]) -> None:
+    """Each (page, description) — a page marked by `mark_figure` — as a Figure with /Alt at the end of the
+    document's structure; nothing when the document has no structure tree."""
+    root = writer.root_object
+    if "/StructTreeRoot" not in root or not pages:
+        return
+    tree = root["/StructTreeRoot"].get_object()
+    parent_tree = tree["/ParentTree"].get_object()
+    top = tree["/K"]
+    document_ref = top[0] if isinstance(top, ArrayObject) else tree.raw_get("/K")
+    document = document_ref.get_object()
+    nums = parent_tree["/Nums"]
+    next_key = max(_number_keys(nums), default=-1) + 1
+    for page, alt in pages:
+        figure_ref = writer._add_object(DictionaryObject({  # noqa: SLF001 — pypdf's way to add an object
+            NameObject("/Type"): NameObject("/StructElem"),
+            NameObject("/S"): NameObject("/Figure"),
+            NameObject("/P"): document_ref,
+            NameObject("/Pg"): page.indirect_reference,
+            NameObject("/Alt"): TextStringObject(alt),
+            NameObject("/K"): NumberObject(0),
+        }))
+        document["/K"].append(figure_ref)
+        page[NameObject("/StructParents")] = NumberObject(next_key)
+        nums.extend([NumberObject(next_key), ArrayObject([figure_ref])])
+        next_key += 1
