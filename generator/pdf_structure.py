@@ -9,7 +9,9 @@ Figure with the img's alt as /Alt, text as P/Span, borders and backgrounds (the 
   (an OBJR), with the field's description as /Alt and the field's /TU, placed after the content of its
   page; sealing fills the same widget, so the sealed appearance keeps that element;
 - attachment scans bound after the document (generator/pdf_binding.py): each scanned page one /Figure
-  with the attachment's title as /Alt, its page number line (第 X 页 共 Y 页) an /Artifact.
+  with the attachment's title as /Alt, its page number line (第 X 页 共 Y 页) an /Artifact;
+- the seal impressions drawn at sealing (signing/seal_marks.py): the cover seal a /Figure
+  「司法鉴定专用章：<institution>」, the strips of a cross-page seal artifacts (a strip alone says nothing).
 
 The structure tree's /ParentTree maps a page's marked-content ids and an annotation's /StructParent to
 their elements; every addition here keeps that map whole.
@@ -59,21 +61,63 @@ def _field_refs(writer: IncrementalPdfFileWriter) -> dict[str, generic.IndirectO
     return out
 
 
+def _tree(writer: IncrementalPdfFileWriter) -> tuple[generic.IndirectObject, generic.IndirectObject]:
+    """(the /ParentTree, the /Document element) of `writer`'s structure tree, as WeasyPrint writes them."""
+    tree = writer.root["/StructTreeRoot"]
+    top = tree["/K"]
+    document_ref = _ref(top.raw_get(0) if isinstance(top, generic.ArrayObject) else tree.raw_get("/K"))
+    return _ref(tree.raw_get("/ParentTree")), document_ref
+
+
+def _insert_after_page(kids: Any, page_ref: generic.IndirectObject, element: generic.IndirectObject) -> None:
+    """Reading order: `element` after every top-level element of its page (WeasyPrint lists the pages'
+    elements page by page)."""
+    at = len(kids)
+    for i in range(len(kids) - 1, -1, -1):
+        if _same(kids[i].raw_get("/Pg"), page_ref):
+            at = i + 1
+            break
+    kids.insert(at, element)
+
+
+def is_tagged(writer: IncrementalPdfFileWriter) -> bool:
+    return "/StructTreeRoot" in writer.root
+
+
+def tag_page_figure(writer: IncrementalPdfFileWriter, page: int, alt: str) -> int:
+    """A new /Figure element with `alt` for content about to be drawn on `page` (0-based): returns the
+    marked-content id that content must carry (`/Figure <</MCID n>> BDC … EMC`), the next free one of the
+    page, mapped to the Figure in the /ParentTree."""
+    parent_tree_ref, document_ref = _tree(writer)
+    page_ref = _ref(writer.find_page_for_modification(page)[0])
+    key = int(page_ref.get_object()["/StructParents"])
+    nums = parent_tree_ref.get_object()["/Nums"]
+    mcids = next(nums[i + 1] for i in range(0, len(nums), 2) if int(nums[i]) == key)
+    mcid = len(mcids)  # WeasyPrint numbers a page's marked content 0, 1, … in order
+    figure_ref = writer.add_object(generic.DictionaryObject({
+        generic.NameObject("/Type"): generic.NameObject("/StructElem"),
+        generic.NameObject("/S"): generic.NameObject("/Figure"),
+        generic.NameObject("/P"): document_ref,
+        generic.NameObject("/Pg"): page_ref,
+        generic.NameObject("/Alt"): generic.TextStringObject(alt),
+        generic.NameObject("/K"): generic.NumberObject(mcid),
+    }))
+    mcids.append(figure_ref)
+    _insert_after_page(document_ref.get_object()["/K"], page_ref, figure_ref)
+    writer.mark_update(parent_tree_ref)
+    writer.mark_update(document_ref)
+    return mcid
+
+
 def tag_widgets(writer: IncrementalPdfFileWriter, widgets: list[TaggedWidget]) -> None:
     """Put each named signature field's widget (combined with its field, as pyHanko makes it) into the
     structure tree as a /Form element after the last element of its page. No structure tree (an untagged
     file) → nothing to do."""
-    root = writer.root
-    if "/StructTreeRoot" not in root or not widgets:
+    if not is_tagged(writer) or not widgets:
         return
-    tree = root["/StructTreeRoot"]
-    parent_tree_ref = _ref(tree.raw_get("/ParentTree"))
-    parent_tree = parent_tree_ref.get_object()
-    top = tree["/K"]
-    document_ref = _ref(top.raw_get(0) if isinstance(top, generic.ArrayObject) else tree.raw_get("/K"))
-    document = document_ref.get_object()
-    kids = document["/K"]
-    nums = parent_tree["/Nums"]
+    parent_tree_ref, document_ref = _tree(writer)
+    kids = document_ref.get_object()["/K"]
+    nums = parent_tree_ref.get_object()["/Nums"]
     next_key = max(_number_keys(nums), default=-1) + 1
     fields = _field_refs(writer)
     for w in widgets:
@@ -95,13 +139,7 @@ def tag_widgets(writer: IncrementalPdfFileWriter, widgets: list[TaggedWidget]) -
             generic.NameObject("/Alt"): generic.TextStringObject(w.alt),
             generic.NameObject("/K"): generic.ArrayObject([objr]),
         }))
-        # Reading order: after everything of the widget's page (WeasyPrint lists the pages' elements in order).
-        at = len(kids)
-        for i in range(len(kids) - 1, -1, -1):
-            if _same(kids[i].raw_get("/Pg"), page_ref):
-                at = i + 1
-                break
-        kids.insert(at, form_ref)
+        _insert_after_page(kids, page_ref, form_ref)
         nums.extend([generic.NumberObject(next_key), form_ref])
         next_key += 1
         writer.mark_update(widget_ref)
