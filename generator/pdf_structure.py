@@ -137,7 +137,9 @@ def tag_widgets(writer: IncrementalPdfFileWriter, widgets: list[TaggedWidget]) -
             generic.NameObject("/P"): document_ref,
             generic.NameObject("/Pg"): page_ref,
             generic.NameObject("/Alt"): generic.TextStringObject(w.alt),
-            generic.NameObject("/K"): generic.ArrayObject([objr]),
+            # /K the OBJR itself, not an array holding it: pyHanko's check of what changed after a
+            # signature accepts a filled field only when the structure tree reaches it as …/K/Obj.
+            generic.NameObject("/K"): objr,
         }))
         _insert_after_page(kids, page_ref, form_ref)
         nums.extend([generic.NumberObject(next_key), form_ref])

@@ -20,6 +20,7 @@ from sealkit import PASSPHRASE, World, pdfa_claim
 
 from generator.loading import load_case
 from generator.render import RenderedDocument, RenderResult, render_case_documents
+from signing.verify import verify_pdf
 
 ROOT = Path(__file__).resolve().parents[1]
 FORENSIC = ROOT / "examples" / "forensic-joint-grade10" / "case.json"
@@ -213,6 +214,10 @@ def test_a_sealed_survey_report_keeps_its_structure_tree(world: World) -> None:
     assert [e.tag for e in elems] == [e.tag for e in before]  # sealing adds no element and drops none
     # The seal's appearance fills the tagged field: its Form still describes it.
     assert f"公估机构印章：{FIRM}" in [e.alt for e in elems if e.tag == "Form"]
+    # Filling tagged fields is a change the certification (DocMDP /P 2) permits: every signature verifies.
+    report = verify_pdf(sealed, [world.pki.root_pem])
+    assert report.ok, report.all_problems()
+    assert [s.field for s in report.signatures] == ["firm-seal", "handler-1", "handler-2"]
 
 
 @pytest.fixture(scope="module")
@@ -231,6 +236,8 @@ def sealed_opinion(opinion: Path, tmp_path_factory: pytest.TempPathFactory) -> I
                                trust_roots=(pki.root_pem,), crls=(pki.crl,), cross_page_seal=True)
         out = root / "opinion-sealed.pdf"
         seal_report(opinion, out, config, lambda *_: PASSPHRASE)
+        report = verify_pdf(out, [pki.root_pem])
+        assert report.ok, report.all_problems()
         yield out
     finally:
         tsa.stop()
