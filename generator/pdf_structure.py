@@ -195,3 +195,23 @@ def tag_scans(writer: PdfWriter, pages: list[tuple[PageObject, str]]) -> None:
         page[NameObject("/StructParents")] = NumberObject(next_key)
         nums.extend([NumberObject(next_key), ArrayObject([figure_ref])])
         next_key += 1
+
+
+def scope_header_cells(pdf: Any) -> None:
+    """Give each TH of WeasyPrint's structure tree (a `pydyf.PDF` before it is written) its /Scope: /Column
+    for a header row (the cell's row is in a THead), /Row otherwise — a key–value or cover table's label,
+    `<th scope="row">` in forms/templates. WeasyPrint links every TD to its headers (/Headers) but writes
+    no /Scope, which PDF/UA checkers ask for to tell row headers from column headers."""
+    objects = {o.number: o for o in pdf.objects if isinstance(o, dict) and getattr(o, "number", None) is not None}
+
+    def parent(element: dict) -> dict | None:
+        ref = element.get("P")
+        return objects.get(int(ref.split()[0])) if isinstance(ref, bytes) else None
+
+    for element in objects.values():
+        if element.get("S") != "/TH":
+            continue
+        row = parent(element)
+        group = parent(row) if row is not None else None
+        scope = "/Column" if group is not None and group.get("S") == "/THead" else "/Row"
+        element.setdefault("A", {"O": "/Table"})["Scope"] = scope

@@ -24,7 +24,7 @@ from weasyprint.document import Document
 from generator.loading import LoadedCase
 from generator.pdf_binding import BoundAttachment, bind
 from generator.pdf_internals import add_dublin_core, page_boxes, pin_incremental_update
-from generator.pdf_structure import TaggedWidget, tag_widgets
+from generator.pdf_structure import TaggedWidget, scope_header_cells, tag_widgets
 from generator.render_html import HtmlReport, gongu_version
 from generator.render_safety import FolderFetcher, RefusedResource, RenderError
 from generator.signature_fields import PARTY_FIELD, person_field, seal_field
@@ -99,14 +99,16 @@ def add_signature_fields(pdf: bytes, fields: list[FieldBox], second_id: bytes) -
     return out.getvalue()
 
 
-def _dedupe_associated_files(document: Document, pdf: object) -> None:
+def _finish(document: Document, pdf: object) -> None:
     """WeasyPrint 70 lists the case.json file spec twice in the catalog's /AF (once from the
-    EmbeddedFiles name tree, once from the object scan); one entry per associated file is right."""
+    EmbeddedFiles name tree, once from the object scan); one entry per associated file is right. Its
+    table header cells get their /Scope (generator/pdf_structure.py)."""
     catalog = pdf.catalog  # type: ignore[attr-defined]
     if "AF" in catalog:
         unique = list(dict.fromkeys(catalog["AF"]))
         catalog["AF"].clear()
         catalog["AF"].extend(unique)
+    scope_header_cells(pdf)
 
 
 @dataclass(frozen=True)
@@ -141,7 +143,7 @@ def render_pdf_bytes(loaded: LoadedCase, report: HtmlReport,
     )
     try:
         pdf = document.write_pdf(pdf_variant="pdf/a-3a", pdf_identifier=digest, attachments=[attachment],
-                                 finisher=_dedupe_associated_files)
+                                 finisher=_finish)
     except RefusedResource as exc:
         raise RenderError(str(exc)) from None
     assert pdf is not None

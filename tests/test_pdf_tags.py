@@ -36,6 +36,8 @@ class Elem:
     alt: str | None
     depth: int
     page: int | None  # 0-based index of /Pg, when the element names a page
+    scope: str | None = None  # a table cell's /A /Scope
+    parents: tuple[str, ...] = ()  # the structure types above it, nearest first
 
 
 def structure(path: Path) -> tuple[dict, list[Elem]]:
@@ -45,23 +47,27 @@ def structure(path: Path) -> tuple[dict, list[Elem]]:
     root = reader.trailer["/Root"]
     found: list[Elem] = []
 
-    def walk(node: object, depth: int) -> None:
+    def walk(node: object, depth: int, parents: tuple[str, ...]) -> None:
         node = node.get_object() if isinstance(node, IndirectObject) else node
         if isinstance(node, ArrayObject):
             for kid in node:
-                walk(kid, depth)
+                walk(kid, depth, parents)
             return
         if not isinstance(node, DictionaryObject) or node.get("/Type") in ("/MCR", "/OBJR"):
             return  # a marked-content id (an int) or a reference to content: a leaf
         if "/S" not in node:  # the StructTreeRoot
-            walk(node.get("/K"), depth)
+            walk(node.get("/K"), depth, parents)
             return
         pg = node.get("/Pg")
-        found.append(Elem(str(node["/S"])[1:], str(node["/Alt"]) if "/Alt" in node else None, depth,
-                          pages.get(pg.idnum) if isinstance(pg, IndirectObject) else None))
-        walk(node.get("/K"), depth + 1)
+        attrs = node.get("/A")
+        scope = attrs.get_object().get("/Scope") if attrs is not None else None
+        tag = str(node["/S"])[1:]
+        found.append(Elem(tag, str(node["/Alt"]) if "/Alt" in node else None, depth,
+                          pages.get(pg.idnum) if isinstance(pg, IndirectObject) else None,
+                          str(scope)[1:] if scope else None, parents))
+        walk(node.get("/K"), depth + 1, (tag, *parents))
 
-    walk(root["/StructTreeRoot"], 0)
+    walk(root["/StructTreeRoot"], 0, ())
     return root, found
 
 
@@ -140,6 +146,11 @@ def test_survey_report_is_tagged_with_language_title_headings_and_tables(survey:
     # A data table's header row is TH (the loss tables' thead), the key-value tables' labels are TH too.
     assert sum(e.tag == "TH" for e in elems) >= 10
     assert any(e.tag == "TH" for e in elems[tables[0]:])
+    # Each says what it heads: a thead's cells their column, a label (th scope="row") its row.
+    for e in elems:
+        if e.tag == "TH":
+            assert e.scope == ("Column" if e.parents[1] == "THead" else "Row"), e
+    assert {e.scope for e in elems if e.tag == "TH"} == {"Column", "Row"}
 
 
 def test_every_photo_is_a_figure_described_by_its_id_caption_and_survey_record(survey: Path) -> None:
