@@ -280,7 +280,7 @@ def test_audit_passes_and_groups_by_the_four_properties(home: Path, tmp_path: Pa
     names = [c["name"] for g in report["properties"].values() for c in g["checks"]]
     assert "报告为 PDF/A（XMP pdfaid）" in names and "报告签章有效" in names
     pdfa = [c for c in report["properties"]["usability"]["checks"] if c["name"].startswith("报告为 PDF/A")]
-    assert all(c["detail"] == "PDF/A-3A" for c in pdfa)
+    assert all(c["detail"] == "PDF/A-3B" for c in pdfa)
 
 
 def test_audit_catches_a_flipped_byte_in_data(home: Path, tmp_path: Path) -> None:
