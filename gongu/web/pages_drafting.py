@@ -9,6 +9,7 @@ field with the words of `gongu validate`, and once the file is complete the sect
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from typing import Any
 from urllib.parse import quote
@@ -121,17 +122,21 @@ def new_case(request: Request) -> Response:
 
 # ───────────────────────────── the section forms ─────────────────────────────
 
+def _top_key(path: str) -> str:
+    """The case file's top-level key a JSON path lies under ($.policy.items[0].id → policy)."""
+    return path.removeprefix("$.").split(".")[0].split("[")[0]
+
+
 def _problems_by_section(kind: str, problems: list[Problem]) -> dict[str, int]:
     counts: dict[str, int] = defaultdict(int)
     owner = {key: s.key for s in drafting.sections(kind) for key in s.keys}
     for p in problems:
-        top = p.path.removeprefix("$.").split(".")[0].split("[")[0]
-        counts[owner.get(top, "")] += 1
+        counts[owner.get(_top_key(p.path), "")] += 1
     return counts
 
 
 def _in_section(sec: drafting.Section, problems: list[Problem]) -> list[Problem]:
-    return [p for p in problems if p.path.removeprefix("$.").split(".")[0].split("[")[0] in sec.keys]
+    return [p for p in problems if _top_key(p.path) in sec.keys]
 
 
 def _findings(request: Request, case_id: str, sec: drafting.Section) -> list[Any]:
@@ -271,8 +276,6 @@ def history_page(request: Request) -> Response:
         return row
     data = drafting.read_data(web_settings(request).home, row.case_id)
     refusal = drafting.edit_refusal(row, request.state.account, drafting.named_people(data))
-    import json
-
     rows = [(v, json.loads(v.paths)) for v in versions(web_archive(request).catalog, row.case_id)]
     # the version the file holds now: the newest one not refused (a refused save never reached the file)
     current = next((v.version for v, _ in rows if v.action != "refused"), None)
