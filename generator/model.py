@@ -11,6 +11,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from generator.check_code import CODE_PATTERN
 from generator.limits import MAX_CASE_ID_CHARS, MAX_REPORT_NUMBER_CHARS
 from generator.types import Count, Day, Flag, Money, Name, Quantity, Rate, Timestamp
 
@@ -633,6 +634,7 @@ class IssuedDocument(Record):
     pdf_sha256: str | None = F("PDF SHA-256", default=None, pattern=r"^[0-9a-f]{64}$")
     docx_file: str | None = F("DOCX 文件", default=None)
     docx_sha256: str | None = F("DOCX SHA-256", default=None, pattern=r"^[0-9a-f]{64}$")
+    check_code: str | None = F("校验码", default=None, pattern=CODE_PATTERN)
 
 
 class Issuance(Record):
@@ -650,6 +652,8 @@ class Issuance(Record):
     docx_sha256: str | None = F("DOCX SHA-256", default=None, pattern=r"^[0-9a-f]{64}$")
     # False: an unsealed copy (gongu issue --unsealed, marked on every page); None: recorded before this field.
     sealed: Flag | None = F("已签章", default=None)
+    # The primary document's check code (generator.check_code); None: issued before codes were printed.
+    check_code: str | None = F("校验码", default=None, pattern=CODE_PATTERN)
     documents: list[IssuedDocument] = F("随同出具的文书", default_factory=list)
 
 
