@@ -193,8 +193,8 @@ class WebSettings(_Section):
     secure_cookies: bool = Field(False, description="会话 Cookie 仅经 HTTPS 发送")
     session_hours: int = Field(8, ge=1, le=24 * 7, description="会话有效小时数")
     # The address the public check page is reached at from outside the firm, printed in the QR code of
-    # every issued document (`<public_url>/v/<code>`); the loopback default suits one machine and the demo.
-    public_url: str = Field("http://127.0.0.1:8000", description="公开校验页地址（印在二维码中）",
+    # every issued document (`<public_url>/v/<code>`); the default is `gongu web` on loopback, for one machine and the demo.
+    public_url: str = Field("http://127.0.0.1:8080", description="公开校验页地址（印在二维码中）",
                             pattern=r"^https?://[^\s/?#]+(/[^\s?#]*)?$")
 
 
