@@ -3,7 +3,7 @@
 (gongu/web/pages_check.py), the status of a code, and withdrawal.
 
 A code is drawn at issuance and written into the case file's issuance (generator/check_code.py); the
-package records, for each document of the package with a code, the report number, title, Beijing issue
+package records, for each document of the package with a code, the report number, kind and title, Beijing issue
 date, issuer, page count, size and SHA-256 of the sealed PDF and its path in the package. The catalog
 keeps a row per code filled at ingest (`register`), kept when the package is destroyed, so the page can
 still say 已按保管期限销毁. Status, strongest first: 已按保管期限销毁 (package destroyed) > 已撤回 (a
@@ -34,7 +34,8 @@ check_codes_table = Table(
     Column("package_id", Integer, ForeignKey("packages.id"), nullable=False),
     Column("report_number", Text, nullable=False),
     Column("supersedes", Text),  # the report number the document's issuance replaced (R1 → the original)
-    Column("title", Text, nullable=False),
+    Column("kind", Text, nullable=False),  # 公估报告, 司法鉴定意见书, 补正书 …: what the public page names
+    Column("title", Text, nullable=False),  # the document's own title (case text: never shown publicly)
     Column("issued_on", Text, nullable=False),  # ISO date, Beijing
     Column("issuer", Text, nullable=False),
     Column("pages", Integer),
@@ -98,6 +99,8 @@ def code_records(meta: dict[str, Any], case_raw: dict[str, Any], bag: Path,
                    if isinstance(r, dict)}
     forensic = meta.get("forensic") if isinstance(meta.get("forensic"), dict) else None
     primary_issuer = forensic["institution"]["name"] if forensic else meta["parties"]["firm"]
+    # the kind, not the title: a report's title may name the insured or the project
+    primary_kind = ("终止鉴定告知书" if forensic.get("termination") else "司法鉴定意见书") if forensic else "公估报告"
     out: list[dict[str, Any]] = []
 
     def find(digest: Any, name: Any, role: str) -> dict[str, Any] | None:
@@ -106,13 +109,13 @@ def code_records(meta: dict[str, Any], case_raw: dict[str, Any], bag: Path,
         base = Path(str(name)).name if name else None
         return next((f for f in files if f["role"] == role and (role == "report" or Path(f["path"]).name == base)), None)
 
-    def add(code: Any, entry: dict[str, Any] | None, title: str, issuer: str, issuance: dict[str, Any]) -> None:
+    def add(code: Any, entry: dict[str, Any] | None, kind: str, title: str, issuer: str, issuance: dict[str, Any]) -> None:
         canonical = normalize_check_code(code) if isinstance(code, str) else None
         issued_on = _issued_on(issuance.get("issued_at"))
         if canonical is None or entry is None or issued_on is None or any(r["code"] == canonical for r in out):
             return
         out.append({"code": canonical, "report_number": number, "supersedes": issuance.get("supersedes"),
-                    "title": title, "issued_on": issued_on, "issuer": issuer,
+                    "kind": kind, "title": title, "issued_on": issued_on, "issuer": issuer,
                     "pages": pdf_pages(bag / entry["path"]), "size": entry["size"], "sha256": entry["sha256"],
                     "path": entry["path"]})
 
@@ -121,12 +124,12 @@ def code_records(meta: dict[str, Any], case_raw: dict[str, Any], bag: Path,
             continue
         if issuance.get("pdf_file") or issuance.get("pdf_sha256"):
             add(issuance.get("check_code"), find(issuance.get("pdf_sha256"), issuance.get("pdf_file"), "report"),
-                str(meta["report"]["title"] or "公估报告"), primary_issuer, issuance)
+                primary_kind, str(meta["report"]["title"] or primary_kind), primary_issuer, issuance)
         for doc in issuance.get("documents") or []:
             entry = find(_field(doc, "pdf_sha256"), _field(doc, "pdf_file"), "document")
             title = str(_field(doc, "title") or _field(doc, "key") or "鉴定文书")
             issuer = str(responsible.get(entry["path"]) or primary_issuer) if entry else primary_issuer
-            add(_field(doc, "check_code"), entry, title, issuer, issuance)
+            add(_field(doc, "check_code"), entry, title, title, issuer, issuance)
     return out
 
 
@@ -155,7 +158,8 @@ def add_rows(catalog: Catalog, package_id: int, case_id: str, records: list[dict
             continue
         conn.execute(insert(check_codes_table).values(
             code=r["code"], case_id=case_id, package_id=package_id, report_number=r["report_number"],
-            supersedes=r.get("supersedes"), title=r["title"], issued_on=r["issued_on"], issuer=r["issuer"],
+            supersedes=r.get("supersedes"), kind=r.get("kind") or r["title"], title=r["title"],
+            issued_on=r["issued_on"], issuer=r["issuer"],
             pages=r.get("pages"), size=r["size"], sha256=r["sha256"], path=r["path"]))
         added += 1
     return added
@@ -173,7 +177,7 @@ class CodeRecord:
     code: str
     case_id: str  # never shown publicly; names the case in the log
     report_number: str
-    title: str
+    kind: str
     issued_on: date
     issuer: str
     pages: int | None
@@ -215,7 +219,7 @@ def lookup(catalog: Catalog, code: str) -> CodeRecord | None:
         status = "superseded"
     else:
         status = "valid"
-    return CodeRecord(code=row["code"], case_id=row["case_id"], report_number=row["report_number"], title=row["title"],
+    return CodeRecord(code=row["code"], case_id=row["case_id"], report_number=row["report_number"], kind=row["kind"],
                       issued_on=date.fromisoformat(row["issued_on"]), issuer=row["issuer"], pages=row["pages"],
                       size=row["size"], sha256=row["sha256"], path=row["path"], package_id=row["package_id"],
                       status=status, successor=successor, withdrawn_at=row["withdrawn_at"],
@@ -247,7 +251,7 @@ def withdraw(archive: Archive, code: str, *, reason: str, by: str, credential: d
         at = archive.now()
         cat._writing().execute(update(check_codes_table).where(check_codes_table.c.code == canonical).values(
             withdrawn_at=at.isoformat(), withdrawn_by=by, withdrawn_reason=shown))
-        details: dict[str, Any] = {"code": canonical, "title": record.title, "reason": shown}
+        details: dict[str, Any] = {"code": canonical, "kind": record.kind, "reason": shown}
         if credential is not None:
             details["credential"] = credential
         event = cat.append_event("withdrawal", at, by, record.case_id, record.report_number, details)

@@ -14,7 +14,7 @@ metadata.json, schema "gongu-archive-package/1" (every key always present; unkno
   ingest{at, by, software}
   files[{path, role, title, size, media_type, sha256}]          path relative to the bag, "data/…"
   totals{files, bytes}
-  check_codes[{code, report_number, supersedes, title, issued_on, issuer, pages, size, sha256, path}]
+  check_codes[{code, report_number, supersedes, kind, title, issued_on, issuer, pages, size, sha256, path}]
                                                                 optional: only when a document has a check code
 """
 
@@ -226,7 +226,7 @@ def readme_code_lines(m: dict[str, Any]) -> list[str]:
     if not codes:
         return []
     lines = ["", "五、校验码", "出具的文书每页印有校验码（四位一组），与下列一行对应；对该文件计算的 SHA-256 应与所列一致。"]
-    lines += [f"  {grouped(c['code'])}    {c['title']} {c['report_number']}    出具日期 {c['issued_on']}    "
+    lines += [f"  {grouped(c['code'])}    {c.get('kind') or c['title']} {c['report_number']}    出具日期 {c['issued_on']}    "
               f"{c['issuer']}    {c['pages'] if c['pages'] is not None else '?'} 页    {c['path']}    SHA-256 {c['sha256']}"
               for c in codes]
     return lines

@@ -45,6 +45,24 @@ def with_issuance(data: dict[str, Any], sealed: Path, code: str, *, at: str = IS
     return out
 
 
+# An ID number in the case file, so a test can show the public page never carries one.
+ID_NUMBER = "510181198803150017"
+
+
+def with_personal_data(data: dict[str, Any]) -> dict[str, Any]:
+    out = copy.deepcopy(data)
+    out["contact"]["method"] = f"电话 139 8160 2271，身份证号 {ID_NUMBER}"
+    return out
+
+
+def personal_texts(data: dict[str, Any]) -> list[str]:
+    """What of the case names a person or a party: none of it may appear on the public page."""
+    people = [data["contact"]["person"].split()[-1], data["policy"]["insured"], data["policy"]["policyholder"],
+              data["commission"]["commissioning_party"], data["acceptance"]["decided_by"], data["case_name"],
+              data["project"]["name"], data["report"]["title"], data["policy"]["number"], ID_NUMBER, "139 8160 2271"]
+    return [*people, *(h["name"] for h in data["handlers"])]
+
+
 def other_case() -> dict[str, Any]:
     data = example_case()
     data["case_id"] = OTHER_CASE
@@ -61,7 +79,7 @@ def coded_home(base: Path, kit: Kit, *, store_url: str | None = None, destroy_ot
     from generator.loading import load_case
 
     home = write_home(base / "home", kit, store_url=store_url)
-    original = with_issuance(example_case(), kit.sealed, CODE_ORIGINAL)
+    original = with_issuance(with_personal_data(example_case()), kit.sealed, CODE_ORIGINAL)
     r1 = with_issuance(reissue_of(original), kit.sealed_reissue, CODE_R1, at="2025-09-20T09:00:00+08:00")
     other_sealed = kit.sealed_for(other_case())
     other = with_issuance(other_case(), other_sealed, CODE_DESTROYED)

@@ -62,7 +62,7 @@ def test_package_records_the_code_of_its_report(home: Path, kit: Kit) -> None:
     pkg = _package(home, NUMBER)
     meta = json.loads((pkg / "metadata.json").read_text(encoding="utf-8"))
     assert meta["check_codes"] == [{
-        "code": CODE_ORIGINAL, "report_number": NUMBER, "supersedes": None,
+        "code": CODE_ORIGINAL, "report_number": NUMBER, "supersedes": None, "kind": "公估报告",
         "title": "雅康高速C3合同段K42边坡坍塌损失公估报告",
         "issued_on": "2025-09-05",  # 2025-09-04 17:30 UTC is the 5th in Beijing
         "issuer": "四川蜀安保险公估有限公司", "pages": _pages(kit.sealed), "size": kit.sealed.stat().st_size,

@@ -276,7 +276,7 @@ def withdraw_cmd(
             raise ArchiveError(f"档案中没有校验码 {code}")
         person, credential = deciding_person(archive, by, "withdraw", found.case_id)
         record = withdraw(archive, code, reason=reason, by=person, credential=credential)
-    console.print("[green]✓[/] " + escape(f"已撤回 {record.title} {record.report_number}（校验码 {grouped(record.code)}）"))
+    console.print("[green]✓[/] " + escape(f"已撤回 {record.kind} {record.report_number}（校验码 {grouped(record.code)}）"))
 
 
 @dispose_app.callback()

@@ -1,5 +1,5 @@
 """Revision 0014 (after 0013, cases written in the browser): check codes of issued documents. One row per
-code filled at ingest (archive/check_codes.py) — report number, title, Beijing issue date, issuer, pages,
+code filled at ingest (archive/check_codes.py) — report number, kind and title, Beijing issue date, issuer, pages,
 size, SHA-256 and path of the sealed PDF in its package — kept when the package is destroyed, with the
 withdrawal (who, when, why) once an archivist withdraws the document; and the public check page's
 per-client request counter (`check_rate`), shared by every web process. Packages ingested before this
@@ -24,6 +24,7 @@ def upgrade() -> None:
         sa.Column("package_id", sa.Integer, sa.ForeignKey("packages.id"), nullable=False),
         sa.Column("report_number", sa.Text, nullable=False),
         sa.Column("supersedes", sa.Text),
+        sa.Column("kind", sa.Text, nullable=False),
         sa.Column("title", sa.Text, nullable=False),
         sa.Column("issued_on", sa.Text, nullable=False),
         sa.Column("issuer", sa.Text, nullable=False),
