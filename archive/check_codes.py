@@ -227,6 +227,14 @@ def lookup(catalog: Catalog, code: str) -> CodeRecord | None:
                       destroyed_at=tombs)
 
 
+def case_codes(catalog: Catalog, case_id: str) -> list[CodeRecord]:
+    """Every code of a case with its status, by report number (the archivist's package page)."""
+    t = check_codes_table
+    codes = [r["code"] for r in catalog._rows(select(t.c.code).where(t.c.case_id == case_id)
+                                              .order_by(t.c.report_number, t.c.code))]
+    return [found for code in codes if (found := lookup(catalog, code)) is not None]
+
+
 def withdraw(archive: Archive, code: str, *, reason: str, by: str, credential: dict[str, Any] | None = None) -> CodeRecord:
     """Withdraw an issued document (已撤回): the public page says so with the date and reason from then
     on. Recorded as a "withdrawal" event in the signed log with the change; never undone."""

@@ -167,6 +167,32 @@ def test_uploads_are_compared_with_the_issued_file(base_url: str, page: Any, kit
     assert _home_files(home) == before  # nothing of the uploads was kept in the home
 
 
+def test_an_archivist_withdraws_a_document_and_the_public_page_says_so(base_url: str, page: Any, browser: Any) -> None:  # noqa: F811
+    from tests.archivekit import person_password
+    from tests.webkit import login
+
+    context = browser.new_context(viewport={"width": 1366, "height": 768})
+    try:
+        staff = context.new_page()
+        login(staff, base_url, "档案员甲", person_password("档案员甲"))
+        staff.goto(f"{base_url}/archive/cases/{CASE}")
+        row = staff.locator(f"#check-codes tr[data-code='{CODE_R1}']")
+        assert row.locator(".code-status").inner_text() == "有效"
+        row.locator("input[name=reason]").fill("委托人撤回委托，报告作废")
+        with staff.expect_navigation():
+            row.locator("button[type=submit]").click()
+        assert "已撤回" in staff.locator(f"#check-codes tr[data-code='{CODE_R1}'] .code-status").inner_text()
+        # the superseded original may still be withdrawn; the row of the other case is not on this page
+        assert staff.locator(f"#check-codes tr[data-code='{CODE_ORIGINAL}'] form").count() == 1
+        assert staff.locator(f"#check-codes tr[data-code='{CODE_DESTROYED}']").count() == 0
+    finally:
+        context.close()
+    assert _open(page, f"{base_url}/v/{CODE_R1}") == 200
+    status = page.inner_text("#check-status")
+    # the server's clock stands at AFTER_END: the withdrawal's date is that day
+    assert status.startswith("已撤回") and "2040-10-16" in status and "委托人撤回委托，报告作废" in status
+
+
 def test_unknown_and_malformed_codes_are_404_after_the_same_time(base_url: str, page: Any) -> None:
     assert _open(page, f"{base_url}/v/0000-0000-0000-0000-0000") == 404
     assert page.query_selector("#check-unknown") is not None
