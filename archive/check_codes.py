@@ -10,19 +10,20 @@ still say 已按保管期限销毁. Status, strongest first: 已按保管期限�
 "withdrawal" event) > 已被 <number> 取代 (a later package of the case supersedes this number) > 有效.
 
 The signed log is the authority on withdrawals (a "withdrawal" event names the code, who, when and
-why); the table's withdrawn_* columns are its convenience copy, as the holds table is for holds."""
+why); the table's withdrawn_* columns are its copy, as the holds table is for holds — `lookup` reads
+both and the audit compares them."""
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Column, ForeignKey, Index, Integer, Table, Text, func, insert, select, update
+from sqlalchemy import Column, ForeignKey, Index, Integer, Table, Text, delete, func, insert, select, update
 
-from archive.catalog import Catalog, metadata, tombstones_table
+from archive.catalog import Catalog, Event, events_table, metadata, tombstones_table
 from archive.store import Archive, ArchiveError
 from generator.check_code import grouped, normalize_check_code
 from generator.types import beijing_date
@@ -200,8 +201,10 @@ class CodeRecord:
 
 
 def lookup(catalog: Catalog, code: str) -> CodeRecord | None:
-    """The record and status of `code` (any typed form), None when unknown or malformed. The same three
-    statements run for a miss as for a hit, so the answer's timing does not tell them apart."""
+    """The record and status of `code` (any typed form), None when unknown or malformed. The same four
+    statements run for a miss as for a hit, so the answer's timing does not tell them apart. A withdrawal
+    is read from the signed log as well as from the table (the log is the authority: a row "un-withdrawn"
+    by SQL still shows 已撤回)."""
     canonical = normalize_check_code(code) or _NO_CODE
     t = check_codes_table
     row = catalog._one(select(t).where(t.c.code == canonical))
@@ -209,11 +212,16 @@ def lookup(catalog: Catalog, code: str) -> CodeRecord | None:
     successor = catalog._scalar(select(func.min(t.c.report_number)).where(
         t.c.case_id == case_id, t.c.supersedes == number, t.c.report_number != number))
     tombs = catalog._scalar(select(tombstones_table.c.disposed_at).where(tombstones_table.c.package_id == package_id))
+    logged = [Event.from_entry(r["entry"]) for r in catalog._rows(select(events_table.c.entry).where(
+        events_table.c.kind == "withdrawal", events_table.c.case_id == case_id).order_by(events_table.c.seq))]
     if row is None:
         return None
+    withdrawn = next((e for e in logged if e.details.get("code") == canonical), None)
+    at, by, reason = ((withdrawn.at, withdrawn.actor, str(withdrawn.details.get("reason") or "")) if withdrawn
+                      else (row["withdrawn_at"], row["withdrawn_by"], row["withdrawn_reason"]))
     if tombs is not None:
         status = "destroyed"
-    elif row["withdrawn_at"]:
+    elif at:
         status = "withdrawn"
     elif successor:
         status = "superseded"
@@ -222,8 +230,7 @@ def lookup(catalog: Catalog, code: str) -> CodeRecord | None:
     return CodeRecord(code=row["code"], case_id=row["case_id"], report_number=row["report_number"], kind=row["kind"],
                       issued_on=date.fromisoformat(row["issued_on"]), issuer=row["issuer"], pages=row["pages"],
                       size=row["size"], sha256=row["sha256"], path=row["path"], package_id=row["package_id"],
-                      status=status, successor=successor, withdrawn_at=row["withdrawn_at"],
-                      withdrawn_by=row["withdrawn_by"], withdrawn_reason=row["withdrawn_reason"],
+                      status=status, successor=successor, withdrawn_at=at, withdrawn_by=by, withdrawn_reason=reason,
                       destroyed_at=tombs)
 
 
@@ -290,6 +297,8 @@ def count_request(catalog: Catalog, client: str, now: datetime, limit: int) -> i
     t = check_rate_table
     row = conn.execute(select(t.c.window_start, t.c.requests).where(t.c.client == client)).first()
     if row is None:
+        # a new client: rows of windows long past go, so the table holds only recent clients
+        conn.execute(delete(t).where(t.c.window_start < (now - timedelta(minutes=10)).isoformat()))
         conn.execute(insert(t).values(client=client, window_start=now.isoformat(), requests=1))
         return 1
     started = datetime.fromisoformat(row[0])

@@ -171,3 +171,33 @@ def test_postgresql_catalog_keeps_codes_and_status(kit: Kit, tmp_path: Path, req
         rows = archive.catalog._rows(check_codes_table.select())
     assert statuses == {CODE_ORIGINAL: "superseded", CODE_R1: "valid", CODE_DESTROYED: "destroyed"}
     assert withdrawn.status == "withdrawn" and len(rows) == 3
+
+
+WITHDRAW_CHECK = "撤回记录与日志一致（已撤回的校验码均有日志事件）"
+
+
+def _withdraw_check(home: Path) -> tuple[bool, str]:
+    from archive.audit import audit
+
+    with open_archive(home, NOW) as archive:
+        result = audit(archive, log_events=False)
+    check = next(c for c in result.checks if c.name == WITHDRAW_CHECK)
+    return check.ok, check.detail
+
+
+def test_audit_compares_withdrawals_with_the_log(home: Path) -> None:
+    with open_archive(home, NOW) as archive:
+        withdraw(archive, CODE_R1, reason="委托人撤回委托，报告作废", by="档案员甲")
+    assert _withdraw_check(home) == (True, "")
+    # someone "un-withdraws" the document by SQL: the public page would say 有效 again; the log says otherwise
+    storekit.execute(home, "UPDATE check_codes SET withdrawn_at = NULL WHERE code = :c", c=CODE_R1)
+    ok, detail = _withdraw_check(home)
+    assert not ok and "AB12-CD34-EF56-GH78-JK9M" in detail and "目录中却未记为已撤回" in detail
+    with open_archive(home, NOW) as archive:
+        still = lookup(archive.catalog, CODE_R1)  # the public status follows the log, not the edited row
+    assert still is not None and still.status == "withdrawn" and still.withdrawn_reason == "委托人撤回委托，报告作废"
+    # and a withdrawal written by SQL without its event
+    storekit.execute(home, "UPDATE check_codes SET withdrawn_at = '2026-01-01T00:00:00+08:00' WHERE code = :c",
+                     c=CODE_ORIGINAL)
+    ok, detail = _withdraw_check(home)
+    assert not ok and "7K3M-9Q2X-R8TB-4VWZ-6N1P 在目录中记为已撤回，但日志中没有撤回事件" in detail

@@ -8,7 +8,7 @@ byte-for-byte (SHA-256), else whether the issued file is the start of it (the is
 incremental changes) and whether its signatures verify (signing/verify.py). The upload is read into
 memory up to `[web] check_upload_mib` and never written anywhere.
 
-A miss (unknown or malformed code) answers 404 after the same work as a hit — the rate count, the three
+A miss (unknown or malformed code) answers 404 after the same work as a hit — the rate count, the four
 catalog statements of `lookup`, a "web" event in the log, the same template — and every answer is held to
 CHECK_FLOOR_SECONDS, so timing tells nothing about which codes exist. Requests are counted per client and
 minute in the catalog (`[web] check_requests_per_minute`, shared by every web process like the login
