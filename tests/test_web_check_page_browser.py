@@ -196,7 +196,7 @@ def test_an_archivist_withdraws_a_document_and_the_public_page_says_so(base_url:
 def test_unknown_and_malformed_codes_are_404_after_the_same_time(base_url: str, page: Any) -> None:
     assert _open(page, f"{base_url}/v/0000-0000-0000-0000-0000") == 404
     assert page.query_selector("#check-unknown") is not None
-    for malformed in ("short", "7K3M9Q2XR8TB4VWZ6NUP", "x" * 60, "%3Cscript%3E"):
+    for malformed in ("short", "7K3M9Q2XR8TB4VWZ6NUP", "x" * 60, "%3Cscript%3E", "7K3M/9Q2X/R8TB"):
         assert _open(page, f"{base_url}/v/{malformed}") == 404
         assert page.query_selector("#check-record") is None
 
@@ -251,6 +251,8 @@ def test_429_after_the_limit(base_url: str, page: Any, home: Path) -> None:
     assert refused.status == 429 and refused.headers["retry-after"] == "60"
     assert "查询过于频繁" in refused.text()
     assert page.request.get(f"{base_url}/v/0000-0000-0000-0000-0000").status == 429  # misses count alike
+    upload = {"file": {"name": "a.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.7\n"}}
+    assert page.request.post(f"{base_url}/v/{CODE_R1}", multipart=upload).status == 429  # refused before reading
     with open_archive(home) as archive:
         limited = [e for e in archive.catalog.events() if e.kind == "web" and e.details.get("action") == "check_rate_limited"]
     assert len(limited) == 1  # logged once per window, not once per refused request

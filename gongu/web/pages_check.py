@@ -8,8 +8,9 @@ byte-for-byte (SHA-256), else whether the issued file is the start of it (the is
 incremental changes) and whether its signatures verify (signing/verify.py). The upload is read into
 memory up to `[web] check_upload_mib` and never written anywhere.
 
-A miss (unknown or malformed code) answers 404 after the same work as a hit — the rate count, the four
-catalog statements of `lookup`, a "web" event in the log, the same template — and every answer is held to
+A miss (unknown or malformed code, or any path under /v/) answers 404 after the same work as a hit — the
+rate count, the four catalog statements of `lookup`, a "web" event in the log, the same template — and every
+answer is held to
 CHECK_FLOOR_SECONDS, so timing tells nothing about which codes exist. Requests are counted per client and
 minute in the catalog (`[web] check_requests_per_minute`, shared by every web process like the login
 limit); over it → 429, logged once per window so a flood cannot flood the log."""
@@ -45,7 +46,12 @@ FORM_OVERHEAD = 64 * 1024
 async def check(request: Request) -> Response:
     started = time.perf_counter()
     typed = str(request.path_params.get("code", ""))
-    if request.method == "POST":
+    # counted before anything else, an upload's body included: a refused client costs one statement
+    if await run_in_threadpool(_over_limit, request):
+        limit = web_settings(request).web.check_requests_per_minute
+        response = render(request, "check.html", {"record": None, "refused": True, "limit": limit}, status=429)
+        response.headers["retry-after"] = "60"
+    elif request.method == "POST":
         response = await _upload(request, typed)
     else:
         response = await run_in_threadpool(_answer, request, typed, None)
@@ -55,45 +61,46 @@ async def check(request: Request) -> Response:
     return response
 
 
-def _counted_lookup(request: Request, typed: str, action: str, extra: dict[str, Any]) -> tuple[CodeRecord | None, bool]:
-    """Count the request, look the code up and log it, in one transaction. Returns (record, refused)."""
+def _over_limit(request: Request) -> bool:
+    """Count this request of its client; True when over `[web] check_requests_per_minute`. The first
+    refusal of a window is logged, not each one after it (a flood must not fill the log)."""
     archive = web_archive(request)
     cat = archive.catalog
     client = client_of(request)
     limit = web_settings(request).web.check_requests_per_minute
-    canonical = normalize_check_code(typed)
     events = []
     with cat.write():
         now = archive.now()
         count = count_request(cat, client, now, limit)
-        if count > limit:
-            if count == limit + 1:  # the first refusal of the window is logged, not each one after it
-                events.append(cat.append_event("web", now, ACTOR, None, None, {
-                    "action": "check_rate_limited", "client": client, "limit": limit}))
-            refused = True
-            record = None
-        else:
-            refused = False
-            record = lookup(cat, canonical or typed)
-            outcome = "found" if record is not None else ("unknown" if canonical else "malformed")
-            details: dict[str, Any] = {"action": action, "client": client, "code": canonical, "outcome": outcome, **extra}
-            if record is not None:
-                details["status"] = record.status
-            events.append(cat.append_event("web", now, ACTOR, record.case_id if record else None,
-                                           record.report_number if record else None, details))
+        if count == limit + 1:
+            events.append(cat.append_event("web", now, ACTOR, None, None, {
+                "action": "check_rate_limited", "client": client, "limit": limit}))
     archive.committed(events)
-    return record, refused
+    return count > limit
+
+
+def _logged_lookup(request: Request, typed: str, action: str, extra: dict[str, Any]) -> CodeRecord | None:
+    """Look the code up and log the lookup (code, outcome, client — nothing personal), in one transaction."""
+    archive = web_archive(request)
+    cat = archive.catalog
+    canonical = normalize_check_code(typed)
+    with cat.write():
+        record = lookup(cat, canonical or typed)
+        outcome = "found" if record is not None else ("unknown" if canonical else "malformed")
+        details: dict[str, Any] = {"action": action, "client": client_of(request), "code": canonical,
+                                   "outcome": outcome, **extra}
+        if record is not None:
+            details["status"] = record.status
+        event = cat.append_event("web", archive.now(), ACTOR, record.case_id if record else None,
+                                 record.report_number if record else None, details)
+    archive.committed([event])
+    return record
 
 
 def _answer(request: Request, typed: str, upload: dict[str, Any] | None, error: str | None = None,
             extra: dict[str, Any] | None = None) -> Response:
     action = "check_upload" if upload is not None or error is not None else "check_code"
-    record, refused = _counted_lookup(request, typed, action, extra or {})
-    if refused:
-        limit = web_settings(request).web.check_requests_per_minute
-        response = render(request, "check.html", {"record": None, "refused": True, "limit": limit}, status=429)
-        response.headers["retry-after"] = "60"
-        return response
+    record = _logged_lookup(request, typed, action, extra or {})
     if record is None:
         return render(request, "check.html", {"record": None, "typed": typed}, status=404)
     result = compare_upload(upload["data"], record, request) if upload is not None else None
