@@ -40,9 +40,9 @@ check_codes_table = Table(
     Column("issued_on", Text, nullable=False),  # ISO date, Beijing
     Column("issuer", Text, nullable=False),
     Column("pages", Integer),
-    Column("size", Integer, nullable=False),
+    Column("size", Integer),  # null (and path, pages): a superseded document this package's case file names
     Column("sha256", Text, nullable=False),
-    Column("path", Text, nullable=False),  # "data/…" in the package
+    Column("path", Text),  # "data/…" in the package
     Column("withdrawn_at", Text),
     Column("withdrawn_by", Text),
     Column("withdrawn_reason", Text),
@@ -93,7 +93,12 @@ def code_records(meta: dict[str, Any], case_raw: dict[str, Any], bag: Path,
     under the package's report number) gave it a code. The PDF is found by the SHA-256 the issuance
     recorded (a file other than the one issued never gets the code); an issuance without a hash (older
     case files) falls back to the primary report, or a document file of the same name. Unsealed copies
-    (`sealed: false`) never carry a code and are skipped whatever they say."""
+    (`sealed: false`) never carry a code and are skipped whatever they say.
+
+    Then the documents of the case's earlier issuances (numbers this report superseded: R1's case file
+    still lists the original's issuance), which are not in this package — an original reissued before it
+    was archived is archived nowhere else, and whoever holds it must still learn it was superseded. Their
+    record has the issuance's SHA-256 and `path`, `size`, `pages` null."""
     number = meta["report"]["number"]
     files = [f for f in meta["files"] if f.get("media_type") == "application/pdf"]
     responsible = {str(r.get("path")): r.get("responsible") for r in (file_index or {}).get("entries") or []
@@ -115,10 +120,15 @@ def code_records(meta: dict[str, Any], case_raw: dict[str, Any], bag: Path,
         issued_on = _issued_on(issuance.get("issued_at"))
         if canonical is None or entry is None or issued_on is None or any(r["code"] == canonical for r in out):
             return
-        out.append({"code": canonical, "report_number": number, "supersedes": issuance.get("supersedes"),
-                    "kind": kind, "title": title, "issued_on": issued_on, "issuer": issuer,
-                    "pages": pdf_pages(bag / entry["path"]), "size": entry["size"], "sha256": entry["sha256"],
-                    "path": entry["path"]})
+        held = "path" in entry  # a file of this package; else only the issuance's hash is known
+        out.append({"code": canonical, "report_number": str(issuance.get("number")),
+                    "supersedes": issuance.get("supersedes"), "kind": kind, "title": title, "issued_on": issued_on,
+                    "issuer": issuer, "pages": pdf_pages(bag / entry["path"]) if held else None,
+                    "size": entry["size"] if held else None, "sha256": entry["sha256"],
+                    "path": entry["path"] if held else None})
+
+    def earlier(digest: Any) -> dict[str, Any] | None:
+        return {"sha256": digest} if isinstance(digest, str) and len(digest) == 64 else None
 
     for issuance in case_raw.get("issuances") or []:
         if not isinstance(issuance, dict) or issuance.get("number") != number or issuance.get("sealed") is False:
@@ -131,6 +141,14 @@ def code_records(meta: dict[str, Any], case_raw: dict[str, Any], bag: Path,
             title = str(_field(doc, "title") or _field(doc, "key") or "鉴定文书")
             issuer = str(responsible.get(entry["path"]) or primary_issuer) if entry else primary_issuer
             add(_field(doc, "check_code"), entry, title, title, issuer, issuance)
+    for issuance in case_raw.get("issuances") or []:
+        if not isinstance(issuance, dict) or issuance.get("number") in (None, number) or issuance.get("sealed") is False:
+            continue
+        add(issuance.get("check_code"), earlier(issuance.get("pdf_sha256")), primary_kind, primary_kind,
+            primary_issuer, issuance)
+        for doc in issuance.get("documents") or []:
+            title = str(_field(doc, "title") or _field(doc, "key") or "鉴定文书")
+            add(_field(doc, "check_code"), earlier(_field(doc, "pdf_sha256")), title, title, primary_issuer, issuance)
     return out
 
 
@@ -150,20 +168,26 @@ def package_code_record(package_dir: Path, code: str) -> dict[str, Any] | None:
 
 
 def add_rows(catalog: Catalog, package_id: int, case_id: str, records: list[dict[str, Any]]) -> int:
-    """Rows for a package's code records (inside the write transaction that registers it); a code already
-    present (a re-registration) is left as it is. Returns how many rows were added."""
+    """Rows for a package's code records (inside the write transaction that registers it). A code already
+    present is left as it is (a re-registration), except a row known only from a later package's case file
+    (no path), which the package holding the document itself replaces. Returns how many rows were written."""
+    t = check_codes_table
     conn = catalog._writing()
-    added = 0
+    written = 0
     for r in records:
-        if conn.execute(select(check_codes_table.c.code).where(check_codes_table.c.code == r["code"])).first():
+        values = {"case_id": case_id, "package_id": package_id, "report_number": r["report_number"],
+                  "supersedes": r.get("supersedes"), "kind": r.get("kind") or r["title"], "title": r["title"],
+                  "issued_on": r["issued_on"], "issuer": r["issuer"], "pages": r.get("pages"), "size": r.get("size"),
+                  "sha256": r["sha256"], "path": r.get("path")}
+        found = conn.execute(select(t.c.path).where(t.c.code == r["code"])).first()
+        if found is None:
+            conn.execute(insert(t).values(code=r["code"], **values))
+        elif found[0] is None and r.get("path"):
+            conn.execute(update(t).where(t.c.code == r["code"]).values(**values))
+        else:
             continue
-        conn.execute(insert(check_codes_table).values(
-            code=r["code"], case_id=case_id, package_id=package_id, report_number=r["report_number"],
-            supersedes=r.get("supersedes"), kind=r.get("kind") or r["title"], title=r["title"],
-            issued_on=r["issued_on"], issuer=r["issuer"],
-            pages=r.get("pages"), size=r["size"], sha256=r["sha256"], path=r["path"]))
-        added += 1
-    return added
+        written += 1
+    return written
 
 
 def package_has_rows(catalog: Catalog, package_id: int) -> bool:
@@ -182,9 +206,9 @@ class CodeRecord:
     issued_on: date
     issuer: str
     pages: int | None
-    size: int
+    size: int | None  # None (and path): a superseded document known from a later package's case file
     sha256: str
-    path: str
+    path: str | None
     package_id: int
     status: str  # valid | superseded | withdrawn | destroyed
     successor: str | None = None

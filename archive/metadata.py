@@ -227,6 +227,7 @@ def readme_code_lines(m: dict[str, Any]) -> list[str]:
         return []
     lines = ["", "五、校验码", "出具的文书每页印有校验码（四位一组），与下列一行对应；对该文件计算的 SHA-256 应与所列一致。"]
     lines += [f"  {grouped(c['code'])}    {c.get('kind') or c['title']} {c['report_number']}    出具日期 {c['issued_on']}    "
-              f"{c['issuer']}    {c['pages'] if c['pages'] is not None else '?'} 页    {c['path']}    SHA-256 {c['sha256']}"
+              f"{c['issuer']}    " + (f"{c['pages'] if c['pages'] is not None else '?'} 页    {c['path']}" if c.get('path')
+                                   else "（不在本档案包中：已被本报告取代的早先文书）") + f"    SHA-256 {c['sha256']}"
               for c in codes]
     return lines

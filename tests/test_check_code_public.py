@@ -74,8 +74,14 @@ def test_package_records_the_code_of_its_report(home: Path, kit: Kit) -> None:
     assert package_code_record(pkg, CODE_R1) is None
     assert package_code_record(pkg, "not a code") is None
     r1 = json.loads((_package(home, NUMBER + "R1") / "metadata.json").read_text(encoding="utf-8"))
-    # R1's case file lists the original's issuance too: only R1's own code is recorded in R1's package
-    assert [(c["code"], c["supersedes"], c["issued_on"]) for c in r1["check_codes"]] == [(CODE_R1, NUMBER, "2025-09-20")]
+    # R1's case file lists the original's issuance too: recorded with its hash, as not in this package
+    assert [(c["code"], c["report_number"], c["supersedes"], c["issued_on"], c["path"], c["size"], c["pages"])
+            for c in r1["check_codes"]] == [
+        (CODE_R1, NUMBER + "R1", NUMBER, "2025-09-20", f"data/report/{NUMBER}R1.pdf", kit.sealed_reissue.stat().st_size,
+         _pages(kit.sealed_reissue)),
+        (CODE_ORIGINAL, NUMBER, None, "2025-09-05", None, None, None)]
+    assert r1["check_codes"][1]["sha256"] == sha256(kit.sealed)
+    assert "不在本档案包中" in (_package(home, NUMBER + "R1") / "README.txt").read_text(encoding="utf-8")
 
 
 def test_status_valid_superseded_destroyed(home: Path) -> None:
@@ -94,6 +100,32 @@ def test_status_valid_superseded_destroyed(home: Path) -> None:
     assert destroyed.report_number == OTHER_NUMBER and destroyed.destroyed_at == tomb["disposed_at"]
     assert tomb["disposed_at"].startswith("2040-10-16")
     assert not (home / "archive" / "packages" / "2025" / "SAGC-2025-0713" / OTHER_NUMBER / "data").exists()
+
+
+def test_an_original_reissued_before_archiving_is_still_found_as_superseded(kit: Kit, tmp_path: Path,
+                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only R1 is archived: the original's code comes from R1's case file (hash only), and the original's
+    own package, archived later, completes the row with its file."""
+    from archive.ingest import ingest
+    from generator.loading import load_case
+    from tests.archivekit import INGESTED_AT, reissue_of, write_case, write_home
+    from tests.codekit import with_issuance
+    from tests.sealkit import example_case
+
+    home = write_home(tmp_path / "home", kit)
+    monkeypatch.setenv("GONGU_FIRM_KEY_PASSPHRASE", "gongu-demo")
+    original = with_issuance(example_case(), kit.sealed, CODE_ORIGINAL)
+    r1 = with_issuance(reissue_of(original), kit.sealed_reissue, CODE_R1, at="2025-09-20T09:00:00+08:00")
+    with open_archive(home, INGESTED_AT) as archive:
+        ingest(archive, load_case(write_case(tmp_path / "r1", r1)), kit.sealed_reissue, by="档案员甲")
+        known = lookup(archive.catalog, CODE_ORIGINAL)
+        assert known is not None and known.status == "superseded" and known.successor == NUMBER + "R1"
+        assert (known.sha256, known.path, known.size, known.kind) == (sha256(kit.sealed), None, None, "公估报告")
+        ingest(archive, load_case(write_case(tmp_path / "case", original)), kit.sealed, by="档案员甲")
+        held = lookup(archive.catalog, CODE_ORIGINAL)
+        own = archive.catalog.package(CASE, NUMBER)
+    assert held is not None and held.path == f"data/report/{NUMBER}.pdf" and held.size == kit.sealed.stat().st_size
+    assert held.package_id == own["id"] and held.status == "superseded"
 
 
 def test_withdrawal_is_logged_and_outranks_superseded(home: Path) -> None:

@@ -17,7 +17,14 @@ import pytest
 
 from archive.check_codes import lookup
 from generator.check_code import new_check_code
-from tests.test_forensic_archive import APPRAISERS, INSTITUTION, PASSPHRASE, example_data, with_files, write_forensic_case
+from tests.test_forensic_archive import (
+    APPRAISERS,
+    INSTITUTION,
+    PASSPHRASE,
+    example_data,
+    with_files,
+    write_forensic_case,
+)
 
 
 def _pages(pdf: Path) -> int:

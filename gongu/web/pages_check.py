@@ -194,7 +194,10 @@ def compare_upload(data: bytes, record: CodeRecord, request: Request) -> dict[st
     digest = hashlib.sha256(data).hexdigest()
     if digest == record.sha256:
         return {"verdict": "match", "sha256": digest}
-    extends = len(data) > record.size and hashlib.sha256(data[:record.size]).hexdigest() == record.sha256
+    # the issued file's size is known when the package holds it (a superseded original named only by a
+    # later package's case file has its hash alone: no prefix can be checked)
+    extends = (record.size is not None and len(data) > record.size
+               and hashlib.sha256(data[:record.size]).hexdigest() == record.sha256)
     return {"verdict": "extends" if extends else "different", "sha256": digest,
             "signatures": _signatures(data, request)}
 
