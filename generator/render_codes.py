@@ -43,7 +43,7 @@ def with_code_html(report: HtmlReport, code: str, public_url: str) -> HtmlReport
     marked, n = _BODY_TAG.subn(lambda m: m.group(0) + footer + block, report.html, count=1)
     if n != 1:
         raise RenderError("模板没有 <body> 元素，无法印上校验码（template has no <body>: cannot print the check code）")
-    return replace(report, html=marked)
+    return replace(report, html=marked, check_line=line)
 
 
 def with_code_docx(data: bytes, code: str, public_url: str) -> bytes:
