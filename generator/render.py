@@ -26,7 +26,7 @@ from __future__ import annotations
 import html
 import io
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
@@ -140,13 +140,15 @@ def render_report(loaded: LoadedCase, out_dir: Path, formats: Sequence[str] = FO
     adj = adjust(loaded.case)
     bound = _survey_attachments(loaded)  # checked (in the case folder, a PDF) before anything renders
     report = build_html(loaded, adj, templates)  # also refuses hostile photo paths before any output
-    if bound and "pdf" in formats:
-        report = _settle_survey_pages(loaded, adj, templates, bound)
-    if mark:
-        report = with_mark_html(report, mark)
     code = codes.code("report") if codes else None
-    if code:
-        report = with_code_html(report, code, codes.public_url)  # type: ignore[union-attr]
+
+    def decorate(r: HtmlReport) -> HtmlReport:
+        r = with_mark_html(r, mark) if mark else r
+        return with_code_html(r, code, codes.public_url) if code and codes else r
+
+    if bound and "pdf" in formats:
+        report = _settle_survey_pages(loaded, adj, templates, bound, decorate)
+    report = decorate(report)
     stem = report_file_stem(loaded)
     pdf_data = docx_data = None
     pages = 0
@@ -180,17 +182,19 @@ def _survey_attachments(loaded: LoadedCase) -> list:
     return load_attachments(loaded.source.parent.resolve(), refs)
 
 
-def _settle_survey_pages(loaded: LoadedCase, adj: Adjustment, templates: Path | None, bound: list) -> HtmlReport:
-    """The report's HTML with its 附件清单 page ranges and 「共 Y 页」, laid out until its length is stable."""
+def _settle_survey_pages(loaded: LoadedCase, adj: Adjustment, templates: Path | None, bound: list,
+                         decorate: Callable[[HtmlReport], HtmlReport]) -> HtmlReport:
+    """The report's HTML with its 附件清单 page ranges and 「共 Y 页」, laid out (as `decorate` prints it: the
+    check code's block takes room) until its length is stable."""
     from generator.pdf_binding import format_range, page_ranges
     from generator.render_pdf import layout
 
     indexes = [i for i, a in enumerate(loaded.case.attachments) if a.file]
-    guess = len(layout(build_html(loaded, adj, templates)).pages)
+    guess = len(layout(decorate(build_html(loaded, adj, templates))).pages)
     for _ in range(_LAYOUT_ROUNDS):
         where = {i: (b.pages, format_range(*r)) for i, b, r in zip(indexes, bound, page_ranges(guess, bound), strict=True)}
         report = build_html(loaded, adj, templates, where, guess + sum(b.pages for b in bound))
-        pages = len(layout(report).pages)
+        pages = len(layout(decorate(report)).pages)
         if pages == guess:
             return report
         guess = pages

@@ -228,3 +228,42 @@ def test_printed_codes_are_read_back_as_typed() -> None:
     assert code_in_text("报告编号：SA-GC-20250905-017") is None
     assert normalize_check_code(grouped(code).lower()) == code
     assert check_url(PUBLIC_URL, code) == f"{PUBLIC}/v/{code}"
+
+
+# A firm's own report.html: a cover-like first page that knows nothing of check codes (the block goes into the
+# free top-left corner), and one that reserves the block's place in its own header table.
+FIRM_COVER = ("<h1 style='text-align: center; margin-top: 40mm'>{{ doc.title }}</h1>"
+              "<p style='break-before: page'>第二页</p>")
+FIRM_SLOT = ("<table style='width: 100%'><tr><td style='width: 45mm'><div id=\"gongu-check-code\"></div></td>"
+             "<td><h1 style='text-align: left'>{{ doc.title }}</h1></td></tr></table>"
+             "<p style='break-before: page'>第二页</p>")
+
+
+@pytest.mark.parametrize("body", [FIRM_COVER, FIRM_SLOT], ids=["corner", "slot"])
+def test_a_firms_own_template_gets_the_code_and_qr(tmp_path: Path, body: str) -> None:
+    from sealkit import EXAMPLE
+
+    from generator.adjust import adjust
+    from generator.loading import load_case
+    from generator.render import render_report
+    from generator.render_codes import with_code_html
+    from generator.render_html import build_html
+
+    firm = tmp_path / "firm"
+    firm.mkdir()
+    (firm / "report.html").write_text('<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">'
+                                      "<style>@page { size: A4; margin: 20mm }</style></head>\n"
+                                      f"<body>{body}</body></html>", encoding="utf-8")
+    loaded = load_case(EXAMPLE)
+    code = "7QKM0W2XZ3RT9VB4HJ5N"
+    result = render_report(loaded, tmp_path / "out", formats=("pdf",), templates=firm,
+                           codes=DocumentCodes(PUBLIC_URL, {"report": code}))
+    assert result.pdf and result.pages == 2
+    pages = pages_text(result.pdf)
+    assert [PRINTED.findall(p) for p in pages] == [[grouped(code)] * 2, [grouped(code)]]
+    assert code_in_pdf(result.pdf.read_bytes()) == code
+    assert qr_texts(result.pdf, tmp_path) == [f"{PUBLIC}/v/{code}"]
+    html = with_code_html(build_html(loaded, adjust(loaded.case), firm), code, PUBLIC_URL).html
+    assert html.count(f'aria-label="校验二维码：{PUBLIC}/v/{code}"') == 1
+    assert 'id="gongu-check-code"' not in html  # the slot is replaced by the block, laid out in the flow there
+    assert ('class="gongu-check-code" style="position: absolute;' in html) is (body == FIRM_COVER)
