@@ -13,6 +13,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
+from generator.check_code import check_url, code_in_pdf, printed
 from gongu.demo.keys import example_people, seal_purposes
 from gongu.output import GonguError, console, err_console, fail, print_table, text_column, whole_column
 
@@ -70,11 +71,13 @@ def verify_command(
 ) -> None:
     """验证 PDF 中的全部签名与文档时间戳；全部完整、有效、可信且签后无不允许的修改时退出码 0。"""
     from gongu.pipeline.sealing import signing_config
+    from gongu.settings import load_settings
     from signing.completeness import CompletenessPolicy
     from signing.verify import VerifyError, verify_issued_report
 
     with user_errors():
-        config = signing_config()
+        settings = load_settings()
+        config = signing_config(settings)
     roots = list(trust or (config.trust_roots if config else ()))
     crls = list(config.crls) if config else []
     try:
@@ -96,12 +99,15 @@ def verify_command(
             fail(escape(f"--long-term 应为日期 YYYY-MM-DD（not a date）：{long_term}"))
         lta = lta_maintainable(pdf, roots, at if at.tzinfo else at.replace(tzinfo=dt.UTC))
     identity, pages = _report_identity(pdf)
+    code = _printed_code(pdf)
     if as_json:
         data = report.as_dict()
         data["complete"] = completeness.complete
         data["missing"] = [{"field": m.field, "code": m.code, "message": m.message} for m in completeness.missing]
         data["embedded_case"] = None if identity is None else {"case_id": identity[0], "report_number": identity[1]}
         data["pages"] = pages
+        data["check_code"] = code
+        data["check_url"] = check_url(settings.web.public_url, code) if code else None
         if lta is not None:
             data["long_term"] = {"at": long_term, "signatures": lta}
         sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
@@ -111,12 +117,24 @@ def verify_command(
             console.print(escape(f"内嵌案件文件：案件 {identity[0]}，报告 {identity[1]}（{pages} 页）"))
         else:
             console.print("未内嵌案件文件（no embedded case file）")
+        if code:
+            console.print(escape(f"{printed(code)}（公开校验页：{check_url(settings.web.public_url, code)}）"))
+        else:
+            console.print("文件上没有校验码（no check code printed on this document）")
         for name, ok in (lta or {}).items():
             mark = "[green]✓[/]" if ok else "[red]✗[/]"
             console.print(f"{mark} {name}：{long_term} 时{'仍可' if ok else '无法'}凭文件内的长期验证数据验证"
                           f"（{'verifiable' if ok else 'not verifiable'} after the certificates expire）")
     if not report.ok or (lta is not None and not all(lta.values())):
         raise typer.Exit(1)
+
+
+def _printed_code(pdf: Path) -> str | None:
+    """The check code printed on the document's first page (generator.check_code), None when it carries none."""
+    try:
+        return code_in_pdf(pdf.read_bytes())
+    except OSError:
+        return None
 
 
 def _report_identity(pdf: Path) -> tuple[tuple[str, str] | None, int | None]:
