@@ -1,13 +1,15 @@
 """Check codes of a forensic appraisal's package (issue 30 item 1): the 意见书 and each companion document
 issued with it get their record — kind, the institution, the Beijing date, pages, SHA-256, path — and the
 public record names no party and no 被鉴定人. Issued for real (issue_case renders and seals every document);
-the codes are written into the issuance as the issuing step writes them."""
+the codes are the ones the issuing step drew and printed; `gongu verify` compares a file with their record."""
 
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -16,7 +18,6 @@ from typing import Any
 import pytest
 
 from archive.check_codes import lookup
-from generator.check_code import new_check_code
 from tests.test_forensic_archive import (
     APPRAISERS,
     INSTITUTION,
@@ -61,12 +62,7 @@ def archived(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any
         issued = issue_case(case_file, signer=ConfiguredSigner(config, lambda *_: PASSPHRASE.encode()),
                             settings=load_settings(home), out_dir=home / "issued" / data["case_id"],
                             clock=FixedClock(datetime(2026, 5, 29, 16, 0)))
-        written = json.loads(case_file.read_text(encoding="utf-8"))
-        issuance = written["issuances"][-1]
-        issuance.setdefault("check_code", new_check_code())
-        for doc in issuance.get("documents") or []:
-            doc.setdefault("check_code", new_check_code())
-        case_file.write_text(json.dumps(written, ensure_ascii=False, indent=2), encoding="utf-8")
+        issuance = json.loads(case_file.read_text(encoding="utf-8"))["issuances"][-1]
         with pytest.MonkeyPatch.context() as mp:
             mp.setenv("GONGU_FIRM_KEY_PASSPHRASE", PASSPHRASE)
             with open_archive(home) as archive:
@@ -111,3 +107,36 @@ def test_the_public_record_names_no_party_and_no_examined_person(archived: dict[
         public = " ".join(str(v) for v in (record.report_number, record.kind, record.issuer, record.issued_on,
                                            record.pages, record.sha256))
         assert not [t for t in names + ids if t and t in public], public
+
+
+def _verify(home: Path, pdf: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "GONGU_HOME": str(home), "COLUMNS": "200"}
+    return subprocess.run([sys.executable, "-m", "gongu", "verify", str(pdf), *extra], capture_output=True, text=True,
+                          env=env, timeout=180)
+
+
+def test_gongu_verify_matches_a_file_with_the_record_of_its_code(archived: dict[str, Any], tmp_path: Path) -> None:
+    home, package, issuance = archived["home"], archived["package"], archived["issuance"]
+    opinion = archived["folder"] / issuance["pdf_file"]
+    # the package's own record (all a reader holding only the folder has), then the home's catalog
+    by_package = _verify(home, opinion, "--package", str(package), "--json")
+    assert by_package.returncode == 0, by_package.stdout + by_package.stderr
+    record = json.loads(by_package.stdout)["check_record"]
+    assert record["found"] and record["matches"] and record["sha256"] == issuance["pdf_sha256"]
+    assert record["report_number"] == issuance["number"] and record["status"] is None
+    in_home = _verify(home, opinion)
+    assert in_home.returncode == 0, in_home.stdout + in_home.stderr
+    assert f"档案目录记录此校验码为 {issuance['number']} 司法鉴定意见书，状态：有效；文件 SHA-256 与记录一致" in in_home.stdout
+    # a copy with bytes added after the end: still the code, no longer the issued file → exit 1
+    altered = tmp_path / "altered.pdf"
+    altered.write_bytes(opinion.read_bytes() + b"\n% re-saved\n")
+    changed = _verify(home, altered, "--package", str(package))
+    assert changed.returncode == 1
+    assert "文件 SHA-256 与记录不一致" in changed.stdout and issuance["pdf_sha256"] in changed.stdout
+    # a companion document checked against the package: its own record, not the opinion's
+    doc = next(d for d in issuance["documents"] if d.get("pdf_file"))
+    companion = _verify(home, archived["folder"] / doc["pdf_file"], "--package", str(package), "--json")
+    assert json.loads(companion.stdout)["check_record"]["sha256"] == doc["pdf_sha256"]
+    # a folder that is not a package: a usage error, no traceback
+    wrong = _verify(home, opinion, "--package", str(tmp_path))
+    assert wrong.returncode == 2 and "Traceback" not in wrong.stderr
