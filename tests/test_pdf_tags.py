@@ -301,3 +301,41 @@ def test_verification_reads_every_object_of_every_revision_as_pyhanko_does(world
                    for m in (theirs.xrefs.get_historical_ref(ref, r) for ref in theirs.xrefs.explicit_refs_in_revision(r))
                    if isinstance(m, ObjStreamRef)}
         assert set(ours._object_stream_headers) == streams  # noqa: SLF001 — the reader's own cache
+
+
+def test_alt_text_changed_after_sealing_is_flagged(world: World) -> None:
+    """The structure tree is content under the signatures too: a later revision that rewrites a Figure's
+    description (a photo said to show something else) fails verification against every signature."""
+    from pyhanko.pdf_utils.generic import NameObject, TextStringObject
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+
+    sealed = world.seal("sealed-alt")
+    writer = IncrementalPdfFileWriter(io.BytesIO(sealed.read_bytes()), strict=False)
+    pending = [writer.root["/StructTreeRoot"].raw_get("/K")]
+    figure = None
+    while pending and figure is None:  # depth first to the first Figure with /Alt
+        node = pending.pop()
+        element = node.get_object()
+        if isinstance(element, list):
+            pending.extend(element.raw_get(i) for i in reversed(range(len(element))))
+            continue
+        if not hasattr(element, "get") or element.get("/Type") in ("/MCR", "/OBJR"):
+            continue
+        if element.get("/S") == "/Figure" and "/Alt" in element:
+            figure = node
+        elif "/K" in element:
+            pending.append(element.raw_get("/K"))
+    assert figure is not None
+    element = figure.get_object()
+    element[NameObject("/Alt")] = TextStringObject("照片 P01：无损失")
+    writer.mark_update(figure)
+    out = io.BytesIO()
+    writer.write(out)
+    changed = world.root / "alt-changed.pdf"
+    changed.write_bytes(out.getvalue())
+
+    report = verify_pdf(changed, [world.pki.root_pem])
+    assert not report.ok
+    assert all(s.intact and s.valid for s in report.signatures)  # the signed bytes are untouched
+    for s in report.signatures:
+        assert s.modification_level == "OTHER" or s.docmdp_ok is False, s.field
