@@ -6,8 +6,9 @@ rendered pages with pypdf, and the list shows where each one sits in the bound f
 the rendered pages say 「共 Y 页」 with Y counting the attachments too.
 
 PDF/A: the rendered PDF's catalog (XMP metadata with pdfaid 3B and Dublin Core, the sRGB output intent,
-the embedded case.json and its /AF entry, MarkInfo) is kept as it is: pypdf clones the document and only
-grows the page tree; the file identifier stays the render's, the Info dictionary WeasyPrint's (pypdf
+the embedded case.json and its /AF entry, MarkInfo and the structure tree) is kept as it is: pypdf clones
+the document and only grows the page tree, each scanned page one tagged Figure described by its
+attachment's title and its page number line an artifact (generator/pdf_structure.py); the file identifier stays the render's, the Info dictionary WeasyPrint's (pypdf
 would otherwise stamp its own producer, which the XMP does not carry). Scans are image-only pages.
 """
 
@@ -23,6 +24,7 @@ from pypdf import PdfReader, PdfWriter
 from pypdf.errors import PyPdfError
 from pypdf.generic import ArrayObject, ByteStringObject, DictionaryObject, NameObject
 
+from generator.pdf_structure import mark_artifact, mark_figure, tag_scans
 from generator.render_safety import RenderError, resolve_case_file
 
 PDF_MAGIC = b"%PDF-"
@@ -106,7 +108,7 @@ def format_range(first: int, last: int) -> str:
 
 
 def page_number_overlay(sizes: Sequence[tuple[float, float]], first: int, total: int,
-                        note: str | None = None) -> PdfReader:
+                        note: str | None = None) -> PdfWriter:
     """One page per size (PDF points) carrying only 「第 X 页 共 Y 页」 in the bottom margin, numbered from
     `first`: laid over the bound scans so every page of the bound file is numbered like the document's;
     `note` (the document's 「校验码：…」, generator/render_codes.py) at the bottom right, as on its own pages.
@@ -123,7 +125,7 @@ def page_number_overlay(sizes: Sequence[tuple[float, float]], first: int, total:
         f'color: #222;">第 {first + i} 页 共 {total} 页</p>{corner}</div>'
         for i, (_, h) in enumerate(sizes))
     data = HTML(string=f"<html><head><style>{pages_css}</style></head><body style='margin:0'>{body}</body></html>").write_pdf()
-    return PdfReader(io.BytesIO(data))
+    return PdfWriter(clone_from=PdfReader(io.BytesIO(data)))  # a writer's pages can be re-marked
 
 
 def bind(pdf: bytes, attachments: Sequence[BoundAttachment], note: str | None = None) -> bytes:
@@ -134,16 +136,22 @@ def bind(pdf: bytes, attachments: Sequence[BoundAttachment], note: str | None = 
     reader = PdfReader(io.BytesIO(pdf))
     writer = PdfWriter(clone_from=reader)
     writer.pdf_header = reader.pdf_header  # PDF/A-3 is based on PDF 1.7: keep WeasyPrint's %PDF-1.7
-    scans = [page for a in attachments for page in PdfReader(io.BytesIO(a.data)).pages]
+    scans = [(page, f"附件：{a.title}，第 {i} 页 共 {a.pages} 页")
+             for a in attachments for i, page in enumerate(PdfReader(io.BytesIO(a.data)).pages, start=1)]
     own = len(reader.pages)
-    sizes = [(float(p.mediabox.width), float(p.mediabox.height)) for p in scans]
+    sizes = [(float(p.mediabox.width), float(p.mediabox.height)) for p, _ in scans]
     overlay = page_number_overlay(sizes, own + 1, own + len(scans), note)
-    for page, number in zip(scans, overlay.pages, strict=True):
+    tagged = []
+    for (page, alt), number in zip(scans, overlay.pages, strict=True):
         added = writer.add_page(page)
         # A scan's own annotations (links, forms) have no place in a sealed record.
         if "/Annots" in added:
             del added[NameObject("/Annots")]
+        mark_figure(added)
+        mark_artifact(number)
         added.merge_page(number)
+        tagged.append((added, alt))
+    tag_scans(writer, tagged)
     # The render's identifier (deterministic) and WeasyPrint's Info (matching the XMP).
     first = reader.trailer["/ID"]
     writer._ID = ArrayObject([ByteStringObject(first[0].original_bytes),  # noqa: SLF001 — no public setter

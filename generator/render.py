@@ -1,4 +1,4 @@
-"""Public rendering API: a loaded case → `<report number>.pdf` (PDF/A-3b) and `.docx`.
+"""Public rendering API: a loaded case → `<report number>.pdf` (PDF/A-3a) and `.docx`.
 
 Used by the CLI, the demo, sealing and archiving. Files are written atomically
 (temp file in the output folder, then rename), so a failed render never leaves a half-written report.

@@ -1,4 +1,4 @@
-"""A forensic appraisal's documents (generator/forensic/documents.py) → HTML, PDF/A-3b and DOCX.
+"""A forensic appraisal's documents (generator/forensic/documents.py) → HTML, PDF/A-3a and DOCX.
 
 The same machinery as the survey report: the Jinja2 environment and block macros of render_html.py,
 WeasyPrint and the embedded case file of render_pdf.py, the DOCX blocks of render_docx.py. What is

@@ -1,5 +1,6 @@
-"""HTML → PDF/A-3b with WeasyPrint, the case JSON embedded (relationship Source), then empty signature
-fields added with pyHanko at the signature boxes' positions.
+"""HTML → tagged PDF/A-3a with WeasyPrint, the case JSON embedded (relationship Source), then empty signature
+fields added with pyHanko at the signature boxes' positions and tagged (generator/pdf_structure.py).
+Why level A and what the tags hold: docs/report.md.
 
 Deterministic: metadata dates come from the report date, the file identifier is a hash of
 the input and the Gongu version, attachment dates are fixed, and pyHanko's incremental update is
@@ -23,6 +24,7 @@ from weasyprint.document import Document
 from generator.loading import LoadedCase
 from generator.pdf_binding import BoundAttachment, bind
 from generator.pdf_internals import add_dublin_core, page_boxes, pin_incremental_update
+from generator.pdf_structure import TaggedWidget, scope_header_cells, tag_widgets
 from generator.render_html import HtmlReport, gongu_version
 from generator.render_safety import FolderFetcher, RefusedResource, RenderError
 from generator.signature_fields import PARTY_FIELD, person_field, seal_field
@@ -41,6 +43,7 @@ class FieldBox:
     name: str
     page: int  # 0-based
     box: tuple[float, float, float, float]  # x1, y1, x2, y2 in PDF points, origin bottom-left
+    alt: str = ""  # the box's aria-label: what the field is, for the tagged PDF (公估机构印章：<firm>)
 
 
 def identity_properties(loaded: LoadedCase) -> dict[str, str]:
@@ -67,7 +70,8 @@ def signature_boxes(document: Document, *, forensic: bool = False) -> list[Field
                 name = (seal_field(forensic) if ident == "sig-firm-seal" else PARTY_FIELD.format(number)
                         if ident.startswith("sig-party-") else person_field(forensic).format(number))
                 rect = (x * PX_TO_PT, (height - y - h) * PX_TO_PT, (x + w) * PX_TO_PT, (height - y) * PX_TO_PT)
-                found[ident] = FieldBox(name, index, tuple(round(v, 2) for v in rect))  # type: ignore[arg-type]
+                alt = element.get("aria-label") or name
+                found[ident] = FieldBox(name, index, tuple(round(v, 2) for v in rect), alt)  # type: ignore[arg-type]
     return list(found.values())
 
 
@@ -89,19 +93,22 @@ def add_signature_fields(pdf: bytes, fields: list[FieldBox], second_id: bytes) -
     pin_incremental_update(writer, second_id)
     for f in fields:
         append_signature_field(writer, SigFieldSpec(sig_field_name=f.name, on_page=f.page, box=f.box))  # type: ignore[arg-type]
+    tag_widgets(writer, [TaggedWidget(f.name, f.page, f.alt) for f in fields])
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
 
 
-def _dedupe_associated_files(document: Document, pdf: object) -> None:
+def _finish(document: Document, pdf: object) -> None:
     """WeasyPrint 70 lists the case.json file spec twice in the catalog's /AF (once from the
-    EmbeddedFiles name tree, once from the object scan); one entry per associated file is right."""
+    EmbeddedFiles name tree, once from the object scan); one entry per associated file is right. Its
+    table header cells get their /Scope (generator/pdf_structure.py)."""
     catalog = pdf.catalog  # type: ignore[attr-defined]
     if "AF" in catalog:
         unique = list(dict.fromkeys(catalog["AF"]))
         catalog["AF"].clear()
         catalog["AF"].extend(unique)
+    scope_header_cells(pdf)
 
 
 @dataclass(frozen=True)
@@ -122,7 +129,7 @@ def layout(report: HtmlReport) -> Document:
 
 def render_pdf_bytes(loaded: LoadedCase, report: HtmlReport,
                      bound: Sequence[BoundAttachment] = ()) -> PdfResult:
-    """The PDF/A-3b; `bound` attachment PDFs are appended after the rendered pages (generator/pdf_binding.py)
+    """The tagged PDF/A-3a; `bound` attachment PDFs are appended after the rendered pages (generator/pdf_binding.py)
     before the empty signature fields are added, so sealing covers them too."""
     document = layout(report)
     fields = signature_boxes(document, forensic=loaded.case.kind == "forensic_appraisal")
@@ -135,8 +142,8 @@ def render_pdf_bytes(loaded: LoadedCase, report: HtmlReport,
         created=stamp.astimezone(UTC), modified=stamp.astimezone(UTC), relationship="Source",
     )
     try:
-        pdf = document.write_pdf(pdf_variant="pdf/a-3b", pdf_identifier=digest, attachments=[attachment],
-                                 finisher=_dedupe_associated_files)
+        pdf = document.write_pdf(pdf_variant="pdf/a-3a", pdf_identifier=digest, attachments=[attachment],
+                                 finisher=_finish)
     except RefusedResource as exc:
         raise RenderError(str(exc)) from None
     assert pdf is not None

@@ -74,6 +74,12 @@ class SignatureBlock:
     date_label: str = "报告日期"
     licence_label: str = "执业证号"
     box_id: str = "handler"  # HTML id sig-<box_id>-N: "party" for parties (generator/signature_fields.py)
+    # What the seal is, for the alternative text of its image and field: "<seal_alt_label>：<firm_name>".
+    seal_alt_label: str = "公估机构印章"
+
+    @property
+    def seal_alt(self) -> str:
+        return f"{self.seal_alt_label}：{self.firm_name}"
 
 
 @dataclass

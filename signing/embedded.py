@@ -8,6 +8,7 @@ incremental update.
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import logging
@@ -29,9 +30,17 @@ def _reader(pdf: bytes | Path) -> PdfReader:
     # pypdf logs recoverable oddities of a hostile file as warnings: the caller reports what matters.
     logging.getLogger("pypdf").setLevel(logging.ERROR)
     try:
-        return PdfReader(io.BytesIO(data), strict=False)
+        return _parsed(data)
     except (PyPdfError, ValueError, KeyError, TypeError, OSError) as exc:
         raise ReportPdfError(f"不是可读的 PDF（not a readable PDF）：{exc}") from None
+
+
+@functools.lru_cache(maxsize=2)
+def _parsed(data: bytes) -> PdfReader:
+    """One reader per file content: `gongu verify` asks the same file for its case file, roles and pages
+    several times, and pypdf parses a tagged report's whole object stream (thousands of structure
+    elements) on the first object it reads from it. Only read from here, never changed."""
+    return PdfReader(io.BytesIO(data), strict=False)
 
 
 def embedded_case_json(pdf: bytes | Path) -> bytes | None:

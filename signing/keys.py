@@ -29,7 +29,7 @@ from generator.clock import SYSTEM_CLOCK
 
 DEMO_MARK = "DEMO — NOT FOR PRODUCTION"
 DEMO_PASSPHRASE = "gongu-demo"
-# RSA, not ECDSA: pyHanko raises the PDF version to 2.0 for ECDSA, which breaks the PDF/A-3b claim.
+# RSA, not ECDSA: pyHanko raises the PDF version to 2.0 for ECDSA, which breaks the PDF/A-3a claim.
 RSA_BITS = 2048
 DEFAULT_CRL_PATH = "/crl/root.crl"
 # The demo TSA is its own authority, not any firm's or institution's: a timestamp is a third party's word

@@ -390,7 +390,8 @@ def seal_pdf(
                 )
             )
         seal_ink = load_seal_image(seal_image, firm_name, document.seal_purpose)
-        current = draw_seal_marks(pdf, seal_ink, cross_page=cross_page_seal)
+        current = draw_seal_marks(pdf, seal_ink, cross_page=cross_page_seal,
+                                  alt=f"{document.seal_purpose}：{firm_name}")
         for meta, signer, style in steps:
             writer = IncrementalPdfFileWriter(io.BytesIO(current), strict=False)
             out = io.BytesIO()

@@ -30,11 +30,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from PIL import Image
+from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.images import PdfImage
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.layout import AxisAlignment, BoxConstraints, InnerScaling, SimpleBoxLayoutRule
 from pyhanko.stamp import StaticContentStamp, StaticStampStyle
 from pypdf import PdfReader
+
+from generator.pdf_structure import is_tagged, tag_page_figure
 
 MM = 72 / 25.4
 COVER_SEAL_DEST = "cover-seal"  # the renderer's element id, a named destination in the PDF
@@ -86,13 +89,31 @@ def cover_seal_place(pdf: bytes) -> tuple[int, float, float] | None:
 
 
 def _stamp(writer: IncrementalPdfFileWriter, image: Image.Image, page: int, x: float, y: float,
-           width: float, height: float) -> None:
+           width: float, height: float, alt: str | None = None) -> None:
+    """The image drawn at (x, y) on `page`. In a tagged PDF every piece of page content is either real
+    content or an artifact (ISO 32000-1 14.8.2.2): with `alt` the impression is a Figure described by
+    it (generator/pdf_structure.py), without it an artifact. pyHanko's `StaticContentStamp.apply` draws
+    unmarked content, so the stamp is registered with pyHanko and painted here, the way apply paints it
+    (the page's own content wrapped in q … Q first)."""
     style = StaticStampStyle(
         background=PdfImage(image), background_opacity=INK_OPACITY, border_width=0,
         background_layout=SimpleBoxLayoutRule(x_align=AxisAlignment.ALIGN_MIN, y_align=AxisAlignment.ALIGN_MIN,
                                               inner_content_scaling=InnerScaling.STRETCH_FILL),
     )
-    page_ref, _size = StaticContentStamp(writer, style, BoxConstraints(width=width, height=height)).apply(page, x, y)  # type: ignore[arg-type]
+    stamp_ref = StaticContentStamp(writer, style, BoxConstraints(width=width, height=height)).register()
+    if not is_tagged(writer):
+        mark, end = b"", b""
+    elif alt:
+        mark, end = b"/Figure <</MCID %d>> BDC " % tag_page_figure(writer, page, alt), b" EMC"
+    else:
+        mark, end = b"/Artifact BMC ", b" EMC"
+    name = f"/GonguSeal{stamp_ref.idnum}"  # unique in the file: the stamp's object number
+    paint = mark + b"q 1 0 0 1 %g %g cm %s Do Q" % (x, y, name.encode()) + end
+    resources = generic.DictionaryObject({
+        generic.NameObject("/XObject"): generic.DictionaryObject({generic.NameObject(name): stamp_ref})})
+    writer.add_stream_to_page(page, writer.add_object(generic.StreamObject(stream_data=b"q")), prepend=True)
+    writer.add_stream_to_page(page, writer.add_object(generic.StreamObject(stream_data=b"Q")))
+    page_ref = writer.add_stream_to_page(page, writer.add_object(generic.StreamObject(stream_data=paint)), resources)
     # A page holding its /Resources directly (a bound attachment's page) gets a new resource dictionary that
     # pyHanko does not write unless the page itself is marked updated: the stamp would name an unknown XObject.
     writer.mark_update(page_ref)
@@ -116,9 +137,11 @@ def _strip_placement(piece: Image.Image, seal_width: int, box: Any, rotate: int
     return piece, right - width, middle_y, width, diameter
 
 
-def draw_seal_marks(pdf: bytes, seal: Image.Image, *, cross_page: bool) -> bytes:
+def draw_seal_marks(pdf: bytes, seal: Image.Image, *, cross_page: bool, alt: str = "") -> bytes:
     """`pdf` with the cover seal (where the renderer reserved its place) and, with `cross_page`, the
-    cross-page seal strips, as one incremental update; `pdf` itself when there is nothing to draw."""
+    cross-page seal strips, as one incremental update; `pdf` itself when there is nothing to draw. In a
+    tagged PDF the cover seal is a Figure described by `alt` (司法鉴定专用章：<institution>), each strip an
+    artifact: a sliver of a seal says nothing the cover seal does not."""
     cover = cover_seal_place(pdf)
     reader = PdfReader(io.BytesIO(pdf))
     strips = cross_page_strips(len(reader.pages)) if cross_page else []
@@ -128,7 +151,7 @@ def draw_seal_marks(pdf: bytes, seal: Image.Image, *, cross_page: bool) -> bytes
     if cover is not None:
         page, left, top = cover
         size = COVER_SEAL_MM * MM
-        _stamp(writer, seal, page, left, top - size, size, size)
+        _stamp(writer, seal, page, left, top - size, size, size, alt or None)
     for s in strips:
         page = reader.pages[s.page]
         piece, x, y, w, h = _strip_placement(strip_image(seal, s.part, s.parts), seal.width,

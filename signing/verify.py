@@ -18,7 +18,6 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
-from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.diff_analysis import DiffResult, ModificationLevel, SuspiciousModification
 from pyhanko.sign.validation import validate_pdf_signature, validate_pdf_timestamp
 from pyhanko.sign.validation.dss import DocumentSecurityStore, NoDSSFoundError
@@ -27,6 +26,7 @@ from pyhanko.sign.validation.status import ModificationInfo, SignatureCoverageLe
 from pyhanko_certvalidator import ValidationContext
 
 from signing.completeness import CompletenessPolicy, CompletenessReport, check_completeness
+from signing.pdf_reader import IndexedPdfReader
 from signing.signers import field_role_title, firm_name, role_from_reason
 from signing.status import (
     SignatureReport,
@@ -265,7 +265,7 @@ def verify_pdf(path: Path | str | bytes, trust_roots: Sequence[Path] = (), *, cr
     except TrustFileError as exc:
         raise VerifyError(str(exc)) from None
     try:
-        reader = PdfFileReader(io.BytesIO(data), strict=False)
+        reader = IndexedPdfReader(io.BytesIO(data), strict=False)
         embedded = list(reader.embedded_signatures)
     except Exception as exc:  # pyHanko raises several kinds for a broken file
         raise VerifyError(f"{path} 不是可读的 PDF（not a readable PDF）：{exc}") from None
@@ -343,7 +343,7 @@ def lta_maintainable(path: Path | str, trust_roots: Sequence[Path], at: dt.datet
 
     try:
         roots = [c for p in trust_roots for c in load_certificates(p)]
-        reader = PdfFileReader(io.BytesIO(Path(path).read_bytes()), strict=False)
+        reader = IndexedPdfReader(io.BytesIO(Path(path).read_bytes()), strict=False)
         sigs = list(reader.embedded_regular_signatures)
     except (OSError, TrustFileError) as exc:
         raise VerifyError(str(exc)) from None

@@ -106,7 +106,7 @@ class World:
         self.report = self.render()
 
     def render(self) -> Path:
-        """The real renderer's PDF/A-3b (generator.render), with its empty signature fields."""
+        """The real renderer's tagged PDF/A-3a (generator.render), with its empty signature fields."""
         from generator.loading import load_case
         from generator.render import render_report
 

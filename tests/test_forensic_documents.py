@@ -303,7 +303,7 @@ def test_bound_opinion_keeps_pdfa_case_file_and_signature_fields(joint: dict[str
         names = [n for n, _, _ in enumerate_sig_fields(r)]
         assert sorted(names) == ["appraiser-1", "appraiser-2", "institution-seal"]
         xmp = r.root["/Metadata"].get_object().data.decode("utf-8")
-        assert 'pdfaid:part="3"' in xmp and 'pdfaid:conformance="B"' in xmp and "蜀正司鉴〔2026〕临鉴字第0318号" in xmp
+        assert 'pdfaid:part="3"' in xmp and 'pdfaid:conformance="A"' in xmp and "蜀正司鉴〔2026〕临鉴字第0318号" in xmp
         assert "/OutputIntents" in r.root and len(r.root["/AF"]) == 1
         embedded = r.root["/Names"]["/EmbeddedFiles"]["/Names"]
         assert embedded[0] == "case.json"

@@ -1,4 +1,4 @@
-"""PDF rendering (generator/render_pdf.py): every example renders to PDF/A-3b with the mandated headings
+"""PDF rendering (generator/render_pdf.py): every example renders to PDF/A-3a with the mandated headings
 in order (9.1/9.2), the engine's amounts, embedded fonts, the case JSON attached, XMP, bookmarks,
 signature fields by name, and byte-identical output for the same input."""
 
@@ -115,14 +115,14 @@ def test_case_json_attached_byte_for_byte(rendered: dict, name: str, tmp_path: P
         assert [spec.get_object()["/AFRelationship"] for spec in af] == ["/Source"]
 
 
-def test_xmp_declares_pdfa_3b_and_report_identity(rendered: dict) -> None:
+def test_xmp_declares_pdfa_3a_and_report_identity(rendered: dict) -> None:
     loaded, result, _ = rendered["slope-collapse"]
     with result.pdf.open("rb") as fh:
         reader = PdfFileReader(fh)
         xmp = reader.root["/Metadata"].get_object().data.decode("utf-8")
         info = reader.trailer["/Info"]
         assert str(info["/Title"]) == "雅康高速C3合同段K42边坡坍塌损失公估报告"
-    assert 'pdfaid:part="3"' in xmp and 'pdfaid:conformance="B"' in xmp
+    assert 'pdfaid:part="3"' in xmp and 'pdfaid:conformance="A"' in xmp
     assert "<dc:identifier>SA-GC-20250905-017</dc:identifier>" in xmp
     assert "<dc:source>SAGC-2025-0712</dc:source>" in xmp
     assert "四川蜀安保险公估有限公司" in xmp and "<xmp:CreatorTool>Gongu " in xmp

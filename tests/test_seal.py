@@ -1,5 +1,5 @@
 """Sealing a rendered report: firm certification first (DocMDP P=2), then each handler's approval
-signature, timestamps from the local TSA, visible stamps with embedded fonts, PDF/A-3b kept."""
+signature, timestamps from the local TSA, visible stamps with embedded fonts, PDF/A-3a kept."""
 
 from __future__ import annotations
 
@@ -99,8 +99,8 @@ def test_rsa_sha256_keeps_the_pdf_version(world: World, sealed: Path) -> None:
         assert sig.signer_info["digest_algorithm"]["algorithm"].native == "sha256"
 
 
-def test_sealed_report_still_declares_pdfa_3b(sealed: Path) -> None:
-    assert pdfa_claim(sealed.read_bytes()) == ("3", "B")
+def test_sealed_report_still_declares_pdfa_3a(sealed: Path) -> None:
+    assert pdfa_claim(sealed.read_bytes()) == ("3", "A")
 
 
 def test_every_font_embedded_including_the_stamps(sealed: Path, world: World) -> None:

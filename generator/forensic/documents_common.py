@@ -161,7 +161,8 @@ def _fee(amount: object) -> str | None:
 def _seal(case: ForensicAppraisalCase, day: date | None, date_label: str = "日期") -> SignatureBlock:
     """The institution's 司法鉴定专用章 only (PDF field firm-seal)."""
     return SignatureBlock([], case.institution.name, fmt_date(day) or MISSING,
-                          signer_title="", seal_title=f"鉴定机构（{SEAL_TITLE}）", date_label=date_label)
+                          signer_title="", seal_title=f"鉴定机构（{SEAL_TITLE}）", date_label=date_label,
+                          seal_alt_label=SEAL_TITLE)
 
 
 def _doc(case: ForensicAppraisalCase, key: str, title: str, number: str | None, day: date | None, basis: str,
@@ -223,7 +224,7 @@ def _sign_off(case: ForensicAppraisalCase, names: list[str], day: date, least: i
             blocks.append(Paragraph(f"鉴定人{s.appraiser}的不同意见：{s.dissent}", style="note"))
     blocks.append(SignatureBlock(handlers, case.institution.name, fmt_date(day) or MISSING,
                                  signer_title=signer_title, seal_title=f"鉴定机构（{SEAL_TITLE}）", date_label="日期",
-                                 licence_label="《司法鉴定人执业证》证号"))
+                                 licence_label="《司法鉴定人执业证》证号", seal_alt_label=SEAL_TITLE))
     return blocks
 
 
@@ -234,4 +235,4 @@ def party_signatures(case: ForensicAppraisalCase, names: list[str], issuer: str,
     roles = {p.name: PARTY_ROLE_TITLES[p.role] for p in case.parties}
     people = [HandlerSignature(i, n, roles.get(n) or MISSING, None) for i, n in enumerate(names, start=1)]
     return SignatureBlock(people, issuer, fmt_date(day) or MISSING, signer_title=signer_title, seal_title=seal_title,
-                          date_label="日期", licence_label="身份", box_id="party")
+                          date_label="日期", licence_label="身份", box_id="party", seal_alt_label=seal_title)

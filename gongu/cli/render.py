@@ -1,4 +1,4 @@
-"""`gongu render`: case files → survey reports (PDF/A-3b + DOCX), several at once in worker processes."""
+"""`gongu render`: case files → survey reports (PDF/A-3a + DOCX), several at once in worker processes."""
 
 from __future__ import annotations
 
@@ -110,7 +110,7 @@ def render(
     jobs: Annotated[int, typer.Option("--jobs", "-j", help="并行进程数", min=1)] = min(2, os.cpu_count() or 1),
     background: Annotated[bool, typer.Option("--background", help="作为后台任务执行：立即返回任务编号（gongu jobs show 查看，gongu worker 执行）")] = False,
 ) -> None:
-    """生成报告：每个案件输出 <报告编号>.pdf（PDF/A-3b，内嵌案件文件）和 .docx；司法鉴定案件另输出其余各文书 <报告编号>-<文书>.pdf|.docx。"""
+    """生成报告：每个案件输出 <报告编号>.pdf（PDF/A-3a，内嵌案件文件）和 .docx；司法鉴定案件另输出其余各文书 <报告编号>-<文书>.pdf|.docx。"""
     settings = load_settings()
     try:
         formats = parse_formats(format)

@@ -37,7 +37,7 @@ def run_demo(examples: Path) -> None:
         result = adjust(case)
         console.print(adjustment_table(case, result))
         console.print(f"理算金额：[bold]{format_amount(result.total_payable)}[/] 元（{rmb_uppercase(result.total_payable)}）")
-    # Every example also becomes a report (PDF/A-3b + DOCX) in GONGU_HOME/reports.
+    # Every example also becomes a report (PDF/A-3a + DOCX) in GONGU_HOME/reports.
     from gongu.cli.render import render_many
 
     reports = settings.home / "reports"

@@ -180,7 +180,7 @@ class RenderedFiles:
 
 
 def rendered_document(loaded: LoadedCase, key: str, cache: Path) -> RenderedFiles | None:
-    """One document of the case rendered as `gongu render` renders it (PDF/A-3b + DOCX, the same
+    """One document of the case rendered as `gongu render` renders it (PDF/A-3a + DOCX, the same
     function for one document), kept under `cache/<case_id>/<digest>/` so a page view does not render
     again while the case folder is unchanged; None when the case has no document of that key."""
     from generator.render import render_forensic_document  # WeasyPrint: loaded on first use only

@@ -106,7 +106,7 @@ def default_out_dir(case: Case, settings: Settings | None = None) -> Path:
 
 def render_files(loaded: LoadedCase, work_dir: Path, templates: Path | None, mark: str | None,
                  codes: DocumentCodes | None = None) -> dict[str, Path]:
-    """The real renderer (WeasyPrint PDF/A-3b + DOCX), imported on use: it takes ~1 s to load."""
+    """The real renderer (WeasyPrint PDF/A-3a + DOCX), imported on use: it takes ~1 s to load."""
     from generator.render import render_report
 
     result = render_report(loaded, work_dir, formats=("pdf", "docx"), templates=templates, mark=mark, codes=codes)
