@@ -74,12 +74,15 @@ class DocumentCodes:
         return self.codes.get(key)
 
 
-def qr_svg(text: str) -> str:
-    """The QR code of `text` as an inline SVG element (segno, error correction M, 2-module quiet zone): drawn by
-    WeasyPrint from the page itself, nothing fetched."""
+def qr_svg(text: str) -> bytes:
+    """The QR code of `text` as an SVG image (segno, error correction M, 2-module quiet zone, sized by the page
+    that shows it): served to WeasyPrint from memory, nothing fetched."""
     import segno
 
-    return segno.make(text, error="m", micro=False, boost_error=False).svg_inline(scale=1, border=2, omitsize=True)
+    out = io.BytesIO()
+    segno.make(text, error="m", micro=False, boost_error=False).save(out, kind="svg", scale=1, border=2,
+                                                                     omitsize=True, xmldecl=False)
+    return out.getvalue()
 
 
 def qr_png(text: str, *, scale: int = 8) -> bytes:

@@ -31,6 +31,8 @@ _FONT = "'Noto Sans CJK SC', sans-serif"
 _BLOCK_CSS = (f"width: 40mm; margin: 0; padding: 0; text-align: left; text-indent: 0; "
               f"font: 6.5pt/1.3 {_FONT}; color: #222; background: none; border: none;")
 _CORNER_CSS = "position: absolute; top: 0; left: 0; "
+# Where the fetcher serves the QR image from memory (generator/render_safety.py): no file, no network.
+QR_URL = "file:///gongu-check-code/qr.svg"
 # The place a firm template may reserve for the block (exactly this element, empty).
 SLOT = re.compile(r'<div id="gongu-check-code">\s*</div>')
 
@@ -42,9 +44,10 @@ def with_code_html(report: HtmlReport, code: str, public_url: str) -> HtmlReport
     footer = (f'<style>@page {{ @bottom-right {{ content: "{line}"; font: 7pt {_FONT}; color: #333; '
               "vertical-align: middle; text-align: right; } }</style>")
     def block(style: str) -> str:
+        # An <img> with alt, not inline SVG: the tagged PDF describes a Figure by its img's alt.
         return (f'<div class="gongu-check-code" style="{style}{_BLOCK_CSS}">'
-                f'<div role="img" aria-label="{html.escape(f"校验二维码：{url}")}" '
-                f'style="width: {QR_MM}mm; height: {QR_MM}mm; margin: 0;">{qr_svg(url)}</div>'
+                f'<img src="{QR_URL}" alt="{html.escape(f"校验二维码：{url}")}" '
+                f'style="display: block; width: {QR_MM}mm; height: {QR_MM}mm; margin: 0;">'
                 f'<p style="margin: 0.6mm 0 0; padding: 0; text-indent: 0; text-align: left; white-space: nowrap;">'
                 f"{line}</p></div>")
 
@@ -53,7 +56,7 @@ def with_code_html(report: HtmlReport, code: str, public_url: str) -> HtmlReport
     marked, n = _BODY_TAG.subn(lambda m: m.group(0) + footer + ("" if slotted else block(_CORNER_CSS)), page, count=1)
     if n != 1:
         raise RenderError("模板没有 <body> 元素，无法印上校验码（template has no <body>: cannot print the check code）")
-    return replace(report, html=marked, check_line=line)
+    return replace(report, html=marked, check_line=line, assets={**report.assets, QR_URL: (qr_svg(url), "image/svg+xml")})
 
 
 def with_code_docx(data: bytes, code: str, public_url: str) -> bytes:

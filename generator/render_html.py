@@ -59,11 +59,14 @@ class HtmlReport:
     photos: dict[str, ReportPhoto] = field(default_factory=dict)  # by the photo id shown in `doc`
     # 「校验码：…」 of an issued document (generator/render_codes.py): also printed on the bound attachment pages.
     check_line: str | None = None
+    # URL → (bytes, MIME) of images the renderer made itself (the check code's QR image).
+    assets: dict[str, tuple[bytes, str]] = field(default_factory=dict)
 
     @property
     def resources(self) -> dict[str, tuple[bytes, str]]:
-        """URL → (bytes, MIME) the URL fetcher serves from memory: the photos' print copies."""
-        return {p.url: (p.data, p.mime) for p in self.photos.values() if p.url and p.data and p.mime}
+        """URL → (bytes, MIME) the URL fetcher serves from memory: the photos' print copies, the renderer's images."""
+        return {**{p.url: (p.data, p.mime) for p in self.photos.values() if p.url and p.data and p.mime},
+                **self.assets}
 
 
 def prepare_photos(loaded: LoadedCase) -> dict[str, ReportPhoto]:

@@ -264,6 +264,15 @@ def test_a_firms_own_template_gets_the_code_and_qr(tmp_path: Path, body: str) ->
     assert code_in_pdf(result.pdf.read_bytes()) == code
     assert qr_texts(result.pdf, tmp_path) == [f"{PUBLIC}/v/{code}"]
     html = with_code_html(build_html(loaded, adjust(loaded.case), firm), code, PUBLIC_URL).html
-    assert html.count(f'aria-label="校验二维码：{PUBLIC}/v/{code}"') == 1
+    assert html.count(f'alt="校验二维码：{PUBLIC}/v/{code}"') == 1
     assert 'id="gongu-check-code"' not in html  # the slot is replaced by the block, laid out in the flow there
     assert ('class="gongu-check-code" style="position: absolute;' in html) is (body == FIRM_COVER)
+
+
+def test_issued_report_is_tagged_and_its_qr_code_is_a_described_figure(issued: Issued) -> None:
+    from test_pdf_tags import assert_accessible
+
+    entry = issued.first
+    elems = assert_accessible(issued.out / entry["pdf_file"], "雅康高速C3合同段K42边坡坍塌损失公估报告")
+    qr = [e for e in elems if e.tag == "Figure" and (e.alt or "").startswith("校验二维码")]
+    assert [(e.alt, e.page) for e in qr] == [(f"校验二维码：{PUBLIC}/v/{entry['check_code']}", 0)]
