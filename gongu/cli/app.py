@@ -2,11 +2,16 @@
 
 Thin: the commands compose generator / archive / index through gongu.pipeline and hold no domain rule.
 Each command module keeps its commands on its own `commands` (a typer.Typer) and never imports this
-module; the list below is the whole registry."""
+module; the list below is the whole registry.
+
+Assembling the tree loads only typer, rich and the command modules, which import the packages a
+command needs inside the command: `gongu --help`, `gongu --version` or a search never pay for the
+renderer, the signer or the archive (tests/test_cli_startup.py; bench/startup_bench.py)."""
 
 from __future__ import annotations
 
-import click
+from typing import TYPE_CHECKING, Annotated
+
 import typer
 from rich.markup import escape
 from typer.core import TyperGroup
@@ -31,6 +36,9 @@ from gongu.cli import (
 )
 from gongu.output import GonguError, fail, safe_streams
 
+if TYPE_CHECKING:
+    import click
+
 # the command groups, in the order `gongu --help` lists them
 COMMAND_MODULES = (case, archive, calendar, draw, index, ledger, queue, assign, remind, render, review, seal, search, store,
                    web, jobs)
@@ -53,6 +61,8 @@ class GonguGroup(TyperGroup):
             return super().invoke(ctx)
         except GonguError as exc:
             fail(escape(str(exc)))  # a message is text: `[signing]` in it prints as written
+        except typer.Exit:  # a command's own exit code: nothing to translate, nothing to import
+            raise
         except Exception as exc:
             # A catalog that cannot be used (damaged, or its database server unreachable) is a
             # plain message wherever a command meets it, never a traceback.
@@ -90,8 +100,19 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
+def _print_version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        typer.echo(f"gongu {version('gongu')}")
+        raise typer.Exit()
+
+
 @app.callback()
-def _every_command() -> None:
+def _every_command(
+    _version: Annotated[bool, typer.Option("--version", callback=_print_version, is_eager=True,
+                                           help="显示版本号并退出")] = False,
+) -> None:
     safe_streams()  # no output path may crash on a lone surrogate
     from gongu.settings import use_home_calendar
 

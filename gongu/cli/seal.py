@@ -13,7 +13,6 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from gongu.demo.keys import example_people, seal_purposes
 from gongu.output import GonguError, console, err_console, fail, print_table, text_column, whole_column
 
 commands = typer.Typer()  # this module's commands; gongu.cli.app adds them to the root
@@ -189,6 +188,7 @@ def keys_demo(
     crl_url: Annotated[str, typer.Option(help="证书中的 CRL 分发点（gongu tsa serve 提供）")] = "http://127.0.0.1:8731/crl/root.crl",
 ) -> None:
     """生成演示 PKI（DEMO — NOT FOR PRODUCTION）：根 CA、机构（含司法鉴定机构）签章证书、承办人员证书（O = 所在公估机构）与鉴定人证书（O = 所在鉴定机构，serialNumber = 执业证号）、独立的时间戳服务证书。"""
+    from gongu.demo.keys import example_people, seal_purposes
     from signing.keys import DEMO_MARK, DEMO_PASSPHRASE, make_demo_pki
 
     with user_errors():
