@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -91,6 +89,9 @@ def render_many(case_files: list[Path], out_dir: Path, formats: tuple[str, ...],
                 outcomes.append(render_one(*a))
                 progress.advance(task)
         else:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor, as_completed
+
             # forkserver: workers fork from a clean server process, never from this one while rich's
             # refresh thread may hold a lock; the server preloads the renderer once for all workers.
             ctx = multiprocessing.get_context("forkserver")

@@ -9,7 +9,6 @@ backup of the moment of the move; Gongu no longer reads it once `[store] url` is
 from __future__ import annotations
 
 import json
-import tomllib
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -59,6 +58,8 @@ def rebuild_search_index_in_target(target: Settings) -> int:
 
 def _switch(settings: Settings, url: str) -> None:
     """Set `[store] url` in gongu.toml, keeping every other line as the firm wrote it."""
+    import tomllib
+
     from generator.atomic import atomic_write
     from gongu.settings import CONFIG_NAME
 
