@@ -78,3 +78,16 @@ def test_help_lists_every_command_group_and_loads_nothing_heavy() -> None:
         expected |= {g.name for g in module.commands.registered_groups}
     assert {"validate", "archive", "issue", "seal", "verify", "search", "serve", "users", "jobs"} <= expected
     assert expected <= listed, sorted(expected - listed)
+
+
+def test_a_search_loads_the_index_but_not_the_renderer_signer_catalog_or_case_models(tmp_path: Path) -> None:
+    # A home with an empty tantivy index and no archive yet: the search runs to its end (0 hits).
+    (tmp_path / "gongu.toml").write_text('[index]\nbackend = "tantivy"\n', encoding="utf-8")
+    (tmp_path / "index").mkdir()
+    code = f"import os\nos.environ['GONGU_HOME'] = {str(tmp_path)!r}\n" + _main("search", "边坡坍塌")
+    result = _run(code)
+    assert "EXIT 0" in result.stderr, result.stderr
+    assert "共 0 件" in result.stdout, (result.stdout, result.stderr)
+    loaded = _heavy(result)
+    assert "tantivy" in loaded and "jieba" in loaded  # the engine and the query's segmentation did run
+    assert [m for m in loaded if m not in ("tantivy", "jieba", "pydantic")] == []

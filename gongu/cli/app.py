@@ -5,8 +5,9 @@ Each command module keeps its commands on its own `commands` (a typer.Typer) and
 module; the list below is the whole registry.
 
 Assembling the tree loads only typer, rich and the command modules, which import the packages a
-command needs inside the command: `gongu --help`, `gongu --version` or a search never pay for the
-renderer, the signer or the archive (tests/test_cli_startup.py; bench/startup_bench.py)."""
+command needs inside the command: `gongu --help` and `gongu --version` load none of the product, and a
+search loads the index, not the renderer, the signer or the case models (tests/test_cli_startup.py;
+bench/startup_bench.py)."""
 
 from __future__ import annotations
 
