@@ -29,7 +29,8 @@ test: bootstrap
 # The images under docs/web: the browser tests' own flows, saving their screenshots there instead of
 # into a temporary folder (tests/webkit.py, screenshot_dir). `make test` leaves docs/web as it is.
 WEB_TESTS := tests/test_web_browser.py tests/test_web_cases.py tests/test_web_forensic.py tests/test_web_archive.py \
-             tests/test_web_layout.py tests/test_web_drafting_phone.py tests/test_web_drafting_browser.py
+             tests/test_web_layout.py tests/test_web_drafting_phone.py tests/test_web_drafting_browser.py \
+             tests/test_web_check_page_browser.py
 screenshots: bootstrap
 	GONGU_SCREENSHOTS=$(CURDIR)/docs/web $(BIN)/python -m pytest -q $(WEB_TESTS)
 

@@ -19,6 +19,7 @@ from archive import metadata as md
 from archive import package
 from archive import package_format as fmt
 from archive.catalog import Event
+from archive.check_codes import withdrawal_log_problems
 from archive.disposal import approval_log_problems
 from archive.eventlog import CLOCK_TOLERANCE, event_times, future_events, time_reversals, verify_log
 from archive.holds import hold_log_problems
@@ -121,6 +122,8 @@ def audit(archive: Archive, *, progress: Callable[[str, int], None] | None = Non
     _audit_draws(archive, result)
     result.add("authenticity", "冻结记录与日志一致（冻结、解除均有日志事件）", not (holds := hold_log_problems(cat)),
                "；".join(holds[:5]))
+    result.add("authenticity", "撤回记录与日志一致（已撤回的校验码均有日志事件）",
+               not (withdrawn := withdrawal_log_problems(cat)), "；".join(withdrawn[:5]))
     _audit_disposal_times(archive, result)
     _audit_log(archive, result, trusted_certs)
     _audit_clock(archive, result)

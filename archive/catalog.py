@@ -65,7 +65,7 @@ T = TypeVar("T")
 
 MIGRATIONS = Path(__file__).with_name("catalog_migrations")
 # The head revision this code writes; tests check it is the last script in catalog_migrations/versions.
-SCHEMA_REVISION = "0013"
+SCHEMA_REVISION = "0014"
 # Tables of revision 0001 (the schema before versioning): a catalog holding exactly these, without
 # alembic_version, is recognised as revision 0001 and stamped before being migrated forward.
 REVISION_1_TABLES = ("packages", "holds", "disposals", "tombstones", "events", "checkpoints")
@@ -177,6 +177,7 @@ EVENT_KINDS = {
     "web": "工作台操作（账户登录、查看、提交等）",
     "archive_joined": "并入另一办公室的档案（其原事件日志原样保存于 joined/）",
     "review": "三级审核意见（命令行，含审核人凭据）",
+    "withdrawal": "撤回已出具的文书（校验码，含撤回人凭据与原因）",
 }
 # Events that change what search shows; each is queued for the index with the change it records.
 INDEXED_EVENT_KINDS = frozenset({"ingest", "ingest_recovered", "hold", "release", "disposal_executed"})

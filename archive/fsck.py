@@ -2,9 +2,9 @@
 
 Reports temp folders (an ingest that died before its rename), trash folders (a disposal that died
 mid-way), complete packages on disk not in the catalog (an ingest that died between rename and
-commit) and catalog rows without their package. It also runs the database's own integrity check
+commit), catalog rows without their package, and documents' check codes not yet in the catalog. It also runs the database's own integrity check
 and reports the catalog's schema version and index work still queued. `repair` removes dead temp folders, finishes or undoes
-interrupted disposals as the catalog says, and registers complete, valid orphan packages. It never
+interrupted disposals as the catalog says, registers complete, valid orphan packages and the missing codes. It never
 removes a package: a missing package can only be reported."""
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from archive import package
+from archive.check_codes import backfill
 from archive.disposal import COPY_ASIDE, _purge_trash
 from archive.ingest import register
 from archive.store import Archive
@@ -28,6 +29,8 @@ class FsckReport:
     orphan_packages: list[str] = field(default_factory=list)  # on disk, valid, not in the catalog
     invalid_packages: list[str] = field(default_factory=list)  # on disk, not a valid bag, not in the catalog
     missing_packages: list[str] = field(default_factory=list)  # in the catalog, not on disk
+    # active packages whose documents' check codes are not in the catalog (archive/check_codes.py backfill)
+    codes_missing: list[str] = field(default_factory=list)
     repaired: list[str] = field(default_factory=list)
     schema_revision: str | None = None  # the catalog's recorded schema version (Alembic revision)
     catalog_problems: list[str] = field(default_factory=list)  # the database's own integrity check
@@ -40,14 +43,14 @@ class FsckReport:
     @property
     def clean(self) -> bool:
         return not (self.root_problem or self.temp_folders or self.trash_folders or self.orphan_packages or self.invalid_packages
-                    or self.missing_packages or self.catalog_problems or self.index_problems)
+                    or self.missing_packages or self.codes_missing or self.catalog_problems or self.index_problems)
 
     def as_dict(self) -> dict[str, Any]:
         return {"clean": self.clean, "schema_revision": self.schema_revision,
                 "root_problem": self.root_problem, "root_kind": self.root_kind,
                 "catalog_problems": self.catalog_problems, "temp_folders": self.temp_folders,
                 "trash_folders": self.trash_folders, "orphan_packages": self.orphan_packages,
-                "invalid_packages": self.invalid_packages, "missing_packages": self.missing_packages,
+                "invalid_packages": self.invalid_packages, "missing_packages": self.missing_packages, "codes_missing": self.codes_missing,
                 "index_problems": self.index_problems, "repaired": self.repaired}
 
 
@@ -124,6 +127,10 @@ def fsck(archive: Archive, *, repair: bool = False, by: str = "fsck") -> FsckRep
     for rel, row in rows.items():
         if row["state"] == "active" and not package.is_bag(root.joinpath(*rel.split("/"))):
             rep.missing_packages.append(rel)
+    # codes of packages ingested before the catalog kept them: read from each package's own files
+    rep.codes_missing = backfill(archive, repair=repair)
+    if repair:
+        rep.repaired += [f"已登记{line.replace('未入目录', '')}" for line in rep.codes_missing]
     return rep
 
 

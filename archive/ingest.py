@@ -21,7 +21,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from archive import forensic, forensic_metadata, package
+from archive import check_codes, forensic, forensic_metadata, package
 from archive import metadata as md
 from archive import package_format as fmt
 from archive.draw_log import package_draw_events
@@ -348,11 +348,15 @@ def _build(archive: Archive, loaded: LoadedCase, payload: list[package.PayloadFi
         what = f"公估档案 {case.case_id} 报告 {case.report.number}"
     package.make_bag(tmp, {"Source-Organization": case.organization_name, "External-Identifier": case.case_id,
                            "External-Description": what, "Bag-Group-Identifier": case.case_id})
+    index = None
     if is_forensic(case):
         assert filed is not None
         # the 卷内目录 and 备考表: tag files, so re-ingesting the same content later stays a no-op
         index = forensic.file_index(case, filed, entries, tmp)
         tags = forensic.tag_files(index, forensic.filing_note(case, index, by=by, at=archive.now()))
+    # the check codes of the documents in the package (an optional key: absent when none has a code)
+    if codes := check_codes.code_records(meta, json.loads(loaded.raw), tmp, index):
+        meta["check_codes"] = codes
     # the search record: what the index needs, derived now so no later model has to re-read this case file
     fmt.describe(tmp, meta, fmt.build_search_record(case), tags)
     package.fsync_tree(tmp)
@@ -374,7 +378,7 @@ def register(archive: Archive, final: Path, rel: str, *, by: str, kind: str, ent
     with archive.catalog.write():
         row = archive.catalog.package(meta["case_id"], meta["report"]["number"])
         if row is None:
-            archive.catalog.add_package(
+            package_id = archive.catalog.add_package(
                 case_id=meta["case_id"], report_number=meta["report"]["number"], rel_path=rel,
                 year=int(rel.split("/")[0]), kind=meta["kind"], statutory=int(bool(meta["statutory"])),
                 retention_class=meta["retention"]["class"], closed_at=meta["dates"]["closure"],
@@ -388,6 +392,8 @@ def register(archive: Archive, final: Path, rel: str, *, by: str, kind: str, ent
                  "files": meta["totals"]["files"], "bytes": meta["totals"]["bytes"],
                  "retention_class": meta["retention"]["class"], "retention_until": meta["retention"]["until"],
                  "supersedes": meta["report"]["supersedes"], **(extra or {})}))
+            # the codes of its documents, kept after disposal for the public check page (archive/check_codes.py)
+            check_codes.add_rows(archive.catalog, package_id, meta["case_id"], meta.get("check_codes") or [])
             # the draw that chose the institution, in the same transaction (idempotent per record hash)
             events += package_draw_events(archive, final, meta, by=by)
             created = True

@@ -14,6 +14,8 @@ metadata.json, schema "gongu-archive-package/1" (every key always present; unkno
   ingest{at, by, software}
   files[{path, role, title, size, media_type, sha256}]          path relative to the bag, "data/…"
   totals{files, bytes}
+  check_codes[{code, report_number, supersedes, kind, title, issued_on, issuer, pages, size, sha256, path}]
+                                                                optional: only when a document has a check code
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from datetime import date, datetime
 from typing import Any
 
 from archive.retention import RetentionClass, RetentionStart
+from generator.check_code import grouped
 from generator.model import CarSurveyCase
 
 SCHEMA = "gongu-archive-package/1"
@@ -214,4 +217,17 @@ def readme_text(metadata: dict[str, Any]) -> str:
 def readme_file_list(m: dict[str, Any]) -> list[str]:
     """The end of a package's README, either kind: every file with its title and size, then who archived it when."""
     lines = [f"  {f['path']}    {f['title']}    {f['size']} 字节" for f in m["files"]]
-    return [*lines, "", f"归档时间：{m['ingest']['at']}    归档人：{m['ingest']['by']}", ""]
+    return [*lines, *readme_code_lines(m), "", f"归档时间：{m['ingest']['at']}    归档人：{m['ingest']['by']}", ""]
+
+
+def readme_code_lines(m: dict[str, Any]) -> list[str]:
+    """The codes in README.txt, so a reader with only the folder can match a printed 校验码 to a file."""
+    codes = m.get("check_codes") or []
+    if not codes:
+        return []
+    lines = ["", "五、校验码", "出具的文书每页印有校验码（四位一组），与下列一行对应；对该文件计算的 SHA-256 应与所列一致。"]
+    lines += [f"  {grouped(c['code'])}    {c.get('kind') or c['title']} {c['report_number']}    出具日期 {c['issued_on']}    "
+              f"{c['issuer']}    " + (f"{c['pages'] if c['pages'] is not None else '?'} 页    {c['path']}" if c.get('path')
+                                   else "（不在本档案包中：已被本报告取代的早先文书）") + f"    SHA-256 {c['sha256']}"
+              for c in codes]
+    return lines

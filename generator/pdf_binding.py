@@ -13,6 +13,7 @@ would otherwise stamp its own producer, which the XMP does not carry). Scans are
 
 from __future__ import annotations
 
+import html
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -104,25 +105,30 @@ def format_range(first: int, last: int) -> str:
     return f"第 {first} 页" if first == last else f"第 {first}–{last} 页"
 
 
-def page_number_overlay(sizes: Sequence[tuple[float, float]], first: int, total: int) -> PdfReader:
+def page_number_overlay(sizes: Sequence[tuple[float, float]], first: int, total: int,
+                        note: str | None = None) -> PdfReader:
     """One page per size (PDF points) carrying only 「第 X 页 共 Y 页」 in the bottom margin, numbered from
-    `first`: laid over the bound scans so every page of the bound file is numbered like the document's.
+    `first`: laid over the bound scans so every page of the bound file is numbered like the document's;
+    `note` (the document's 「校验码：…」, generator/render_codes.py) at the bottom right, as on its own pages.
     No background: nothing of the scan is hidden."""
     from weasyprint import HTML  # the renderer's own engine; fonts embedded as in the document
 
+    corner = "" if not note else (
+        '<p style="position: absolute; bottom: 3.5mm; right: 10mm; margin: 0; text-align: right; '
+        f"font: 7pt 'Noto Sans CJK SC', sans-serif; color: #333;\">{html.escape(note)}</p>")
     pages_css = "".join(f"@page p{i} {{ size: {w:.2f}pt {h:.2f}pt; margin: 0; }}" for i, (w, h) in enumerate(sizes))
     body = "".join(
         f'<div style="page: p{i}; height: {h:.2f}pt; position: relative;"><p style="position: absolute; '
         f'bottom: 3.5mm; left: 0; right: 0; margin: 0; text-align: center; font: 8pt \'Noto Serif CJK SC\', serif; '
-        f'color: #222;">第 {first + i} 页 共 {total} 页</p></div>'
+        f'color: #222;">第 {first + i} 页 共 {total} 页</p>{corner}</div>'
         for i, (_, h) in enumerate(sizes))
     data = HTML(string=f"<html><head><style>{pages_css}</style></head><body style='margin:0'>{body}</body></html>").write_pdf()
     return PdfReader(io.BytesIO(data))
 
 
-def bind(pdf: bytes, attachments: Sequence[BoundAttachment]) -> bytes:
+def bind(pdf: bytes, attachments: Sequence[BoundAttachment], note: str | None = None) -> bytes:
     """`pdf` with every page of each attachment appended and numbered (第 X 页 共 Y 页, Y the bound
-    file's length), the catalog, /ID and Info of `pdf` kept."""
+    file's length) and carrying `note` (the check code's line), the catalog, /ID and Info of `pdf` kept."""
     if not attachments:
         return pdf
     reader = PdfReader(io.BytesIO(pdf))
@@ -131,7 +137,7 @@ def bind(pdf: bytes, attachments: Sequence[BoundAttachment]) -> bytes:
     scans = [page for a in attachments for page in PdfReader(io.BytesIO(a.data)).pages]
     own = len(reader.pages)
     sizes = [(float(p.mediabox.width), float(p.mediabox.height)) for p in scans]
-    overlay = page_number_overlay(sizes, own + 1, own + len(scans))
+    overlay = page_number_overlay(sizes, own + 1, own + len(scans), note)
     for page, number in zip(scans, overlay.pages, strict=True):
         added = writer.add_page(page)
         # A scan's own annotations (links, forms) have no place in a sealed record.

@@ -26,15 +26,18 @@ from __future__ import annotations
 import html
 import io
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from generator.adjust import Adjustment, adjust
 from generator.atomic import atomic_write
+from generator.check_code import DocumentCodes
 from generator.loading import LoadedCase
-from generator.render_docx import render_docx_bytes
+from generator.render_codes import with_code_docx, with_code_html
+from generator.render_docx import render_docx_bytes, zip_dated
 from generator.render_html import HtmlReport, build_html
 from generator.render_pdf import render_pdf_bytes
 from generator.render_safety import RenderError
@@ -117,28 +120,35 @@ def with_mark_docx(data: bytes, mark: str) -> bytes:
             style(header.paragraphs[0].insert_paragraph_before(mark), 9)
     out = io.BytesIO()
     doc.save(out)
-    return out.getvalue()
+    return zip_dated(out.getvalue(), doc.core_properties.created or datetime(1980, 1, 1))  # python-docx dates by the clock
 
 
 def render_report(loaded: LoadedCase, out_dir: Path, formats: Sequence[str] = FORMATS,
-                  templates: Path | None = None, *, mark: str | None = None) -> RenderResult:
-    """Render the report; `mark` (e.g. 「未签章副本 — 非正式报告」) is printed on every page of both files.
+                  templates: Path | None = None, *, mark: str | None = None,
+                  codes: DocumentCodes | None = None) -> RenderResult:
+    """Render the report; `mark` (e.g. 「未签章副本 — 非正式报告」) is printed on every page of both files;
+    `codes`: the check code of the issuance (key "report") with its QR code (generator/render_codes.py).
     A forensic case has several documents: this renders them all (render_case_documents) and returns
     its primary one (the 意见书, or the 终止鉴定告知书), so callers that want "the report" keep working."""
     from generator.kinds import is_forensic
 
     if is_forensic(loaded.case):
-        docs = render_case_documents(loaded, out_dir, formats, templates, mark=mark)
+        docs = render_case_documents(loaded, out_dir, formats, templates, mark=mark, codes=codes)
         primary = next(d for d in docs if d.primary)
         return RenderResult(pdf=primary.pdf, docx=primary.docx, pages=primary.pages)
     _check_formats(formats)
     adj = adjust(loaded.case)
     bound = _survey_attachments(loaded)  # checked (in the case folder, a PDF) before anything renders
     report = build_html(loaded, adj, templates)  # also refuses hostile photo paths before any output
+    code = codes.code("report") if codes else None
+
+    def decorate(r: HtmlReport) -> HtmlReport:
+        r = with_mark_html(r, mark) if mark else r
+        return with_code_html(r, code, codes.public_url) if code and codes else r
+
     if bound and "pdf" in formats:
-        report = _settle_survey_pages(loaded, adj, templates, bound)
-    if mark:
-        report = with_mark_html(report, mark)
+        report = _settle_survey_pages(loaded, adj, templates, bound, decorate)
+    report = decorate(report)
     stem = report_file_stem(loaded)
     pdf_data = docx_data = None
     pages = 0
@@ -149,6 +159,8 @@ def render_report(loaded: LoadedCase, out_dir: Path, formats: Sequence[str] = FO
         docx_data = render_docx_bytes(report.doc, report.photos)  # the same print copies as the PDF
         if mark:
             docx_data = with_mark_docx(docx_data, mark)
+        if code:
+            docx_data = with_code_docx(docx_data, code, codes.public_url)  # type: ignore[union-attr]
     # Write only once everything rendered: no half set of outputs after an error.
     out_dir.mkdir(parents=True, exist_ok=True)
     pdf_path = docx_path = None
@@ -170,17 +182,19 @@ def _survey_attachments(loaded: LoadedCase) -> list:
     return load_attachments(loaded.source.parent.resolve(), refs)
 
 
-def _settle_survey_pages(loaded: LoadedCase, adj: Adjustment, templates: Path | None, bound: list) -> HtmlReport:
-    """The report's HTML with its 附件清单 page ranges and 「共 Y 页」, laid out until its length is stable."""
+def _settle_survey_pages(loaded: LoadedCase, adj: Adjustment, templates: Path | None, bound: list,
+                         decorate: Callable[[HtmlReport], HtmlReport]) -> HtmlReport:
+    """The report's HTML with its 附件清单 page ranges and 「共 Y 页」, laid out (as `decorate` prints it: the
+    check code's block takes room) until its length is stable."""
     from generator.pdf_binding import format_range, page_ranges
     from generator.render_pdf import layout
 
     indexes = [i for i, a in enumerate(loaded.case.attachments) if a.file]
-    guess = len(layout(build_html(loaded, adj, templates)).pages)
+    guess = len(layout(decorate(build_html(loaded, adj, templates))).pages)
     for _ in range(_LAYOUT_ROUNDS):
         where = {i: (b.pages, format_range(*r)) for i, b, r in zip(indexes, bound, page_ranges(guess, bound), strict=True)}
         report = build_html(loaded, adj, templates, where, guess + sum(b.pages for b in bound))
-        pages = len(layout(report).pages)
+        pages = len(layout(decorate(report)).pages)
         if pages == guess:
             return report
         guess = pages
@@ -199,7 +213,7 @@ _LAYOUT_ROUNDS = 4
 
 
 def _render_forensic_pdf(loaded: LoadedCase, doc: object, bound: list, templates: Path | None,
-                         mark: str | None) -> tuple[bytes, int]:
+                         mark: str | None, code: tuple[str, str] | None) -> tuple[bytes, int]:
     from generator.render_forensic import build_forensic_html, fill_attachment_pages
     from generator.render_pdf import layout
 
@@ -208,7 +222,8 @@ def _render_forensic_pdf(loaded: LoadedCase, doc: object, bound: list, templates
             fill_attachment_pages(doc, bound, pages)  # type: ignore[arg-type]
         total = pages + sum(a.pages for a in bound) if (pages is not None and bound) else None
         report = build_forensic_html(loaded, doc, templates, total)  # type: ignore[arg-type]
-        return with_mark_html(report, mark) if mark else report
+        report = with_mark_html(report, mark) if mark else report
+        return with_code_html(report, *code) if code else report
 
     report = html(None)
     if bound:
@@ -241,14 +256,16 @@ def _write(out_dir: Path, outputs: list[tuple[str, bytes | None, bytes | None]])
 
 
 def render_case_documents(loaded: LoadedCase, out_dir: Path, formats: Sequence[str] = FORMATS,
-                          templates: Path | None = None, *, mark: str | None = None) -> list[RenderedDocument]:
+                          templates: Path | None = None, *, mark: str | None = None,
+                          codes: DocumentCodes | None = None) -> list[RenderedDocument]:
     """Every document of the case (see the module docstring for names, keys and signature fields). All
-    are rendered in memory first and written only when every one succeeded: never half a set."""
+    are rendered in memory first and written only when every one succeeded: never half a set. `codes`: the
+    check code to print on each document, by key (a document without one gets none)."""
     from generator.kinds import is_forensic
 
     _check_formats(formats)
     if not is_forensic(loaded.case):
-        result = render_report(loaded, out_dir, formats, templates, mark=mark)
+        result = render_report(loaded, out_dir, formats, templates, mark=mark, codes=codes)
         title = loaded.case.report.title or f"{loaded.case.case_name}公估报告"  # type: ignore[union-attr]
         return [RenderedDocument("report", title, result.pdf, result.docx, result.pages, True)]
 
@@ -265,7 +282,9 @@ def render_case_documents(loaded: LoadedCase, out_dir: Path, formats: Sequence[s
     rendered: list[tuple[str, bytes | None, bytes | None]] = []
     pages: list[int] = []
     for d in docs:
-        pdf_data, docx_data, n = _render_forensic_one(loaded, d, bound[d.key], formats, templates, mark)
+        code = codes.code(d.key) if codes else None
+        pdf_data, docx_data, n = _render_forensic_one(loaded, d, bound[d.key], formats, templates, mark,
+                                                      (code, codes.public_url) if code and codes else None)
         rendered.append((stem if d.primary else f"{stem}-{d.key}", pdf_data, docx_data))
         pages.append(n)
     paths = _write(out_dir, rendered)
@@ -274,14 +293,15 @@ def render_case_documents(loaded: LoadedCase, out_dir: Path, formats: Sequence[s
 
 
 def _render_forensic_one(loaded: LoadedCase, d: Any, bound: list[Any], formats: Sequence[str], templates: Path | None,
-                         mark: str | None) -> tuple[bytes | None, bytes | None, int]:
-    """One forensic document's PDF and DOCX bytes and PDF pages (the step every forensic render shares)."""
+                         mark: str | None, code: tuple[str, str] | None = None) -> tuple[bytes | None, bytes | None, int]:
+    """One forensic document's PDF and DOCX bytes and PDF pages (the step every forensic render shares);
+    `code`: (check code, public URL) to print on it."""
     from generator.render_forensic import render_forensic_docx
 
     pdf_data = docx_data = None
     n = 0
     if "pdf" in formats:
-        pdf_data, n = _render_forensic_pdf(loaded, d, bound, templates, mark)
+        pdf_data, n = _render_forensic_pdf(loaded, d, bound, templates, mark, code)
     if "docx" in formats:
         if "pdf" not in formats and bound:
             from generator.render_forensic import fill_attachment_pages
@@ -290,6 +310,8 @@ def _render_forensic_one(loaded: LoadedCase, d: Any, bound: list[Any], formats: 
         docx_data = render_forensic_docx(d)
         if mark:
             docx_data = with_mark_docx(docx_data, mark)
+        if code:
+            docx_data = with_code_docx(docx_data, *code)
     return pdf_data, docx_data, n
 
 

@@ -57,6 +57,8 @@ class HtmlReport:
     roots: list[Path]  # folders the URL fetcher may read
     doc: ReportDocument
     photos: dict[str, ReportPhoto] = field(default_factory=dict)  # by the photo id shown in `doc`
+    # 「校验码：…」 of an issued document (generator/render_codes.py): also printed on the bound attachment pages.
+    check_line: str | None = None
 
     @property
     def resources(self) -> dict[str, tuple[bytes, str]]:

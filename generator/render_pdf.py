@@ -140,7 +140,7 @@ def render_pdf_bytes(loaded: LoadedCase, report: HtmlReport,
     except RefusedResource as exc:
         raise RenderError(str(exc)) from None
     assert pdf is not None
-    pdf = bind(pdf, bound)
+    pdf = bind(pdf, bound, report.check_line)
     second_id = hashlib.sha256(digest + b"signature-fields").digest()[:16]
     pages = len(document.pages) + sum(a.pages for a in bound)
     return PdfResult(add_signature_fields(pdf, fields, second_id), pages, fields)

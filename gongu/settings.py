@@ -196,6 +196,10 @@ class WebSettings(_Section):
     # every issued document (`<public_url>/v/<code>`); the default is `gongu web` on loopback, for one machine and the demo.
     public_url: str = Field("http://127.0.0.1:8080", description="公开校验页地址（印在二维码中）",
                             pattern=r"^https?://[^\s/?#]+(/[^\s?#]*)?$")
+    # The public check page (/v/<code>, no login): requests per client and minute before 429, counted in the
+    # catalog so every web process shares the count; and the largest PDF it accepts to compare.
+    check_requests_per_minute: int = Field(30, ge=1, le=10_000, description="公开校验页每个终端每分钟请求数上限")
+    check_upload_mib: int = Field(20, ge=1, le=200, description="公开校验页上传文件大小上限（MiB）")
 
 
 class AccountsSettings(_Section):

@@ -245,17 +245,21 @@ def _with_roles(signatures: list[SignatureReport], pdf: bytes, recorded_role: st
 
 
 @_quiet_pyhanko
-def verify_pdf(path: Path | str, trust_roots: Sequence[Path] = (), *, crls: Sequence[Path] = (),
+def verify_pdf(path: Path | str | bytes, trust_roots: Sequence[Path] = (), *, crls: Sequence[Path] = (),
                require_certified: bool = False) -> VerificationReport:
-    """Check every signature of `path` against `trust_roots` (PEM/DER files).
+    """Check every signature of `path` (a file, or a PDF's bytes held in memory: an upload that must not
+    be stored) against `trust_roots` (PEM/DER files).
 
     Raises VerifyError when the file cannot be read as a PDF; every other failure is a problem in
     the returned report (`report.ok` is False).
     """
-    try:
-        data = Path(path).read_bytes()
-    except OSError as exc:
-        raise VerifyError(f"无法读取 {path}（cannot read file）：{exc.strerror}") from None
+    if isinstance(path, bytes):
+        data, path = path, "上传的文件"
+    else:
+        try:
+            data = Path(path).read_bytes()
+        except OSError as exc:
+            raise VerifyError(f"无法读取 {path}（cannot read file）：{exc.strerror}") from None
     try:
         kwargs = validation_kwargs(list(trust_roots), list(crls))
     except TrustFileError as exc:

@@ -4,8 +4,10 @@ Real demo PKI, loopback TSA, renderer, pyHanko signing and validation."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+from generator.check_code import code_in_pdf
 from generator.loading import load_case
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
@@ -37,3 +39,8 @@ def test_demo_opinion_is_signed_by_the_institutions_own_appraisers(tmp_path: Pat
     # the timestamps come from the demo TSA, an authority of its own
     tsa = report.signatures[0].timestamp
     assert tsa is not None and "Gongu Demo Time-Stamping Authority" in tsa.tsa
+    # every document the demo issues carries the check code its issuance recorded, each its own
+    entry = json.loads(result.case_file.read_text(encoding="utf-8"))["issuances"][-1]
+    recorded = {entry["pdf_file"]: entry["check_code"], **{d["pdf_file"]: d["check_code"] for d in entry["documents"]}}
+    assert {pdf.name: code_in_pdf(pdf.read_bytes()) for pdf in result.documents} == recorded
+    assert len(set(recorded.values())) == len(recorded) == len(result.documents) > 1

@@ -214,7 +214,7 @@ def test_issue_refuses_an_opinion_dated_other_than_the_beijing_day_of_sealing(tm
     before = case_file.read_bytes()
     rendered: list[Path] = []
 
-    def stop_at_render(loaded: Any, work: Path, templates: Path | None, mark: str | None) -> list[Any]:
+    def stop_at_render(loaded: Any, work: Path, templates: Path | None, mark: str | None, codes: Any) -> list[Any]:
         rendered.append(work)
         return []  # nothing rendered: issue_case then refuses ("exactly one primary"), after the decision
 

@@ -436,6 +436,38 @@ def test_additional_issue_records_a_new_issuance_with_the_same_number_and_only_t
         assert d["pdf_sha256"] == hashlib.sha256((world.out / d["pdf_file"]).read_bytes()).hexdigest()
 
 
+def test_each_issued_document_carries_its_own_check_code_and_a_later_issue_codes_only_its_new_ones(
+        world: World, tmp_path: Path) -> None:
+    """Issue 30 item 1: one code per document per issuance, printed on each document's first page (and footer)
+    and read back from it; the additional issuance draws codes for its new documents only."""
+    import zxingcpp
+    from PIL import Image
+
+    from generator.check_code import CODE_PATTERN, code_in_pdf, grouped
+
+    first, second = json.loads(world.case_file.read_text("utf-8"))["issuances"][:2]
+    coded = [(first["pdf_file"], first["check_code"])] + [(d["pdf_file"], d["check_code"]) for d in first["documents"]]
+    assert len(coded) == 1 + len(first["documents"]) >= 5  # the 意见书 and at least four companions
+    assert "check_code" not in second  # no primary document in the later issuance
+    later = [(d["pdf_file"], d["check_code"]) for d in second["documents"]]
+    assert len(later) == len(NEW_KEYS)
+    codes = [c for _f, c in coded + later]
+    assert all(re.fullmatch(CODE_PATTERN, c) for c in codes) and len(set(codes)) == len(codes)
+    for name, code in coded + later:
+        pdf = world.out / name
+        assert code_in_pdf(pdf.read_bytes()) == code, name
+        pages = subprocess.run(["pdftotext", "-enc", "UTF-8", str(pdf), "-"], check=True, capture_output=True,
+                               text=True).stdout.split("\f")[:-1]
+        assert all(f"校验码：{grouped(code)}" in page for page in pages), name
+    # the QR code on the 意见书's cover and on the 补充意见书's first page: each its own check address
+    for name, code in (coded[0], dict((d["key"], (d["pdf_file"], d["check_code"])) for d in second["documents"])
+                       ["supplementary-1"]):
+        subprocess.run(["pdftoppm", "-r", "150", "-png", "-f", "1", "-l", "1", "-singlefile", str(world.out / name),
+                        str(tmp_path / "p")], check=True, capture_output=True)
+        assert [r.text for r in zxingcpp.read_barcodes(Image.open(tmp_path / "p.png"))] == [
+            f"http://127.0.0.1:8080/v/{code}"]  # the default [web] public_url: gongu web on loopback
+
+
 def test_the_supplementary_opinion_is_signed_by_the_institution_and_its_appraisers(world: World) -> None:
     _title, files = world.additional.documents["supplementary-1"]
     report, completeness = _verify(world, files["pdf"])

@@ -18,6 +18,7 @@ import pytest
 from case_edits import SLOPE, case_from, copy_photos, slope
 from typer.testing import CliRunner
 
+from generator.check_code import DocumentCodes
 from generator.clock import FixedClock
 from generator.issuance import IssueRefused, check_issuable, reissue_number
 from generator.loading import CaseFileError, LoadedCase, load_case, parse_json
@@ -39,7 +40,8 @@ def _registered_staff(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     people_home(tmp_path / "gongu-home", monkeypatch, accounts=True)
 
 
-def fake_render(loaded: LoadedCase, work_dir: Path, templates: Path | None, mark: str | None) -> dict[str, Path]:
+def fake_render(loaded: LoadedCase, work_dir: Path, templates: Path | None, mark: str | None,
+                codes: DocumentCodes | None = None) -> dict[str, Path]:
     """Stands in for WeasyPrint: a file per format carrying the number and the embedded case bytes."""
     work_dir.mkdir()
     files = {}
@@ -237,9 +239,10 @@ def test_no_signer_is_refused_before_anything_is_rendered(tmp_path: Path) -> Non
     before = case_file.read_bytes()
     rendered: list[str | None] = []
 
-    def render(loaded: LoadedCase, work_dir: Path, templates: Path | None, mark: str | None) -> dict[str, Path]:
+    def render(loaded: LoadedCase, work_dir: Path, templates: Path | None, mark: str | None,
+               codes: DocumentCodes | None) -> dict[str, Path]:
         rendered.append(mark)
-        return fake_render(loaded, work_dir, templates, mark)
+        return fake_render(loaded, work_dir, templates, mark, codes)
 
     with pytest.raises(IssueRefused) as refused:
         issue_case(case_file, out_dir=tmp_path / "issued", clock=FixedClock(FIRST), render=render, signer=None)

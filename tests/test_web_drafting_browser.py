@@ -4,8 +4,9 @@ examples/slope-collapse/case.json into the input its JSON path names, adding lis
 uploads one photo per survey record through the photos page, submits; the other handler confirms her
 signature, three accounts approve 校对/复核/审核 and the approver issues (a job). The case folder downloaded
 as a zip and issued by `gongu issue` gives the same report: the rendered PDF (its first revision, before
-the signatures' incremental updates, which carry TSA times), the DOCX and the embedded case.json are
-byte-identical to the web's. The same for a forensic case up to its 司法鉴定意见书.
+the signatures' incremental updates, which carry TSA times) and the DOCX are byte for byte what the renderer
+gives for that folder with the check codes each issuance drew (random, so the two differ in them alone), and
+the embedded case.json is byte-identical to the web's. The same for a forensic case up to its 司法鉴定意见书.
 
 One server (SQLite store, one job worker) and one Chromium for the module; the tests run in order."""
 
@@ -315,6 +316,31 @@ def embedded_case(pdf: bytes) -> bytes:
     return bytes(spec["/EF"]["/F"].get_object().data)
 
 
+def rendered_with_codes(world: World, folder: Path, handed: bytes, entry: dict[str, Any]) -> dict[str, tuple[bytes, bytes]]:
+    """Every document of the issuance `entry` re-rendered from the handed folder with the check codes the
+    issuance recorded: file name as issued → (PDF, DOCX) bytes as the renderer writes them. An issue is
+    exactly this render plus the seals, so each side must equal it with its own codes."""
+    import shutil
+
+    from generator.check_code import DocumentCodes
+    from generator.loading import load_case
+    from generator.render import render_case_documents
+    from gongu.pipeline.issuing import document_keys
+    from gongu.settings import load_settings
+
+    work = world.root / f"rerender-{entry['check_code']}"
+    shutil.copytree(folder, work / "case")
+    (work / "case" / "case.json").write_bytes(handed)  # the case as issued, before its issuance was recorded
+    loaded = load_case(work / "case" / "case.json")
+    others = {d["key"]: d for d in entry.get("documents") or []}
+    (primary,) = [k for k in document_keys(loaded) if k not in others]
+    codes = {primary: entry["check_code"], **{k: d["check_code"] for k, d in others.items()}}
+    docs = render_case_documents(loaded, work / "out", codes=DocumentCodes(load_settings(world.home).web.public_url,
+                                                                           codes))
+    names = {primary: entry["pdf_file"], **{k: d["pdf_file"] for k, d in others.items()}}
+    return {names[d.key]: (d.pdf.read_bytes(), d.docx.read_bytes()) for d in docs if d.pdf and d.docx}
+
+
 def cli(world: World, *args: str) -> subprocess.CompletedProcess[str]:
     import os
 
@@ -466,9 +492,14 @@ def test_the_web_issue_is_byte_for_byte_what_gongu_issue_gives_for_the_downloade
     number = survey_source()["report"]["number"]
     cli_pdf = (out / f"{number}.pdf").read_bytes()
     assert len(rendered_part(web_pdf)) > 10_000
-    assert rendered_part(web_pdf) == rendered_part(cli_pdf)
+    web_entry = world.case_data(case_id)["issuances"][-1]
+    cli_entry = json.loads((folder / "case.json").read_text(encoding="utf-8"))["issuances"][-1]
+    assert web_entry["check_code"] != cli_entry["check_code"]  # each issuance draws its own
+    (web_render,) = rendered_with_codes(world, folder, handed, web_entry).values()
+    (cli_render,) = rendered_with_codes(world, folder, handed, cli_entry).values()
+    assert rendered_part(web_pdf) == web_render[0] and rendered_part(cli_pdf) == cli_render[0]
     assert embedded_case(web_pdf) == embedded_case(cli_pdf) == handed
-    assert docx.body() == (out / f"{number}.docx").read_bytes()
+    assert docx.body() == web_render[1] and (out / f"{number}.docx").read_bytes() == cli_render[1]
 
 
 # ───────────────────────────── the forensic case ─────────────────────────────
@@ -550,20 +581,26 @@ def test_the_forensic_case_is_reviewed_and_its_opinion_issued_as_gongu_issue_giv
     assert web_entry["pdf_file"] == cli_entry["pdf_file"] and web_entry["number"] == source_number()
     cli_pdf = (out / cli_entry["pdf_file"]).read_bytes()
     assert "司法鉴定意见书" in pdf_text(web_pdf)
-    assert rendered_part(web_pdf) == rendered_part(cli_pdf)
+    web_render = rendered_with_codes(world, folder, handed, web_entry)
+    cli_render = rendered_with_codes(world, folder, handed, cli_entry)
+    assert rendered_part(web_pdf) == web_render[web_entry["pdf_file"]][0]
+    assert rendered_part(cli_pdf) == cli_render[cli_entry["pdf_file"]][0]
     assert embedded_case(web_pdf) == embedded_case(cli_pdf) == handed
     docx = page.request.get(f"{base_url}/cases/{case_id}/report.docx")
-    assert docx.ok and docx.body() == (out / cli_entry["docx_file"]).read_bytes()
+    assert docx.ok and docx.body() == web_render[web_entry["pdf_file"]][1]
+    assert (out / cli_entry["docx_file"]).read_bytes() == cli_render[cli_entry["pdf_file"]][1]
     # the documents issued with it (委托书, 告知书, records …), sealed by the institution: the same, each one
     companions = sorted(p.name for p in out.glob("*-*.pdf"))
     assert len(companions) >= 5, companions  # commission, risk notice, witness notice, recusal, review opinion …
     issued_dir = world.home / "issued" / case_id
     assert sorted(p.name for p in issued_dir.glob("*-*.pdf")) == companions
+    assert sorted(web_render) == sorted(cli_render) == sorted([*companions, cli_entry["pdf_file"]])
     for name in companions:
         web_doc, cli_doc = (issued_dir / name).read_bytes(), (out / name).read_bytes()
-        assert rendered_part(web_doc) == rendered_part(cli_doc), name
+        assert rendered_part(web_doc) == web_render[name][0] and rendered_part(cli_doc) == cli_render[name][0], name
         stem = name.removesuffix(".pdf")
-        assert (issued_dir / f"{stem}.docx").read_bytes() == (out / f"{stem}.docx").read_bytes(), stem
+        assert (issued_dir / f"{stem}.docx").read_bytes() == web_render[name][1], stem
+        assert (out / f"{stem}.docx").read_bytes() == cli_render[name][1], stem
 
 
 def source_number() -> str:

@@ -235,6 +235,11 @@ def test_issue_is_a_job_whose_page_updates_itself_and_the_sealed_report_download
     # the two handlers' signatures and the firm's seal (the example names two handlers)
     assert len(signatures) == 3
     assert [j.id for j in world.jobs_of(CASE_OK)] == [job_id]
+    # the web's issue draws the check code as `gongu issue` does: recorded, and printed on the report downloaded
+    from generator.check_code import code_in_pdf
+
+    code = world.issuances(CASE_OK)[0]["check_code"]
+    assert code and code_in_pdf(body) == code
 
 
 def test_a_seal_that_cannot_be_made_shows_the_reason_and_leaves_the_case_unissued(

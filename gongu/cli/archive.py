@@ -1,4 +1,4 @@
-"""`gongu archive …`: ingest, list, get, hold/release, dispose, audit, fsck, log (clause 10).
+"""`gongu archive …`: ingest, list, get, hold/release, withdraw, dispose, audit, fsck, log (clause 10).
 
 Thin: builds an Archive from settings (root, catalog, firm key for checkpoints, the PAdES verifier with
 the configured trust roots, the search-index listener) and prints results; every rule lives in archive/."""
@@ -265,6 +265,26 @@ def release_cmd(
     console.print("[green]✓[/] " + escape(f"已解除案件 {case_id} 的冻结（文号 {hold['reference']}）"))
 
 
+@archive_app.command("withdraw")
+def withdraw_cmd(
+    code: Annotated[str, typer.Argument(help="文书上印的校验码（可带连字符）")],
+    reason: Annotated[str, typer.Option("--reason", help="撤回原因（一句话，公开校验页向持有人显示）")],
+    by: By = "",
+) -> None:
+    """撤回已出具的文书：公开校验页此后显示「已撤回」及日期与原因；以本人凭据记入防篡改日志，不可撤销。"""
+    from archive.check_codes import lookup, withdraw
+    from archive.store import ArchiveError
+    from generator.check_code import grouped
+
+    with opened(write=True) as archive:
+        found = lookup(archive.catalog, code)
+        if found is None:
+            raise ArchiveError(f"档案中没有校验码 {code}")
+        person, credential = deciding_person(archive, by, "withdraw", found.case_id)
+        record = withdraw(archive, code, reason=reason, by=person, credential=credential)
+    console.print("[green]✓[/] " + escape(f"已撤回 {record.kind} {record.report_number}（校验码 {grouped(record.code)}）"))
+
+
 @dispose_app.callback()
 def dispose_list(ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """列出可销毁的案件（保管期限已届满且未冻结）。"""
@@ -387,7 +407,8 @@ def fsck_cmd(
         labels = {"catalog_problems": "目录数据库完整性检查未通过", "index_problems": "检索索引与目录不一致",
                   "temp_folders": "中断归档的临时目录", "trash_folders": "中断销毁的残留",
                   "orphan_packages": "完整但未登记的档案包", "invalid_packages": "不完整且未登记的目录",
-                  "missing_packages": "登记了但磁盘上不存在的档案包（事故：从备份恢复，不得以销毁处理）"}
+                  "missing_packages": "登记了但磁盘上不存在的档案包（事故：从备份恢复，不得以销毁处理）",
+                  "codes_missing": "校验码未入目录的档案包"}
         d = report.as_dict()
         for key, label in labels.items():
             for item in d[key]:

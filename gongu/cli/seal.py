@@ -8,12 +8,16 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
 
 from gongu.output import GonguError, console, err_console, fail, print_table, text_column, whole_column
+
+if TYPE_CHECKING:
+    from gongu.pipeline.check_record import RecordMatch
+    from gongu.settings import Settings
 
 commands = typer.Typer()  # this module's commands; gongu.cli.app adds them to the root
 
@@ -66,14 +70,20 @@ def verify_command(
     as_json: Annotated[bool, typer.Option("--json")] = False,
     long_term: Annotated[str | None, typer.Option(
         "--long-term", help="另查：证书过期后（如 2040-01-01）能否仅凭文件内的 LTV 数据验证（B-LTA）")] = None,
+    package: Annotated[Path | None, typer.Option(
+        "--package", help="与此档案包对该校验码的记录比对文件的 SHA-256（缺省：比对本机档案目录，如有）")] = None,
 ) -> None:
-    """验证 PDF 中的全部签名与文档时间戳；全部完整、有效、可信且签后无不允许的修改时退出码 0。"""
+    """验证 PDF 中的全部签名与文档时间戳；全部完整、有效、可信且签后无不允许的修改、且文件与档案对其校验码的记录
+    一致（如有记录）时退出码 0。"""
+    from generator.check_code import check_url, printed
     from gongu.pipeline.sealing import signing_config
+    from gongu.settings import load_settings
     from signing.completeness import CompletenessPolicy
     from signing.verify import VerifyError, verify_issued_report
 
     with user_errors():
-        config = signing_config()
+        settings = load_settings()
+        config = signing_config(settings)
     roots = list(trust or (config.trust_roots if config else ()))
     crls = list(config.crls) if config else []
     try:
@@ -95,12 +105,19 @@ def verify_command(
             fail(escape(f"--long-term 应为日期 YYYY-MM-DD（not a date）：{long_term}"))
         lta = lta_maintainable(pdf, roots, at if at.tzinfo else at.replace(tzinfo=dt.UTC))
     identity, pages = _report_identity(pdf)
+    code = _printed_code(pdf)
+    if package is not None and code is None:
+        fail(escape(f"文件上没有校验码，无法与档案包 {package} 的记录比对（the document carries no check code）"))
+    match = _record_match(pdf, code, package, settings) if code else None
     if as_json:
         data = report.as_dict()
         data["complete"] = completeness.complete
         data["missing"] = [{"field": m.field, "code": m.code, "message": m.message} for m in completeness.missing]
         data["embedded_case"] = None if identity is None else {"case_id": identity[0], "report_number": identity[1]}
         data["pages"] = pages
+        data["check_code"] = code
+        data["check_url"] = check_url(settings.web.public_url, code) if code else None
+        data["check_record"] = match.as_dict() if match else None
         if lta is not None:
             data["long_term"] = {"at": long_term, "signatures": lta}
         sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
@@ -110,12 +127,53 @@ def verify_command(
             console.print(escape(f"内嵌案件文件：案件 {identity[0]}，报告 {identity[1]}（{pages} 页）"))
         else:
             console.print("未内嵌案件文件（no embedded case file）")
+        if code:
+            console.print(escape(f"{printed(code)}（公开校验页：{check_url(settings.web.public_url, code)}）"))
+        else:
+            console.print("文件上没有校验码（no check code printed on this document）")
+        if match is not None:
+            _print_match(match)
         for name, ok in (lta or {}).items():
             mark = "[green]✓[/]" if ok else "[red]✗[/]"
             console.print(f"{mark} {name}：{long_term} 时{'仍可' if ok else '无法'}凭文件内的长期验证数据验证"
                           f"（{'verifiable' if ok else 'not verifiable'} after the certificates expire）")
-    if not report.ok or (lta is not None and not all(lta.values())):
+    if not report.ok or (lta is not None and not all(lta.values())) or (match is not None and not match.matches
+                                                                         and (match.found or package is not None)):
         raise typer.Exit(1)
+
+
+def _record_match(pdf: Path, code: str, package: Path | None, settings: Settings) -> RecordMatch | None:
+    """The archive's record of the code against the file: the package given, else the home's catalog if any."""
+    from archive.errors import ArchiveError
+    from gongu.pipeline.check_record import catalog_match, package_match
+
+    try:
+        return package_match(pdf, code, package) if package is not None else catalog_match(pdf, code, settings)
+    except ArchiveError as exc:
+        fail(escape(str(exc)))
+
+
+def _print_match(match: RecordMatch) -> None:
+    if not match.found:
+        advice = "（该校验码不是此档案包的文书）" if match.source.startswith("档案包") else "（可能尚未归档）"
+        console.print(escape(f"{match.source}中没有此校验码的记录{advice}"))
+        return
+    what = f"{match.number} {match.kind}" + (f"，状态：{match.status}" if match.status else "")
+    if match.matches:
+        console.print("[green]✓[/] " + escape(f"{match.source}记录此校验码为 {what}；文件 SHA-256 与记录一致"))
+    else:
+        console.print(escape(f"{match.source}记录此校验码为 {what}；") + "[red]✗[/] " +
+                      escape(f"文件 SHA-256 与记录不一致（记录 {match.sha256}）：这不是出具的文件原样"))
+
+
+def _printed_code(pdf: Path) -> str | None:
+    """The check code printed on the document's first page (generator.check_code), None when it carries none."""
+    from generator.check_code import code_in_pdf
+
+    try:
+        return code_in_pdf(pdf.read_bytes())
+    except OSError:
+        return None
 
 
 def _report_identity(pdf: Path) -> tuple[tuple[str, str] | None, int | None]:

@@ -120,6 +120,7 @@ def _verify_draw(case_dir: Path, reference: str) -> bool:
 
 def _verify_all(issued: Any, case_file: Path, config: Any, results: list[ForensicDemoResult]) -> bool:
     """Verify every published PDF as a complete issued document; record the example's result."""
+    from generator.check_code import code_in_pdf, printed
     from signing.completeness import CompletenessPolicy
     from signing.verify import verify_issued_report
 
@@ -130,8 +131,9 @@ def _verify_all(issued: Any, case_file: Path, config: Any, results: list[Forensi
         report, completeness = verify_issued_report(pdf, config.trust_roots, crls=config.crls,
                                                     policy=CompletenessPolicy.from_config(config))
         signed = "、".join(completeness.signed_fields)
+        code = code_in_pdf(pdf.read_bytes())  # printed on the document with its QR code (gongu verify reads it too)
         if report.ok:
-            console.print(escape(f"  ✓ 验证通过（{signed}）：{pdf.name}"))
+            console.print(escape(f"  ✓ 验证通过（{signed}）：{pdf.name}" + (f"，{printed(code)}" if code else "")))
         else:
             ok = False
             err_console.print(escape(f"  ✗ 验证失败：{pdf.name}：{'；'.join(report.all_problems())}"))

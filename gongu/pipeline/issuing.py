@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, Literal, Protocol
 
 from generator.casefile import atomic_write, dump_case_data, read_case_data, write_case_data
+from generator.check_code import DocumentCodes, new_check_code
 from generator.clock import SYSTEM_CLOCK, Clock
 from generator.forensic.issued import IssuedOpinion
 from generator.forensic.model import ForensicAppraisalCase
@@ -72,10 +73,10 @@ class CaseDocument(Protocol):
     primary: bool
 
 
-# (the case as it goes into the report, scratch folder, templates, mark) → {"pdf": …, "docx": …}
-Renderer = Callable[[LoadedCase, Path, Path | None, str | None], dict[str, Path]]
+# (the case as it goes into the report, scratch folder, templates, mark, check codes to print) → {"pdf": …, "docx": …}
+Renderer = Callable[[LoadedCase, Path, Path | None, str | None, DocumentCodes | None], dict[str, Path]]
 # The same for a kind with several documents (the forensic kind): every applicable document.
-DocumentsRenderer = Callable[[LoadedCase, Path, Path | None, str | None], list[CaseDocument]]
+DocumentsRenderer = Callable[[LoadedCase, Path, Path | None, str | None, DocumentCodes | None], list[CaseDocument]]
 _UNSAFE_KEY = re.compile(r"[^A-Za-z0-9_.-]+")
 
 
@@ -103,20 +104,44 @@ def default_out_dir(case: Case, settings: Settings | None = None) -> Path:
     return (settings or load_settings()).home / "issued" / case.case_id
 
 
-def render_files(loaded: LoadedCase, work_dir: Path, templates: Path | None, mark: str | None) -> dict[str, Path]:
+def render_files(loaded: LoadedCase, work_dir: Path, templates: Path | None, mark: str | None,
+                 codes: DocumentCodes | None = None) -> dict[str, Path]:
     """The real renderer (WeasyPrint PDF/A-3b + DOCX), imported on use: it takes ~1 s to load."""
     from generator.render import render_report
 
-    result = render_report(loaded, work_dir, formats=("pdf", "docx"), templates=templates, mark=mark)
+    result = render_report(loaded, work_dir, formats=("pdf", "docx"), templates=templates, mark=mark, codes=codes)
     assert result.pdf is not None and result.docx is not None
     return {"pdf": Path(result.pdf), "docx": Path(result.docx)}
 
 
-def render_documents(loaded: LoadedCase, work_dir: Path, templates: Path | None, mark: str | None) -> list[CaseDocument]:
+def render_documents(loaded: LoadedCase, work_dir: Path, templates: Path | None, mark: str | None,
+                     codes: DocumentCodes | None = None) -> list[CaseDocument]:
     """Every applicable document of the case (generator.render.render_case_documents), PDF and DOCX."""
     from generator.render import render_case_documents
 
-    return list(render_case_documents(loaded, work_dir, formats=("pdf", "docx"), templates=templates, mark=mark))
+    return list(render_case_documents(loaded, work_dir, formats=("pdf", "docx"), templates=templates, mark=mark,
+                                      codes=codes))
+
+
+def draw_codes(keys: list[str] | set[str], settings: Settings) -> DocumentCodes:
+    """A fresh check code for each document key (generator.check_code), drawn before rendering so each is
+    printed on its document and recorded with the issuance; never derived from the case, never reused."""
+    codes: dict[str, str] = {}
+    for key in sorted(keys):
+        code = new_check_code()
+        while code in codes.values():  # 100 random bits: a repeat within one issuance is only in theory
+            code = new_check_code()
+        codes[key] = code
+    return DocumentCodes(settings.web.public_url, codes)
+
+
+def document_keys(staged: LoadedCase) -> list[str]:
+    """The keys of the documents an issue of the case renders: "report" for a survey; the forensic registry's."""
+    if not is_forensic(staged.case):
+        return ["report"]
+    from generator.forensic.documents import build_documents
+
+    return [d.key for d in build_documents(staged.case, staged.source.parent.resolve())]  # type: ignore[arg-type]
 
 
 def signer_problems(data: dict[str, Any]) -> list[str]:
@@ -326,13 +351,16 @@ def issue_case(
     target_dir.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=".issue-", dir=target_dir))
     mark = None if signer else UNSEALED_MARK  # an unsealed copy is marked on every page
+    # An unsealed copy carries no check code: it is not the issued report, and the public page must never vouch for it.
+    codes = draw_codes(document_keys(staged), settings) if signer else None
     try:
         # 3. Render with the firm's templates: the survey report, or every document of a forensic case.
         if forensic:
-            documents = render_many(staged, work / "render", chosen_templates, mark)
+            documents = render_many(staged, work / "render", chosen_templates, mark, codes)
         else:
-            files = render(staged, work / "render", chosen_templates, mark)
+            files = render(staged, work / "render", chosen_templates, mark, codes)
             documents = [_Report(pdf=files["pdf"], docx=files["docx"])]
+        _check_coded(documents, codes)
         primaries = [d for d in documents if d.primary]
         if len(primaries) != 1:
             raise IssueRefused([f"应有一份主文书（司法鉴定意见书），渲染结果有 {len(primaries)} 份"
@@ -350,8 +378,11 @@ def issue_case(
             atomic_write(qc_target, qc_html.encode("utf-8"))
             published.append(qc_target)
             entry = issuance_entry(case, now, recorded[primary.key], sealed=signer is not None)
+            if codes is not None:
+                entry["check_code"] = codes.codes[primary.key]
             if forensic:
-                entry["documents"] = [_document_entry(d.key, d.title, recorded[d.key]) for d in documents if not d.primary]
+                entry["documents"] = [_document_entry(d.key, d.title, recorded[d.key], codes) for d in documents
+                                      if not d.primary]
             data.setdefault("issuances", []).append(entry)
             write_case_data(case_path, data)
         except BaseException:
@@ -371,15 +402,17 @@ def stepped_renderers(progress: Callable[[str], None] | None) -> dict[str, Any]:
     if progress is None:
         return {}
 
-    def one(loaded: LoadedCase, work_dir: Path, templates: Path | None, mark: str | None) -> dict[str, Path]:
+    def one(loaded: LoadedCase, work_dir: Path, templates: Path | None, mark: str | None,
+            codes: DocumentCodes | None) -> dict[str, Path]:
         progress("渲染")
-        files = render_files(loaded, work_dir, templates, mark)
+        files = render_files(loaded, work_dir, templates, mark, codes)
         progress("签章并记录")
         return files
 
-    def many(loaded: LoadedCase, work_dir: Path, templates: Path | None, mark: str | None) -> list[CaseDocument]:
+    def many(loaded: LoadedCase, work_dir: Path, templates: Path | None, mark: str | None,
+             codes: DocumentCodes | None) -> list[CaseDocument]:
         progress("渲染")
-        documents = render_documents(loaded, work_dir, templates, mark)
+        documents = render_documents(loaded, work_dir, templates, mark, codes)
         progress("签章并记录")
         return documents
 
@@ -444,15 +477,18 @@ def issue_additional(
     stem = report_file_stem(loaded)
     target_dir = Path(out_dir) if out_dir is not None else default_out_dir(case, settings)
     target_dir.mkdir(parents=True, exist_ok=True)
+    codes = draw_codes(new_keys, settings)  # the new documents only: the others keep the codes they were issued with
     work = Path(tempfile.mkdtemp(prefix=".issue-", dir=target_dir))
     try:
-        documents = [d for d in render_many(loaded, work / "render", chosen_templates, None) if d.key in new_keys]
+        documents = [d for d in render_many(loaded, work / "render", chosen_templates, None, codes) if d.key in new_keys]
+        _check_coded(documents, codes)
         files, targets = _seal_documents(documents, data, signer, work, target_dir, stem, None)
         published: list[Path] = []
         try:
             recorded = _publish_documents(documents, files, targets, published)
             entry: dict[str, Any] = {"number": number, "issued_at": now.isoformat(timespec="seconds"), "sealed": True,
-                                     "documents": [_document_entry(d.key, d.title, recorded[d.key]) for d in documents]}
+                                     "documents": [_document_entry(d.key, d.title, recorded[d.key], codes)
+                                                   for d in documents]}
             data.setdefault("issuances", []).append(entry)
             write_case_data(case_path, data)
         except BaseException:
@@ -529,13 +565,25 @@ def _publish_documents(documents: list[CaseDocument], files: dict[str, dict[str,
     return recorded
 
 
-def _document_entry(key: str, title: str, files: dict[str, tuple[str, str]]) -> dict[str, Any]:
-    """One of `Issuance.documents` (generator.model.IssuedDocument)."""
+def _document_entry(key: str, title: str, files: dict[str, tuple[str, str]],
+                    codes: DocumentCodes | None = None) -> dict[str, Any]:
+    """One of `Issuance.documents` (generator.model.IssuedDocument), with the check code printed on it."""
     entry: dict[str, Any] = {"key": key, "title": title}
     for kind, (name, digest) in files.items():
         entry[f"{kind}_file"] = name
         entry[f"{kind}_sha256"] = digest
+    if codes is not None and (code := codes.code(key)):
+        entry["check_code"] = code
     return entry
+
+
+def _check_coded(documents: list[CaseDocument], codes: DocumentCodes | None) -> None:
+    """Every document about to be sealed carries a drawn code: a document the renderer produced that was not
+    foreseen (document_keys) would otherwise go out without one."""
+    if codes is None:
+        return
+    if missing := [d.title for d in documents if codes.code(d.key) is None]:
+        raise IssueRefused([f"文书「{t}」没有分配校验码（no check code drawn for this document）" for t in missing])
 
 
 def _publish(source: Path, target: Path) -> None:

@@ -227,10 +227,13 @@ def create_app(home: Path | None = None, *, clock: Clock = SYSTEM_CLOCK, workers
     web = WebState(settings, clock)  # clock: tests inject a FixedClock; nothing moves it in production
     web.archive()  # open and migrate the catalog now, not inside the first request
     load_page_modules()
+    from gongu.web.pages_check import check
     from gongu.web.pages_login import login
 
-    # /login is the one public page (it is how one logs in), so it is not a `page` and not in ENDPOINTS.
-    routes: list[Route | Mount] = [Route("/login", login, methods=["GET", "POST"], name="login")]
+    # /login (it is how one logs in) and /v/<code> (the check page printed on every issued document, for
+    # whoever holds one) are the public pages, so they are not `page`s and not in ENDPOINTS.
+    routes: list[Route | Mount] = [Route("/login", login, methods=["GET", "POST"], name="login"),
+                                   Route("/v/{code:path}", check, methods=["GET", "POST"], name="check_code")]
     # paths without parameters first (stable): /cases/new is never taken for the case "new"
     routes += [Route(e.path, e.func, methods=list(e.methods), name=e.name)
                for e in sorted(ENDPOINTS, key=lambda e: "{" in e.path)]

@@ -1,5 +1,5 @@
 """The archivist's pages: search, a package page, retrieval of a verified copy,
-holds, two-account disposal and the 四性 audit. Every rule is the archive's own (archive/retrieval.py,
+holds, withdrawing an issued document by its check code, two-account disposal and the 四性 audit. Every rule is the archive's own (archive/retrieval.py,
 holds.py, disposal.py, audit.py) and every search goes through the engine the CLI opens; this module only
 gathers what a page shows. Every view of an archived package and every action is in the trail."""
 
@@ -21,6 +21,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from archive import package
+from archive.check_codes import case_codes, withdraw
 from archive.disposal import DisposalRefused, approve, eligibility, execute, propose
 from archive.holds import HOLD_KINDS as _HOLD_KINDS
 from archive.holds import place_hold, release_hold
@@ -166,7 +167,7 @@ def case_record(request: Request, case_id: str) -> dict[str, Any]:
     from archive.disposal import disposal_blockers
 
     return {"case_id": case_id, "packages": packages, "holds": cat.active_holds(case_id),
-            "tombstones": cat.tombstones(case_id), "disposal": disposal,
+            "tombstones": cat.tombstones(case_id), "disposal": disposal, "codes": case_codes(cat, case_id),
             "blockers": disposal_blockers(archive, case_id, today) if any(
                 p["row"]["state"] == "active" for p in packages) else [],
             "today": today, "events": cat.events(case_id), "hold_kinds": HOLD_KINDS,
@@ -259,6 +260,31 @@ def archive_release(request: Request) -> Response:
         return _back(case_id)
     record(request, "archive_release", case_id=case_id, reference=hold["reference"])
     flash(request, f"已解除案件 {case_id} 的冻结（文号 {hold['reference']}）")
+    return _back(case_id)
+
+
+# ── withdrawing an issued document (the public check page then says 已撤回) ──
+
+@page("/archive/cases/{case_id}/withdraw", methods=("POST",), roles=ACTORS, name="archive_withdraw")
+def archive_withdraw(request: Request) -> Response:
+    case_id = request.path_params["case_id"]
+    form = request.state.form
+    code, reason = (str(form.get(k, "")).strip() for k in ("code", "reason"))
+    if not any(c.code == code for c in case_codes(web_archive(request).catalog, case_id)):
+        flash(request, f"案件 {case_id} 没有校验码 {code}", "error")
+        return _back(case_id)
+    refused = blocker(request, "archivist")
+    if refused:
+        flash(request, f"不能撤回：{refused}", "error")
+        return _back(case_id)
+    try:  # the reason rule and the log event are archive/check_codes.py's, the same for the CLI
+        done = withdraw(web_archive(request), code, reason=reason, by=request.state.account.person,
+                        credential=_session_credential(request))
+    except ArchiveError as exc:
+        flash(request, str(exc), "error")
+        return _back(case_id)
+    record(request, "archive_withdraw", case_id=case_id, report_number=done.report_number, code=done.code)
+    flash(request, f"已撤回 {done.kind} {done.report_number}：公开校验页此后显示「已撤回」")
     return _back(case_id)
 
 
