@@ -11,10 +11,10 @@ import shutil
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import bagit
-
-from archive.metadata import METADATA_FILE, README_FILE
+if TYPE_CHECKING:  # bagit loads to make or validate a bag; asking whether a folder is one needs nothing
+    import bagit
 
 ALGORITHMS = ("sha256", "sha512")
 TMP_DIR = ".tmp"  # under the archive root: same filesystem, so rename is atomic
@@ -77,11 +77,15 @@ def fsync_tree(root: Path) -> None:
 
 def make_bag(folder: Path, bag_info: dict[str, str]) -> bagit.Bag:
     """Turn a folder whose contents are the payload into a bag (bagit moves them under data/)."""
+    import bagit
+
     return bagit.make_bag(str(folder), bag_info=bag_info, checksums=list(ALGORITHMS))
 
 
 def add_tag_files(folder: Path, files: dict[str, bytes]) -> None:
     """Write tag files beside data/ and regenerate the tag manifests so they cover them."""
+    import bagit
+
     for name, data in files.items():
         write_bytes_synced(folder / name, data)
     bag = bagit.Bag(str(folder))
@@ -91,6 +95,8 @@ def add_tag_files(folder: Path, files: dict[str, bytes]) -> None:
 def validate(path: Path, *, fast: bool = False) -> list[str]:
     """Problems found by the bagit library (empty when valid): completeness, every manifest entry
     for both algorithms, tag manifests."""
+    import bagit
+
     try:
         bag = bagit.Bag(str(path))
         bag.validate(fast=fast, processes=1)
@@ -147,5 +153,3 @@ def iter_bags(root: Path) -> Iterable[Path]:
 def remove_tree(path: Path) -> None:
     shutil.rmtree(path)
 
-
-__all__ = ["METADATA_FILE", "README_FILE"]

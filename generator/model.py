@@ -13,6 +13,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from generator.check_code import CODE_PATTERN
 from generator.limits import MAX_CASE_ID_CHARS, MAX_REPORT_NUMBER_CHARS
+from generator.review_levels import (  # the titles are re-exported: the case file's words are found here
+    REVIEW_DECISION_TITLES,  # noqa: F401
+    REVIEW_LEVEL_TITLES,  # noqa: F401
+    ReviewDecision,
+    ReviewLevel,
+)
 from generator.types import Count, Day, Flag, Money, Name, Quantity, Rate, Timestamp
 
 
@@ -562,29 +568,6 @@ class Attachment(Record):
 
 
 # ─────────────────────────────────── report, review, delivery (9–10) ──────────────────────────
-
-
-class ReviewLevel(StrEnum):
-    """Three-level review before issuance (9.3): 校对 → 复核 → 审核."""
-
-    proofread = "proofread"
-    recheck = "recheck"
-    approve = "approve"
-
-
-REVIEW_LEVEL_TITLES = {
-    ReviewLevel.proofread: "校对",
-    ReviewLevel.recheck: "复核",
-    ReviewLevel.approve: "审核",
-}
-
-
-class ReviewDecision(StrEnum):
-    approve = "approve"
-    return_ = "return"
-
-
-REVIEW_DECISION_TITLES = {ReviewDecision.approve: "通过", ReviewDecision.return_: "退回"}
 
 
 class Review(Record):

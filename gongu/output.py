@@ -18,7 +18,7 @@ import io
 import json
 import re
 import sys
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import typer
 from rich.cells import cell_len
@@ -28,7 +28,8 @@ from rich.measure import Measurement
 from rich.table import Column, Table
 from rich.text import Text
 
-from generator.problems import Problem
+if TYPE_CHECKING:  # pydantic: loaded by the commands that print problems, not at every start-up
+    from generator.problems import Problem
 
 
 class GonguConsole(Console):

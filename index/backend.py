@@ -20,6 +20,12 @@ from index.query import SearchQuery, SearchResults
 T = TypeVar("T")
 
 
+class SearchUnavailableError(RuntimeError):
+    """A search server (index/postgres_backend.py: PostgreSQL) could not be reached (after one retry);
+    the message says which and why. Defined here so that a caller can catch it without loading the
+    server's driver."""
+
+
 def analysed_in_order(docs: Iterable[IndexDocument], analyse: Callable[[IndexDocument], T],
                       procs: int) -> Iterator[tuple[IndexDocument, T]]:
     """Each document with `analyse(doc)`, in the order given; with `procs` > 1 the analysis (jieba, the

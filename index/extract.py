@@ -16,13 +16,11 @@ from dataclasses import asdict, dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from archive.forensic import searched_document_pdfs
-from archive.package_format import ArchivedPackage, PackageFormatError, build_search_record, open_package
-from generator.kinds import Case
-from generator.loading import CaseFileError, load_case
-from generator.types import beijing_date
+if TYPE_CHECKING:  # the package reader and the case models load when a package or case is read, not to search
+    from archive.package_format import ArchivedPackage
+    from generator.kinds import Case
 
 STATUSES = ("archived", "held", "disposed")
 STATUS_TITLES = {"archived": "已归档", "held": "保全中", "disposed": "已销毁"}
@@ -143,6 +141,8 @@ def document_from_record(
 
 def document_from_case(case: Case, *, doc_id: str, text: str, **extra: Any) -> IndexDocument:
     """What a case file gives the index today: its search record, read like an archived one."""
+    from archive.package_format import build_search_record
+
     return document_from_record(build_search_record(case), doc_id=doc_id, text=text, **extra)
 
 
@@ -213,6 +213,8 @@ def _strings(value: Any) -> Iterator[str]:
 
 
 def _parse_date(value: Any) -> date | None:
+    from generator.types import beijing_date
+
     if not value:
         return None
     try:
@@ -339,6 +341,9 @@ def read_package(package_dir: Path, *, doc_id: str, status: str = "archived") ->
     records existed has its case file read with today's model (and is reported if that fails).
     `doc_id` is the package's path relative to the archive root (the catalog's rel_path); it is
     also the stored package path, so an index stays valid when GONGU_HOME moves."""
+    from archive.forensic import searched_document_pdfs
+    from archive.package_format import PackageFormatError, open_package
+
     try:
         pkg = open_package(package_dir)
         record = pkg.search_record()
@@ -367,6 +372,9 @@ def read_package(package_dir: Path, *, doc_id: str, status: str = "archived") ->
 
 def _record_from_case_file(pkg: ArchivedPackage) -> dict[str, Any]:
     """Fallback for packages ingested before search records: derive the record from the case file."""
+    from archive.package_format import build_search_record
+    from generator.loading import CaseFileError, load_case
+
     case_path = pkg.file_with_role("case_file")
     assert case_path is not None  # case_file_bytes() succeeded
     try:

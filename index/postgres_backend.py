@@ -59,7 +59,7 @@ import psycopg
 from psycopg import sql
 
 from index.analysis import WORD_RUN, query_bigrams, query_words, word_spans
-from index.backend import Progress, SearchBackend, analysed_in_order
+from index.backend import Progress, SearchBackend, SearchUnavailableError, analysed_in_order
 from index.extract import DEFAULT_KIND, IndexDocument
 from index.fields import TEXT_FIELDS
 from index.highlight import snippets
@@ -88,10 +88,6 @@ FIELD_NO = {name: i for i, name in enumerate(TEXT_FIELDS)}
 # Per search session: the match set and each ranking word's documents are hashed, and a hash that
 # outgrows work_mem makes PostgreSQL fall back to a per-row subplan (about 70,000 ids at 100,000 reports).
 SEARCH_WORK_MEM = "64MB"
-
-
-class SearchUnavailableError(RuntimeError):
-    """The PostgreSQL server could not be reached (after one retry); the message says which and why."""
 
 
 # ─────────────────────────── documents → token streams → chunked tsvectors ───────────────────────────

@@ -2,11 +2,18 @@
 
 Thin: the commands compose generator / archive / index through gongu.pipeline and hold no domain rule.
 Each command module keeps its commands on its own `commands` (a typer.Typer) and never imports this
-module; the list below is the whole registry."""
+module; the list below is the whole registry.
+
+Assembling the tree loads only typer, rich and the command modules, which import the packages a
+command needs inside the command: `gongu --help` and `gongu --version` load none of the product, and a
+search loads the index, not the renderer, the signer or the case models (tests/test_cli_startup.py;
+bench/startup_bench.py)."""
 
 from __future__ import annotations
 
-import click
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Annotated, Any, get_type_hints
+
 import typer
 from rich.markup import escape
 from typer.core import TyperGroup
@@ -31,6 +38,9 @@ from gongu.cli import (
 )
 from gongu.output import GonguError, fail, safe_streams
 
+if TYPE_CHECKING:
+    import click
+
 # the command groups, in the order `gongu --help` lists them
 COMMAND_MODULES = (case, archive, calendar, draw, index, ledger, queue, assign, remind, render, review, seal, search, store,
                    web, jobs)
@@ -53,6 +63,8 @@ class GonguGroup(TyperGroup):
             return super().invoke(ctx)
         except GonguError as exc:
             fail(escape(str(exc)))  # a message is text: `[signing]` in it prints as written
+        except typer.Exit:  # a command's own exit code: nothing to translate, nothing to import
+            raise
         except Exception as exc:
             # A catalog that cannot be used (damaged, or its database server unreachable) is a
             # plain message wherever a command meets it, never a traceback.
@@ -90,8 +102,20 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
+
+def _print_version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        typer.echo(f"gongu {version('gongu')}")
+        raise typer.Exit()
+
+
 @app.callback()
-def _every_command() -> None:
+def _every_command(
+    _version: Annotated[bool, typer.Option("--version", callback=_print_version, is_eager=True,
+                                           help="显示版本号并退出")] = False,
+) -> None:
     safe_streams()  # no output path may crash on a lone surrogate
     from gongu.settings import use_home_calendar
 
@@ -100,6 +124,29 @@ def _every_command() -> None:
 
 for _module in COMMAND_MODULES:
     app.add_typer(_module.commands)  # no name: its commands and groups join the root
+
+
+def _callbacks(typer_app: typer.Typer) -> Iterator[Callable[..., Any]]:
+    """Every command and group callback registered under `typer_app`, at any depth."""
+    if typer_app.registered_callback and typer_app.registered_callback.callback:
+        yield typer_app.registered_callback.callback
+    for command in typer_app.registered_commands:
+        if command.callback:
+            yield command.callback
+    for group in typer_app.registered_groups:
+        if group.callback:
+            yield group.callback
+        if group.typer_instance:
+            yield from _callbacks(group.typer_instance)
+
+
+# The command modules' annotations are strings (`from __future__ import annotations`). Building the tree,
+# typer reads each callback's annotations several times (inspect.signature with eval_str, then
+# get_type_hints, for the parameters and again for their names), compiling and evaluating every string
+# each time: about half of the time `gongu --help` spends on the tree. Evaluated once here, they are the
+# same objects every one of those reads would compute.
+for _callback in _callbacks(app):
+    _callback.__annotations__ = get_type_hints(_callback, include_extras=True)
 
 
 def main() -> None:

@@ -16,18 +16,13 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
-from rich.progress import BarColumn, Progress, TextColumn, TransferSpeedColumn
 from rich.table import Table
 
-from generator.clock import SYSTEM_CLOCK, Clock
-from gongu.cli.common import load_or_exit
 from gongu.output import GonguError, console, err_console, fail, print_table, whole_column
-from gongu.pipeline.archiving import build_archive, trusted_firm_certs
-from gongu.pipeline.indexing import catalog_index_drift, sync_index
-from gongu.settings import load_settings
 
 if TYPE_CHECKING:  # the archive (SQLAlchemy) loads when a command opens it, not at every start-up
     from archive.store import Archive
+    from generator.clock import Clock
 
 commands = typer.Typer()  # this module's commands; gongu.cli.app adds them to the root
 
@@ -58,6 +53,7 @@ def deciding_person(archive: Archive, by: str, action: str, case_id: str) -> tup
     """The registered person named by --by (or GONGU_USER / the login name), confirmed by their own
     credential (gongu/access/credentials.py), and the credential record for the log event."""
     from gongu.access.credentials import confirm_person
+    from gongu.settings import load_settings
 
     settings = load_settings()
     person = settings.people.require(by or _default_user())
@@ -70,11 +66,14 @@ def deciding_person(archive: Archive, by: str, action: str, case_id: str) -> tup
 # another clock, through click's context object (tests: `CliRunner().invoke(app, args,
 # obj=FixedClock(...))`); nothing on the `gongu` command line or in the environment moves time
 # (time that moves on request would allow disposal before the retention end).
-_clock: ContextVar[Clock] = ContextVar("gongu_archive_clock", default=SYSTEM_CLOCK)
+# None: the wall clock (generator.clock.SYSTEM_CLOCK, looked up when an archive is opened).
+_clock: ContextVar[Clock | None] = ContextVar("gongu_archive_clock", default=None)
 
 
 @archive_app.callback()
 def _archive(ctx: typer.Context) -> None:
+    from generator.clock import SYSTEM_CLOCK, Clock
+
     _clock.set(ctx.obj if isinstance(ctx.obj, Clock) else SYSTEM_CLOCK)
 
 
@@ -86,10 +85,14 @@ def opened(*, need_signer: bool = False, catch_up: bool = True, write: bool = Fa
     # does not go through gongu.cli.main).
     from archive.catalog import CatalogError
     from archive.store import ArchiveError
+    from generator.clock import SYSTEM_CLOCK
+    from gongu.pipeline.archiving import build_archive
+    from gongu.settings import load_settings
 
+    clock = _clock.get()
     try:
-        archive = build_archive(load_settings(), need_signer=need_signer, clock=_clock.get(), catch_up=catch_up,
-                                write=write)
+        archive = build_archive(load_settings(), need_signer=need_signer,
+                                clock=SYSTEM_CLOCK if clock is None else clock, catch_up=catch_up, write=write)
     except (GonguError, CatalogError) as exc:  # CatalogError: a damaged catalog, never a traceback
         fail(escape(str(exc)))
     try:
@@ -129,6 +132,8 @@ def ingest_cmd(
 ) -> None:
     """归档（10.1–10.3）：报告已交付、公估费已到账、签章核验通过后，生成 BagIt 档案包。"""
     from archive.ingest import IngestRefused, ingest
+    from gongu.cli.common import load_or_exit
+    from gongu.settings import load_settings
 
     loaded = load_or_exit(case_file)
     settings = load_settings()
@@ -165,6 +170,7 @@ def init_cmd(by: By = "") -> None:
     """新建档案（或为旧档案补写标识）：在 [archive] root 写入档案标识 gongu-archive.json 并记入目录；此后每个写入命令先核对两者一致（共享目录已挂载）。"""
     from archive.identity import ArchiveRootError, init_archive
     from gongu.pipeline.archiving import archive_config, pin_firm_certificate
+    from gongu.settings import load_settings
 
     settings = load_settings()
     with opened(catch_up=False) as archive:
@@ -345,8 +351,11 @@ def audit_cmd(
     background: Annotated[bool, typer.Option("--background", help="作为后台任务执行：立即返回任务编号（gongu jobs show 查看，gongu worker 执行）")] = False,
 ) -> None:
     """四性检测：真实性、完整性、可用性、安全性；任何一项未通过则以非零退出。"""
+    from rich.progress import BarColumn, Progress, TextColumn, TransferSpeedColumn
+
     from archive.audit import summary_lines
     from gongu.pipeline.archiving import full_audit
+    from gongu.settings import load_settings
 
     if background:
         from gongu.cli.jobs import start_background
@@ -376,6 +385,8 @@ def fsck_cmd(
 ) -> None:
     """核对目录与磁盘：临时目录、未登记的档案包、登记了却不存在的档案包。"""
     from archive.fsck import fsck
+    from gongu.pipeline.indexing import catalog_index_drift, sync_index
+    from gongu.settings import load_settings
 
     with opened(catch_up=False, write=repair) as archive:
         report = fsck(archive, repair=repair)
@@ -427,6 +438,7 @@ def log_verify(
 ) -> None:
     """从事件重新计算 Merkle 树，核验每个检查点的签名及与当前日志的一致性。"""
     from archive.eventlog import verify_log
+    from gongu.pipeline.archiving import trusted_firm_certs
 
     with opened() as archive:
         report = verify_log(archive.catalog, extra_checkpoints=list(checkpoint or []),

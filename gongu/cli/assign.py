@@ -16,7 +16,6 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 
-from generator.clock import SYSTEM_CLOCK, Clock
 from gongu.output import console, err_console, fail
 
 commands = typer.Typer()  # this module's commands; gongu.cli.app adds them to the root
@@ -55,6 +54,7 @@ def assign_cmd(
     记入案件的操作记录。被拒绝时列出全部原因，退出码 2。"""
     from archive.accounts import get_account
     from archive.workspace import get_case
+    from generator.clock import SYSTEM_CLOCK, Clock
     from gongu.access.case_access import KIND_ROLES
     from gongu.access.credentials import CLI_CLIENT, confirm_person
     from gongu.cli.archive import _default_user

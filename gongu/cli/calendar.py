@@ -11,7 +11,6 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from generator.forensic.holiday_calendar import CalendarFileError, active_calendar, estimated_year, parse_year_file
 from gongu.output import console, fail, print_table, text_column, whole_column
 
 commands = typer.Typer()  # this module's commands; gongu.cli.app adds them to the root
@@ -24,6 +23,8 @@ commands.add_typer(calendar_app, name="calendar")
 def check(file: Annotated[Path, typer.Argument(help="年度文件，如 2027.toml", show_default=False)],
           as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """校验一个年度文件：日期在该年内、无重复、同一天不能既放假又上班、来源已填写；有误时以 2 退出。"""
+    from generator.forensic.holiday_calendar import CalendarFileError, estimated_year, parse_year_file
+
     try:
         year = parse_year_file(file)
     except CalendarFileError as exc:
@@ -50,6 +51,8 @@ def check(file: Annotated[Path, typer.Argument(help="年度文件，如 2027.tom
 @calendar_app.command("list")
 def list_years(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """列出官方年份（随软件提供 / 机构添加）及其来源；其余年份按估算计算。"""
+    from generator.forensic.holiday_calendar import active_calendar
+
     calendar = active_calendar()
     years = [calendar.official[y] for y in sorted(calendar.official)]
     if as_json:

@@ -5,19 +5,16 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
 
-from generator.adjust import adjust as run_adjustment
-from generator.adjust import adjustment_to_dict
-from generator.amounts import format_amount, rmb_uppercase
-from generator.forensic.model import ForensicAppraisalCase
-from generator.kinds import is_forensic
-from generator.schema import case_json_schema
 from gongu.cli.common import CaseArg, load_or_exit
 from gongu.output import console, fail, print_table
+
+if TYPE_CHECKING:
+    from generator.forensic.model import ForensicAppraisalCase
 
 commands = typer.Typer()  # this module's commands; gongu.cli.app adds them to the root
 
@@ -36,6 +33,11 @@ def validate(case_file: CaseArg, as_json: Annotated[bool, typer.Option("--json")
 @commands.command()
 def adjust(case_file: CaseArg, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """损失核定与理算（第 7、8 条）：列出每一步及结果；司法鉴定案件列出鉴定时限的计算（通则第十三、二十八条）。"""
+    from generator.adjust import adjust as run_adjustment
+    from generator.adjust import adjustment_to_dict
+    from generator.amounts import format_amount, rmb_uppercase
+    from generator.kinds import is_forensic
+
     loaded = load_or_exit(case_file, as_json=as_json)
     if is_forensic(loaded.case):
         _forensic_time_limits(loaded.case, as_json)
@@ -71,6 +73,8 @@ def _forensic_time_limits(case: ForensicAppraisalCase, as_json: bool) -> None:
 @commands.command()
 def schema(output: Annotated[Path | None, typer.Option("-o", "--output", help="写入文件；缺省输出到屏幕")] = None) -> None:
     """输出案件文件的 JSON Schema，供机构在自己的系统中校验。"""
+    from generator.schema import case_json_schema
+
     text = json.dumps(case_json_schema(), ensure_ascii=False, indent=2) + "\n"
     if output is None:
         sys.stdout.write(text)

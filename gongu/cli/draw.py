@@ -16,20 +16,18 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
-from generator.atomic import atomic_write
-from generator.clock import SYSTEM_CLOCK
-from generator.forensic import draw
-from generator.forensic.roster import RosterError, RosterSnapshot, import_roster
-from generator.kinds import is_forensic
 from gongu.cli.common import load_or_exit
 from gongu.output import console, fail, print_problems, print_table, text_column, whole_column
-from gongu.pipeline.draw_records import DrawRecordError, read_record, read_record_bytes
+
+if TYPE_CHECKING:  # the draw rules load with the command that runs them (generator.forensic.draw)
+    from generator.forensic import draw
+    from generator.forensic.roster import RosterSnapshot
 
 commands = typer.Typer()  # this module's commands; gongu.cli.app adds them to the root
 
@@ -43,6 +41,9 @@ AtOpt = Annotated[str | None, typer.Option("--at", help="事件时间（ISO 8601
 
 
 def _now(at: str | None) -> str:
+    from generator.clock import SYSTEM_CLOCK
+    from generator.forensic import draw
+
     if at is None:
         return SYSTEM_CLOCK.now().isoformat(timespec="seconds")
     try:
@@ -53,6 +54,8 @@ def _now(at: str | None) -> str:
 
 
 def _snapshot(path: Path, at: str) -> RosterSnapshot:
+    from generator.forensic.roster import RosterError, import_roster
+
     try:
         return import_roster(path, at)
     except RosterError as exc:
@@ -61,6 +64,8 @@ def _snapshot(path: Path, at: str) -> RosterSnapshot:
 
 
 def _read_record(path: Path) -> dict[str, Any]:
+    from gongu.pipeline.draw_records import DrawRecordError, read_record
+
     try:
         return read_record(path)
     except DrawRecordError as exc:
@@ -71,6 +76,8 @@ def _read_record(path: Path) -> dict[str, Any]:
 
 
 def _read_record_bytes(path: Path) -> tuple[dict[str, Any], bytes]:
+    from gongu.pipeline.draw_records import DrawRecordError, read_record_bytes
+
     try:
         return read_record_bytes(path)
     except DrawRecordError as exc:
@@ -81,11 +88,15 @@ def _read_record_bytes(path: Path) -> tuple[dict[str, Any], bytes]:
 
 
 def _write_record(path: Path, record: dict[str, Any]) -> None:
+    from generator.atomic import atomic_write
+
     atomic_write(path, (json.dumps(record, ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
 
 
 def _step(path: Path, change: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
     """Apply one pure step to the record on disk; a refusal prints its reason and writes nothing."""
+    from generator.forensic import draw
+
     record = _read_record(path)
     try:
         new = change(record, *args, **kwargs)
@@ -98,6 +109,8 @@ def _step(path: Path, change: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
 
 
 def _objection(text: str, kind: str) -> draw.Objection:
+    from generator.forensic import draw
+
     parts = [p.strip() for p in text.split("|")]
     if len(parts) != 3 or not all(parts):
         fail(f"--{kind} 应写成「许可证号|提出人|理由」：{escape(text)}")
@@ -145,6 +158,9 @@ def prepare(
     at: AtOpt = None,
 ) -> None:
     """第一步：名册快照、排除（逐条理由）、符合条件的名单及其哈希。"""
+    from generator.forensic import draw
+    from generator.kinds import is_forensic
+
     if output.exists():
         fail(f"{escape(str(output))} 已存在：抽取记录不能覆盖")
     redraw: dict[str, str] | None = None
@@ -219,6 +235,8 @@ def ack(
     at: AtOpt = None,
 ) -> None:
     """当事人确认名单哈希（不一致即拒绝）；必须在指定随机值来源之前。"""
+    from generator.forensic import draw
+
     _step(record, draw.acknowledge, party, list_hash, _now(at))
     console.print(f"{escape(party)} 已确认名单哈希")
 
@@ -232,6 +250,8 @@ def declare(
     at: AtOpt = None,
 ) -> None:
     """事先指定公开随机值：哪一种彩票（或其他公开来源）、哪一期（尚未公布）。"""
+    from generator.forensic import draw
+
     _step(record, draw.declare, source, issue, _now(at), by)
     console.print(f"已指定公开随机值：{escape(source)} 第 {escape(issue)} 期")
 
@@ -239,6 +259,8 @@ def declare(
 @draw_app.command("commitment")
 def commitment_of(secret: Annotated[str, typer.Option("--secret", help="自己的秘密值（至少 16 个字符）", show_default=False)]) -> None:
     """计算秘密值的承诺值 SHA-256("gongu-draw-commit/1" ‖ 秘密值)，可在自己的电脑上算。"""
+    from generator.forensic import draw
+
     if len(secret) < draw.MIN_SECRET_CHARS:
         fail(f"秘密值至少 {draw.MIN_SECRET_CHARS} 个字符")
     console.print(draw.commitment(secret), soft_wrap=True)
@@ -252,6 +274,8 @@ def commit_cmd(
     at: AtOpt = None,
 ) -> None:
     """当事人提交秘密值的承诺值（公开随机值公布之前）。"""
+    from generator.forensic import draw
+
     _step(record, draw.commit, party, commitment, _now(at))
     console.print(f"{escape(party)} 的承诺值已记录")
 
@@ -264,6 +288,8 @@ def reveal_cmd(
     at: AtOpt = None,
 ) -> None:
     """当事人公开秘密值；与其承诺值不符即拒绝。"""
+    from generator.forensic import draw
+
     _step(record, draw.reveal, party, secret, _now(at))
     console.print(f"{escape(party)} 的秘密值与承诺值相符，已记录")
 
@@ -276,6 +302,8 @@ def run_cmd(
     at: AtOpt = None,
 ) -> None:
     """录入公布的随机值并抽取：种子、顺序、选定机构。"""
+    from generator.forensic import draw
+
     try:
         values = draw.parse_numbers(numbers)
     except ValueError as exc:
@@ -301,6 +329,8 @@ def decline_cmd(
     at: AtOpt = None,
 ) -> None:
     """选中的机构拒绝受理或须回避：按顺序由下一家顶替，不重新抽取。"""
+    from generator.forensic import draw
+
     new = _step(record, draw.decline, licence, reason, _now(at), "recused" if recused else "declined")
     chosen = new["chosen"]
     console.print(f"现选定：{escape(chosen['name'])}（{chosen['licence_no']}）" if chosen else "顺序中的机构均已拒绝或回避，没有选定机构")
@@ -309,6 +339,8 @@ def decline_cmd(
 @draw_app.command("verify")
 def verify_cmd(record: DrawArg, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """仅凭抽取记录重新计算一切：一致时退出码 0，否则列出每一处不一致并以 1 退出；无法读取或结构不对时 2。"""
+    from generator.forensic import draw
+
     data = _read_record(record)
     problems = draw.verify_record(data)
     unreadable = any(p.title == draw.MALFORMED for p in problems)

@@ -10,18 +10,16 @@ with the index and re-indexes what is missing or shows another status."""
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from gongu.cli.archive import opened
 from gongu.output import console, err_console, fail
-from gongu.pipeline.archiving import archive_root_and_catalog_path, open_catalog
-from gongu.pipeline.indexing import index_dir, index_engine, open_index, sync_index
-from gongu.settings import load_settings
-from index.extract import IndexDocument
+
+if TYPE_CHECKING:
+    from index.extract import IndexDocument
 
 commands = typer.Typer()  # this module's commands; gongu.cli.app adds them to the root
 index_app = typer.Typer(help="检索索引维护", no_args_is_help=True)
@@ -34,6 +32,12 @@ def rebuild(
     background: Annotated[bool, typer.Option("--background", help="作为后台任务执行：立即返回任务编号（gongu jobs show 查看，gongu worker 执行）")] = False,
 ) -> None:
     """从磁盘上的档案包重建检索索引（档案包是唯一真实来源）。"""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from gongu.pipeline.archiving import archive_root_and_catalog_path, open_catalog
+    from gongu.pipeline.indexing import index_dir, index_engine, open_index
+    from gongu.settings import load_settings
+
     settings = load_settings()
     if background:
         from gongu.cli.jobs import start_background
@@ -88,6 +92,9 @@ def rebuild(
 def sync_cmd(as_json: Annotated[bool, typer.Option("--json")] = False,
              background: Annotated[bool, typer.Option("--background", help="作为后台任务执行：立即返回任务编号（gongu jobs show 查看，gongu worker 执行）")] = False,) -> None:
     """补做中断留下的索引更新，并按目录核对检索索引（已归档的档案包都能检索到）。"""
+    from gongu.pipeline.indexing import sync_index
+    from gongu.settings import load_settings
+
     if background:
         from gongu.cli.jobs import start_background
 

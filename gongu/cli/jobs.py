@@ -14,7 +14,7 @@ import json
 import os
 import signal
 import threading
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from rich.markup import escape
@@ -22,7 +22,9 @@ from rich.table import Table
 
 from gongu.jobs.model import KIND_TITLES, STATE_TITLES, Job
 from gongu.output import console, fail, print_table, text_column, whole_column
-from gongu.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from gongu.settings import Settings
 
 commands = typer.Typer()  # this module's commands; gongu.cli.app adds them to the root
 jobs_app = typer.Typer(help="后台任务：列出、查看、重试、取消（gongu worker 执行）", no_args_is_help=True)
@@ -52,6 +54,7 @@ def start_background(kind: str, params: dict[str, Any], *, case_id: str | None =
                      settings: Settings | None = None) -> NoReturn:
     """Queue the job and tell where to follow it; exit 0. JobBusy (the case has a job) → exit 2."""
     from gongu.jobs.api import enqueue
+    from gongu.settings import load_settings
 
     settings = settings or load_settings()
     user = shell_user()
@@ -88,6 +91,7 @@ def list_cmd(
 ) -> None:
     """列出后台任务（最新的在前）：类型、状态、当前步骤与进度、发起人、时间。"""
     from gongu.jobs.api import list_jobs
+    from gongu.settings import load_settings
 
     if state is not None and state not in STATE_TITLES:
         fail(f"--state 只能是 {'、'.join(STATE_TITLES)}：{escape(state)!r}")
@@ -115,6 +119,8 @@ def list_cmd(
 def show_cmd(job_id: Annotated[int, typer.Argument(help="任务编号")],
              as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """一个任务的全部情况：状态、步骤与进度、发起人、在哪台机器上运行、结果或失败原因。"""
+    from gongu.settings import load_settings
+
     catalog = _catalog(load_settings())
     try:
         job = _job_or_fail(catalog, job_id)
@@ -149,6 +155,7 @@ _RESULT_TITLES = {"number": "报告编号", "files": "文件", "package": "档�
 def retry_cmd(job_id: Annotated[int, typer.Argument(help="任务编号")]) -> None:
     """重试失败或已取消的任务（任务可安全重做：已出具的报告不会再取新编号，已归档的并入原档案包）。"""
     from gongu.jobs.api import retry
+    from gongu.settings import load_settings
 
     catalog = _catalog(load_settings())
     try:
@@ -162,6 +169,7 @@ def retry_cmd(job_id: Annotated[int, typer.Argument(help="任务编号")]) -> No
 def cancel_cmd(job_id: Annotated[int, typer.Argument(help="任务编号")]) -> None:
     """取消排队中的任务；进行中的任务在当前步骤完成后停止（不留下写了一半的结果）。"""
     from gongu.jobs.api import cancel
+    from gongu.settings import load_settings
 
     catalog = _catalog(load_settings())
     try:
@@ -182,6 +190,8 @@ def worker_cmd(
                                       min=0, max=19)] = 10,
 ) -> None:
     """执行后台任务（出具、归档、索引、四性检测、台账导出、批量渲染）与定时任务（索引同步每小时、四性检测每周、期限扫描每日）。"""
+    from gongu.settings import load_settings
+
     settings = load_settings()
     # Rendering and sealing are CPU-bound: on a machine that also serves the workspace, the pages a person
     # waits for come first and a job takes what is left (the worker's child processes inherit it).

@@ -10,16 +10,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
 
-from generator.atomic import atomic_write
 from gongu.output import GonguError, console, err_console, fail, print_problems
-from gongu.pipeline.ledger import Ledger, LedgerCase, build_ledger
-from gongu.pipeline.ledger_export import FORMATS, to_csv, to_xlsx
-from gongu.pipeline.ledger_sources import LedgerSourceError, cases_from_archive, cases_from_folder
+
+if TYPE_CHECKING:  # the ledger (case models, openpyxl) loads with `gongu ledger export`
+    from gongu.pipeline.ledger import Ledger, LedgerCase
 
 commands = typer.Typer()  # this module's commands; gongu.cli.app adds them to the root
 
@@ -35,6 +34,8 @@ def _date(value: str, option: str) -> date:
 
 
 def _read(read: Callable[[Path], tuple[list[LedgerCase], int]], where: Path) -> tuple[list[LedgerCase], int]:
+    from gongu.pipeline.ledger_sources import LedgerSourceError
+
     try:
         return read(where)
     except LedgerSourceError as exc:
@@ -44,17 +45,22 @@ def _read(read: Callable[[Path], tuple[list[LedgerCase], int]], where: Path) -> 
 
 
 def _from_cases_dir(folder: Path) -> tuple[list[LedgerCase], int]:
+    from gongu.pipeline.ledger_sources import cases_from_folder
+
     return _read(cases_from_folder, folder)
 
 
 def _from_archive() -> tuple[list[LedgerCase], int]:
     from gongu.pipeline.archiving import archive_config
+    from gongu.pipeline.ledger_sources import cases_from_archive
     from gongu.settings import load_settings
 
     return _read(cases_from_archive, archive_config(load_settings()).root)
 
 
 def _format_for(fmt: str | None, output: Path | None) -> str:
+    from gongu.pipeline.ledger_export import FORMATS
+
     suffix = output.suffix.lower().lstrip(".") if output is not None else ""
     if fmt is None:
         return suffix if suffix in FORMATS else "xlsx"
@@ -82,6 +88,10 @@ def export_cmd(
     收录范围：收到委托日期（北京日期）在 --from 与 --to 之间（两端都含）的司法鉴定案件，
     来自档案中的档案包和 --cases 文件夹中的在办案件；公估案件不收录。同一案件编号以档案中的为准。
     """
+    from generator.atomic import atomic_write
+    from gongu.pipeline.ledger import build_ledger
+    from gongu.pipeline.ledger_export import to_csv, to_xlsx
+
     start, end = _date(from_, "--from"), _date(to, "--to")
     if start > end:
         fail(f"--from {start.isoformat()} 晚于 --to {end.isoformat()}")

@@ -12,9 +12,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from generator.clock import SYSTEM_CLOCK, Clock
 from gongu.output import console, fail, print_table, text_column, whole_column
-from gongu.pipeline import queue as work_queue
 
 commands = typer.Typer()  # this module's commands; gongu.cli.app adds them to the root
 
@@ -40,6 +38,8 @@ def queue_cmd(
 ) -> None:
     """工作台待办：每件在办案件的每个未完成步骤，办理人、到期时间（注明条款）与剩余时间，逾期在前。"""
     from archive.catalog import CatalogError
+    from generator.clock import SYSTEM_CLOCK, Clock
+    from gongu.pipeline import queue as work_queue
     from gongu.pipeline.archiving import open_catalog
     from gongu.settings import load_settings
 

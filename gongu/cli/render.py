@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from generator.loading import CaseFileError, load_case
-from generator.problems import Problem
 from gongu.output import GonguError, console, err_console, fail, print_problems
-from gongu.pipeline.templates import configured_templates, firm_templates
-from gongu.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from generator.problems import Problem
+    from gongu.settings import Settings
 
 commands = typer.Typer()  # this module's commands; gongu.cli.app adds them to the root
 
@@ -39,6 +36,7 @@ def render_one(case_file: str, out_dir: str, formats: tuple[str, ...], templates
     """One case, in a worker process: every expected failure becomes a message, never a traceback."""
     # Imported here, not at module level: WeasyPrint takes ~1 s to load and every `gongu` command
     # would pay for it.
+    from generator.loading import CaseFileError, load_case
     from generator.render import RenderError, render_case_documents
 
     cpu = time.process_time()
@@ -59,6 +57,8 @@ def render_one(case_file: str, out_dir: str, formats: tuple[str, ...], templates
 
 
 def default_templates(settings: Settings) -> Path | None:
+    from gongu.pipeline.templates import configured_templates
+
     return configured_templates(settings)
 
 
@@ -74,6 +74,8 @@ def parse_formats(value: str) -> tuple[str, ...]:
 
 def render_many(case_files: list[Path], out_dir: Path, formats: tuple[str, ...], templates: Path | None,
                 jobs: int, show_progress: bool = True) -> list[Outcome]:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
     args = [(str(p), str(out_dir), formats, str(templates) if templates else None) for p in case_files]
     outcomes: list[Outcome] = []
     progress = Progress(TextColumn("[bold]渲染报告"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
@@ -87,10 +89,13 @@ def render_many(case_files: list[Path], out_dir: Path, formats: tuple[str, ...],
                 outcomes.append(render_one(*a))
                 progress.advance(task)
         else:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor, as_completed
+
             # forkserver: workers fork from a clean server process, never from this one while rich's
             # refresh thread may hold a lock; the server preloads the renderer once for all workers.
             ctx = multiprocessing.get_context("forkserver")
-            ctx.set_forkserver_preload(["gongu.cli.render"])
+            ctx.set_forkserver_preload(["gongu.cli.render", "generator.loading"])
             with ProcessPoolExecutor(max_workers=min(jobs, len(args)), mp_context=ctx) as pool:
                 futures = {pool.submit(render_one, *a): a[0] for a in args}
                 for fut in as_completed(futures):
@@ -111,6 +116,9 @@ def render(
     background: Annotated[bool, typer.Option("--background", help="作为后台任务执行：立即返回任务编号（gongu jobs show 查看，gongu worker 执行）")] = False,
 ) -> None:
     """生成报告：每个案件输出 <报告编号>.pdf（PDF/A-3a，内嵌案件文件）和 .docx；司法鉴定案件另输出其余各文书 <报告编号>-<文书>.pdf|.docx。"""
+    from gongu.pipeline.templates import firm_templates
+    from gongu.settings import load_settings
+
     settings = load_settings()
     try:
         formats = parse_formats(format)

@@ -18,27 +18,22 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
-from generator.casefile import atomic_write
-from generator.clock import SYSTEM_CLOCK
-from generator.issuance import IssueRefused
-from generator.kinds import Case, is_forensic
-from generator.loading import CaseFileError, LoadedCase
-from generator.model import ReviewDecision, ReviewLevel
-from generator.qc_sheet import render_qc_sheet
-from generator.review import LEVELS, level_titles, review_clause, review_state
-from generator.rules import Finding, Stage, run_rules
-from generator.rules.registry import SEVERITY_TITLES, clause_key
-from generator.types import SHANGHAI, beijing_date
+from generator.review_levels import ReviewDecision, ReviewLevel
 from gongu.cli.common import CaseArg, load_or_exit
 from gongu.output import GonguError, console, err_console, fail, print_problems, print_table, text_column, whole_column
-from gongu.pipeline.issued_opinion import IssuedReference, find_issued_opinion, issued_primary
-from gongu.settings import Settings, load_settings
+
+if TYPE_CHECKING:  # the rules and case models load when a command runs, not to build the command tree
+    from generator.kinds import Case
+    from generator.loading import LoadedCase
+    from generator.rules import Finding, Stage
+    from gongu.pipeline.issued_opinion import IssuedReference
+    from gongu.settings import Settings
 
 commands = typer.Typer()  # this module's commands; gongu.cli.app adds them to the root
 
@@ -65,6 +60,10 @@ def check(
 
     --stage issue（缺省）列出 gongu issue 据以拒绝的全部条件：尚未出具的案件按首次出具，司法鉴定意见书已出具且有新文书的按
     补充出具（--additional），其余按重新出具（--reissue）。"""
+    from generator.casefile import atomic_write
+    from generator.qc_sheet import render_qc_sheet
+    from generator.rules import run_rules
+
     if stage not in ("review", "issue", "archive"):
         err_console.print(f"[bold red]错误[/]：--stage 应为 review、issue 或 archive，收到 {stage!r}")
         raise typer.Exit(2)
@@ -112,7 +111,14 @@ def _issue_stage_findings(loaded: LoadedCase, the_day: date | None,
     issue, a forensic case's additional issue, or a reissue), as `gongu issue` decides them, sealed on
     `--today` or else today (Beijing date of the one clock)."""
     from generator.casefile import read_case_data
+    from generator.clock import SYSTEM_CLOCK
+    from generator.issuance import IssueRefused
+    from generator.loading import CaseFileError
+    from generator.review import review_clause
+    from generator.rules import Finding
+    from generator.types import beijing_date
     from gongu.pipeline.issuing import issue_findings, next_issuance, staged_case
+    from gongu.settings import load_settings
 
     settings = load_settings()
     sealing_day = the_day or beijing_date(SYSTEM_CLOCK.now())
@@ -138,6 +144,10 @@ def _issue_stage_findings(loaded: LoadedCase, the_day: date | None,
 def _issued_reference(case: Case) -> IssuedReference:
     """The issued opinion of a forensic case already issued (gongu.pipeline.issued_opinion), looked for under the
     settings' GONGU_HOME only then: checking a case never issued needs no settings."""
+    from generator.kinds import is_forensic
+    from gongu.pipeline.issued_opinion import IssuedReference, find_issued_opinion, issued_primary
+    from gongu.settings import load_settings
+
     if not is_forensic(case) or issued_primary(case) is None:
         return IssuedReference(None)
     try:
@@ -153,6 +163,8 @@ def _issued_reference(case: Case) -> IssuedReference:
 
 
 def _print_findings(source: str, findings: list[Finding]) -> None:
+    from generator.rules.registry import SEVERITY_TITLES, clause_key
+
     if not findings:
         console.print(f"[green]✓[/] {source}：未发现缺项")
         return
@@ -182,7 +194,10 @@ def review(
     at: Annotated[str | None, typer.Option("--at", help="审核时间 ISO 8601，缺省为现在（北京时间）")] = None,
 ) -> None:
     """记录一级审核意见（9.3；司法鉴定为校对、复核、签发，通则第三十五条）：写入案件文件的 reviews；不合规的审核被拒绝并说明原因（退出码 2）。"""
+    from generator.loading import CaseFileError
+    from generator.review import LEVELS, level_titles, review_state
     from gongu.pipeline.reviewing import ReviewRefused, decision_log, record_review
+    from gongu.settings import load_settings
 
     loaded = load_or_exit(case_file)
     titles = level_titles(loaded.case)
@@ -237,6 +252,8 @@ def issue_command(
     if reason and not reissue:
         err_console.print("[bold red]错误[/]：--reason 只用于 --reissue")
         raise typer.Exit(2)
+    from gongu.settings import load_settings
+
     loaded = load_or_exit(case_file)  # invalid input → exit 2 with every problem
     settings = load_settings()
     if background:
@@ -267,6 +284,7 @@ def issue_lock(settings: Settings, case_id: str) -> Iterator[None]:
     never both render and seal. A home without a catalog (no SQLite file, no [store] url) issues unlocked."""
     from archive.catalog import CatalogError
     from archive.workspace_steps import release_lock, take_lock
+    from generator.types import SHANGHAI
     from gongu.pipeline.archiving import existing_store
 
     try:
@@ -306,6 +324,8 @@ def _shell_user() -> str:
 
 def _issue(loaded: LoadedCase, settings: Settings, *, output: Path | None, reissue: bool, reason: str | None,
            templates: Path | None, unsealed: bool, additional: bool) -> None:
+    from generator.issuance import IssueRefused
+    from generator.loading import CaseFileError
     from generator.render import RenderError
     from gongu.pipeline.issuing import IssueFileExists, issue_additional, issue_case
     from gongu.pipeline.sealing import configured_signer

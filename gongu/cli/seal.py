@@ -13,8 +13,6 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.markup import escape
 
-from generator.check_code import check_url, code_in_pdf, printed
-from gongu.demo.keys import example_people, seal_purposes
 from gongu.output import GonguError, console, err_console, fail, print_table, text_column, whole_column
 
 if TYPE_CHECKING:
@@ -77,6 +75,7 @@ def verify_command(
 ) -> None:
     """验证 PDF 中的全部签名与文档时间戳；全部完整、有效、可信且签后无不允许的修改、且文件与档案对其校验码的记录
     一致（如有记录）时退出码 0。"""
+    from generator.check_code import check_url, printed
     from gongu.pipeline.sealing import signing_config
     from gongu.settings import load_settings
     from signing.completeness import CompletenessPolicy
@@ -169,6 +168,8 @@ def _print_match(match: RecordMatch) -> None:
 
 def _printed_code(pdf: Path) -> str | None:
     """The check code printed on the document's first page (generator.check_code), None when it carries none."""
+    from generator.check_code import code_in_pdf
+
     try:
         return code_in_pdf(pdf.read_bytes())
     except OSError:
@@ -245,6 +246,7 @@ def keys_demo(
     crl_url: Annotated[str, typer.Option(help="证书中的 CRL 分发点（gongu tsa serve 提供）")] = "http://127.0.0.1:8731/crl/root.crl",
 ) -> None:
     """生成演示 PKI（DEMO — NOT FOR PRODUCTION）：根 CA、机构（含司法鉴定机构）签章证书、承办人员证书（O = 所在公估机构）与鉴定人证书（O = 所在鉴定机构，serialNumber = 执业证号）、独立的时间戳服务证书。"""
+    from gongu.demo.keys import example_people, seal_purposes
     from signing.keys import DEMO_MARK, DEMO_PASSPHRASE, make_demo_pki
 
     with user_errors():

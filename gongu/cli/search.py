@@ -4,20 +4,17 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
 from gongu.output import console, err_console, fail, print_table, text_column, whole_column
-from gongu.pipeline.archiving import archive_root_and_catalog_path, open_catalog
-from gongu.pipeline.indexing import index_dir, index_engine, open_index
-from gongu.pipeline.searching import build_query, catch_up, resolve_hits
-from gongu.settings import Settings, load_settings
-from index.extract import STATUS_TITLES
-from index.highlight import mark_to_rich
-from index.query import KIND_TITLES, QueryError, SearchResults, parse_query
+
+if TYPE_CHECKING:  # the index loads when a search runs
+    from gongu.settings import Settings
+    from index.query import SearchResults
 
 commands = typer.Typer()  # this module's commands; gongu.cli.app adds them to the root
 
@@ -33,6 +30,8 @@ def _fen_text(value: object) -> str:
 
 # A query word may start with "-" (-设计错误: must not contain). Click would take it for an option, so
 def _catch_up(settings: Settings) -> None:
+    from gongu.pipeline.searching import catch_up
+
     for failure in catch_up(settings):
         err_console.print(escape(f"索引更新未能补做（index catch-up failed）：{failure}；请运行 gongu index sync"))
 
@@ -55,6 +54,12 @@ def search(
     as_json: Annotated[bool, typer.Option("--json", help="以 JSON 输出")] = False,
 ) -> None:
     """全文检索档案：按相关度（或日期）排列，显示命中片段、案件编号、日期与档案包位置。"""
+    from gongu.pipeline.indexing import index_dir, index_engine, open_index
+    from gongu.pipeline.searching import build_query, resolve_hits
+    from gongu.settings import load_settings
+    from index.backend import SearchUnavailableError
+    from index.query import QueryError
+
     for word in words or []:
         if word.startswith("--"):
             fail(f"未知选项 {word}（查询词不能以 -- 开头；可用选项见 gongu search --help）")
@@ -72,8 +77,6 @@ def search(
     if engine.engine != "postgresql" and not index_dir(settings).is_dir():
         fail(f"检索索引尚未建立（{index_dir(settings)}）：请先归档案件或运行 gongu index rebuild")
     backend = open_index(settings)
-    from index.postgres_backend import SearchUnavailableError
-
     try:
         results = backend.search(q)
     except SearchUnavailableError as exc:
@@ -95,6 +98,10 @@ def search(
 
 
 def _print_results(results: SearchResults) -> None:
+    from index.extract import STATUS_TITLES
+    from index.highlight import mark_to_rich
+    from index.query import KIND_TITLES
+
     q = results.query
     console.print(f"共 [bold]{results.total}[/] 件，第 {q.page}/{results.pages} 页"
                   f"（{'按出险日期' if q.sort == 'date' else '按相关度'}排序）")
@@ -133,7 +140,10 @@ def _print_results(results: SearchResults) -> None:
 
 def demo_search(settings: Settings) -> int:
     """`make demo`, last step: rebuild the index from the archived examples, then search it."""
+    from gongu.pipeline.archiving import archive_root_and_catalog_path, open_catalog
+    from gongu.pipeline.indexing import index_dir, open_index
     from index.maintenance import archive_documents
+    from index.query import parse_query
 
     root, _ = archive_root_and_catalog_path(settings)
     errors: list[str] = []

@@ -9,15 +9,16 @@ backup of the moment of the move; Gongu no longer reads it once `[store] url` is
 from __future__ import annotations
 
 import json
-import tomllib
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
 
 from gongu.output import GonguError, console, err_console
-from gongu.settings import CONFIG_NAME, Settings, StoreSettings, load_settings
+
+if TYPE_CHECKING:
+    from gongu.settings import Settings
 
 commands = typer.Typer()  # this module's commands; gongu.cli.app adds them to the root
 
@@ -27,6 +28,8 @@ commands.add_typer(store_app, name="store")
 
 def target_settings(settings: Settings, url: str) -> Settings:
     """`settings` with `[store] url` set to the target (pool and timeouts as configured)."""
+    from gongu.settings import Settings, StoreSettings
+
     store = StoreSettings(url=url, pool_size=settings.store.pool_size, connect_timeout=settings.store.connect_timeout,
                           statement_timeout=settings.store.statement_timeout)
     return Settings(home=settings.home, toml=settings.toml.model_copy(update={"store": store}))
@@ -55,7 +58,10 @@ def rebuild_search_index_in_target(target: Settings) -> int:
 
 def _switch(settings: Settings, url: str) -> None:
     """Set `[store] url` in gongu.toml, keeping every other line as the firm wrote it."""
+    import tomllib
+
     from generator.atomic import atomic_write
+    from gongu.settings import CONFIG_NAME
 
     path = settings.home / CONFIG_NAME
     text = path.read_text(encoding="utf-8") if path.is_file() else ""
@@ -83,6 +89,7 @@ def migrate_cmd(
     from archive.catalog_copy import copy_catalog
     from archive.catalog_server import is_server_url, redact
     from archive.firmcert import PinError, add_pin, pin_file, pinned_certificates
+    from gongu.settings import load_settings
 
     settings = load_settings()
     if settings.store.url is not None:
@@ -154,6 +161,7 @@ def join_cmd(
     from archive.errors import ArchiveError
     from archive.join import join_archive
     from gongu.pipeline.archiving import build_archive
+    from gongu.settings import load_settings
 
     settings = load_settings()
     if settings.store.url is None:
