@@ -93,7 +93,7 @@ def audit(archive: Archive, *, progress: Callable[[str, int], None] | None = Non
     for e in cat.events():
         if e.kind in ("ingest", "ingest_recovered") and e.case_id and e.report_number:
             ingest_events.setdefault((e.case_id, e.report_number), e)
-    outcomes: list[tuple[RowMapping, bool]] = []
+    outcomes: list[tuple[RowMapping, bool, dict[str, Any] | None]] = []
     # Signature validation (pyHanko, mostly Python) runs in a helper thread while this thread hashes
     # files (hashlib releases the GIL), so the two overlap instead of adding up.
     pool = ThreadPoolExecutor(max_workers=1)
@@ -109,10 +109,12 @@ def audit(archive: Archive, *, progress: Callable[[str, int], None] | None = Non
             if report is not None:
                 signatures[row["rel_path"]] = (report, pool.submit(archive.verifier, report))
     for row in rows:
+        first = len(result.checks)
         before = len([c for c in result.checks if not c.ok and c.level == "error"])
         size = _audit_package(archive, row, result, ingest_events, signatures, fixity[row["rel_path"]])
         after = len([c for c in result.checks if not c.ok and c.level == "error"])
-        outcomes.append((row, before == after))
+        report = signatures.get(row["rel_path"])
+        outcomes.append((row, before == after, _signature_record(result.checks[first:], report[0].name if report else "")))
         if progress:
             progress(row["rel_path"], size)
     pool.shutdown()
@@ -131,11 +133,23 @@ def audit(archive: Archive, *, progress: Callable[[str, int], None] | None = Non
         events = []
         with cat.write():
             at = archive.now()
-            for row, ok in outcomes:
-                events.append(cat.append_event("fixity_check", at, by, row["case_id"], row["report_number"],
-                                               {"ok": ok, "rel_path": row["rel_path"]}))
+            for row, ok, signed in outcomes:
+                # the report's verification kept apart, so the package page shows it with this audit's date
+                details: dict[str, Any] = {"ok": ok, "rel_path": row["rel_path"]}
+                if signed is not None:
+                    details["signature"] = signed
+                events.append(cat.append_event("fixity_check", at, by, row["case_id"], row["report_number"], details))
         archive.committed(events)
     return result
+
+
+_SIGNATURE_CHECK = "报告签章有效"
+
+
+def _signature_record(checks: list[Check], file: str) -> dict[str, Any] | None:
+    """The report verification among one package's checks, as the log keeps it (archive/signature_checks.py)."""
+    found = next((c for c in checks if c.name == _SIGNATURE_CHECK), None)
+    return None if found is None else {"file": file, "ok": found.ok, "summary": found.detail}
 
 
 def _fixity(root: Path, rel: str) -> list[str]:
@@ -267,7 +281,7 @@ def _audit_package(archive: Archive, row: RowMapping, result: AuditResult, inges
                    prof.problem or ("PDF/A-" + prof.pdfa if prof.pdfa else "XMP 中没有 pdfaid:part"), rel)
         result.add("usability", "包内无加密", prof.readable and not prof.encrypted, prof.problem or "", rel)
         if archive.verifier is None:
-            result.add("authenticity", "报告签章有效", False, "未配置签章核验（信任根）", rel)
+            result.add("authenticity", _SIGNATURE_CHECK, False, "未配置签章核验（信任根）", rel)
         elif report_path.is_file():
             pending = signatures.get(rel)
             # use the check started early only if it looked at the very file the metadata names
@@ -275,7 +289,7 @@ def _audit_package(archive: Archive, row: RowMapping, result: AuditResult, inges
                 outcome = pending[1].result()
             else:
                 outcome = archive.verifier(report_path)
-            result.add("authenticity", "报告签章有效", outcome.ok, outcome.summary, rel)
+            result.add("authenticity", _SIGNATURE_CHECK, outcome.ok, outcome.summary, rel)
     result.bytes_checked += size_total
     return size_total
 

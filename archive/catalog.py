@@ -167,6 +167,7 @@ EVENT_KINDS = {
     "ingest": "归档入库",
     "ingest_recovered": "归档入库（fsck 恢复登记）",
     "fixity_check": "固定性检查",
+    "signature_check": "报告签章核验（立即验证）",
     "retrieval": "调阅",
     "hold": "冻结（法律保全）",
     "release": "解除冻结",

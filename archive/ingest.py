@@ -27,6 +27,7 @@ from archive import package_format as fmt
 from archive.draw_log import package_draw_events
 from archive.names import inside, named_case_file, safe_component
 from archive.retention import RetentionStart, class_for, retention_start
+from archive.signature_checks import outcome_record
 from archive.store import Archive, ArchiveError, crash_point
 from generator.adjust import adjust, adjustment_to_dict
 from generator.forensic.issued import IssuedOpinion
@@ -34,6 +35,7 @@ from generator.kinds import Case, is_forensic
 from generator.loading import LoadedCase
 from generator.text_safety import csv_cell
 from generator.types import SHANGHAI, beijing_date
+from signing.status import VerifyOutcome
 
 SOFTWARE = "gongu archive 1"
 
@@ -205,6 +207,7 @@ def ingest(archive: Archive, loaded: LoadedCase, report_pdf: Path | None, *,
     case = loaded.case
     reasons = archivable_problems(case, archive.today(), issued_opinion_of(report_pdf, case))
     timestamped: str | None = None
+    verified: VerifyOutcome | None = None
     if report_pdf is None:
         reasons.append("缺少已签章的公估报告（--report）")
     elif not report_pdf.is_file():
@@ -218,6 +221,7 @@ def ingest(archive: Archive, loaded: LoadedCase, report_pdf: Path | None, *,
         else:
             reasons += report_mismatch(report_pdf, case)
             timestamped = outcome.details.get("timestamped_at")
+            verified = outcome
     if not by.strip():
         reasons.append("须写明归档人（--by）")
     if reasons:
@@ -270,7 +274,12 @@ def ingest(archive: Archive, loaded: LoadedCase, report_pdf: Path | None, *,
             package.fsync_dir(tmp_root)
         crash_point("after_rename")
         try:
-            result = register(archive, final, rel, by=by, kind="ingest", entries_count=len(entries))
+            # the verification just made, kept with the ingest event: the package page shows it (and its date)
+            # without verifying again; the file is the one copied byte for byte into the package
+            report_rel = next(p.rel for p in payload if p.role == "report")
+            assert verified is not None
+            result = register(archive, final, rel, by=by, kind="ingest", entries_count=len(entries),
+                              extra={"signature": outcome_record(report_rel.rsplit("/", 1)[-1], verified)})
         except BaseException:
             if placed:
                 _withdraw(archive, case, final, tmp)

@@ -12,6 +12,7 @@ KIND_TITLES: dict[str, str] = {
     "index_rebuild": "重建检索索引",
     "index_sync": "同步检索索引",
     "audit": "档案四性检测",
+    "verify_package": "核验档案包签章（立即验证）",
     "ledger_export": "导出业务台账",
     "render_batch": "批量渲染",
     "deadline_scan": "每日期限扫描",

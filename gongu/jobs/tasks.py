@@ -399,6 +399,27 @@ def audit_task(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def verify_package_task(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
+    """"verify_package": 「立即验证」 of an archived case's sealed reports; each result is recorded in the log
+    (archive/signature_checks.py), where the package page reads it with its date."""
+    from archive.signature_checks import verify_case
+    from gongu.pipeline.archiving import build_archive
+
+    case_id = str(params["case_id"])
+    try:
+        with build_archive(ctx.settings, catch_up=False) as archive:
+            events = verify_case(archive, case_id, by=ctx.job.started_by_person, progress=ctx.step)
+    except _archive_errors() as exc:
+        raise TaskFailed([f"核验未能完成：{exc}"]) from None
+    checks = [{"report_number": e.report_number, **e.details["signature"]} for e in events]
+    out = {"case_id": case_id, "ok": all(c["ok"] for c in checks), "checks": checks,
+           "links": [{"title": "档案包", "href": "/archive/cases/" + quote(case_id, safe="")}]}
+    if not out["ok"]:
+        raise TaskFailed(["签章核验未通过（结果已记入日志）：", *[f"{c['report_number']}：{c['summary']}" for c in checks
+                                                  if not c["ok"]]], out)
+    return out
+
+
 # ───────────────────────────── ledger, render, deadlines ─────────────────────────────
 
 def ledger_export_task(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
@@ -502,6 +523,7 @@ TASKS: dict[str, Task] = {
     "index_rebuild": index_rebuild_task,
     "index_sync": index_sync_task,
     "audit": audit_task,
+    "verify_package": verify_package_task,
     "ledger_export": ledger_export_task,
     "render_batch": render_batch_task,
     "deadline_scan": deadline_scan_task,

@@ -27,6 +27,7 @@ from archive.holds import HOLD_KINDS as _HOLD_KINDS
 from archive.holds import place_hold, release_hold
 from archive.names import inside
 from archive.retrieval import get
+from archive.signature_checks import SOURCES, latest, recorded_checks
 from archive.store import ArchiveError
 from gongu.access.case_access import mask_identifiers
 from gongu.pipeline.archiving import missing_package_advice
@@ -142,25 +143,24 @@ def _files(bag_dir: Path) -> list[dict[str, Any]]:
 
 
 def case_record(request: Request, case_id: str) -> dict[str, Any]:
-    """Everything the package page shows for one case, from the catalog, the packages and the log."""
+    """Everything the package page shows for one case, from the catalog, the packages and the log. The
+    reports' signatures are shown as the log recorded their verification (at ingest, by the last 四性
+    audit, by the last 「立即验证」, archive/signature_checks.py), never verified again on a view."""
     archive = web_archive(request)
     cat = archive.catalog
+    events = cat.events(case_id)
+    recorded = recorded_checks(events)
     packages = []
     for row in cat.packages(case_id):
-        entry: dict[str, Any] = {"row": row, "files": [], "signatures": [], "problem": None}
+        checks = recorded.get(row["report_number"], {})
+        entry: dict[str, Any] = {"row": row, "files": [], "problem": None, "checks": checks,
+                                 "latest": latest(checks)}
         if row["state"] == "active":
             bag_dir = inside(archive.root, *row["rel_path"].split("/"))
             if not package.is_bag(bag_dir):
                 entry["problem"] = f"档案包缺失：{row['rel_path']}（请运行四性检测 / fsck）"
             else:
                 entry["files"] = _files(bag_dir)
-                for pdf in sorted((bag_dir / "data" / "report").glob("*.pdf")):
-                    if archive.verifier is None:
-                        entry["signatures"].append({"file": pdf.name, "ok": False, "summary": "未配置签章核验"})
-                        continue
-                    outcome = archive.verifier(pdf)
-                    entry["signatures"].append({"file": pdf.name, "ok": outcome.ok, "summary": outcome.summary,
-                                                "details": outcome.details})
         packages.append(entry)
     disposal = cat.open_disposal(case_id)
     today = archive.today()
@@ -170,7 +170,8 @@ def case_record(request: Request, case_id: str) -> dict[str, Any]:
             "tombstones": cat.tombstones(case_id), "disposal": disposal, "codes": case_codes(cat, case_id),
             "blockers": disposal_blockers(archive, case_id, today) if any(
                 p["row"]["state"] == "active" for p in packages) else [],
-            "today": today, "events": cat.events(case_id), "hold_kinds": HOLD_KINDS,
+            "today": today, "events": events, "hold_kinds": HOLD_KINDS, "sources": SOURCES,
+            "verifying": _verify_job(cat, case_id),
             # The firm's classes (10.4), so the page names a class by its title, not its code.
             "retention": archive.config.retention}
 
@@ -209,6 +210,36 @@ def archive_copy(request: Request) -> Response:
     name = f"{case_id}-copy.zip"
     return Response(buffer.getvalue(), media_type="application/zip", headers={
         "Content-Disposition": f"attachment; filename=\"copy.zip\"; filename*=UTF-8''{quote(name)}"})
+
+
+def _verify_job(catalog: Any, case_id: str) -> Any:  # gongu.jobs.model.Job | None
+    """The case's 「立即验证」 job still queued or running, if any."""
+    from gongu.jobs.api import list_jobs
+
+    return next((j for j in list_jobs(catalog, kind="verify_package", states=("queued", "running"), limit=50)
+                 if j.params.get("case_id") == case_id), None)
+
+
+@page("/archive/cases/{case_id}/verify", methods=("POST",), roles=VIEWERS, name="archive_verify")
+def archive_verify(request: Request) -> Response:
+    """「立即验证」: the reports' signatures verified by a background job (about a second per tagged report),
+    whose results the log records and the package page then shows with their date; 303 to the job's page
+    (to the one already queued or running for this case, on a second click)."""
+    from gongu.jobs.api import enqueue
+    from gongu.web.pages_jobs import to_job
+
+    case_id = request.path_params["case_id"]
+    archive = web_archive(request)
+    if not archive.catalog.packages(case_id, state="active"):
+        flash(request, f"档案中没有案件 {case_id} 的在库档案包", "error")
+        return _back(case_id)
+    if (running := _verify_job(archive.catalog, case_id)) is not None:
+        return to_job(running)
+    account = request.state.account
+    job = enqueue(archive.catalog, "verify_package", {"case_id": case_id}, by=account.username,
+                  person=account.person, now=archive.now())
+    record(request, "archive_verify", case_id=case_id, job=job.id)
+    return to_job(job)
 
 
 # ── holds ──

@@ -32,6 +32,7 @@ from gongu.web.state import web_archive
 # started by "system"): the archive's jobs are the archivists'.
 KIND_VIEWERS: dict[str, frozenset[str]] = {
     "audit": frozenset({"archivist"}),
+    "verify_package": frozenset({"archivist"}),
     "index_rebuild": frozenset({"archivist"}),
     "index_sync": frozenset({"archivist"}),
     "ledger_export": frozenset({"appraiser", "forensic_supervisor"}),
