@@ -65,7 +65,7 @@ T = TypeVar("T")
 
 MIGRATIONS = Path(__file__).with_name("catalog_migrations")
 # The head revision this code writes; tests check it is the last script in catalog_migrations/versions.
-SCHEMA_REVISION = "0014"
+SCHEMA_REVISION = "0015"
 # Tables of revision 0001 (the schema before versioning): a catalog holding exactly these, without
 # alembic_version, is recognised as revision 0001 and stamped before being migrated forward.
 REVISION_1_TABLES = ("packages", "holds", "disposals", "tombstones", "events", "checkpoints")

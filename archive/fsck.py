@@ -31,6 +31,9 @@ class FsckReport:
     missing_packages: list[str] = field(default_factory=list)  # in the catalog, not on disk
     # active packages whose documents' check codes are not in the catalog (archive/check_codes.py backfill)
     codes_missing: list[str] = field(default_factory=list)
+    # forensic packages whose work-ledger row is not in the catalog (filled by the gongu layer: the ledger
+    # page computes a missing row itself, so this is not an inconsistency)
+    ledger_missing: list[str] = field(default_factory=list)
     repaired: list[str] = field(default_factory=list)
     schema_revision: str | None = None  # the catalog's recorded schema version (Alembic revision)
     catalog_problems: list[str] = field(default_factory=list)  # the database's own integrity check
@@ -51,7 +54,7 @@ class FsckReport:
                 "catalog_problems": self.catalog_problems, "temp_folders": self.temp_folders,
                 "trash_folders": self.trash_folders, "orphan_packages": self.orphan_packages,
                 "invalid_packages": self.invalid_packages, "missing_packages": self.missing_packages, "codes_missing": self.codes_missing,
-                "index_problems": self.index_problems, "repaired": self.repaired}
+                "ledger_missing": self.ledger_missing, "index_problems": self.index_problems, "repaired": self.repaired}
 
 
 # A temp folder made on another machine (offices sharing the package tree, docs/deployment.md) cannot be

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -398,6 +398,7 @@ def fsck_cmd(
                 report.index_problems = failures
             else:
                 report.index_problems = catalog_index_drift(archive, settings).lines()
+            report.ledger_missing, report.repaired = _ledger_rows(archive, repair, report.repaired)
     if as_json:
         console.print_json(json.dumps(report.as_dict(), ensure_ascii=False))
     else:
@@ -408,7 +409,7 @@ def fsck_cmd(
                   "temp_folders": "中断归档的临时目录", "trash_folders": "中断销毁的残留",
                   "orphan_packages": "完整但未登记的档案包", "invalid_packages": "不完整且未登记的目录",
                   "missing_packages": "登记了但磁盘上不存在的档案包（事故：从备份恢复，不得以销毁处理）",
-                  "codes_missing": "校验码未入目录的档案包"}
+                  "codes_missing": "校验码未入目录的档案包", "ledger_missing": "工作台账行未入目录的司法鉴定档案包"}
         d = report.as_dict()
         for key, label in labels.items():
             for item in d[key]:
@@ -419,6 +420,22 @@ def fsck_cmd(
     if (report.root_problem or report.missing_packages or report.invalid_packages or report.catalog_problems or report.index_problems
             or (not repair and not report.clean)):
         raise typer.Exit(1)
+
+
+def _ledger_rows(archive: Any, repair: bool, repaired: list[str]) -> tuple[list[str], list[str]]:
+    """Forensic packages whose work-ledger row the catalog lacks (ingested before it kept them) or holds as
+    computed with other code or calendar; `repair` computes and stores them (gongu/pipeline/ledger_rows.py)."""
+    from archive.ledger_rows import stale_packages
+    from gongu.pipeline.ledger_rows import FORENSIC, computed_with, fill
+    from gongu.pipeline.ledger_sources import LedgerSourceError
+
+    if not repair:
+        return [p["rel_path"] for p in stale_packages(archive.catalog, FORENSIC, computed_with())], repaired
+    try:
+        rows, stored = fill(archive.catalog, archive.root)
+    except LedgerSourceError as exc:
+        return [exc.message], repaired
+    return [], repaired + [f"已登记工作台账行 {r['rel_path']}" for r in rows if stored]
 
 
 @log_app.command("checkpoint")

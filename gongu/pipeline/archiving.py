@@ -157,6 +157,9 @@ def build_archive(settings: Settings, *, need_signer: bool = False, clock: Clock
             archive.require_root()
         if signer is not None:
             _check_pin(config, signer.certificate, may_pin=write or archive.root_state().ok)
+        from gongu.pipeline.ledger_rows import subscribe_ledger
+
+        subscribe_ledger(archive)  # the work ledger's row of a forensic package, computed as it is ingested
         try:
             from gongu.pipeline.indexing import subscribe_index
 

@@ -272,15 +272,20 @@ def draw_view(loaded: LoadedCase) -> DrawView | None:
 # ─────────────────────────────────────────── the ledger ───────────────────────────────────────
 
 
-def workspace_ledger(home: Path, archive_root: Path | None, start: date, end: date) -> Ledger:
+def workspace_ledger(home: Path, archive_root: Path | None, start: date, end: date, catalog: Any = None) -> Ledger:
     """`gongu ledger export` over the archive's packages and the workspace's cases in progress;
-    LedgerSourceError when a case or package cannot be read (nothing is listed then)."""
-    archived, _ = cases_from_archive(archive_root) if archive_root is not None else ([], 0)
+    LedgerSourceError when a case or package cannot be read (nothing is listed then). With the archive's
+    `catalog` (archive.catalog.Catalog), the archived cases' rows are the ones it keeps
+    (gongu/pipeline/ledger_rows.py), not read from every package."""
+    from gongu.pipeline.ledger_rows import stored_rows
+
+    stored = stored_rows(catalog, archive_root, start, end) if catalog is not None and archive_root is not None else []
+    archived, _ = cases_from_archive(archive_root) if archive_root is not None and catalog is None else ([], 0)
     folder = workspace_root(home)
     in_progress: list[LedgerCase] = []
     if folder.is_dir():
         in_progress, _ = cases_from_folder(folder)
-    return build_ledger([*archived, *in_progress], start, end)
+    return build_ledger([*archived, *in_progress], start, end, stored)
 
 
 def ledger_file(ledger: Ledger, fmt: str, start: date, end: date) -> tuple[bytes, str, str]:

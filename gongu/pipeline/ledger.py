@@ -139,6 +139,20 @@ class LedgerCase:
     where: str  # the file or package it came from, for messages
 
 
+@dataclass(frozen=True)
+class StoredRow:
+    """An archived case's row as the catalog keeps it (gongu/pipeline/ledger_rows.py): computed from the
+    package's case file by `ledger_row`, with the warnings it gave and the opinion's issue date."""
+    row: LedgerRow
+    issued_on: date
+    warnings: tuple[str, ...] = ()
+
+
+# What `ledger_row` writes: a catalog row computed with another version is computed again (bump it when a
+# cell's text or rule changes).
+LEDGER_ROW_VERSION = "1"
+
+
 @dataclass
 class Ledger:
     rows: list[LedgerRow]
@@ -350,27 +364,42 @@ def ledger_row(item: LedgerCase, warnings: list[str]) -> LedgerRow:
     )
 
 
-def build_ledger(items: Iterable[LedgerCase], start: date, end: date) -> Ledger:
+def build_ledger(items: Iterable[LedgerCase], start: date, end: date, stored: Iterable[StoredRow] = ()) -> Ledger:
     """The rows for cases whose commission was received (Beijing date) from `start` to `end`, both
     included, one per case id: an archived case file wins over one still in progress (the archive is
-    the source of truth); among archived ones the latest issued opinion wins (a reissue replaces)."""
+    the source of truth); among archived ones the latest issued opinion wins (a reissue replaces).
+    `stored`: archived cases' rows as the catalog keeps them, taken before `items`."""
     if start > end:
         raise ValueError("起始日期晚于结束日期")
-    chosen: dict[str, LedgerCase] = {}
-    for item in items:
-        received = beijing_date(item.case.timeline.received_at)
+    chosen: dict[str, LedgerCase | StoredRow] = {}
+    for item in [*stored, *items]:
+        received = item.row.received_on if isinstance(item, StoredRow) else beijing_date(item.case.timeline.received_at)
         if not start <= received <= end:
             continue
-        current = chosen.get(item.case.case_id)
+        case_id = item.row.case_id if isinstance(item, StoredRow) else item.case.case_id
+        current = chosen.get(case_id)
         if current is None or _preferred(item, current):
-            chosen[item.case.case_id] = item
+            chosen[case_id] = item
     warnings: list[str] = []
-    rows = [ledger_row(item, warnings) for item in chosen.values()]
+    rows = []
+    for item in chosen.values():
+        if isinstance(item, StoredRow):
+            rows.append(item.row)
+            warnings += item.warnings
+        else:
+            rows.append(ledger_row(item, warnings))
     rows.sort(key=lambda r: (r.received_on, r.case_id))
     return Ledger(rows, warnings)
 
 
-def _preferred(new: LedgerCase, old: LedgerCase) -> bool:
-    if new.source is not old.source:
-        return new.source is Source.archive
-    return new.case.report.issued_on > old.case.report.issued_on
+def _source_and_issue(item: LedgerCase | StoredRow) -> tuple[Source, date]:
+    if isinstance(item, StoredRow):
+        return Source.archive, item.issued_on
+    return item.source, item.case.report.issued_on
+
+
+def _preferred(new: LedgerCase | StoredRow, old: LedgerCase | StoredRow) -> bool:
+    (new_source, new_issued), (old_source, old_issued) = _source_and_issue(new), _source_and_issue(old)
+    if new_source is not old_source:
+        return new_source is Source.archive
+    return new_issued > old_issued

@@ -65,30 +65,40 @@ def cases_from_folder(folder: Path) -> tuple[list[LedgerCase], int]:
 def cases_from_archive(root: Path) -> tuple[list[LedgerCase], int]:
     """Every package on disk under the archive root, read through the package format module (the
     archive is the source of truth, so the catalog is not needed to list what is kept)."""
-    from archive.errors import ArchiveError
     from archive.package import iter_bags
-    from archive.package_format import open_package
 
     if not root.is_dir():
         return [], 0
     items: list[LedgerCase] = []
     skipped = 0
     for bag in sorted(iter_bags(root)):
-        try:
-            raw = open_package(bag).case_file_bytes()
-        except (ArchiveError, OSError) as exc:
-            raise LedgerSourceError(f"档案包无法读取，未生成台账（请运行 gongu archive audit）：{exc}") from None
-        kind = kind_of(raw)
-        if isinstance(kind, str) and kind != FORENSIC:
+        case = archived_case(bag)
+        if case is None:
             skipped += 1
             continue
-        where = f"{bag}（档案包中的案件文件）"
-        try:
-            case = validate_data(parse_json(raw.decode("utf-8-sig"), where), where)
-        except CaseFileError as exc:
-            raise LedgerSourceError(f"档案包中的案件文件无效，未生成台账：{bag}", exc.source, exc.problems) from None
-        except UnicodeDecodeError:
-            raise LedgerSourceError(f"档案包中的案件文件无效，未生成台账：{bag}") from None
-        assert isinstance(case, ForensicAppraisalCase)
         items.append(LedgerCase(case, Source.archive, str(bag)))
     return items, skipped
+
+
+def archived_case(bag: Path) -> ForensicAppraisalCase | None:
+    """The forensic case file inside a package (None for a survey case); LedgerSourceError when the
+    package or its case file cannot be read."""
+    from archive.errors import ArchiveError
+    from archive.package_format import open_package
+
+    try:
+        raw = open_package(bag).case_file_bytes()
+    except (ArchiveError, OSError) as exc:
+        raise LedgerSourceError(f"档案包无法读取，未生成台账（请运行 gongu archive audit）：{exc}") from None
+    kind = kind_of(raw)
+    if isinstance(kind, str) and kind != FORENSIC:
+        return None
+    where = f"{bag}（档案包中的案件文件）"
+    try:
+        case = validate_data(parse_json(raw.decode("utf-8-sig"), where), where)
+    except CaseFileError as exc:
+        raise LedgerSourceError(f"档案包中的案件文件无效，未生成台账：{bag}", exc.source, exc.problems) from None
+    except UnicodeDecodeError:
+        raise LedgerSourceError(f"档案包中的案件文件无效，未生成台账：{bag}") from None
+    assert isinstance(case, ForensicAppraisalCase)
+    return case
