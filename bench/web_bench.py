@@ -3,7 +3,7 @@ and search pages answer with p95 ≤ 100 ms server-side — without jobs and whi
 with a bounded loop against 127.0.0.1.
 
     .venv/bin/python -m bench.web_bench [--cases 10000] [--in-progress N] [--jobs 20] [--requests 200]
-                                        [--home DIR] [--text-bytes 1000]
+                                        [--home DIR] [--text-bytes 1000] [--forensic N] [--sealed 1]
 
 The 10,000 archived cases are made directly and fast, not by sealing 10,000 PDFs: catalog rows
 (packages table, as ingest writes them) and search index entries from the synthetic corpus of
@@ -20,7 +20,11 @@ until that worker has run them all; each page's p95 under load and its ratio to 
 
 Pages measured: the endpoints named "queue" (work queue), "cases" (case list) and "archive_search"
 (archive search) when those pages are registered; for a page that is not, the bench says so (and measures
-the core's own pages "home" and "accounts" in place of the last two)."""
+the core's own pages "home" and "accounts" in place of the last two). With `--sealed K` (default 1), the
+package page of K really sealed packages (examples/slope-collapse rendered as a tagged PDF, sealed with
+the demo PKI and the loopback TSA, ingested by `gongu archive ingest`); with `--forensic N`, the work
+ledger page over N forensic packages (the four forensic examples under new case ids, written on disk
+as ingest leaves them, with their catalog rows), for the whole year and for one month."""
 
 from __future__ import annotations
 
@@ -40,6 +44,7 @@ from typing import Any
 from bench import web_load
 from bench.corpus import report
 
+ROOT = web_load.ROOT
 TARGET_MS = 100.0
 PASSWORD = "measure-pages-2046"
 SEARCH_TERMS = ["边坡坍塌", "免赔额", "锚杆框架梁", "涌水 隧道", "台风", "推定全损 挡土墙", '"核损单价"', "雅安",
@@ -135,6 +140,92 @@ def _workspace_rows(catalog: Any, docs: list[Any]) -> None:
     print(f"workspace_cases: {len(rows)} archived rows")
 
 
+FORENSIC_EXAMPLES = ("forensic-joint-grade10", "forensic-single-no-disability", "forensic-extension-correction",
+                     "forensic-reappraisal")
+LEDGER_YEAR = ("2026-01-01", "2026-12-31")
+LEDGER_MONTH = ("2026-05-01", "2026-05-31")  # the joint example's month: a quarter of the forensic packages
+
+
+def build_forensic_packages(home: Path, n: int) -> None:
+    """`n` forensic packages on disk with their catalog rows, as ingest leaves them but without sealing:
+    the four forensic examples' case files under new case ids (format-1 bags: metadata.json and the case
+    file, what the work ledger reads of a package)."""
+    import hashlib
+    import json
+
+    from archive.catalog import Catalog
+    from gongu.pipeline.archiving import archive_config
+    from gongu.settings import load_settings
+
+    started = time.perf_counter()
+    config = archive_config(load_settings(home))
+    examples = [json.loads((ROOT / "examples" / name / "case.json").read_text(encoding="utf-8"))
+                for name in FORENSIC_EXAMPLES]
+    catalog = Catalog(config.catalog_path)
+    try:
+        with catalog.write():
+            for i in range(n):
+                data = json.loads(json.dumps(examples[i % len(examples)]))
+                data["case_id"] = f"{data['case_id']}-B{i:05d}"
+                data["report"]["number"] = f"{data['report']['number']}-B{i:05d}"
+                rel = f"2026/{data['case_id']}/B{i:05d}"
+                bag = config.root.joinpath(*rel.split("/"))
+                (bag / "data" / "case").mkdir(parents=True)
+                (bag / "bagit.txt").write_text("BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n", encoding="utf-8")
+                raw = json.dumps(data, ensure_ascii=False).encode("utf-8")
+                (bag / "data" / "case" / "case.json").write_bytes(raw)
+                meta = {"schema": "gongu-archive-package/1", "case_id": data["case_id"], "kind": data["kind"],
+                        "report": {"number": data["report"]["number"]}, "parties": {"firm": "bench"},
+                        "dates": {"closure": "2026-12-01T10:00:00+08:00"},
+                        "retention": {"class": "forensic", "until": "2056-12-31"}, "ingest": {},
+                        "totals": {"files": 1, "bytes": len(raw)},
+                        "files": [{"path": "data/case/case.json", "role": "case_file", "size": len(raw),
+                                   "sha256": hashlib.sha256(raw).hexdigest(), "media_type": "application/json"}]}
+                (bag / "metadata.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
+                catalog.add_package(case_id=data["case_id"], report_number=data["report"]["number"], rel_path=rel,
+                                    year=2026, kind=data["kind"], statutory=0, retention_class="forensic",
+                                    closed_at="2026-12-01T10:00:00+08:00", retention_until="2056-12-31",
+                                    package_hash=hashlib.sha256(raw).hexdigest(), payload_hash="0" * 64,
+                                    file_count=1, byte_count=len(raw), ingested_at="2026-12-01T10:00:00+08:00",
+                                    ingested_by="bench")
+    finally:
+        catalog.close()
+    print(f"forensic packages: {n} on disk and in the catalog in {time.perf_counter() - started:.1f} s")
+
+
+def build_sealed_packages(home: Path, env: dict[str, str], k: int) -> list[str]:
+    """`k` real packages of examples/slope-collapse (its report rendered as a tagged PDF, sealed with the
+    demo PKI and the loopback TSA, ingested), each under its own case id: the package page's subject."""
+    import json
+    import shutil
+    import subprocess
+
+    started = time.perf_counter()
+    case_ids = []
+    for i in range(k):
+        folder = home / "bench-sealed" / f"case-{i}"
+        if folder.exists():
+            shutil.rmtree(folder)
+        shutil.copytree(ROOT / "examples" / "slope-collapse", folder)
+        data = json.loads((folder / "case.json").read_text(encoding="utf-8"))
+        data["case_id"] += f"-S{i}"
+        data["report"]["number"] += f"-S{i}"
+        (folder / "case.json").write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
+        steps = [["render", str(folder / "case.json"), "-o", str(folder / "out"), "--format", "pdf"]]
+        for args in steps:
+            subprocess.run([sys.executable, "-m", "gongu", *args], env=env, check=True, capture_output=True)
+        plain = next((folder / "out").glob("*.pdf"))
+        for args in (["seal", str(plain), "--case", str(folder / "case.json"), "-o", str(folder / "sealed.pdf")],
+                     ["archive", "ingest", str(folder / "case.json"), "--report", str(folder / "sealed.pdf"),
+                      "--by", web_load.BENCH_PERSON]):
+            done = subprocess.run([sys.executable, "-m", "gongu", *args], env=env, capture_output=True, text=True)
+            if done.returncode != 0:
+                sys.exit(f"gongu {args[0]} failed: {done.stdout}{done.stderr}")
+        case_ids.append(data["case_id"])
+    print(f"sealed packages: {k} rendered, sealed and ingested in {time.perf_counter() - started:.1f} s")
+    return case_ids
+
+
 def start_server(home: Path) -> tuple[str, Any, threading.Thread]:
     import socket
 
@@ -219,7 +310,9 @@ def show(label: str, server_ms: list[float], round_ms: list[float]) -> float:
     return p95
 
 
-def page_plan() -> list[tuple[str, list[str]]]:
+def page_plan(sealed: list[str] = (), forensic: int = 0) -> list[tuple[str, list[str]]]:  # type: ignore[assignment]
+    from urllib.parse import quote
+
     from gongu.web.access import ENDPOINTS
 
     names = {e.name: e for e in ENDPOINTS}
@@ -245,6 +338,12 @@ def page_plan() -> list[tuple[str, list[str]]]:
     else:
         print('no endpoint named "archive_search" in this build: measuring the core page "accounts" instead')
         plan.append(("accounts (core page; no archive search yet)", ["/accounts"]))
+    if sealed:
+        plan.append(("archive_case (package page, sealed)", [f"/archive/cases/{quote(c, safe='')}" for c in sealed]))
+    if forensic:
+        path = names["forensic_ledger"].path
+        plan.append((f"forensic_ledger (year, {forensic} packages)", [f"{path}?from={LEDGER_YEAR[0]}&to={LEDGER_YEAR[1]}"]))
+        plan.append(("forensic_ledger (one month)", [f"{path}?from={LEDGER_MONTH[0]}&to={LEDGER_MONTH[1]}"]))
     return plan
 
 
@@ -268,6 +367,8 @@ def prepare_home(home: Path, args: argparse.Namespace) -> None:
             in_progress = args.cases if args.in_progress is None else args.in_progress
             if in_progress:
                 web_load.build_open_cases(catalog, in_progress, datetime.now(SHANGHAI))
+            if args.forensic:
+                build_forensic_packages(home, args.forensic)
         if get_account(catalog, "bench") is None:
             add_account(catalog, "bench", password=secrets.token_urlsafe(12), roles=set(ROLES),
                         person=web_load.BENCH_PERSON, now=datetime.now(SHANGHAI))
@@ -285,6 +386,10 @@ def main() -> None:
     ap.add_argument("--jobs", type=int, default=20, help="issue jobs run by a `gongu worker` while measuring (0: none)")
     ap.add_argument("--requests", type=int, default=200, help="requests per page (the bounded loop)")
     ap.add_argument("--home", type=Path, help="GONGU_HOME to build in (default: a temporary directory)")
+    ap.add_argument("--forensic", type=int, default=0,
+                    help="forensic packages on disk and in the catalog, for the work ledger page (0: not measured)")
+    ap.add_argument("--sealed", type=int, default=1,
+                    help="really sealed packages (render, seal, ingest) for the package page (0: not measured)")
     ap.add_argument("--text-bytes", type=int, default=1000,
                     help="report text per case in the index (real reports are ~10 KB; jieba indexing time grows with it)")
     args = ap.parse_args()
@@ -298,9 +403,11 @@ def main() -> None:
         home = args.home or Path(tmp)
         load_page_modules()  # the page modules may add tables (workspace) to the catalog metadata
         prepare_home(home, args)
-        load = web_load.JobLoad(home, args.jobs).prepare() if args.jobs else None
+        signing = web_load.JobLoad(home, args.jobs).prepare() if args.jobs or args.sealed else None
+        load = signing if args.jobs else None
+        sealed = build_sealed_packages(home, signing.env, args.sealed) if signing is not None and args.sealed else []
         base, server, thread = start_server(home)
-        plan = page_plan()
+        plan = page_plan(sealed, args.forensic)
         worst = 0.0
         try:
             with httpx.Client(base_url=base, follow_redirects=True, timeout=120) as client:
@@ -337,8 +444,8 @@ def main() -> None:
         finally:
             server.should_exit = True
             thread.join(timeout=30)
-            if load is not None:
-                load.close()
+            if signing is not None:
+                signing.close()
         print(f"worst p95 {worst:.1f} ms (target ≤ {TARGET_MS:.0f} ms): {'met' if worst <= TARGET_MS else 'NOT met'}")
         sys.exit(0 if worst <= TARGET_MS else 1)
 

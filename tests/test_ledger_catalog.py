@@ -1,7 +1,7 @@
 """The work ledger of archived cases from the catalog (gongu/pipeline/ledger_rows.py): the same rows and
 warnings as reading every package, in one query once the rows are stored; rows are stored at ingest (the
 listener), backfilled by `gongu archive fsck --repair`, and computed again when computed with other code.
-Real SQLite catalog, packages written on disk as ingest leaves them (tests/test_ledger.py's format-1 bag)."""
+Real catalogs (SQLite and PostgreSQL), packages written on disk as ingest leaves them (tests/test_ledger.py's format-1 bag)."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ import pytest
 from sqlalchemy import update
 
 from tests.archivekit import open_archive
+from tests.storekit import store_kind, store_url  # noqa: F401 — store_kind is a fixture
 from tests.test_ledger import EXTENDED, JOINT, SINGLE, _case, _write_package
 
 REAPPRAISAL = JOINT.parents[1] / "forensic-reappraisal" / "case.json"
@@ -35,9 +36,13 @@ def _register(archive: Any, bag: Path, data: dict[str, Any]) -> None:
 
 
 @pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def home(store_kind: str, request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:  # noqa: F811
+    """Both catalogs: the embedded SQLite file and a PostgreSQL server (tests/storekit.py)."""
     home = tmp_path / "home"
     home.mkdir()
+    url = store_url(request, store_kind)
+    if url is not None:
+        (home / "gongu.toml").write_text(f'[store]\nurl = "{url}"\n', encoding="utf-8")
     monkeypatch.setenv("GONGU_HOME", str(home))
     with open_archive(home) as archive:
         survey = json.loads((JOINT.parents[1] / "slope-collapse" / "case.json").read_text(encoding="utf-8"))
