@@ -90,9 +90,11 @@ def stored_rows(catalog: Catalog, root: Path, start: date, end: date) -> list[St
         found.update({r["package_id"]: r for r in computed if first <= r["received_on"] <= last})
     out = []
     for r in sorted(found.values(), key=lambda r: r["rel_path"]):
-        where = str(root.joinpath(*r["rel_path"].split("/")))
-        out.append(StoredRow(_row(r["cells"]), date.fromisoformat(r["issued_on"]),
-                             tuple(w.replace(_WHERE, where) for w in r["warnings"])))
+        warnings = r["warnings"]
+        if warnings:
+            where = str(root.joinpath(*r["rel_path"].split("/")))
+            warnings = [w.replace(_WHERE, where) for w in warnings]
+        out.append(StoredRow(_row(r["cells"]), date.fromisoformat(r["issued_on"]), tuple(warnings)))
     return out
 
 
