@@ -83,6 +83,11 @@ def test_an_archivist_searches_opens_the_package_and_downloads_a_copy_that_verif
     assert page.inner_text(".package .retention") in classes
     signatures = page.inner_text(".signatures")
     assert "✓" in signatures and "✗" not in signatures
+    # as recorded at ingest (tests/archivekit.INGESTED_AT, 2025-10-16T17:00:00+08:00), with its Beijing time;
+    # no audit or verify-now has run yet, and the page says so instead of verifying on the view
+    ingest_line = page.inner_text(".signatures li[data-source=ingest]")
+    assert ingest_line.startswith("✓ 归档时核验") and "2025-10-16 17:00:00" in ingest_line, ingest_line
+    assert "尚未检测" in page.inner_text(".signatures li[data-source=audit]")
     # the package's files with their hashes, read from the bag's manifest
     files = page.eval_on_selector_all(".package table.grid tbody tr td:first-child", "els => els.map(e => e.textContent)")
     assert any(f.startswith("data/report/") and f.endswith(".pdf") for f in files)
@@ -109,6 +114,28 @@ def test_an_archivist_searches_opens_the_package_and_downloads_a_copy_that_verif
     assert ("jia", "archive_view") in actions and ("jia", "archive_copy") in actions
     retrievals = [e for e in _events(home) if e.kind == "retrieval"]
     assert retrievals and retrievals[-1].actor == "档案员甲"
+    logout(page)
+
+
+def test_verify_now_runs_as_a_job_and_the_package_page_shows_its_result(home: Path, base_url: str, page: Any) -> None:
+    """「立即验证」 queues a job (the server's worker thread runs it) and lands on its page; its link back
+    opens the package page, which shows the new result with its date and who asked for it."""
+    import re
+
+    login(page, base_url, "jia", PASSWORD)
+    page.goto(f"{base_url}/archive/cases/{CASE}")
+    page.click("#verify-now")
+    page.wait_for_url(re.compile(r"/jobs/\d+$"))
+    page.wait_for_selector("#job-state.done, #job-state.failed", timeout=240_000)
+    assert page.inner_text("#job-state") == "已完成", page.inner_text("#job")
+    page.click("#job-links a:text('档案包')")
+    page.wait_for_load_state()
+    checked = [e for e in _events(home) if e.kind == "signature_check"]
+    assert len(checked) == 1 and checked[0].actor == "档案员甲"
+    line = page.inner_text(".signatures li[data-source=verify]")
+    shown = checked[0].at[:10]  # the worker's (real) Beijing date, as the event records it
+    assert line.startswith("✓ 立即验证") and shown in line and "档案员甲" in line, line
+    assert "立即验证" in page.inner_text(".signature-latest")
     logout(page)
 
 
