@@ -141,3 +141,35 @@ def test_the_ingest_listener_stores_a_forensic_packages_row(home: Path, tmp_path
         assert archive.listener_failures == []
         rows = archive.catalog._rows(ledger_rows_table.select())
         assert [json.loads(r["cells"])["case_id"] for r in rows] == ["SJ-LISTENER-1"]
+
+
+def test_the_ledger_page_shows_the_catalogs_rows_a_hundred_at_a_time(home: Path) -> None:
+    """130 more forensic packages (the four examples under new case ids, received in March–August 2026): the
+    page lists the 134 cases of the year from the catalog, 100 on page 1 and 34 on page 2, each once."""
+    import re
+
+    from starlette.testclient import TestClient
+
+    from gongu.web.app import create_app
+    from tests.webkit import csrf_from, make_account
+
+    examples = [JOINT, SINGLE, EXTENDED, REAPPRAISAL]
+    with open_archive(home) as archive:
+        for i in range(130):
+            data = _case(examples[i % 4], case_id=f"{_case(examples[i % 4])['case_id']}-P{i:03d}")
+            bag = _write_package(archive.root, data)
+            _register(archive, bag, data)
+    make_account(home, "fang", {"forensic_supervisor"}, "方主任", "ledger-pages-2046")
+    with TestClient(create_app(home, workers=0), base_url="http://127.0.0.1") as client:
+        token = csrf_from(client.get("/login").text)
+        assert client.post("/login", data={"username": "fang", "password": "ledger-pages-2046", "csrf_token": token},
+                           follow_redirects=False).status_code == 303
+        seen: list[str] = []
+        for page_no, expected in ((1, 100), (2, 34)):  # 4 + 130 = 134 forensic cases (the survey skipped)
+            html = client.get(f"/forensic/ledger?from=2026-01-01&to=2026-12-31&page={page_no}").text
+            body = html.split('<tbody>', 1)[1].split("</tbody>", 1)[0]
+            ids = re.findall(r"<tr><td>([^<]+)</td>", body)
+            assert len(ids) == expected, (page_no, len(ids))
+            assert f"134 件，第 {page_no}/2 页" in html
+            seen += ids
+        assert len(set(seen)) == 134 and 'id="ledger-prev"' in html and 'id="ledger-next"' not in html

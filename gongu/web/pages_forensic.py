@@ -287,6 +287,9 @@ def _visible_rows(request: Request, rows: list[LedgerRow]) -> list[LedgerRow]:
     return [r for r in rows if r.case_id in mine]
 
 
+LEDGER_PAGE_ROWS = 100
+
+
 @page(PREFIX + "/ledger", methods=("GET",), roles=FORENSIC_ROLES, name="forensic_ledger", nav="工作台账")
 def ledger_page(request: Request) -> Response:
     got = _ledger(request)
@@ -297,11 +300,20 @@ def ledger_page(request: Request) -> Response:
     params = {k: v for k, v in request.query_params.items() if k in (*LEDGER_FILTERS, "q") and v}
     export = {fmt: f"{PREFIX}/ledger/export?" + urlencode({"from": start, "to": end, **params, "format": fmt})
               for fmt in FORMATS}
+    # the table a page at a time (a year of an institution's cases is thousands of rows); the export has them all
+    pages = max(1, -(-len(rows) // LEDGER_PAGE_ROWS))
+    try:
+        page_no = min(pages, max(1, int(request.query_params.get("page", "1"))))
+    except ValueError:
+        page_no = 1
+    shown = rows[(page_no - 1) * LEDGER_PAGE_ROWS:page_no * LEDGER_PAGE_ROWS]
     # a list: personal identifiers masked (the export is the register itself, in full)
-    rows = [replace(r, case_name=mask_identifiers(r.case_name), clients=mask_identifiers(r.clients)) for r in rows]
+    shown = [replace(r, case_name=mask_identifiers(r.case_name), clients=mask_identifiers(r.clients)) for r in shown]
+    pager = f"{PREFIX}/ledger?" + urlencode({"from": start, "to": end, **params}) + "&page="
     return render(request, "forensic/ledger.html", {
-        "start": start, "end": end, "columns": COLUMNS, "rows": rows, "total": len(every), "warnings": warnings,
-        "filters": LEDGER_FILTERS, "choices": choices, "params": params, "export": export,
+        "start": start, "end": end, "columns": COLUMNS, "rows": shown, "count": len(rows), "total": len(every),
+        "warnings": warnings, "filters": LEDGER_FILTERS, "choices": choices, "params": params, "export": export,
+        "page_no": page_no, "pages": pages, "pager": pager,
     })
 
 
