@@ -223,12 +223,12 @@ def _signature_fields(pdf: bytes) -> dict[str, tuple[bool, float]]:
 
 def signature_field_names(pdf: bytes) -> dict[str, bool]:
     """Signature field name → already signed?"""
-    return {name: signed for name, (signed, _h) in _signature_fields(pdf).items()}
+    return {name: signed for name, (signed, _h) in _signature_fields(bytes(pdf)).items()}
 
 
 def field_heights(pdf: bytes) -> dict[str, float]:
     """Signature field name → height of its widget in points (0 for an invisible field)."""
-    return {name: height for name, (_s, height) in _signature_fields(pdf).items()}
+    return {name: height for name, (_s, height) in _signature_fields(bytes(pdf)).items()}
 
 
 def signatories_from_case(raw: dict[str, Any], role: str = ROLE_REPORT) -> list[Signatory]:
