@@ -12,11 +12,13 @@ import functools
 import io
 import json
 import logging
+import re
 from pathlib import Path
 from typing import Any
 
 from pypdf import PdfReader
-from pypdf.errors import PyPdfError
+from pypdf.errors import PdfStreamError, PyPdfError
+from pypdf.generic import IndirectObject, NumberObject, PdfObject, StreamObject, read_object
 
 CASE_FILE_NAME = "case.json"
 
@@ -35,12 +37,79 @@ def _reader(pdf: bytes | Path) -> PdfReader:
         raise ReportPdfError(f"不是可读的 PDF（not a readable PDF）：{exc}") from None
 
 
+_WHITESPACE = (b"\x00", b"\t", b"\n", b"\f", b"\r", b" ")  # pypdf's (and ISO 32000 7.2.3's)
+_TOKEN = re.compile(rb"[^\x00\t\n\f\r ]+")
+
+
+class _ObjectAtATimeReader(PdfReader):
+    """pypdf's reader parsing only the objects asked for from an object stream.
+
+    pypdf parses every object of an object stream the first time it reads one from it; a tagged report keeps
+    its thousands of structure elements in the same object stream as the catalog, so finding the attached
+    case file parsed them all (half a second for pile-collapse). This reader indexes each stream's header
+    once and parses the one object at its offset, as pypdf would have parsed it. Anything out of the
+    ordinary — a header pypdf would warn about or reject, an unreadable object, a stream read while resolving
+    itself — goes to pypdf's own method. (A damaged object no longer stops reading its neighbours.)"""
+
+    def __init__(self, stream: Any, strict: bool = False) -> None:
+        self._stream_index: dict[int, tuple[bytes, int, dict[int, int]] | None] = {}
+        super().__init__(stream, strict=strict)
+
+    def _index(self, stmnum: int) -> tuple[bytes, int, dict[int, int]] | None:
+        """(decoded data, /First, object number → offset) for a well-formed header, else None."""
+        stream = IndirectObject(stmnum, 0, self).get_object()
+        if not isinstance(stream, StreamObject) or stream.get("/Type") != "/ObjStm":
+            return None
+        n, first = stream.get("/N"), stream.get("/First")
+        if not isinstance(n, NumberObject) or not isinstance(first, NumberObject):
+            return None
+        data = stream.get_data()
+        if not 0 <= int(n) <= len(data) // 3 or not 0 <= int(first) <= len(data):
+            return None
+        head = _TOKEN.findall(data[: int(first)])
+        if len(head) < 2 * int(n):
+            return None
+        offsets: dict[int, int] = {}
+        last = -1
+        for number, offset in zip(head[0 : 2 * int(n) : 2], head[1 : 2 * int(n) : 2], strict=True):
+            if not (number.isdigit() and offset.isdigit()) or int(offset) <= last or int(first) + int(offset) > len(data):
+                return None
+            last = int(offset)
+            offsets.setdefault(int(number), last)  # pypdf keeps the first entry for a number
+        return data, int(first), offsets
+
+    def _get_object_from_stream(self, indirect_reference: IndirectObject) -> PdfObject:
+        idnum = indirect_reference.idnum
+        stack = self._object_stream_resolution_stack
+        if idnum in stack:
+            return super()._get_object_from_stream(indirect_reference)  # pypdf reports the cycle
+        stmnum = self.xref_objStm[idnum][0]
+        stack.append(idnum)
+        try:
+            if stmnum not in self._stream_index:
+                self._stream_index[stmnum] = self._index(stmnum)
+            index = self._stream_index[stmnum]
+            offset = None if index is None else index[2].get(idnum)
+            if index is not None and offset is not None:
+                data, start = index[0], index[1] + offset
+                while data[start : start + 1] in _WHITESPACE:  # pypdf skips to the object, too
+                    start += 1
+                buf = io.BytesIO(data)
+                buf.seek(start)
+                try:
+                    return read_object(buf, self)
+                except PdfStreamError:
+                    pass
+        finally:
+            stack.pop()
+        return super()._get_object_from_stream(indirect_reference)
+
+
 @functools.lru_cache(maxsize=2)
 def _parsed(data: bytes) -> PdfReader:
     """One reader per file content: `gongu verify` asks the same file for its case file, roles and pages
-    several times, and pypdf parses a tagged report's whole object stream (thousands of structure
-    elements) on the first object it reads from it. Only read from here, never changed."""
-    return PdfReader(io.BytesIO(data), strict=False)
+    several times. Only read from here, never changed."""
+    return _ObjectAtATimeReader(io.BytesIO(data), strict=False)
 
 
 def embedded_case_json(pdf: bytes | Path) -> bytes | None:

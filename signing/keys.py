@@ -16,13 +16,18 @@ import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from pyhanko.keys.internal import translate_pyca_cryptography_cert_to_asn1, translate_pyca_cryptography_key_to_asn1
 from pyhanko.sign.signers import SimpleSigner
+from pyhanko_certvalidator.registry import SimpleCertificateStore
+from pyhanko_certvalidator.util import get_pyca_cryptography_hash
 
 from generator.atomic import atomic_write
 from generator.clock import SYSTEM_CLOCK
@@ -319,13 +324,38 @@ def read_p12(path: Path, passphrase: bytes | None) -> tuple[object, x509.Certifi
     return key, cert, list(others)
 
 
+class KeySigner(SimpleSigner):
+    """pyHanko's `SimpleSigner` holding the unlocked key as a `cryptography` object: `SimpleSigner.sign_raw`
+    parses the key from DER for every raw signature (the signature itself, and the trial one pyHanko makes
+    to size the /Contents hole), and parsing checks the RSA key (~40 ms a time). Any other mechanism goes
+    to pyHanko's own method."""
+
+    def __init__(self, private_key: Any, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.private_key = private_key
+
+    def sign_raw(self, data: bytes, digest_algorithm: str) -> bytes:
+        mechanism = self.get_signature_mechanism_for_digest(digest_algorithm)
+        try:
+            algorithm = mechanism.signature_algo
+        except ValueError:
+            algorithm = mechanism["algorithm"].native
+        if algorithm == "rsassa_pkcs1v15" and isinstance(self.private_key, rsa.RSAPrivateKey):
+            return self.private_key.sign(data, PKCS1v15(), get_pyca_cryptography_hash(digest_algorithm))
+        return super().sign_raw(data, digest_algorithm)
+
+
 def load_p12_signer(path: Path, passphrase: bytes | None) -> SimpleSigner:
-    """The one PKCS#12 loader for pyHanko (the seal signers and the timestamp server): pyHanko's public
-    `SimpleSigner.load_pkcs12_data`, after `read_p12` has told a wrong passphrase from a bad file (pyHanko
-    says only "could not load"). RSA PKCS#1 v1.5 with SHA-256 is kept: ECDSA would make pyHanko raise the
-    PDF version to 2.0 (not PDF/A-3)."""
-    read_p12(path, passphrase)
-    return SimpleSigner.load_pkcs12_data(Path(path).read_bytes(), other_certs=(), passphrase=passphrase)
+    """The one PKCS#12 loader for pyHanko (the seal signers and the timestamp server), as pyHanko's
+    `SimpleSigner.load_pkcs12_data` builds it (the key, its certificate, the file's other certificates) from
+    the one decryption `read_p12` makes (it tells a wrong passphrase from a bad file: pyHanko says only
+    "could not load"). RSA PKCS#1 v1.5 with SHA-256 is kept: ECDSA would make pyHanko raise the PDF version
+    to 2.0 (not PDF/A-3)."""
+    key, cert, others = read_p12(path, passphrase)
+    registry = SimpleCertificateStore()
+    registry.register_multiple({translate_pyca_cryptography_cert_to_asn1(c) for c in others})
+    return KeySigner(key, signing_key=translate_pyca_cryptography_key_to_asn1(key),  # type: ignore[arg-type]
+                     signing_cert=translate_pyca_cryptography_cert_to_asn1(cert), cert_registry=registry)
 
 
 def passphrase_from_env(*names: str) -> bytes | None:

@@ -26,6 +26,8 @@ page content before the first signature (signing/seal_marks.py), so every signat
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import io
 import string
 import tempfile
@@ -47,6 +49,7 @@ from pyhanko.sign.timestamps.aiohttp_client import HTTPTimeStamper
 from pyhanko.sign.timestamps.common_utils import TimestampRequestError
 from pyhanko.stamp import StaticStampStyle, TextStampStyle
 from pyhanko_certvalidator import ValidationContext
+from pyhanko_certvalidator.fetchers.aiohttp_fetchers.util import LazySession
 
 from generator.atomic import atomic_write
 from generator.clock import SYSTEM_CLOCK, Clock
@@ -201,22 +204,31 @@ def firm_style(seal_png_path: Path | None, firm_name: str, purpose: str = "公�
 # ────────────────────────────────────── reading the report ─────────────────────────────────────
 
 
+@functools.lru_cache(maxsize=2)
+def _signature_fields(pdf: bytes) -> dict[str, tuple[bool, float]]:
+    """Signature field name → (already signed?, height of its widget in points, 0 for an invisible field).
+
+    Sealing asks this of the same bytes several times (the role, the fields to fill, the stamps' heights,
+    the result); every read parses the file's whole cross-reference history, so the answer is kept for the
+    last two files (bytes hash once and compare by identity first)."""
+    reader = PdfFileReader(io.BytesIO(pdf), strict=False)
+    out = {}
+    for name, value, ref in sigfields.enumerate_sig_fields(reader):
+        field_obj = ref.get_object()
+        widget = field_obj if "/Rect" in field_obj else field_obj.get("/Kids", [{}])[0].get_object()
+        rect = widget.get("/Rect")
+        out[name] = (value is not None, abs(float(rect[3]) - float(rect[1])) if rect else 0.0)
+    return out
+
+
 def signature_field_names(pdf: bytes) -> dict[str, bool]:
     """Signature field name → already signed?"""
-    reader = PdfFileReader(io.BytesIO(pdf), strict=False)
-    return {name: value is not None for name, value, _ref in sigfields.enumerate_sig_fields(reader)}
+    return {name: signed for name, (signed, _h) in _signature_fields(bytes(pdf)).items()}
 
 
 def field_heights(pdf: bytes) -> dict[str, float]:
     """Signature field name → height of its widget in points (0 for an invisible field)."""
-    reader = PdfFileReader(io.BytesIO(pdf), strict=False)
-    out = {}
-    for name, _value, ref in sigfields.enumerate_sig_fields(reader):
-        field_obj = ref.get_object()
-        widget = field_obj if "/Rect" in field_obj else field_obj.get("/Kids", [{}])[0].get_object()
-        rect = widget.get("/Rect")
-        out[name] = abs(float(rect[3]) - float(rect[1])) if rect else 0.0
-    return out
+    return {name: height for name, (_s, height) in _signature_fields(bytes(pdf)).items()}
 
 
 def signatories_from_case(raw: dict[str, Any], role: str = ROLE_REPORT) -> list[Signatory]:
@@ -277,8 +289,32 @@ def key_owner_problems(document: DocumentSigners, firm_cert: Any, certs: Sequenc
     return out
 
 
-def _timestamper(url: str | None) -> HTTPTimeStamper | None:
-    return HTTPTimeStamper(url, timeout=10) if url else None
+def _timestamper(url: str | None, session: LazySession | None = None) -> HTTPTimeStamper | None:
+    return HTTPTimeStamper(url, timeout=10, session=session) if url else None
+
+
+async def _sign_in_turn(pdf: bytes, steps: Sequence[tuple[PdfSignatureMetadata, SimpleSigner, Any]],
+                        tsa_url: str | None, vc: ValidationContext | None, clock: Clock) -> bytes:
+    """Each signature in its own incremental revision over the one before, in one event loop: the TSA is
+    reached through one HTTP session (one TLS setup, its connections kept between the tokens) instead of
+    a session per token, and the validation context's own sessions are closed once at the end."""
+    session = LazySession()
+    timestamper = _timestamper(tsa_url, session)
+    current = pdf
+    try:
+        for meta, signer, style in steps:
+            writer = IncrementalPdfFileWriter(io.BytesIO(current), strict=False)
+            out = io.BytesIO()
+            shown = {"signed_at": clock.now().strftime(TIME_FORMAT)}  # Beijing time, the one clock
+            await PdfSigner(meta, signer=signer, timestamper=timestamper, stamp_style=style).async_sign_pdf(
+                writer, output=out, appearance_text_params=shown
+            )
+            current = out.getvalue()
+    finally:
+        await session.close()
+        if vc is not None:
+            await vc.aclose()
+    return current
 
 
 def seal_pdf(
@@ -342,7 +378,6 @@ def seal_pdf(
     if ltv and not tsa_url:
         raise SealError("启用 LTV 需要时间戳服务 [signing] tsa_url（LTV needs a TSA）")
 
-    timestamper = _timestamper(tsa_url)
     heights = field_heights(pdf)
     with tempfile.TemporaryDirectory(prefix="gongu-seal-") as tmp:
         font = stamp_font([handler_stamp_text(p) for p, _s in handlers], Path(tmp)) if handlers else None
@@ -392,14 +427,7 @@ def seal_pdf(
         seal_ink = load_seal_image(seal_image, firm_name, document.seal_purpose)
         current = draw_seal_marks(pdf, seal_ink, cross_page=cross_page_seal,
                                   alt=f"{document.seal_purpose}：{firm_name}")
-        for meta, signer, style in steps:
-            writer = IncrementalPdfFileWriter(io.BytesIO(current), strict=False)
-            out = io.BytesIO()
-            shown = {"signed_at": clock.now().strftime(TIME_FORMAT)}  # Beijing time, the one clock
-            PdfSigner(meta, signer=signer, timestamper=timestamper, stamp_style=style).sign_pdf(
-                writer, output=out, appearance_text_params=shown
-            )
-            current = out.getvalue()
+        current = asyncio.run(_sign_in_turn(current, steps, tsa_url, vc, clock))
     return current
 
 
@@ -457,8 +485,9 @@ def seal_report(
     _check_pdf_header(pdf, report_pdf)
     if case_raw is None:
         case_raw = report_case(pdf, report_pdf)
+    present = signature_field_names(pdf)
     if role is None:
-        role = infer_role(case_raw, signature_field_names(pdf))
+        role = infer_role(case_raw, present)
     try:
         document = document_signers(case_raw, role)
     except ValueError as exc:
@@ -531,7 +560,8 @@ def seal_report(
     atomic_write(Path(output), sealed)
     return SealResult(
         output=Path(output),
-        fields=[firm_field(signature_field_names(sealed))] + document.named_as_in(signature_field_names(sealed)).fields,
+        # sealing fills the report's fields and adds none: their names are the report's
+        fields=[firm_field(present)] + document.named_as_in(present).fields,
         ltv=config.ltv,
         timestamped=bool(config.tsa_url),
     )

@@ -26,7 +26,7 @@ from pyhanko.sign.validation.status import ModificationInfo, SignatureCoverageLe
 from pyhanko_certvalidator import ValidationContext
 
 from signing.completeness import CompletenessPolicy, CompletenessReport, check_completeness
-from signing.pdf_reader import IndexedPdfReader
+from signing.pdf_reader import IndexedPdfReader, collector_paused
 from signing.signers import field_role_title, firm_name, role_from_reason
 from signing.status import (
     SignatureReport,
@@ -244,31 +244,21 @@ def _with_roles(signatures: list[SignatureReport], pdf: bytes, recorded_role: st
                     own_organisation=None if owner is None else s.organisation == owner) for s in signatures]
 
 
-@_quiet_pyhanko
-def verify_pdf(path: Path | str | bytes, trust_roots: Sequence[Path] = (), *, crls: Sequence[Path] = (),
-               require_certified: bool = False) -> VerificationReport:
-    """Check every signature of `path` (a file, or a PDF's bytes held in memory: an upload that must not
-    be stored) against `trust_roots` (PEM/DER files).
-
-    Raises VerifyError when the file cannot be read as a PDF; every other failure is a problem in
-    the returned report (`report.ok` is False).
-    """
-    if isinstance(path, bytes):
-        data, path = path, "上传的文件"
-    else:
-        try:
-            data = Path(path).read_bytes()
-        except OSError as exc:
-            raise VerifyError(f"无法读取 {path}（cannot read file）：{exc.strerror}") from None
-    try:
-        kwargs = validation_kwargs(list(trust_roots), list(crls))
-    except TrustFileError as exc:
-        raise VerifyError(str(exc)) from None
+def _read(data: bytes, path: Path | str) -> IndexedPdfReader:
     try:
         reader = IndexedPdfReader(io.BytesIO(data), strict=False)
-        embedded = list(reader.embedded_signatures)
+        list(reader.embedded_signatures)
     except Exception as exc:  # pyHanko raises several kinds for a broken file
         raise VerifyError(f"{path} 不是可读的 PDF（not a readable PDF）：{exc}") from None
+    return reader
+
+
+def _check_all(reader: IndexedPdfReader, kwargs: dict[str, Any]) -> tuple[
+        str | None, int | None, bool, list[SignatureReport], list[SignatureReport], str | None]:
+    """(certification field, its DocMDP level, DSS present?, signature reports, document timestamp reports,
+    the role the certification signature's /Reason records) — everything `verify_pdf` needs from pyHanko's
+    objects, so the reader can be released after."""
+    embedded = list(reader.embedded_signatures)
     try:
         dss: DocumentSecurityStore | None = DocumentSecurityStore.read_dss(reader)
     except NoDSSFoundError:
@@ -297,7 +287,36 @@ def verify_pdf(path: Path | str | bytes, trust_roots: Sequence[Path] = (), *, cr
                 recorded = role_from_reason(str(sig.sig_object.get("/Reason", "")))
             except Exception:  # a damaged signature dictionary: the role by field name alone
                 recorded = None
-    signatures = _with_roles(signatures, data, recorded, certification_field)
+    return certification_field, docmdp_level, dss is not None, signatures, stamps, recorded
+
+
+@_quiet_pyhanko
+def verify_pdf(path: Path | str | bytes, trust_roots: Sequence[Path] = (), *, crls: Sequence[Path] = (),
+               require_certified: bool = False) -> VerificationReport:
+    """Check every signature of `path` (a file, or a PDF's bytes held in memory: an upload that must not
+    be stored) against `trust_roots` (PEM/DER files).
+
+    Raises VerifyError when the file cannot be read as a PDF; every other failure is a problem in
+    the returned report (`report.ok` is False).
+    """
+    if isinstance(path, bytes):
+        data, path = path, "上传的文件"
+    else:
+        try:
+            data = Path(path).read_bytes()
+        except OSError as exc:
+            raise VerifyError(f"无法读取 {path}（cannot read file）：{exc.strerror}") from None
+    try:
+        kwargs = validation_kwargs(list(trust_roots), list(crls))
+    except TrustFileError as exc:
+        raise VerifyError(str(exc)) from None
+    with collector_paused():
+        reader = _read(data, path)
+        try:
+            certification_field, docmdp_level, dss_present, signatures, stamps, recorded = _check_all(reader, kwargs)
+        finally:
+            reader.release()
+        signatures = _with_roles(signatures, data, recorded, certification_field)
     problems = []
     if not signatures:
         problems.append("文件中没有签名（no signatures in the file）")
@@ -311,7 +330,7 @@ def verify_pdf(path: Path | str | bytes, trust_roots: Sequence[Path] = (), *, cr
         document_timestamps=tuple(stamps),
         certified=certification_field is not None,
         docmdp_level=docmdp_level,
-        has_dss=dss is not None,
+        has_dss=dss_present,
         problems=tuple(problems),
     )
 

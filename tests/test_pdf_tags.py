@@ -303,6 +303,56 @@ def test_verification_reads_every_object_of_every_revision_as_pyhanko_does(world
         assert set(ours._object_stream_headers) == streams  # noqa: SLF001 — the reader's own cache
 
 
+def test_the_case_file_reader_reads_every_object_as_pypdf_does(world: World, sealed_opinion: Path) -> None:
+    """signing/embedded.py reads an object from an object stream on its own (pypdf parses the whole stream
+    — every structure element — for the first object it reads); every object it reads must be what pypdf
+    reads, and the case file found must be the one attached."""
+    from pypdf.generic import IndirectObject
+
+    from signing.embedded import _ObjectAtATimeReader, embedded_case
+
+    def written(obj: object) -> bytes:
+        out = io.BytesIO()
+        obj.write_to_stream(out)  # type: ignore[attr-defined]
+        return out.getvalue()
+
+    for path in (world.seal("sealed-pypdf"), sealed_opinion):
+        data = path.read_bytes()
+        ours, theirs = _ObjectAtATimeReader(io.BytesIO(data)), PdfReader(io.BytesIO(data), strict=False)
+        numbers = sorted(theirs.xref_objStm)
+        # the survey report's structure elements are in object streams; the 意见书 has none (test above)
+        assert (len(numbers) > 1000) if path != sealed_opinion else not numbers, path.name
+        for number in reversed(numbers):  # from the end: no object read as a side effect of an earlier one
+            assert written(ours.get_object(IndirectObject(number, 0, ours))) == written(theirs.get_object(number))
+        # one object at a time: reading the catalog parsed it alone, not its object stream's other objects
+        if numbers:
+            fresh = _ObjectAtATimeReader(io.BytesIO(data))
+            fresh.trailer["/Root"].get_object()
+            assert sum(1 for n in numbers if fresh.cache_get_indirect_object(0, n) is not None) < 10
+        case = embedded_case(data)
+        assert case is not None and case.get("handlers" if path != sealed_opinion else "kind")
+
+
+def test_verification_leaves_the_collector_as_it_found_it_and_no_garbage(world: World) -> None:
+    """verify_pdf turns Python's cyclic garbage collector off while pyHanko analyses the file and frees
+    what it read by reference counting (signing/pdf_reader.py): the collector is back in its former state
+    after, and a full collection right after finds next to nothing of the report's ~4,000 objects."""
+    import gc
+
+    sealed = world.seal("sealed-gc")
+    assert gc.isenabled()
+    gc.collect()
+    assert verify_pdf(sealed, [world.pki.root_pem]).ok
+    assert gc.isenabled()
+    assert gc.collect() < 20_000  # the reader itself, its xref tables…; pyHanko's copies of every object: >250,000
+    gc.disable()
+    try:
+        assert verify_pdf(sealed, [world.pki.root_pem]).ok
+        assert not gc.isenabled()  # a caller that had it off keeps it off
+    finally:
+        gc.enable()
+
+
 def test_alt_text_changed_after_sealing_is_flagged(world: World) -> None:
     """The structure tree is content under the signatures too: a later revision that rewrites a Figure's
     description (a photo said to show something else) fails verification against every signature."""
