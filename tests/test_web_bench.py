@@ -33,5 +33,7 @@ def test_web_bench_small_run(tmp_path: Path) -> None:
     again = subprocess.run([sys.executable, "-m", "bench.web_bench", "--cases", "30", "--jobs", "0",
                             "--requests", "3", "--home", str(tmp_path)], cwd=ROOT, capture_output=True, text=True,
                            timeout=600)
-    assert "reusing the 31 packages" in again.stdout, again.stderr
+    # 30 built rows + the issue job's package + one really sealed package (--sealed defaults to 1)
+    assert f"reusing the {30 + 1 + 1} packages" in again.stdout, again.stdout + again.stderr
+    assert "archive_case (package page, sealed)" in again.stdout
     assert "issue jobs run" not in again.stdout and "queue (all open steps)" in again.stdout
