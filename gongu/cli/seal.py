@@ -144,13 +144,20 @@ def verify_command(
 
 def _record_match(pdf: Path, code: str, package: Path | None, settings: Settings) -> RecordMatch | None:
     """The archive's record of the code against the file: the package given, else the home's catalog if any."""
+    from archive.catalog import CatalogError
     from archive.errors import ArchiveError
     from gongu.pipeline.check_record import catalog_match, package_match
 
+    if package is not None:
+        try:
+            return package_match(pdf, code, package)
+        except ArchiveError as exc:
+            fail(escape(str(exc)))
     try:
-        return package_match(pdf, code, package) if package is not None else catalog_match(pdf, code, settings)
-    except ArchiveError as exc:
-        fail(escape(str(exc)))
+        return catalog_match(pdf, code, settings)
+    except CatalogError as exc:  # the signatures are still worth reporting when the catalog cannot be read
+        err_console.print(escape(f"未能读取档案目录，未与校验码记录比对：{exc}"))
+        return None
 
 
 def _print_match(match: RecordMatch) -> None:
