@@ -86,7 +86,11 @@ def lazy_segmenter() -> jieba.Tokenizer:
                 _import_jieba()
                 import jieba
 
-                freq = mapped_freq(DOMAIN_DICT, _full_unlocked)
+                try:
+                    freq = mapped_freq(DOMAIN_DICT, _full_unlocked)
+                except OSError:  # no writable cache dir: the full dictionary segments the same
+                    _lazy_segmenter = _full_unlocked()
+                    return _lazy_segmenter
                 seg = jieba.Tokenizer()
                 seg.FREQ = freq  # type: ignore[assignment]
                 seg.total = freq.total

@@ -155,5 +155,5 @@ def mapped_freq(domain_dict: Path, full_loader: object) -> MappedFreq:
         pass
     with _build_lock:
         seg = full_loader()  # type: ignore[operator]
-        write_dict(path, seg.FREQ, seg.total)
+        write_dict(path, seg.FREQ, seg.total)  # OSError (read-only cache dir) is the caller's to handle
     return MappedFreq(path)

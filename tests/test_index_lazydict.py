@@ -100,3 +100,12 @@ def test_threads_share_one_lazy_segmenter(monkeypatch: pytest.MonkeyPatch, tmp_p
         t.join()
     assert len(got) == 4 and all(g is got[0] for g in got)
     assert [w for w, _, _ in got[0].tokenize("边坡坍塌")] == ["边坡坍塌"]
+
+
+def test_unwritable_cache_dir_falls_back_to_full(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    monkeypatch.setenv("GONGU_CACHE_DIR", str(blocker / "sub"))  # a path under a file: mkdir fails
+    monkeypatch.setattr(analysis, "_lazy_segmenter", None)
+    assert analysis.lazy_segmenter() is analysis.segmenter()
+    monkeypatch.setattr(analysis, "_lazy_segmenter", None)
