@@ -31,6 +31,11 @@ def analysed_in_order(docs: Iterable[IndexDocument], analyse: Callable[[IndexDoc
     """Each document with `analyse(doc)`, in the order given; with `procs` > 1 the analysis (jieba, the
     bulk of a rebuild) runs in forked worker processes. Only the analysis crosses back from a worker:
     the document itself (10 KB of text) waits here, in order — imap keeps the order it was given."""
+    from index.analysis import segmenter
+
+    # A bulk build segments with the whole dictionary (faster per lookup than the memory-mapped one short
+    # texts use; same words), loaded here once, before the workers fork, so they share it.
+    segmenter()
     sent: deque[IndexDocument] = deque()
 
     def feed() -> Iterator[IndexDocument]:
