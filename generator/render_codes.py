@@ -10,7 +10,8 @@ padding) and document heads (centred firm and title) leave room. A firm template
 (callers apply it in every layout round that counts pages). The footer line is the bottom-right page-margin
 box, beside the page number in the bottom-centre one. A floated block would be in the flow too, but beside a
 cover on its own named page (`page: cover`) it would open a page of its own before the cover.
-The QR is inline SVG, so WeasyPrint draws it from the page and fetches nothing (generator/render_safety.py).
+The QR is an SVG image served to WeasyPrint from memory (`QR_URL`, generator/render_safety.py): nothing is
+fetched, and the <img>'s alt text describes it in the tagged PDF.
 """
 
 from __future__ import annotations
@@ -74,7 +75,7 @@ def with_code_docx(data: bytes, code: str, public_url: str) -> bytes:
     first = doc.paragraphs[0] if doc.paragraphs else doc.add_paragraph()
     picture = first.insert_paragraph_before()
     picture.add_run().add_picture(io.BytesIO(qr_png(url)), width=Mm(QR_MM))
-    # Word's alternative text for the picture (wp:docPr descr), as the PDF's aria-label.
+    # Word's alternative text for the picture (wp:docPr descr), as the PDF's alt text.
     for pr in picture._p.xpath(".//wp:docPr"):  # noqa: SLF001 — python-docx has no API for descr
         pr.set("descr", f"校验二维码：{url}")
     caption = first.insert_paragraph_before()
