@@ -298,14 +298,20 @@ def test_handler_b_changing_the_id_in_the_url_is_refused_in_a_browser(
     if store_kind != "sqlite":
         pytest.skip("one browser run is enough; the rule itself is checked on both stores above")
     with serve(site.home) as base_url:
-        context = browser.new_context()
-        page = context.new_page()
+        first = browser.new_context()
         try:
+            page = first.new_page()
             login(page, base_url, "handler_a", PASSWORD)
             # the page itself, not its report preview <iframe> (rendered on demand: slow on a busy machine)
             page.goto(f"{base_url}/cases/{SURVEY}", wait_until="domcontentloaded")
             assert page.inner_text("#case-status") == "审核中"
-            context.clear_cookies()
+        finally:
+            # its own browser context: the preview still loading there would set handler_a's session cookie
+            # again after a clear_cookies(), between handler_b's login form and its submission (CSRF refused)
+            first.close()
+        context = browser.new_context()
+        page = context.new_page()
+        try:
             login(page, base_url, "handler_b", PASSWORD)
             page.goto(f"{base_url}/cases")
             assert SURVEY not in page.inner_text("main")
